@@ -1,0 +1,131 @@
+// Builds the command tree from the command modules, runs one command line, prints its result, and
+// turns every failure into one line on stderr and an exit code. It never exits the process itself.
+
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { exitCodeOf } from '../core/error-codes.ts';
+import { AppError, isAppError } from '../core/errors.ts';
+import type { CliCommand } from './command.ts';
+import { COMMANDS } from './commands/index.ts';
+import { createProgressBar } from './progress-bar.ts';
+
+export interface CliIo {
+  readonly stdout: NodeJS.WriteStream | NodeJS.WritableStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function groupFor(root: Command, words: readonly string[]): Command {
+  let parent = root;
+  for (const word of words) {
+    const found = parent.commands.find((c) => c.name() === word);
+    parent = found ?? parent.command(word).description(`${word} commands`);
+  }
+  return parent;
+}
+
+function errorLine(e: AppError): string {
+  return `error: ${e.message}${e.hint === undefined ? '' : ` — ${e.hint}`}`;
+}
+
+function causeChain(e: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = e;
+  while (current instanceof Error) {
+    parts.push(current.stack ?? current.message);
+    current = current.cause;
+  }
+  return parts.join('\ncaused by: ');
+}
+
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  commands: readonly CliCommand[] = COMMANDS,
+): Promise<number> {
+  let exitCode = 0;
+  let debug = argv.includes('--debug');
+  const json = argv.includes('--json');
+  const root = new Command('winsmith')
+    .description('Build, customize, store and deploy Windows Server images from a Linux host')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpCommand(true)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: () => undefined,
+    });
+
+  for (const spec of commands) {
+    const words = spec.path;
+    const name = words.at(-1);
+    if (name === undefined) throw new AppError('INTERNAL', 'a command has an empty path');
+    const command = groupFor(root, words.slice(0, -1)).command(name).description(spec.summary);
+    spec.define(command);
+    command
+      .option('--json', 'print machine-readable JSON on stdout')
+      .option('--debug', 'on error, print the full cause and stack')
+      .action(async (...params: unknown[]) => {
+        const options = command.opts<Record<string, unknown>>();
+        debug = options.debug === true;
+        const bar = createProgressBar(io.stderr);
+        const args = params.slice(0, command.registeredArguments.length);
+        try {
+          const result = await spec.run(
+            { json: options.json === true, progress: bar.listener },
+            args,
+            options,
+          );
+          bar.finish();
+          io.stdout.write(
+            options.json === true ? `${JSON.stringify(result.data, null, 2)}\n` : ensureNewline(result.text),
+          );
+        } finally {
+          bar.finish();
+        }
+      });
+  }
+  for (const group of root.commands) group.exitOverride();
+
+  try {
+    await root.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    exitCode = reportError(e, io, { debug, json });
+  }
+  return exitCode;
+}
+
+function ensureNewline(text: string): string {
+  return text === '' || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+function reportError(e: unknown, io: CliIo, flags: { debug: boolean; json: boolean }): number {
+  if (e instanceof CommanderError) {
+    if (e.exitCode === 0) return 0;
+    const message = e.message.replace(/^error: /, '');
+    io.stderr.write(`error: ${message} — see 'winsmith --help' or the command's --help\n`);
+    return exitCodeOf('USAGE');
+  }
+  const appError = isAppError(e)
+    ? e
+    : new AppError('INTERNAL', `unexpected failure: ${e instanceof Error ? e.message : String(e)}`, {
+        hint: 'this is a bug in winsmith; run again with --debug and report what it prints',
+        cause: e,
+      });
+  if (flags.json) {
+    const body = { error: { code: appError.code, message: appError.message, hint: appError.hint ?? null } };
+    io.stderr.write(`${JSON.stringify(body)}\n`);
+  } else {
+    io.stderr.write(`${errorLine(appError)}\n`);
+  }
+  if (flags.debug) io.stderr.write(`${causeChain(appError)}\n`);
+  return exitCodeOf(appError.code);
+}

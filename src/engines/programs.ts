@@ -1,0 +1,27 @@
+// The programs winsmith runs, and the Debian package that provides each: the one place that knows.
+// scripts/system-packages.txt lists the same packages for set-up; a test keeps the two in step.
+
+export const PROGRAM_PACKAGES = {
+  'wimlib-imagex': 'wimtools',
+  '7zz': '7zip',
+  mkntfs: 'ntfs-3g',
+  ntfsls: 'ntfs-3g',
+  ntfscat: 'ntfs-3g',
+  ntfscp: 'ntfs-3g',
+  ntfsfix: 'ntfs-3g',
+  hivexregedit: 'libwin-hivex-perl',
+  hivexsh: 'libhivex-bin',
+  hivexget: 'libhivex-bin',
+  genisoimage: 'genisoimage',
+  sgdisk: 'gdisk',
+  sfdisk: 'fdisk',
+  'mkfs.fat': 'dosfstools',
+  'fsck.fat': 'dosfstools',
+  mcopy: 'mtools',
+  mmd: 'mtools',
+  mdir: 'mtools',
+  'qemu-img': 'qemu-utils',
+  'grub-mkimage': 'grub-pc-bin',
+} as const;
+
+export type Program = keyof typeof PROGRAM_PACKAGES;

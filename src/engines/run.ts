@@ -1,0 +1,115 @@
+// Runs another program: the only place that spawns. A missing program is an error naming the
+// Debian package to install; a failing one is an error quoting what it said last.
+
+import { spawn } from 'node:child_process';
+import { AppError } from '../core/errors.ts';
+import { PROGRAM_PACKAGES, type Program } from './programs.ts';
+
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  /** Written to the program's standard input, which is then closed. */
+  readonly input?: string | Uint8Array;
+  /** Each line of stdout and stderr, split on \n and on \r (progress lines end in \r). */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Receives stdout as it comes instead of it being collected in the result. */
+  readonly onStdout?: (chunk: Buffer) => void;
+  /** Exit codes that are not a failure (default: only 0). */
+  readonly okExitCodes?: readonly number[];
+  readonly signal?: AbortSignal;
+}
+
+export interface RunResult {
+  readonly stdout: Buffer;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
+function missingProgram(program: Program, cause: unknown): AppError {
+  const pkg = PROGRAM_PACKAGES[program];
+  return new AppError('MISSING_PROGRAM', `${program} is not installed`, {
+    hint: `install the Debian package ${pkg}: apt-get install -y ${pkg}`,
+    cause,
+  });
+}
+
+function lineSplitter(emit: (line: string) => void): { push(text: string): void; end(): void } {
+  let pending = '';
+  return {
+    push(text) {
+      const parts = (pending + text).split(/\r\n|\r|\n/);
+      pending = parts.pop() ?? '';
+      for (const part of parts) emit(part);
+    },
+    end() {
+      if (pending !== '') emit(pending);
+      pending = '';
+    },
+  };
+}
+
+export function runProgram(
+  program: Program,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(program, args, {
+      cwd: options.cwd,
+      env: { ...process.env, LC_ALL: 'C.UTF-8', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      signal: options.signal,
+    });
+    const out: Buffer[] = [];
+    let stderr = '';
+    const onLine = options.onLine;
+    const outLines = onLine ? lineSplitter((l) => onLine(l, 'stdout')) : undefined;
+    const errLines = onLine ? lineSplitter((l) => onLine(l, 'stderr')) : undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (options.onStdout) options.onStdout(chunk);
+      else out.push(chunk);
+      outLines?.push(chunk.toString('utf8'));
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      stderr += text;
+      errLines?.push(text);
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input);
+    child.on('error', (cause: NodeJS.ErrnoException) => {
+      if (cause.code === 'ENOENT') reject(missingProgram(program, cause));
+      else reject(new AppError('PROGRAM_FAILED', `${program} could not be run: ${cause.message}`, { cause }));
+    });
+    child.on('close', (code, signal) => {
+      outLines?.end();
+      errLines?.end();
+      const exitCode = code ?? 128;
+      const ok = options.okExitCodes ?? [0];
+      if (signal !== null || !ok.includes(exitCode)) {
+        reject(programFailed(program, args, exitCode, signal, stderr));
+        return;
+      }
+      resolvePromise({ stdout: Buffer.concat(out), stderr, exitCode });
+    });
+  });
+}
+
+function programFailed(
+  program: Program,
+  args: readonly string[],
+  exitCode: number,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+): AppError {
+  const lines = stderr
+    .split(/\r\n|\r|\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const last = lines.at(-1) ?? 'no message';
+  const how = signal === null ? `exit ${exitCode}` : `signal ${signal}`;
+  return new AppError('PROGRAM_FAILED', `${program} ${args[0] ?? ''} failed (${how}): ${last}`, {
+    hint: "the message is the program's own; run with --debug to see all it printed",
+    cause: new Error(stderr),
+  });
+}
