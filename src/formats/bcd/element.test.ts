@@ -1,0 +1,146 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { FormatError } from '../../core/errors.ts';
+import {
+  type BcdValue,
+  REG_BINARY,
+  REG_MULTI_SZ,
+  REG_SZ,
+  decodeElement,
+  encodeElement,
+  formatValue,
+  valueToJson,
+} from './element.ts';
+import {
+  elementName,
+  elementTypeFromName,
+  objectTypeName,
+  splitElementType,
+  aliasOf,
+  guidOfAlias,
+} from './tables.ts';
+
+const utf16 = (s: string): Uint8Array =>
+  Uint8Array.from(Array.from(s + '\0').flatMap((c) => [c.charCodeAt(0) & 0xff, c.charCodeAt(0) >> 8]));
+
+test('element types split into class, format and subtype', () => {
+  assert.deepEqual(splitElementType(0x250000c2), { class: 2, format: 5, subtype: 0xc2 });
+  assert.deepEqual(splitElementType(0x11000001), { class: 1, format: 1, subtype: 1 });
+});
+
+test('element names follow the object type, as bcdedit shows them', () => {
+  assert.equal(elementName(0x23000003, 0x10100002), 'default');
+  assert.equal(elementName(0x23000003, 0x10200003), 'resumeobject');
+  assert.equal(elementName(0x22000002, 0x10200003), 'systemroot');
+  assert.equal(elementName(0x22000002, 0x10200004), 'filepath');
+  assert.equal(elementName(0x12000004, 0x10200003), 'description');
+  assert.equal(elementName(0x250000f5, 0x20200003), 'hypervisorbaudrate');
+  assert.equal(elementName(0x45000001, 0x10100002), 'custom:45000001');
+  assert.equal(elementTypeFromName('osdevice', 0x10200003), 0x21000001);
+  assert.equal(elementTypeFromName('custom:26000010', 0x10200003), 0x26000010);
+  assert.equal(elementTypeFromName('nosuch', 0x10200003), undefined);
+  assert.equal(objectTypeName(0x10200003), 'Windows Boot Loader');
+  assert.equal(aliasOf('{9DEA862C-5CDD-4E70-ACC1-F32B344D4795}'), '{bootmgr}');
+  assert.equal(guidOfAlias('bootloadersettings'), '{6efb52bf-1766-41db-a6b3-0ee5eff72bd7}');
+});
+
+test('each format decodes from the registry type BCD uses', () => {
+  assert.deepEqual(decodeElement(0x12000004, REG_SZ, utf16('Windows Boot Manager')), {
+    format: 'string',
+    value: 'Windows Boot Manager',
+  });
+  assert.deepEqual(decodeElement(0x23000003, REG_SZ, utf16('{9DEA862C-5CDD-4E70-ACC1-F32B344D4795}')), {
+    format: 'object',
+    value: '{9dea862c-5cdd-4e70-acc1-f32b344d4795}',
+  });
+  const list = new Uint8Array([
+    ...utf16('{7ea2e1ac-2e61-4728-aaa3-896d9d0a9f0e}'),
+    ...utf16('{7ff607e0-4395-11db-b0de-0800200c9a66}'),
+    0,
+    0,
+  ]);
+  assert.deepEqual(decodeElement(0x14000006, REG_MULTI_SZ, list).format, 'objectList');
+  assert.deepEqual(decodeElement(0x25000004, REG_BINARY, Uint8Array.of(30, 0, 0, 0, 0, 0, 0, 0)), {
+    format: 'integer',
+    value: 30n,
+  });
+  assert.deepEqual(decodeElement(0x16000060, REG_BINARY, Uint8Array.of(1)), {
+    format: 'boolean',
+    value: true,
+  });
+  assert.deepEqual(decodeElement(0x17000077, REG_BINARY, Uint8Array.of(0x75, 0, 0, 0x15, 0, 0, 0, 0)), {
+    format: 'integerList',
+    value: [0x15000075n],
+  });
+  assert.deepEqual(
+    valueToJson(decodeElement(0x17000077, REG_BINARY, Uint8Array.of(0x75, 0, 0, 0x15, 0, 0, 0, 0))),
+    [0x15000075],
+  );
+  assert.deepEqual(formatValue({ format: 'objectList', value: ['{7ea2e1ac-2e61-4728-aaa3-896d9d0a9f0e}'] }), [
+    '{globalsettings}',
+  ]);
+});
+
+test('a value of the wrong registry type or shape is a FormatError', () => {
+  assert.throws(() => decodeElement(0x12000004, REG_BINARY, Uint8Array.of(1)), FormatError);
+  assert.throws(() => decodeElement(0x25000004, REG_BINARY, Uint8Array.of(1, 2, 3)), FormatError);
+  assert.throws(() => decodeElement(0x23000003, REG_SZ, utf16('not a guid')), FormatError);
+  assert.throws(() => encodeElement(0x25000004, { format: 'string', value: 'x' }), FormatError);
+  assert.throws(() => encodeElement(0x25000004, { format: 'integer', value: -1n }), FormatError);
+});
+
+const guid = fc.uuid().map((u) => `{${u}}`);
+const valueFor = (type: number): fc.Arbitrary<BcdValue> => {
+  switch ((type >>> 24) & 0xf) {
+    case 2:
+      return fc
+        .string({ unit: fc.constantFrom('a', 'b', 'c', '\\', '.', ' ', 'é'), maxLength: 30 })
+        .map((value) => ({ format: 'string' as const, value }));
+    case 3:
+      return guid.map((value) => ({ format: 'object' as const, value }));
+    case 4:
+      return fc.array(guid, { maxLength: 4 }).map((value) => ({ format: 'objectList' as const, value }));
+    case 5:
+      return fc
+        .bigInt({ min: 0n, max: (1n << 64n) - 1n })
+        .map((value) => ({ format: 'integer' as const, value }));
+    case 6:
+      return fc.boolean().map((value) => ({ format: 'boolean' as const, value }));
+    default:
+      return fc
+        .array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { maxLength: 4 })
+        .map((value) => ({ format: 'integerList' as const, value }));
+  }
+};
+
+test('property: decode(encode(v)) = v for every non-device format', () => {
+  fc.assert(
+    fc.property(
+      fc
+        .constantFrom(0x12000004, 0x23000003, 0x14000006, 0x25000004, 0x16000060, 0x17000077)
+        .chain((t) => fc.tuple(fc.constant(t), valueFor(t))),
+      ([type, value]) => {
+        const enc = encodeElement(type, value);
+        assert.deepEqual(decodeElement(type, enc.regType, enc.data), value);
+      },
+    ),
+  );
+});
+
+test('property: arbitrary registry values decode to a value or a FormatError', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.integer({ min: 0, max: 11 }),
+      fc.uint8Array({ maxLength: 120 }),
+      (type, regType, data) => {
+        try {
+          decodeElement(type, regType, data);
+        } catch (e) {
+          assert.ok(e instanceof FormatError, String(e));
+        }
+      },
+    ),
+  );
+});
