@@ -1,5 +1,11 @@
 // Every command winsmith has, in the order `winsmith --help` lists them.
 
 import type { CliCommand } from '../command.ts';
+import { regDelete } from './reg-delete.ts';
+import { regExport } from './reg-export.ts';
+import { regGet } from './reg-get.ts';
+import { regImport } from './reg-import.ts';
+import { regNew } from './reg-new.ts';
+import { regSet } from './reg-set.ts';
 
-export const COMMANDS: readonly CliCommand[] = [];
+export const COMMANDS: readonly CliCommand[] = [regExport, regImport, regNew, regGet, regSet, regDelete];
