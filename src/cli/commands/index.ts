@@ -1,6 +1,8 @@
 // Every command winsmith has, in the order `winsmith --help` lists them.
 
 import type { CliCommand } from '../command.ts';
+import { mediaExtract } from './media-extract.ts';
+import { mediaInfo } from './media-info.ts';
 import { regDelete } from './reg-delete.ts';
 import { regExport } from './reg-export.ts';
 import { regGet } from './reg-get.ts';
@@ -8,4 +10,4 @@ import { regImport } from './reg-import.ts';
 import { regNew } from './reg-new.ts';
 import { regSet } from './reg-set.ts';
 
-export const COMMANDS: readonly CliCommand[] = [regExport, regImport, regNew, regGet, regSet, regDelete];
+export const COMMANDS: readonly CliCommand[] = [regExport, regImport, regNew, regGet, regSet, regDelete, mediaInfo, mediaExtract];
