@@ -1,0 +1,26 @@
+// `winsmith image apply FILE.wim[:I] TARGET`: an image onto a new directory or an NTFS volume.
+
+import { applyImage } from '../../image/wim-ops.ts';
+import type { CliCommand } from '../command.ts';
+
+export const imageApply: CliCommand = {
+  path: ['image', 'apply'],
+  summary: 'apply one image of a WIM to a new directory, or to an empty NTFS volume (file or block device)',
+  define(command) {
+    command
+      .argument(
+        '<image>',
+        'FILE.wim[:INDEX] (split WIMs: the first .swm; the other parts are found beside it)',
+      )
+      .argument(
+        '<target>',
+        'a directory to create, or an NTFS volume (mkntfs -F -Q made) in a file or block device',
+      );
+  },
+  async run(ctx, args) {
+    const ref = String(args[0]);
+    const target = String(args[1]);
+    await applyImage(ref, target, ctx.progress);
+    return { data: { image: ref, target }, text: `applied ${ref} to ${target}` };
+  },
+};
