@@ -27,9 +27,13 @@ import {
 
 const SECTOR = 512;
 const LOG_ENTRY_HEADER = 40;
-/** Marvin32 seed of log entry hashes: bytes 82 EF 4D 88 7A 4E 55 C5 (§ New format › Notes 3). */
-const MARVIN_SEED_LO = 0x884d_ef82;
-const MARVIN_SEED_HI = 0xc555_4e7a;
+/**
+ * Marvin32 seed of log entry hashes, "82 EF 4D 88 7A 4E 55 C5" (§ New format › Notes 3): the
+ * 64-bit seed 0x82EF4D887A4E55C5 written most significant byte first (checked against the hashes of
+ * a real log written by Windows, ../shared/fixtures/real/hives/NTUSER.DAT.LOG).
+ */
+const MARVIN_SEED_LO = 0x7a4e_55c5;
+const MARVIN_SEED_HI = 0x82ef_4d88;
 
 function rotl(x: number, n: number): number {
   return ((x << n) | (x >>> (32 - n))) >>> 0;

@@ -104,6 +104,12 @@ class HiveReader {
   private readonly binStart: Uint32Array;
   private readonly binEnd: Uint32Array;
   private cellsVisited = 0;
+  /**
+   * Bytes of value data and class names read from cells. Windows never shares such a cell between
+   * two owners, so the sum stays below the hive's size; a hostile hive that shares one cell among
+   * many values would otherwise make the reader allocate far more than the file holds.
+   */
+  private dataBudget: number;
   private readonly keysSeen = new Set<number>();
   private readonly security = new Map<number, SecurityCell>();
 
@@ -123,6 +129,7 @@ class HiveReader {
       );
     }
     this.dataEnd = BASE_BLOCK_SIZE + hbinsSize;
+    this.dataBudget = hbinsSize;
     const pages = hbinsSize / HBIN_ALIGN;
     this.binStart = new Uint32Array(pages);
     this.binEnd = new Uint32Array(pages);
@@ -199,6 +206,19 @@ class HiveReader {
     return { at: abs + 4, length: size - 4 };
   }
 
+  private spend(size: number, from: number): void {
+    this.dataBudget -= size;
+    if (this.dataBudget < 0) {
+      throw new FormatError(
+        'value data and class names add up to more than the hive holds: cells are shared',
+        {
+          offset: from,
+          code: 'LIMIT_EXCEEDED',
+        },
+      );
+    }
+  }
+
   readRoot(rootOff: number): KeyNode {
     return this.readKey(rootOff, undefined, 0, BB.rootCell);
   }
@@ -260,6 +280,7 @@ class HiveReader {
           offset: at + 74,
         });
       }
+      this.spend(classLength, at + 48);
       node.classBytes = b.slice(c.at, c.at + classLength);
     }
     const skOff = readU32(b, at + 44);
@@ -360,6 +381,7 @@ class HiveReader {
         code: 'LIMIT_EXCEEDED',
       });
     } else {
+      this.spend(size, at + 4);
       data = this.readData(dataOff, size, at + 8);
     }
     return { name, type, data };
