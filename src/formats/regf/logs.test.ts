@@ -109,7 +109,7 @@ test('a dirty hive with a new-format log is refused without replay and recovered
 test('a new-format entry with a bad hash is not applied', () => {
   const { before, after } = beforeAndAfter();
   const log = newFormatLog(after, 8);
-  log[512 + 40 + 100] ^= 1;
+  log[512 + 40 + 100] = (log[512 + 40 + 100] ?? 0) ^ 1;
   assert.throws(
     () => Hive.parse(dirtyPrimary(before, 8), { logs: [log], replayLogs: true }),
     (e: unknown) => e instanceof AppError && e.code === 'HIVE_DIRTY',
