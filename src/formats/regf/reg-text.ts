@@ -188,7 +188,14 @@ function hexBytes(c: Cursor): Uint8Array {
       continue;
     }
     if (atLineEnd(c)) break;
-    out.push(hexDigits(c, 2, 'a hex byte (two hex digits)'));
+    const start = c.pos;
+    while (c.pos < s.length && !/[\s,\\;]/.test(s[c.pos] ?? '')) c.pos++;
+    const token = s.slice(start, c.pos);
+    if (!/^[0-9a-fA-F]{1,2}$/.test(token)) {
+      c.pos = start;
+      expected(c, 'a hex byte (two hex digits)');
+    }
+    out.push(Number.parseInt(token, 16));
     skipBlanks(c);
     const after = s[c.pos];
     if (after === ',') {
