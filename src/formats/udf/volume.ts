@@ -416,7 +416,7 @@ export async function listDirectory(volume: UdfVolume, directory: UdfEntry): Pro
     const child = await readFileEntry(volume, fid.icb.location);
     if (isDirectory !== (child.fileType === FILE_TYPE.DIRECTORY)) {
       throw new FormatError(
-        `/${directory.path}/${fid.name}: identifier says ${isDirectory ? '' : 'not '}a directory, its entry has file type ${child.fileType}`,
+        `/${directory.path === '' ? '' : `${directory.path}/`}${fid.name}: identifier says ${isDirectory ? '' : 'not '}a directory, its entry has file type ${child.fileType}`,
       );
     }
     out.push({
