@@ -9,5 +9,22 @@ import { regGet } from './reg-get.ts';
 import { regImport } from './reg-import.ts';
 import { regNew } from './reg-new.ts';
 import { regSet } from './reg-set.ts';
+import { bcdShow } from './bcd-show.ts';
+import { bcdCreate } from './bcd-create.ts';
+import { bcdSet } from './bcd-set.ts';
+import { bcdDeleteElement } from './bcd-delete-element.ts';
 
-export const COMMANDS: readonly CliCommand[] = [regExport, regImport, regNew, regGet, regSet, regDelete, mediaInfo, mediaExtract];
+export const COMMANDS: readonly CliCommand[] = [
+  regExport,
+  regImport,
+  regNew,
+  regGet,
+  regSet,
+  regDelete,
+  bcdShow,
+  bcdCreate,
+  bcdSet,
+  bcdDeleteElement,
+  mediaInfo,
+  mediaExtract,
+];

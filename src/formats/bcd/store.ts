@@ -17,6 +17,7 @@ import {
   guidOfAlias,
   objectTypeName,
   parseElementKeyName,
+  WELL_KNOWN,
 } from './tables.ts';
 
 /** Real stores hold a few dozen objects with a few dozen elements each. */
@@ -92,8 +93,18 @@ export class BcdStore {
     return key;
   }
 
-  /** "{bootmgr}", "bootmgr" or a GUID → the object's "{guid}" (whether or not it exists). */
+  /**
+   * "{bootmgr}", "bootmgr" or a GUID → the object's "{guid}" (whether or not it exists); "{default}"
+   * → the object {bootmgr}'s default element names.
+   */
   resolve(ref: string): string {
+    if (ref.toLowerCase() === '{default}') {
+      const value = this.getElement(WELL_KNOWN.bootmgr, 0x23000003);
+      if (value?.format === 'object') return value.value;
+      throw new AppError('NOT_FOUND', 'the BCD store has no {default}: {bootmgr} names no default object', {
+        hint: 'give the object GUID; list the objects with `winsmith bcd show STORE`',
+      });
+    }
     const known = guidOfAlias(ref);
     if (known !== undefined) return known;
     if (isGuid(ref)) return normalizeGuid(ref);

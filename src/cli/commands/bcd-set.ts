@@ -1,0 +1,54 @@
+// `winsmith bcd set STORE OBJECT ELEMENT VALUE`: set one element of one object, in place.
+
+import {
+  elementLabel,
+  openBcdFile,
+  parseElementText,
+  resolveElementType,
+  writeBcdFile,
+} from '../../image/bcd.ts';
+import { formatValue, valueToJson } from '../../formats/bcd/index.ts';
+import type { CliCommand } from '../command.ts';
+
+export const bcdSet: CliCommand = {
+  path: ['bcd', 'set'],
+  summary: 'set an element of a BCD object (like bcdedit /set)',
+  define(command) {
+    command
+      .argument('<store>', 'the BCD file, changed in place')
+      .argument(
+        '<object>',
+        'the object: a GUID, a well-known alias such as {bootmgr}, or {default}',
+      )
+      .argument(
+        '<element>',
+        'a bcdedit element name (description, path, timeout, osdevice, …) or its 8-hex-digit type',
+      )
+      .argument(
+        '<value>',
+        'text; an integer; yes/no; GUIDs or aliases separated by commas; a device: boot, gpt:DISK:PART, ' +
+          'mbr:SIGNATURE:OFFSET, ramdisk:\\sources\\boot.wim',
+      )
+      .option('--replay-logs', "apply the store's transaction logs when it is dirty");
+  },
+  async run(_ctx, args, options) {
+    const path = String(args[0]);
+    const store = await openBcdFile(path, { replayLogs: options.replayLogs === true });
+    const ref = store.resolve(String(args[1]));
+    const type = resolveElementType(store, ref, String(args[2]));
+    const value = parseElementText(store, type, String(args[3]));
+    store.setElement(ref, type, value);
+    await writeBcdFile(path, store, { overwrite: true });
+    const name = elementLabel(store, ref, type);
+    return {
+      data: {
+        store: path,
+        object: ref,
+        element: type.toString(16).padStart(8, '0'),
+        name,
+        value: valueToJson(value),
+      },
+      text: `set ${name} of ${ref} to ${formatValue(value).join(', ')}`,
+    };
+  },
+};
