@@ -19,7 +19,7 @@ const SECTOR = 2048;
 let dir = '';
 let image = new Uint8Array(0);
 /** Offsets of every descriptor tag (of a known kind) that checks out in the original image. */
-let tags: number[] = [];
+const tags: number[] = [];
 
 function validTagAt(bytes: Uint8Array, offset: number): number | null {
   const end = Math.min(bytes.byteLength, offset - (offset % SECTOR) + SECTOR);
