@@ -13,6 +13,7 @@ export const PROGRAM_PACKAGES = {
   hivexsh: 'libhivex-bin',
   hivexget: 'libhivex-bin',
   genisoimage: 'genisoimage',
+  mkudffs: 'udftools',
   sgdisk: 'gdisk',
   sfdisk: 'fdisk',
   'mkfs.fat': 'dosfstools',
