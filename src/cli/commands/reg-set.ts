@@ -3,8 +3,8 @@
 import { openHiveFile, regSetData, SETTABLE_TYPES, writeHiveFile } from '../../image/registry.ts';
 import type { CliCommand } from '../command.ts';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 export const regSet: CliCommand = {
@@ -21,7 +21,6 @@ export const regSet: CliCommand = {
         'the data: text; an integer (decimal or 0x hex) for REG_DWORD/REG_QWORD; hex bytes for ' +
           'REG_BINARY/REG_NONE; for REG_MULTI_SZ repeat --data or give a JSON array',
         collect,
-        [],
       )
       .option('--replay-logs', "apply the hive's transaction logs (.LOG1/.LOG2/.LOG) when it is dirty");
   },
