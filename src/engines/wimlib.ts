@@ -194,9 +194,11 @@ export function parseWimDirDetailed(output: string): WimFileEntry[] {
 export async function wimListFiles(
   wimPath: string,
   index: number,
-  options: { path?: string } = {},
+  options: { path?: string; refs?: readonly string[] } = {},
 ): Promise<WimFileEntry[]> {
-  const args = ['dir', wimPath, String(index), '--detailed'];
+  // A split WIM's part 1 has the metadata but not the other parts' blob table entries, which
+  // hold the sizes: without --ref, wimdir prints no size for files stored in those parts.
+  const args = ['dir', wimPath, String(index), '--detailed', ...(await refArgs(wimPath, options.refs))];
   if (options.path !== undefined) args.push(`--path=${options.path}`);
   const result = await run(args);
   return parseWimDirDetailed(result.stdout.toString('utf8'));

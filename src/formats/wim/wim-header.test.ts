@@ -17,10 +17,10 @@ import {
 
 const reshdr: fc.Arbitrary<WimResourceHeader> = fc
   .record({
-  sizeInWim: fc.integer({ min: 0, max: 2 ** 53 - 1 }),
-  flags: fc.integer({ min: 0, max: 255 }),
-  offsetInWim: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
-  uncompressedSize: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    sizeInWim: fc.integer({ min: 0, max: 2 ** 53 - 1 }),
+    flags: fc.integer({ min: 0, max: 255 }),
+    offsetInWim: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    uncompressedSize: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
   })
   .map((r) => ({ ...r }));
 

@@ -68,7 +68,10 @@ test('bad XML is a FormatError that says what is wrong', () => {
     ['hello', /no <WIM> root/],
     ['<WIM><IMAGE INDEX="2"><NAME>x</NAME></IMAGE></WIM>', /indexes should run 1 to 1/],
     ['<WIM><IMAGE><NAME>x</NAME></IMAGE></WIM>', /decimal INDEX attribute/],
-    ['<WIM><IMAGE INDEX="1"><FILECOUNT>many</FILECOUNT></IMAGE></WIM>', /<FILECOUNT> should be a decimal number/],
+    [
+      '<WIM><IMAGE INDEX="1"><FILECOUNT>many</FILECOUNT></IMAGE></WIM>',
+      /<FILECOUNT> should be a decimal number/,
+    ],
   ];
   for (const [xml, pattern] of cases) {
     assert.throws(
@@ -95,9 +98,15 @@ test('arbitrary bytes and text give a value or a FormatError', () => {
 test('a real-shaped XML with characters changed or cut gives a value or a FormatError', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(fc.nat({ max: server2022.length - 1 }), fc.constantFrom('<', '>', '/', '"', '&', 'x', '9', ' ')), {
-        maxLength: 6,
-      }),
+      fc.array(
+        fc.tuple(
+          fc.nat({ max: server2022.length - 1 }),
+          fc.constantFrom('<', '>', '/', '"', '&', 'x', '9', ' '),
+        ),
+        {
+          maxLength: 6,
+        },
+      ),
       fc.nat({ max: server2022.length }),
       (changes, keep) => {
         const chars = server2022.split('');
