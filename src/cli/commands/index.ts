@@ -1,6 +1,16 @@
 // Every command winsmith has, in the order `winsmith --help` lists them.
 
 import type { CliCommand } from '../command.ts';
+import { imageInfo } from './image-info.ts';
+import { imageFiles } from './image-files.ts';
+import { imageExtract } from './image-extract.ts';
+import { imageCapture } from './image-capture.ts';
+import { imageApply } from './image-apply.ts';
+import { imageExport } from './image-export.ts';
+import { imageOptimize } from './image-optimize.ts';
+import { imageSplit } from './image-split.ts';
+import { imageJoin } from './image-join.ts';
+import { imageVerify } from './image-verify.ts';
 import { mediaExtract } from './media-extract.ts';
 import { mediaInfo } from './media-info.ts';
 import { regDelete } from './reg-delete.ts';
@@ -15,6 +25,16 @@ import { bcdSet } from './bcd-set.ts';
 import { bcdDeleteElement } from './bcd-delete-element.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
+  imageInfo,
+  imageFiles,
+  imageExtract,
+  imageCapture,
+  imageApply,
+  imageExport,
+  imageOptimize,
+  imageSplit,
+  imageJoin,
+  imageVerify,
   regExport,
   regImport,
   regNew,
