@@ -23,6 +23,7 @@ export const PROGRAM_PACKAGES = {
   mdir: 'mtools',
   'qemu-img': 'qemu-utils',
   'grub-mkimage': 'grub-pc-bin',
+  fallocate: 'util-linux',
 } as const;
 
 export type Program = keyof typeof PROGRAM_PACKAGES;
