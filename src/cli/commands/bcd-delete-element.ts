@@ -2,6 +2,7 @@
 
 import { AppError } from '../../core/errors.ts';
 import { elementLabel, openBcdFile, resolveElementType, writeBcdFile } from '../../image/bcd.ts';
+import { aliasOf } from '../../formats/bcd/index.ts';
 import type { CliCommand } from '../command.ts';
 
 export const bcdDeleteElement: CliCommand = {
@@ -28,7 +29,7 @@ export const bcdDeleteElement: CliCommand = {
     await writeBcdFile(path, store, { overwrite: true });
     return {
       data: { store: path, object: ref, element: type.toString(16).padStart(8, '0'), name },
-      text: `deleted ${name} of ${ref}`,
+      text: `deleted ${name} of ${aliasOf(ref) ?? ref}`,
     };
   },
 };

@@ -7,7 +7,7 @@ import {
   resolveElementType,
   writeBcdFile,
 } from '../../image/bcd.ts';
-import { formatValue, valueToJson } from '../../formats/bcd/index.ts';
+import { aliasOf, formatValue, valueToJson } from '../../formats/bcd/index.ts';
 import type { CliCommand } from '../command.ts';
 
 export const bcdSet: CliCommand = {
@@ -16,10 +16,7 @@ export const bcdSet: CliCommand = {
   define(command) {
     command
       .argument('<store>', 'the BCD file, changed in place')
-      .argument(
-        '<object>',
-        'the object: a GUID, a well-known alias such as {bootmgr}, or {default}',
-      )
+      .argument('<object>', 'the object: a GUID, a well-known alias such as {bootmgr}, or {default}')
       .argument(
         '<element>',
         'a bcdedit element name (description, path, timeout, osdevice, …) or its 8-hex-digit type',
@@ -48,7 +45,7 @@ export const bcdSet: CliCommand = {
         name,
         value: valueToJson(value),
       },
-      text: `set ${name} of ${ref} to ${formatValue(value).join(', ')}`,
+      text: `set ${name} of ${aliasOf(ref) ?? ref} to ${formatValue(value).join(', ')}`,
     };
   },
 };
