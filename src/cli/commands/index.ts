@@ -13,6 +13,7 @@ import { imageJoin } from './image-join.ts';
 import { imageVerify } from './image-verify.ts';
 import { mediaExtract } from './media-extract.ts';
 import { mediaInfo } from './media-info.ts';
+import { sample } from './sample.ts';
 import { regDelete } from './reg-delete.ts';
 import { regExport } from './reg-export.ts';
 import { regGet } from './reg-get.ts';
@@ -47,4 +48,5 @@ export const COMMANDS: readonly CliCommand[] = [
   bcdDeleteElement,
   mediaInfo,
   mediaExtract,
+  sample,
 ];
