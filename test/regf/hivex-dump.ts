@@ -107,20 +107,28 @@ export function dumpKey(root: HiveKey): Dump {
   return dump;
 }
 
-/** The first difference between two dumps, or undefined when they are equal (short messages on failure). */
+/** The first difference between two dumps ("first" and "second"), or undefined when they are equal. */
 export function firstDifference(ours: Dump, theirs: Dump): string | undefined {
   for (const [path, values] of theirs) {
     const mine = ours.get(path);
-    if (mine === undefined) return `key ${path} is missing from ours`;
+    if (mine === undefined) return `key ${path} is missing from the first`;
     for (const [name, v] of values) {
       const m = mine.get(name);
-      if (m === undefined) return `value ${path} "${name}" is missing from ours`;
+      if (m === undefined) return `value ${path} "${name}" is missing from the first`;
       if (m.type !== v.type || m.hex !== v.hex) {
-        return `value ${path} "${name}": ours type ${m.type} ${m.hex.slice(0, 64)}…, theirs type ${v.type} ${v.hex.slice(0, 64)}…`;
+        let at = 0;
+        while (at < m.hex.length && m.hex[at] === v.hex[at]) at++;
+        const from = at - (at % 2);
+        return (
+          `value ${path} "${name}": first (type ${m.type}, ${m.hex.length / 2} bytes) and second ` +
+          `(type ${v.type}, ${v.hex.length / 2} bytes) differ from byte ${from / 2}: ` +
+          `${m.hex.slice(from, from + 32)} / ${v.hex.slice(from, from + 32)}`
+        );
       }
     }
-    for (const name of mine.keys()) if (!values.has(name)) return `value ${path} "${name}" is only in ours`;
+    for (const name of mine.keys())
+      if (!values.has(name)) return `value ${path} "${name}" is only in the first`;
   }
-  for (const path of ours.keys()) if (!theirs.has(path)) return `key ${path} is only in ours`;
+  for (const path of ours.keys()) if (!theirs.has(path)) return `key ${path} is only in the first`;
   return undefined;
 }

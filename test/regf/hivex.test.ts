@@ -88,6 +88,9 @@ function sampleHive(): { hive: Hive; expected: Dump } {
     new Uint8Array(100_000).map((_, i) => (i * 31) & 0xff),
   );
   put('exactly16344', REG_TYPES.REG_BINARY, new Uint8Array(16_344).fill(0xab));
+  // Big data whose last segment is 1 or 2 bytes: hivex reads a segment as its cell size minus 8.
+  put('segment+1', REG_TYPES.REG_BINARY, new Uint8Array(16_345).fill(0xcd));
+  put('2segments+2', REG_TYPES.REG_BINARY, new Uint8Array(32_690).fill(0xef));
   put('q"uo\\te', REG_TYPES.REG_DWORD, encodeRegData(REG_TYPES.REG_DWORD, 1));
   put('Ωmega', REG_TYPES.REG_SZ, encodeRegData(REG_TYPES.REG_SZ, 'wide name'));
   hive.ensureKey('Software\\Über');

@@ -263,7 +263,9 @@ class HiveWriter {
       const list = w.alloc(4 * segments);
       for (let i = 0; i < segments; i++) {
         const part = data.subarray(i * BIG_DATA_SEGMENT, (i + 1) * BIG_DATA_SEGMENT);
-        const seg = w.alloc(part.length);
+        // 4 spare bytes after the data, as Windows leaves them (16344 data bytes in a 16352-byte
+        // cell): hivex takes a segment's cell size minus 8 as its data length.
+        const seg = w.alloc(part.length + 4);
         w.buf.set(part, w.at(seg));
         writeU32(w.buf, w.at(list) + 4 * i, seg);
       }
