@@ -184,6 +184,10 @@ test('media extract writes install.wim and boot.wim, byte-identical to the origi
   const again = await runWinsmith(['media', 'extract', media.iso, '-o', out]);
   assert.ok(isCleanFailure(again), again.stderr);
   assert.match(again.stderr, /already exists/);
+  await writeFile(join(out, 'stale.txt'), 'from before');
+  const replaced = await runWinsmith(['media', 'extract', media.iso, '-o', out, '--overwrite']);
+  assert.equal(replaced.code, 0, replaced.stderr);
+  assert.deepEqual(await listFiles(out), ['boot.wim', 'install.wim']);
 });
 
 test('media extract --all writes the whole media tree, byte for byte', async () => {
@@ -193,6 +197,41 @@ test('media extract --all writes the whole media tree, byte for byte', async () 
   const files = await listFiles(out);
   assert.deepEqual(files, await listFiles(media.tree));
   for (const f of files) assert.equal(await sha256(join(out, f)), await sha256(join(media.tree, f)), f);
+});
+
+test('media with sources/install.esd (a solid WIM) and no boot.wim', async () => {
+  const work = await mkdtemp(join(dir, 'esd-'));
+  const tree = join(work, 'tree');
+  await mkdir(join(tree, 'Sources'), { recursive: true });
+  const esd = join(tree, 'Sources', 'Install.esd');
+  await runProgram('wimlib-imagex', [
+    'export',
+    join(media.tree, 'sources', 'install.wim'),
+    'all',
+    esd,
+    '--solid',
+  ]);
+  const iso = join(work, 'esd.iso');
+  await makeUdfIso(tree, iso);
+  const run = await runWinsmith(['media', 'info', iso, '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const info = JSON.parse(run.stdout) as {
+    install: { path: string; images: { editionId: string }[] };
+    boot: null;
+  };
+  assert.equal(info.install.path, 'Sources/Install.esd');
+  assert.deepEqual(
+    info.install.images.map((i) => i.editionId),
+    ['ServerStandard', 'ServerDatacenter'],
+  );
+  assert.equal(info.boot, null);
+  const text = await runWinsmith(['media', 'info', iso]);
+  assert.match(text.stdout, /^boot: none$/m);
+  const out = join(work, 'out');
+  const extract = await runWinsmith(['media', 'extract', iso, '-o', out]);
+  assert.equal(extract.code, 0, extract.stderr);
+  assert.deepEqual(await listFiles(out), ['Install.esd']);
+  assert.equal(await sha256(join(out, 'Install.esd')), await sha256(esd));
 });
 
 /** A clean one-line failure that leaves nothing behind in `parent`. */
