@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { runCli } from '../../src/cli/run-cli.ts';
 import { runProgram } from '../../src/engines/run.ts';
 import {
   bytesToHex,
@@ -54,10 +56,31 @@ async function hivexFlat(hive: string): Promise<Flat> {
   return flatOfRegText(parseRegText(new Uint8Array(stdout)));
 }
 
-async function ok(args: readonly string[]): Promise<CliRun> {
-  const run = await runWinsmith(args);
-  assert.equal(run.code, 0, `winsmith ${args.join(' ')}: ${run.stderr}`);
-  return run;
+function sink(chunks: Buffer[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+}
+
+/**
+ * Runs a command line through the runCli that main.ts calls, in this process: the same output and
+ * exit code as a child process, without a Node start-up each time (real processes are used below
+ * where the fixtures are exported and where a dirty hive is refused).
+ */
+async function winsmith(args: readonly string[]): Promise<CliRun> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const code = await runCli(args, { stdout: sink(out), stderr: sink(err) as unknown as NodeJS.WriteStream });
+  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
+
+async function ok(args: readonly string[], run = winsmith): Promise<CliRun> {
+  const result = await run(args);
+  assert.equal(result.code, 0, `winsmith ${args.join(' ')}: ${result.stderr}`);
+  return result;
 }
 
 async function sha256(path: string): Promise<string> {
@@ -90,7 +113,7 @@ for (const name of REAL_HIVES) {
     { skip: fixture.skip },
     async () => {
       const expected = await hivexFlat(fixture.path);
-      const json = await ok(['reg', 'export', fixture.path, '--json']);
+      const json = await ok(['reg', 'export', fixture.path, '--json'], runWinsmith);
       assert.deepEqual(flatOfJson(JSON.parse(json.stdout) as RegJsonKey[]), expected);
       const text = await ok(['reg', 'export', fixture.path]);
       assert.deepEqual(flatOfRegText(parseRegText(text.stdout)), expected);
@@ -331,7 +354,7 @@ test('bad input: one clean error line, a non-zero exit, the hive unchanged', asy
       [['reg', 'new', hive], /already exists/],
     ];
     for (const [args, pattern] of cases) {
-      const run = await runWinsmith(args);
+      const run = await winsmith(args);
       assert.ok(isCleanFailure(run), `${args.join(' ')}: ${run.stderr}`);
       assert.match(run.stderr, pattern, args.join(' '));
       assert.equal(await sha256(hive), before, args.join(' '));
