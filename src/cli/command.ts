@@ -16,6 +16,8 @@ export interface CliResult {
   readonly data: unknown;
   /** What a person reads. */
   readonly text: string;
+  /** Exit status when the command ran but its answer is "no" (e.g. a check that found problems); 0 if absent. */
+  readonly exitCode?: number;
 }
 
 export interface CliCommand {

@@ -88,6 +88,7 @@ export async function runCli(
           io.stdout.write(
             options.json === true ? `${JSON.stringify(result.data, null, 2)}\n` : ensureNewline(result.text),
           );
+          exitCode = result.exitCode ?? 0;
         } finally {
           bar.finish();
         }

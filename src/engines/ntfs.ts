@@ -49,3 +49,9 @@ export async function ntfsCheck(volume: string): Promise<string> {
   const { stdout } = await runProgram('ntfsfix', ['-n', volume]);
   return stdout.toString('utf8');
 }
+
+/** The bytes of one file of the volume (ntfscat). */
+export async function ntfsReadFile(volume: string, path: string): Promise<Uint8Array> {
+  const { stdout } = await runProgram('ntfscat', [volume, path]);
+  return new Uint8Array(stdout);
+}

@@ -24,6 +24,8 @@ import { bcdShow } from './bcd-show.ts';
 import { bcdCreate } from './bcd-create.ts';
 import { bcdSet } from './bcd-set.ts';
 import { bcdDeleteElement } from './bcd-delete-element.ts';
+import { disk } from './disk.ts';
+import { diskVerify } from './disk-verify.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
   imageInfo,
@@ -46,6 +48,8 @@ export const COMMANDS: readonly CliCommand[] = [
   bcdCreate,
   bcdSet,
   bcdDeleteElement,
+  disk,
+  diskVerify,
   mediaInfo,
   mediaExtract,
   sample,

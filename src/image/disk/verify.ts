@@ -1,0 +1,306 @@
+// `winsmith disk verify`: reads a disk image (raw, or any format qemu-img reads) and says whether it
+// would boot Windows: partition table, system partition and its boot files, the BCD store and where
+// its devices point, and the key paths of the Windows partition. Partitions are read through
+// qemu's raw driver with offset and size (no nbd, no mount), each into a sparse scratch file.
+
+import { join } from 'node:path';
+import { AppError } from '../../core/errors.ts';
+import { fatCheck, fatListAll, fatReadFile } from '../../engines/fat.ts';
+import { ntfsCheck, ntfsListDirectory, ntfsReadFile } from '../../engines/ntfs.ts';
+import { extractRange, imageInfo, type DiskFormat, DISK_FORMATS } from '../../engines/qemu-img.ts';
+import { BcdStore, WELL_KNOWN, type BcdDevice } from '../../formats/bcd/index.ts';
+import { GPT_TYPES, parseGpt } from '../../formats/gpt.ts';
+import { normalizeGuid } from '../../formats/guid.ts';
+import { MBR_TYPES, parseMbr } from '../../formats/mbr.ts';
+import { withFileSource } from '../../io/file-source.ts';
+import { withTempDir } from '../../io/output.ts';
+import { requireFile } from '../../io/paths.ts';
+import { bcdObjectJson, type BcdObjectJson } from '../bcd.ts';
+import { SECTOR_SIZE, type Firmware } from './layout.ts';
+
+/** Bytes read at each end of the disk for the partition tables (GPT needs 34 and 33 sectors). */
+const TABLE_READ_BYTES = 1024 * 1024;
+
+export interface VerifiedPartition {
+  readonly number: number;
+  readonly firstLba: number;
+  readonly sectorCount: number;
+  readonly type: string;
+  readonly name: string | null;
+  readonly uniqueGuid: string | null;
+  readonly active: boolean;
+}
+
+export interface DiskVerification {
+  readonly path: string;
+  readonly format: string;
+  readonly size: number;
+  readonly firmware: Firmware | null;
+  readonly diskId: string | null;
+  readonly partitions: readonly VerifiedPartition[];
+  readonly systemPartition: number | null;
+  readonly windowsPartition: number | null;
+  readonly bootFiles: readonly string[];
+  readonly bcd: { readonly objects: readonly BcdObjectJson[]; readonly loader: string | null } | null;
+  readonly windowsPaths: Readonly<Record<string, boolean>>;
+  readonly problems: readonly string[];
+  readonly bootable: boolean;
+}
+
+async function readEnds(
+  path: string,
+  format: DiskFormat,
+  size: number,
+  scratch: string,
+): Promise<[Uint8Array, Uint8Array]> {
+  const length = Math.min(TABLE_READ_BYTES, size);
+  if (format === 'raw') {
+    return withFileSource(path, async (source) => [
+      await source.read(0, length),
+      await source.read(size - length, length),
+    ]);
+  }
+  const head = join(scratch, 'head.bin');
+  const tail = join(scratch, 'tail.bin');
+  await extractRange(path, format, 0, length, head);
+  await extractRange(path, format, size - length, length, tail);
+  const read = (p: string): Promise<Uint8Array> => withFileSource(p, (s) => s.read(0, length));
+  return [await read(head), await read(tail)];
+}
+
+interface TableView {
+  firmware: Firmware;
+  diskId: string;
+  partitions: VerifiedPartition[];
+  system: VerifiedPartition | undefined;
+  candidates: VerifiedPartition[];
+  problems: string[];
+  mbrBootCode: boolean;
+}
+
+function readTables(head: Uint8Array, tail: Uint8Array, size: number): TableView {
+  const mbr = parseMbr(head.subarray(0, 512));
+  const problems: string[] = [];
+  if (mbr.partitions.some((p) => p?.type === MBR_TYPES.GPT_PROTECTIVE)) {
+    const gpt = parseGpt(head, tail, Math.floor(size / SECTOR_SIZE), SECTOR_SIZE);
+    const partitions = gpt.partitions.map((p): VerifiedPartition => ({
+      number: p.number,
+      firstLba: p.firstLba,
+      sectorCount: p.lastLba - p.firstLba + 1,
+      type: p.typeGuid,
+      name: p.name,
+      uniqueGuid: p.uniqueGuid,
+      active: false,
+    }));
+    const esps = partitions.filter((p) => p.type === GPT_TYPES.EFI_SYSTEM);
+    if (esps.length !== 1) problems.push(`expected one EFI system partition, found ${esps.length}`);
+    return {
+      firmware: 'uefi',
+      diskId: gpt.diskGuid,
+      partitions,
+      system: esps[0],
+      candidates: partitions.filter((p) => p.type === GPT_TYPES.BASIC_DATA),
+      problems,
+      mbrBootCode: false,
+    };
+  }
+  const partitions: VerifiedPartition[] = [];
+  mbr.partitions.forEach((p, i) => {
+    if (p === null) return;
+    partitions.push({
+      number: i + 1,
+      firstLba: p.firstLba,
+      sectorCount: p.sectorCount,
+      type: `0x${p.type.toString(16).padStart(2, '0')}`,
+      name: null,
+      uniqueGuid: null,
+      active: p.bootable,
+    });
+  });
+  const active = partitions.filter((p) => p.active);
+  if (active.length !== 1) problems.push(`expected one active MBR partition, found ${active.length}`);
+  const mbrBootCode = mbr.bootCode.some((b) => b !== 0);
+  if (!mbrBootCode) problems.push('the MBR has no boot code');
+  return {
+    firmware: 'bios',
+    diskId: mbr.diskSignature.toString(16).padStart(8, '0'),
+    partitions,
+    system: active[0],
+    candidates: partitions.filter((p) => p.type === '0x07'),
+    problems,
+    mbrBootCode,
+  };
+}
+
+function pointsAt(device: BcdDevice | undefined, view: TableView, partition: VerifiedPartition): boolean {
+  if (device?.kind !== 'partition') return false;
+  if (device.style === 'gpt') {
+    return (
+      view.firmware === 'uefi' &&
+      normalizeGuid(device.diskGuid) === view.diskId &&
+      normalizeGuid(device.partitionGuid) === partition.uniqueGuid
+    );
+  }
+  return (
+    view.firmware === 'bios' &&
+    device.diskSignature.toLowerCase() === view.diskId &&
+    device.partitionOffset === partition.firstLba * SECTOR_SIZE
+  );
+}
+
+function deviceOf(store: BcdStore, id: string, type: number): BcdDevice | undefined {
+  const value = store.getElement(id, type);
+  return value?.format === 'device' ? value.value : undefined;
+}
+
+const WINDOWS_KEY_PATHS: Readonly<Record<Firmware, readonly string[]>> = {
+  uefi: [
+    '/Windows/System32/winload.efi',
+    '/Windows/System32/config/SYSTEM',
+    '/Windows/System32/config/SOFTWARE',
+  ],
+  bios: [
+    '/Windows/System32/winload.exe',
+    '/Windows/System32/config/SYSTEM',
+    '/Windows/System32/config/SOFTWARE',
+  ],
+};
+
+async function checkPaths(volume: string, paths: readonly string[]): Promise<Record<string, boolean>> {
+  const result: Record<string, boolean> = {};
+  const listings = new Map<string, Set<string> | null>();
+  for (const path of paths) {
+    const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+    if (!listings.has(dir)) {
+      const names = await ntfsListDirectory(volume, dir);
+      listings.set(dir, names === null ? null : new Set(names.map((n) => n.toLowerCase())));
+    }
+    const base = path.slice(path.lastIndexOf('/') + 1).toLowerCase();
+    result[path] = listings.get(dir)?.has(base) ?? false;
+  }
+  return result;
+}
+
+/** Reads the disk and reports what would keep it from booting. Never writes to it. */
+export async function verifyDisk(path: string): Promise<DiskVerification> {
+  await requireFile(path);
+  const info = await imageInfo(path);
+  if (!(DISK_FORMATS as readonly string[]).includes(info.format)) {
+    throw new AppError(
+      'FORMAT_UNSUPPORTED',
+      `${path} is a ${info.format} image; expected raw, qcow2, vhdx or vmdk`,
+    );
+  }
+  const format = info.format as DiskFormat;
+  const size = info.virtualSize;
+  return withTempDir(async (scratch) => {
+    const [head, tail] = await readEnds(path, format, size, scratch);
+    const view = readTables(head, tail, size);
+    const problems = [...view.problems];
+    const extract = async (p: VerifiedPartition, name: string): Promise<string> => {
+      const file = join(scratch, name);
+      await extractRange(path, format, p.firstLba * SECTOR_SIZE, p.sectorCount * SECTOR_SIZE, file);
+      return file;
+    };
+
+    let bootFiles: string[] = [];
+    let bcdBytes: Uint8Array | undefined;
+    const system = view.system;
+    if (system !== undefined) {
+      const volume = await extract(system, 'system.img');
+      if (view.firmware === 'uefi') {
+        try {
+          await fatCheck(volume);
+        } catch (e) {
+          problems.push(
+            `the EFI system partition fails fsck.fat: ${e instanceof Error ? e.message : String(e)}`,
+          );
+        }
+        const fat = { image: volume, offset: 0 };
+        bootFiles = await fatListAll(fat).catch(() => []);
+        const have = new Set(bootFiles.map((f) => f.toLowerCase()));
+        for (const needed of [
+          '/EFI/Boot/bootx64.efi',
+          '/EFI/Microsoft/Boot/bootmgfw.efi',
+          '/EFI/Microsoft/Boot/BCD',
+        ]) {
+          if (!have.has(needed.toLowerCase())) problems.push(`the EFI system partition has no ${needed}`);
+        }
+        if (have.has('/efi/microsoft/boot/bcd')) bcdBytes = await fatReadFile(fat, '/EFI/Microsoft/Boot/BCD');
+      } else {
+        const root = (await ntfsListDirectory(volume, '/')) ?? [];
+        const boot = (await ntfsListDirectory(volume, '/Boot')) ?? [];
+        bootFiles = [...root.map((n) => `/${n}`), ...boot.map((n) => `/Boot/${n}`)];
+        const have = new Set(bootFiles.map((f) => f.toLowerCase()));
+        for (const needed of ['/bootmgr', '/Boot/BCD']) {
+          if (!have.has(needed.toLowerCase())) problems.push(`the active partition has no ${needed}`);
+        }
+        if (have.has('/boot/bcd')) bcdBytes = await ntfsReadFile(volume, '/Boot/BCD');
+      }
+    } else {
+      problems.push('there is no system partition to boot from');
+    }
+
+    let bcd: DiskVerification['bcd'] = null;
+    let windows: VerifiedPartition | undefined;
+    if (bcdBytes !== undefined) {
+      try {
+        const store = BcdStore.parse(bcdBytes);
+        const defaultValue = store.getElement(WELL_KNOWN.bootmgr, 0x23000003);
+        const loader = defaultValue?.format === 'object' ? defaultValue.value : null;
+        bcd = { objects: store.objects().map(bcdObjectJson), loader };
+        if (
+          system !== undefined &&
+          !pointsAt(deviceOf(store, WELL_KNOWN.bootmgr, 0x11000001), view, system)
+        ) {
+          problems.push("the BCD's {bootmgr} device is not this disk's system partition");
+        }
+        if (loader === null) {
+          problems.push('the BCD names no default loader ({bootmgr} element 23000003)');
+        } else {
+          const device = deviceOf(store, loader, 0x11000001);
+          const osDevice = deviceOf(store, loader, 0x21000001);
+          windows = view.candidates.find((p) => pointsAt(osDevice, view, p));
+          if (windows === undefined)
+            problems.push("the BCD loader's osdevice is not a partition of this disk");
+          else if (!pointsAt(device, view, windows)) {
+            problems.push("the BCD loader's device and osdevice differ");
+          }
+        }
+      } catch (e) {
+        problems.push(`the BCD store cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+
+    let windowsPaths: Record<string, boolean> = {};
+    if (windows !== undefined) {
+      const volume = await extract(windows, 'windows.img');
+      try {
+        await ntfsCheck(volume);
+      } catch (e) {
+        problems.push(
+          `the Windows partition fails ntfsfix -n: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+      windowsPaths = await checkPaths(volume, WINDOWS_KEY_PATHS[view.firmware]);
+      for (const [p, present] of Object.entries(windowsPaths)) {
+        if (!present) problems.push(`the Windows partition has no ${p}`);
+      }
+    }
+    return {
+      path,
+      format,
+      size,
+      firmware: view.firmware,
+      diskId: view.diskId,
+      partitions: view.partitions,
+      systemPartition: system?.number ?? null,
+      windowsPartition: windows?.number ?? null,
+      bootFiles,
+      bcd,
+      windowsPaths,
+      problems,
+      bootable: problems.length === 0,
+    };
+  });
+}
