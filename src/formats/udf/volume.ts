@@ -62,7 +62,7 @@ export interface UdfEntry {
   /** Path from the root, '/'-separated, without a leading '/'; '' for the root. */
   readonly path: string;
   readonly isDirectory: boolean;
-  /** Content length in bytes (0 for directories is not implied: it is the identifier list length). */
+  /** Content length in bytes; for a directory, the length of its list of identifiers. */
   readonly size: number;
   readonly icb: LbAddr;
 }
@@ -73,18 +73,22 @@ export interface UdfExtent {
   readonly length: number;
 }
 
-export interface UdfVolume {
+/** Where the blocks of a logical volume are: enough to turn an lb_addr into a byte offset. */
+export interface UdfLayout {
   readonly source: ByteSource;
+  readonly blockSize: number;
+  /** First sector of each partition, by partition reference number (index of the map). */
+  readonly partitionStarts: readonly number[];
+  readonly partitionLengths: readonly number[];
+}
+
+export interface UdfVolume extends UdfLayout {
   /** The Logical Volume Identifier: the label Windows shows (e.g. SSS_X64FREE_EN-US_DV9). */
   readonly label: string;
   readonly volumeIdentifier: string;
   readonly fileSetIdentifier: string;
   readonly domain: string;
-  readonly blockSize: number;
   readonly root: UdfEntry;
-  /** First sector of each partition, by partition reference number (index of the map). */
-  readonly partitionStarts: readonly number[];
-  readonly partitionLengths: readonly number[];
 }
 
 async function readAt(source: ByteSource, offset: number, length: number, what: string): Promise<Uint8Array> {
@@ -194,7 +198,7 @@ async function readDescriptors(source: ByteSource): Promise<VolumeDescriptors> {
 }
 
 /** Absolute byte offset of a logical block. */
-export function blockOffset(volume: UdfVolume, address: LbAddr): number {
+export function blockOffset(volume: UdfLayout, address: LbAddr): number {
   const start = volume.partitionStarts[address.partition];
   const length = volume.partitionLengths[address.partition];
   if (start === undefined || length === undefined) {
@@ -211,7 +215,7 @@ export function blockOffset(volume: UdfVolume, address: LbAddr): number {
 }
 
 async function readBlock(
-  volume: UdfVolume,
+  volume: UdfLayout,
   address: LbAddr,
   what: string,
 ): Promise<{ bytes: Uint8Array; offset: number }> {
@@ -219,7 +223,7 @@ async function readBlock(
   return { bytes: await readAt(volume.source, offset, volume.blockSize, what), offset };
 }
 
-async function readFileEntry(volume: UdfVolume, icb: LbAddr): Promise<FileEntry> {
+async function readFileEntry(volume: UdfLayout, icb: LbAddr): Promise<FileEntry> {
   const { bytes, offset } = await readBlock(volume, icb, 'file entry');
   return parseFileEntry(bytes, icb.partition, offset);
 }
@@ -261,33 +265,31 @@ export async function openUdfVolume(source: ByteSource): Promise<UdfVolume> {
     starts.push(pd.start);
     lengths.push(pd.length);
   }
-  const partial: UdfVolume = {
+  const layout: UdfLayout = {
     source,
-    label: logical.identifier,
-    volumeIdentifier: primary?.volumeIdentifier ?? '',
-    fileSetIdentifier: '',
-    domain: logical.domain,
     blockSize: logical.blockSize,
-    root: { name: '', path: '', isDirectory: true, size: 0, icb: { block: 0, partition: 0 } },
     partitionStarts: starts,
     partitionLengths: lengths,
   };
-  const fsdBlock = await readBlock(partial, logical.fileSetLocation.location, 'file set descriptor');
+  const fsdBlock = await readBlock(layout, logical.fileSetLocation.location, 'file set descriptor');
   const fsd = parseFileSetDescriptor(fsdBlock.bytes, fsdBlock.offset);
   const rootIcb = fsd.rootDirectory.location;
-  const rootEntry = await readFileEntry(partial, rootIcb);
+  const rootEntry = await readFileEntry(layout, rootIcb);
   if (rootEntry.fileType !== FILE_TYPE.DIRECTORY) {
     throw new FormatError(`root ICB has file type ${rootEntry.fileType}, expected a directory (4)`);
   }
   return {
-    ...partial,
+    ...layout,
+    label: logical.identifier,
+    volumeIdentifier: primary?.volumeIdentifier ?? '',
     fileSetIdentifier: fsd.fileSetIdentifier,
+    domain: logical.domain,
     root: { name: '', path: '', isDirectory: true, size: rootEntry.size, icb: rootIcb },
   };
 }
 
 /** The allocation descriptors of an entry with continuation extents followed (ECMA-167 4/12). */
-async function allocationDescriptors(volume: UdfVolume, entry: FileEntry): Promise<AllocationDescriptor[]> {
+async function allocationDescriptors(volume: UdfLayout, entry: FileEntry): Promise<AllocationDescriptor[]> {
   const out: AllocationDescriptor[] = [];
   let pending = [...entry.descriptors];
   const visited = new Set<string>();
@@ -316,7 +318,7 @@ async function allocationDescriptors(volume: UdfVolume, entry: FileEntry): Promi
 }
 
 /** Where a file's content lies, in order, trimmed to its length. Embedded data gives []. */
-export async function entryExtents(volume: UdfVolume, entry: FileEntry): Promise<UdfExtent[]> {
+export async function entryExtents(volume: UdfLayout, entry: FileEntry): Promise<UdfExtent[]> {
   if (entry.adType === AD_TYPE.EMBEDDED) return [];
   const extents: UdfExtent[] = [];
   let remaining = entry.size;
@@ -374,7 +376,7 @@ export function extentsSource(source: ByteSource, extents: readonly UdfExtent[])
   };
 }
 
-async function contentOf(volume: UdfVolume, entry: FileEntry): Promise<ByteSource> {
+async function contentOf(volume: UdfLayout, entry: FileEntry): Promise<ByteSource> {
   if (entry.embedded !== null) {
     const bytes = entry.embedded;
     return {
@@ -389,7 +391,7 @@ async function contentOf(volume: UdfVolume, entry: FileEntry): Promise<ByteSourc
 }
 
 /** The entries of a directory, without the parent entry and deleted ones. */
-export async function listDirectory(volume: UdfVolume, directory: UdfEntry): Promise<UdfEntry[]> {
+export async function listDirectory(volume: UdfLayout, directory: UdfEntry): Promise<UdfEntry[]> {
   if (!directory.isDirectory) throw new FormatError(`${directory.path} is not a directory`);
   const entry = await readFileEntry(volume, directory.icb);
   if (entry.fileType !== FILE_TYPE.DIRECTORY) {
@@ -478,12 +480,12 @@ export async function walkTree(volume: UdfVolume): Promise<UdfEntry[]> {
 }
 
 /** The extents of a file's content (empty when the data is embedded in its entry). */
-export async function fileExtents(volume: UdfVolume, file: UdfEntry): Promise<UdfExtent[]> {
+export async function fileExtents(volume: UdfLayout, file: UdfEntry): Promise<UdfExtent[]> {
   return entryExtents(volume, await readFileEntry(volume, file.icb));
 }
 
 /** A file's content as a ByteSource, read on demand. */
-export async function openUdfFile(volume: UdfVolume, file: UdfEntry): Promise<ByteSource> {
+export async function openUdfFile(volume: UdfLayout, file: UdfEntry): Promise<ByteSource> {
   if (file.isDirectory) throw new FormatError(`/${file.path} is a directory, not a file`);
   return contentOf(volume, await readFileEntry(volume, file.icb));
 }
