@@ -11,6 +11,7 @@ import {
   compressionOf,
   formatWimGuid,
   parseWimHeader,
+  type WimHeader,
 } from '../formats/wim/wim-header.ts';
 import { MAX_WIM_XML_BYTES, parseWimXml, type WimXmlImage } from '../formats/wim/wim-xml.ts';
 
@@ -31,8 +32,25 @@ export interface WimInfo {
   images: WimEdition[];
 }
 
+/**
+ * The header that describes the file. A pipable WIM (wimlib's own variant) is written front to
+ * back, so its first header has no tables; the final copy at the end of the file has them
+ * (wimlib: src/write.c, write_pipable_wim).
+ */
+async function readHeader(source: ByteSource): Promise<WimHeader> {
+  const first = parseWimHeader(await source.read(0, Math.min(source.size, WIM_HEADER_SIZE)));
+  if (!first.pipable || first.xmlData.sizeInWim !== 0 || source.size < 2 * WIM_HEADER_SIZE) return first;
+  const final = parseWimHeader(await source.read(source.size - WIM_HEADER_SIZE, WIM_HEADER_SIZE));
+  if (formatWimGuid(final.guid) !== formatWimGuid(first.guid)) {
+    throw new FormatError('the header at the end of this pipable WIM belongs to another WIM (GUIDs differ)', {
+      offset: source.size - WIM_HEADER_SIZE + 0x18,
+    });
+  }
+  return final;
+}
+
 export async function readWimInfo(source: ByteSource): Promise<WimInfo> {
-  const header = parseWimHeader(await source.read(0, Math.min(source.size, WIM_HEADER_SIZE)));
+  const header = await readHeader(source);
   const xml = header.xmlData;
   if (xml.flags & WIM_RESHDR_FLAG.COMPRESSED) {
     throw new FormatError(

@@ -92,6 +92,8 @@ export interface SampleWims {
   multi: string;
   /** One image with every Windows property set. */
   windows: string;
+  /** wimlib's pipable variant (magic WLPWM), its tables in the header copy at the end. */
+  pipable: string;
 }
 
 /** Makes the sample tree and every kind of WIM from it under `dir`. */
@@ -107,6 +109,7 @@ export async function makeSampleWims(dir: string): Promise<SampleWims> {
     wimlib(['capture', tree, at('none.wim'), 'Plain', '--compress=none']),
     wimlib(['capture', tree, at('windows.wim'), 'Windows Server 2022 SERVERDATACENTER', 'Desktop', ...props]),
     wimlib(['capture', tree, at('multi.wim'), 'First', '--compress=LZX']),
+    wimlib(['capture', tree, at('pipable.wim'), 'Pipable', '--pipable']),
   ]);
   await wimlib([
     'append',
@@ -130,5 +133,6 @@ export async function makeSampleWims(dir: string): Promise<SampleWims> {
     split: at('split.swm'),
     multi: at('multi.wim'),
     windows: at('windows.wim'),
+    pipable: at('pipable.wim'),
   };
 }
