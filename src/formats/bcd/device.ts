@@ -31,6 +31,7 @@
 
 import { FormatError } from '../../core/errors.ts';
 import { NULL_GUID, guidFromBytes, guidToBytes, normalizeGuid } from './guid.ts';
+import { aliasOf } from './tables.ts';
 
 /** A corrupt or hostile element cannot make decoding allocate or recurse without bound. */
 export const MAX_DEVICE_BYTES = 64 * 1024;
@@ -314,10 +315,16 @@ export function encodeDevice(device: BcdDevice): Uint8Array {
   return out;
 }
 
-/** bcdedit's way of writing a device, e.g. "partition={gpt …}" is not shown offline; this gives a
- *  readable one-line form: "partition gpt disk {…} partition {…}", "boot", "ramdisk=[boot]\x,{opts}". */
+/**
+ * A one-line readable form. bcdedit shows drive letters, which an offline store does not have, so
+ * this names what the element holds: "partition=gpt disk {…} partition {…}", "partition=mbr disk
+ * 1a2b3c4d offset 1048576", "boot", "ramdisk=[boot]\\sources\\boot.wim,{ramdiskoptions}".
+ */
 export function formatDevice(device: BcdDevice): string {
-  const opts = device.kind !== 'raw' && device.options !== undefined ? `,${device.options}` : '';
+  const opts =
+    device.kind !== 'raw' && device.options !== undefined
+      ? `,${aliasOf(device.options) ?? device.options}`
+      : '';
   switch (device.kind) {
     case 'partition':
       return device.style === 'gpt'
