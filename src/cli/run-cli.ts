@@ -56,6 +56,9 @@ export async function runCli(
     .description('Build, customize, store and deploy Windows Server images from a Linux host')
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpCommand(true)
+    // Options belong to the command they follow, so a command with subcommands (`disk` and
+    // `disk verify`) can share option names with them.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({

@@ -35,6 +35,8 @@ export const disk: CliCommand = {
   path: ['disk'],
   summary: 'make a bootable disk (raw, qcow2, vhdx, vmdk) from a Windows image; `disk verify` checks one',
   define(command) {
+    // Options after `verify` belong to `disk verify` (both have --json).
+    command.enablePositionalOptions();
     command
       .argument('<source>', 'FILE.wim[:INDEX], the image to apply')
       .option('-o, --output <file>', 'the disk to create: .raw/.img, .qcow2, .vhdx or .vmdk (required)')
