@@ -10,3 +10,7 @@ out="$root/demo-out"
 rm -rf "$out"
 mkdir -p "$out"
 ws --version
+
+# A Windows Server 2022-like sample image, made from nothing; every later stage runs on it.
+ws sample -o "$out/sample.wim"
+ws image info "$out/sample.wim"
