@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withTempDir } from '../../src/io/output.ts';
+import { createBcdTemplate } from '../../src/formats/bcd/index.ts';
+import { Hive } from '../../src/formats/regf/index.ts';
 import { isCleanFailure, runWinsmith } from '../helpers/cli.ts';
 import { realFixture } from '../helpers/fixtures.ts';
 
@@ -155,10 +157,14 @@ test(
 test('bcd create for BIOS/MBR, then set and delete-element', async () => {
   await withTempDir(async (dir) => {
     const out = join(dir, 'BCD');
+    const template = join(dir, 'BCD-Template');
+    await writeFile(template, createBcdTemplate().serialize());
     const run = await runWinsmith([
       'bcd',
       'create',
       out,
+      '--template',
+      template,
       '--firmware',
       'bios',
       '--disk',
@@ -217,22 +223,25 @@ test('bcd create for BIOS/MBR, then set and delete-element', async () => {
       parent: { kind: 'boot' },
       options: '{ae5534e0-a924-466c-b836-758539a3ee3a}',
     });
-    const missing = await runWinsmith(['bcd', 'delete-element', out, '{bootmgr}', 'toolsdisplayorder']);
-    assert.ok(isCleanFailure(missing), missing.stderr);
-    const badValue = await runWinsmith(['bcd', 'set', out, '{bootmgr}', 'timeout', 'soon']);
-    assert.ok(isCleanFailure(badValue), badValue.stderr);
-    const badName = await runWinsmith(['bcd', 'set', out, '{bootmgr}', 'nosuchthing', '1']);
-    assert.ok(isCleanFailure(badName), badName.stderr);
+    const failures = await Promise.all([
+      runWinsmith(['bcd', 'delete-element', out, '{bootmgr}', 'toolsdisplayorder']),
+      runWinsmith(['bcd', 'set', out, '{bootmgr}', 'timeout', 'soon']),
+      runWinsmith(['bcd', 'set', out, '{bootmgr}', 'nosuchthing', '1']),
+    ]);
+    for (const f of failures) assert.ok(isCleanFailure(f), f.stderr);
   });
 });
 
 test('bcd commands fail in one line and leave nothing behind', async () => {
   await withTempDir(async (dir) => {
     const notHive = join(dir, 'junk');
+    const sam = join(dir, 'SAM');
+    await writeFile(sam, Hive.create('ROOT').serialize());
     await writeFile(notHive, 'not a hive at all, just text'.repeat(200));
-    for (const args of [
+    const cases = [
       ['bcd', 'show', join(dir, 'absent')],
       ['bcd', 'show', notHive],
+      ['bcd', 'show', sam],
       [
         'bcd',
         'create',
@@ -287,14 +296,19 @@ test('bcd commands fail in one line and leave nothing behind', async () => {
         '--template',
         notHive,
       ],
-    ]) {
-      const run = await runWinsmith(args);
-      assert.ok(isCleanFailure(run), `${args.join(' ')}: ${run.stderr}`);
-    }
-    assert.deepEqual((await readdir(dir)).sort(), ['junk']);
+    ];
+    const runs = await Promise.all([
+      ...cases.map((args) => runWinsmith(args)),
+      runWinsmith(['bcd', 'create', '--help']),
+    ]);
+    cases.forEach((args, i) => {
+      const run = runs[i];
+      assert.ok(run && isCleanFailure(run), `${args.join(' ')}: ${run?.stderr ?? ''}`);
+    });
+    assert.deepEqual((await readdir(dir)).sort(), ['SAM', 'junk']);
     assert.equal(existsSync(join(dir, 'd')), false);
-    const help = await runWinsmith(['bcd', 'create', '--help']);
-    assert.equal(help.code, 0);
+    const help = runs[cases.length];
+    assert.equal(help?.code, 0);
     assert.match(help.stdout, /--windows-partition/);
   });
 });
