@@ -23,7 +23,7 @@ import {
 } from './layout.ts';
 import { recoverHive } from './logs.ts';
 import { newKeyNode, type HiveHeader, type KeyNode } from './model.ts';
-import { checkBaseBlockShape, readHiveTree } from './read-hive.ts';
+import { checkBaseBlockSignature, readHiveTree } from './read-hive.ts';
 import { utf16leString, type RegValue } from './value-codec.ts';
 import { writeHiveTree } from './write-hive.ts';
 
@@ -61,7 +61,10 @@ export interface HiveKey {
   createSubkey(name: string): HiveKey;
 }
 
-/** The minor version a new hive gets: 1.5, as Windows 10 and hivex write (lh lists, big data). */
+/**
+ * The minor version a new hive gets: 1.5 (hash leaves, big data). A parsed hive keeps its own
+ * version (Windows' BCD and user hives are often 1.3).
+ */
 const NEW_HIVE_MINOR = 5;
 
 function invalid(message: string, hint: string): AppError {
@@ -164,7 +167,7 @@ class Key implements HiveKey {
         hint: 'spread the values over several keys',
       });
     }
-    node.values.set(upper, { name: old?.name ?? name, type, data: data.slice() });
+    node.values.set(upper, { name: old?.name ?? name, type, data: new Uint8Array(data) });
     node.lastWritten = this.#clock();
   }
 
@@ -237,9 +240,11 @@ export class Hive {
 
   /** Reads a hive; FormatError on bad input, AppError HIVE_DIRTY for a dirty hive not replayed. */
   static parse(bytes: Uint8Array, options: OpenHiveOptions = {}): Hive {
-    checkBaseBlockShape(bytes);
-    let clean = bytes;
-    const dirty = isDirty(bytes);
+    // A plain view: a Node Buffer's slice() shares memory, and the reader and the log replay copy.
+    const input = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    checkBaseBlockSignature(input);
+    let clean = input;
+    const dirty = isDirty(input);
     if (dirty !== undefined) {
       const logs = options.logs ?? [];
       if (logs.length === 0) {
@@ -256,7 +261,7 @@ export class Hive {
           { hint: 'pass --replay-logs to apply the transaction logs before reading' },
         );
       }
-      clean = recoverHive(bytes, logs);
+      clean = recoverHive(input, logs);
     }
     const parsed = readHiveTree(clean);
     return new Hive(parsed.root, parsed.header, options.clock ?? filetimeNow);

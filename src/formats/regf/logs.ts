@@ -174,7 +174,7 @@ function recoverNew(
   primaryValid: boolean,
   maxHbinsSize: number,
 ): Uint8Array {
-  let hive = primary.slice();
+  let hive = new Uint8Array(primary);
   let candidates = logs;
   if (!primaryValid) {
     // § New format › Notes 6 and § Multiple transaction log files: the base block comes from the
@@ -242,7 +242,7 @@ function recoverOld(
       },
     );
   }
-  let hive = primary.slice();
+  let hive = new Uint8Array(primary);
   if (!primaryValid) hive.set(b.subarray(0, SECTOR), 0);
   hive = grown(hive, hbinsSize);
   let page = Math.ceil((SECTOR + 4 + vectorBytes) / SECTOR) * SECTOR;

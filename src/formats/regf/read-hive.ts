@@ -54,8 +54,8 @@ function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
-/** The checks of § Base block that make a file a regf primary file this reader understands. */
-export function checkBaseBlockShape(bytes: Uint8Array): void {
+/** A base block is there, with its signature: the least needed to tell a dirty hive from garbage. */
+export function checkBaseBlockSignature(bytes: Uint8Array): void {
   if (bytes.length < BASE_BLOCK_SIZE) {
     throw new FormatError(
       `a hive needs a ${BASE_BLOCK_SIZE}-byte base block, found only ${bytes.length} bytes`,
@@ -72,6 +72,11 @@ export function checkBaseBlockShape(bytes: Uint8Array): void {
       },
     );
   }
+}
+
+/** The checks of § Base block that make a file a regf primary file this reader understands. */
+function checkBaseBlockShape(bytes: Uint8Array): void {
+  checkBaseBlockSignature(bytes);
   const major = readU32(bytes, BB.major);
   const minor = readU32(bytes, BB.minor);
   if (major !== 1 || minor < 3 || minor > 6) {
@@ -495,7 +500,7 @@ class HiveReader {
   }
 }
 
-/** Reads a clean primary file (base block checks done by the caller through checkBaseBlockShape). */
+/** Reads a clean primary file. */
 export function readHiveTree(bytes: Uint8Array): ParsedHive {
   checkBaseBlockShape(bytes);
   const minor = readU32(bytes, BB.minor);

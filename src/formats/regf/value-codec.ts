@@ -104,7 +104,7 @@ function u32(type: number, data: number | bigint): number {
  * Raw bytes are accepted for every type and kept as they are.
  */
 export function encodeRegData(type: number, data: RegData): Uint8Array {
-  if (data instanceof Uint8Array) return data.slice();
+  if (data instanceof Uint8Array) return new Uint8Array(data);
   if (isStringType(type)) {
     if (typeof data !== 'string') throw badData(type, 'a string', data);
     return utf16leBytes(data, 1);
@@ -166,12 +166,12 @@ export function decodeRegData(value: RegValue): RegData {
       return decodeMultiSz(data);
     case REG_TYPES.REG_DWORD:
     case REG_TYPES.REG_DWORD_BIG_ENDIAN:
-      if (data.length !== 4) return data.slice();
+      if (data.length !== 4) return new Uint8Array(data);
       return new DataView(data.buffer, data.byteOffset, 4).getUint32(0, type === REG_TYPES.REG_DWORD);
     case REG_TYPES.REG_QWORD:
-      if (data.length !== 8) return data.slice();
+      if (data.length !== 8) return new Uint8Array(data);
       return new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true);
     default:
-      return data.slice();
+      return new Uint8Array(data);
   }
 }
