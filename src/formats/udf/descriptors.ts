@@ -135,7 +135,7 @@ export function parseDescriptorTag(bytes: Uint8Array, at: number): DescriptorTag
 export function expectTag(bytes: Uint8Array, identifier: number, what: string, at: number): DescriptorTag {
   const tag = parseDescriptorTag(bytes, at);
   if (tag.identifier !== identifier) {
-    throw new FormatError(`expected a ${what} (tag ${identifier}), found tag ${tag.identifier}`, {
+    throw new FormatError(`expected tag ${identifier} (${what}), found tag ${tag.identifier}`, {
       offset: at,
     });
   }
@@ -424,7 +424,7 @@ export function parseFileEntry(bytes: Uint8Array, partition: number, at: number)
     });
   }
   if (!extended && tag.identifier !== TAG_ID.FILE_ENTRY) {
-    throw new FormatError(`expected a File Entry (tag 261 or 266), found tag ${tag.identifier}`, {
+    throw new FormatError(`expected tag 261 or 266 (File Entry), found tag ${tag.identifier}`, {
       offset: at,
     });
   }

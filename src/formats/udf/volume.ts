@@ -395,7 +395,7 @@ export async function listDirectory(volume: UdfLayout, directory: UdfEntry): Pro
   if (!directory.isDirectory) throw new FormatError(`${directory.path} is not a directory`);
   const entry = await readFileEntry(volume, directory.icb);
   if (entry.fileType !== FILE_TYPE.DIRECTORY) {
-    throw new FormatError(`${directory.path || '/'} has file type ${entry.fileType}, expected a directory`);
+    throw new FormatError(`/${directory.path} has file type ${entry.fileType}, expected a directory`);
   }
   if (entry.size > MAX_DIRECTORY_BYTES) {
     throw new FormatError(
