@@ -2,14 +2,20 @@
 // its hives by hivex (hivexget, hivexregedit), as later stages and other tools will read it.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { wimExtract, wimListFiles } from '../../src/engines/wimlib.ts';
+import type { ProgressEvent } from '../../src/core/progress.ts';
+import { makeNtfs, ntfsListDirectory, ntfsReadFile } from '../../src/engines/ntfs.ts';
+import { wimApply, wimExtract, wimListFiles } from '../../src/engines/wimlib.ts';
 import { runProgram } from '../../src/engines/run.ts';
+import { Hive } from '../../src/formats/regf/index.ts';
+import { buildSampleImage } from '../../src/image/sample/build-sample.ts';
+import { SAMPLE_HIVES } from '../../src/image/sample/hive-data.ts';
 import { STAND_IN_MARK } from '../../src/image/sample/layout.ts';
 import { isCleanFailure, runWinsmith } from '../helpers/cli.ts';
+import { realFixture } from '../helpers/fixtures.ts';
 
 let dir = '';
 let wim = '';
@@ -224,3 +230,47 @@ test('an existing output, a bad size or a bad seed fail cleanly and leave nothin
     [],
   );
 });
+
+test('building reports progress for writing the files and for the capture', async () => {
+  const events: ProgressEvent[] = [];
+  const out = join(dir, 'progress.wim');
+  const result = await buildSampleImage(out, {
+    size: 16 * 1024 * 1024,
+    compression: 'none',
+    onProgress: (e) => events.push(e),
+  });
+  await rm(out);
+  assert.equal(result.totalBytes, 16 * 1024 * 1024);
+  const writing = events.filter((e) => e.phase === 'Writing sample files');
+  assert.ok(writing.length >= 2, `${writing.length} writing events`);
+  const last = writing.at(-1);
+  assert.ok(last !== undefined && last.done === last.total && last.total === result.totalBytes);
+  for (let i = 1; i < writing.length; i++) assert.ok((writing[i]?.done ?? 0) >= (writing[i - 1]?.done ?? 0));
+  assert.ok(
+    events.some((e) => e.phase === 'Archiving file data'),
+    `phases: ${[...new Set(events.map((e) => e.phase))].join(', ')}`,
+  );
+});
+
+test('the sample applies to an NTFS volume (no mount), as disk building does', async () => {
+  const volume = join(dir, 'ntfs.img');
+  await writeFile(volume, '');
+  await truncate(volume, 64 * 1024 * 1024);
+  await makeNtfs(volume, { label: 'Windows', startSector: 2048 });
+  await wimApply(wim, 1, volume);
+  const config = await ntfsListDirectory(volume, '/Windows/System32/config');
+  assert.ok(config?.includes('SYSTEM') && config.includes('BCD-Template'), String(config));
+  const hive = Hive.parse(await ntfsReadFile(volume, '/Windows/System32/config/SYSTEM'));
+  assert.ok(hive.getKey('ControlSet001\\Services\\storahci') !== undefined);
+  await rm(volume);
+});
+
+const realNtuser = realFixture('hives/NTUSER.DAT');
+test(
+  'the hives root keys are named as in hives Microsoft image tools wrote',
+  { skip: realNtuser.skip },
+  async () => {
+    const real = Hive.parse(new Uint8Array(await readFile(realNtuser.path)));
+    for (const spec of Object.values(SAMPLE_HIVES)) assert.equal(spec.rootName, real.root.name);
+  },
+);
