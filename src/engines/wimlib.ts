@@ -83,11 +83,44 @@ function progressOptions(onProgress: ProgressListener | undefined): {
   };
 }
 
-function run(args: readonly string[], onProgress?: ProgressListener, input?: string): Promise<RunResult> {
-  return runProgram('wimlib-imagex', args, {
+/** Exit codes are wimlib's error codes (include/wimlib.h, enum wimlib_error_code). */
+const WIMLIB_ERR_PATH_DOES_NOT_EXIST = 49;
+const ANY_EXIT_CODE = Array.from({ length: 256 }, (_, i) => i);
+
+/**
+ * wimlib-imagex explains a failure in a `[ERROR] …` line (e.g. `Path "/x" does not exist in WIM
+ * image 1`) before a generic last line; the error quotes the specific one.
+ */
+function wimlibFailed(args: readonly string[], result: RunResult): AppError {
+  const lines = result.stderr
+    .split(/\r\n|\r|\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const specific = lines.find((l) => l.startsWith('[ERROR] '))?.slice('[ERROR] '.length);
+  const detail = specific ?? lines.at(-1) ?? 'no message';
+  const message = `wimlib-imagex ${args[0] ?? ''} failed (exit ${result.exitCode}): ${detail}`;
+  const cause = new Error(result.stderr);
+  if (result.exitCode === WIMLIB_ERR_PATH_DOES_NOT_EXIST) {
+    return new AppError('NOT_FOUND', message, { hint: 'list the image with `winsmith image files`', cause });
+  }
+  return new AppError('PROGRAM_FAILED', message, {
+    hint: "the message is wimlib's own; run with --debug to see all it printed",
+    cause,
+  });
+}
+
+async function run(
+  args: readonly string[],
+  onProgress?: ProgressListener,
+  input?: string,
+): Promise<RunResult> {
+  const result = await runProgram('wimlib-imagex', args, {
     ...progressOptions(onProgress),
     ...(input === undefined ? {} : { input }),
+    okExitCodes: ANY_EXIT_CODE,
   });
+  if (result.exitCode !== 0) throw wimlibFailed(args, result);
+  return result;
 }
 
 function compressionArgs(compression: WimCompression | undefined, solid: boolean | undefined): string[] {

@@ -98,7 +98,10 @@ test('an index out of range, or several images and none chosen: the error lists 
 
 test('a path the image lacks, or an output that exists: extraction fails and leaves nothing', async () => {
   await expectAllFail([
-    [['image', 'extract', wims.lzx, '/no/such/file', '-o', join(dir, 'out')], /wimlib-imagex extract failed/],
+    [
+      ['image', 'extract', wims.lzx, '/no/such/file', '-o', join(dir, 'out')],
+      /wimlib-imagex extract failed \(exit 49\): Path "\/no\/such\/file" does not exist in WIM image 1/,
+    ],
     [['image', 'extract', wims.lzx, '/hello.txt', '-o', dir], /already exists/],
   ]);
 });
