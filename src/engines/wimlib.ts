@@ -208,7 +208,9 @@ export function parseWimDirDetailed(output: string): WimFileEntry[] {
       const line = rawLine.trim();
       if (line.startsWith('Full Path ')) path = quotedValue(line);
       else if (line.startsWith('Attributes ')) attributes = Number.parseInt(fieldValue(line), 16);
-      else if (line.endsWith('stream:')) section = line;
+      // A stream's section starts with a line of its own: `Unnamed data stream:`,
+      // `Named data stream "NAME":`, `Reparse point stream:`.
+      else if (line.endsWith(':') && !line.includes('=')) section = line;
       else if (section === 'Unnamed data stream:' && line.startsWith('Hash ')) {
         const hash = fieldValue(line).replace(/^0x/, '');
         sha1 = hash === NO_HASH ? null : hash;

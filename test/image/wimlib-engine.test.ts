@@ -99,6 +99,10 @@ test('apply to an NTFS volume in a file (ntfsls reads it), capture back from tha
   for (const name of ['hello.txt', 'Grüße aus Zürich – ünïcode.txt', 'notes with spaces.ini', 'SOFTWARE']) {
     assert.ok(ls.includes(name), `ntfsls lists ${name}:\n${ls}`);
   }
+  // A named stream (ADS) on hello.txt must not be taken for its contents.
+  const zone = join(dir, 'zone');
+  await writeFile(zone, '[ZoneTransfer]\nZoneId=3\n');
+  await runProgram('ntfscp', ['-f', '-N', 'Zone.Identifier', volume, zone, '/hello.txt']);
   const back = join(dir, 'from-ntfs.wim');
   await wimCapture(volume, back, { name: 'From NTFS', compression: 'LZX' });
   const files = (await wimListFiles(back, 1)).filter((e) => !e.path.startsWith('/$'));
