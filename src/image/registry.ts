@@ -5,6 +5,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AppError, isAppError } from '../core/errors.ts';
+import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
 import { Hive, REG_TYPES, encodeRegData, regTypeName, type HiveKey } from '../formats/regf/index.ts';
 import { hexToBytes, regTypeNumber } from '../formats/regf/reg-json.ts';
 import {
@@ -108,10 +109,19 @@ export interface RegImportSummary {
   valuesDeleted: number;
 }
 
+/** Sections applied between two progress events. */
+const PROGRESS_EVERY = 500;
+
 /** Applies the sections in order: [key] creates the key and sets or deletes its values, [-key] deletes. */
-export function applyRegText(hive: Hive, reg: RegText): RegImportSummary {
+export function applyRegText(
+  hive: Hive,
+  reg: RegText,
+  progress: ProgressListener = ignoreProgress,
+): RegImportSummary {
   const summary: RegImportSummary = { keysCreated: 0, keysDeleted: 0, valuesSet: 0, valuesDeleted: 0 };
-  for (const section of reg.sections) {
+  const total = reg.sections.length;
+  for (const [index, section] of reg.sections.entries()) {
+    if (index % PROGRESS_EVERY === 0) progress({ phase: 'Applying keys', done: index, total, unit: 'items' });
     if (section.kind === 'delete-key') {
       if (hive.deleteKey(section.path)) summary.keysDeleted++;
       continue;
@@ -127,6 +137,7 @@ export function applyRegText(hive: Hive, reg: RegText): RegImportSummary {
       }
     }
   }
+  progress({ phase: 'Applying keys', done: total, total, unit: 'items' });
   return summary;
 }
 

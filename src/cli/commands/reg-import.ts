@@ -17,7 +17,7 @@ export const regImport: CliCommand = {
       )
       .option('--replay-logs', "apply the hive's transaction logs (.LOG1/.LOG2/.LOG) when it is dirty");
   },
-  async run(_ctx, args, options) {
+  async run(ctx, args, options) {
     const hivePath = String(args[0]);
     const regPath = String(args[1]);
     const reg = await readRegFile(
@@ -25,7 +25,7 @@ export const regImport: CliCommand = {
       typeof options.prefix === 'string' ? { prefix: options.prefix } : {},
     );
     const hive = await openHiveFile(hivePath, { replayLogs: options.replayLogs === true });
-    const summary = applyRegText(hive, reg);
+    const summary = applyRegText(hive, reg, ctx.progress);
     await writeHiveFile(hivePath, hive, { overwrite: true });
     return {
       data: { hive: hivePath, ...summary },
