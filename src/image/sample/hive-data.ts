@@ -11,9 +11,11 @@
 // - Offline tools have no CurrentControlSet: they read `Select\Current` and use ControlSet00N.
 // - Driver injection on Windows 8 and later writes `DriverDatabase` at the root of SYSTEM, and the
 //   service keys under `ControlSet001\Services` (libguestfs-common mlcustomize/inject_virtio_win.ml).
-// - `Setup\State\ImageState` in SOFTWARE tells a generalized image from a specialized one.
+// - `Microsoft\Windows\CurrentVersion\Setup\State` ImageState in SOFTWARE (and %WINDIR%\Setup\State\
+//   State.ini, see layout.ts) tells a generalized image from a specialized one (Microsoft, "Windows
+//   Setup States").
 
-import { SAMPLE_DRIVERS, type SampleHiveName } from './layout.ts';
+import { SAMPLE_DRIVERS, SAMPLE_IMAGE_STATE, type SampleHiveName } from './layout.ts';
 
 export type RegTypeName =
   'REG_NONE' | 'REG_SZ' | 'REG_EXPAND_SZ' | 'REG_BINARY' | 'REG_DWORD' | 'REG_MULTI_SZ' | 'REG_QWORD';
@@ -308,7 +310,7 @@ const SOFTWARE: SampleHive = {
     },
     'Microsoft\\Windows\\CurrentVersion\\Setup': { SourcePath: sz('D:\\'), BootDir: sz('C:\\') },
     'Microsoft\\Windows\\CurrentVersion\\Setup\\State': {
-      ImageState: sz('IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE'),
+      ImageState: sz(SAMPLE_IMAGE_STATE),
     },
     'Microsoft\\Windows\\CurrentVersion\\Setup\\OOBE': {},
     'Microsoft\\Windows\\CurrentVersion\\Run': {},

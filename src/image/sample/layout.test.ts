@@ -97,3 +97,17 @@ test('hives and the BCD template have the same bytes every time', () => {
     'BCD00000001',
   );
 });
+
+test('State.ini and the SOFTWARE hive agree on the image state', () => {
+  const base = renderBaseTree();
+  const ini = base.find(({ file }) => file.path === 'Windows\\Setup\\State\\State.ini');
+  assert.ok(ini !== undefined);
+  assert.match(
+    new TextDecoder().decode(ini.bytes),
+    /^\[State\]\r\nImageState=IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE\r\n$/,
+  );
+  const software = Hive.parse(buildSampleHive('SOFTWARE'));
+  const value = software.getKey('Microsoft\\Windows\\CurrentVersion\\Setup\\State')?.value('ImageState');
+  assert.ok(value !== undefined);
+  assert.equal(decodeRegData(value), 'IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE');
+});

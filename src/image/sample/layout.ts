@@ -89,6 +89,9 @@ export const SAMPLE_DRIVERS: readonly SampleDriver[] = [
   },
 ];
 
+/** A generalized image that goes into OOBE at first boot, as install.wim images are. */
+export const SAMPLE_IMAGE_STATE = 'IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE';
+
 /** The text every stand-in starts with; tests and later stages recognize stand-ins by it. */
 export const STAND_IN_MARK = 'winsmith stand-in';
 
@@ -244,6 +247,10 @@ export const SAMPLE_FILES: readonly SampleFile[] = [
     },
   },
   { path: 'Windows\\Temp\\sample-cache.tmp', content: standIn('a temporary file left by setup') },
+  {
+    path: 'Windows\\Setup\\State\\State.ini',
+    content: { kind: 'text', text: `[State]\r\nImageState=${SAMPLE_IMAGE_STATE}\r\n` },
+  },
   {
     path: 'Windows\\Panther\\setupact.log',
     content: { kind: 'text', text: 'winsmith sample image: stand-in for the setup action log.\r\n' },
