@@ -12,6 +12,8 @@ import {
   type BcdValue,
   type BootDiskLayout,
   NX_POLICIES,
+  WELL_KNOWN,
+  addRamdiskOptions,
   bootRamdisk,
   createBootStore,
   decodeDevice,
@@ -226,6 +228,32 @@ export function resolveElementType(store: BcdStore, ref: string, name: string): 
     );
   }
   return type;
+}
+
+/**
+ * Sets one element from command-line text (see parseElementText); a ramdisk device that names
+ * {ramdiskoptions} brings that object along when the store lacks it. Returns the object's GUID,
+ * the element type and the value set.
+ */
+export function setElementFromText(
+  store: BcdStore,
+  objectRef: string,
+  element: string,
+  text: string,
+): { id: string; type: number; value: BcdValue } {
+  const id = store.resolve(objectRef);
+  const type = resolveElementType(store, id, element);
+  const value = parseElementText(store, type, text);
+  store.setElement(id, type, value);
+  if (
+    value.format === 'device' &&
+    value.value.kind === 'ramdisk' &&
+    value.value.options === WELL_KNOWN.ramdiskoptions &&
+    store.object(WELL_KNOWN.ramdiskoptions) === undefined
+  ) {
+    addRamdiskOptions(store);
+  }
+  return { id, type, value };
 }
 
 export function elementLabel(store: BcdStore, ref: string, type: number): string {

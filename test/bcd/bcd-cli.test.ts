@@ -91,7 +91,7 @@ test(
         firmware: 'uefi',
         loaderId: LOADER,
         resumeId: RESUME,
-        objects: 12,
+        objects: 11,
       });
       const ours = await show(out);
       const theirs = await show(fixture.path);
@@ -217,6 +217,11 @@ test('bcd create for BIOS/MBR, then set and delete-element', async () => {
     assert.equal(b2.elements['24000010'], undefined);
     assert.equal(l2?.description, 'Server 2022');
     assert.equal(l2.elements['26000022'], true);
+    assert.deepEqual(objects.find((o) => o.alias === '{ramdiskoptions}')?.elements, {
+      '12000004': 'Ramdisk Options',
+      '31000003': { kind: 'boot' },
+      '32000004': '\\boot\\boot.sdi',
+    });
     assert.deepEqual(l2.elements['21000001'], {
       kind: 'ramdisk',
       path: '\\sources\\boot.wim',

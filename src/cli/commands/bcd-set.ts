@@ -1,12 +1,6 @@
 // `winsmith bcd set STORE OBJECT ELEMENT VALUE`: set one element of one object, in place.
 
-import {
-  elementLabel,
-  openBcdFile,
-  parseElementText,
-  resolveElementType,
-  writeBcdFile,
-} from '../../image/bcd.ts';
+import { elementLabel, openBcdFile, setElementFromText, writeBcdFile } from '../../image/bcd.ts';
 import { aliasOf, formatValue, valueToJson } from '../../formats/bcd/index.ts';
 import type { CliCommand } from '../command.ts';
 
@@ -31,10 +25,11 @@ export const bcdSet: CliCommand = {
   async run(_ctx, args, options) {
     const path = String(args[0]);
     const store = await openBcdFile(path, { replayLogs: options.replayLogs === true });
-    const ref = store.resolve(String(args[1]));
-    const type = resolveElementType(store, ref, String(args[2]));
-    const value = parseElementText(store, type, String(args[3]));
-    store.setElement(ref, type, value);
+    const {
+      id: ref,
+      type,
+      value,
+    } = setElementFromText(store, String(args[1]), String(args[2]), String(args[3]));
     await writeBcdFile(path, store, { overwrite: true });
     const name = elementLabel(store, ref, type);
     return {

@@ -116,6 +116,23 @@ export function bootRamdisk(path = '\\sources\\boot.wim'): BcdDevice {
   return { kind: 'ramdisk', path, parent: { kind: 'boot' }, options: WELL_KNOWN.ramdiskoptions };
 }
 
+/**
+ * Adds (or updates) {ramdiskoptions}, the device-options object a ramdisk device names: where the
+ * SDI file is (default: the boot device, \boot\boot.sdi, as WinPE media have it). The elements are
+ * those of the fixture's Windows RE device-options object (description 12000004, ramdisksdidevice
+ * 31000003, ramdisksdipath 32000004).
+ */
+export function addRamdiskOptions(
+  store: BcdStore,
+  options: { readonly sdiDevice?: BcdDevice; readonly sdiPath?: string } = {},
+): void {
+  const id = WELL_KNOWN.ramdiskoptions;
+  if (store.object(id) === undefined) store.createObject(id, OBJECT_TYPES.device);
+  store.setElement(id, 0x12000004, str('Ramdisk Options'));
+  store.setElement(id, 0x31000003, dev(options.sdiDevice ?? { kind: 'boot' }));
+  store.setElement(id, 0x32000004, str(options.sdiPath ?? '\\boot\\boot.sdi'));
+}
+
 function newId(given: string | undefined, random: ((n: number) => Uint8Array) | undefined): string {
   if (given !== undefined) return normalizeGuid(given);
   if (random === undefined) {

@@ -4,7 +4,13 @@
 export { BcdStore, MAX_ELEMENTS_PER_OBJECT, MAX_OBJECTS } from './store.ts';
 export type { BcdElement, BcdObject } from './store.ts';
 export { createBcdTemplate, addTemplateObjects, TEMPLATE_KEY_NAME } from './template.ts';
-export { createBootStore, partitionDevices, bootRamdisk, NX_POLICIES } from './boot-store.ts';
+export {
+  addRamdiskOptions,
+  bootRamdisk,
+  createBootStore,
+  NX_POLICIES,
+  partitionDevices,
+} from './boot-store.ts';
 export type { BootDiskLayout, BootStore, BootStoreOptions } from './boot-store.ts';
 export { decodeElement, encodeElement, formatValue, valueToJson } from './element.ts';
 export type { BcdValue, EncodedElement } from './element.ts';

@@ -23,9 +23,9 @@
 //                                      badmemoryaccess Yes
 //     {bootmgr}             0x10100002 description "Windows Boot Manager", inherit {globalsettings},
 //                                      toolsdisplayorder {memdiag}, timeout 30
-// - {ramdiskoptions} 0x30000000 with description "Ramdisk Options": as Microsoft's "bcdedit /create
-//   {ramdiskoptions} /d "Ramdisk Options"" (Windows PE / WDS documentation) makes it; its SDI device
-//   and path are set by whoever boots a ramdisk (boot-store.ts bootRamdisk gives the device that uses it).
+// - No {ramdiskoptions}, {ntldr} or {fwbootmgr}: the fixture (made from a BCD-Template) has none of
+//   them, so the template does not either; {fwbootmgr} mirrors the UEFI NVRAM of a running machine,
+//   and boot-store.ts addRamdiskOptions adds {ramdiskoptions} to stores that boot a ramdisk.
 
 import { type Hive } from '../regf/index.ts';
 import { type BcdValue } from './element.ts';
@@ -74,7 +74,6 @@ export function addTemplateObjects(store: BcdStore): void {
     [0x24000010, list(WELL_KNOWN.memdiag)],
     [0x25000004, int(30)],
   ]);
-  add(WELL_KNOWN.ramdiskoptions, OBJECT_TYPES.device, [[0x12000004, str('Ramdisk Options')]]);
 }
 
 /** A new BCD-Template store (see the header for what it holds and why). */
