@@ -301,3 +301,38 @@ test('arbitrary text gives a model or a FormatError, never another exception', (
     { numRuns: 500 },
   );
 });
+
+test('arbitrary bytes, or a valid file with bytes changed, give a model or a FormatError', () => {
+  const valid = serializeRegText({
+    sections: [
+      {
+        kind: 'key',
+        path: '\\K',
+        values: [
+          { kind: 'set', name: 'a', type: 3, data: new Uint8Array(60).fill(7) },
+          { kind: 'set', name: 's', type: 1, data: u16('text\0') },
+        ],
+      },
+    ],
+  });
+  const mutated = fc
+    .array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), {
+      minLength: 1,
+      maxLength: 4,
+    })
+    .map((changes) => {
+      const copy = valid.slice();
+      for (const [at, byte] of changes) copy[at] = byte;
+      return copy;
+    });
+  fc.assert(
+    fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), mutated), (bytes) => {
+      try {
+        parseRegText(bytes);
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw e;
+      }
+    }),
+    { numRuns: 1000 },
+  );
+});
