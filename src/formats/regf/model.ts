@@ -16,7 +16,7 @@ export interface KeyNode {
   /** The class name's bytes as stored (UTF-16LE), or undefined when the key has none. */
   classBytes: Uint8Array | undefined;
   lastWritten: bigint;
-  /** Flags other than KEY_COMP_NAME / KEY_HIVE_ENTRY / KEY_NO_DELETE, which the writer sets. */
+  /** Flags as read, without KEY_COMP_NAME and KEY_HIVE_ENTRY, which the writer sets. */
   flags: number;
   /** The nk's access bits, kept as read. */
   accessBits: number;
