@@ -7,7 +7,7 @@ import type { ProgressEvent } from '../core/progress.ts';
 import { Hive } from '../formats/regf/index.ts';
 import { parseRegText } from '../formats/regf/reg-text.ts';
 import { withTempDir } from '../io/output.ts';
-import { applyRegText, findHiveLogs, regSetData, regTextOfKey } from './registry.ts';
+import { applyRegText, findHiveLogs, regSetData, regTextOfKey, resolveKeyPath } from './registry.ts';
 
 test('applyRegText applies sections in order, counts what changed and reports progress', () => {
   const hive = Hive.create('ROOT');
@@ -85,4 +85,21 @@ test('findHiveLogs finds .LOG, .LOG1 and .LOG2 beside the hive in any letter cas
       join(dir, 'SYSTEM.LOG2'),
     ]);
   });
+});
+
+test('CurrentControlSet stands for the control set \\Select\\Current names, in an offline SYSTEM hive', () => {
+  const hive = Hive.create('SYSTEM');
+  assert.equal(resolveKeyPath(hive, '\\CurrentControlSet\\Services'), '\\CurrentControlSet\\Services');
+  hive.ensureKey('\\Select').setValue('Current', 4, Uint8Array.from([2, 0, 0, 0]));
+  hive.ensureKey('\\ControlSet002\\Services');
+  assert.equal(resolveKeyPath(hive, '\\currentcontrolset\\Services'), '\\ControlSet002\\Services');
+  assert.equal(resolveKeyPath(hive, 'CurrentControlSet'), '\\ControlSet002');
+  assert.equal(resolveKeyPath(hive, '\\Select'), '\\Select');
+  const text =
+    'Windows Registry Editor Version 5.00\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\viostor]\n"Start"=dword:0\n';
+  applyRegText(hive, parseRegText(text, { prefix: 'HKEY_LOCAL_MACHINE\\SYSTEM' }));
+  assert.ok(hive.getKey('\\ControlSet002\\Services\\viostor')?.value('Start'));
+  assert.equal(hive.getKey('\\CurrentControlSet'), undefined);
+  hive.ensureKey('\\CurrentControlSet');
+  assert.equal(resolveKeyPath(hive, '\\CurrentControlSet\\X'), '\\CurrentControlSet\\X');
 });

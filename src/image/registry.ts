@@ -76,9 +76,28 @@ export async function writeHiveFile(
   await writeOutputFile(path, (tmp) => writeFile(tmp, bytes), { overwrite: options.overwrite });
 }
 
-/** A key by its root-relative path, or NOT_FOUND naming it. */
+const CURRENT_CONTROL_SET = 'CURRENTCONTROLSET';
+
+/**
+ * The path with a first component "CurrentControlSet" replaced by the control set it stands for.
+ * Windows makes CurrentControlSet at boot, as a link to ControlSet00N with N from the DWORD
+ * \Select\Current of the SYSTEM hive; an offline SYSTEM hive has no such key, but .reg files
+ * exported from a running system name it. Paths in other hives are returned as they are.
+ */
+export function resolveKeyPath(hive: Hive, path: string): string {
+  const parts = path.split('\\').filter((p) => p !== '');
+  const [first, ...rest] = parts;
+  if (first?.toUpperCase() !== CURRENT_CONTROL_SET || hive.root.subkey(first) !== undefined) return path;
+  const current = hive.getKey('\\Select')?.value('Current');
+  if (current?.type !== REG_TYPES.REG_DWORD || current.data.length !== 4) return path;
+  const n = new DataView(current.data.buffer, current.data.byteOffset, 4).getUint32(0, true);
+  if (n < 1 || n > 999) return path;
+  return ['', `ControlSet${n.toString().padStart(3, '0')}`, ...rest].join('\\');
+}
+
+/** A key by its root-relative path (CurrentControlSet resolved), or NOT_FOUND naming it. */
 export function requireKey(hive: Hive, path: string, hivePath: string): HiveKey {
-  const key = hive.getKey(path);
+  const key = hive.getKey(resolveKeyPath(hive, path));
   if (key === undefined) {
     throw new AppError('NOT_FOUND', `key ${path} does not exist in ${hivePath}`, {
       hint: `list the keys with 'winsmith reg get ${hivePath} \\'`,
@@ -112,7 +131,10 @@ export interface RegImportSummary {
 /** Sections applied between two progress events. */
 const PROGRESS_EVERY = 500;
 
-/** Applies the sections in order: [key] creates the key and sets or deletes its values, [-key] deletes. */
+/**
+ * Applies the sections in order: [key] creates the key and sets or deletes its values, [-key]
+ * deletes. A path under CurrentControlSet goes to the control set it stands for (resolveKeyPath).
+ */
 export function applyRegText(
   hive: Hive,
   reg: RegText,
@@ -122,12 +144,13 @@ export function applyRegText(
   const total = reg.sections.length;
   for (const [index, section] of reg.sections.entries()) {
     if (index % PROGRESS_EVERY === 0) progress({ phase: 'Applying keys', done: index, total, unit: 'items' });
+    const path = resolveKeyPath(hive, section.path);
     if (section.kind === 'delete-key') {
-      if (hive.deleteKey(section.path)) summary.keysDeleted++;
+      if (hive.deleteKey(path)) summary.keysDeleted++;
       continue;
     }
-    if (hive.getKey(section.path) === undefined) summary.keysCreated++;
-    const key = hive.ensureKey(section.path);
+    if (hive.getKey(path) === undefined) summary.keysCreated++;
+    const key = hive.ensureKey(path);
     for (const value of section.values) {
       if (value.kind === 'delete') {
         if (key.deleteValue(value.name)) summary.valuesDeleted++;

@@ -1,6 +1,12 @@
 // `winsmith reg set HIVE KEY VALUE --type T --data D`: set one value (creating the key), in place.
 
-import { openHiveFile, regSetData, SETTABLE_TYPES, writeHiveFile } from '../../image/registry.ts';
+import {
+  openHiveFile,
+  regSetData,
+  resolveKeyPath,
+  SETTABLE_TYPES,
+  writeHiveFile,
+} from '../../image/registry.ts';
 import type { CliCommand } from '../command.ts';
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -31,7 +37,7 @@ export const regSet: CliCommand = {
     const given = Array.isArray(options.data) ? options.data.map(String) : [];
     const { type, data } = regSetData(String(options.type), given);
     const hive = await openHiveFile(hivePath, { replayLogs: options.replayLogs === true });
-    const key = hive.ensureKey(keyPath);
+    const key = hive.ensureKey(resolveKeyPath(hive, keyPath));
     key.setValue(name, type, data);
     await writeHiveFile(hivePath, hive, { overwrite: true });
     return {
