@@ -142,3 +142,36 @@ test('disk verify says why a disk would not boot, and exits non-zero', async () 
     assert.deepEqual(report.problems, ['the EFI system partition has no /EFI/Boot/bootx64.efi']);
   });
 });
+
+test('a layout file: bigger ESP, recovery partition, fixed GUIDs, on a 10 GiB disk', async () => {
+  await withTempDir(async (dir) => {
+    const wim = await makeSample(dir);
+    const layout = join(dir, 'layout.yaml');
+    await writeFile(
+      layout,
+      [
+        'diskGuid: 0b8ae0d4-4c5b-4a1e-9a3f-0e2f4d6c8a10',
+        'partitions:',
+        '  - {role: esp, size: 300M}',
+        '  - {role: msr, size: 16M}',
+        '  - {role: windows, guid: 33333333-3333-4333-8333-333333333333}',
+        '  - {role: recovery, size: 500M}',
+        '',
+      ].join('\n'),
+    );
+    const disk = join(dir, 'layout.raw');
+    const made = await runWinsmith(['disk', wim, '-o', disk, '--size', '10G', '--layout', layout]);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(
+      await run('sgdisk', ['-p', disk]),
+      /Disk identifier \(GUID\): 0B8AE0D4-4C5B-4A1E-9A3F-0E2F4D6C8A10/,
+    );
+    const windows = await run('sgdisk', ['-i', '3', disk]);
+    assert.match(windows, /Partition unique GUID: 33333333-3333-4333-8333-333333333333/);
+    const recovery = await run('sgdisk', ['-i', '4', disk]);
+    assert.match(recovery, /Partition GUID code: DE94BBA4-06D1-4D40-A16A-BFD50179D6AC/);
+    assert.match(recovery, /Attribute flags: 8000000000000001/);
+    const check = await runWinsmith(['disk', 'verify', disk]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+  });
+});
