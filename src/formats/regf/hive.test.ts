@@ -108,15 +108,15 @@ test('garbage is a FormatError naming an offset', () => {
 });
 
 test('a Node Buffer given or taken is copied, never aliased', () => {
-  const hive = Hive.create('R');
+  const hive = Hive.create('R', { clock: () => T0 });
   const data = Buffer.from([1, 2, 3, 4, 5, 6]);
   hive.root.setValue('v', REG_TYPES.REG_BINARY, data);
   data[0] = 9;
   assert.equal(hive.root.value('v')?.data[0], 1);
   const bytes = Buffer.from(hive.serialize());
   const copy = Buffer.from(bytes);
-  const back = Hive.parse(bytes);
+  const back = Hive.parse(bytes, { clock: () => T0 });
   bytes.fill(0);
   assert.deepEqual([...(back.root.value('v')?.data ?? [])], [1, 2, 3, 4, 5, 6]);
-  assert.ok(Buffer.from(back.serialize()).subarray(4096).equals(copy.subarray(4096)));
+  assert.ok(Buffer.from(back.serialize()).equals(copy));
 });
