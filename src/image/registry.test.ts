@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { chmod, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AppError } from '../core/errors.ts';
@@ -7,7 +7,15 @@ import type { ProgressEvent } from '../core/progress.ts';
 import { Hive } from '../formats/regf/index.ts';
 import { parseRegText } from '../formats/regf/reg-text.ts';
 import { withTempDir } from '../io/output.ts';
-import { applyRegText, findHiveLogs, regSetData, regTextOfKey, resolveKeyPath } from './registry.ts';
+import {
+  applyRegText,
+  findHiveLogs,
+  openHiveFile,
+  regSetData,
+  regTextOfKey,
+  resolveKeyPath,
+  writeHiveFile,
+} from './registry.ts';
 
 test('applyRegText applies sections in order, counts what changed and reports progress', () => {
   const hive = Hive.create('ROOT');
@@ -102,4 +110,21 @@ test('CurrentControlSet stands for the control set \\Select\\Current names, in a
   assert.equal(hive.getKey('\\CurrentControlSet'), undefined);
   hive.ensureKey('\\CurrentControlSet');
   assert.equal(resolveKeyPath(hive, '\\CurrentControlSet\\X'), '\\CurrentControlSet\\X');
+});
+
+test('writeHiveFile replaces a hive keeping its permission bits; openHiveFile reads it back', async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'SOFTWARE');
+    const hive = Hive.create('ROOT');
+    await writeHiveFile(path, hive, { overwrite: false });
+    await chmod(path, 0o640);
+    hive.ensureKey('\\Contoso');
+    await writeHiveFile(path, hive, { overwrite: true });
+    assert.equal((await stat(path)).mode & 0o777, 0o640);
+    assert.ok((await openHiveFile(path)).getKey('\\Contoso'));
+    await assert.rejects(
+      writeHiveFile(path, hive, { overwrite: false }),
+      (e: unknown) => e instanceof AppError && e.code === 'ALREADY_EXISTS',
+    );
+  });
 });

@@ -2,7 +2,7 @@
 // or JSON, apply a .reg file, read, set and delete single keys and values, and write the hive back
 // atomically. The hive format is src/formats/regf; the .reg text format is its reg-text.ts.
 
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AppError, isAppError } from '../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
@@ -66,14 +66,30 @@ export async function openHiveFile(path: string, options: OpenHiveFileOptions = 
   }
 }
 
-/** Writes the hive to `path` whole or not at all, replacing what is there when `overwrite`. */
+/**
+ * Writes the hive to `path` whole or not at all, replacing what is there when `overwrite`; a
+ * replaced file keeps its permission bits.
+ */
 export async function writeHiveFile(
   path: string,
   hive: Hive,
   options: { overwrite: boolean },
 ): Promise<void> {
   const bytes = hive.serialize();
-  await writeOutputFile(path, (tmp) => writeFile(tmp, bytes), { overwrite: options.overwrite });
+  const mode = options.overwrite
+    ? await stat(path).then(
+        (s) => s.mode & 0o7777,
+        () => undefined,
+      )
+    : undefined;
+  await writeOutputFile(
+    path,
+    async (tmp) => {
+      await writeFile(tmp, bytes);
+      if (mode !== undefined) await chmod(tmp, mode);
+    },
+    { overwrite: options.overwrite },
+  );
 }
 
 const CURRENT_CONTROL_SET = 'CURRENTCONTROLSET';
