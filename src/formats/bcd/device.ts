@@ -32,6 +32,7 @@
 import { FormatError } from '../../core/errors.ts';
 import { NULL_GUID, guidFromBytes, guidToBytes, normalizeGuid } from './guid.ts';
 import { aliasOf } from './tables.ts';
+import { readUtf16z, utf16z } from './utf16.ts';
 
 /** A corrupt or hostile element cannot make decoding allocate or recurse without bound. */
 export const MAX_DEVICE_BYTES = 64 * 1024;
@@ -204,12 +205,6 @@ function readRecord(bytes: Uint8Array, offset: number, depth: number): Record {
   return { size, device: undefined };
 }
 
-function readUtf16z(bytes: Uint8Array): string {
-  let end = 0;
-  while (end + 1 < bytes.length && (bytes[end] !== 0 || bytes[end + 1] !== 0)) end += 2;
-  return new TextDecoder('utf-16le').decode(bytes.subarray(0, end));
-}
-
 /**
  * Decodes a device element. Forms this codec knows decode to their fields only when encoding them
  * gives back exactly the same bytes; everything else is kept as { kind: 'raw' }.
@@ -280,9 +275,7 @@ function encodeRecord(device: Exclude<BcdDevice, RawDevice>, depth: number): Uin
         throw new FormatError('a ramdisk image must be on a partition, boot or ramdisk device');
       }
       const inner = encodeRecord(device.parent, depth + 1);
-      const path = new Uint8Array((device.path.length + 1) * 2);
-      for (let i = 0; i < device.path.length; i++)
-        view(path).setUint16(i * 2, device.path.charCodeAt(i), true);
+      const path = utf16z(device.path);
       const fpLength = FILE_PATH_HEADER + inner.length + path.length;
       const fpHeader = new Uint8Array(FILE_PATH_HEADER);
       view(fpHeader).setUint32(0, 1, true);

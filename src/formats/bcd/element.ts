@@ -14,6 +14,7 @@ import { FormatError } from '../../core/errors.ts';
 import { type BcdDevice, decodeDevice, encodeDevice, formatDevice } from './device.ts';
 import { normalizeGuid } from './guid.ts';
 import { aliasOf, elementFormat, elementKeyName } from './tables.ts';
+import { utf16z } from './utf16.ts';
 
 /** Registry value types used by BCD (the numbers of REG_TYPES in src/formats/regf). */
 export const REG_SZ = 1;
@@ -37,13 +38,6 @@ export type BcdValue =
 export interface EncodedElement {
   readonly regType: number;
   readonly data: Uint8Array;
-}
-
-function utf16z(text: string): Uint8Array {
-  const out = new Uint8Array((text.length + 1) * 2);
-  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  for (let i = 0; i < text.length; i++) dv.setUint16(i * 2, text.charCodeAt(i), true);
-  return out;
 }
 
 /** UTF-16LE strings separated by NULs; a trailing run of NULs (and an odd last byte) is ignored. */
@@ -137,7 +131,7 @@ const U64_MAX = (1n << 64n) - 1n;
 
 function u64Bytes(values: readonly bigint[]): Uint8Array {
   const out = new Uint8Array(values.length * 8);
-  const dv = new DataView(out.buffer);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   values.forEach((v, i) => {
     if (v < 0n || v > U64_MAX) throw new FormatError(`expected an integer from 0 to 2^64-1, found ${v}`);
     dv.setBigUint64(i * 8, v, true);

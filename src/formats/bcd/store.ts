@@ -19,6 +19,7 @@ import {
   parseElementKeyName,
   WELL_KNOWN,
 } from './tables.ts';
+import { utf16z } from './utf16.ts';
 
 /** Real stores hold a few dozen objects with a few dozen elements each. */
 export const MAX_OBJECTS = 10_000;
@@ -48,7 +49,7 @@ function u32(data: Uint8Array): number {
 
 function dword(value: number): Uint8Array {
   const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, value >>> 0, true);
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(0, value >>> 0, true);
   return out;
 }
 
@@ -216,11 +217,4 @@ export class BcdStore {
     if (typeof value === 'string') key.setValue(name, REG_TYPES.REG_SZ, utf16z(value));
     else key.setValue(name, REG_TYPES.REG_DWORD, dword(value));
   }
-}
-
-function utf16z(text: string): Uint8Array {
-  const out = new Uint8Array((text.length + 1) * 2);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < text.length; i++) dv.setUint16(i * 2, text.charCodeAt(i), true);
-  return out;
 }
