@@ -23,9 +23,9 @@
 //                                      badmemoryaccess Yes
 //     {bootmgr}             0x10100002 description "Windows Boot Manager", inherit {globalsettings},
 //                                      toolsdisplayorder {memdiag}, timeout 30
-// - No {ramdiskoptions}, {ntldr} or {fwbootmgr}: the fixture (made from a BCD-Template) has none of
-//   them, so the template does not either; {fwbootmgr} mirrors the UEFI NVRAM of a running machine,
-//   and boot-store.ts addRamdiskOptions adds {ramdiskoptions} to stores that boot a ramdisk.
+// - No {ramdiskoptions} or {ntldr}: the fixture (made from a BCD-Template) has neither (boot-store.ts
+//   addRamdiskOptions adds {ramdiskoptions} to stores that boot a ramdisk). No {fwbootmgr}: bcdboot
+//   makes it from the running machine's UEFI NVRAM.
 
 import { type Hive } from '../regf/index.ts';
 import { type BcdValue } from './element.ts';
