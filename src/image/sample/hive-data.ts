@@ -15,6 +15,7 @@
 //   State.ini, see layout.ts) tells a generalized image from a specialized one (Microsoft, "Windows
 //   Setup States").
 
+import { encodeGuid } from '../../formats/guid.ts';
 import { SAMPLE_DRIVERS, SAMPLE_IMAGE_STATE, type SampleHiveName } from './layout.ts';
 
 export type RegTypeName =
@@ -91,6 +92,18 @@ function sharedService(
   };
 }
 
+/**
+ * A driver package's `Version`: 8 bytes (00 ff 09 00, then zeros), the setup class GUID in its
+ * 16-byte form, and 24 zero bytes. This is the form libguestfs-common writes when it injects a boot
+ * driver (its comment: Windows-Kernel-Pnp needs it on Windows 10 and Server 2016 and later).
+ */
+function packageVersion(classGuid: string): SampleValue {
+  const data = new Uint8Array(48);
+  data.set([0x00, 0xff, 0x09, 0x00], 0);
+  data.set(encodeGuid(classGuid), 8);
+  return { type: 'REG_BINARY', data };
+}
+
 function driverKeys(): Record<string, Record<string, SampleValue>> {
   const keys: Record<string, Record<string, SampleValue>> = {};
   for (const d of SAMPLE_DRIVERS) {
@@ -102,7 +115,11 @@ function driverKeys(): Record<string, Record<string, SampleValue>> {
       d.group,
       d.description,
     );
-    keys[`DriverDatabase\\DriverInfFiles\\${d.inf}`] = { '': multi(pkg), Active: sz(pkg) };
+    keys[`DriverDatabase\\DriverInfFiles\\${d.inf}`] = {
+      '': multi(pkg),
+      Active: sz(pkg),
+      Configurations: multi(conf),
+    };
     for (const id of d.hardwareIds) {
       keys[`DriverDatabase\\DeviceIds\\${id}`] = { [d.inf]: binary(0x01, 0xff, 0x00, 0x00) };
       keys[`DriverDatabase\\DriverPackages\\${pkg}\\Descriptors\\${id}`] = { Configuration: sz(conf) };
@@ -112,6 +129,7 @@ function driverKeys(): Record<string, Record<string, SampleValue>> {
       Provider: sz('Microsoft'),
       SignerName: sz('Microsoft Windows'),
       SignerScore: dword(0x0d000001),
+      Version: packageVersion(d.classGuid),
     };
     keys[`DriverDatabase\\DriverPackages\\${pkg}\\Configurations\\${conf}`] = {
       ConfigFlags: dword(0),

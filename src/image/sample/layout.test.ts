@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Hive, REG_TYPES, decodeRegData } from '../../formats/regf/index.ts';
+import { Hive, REG_TYPES, decodeRegData, type RegValue } from '../../formats/regf/index.ts';
 import { SAMPLE_HIVES } from './hive-data.ts';
 import { buildSampleBcdTemplate, buildSampleHive, SAMPLE_FILETIME } from './hives.ts';
 import { SAMPLE_DIRECTORIES, SAMPLE_FILES, STAND_IN_MARK, type SampleHiveName } from './layout.ts';
@@ -110,4 +110,36 @@ test('State.ini and the SOFTWARE hive agree on the image state', () => {
   const value = software.getKey('Microsoft\\Windows\\CurrentVersion\\Setup\\State')?.value('ImageState');
   assert.ok(value !== undefined);
   assert.equal(decodeRegData(value), 'IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE');
+});
+
+test('the SYSTEM DriverDatabase links INF, device IDs, package and configuration as Windows 8+ does', () => {
+  const system = Hive.parse(buildSampleHive('SYSTEM'));
+  const valueOf = (path: string, name: string): RegValue => {
+    const value = system.getKey(path)?.value(name);
+    assert.ok(value !== undefined, `${path} ${name}`);
+    return value;
+  };
+  const pkg = String(decodeRegData(valueOf('DriverDatabase\\DriverInfFiles\\storahci.inf', 'Active')));
+  assert.match(pkg, /^storahci\.inf_amd64_[0-9a-f]{16}$/);
+  assert.deepEqual(
+    [...valueOf('DriverDatabase\\DeviceIds\\PCI\\CC_010601', 'storahci.inf').data],
+    [0x01, 0xff, 0x00, 0x00],
+  );
+  const version = valueOf(`DriverDatabase\\DriverPackages\\${pkg}`, 'Version').data;
+  assert.equal(version.length, 48);
+  assert.deepEqual(
+    [...version.subarray(0, 24)],
+    [
+      0x00, 0xff, 0x09, 0, 0, 0, 0, 0, 0x7b, 0xe9, 0x36, 0x4d, 0x25, 0xe3, 0xce, 0x11, 0xbf, 0xc1, 0x08, 0x00,
+      0x2b, 0xe1, 0x03, 0x18,
+    ],
+  );
+  const conf = String(
+    decodeRegData(
+      valueOf(`DriverDatabase\\DriverPackages\\${pkg}\\Descriptors\\PCI\\CC_010601`, 'Configuration'),
+    ),
+  );
+  const service = valueOf(`DriverDatabase\\DriverPackages\\${pkg}\\Configurations\\${conf}`, 'Service');
+  assert.equal(decodeRegData(service), 'storahci');
+  assert.ok(system.getKey('ControlSet001\\Services\\storahci') !== undefined);
 });
