@@ -44,6 +44,61 @@ function keyPath(i: number): string {
   return `${top}\\${mid}\\Leaf${i}`;
 }
 
+/** What the hive must hold, kept apart from the library with plain maps (names compared upper-cased). */
+class Model {
+  private readonly keys = new Map<
+    string,
+    { path: string; values: Map<string, { name: string; type: number; data: Uint8Array }> }
+  >([['\\', { path: '\\', values: new Map() }]]);
+
+  ensureKey(path: string): Map<string, { name: string; type: number; data: Uint8Array }> {
+    let entry = this.keys.get('\\');
+    let upper = '';
+    for (const part of path.split('\\')) {
+      upper += `\\${part.toUpperCase()}`;
+      let child = this.keys.get(upper);
+      if (child === undefined) {
+        child = { path: `${entry?.path === '\\' ? '' : (entry?.path ?? '')}\\${part}`, values: new Map() };
+        this.keys.set(upper, child);
+      }
+      entry = child;
+    }
+    if (entry === undefined) throw new Error('no root');
+    return entry.values;
+  }
+
+  deleteKey(path: string): void {
+    const upper = `\\${path.toUpperCase()}`;
+    for (const k of [...this.keys.keys()]) if (k === upper || k.startsWith(`${upper}\\`)) this.keys.delete(k);
+  }
+
+  setValue(path: string, name: string, type: number, bytes: Uint8Array): void {
+    const values = this.ensureKey(path);
+    const old = values.get(name.toUpperCase());
+    values.set(name.toUpperCase(), { name: old?.name ?? name, type, data: bytes });
+  }
+
+  deleteValue(path: string, name: string): void {
+    this.keys.get(`\\${path.toUpperCase()}`)?.values.delete(name.toUpperCase());
+  }
+
+  dump(): Dump {
+    const out: Dump = new Map();
+    for (const { path, values } of this.keys.values()) {
+      out.set(
+        path,
+        new Map(
+          [...values.values()].map((v) => [
+            v.name,
+            { type: v.type, hex: Buffer.from(v.data).toString('hex') },
+          ]),
+        ),
+      );
+    }
+    return out;
+  }
+}
+
 function data(size: number, salt: number): Uint8Array {
   const out = new Uint8Array(size);
   for (let i = 0; i < size; i++) out[i] = (i * 131 + salt) & 0xff;
@@ -64,11 +119,14 @@ test('stress hive: 5,000 keys, 50,000 values of 1 B to 1 MiB, deletes and re-add
   [1, 4, 5, 16_344, 16_345, MIB].forEach((size, i) => (sizes[i * 997] = size));
 
   const hive = Hive.create('STRESS', { clock: () => 133_000_000_000_000_000n });
+  const expected = new Model();
   for (let i = 0; i < KEYS; i++) {
     const key = hive.ensureKey(keyPath(i));
     for (let j = 0; j < VALUES / KEYS; j++) {
       const n = i * (VALUES / KEYS) + j;
-      key.setValue(j === 0 ? '' : `v${j}`, types[n] ?? 3, data(sizes[n] ?? 1, n));
+      const bytes = data(sizes[n] ?? 1, n);
+      key.setValue(j === 0 ? '' : `v${j}`, types[n] ?? 3, bytes);
+      expected.setValue(keyPath(i), j === 0 ? '' : `v${j}`, types[n] ?? 3, bytes);
     }
   }
   const first = hive.serialize();
@@ -77,15 +135,33 @@ test('stress hive: 5,000 keys, 50,000 values of 1 B to 1 MiB, deletes and re-add
   const edited = Hive.parse(first, { clock: () => 133_000_000_000_000_001n });
   for (const c of changes) {
     const path = keyPath(c.key);
-    if (c.kind === 'deleteKey') edited.deleteKey(path);
-    else if (c.kind === 'readdKey') edited.ensureKey(path);
-    else if (c.kind === 'deleteValue') edited.getKey(path)?.deleteValue(c.value === 0 ? '' : `V${c.value}`);
-    else edited.ensureKey(path).setValue(c.value === 0 ? '' : `v${c.value}`, c.type, data(c.size, c.key));
+    const name =
+      c.kind === 'deleteValue' || c.kind === 'setValue' ? (c.value === 0 ? '' : `v${c.value}`) : '';
+    if (c.kind === 'deleteKey') {
+      edited.deleteKey(path);
+      expected.deleteKey(path);
+    } else if (c.kind === 'readdKey') {
+      edited.ensureKey(path);
+      expected.ensureKey(path);
+    } else if (c.kind === 'deleteValue') {
+      // Upper-cased on purpose: names are case-insensitive.
+      edited.getKey(path)?.deleteValue(name.toUpperCase());
+      expected.deleteValue(path, name);
+    } else {
+      const bytes = data(c.size, c.key);
+      edited.ensureKey(path).setValue(name, c.type, bytes);
+      expected.setValue(path, name, c.type, bytes);
+    }
   }
-  const extremes = edited.ensureKey('Extremes');
-  extremes.setValue('one', 3, data(1, 1));
-  extremes.setValue('mib', 3, data(MIB, 2));
-  const model: Dump = dumpKey(edited.root);
+  for (const [name, size] of [
+    ['one', 1],
+    ['mib', MIB],
+  ] as const) {
+    edited.ensureKey('Extremes').setValue(name, 3, data(size, 2));
+    expected.setValue('Extremes', name, 3, data(size, 2));
+  }
+  const model = expected.dump();
+  assert.equal(firstDifference(dumpKey(edited.root), model), undefined);
   const valueCount = [...model.values()].reduce((n, v) => n + v.size, 0);
   assert.ok(model.size > 4000 && valueCount > 40_000, `${model.size} keys, ${valueCount} values`);
   const bytes = edited.serialize();
