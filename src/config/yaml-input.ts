@@ -29,8 +29,7 @@ export class YamlInput {
         hint: 'fix the YAML syntax at the place named',
       });
     }
-    const contents = doc.contents;
-    return new YamlInput(file, contents === null ? null : (contents as Node), lines);
+    return new YamlInput(file, doc.contents, lines);
   }
 
   /** 'FILE:LINE:COLUMN' of a node (of the file's start without one). */
@@ -143,7 +142,9 @@ export function kindOf(node: Node | null | undefined): string {
     const v = node.value;
     if (v === null) return 'nothing';
     if (typeof v === 'string') return `the text ${JSON.stringify(v)}`;
-    return `${typeof v} ${String(v)}`;
+    if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint')
+      return `${typeof v} ${String(v)}`;
+    return 'a value';
   }
   return 'an alias';
 }
