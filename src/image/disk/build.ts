@@ -26,7 +26,7 @@ import { insertHole } from '../../engines/sparse.ts';
 import { wimApply, wimCapture, wimExtract, wimListFiles } from '../../engines/wimlib.ts';
 import { createBootStore } from '../../formats/bcd/index.ts';
 import { gptUsableRange, serializeGpt } from '../../formats/gpt.ts';
-import { parseMbr, serializeMbr } from '../../formats/mbr.ts';
+import { serializeMbr } from '../../formats/mbr.ts';
 import { placeGrubPc } from '../../formats/grub-pc.ts';
 import { copyFileInto, openBlockTarget, type BlockTarget } from '../../io/block-target.ts';
 import { writeOutputFile, withTempDir } from '../../io/output.ts';
@@ -196,7 +196,6 @@ export async function installGrubPc(target: BlockTarget, plan: DiskPlan, scratch
   );
   const first = Math.min(...plan.partitions.map((p) => p.firstLba));
   const placed = placeGrubPc(await target.read(0, 512), await readGrubBootImage(), core, 1, first);
-  parseMbr(placed.mbr);
   await target.write(0, placed.mbr);
   await target.write(SECTOR_SIZE, placed.core);
 }
