@@ -11,7 +11,7 @@ function fixedClock(): () => bigint {
   return () => (t += 10n);
 }
 
-test('a new hive round-trips keys, values, classes and every value type', () => {
+test('a new hive round-trips keys, values and every value type', () => {
   const hive = Hive.create('ROOT', { clock: fixedClock() });
   const k = hive.ensureKey('\\Software\\Winsmith');
   k.setValue('', REG_TYPES.REG_SZ, encodeRegData(REG_TYPES.REG_SZ, 'default'));
