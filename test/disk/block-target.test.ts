@@ -2,10 +2,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyFileInto, openBlockTarget } from '../../src/io/block-target.ts';
 import { withTempDir } from '../../src/io/output.ts';
+import { runWinsmith } from '../helpers/cli.ts';
+import { makeSample } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 
@@ -32,3 +35,27 @@ test('copyFileInto places a file at an offset, keeps its holes, and the bytes ma
     assert.ok(bytes.subarray(0, 42 * MiB + 3).equals(Buffer.alloc(42 * MiB + 3)));
   });
 });
+
+const SHM = '/dev/shm';
+
+test(
+  'on a file system without insert-range (tmpfs) the disk is assembled by the sparse copy',
+  { skip: existsSync(SHM) ? false : `${SHM} is absent` },
+  async () => {
+    await withTempDir(async (dir) => {
+      const wim = await makeSample(dir);
+      const shmDir = await mkdtemp(join(SHM, 'winsmith-disk-'));
+      try {
+        const disk = join(shmDir, 'disk.raw');
+        const made = await runWinsmith(['disk', wim, '-o', disk, '--size', '400M']);
+        assert.equal(made.code, 0, made.stderr);
+        assert.ok((await stat(disk)).blocks * 512 < 64 * MiB, 'sparse');
+        assert.deepEqual(await readdir(shmDir), ['disk.raw']);
+        const check = await runWinsmith(['disk', 'verify', disk]);
+        assert.equal(check.code, 0, check.stdout + check.stderr);
+      } finally {
+        await rm(shmDir, { recursive: true, force: true });
+      }
+    });
+  },
+);

@@ -289,7 +289,8 @@ async function buildRaw(
 
   step('Assembling the disk', 0, 1);
   if (!(await insertHole(raw, 0, windows.offset))) {
-    const volume = join(scratch, 'windows.ntfs');
+    // Beside the disk file, so the rename stays on one file system.
+    const volume = `${raw}.ntfs`;
     await rename(raw, volume);
     const target = await openBlockTarget(raw, plan.size);
     try {
