@@ -347,6 +347,20 @@ export async function wimDeleteImage(wimPath: string, index: number): Promise<vo
   await run(['delete', wimPath, String(index)]);
 }
 
+/**
+ * Sets properties of image `index` in the WIM's XML (wiminfo --image-property): NAME, DESCRIPTION,
+ * DISPLAYNAME, FLAGS, or any 'A/B' path, which becomes the element <A><B>value</B></A>.
+ */
+export async function wimSetImageProperties(
+  wimPath: string,
+  index: number,
+  properties: Readonly<Record<string, string>>,
+): Promise<void> {
+  const args = ['info', wimPath, String(index)];
+  for (const [name, value] of Object.entries(properties)) args.push('--image-property', `${name}=${value}`);
+  await run(args);
+}
+
 /** The XML data resource as wimlib-imagex reads it (UTF-16LE bytes with a byte-order mark). */
 export async function wimInfoXml(wimPath: string): Promise<Uint8Array> {
   return (await run(['info', wimPath, '--xml'])).stdout;

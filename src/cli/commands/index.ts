@@ -11,6 +11,8 @@ import { imageOptimize } from './image-optimize.ts';
 import { imageSplit } from './image-split.ts';
 import { imageJoin } from './image-join.ts';
 import { imageVerify } from './image-verify.ts';
+import { imageCustomize } from './image-customize.ts';
+import { imageDiff } from './image-diff.ts';
 import { mediaExtract } from './media-extract.ts';
 import { mediaInfo } from './media-info.ts';
 import { sample } from './sample.ts';
@@ -38,6 +40,8 @@ export const COMMANDS: readonly CliCommand[] = [
   imageSplit,
   imageJoin,
   imageVerify,
+  imageCustomize,
+  imageDiff,
   regExport,
   regImport,
   regNew,

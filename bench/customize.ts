@@ -1,0 +1,71 @@
+// Benchmark: `winsmith image customize` against a full wimexport of the same image, same run.
+//
+//   npm run bench:customize [-- SIZE_BYTES]
+//
+// Makes a sample image of SIZE_BYTES (default 2 GiB) in a temporary folder, then times
+//   A. customizeImage() with a 5-step recipe (files, registry, drivers, firstboot, metadata);
+//   B. the baseline: wimExport of the whole image to a new WIM (what rewriting the image costs);
+//   C. a plain copy of the WIM file (how customize starts its output for a one-image WIM);
+// and prints the times and the ratio A / B (the goal is ≤ 0.2). Everything is removed after.
+
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { wimExport } from '../src/engines/wimlib.ts';
+import { customizeImage } from '../src/image/recipe/customize.ts';
+import { buildSampleImage } from '../src/image/sample/build-sample.ts';
+import { withTempDir } from '../src/io/output.ts';
+
+const GiB = 1024 ** 3;
+const imageBytes = Number(process.argv[2] ?? 2 * GiB);
+const VIOSTOR_INF = new URL(
+  '../../shared/fixtures/real/drivers/virtio-win-0.1.240/viostor/2k22/amd64/viostor.inf',
+  import.meta.url,
+);
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = process.hrtime.bigint();
+  const value = await fn();
+  return [value, Number(process.hrtime.bigint() - start) / 1e9];
+}
+
+await withTempDir(async (dir) => {
+  const wim = join(dir, 'sample.wim');
+  process.stderr.write(`making a sample image of ${imageBytes} bytes…\n`);
+  const [, sampleSeconds] = await timed(() => buildSampleImage(wim, { size: imageBytes }));
+  const wimSize = (await stat(wim)).size;
+  process.stderr.write(`sample: ${wimSize} bytes of WIM in ${sampleSeconds.toFixed(1)} s\n`);
+
+  const pkg = join(dir, 'viostor');
+  await mkdir(pkg);
+  await writeFile(join(pkg, 'viostor.inf'), await readFile(VIOSTOR_INF));
+  await writeFile(join(pkg, 'viostor.sys'), 'winsmith stand-in for viostor.sys (benchmark)\r\n');
+  await writeFile(join(pkg, 'viostor.cat'), 'winsmith stand-in for viostor.cat (benchmark)\r\n');
+  const recipe = join(dir, 'recipe.yaml');
+  await writeFile(
+    recipe,
+    [
+      'customize:',
+      "  - files: { add: [ { content: 'hello', dest: 'ProgramData\\winsmith\\hello.txt' } ], remove: [ 'Windows\\Temp\\*' ] }",
+      "  - registry: { set: [ { key: 'HKLM\\SOFTWARE\\Contoso\\Build', name: Channel, data: stable } ] }",
+      '  - drivers: [ ./viostor ]',
+      "  - firstboot: [ { powershell: 'Write-Output ready' } ]",
+      "  - metadata: { name: 'bench (custom)' }",
+      '',
+    ].join('\n'),
+  );
+
+  const [, customizeSeconds] = await timed(() => customizeImage(wim, recipe, join(dir, 'custom.wim')));
+  const [, exportSeconds] = await timed(() => wimExport(wim, 1, join(dir, 'export.wim')));
+  const [, copySeconds] = await timed(() => copyFile(wim, join(dir, 'copy.wim')));
+  const ratio = customizeSeconds / exportSeconds;
+  process.stdout.write(
+    [
+      `image: ${imageBytes} bytes of files, ${wimSize} bytes of WIM (LZX)`,
+      `A. image customize, 5 steps: ${customizeSeconds.toFixed(2)} s`,
+      `B. full wimexport:           ${exportSeconds.toFixed(2)} s`,
+      `C. copy of the WIM file:     ${copySeconds.toFixed(2)} s`,
+      `A / B = ${ratio.toFixed(3)} (goal ≤ 0.2): ${ratio <= 0.2 ? 'met' : 'NOT met'}`,
+      '',
+    ].join('\n'),
+  );
+}, 'winsmith-bench-customize-');

@@ -1,0 +1,33 @@
+// `winsmith image customize SOURCE.wim[:INDEX] --recipe R.yaml -o OUT.wim`: a recipe's steps applied
+// offline, only what changes written (docs/customize.md).
+
+import { customizeImage } from '../../image/recipe/customize.ts';
+import type { CliCommand } from '../command.ts';
+
+export const imageCustomize: CliCommand = {
+  path: ['image', 'customize'],
+  summary:
+    'apply a recipe (files, registry, drivers, unattend, first-boot scripts, features, metadata) to one image, offline',
+  define(command) {
+    command
+      .argument('<image>', 'SOURCE.wim[:INDEX] (the index may be left out when the WIM has one image)')
+      .requiredOption('--recipe <file>', 'the recipe YAML (a customize: list of steps)')
+      .requiredOption('-o, --output <wim>', 'the customized WIM to create (holds the one image)')
+      .option('--overwrite', 'replace the output if it exists');
+  },
+  async run(ctx, args, options) {
+    const result = await customizeImage(String(args[0]), String(options.recipe), String(options.output), {
+      overwrite: options.overwrite === true,
+      onProgress: ctx.progress,
+    });
+    const lines = result.changes.map(
+      (c) =>
+        `step ${c.step} ${c.kind}: ${c.action} ${c.target}${c.detail === undefined ? '' : ` (${c.detail})`}`,
+    );
+    const warnings = result.warnings.map((w) => `warning: ${w}`);
+    return {
+      data: result,
+      text: [...lines, ...warnings, `wrote ${result.output} (${result.changes.length} changes)`].join('\n'),
+    };
+  },
+};

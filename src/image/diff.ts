@@ -1,0 +1,319 @@
+// `winsmith image diff A.wim[:I] B.wim[:J]`: what differs between two images — files (by size and
+// SHA-1 from the WIM metadata, nothing extracted), registry keys and values of the standard hives
+// that differ (both sides extracted and compared with src/formats/regf), driver packages (INF files
+// in the image and DriverDatabase\DriverInfFiles), and Windows\Panther\unattend.xml compared
+// setting by setting (each element path with its pass and component, and its text).
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { AppError } from '../core/errors.ts';
+import { wimExtract, wimListFiles, type WimFileEntry } from '../engines/wimlib.ts';
+import { Hive, regTypeName, type HiveKey, type RegValue } from '../formats/regf/index.ts';
+import { withTempDir } from '../io/output.ts';
+import { IMAGE_HIVE_PATHS, IMAGE_HIVES, type ImageHiveName } from './recipe/hive-paths.ts';
+import { loadWimInfo, parseWimRef, resolveImageIndex } from './wim-ref.ts';
+
+export interface FileChange {
+  readonly path: string;
+  readonly change: 'added' | 'removed' | 'changed';
+  readonly isDir: boolean;
+  readonly sizeA?: number;
+  readonly sizeB?: number;
+  readonly sha1A?: string | null;
+  readonly sha1B?: string | null;
+}
+
+export interface RegistryChange {
+  readonly hive: ImageHiveName;
+  /** Key path from the hive root ('\\A\\B'). */
+  readonly key: string;
+  /** Absent for a key added or removed (with everything below it). */
+  readonly value?: string;
+  readonly change: 'added' | 'removed' | 'changed';
+  readonly a?: string;
+  readonly b?: string;
+}
+
+export interface DriverChange {
+  readonly inf: string;
+  readonly change: 'added' | 'removed';
+  /** 'file' for an INF file in the image, 'DriverDatabase' for a DriverInfFiles entry. */
+  readonly where: 'file' | 'DriverDatabase';
+}
+
+export interface UnattendChange {
+  /** pass/component/Element/Sub… */
+  readonly setting: string;
+  readonly change: 'added' | 'removed' | 'changed';
+  readonly a?: string;
+  readonly b?: string;
+}
+
+export interface ImageDiff {
+  readonly a: { readonly path: string; readonly index: number };
+  readonly b: { readonly path: string; readonly index: number };
+  readonly files: readonly FileChange[];
+  readonly registry: readonly RegistryChange[];
+  readonly drivers: readonly DriverChange[];
+  readonly unattend: readonly UnattendChange[];
+}
+
+export const UNATTEND_PATH = '/Windows/Panther/unattend.xml';
+
+function byPath(files: readonly WimFileEntry[]): Map<string, WimFileEntry> {
+  return new Map(files.map((f) => [f.path.toLowerCase(), f]));
+}
+
+export function diffFiles(a: readonly WimFileEntry[], b: readonly WimFileEntry[]): FileChange[] {
+  const ma = byPath(a);
+  const mb = byPath(b);
+  const out: FileChange[] = [];
+  for (const [k, fa] of ma) {
+    const fb = mb.get(k);
+    if (fb === undefined)
+      out.push({ path: fa.path, change: 'removed', isDir: fa.isDir, sizeA: fa.size, sha1A: fa.sha1 });
+    else if (!fa.isDir && (fa.size !== fb.size || fa.sha1 !== fb.sha1 || fa.isDir !== fb.isDir)) {
+      out.push({
+        path: fb.path,
+        change: 'changed',
+        isDir: fb.isDir,
+        sizeA: fa.size,
+        sizeB: fb.size,
+        sha1A: fa.sha1,
+        sha1B: fb.sha1,
+      });
+    }
+  }
+  for (const [k, fb] of mb) {
+    if (!ma.has(k))
+      out.push({ path: fb.path, change: 'added', isDir: fb.isDir, sizeB: fb.size, sha1B: fb.sha1 });
+  }
+  return out.sort((x, y) => x.path.localeCompare(y.path));
+}
+
+function showValue(v: RegValue): string {
+  const hex = Buffer.from(v.data).toString('hex');
+  return `${regTypeName(v.type)}:${hex}`;
+}
+
+function sameValue(x: RegValue, y: RegValue): boolean {
+  return x.type === y.type && Buffer.from(x.data).equals(Buffer.from(y.data));
+}
+
+/** Key and value differences between two hives; a key only on one side is reported once. */
+export function diffHives(hive: ImageHiveName, a: Hive, b: Hive): RegistryChange[] {
+  const out: RegistryChange[] = [];
+  const visit = (ka: HiveKey, kb: HiveKey): void => {
+    const va = new Map(ka.values().map((v) => [v.name.toLowerCase(), v]));
+    const vb = new Map(kb.values().map((v) => [v.name.toLowerCase(), v]));
+    for (const [n, x] of va) {
+      const y = vb.get(n);
+      if (y === undefined)
+        out.push({ hive, key: ka.path, value: x.name, change: 'removed', a: showValue(x) });
+      else if (!sameValue(x, y))
+        out.push({ hive, key: ka.path, value: x.name, change: 'changed', a: showValue(x), b: showValue(y) });
+    }
+    for (const [n, y] of vb)
+      if (!va.has(n)) out.push({ hive, key: kb.path, value: y.name, change: 'added', b: showValue(y) });
+    const sa = new Map(ka.subkeys().map((k) => [k.name.toLowerCase(), k]));
+    const sb = new Map(kb.subkeys().map((k) => [k.name.toLowerCase(), k]));
+    for (const [n, x] of sa) {
+      const y = sb.get(n);
+      if (y === undefined) out.push({ hive, key: x.path, change: 'removed' });
+      else visit(x, y);
+    }
+    for (const [n, y] of sb) if (!sa.has(n)) out.push({ hive, key: y.path, change: 'added' });
+  };
+  visit(a.root, b.root);
+  return out;
+}
+
+/** DriverDatabase\DriverInfFiles entries of a SYSTEM hive (lower-cased INF names). */
+function driverInfs(system: Hive | undefined): Set<string> {
+  return new Set(
+    (system?.getKey('DriverDatabase\\DriverInfFiles')?.subkeys() ?? []).map((k) => k.name.toLowerCase()),
+  );
+}
+
+function infFiles(files: readonly WimFileEntry[]): Map<string, string> {
+  return new Map(
+    files
+      .filter((f) => !f.isDir && f.path.toLowerCase().endsWith('.inf'))
+      .map((f) => [f.path.toLowerCase(), f.path]),
+  );
+}
+
+export function diffDrivers(
+  filesA: readonly WimFileEntry[],
+  filesB: readonly WimFileEntry[],
+  systemA: Hive | undefined,
+  systemB: Hive | undefined,
+): DriverChange[] {
+  const out: DriverChange[] = [];
+  const fa = infFiles(filesA);
+  const fb = infFiles(filesB);
+  for (const [k, p] of fa) if (!fb.has(k)) out.push({ inf: p, change: 'removed', where: 'file' });
+  for (const [k, p] of fb) if (!fa.has(k)) out.push({ inf: p, change: 'added', where: 'file' });
+  const da = driverInfs(systemA);
+  const db = driverInfs(systemB);
+  for (const n of da) if (!db.has(n)) out.push({ inf: n, change: 'removed', where: 'DriverDatabase' });
+  for (const n of db) if (!da.has(n)) out.push({ inf: n, change: 'added', where: 'DriverDatabase' });
+  return out;
+}
+
+/**
+ * The settings of an unattend.xml as 'pass/component/Element/Sub…' → text. List items
+ * (wcm:action="add") are named by their position; attributes other than the component's identity
+ * become '@name' entries.
+ */
+export function unattendSettings(xml: string): Map<string, string> {
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    removeNSPrefix: true,
+    parseTagValue: false,
+    isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
+  });
+  let doc: unknown;
+  try {
+    doc = parser.parse(xml);
+  } catch (e) {
+    throw new AppError('FORMAT_INVALID', `unattend.xml is not well-formed XML: ${(e as Error).message}`, {
+      hint: 'check the answer file',
+    });
+  }
+  const out = new Map<string, string>();
+  const walk = (node: unknown, path: string): void => {
+    if (typeof node !== 'object' || node === null) {
+      out.set(path, String(node));
+      return;
+    }
+    for (const [k, v] of Object.entries(node)) {
+      if (k.startsWith('@')) {
+        if (!['@xmlns', '@action', '@keyValue'].includes(k)) out.set(`${path}/${k}`, String(v));
+        continue;
+      }
+      if (k === '#text') {
+        out.set(path, String(v));
+        continue;
+      }
+      const list = Array.isArray(v) ? (v as unknown[]) : [v];
+      list.forEach((item, i) => walk(item, list.length > 1 ? `${path}/${k}[${i + 1}]` : `${path}/${k}`));
+    }
+  };
+  const root = (doc as { unattend?: unknown[] }).unattend?.[0] as { settings?: unknown[] } | undefined;
+  for (const s of root?.settings ?? []) {
+    const settings = s as Record<string, unknown>;
+    const pass = typeof settings['@pass'] === 'string' ? settings['@pass'] : '?';
+    for (const c of (settings['component'] as unknown[] | undefined) ?? []) {
+      const comp = c as Record<string, unknown>;
+      const name = typeof comp['@name'] === 'string' ? comp['@name'] : '?';
+      for (const [k, v] of Object.entries(comp)) {
+        if (k.startsWith('@')) continue;
+        for (const [i, item] of (v as unknown[]).entries())
+          walk(item, `${pass}/${name}/${k}${(v as unknown[]).length > 1 ? `[${i + 1}]` : ''}`);
+      }
+    }
+  }
+  return out;
+}
+
+export function diffUnattend(a: string | undefined, b: string | undefined): UnattendChange[] {
+  const sa = a === undefined ? new Map<string, string>() : unattendSettings(a);
+  const sb = b === undefined ? new Map<string, string>() : unattendSettings(b);
+  const out: UnattendChange[] = [];
+  for (const [k, x] of sa) {
+    const y = sb.get(k);
+    if (y === undefined) out.push({ setting: k, change: 'removed', a: x });
+    else if (x !== y) out.push({ setting: k, change: 'changed', a: x, b: y });
+  }
+  for (const [k, y] of sb) if (!sa.has(k)) out.push({ setting: k, change: 'added', b: y });
+  return out;
+}
+
+async function extractOne(
+  wim: string,
+  index: number,
+  file: WimFileEntry | undefined,
+  dir: string,
+): Promise<Uint8Array | undefined> {
+  if (file === undefined || file.isDir) return undefined;
+  await wimExtract(wim, index, [file.path], dir, { noAcls: true });
+  return new Uint8Array(await readFile(join(dir, file.path.slice(file.path.lastIndexOf('/') + 1))));
+}
+
+function parseHive(bytes: Uint8Array | undefined, what: string): Hive | undefined {
+  if (bytes === undefined) return undefined;
+  try {
+    return Hive.parse(bytes, { replayLogs: false });
+  } catch (e) {
+    if (e instanceof AppError)
+      throw new AppError(e.code, `${what} is not a usable hive: ${e.message}`, {
+        hint: 'check the image',
+        cause: e,
+      });
+    throw e;
+  }
+}
+
+/** Compares image `refA` with image `refB` (FILE.wim[:INDEX] each). */
+export async function diffImages(refA: string, refB: string): Promise<ImageDiff> {
+  const ra = parseWimRef(refA);
+  const rb = parseWimRef(refB);
+  const ia = resolveImageIndex(await loadWimInfo(ra.path), ra);
+  const ib = resolveImageIndex(await loadWimInfo(rb.path), rb);
+  const [filesA, filesB] = await Promise.all([wimListFiles(ra.path, ia), wimListFiles(rb.path, ib)]);
+  const files = diffFiles(filesA, filesB);
+  const ma = byPath(filesA);
+  const mb = byPath(filesB);
+  const changed = (p: string): boolean => {
+    const x = ma.get(p.toLowerCase());
+    const y = mb.get(p.toLowerCase());
+    return x !== undefined && y !== undefined && (x.sha1 !== y.sha1 || x.size !== y.size);
+  };
+  return withTempDir(async (dir) => {
+    const registry: RegistryChange[] = [];
+    let systemA: Hive | undefined;
+    let systemB: Hive | undefined;
+    for (const [n, name] of IMAGE_HIVES.entries()) {
+      const path = IMAGE_HIVE_PATHS[name];
+      if (!changed(path) && !(name === 'SYSTEM')) continue;
+      const ha = parseHive(
+        await extractOne(ra.path, ia, ma.get(path.toLowerCase()), join(dir, `a${n}`)),
+        `${refA} ${path}`,
+      );
+      const hb = changed(path)
+        ? parseHive(
+            await extractOne(rb.path, ib, mb.get(path.toLowerCase()), join(dir, `b${n}`)),
+            `${refB} ${path}`,
+          )
+        : ha;
+      if (name === 'SYSTEM') {
+        systemA = ha;
+        systemB = hb;
+      }
+      if (ha !== undefined && hb !== undefined && ha !== hb) registry.push(...diffHives(name, ha, hb));
+    }
+    const drivers = diffDrivers(filesA, filesB, systemA, systemB);
+    let unattend: UnattendChange[] = [];
+    const ua = ma.get(UNATTEND_PATH.toLowerCase());
+    const ub = mb.get(UNATTEND_PATH.toLowerCase());
+    if (ua?.sha1 !== ub?.sha1) {
+      const text = (b: Uint8Array | undefined): string | undefined =>
+        b === undefined ? undefined : new TextDecoder().decode(b);
+      unattend = diffUnattend(
+        text(await extractOne(ra.path, ia, ua, join(dir, 'ua'))),
+        text(await extractOne(rb.path, ib, ub, join(dir, 'ub'))),
+      );
+    }
+    return {
+      a: { path: ra.path, index: ia },
+      b: { path: rb.path, index: ib },
+      files,
+      registry,
+      drivers,
+      unattend,
+    };
+  }, 'winsmith-diff-');
+}

@@ -1,0 +1,203 @@
+// The state of one customization in progress: the output WIM being changed, the source's file
+// list, the hives pulled out of the image and edited in memory, the files to add, the wimupdate
+// commands, the first-boot scripts and the changes made so far. Everything is written to the
+// WIM at once by `commit` (one wimupdate, one wiminfo).
+
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '../../core/errors.ts';
+import {
+  wimExtract,
+  wimSetImageProperties,
+  wimUpdate,
+  type WimFileEntry,
+  type WimUpdateCommand,
+} from '../../engines/wimlib.ts';
+import type { ProgressListener } from '../../core/progress.ts';
+import { Hive } from '../../formats/regf/index.ts';
+import { IMAGE_HIVE_PATHS, type ImageHiveName } from './hive-paths.ts';
+import type { StepKind } from './recipe.ts';
+
+export interface CustomizeChange {
+  /** 1-based step number in the recipe. */
+  readonly step: number;
+  readonly kind: StepKind;
+  /** add, remove, rename, set, delete, stage, register, write, property. */
+  readonly action: string;
+  /** An image path, a registry path, a driver INF or an image property. */
+  readonly target: string;
+  readonly detail?: string;
+}
+
+export interface FirstbootEntry {
+  readonly shell: 'powershell' | 'cmd';
+  readonly text: string;
+  readonly label: string;
+}
+
+/** '/'-separated absolute image path from a recipe path ('\\' or '/', leading separator optional). */
+export function imagePath(p: string): string {
+  return `/${p.replace(/\\/g, '/').replace(/^\/+/, '').replace(/\/+$/, '')}`;
+}
+
+export class ImageWork {
+  readonly sourceWim: string;
+  readonly sourceIndex: number;
+  readonly wim: string;
+  readonly dir: string;
+  readonly changes: CustomizeChange[] = [];
+  readonly warnings: string[] = [];
+  readonly firstboot: FirstbootEntry[] = [];
+  readonly properties: Record<string, string> = {};
+  readonly #files: Map<string, WimFileEntry>;
+  readonly #commands: WimUpdateCommand[] = [];
+  readonly #hives = new Map<ImageHiveName, Hive>();
+  readonly #dirtyHives = new Set<ImageHiveName>();
+  /** Image paths this run writes, by lower-cased path → host file. */
+  readonly #added = new Map<string, string>();
+  #staged = 0;
+  step = 0;
+  kind: StepKind = 'files';
+
+  constructor(options: {
+    sourceWim: string;
+    sourceIndex: number;
+    wim: string;
+    dir: string;
+    files: readonly WimFileEntry[];
+  }) {
+    this.sourceWim = options.sourceWim;
+    this.sourceIndex = options.sourceIndex;
+    this.wim = options.wim;
+    this.dir = options.dir;
+    this.#files = new Map(options.files.map((f) => [f.path.toLowerCase(), f]));
+  }
+
+  record(action: string, target: string, detail?: string): void {
+    this.changes.push({
+      step: this.step,
+      kind: this.kind,
+      action,
+      target,
+      ...(detail === undefined ? {} : { detail }),
+    });
+  }
+
+  /** The source image's entry at `path`, if the path exists there and is not removed by this run. */
+  entry(path: string): WimFileEntry | undefined {
+    return this.#files.get(imagePath(path).toLowerCase());
+  }
+
+  /** Every entry of the source image (as the run has changed it), in listing order. */
+  entries(): WimFileEntry[] {
+    return [...this.#files.values()];
+  }
+
+  /** Adds host file `source` at image path `dest` (replacing a file there). */
+  addFile(source: string, dest: string): void {
+    const path = imagePath(dest);
+    this.#commands.push({ op: 'add', source, dest: path });
+    this.#added.set(path.toLowerCase(), source);
+    this.#files.set(path.toLowerCase(), { path, size: 0, isDir: false, sha1: null });
+  }
+
+  /** Writes `bytes` to a scratch file and adds it at `dest`. */
+  async addBytes(bytes: Uint8Array | string, dest: string): Promise<void> {
+    const dir = join(this.dir, 'add', String(this.#staged++));
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, 'file');
+    await writeFile(file, bytes);
+    this.addFile(file, dest);
+  }
+
+  delete(path: string): void {
+    const p = imagePath(path);
+    this.#commands.push({ op: 'delete', path: p, recursive: true });
+    const prefix = `${p.toLowerCase()}/`;
+    for (const key of [...this.#files.keys()])
+      if (key === p.toLowerCase() || key.startsWith(prefix)) this.#files.delete(key);
+  }
+
+  rename(from: string, to: string): void {
+    const f = imagePath(from);
+    const t = imagePath(to);
+    this.#commands.push({ op: 'rename', from: f, to: t });
+    const prefix = `${f.toLowerCase()}/`;
+    for (const [key, e] of [...this.#files.entries()]) {
+      if (key === f.toLowerCase() || key.startsWith(prefix)) {
+        this.#files.delete(key);
+        const path = t + e.path.slice(f.length);
+        this.#files.set(path.toLowerCase(), { ...e, path });
+      }
+    }
+  }
+
+  /** The bytes of an image file: from this run's additions, else extracted from the source. */
+  async readImageFile(path: string): Promise<Uint8Array | undefined> {
+    const p = imagePath(path);
+    const added = this.#added.get(p.toLowerCase());
+    if (added !== undefined) return new Uint8Array(await readFile(added));
+    const e = this.entry(p);
+    if (e === undefined || e.isDir) return undefined;
+    const dest = join(this.dir, 'extract', String(this.#staged++));
+    await mkdir(dest, { recursive: true });
+    await wimExtract(this.sourceWim, this.sourceIndex, [e.path], dest, { noAcls: true });
+    return new Uint8Array(await readFile(join(dest, e.path.slice(e.path.lastIndexOf('/') + 1))));
+  }
+
+  /** A hive of the image, read once (its transaction logs replayed) and kept for editing. */
+  async hive(name: ImageHiveName, where: string): Promise<Hive> {
+    const open = this.#hives.get(name);
+    if (open !== undefined) return open;
+    const path = IMAGE_HIVE_PATHS[name];
+    const bytes = await this.readImageFile(path);
+    if (bytes === undefined) {
+      throw new AppError(
+        'NOT_FOUND',
+        `${where}: the image has no ${name} hive (${path.replace(/\//g, '\\')})`,
+        {
+          hint: 'use a path into a hive the image holds',
+        },
+      );
+    }
+    const logs: Uint8Array[] = [];
+    for (const suffix of ['.LOG', '.LOG1', '.LOG2']) {
+      const log =
+        this.entry(`${path}${suffix}`) === undefined
+          ? undefined
+          : await this.readImageFile(`${path}${suffix}`);
+      if (log !== undefined && log.length > 0) logs.push(log);
+    }
+    let hive: Hive;
+    try {
+      hive = Hive.parse(bytes, { logs, replayLogs: true });
+    } catch (e) {
+      if (e instanceof AppError) {
+        throw new AppError(e.code, `${path} in the image is not a usable hive: ${e.message}`, {
+          hint: 'check the source image',
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    this.#hives.set(name, hive);
+    return hive;
+  }
+
+  /** Marks a hive changed: it is written back at commit. */
+  touchHive(name: ImageHiveName): void {
+    this.#dirtyHives.add(name);
+  }
+
+  /** Writes the changed hives, runs the wimupdate commands, then sets the image properties. */
+  async commit(onProgress?: ProgressListener): Promise<void> {
+    for (const name of this.#dirtyHives) {
+      const hive = this.#hives.get(name);
+      if (hive !== undefined) await this.addBytes(hive.serialize(), IMAGE_HIVE_PATHS[name]);
+    }
+    if (this.#commands.length > 0) {
+      await wimUpdate(this.wim, 1, this.#commands, onProgress === undefined ? {} : { onProgress });
+    }
+    if (Object.keys(this.properties).length > 0) await wimSetImageProperties(this.wim, 1, this.properties);
+  }
+}

@@ -1,0 +1,409 @@
+// Customization recipes: a YAML file with a `customize:` list of steps (files, registry, drivers,
+// unattend, firstboot, features, metadata), checked here against what each step accepts. Every
+// error names FILE:LINE:COLUMN (src/config/yaml-input.ts). Host paths are relative to the recipe.
+
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Node } from 'yaml';
+import { YamlInput } from '../../config/yaml-input.ts';
+import { AppError } from '../../core/errors.ts';
+import { regSetData, SETTABLE_TYPES } from '../registry.ts';
+import { mapRegistryPath, type HivePath } from './hive-paths.ts';
+
+export const STEP_KINDS = [
+  'files',
+  'registry',
+  'drivers',
+  'unattend',
+  'firstboot',
+  'features',
+  'metadata',
+] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+/** A path inside the image as the recipe wrote it ('\\' or '/'), kept with where it was written. */
+export type FileAdd =
+  | { readonly from: 'host'; readonly src: string; readonly dest: string; readonly where: string }
+  | { readonly from: 'content'; readonly content: string; readonly dest: string; readonly where: string };
+
+export interface FilesStep {
+  readonly kind: 'files';
+  readonly add: readonly FileAdd[];
+  readonly remove: readonly { readonly pattern: string; readonly where: string }[];
+  readonly rename: readonly { readonly from: string; readonly to: string; readonly where: string }[];
+}
+
+export interface RegistrySet {
+  readonly path: HivePath;
+  readonly key: string;
+  readonly name: string;
+  readonly type: number;
+  readonly data: Uint8Array;
+  readonly where: string;
+}
+
+export interface RegistryStep {
+  readonly kind: 'registry';
+  readonly set: readonly RegistrySet[];
+  /** A key (recursive) when `name` is absent, else one value. */
+  readonly delete: readonly {
+    readonly path: HivePath;
+    readonly key: string;
+    readonly name?: string;
+    readonly where: string;
+  }[];
+  /** Host .reg files. */
+  readonly import: readonly { readonly file: string; readonly where: string }[];
+}
+
+export interface DriversStep {
+  readonly kind: 'drivers';
+  /** Host folders holding driver packages (searched for .inf files). */
+  readonly folders: readonly { readonly dir: string; readonly where: string }[];
+}
+
+export interface UnattendStep {
+  readonly kind: 'unattend';
+  /** The profile's keys as written (src/formats/unattend checks them); `file`: a host unattend.xml to merge. */
+  readonly profile: Readonly<Record<string, unknown>> & { readonly file?: string };
+  readonly where: string;
+}
+
+export interface FirstbootScript {
+  readonly shell: 'powershell' | 'cmd';
+  /** Inline text, or the text of the host file `file`. */
+  readonly text: string;
+  readonly file?: string;
+  readonly where: string;
+}
+
+export interface FirstbootStep {
+  readonly kind: 'firstboot';
+  readonly scripts: readonly FirstbootScript[];
+}
+
+export interface FeaturesStep {
+  readonly kind: 'features';
+  readonly names: readonly string[];
+  readonly where: string;
+}
+
+export const METADATA_KEYS = {
+  name: 'NAME',
+  description: 'DESCRIPTION',
+  displayName: 'DISPLAYNAME',
+  displayDescription: 'DISPLAYDESCRIPTION',
+  flags: 'FLAGS',
+} as const;
+
+export interface MetadataStep {
+  readonly kind: 'metadata';
+  /** WIM XML image property → value (NAME, DESCRIPTION, DISPLAYNAME, DISPLAYDESCRIPTION, FLAGS). */
+  readonly properties: Readonly<Record<string, string>>;
+}
+
+export type RecipeStep =
+  FilesStep | RegistryStep | DriversStep | UnattendStep | FirstbootStep | FeaturesStep | MetadataStep;
+
+export interface Recipe {
+  readonly file: string;
+  readonly sha256: string;
+  readonly text: string;
+  readonly steps: readonly RecipeStep[];
+}
+
+/** Windows feature names: letters, digits, dashes, dots, underscores. */
+const FEATURE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function checkImagePath(y: YamlInput, node: Node | null, what: string): string {
+  const p = y.string(node, what);
+  if (p.trim() === '' || p.split(/[\\/]/).some((c) => c === '..')) {
+    throw y.error(
+      node,
+      `${what} '${p}' must be a path inside the image without '..'`,
+      "write it from the image root, e.g. 'Windows\\Setup\\x.txt'",
+    );
+  }
+  return p;
+}
+
+function parseFiles(y: YamlInput, node: Node | null, base: string): FilesStep {
+  const add: FileAdd[] = [];
+  const remove: { pattern: string; where: string }[] = [];
+  const rename: { from: string; to: string; where: string }[] = [];
+  for (const e of y.mapOf(node, 'files', ['add', 'remove', 'rename'])) {
+    for (const item of y.seq(e.value, `files.${e.key}`, e.key === 'remove')) {
+      const where = y.where(item);
+      if (e.key === 'remove') {
+        remove.push({ pattern: checkImagePath(y, item, 'a path to remove'), where });
+        continue;
+      }
+      if (e.key === 'rename') {
+        const f = Object.fromEntries(y.mapOf(item, 'a rename', ['from', 'to']).map((x) => [x.key, x.value]));
+        if (f['from'] === undefined || f['to'] === undefined)
+          throw y.error(item, 'a rename needs from and to', "write { from: 'A', to: 'B' }");
+        rename.push({
+          from: checkImagePath(y, f['from'], 'from'),
+          to: checkImagePath(y, f['to'], 'to'),
+          where,
+        });
+        continue;
+      }
+      const f = Object.fromEntries(
+        y.mapOf(item, 'a file to add', ['src', 'content', 'dest']).map((x) => [x.key, x.value]),
+      );
+      if (f['dest'] === undefined)
+        throw y.error(item, 'a file to add needs dest (its path in the image)', "add dest: 'Windows\\…'");
+      const dest = checkImagePath(y, f['dest'], 'dest');
+      if ((f['src'] === undefined) === (f['content'] === undefined)) {
+        throw y.error(
+          item,
+          'a file to add needs exactly one of src (a host file) and content (its text)',
+          'give src or content',
+        );
+      }
+      add.push(
+        f['src'] !== undefined
+          ? { from: 'host', src: resolve(base, y.string(f['src'], 'src')), dest, where: y.where(f['src']) }
+          : { from: 'content', content: y.string(f['content'] ?? null, 'content'), dest, where },
+      );
+    }
+  }
+  return { kind: 'files', add, remove, rename };
+}
+
+function registryPath(y: YamlInput, node: Node | null): { path: HivePath; key: string } {
+  const key = y.string(node, 'key');
+  try {
+    return { path: mapRegistryPath(key), key };
+  } catch (e) {
+    if (e instanceof AppError) throw y.error(node, e.message, e.hint ?? '');
+    throw e;
+  }
+}
+
+function regData(y: YamlInput, node: Node | null): string[] {
+  if (node === null) return [];
+  const v = y.plain(node);
+  if (Array.isArray(v)) return v.map((x) => String(x));
+  return [String(y.scalar(node, 'data'))];
+}
+
+function parseRegistry(y: YamlInput, node: Node | null, base: string): RegistryStep {
+  const set: RegistrySet[] = [];
+  const del: { path: HivePath; key: string; name?: string; where: string }[] = [];
+  const imports: { file: string; where: string }[] = [];
+  for (const e of y.mapOf(node, 'registry', ['set', 'delete', 'import'])) {
+    for (const item of y.seq(e.value, `registry.${e.key}`, e.key === 'import')) {
+      const where = y.where(item);
+      if (e.key === 'import') {
+        imports.push({ file: resolve(base, y.string(item, 'a .reg file')), where });
+        continue;
+      }
+      const allowed = e.key === 'set' ? ['key', 'name', 'type', 'data'] : ['key', 'name'];
+      const f = Object.fromEntries(
+        y.mapOf(item, `a registry ${e.key}`, allowed).map((x) => [x.key, x.value]),
+      );
+      if (f['key'] === undefined)
+        throw y.error(item, `a registry ${e.key} needs key`, "add key: 'HKLM\\SOFTWARE\\…'");
+      const { path, key } = registryPath(y, f['key']);
+      const name = f['name'] === undefined ? undefined : y.string(f['name'], 'name');
+      if (e.key === 'delete') {
+        del.push({ path, key, ...(name === undefined ? {} : { name }), where });
+        continue;
+      }
+      const typeName = f['type'] === undefined ? 'REG_SZ' : y.string(f['type'], 'type').toUpperCase();
+      if (!(SETTABLE_TYPES as readonly string[]).includes(typeName)) {
+        throw y.error(
+          f['type'] ?? item,
+          `unknown value type '${typeName}' — expected one of ${SETTABLE_TYPES.join(', ')}`,
+          'use a type name regedit shows',
+        );
+      }
+      try {
+        const { type, data } = regSetData(typeName, regData(y, f['data'] ?? null));
+        set.push({ path, key, name: name ?? '', type, data, where });
+      } catch (err) {
+        if (err instanceof AppError)
+          throw y.error(
+            f['data'] ?? item,
+            err.message.replace('--data', 'data'),
+            err.hint?.replace('--data', 'data') ?? '',
+          );
+        throw err;
+      }
+    }
+  }
+  return { kind: 'registry', set, delete: del, import: imports };
+}
+
+function parseFirstboot(y: YamlInput, node: Node | null, base: string): FirstbootStep {
+  const scripts: FirstbootScript[] = [];
+  for (const item of y.seq(node, 'firstboot')) {
+    const f = y.mapOf(item, 'a firstboot script', ['powershell', 'cmd', 'file']);
+    const shells = f.filter((x) => x.key !== 'file');
+    const file = f.find((x) => x.key === 'file');
+    const [shell] = shells;
+    if (shells.length !== 1 || shell === undefined) {
+      throw y.error(
+        item,
+        'a firstboot script needs exactly one of powershell or cmd',
+        "write { powershell: 'Write-Output ready' } or { cmd: 'echo ready' }",
+      );
+    }
+    const kind = shell.key as 'powershell' | 'cmd';
+    if (file !== undefined) {
+      throw y.error(
+        file.keyNode,
+        'file is given as the value of powershell or cmd, not beside it',
+        'write { powershell: { file: ./script.ps1 } }',
+      );
+    }
+    const fileEntry =
+      shell.value !== null && y.plain(shell.value) !== null && typeof y.plain(shell.value) === 'object'
+        ? y.mapOf(shell.value, `a ${kind} script`, ['file']).find((x) => x.key === 'file')
+        : undefined;
+    if (fileEntry !== undefined) {
+      scripts.push({
+        shell: kind,
+        text: '',
+        file: resolve(base, y.string(fileEntry.value, 'file')),
+        where: y.where(fileEntry.value),
+      });
+    } else {
+      scripts.push({ shell: kind, text: y.string(shell.value, `the ${kind} script`), where: y.where(item) });
+    }
+  }
+  return { kind: 'firstboot', scripts };
+}
+
+function parseMetadata(y: YamlInput, node: Node | null): MetadataStep {
+  const properties: Record<string, string> = {};
+  for (const e of y.mapOf(node, 'metadata', Object.keys(METADATA_KEYS))) {
+    properties[METADATA_KEYS[e.key as keyof typeof METADATA_KEYS]] = y.string(e.value, `metadata.${e.key}`);
+  }
+  return { kind: 'metadata', properties };
+}
+
+function parseStep(y: YamlInput, node: Node | null, base: string): RecipeStep {
+  const entries = y.map(node, 'a step');
+  const [entry] = entries;
+  if (entries.length !== 1 || entry === undefined) {
+    throw y.error(
+      node,
+      `a step must have exactly one key (its kind), found ${entries.length}`,
+      `write each step as its own list item: - files: …`,
+    );
+  }
+  const { key, keyNode, value } = entry;
+  switch (key as StepKind) {
+    case 'files':
+      return parseFiles(y, value, base);
+    case 'registry':
+      return parseRegistry(y, value, base);
+    case 'drivers':
+      return {
+        kind: 'drivers',
+        folders: y
+          .seq(value, 'drivers', true)
+          .map((n) => ({ dir: resolve(base, y.string(n, 'a driver folder')), where: y.where(n) })),
+      };
+    case 'unattend': {
+      y.map(value, 'unattend');
+      const profile = y.plain(value) as Record<string, unknown>;
+      const file = profile['file'];
+      if (file !== undefined && typeof file !== 'string')
+        throw y.error(value, 'unattend file must be a path', 'write file: ./unattend.xml');
+      return {
+        kind: 'unattend',
+        profile: { ...profile, ...(file === undefined ? {} : { file: resolve(base, file) }) },
+        where: y.where(value),
+      };
+    }
+    case 'firstboot':
+      return parseFirstboot(y, value, base);
+    case 'features': {
+      const names = y.seq(value, 'features', true).map((n) => {
+        const name = y.string(n, 'a feature name');
+        if (!FEATURE_NAME.test(name))
+          throw y.error(
+            n,
+            `'${name}' is not a Windows feature name (letters, digits, - . _)`,
+            'use the names Get-WindowsFeature lists, e.g. Web-Server',
+          );
+        return name;
+      });
+      return { kind: 'features', names, where: y.where(value) };
+    }
+    case 'metadata':
+      return parseMetadata(y, value);
+    default:
+      throw y.error(
+        keyNode,
+        `unknown step '${key}' — expected one of ${STEP_KINDS.join(', ')}`,
+        `check the spelling of '${key}'`,
+      );
+  }
+}
+
+/** Parses and checks recipe text; host paths are resolved against `baseDir`. */
+export function parseRecipe(text: string, file: string, baseDir: string): Recipe {
+  const y = YamlInput.parse(text, file);
+  const top = y.mapOf(y.root, 'the recipe', ['customize']);
+  const list = top.find((e) => e.key === 'customize');
+  if (list === undefined)
+    throw y.error(
+      y.root,
+      'the recipe has no customize: list',
+      'start the file with customize: and a list of steps',
+    );
+  const steps = y.seq(list.value, 'customize').map((n) => parseStep(y, n, baseDir));
+  return { file, text, sha256: createHash('sha256').update(text).digest('hex'), steps };
+}
+
+async function requireHostPath(path: string, where: string, kind: 'file' | 'directory'): Promise<void> {
+  const s = await stat(path).catch(() => undefined);
+  const ok = s !== undefined && (kind === 'file' ? s.isFile() : s.isDirectory());
+  if (!ok) {
+    throw new AppError(
+      'FILE_NOT_FOUND',
+      `${where}: ${kind} ${path} ${s === undefined ? 'does not exist' : `is not a ${kind}`}`,
+      {
+        hint: 'host paths in a recipe are relative to the recipe file',
+      },
+    );
+  }
+}
+
+/** Reads a recipe file and checks every host file and folder it names exists. */
+export async function loadRecipe(path: string): Promise<Recipe> {
+  await requireHostPath(resolve(path), path, 'file');
+  const text = await readFile(path, 'utf8');
+  const recipe = parseRecipe(text, path, dirname(resolve(path)));
+  const steps: RecipeStep[] = [];
+  for (const step of recipe.steps) {
+    if (step.kind === 'files') {
+      for (const a of step.add) if (a.from === 'host') await requireHostPath(a.src, a.where, 'file');
+    } else if (step.kind === 'registry') {
+      for (const i of step.import) await requireHostPath(i.file, i.where, 'file');
+    } else if (step.kind === 'unattend') {
+      if (step.profile.file !== undefined) await requireHostPath(step.profile.file, step.where, 'file');
+    } else if (step.kind === 'drivers') {
+      for (const f of step.folders) await requireHostPath(f.dir, f.where, 'directory');
+    } else if (step.kind === 'firstboot') {
+      const scripts: FirstbootScript[] = [];
+      for (const s of step.scripts) {
+        if (s.file === undefined) scripts.push(s);
+        else {
+          await requireHostPath(s.file, s.where, 'file');
+          scripts.push({ ...s, text: await readFile(s.file, 'utf8') });
+        }
+      }
+      steps.push({ kind: 'firstboot', scripts });
+      continue;
+    }
+    steps.push(step);
+  }
+  return { ...recipe, steps };
+}
