@@ -28,6 +28,8 @@ import { bcdSet } from './bcd-set.ts';
 import { bcdDeleteElement } from './bcd-delete-element.ts';
 import { disk } from './disk.ts';
 import { diskVerify } from './disk-verify.ts';
+import { unattendRender } from './unattend-render.ts';
+import { unattendLint } from './unattend-lint.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
   imageInfo,
@@ -54,6 +56,8 @@ export const COMMANDS: readonly CliCommand[] = [
   bcdDeleteElement,
   disk,
   diskVerify,
+  unattendRender,
+  unattendLint,
   mediaInfo,
   mediaExtract,
   sample,

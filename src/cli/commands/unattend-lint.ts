@@ -1,0 +1,27 @@
+// `winsmith unattend lint FILE.xml`: the problems of an answer file, one a line
+// (`FILE:LINE: severity: message`); exit status 1 when one of them is an error.
+
+import { lintUnattendFile } from '../../image/unattend.ts';
+import type { CliCommand } from '../command.ts';
+
+export const unattendLint: CliCommand = {
+  path: ['unattend', 'lint'],
+  summary:
+    'check an unattend.xml: well-formed, known passes, components in passes Windows accepts, known settings, no plain-text passwords',
+  define(command) {
+    command.argument('<file>', 'the answer file');
+  },
+  async run(_ctx, args) {
+    const file = String(args[0]);
+    const findings = await lintUnattendFile(file);
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    return {
+      data: { file, errors, warnings: findings.length - errors, findings },
+      text:
+        findings.length === 0
+          ? `${file}: no problems found`
+          : findings.map((f) => `${file}:${f.line}: ${f.severity}: ${f.message}`).join('\n'),
+      exitCode: errors > 0 ? 1 : 0,
+    };
+  },
+};
