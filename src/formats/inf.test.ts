@@ -311,6 +311,20 @@ const infAlphabet = fc.constantFrom(
   '7',
 );
 
+test('big inputs stay linear: long continuations, many manufacturers on one models section', () => {
+  const started = performance.now();
+  const continued = `[Version]\nSignature=x\nProvider=a${'\\\n'.repeat(200_000)}b\n`;
+  assert.equal(parseInfDriver(continued).version.provider, 'ab');
+  const models = Array.from({ length: 2000 }, (_, i) => `%D% = inst, PCI\\VEN_${i}`).join('\n');
+  const manufacturers = Array.from({ length: 2000 }, (_, i) => `M${i} = S, NTamd64.10.0, NTamd64.6.3`).join(
+    '\n',
+  );
+  const many = `[Version]\nSignature=x\n[Manufacturer]\n${manufacturers}\n[S.NTamd64.10.0]\n${models}\n[S.NTamd64.6.3]\n${models}\n[inst]\n`;
+  const driver = parseInfDriver(many);
+  assert.equal(selectModelsSections(driver, SERVER_2022).length, 2000);
+  assert.ok(performance.now() - started < 10_000);
+});
+
 test('fuzz: arbitrary text gives a value or a FormatError', () => {
   fc.assert(
     fc.property(

@@ -186,24 +186,37 @@ function commentStart(text: string): number {
 }
 
 function splitSections(text: string): { name: string; line: number; lines: RawLine[] }[] {
-  const physical = text.split(/\r\n|\r|\n/);
+  const physical: string[] = [];
+  const starts: number[] = [];
+  const lineBreak = /\r\n|\r|\n/g;
+  let from = 0;
+  for (let m = lineBreak.exec(text); m !== null; m = lineBreak.exec(text)) {
+    physical.push(text.slice(from, m.index));
+    starts.push(from);
+    from = m.index + m[0].length;
+  }
+  physical.push(text.slice(from));
+  starts.push(from);
   const sections: { name: string; line: number; lines: RawLine[] }[] = [];
   let current: { name: string; line: number; lines: RawLine[] } | undefined;
-  let offset = 0;
   for (let n = 0; n < physical.length; n++) {
     const startLine = n + 1;
-    const startOffset = offset;
-    let logical = physical[n] ?? '';
-    offset += logical.length + 1;
-    // A `\` as the last character before any comment joins the next physical line.
+    const startOffset = starts[n] ?? 0;
+    // A `\` as the last character before any comment joins the next physical line (each physical
+    // line is looked at once: joining stays linear however many lines continue).
+    const parts: string[] = [];
+    let line = physical[n] ?? '';
     for (;;) {
-      const body = logical.slice(0, commentStart(logical)).trimEnd();
-      if (!body.endsWith('\\') || n + 1 >= physical.length) break;
+      const body = line.slice(0, commentStart(line)).trimEnd();
+      if (!body.endsWith('\\') || n + 1 >= physical.length) {
+        parts.push(line);
+        break;
+      }
+      parts.push(body.slice(0, -1));
       n++;
-      const next = physical[n] ?? '';
-      offset += next.length + 1;
-      logical = body.slice(0, -1) + next;
+      line = physical[n] ?? '';
     }
+    const logical = parts.join('');
     const trimmed = logical.trimStart();
     if (trimmed.startsWith('[')) {
       const close = trimmed.indexOf(']');
@@ -554,6 +567,8 @@ function parseManufacturers(doc: InfDocument): {
 } {
   const manufacturers: InfManufacturer[] = [];
   const modelsSections: InfModelsSection[] = [];
+  // Many Manufacturer entries may name the same models section: each is read once.
+  const read = new Map<string, { present: boolean; models: InfModel[] }>();
   for (const l of infSection(doc, 'Manufacturer')?.lines ?? []) {
     let name: string;
     let modelsSection: string;
@@ -580,7 +595,10 @@ function parseManufacturers(doc: InfDocument): {
             ...targetOses.map((t): [string, InfTargetOs] => [`${modelsSection}.${t.text}`, t]),
           ];
     for (const [section, targetOs] of sectionNames) {
-      const { present, models } = parseModels(doc, section);
+      const key = section.toLowerCase();
+      const cached = read.get(key) ?? parseModels(doc, section);
+      read.set(key, cached);
+      const { present, models } = cached;
       if (targetOs === undefined && !present && targetOses.length > 0) continue;
       modelsSections.push({
         manufacturer: name,
@@ -751,16 +769,14 @@ function compareRank(a: number[], b: number[]): number {
  * left out: an empty result means the INF does not install on that system.
  */
 export function selectModelsSections(driver: InfDriver, system: InfTargetSystem): InfModelsSection[] {
-  const out: InfModelsSection[] = [];
-  for (let index = 0; index < driver.manufacturers.length; index++) {
-    let best: InfModelsSection | undefined;
-    for (const s of driver.modelsSections) {
-      if (s.manufacturerIndex !== index || !s.present || !targetOsMatches(s.targetOs, system)) continue;
-      if (best === undefined || compareRank(rankKey(s.targetOs), rankKey(best.targetOs)) > 0) best = s;
-    }
-    if (best !== undefined) out.push(best);
+  const best = new Map<number, InfModelsSection>();
+  for (const s of driver.modelsSections) {
+    if (!s.present || !targetOsMatches(s.targetOs, system)) continue;
+    const current = best.get(s.manufacturerIndex);
+    if (current === undefined || compareRank(rankKey(s.targetOs), rankKey(current.targetOs)) > 0)
+      best.set(s.manufacturerIndex, s);
   }
-  return out;
+  return [...best.entries()].sort(([a], [b]) => a - b).map(([, s]) => s);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import {
   type UnattendComponent,
 } from './model.ts';
 import { decodeUnattendPassword } from './passwords.ts';
-import { childElement, childElements, textOf, type XmlElement } from './xml.ts';
+import { childElement, childElements, textOf, type XmlElement, type XmlNode } from './xml.ts';
 
 export interface UnattendFinding {
   readonly line: number;
@@ -79,6 +79,13 @@ function checkPasswords(
   }
 }
 
+/** Whether an element or one below it has a wcm: attribute. */
+function usesPrefix(n: XmlNode): boolean {
+  return (
+    n.kind === 'element' && (n.attributes.some(([k]) => k.startsWith('wcm:')) || n.children.some(usesPrefix))
+  );
+}
+
 function checkComponent(pass: string, c: UnattendComponent, out: UnattendFinding[]): void {
   const line = c.line ?? 1;
   const rule = COMPONENT_RULES[c.name];
@@ -125,7 +132,7 @@ function checkComponent(pass: string, c: UnattendComponent, out: UnattendFinding
     attributes: [],
     children: c.settings,
   });
-  const usesWcm = JSON.stringify(c.settings).includes('"wcm:');
+  const usesWcm = c.settings.some(usesPrefix);
   if (usesWcm && !c.extraAttributes.some(([k]) => k === 'xmlns:wcm'))
     out.push({
       line,

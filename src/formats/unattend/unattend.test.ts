@@ -405,6 +405,24 @@ test('lint: an unknown pass, an unknown setting, mixed architectures, bad XML', 
   assert.equal(broken[0]?.line, 4);
   assert.equal(broken[0].severity, 'error');
   assert.match(lintUnattend('<other/>')[0]?.message ?? '', /expected the root element <unattend>/);
+  const laughs =
+    '<?xml version="1.0"?>\n<!DOCTYPE unattend [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n<unattend xmlns="urn:schemas-microsoft-com:unattend">&b;</unattend>';
+  assert.deepEqual(lintUnattend(laughs), [
+    {
+      line: 2,
+      severity: 'error',
+      message: 'expected no <!DOCTYPE> in an answer file, found one (at offset 0x16)',
+    },
+  ]);
+  const noWcm = withOobe(
+    '      <FirstLogonCommands><SynchronousCommand wcm:action="add"><Order>1</Order><CommandLine>x</CommandLine></SynchronousCommand></FirstLogonCommands>',
+  );
+  assert.match(
+    lintUnattend(noWcm)
+      .map((f) => f.message)
+      .join('\n'),
+    /uses wcm: attributes without declaring xmlns:wcm/,
+  );
   assert.match(lintUnattend(new Uint8Array([0xc3, 0x28]))[0]?.message ?? '', /expected UTF-8 or UTF-16LE/);
 });
 

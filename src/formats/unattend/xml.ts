@@ -193,6 +193,13 @@ function keepLeafWhitespace(children: XmlNode[], raw: readonly FxpNode[]): XmlNo
 
 /** Parses XML text into its top-level nodes (comments and the root element). Throws FormatError. */
 export function parseXml(text: string): XmlNode[] {
+  // Answer files have no document type; one could declare entities that expand without end.
+  const doctype = /<!DOCTYPE/i.exec(text);
+  if (doctype !== null)
+    throw new FormatError(
+      `line ${text.slice(0, doctype.index).split('\n').length}: expected no <!DOCTYPE> in an answer file, found one`,
+      { code: 'FORMAT_UNSUPPORTED', offset: doctype.index },
+    );
   const bad = xmlWellFormedError(text);
   if (bad !== undefined) throw new FormatError(`line ${bad.line}: XML is not well-formed: ${bad.message}`);
   let parsed: FxpNode[];
