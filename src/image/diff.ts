@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { AppError } from '../core/errors.ts';
 import { wimExtract, wimListFiles, type WimFileEntry } from '../engines/wimlib.ts';
-import { Hive, regTypeName, type HiveKey, type RegValue } from '../formats/regf/index.ts';
+import { decodeRegData, Hive, regTypeName, type HiveKey, type RegValue } from '../formats/regf/index.ts';
+import { xmlWellFormedError } from '../formats/unattend/index.ts';
 import { withTempDir } from '../io/output.ts';
 import { IMAGE_HIVE_PATHS, IMAGE_HIVES, type ImageHiveName } from './recipe/hive-paths.ts';
 import { loadWimInfo, parseWimRef, resolveImageIndex } from './wim-ref.ts';
@@ -92,9 +93,18 @@ export function diffFiles(a: readonly WimFileEntry[], b: readonly WimFileEntry[]
   return out.sort((x, y) => x.path.localeCompare(y.path));
 }
 
+/** A value as text: strings as they are, numbers in decimal, anything else in hex. */
 function showValue(v: RegValue): string {
-  const hex = Buffer.from(v.data).toString('hex');
-  return `${regTypeName(v.type)}:${hex}`;
+  const data = decodeRegData(v);
+  const text =
+    typeof data === 'string'
+      ? data
+      : typeof data === 'number' || typeof data === 'bigint'
+        ? String(data)
+        : data instanceof Uint8Array
+          ? Buffer.from(data).toString('hex')
+          : data.join(', ');
+  return `${regTypeName(v.type)}:${text}`;
 }
 
 function sameValue(x: RegValue, y: RegValue): boolean {
@@ -175,14 +185,17 @@ export function unattendSettings(xml: string): Map<string, string> {
     parseTagValue: false,
     isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
   });
-  let doc: unknown;
-  try {
-    doc = parser.parse(xml);
-  } catch (e) {
-    throw new AppError('FORMAT_INVALID', `unattend.xml is not well-formed XML: ${(e as Error).message}`, {
-      hint: 'check the answer file',
-    });
+  const bad = xmlWellFormedError(xml);
+  if (bad !== undefined) {
+    throw new AppError(
+      'FORMAT_INVALID',
+      `unattend.xml is not well-formed XML: line ${bad.line}: ${bad.message}`,
+      {
+        hint: 'check the answer file with `winsmith unattend lint`',
+      },
+    );
   }
+  const doc: unknown = parser.parse(xml);
   const out = new Map<string, string>();
   const walk = (node: unknown, path: string): void => {
     if (typeof node !== 'object' || node === null) {

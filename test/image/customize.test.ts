@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -370,3 +371,40 @@ test(
     assert.ok(result.changes.some((c) => c.target === '/Windows/Panther/unattend.xml'));
   },
 );
+
+test('--in-place changes the source WIM itself; a bad recipe leaves it as it was', async () => {
+  const wim = join(dir, 'inplace.wim');
+  await writeFile(wim, await readFile(source));
+  const before = createHash('sha256')
+    .update(await readFile(wim))
+    .digest('hex');
+  const bad = await write(
+    'inplace-bad.yaml',
+    "customize:\n  - metadata: { name: X }\n  - files: { remove: [ 'No\\\\Such' ] }\n",
+  );
+  const failed = await runWinsmith(['image', 'customize', wim, '--recipe', bad, '--in-place']);
+  assert.ok(isCleanFailure(failed), failed.stderr);
+  assert.equal(
+    createHash('sha256')
+      .update(await readFile(wim))
+      .digest('hex'),
+    before,
+  );
+  const good = await write('inplace.yaml', "customize:\n  - metadata: { name: 'changed in place' }\n");
+  const run = await runWinsmith(['image', 'customize', wim, '--recipe', good, '--in-place', '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((JSON.parse(run.stdout) as { start: string }).start, 'in-place');
+  const info = (await runProgram('wimlib-imagex', ['info', wim, '1'])).stdout.toString();
+  assert.match(info, /Name:\s+changed in place/);
+  const both = await runWinsmith([
+    'image',
+    'customize',
+    wim,
+    '--recipe',
+    good,
+    '--in-place',
+    '-o',
+    join(dir, 'x.wim'),
+  ]);
+  assert.ok(isCleanFailure(both) && both.stderr.includes('--in-place and -o both given'), both.stderr);
+});

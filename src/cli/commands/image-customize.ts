@@ -1,7 +1,8 @@
 // `winsmith image customize SOURCE.wim[:INDEX] --recipe R.yaml -o OUT.wim`: a recipe's steps applied
 // offline, only what changes written (docs/customize.md).
 
-import { customizeImage } from '../../image/recipe/customize.ts';
+import { AppError } from '../../core/errors.ts';
+import { customizeImage, customizeImageInPlace } from '../../image/recipe/customize.ts';
 import type { CliCommand } from '../command.ts';
 
 export const imageCustomize: CliCommand = {
@@ -12,14 +13,25 @@ export const imageCustomize: CliCommand = {
     command
       .argument('<image>', 'SOURCE.wim[:INDEX] (the index may be left out when the WIM has one image)')
       .requiredOption('--recipe <file>', 'the recipe YAML (a customize: list of steps)')
-      .requiredOption('-o, --output <wim>', 'the customized WIM to create (holds the one image)')
+      .option('-o, --output <wim>', 'the customized WIM to create (holds the one image)')
+      .option('--in-place', 'change the source WIM itself instead of writing -o (costs only the changes)')
       .option('--overwrite', 'replace the output if it exists');
   },
   async run(ctx, args, options) {
-    const result = await customizeImage(String(args[0]), String(options.recipe), String(options.output), {
-      overwrite: options.overwrite === true,
-      onProgress: ctx.progress,
-    });
+    const source = String(args[0]);
+    const recipe = String(options.recipe);
+    const inPlace = options.inPlace === true;
+    if (inPlace === (typeof options.output === 'string')) {
+      throw new AppError('USAGE', inPlace ? '--in-place and -o both given' : 'no output named', {
+        hint: 'give -o OUT.wim for a new WIM, or --in-place to change the source',
+      });
+    }
+    const result = inPlace
+      ? await customizeImageInPlace(source, recipe, { onProgress: ctx.progress })
+      : await customizeImage(source, recipe, String(options.output), {
+          overwrite: options.overwrite === true,
+          onProgress: ctx.progress,
+        });
     const lines = result.changes.map(
       (c) =>
         `step ${c.step} ${c.kind}: ${c.action} ${c.target}${c.detail === undefined ? '' : ` (${c.detail})`}`,
@@ -27,7 +39,11 @@ export const imageCustomize: CliCommand = {
     const warnings = result.warnings.map((w) => `warning: ${w}`);
     return {
       data: result,
-      text: [...lines, ...warnings, `wrote ${result.output} (${result.changes.length} changes)`].join('\n'),
+      text: [
+        ...lines,
+        ...warnings,
+        `wrote ${result.output}:${result.index} (${result.changes.length} changes)`,
+      ].join('\n'),
     };
   },
 };

@@ -7,24 +7,26 @@
 // source image's file list with each file's size and SHA-1, which names its content).
 
 import { createHash } from 'node:crypto';
-import { copyFile } from 'node:fs/promises';
+import { constants, copyFile } from 'node:fs/promises';
 import { AppError } from '../../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../../core/progress.ts';
 import { wimExport, wimListFiles, type WimFileEntry } from '../../engines/wimlib.ts';
 import { withTempDir, writeOutputFile } from '../../io/output.ts';
-import { loadWimInfo, parseWimRef, resolveImageIndex } from '../wim-ref.ts';
+import { loadWimInfo, parseWimRef, resolveImageIndex, type WimRef } from '../wim-ref.ts';
 import { applyDrivers } from './drivers.ts';
-import { ImageWork, type CustomizeChange } from './image-work.ts';
-import { loadRecipe, type RecipeStep } from './recipe.ts';
+import { hiveFiles, ImageWork, type CustomizeChange } from './image-work.ts';
+import { IMAGE_HIVES, type ImageHiveName } from './hive-paths.ts';
+import { loadRecipe, type Recipe, type RecipeStep } from './recipe.ts';
 import {
   applyFeatures,
   applyFiles,
   applyFirstboot,
   applyMetadata,
   applyRegistry,
+  SETUP_COMPLETE,
   writeFirstboot,
 } from './steps.ts';
-import { applyUnattend } from './unattend-step.ts';
+import { applyUnattend, PANTHER_UNATTEND } from './unattend-step.ts';
 import type { WimEdition } from '../wim-info.ts';
 
 export interface CustomizeOptions {
@@ -41,11 +43,19 @@ export interface CustomizeResult {
     readonly filesSha256: string;
   };
   readonly recipe: { readonly path: string; readonly sha256: string };
-  /** How the output was started: a byte copy of a one-image WIM, or an export of the image. */
-  readonly start: 'copy' | 'export';
+  /** The output image's index. */
+  readonly index: number;
+  /** How the output was started: a byte copy of a one-image WIM, an export of the image, or none (the source changed in place). */
+  readonly start: 'copy' | 'export' | 'in-place';
   readonly changes: readonly CustomizeChange[];
   readonly warnings: readonly string[];
 }
+
+/**
+ * The recipe's text goes into the WIM XML through one wiminfo argument; Linux caps one argument at
+ * 128 KiB (MAX_ARG_STRLEN), so a longer recipe is recorded by its SHA-256 only.
+ */
+const MAX_RECIPE_IN_METADATA = 64 * 1024;
 
 /** SHA-256 over "path size sha1" lines of the image's files in path order: names its content. */
 export function filesDigest(files: readonly WimFileEntry[]): string {
@@ -75,14 +85,102 @@ async function applyStep(work: ImageWork, step: RecipeStep, edition: WimEdition)
   }
 }
 
-/** Applies the recipe at `recipePath` to image `sourceRef` (FILE.wim[:INDEX]), writing `out` whole or not at all. */
-export async function customizeImage(
+interface Prepared {
+  readonly recipe: Recipe;
+  readonly ref: WimRef;
+  readonly index: number;
+  readonly guid: string;
+  readonly edition: WimEdition;
+  readonly files: readonly WimFileEntry[];
+  readonly filesSha256: string;
+  readonly progress: ProgressListener;
+}
+
+/** The image files the steps will read, so that one wimextract brings them all. */
+function filesToRead(recipe: Recipe): string[] {
+  const hives = new Set<ImageHiveName>();
+  const paths: string[] = [];
+  for (const step of recipe.steps) {
+    if (step.kind === 'registry') {
+      for (const s of [...step.set, ...step.delete]) hives.add(s.path.hive);
+      if (step.import.length > 0) for (const h of IMAGE_HIVES) hives.add(h);
+    } else if (step.kind === 'drivers') {
+      hives.add('SYSTEM');
+      hives.add('SOFTWARE');
+    } else if (step.kind === 'unattend') {
+      paths.push(PANTHER_UNATTEND);
+    }
+  }
+  paths.push(SETUP_COMPLETE);
+  return [...[...hives].flatMap(hiveFiles), ...paths];
+}
+
+/** Runs the steps on `wim` (image `wimIndex`), then writes everything with one wimupdate and one wiminfo. */
+async function runRecipe(
+  p: Prepared,
+  wim: string,
+  wimIndex: number,
+  output: string,
+  start: CustomizeResult['start'],
+): Promise<CustomizeResult> {
+  const { recipe, progress } = p;
+  const total = recipe.steps.length + 1;
+  return withTempDir(async (dir) => {
+    const work = new ImageWork({
+      sourceWim: p.ref.path,
+      sourceIndex: p.index,
+      wim,
+      wimIndex,
+      dir,
+      files: p.files,
+    });
+    await work.prefetch(filesToRead(recipe));
+    for (const [i, step] of recipe.steps.entries()) {
+      progress({
+        phase: `Step ${i + 1}/${recipe.steps.length}: ${step.kind}`,
+        done: i,
+        total,
+        unit: 'items',
+      });
+      work.step = i + 1;
+      work.kind = step.kind;
+      await applyStep(work, step, p.edition);
+    }
+    // Changes made after the steps (SetupComplete.cmd and its scripts) are step 0.
+    work.step = 0;
+    work.kind = 'firstboot';
+    await writeFirstboot(work, recipe.sha256.slice(0, 12));
+    const recipeFits = Buffer.byteLength(recipe.text) <= MAX_RECIPE_IN_METADATA;
+    if (!recipeFits)
+      work.warnings.push(
+        `the recipe is over ${MAX_RECIPE_IN_METADATA} bytes: the output records its SHA-256 only`,
+      );
+    Object.assign(work.properties, {
+      'WINSMITH/RECIPESHA256': recipe.sha256,
+      ...(recipeFits ? { 'WINSMITH/RECIPE': recipe.text } : {}),
+      'WINSMITH/SOURCE': `${p.guid}:${p.index}`,
+      'WINSMITH/SOURCEFILESSHA256': p.filesSha256,
+    });
+    progress({ phase: 'Writing the changes', done: recipe.steps.length, total, unit: 'items' });
+    await work.commit(progress);
+    progress({ phase: 'Writing the changes', done: total, total, unit: 'items' });
+    return {
+      output,
+      index: wimIndex,
+      source: { path: p.ref.path, guid: p.guid, index: p.index, filesSha256: p.filesSha256 },
+      recipe: { path: recipe.file, sha256: recipe.sha256 },
+      start,
+      changes: work.changes,
+      warnings: work.warnings,
+    };
+  }, 'winsmith-customize-');
+}
+
+async function prepare(
   sourceRef: string,
   recipePath: string,
-  out: string,
-  options: CustomizeOptions = {},
-): Promise<CustomizeResult> {
-  const progress = options.onProgress ?? ignoreProgress;
+  options: CustomizeOptions,
+): Promise<Prepared & { imageCount: number }> {
   const recipe = await loadRecipe(recipePath);
   const ref = parseWimRef(sourceRef);
   const info = await loadWimInfo(ref.path);
@@ -95,51 +193,55 @@ export async function customizeImage(
     });
   }
   const files = await wimListFiles(ref.path, index);
-  const filesSha256 = filesDigest(files);
-  const start = info.images.length === 1 ? 'copy' : 'export';
-  const total = recipe.steps.length + 1;
+  return {
+    recipe,
+    ref,
+    index,
+    guid: info.guid,
+    edition,
+    files,
+    filesSha256: filesDigest(files),
+    progress: options.onProgress ?? ignoreProgress,
+    imageCount: info.images.length,
+  };
+}
+
+/**
+ * Applies the recipe at `recipePath` to image `sourceRef` (FILE.wim[:INDEX]), writing `out` whole or
+ * not at all. The output starts as a copy of a one-image source, or an export of the image.
+ */
+export async function customizeImage(
+  sourceRef: string,
+  recipePath: string,
+  out: string,
+  options: CustomizeOptions = {},
+): Promise<CustomizeResult> {
+  const p = await prepare(sourceRef, recipePath, options);
+  const start = p.imageCount === 1 ? 'copy' : 'export';
   return writeOutputFile(
     out,
     async (tmp) => {
-      progress({ phase: 'Preparing the output', done: 0, total, unit: 'items' });
-      if (start === 'copy') await copyFile(ref.path, tmp);
-      else await wimExport(ref.path, index, tmp, { onProgress: progress });
-      return withTempDir(async (dir) => {
-        const work = new ImageWork({ sourceWim: ref.path, sourceIndex: index, wim: tmp, dir, files });
-        for (const [i, step] of recipe.steps.entries()) {
-          progress({
-            phase: `Step ${i + 1}/${recipe.steps.length}: ${step.kind}`,
-            done: i,
-            total,
-            unit: 'items',
-          });
-          work.step = i + 1;
-          work.kind = step.kind;
-          await applyStep(work, step, edition);
-        }
-        // Changes made after the steps (SetupComplete.cmd and its scripts) are step 0.
-        work.step = 0;
-        work.kind = 'firstboot';
-        await writeFirstboot(work, recipe.sha256.slice(0, 12));
-        Object.assign(work.properties, {
-          'WINSMITH/RECIPESHA256': recipe.sha256,
-          'WINSMITH/RECIPE': recipe.text,
-          'WINSMITH/SOURCE': `${info.guid}:${index}`,
-          'WINSMITH/SOURCEFILESSHA256': filesSha256,
-        });
-        progress({ phase: 'Writing the changes', done: recipe.steps.length, total, unit: 'items' });
-        await work.commit(progress);
-        progress({ phase: 'Writing the changes', done: total, total, unit: 'items' });
-        return {
-          output: out,
-          source: { path: ref.path, guid: info.guid, index, filesSha256 },
-          recipe: { path: recipePath, sha256: recipe.sha256 },
-          start,
-          changes: work.changes,
-          warnings: work.warnings,
-        } satisfies CustomizeResult;
-      }, 'winsmith-customize-');
+      p.progress({ phase: 'Preparing the output', done: 0, total: p.recipe.steps.length + 1, unit: 'items' });
+      // A clone where the file system can share blocks (btrfs, XFS), a byte copy elsewhere.
+      if (start === 'copy') await copyFile(p.ref.path, tmp, constants.COPYFILE_FICLONE);
+      else await wimExport(p.ref.path, p.index, tmp, { onProgress: p.progress });
+      return runRecipe(p, tmp, 1, out, start);
     },
     { overwrite: options.overwrite === true },
   );
+}
+
+/**
+ * Applies the recipe to the source WIM itself: the cost is that of the changes alone. Every step
+ * runs before the WIM is touched, so a bad recipe leaves it as it was; wimlib then appends the new
+ * data and rewrites the header last (its in-place overwrite), so an interrupted write leaves the old
+ * image readable.
+ */
+export async function customizeImageInPlace(
+  sourceRef: string,
+  recipePath: string,
+  options: CustomizeOptions = {},
+): Promise<CustomizeResult> {
+  const p = await prepare(sourceRef, recipePath, options);
+  return runRecipe(p, p.ref.path, p.index, p.ref.path, 'in-place');
 }

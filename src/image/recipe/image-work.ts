@@ -40,10 +40,17 @@ export function imagePath(p: string): string {
   return `/${p.replace(/\\/g, '/').replace(/^\/+/, '').replace(/\/+$/, '')}`;
 }
 
+/** A hive's file in the image and its transaction logs (old .LOG, then .LOG1 and .LOG2). */
+export function hiveFiles(name: ImageHiveName): string[] {
+  const path = IMAGE_HIVE_PATHS[name];
+  return [path, `${path}.LOG`, `${path}.LOG1`, `${path}.LOG2`];
+}
+
 export class ImageWork {
   readonly sourceWim: string;
   readonly sourceIndex: number;
   readonly wim: string;
+  readonly wimIndex: number;
   readonly dir: string;
   readonly changes: CustomizeChange[] = [];
   readonly warnings: string[] = [];
@@ -55,6 +62,8 @@ export class ImageWork {
   readonly #dirtyHives = new Set<ImageHiveName>();
   /** Image paths this run writes, by lower-cased path → host file. */
   readonly #added = new Map<string, string>();
+  /** Source files already extracted, by lower-cased image path → host file. */
+  readonly #extracted = new Map<string, string>();
   #staged = 0;
   step = 0;
   kind: StepKind = 'files';
@@ -63,12 +72,14 @@ export class ImageWork {
     sourceWim: string;
     sourceIndex: number;
     wim: string;
+    wimIndex: number;
     dir: string;
     files: readonly WimFileEntry[];
   }) {
     this.sourceWim = options.sourceWim;
     this.sourceIndex = options.sourceIndex;
     this.wim = options.wim;
+    this.wimIndex = options.wimIndex;
     this.dir = options.dir;
     this.#files = new Map(options.files.map((f) => [f.path.toLowerCase(), f]));
   }
@@ -132,17 +143,48 @@ export class ImageWork {
     }
   }
 
-  /** The bytes of an image file: from this run's additions, else extracted from the source. */
-  async readImageFile(path: string): Promise<Uint8Array | undefined> {
-    const p = imagePath(path);
-    const added = this.#added.get(p.toLowerCase());
-    if (added !== undefined) return new Uint8Array(await readFile(added));
-    const e = this.entry(p);
-    if (e === undefined || e.isDir) return undefined;
+  /**
+   * Extracts the source files among `paths` (those the image has) in one wimextract: each run of
+   * wimlib reads the image's metadata again, which costs seconds on a full Windows image.
+   */
+  async prefetch(paths: readonly string[]): Promise<void> {
+    const wanted = new Map<string, WimFileEntry>();
+    for (const p of paths) {
+      const e = this.entry(p);
+      const key = imagePath(p).toLowerCase();
+      if (e !== undefined && !e.isDir && !this.#extracted.has(key) && !this.#added.has(key))
+        wanted.set(key, e);
+    }
+    // wimextract puts each file under its base name: a name seen twice waits for its own run.
+    const byName = new Map<string, [string, WimFileEntry]>();
+    for (const [key, e] of wanted) {
+      const name = e.path.slice(e.path.lastIndexOf('/') + 1).toLowerCase();
+      if (!byName.has(name)) byName.set(name, [key, e]);
+    }
+    if (byName.size === 0) return;
     const dest = join(this.dir, 'extract', String(this.#staged++));
     await mkdir(dest, { recursive: true });
-    await wimExtract(this.sourceWim, this.sourceIndex, [e.path], dest, { noAcls: true });
-    return new Uint8Array(await readFile(join(dest, e.path.slice(e.path.lastIndexOf('/') + 1))));
+    const list = [...byName.values()];
+    await wimExtract(
+      this.sourceWim,
+      this.sourceIndex,
+      list.map(([, e]) => e.path),
+      dest,
+      { noAcls: true },
+    );
+    for (const [key, e] of list)
+      this.#extracted.set(key, join(dest, e.path.slice(e.path.lastIndexOf('/') + 1)));
+  }
+
+  /** The bytes of an image file: from this run's additions, else extracted from the source. */
+  async readImageFile(path: string): Promise<Uint8Array | undefined> {
+    const key = imagePath(path).toLowerCase();
+    const added = this.#added.get(key);
+    if (added !== undefined) return new Uint8Array(await readFile(added));
+    if (this.entry(path)?.isDir !== false) return undefined;
+    await this.prefetch([path]);
+    const host = this.#extracted.get(key);
+    return host === undefined ? undefined : new Uint8Array(await readFile(host));
   }
 
   /** A hive of the image, read once (its transaction logs replayed) and kept for editing. */
@@ -150,6 +192,7 @@ export class ImageWork {
     const open = this.#hives.get(name);
     if (open !== undefined) return open;
     const path = IMAGE_HIVE_PATHS[name];
+    await this.prefetch(hiveFiles(name));
     const bytes = await this.readImageFile(path);
     if (bytes === undefined) {
       throw new AppError(
@@ -161,11 +204,8 @@ export class ImageWork {
       );
     }
     const logs: Uint8Array[] = [];
-    for (const suffix of ['.LOG', '.LOG1', '.LOG2']) {
-      const log =
-        this.entry(`${path}${suffix}`) === undefined
-          ? undefined
-          : await this.readImageFile(`${path}${suffix}`);
+    for (const logPath of hiveFiles(name).slice(1)) {
+      const log = await this.readImageFile(logPath);
       if (log !== undefined && log.length > 0) logs.push(log);
     }
     let hive: Hive;
@@ -196,8 +236,14 @@ export class ImageWork {
       if (hive !== undefined) await this.addBytes(hive.serialize(), IMAGE_HIVE_PATHS[name]);
     }
     if (this.#commands.length > 0) {
-      await wimUpdate(this.wim, 1, this.#commands, onProgress === undefined ? {} : { onProgress });
+      await wimUpdate(
+        this.wim,
+        this.wimIndex,
+        this.#commands,
+        onProgress === undefined ? {} : { onProgress },
+      );
     }
-    if (Object.keys(this.properties).length > 0) await wimSetImageProperties(this.wim, 1, this.properties);
+    if (Object.keys(this.properties).length > 0)
+      await wimSetImageProperties(this.wim, this.wimIndex, this.properties);
   }
 }
