@@ -3,8 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { realFixture } from '../helpers/fixtures.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { REAL_FIXTURES, realFixture } from '../helpers/fixtures.ts';
 import {
   parseInf,
   readInfDriver,
@@ -123,6 +124,24 @@ const CASES: Expected[] = [
 ];
 
 const SERVER_2022: InfTargetSystem = { arch: 'amd64', major: 10, minor: 0, build: 20348, productType: 3 };
+
+function infFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? infFiles(join(dir, e.name))
+      : e.name.toLowerCase().endsWith('.inf')
+        ? [join(dir, e.name)]
+        : [],
+  );
+}
+
+const driversDir = realFixture('drivers');
+test('every INF of the fixtures has its expected values here', { skip: driversDir.skip }, () => {
+  const found = infFiles(driversDir.path)
+    .map((f) => relative(REAL_FIXTURES, f))
+    .sort();
+  assert.deepEqual(found, CASES.map((c) => c.path).sort());
+});
 
 for (const c of CASES) {
   const fixture = realFixture(c.path);
