@@ -4,6 +4,7 @@
 // in the image and DriverDatabase\DriverInfFiles), and Windows\Panther\unattend.xml compared
 // setting by setting (each element path with its pass and component, and its text).
 
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
@@ -172,6 +173,12 @@ export function diffDrivers(
   return out;
 }
 
+/** Passwords (encoded or not, they are readable) are shown by a short SHA-256 of their value. */
+function shown(path: string, value: string): string {
+  if (!/Password\/Value$/i.test(path)) return value;
+  return `(password, sha256 ${createHash('sha256').update(value).digest('hex').slice(0, 12)})`;
+}
+
 /**
  * The settings of an unattend.xml as 'pass/component/Element/Sub…' → text. List items
  * (wcm:action="add") are named by their position; attributes other than the component's identity
@@ -199,7 +206,7 @@ export function unattendSettings(xml: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (node: unknown, path: string): void => {
     if (typeof node !== 'object' || node === null) {
-      out.set(path, String(node));
+      out.set(path, shown(path, String(node)));
       return;
     }
     for (const [k, v] of Object.entries(node)) {
@@ -208,7 +215,7 @@ export function unattendSettings(xml: string): Map<string, string> {
         continue;
       }
       if (k === '#text') {
-        out.set(path, String(v));
+        out.set(path, shown(path, String(v)));
         continue;
       }
       const list = Array.isArray(v) ? (v as unknown[]) : [v];

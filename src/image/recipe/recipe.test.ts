@@ -49,7 +49,7 @@ test('every step kind parses, host paths resolved against the recipe folder', ()
     key: 'B',
   });
   assert.equal(drivers?.kind === 'drivers' ? drivers.folders[0]?.dir : '', '/base/d');
-  assert.equal(unattend?.kind === 'unattend' ? unattend.profile.file : '', '/base/u.xml');
+  assert.equal(unattend?.kind === 'unattend' ? unattend.file : '', '/base/u.xml');
   assert.equal(firstboot?.kind === 'firstboot' ? firstboot.scripts[1]?.file : '', '/base/s.ps1');
   assert.deepEqual(metadata?.kind === 'metadata' ? metadata.properties : null, {
     NAME: 'N',
@@ -93,6 +93,14 @@ test('errors name file, line and column and what was expected', () => {
   assert.match(
     parseError('customize:\n  - files: {}\n    registry: {}\n'),
     /^r\.yaml:2:5: a step must have exactly one key/,
+  );
+  assert.match(
+    parseError("customize:\n  - unattend: { computerName: 'not a name!' }\n"),
+    /^r\.yaml:2:31: computerName must be 1 to 15/,
+  );
+  assert.match(
+    parseError('customize:\n  - unattend: { computername: A }\n'),
+    /^r\.yaml:2:17: .*computername/,
   );
   assert.match(parseError('customize: [\n'), /^r\.yaml:\d+:\d+: /);
 });

@@ -5,10 +5,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Node } from 'yaml';
+import { isMap, YAMLMap, type Node } from 'yaml';
 import { YamlInput } from '../../config/yaml-input.ts';
 import { AppError } from '../../core/errors.ts';
+import type { UnattendProfile } from '../../formats/unattend/index.ts';
 import { regSetData, SETTABLE_TYPES } from '../registry.ts';
+import { readUnattendProfile } from '../unattend.ts';
 import { mapRegistryPath, type HivePath } from './hive-paths.ts';
 
 export const STEP_KINDS = [
@@ -65,8 +67,10 @@ export interface DriversStep {
 
 export interface UnattendStep {
   readonly kind: 'unattend';
-  /** The profile's keys as written (src/formats/unattend checks them); `file`: a host unattend.xml to merge. */
-  readonly profile: Readonly<Record<string, unknown>> & { readonly file?: string };
+  /** The profile, checked (src/image/unattend.ts). */
+  readonly profile: UnattendProfile;
+  /** A host unattend.xml merged under the profile. */
+  readonly file?: string;
   readonly where: string;
 }
 
@@ -310,14 +314,22 @@ function parseStep(y: YamlInput, node: Node | null, base: string): RecipeStep {
           .map((n) => ({ dir: resolve(base, y.string(n, 'a driver folder')), where: y.where(n) })),
       };
     case 'unattend': {
-      y.map(value, 'unattend');
-      const profile = y.plain(value) as Record<string, unknown>;
-      const file = profile['file'];
-      if (file !== undefined && typeof file !== 'string')
-        throw y.error(value, 'unattend file must be a path', 'write file: ./unattend.xml');
+      const entries = y.map(value, 'unattend');
+      const fileEntry = entries.find((e) => e.key === 'file');
+      let profileNode = value;
+      if (fileEntry !== undefined && isMap(value)) {
+        // A copy without `file`, its nodes (and so their positions) shared with the original.
+        const rest = new YAMLMap(value.schema);
+        rest.range = value.range ?? null;
+        rest.items = value.items.filter((pair) => pair.key !== fileEntry.keyNode);
+        profileNode = rest;
+      }
       return {
         kind: 'unattend',
-        profile: { ...profile, ...(file === undefined ? {} : { file: resolve(base, file) }) },
+        profile: readUnattendProfile(y, profileNode),
+        ...(fileEntry === undefined
+          ? {}
+          : { file: resolve(base, y.string(fileEntry.value, 'unattend file')) }),
         where: y.where(value),
       };
     }
@@ -388,7 +400,7 @@ export async function loadRecipe(path: string): Promise<Recipe> {
     } else if (step.kind === 'registry') {
       for (const i of step.import) await requireHostPath(i.file, i.where, 'file');
     } else if (step.kind === 'unattend') {
-      if (step.profile.file !== undefined) await requireHostPath(step.profile.file, step.where, 'file');
+      if (step.file !== undefined) await requireHostPath(step.file, step.where, 'file');
     } else if (step.kind === 'drivers') {
       for (const f of step.folders) await requireHostPath(f.dir, f.where, 'directory');
     } else if (step.kind === 'firstboot') {
