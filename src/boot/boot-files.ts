@@ -1,0 +1,85 @@
+// Boot files: the iPXE builds clients load over TFTP or HTTP, found in Debian's `ipxe` package
+// (/usr/lib/ipxe) or in a directory the configuration names (e.g. signed iPXE for Secure Boot),
+// and any other file (kernels, wimboot, boot.wim) under the boot root. Names are single path
+// components: nothing outside the directories named here is ever opened.
+
+import { realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { AppError } from '../core/errors.ts';
+
+/** The iPXE builds winsmith hands out: BIOS (UNDI), UEFI (own drivers), UEFI (firmware SNP driver). */
+export const IPXE_BOOT_FILES = ['undionly.kpxe', 'ipxe.efi', 'snponly.efi'] as const;
+export type IpxeBootFile = (typeof IPXE_BOOT_FILES)[number];
+
+/** Where Debian's `ipxe` package installs them. */
+export const DEBIAN_IPXE_DIR = '/usr/lib/ipxe';
+export const IPXE_PACKAGE = 'ipxe';
+
+export type LocatedBootFiles = Readonly<Record<IpxeBootFile, string>>;
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finds the three iPXE builds, in `ipxeDir` when the configuration gives one, else in Debian's
+ * directory. A missing file is an error naming what to install or what to fix.
+ */
+export async function locateBootFiles(ipxeDir?: string): Promise<LocatedBootFiles> {
+  const dir = ipxeDir ?? DEBIAN_IPXE_DIR;
+  const found: Partial<Record<IpxeBootFile, string>> = {};
+  const missing: string[] = [];
+  for (const name of IPXE_BOOT_FILES) {
+    const path = join(dir, name);
+    if (await isFile(path)) found[name] = path;
+    else missing.push(name);
+  }
+  if (missing.length > 0) {
+    const what = `iPXE boot file${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found in ${dir}`;
+    if (ipxeDir !== undefined) {
+      throw new AppError('FILE_NOT_FOUND', what, {
+        hint: `put ${IPXE_BOOT_FILES.join(', ')} in ${dir}, or drop the iPXE directory setting to use Debian's ${IPXE_PACKAGE} package`,
+      });
+    }
+    throw new AppError('MISSING_PROGRAM', what, {
+      hint: `install the Debian package ${IPXE_PACKAGE}: apt-get install -y ${IPXE_PACKAGE}`,
+    });
+  }
+  return found as LocatedBootFiles;
+}
+
+/** Names a boot file may have: one path component of plain characters, not `.` or `..`. */
+export function isBootFileName(name: string): boolean {
+  return /^[A-Za-z0-9._+-]{1,255}$/.test(name) && name !== '.' && name !== '..';
+}
+
+function isIpxeBootFile(name: string): name is IpxeBootFile {
+  return (IPXE_BOOT_FILES as readonly string[]).includes(name);
+}
+
+export interface BootFileSources {
+  readonly located: LocatedBootFiles;
+  /** Directory of other boot files (kernels, wimboot, boot.wim); files here win over the iPXE builds. */
+  readonly bootRoot?: string | undefined;
+}
+
+/**
+ * The path of boot file `name`, or null when there is none. A file under the boot root wins; a
+ * symbolic link there must stay inside the boot root.
+ */
+export async function resolveBootFile(name: string, sources: BootFileSources): Promise<string | null> {
+  if (!isBootFileName(name)) return null;
+  if (sources.bootRoot !== undefined) {
+    const candidate = join(sources.bootRoot, name);
+    if (await isFile(candidate)) {
+      const [root, real] = await Promise.all([realpath(sources.bootRoot), realpath(candidate)]);
+      if (real.startsWith(root + sep)) return real;
+      return null;
+    }
+  }
+  return isIpxeBootFile(name) ? sources.located[name] : null;
+}

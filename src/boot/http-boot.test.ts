@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import {
+  httpBootRoutes,
+  normalizeMac,
+  parseRange,
+  parseScriptQuery,
+  type BootInventory,
+  type BootMachine,
+  type BootMachineRegistry,
+} from './http-boot.ts';
+import type { LocatedBootFiles } from './boot-files.ts';
+
+/** An in-memory machines store with the registry's contract, to drive the routes. */
+function memoryRegistry(): BootMachineRegistry & {
+  machines: Map<string, BootMachine & { lastSeen: Date | null; checkIns: (string | null)[] }>;
+} {
+  const machines = new Map<string, BootMachine & { lastSeen: Date | null; checkIns: (string | null)[] }>();
+  return {
+    machines,
+    findMachine(mac, uuid) {
+      const byMac = machines.get(mac);
+      if (byMac !== undefined) return Promise.resolve(byMac);
+      const byUuid = uuid === null ? undefined : [...machines.values()].find((m) => m.uuid === uuid);
+      return Promise.resolve(byUuid ?? null);
+    },
+    registerMachine(machine, at) {
+      const record = { ...machine, deployment: null, lastSeen: at, checkIns: [] };
+      machines.set(machine.mac, record);
+      return Promise.resolve(record);
+    },
+    recordScriptRequest(mac, inventory: BootInventory, at) {
+      const m = machines.get(mac);
+      if (m !== undefined) machines.set(mac, { ...m, inventory, lastSeen: at });
+      return Promise.resolve();
+    },
+    recordCheckIn(mac, address, at) {
+      const m = machines.get(mac);
+      if (m !== undefined) machines.set(mac, { ...m, lastSeen: at, checkIns: [...m.checkIns, address] });
+      return Promise.resolve();
+    },
+  };
+}
+
+const located: LocatedBootFiles = {
+  'undionly.kpxe': '/nonexistent/undionly.kpxe',
+  'ipxe.efi': '/nonexistent/ipxe.efi',
+  'snponly.efi': '/nonexistent/snponly.efi',
+};
+
+function routes(registry: BootMachineRegistry, bootRoot?: string) {
+  const events: Record<string, unknown>[] = [];
+  const app = httpBootRoutes({
+    registry,
+    files: { located, bootRoot },
+    httpBase: 'http://10.99.0.1:8080',
+    log: (e) => events.push({ ...e }),
+  });
+  return { app, events };
+}
+
+const query =
+  '/boot/ipxe?mac=52-54-00-12-34-56&uuid=0F3E7C2A-1111-2222-3333-444455556666&serial=S%201&manufacturer=QEMU' +
+  '&product=Standard%20PC%20%24%7Bx%7D&buildarch=i386&platform=pcbios';
+
+test('an unknown machine is registered from the iPXE variables and boots local', async () => {
+  const registry = memoryRegistry();
+  const { app, events } = routes(registry);
+  const res = await app.request(query);
+  assert.equal(res.status, 200);
+  const script = await res.text();
+  assert.ok(script.startsWith('#!ipxe\n'));
+  assert.ok(script.includes('sanboot --no-describe --drive 0x80'));
+  const m = registry.machines.get('52:54:00:12:34:56');
+  assert.ok(m);
+  assert.equal(m.uuid, '0f3e7c2a-1111-2222-3333-444455556666');
+  assert.deepEqual(m.inventory, {
+    serial: 'S 1',
+    manufacturer: 'QEMU',
+    product: 'Standard PC ${x}',
+    buildarch: 'i386',
+    platform: 'pcbios',
+  });
+  const first = events[0];
+  assert.ok(first);
+  assert.equal(first['registered'], true);
+  assert.equal(first['action'], 'local-boot');
+});
+
+test('the check-in proves the script ran: its nonce works once, for its MAC only', async () => {
+  const registry = memoryRegistry();
+  const { app, events } = routes(registry);
+  const script = await (await app.request(query)).text();
+  const url = /imgfetch --name winsmith-checkin (\S+)/.exec(script)?.[1];
+  assert.ok(url !== undefined && url.startsWith('http://10.99.0.1:8080/boot/hello?'), script);
+  const path = url.slice('http://10.99.0.1:8080'.length);
+  const nonce = new URL(url).searchParams.get('nonce') ?? '';
+  assert.match(nonce, /^[0-9a-f]{32}$/);
+  assert.equal((await app.request(path.replace('52%3A54', '52%3A55'))).status, 404);
+  assert.equal((await app.request(path)).status, 200);
+  assert.equal((await app.request(path)).status, 404);
+  assert.equal((await app.request('/boot/hello?mac=52:54:00:12:34:56&nonce=00')).status, 404);
+  assert.deepEqual(registry.machines.get('52:54:00:12:34:56')?.checkIns, [null]);
+  assert.deepEqual(
+    events.filter((e) => e['event'] === 'boot.checkin').map((e) => e['nonce']),
+    [nonce],
+  );
+});
+
+test('known machine: local boot on UEFI with exit; with a deployment the placeholder', async () => {
+  const registry = memoryRegistry();
+  const { app } = routes(registry);
+  await app.request(query);
+  const efi = await (await app.request('/boot/ipxe?mac=525400123456&platform=efi')).text();
+  assert.equal(efi.trimEnd().split('\n').at(-1), 'exit');
+  const m = registry.machines.get('52:54:00:12:34:56');
+  assert.ok(m);
+  registry.machines.set(m.mac, { ...m, deployment: 'dep-7' });
+  const res = await app.request(query);
+  const text = await res.text();
+  assert.ok(text.includes('deployment dep-7 is assigned'));
+  assert.equal(registry.machines.size, 1);
+});
+
+test('a machine found by its UUID under another MAC keeps its record', async () => {
+  const registry = memoryRegistry();
+  const { app } = routes(registry);
+  await app.request(query);
+  const other = query.replace('52-54-00-12-34-56', '52-54-00-aa-bb-cc');
+  const { events } = routes(registry);
+  assert.equal((await app.request(other)).status, 200);
+  assert.equal(registry.machines.size, 1);
+  assert.equal(events.length, 0);
+});
+
+test('a request without a valid MAC is refused with 400 and registers nothing', async () => {
+  const registry = memoryRegistry();
+  const { app } = routes(registry);
+  for (const q of [
+    '/boot/ipxe',
+    '/boot/ipxe?mac=',
+    '/boot/ipxe?mac=52-54-00-12-34',
+    '/boot/ipxe?mac=zz-54-00-12-34-56',
+  ]) {
+    const res = await app.request(q);
+    assert.equal(res.status, 400, q);
+    assert.match(await res.text(), /expected mac=/);
+  }
+  assert.equal(registry.machines.size, 0);
+});
+
+test('parseScriptQuery: control characters out, long text cut, bad UUID dropped', () => {
+  const parsed = parseScriptQuery({
+    mac: '52:54:00:12:34:56',
+    uuid: 'not-a-uuid',
+    manufacturer: 'A\nB\u0000C',
+    product: 'p'.repeat(1000),
+  });
+  assert.ok(parsed.ok);
+  assert.equal(parsed.uuid, null);
+  assert.equal(parsed.inventory.manufacturer, 'ABC');
+  assert.equal(parsed.inventory.product?.length, 256);
+  assert.equal(parsed.inventory.serial, null);
+});
+
+test('normalizeMac takes iPXE hexhyp, colons and bare hex; rejects the rest', () => {
+  assert.equal(normalizeMac('52-54-00-AB-cd-EF'), '52:54:00:ab:cd:ef');
+  assert.equal(normalizeMac('525400abcdef'), '52:54:00:ab:cd:ef');
+  assert.equal(normalizeMac('52:54:00:ab:cd'), null);
+  fc.assert(
+    fc.property(fc.string(), (s) => {
+      const m = normalizeMac(s);
+      assert.ok(m === null || /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(m));
+    }),
+  );
+});
+
+test('parseRange: RFC 9110 single ranges', () => {
+  assert.equal(parseRange(undefined, 10), null);
+  assert.deepEqual(parseRange('bytes=0-3', 10), { start: 0, end: 3 });
+  assert.deepEqual(parseRange('bytes=5-', 10), { start: 5, end: 9 });
+  assert.deepEqual(parseRange('bytes=-4', 10), { start: 6, end: 9 });
+  assert.deepEqual(parseRange('bytes=8-100', 10), { start: 8, end: 9 });
+  assert.deepEqual(parseRange('bytes=-100', 10), { start: 0, end: 9 });
+  assert.equal(parseRange('bytes=10-', 10), 'unsatisfiable');
+  assert.equal(parseRange('bytes=5-2', 10), 'unsatisfiable');
+  assert.equal(parseRange('bytes=-0', 10), 'unsatisfiable');
+  assert.equal(parseRange('bytes=0-1,3-4', 10), null);
+  assert.equal(parseRange('items=0-1', 10), null);
+});
+
+test('boot files: whole, ranges, HEAD, 416, names outside the root refused', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'winsmith-boot-'));
+  try {
+    const root = join(dir, 'root');
+    await import('node:fs/promises').then((fs) => fs.mkdir(root));
+    const data = new Uint8Array(1000).map((_, i) => i % 251);
+    await writeFile(join(root, 'wimboot'), data);
+    await writeFile(join(dir, 'secret'), 'secret');
+    await symlink(join(dir, 'secret'), join(root, 'leak'));
+    const { app } = routes(memoryRegistry(), root);
+    const whole = await app.request('/boot/files/wimboot');
+    assert.equal(whole.status, 200);
+    assert.equal(whole.headers.get('accept-ranges'), 'bytes');
+    assert.deepEqual(new Uint8Array(await whole.arrayBuffer()), data);
+    const part = await app.request('/boot/files/wimboot', { headers: { range: 'bytes=100-199' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), 'bytes 100-199/1000');
+    assert.deepEqual(new Uint8Array(await part.arrayBuffer()), data.slice(100, 200));
+    const head = await app.request('/boot/files/wimboot', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), '1000');
+    const bad = await app.request('/boot/files/wimboot', { headers: { range: 'bytes=1000-' } });
+    assert.equal(bad.status, 416);
+    assert.equal(bad.headers.get('content-range'), 'bytes */1000');
+    for (const name of ['leak', '..%2Fsecret', '%2E%2E', 'nothing', 'ipxe.efi']) {
+      assert.equal((await app.request(`/boot/files/${name}`)).status, 404, name);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

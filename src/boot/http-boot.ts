@@ -1,0 +1,302 @@
+// HTTP boot: the routes iPXE talks to on the server's HTTP port.
+//   GET /boot/ipxe?mac=&uuid=&serial=&manufacturer=&product=&buildarch=&platform=
+//       the machine's iPXE script (query names: boot-url.ts). An unknown machine is registered with
+//       the inventory iPXE sent and boots from its local disk; a known one without a deployment
+//       boots from its local disk; one with a deployment gets the deploy-environment placeholder.
+//   GET /boot/hello?mac=&nonce=   boot check-in: the script calls it back with the token of its
+//       render, which proves the script ran on that machine; recorded as last seen (time, address).
+//   GET|HEAD /boot/files/<name>   boot files with HTTP Range (RFC 9110 §14), single ranges.
+// The decisions are plain functions of (query, registry); the hono routes only carry them.
+
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context } from 'hono';
+import { BOOT_FILES_PATH, BOOT_HELLO_PATH, IPXE_SCRIPT_PATH, IPXE_SCRIPT_QUERY } from './boot-url.ts';
+import type { IpxeScriptQueryName } from './boot-url.ts';
+import { resolveBootFile, type BootFileSources } from './boot-files.ts';
+import { renderIpxeScript, type ScriptAction } from './ipxe-script.ts';
+
+/** What iPXE told us about the machine; strings as sent (length-limited, controls removed). */
+export interface BootInventory {
+  readonly serial: string | null;
+  readonly manufacturer: string | null;
+  readonly product: string | null;
+  readonly buildarch: string | null;
+  readonly platform: string | null;
+}
+
+export interface BootMachine {
+  readonly mac: string;
+  readonly uuid: string | null;
+  readonly inventory: BootInventory;
+  /** Id of the assigned deployment, or null. */
+  readonly deployment: string | null;
+}
+
+/** The machines store the boot routes need (the catalog implements it). */
+export interface BootMachineRegistry {
+  /** By MAC first, then by SMBIOS UUID (the same machine booting from another NIC). */
+  findMachine(mac: string, uuid: string | null): Promise<BootMachine | null>;
+  registerMachine(machine: Omit<BootMachine, 'deployment'>, at: Date): Promise<BootMachine>;
+  /** The machine asked for its script: inventory refreshed, last seen set. */
+  recordScriptRequest(mac: string, inventory: BootInventory, at: Date): Promise<void>;
+  /** The machine's script ran and called back from `address`. */
+  recordCheckIn(mac: string, address: string | null, at: Date): Promise<void>;
+}
+
+export type BootLog = (event: Readonly<Record<string, unknown>>) => void;
+
+export interface HttpBootOptions {
+  readonly registry: BootMachineRegistry;
+  readonly files: BootFileSources;
+  /** Base URL clients reach this server at, put into scripts; default: the request's own origin. */
+  readonly httpBase?: string | undefined;
+  readonly log?: BootLog | undefined;
+  readonly now?: () => Date;
+}
+
+/** Longest inventory string kept; SMBIOS strings are short, anything longer is cut. */
+export const INVENTORY_TEXT_MAX = 256;
+/** Check-in tokens kept waiting for their call back; the oldest is dropped past this. */
+export const PENDING_CHECKINS_MAX = 4096;
+/** A script's call back must come within this time of its render. */
+export const CHECKIN_TTL_MS = 30 * 60 * 1000;
+
+/** `52-54-00-12-34-56` (iPXE hexhyp), `52:54:00:12:34:56` or `525400123456` → `52:54:00:12:34:56`. */
+export function normalizeMac(value: string): string | null {
+  const hex = value.trim().toLowerCase();
+  const m =
+    /^([0-9a-f]{2})[-:]?([0-9a-f]{2})[-:]?([0-9a-f]{2})[-:]?([0-9a-f]{2})[-:]?([0-9a-f]{2})[-:]?([0-9a-f]{2})$/.exec(
+      hex,
+    );
+  if (m === null) return null;
+  return m.slice(1).join(':');
+}
+
+/** iPXE's `${uuid}` (8-4-4-4-12 hex) → lower case; empty or malformed → null. */
+export function normalizeUuid(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const uuid = value.trim().toLowerCase();
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid) ? uuid : null;
+}
+
+function inventoryText(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  const text = value.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  if (text === '') return null;
+  return text.length > INVENTORY_TEXT_MAX ? text.slice(0, INVENTORY_TEXT_MAX) : text;
+}
+
+export type ScriptQuery = Partial<Record<IpxeScriptQueryName, string>>;
+
+export type ScriptRequestError = { readonly ok: false; readonly status: 400; readonly message: string };
+export type ParsedScriptRequest =
+  | {
+      readonly ok: true;
+      readonly mac: string;
+      readonly uuid: string | null;
+      readonly inventory: BootInventory;
+    }
+  | ScriptRequestError;
+
+/** Reads the /boot/ipxe query; only the MAC is required. */
+export function parseScriptQuery(query: ScriptQuery): ParsedScriptRequest {
+  const mac = query.mac === undefined ? null : normalizeMac(query.mac);
+  if (mac === null) {
+    return {
+      ok: false,
+      status: 400,
+      message: `expected mac=<6 hex bytes> in the query, found ${JSON.stringify(query.mac ?? null)}`,
+    };
+  }
+  return {
+    ok: true,
+    mac,
+    uuid: normalizeUuid(query.uuid),
+    inventory: {
+      serial: inventoryText(query.serial),
+      manufacturer: inventoryText(query.manufacturer),
+      product: inventoryText(query.product),
+      buildarch: inventoryText(query.buildarch),
+      platform: inventoryText(query.platform),
+    },
+  };
+}
+
+export interface ScriptDecision {
+  readonly machine: BootMachine;
+  readonly registered: boolean;
+  readonly action: ScriptAction;
+  readonly script: string;
+  readonly nonce: string;
+}
+
+/**
+ * The whole /boot/ipxe decision: find or register the machine, record the request, render its
+ * script with a fresh check-in token.
+ */
+export async function decideScript(
+  request: Extract<ParsedScriptRequest, { ok: true }>,
+  registry: BootMachineRegistry,
+  context: { readonly httpBase: string; readonly nonce: string; readonly at: Date },
+): Promise<ScriptDecision> {
+  let machine = await registry.findMachine(request.mac, request.uuid);
+  const registered = machine === null;
+  if (machine === null) {
+    machine = await registry.registerMachine(
+      { mac: request.mac, uuid: request.uuid, inventory: request.inventory },
+      context.at,
+    );
+  } else {
+    await registry.recordScriptRequest(machine.mac, request.inventory, context.at);
+  }
+  const rendered = renderIpxeScript(
+    { mac: machine.mac, uuid: machine.uuid, platform: request.inventory.platform },
+    {
+      httpBase: context.httpBase,
+      checkInNonce: context.nonce,
+      deployment: machine.deployment === null ? null : { id: machine.deployment },
+    },
+  );
+  return { machine, registered, action: rendered.action, script: rendered.text, nonce: context.nonce };
+}
+
+/** Check-in tokens issued by renders, waiting for their call back (bounded, expiring). */
+export class PendingCheckIns {
+  readonly #tokens = new Map<string, { mac: string; expires: number }>();
+
+  issue(mac: string, nowMs: number): string {
+    const nonce = randomBytes(16).toString('hex');
+    this.#tokens.set(nonce, { mac, expires: nowMs + CHECKIN_TTL_MS });
+    if (this.#tokens.size > PENDING_CHECKINS_MAX) {
+      const oldest = this.#tokens.keys().next();
+      if (oldest.done !== true) this.#tokens.delete(oldest.value);
+    }
+    return nonce;
+  }
+
+  /** True once for a token issued to `mac` and not expired; the token is then spent. */
+  redeem(nonce: string, mac: string, nowMs: number): boolean {
+    const entry = this.#tokens.get(nonce);
+    if (entry === undefined || entry.mac !== mac) return false;
+    this.#tokens.delete(nonce);
+    return entry.expires >= nowMs;
+  }
+}
+
+/** A single byte range of a file of `size` bytes, or 'unsatisfiable', or null (serve it whole). */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { readonly start: number; readonly end: number } | 'unsatisfiable' | null {
+  if (header === undefined) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (m === null) return null; // several ranges or another unit: the whole file (RFC 9110 §14.2)
+  const [, first = '', last = ''] = m;
+  if (first === '' && last === '') return null;
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  if (!Number.isSafeInteger(start) || start >= size) return 'unsatisfiable';
+  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+  if (end < start) return 'unsatisfiable';
+  return { start, end };
+}
+
+function remoteAddress(c: Context): string | null {
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function scriptQueryOf(c: Context): ScriptQuery {
+  const query: ScriptQuery = {};
+  for (const name of Object.keys(IPXE_SCRIPT_QUERY) as IpxeScriptQueryName[]) {
+    const value = c.req.query(name);
+    if (value !== undefined) query[name] = value;
+  }
+  return query;
+}
+
+/** The boot routes, to mount on the server's app (`app.route('/', httpBootRoutes(...))`). */
+export function httpBootRoutes(options: HttpBootOptions): Hono {
+  const app = new Hono();
+  const pending = new PendingCheckIns();
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? (() => undefined);
+  const plain = { 'content-type': 'text/plain; charset=utf-8' };
+
+  app.get(IPXE_SCRIPT_PATH, async (c) => {
+    const parsed = parseScriptQuery(scriptQueryOf(c));
+    if (!parsed.ok) return c.body(`${parsed.message}\n`, parsed.status, plain);
+    const at = now();
+    const httpBase = options.httpBase ?? new URL(c.req.url).origin;
+    const nonce = pending.issue(parsed.mac, at.getTime());
+    const decision = await decideScript(parsed, options.registry, { httpBase, nonce, at });
+    log({
+      event: 'boot.script',
+      mac: decision.machine.mac,
+      uuid: decision.machine.uuid,
+      registered: decision.registered,
+      action: decision.action,
+      nonce,
+      address: remoteAddress(c),
+    });
+    return c.body(decision.script, 200, plain);
+  });
+
+  app.get(BOOT_HELLO_PATH, async (c) => {
+    const mac = normalizeMac(c.req.query('mac') ?? '');
+    const nonce = c.req.query('nonce') ?? '';
+    const at = now();
+    if (mac === null || !pending.redeem(nonce, mac, at.getTime())) {
+      return c.body('no boot script was issued with this nonce for this MAC\n', 404, plain);
+    }
+    const address = remoteAddress(c);
+    await options.registry.recordCheckIn(mac, address, at);
+    log({ event: 'boot.checkin', mac, nonce, address });
+    return c.body('#!ipxe\necho winsmith: checked in\n', 200, plain);
+  });
+
+  const serveFile = async (c: Context, head: boolean): Promise<Response> => {
+    const name = c.req.param('name') ?? '';
+    const path = await resolveBootFile(name, options.files);
+    const size =
+      path === null
+        ? null
+        : await stat(path).then(
+            (s) => s.size,
+            () => null,
+          );
+    if (path === null || size === null) return c.body(`no boot file ${JSON.stringify(name)}\n`, 404, plain);
+    const range = parseRange(c.req.header('range'), size);
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      'accept-ranges': 'bytes',
+    };
+    if (range === 'unsatisfiable') {
+      return c.body(null, 416, { ...headers, 'content-range': `bytes */${size}` });
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? size - 1;
+    headers['content-length'] = String(end - start + 1);
+    if (range !== null) headers['content-range'] = `bytes ${start}-${end}/${size}`;
+    const status = range === null ? 200 : 206;
+    log({ event: 'boot.file', name, start, end, size, address: remoteAddress(c) });
+    if (head || size === 0) return c.body(null, status, headers);
+    const stream = Readable.toWeb(createReadStream(path, { start, end })) as ReadableStream<Uint8Array>;
+    return c.body(stream, status, headers);
+  };
+  app.get(`${BOOT_FILES_PATH}/:name`, (c) => serveFile(c, false));
+  app.on('HEAD', `${BOOT_FILES_PATH}/:name`, (c) => serveFile(c, true));
+  return app;
+}

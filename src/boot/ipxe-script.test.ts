@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { ipxeText, localBootCommand, renderIpxeScript, IPXE_TEXT_MAX } from './ipxe-script.ts';
+import { ipxeScriptUrl, IPXE_SCRIPT_QUERY } from './boot-url.ts';
+
+const machine = { mac: '52:54:00:12:34:56', uuid: null, platform: 'pcbios' };
+const options = { httpBase: 'http://10.99.0.1:8080/', checkInNonce: '0123abcd' };
+
+test('a machine without a deployment boots from the local disk, BIOS way', () => {
+  const { action, text } = renderIpxeScript(machine, options);
+  assert.equal(action, 'local-boot');
+  const lines = text.split('\n');
+  assert.equal(lines[0], '#!ipxe');
+  assert.ok(
+    text.includes(
+      'imgfetch --name winsmith-checkin http://10.99.0.1:8080/boot/hello?mac=52%3A54%3A00%3A12%3A34%3A56&nonce=0123abcd',
+    ),
+  );
+  assert.equal(lines.at(-2), 'sanboot --no-describe --drive 0x80');
+  assert.ok(text.endsWith('\n'));
+});
+
+test('UEFI machines leave iPXE with exit; anything else the BIOS way', () => {
+  assert.equal(localBootCommand('efi'), 'exit');
+  assert.equal(localBootCommand('pcbios'), 'sanboot --no-describe --drive 0x80');
+  assert.equal(localBootCommand(null), 'sanboot --no-describe --drive 0x80');
+  const { text } = renderIpxeScript({ ...machine, platform: 'efi' }, options);
+  assert.equal(text.trimEnd().split('\n').at(-1), 'exit');
+});
+
+test('an assigned deployment gets the placeholder that names it and still boots local', () => {
+  const { action, text } = renderIpxeScript(machine, { ...options, deployment: { id: 'dep-42' } });
+  assert.equal(action, 'deploy-placeholder');
+  assert.ok(text.includes('echo winsmith: deployment dep-42 is assigned'));
+  assert.equal(text.trimEnd().split('\n').at(-1), 'sanboot --no-describe --drive 0x80');
+  const commands = text
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('echo '))
+    .map((l) => l.split(' ')[0]);
+  assert.deepEqual(commands, ['imgfetch', 'sanboot']);
+});
+
+test('untrusted text cannot add an expansion, a command, a comment or a line', () => {
+  assert.equal(ipxeText('${net0/ip} || shell'), '__net0/ip_ __ shell');
+  assert.equal(ipxeText('a\nb#c;d"e\'f\\g&h'), 'a_b_c_d_e_f_g_h');
+  assert.equal(ipxeText('x'.repeat(500)).length, IPXE_TEXT_MAX);
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), (s) => {
+      const t = ipxeText(s);
+      assert.match(t, /^[A-Za-z0-9 ._:/@+,=-]*$/);
+      assert.ok(t.length <= IPXE_TEXT_MAX);
+    }),
+  );
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), (id) => {
+      const { text } = renderIpxeScript(machine, { ...options, deployment: { id } });
+      const lines = text.split('\n');
+      assert.equal(lines.length, 8);
+      assert.ok(!text.replace(/\$\{(platform|buildarch)\}/g, '').includes('$'));
+    }),
+  );
+});
+
+test('a boot URL that is not plain http is refused', () => {
+  assert.throws(
+    () => renderIpxeScript(machine, { ...options, httpBase: 'http://x/${net0/ip}' }),
+    (e: unknown) => e instanceof Error && 'code' in e && e.code === 'INVALID_ARGUMENT',
+  );
+  assert.throws(() => renderIpxeScript(machine, { ...options, httpBase: 'ftp://x' }));
+});
+
+test('the chain URL carries every query name with its iPXE expansion', () => {
+  const url = ipxeScriptUrl('http://10.0.0.1:8080/');
+  assert.equal(
+    url,
+    'http://10.0.0.1:8080/boot/ipxe?mac=${net0/mac:hexhyp}&uuid=${uuid}&serial=${serial:uristring}' +
+      '&manufacturer=${manufacturer:uristring}&product=${product:uristring}&buildarch=${buildarch}&platform=${platform}',
+  );
+  assert.deepEqual(Object.keys(IPXE_SCRIPT_QUERY).length, 7);
+});
