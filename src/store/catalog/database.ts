@@ -1,0 +1,131 @@
+// Opens the catalog database and brings its schema to the latest version. Two dialects, one set of
+// queries (Kysely): SQLite through node:sqlite (built into Node 24) for the embedded single-server
+// set-up, PostgreSQL through pg for several servers sharing one catalog.
+
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type Migration,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from 'kysely';
+import pg from 'pg';
+import { AppError } from '../../core/errors.ts';
+import { initialMigration } from './migrations/0001-initial.ts';
+import type { CatalogSchema } from './schema.ts';
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly maxConnections?: number };
+
+/** How long a writer waits for another process's lock on the SQLite file before failing. */
+const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+/** Pool size per server process; several servers share one PostgreSQL. */
+const POSTGRES_DEFAULT_POOL = 10;
+
+/** Every schema version, oldest first. Names sort in the order they apply. */
+export function catalogMigrations(kind: DatabaseKind): Record<string, Migration> {
+  return { '0001-initial': initialMigration(kind) };
+}
+
+/**
+ * Kysely's SqliteDialect drives any object shaped like better-sqlite3's Database; this is that
+ * shape over node:sqlite's DatabaseSync.
+ */
+export function sqliteAdapter(database: DatabaseSync): SqliteDatabase {
+  return {
+    close: () => {
+      database.close();
+    },
+    prepare: (query: string): SqliteStatement => {
+      const statement = database.prepare(query);
+      const params = (values: readonly unknown[]): SQLInputValue[] => values as SQLInputValue[];
+      return {
+        reader: statement.columns().length > 0,
+        all: (values) => statement.all(...params(values)),
+        run: (values) => {
+          const result = statement.run(...params(values));
+          return { changes: result.changes, lastInsertRowid: result.lastInsertRowid };
+        },
+        iterate: (values) => statement.iterate(...params(values)),
+      };
+    },
+  };
+}
+
+/** Strips the password from a connection URL before it reaches a message. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+function openSqlite(path: string): Kysely<CatalogSchema> {
+  let database: DatabaseSync;
+  try {
+    database = new DatabaseSync(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    database.exec('PRAGMA journal_mode = WAL');
+    database.exec('PRAGMA foreign_keys = ON');
+    database.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  } catch (cause) {
+    throw new AppError('IO_ERROR', `cannot open the SQLite catalog ${path}: ${String(cause)}`, {
+      hint: 'check that the data directory exists and is writable',
+      cause,
+    });
+  }
+  return new Kysely<CatalogSchema>({ dialect: new SqliteDialect({ database: sqliteAdapter(database) }) });
+}
+
+function openPostgres(url: string, maxConnections: number): Kysely<CatalogSchema> {
+  const pool = new pg.Pool({ connectionString: url, max: maxConnections });
+  return new Kysely<CatalogSchema>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Applies every migration not yet applied. Safe to run from several servers at once. */
+export async function migrateCatalog(db: Kysely<CatalogSchema>, kind: DatabaseKind): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(catalogMigrations(kind)) },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new AppError(
+      'IO_ERROR',
+      `catalog migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+      {
+        hint: 'the catalog database may be newer than this winsmith, or unreachable; check the database config',
+        cause: error,
+      },
+    );
+  }
+}
+
+/** Opens the catalog database and migrates it to the latest schema version. */
+export async function openDatabase(config: DatabaseConfig): Promise<Kysely<CatalogSchema>> {
+  const db =
+    config.kind === 'sqlite'
+      ? openSqlite(config.path)
+      : openPostgres(config.url, config.maxConnections ?? POSTGRES_DEFAULT_POOL);
+  try {
+    await migrateCatalog(db, config.kind);
+  } catch (cause) {
+    await db.destroy();
+    if (cause instanceof AppError) throw cause;
+    const where = config.kind === 'sqlite' ? config.path : redactUrl(config.url);
+    throw new AppError('IO_ERROR', `cannot open the catalog ${where}: ${String(cause)}`, {
+      hint: 'check the database config and that the database server is reachable',
+      cause,
+    });
+  }
+  return db;
+}
