@@ -14,6 +14,7 @@ import {
   PROFILE_KEYS,
   renderUnattend,
   UNATTEND_ARCHES,
+  type LintUnattendOptions,
   type Unattend,
   type UnattendFinding,
   type UnattendLocale,
@@ -448,6 +449,9 @@ export async function writeUnattendFile(dest: string, xml: string, overwrite: bo
 }
 
 /** The findings of an answer file on disk. */
-export async function lintUnattendFile(path: string): Promise<UnattendFinding[]> {
-  return lintUnattend(await readText(path));
+export async function lintUnattendFile(
+  path: string,
+  options: LintUnattendOptions = {},
+): Promise<UnattendFinding[]> {
+  return lintUnattend(await readText(path), options);
 }

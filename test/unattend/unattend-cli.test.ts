@@ -150,6 +150,13 @@ suite('unattend commands', { concurrency: true }, () => {
       );
       assert.match(lines[1] ?? '', /AdministratorPassword is a plain-text password/);
       assert.match(lines[2] ?? '', /unknown pass "firstBoot"/);
+      const forX86 = await runWinsmith(['unattend', 'lint', file, '--arch', 'x86', '--json']);
+      const report = JSON.parse(forX86.stdout) as { errors: number; findings: { message: string }[] };
+      assert.equal(forX86.code, 1);
+      assert.equal(report.errors, 5);
+      assert.match(report.findings[1]?.message ?? '', /is for amd64 but the image is x86/);
+      const badArch = await runWinsmith(['unattend', 'lint', file, '--arch', 'mips']);
+      assert.ok(isCleanFailure(badArch), badArch.stderr);
     });
   });
 

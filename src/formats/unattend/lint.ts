@@ -14,6 +14,7 @@ import {
   UNATTEND_ARCHES,
   UNATTEND_PASSES,
   type Unattend,
+  type UnattendArch,
   type UnattendComponent,
 } from './model.ts';
 import { decodeUnattendPassword } from './passwords.ts';
@@ -159,7 +160,12 @@ function checkComponent(pass: string, c: UnattendComponent, out: UnattendFinding
   checkPasswords({ kind: 'element', name: c.name, attributes: [], children: c.settings }, c, c.name, out);
 }
 
-function checkModel(u: Unattend, out: UnattendFinding[]): void {
+export interface LintUnattendOptions {
+  /** The image's architecture: components for another one (wow64 aside) are errors. */
+  readonly arch?: UnattendArch;
+}
+
+function checkModel(u: Unattend, options: LintUnattendOptions, out: UnattendFinding[]): void {
   const seen = new Map<string, number>();
   let arch: { value: string; line: number } | undefined;
   for (const s of u.settings) {
@@ -185,7 +191,13 @@ function checkModel(u: Unattend, out: UnattendFinding[]): void {
         !(UNATTEND_ARCHES as readonly string[]).includes(c.processorArchitecture)
       )
         continue;
-      if (arch === undefined) arch = { value: c.processorArchitecture, line: c.line ?? line };
+      if (options.arch !== undefined && c.processorArchitecture !== options.arch)
+        out.push({
+          line: c.line ?? line,
+          severity: 'error',
+          message: `component ${c.name} is for ${c.processorArchitecture} but the image is ${options.arch}; Windows skips it`,
+        });
+      else if (arch === undefined) arch = { value: c.processorArchitecture, line: c.line ?? line };
       else if (arch.value !== c.processorArchitecture)
         out.push({
           line: c.line ?? line,
@@ -197,7 +209,10 @@ function checkModel(u: Unattend, out: UnattendFinding[]): void {
 }
 
 /** The findings of an answer file, by line. Never throws for bad input: that is a finding too. */
-export function lintUnattend(input: Uint8Array | string): UnattendFinding[] {
+export function lintUnattend(
+  input: Uint8Array | string,
+  options: LintUnattendOptions = {},
+): UnattendFinding[] {
   let u: Unattend;
   try {
     u = parseUnattend(input);
@@ -207,6 +222,6 @@ export function lintUnattend(input: Uint8Array | string): UnattendFinding[] {
     return [{ line: m === null ? 1 : Number(m[1]), severity: 'error', message: m?.[2] ?? e.message }];
   }
   const out: UnattendFinding[] = [];
-  checkModel(u, out);
+  checkModel(u, options, out);
   return out.sort((a, b) => a.line - b.line);
 }

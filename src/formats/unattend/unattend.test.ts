@@ -399,6 +399,11 @@ test('lint: an unknown pass, an unknown setting, mixed architectures, bad XML', 
       .join('\n'),
     /is for x86 but the file is for amd64/,
   );
+  const forArm = lintUnattend(renderUnattend(unattendFromProfile({ computerName: 'A' })), { arch: 'arm64' });
+  assert.deepEqual(
+    forArm.map((f) => [f.line, f.message]),
+    [[4, 'component Microsoft-Windows-Shell-Setup is for amd64 but the image is arm64; Windows skips it']],
+  );
   const broken = lintUnattend(
     '<?xml version="1.0"?>\n<unattend xmlns="urn:schemas-microsoft-com:unattend">\n<settings pass="specialize">\n</unattend>\n',
   );
