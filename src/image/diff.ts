@@ -13,7 +13,8 @@ import { wimExtract, wimListFiles, type WimFileEntry } from '../engines/wimlib.t
 import { decodeRegData, Hive, regTypeName, type HiveKey, type RegValue } from '../formats/regf/index.ts';
 import { xmlWellFormedError } from '../formats/unattend/index.ts';
 import { withTempDir } from '../io/output.ts';
-import { IMAGE_HIVE_PATHS, IMAGE_HIVES, type ImageHiveName } from './recipe/hive-paths.ts';
+import { IMAGE_HIVES, type ImageHiveName } from './recipe/hive-paths.ts';
+import { hiveFiles } from './recipe/image-work.ts';
 import { loadWimInfo, parseWimRef, resolveImageIndex } from './wim-ref.ts';
 
 export interface FileChange {
@@ -252,24 +253,51 @@ export function diffUnattend(a: string | undefined, b: string | undefined): Unat
   return out;
 }
 
-async function extractOne(
+/**
+ * Extracts the files among `paths` that the image has, in one wimextract (each wimlib run reads the
+ * image's metadata again); returns them by lower-cased image path.
+ */
+async function extractSome(
   wim: string,
   index: number,
-  file: WimFileEntry | undefined,
+  files: Map<string, WimFileEntry>,
+  paths: readonly string[],
   dir: string,
-): Promise<Uint8Array | undefined> {
-  if (file === undefined || file.isDir) return undefined;
-  await wimExtract(wim, index, [file.path], dir, { noAcls: true });
-  return new Uint8Array(await readFile(join(dir, file.path.slice(file.path.lastIndexOf('/') + 1))));
+): Promise<Map<string, Uint8Array>> {
+  const present = paths
+    .map((p) => files.get(p.toLowerCase()))
+    .filter((f): f is WimFileEntry => f !== undefined && !f.isDir);
+  const out = new Map<string, Uint8Array>();
+  if (present.length === 0) return out;
+  await wimExtract(
+    wim,
+    index,
+    present.map((f) => f.path),
+    dir,
+    { noAcls: true },
+  );
+  for (const f of present) {
+    out.set(
+      f.path.toLowerCase(),
+      new Uint8Array(await readFile(join(dir, f.path.slice(f.path.lastIndexOf('/') + 1)))),
+    );
+  }
+  return out;
 }
 
-function parseHive(bytes: Uint8Array | undefined, what: string): Hive | undefined {
+/** A hive of an image with its transaction logs replayed; errors name the image and the path. */
+function openHive(files: Map<string, Uint8Array>, name: ImageHiveName, what: string): Hive | undefined {
+  const [path = '', ...logPaths] = hiveFiles(name);
+  const bytes = files.get(path.toLowerCase());
   if (bytes === undefined) return undefined;
+  const logs = logPaths
+    .map((l) => files.get(l.toLowerCase()))
+    .filter((l): l is Uint8Array => l !== undefined && l.length > 0);
   try {
-    return Hive.parse(bytes, { replayLogs: false });
+    return Hive.parse(bytes, { logs, replayLogs: true });
   } catch (e) {
     if (e instanceof AppError)
-      throw new AppError(e.code, `${what} is not a usable hive: ${e.message}`, {
+      throw new AppError(e.code, `${what} ${path} is not a usable hive: ${e.message}`, {
         hint: 'check the image',
         cause: e,
       });
@@ -293,40 +321,31 @@ export async function diffImages(refA: string, refB: string): Promise<ImageDiff>
     return x !== undefined && y !== undefined && (x.sha1 !== y.sha1 || x.size !== y.size);
   };
   return withTempDir(async (dir) => {
+    // Hives whose file or logs differ, SYSTEM always (for DriverDatabase), and unattend.xml when it differs.
+    const hives = IMAGE_HIVES.filter((h) => h === 'SYSTEM' || hiveFiles(h).some(changed));
+    const unattendDiffers =
+      ma.get(UNATTEND_PATH.toLowerCase())?.sha1 !== mb.get(UNATTEND_PATH.toLowerCase())?.sha1;
+    const wanted = [...hives.flatMap(hiveFiles), ...(unattendDiffers ? [UNATTEND_PATH] : [])];
+    const xa = await extractSome(ra.path, ia, ma, wanted, join(dir, 'a'));
+    const xb = await extractSome(rb.path, ib, mb, wanted, join(dir, 'b'));
     const registry: RegistryChange[] = [];
     let systemA: Hive | undefined;
     let systemB: Hive | undefined;
-    for (const [n, name] of IMAGE_HIVES.entries()) {
-      const path = IMAGE_HIVE_PATHS[name];
-      if (!changed(path) && !(name === 'SYSTEM')) continue;
-      const ha = parseHive(
-        await extractOne(ra.path, ia, ma.get(path.toLowerCase()), join(dir, `a${n}`)),
-        `${refA} ${path}`,
-      );
-      const hb = changed(path)
-        ? parseHive(
-            await extractOne(rb.path, ib, mb.get(path.toLowerCase()), join(dir, `b${n}`)),
-            `${refB} ${path}`,
-          )
-        : ha;
+    for (const name of hives) {
+      const ha = openHive(xa, name, refA);
+      const hb = openHive(xb, name, refB);
       if (name === 'SYSTEM') {
         systemA = ha;
         systemB = hb;
       }
-      if (ha !== undefined && hb !== undefined && ha !== hb) registry.push(...diffHives(name, ha, hb));
+      if (ha !== undefined && hb !== undefined) registry.push(...diffHives(name, ha, hb));
     }
     const drivers = diffDrivers(filesA, filesB, systemA, systemB);
-    let unattend: UnattendChange[] = [];
-    const ua = ma.get(UNATTEND_PATH.toLowerCase());
-    const ub = mb.get(UNATTEND_PATH.toLowerCase());
-    if (ua?.sha1 !== ub?.sha1) {
-      const text = (b: Uint8Array | undefined): string | undefined =>
-        b === undefined ? undefined : new TextDecoder().decode(b);
-      unattend = diffUnattend(
-        text(await extractOne(ra.path, ia, ua, join(dir, 'ua'))),
-        text(await extractOne(rb.path, ib, ub, join(dir, 'ub'))),
-      );
-    }
+    const text = (b: Uint8Array | undefined): string | undefined =>
+      b === undefined ? undefined : new TextDecoder().decode(b);
+    const unattend = unattendDiffers
+      ? diffUnattend(text(xa.get(UNATTEND_PATH.toLowerCase())), text(xb.get(UNATTEND_PATH.toLowerCase())))
+      : [];
     return {
       a: { path: ra.path, index: ia },
       b: { path: rb.path, index: ib },
