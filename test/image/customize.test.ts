@@ -408,3 +408,55 @@ test('--in-place changes the source WIM itself; a bad recipe leaves it as it was
   ]);
   assert.ok(isCleanFailure(both) && both.stderr.includes('--in-place and -o both given'), both.stderr);
 });
+
+test(
+  'drivers before Windows 8 (no DriverDatabase): CriticalDeviceDatabase; a network driver is staged, not registered',
+  { skip },
+  async () => {
+    const virtio = join(VIOSTOR ?? '', '..', '..', '..', '..');
+    for (const [name, inf, sys] of [
+      ['vioscsi', 'vioscsi/2k22/amd64/vioscsi.inf', 'vioscsi.sys'],
+      ['netkvm', 'NetKVM/2k22/amd64/netkvm.inf', 'netkvm.sys'],
+    ] as const) {
+      await mkdir(join(dir, 'old', name), { recursive: true });
+      await writeFile(join(dir, 'old', name, `${name}.inf`), await readFile(join(virtio, inf)));
+      await writeFile(join(dir, 'old', name, sys), `winsmith stand-in for ${sys} (test)\r\n`);
+      await writeFile(join(dir, 'old', name, `${name}.cat`), `winsmith stand-in for ${name}.cat (test)\r\n`);
+    }
+    const recipe = await write(
+      'old.yaml',
+      "customize:\n  - registry: { delete: [ { key: 'HKLM\\SYSTEM\\DriverDatabase' } ] }\n  - drivers: [ ./old ]\n",
+    );
+    const target = join(dir, 'old.wim');
+    const run = await runWinsmith(['image', 'customize', source, '--recipe', recipe, '-o', target, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const ox = join(dir, 'ox');
+    await mkdir(ox);
+    await runProgram('wimlib-imagex', [
+      'extract',
+      target,
+      '1',
+      '/Windows/System32/config/SYSTEM',
+      '/Windows/Drivers/winsmith',
+      `--dest-dir=${ox}`,
+      '--no-acls',
+      '--no-globs',
+    ]);
+    const system = join(ox, 'SYSTEM');
+    const cddb = '\\ControlSet001\\Control\\CriticalDeviceDatabase';
+    assert.equal(
+      await hivexget(system, `${cddb}\\PCI#VEN_1AF4&DEV_1004&SUBSYS_00081AF4&REV_00`, 'Service'),
+      'vioscsi',
+    );
+    assert.equal(
+      await hivexget(system, `${cddb}\\PCI#VEN_1AF4&DEV_1048&SUBSYS_11001AF4&REV_01`, 'ClassGUID'),
+      '{4D36E97B-E325-11CE-BFC1-08002BE10318}',
+    );
+    assert.equal(await hivexget(system, '\\ControlSet001\\Services\\vioscsi', 'Start'), '0');
+    const netkvm = await runProgram('hivexget', [system, '\\ControlSet001\\Services\\netkvm'], {
+      okExitCodes: [0, 1],
+    });
+    assert.equal(netkvm.stdout.toString().trim(), '', 'netkvm got a service key');
+    assert.deepEqual((await readdir(join(ox, 'winsmith'))).sort(), ['netkvm', 'vioscsi']);
+  },
+);
