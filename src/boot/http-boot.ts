@@ -76,11 +76,15 @@ export function normalizeMac(value: string): string | null {
   return m.slice(1).join(':');
 }
 
-/** iPXE's `${uuid}` (8-4-4-4-12 hex) → lower case; empty or malformed → null. */
+/**
+ * iPXE's `${uuid}` (8-4-4-4-12 hex) → lower case; empty, malformed, or the all-zero / all-one
+ * values SMBIOS uses for "not set" (SMBIOS 3.x §7.2.1) → null.
+ */
 export function normalizeUuid(value: string | undefined): string | null {
   if (value === undefined) return null;
   const uuid = value.trim().toLowerCase();
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid) ? uuid : null;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid)) return null;
+  return /^[0-]+$/.test(uuid) || /^[f-]+$/.test(uuid) ? null : uuid;
 }
 
 function inventoryText(value: string | undefined): string | null {

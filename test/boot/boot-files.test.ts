@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { isBootFileName, locateBootFiles, resolveBootFile } from '../../src/boot/boot-files.ts';
+import { isAppError } from '../../src/core/errors.ts';
+
+test("Debian's ipxe package provides the three iPXE builds", async () => {
+  const located = await locateBootFiles();
+  assert.equal(located['undionly.kpxe'], '/usr/lib/ipxe/undionly.kpxe');
+  assert.equal(located['ipxe.efi'], '/usr/lib/ipxe/ipxe.efi');
+  assert.equal(located['snponly.efi'], '/usr/lib/ipxe/snponly.efi');
+});
+
+test('a configured iPXE directory missing a build is an error naming the files', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'winsmith-ipxe-'));
+  try {
+    await writeFile(join(dir, 'ipxe.efi'), 'x');
+    await assert.rejects(locateBootFiles(dir), (e: unknown) => {
+      assert.ok(isAppError(e));
+      assert.equal(e.code, 'FILE_NOT_FOUND');
+      assert.match(e.message, /undionly\.kpxe, snponly\.efi not found in /);
+      assert.match(e.hint ?? '', /ipxe package/);
+      return true;
+    });
+    await writeFile(join(dir, 'undionly.kpxe'), 'x');
+    await writeFile(join(dir, 'snponly.efi'), 'x');
+    assert.equal((await locateBootFiles(dir))['ipxe.efi'], join(dir, 'ipxe.efi'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('boot files: the boot root wins, names are single components', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'winsmith-bootroot-'));
+  try {
+    await mkdir(join(dir, 'sub'));
+    await writeFile(join(dir, 'ipxe.efi'), 'signed build');
+    const located = await locateBootFiles();
+    assert.equal(await resolveBootFile('ipxe.efi', { located, bootRoot: dir }), join(dir, 'ipxe.efi'));
+    assert.equal(
+      await resolveBootFile('snponly.efi', { located, bootRoot: dir }),
+      '/usr/lib/ipxe/snponly.efi',
+    );
+    assert.equal(await resolveBootFile('sub', { located, bootRoot: dir }), null);
+    for (const name of ['..', '.', '../x', 'a/b', 'a\\b', '', 'x'.repeat(256)]) {
+      assert.equal(isBootFileName(name), false, name);
+      assert.equal(await resolveBootFile(name, { located, bootRoot: dir }), null);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
