@@ -460,3 +460,75 @@ test(
     assert.deepEqual((await readdir(join(ox, 'winsmith'))).sort(), ['netkvm', 'vioscsi']);
   },
 );
+
+test('registry import across hives, the other hives by name, a rename, and a second run keeping SetupComplete.cmd', async () => {
+  await write(
+    'multi.reg',
+    [
+      'Windows Registry Editor Version 5.00',
+      '',
+      '[HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\Imported]',
+      '"Level"=dword:00000003',
+      '',
+      '[HKEY_CURRENT_USER\\Software\\Contoso]',
+      '"Theme"="dark"',
+      '',
+      '[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Contoso]',
+      '"Start"=dword:00000004',
+      '',
+    ].join('\r\n'),
+  );
+  const first = await write(
+    'multi.yaml',
+    [
+      'customize:',
+      '  - registry:',
+      '      import: ./multi.reg',
+      "      set: [ { key: 'HKU\\.DEFAULT\\Control Panel\\Desktop', name: ScreenSaveActive, data: '0' } ]",
+      "  - files: { rename: [ { from: 'Windows\\Setup\\State\\State.ini', to: 'Windows\\Setup\\State\\State.old' } ] }",
+      "  - firstboot: [ { cmd: 'echo one' } ]",
+      '',
+    ].join('\n'),
+  );
+  const mid = join(dir, 'multi.wim');
+  const run = await runWinsmith(['image', 'customize', source, '--recipe', first, '-o', mid]);
+  assert.equal(run.code, 0, run.stderr);
+  const second = await write('second.yaml', "customize:\n  - firstboot: [ { cmd: 'echo two' } ]\n");
+  const last = join(dir, 'second.wim');
+  const run2 = await runWinsmith(['image', 'customize', mid, '--recipe', second, '-o', last]);
+  assert.equal(run2.code, 0, run2.stderr);
+  const mx = join(dir, 'mx');
+  await mkdir(mx);
+  await runProgram('wimlib-imagex', [
+    'extract',
+    last,
+    '1',
+    '/Windows/System32/config',
+    '/Users/Default/NTUSER.DAT',
+    '/Windows/Setup',
+    `--dest-dir=${mx}`,
+    '--no-acls',
+    '--no-globs',
+  ]);
+  assert.equal(await hivexget(join(mx, 'config', 'SOFTWARE'), '\\Contoso\\Imported', 'Level'), '3');
+  assert.equal(await hivexget(join(mx, 'NTUSER.DAT'), '\\Software\\Contoso', 'Theme'), 'dark');
+  assert.equal(
+    await hivexget(join(mx, 'config', 'SYSTEM'), '\\ControlSet001\\Services\\Contoso', 'Start'),
+    '4',
+  );
+  assert.equal(
+    await hivexget(join(mx, 'config', 'DEFAULT'), '\\Control Panel\\Desktop', 'ScreenSaveActive'),
+    '0',
+  );
+  const state = await readdir(join(mx, 'Setup', 'State'));
+  assert.ok(state.includes('State.old') && !state.includes('State.ini'), state.join(' '));
+  const scripts = join(mx, 'Setup', 'Scripts');
+  const cmd = await readFile(join(scripts, 'SetupComplete.cmd'), 'utf8');
+  const [call] = [
+    ...cmd.matchAll(/call "%WINDIR%\\Setup\\Scripts\\(winsmith-[0-9a-f]+)\\00-previous-SetupComplete\.cmd"/g),
+  ];
+  assert.ok(call?.[1] !== undefined, cmd);
+  const previous = await readFile(join(scripts, call[1], '00-previous-SetupComplete.cmd'), 'utf8');
+  assert.match(previous, /01-cmd\.cmd/);
+  assert.doesNotMatch(previous, /00-previous/);
+});
