@@ -58,7 +58,7 @@ function routes(registry: BootMachineRegistry, bootRoot?: string) {
     registry,
     files: { located, bootRoot },
     httpBase: 'http://10.99.0.1:8080',
-    log: (e) => events.push({ ...e }),
+    log: { log: (_level, msg, fields) => events.push({ msg, ...fields }) },
   });
   return { app, events };
 }
@@ -106,7 +106,7 @@ test('the check-in proves the script ran: its nonce works once, for its MAC only
   assert.equal((await app.request('/boot/hello?mac=52:54:00:12:34:56&nonce=00')).status, 404);
   assert.deepEqual(registry.machines.get('52:54:00:12:34:56')?.checkIns, [null]);
   assert.deepEqual(
-    events.filter((e) => e['event'] === 'boot.checkin').map((e) => e['nonce']),
+    events.filter((e) => e['msg'] === 'boot check-in').map((e) => e['nonce']),
     [nonce],
   );
 });

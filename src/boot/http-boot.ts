@@ -47,14 +47,17 @@ export interface BootMachineRegistry {
   recordCheckIn(mac: string, address: string | null, at: Date): Promise<void>;
 }
 
-export type BootLog = (event: Readonly<Record<string, unknown>>) => void;
+/** The server's JSON logger, as the boot routes use it. */
+export interface HttpBootLog {
+  log(level: 'info', msg: string, fields: Readonly<Record<string, unknown>>): void;
+}
 
 export interface HttpBootOptions {
   readonly registry: BootMachineRegistry;
   readonly files: BootFileSources;
   /** Base URL clients reach this server at, put into scripts; default: the request's own origin. */
   readonly httpBase?: string | undefined;
-  readonly log?: BootLog | undefined;
+  readonly log?: HttpBootLog | undefined;
   readonly now?: () => Date;
 }
 
@@ -236,7 +239,7 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
   const app = new Hono();
   const pending = new PendingCheckIns();
   const now = options.now ?? (() => new Date());
-  const log = options.log ?? (() => undefined);
+  const log = options.log ?? { log: () => undefined };
   const plain = { 'content-type': 'text/plain; charset=utf-8' };
 
   app.get(IPXE_SCRIPT_PATH, async (c) => {
@@ -246,8 +249,7 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
     const httpBase = options.httpBase ?? new URL(c.req.url).origin;
     const nonce = pending.issue(parsed.mac, at.getTime());
     const decision = await decideScript(parsed, options.registry, { httpBase, nonce, at });
-    log({
-      event: 'boot.script',
+    log.log('info', 'boot script', {
       mac: decision.machine.mac,
       uuid: decision.machine.uuid,
       registered: decision.registered,
@@ -267,7 +269,7 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
     }
     const address = remoteAddress(c);
     await options.registry.recordCheckIn(mac, address, at);
-    log({ event: 'boot.checkin', mac, nonce, address });
+    log.log('info', 'boot check-in', { mac, nonce, address });
     return c.body('#!ipxe\necho winsmith: checked in\n', 200, plain);
   });
 
@@ -295,7 +297,7 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
     headers['content-length'] = String(end - start + 1);
     if (range !== null) headers['content-range'] = `bytes ${start}-${end}/${size}`;
     const status = range === null ? 200 : 206;
-    log({ event: 'boot.file', name, start, end, size, address: remoteAddress(c) });
+    log.log('info', 'boot file', { name, start, end, size, address: remoteAddress(c) });
     if (head || size === 0) return c.body(null, status, headers);
     const stream = Readable.toWeb(createReadStream(path, { start, end })) as ReadableStream<Uint8Array>;
     return c.body(stream, status, headers);
