@@ -23,6 +23,9 @@ export const PROGRAM_PACKAGES = {
   mdir: 'mtools',
   'qemu-img': 'qemu-utils',
   'grub-mkimage': 'grub-pc-bin',
+  'qemu-system-x86_64': 'qemu-system-x86',
+  ip: 'iproute2',
+  dnsmasq: 'dnsmasq-base',
   fallocate: 'util-linux',
 } as const;
 
