@@ -30,6 +30,15 @@ import { disk } from './disk.ts';
 import { diskVerify } from './disk-verify.ts';
 import { unattendRender } from './unattend-render.ts';
 import { unattendLint } from './unattend-lint.ts';
+import { push } from './push.ts';
+import { pull } from './pull.ts';
+import { images } from './images.ts';
+import { imageRm } from './image-rm.ts';
+import { tag } from './tag.ts';
+import { storeStats } from './store-stats.ts';
+import { storeCheck } from './store-check.ts';
+import { storeGc } from './store-gc.ts';
+import { importCommand } from './import.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
   imageInfo,
@@ -44,6 +53,7 @@ export const COMMANDS: readonly CliCommand[] = [
   imageVerify,
   imageCustomize,
   imageDiff,
+  imageRm,
   regExport,
   regImport,
   regNew,
@@ -61,4 +71,12 @@ export const COMMANDS: readonly CliCommand[] = [
   mediaInfo,
   mediaExtract,
   sample,
+  push,
+  pull,
+  images,
+  tag,
+  importCommand,
+  storeStats,
+  storeCheck,
+  storeGc,
 ];

@@ -1,0 +1,33 @@
+// `winsmith pull NAME:TAG -o FILE`: the exact bytes of an image, checked against its SHA-256.
+
+import { formatImageRef, parseImageRef } from '../../store/catalog/names.ts';
+import { pullFile } from '../../store/repository.ts';
+import type { CliCommand } from '../command.ts';
+import { formatBytes } from '../format.ts';
+import { addRepoOption, withRepository } from '../repo-option.ts';
+
+export const pull: CliCommand = {
+  path: ['pull'],
+  summary: 'write the exact bytes of NAME:TAG to a file (resumes a broken download, checks SHA-256)',
+  define(command) {
+    command
+      .argument('<ref>', 'NAME:TAG')
+      .requiredOption('-o, --output <file>', 'where to write it (appears whole or not at all)')
+      .option('--force', 'replace an existing output file');
+    addRepoOption(command);
+  },
+  async run(ctx, args, options) {
+    const ref = parseImageRef(String(args[0]));
+    const out = String(options.output);
+    return withRepository(options, async ({ repo }) => {
+      const result = await pullFile(repo, ref, out, {
+        overwrite: options.force === true,
+        progress: ctx.progress,
+      });
+      return {
+        data: result.image,
+        text: `pulled ${formatImageRef(ref)} ${result.image.digest} → ${out} (${formatBytes(result.bytes)}, sha256 ${result.image.sha256})`,
+      };
+    });
+  },
+};

@@ -1,0 +1,143 @@
+// The HTTP API of `winsmith server` as a hono app. Every route comes from a table (api-routes.ts
+// and any extra RouteModule), which also makes the OpenAPI document. Each non-public route needs a
+// Bearer token and passes authorize() (src/auth/roles.ts) for its action and, when it concerns
+// one image, that image's name. Errors are AppErrors answered as
+// { error: { code, message, hint } } with httpStatusOf(code).
+
+import { Hono, type Context } from 'hono';
+import type { Principal } from '../auth/roles.ts';
+import { authorize } from '../auth/roles.ts';
+import { httpStatusOf } from '../core/error-codes.ts';
+import { AppError, isAppError } from '../core/errors.ts';
+import { apiRoutes, type ServerBackend } from './api-routes.ts';
+import type { EventHub } from './events.ts';
+import type { Logger } from './log.ts';
+import { openApiDocument } from './openapi.ts';
+import { honoPath, type Actor, type ApiRoute, type RouteModule, type RouteRequest } from './routes.ts';
+
+export interface AppOptions {
+  readonly backend: ServerBackend;
+  readonly events: EventHub;
+  readonly logger: Logger;
+  /** Extra routes (issue 7's boot routes), served and documented like the API's own. */
+  readonly modules?: readonly RouteModule[];
+  readonly version: string;
+}
+
+export interface ServerApp {
+  readonly app: Hono;
+  /** Every route served, in the order registered (the OpenAPI document lists the same). */
+  readonly routes: readonly ApiRoute[];
+}
+
+export function errorResponse(c: Context, e: AppError): Response {
+  return c.json(
+    { error: { code: e.code, message: e.message, hint: e.hint ?? null } },
+    httpStatusOf(e.code) as 400,
+  );
+}
+
+/** The client's address as the socket saw it ('unknown' in-process). */
+function clientOf(c: Context): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
+function bearer(c: Context): string | null {
+  const header = c.req.header('authorization');
+  if (header === undefined) return null;
+  const m = /^Bearer ([A-Za-z0-9_\-.~+/=]{1,512})$/.exec(header);
+  if (m === null) {
+    throw new AppError('UNAUTHORIZED', 'the Authorization header is not "Bearer TOKEN"', {
+      hint: "run 'winsmith login URL' to get a token",
+    });
+  }
+  return m[1] ?? null;
+}
+
+function decodedParams(c: Context): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(c.req.param() as Record<string, string>)) out[k] = v;
+  return out;
+}
+
+export function createApp(options: AppOptions): ServerApp {
+  const { backend, logger } = options;
+  const app = new Hono();
+  /** Who made each request, for the request log. */
+  const userOf = new WeakMap<Request, string>();
+  const routes: ApiRoute[] = [];
+  const ownRoutes = apiRoutes({
+    backend,
+    events: options.events,
+    version: options.version,
+    document: () => openApiDocument(routes, options.version),
+  });
+  routes.push(...ownRoutes, ...(options.modules ?? []).flatMap((m) => m.routes));
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    logger.log('info', 'request', {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+      client: clientOf(c),
+      user: userOf.get(c.req.raw) ?? null,
+    });
+  });
+
+  for (const route of routes) {
+    const register = app.on.bind(app);
+    register(route.method, honoPath(route.path), async (c) => {
+      const client = clientOf(c);
+      let principal: Principal | undefined;
+      if (route.action !== null) {
+        const token = bearer(c);
+        if (token === null) {
+          throw new AppError('UNAUTHORIZED', `${route.method} ${route.path} needs a token`, {
+            hint: "send 'Authorization: Bearer TOKEN'; run 'winsmith login URL' to get one",
+          });
+        }
+        const found = await backend.authenticate(token);
+        if (found === null) {
+          throw new AppError('UNAUTHORIZED', 'the token is unknown, revoked or expired', {
+            hint: "run 'winsmith login URL' again",
+          });
+        }
+        principal = found;
+        userOf.set(c.req.raw, found.name);
+      }
+      const actor: Actor = { user: principal?.name ?? 'anonymous', client };
+      const request: RouteRequest = { c, params: decodedParams(c), principal, actor };
+      if (route.action !== null) {
+        const image = route.image === undefined ? undefined : await route.image(request);
+        if (!authorize(principal, route.action, image)) {
+          throw new AppError(
+            'FORBIDDEN',
+            `user ${actor.user} (${principal?.role ?? 'none'}) may not ${route.action}${image === undefined ? '' : ` on ${image}`}`,
+            { hint: 'ask an admin for a role or scope that allows it' },
+          );
+        }
+      }
+      return route.handler(request);
+    });
+  }
+
+  app.notFound((c) =>
+    errorResponse(
+      c,
+      new AppError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`, { hint: 'see /api/openapi.json' }),
+    ),
+  );
+  app.onError((e, c) => {
+    if (isAppError(e)) return errorResponse(c, e);
+    logger.log('error', 'unexpected failure', { path: c.req.path, error: e.message, stack: e.stack ?? null });
+    return errorResponse(
+      c,
+      new AppError('INTERNAL', 'unexpected failure in the server', { hint: 'see the server log' }),
+    );
+  });
+  return { app, routes };
+}

@@ -1,0 +1,37 @@
+// Progress of long jobs (store check, gc, ISO import) for server-sent events: jobs publish, each
+// open /api/v1/events stream receives what is published after it connected.
+
+import type { ProgressEvent } from '../core/progress.ts';
+
+export interface JobEvent {
+  readonly job: string;
+  readonly kind: 'progress' | 'done' | 'failed';
+  readonly progress?: ProgressEvent;
+  readonly result?: unknown;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export type JobEventListener = (event: JobEvent) => void;
+
+export class EventHub {
+  readonly #listeners = new Set<JobEventListener>();
+  #nextJob = 1;
+
+  subscribe(listener: JobEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  publish(event: JobEvent): void {
+    for (const l of this.#listeners) l(event);
+  }
+
+  /** A new job id, e.g. 'check-3'. */
+  newJob(kind: string): string {
+    return `${kind}-${this.#nextJob++}`;
+  }
+
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+}

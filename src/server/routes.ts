@@ -1,0 +1,57 @@
+// The shape of an API route: one table both the hono app and the OpenAPI document are made from,
+// so the two cannot drift. Other parts of the server (issue 7's boot routes) bring their own
+// tables as RouteModules.
+
+import type { Context } from 'hono';
+import type { Action, Principal } from '../auth/roles.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Who is asking, for the audit log. */
+export interface Actor {
+  readonly user: string;
+  readonly client: string;
+}
+
+export interface RouteRequest {
+  readonly c: Context;
+  /** Path parameters, percent-decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Undefined on public routes. */
+  readonly principal: Principal | undefined;
+  readonly actor: Actor;
+}
+
+export interface OpenApiParameter {
+  readonly name: string;
+  readonly in: 'path' | 'query' | 'header';
+  readonly required?: boolean;
+  readonly description: string;
+}
+
+export interface ApiRoute {
+  readonly method: HttpMethod;
+  /** OpenAPI form: '/api/v1/images/{name}/tags/{tag}'. */
+  readonly path: string;
+  readonly summary: string;
+  /** What authorize() is asked; null for public routes (health, OpenAPI, login, boot). */
+  readonly action: Action | null;
+  /** The image the request concerns, for scope checks; undefined when none. */
+  readonly image?: (request: RouteRequest) => string | Promise<string>;
+  readonly parameters?: readonly OpenApiParameter[];
+  /** OpenAPI requestBody content types and a description. */
+  readonly body?: { readonly contentType: string; readonly description: string };
+  /** Successful status and what it returns. */
+  readonly ok: { readonly status: number; readonly contentType: string; readonly description: string };
+  handler(request: RouteRequest): Promise<Response> | Response;
+}
+
+export interface RouteModule {
+  readonly name: string;
+  readonly routes: readonly ApiRoute[];
+}
+
+/** '/api/v1/images/{name}' → '/api/v1/images/:name' (hono's syntax). */
+export function honoPath(path: string): string {
+  return path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');
+}

@@ -1,0 +1,139 @@
+// The server process: the HTTP listener and any other services (issue 7 adds DHCP and TFTP) under
+// one lifecycle. One AbortController stops everything: close(), SIGINT/SIGTERM, or any service
+// failing. Stopping the listener lets requests in flight finish (an upload cut short stays
+// resumable: its chunks are stored one by one and the commit is one transaction).
+
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { AppError } from '../core/errors.ts';
+import type { Logger } from './log.ts';
+
+/** A long-running part of the server: resolves when `signal` aborts and it has stopped. */
+export interface Service {
+  readonly name: string;
+  start(signal: AbortSignal): Promise<void>;
+}
+
+export interface StartServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly fetch: (request: Request) => Response | Promise<Response>;
+  readonly logger: Logger;
+  readonly services?: readonly Service[];
+  /** Stop on SIGINT and SIGTERM (the `winsmith server` command); tests leave it off. */
+  readonly handleSignals?: boolean;
+  /** Longest wait for requests in flight at shutdown before their connections are cut. */
+  readonly drainMs?: number;
+}
+
+export interface RunningServer {
+  /** http://HOST:PORT of the listener (the real port when 0 was asked). */
+  readonly url: string;
+  readonly port: number;
+  /** The one signal every service watches. */
+  readonly signal: AbortSignal;
+  /** Settles when everything has stopped; rejects with the first service failure. */
+  readonly done: Promise<void>;
+  /** Stops everything and waits for it. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_DRAIN_MS = 30_000;
+
+function listen(options: StartServerOptions): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: options.fetch, hostname: options.host, port: options.port }) as Server;
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      reject(
+        new AppError('IO_ERROR', `cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`, {
+          hint:
+            e.code === 'EADDRINUSE'
+              ? 'another process uses that port: choose another with --listen'
+              : 'check --listen',
+          cause: e,
+        }),
+      );
+    });
+    server.once('listening', () => resolve(server));
+  });
+}
+
+function stopHttp(server: Server, drainMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), drainMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const controller = new AbortController();
+  const { signal } = controller;
+  const { logger } = options;
+  const http = await listen(options);
+  const address = http.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  let failure: Error | null = null;
+
+  const stop = (reason: string): void => {
+    if (signal.aborted) return;
+    logger.log('info', 'stopping', { reason });
+    controller.abort(new Error(reason));
+  };
+  const onSignal = (name: NodeJS.Signals) => () => stop(name);
+  const onInt = onSignal('SIGINT');
+  const onTerm = onSignal('SIGTERM');
+  if (options.handleSignals === true) {
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  }
+
+  const httpService: Promise<void> = new Promise((resolve) => {
+    signal.addEventListener(
+      'abort',
+      () => void stopHttp(http, options.drainMs ?? DEFAULT_DRAIN_MS).then(resolve),
+      {
+        once: true,
+      },
+    );
+  });
+  const services = (options.services ?? []).map(async (service) => {
+    logger.log('info', 'service starting', { service: service.name });
+    try {
+      await service.start(signal);
+      if (!signal.aborted) stop(`service ${service.name} ended`);
+    } catch (e) {
+      failure ??= e instanceof Error ? e : new Error(String(e));
+      logger.log('error', 'service failed', {
+        service: service.name,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      stop(`service ${service.name} failed`);
+    }
+  });
+
+  const done = Promise.all([httpService, ...services]).then(() => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    logger.log('info', 'stopped', {});
+    if (failure !== null) throw failure;
+  });
+  // The caller may only await close(); a failure is still reported through `done`.
+  done.catch(() => undefined);
+  logger.log('info', 'listening', { url, port: address.port });
+  return {
+    url,
+    port: address.port,
+    signal,
+    done,
+    async close() {
+      stop('close');
+      await done;
+    },
+  };
+}

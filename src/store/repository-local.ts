@@ -1,0 +1,363 @@
+// The repository on a data directory (or on the PostgreSQL catalog and S3 blobs a config names):
+// the catalog (src/store/catalog) and the chunk store (src/store/chunk-store.ts) joined into the
+// push/pull protocol of repository.ts. `winsmith server` serves it; the CLI uses it directly for
+// --repo PATH. Every change is written to the audit log under the actor that asked.
+
+import { mkdir } from 'node:fs/promises';
+import { AppError } from '../core/errors.ts';
+import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
+import type { BlobStore } from './blob-store.ts';
+import { FsBlobStore } from './blob-store-fs.ts';
+import { Catalog, type Artifact, type Upload } from './catalog/catalog.ts';
+import { formatImageRef, type ImageRef } from './catalog/names.ts';
+import { ChunkStore, type CheckReport, type GcReport } from './chunk-store.ts';
+import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
+import {
+  isDigest,
+  manifestDigest,
+  parseManifest,
+  serializeManifest,
+  validateManifest,
+  type Manifest,
+} from './manifest.ts';
+import type {
+  ArtifactMeta,
+  ByteRange,
+  Content,
+  ImageRecord,
+  Repository,
+  StoreStats,
+  UploadSession,
+} from './repository.ts';
+
+/** Where the repository's parts are (src/config/server-config.ts makes these from a config file). */
+export interface LocalRepositoryConfig {
+  readonly catalog:
+    { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+  readonly blobs: BlobStore;
+  /** Directory to create first (the data directory), or null. */
+  readonly dataDir: string | null;
+  readonly chunking: ChunkerOptions | null;
+  readonly gcGraceSeconds: number;
+  readonly maxChunkBytes: number;
+}
+
+export interface Actor {
+  readonly user: string;
+  readonly client: string;
+}
+
+/** A check report that also names catalog artifacts whose manifest is not stored. */
+export interface RepositoryCheckReport extends CheckReport {
+  readonly missingManifests: readonly string[];
+}
+
+function record(artifact: Artifact, ref: ImageRef): ImageRecord {
+  return {
+    name: ref.name,
+    tag: ref.tag,
+    digest: artifact.digest,
+    mediaType: artifact.mediaType,
+    size: artifact.size,
+    sha256: artifact.sha256,
+    editions: artifact.editions,
+    pushedBy: artifact.pushedBy,
+    pushedAt: artifact.pushedAt,
+    parentDigest: artifact.parentDigest,
+    recipe: artifact.recipe,
+    sourceIsoSha256: artifact.sourceIsoSha256,
+  };
+}
+
+function notFound(ref: ImageRef): AppError {
+  return new AppError('NOT_FOUND', `no image ${formatImageRef(ref)}`, {
+    hint: "see 'winsmith images' for the images there are",
+  });
+}
+
+export class LocalRepository {
+  readonly location: string;
+  readonly catalog: Catalog;
+  readonly chunks: ChunkStore;
+  readonly chunking: ChunkerOptions;
+  readonly maxChunkBytes: number;
+  readonly #graceSeconds: number;
+  /** Parsed manifests of open uploads, by upload id (each chunk PUT needs its sizes). */
+  readonly #uploads = new Map<string, { upload: Upload; manifest: Manifest; sizes: Map<string, number> }>();
+
+  constructor(catalog: Catalog, chunks: ChunkStore, config: LocalRepositoryConfig) {
+    this.catalog = catalog;
+    this.chunks = chunks;
+    this.location = chunks.blobs.location;
+    this.chunking = config.chunking ?? CHUNKER_DEFAULTS;
+    this.maxChunkBytes = config.maxChunkBytes;
+    this.#graceSeconds = config.gcGraceSeconds;
+  }
+
+  static async open(config: LocalRepositoryConfig): Promise<LocalRepository> {
+    if (config.dataDir !== null) await mkdir(config.dataDir, { recursive: true });
+    const catalog = await Catalog.open(config.catalog);
+    return new LocalRepository(
+      catalog,
+      new ChunkStore(config.blobs, config.chunking ?? CHUNKER_DEFAULTS),
+      config,
+    );
+  }
+
+  /** A data directory with the embedded defaults: SQLite catalog and filesystem blobs. */
+  static openDataDir(
+    dataDir: string,
+    options: {
+      readonly chunking?: ChunkerOptions;
+      readonly gcGraceSeconds?: number;
+      readonly maxChunkBytes?: number;
+    } = {},
+  ): Promise<LocalRepository> {
+    return LocalRepository.open({
+      catalog: { kind: 'sqlite', path: `${dataDir}/catalog.sqlite` },
+      blobs: new FsBlobStore(`${dataDir}/blobs`),
+      dataDir,
+      chunking: options.chunking ?? null,
+      gcGraceSeconds: options.gcGraceSeconds ?? 86_400,
+      maxChunkBytes: options.maxChunkBytes ?? 16 * 1024 * 1024,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.catalog.close();
+  }
+
+  async audit(
+    actor: Actor,
+    action: string,
+    target: string | null,
+    details: Record<string, unknown> = {},
+  ): Promise<void> {
+    await this.catalog.appendAudit({ actor: actor.user, action, target, client: actor.client, details });
+  }
+
+  /** The repository acting for `actor`. */
+  as(actor: Actor): Repository {
+    return {
+      location: this.location,
+      chunking: () => Promise.resolve(this.chunking),
+      beginUpload: (ref, manifest) => this.beginUpload(actor, ref, manifest),
+      putChunk: (id, digest, bytes) => this.putChunk(id, digest, bytes),
+      commitUpload: (id, meta) => this.commitUpload(actor, id, meta),
+      getImage: (ref) => this.getImage(ref),
+      readContent: (ref, digest, range) => this.readContent(ref, digest, range),
+      listImages: () => this.listImages(),
+      tag: (source, target) => this.tag(actor, source, target),
+      removeTag: (ref) => this.removeTag(actor, ref),
+      stats: () => this.stats(),
+      check: (progress) => this.check(progress),
+      gc: (progress) => this.gc(actor, progress),
+      close: () => this.close(),
+    };
+  }
+
+  async beginUpload(actor: Actor, ref: ImageRef, given: Manifest): Promise<UploadSession> {
+    const manifest = validateManifest(given);
+    for (const c of manifest.chunks) {
+      if (c.size > this.maxChunkBytes) {
+        throw new AppError(
+          'LIMIT_EXCEEDED',
+          `the manifest has a chunk of ${c.size} bytes, over the limit ${this.maxChunkBytes}`,
+          {
+            hint: 'push with the chunk sizes the repository announces',
+          },
+        );
+      }
+    }
+    const digest = manifestDigest(manifest);
+    const text = new TextDecoder().decode(serializeManifest(manifest));
+    const upload =
+      (await this.catalog.findOpenUpload(ref.name, ref.tag, digest)) ??
+      (await this.catalog.createUpload({
+        name: ref.name,
+        tag: ref.tag,
+        manifestDigest: digest,
+        manifest: text,
+        createdBy: actor.user,
+      }));
+    const missing = await this.chunks.missing(new Set(manifest.chunks.map((c) => c.digest)));
+    await this.audit(actor, 'upload.begin', formatImageRef(ref), {
+      upload: upload.id,
+      manifest: digest,
+      missingChunks: missing.length,
+    });
+    return { id: upload.id, missing };
+  }
+
+  async #openUpload(id: string): Promise<{ upload: Upload; manifest: Manifest; sizes: Map<string, number> }> {
+    const cached = this.#uploads.get(id);
+    if (cached !== undefined) return cached;
+    const upload = /^[A-Za-z0-9-]{1,64}$/.test(id) ? await this.catalog.getUpload(id) : undefined;
+    if (upload === undefined) {
+      throw new AppError('NOT_FOUND', `no upload ${JSON.stringify(id.slice(0, 80))}`, {
+        hint: 'start the push again',
+      });
+    }
+    if (upload.state !== 'open') {
+      throw new AppError('CONFLICT', `upload ${id} is ${upload.state}, not open`, {
+        hint: 'start the push again',
+      });
+    }
+    const manifest = parseManifest(new TextEncoder().encode(upload.manifest));
+    const sizes = new Map(manifest.chunks.map((c) => [c.digest, c.size]));
+    const entry = { upload, manifest, sizes };
+    this.#uploads.set(id, entry);
+    return entry;
+  }
+
+  /** The image name an open upload is for. */
+  async uploadImageName(id: string): Promise<string> {
+    return (await this.#openUpload(id)).upload.name;
+  }
+
+  async putChunk(id: string, digest: string, bytes: Uint8Array): Promise<void> {
+    const { sizes } = await this.#openUpload(id);
+    const size = isDigest(digest) ? sizes.get(digest) : undefined;
+    if (size === undefined) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `chunk ${JSON.stringify(digest.slice(0, 80))} is not in the manifest of upload ${id}`,
+        {
+          hint: 'send only the chunks the upload asked for',
+        },
+      );
+    }
+    if (bytes.length !== size) {
+      throw new AppError(
+        'FORMAT_INVALID',
+        `chunk ${digest} has ${bytes.length} bytes, the manifest says ${size}`,
+        {
+          hint: 'send the chunk bytes exactly as cut',
+        },
+      );
+    }
+    await this.chunks.putChunk(digest, bytes);
+  }
+
+  async commitUpload(actor: Actor, id: string, meta: ArtifactMeta): Promise<ImageRecord> {
+    const { upload, manifest } = await this.#openUpload(id);
+    const missing = await this.chunks.missing(new Set(manifest.chunks.map((c) => c.digest)));
+    if (missing.length > 0) {
+      throw new AppError(
+        'CONFLICT',
+        `upload ${id} still lacks ${missing.length} chunk(s), e.g. ${missing[0] ?? ''}`,
+        {
+          hint: 'push again: only the missing chunks are sent',
+        },
+      );
+    }
+    const digest = await this.chunks.putManifest(manifest);
+    const { artifact } = await this.catalog.commitUpload(
+      id,
+      {
+        digest,
+        mediaType: manifest.mediaType,
+        size: manifest.size,
+        sha256: manifest.sha256,
+        editions: meta.editions,
+        parentDigest: meta.parentDigest,
+        recipe: meta.recipe,
+        sourceIsoSha256: meta.sourceIsoSha256,
+      },
+      actor.user,
+    );
+    this.#uploads.delete(id);
+    const ref = { name: upload.name, tag: upload.tag };
+    await this.audit(actor, 'image.push', formatImageRef(ref), { digest, size: manifest.size, upload: id });
+    return record(artifact, ref);
+  }
+
+  async getImage(ref: ImageRef): Promise<ImageRecord> {
+    const entry = await this.catalog.getImage(ref.name, ref.tag);
+    if (entry === undefined) throw notFound(ref);
+    return record(entry, ref);
+  }
+
+  async readContent(ref: ImageRef, digest: string, range?: ByteRange): Promise<Content> {
+    const image = await this.getImage(ref);
+    if (image.digest !== digest) {
+      throw new AppError('CONFLICT', `${formatImageRef(ref)} now points at ${image.digest}, not ${digest}`, {
+        hint: 'the tag moved while you pulled: pull again',
+      });
+    }
+    const manifest = await this.chunks.getManifest(digest);
+    const stream = this.chunks.readContent(manifest, range);
+    return { size: range === undefined ? manifest.size : range.end - range.start + 1, stream };
+  }
+
+  async listImages(): Promise<ImageRecord[]> {
+    const entries = await this.catalog.listImages();
+    return entries.map((e) => record(e, e));
+  }
+
+  async tag(actor: Actor, source: ImageRef, target: ImageRef): Promise<ImageRecord> {
+    const image = await this.getImage(source);
+    const change = await this.catalog.setTag(target.name, target.tag, image.digest, actor.user);
+    await this.audit(actor, 'image.tag', formatImageRef(target), {
+      source: formatImageRef(source),
+      digest: image.digest,
+      previousDigest: change.previousDigest,
+    });
+    return { ...image, name: target.name, tag: target.tag };
+  }
+
+  async removeTag(actor: Actor, ref: ImageRef): Promise<void> {
+    if ((await this.catalog.getImage(ref.name, ref.tag)) === undefined) throw notFound(ref);
+    const change = await this.catalog.removeTag(ref.name, ref.tag, actor.user);
+    await this.audit(actor, 'image.remove', formatImageRef(ref), { digest: change.previousDigest });
+  }
+
+  async stats(): Promise<StoreStats> {
+    const [catalog, store] = await Promise.all([this.catalog.stats(), this.chunks.stats()]);
+    return {
+      logicalBytes: catalog.logicalBytes,
+      storedBytes: store.storedBytes,
+      chunks: store.chunks,
+      artifacts: catalog.artifacts,
+    };
+  }
+
+  async check(progress: ProgressListener = ignoreProgress): Promise<RepositoryCheckReport> {
+    const report = await this.chunks.check({ onProgress: progress });
+    const missingManifests: string[] = [];
+    for (const artifact of await this.catalog.listArtifacts()) {
+      if (!(await this.chunks.hasManifest(artifact.digest))) missingManifests.push(artifact.digest);
+    }
+    return { ...report, ok: report.ok && missingManifests.length === 0, missingManifests };
+  }
+
+  /**
+   * Removes chunks no artifact references and no open upload lists, older than the grace period.
+   * The chunks of open uploads are read after the store is listed (inside the live-set callback),
+   * so a push that begins while gc runs is protected; a chunk removed under a push anyway makes
+   * its commit fail with the chunk named, never list an incomplete image.
+   */
+  async gc(actor: Actor, progress: ProgressListener = ignoreProgress): Promise<GcReport> {
+    const protectedChunks = new Set<string>();
+    const live = async (): Promise<string[]> => {
+      const artifacts = await this.catalog.listArtifacts();
+      for (const upload of await this.catalog.listUploads('open')) {
+        for (const c of parseManifest(new TextEncoder().encode(upload.manifest)).chunks)
+          protectedChunks.add(c.digest);
+      }
+      return artifacts.map((a) => a.digest);
+    };
+    const report = await this.chunks.gc(live, {
+      graceSeconds: this.#graceSeconds,
+      protectedChunks,
+      onProgress: progress,
+    });
+    await this.audit(actor, 'store.gc', null, { ...report });
+    return report;
+  }
+
+  async health(): Promise<void> {
+    await this.catalog.stats();
+    await this.chunks.blobs.has('manifests/health');
+  }
+}

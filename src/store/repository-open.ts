@@ -1,0 +1,47 @@
+// `--repo URL|PATH` (or WINSMITH_REPO) → a Repository: an http(s) URL is a `winsmith server`
+// (token from WINSMITH_TOKEN or the credentials `winsmith login` stored), anything else a data
+// directory used directly with the embedded defaults, acting as the local user.
+
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { findCredential } from '../config/credentials.ts';
+import { AppError } from '../core/errors.ts';
+import type { Repository } from './repository.ts';
+import { LocalRepository } from './repository-local.ts';
+import { publicUrl, RemoteRepository } from './repository-remote.ts';
+
+export interface OpenedRepository {
+  readonly repo: Repository;
+  /** Set for a data directory (user and token management work on it directly). */
+  readonly local: LocalRepository | null;
+  readonly remote: RemoteRepository | null;
+}
+
+export function isRemoteSpec(spec: string): boolean {
+  return /^https?:\/\//i.test(spec);
+}
+
+/** The actor of CLI commands on a data directory, for the audit log. */
+export function localActor(): { user: string; client: string } {
+  return { user: `local:${userInfo().username}`, client: 'local' };
+}
+
+export async function openRepository(
+  spec: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<OpenedRepository> {
+  const given = spec ?? env.WINSMITH_REPO;
+  if (given === undefined || given === '') {
+    throw new AppError('USAGE', 'no repository given', {
+      hint: 'pass --repo URL|PATH or set WINSMITH_REPO (a server URL or a data directory)',
+    });
+  }
+  if (isRemoteSpec(given)) {
+    const url = publicUrl(given);
+    const token = env.WINSMITH_TOKEN ?? (await findCredential(url, env))?.token ?? null;
+    const remote = new RemoteRepository(url, token);
+    return { repo: remote, local: null, remote };
+  }
+  const local = await LocalRepository.openDataDir(resolve(given));
+  return { repo: local.as(localActor()), local, remote: null };
+}

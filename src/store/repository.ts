@@ -1,0 +1,260 @@
+// The image repository as the CLI and the HTTP API both use it. One protocol, two front doors:
+//
+//   push: the client chunks the file (content-defined, src/store/chunker.ts) into a manifest;
+//         begin(manifest) answers the chunk digests the repository lacks; each is sent (and its
+//         hash verified on arrival); commit checks every chunk is stored and writes the manifest,
+//         the artifact row and the tag in one transaction — only then is the image listed. The
+//         same push again after an interruption sends only what is still missing.
+//   pull: the image's bytes reassembled from its chunks, as a stream with byte ranges; the client
+//         resumes a broken stream with a range and checks the SHA-256 of the whole at the end.
+//
+// LocalRepository (repository-local.ts) works on a data directory directly, RemoteRepository
+// (repository-remote.ts) talks to `winsmith server`; openRepository picks one from --repo.
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { AppError } from '../core/errors.ts';
+import type { ProgressListener } from '../core/progress.ts';
+import { ignoreProgress } from '../core/progress.ts';
+import { writeOutputFile } from '../io/output.ts';
+import type { CheckReport, GcReport } from './chunk-store.ts';
+import { CHUNKER_DEFAULTS, chunkStream, type ChunkerOptions } from './chunker.ts';
+import { formatImageRef, type ImageRef } from './catalog/names.ts';
+import type { Manifest } from './manifest.ts';
+
+export type { CheckReport, GcReport };
+
+/** What the catalog records about an artifact beside its bytes. */
+export interface ArtifactMeta {
+  readonly mediaType: string;
+  /** The editions of a WIM (as `winsmith image info` shows them); empty for other artifacts. */
+  readonly editions: readonly unknown[];
+  readonly parentDigest: string | null;
+  /** What made it: the recipe recorded by `image customize` in the WIM's metadata, or null. */
+  readonly recipe: unknown;
+  readonly sourceIsoSha256: string | null;
+}
+
+export interface ImageRecord extends ArtifactMeta {
+  readonly name: string;
+  readonly tag: string;
+  /** SHA-256 of the manifest: the artifact's immutable identity. */
+  readonly digest: string;
+  readonly size: number;
+  /** SHA-256 of the content. */
+  readonly sha256: string;
+  readonly pushedBy: string | null;
+  readonly pushedAt: string;
+}
+
+export interface UploadSession {
+  readonly id: string;
+  /** Chunk digests the repository lacks, in manifest order, each once. */
+  readonly missing: readonly string[];
+}
+
+export interface PushResult {
+  readonly image: ImageRecord;
+  readonly chunks: number;
+  readonly uploadedChunks: number;
+  readonly uploadedBytes: number;
+}
+
+export interface PullResult {
+  readonly image: ImageRecord;
+  readonly bytes: number;
+}
+
+export interface StoreStats {
+  readonly logicalBytes: number;
+  readonly storedBytes: number;
+  readonly chunks: number;
+  readonly artifacts: number;
+}
+
+export interface Content {
+  readonly size: number;
+  /** The bytes [start, end] (both included) of the content. */
+  readonly stream: Readable;
+}
+
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The operations both front doors offer. */
+export interface Repository {
+  /** Where it is, for messages (a path, or a URL without credentials). */
+  readonly location: string;
+  /** Chunk sizes the repository wants pushes cut at. */
+  chunking(): Promise<ChunkerOptions>;
+  /** Opens (or resumes: same name, tag and manifest) a push; answers the chunks still missing. */
+  beginUpload(ref: ImageRef, manifest: Manifest): Promise<UploadSession>;
+  putChunk(uploadId: string, digest: string, bytes: Uint8Array): Promise<void>;
+  /** Verifies every chunk is stored, then records the artifact with `meta` and its tag at once. */
+  commitUpload(uploadId: string, meta: ArtifactMeta): Promise<ImageRecord>;
+  getImage(ref: ImageRef): Promise<ImageRecord>;
+  /** The content of `ref`'s artifact, which must be `digest` (a moved tag does not mix two images). */
+  readContent(ref: ImageRef, digest: string, range?: ByteRange): Promise<Content>;
+  listImages(): Promise<ImageRecord[]>;
+  tag(source: ImageRef, target: ImageRef): Promise<ImageRecord>;
+  removeTag(ref: ImageRef): Promise<void>;
+  stats(): Promise<StoreStats>;
+  check(progress?: ProgressListener): Promise<CheckReport>;
+  gc(progress?: ProgressListener): Promise<GcReport>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_META: ArtifactMeta = {
+  mediaType: 'application/octet-stream',
+  editions: [],
+  parentDigest: null,
+  recipe: null,
+  sourceIsoSha256: null,
+};
+
+/** Chunks `file` into a manifest (first pass: digests only, nothing kept in memory). */
+export async function manifestOfFile(
+  file: string,
+  mediaType: string,
+  options: ChunkerOptions = CHUNKER_DEFAULTS,
+  progress: ProgressListener = ignoreProgress,
+): Promise<Manifest> {
+  const { size } = await stat(file);
+  const whole = createHash('sha256');
+  const chunks: { digest: string; size: number }[] = [];
+  const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  const hashed = (async function* () {
+    for await (const piece of source as AsyncIterable<Buffer>) {
+      whole.update(piece);
+      yield piece;
+    }
+  })();
+  let done = 0;
+  for await (const chunk of chunkStream(hashed, options)) {
+    chunks.push({ digest: chunk.digest, size: chunk.size });
+    done += chunk.size;
+    progress({ phase: 'Chunking', done, total: size, unit: 'bytes' });
+  }
+  if (done !== size) {
+    throw new AppError(
+      'IO_ERROR',
+      `${file} changed while it was read: ${size} bytes expected, ${done} read`,
+      {
+        hint: 'push a file nothing writes to',
+      },
+    );
+  }
+  return { schemaVersion: 1, mediaType, size, sha256: whole.digest('hex'), chunks };
+}
+
+/** Push `file` as `ref`: only the chunks the repository lacks travel; visible once committed. */
+export async function pushFile(
+  repo: Repository,
+  file: string,
+  ref: ImageRef,
+  meta: ArtifactMeta,
+  progress: ProgressListener = ignoreProgress,
+): Promise<PushResult> {
+  const manifest = await manifestOfFile(file, meta.mediaType, await repo.chunking(), progress);
+  const session = await repo.beginUpload(ref, manifest);
+  const offsets = new Map<string, { offset: number; size: number }>();
+  let offset = 0;
+  for (const c of manifest.chunks) {
+    if (!offsets.has(c.digest)) offsets.set(c.digest, { offset, size: c.size });
+    offset += c.size;
+  }
+  const total = session.missing.reduce((n, d) => n + (offsets.get(d)?.size ?? 0), 0);
+  let sent = 0;
+  const handle = await open(file, 'r');
+  try {
+    for (const digest of session.missing) {
+      const place = offsets.get(digest);
+      if (place === undefined) {
+        throw new AppError(
+          'INTERNAL',
+          `the repository asked for chunk ${digest}, which is not in the manifest`,
+          {
+            hint: 'the repository answered something other than what was pushed; try again',
+          },
+        );
+      }
+      const bytes = Buffer.allocUnsafe(place.size);
+      const { bytesRead } = await handle.read(bytes, 0, place.size, place.offset);
+      if (bytesRead !== place.size) {
+        throw new AppError('IO_ERROR', `${file} became shorter while it was pushed`, {
+          hint: 'push a file nothing writes to',
+        });
+      }
+      await repo.putChunk(session.id, digest, bytes);
+      sent += place.size;
+      progress({ phase: `Uploading to ${repo.location}`, done: sent, total, unit: 'bytes' });
+    }
+  } finally {
+    await handle.close();
+  }
+  const image = await repo.commitUpload(session.id, meta);
+  return { image, chunks: offsets.size, uploadedChunks: session.missing.length, uploadedBytes: sent };
+}
+
+/** How many times a broken download stream is resumed (with a Range) before giving up. */
+const PULL_RESUME_ATTEMPTS = 5;
+
+/** Pull `ref` into `out` (atomically); the SHA-256 of the whole is checked before it appears. */
+export async function pullFile(
+  repo: Repository,
+  ref: ImageRef,
+  out: string,
+  options: { readonly overwrite?: boolean; readonly progress?: ProgressListener } = {},
+): Promise<PullResult> {
+  const progress = options.progress ?? ignoreProgress;
+  const image = await repo.getImage(ref);
+  await writeOutputFile(
+    out,
+    async (tmp) => {
+      const handle = await open(tmp, 'w');
+      const hash = createHash('sha256');
+      let written = 0;
+      let failures = 0;
+      try {
+        while (written < image.size) {
+          try {
+            const range = written === 0 ? undefined : { start: written, end: image.size - 1 };
+            const content = await repo.readContent(ref, image.digest, range);
+            for await (const piece of content.stream as AsyncIterable<Buffer>) {
+              await handle.write(piece, 0, piece.length, written);
+              hash.update(piece);
+              written += piece.length;
+              progress({
+                phase: `Downloading from ${repo.location}`,
+                done: written,
+                total: image.size,
+                unit: 'bytes',
+              });
+            }
+            if (written < image.size) throw new Error(`stream ended at ${written} of ${image.size} bytes`);
+          } catch (e) {
+            failures += 1;
+            if (failures >= PULL_RESUME_ATTEMPTS || (e instanceof AppError && e.code !== 'IO_ERROR')) throw e;
+          }
+        }
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      const sha256 = hash.digest('hex');
+      if (written !== image.size || sha256 !== image.sha256) {
+        throw new AppError(
+          'FORMAT_INVALID',
+          `${formatImageRef(ref)}: expected ${image.size} bytes with SHA-256 ${image.sha256}, received ${written} bytes with ${sha256}`,
+          { hint: "the repository's copy may be damaged: run 'winsmith store check' on it" },
+        );
+      }
+    },
+    { overwrite: options.overwrite ?? false },
+  );
+  return { image, bytes: image.size };
+}
