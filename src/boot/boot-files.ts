@@ -3,7 +3,7 @@
 // and any other file (kernels, wimboot, boot.wim) under the boot root. Names are single path
 // components: nothing outside the directories named here is ever opened.
 
-import { realpath, stat } from 'node:fs/promises';
+import { copyFile, mkdir, realpath, rename, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { AppError } from '../core/errors.ts';
 
@@ -82,4 +82,19 @@ export async function resolveBootFile(name: string, sources: BootFileSources): P
     }
   }
   return isIpxeBootFile(name) ? sources.located[name] : null;
+}
+
+/**
+ * Puts the located iPXE builds into the boot root (the directory TFTP serves), each copied to a
+ * temporary name and renamed over the old copy, so a client never reads a half-written file.
+ * Other files in the boot root are left as they are.
+ */
+export async function installBootFiles(bootRoot: string, located: LocatedBootFiles): Promise<void> {
+  await mkdir(bootRoot, { recursive: true });
+  for (const name of IPXE_BOOT_FILES) {
+    const target = join(bootRoot, name);
+    const temp = join(bootRoot, `.${name}.${process.pid}.tmp`);
+    await copyFile(located[name], temp);
+    await rename(temp, target);
+  }
 }

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isBootFileName, locateBootFiles, resolveBootFile } from '../../src/boot/boot-files.ts';
+import {
+  installBootFiles,
+  isBootFileName,
+  locateBootFiles,
+  resolveBootFile,
+} from '../../src/boot/boot-files.ts';
 import { isAppError } from '../../src/core/errors.ts';
 
 test("Debian's ipxe package provides the three iPXE builds", async () => {
@@ -48,6 +53,23 @@ test('boot files: the boot root wins, names are single components', async () => 
       assert.equal(isBootFileName(name), false, name);
       assert.equal(await resolveBootFile(name, { located, bootRoot: dir }), null);
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('installBootFiles copies the iPXE builds into the boot root and keeps other files', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'winsmith-install-'));
+  try {
+    const root = join(dir, 'boot');
+    await mkdir(root);
+    await writeFile(join(root, 'wimboot'), 'mine');
+    await writeFile(join(root, 'ipxe.efi'), 'old copy');
+    const located = await locateBootFiles();
+    await installBootFiles(root, located);
+    assert.deepEqual((await readdir(root)).sort(), ['ipxe.efi', 'snponly.efi', 'undionly.kpxe', 'wimboot']);
+    assert.deepEqual(await readFile(join(root, 'ipxe.efi')), await readFile(located['ipxe.efi']));
+    assert.equal(await readFile(join(root, 'wimboot'), 'utf8'), 'mine');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
