@@ -454,7 +454,7 @@ export class Catalog {
 
   /**
    * Deletes an artifact record no tag points at. Returns false when it is absent; throws
-   * INVALID_ARGUMENT when a tag still points at it.
+   * CONFLICT when a tag still points at it.
    */
   async deleteArtifact(digest: string): Promise<boolean> {
     const tagged = await this.db
@@ -463,13 +463,9 @@ export class Catalog {
       .where('digest', '=', digest)
       .executeTakeFirst();
     if (tagged !== undefined) {
-      throw new AppError(
-        'INVALID_ARGUMENT',
-        `artifact ${digest} is still tagged ${tagged.name}:${tagged.tag}`,
-        {
-          hint: 'remove its tags first (winsmith image rm NAME:TAG)',
-        },
-      );
+      throw new AppError('CONFLICT', `artifact ${digest} is still tagged ${tagged.name}:${tagged.tag}`, {
+        hint: 'remove its tags first (winsmith image rm NAME:TAG)',
+      });
     }
     const result = await this.db.deleteFrom('artifacts').where('digest', '=', digest).executeTakeFirst();
     return result.numDeletedRows > 0n;
@@ -604,7 +600,8 @@ export class Catalog {
       .where('digest', '=', digest)
       .orderBy('name')
       .orderBy('tag')
-      .execute();
+      .execute()
+      .then((rows) => rows.map((r) => ({ name: r.name, tag: r.tag })));
   }
 
   /** The changes of `name:tag`, newest first. */
@@ -719,8 +716,8 @@ export class Catalog {
   /**
    * Commits an open upload in one transaction: the artifact is recorded (kept if the digest is
    * already known), `name:tag` points at it with a history row, and the upload is closed. Throws
-   * NOT_FOUND for an unknown upload and INVALID_ARGUMENT when it is not open or the artifact's
-   * digest is not the upload's manifest digest.
+   * NOT_FOUND for an unknown upload, CONFLICT when it is not open, INVALID_ARGUMENT when the
+   * artifact's digest is not the upload's manifest digest.
    */
   async commitUpload(
     id: string,
@@ -747,7 +744,7 @@ export class Catalog {
         .where('state', '=', 'open')
         .executeTakeFirst();
       if (closed.numUpdatedRows === 0n) {
-        throw new AppError('INVALID_ARGUMENT', `upload ${id} is ${upload.state}, not open`, {
+        throw new AppError('CONFLICT', `upload ${id} is ${upload.state}, not open`, {
           hint: 'start a new push; a committed upload is already listed',
         });
       }

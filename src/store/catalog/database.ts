@@ -43,7 +43,10 @@ export function sqliteAdapter(database: DatabaseSync): SqliteDatabase {
       database.close();
     },
     prepare: (query: string): SqliteStatement => {
-      const statement = database.prepare(query);
+      // Every catalog transaction writes. A deferred `begin` takes the write lock only at the first
+      // write, and a reader that must upgrade while another connection writes fails at once with
+      // SQLITE_BUSY (the busy timeout does not apply); `begin immediate` waits for the lock.
+      const statement = database.prepare(query === 'begin' ? 'begin immediate' : query);
       const params = (values: readonly unknown[]): SQLInputValue[] => values as SQLInputValue[];
       return {
         reader: statement.columns().length > 0,
@@ -87,6 +90,10 @@ function openSqlite(path: string): Kysely<CatalogSchema> {
 
 function openPostgres(url: string, maxConnections: number): Kysely<CatalogSchema> {
   const pool = new pg.Pool({ connectionString: url, max: maxConnections });
+  // An idle connection that the server closes (restart, failover, admin command) emits 'error'
+  // on the pool; unhandled, that would end the process. The pool drops that connection and the
+  // next query opens a new one, so there is nothing else to do.
+  pool.on('error', () => undefined);
   return new Kysely<CatalogSchema>({ dialect: new PostgresDialect({ pool }) });
 }
 

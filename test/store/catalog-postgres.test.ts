@@ -1,0 +1,31 @@
+// The catalog contract on PostgreSQL: one private cluster for this file (started here, stopped
+// after, also on failure), a fresh database for each test. Skipped, with the reason, only when the
+// PostgreSQL binaries are not installed.
+
+import { after, before, test } from 'node:test';
+import { Catalog } from '../../src/store/catalog/catalog.ts';
+import { postgresSkipReason, startPostgres, type PostgresCluster } from '../helpers/postgres.ts';
+import { catalogContract } from './catalog.contract.ts';
+
+const skip = postgresSkipReason();
+if (skip !== undefined) {
+  test('catalog contract on PostgreSQL', { skip }, () => undefined);
+} else {
+  let cluster: PostgresCluster | undefined;
+  before(async () => {
+    cluster = await startPostgres();
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  catalogContract('postgres', async () => {
+    if (cluster === undefined) throw new Error('the PostgreSQL cluster did not start');
+    const config = { kind: 'postgres', url: await cluster.createDatabase() } as const;
+    return {
+      catalog: await Catalog.open(config),
+      reopen: () => Catalog.open(config),
+      concurrentConnections: true,
+    };
+  });
+}
