@@ -27,6 +27,7 @@ export const PROGRAM_PACKAGES = {
   ip: 'iproute2',
   dnsmasq: 'dnsmasq-base',
   fallocate: 'util-linux',
+  borg: 'borgbackup',
 } as const;
 
 export type Program = keyof typeof PROGRAM_PACKAGES;
