@@ -245,38 +245,25 @@ function parseRegistry(y: YamlInput, node: Node | null, base: string): RegistryS
 function parseFirstboot(y: YamlInput, node: Node | null, base: string): FirstbootStep {
   const scripts: FirstbootScript[] = [];
   for (const item of y.seq(node, 'firstboot')) {
-    const f = y.mapOf(item, 'a firstboot script', ['powershell', 'cmd', 'file']);
-    const shells = f.filter((x) => x.key !== 'file');
-    const file = f.find((x) => x.key === 'file');
-    const [shell] = shells;
-    if (shells.length !== 1 || shell === undefined) {
+    const entries = y.mapOf(item, 'a firstboot script', ['powershell', 'cmd']);
+    const [entry] = entries;
+    if (entries.length !== 1 || entry === undefined) {
       throw y.error(
         item,
         'a firstboot script needs exactly one of powershell or cmd',
         "write { powershell: 'Write-Output ready' } or { cmd: 'echo ready' }",
       );
     }
-    const kind = shell.key as 'powershell' | 'cmd';
-    if (file !== undefined) {
-      throw y.error(
-        file.keyNode,
-        'file is given as the value of powershell or cmd, not beside it',
-        'write { powershell: { file: ./script.ps1 } }',
-      );
-    }
-    const fileEntry =
-      shell.value !== null && y.plain(shell.value) !== null && typeof y.plain(shell.value) === 'object'
-        ? y.mapOf(shell.value, `a ${kind} script`, ['file']).find((x) => x.key === 'file')
-        : undefined;
-    if (fileEntry !== undefined) {
-      scripts.push({
-        shell: kind,
-        text: '',
-        file: resolve(base, y.string(fileEntry.value, 'file')),
-        where: y.where(fileEntry.value),
-      });
+    const shell = entry.key as 'powershell' | 'cmd';
+    if (isMap(entry.value)) {
+      // { powershell: { file: ./script.ps1 } }: a host script, read when the recipe is loaded.
+      const [file] = y.mapOf(entry.value, `a ${shell} script`, ['file']);
+      if (file === undefined)
+        throw y.error(entry.value, `a ${shell} script needs file`, 'write { file: ./script.ps1 }');
+      const path = resolve(base, y.string(file.value, 'file'));
+      scripts.push({ shell, text: '', file: path, where: y.where(file.value) });
     } else {
-      scripts.push({ shell: kind, text: y.string(shell.value, `the ${kind} script`), where: y.where(item) });
+      scripts.push({ shell, text: y.string(entry.value, `the ${shell} script`), where: y.where(item) });
     }
   }
   return { kind: 'firstboot', scripts };

@@ -2,9 +2,9 @@
 // metadata, applied to an ImageWork. First-boot scripts run from SetupComplete.cmd, which Windows
 // Setup runs as SYSTEM once setup ends (Microsoft, "Add a custom script to Windows Setup").
 
+import { readFile } from 'node:fs/promises';
 import { AppError } from '../../core/errors.ts';
 import { decodeRegText, parseRegText } from '../../formats/regf/reg-text.ts';
-import { readFile } from 'node:fs/promises';
 import { applyRegText, resolveKeyPath } from '../registry.ts';
 import { mapRegistryPath, type ImageHiveName } from './hive-paths.ts';
 import { imagePath, type ImageWork } from './image-work.ts';
