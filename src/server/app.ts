@@ -13,21 +13,32 @@ import { apiRoutes, type ServerBackend } from './api-routes.ts';
 import type { EventHub } from './events.ts';
 import type { Logger } from './log.ts';
 import { openApiDocument } from './openapi.ts';
-import { honoPath, type Actor, type ApiRoute, type RouteModule, type RouteRequest } from './routes.ts';
+import {
+  honoPath,
+  mountedRoutes,
+  type Actor,
+  type ApiRoute,
+  type DocumentedRoute,
+  type MountedApp,
+  type RouteModule,
+  type RouteRequest,
+} from './routes.ts';
 
 export interface AppOptions {
   readonly backend: ServerBackend;
   readonly events: EventHub;
   readonly logger: Logger;
-  /** Extra routes (issue 7's boot routes), served and documented like the API's own. */
+  /** Extra routes, served and documented like the API's own. */
   readonly modules?: readonly RouteModule[];
+  /** Hono sub-apps mounted at the root (issue 7's boot routes), public, documented from their routes. */
+  readonly mounts?: readonly MountedApp[];
   readonly version: string;
 }
 
 export interface ServerApp {
   readonly app: Hono;
-  /** Every route served, in the order registered (the OpenAPI document lists the same). */
-  readonly routes: readonly ApiRoute[];
+  /** Every route served (the OpenAPI document lists the same). */
+  readonly routes: readonly DocumentedRoute[];
 }
 
 export function errorResponse(c: Context, e: AppError): Response {
@@ -67,13 +78,15 @@ export function createApp(options: AppOptions): ServerApp {
   /** Who made each request, for the request log. */
   const userOf = new WeakMap<Request, string>();
   const routes: ApiRoute[] = [];
+  const documented: DocumentedRoute[] = [];
   const ownRoutes = apiRoutes({
     backend,
     events: options.events,
     version: options.version,
-    document: () => openApiDocument(routes, options.version),
+    document: () => openApiDocument(documented, options.version),
   });
   routes.push(...ownRoutes, ...(options.modules ?? []).flatMap((m) => m.routes));
+  documented.push(...routes, ...(options.mounts ?? []).flatMap(mountedRoutes));
 
   app.use(async (c, next) => {
     const started = performance.now();
@@ -125,6 +138,8 @@ export function createApp(options: AppOptions): ServerApp {
     });
   }
 
+  for (const mount of options.mounts ?? []) app.route('/', mount.app);
+
   app.notFound((c) =>
     errorResponse(
       c,
@@ -139,5 +154,5 @@ export function createApp(options: AppOptions): ServerApp {
       new AppError('INTERNAL', 'unexpected failure in the server', { hint: 'see the server log' }),
     );
   });
-  return { app, routes };
+  return { app, routes: documented };
 }

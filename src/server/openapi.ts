@@ -2,7 +2,7 @@
 // (routes.ts), so every route is documented and every documented route exists.
 
 import { ERROR_CODES } from '../core/error-codes.ts';
-import type { ApiRoute } from './routes.ts';
+import type { DocumentedRoute } from './routes.ts';
 
 const ERROR_SCHEMA = {
   type: 'object',
@@ -24,7 +24,7 @@ function pathParameters(path: string): string[] {
   return [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] ?? '');
 }
 
-function operation(route: ApiRoute): Record<string, unknown> {
+function operation(route: DocumentedRoute): Record<string, unknown> {
   const declared = route.parameters ?? [];
   const fromPath = pathParameters(route.path)
     .filter((name) => !declared.some((p) => p.name === name && p.in === 'path'))
@@ -67,7 +67,10 @@ function operation(route: ApiRoute): Record<string, unknown> {
   };
 }
 
-export function openApiDocument(routes: readonly ApiRoute[], version: string): Record<string, unknown> {
+export function openApiDocument(
+  routes: readonly DocumentedRoute[],
+  version: string,
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const item = (paths[route.path] ??= {});

@@ -2,10 +2,10 @@
 // so the two cannot drift. Other parts of the server (issue 7's boot routes) bring their own
 // tables as RouteModules.
 
-import type { Context } from 'hono';
+import type { Context, Hono } from 'hono';
 import type { Action, Principal } from '../auth/roles.ts';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
 
 /** Who is asking, for the audit log. */
 export interface Actor {
@@ -49,6 +49,44 @@ export interface ApiRoute {
 export interface RouteModule {
   readonly name: string;
   readonly routes: readonly ApiRoute[];
+}
+
+/**
+ * A hono sub-app mounted at the root (issue 7's boot routes: machines fetch them before they have
+ * any token, so they are public). Its routes are listed in the OpenAPI document from `app.routes`.
+ */
+export interface MountedApp {
+  readonly name: string;
+  readonly app: Hono;
+}
+
+/** A route as the OpenAPI document describes it. */
+export type DocumentedRoute = Omit<ApiRoute, 'handler' | 'image'>;
+
+/** '/boot/files/:name' → '/boot/files/{name}' (OpenAPI's syntax). */
+export function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}');
+}
+
+/** The routes of a mounted app, for the OpenAPI document (methods hono adds for ALL are left out). */
+export function mountedRoutes(mount: MountedApp): DocumentedRoute[] {
+  const seen = new Set<string>();
+  const out: DocumentedRoute[] = [];
+  for (const r of mount.app.routes) {
+    const method = r.method.toUpperCase();
+    if (!['GET', 'POST', 'PUT', 'DELETE', 'HEAD'].includes(method)) continue;
+    const key = `${method} ${r.path}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({
+      method: method as HttpMethod,
+      path: openApiPath(r.path),
+      summary: `${mount.name}: ${method} ${r.path}`,
+      action: null,
+      ok: { status: 200, contentType: 'application/octet-stream', description: 'see the module' },
+    });
+  }
+  return out;
 }
 
 /** '/api/v1/images/{name}' → '/api/v1/images/:name' (hono's syntax). */
