@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { AppError } from '../../core/errors.ts';
 import { REG_TYPES } from '../../formats/regf/index.ts';
 import { mapRegistryPath } from './hive-paths.ts';
 import { parseRecipe, STEP_KINDS } from './recipe.ts';
@@ -139,4 +141,74 @@ test('image path patterns: * and ? within one component, any letter case', () =>
   assert.deepEqual(matchImagePaths(paths, '/WINDOWS/temp/?.log'), ['/Windows/Temp/a.log']);
   assert.deepEqual(matchImagePaths(paths, 'Windows\\Temp'), ['/Windows/Temp']);
   assert.deepEqual(matchImagePaths(paths, 'Windows\\T[e]mp\\*'), []);
+});
+
+test('property: any text is a recipe or an AppError naming the file, never another exception', () => {
+  const pieces = [
+    'customize:',
+    '\n',
+    '  - ',
+    'files',
+    'registry',
+    'drivers',
+    'unattend',
+    'metadata',
+    'firstboot',
+    'features',
+    ': ',
+    '{ ',
+    ' }',
+    '[',
+    ']',
+    'add',
+    'src',
+    'dest',
+    'content',
+    'key',
+    "'HKLM\\SOFTWARE\\A'",
+    'x',
+    ',',
+    '"',
+    '&a',
+    '*a',
+    '!!int',
+    '0x1',
+  ];
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string(),
+        fc.array(fc.constantFrom(...pieces)).map((p) => p.join('')),
+      ),
+      (text) => {
+        try {
+          parseRecipe(text, 'r.yaml', '/base');
+        } catch (e) {
+          assert.ok(e instanceof AppError, String(e));
+          assert.match(e.message, /^r\.yaml:\d+:\d+: /);
+        }
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
+
+test('property: a plain path matches itself, and Folder\\* matches exactly its children', () => {
+  const component = fc.stringMatching(/^[A-Za-z0-9 ._-]{1,12}$/).filter((c) => c !== '.' && c !== '..');
+  fc.assert(
+    fc.property(
+      fc.array(component, { minLength: 1, maxLength: 5 }),
+      fc.array(component, { maxLength: 5 }),
+      (parts, children) => {
+        const path = `/${parts.join('/')}`;
+        const kids = [...new Set(children.map((c) => `${path}/${c}`))];
+        const all = [path, ...kids, `${path}/x/deeper`];
+        assert.ok(matchImagePaths(all, parts.join('\\')).includes(path));
+        assert.deepEqual(
+          matchImagePaths(all, `${parts.join('\\')}\\*`).sort(),
+          [...new Set([...kids, `${path}/x`].filter((k) => all.includes(k)))].sort(),
+        );
+      },
+    ),
+  );
 });
