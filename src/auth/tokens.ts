@@ -1,0 +1,106 @@
+// API tokens: 32 random bytes shown once as `wsm_<base64url>`; only their sha256 is stored, so a
+// copy of the catalog gives no usable token. Each token has a name, an owner and an expiry, and
+// can be revoked. Authentication turns a presented token into the owner's Principal or fails with
+// UNAUTHORIZED, the same message whatever the reason so a guess learns nothing.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { AppError } from '../core/errors.ts';
+import type { Catalog, TokenRecord } from '../store/catalog/catalog.ts';
+import type { Principal } from './roles.ts';
+import { principalOf } from './users.ts';
+
+export const TOKEN_PREFIX = 'wsm_';
+const TOKEN_BYTES = 32;
+const TOKEN_PATTERN = /^wsm_[A-Za-z0-9_-]{43}$/;
+/** Lifetime when none is asked for. */
+export const DEFAULT_TOKEN_LIFETIME_SECONDS = 90 * 24 * 3600;
+/** Longest lifetime accepted: a leaked token stops working within a year at most. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600;
+/** lastUsedAt is written at most this often per token (not one write per request). */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export function generateToken(): { token: string; hash: string } {
+  const token = `${TOKEN_PREFIX}${randomBytes(TOKEN_BYTES).toString('base64url')}`;
+  return { token, hash: hashToken(token) };
+}
+
+/** sha256 hex of the token text: what the catalog stores and looks up. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function looksLikeToken(text: string): boolean {
+  return TOKEN_PATTERN.test(text);
+}
+
+export interface IssueTokenOptions {
+  readonly userName: string;
+  readonly name: string;
+  readonly lifetimeSeconds?: number;
+  readonly now?: Date;
+}
+
+/** Creates a token for a user. The token text is returned here once and never stored. */
+export async function issueToken(
+  catalog: Catalog,
+  options: IssueTokenOptions,
+): Promise<{ token: string; record: TokenRecord }> {
+  const lifetime = options.lifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
+  if (!Number.isSafeInteger(lifetime) || lifetime < 60 || lifetime > MAX_TOKEN_LIFETIME_SECONDS) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `token lifetime ${lifetime} s is outside [60, ${MAX_TOKEN_LIFETIME_SECONDS}] seconds`,
+      { hint: 'give a lifetime between one minute and 366 days' },
+    );
+  }
+  const name = options.name.trim();
+  if (name === '' || name.length > 100 || /\p{Cc}/u.test(name)) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `token name ${JSON.stringify(options.name)} is not 1 to 100 printable characters`,
+      {
+        hint: 'name the token after where it is used, e.g. ci-runner',
+      },
+    );
+  }
+  const user = await catalog.getUser(options.userName);
+  if (user === undefined) {
+    throw new AppError('NOT_FOUND', `no user ${options.userName}`, { hint: 'create the user first' });
+  }
+  const now = options.now ?? new Date();
+  const { token, hash } = generateToken();
+  const record = await catalog.createToken({
+    name,
+    userName: user.name,
+    tokenHash: hash,
+    expiresAt: new Date(now.getTime() + lifetime * 1000).toISOString(),
+    now: now.toISOString(),
+  });
+  return { token, record };
+}
+
+function rejected(): AppError {
+  return new AppError('UNAUTHORIZED', 'the token is not valid (unknown, expired or revoked)', {
+    hint: 'log in again or create a new token (winsmith login / winsmith token create)',
+  });
+}
+
+/** The principal a presented token stands for; UNAUTHORIZED when it is not usable. */
+export async function authenticateToken(
+  catalog: Catalog,
+  token: string,
+  now: Date = new Date(),
+): Promise<{ principal: Principal; token: TokenRecord }> {
+  if (!looksLikeToken(token)) throw rejected();
+  const found = await catalog.findTokenByHash(hashToken(token));
+  if (found === undefined) throw rejected();
+  const { token: record, user } = found;
+  const at = now.toISOString();
+  if (record.revokedAt !== null || (record.expiresAt !== null && record.expiresAt <= at) || user.disabled) {
+    throw rejected();
+  }
+  if (record.lastUsedAt === null || Date.parse(record.lastUsedAt) + TOUCH_INTERVAL_MS <= now.getTime()) {
+    await catalog.touchToken(record.id, at);
+  }
+  return { principal: principalOf(user), token: record };
+}

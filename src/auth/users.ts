@@ -1,0 +1,95 @@
+// Local users: adding one (with a generated password when none is given, shown once), the first
+// admin of a new repository, and the Principal a user acts as.
+
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../core/errors.ts';
+import type { Catalog, User } from '../store/catalog/catalog.ts';
+import { normalizeScope, validateUserName } from '../store/catalog/names.ts';
+import { DEFAULT_ARGON2, MAX_PASSWORD_BYTES, hashPassword, type Argon2Params } from './passwords.ts';
+import type { Principal, Role } from './roles.ts';
+
+/** Shorter passwords are refused: below this, an offline guess of a stolen hash is cheap. */
+export const MIN_PASSWORD_LENGTH = 12;
+
+export function principalOf(user: User): Principal {
+  return { name: user.name, role: user.role, scopes: user.scopes, disabled: user.disabled };
+}
+
+/** 24 characters of base64url (144 random bits). */
+export function generatePassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+export function validatePassword(password: string): string {
+  const length = Array.from(password).length;
+  if (length < MIN_PASSWORD_LENGTH || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `the password has ${length} characters; expected ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_BYTES}`,
+      {
+        hint: `choose a password of at least ${MIN_PASSWORD_LENGTH} characters, or let winsmith generate one`,
+      },
+    );
+  }
+  return password;
+}
+
+export interface AddUserOptions {
+  readonly name: string;
+  readonly role: Role;
+  readonly scopes?: readonly string[];
+  /** Generated (and returned) when absent. */
+  readonly password?: string;
+  readonly argon2?: Argon2Params;
+  readonly now?: string;
+}
+
+/**
+ * Adds a user. Scopes are normalized (`team-a` → `team-a/`); admins are never scoped. Returns the
+ * password, which is the generated one when none was given: show it once, it is not stored.
+ */
+export async function addUser(
+  catalog: Catalog,
+  options: AddUserOptions,
+): Promise<{ user: User; password: string; generated: boolean }> {
+  validateUserName(options.name);
+  const scopes = [...new Set((options.scopes ?? []).map(normalizeScope))];
+  if (options.role === 'admin' && scopes.length > 0) {
+    throw new AppError('INVALID_ARGUMENT', 'an admin cannot be limited to scopes', {
+      hint: 'give scopes to builder, operator or viewer users only',
+    });
+  }
+  const generated = options.password === undefined;
+  const password = options.password === undefined ? generatePassword() : validatePassword(options.password);
+  const user = await catalog.createUser({
+    name: options.name,
+    role: options.role,
+    scopes,
+    passwordHash: await hashPassword(password, options.argon2 ?? DEFAULT_ARGON2),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  return { user, password, generated };
+}
+
+/**
+ * Creates the first admin of a repository that has no user yet, with a generated password to
+ * print once. Returns undefined when there already is a user (also when another server created
+ * the first admin at the same moment).
+ */
+export async function createFirstAdmin(
+  catalog: Catalog,
+  options: { readonly name?: string; readonly argon2?: Argon2Params } = {},
+): Promise<{ user: User; password: string } | undefined> {
+  if ((await catalog.countUsers()) > 0) return undefined;
+  try {
+    const { user, password } = await addUser(catalog, {
+      name: options.name ?? 'admin',
+      role: 'admin',
+      ...(options.argon2 === undefined ? {} : { argon2: options.argon2 }),
+    });
+    return { user, password };
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'ALREADY_EXISTS') return undefined;
+    throw e;
+  }
+}
