@@ -39,6 +39,7 @@ import { storeStats } from './store-stats.ts';
 import { storeCheck } from './store-check.ts';
 import { storeGc } from './store-gc.ts';
 import { importCommand } from './import.ts';
+import { machines } from './machines.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
   imageInfo,
@@ -79,4 +80,5 @@ export const COMMANDS: readonly CliCommand[] = [
   storeStats,
   storeCheck,
   storeGc,
+  machines,
 ];
