@@ -1,0 +1,97 @@
+// Where a TFTP filename leads inside the served root — and never outside it. A client may send
+// `..` segments, an absolute path (PXE loaders often ask for `/grub/grub.cfg`: read as relative to
+// the root), Windows separators (`\`), percent-encoding or a name whose symlinks lead out; the
+// answer is a TFTP error (RFC 1350 Appendix codes 1 and 2) for all of those that escape.
+
+import { constants } from 'node:fs';
+import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { TFTP_ERRORS } from '../formats/tftp/tftp.ts';
+
+export class TftpRefusal extends Error {
+  readonly tftpCode: number;
+  constructor(tftpCode: number, message: string) {
+    super(message);
+    this.name = 'TftpRefusal';
+    this.tftpCode = tftpCode;
+  }
+}
+
+/** The longest filename accepted: PXE and iPXE names are short; a long one is an attempt at something. */
+export const TFTP_MAX_FILENAME = 1024;
+
+function hasTraversal(name: string): boolean {
+  return name.split('/').some((segment) => segment === '..');
+}
+
+function hasControlCharacter(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+function percentDecoded(name: string): string {
+  return name.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** The path segments of `filename` under the root, or a refusal. Pure: no file system access. */
+export function tftpPathSegments(filename: string): string[] {
+  if (filename.length > TFTP_MAX_FILENAME) {
+    throw new TftpRefusal(TFTP_ERRORS.ACCESS_VIOLATION, `filename longer than ${TFTP_MAX_FILENAME} bytes`);
+  }
+  if (hasControlCharacter(filename)) {
+    throw new TftpRefusal(TFTP_ERRORS.ACCESS_VIOLATION, 'control character in filename');
+  }
+  const name = filename.replaceAll('\\', '/');
+  const decoded = percentDecoded(name).replaceAll('\\', '/');
+  if (hasTraversal(name) || hasTraversal(decoded)) {
+    throw new TftpRefusal(TFTP_ERRORS.ACCESS_VIOLATION, 'path outside the TFTP root');
+  }
+  const segments = name.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.length === 0) throw new TftpRefusal(TFTP_ERRORS.FILE_NOT_FOUND, 'no file named');
+  return segments;
+}
+
+function prefixOf(rootReal: string): string {
+  return rootReal.endsWith(sep) ? rootReal : rootReal + sep;
+}
+
+/**
+ * Opens `filename` for reading under `rootReal` (the root's realpath). The name is resolved with
+ * realpath and must stay under the root; the final open refuses a symlink (O_NOFOLLOW), so a
+ * link swapped in after the check is not followed either; only regular files are served.
+ */
+export async function openTftpFile(
+  rootReal: string,
+  filename: string,
+): Promise<{ handle: FileHandle; size: number; path: string }> {
+  const segments = tftpPathSegments(filename);
+  let real: string;
+  try {
+    real = await realpath(join(rootReal, ...segments));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new TftpRefusal(TFTP_ERRORS.FILE_NOT_FOUND, 'file not found');
+    throw new TftpRefusal(TFTP_ERRORS.ACCESS_VIOLATION, 'access violation');
+  }
+  if (!real.startsWith(prefixOf(rootReal))) {
+    throw new TftpRefusal(TFTP_ERRORS.ACCESS_VIOLATION, 'path outside the TFTP root');
+  }
+  let handle: FileHandle;
+  try {
+    handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new TftpRefusal(TFTP_ERRORS.FILE_NOT_FOUND, 'file not found');
+    throw new TftpRefusal(TFTP_ERRORS.ACCESS_VIOLATION, 'access violation');
+  }
+  const stat = await handle.stat();
+  if (!stat.isFile()) {
+    await handle.close();
+    throw new TftpRefusal(TFTP_ERRORS.FILE_NOT_FOUND, 'not a regular file');
+  }
+  return { handle, size: stat.size, path: real };
+}
