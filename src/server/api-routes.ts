@@ -26,7 +26,8 @@ export interface ServerBackend {
   authenticate(token: string): Promise<Principal | null>;
   /** A new token for a user whose password is right; rate-limited per user and client. */
   login(user: string, password: string, client: string): Promise<{ token: string; expiresAt: string | null }>;
-  addUser(actor: Actor, user: NewUser): Promise<unknown>;
+  /** The created user; `password` is given back only when it was generated. */
+  addUser(actor: Actor, user: NewUser): Promise<{ name: string; password: string; generated: boolean }>;
   listUsers(): Promise<unknown[]>;
   createToken(
     actor: Actor,
@@ -41,7 +42,8 @@ export interface ServerBackend {
 
 export interface NewUser {
   readonly name: string;
-  readonly password: string;
+  /** Generated when absent. */
+  readonly password?: string;
   readonly role: string;
   readonly scopes: readonly string[];
 }
@@ -458,7 +460,11 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
       path: '/api/v1/users',
       summary: 'add a user',
       action: 'users.manage',
-      body: { contentType: JSON_TYPE, description: '{ name, password, role, scopes }' },
+      body: {
+        contentType: JSON_TYPE,
+        description:
+          '{ name, password?, role, scopes } (a password is generated and returned once when absent)',
+      },
       ok: json('the user (without password)', 201),
       async handler(r) {
         const body = await jsonBody(r);
@@ -470,11 +476,13 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
         }
         const user = {
           name: stringField(body, 'name'),
-          password: stringField(body, 'password'),
+          ...(body.password === undefined ? {} : { password: stringField(body, 'password') }),
           role: stringField(body, 'role'),
           scopes,
         };
-        return r.c.json(await backend.addUser(r.actor, user), 201);
+        const created = await backend.addUser(r.actor, user);
+        const { password, generated, ...shown } = created;
+        return r.c.json(generated ? { ...shown, password } : shown, 201);
       },
     },
     {
@@ -493,8 +501,8 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
           });
         }
         const days = body.expiresInDays;
-        if (days !== undefined && days !== null && (typeof days !== 'number' || !(days > 0) || days > 3650)) {
-          throw new AppError('INVALID_ARGUMENT', 'expiresInDays must be a number of days in (0, 3650]', {
+        if (days !== undefined && days !== null && typeof days !== 'number') {
+          throw new AppError('INVALID_ARGUMENT', 'expiresInDays must be a number of days', {
             hint: 'e.g. 90',
           });
         }

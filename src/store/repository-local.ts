@@ -4,6 +4,11 @@
 // --repo PATH. Every change is written to the audit log under the actor that asked.
 
 import { mkdir } from 'node:fs/promises';
+import { authenticatePassword } from '../auth/login.ts';
+import { LoginRateLimiter } from '../auth/rate-limit.ts';
+import { isRole, type Principal } from '../auth/roles.ts';
+import { authenticateToken, issueToken } from '../auth/tokens.ts';
+import { addUser, createFirstAdmin } from '../auth/users.ts';
 import { AppError } from '../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
 import type { BlobStore } from './blob-store.ts';
@@ -82,6 +87,7 @@ export class LocalRepository {
   readonly chunking: ChunkerOptions;
   readonly maxChunkBytes: number;
   readonly #graceSeconds: number;
+  readonly #limiter = new LoginRateLimiter();
   /** Parsed manifests of open uploads, by upload id (each chunk PUT needs its sizes). */
   readonly #uploads = new Map<string, { upload: Upload; manifest: Manifest; sizes: Map<string, number> }>();
 
@@ -354,6 +360,115 @@ export class LocalRepository {
     });
     await this.audit(actor, 'store.gc', null, { ...report });
     return report;
+  }
+
+  // ---- accounts --------------------------------------------------------------------------
+
+  /** The principal of a token, or null when it is unknown, revoked or expired. */
+  async authenticate(token: string): Promise<Principal | null> {
+    try {
+      return (await authenticateToken(this.catalog, token)).principal;
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'UNAUTHORIZED') return null;
+      throw e;
+    }
+  }
+
+  /** A token for a correct user name and password (rate-limited per user and client). */
+  async login(
+    user: string,
+    password: string,
+    client: string,
+  ): Promise<{ token: string; expiresAt: string | null }> {
+    let principal: Principal;
+    try {
+      principal = await authenticatePassword(this.catalog, this.#limiter, { name: user, password, client });
+    } catch (e) {
+      if (e instanceof AppError)
+        await this.audit({ user: user.slice(0, 64), client }, 'user.login.failed', null, { code: e.code });
+      throw e;
+    }
+    const { token, record } = await issueToken(this.catalog, {
+      userName: principal.name,
+      name: `login from ${client}`,
+    });
+    await this.audit({ user: principal.name, client }, 'user.login', principal.name, { token: record.id });
+    return { token, expiresAt: record.expiresAt };
+  }
+
+  async addUser(
+    actor: Actor,
+    request: {
+      readonly name: string;
+      readonly password?: string;
+      readonly role: string;
+      readonly scopes: readonly string[];
+    },
+  ): Promise<{
+    name: string;
+    role: string;
+    scopes: readonly string[];
+    password: string;
+    generated: boolean;
+  }> {
+    const role = request.role;
+    if (!isRole(role)) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `role ${JSON.stringify(role)} is not admin, builder, operator or viewer`,
+        {
+          hint: 'give one of admin, builder, operator, viewer',
+        },
+      );
+    }
+    const { user, password, generated } = await addUser(this.catalog, {
+      name: request.name,
+      role,
+      scopes: request.scopes,
+      ...(request.password === undefined ? {} : { password: request.password }),
+    });
+    await this.audit(actor, 'user.add', user.name, { role: user.role, scopes: user.scopes });
+    return { name: user.name, role: user.role, scopes: user.scopes, password, generated };
+  }
+
+  async listUsers(): Promise<{ name: string; role: string; scopes: readonly string[]; disabled: boolean }[]> {
+    return (await this.catalog.listUsers()).map((u) => ({
+      name: u.name,
+      role: u.role,
+      scopes: u.scopes,
+      disabled: u.disabled,
+    }));
+  }
+
+  async createToken(
+    actor: Actor,
+    request: { readonly name: string; readonly user: string; readonly expiresInDays: number | null },
+  ): Promise<{ token: string; expiresAt: string | null }> {
+    const { token, record } = await issueToken(this.catalog, {
+      userName: request.user,
+      name: request.name,
+      ...(request.expiresInDays === null
+        ? {}
+        : { lifetimeSeconds: Math.round(request.expiresInDays * 86_400) }),
+    });
+    await this.audit(actor, 'token.create', request.user, {
+      token: record.id,
+      name: record.name,
+      expiresAt: record.expiresAt,
+    });
+    return { token, expiresAt: record.expiresAt };
+  }
+
+  async listAudit(limit: number): Promise<unknown[]> {
+    return this.catalog.listAudit({ limit });
+  }
+
+  /** On a repository without users: creates 'admin' with a generated password, returned once. */
+  async ensureFirstAdmin(actor: Actor): Promise<{ name: string; password: string } | null> {
+    const created = await createFirstAdmin(this.catalog);
+    if (created === undefined) return null;
+    await this.audit(actor, 'user.add', created.user.name, { role: 'admin', first: true });
+    return { name: created.user.name, password: created.password };
   }
 
   async health(): Promise<void> {

@@ -5,6 +5,10 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { findCredential } from '../config/credentials.ts';
+import type { ServerSettings } from '../config/server-config.ts';
+import type { BlobStore } from './blob-store.ts';
+import { FsBlobStore } from './blob-store-fs.ts';
+import { S3BlobStore } from './blob-store-s3.ts';
 import { AppError } from '../core/errors.ts';
 import type { Repository } from './repository.ts';
 import { LocalRepository } from './repository-local.ts';
@@ -44,4 +48,28 @@ export async function openRepository(
   }
   const local = await LocalRepository.openDataDir(resolve(given));
   return { repo: local.as(localActor()), local, remote: null };
+}
+
+export function blobStoreOf(settings: ServerSettings): BlobStore {
+  const b = settings.blobs;
+  if (b.kind === 'fs') return new FsBlobStore(b.path);
+  return new S3BlobStore({
+    endpoint: b.endpoint,
+    region: b.region,
+    bucket: b.bucket,
+    prefix: b.prefix,
+    ...(b.accessKeyId === '' ? {} : { accessKeyId: b.accessKeyId, secretAccessKey: b.secretAccessKey }),
+  });
+}
+
+/** The repository a server config describes (SQLite + files, or PostgreSQL + S3). */
+export function openConfiguredRepository(settings: ServerSettings): Promise<LocalRepository> {
+  return LocalRepository.open({
+    catalog: settings.catalog,
+    blobs: blobStoreOf(settings),
+    dataDir: settings.catalog.kind === 'sqlite' || settings.blobs.kind === 'fs' ? settings.data : null,
+    chunking: settings.chunking,
+    gcGraceSeconds: settings.gcGraceSeconds,
+    maxChunkBytes: settings.maxChunkBytes,
+  });
 }

@@ -180,7 +180,7 @@ export class RemoteRepository implements Repository {
   /** Users and tokens are managed through the server by an admin. */
   addUser(user: {
     name: string;
-    password: string;
+    password?: string;
     role: string;
     scopes: readonly string[];
   }): Promise<unknown> {

@@ -39,6 +39,10 @@ import { storeStats } from './store-stats.ts';
 import { storeCheck } from './store-check.ts';
 import { storeGc } from './store-gc.ts';
 import { importCommand } from './import.ts';
+import { server } from './server.ts';
+import { login } from './login.ts';
+import { userAdd } from './user-add.ts';
+import { tokenCreate } from './token-create.ts';
 import { machines } from './machines.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
@@ -72,6 +76,8 @@ export const COMMANDS: readonly CliCommand[] = [
   mediaInfo,
   mediaExtract,
   sample,
+  server,
+  login,
   push,
   pull,
   images,
@@ -80,5 +86,7 @@ export const COMMANDS: readonly CliCommand[] = [
   storeStats,
   storeCheck,
   storeGc,
+  userAdd,
+  tokenCreate,
   machines,
 ];

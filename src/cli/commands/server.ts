@@ -1,0 +1,41 @@
+// `winsmith server`: the repository over HTTP until SIGINT/SIGTERM. Logs are JSON lines on stderr.
+
+import { loadServerSettings } from '../../config/server-config.ts';
+import { createJsonLogger } from '../../server/log.ts';
+import { serveRepository } from '../../server/serve.ts';
+import type { CliCommand } from '../command.ts';
+
+export const server: CliCommand = {
+  path: ['server'],
+  summary:
+    'serve a repository over HTTP (SQLite + files under --data by default; PostgreSQL + S3 from --config)',
+  define(command) {
+    command
+      .option('--config <file>', 'YAML server config (see docs/server.md)')
+      .option('--data <dir>', 'data directory (default ./winsmith-data, or $WINSMITH_DATA)')
+      .option(
+        '--listen <host:port>',
+        'address to listen on (default 127.0.0.1:8080; port 0 = any free port)',
+      );
+  },
+  async run(_ctx, _args, options) {
+    const settings = await loadServerSettings({
+      config: options.config as string | undefined,
+      data: options.data as string | undefined,
+      listen: options.listen as string | undefined,
+    });
+    const logger = createJsonLogger(process.stderr);
+    const { server: running } = await serveRepository(settings, {
+      logger,
+      handleSignals: true,
+      onFirstAdmin: (admin) => {
+        process.stderr.write(
+          `first start: created user '${admin.name}' with password ${admin.password}\n` +
+            `(shown only now; log in with 'winsmith login URL --user ${admin.name}')\n`,
+        );
+      },
+    });
+    await running.done;
+    return { data: { stopped: running.url }, text: '' };
+  },
+};

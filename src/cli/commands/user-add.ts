@@ -1,0 +1,66 @@
+// `winsmith user add NAME --role ROLE`: on a data directory directly (the way to make the first
+// admin without a server) or through a server as an admin.
+
+import { AppError } from '../../core/errors.ts';
+import { localActor } from '../../store/repository-open.ts';
+import type { CliCommand } from '../command.ts';
+import { addRepoOption, withRepository } from '../repo-option.ts';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function readStdin(): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const piece of process.stdin as AsyncIterable<Buffer>) parts.push(piece);
+  return Buffer.concat(parts)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+export const userAdd: CliCommand = {
+  path: ['user', 'add'],
+  summary: 'add a user (admin, builder, operator or viewer), optionally limited to image-name prefixes',
+  define(command) {
+    command
+      .argument('<name>', 'user name, e.g. alice')
+      .requiredOption('--role <role>', 'admin | builder | operator | viewer')
+      .option(
+        '--scope <prefix>',
+        'image-name prefix the user is limited to (repeatable), e.g. team-a/',
+        collect,
+        [],
+      )
+      .option(
+        '--password-stdin',
+        'read the password from standard input (otherwise one is generated and shown once)',
+      );
+    addRepoOption(command);
+  },
+  async run(_ctx, args, options) {
+    const name = String(args[0]);
+    const request = {
+      name,
+      role: String(options.role),
+      scopes: options.scope as string[],
+      ...(options.passwordStdin === true ? { password: await readStdin() } : {}),
+    };
+    return withRepository(options, async ({ local, remote }) => {
+      let created: { name: string; role?: string; password?: string; generated?: boolean };
+      if (local !== null) created = await local.addUser(localActor(), request);
+      else if (remote !== null) created = (await remote.addUser(request)) as typeof created;
+      else throw new AppError('INTERNAL', 'no repository opened', { hint: 'this is a bug' });
+      const shown =
+        created.generated === true || (request.password === undefined && created.password !== undefined);
+      return {
+        data: {
+          name: created.name,
+          role: request.role,
+          scopes: request.scopes,
+          ...(shown ? { password: created.password } : {}),
+        },
+        text: `added ${request.role} ${created.name}${shown ? `\npassword: ${created.password ?? ''}  (shown only now)` : ''}`,
+      };
+    });
+  },
+};
