@@ -1,0 +1,86 @@
+// The network boot services of `winsmith server`, made ready to run under the server's one
+// lifecycle: the HTTP boot routes (mounted on the server's app) and TFTP (and DHCP) as services that
+// run until the server's signal aborts. At start the iPXE builds are located (Debian's `ipxe`, or
+// the configured directory) and put into the boot root, which TFTP serves and /boot/files reads.
+
+import type { Hono } from 'hono';
+import type { Catalog } from '../store/catalog/catalog.ts';
+import type { BootLog } from './boot-log.ts';
+import { installBootFiles, locateBootFiles, type LocatedBootFiles } from './boot-files.ts';
+import { catalogBootRegistry } from './catalog-registry.ts';
+import { httpBootRoutes } from './http-boot.ts';
+import { startTftpServer } from './tftp-server.ts';
+
+export interface BootSettings {
+  /** Directory served over TFTP and at /boot/files; the iPXE builds are placed in it at start. */
+  readonly bootRoot: string;
+  /** Other iPXE builds (e.g. signed for Secure Boot) instead of Debian's; null = /usr/lib/ipxe. */
+  readonly ipxeDir: string | null;
+  /** TFTP listen address; null = no TFTP. */
+  readonly tftp: { readonly host: string; readonly port: number } | null;
+  /** Base URL clients reach the HTTP server at; null = the origin of each request. */
+  readonly httpBase: string | null;
+}
+
+/** The shape of the server's services (src/server/server.ts `Service`). */
+export interface BootService {
+  readonly name: string;
+  start(signal: AbortSignal): Promise<void>;
+}
+
+export interface PreparedBoot {
+  readonly routes: Hono;
+  readonly services: readonly BootService[];
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/**
+ * Before the server starts: locates the iPXE builds and installs them into the boot root. A missing
+ * build stops the start with an error naming the package.
+ */
+export async function installIpxe(settings: BootSettings, log: BootLog): Promise<LocatedBootFiles> {
+  const located = await locateBootFiles(settings.ipxeDir ?? undefined);
+  await installBootFiles(settings.bootRoot, located);
+  log.log('info', 'boot files installed', { bootRoot: settings.bootRoot, from: located });
+  return located;
+}
+
+/** The boot routes (to mount at the root of the server's app) and services, over the catalog. */
+export function bootParts(
+  settings: BootSettings,
+  located: LocatedBootFiles,
+  deps: { readonly catalog: Catalog; readonly log: BootLog },
+): PreparedBoot {
+  const routes = httpBootRoutes({
+    registry: catalogBootRegistry(deps.catalog),
+    files: { located, bootRoot: settings.bootRoot },
+    httpBase: settings.httpBase ?? undefined,
+    log: deps.log,
+  });
+  const services: BootService[] = [];
+  const tftp = settings.tftp;
+  if (tftp !== null) {
+    services.push({
+      name: 'tftp',
+      async start(signal) {
+        const server = await startTftpServer({
+          root: settings.bootRoot,
+          host: tftp.host,
+          port: tftp.port,
+          signal,
+          log: deps.log,
+        });
+        deps.log.log('info', 'tftp listening', { host: server.address, port: server.port });
+        await untilAborted(signal);
+        await server.close();
+      },
+    });
+  }
+  return { routes, services };
+}

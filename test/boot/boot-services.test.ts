@@ -1,0 +1,72 @@
+// The boot parts of `winsmith server`: iPXE builds installed into the boot root, served over TFTP
+// (read by curl, a real client) and HTTP, and the TFTP service stopping with the server's signal.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { bootParts, installIpxe, type BootSettings } from '../../src/boot/boot-services.ts';
+import { Catalog } from '../../src/store/catalog/catalog.ts';
+
+const run = promisify(execFile);
+
+test(
+  'boot root gets the iPXE builds; TFTP and /boot/files serve them; abort stops TFTP',
+  { timeout: 60_000 },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'winsmith-bootsvc-'));
+    const catalog = await Catalog.open({ kind: 'sqlite', path: join(dir, 'catalog.sqlite') });
+    const controller = new AbortController();
+    try {
+      const settings: BootSettings = {
+        bootRoot: join(dir, 'boot'),
+        ipxeDir: null,
+        tftp: { host: '127.0.0.1', port: 0 },
+        httpBase: null,
+      };
+      const events: { msg: string; fields: Readonly<Record<string, unknown>> }[] = [];
+      const log = {
+        log: (_l: string, msg: string, fields: Readonly<Record<string, unknown>> = {}) =>
+          events.push({ msg, fields }),
+      };
+      const located = await installIpxe(settings, log);
+      const { routes, services } = bootParts(settings, located, { catalog, log });
+      assert.deepEqual(
+        services.map((s) => s.name),
+        ['tftp'],
+      );
+      const [tftp] = services;
+      assert.ok(tftp);
+      const running = tftp.start(controller.signal);
+      let port: unknown;
+      for (let i = 0; i < 100 && port === undefined; i++) {
+        port = events.find((e) => e.msg === 'tftp listening')?.fields['port'];
+        if (port === undefined) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(typeof port, 'number');
+      const original = await readFile('/usr/lib/ipxe/undionly.kpxe');
+      const out = join(dir, 'fetched.kpxe');
+      await run('curl', [
+        '-sS',
+        '--tftp-blksize',
+        '1468',
+        '-o',
+        out,
+        `tftp://127.0.0.1:${String(port)}/undionly.kpxe`,
+      ]);
+      assert.deepEqual(await readFile(out), original);
+      const http = await routes.request('/boot/files/undionly.kpxe');
+      assert.equal(http.status, 200);
+      assert.deepEqual(Buffer.from(await http.arrayBuffer()), original);
+      controller.abort();
+      await running;
+    } finally {
+      controller.abort();
+      await catalog.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
