@@ -312,6 +312,28 @@ export function catalogContract(label: string, factory: CatalogFactory): void {
     );
   });
 
+  withCatalog('audit details never keep a secret', async ({ catalog }) => {
+    const entry = await catalog.appendAudit({
+      actor: 'admin',
+      action: 'user.add',
+      target: 'alice',
+      details: {
+        role: 'builder',
+        password: 'hunter2hunter2',
+        nested: [{ tokenHash: 'abc', Authorization: 'Bearer wsm_x', tokenName: 'ci' }],
+        clientSecret: 's',
+      },
+    });
+    const stored = (await catalog.listAudit({ target: 'alice' }))[0];
+    assert.deepEqual(stored, entry);
+    assert.deepEqual(stored.details, {
+      role: 'builder',
+      password: '[redacted]',
+      nested: [{ tokenHash: '[redacted]', Authorization: '[redacted]', tokenName: 'ci' }],
+      clientSecret: '[redacted]',
+    });
+  });
+
   withCatalog('machines are registered once per MAC, refreshed, assigned', async ({ catalog }) => {
     const first = await catalog.recordMachineSeen({
       mac: '52-54-00-AA-BB-CC',

@@ -155,7 +155,7 @@ export interface NewAuditEntry {
   readonly action: string;
   readonly target?: string | null;
   readonly client?: string | null;
-  /** Never secrets: no passwords, tokens or hashes. */
+  /** Never secrets: values under secret-looking keys are redacted (see redactSecrets). */
   readonly details?: Readonly<Record<string, unknown>>;
   readonly at?: string;
 }
@@ -344,6 +344,29 @@ function toMachine(row: Selectable<MachinesTable>): Machine {
 
 function toLease(row: Selectable<LeasesTable>): Lease {
   return { ip: row.ip, mac: row.mac, expiresAt: row.expires_at, updatedAt: row.updated_at };
+}
+
+const SECRET_KEY = /password|secret|^(token|tokenhash|authorization|cookie|credentials?)$/i;
+/** Nesting kept in audit details; deeper values are dropped (details are short summaries). */
+const MAX_AUDIT_DETAIL_DEPTH = 8;
+
+/**
+ * Audit details with every value under a secret-looking key (password, secret, token,
+ * authorization, ...) replaced by "[redacted]", at any depth: a careless caller cannot put a
+ * secret in the log.
+ */
+export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (depth > MAX_AUDIT_DETAIL_DEPTH) return '[too deep]';
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        SECRET_KEY.test(k) ? '[redacted]' : redactSecrets(v, depth + 1),
+      ]),
+    );
+  }
+  return value;
 }
 
 type Db = Kysely<CatalogSchema> | Transaction<CatalogSchema>;
@@ -929,7 +952,7 @@ export class Catalog {
         action: entry.action,
         target: entry.target ?? null,
         client: entry.client ?? null,
-        details: JSON.stringify(entry.details ?? {}),
+        details: JSON.stringify(redactSecrets(entry.details ?? {})),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
