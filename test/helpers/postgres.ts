@@ -3,9 +3,9 @@
 // 127.0.0.1 at a free port only. One cluster per test file; each test gets a fresh database.
 // `stop` drops what was made, stops the cluster and deletes the directory, also after a failure.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -66,7 +66,28 @@ export async function startPostgres(): Promise<PostgresCluster> {
   let started = false;
   let port = 0;
 
+  // If the test process ends without `stop` (a runner timeout, Ctrl-C), the cluster must not
+  // outlive it: stop it synchronously on the way out.
+  const stopNow = (): void => {
+    if (!started) return;
+    started = false;
+    const args = ['-D', data, '-m', 'immediate', '-w', 'stop'];
+    if (asRoot) spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args]);
+    else spawnSync(join(bin, 'pg_ctl'), args);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stopNow();
+    process.kill(process.pid, signal);
+  };
+  process.once('exit', stopNow);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
   const stopCluster = async (): Promise<void> => {
+    process.off('exit', stopNow);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (started) {
       started = false;
       await asOwner('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']).catch(() =>
