@@ -1,0 +1,391 @@
+// The API in-process (app.request()): every route is in the OpenAPI document and back; the RBAC
+// matrix — every route × every role × (own scope, other scope, no token, expired token) — against
+// what authorize() says; names and paths with '..', control characters and encoded tricks; bad
+// input answered with a clear error and nothing changed.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { authorize, ROLES, type Role } from '../../src/auth/roles.ts';
+import { issueToken } from '../../src/auth/tokens.ts';
+import { withTempDir } from '../../src/io/output.ts';
+import { createApp } from '../../src/server/app.ts';
+import { EventHub } from '../../src/server/events.ts';
+import { silentLogger } from '../../src/server/log.ts';
+import { openApiPath } from '../../src/server/routes.ts';
+import { chunkBytes } from '../../src/store/chunker.ts';
+import { sha256Hex, type Manifest } from '../../src/store/manifest.ts';
+import { DEFAULT_META } from '../../src/store/repository.ts';
+import { LocalRepository } from '../../src/store/repository-local.ts';
+
+const CHUNKING = { minSize: 4096, avgSize: 8192, maxSize: 32768 };
+const ADMIN = { user: 'setup', client: 'test' };
+const PASSWORD = 'correct horse battery staple';
+
+function manifestOf(bytes: Uint8Array): {
+  manifest: Manifest;
+  chunks: { digest: string; bytes: Uint8Array }[];
+} {
+  const chunks = [...chunkBytes(bytes, CHUNKING)].map((c) => ({
+    digest: c.digest,
+    bytes: c.bytes,
+    size: c.size,
+  }));
+  return {
+    manifest: {
+      schemaVersion: 1,
+      mediaType: 'application/octet-stream',
+      size: bytes.length,
+      sha256: sha256Hex(bytes),
+      chunks: chunks.map((c) => ({ digest: c.digest, size: c.size })),
+    },
+    chunks,
+  };
+}
+
+interface Fixture {
+  readonly repo: LocalRepository;
+  readonly app: ReturnType<typeof createApp>;
+  readonly tokens: Record<Role, string>;
+  readonly expired: string;
+}
+
+async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
+  await withTempDir(async (dir) => {
+    const repo = await LocalRepository.openDataDir(join(dir, 'data'), { chunking: CHUNKING });
+    try {
+      const tokens = {} as Record<Role, string>;
+      for (const role of ROLES) {
+        await repo.addUser(ADMIN, {
+          name: role,
+          role,
+          scopes: role === 'admin' ? [] : ['team-a/'],
+          password: PASSWORD,
+        });
+        tokens[role] = (await issueToken(repo.catalog, { userName: role, name: 'test' })).token;
+      }
+      const past = new Date(Date.now() - 3600_000);
+      const expired = (
+        await issueToken(repo.catalog, { userName: 'admin', name: 'old', lifetimeSeconds: 60, now: past })
+      ).token;
+      const app = createApp({ backend: repo, events: new EventHub(), logger: silentLogger, version: 'test' });
+      await fn({ repo, app, tokens, expired });
+    } finally {
+      await repo.close();
+    }
+  });
+}
+
+/** An image pushed directly (as the set-up user) so that routes have something to act on. */
+async function seedImage(repo: LocalRepository, name: string, tag: string): Promise<void> {
+  const r = repo.as(ADMIN);
+  const { manifest, chunks } = manifestOf(randomBytes(20_000));
+  const session = await r.beginUpload({ name, tag }, manifest);
+  for (const c of chunks) await r.putChunk(session.id, c.digest, c.bytes);
+  await r.commitUpload(session.id, DEFAULT_META);
+}
+
+/** An open upload with every chunk sent, ready to commit; returns its id and one chunk. */
+async function seedUpload(
+  repo: LocalRepository,
+  name: string,
+): Promise<{ id: string; chunk: { digest: string; bytes: Uint8Array } }> {
+  const r = repo.as(ADMIN);
+  const { manifest, chunks } = manifestOf(randomBytes(10_000));
+  const session = await r.beginUpload({ name, tag: 'v1' }, manifest);
+  for (const c of chunks) await r.putChunk(session.id, c.digest, c.bytes);
+  const chunk = chunks[0];
+  assert.ok(chunk !== undefined);
+  return { id: session.id, chunk };
+}
+
+type Prepared = { path: string; init?: RequestInit };
+let counter = 0;
+
+/** A request to `route` that succeeds when allowed, about image names under `scope`. */
+async function prepare(
+  repo: LocalRepository,
+  method: string,
+  path: string,
+  scope: string,
+): Promise<Prepared> {
+  const n = ++counter;
+  const enc = encodeURIComponent;
+  const json = (body: unknown): RequestInit => ({
+    method,
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+  switch (`${method} ${path}`) {
+    case 'POST /api/v1/uploads':
+      return {
+        path,
+        init: json({
+          name: `${scope}/new-${n}`,
+          tag: 'v1',
+          manifest: manifestOf(randomBytes(5000)).manifest,
+        }),
+      };
+    case 'PUT /api/v1/uploads/{id}/chunks/{digest}': {
+      const { id, chunk } = await seedUpload(repo, `${scope}/up-${n}`);
+      return { path: `/api/v1/uploads/${id}/chunks/${chunk.digest}`, init: { method, body: chunk.bytes } };
+    }
+    case 'POST /api/v1/uploads/{id}/commit': {
+      const { id } = await seedUpload(repo, `${scope}/up-${n}`);
+      return { path: `/api/v1/uploads/${id}/commit`, init: json({ meta: {} }) };
+    }
+    case 'GET /api/v1/images/{name}/tags/{tag}':
+    case 'GET /api/v1/images/{name}/tags/{tag}/content':
+      return { path: path.replace('{name}', enc(`${scope}/img`)).replace('{tag}', 'v1'), init: { method } };
+    case 'PUT /api/v1/images/{name}/tags/{tag}':
+      return {
+        path: `/api/v1/images/${enc(`${scope}/img`)}/tags/t${n}`,
+        init: json({ source: { name: `${scope}/img`, tag: 'v1' } }),
+      };
+    case 'DELETE /api/v1/images/{name}/tags/{tag}':
+      await repo.tag(ADMIN, { name: `${scope}/img`, tag: 'v1' }, { name: `${scope}/img`, tag: `d${n}` });
+      return { path: `/api/v1/images/${enc(`${scope}/img`)}/tags/d${n}`, init: { method } };
+    case 'POST /api/v1/users':
+      return { path, init: json({ name: `u${n}`, role: 'viewer', scopes: [`${scope}/`] }) };
+    case 'POST /api/v1/tokens':
+      return { path, init: json({ name: `t${n}` }) };
+    case 'POST /api/v1/login':
+      return { path, init: json({ user: 'viewer', password: PASSWORD }) };
+    default:
+      return { path, init: { method } };
+  }
+}
+
+test('every route the app serves is in the OpenAPI document, and every documented route is served', async () => {
+  await withFixture(async ({ app }) => {
+    const served = new Set(
+      app.app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${openApiPath(r.path)}`),
+    );
+    const response = await app.app.request('/api/openapi.json');
+    assert.equal(response.status, 200);
+    const doc = (await response.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
+    assert.equal(doc.openapi, '3.1.0');
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)),
+    );
+    assert.deepEqual([...served].sort(), [...documented].sort());
+    assert.ok(served.size >= 20);
+  });
+});
+
+test(
+  'RBAC matrix: every route × role × (own scope, other scope, no token, expired token)',
+  { timeout: 120_000 },
+  async () => {
+    await withFixture(async ({ repo, app, tokens, expired }) => {
+      await seedImage(repo, 'team-a/img', 'v1');
+      await seedImage(repo, 'team-b/img', 'v1');
+      let cells = 0;
+      const failures: string[] = [];
+      for (const route of app.routes) {
+        const scopes = { own: 'team-a', other: 'team-b' } as const;
+        const callers: [string, string | null, Role | null][] = [
+          ...ROLES.map((r): [string, string, Role] => [r, tokens[r], r]),
+          ['no token', null, null],
+          ['expired token', expired, null],
+        ];
+        for (const [label, token, role] of callers) {
+          for (const [where, scope] of Object.entries(scopes)) {
+            const { path, init } = await prepare(repo, route.method, route.path, scope);
+            const headers = new Headers(init?.headers);
+            if (token !== null) headers.set('authorization', `Bearer ${token}`);
+            const controller = new AbortController();
+            const response = await app.app.request(path, { ...init, headers, signal: controller.signal });
+            let expected: number;
+            if (route.action === null) expected = route.ok.status;
+            else if (role === null) expected = 401;
+            else {
+              const principal = { name: role, role, scopes: role === 'admin' ? [] : ['team-a/'] };
+              const imageRoute = route.path.includes('{name}') || route.path.includes('/uploads');
+              expected = authorize(principal, route.action, imageRoute ? `${scope}/img` : undefined)
+                ? route.ok.status
+                : 403;
+            }
+            if (response.status !== expected) {
+              failures.push(
+                `${route.method} ${route.path} as ${label} (${where}): ${response.status}, expected ${expected}: ${await response.text()}`,
+              );
+            } else if (response.body !== null) {
+              await response.body.cancel();
+            }
+            controller.abort();
+            cells++;
+          }
+        }
+      }
+      assert.deepEqual(failures, []);
+      assert.ok(cells >= 20 * 6 * 2, `${cells} cells`);
+    });
+  },
+);
+
+test("names and paths: '..', control characters and percent-encoded tricks are refused", async () => {
+  await withFixture(async ({ repo, app, tokens }) => {
+    await seedImage(repo, 'team-a/img', 'v1');
+    const auth = { authorization: `Bearer ${tokens.admin}` };
+    const bad = [
+      '/api/v1/images/team-a%2F..%2Fimg/tags/v1',
+      '/api/v1/images/team-a%2F%2e%2e%2Fimg/tags/v1',
+      '/api/v1/images/..%2F..%2Fetc%2Fpasswd/tags/v1',
+      '/api/v1/images/team-a%2Fimg%00/tags/v1',
+      '/api/v1/images/team-a%2Fimg%0A/tags/v1',
+      '/api/v1/images/team-a%2Fimg/tags/%2e%2e',
+      '/api/v1/images/team-a%2Fimg/tags/v1%0D',
+      '/api/v1/images/Team-A%2Fimg/tags/v1',
+      '/api/v1/images/team-a%252Fimg/tags/v1',
+    ];
+    for (const path of bad) {
+      const response = await app.app.request(path, { headers: auth });
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      // A name that fails validation is 400; a '..' segment the URL parser resolves matches no route (404).
+      assert.ok([400, 404].includes(response.status), `${path}: ${response.status} ${JSON.stringify(body)}`);
+      assert.ok(['INVALID_ARGUMENT', 'NOT_FOUND'].includes(body.error.code));
+      assert.doesNotMatch(body.error.message, /[\0\n\r]/);
+    }
+    const literal = await app.app.request('/api/v1/images/team-a%2Fimg/tags/../../users', { headers: auth });
+    assert.notEqual(literal.status, 200);
+    const upload = await app.app.request(
+      `/api/v1/uploads/..%2F..%2Fcatalog.sqlite/chunks/${'a'.repeat(64)}`,
+      {
+        method: 'PUT',
+        headers: auth,
+        body: new Uint8Array(4),
+      },
+    );
+    assert.equal(upload.status, 404);
+    const { id } = await seedUpload(repo, 'team-a/x');
+    const digest = await app.app.request(`/api/v1/uploads/${id}/chunks/..%2F..%2Fmanifests%2Fx`, {
+      method: 'PUT',
+      headers: auth,
+      body: new Uint8Array(4),
+    });
+    assert.equal(digest.status, 400);
+    const push = await app.app.request('/api/v1/uploads', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'team-a/../x',
+        tag: 'v1',
+        manifest: manifestOf(randomBytes(100)).manifest,
+      }),
+    });
+    assert.equal(push.status, 400);
+  });
+});
+
+test('bad input over HTTP: clear errors, and nothing is changed', { timeout: 60_000 }, async () => {
+  await withFixture(async ({ repo, app, tokens }) => {
+    const auth = { authorization: `Bearer ${tokens.builder}`, 'content-type': 'application/json' };
+    const before = { stats: await repo.stats(), uploads: (await repo.catalog.listUploads()).length };
+
+    const login = await app.app.request('/api/v1/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'viewer', password: 'wrong password!' }),
+    });
+    assert.equal(login.status, 401);
+    assert.match(
+      ((await login.json()) as { error: { message: string } }).error.message,
+      /wrong user name or password/,
+    );
+
+    const malformed = await app.app.request('/api/v1/uploads', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'team-a/m', tag: 'v1', manifest: { schemaVersion: 1, chunks: 'nope' } }),
+    });
+    assert.equal(malformed.status, 422);
+    assert.equal(((await malformed.json()) as { error: { code: string } }).error.code, 'FORMAT_INVALID');
+    const notJson = await app.app.request('/api/v1/uploads', { method: 'POST', headers: auth, body: '{' });
+    assert.equal(notJson.status, 400);
+
+    const { manifest, chunks } = manifestOf(randomBytes(30_000));
+    const opened = await app.app.request('/api/v1/uploads', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'team-a/h', tag: 'v1', manifest }),
+    });
+    assert.equal(opened.status, 201);
+    const { id } = (await opened.json()) as { id: string };
+    const first = chunks[0];
+    assert.ok(first !== undefined);
+    const tampered = Uint8Array.from(first.bytes);
+    tampered[0] = (tampered[0] ?? 0) ^ 1;
+    const wrongHash = await app.app.request(`/api/v1/uploads/${id}/chunks/${first.digest}`, {
+      method: 'PUT',
+      headers: { authorization: auth.authorization },
+      body: tampered,
+    });
+    assert.equal(wrongHash.status, 422);
+    const commit = await app.app.request(`/api/v1/uploads/${id}/commit`, {
+      method: 'POST',
+      headers: auth,
+      body: '{}',
+    });
+    assert.equal(commit.status, 409);
+    assert.deepEqual(await repo.stats(), before.stats);
+    assert.deepEqual(await repo.listImages(), []);
+
+    const unknown = await app.app.request('/api/v1/images/team-a%2Fnone/tags/v1', { headers: auth });
+    assert.equal(unknown.status, 404);
+    assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /team-a\/none:v1/);
+
+    await seedImage(repo, 'team-a/gone', 'v1');
+    const removed = await app.app.request('/api/v1/images/team-a%2Fgone/tags/v1', {
+      method: 'DELETE',
+      headers: auth,
+    });
+    assert.equal(removed.status, 204);
+    const pullRemoved = await app.app.request('/api/v1/images/team-a%2Fgone/tags/v1/content', {
+      headers: auth,
+    });
+    assert.equal(pullRemoved.status, 404);
+
+    assert.equal((await repo.listImages()).length, 0);
+    assert.equal((await repo.catalog.listUploads()).length, before.uploads + 2);
+    const audit = await repo.catalog.listAudit({ limit: 100 });
+    assert.ok(audit.some((e) => e.action === 'user.login.failed'));
+    assert.ok(audit.some((e) => e.action === 'image.remove' && e.actor === 'builder'));
+  });
+});
+
+test('Range requests give exact slices; a bad range is refused', async () => {
+  await withFixture(async ({ repo, app, tokens }) => {
+    const bytes = randomBytes(50_000);
+    const r = repo.as(ADMIN);
+    const { manifest, chunks } = manifestOf(bytes);
+    const session = await r.beginUpload({ name: 'team-a/r', tag: 'v1' }, manifest);
+    for (const c of chunks) await r.putChunk(session.id, c.digest, c.bytes);
+    await r.commitUpload(session.id, DEFAULT_META);
+    const auth = { authorization: `Bearer ${tokens.viewer}` };
+    for (const [range, start, end] of [
+      ['bytes=0-0', 0, 0],
+      ['bytes=100-20000', 100, 20000],
+      ['bytes=49990-', 49990, 49999],
+      ['bytes=-10', 49990, 49999],
+    ] as const) {
+      const response = await app.app.request('/api/v1/images/team-a%2Fr/tags/v1/content', {
+        headers: { ...auth, range },
+      });
+      assert.equal(response.status, 206);
+      assert.equal(response.headers.get('content-range'), `bytes ${start}-${end}/50000`);
+      assert.deepEqual(
+        new Uint8Array(await response.arrayBuffer()),
+        new Uint8Array(bytes.subarray(start, end + 1)),
+      );
+    }
+    const bad = await app.app.request('/api/v1/images/team-a%2Fr/tags/v1/content', {
+      headers: { ...auth, range: 'bytes=60000-' },
+    });
+    assert.equal(bad.status, 413);
+  });
+});
