@@ -28,6 +28,11 @@ export const PROGRAM_PACKAGES = {
   dnsmasq: 'dnsmasq-base',
   fallocate: 'util-linux',
   borg: 'borgbackup',
+  atftp: 'atftp',
+  atftpd: 'atftpd',
+  dnsmasq: 'dnsmasq-base',
+  curl: 'curl',
+  ip: 'iproute2',
 } as const;
 
 export type Program = keyof typeof PROGRAM_PACKAGES;
