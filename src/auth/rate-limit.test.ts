@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppError } from '../core/errors.ts';
-import { LoginRateLimiter } from './rate-limit.ts';
+import { LoginRateLimiter, clientKey } from './rate-limit.ts';
 
 function clock(start = 1_000_000) {
   let t = start;
@@ -61,4 +61,24 @@ test('memory stays bounded: the least recently failed key is dropped first', () 
   assert.equal(limiter.check('u2', 'other').allowed, true, 'u2 was dropped');
   assert.equal(limiter.check('u1', 'other').allowed, false);
   assert.equal(limiter.check('u4', 'other').allowed, false);
+});
+
+test('client keys: IPv4 as is, IPv4-mapped as IPv4, IPv6 by /64', () => {
+  assert.equal(clientKey('192.0.2.1'), '192.0.2.1');
+  assert.equal(clientKey('::ffff:192.0.2.1'), '192.0.2.1');
+  assert.equal(clientKey('2001:db8:1:2:3:4:5:6'), '2001:db8:1:2::/64');
+  assert.equal(clientKey('2001:DB8:1:2::9'), '2001:db8:1:2::/64');
+  assert.equal(clientKey('2001:db8::1'), '2001:db8:0:0::/64');
+  assert.equal(clientKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+  assert.equal(clientKey('::1'), '0:0:0:0::/64');
+  assert.equal(clientKey('0001:0db8:0000:0002::1'), '1:db8:0:2::/64');
+  assert.equal(clientKey('local'), 'local');
+});
+
+test('addresses in one IPv6 /64 share a limit', () => {
+  const limiter = new LoginRateLimiter({ maxPerUser: 100, maxPerClient: 2, now: clock().now });
+  limiter.recordFailure('a', '2001:db8:1:2::1');
+  limiter.recordFailure('b', '2001:db8:1:2::ffff');
+  assert.equal(limiter.check('c', '2001:db8:1:2:aaaa::1').allowed, false);
+  assert.equal(limiter.check('c', '2001:db8:1:3::1').allowed, true);
 });

@@ -4,6 +4,7 @@
 // users stays limited). The clock is injectable for tests. Memory is bounded: the key that was
 // least recently failed on is dropped first when a table is full.
 
+import { isIPv6 } from 'node:net';
 import { AppError } from '../core/errors.ts';
 
 export interface RateLimitOptions {
@@ -67,6 +68,28 @@ class FailureLog {
   }
 }
 
+/**
+ * The key a client address is counted under: IPv4 as is (also when IPv4-mapped, `::ffff:a.b.c.d`),
+ * IPv6 by its /64 prefix, since one host commonly holds a whole /64 and could otherwise rotate
+ * addresses to escape the limit.
+ */
+export function clientKey(address: string): string {
+  const bare = address.replace(/%.*$/, '').toLowerCase();
+  if (!isIPv6(bare)) return bare;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  const [head = '', tail] = bare.split('::');
+  const groups = (text: string): string[] =>
+    text === '' ? [] : text.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const full = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${full
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
 export class LoginRateLimiter {
   private readonly users: FailureLog;
   private readonly clients: FailureLog;
@@ -82,7 +105,7 @@ export class LoginRateLimiter {
 
   check(user: string, client: string): RateLimitDecision {
     const now = this.now();
-    const wait = Math.max(this.users.wait(user, now), this.clients.wait(client, now));
+    const wait = Math.max(this.users.wait(user, now), this.clients.wait(clientKey(client), now));
     return wait > 0 ? { allowed: false, retryAfterMs: wait } : { allowed: true };
   }
 
@@ -104,7 +127,7 @@ export class LoginRateLimiter {
   recordFailure(user: string, client: string): void {
     const now = this.now();
     this.users.add(user, now);
-    this.clients.add(client, now);
+    this.clients.add(clientKey(client), now);
   }
 
   recordSuccess(user: string): void {
