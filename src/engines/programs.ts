@@ -30,9 +30,7 @@ export const PROGRAM_PACKAGES = {
   borg: 'borgbackup',
   atftp: 'atftp',
   atftpd: 'atftpd',
-  dnsmasq: 'dnsmasq-base',
   curl: 'curl',
-  ip: 'iproute2',
 } as const;
 
 export type Program = keyof typeof PROGRAM_PACKAGES;
