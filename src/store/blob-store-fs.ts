@@ -157,6 +157,35 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async removeStaleTemporaries(beforeMs: number): Promise<number> {
+    let removed = 0;
+    const stack = [this.root];
+    while (stack.length > 0) {
+      const dir = stack.pop() ?? this.root;
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        if (isNotFound(e)) continue;
+        throw ioError(`cannot list ${this.location}`, e);
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) stack.push(path);
+        else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
+          try {
+            if ((await stat(path)).mtimeMs >= beforeMs) continue;
+            await rm(path, { force: true });
+            removed++;
+          } catch (e) {
+            if (!isNotFound(e)) throw ioError(`cannot remove ${path}`, e);
+          }
+        }
+      }
+    }
+    return removed;
+  }
+
   /**
    * Walks the directory of the prefix's complete segments. A file at <dirs>/<ab>/<cd>/<name> is the
    * key <dirs>/<name>; the two fan-out levels are recognised by their depth below each file.

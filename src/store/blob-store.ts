@@ -37,6 +37,11 @@ export interface BlobStore {
   listInfo(prefix: string): AsyncIterable<BlobInfo>;
   /** The blob's size in bytes, or null when there is none. */
   size(key: string): Promise<number | null>;
+  /**
+   * Removes what writes interrupted before `beforeMs` left behind (the filesystem's temporary
+   * files); returns how many. Stores whose writes leave nothing behind (S3) do not have it.
+   */
+  removeStaleTemporaries?(beforeMs: number): Promise<number>;
 }
 
 /**

@@ -102,6 +102,8 @@ export interface GcReport {
   readonly removedManifests: number;
   /** Unreferenced chunks kept because they are younger than the grace period. */
   readonly keptYoung: number;
+  /** Temporary files of interrupted writes older than the grace period (filesystem store). */
+  readonly removedTemporaries: number;
   readonly liveChunks: number;
 }
 
@@ -472,7 +474,18 @@ export class ChunkStore {
       if (options.dryRun !== true) await this.blobs.delete(info.key);
       removedManifests++;
     }
-    return { removedChunks, removedBytes, removedManifests, keptYoung, liveChunks: liveChunks.size };
+    const removedTemporaries =
+      options.dryRun === true || this.blobs.removeStaleTemporaries === undefined
+        ? 0
+        : await this.blobs.removeStaleTemporaries(cutoff);
+    return {
+      removedChunks,
+      removedBytes,
+      removedManifests,
+      keptYoung,
+      removedTemporaries,
+      liveChunks: liveChunks.size,
+    };
   }
 
   /** Bytes and count of the chunks stored. */

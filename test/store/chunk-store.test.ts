@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { AppError } from '../../src/core/errors.ts';
 import { withTempDir } from '../../src/io/output.ts';
+import { exists } from '../../src/io/paths.ts';
 import { FsBlobStore } from '../../src/store/blob-store-fs.ts';
 import { chunkKey, ChunkStore } from '../../src/store/chunk-store.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from '../../src/store/chunker.ts';
@@ -153,7 +155,7 @@ test('check() passes on a sound store and finds a corrupted chunk, a missing one
   }));
 
 test('gc removes exactly the unreferenced chunks older than the grace period, and spares an open upload', () =>
-  withStore(async (store) => {
+  withStore(async (store, blobs) => {
     const shared = pseudoRandom('shared', 40_000);
     const live = await store.ingest(
       source(Buffer.concat([shared, pseudoRandom('live', 40_000)])),
@@ -180,6 +182,9 @@ test('gc removes exactly the unreferenced chunks older than the grace period, an
     assert.equal(young.removedChunks, 0);
     assert.equal(young.keptYoung, deadOnly.length + uploadChunks.length);
 
+    // What a push killed in the middle of a write leaves behind.
+    const stray = join(dirname(blobs.pathOf(chunkKey(deadOnly[0] ?? ''))), '.tmp-interrupted');
+    await writeFile(stray, 'half a chunk');
     const later = Date.now() + 2 * HOUR * 1000;
     const dry = await store.gc([live.digest], {
       graceSeconds: HOUR,
@@ -197,6 +202,8 @@ test('gc removes exactly the unreferenced chunks older than the grace period, an
     });
     assert.equal(report.removedChunks, deadOnly.length);
     assert.equal(report.removedManifests, 1);
+    assert.equal(report.removedTemporaries, 1);
+    assert.equal(await exists(stray), false);
     assert.deepEqual((await store.missing(deadOnly)).sort(), [...deadOnly].sort());
     assert.deepEqual(await store.missing(uploadChunks), []);
     assert.deepEqual(await store.missing(live.manifest.chunks.map((c) => c.digest)), []);
