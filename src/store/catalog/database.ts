@@ -8,6 +8,7 @@ import {
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  sql,
   type Migration,
   type SqliteDatabase,
   type SqliteStatement,
@@ -106,15 +107,15 @@ export async function migrateCatalog(db: Kysely<CatalogSchema>, kind: DatabaseKi
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new AppError(
-      'IO_ERROR',
-      `catalog migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
-      {
-        hint: 'the catalog database may be newer than this winsmith, or unreachable; check the database config',
-        cause: error,
-      },
-    );
+    throw new AppError('IO_ERROR', `catalog migration ${failed} failed: ${messageOf(error)}`, {
+      hint: 'the catalog database may be newer than this winsmith, or unreachable; check the database config',
+      cause: error,
+    });
   }
+}
+
+function messageOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : JSON.stringify(cause);
 }
 
 /** Opens the catalog database and migrates it to the latest schema version. */
@@ -123,16 +124,21 @@ export async function openDatabase(config: DatabaseConfig): Promise<Kysely<Catal
     config.kind === 'sqlite'
       ? openSqlite(config.path)
       : openPostgres(config.url, config.maxConnections ?? POSTGRES_DEFAULT_POOL);
+  const where = config.kind === 'sqlite' ? config.path : redactUrl(config.url);
+  try {
+    await sql`select 1`.execute(db);
+  } catch (cause) {
+    await db.destroy();
+    throw new AppError('IO_ERROR', `cannot reach the catalog database ${where}: ${messageOf(cause)}`, {
+      hint: 'check the catalog settings of the config (url, user, password) and that the database server is running',
+      cause,
+    });
+  }
   try {
     await migrateCatalog(db, config.kind);
   } catch (cause) {
     await db.destroy();
-    if (cause instanceof AppError) throw cause;
-    const where = config.kind === 'sqlite' ? config.path : redactUrl(config.url);
-    throw new AppError('IO_ERROR', `cannot open the catalog ${where}: ${String(cause)}`, {
-      hint: 'check the database config and that the database server is reachable',
-      cause,
-    });
+    throw cause;
   }
   return db;
 }
