@@ -143,7 +143,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
   return {
     async createDatabase() {
       const name = `catalog_${databases.length + 1}_${randomBytes(4).toString('hex')}`;
-      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.query(`CREATE DATABASE ${name} STRATEGY FILE_COPY`);
       databases.push(name);
       return url(name);
     },
