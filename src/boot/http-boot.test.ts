@@ -9,6 +9,7 @@ import {
   normalizeMac,
   parseRange,
   parseScriptQuery,
+  scriptQueryOf,
   type BootInventory,
   type BootMachine,
   type BootMachineRegistry,
@@ -223,4 +224,15 @@ test('boot files: whole, ranges, HEAD, 416, names outside the root refused', asy
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('scriptQueryOf: a plus stays a plus (iPXE uristring), bad escapes are kept raw, first value wins', () => {
+  assert.deepEqual(
+    scriptQueryOf(
+      '?mac=52-54-00-12-34-56&product=Standard%20PC%20(i440FX%20+%20PIIX,%201996)&serial=%E0%A4%A&mac=x&other=1',
+    ),
+    { mac: '52-54-00-12-34-56', product: 'Standard PC (i440FX + PIIX, 1996)', serial: '%E0%A4%A' },
+  );
+  assert.deepEqual(scriptQueryOf(''), {});
+  assert.deepEqual(scriptQueryOf('uuid'), { uuid: '' });
 });

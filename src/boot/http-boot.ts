@@ -225,11 +225,25 @@ function remoteAddress(c: Context): string | null {
   }
 }
 
-function scriptQueryOf(c: Context): ScriptQuery {
+/**
+ * The /boot/ipxe query as iPXE sends it: `:uristring` percent-encodes but leaves `+` as is, so `+`
+ * is a plus here (RFC 3986 decoding), not a space (form decoding, what c.req.query would do).
+ */
+export function scriptQueryOf(search: string): ScriptQuery {
+  const names = new Set<string>(Object.keys(IPXE_SCRIPT_QUERY));
   const query: ScriptQuery = {};
-  for (const name of Object.keys(IPXE_SCRIPT_QUERY) as IpxeScriptQueryName[]) {
-    const value = c.req.query(name);
-    if (value !== undefined) query[name] = value;
+  for (const pair of search.replace(/^\?/, '').split('&')) {
+    const eq = pair.indexOf('=');
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    if (!names.has(name) || name in query) continue;
+    const raw = eq < 0 ? '' : pair.slice(eq + 1);
+    let value: string;
+    try {
+      value = decodeURIComponent(raw);
+    } catch {
+      value = raw;
+    }
+    query[name as IpxeScriptQueryName] = value;
   }
   return query;
 }
@@ -243,7 +257,7 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
   const plain = { 'content-type': 'text/plain; charset=utf-8' };
 
   app.get(IPXE_SCRIPT_PATH, async (c) => {
-    const parsed = parseScriptQuery(scriptQueryOf(c));
+    const parsed = parseScriptQuery(scriptQueryOf(new URL(c.req.url).search));
     if (!parsed.ok) return c.body(`${parsed.message}\n`, parsed.status, plain);
     const at = now();
     const httpBase = options.httpBase ?? new URL(c.req.url).origin;

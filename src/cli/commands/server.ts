@@ -4,6 +4,8 @@ import { loadServerSettings } from '../../config/server-config.ts';
 import { createJsonLogger } from '../../server/log.ts';
 import { serveRepository } from '../../server/serve.ts';
 import type { CliCommand } from '../command.ts';
+import { bootParts, installIpxe } from '../../boot/boot-services.ts';
+import { addBootOptions, bootSettingsOf } from '../boot-options.ts';
 
 export const server: CliCommand = {
   path: ['server'],
@@ -17,6 +19,7 @@ export const server: CliCommand = {
         '--listen <host:port>',
         'address to listen on (default 127.0.0.1:8080; port 0 = any free port)',
       );
+    addBootOptions(command);
   },
   async run(_ctx, _args, options) {
     const settings = await loadServerSettings({
@@ -25,9 +28,19 @@ export const server: CliCommand = {
       listen: options.listen as string | undefined,
     });
     const logger = createJsonLogger(process.stderr);
+    const boot = bootSettingsOf(options, settings.data);
+    const ipxe = boot === null ? null : await installIpxe(boot, logger);
     const { server: running } = await serveRepository(settings, {
       logger,
       handleSignals: true,
+      ...(boot === null || ipxe === null
+        ? {}
+        : {
+            extras: (repo) => {
+              const parts = bootParts(boot, ipxe, { catalog: repo.catalog, log: logger });
+              return { services: parts.services, mounts: [{ name: 'boot', app: parts.routes }] };
+            },
+          }),
       onFirstAdmin: (admin) => {
         process.stderr.write(
           `first start: created user '${admin.name}' with password ${admin.password}\n` +

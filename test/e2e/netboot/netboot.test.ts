@@ -1,0 +1,177 @@
+// End to end with real firmware: inside a private network namespace, the real `winsmith server`
+// (TFTP and HTTP on the bridge) boots diskless QEMU VMs — SeaBIOS with the e1000's iPXE ROM, and
+// OVMF loading Debian's ipxe.efi over TFTP. Each VM gets an address, fetches its per-machine script
+// over HTTP, and proves the script ran by calling back with the nonce of its render (boot check-in);
+// `winsmith machines --json` then lists it. Debian's dnsmasq gives the addresses and boot options
+// (pointed at winsmith's TFTP and HTTP). Logs stay in the run's directory.
+
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { ipxeScriptUrl } from '../../../src/boot/boot-url.ts';
+import { runWinsmith } from '../../helpers/cli.ts';
+import { netnsUnavailable, waitFor, withNetns, type Netns } from './netns.ts';
+import { firmwareUnavailable, startVm, type Vm, type VmCase } from './qemu.ts';
+
+const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+/** TCG boots take 20–60 s alone; two VMs at once on two cores, with slack. */
+const BOOT_TIMEOUT_MS = 300_000;
+const HTTP_PORT = 8080;
+
+const CASES: readonly VmCase[] = [
+  { name: 'bios', firmware: 'bios' },
+  { name: 'uefi', firmware: 'uefi' },
+];
+
+interface LogLine {
+  readonly msg?: unknown;
+  readonly mac?: unknown;
+  readonly nonce?: unknown;
+  readonly action?: unknown;
+}
+
+function logLines(text: string): LogLine[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as LogLine];
+      } catch {
+        return [];
+      }
+    });
+}
+
+async function skipReason(): Promise<string | null> {
+  const ns = await netnsUnavailable();
+  if (ns !== null) return ns;
+  for (const c of CASES) {
+    const why = await firmwareUnavailable(c.firmware);
+    if (why !== null) return why;
+  }
+  return null;
+}
+
+const skip = await skipReason();
+
+/**
+ * dnsmasq gives the addresses and the boot options, pointed at winsmith's TFTP (the iPXE builds)
+ * and HTTP (the script URL for iPXE clients, with the query names of src/boot/boot-url.ts).
+ */
+function dnsmasqArgs(ns: Netns): string[] {
+  const script = ipxeScriptUrl(`http://${ns.address}:${HTTP_PORT}`);
+  return [
+    '--port=0',
+    `--interface=${ns.bridge}`,
+    '--bind-interfaces',
+    `--dhcp-range=${ns.host(50)},${ns.host(99)},1h`,
+    '--no-daemon',
+    '--log-dhcp',
+    `--dhcp-leasefile=${join(ns.dir, 'dnsmasq.leases')}`,
+    '--conf-file=/dev/null',
+    '--dhcp-userclass=set:ipxe,iPXE',
+    '--dhcp-match=set:efi64,option:client-arch,7',
+    '--dhcp-match=set:efi64,option:client-arch,9',
+    `--dhcp-boot=tag:ipxe,${script}`,
+    `--dhcp-boot=tag:!ipxe,tag:efi64,ipxe.efi,,${ns.address}`,
+    `--dhcp-boot=tag:!ipxe,tag:!efi64,undionly.kpxe,,${ns.address}`,
+  ];
+}
+
+async function bootAll(ns: Netns): Promise<void> {
+  const data = join(ns.dir, 'data');
+  const bootRoot = join(ns.dir, 'boot-root');
+  await mkdir(bootRoot);
+  ns.spawn('dnsmasq', dnsmasqArgs(ns), 'dnsmasq');
+  const server = ns.spawn(
+    process.execPath,
+    [
+      MAIN,
+      'server',
+      '--data',
+      data,
+      '--listen',
+      `${ns.address}:${HTTP_PORT}`,
+      '--tftp',
+      `${ns.address}:69`,
+      '--boot-root',
+      bootRoot,
+    ],
+    'winsmith-server',
+  );
+  await waitFor(
+    'the server to listen',
+    () => {
+      if (server.child.exitCode !== null) throw new Error(`winsmith server exited:\n${server.output()}`);
+      return logLines(server.output()).some((l) => l.msg === 'listening') ? true : null;
+    },
+    30_000,
+  );
+
+  const vms: Vm[] = [];
+  for (const c of CASES) vms.push(await startVm(ns, c));
+  try {
+    await Promise.all(
+      vms.map((vm) =>
+        waitFor(
+          `${vm.name} (${vm.mac}) to check in`,
+          () => {
+            const lines = logLines(server.output());
+            const rendered = lines
+              .filter((l) => l.msg === 'boot script' && l.mac === vm.mac)
+              .map((l) => l.nonce);
+            const checkIn = lines.find(
+              (l) => l.msg === 'boot check-in' && l.mac === vm.mac && rendered.includes(l.nonce),
+            );
+            return checkIn ?? null;
+          },
+          BOOT_TIMEOUT_MS,
+          1000,
+        ),
+      ),
+    );
+  } catch (e) {
+    const logs = vms.map(
+      (vm) => `--- ${vm.name} serial (${vm.process.logPath}):\n${vm.process.output().slice(-3000)}`,
+    );
+    throw new Error(
+      `${e instanceof Error ? e.message : String(e)}\n${logs.join('\n')}\n--- server:\n${server.output().slice(-4000)}`,
+      { cause: e },
+    );
+  }
+  for (const vm of vms) await vm.process.stop(1000);
+  await server.stop(10_000);
+
+  const listed = await runWinsmith(['machines', '--json', '--data', data]);
+  assert.equal(listed.code, 0, listed.stderr);
+  const machines = JSON.parse(listed.stdout) as {
+    mac: string;
+    uuid: string | null;
+    platform: string | null;
+    manufacturer: string | null;
+    product: string | null;
+    lastCheckIn: unknown;
+  }[];
+  for (const vm of vms) {
+    const m = machines.find((x) => x.mac === vm.mac);
+    assert.ok(m, `${vm.mac} not registered: ${listed.stdout}`);
+    assert.equal(m.uuid, vm.uuid);
+    assert.equal(m.platform, vm.firmware === 'uefi' ? 'efi' : 'pcbios');
+    assert.notEqual(m.lastCheckIn, null);
+    assert.equal(m.manufacturer, 'QEMU');
+    // SMBIOS product text as QEMU sets it, '+' and parentheses included (iPXE's uristring encoding)
+    assert.match(
+      m.product ?? '',
+      vm.firmware === 'uefi' ? /^Standard PC \(Q35 \+ ICH9/ : /^Standard PC \(i440FX \+ PIIX/,
+    );
+  }
+}
+
+test(
+  'BIOS and UEFI VMs load iPXE from winsmith over TFTP, run their per-machine script and check in',
+  { skip: skip ?? false, timeout: 420_000 },
+  () => withNetns((ns) => bootAll(ns)),
+);
