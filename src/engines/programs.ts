@@ -28,6 +28,7 @@ export const PROGRAM_PACKAGES = {
   dnsmasq: 'dnsmasq-base',
   fallocate: 'util-linux',
   borg: 'borgbackup',
+  nginx: 'nginx-light',
   atftp: 'atftp',
   atftpd: 'atftpd',
   curl: 'curl',

@@ -8,7 +8,6 @@ import { findCredential } from '../config/credentials.ts';
 import type { ServerSettings } from '../config/server-config.ts';
 import type { BlobStore } from './blob-store.ts';
 import { FsBlobStore } from './blob-store-fs.ts';
-import { S3BlobStore } from './blob-store-s3.ts';
 import { AppError } from '../core/errors.ts';
 import type { Repository } from './repository.ts';
 import { LocalRepository } from './repository-local.ts';
@@ -50,9 +49,11 @@ export async function openRepository(
   return { repo: local.as(localActor()), local, remote: null };
 }
 
-export function blobStoreOf(settings: ServerSettings): BlobStore {
+/** The blob store of a config; the S3 client (a large module) is loaded only when configured. */
+export async function blobStoreOf(settings: ServerSettings): Promise<BlobStore> {
   const b = settings.blobs;
   if (b.kind === 'fs') return new FsBlobStore(b.path);
+  const { S3BlobStore } = await import('./blob-store-s3.ts');
   return new S3BlobStore({
     endpoint: b.endpoint,
     region: b.region,
@@ -63,10 +64,10 @@ export function blobStoreOf(settings: ServerSettings): BlobStore {
 }
 
 /** The repository a server config describes (SQLite + files, or PostgreSQL + S3). */
-export function openConfiguredRepository(settings: ServerSettings): Promise<LocalRepository> {
+export async function openConfiguredRepository(settings: ServerSettings): Promise<LocalRepository> {
   return LocalRepository.open({
     catalog: settings.catalog,
-    blobs: blobStoreOf(settings),
+    blobs: await blobStoreOf(settings),
     dataDir: settings.catalog.kind === 'sqlite' || settings.blobs.kind === 'fs' ? settings.data : null,
     chunking: settings.chunking,
     gcGraceSeconds: settings.gcGraceSeconds,
