@@ -110,6 +110,8 @@ class Transfer {
   private sentUpTo: number;
   private readonly oack: Buffer | undefined;
   private progress = 0;
+  private retransmissions = 0;
+  private ignoredAcks = 0;
   private seenProgress = 0;
   private retriesLeft: number;
   private readonly retries: number;
@@ -211,7 +213,10 @@ class Transfer {
     }
     // The absolute block the ACK names: the one at or after base - 1 with this number modulo 65536.
     const acked = this.base - 1 + ((wire - (this.base - 1)) & 0xffff);
-    if (acked === this.base - 1 || acked > this.sentUpTo) return; // duplicate or stray: ignore
+    if (acked === this.base - 1 || acked > this.sentUpTo) {
+      this.ignoredAcks++; // a duplicate or a stray: answering it would double the traffic
+      return;
+    }
     this.progress++;
     this.retriesLeft = this.retries;
     if (acked >= this.lastBlock) {
@@ -246,6 +251,7 @@ class Transfer {
       return;
     }
     this.retriesLeft--;
+    this.retransmissions++;
     if (this.base === 0 && this.oack !== undefined) this.socket.send(this.oack);
     else this.sendWindow();
   }
@@ -273,6 +279,8 @@ class Transfer {
       blksize: this.blksize,
       windowsize: this.windowsize,
       seconds: Number(seconds.toFixed(3)),
+      retransmissions: this.retransmissions,
+      ignoredAcks: this.ignoredAcks,
       ...fields,
     });
     // Close after pending sends (the final ERROR) have gone: dgram closes once its queue drains.

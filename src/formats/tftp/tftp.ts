@@ -186,6 +186,9 @@ export function serializeTftpPacket(packet: TftpPacket): Uint8Array {
     case 'WRQ':
     case 'OACK': {
       const body: number[] = [];
+      if (packet.op === 'OACK' && packet.options.length === 0) {
+        throw new FormatError('TFTP OACK names no option (RFC 2347 §2: at least one)');
+      }
       if (packet.op !== 'OACK') {
         body.push(
           ...stringBytes(packet.filename, 'filename', true),

@@ -1,0 +1,188 @@
+// Benchmark: winsmith's TFTP server against atftpd and dnsmasq's TFTP, in the same run, on the same
+// file, over 127.0.0.1.
+//
+//   npm run bench:tftp [-- SIZE_MIB=64 [ROUNDS=3]]
+//
+// Fetches a SIZE_MIB file (default 64 MiB) with `atftp` at blksize 1468 and windowsize 1, 4, 16,
+// 64, and with `curl` at blksize 512, 1468 and 8192, from each server; each setting alternates the
+// servers ROUNDS times and keeps each server's best time. Prints a table of times and the ratio
+// best peer time / winsmith time (≥ 1.0: winsmith is at least as fast). dnsmasq does not speak
+// windowsize (RFC 7440): atftp falls back to lock-step with it, and it is left out of those rows.
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { startTftpServer } from '../src/boot/tftp-server.ts';
+import { runProgram } from '../src/engines/run.ts';
+import { withTempDir } from '../src/io/output.ts';
+
+const sizeMiB = Number(process.argv[2] ?? 64);
+const rounds = Number(process.argv[3] ?? 3);
+
+/** A UDP port free right now (TCP probe on the same number; good enough on a quiet host). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+interface Setting {
+  readonly label: string;
+  readonly client: 'atftp' | 'curl';
+  readonly blksize: number;
+  readonly windowsize: number;
+}
+
+const settings: Setting[] = [
+  ...[1, 4, 16, 64].map((w) => ({
+    label: `atftp blksize 1468 windowsize ${w}`,
+    client: 'atftp' as const,
+    blksize: 1468,
+    windowsize: w,
+  })),
+  ...[512, 1468, 8192].map((b) => ({
+    label: `curl blksize ${b}`,
+    client: 'curl' as const,
+    blksize: b,
+    windowsize: 1,
+  })),
+];
+
+async function fetchFile(setting: Setting, port: number, out: string): Promise<void> {
+  if (setting.client === 'atftp') {
+    const options = [`blksize ${setting.blksize}`, 'tsize 0'];
+    if (setting.windowsize > 1) options.push(`windowsize ${setting.windowsize}`);
+    await runProgram('atftp', [
+      ...options.flatMap((o) => ['--option', o]),
+      '-g',
+      '-r',
+      'big.bin',
+      '-l',
+      out,
+      '127.0.0.1',
+      String(port),
+    ]);
+  } else {
+    await runProgram('curl', [
+      '-sS',
+      '--tftp-blksize',
+      String(setting.blksize),
+      '-o',
+      out,
+      `tftp://127.0.0.1:${port}/big.bin`,
+    ]);
+  }
+}
+
+await withTempDir(async (dir) => {
+  const root = join(dir, 'root');
+  await mkdir(root);
+  const content = randomBytes(sizeMiB * 1024 * 1024);
+  await writeFile(join(root, 'big.bin'), content, { mode: 0o644 });
+  const out = join(dir, 'out.bin');
+
+  const stop = new AbortController();
+  const winsmith = await startTftpServer({ root, port: 0, signal: stop.signal });
+  const atftpdPort = await freePort();
+  const atftpd = runProgram(
+    'atftpd',
+    [
+      '--daemon',
+      '--no-fork',
+      '--port',
+      String(atftpdPort),
+      '--bind-address',
+      '127.0.0.1',
+      '--user',
+      'root.root',
+      '--logfile',
+      '/dev/null',
+      '--maxthread',
+      '100',
+      root,
+    ],
+    { signal: stop.signal },
+  ).catch(() => undefined);
+  // dnsmasq's TFTP port is fixed at 69.
+  const dnsmasq = runProgram(
+    'dnsmasq',
+    [
+      '--keep-in-foreground',
+      '--conf-file=/dev/null',
+      '--port=0',
+      '--enable-tftp',
+      `--tftp-root=${root}`,
+      '--listen-address=127.0.0.1',
+      '--bind-interfaces',
+      '--user=root',
+      '--pid-file=',
+      '--quiet-tftp',
+      '--log-facility=/dev/null',
+    ],
+    { signal: stop.signal },
+  ).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 500));
+
+  const servers = [
+    { name: 'winsmith', port: winsmith.port },
+    { name: 'atftpd', port: atftpdPort },
+    { name: 'dnsmasq', port: 69 },
+  ];
+  const rows: string[][] = [];
+  try {
+    for (const setting of settings) {
+      const best = new Map<string, number>();
+      const active = servers.filter((s) => !(s.name === 'dnsmasq' && setting.windowsize > 1));
+      for (let round = 0; round < rounds; round++) {
+        for (const server of active) {
+          await rm(out, { force: true });
+          const seconds = await timed(() => fetchFile(setting, server.port, out));
+          const got = await readFile(out);
+          if (!got.equals(content))
+            throw new Error(`${server.name}: ${setting.label}: the file fetched differs`);
+          best.set(server.name, Math.min(best.get(server.name) ?? Infinity, seconds));
+        }
+      }
+      const mine = best.get('winsmith') ?? Infinity;
+      const peers = active.filter((s) => s.name !== 'winsmith').map((s) => best.get(s.name) ?? Infinity);
+      const bestPeer = Math.min(...peers);
+      const cell = (name: string): string => {
+        const t = best.get(name);
+        return t === undefined ? '—' : t.toFixed(2);
+      };
+      rows.push([
+        setting.label,
+        cell('winsmith'),
+        cell('atftpd'),
+        cell('dnsmasq'),
+        (bestPeer / mine).toFixed(2),
+      ]);
+      process.stderr.write(`${setting.label}: done\n`);
+    }
+  } finally {
+    stop.abort();
+    await Promise.all([atftpd, dnsmasq]);
+  }
+  const header = ['setting', 'winsmith s', 'atftpd s', 'dnsmasq s', 'best peer / winsmith'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  process.stdout.write(
+    `${sizeMiB} MiB over 127.0.0.1, best of ${rounds}\n${line(header)}\n${rows.map(line).join('\n')}\n`,
+  );
+});

@@ -1,0 +1,249 @@
+// winsmith's TFTP server against real clients (curl, atftp) and a raw peer, on 127.0.0.1.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startTftpServer, type TftpServer } from '../../src/boot/tftp-server.ts';
+import { runProgram } from '../../src/engines/run.ts';
+import { TFTP_ERRORS } from '../../src/formats/tftp/tftp.ts';
+import { withTempDir } from '../../src/io/output.ts';
+import { openRawPeer } from './tftp-helpers.ts';
+
+let dir = '';
+let root = '';
+let server: TftpServer;
+let finishTempDir: () => void = () => undefined;
+let tempDirDone: Promise<void> = Promise.resolve();
+const files = new Map<string, Buffer>();
+const MiB = 1024 * 1024;
+
+before(async () => {
+  await new Promise<void>((ready) => {
+    tempDirDone = withTempDir(async (d) => {
+      dir = d;
+      ready();
+      await new Promise<void>((resolve) => (finishTempDir = resolve));
+    });
+  });
+  root = join(dir, 'root');
+  await mkdir(join(root, 'sub'), { recursive: true });
+  const add = async (name: string, bytes: Buffer): Promise<void> => {
+    files.set(name, bytes);
+    await writeFile(join(root, name), bytes);
+  };
+  await add('empty', Buffer.alloc(0));
+  await add('n512', randomBytes(512 * 4));
+  await add('n1468', randomBytes(1468 * 3));
+  await add('odd', randomBytes(100_001));
+  await add('sub/one', randomBytes(3000));
+  // 40 MiB: 81,920 blocks of 512 bytes, past 65,535: block numbers wrap.
+  await add('big', randomBytes(40 * MiB));
+  await writeFile(join(dir, 'secret'), 'outside the root\n');
+  await symlink(join(dir, 'secret'), join(root, 'link-out'));
+  await symlink(dir, join(root, 'dir-out'));
+  await symlink('sub/one', join(root, 'link-in'));
+  server = await startTftpServer({ root, port: 0, timeoutMs: 300, retries: 3 });
+});
+
+after(async () => {
+  await server.close();
+  finishTempDir();
+  await tempDirDone;
+});
+
+async function curlGet(name: string, blksize: number): Promise<Buffer> {
+  const out = join(dir, `curl-${name.replaceAll('/', '_')}-${blksize}`);
+  await runProgram('curl', [
+    '-sS',
+    '--tftp-blksize',
+    String(blksize),
+    '-o',
+    out,
+    `tftp://127.0.0.1:${server.port}/${name}`,
+  ]);
+  return readFile(out);
+}
+
+async function atftpGet(name: string, options: readonly string[]): Promise<Buffer> {
+  const out = join(
+    dir,
+    `atftp-${name.replaceAll('/', '_')}-${options.join('_').replaceAll(' ', '')}-${Math.random()}`,
+  );
+  await runProgram('atftp', [
+    ...options.flatMap((o) => ['--option', o]),
+    '-g',
+    '-r',
+    name,
+    '-l',
+    out,
+    '127.0.0.1',
+    String(server.port),
+  ]);
+  return readFile(out);
+}
+
+// curl 7.88 fails on any empty TFTP file (exit 71, getpeername(): seen against atftpd too): the
+// 0-byte file is fetched with atftp only.
+test(
+  'curl: exactly N×blksize, an odd size, a subdirectory, a symlink inside',
+  { timeout: 60_000 },
+  async () => {
+    for (const [name, blksize] of [
+      ['n512', 512],
+      ['n1468', 1468],
+      ['odd', 8192],
+      ['sub/one', 512],
+    ] as const) {
+      assert.ok(
+        (await curlGet(name, blksize)).equals(files.get(name) ?? Buffer.alloc(1)),
+        `${name} at ${blksize}`,
+      );
+    }
+    assert.ok((await curlGet('link-in', 512)).equals(files.get('sub/one') ?? Buffer.alloc(1)));
+  },
+);
+
+test('atftp with blksize, tsize and windowsize', { timeout: 60_000 }, async () => {
+  for (const name of ['empty', 'n512', 'n1468', 'odd']) {
+    for (const options of [
+      [],
+      ['blksize 1468', 'tsize 0'],
+      ['blksize 1468', 'tsize 0', 'windowsize 16'],
+      ['blksize 512', 'windowsize 4'],
+    ]) {
+      assert.ok(
+        (await atftpGet(name, options)).equals(files.get(name) ?? Buffer.alloc(1)),
+        `${name} ${options.join(',')}`,
+      );
+    }
+  }
+});
+
+test('past 65535 blocks the block number wraps (40 MiB at blksize 512)', { timeout: 120_000 }, async () => {
+  const big = files.get('big') ?? Buffer.alloc(1);
+  assert.ok((await atftpGet('big', ['blksize 512', 'windowsize 32'])).equals(big), 'atftp, windowsize 32');
+  assert.ok((await curlGet('big', 512)).equals(big), 'curl, lock-step');
+});
+
+test('many transfers at once', { timeout: 60_000 }, async () => {
+  const results = await Promise.all(
+    Array.from({ length: 24 }, (_, i) =>
+      i % 2 === 0 ? atftpGet('odd', ['blksize 1468', `windowsize ${1 + (i % 8)}`]) : curlGet('odd', 512 + i),
+    ),
+  );
+  for (const r of results) assert.ok(r.equals(files.get('odd') ?? Buffer.alloc(1)));
+});
+
+async function requestError(filename: string): Promise<{ code: number; message: string }> {
+  const peer = await openRawPeer(server.port);
+  try {
+    peer.send({ op: 'RRQ', filename, mode: 'octet', options: [] });
+    const { packet } = await peer.next();
+    assert.equal(packet.op, 'ERROR', `${filename}: expected an ERROR, got ${packet.op}`);
+    return { code: packet.code, message: packet.message };
+  } finally {
+    peer.close();
+  }
+}
+
+test('no path outside the root by any means', { timeout: 30_000 }, async () => {
+  const violations = [
+    '../secret',
+    '../../../etc/passwd',
+    'sub/../../secret',
+    '..\\..\\x',
+    'sub\\..\\..\\secret',
+    '%2e%2e/secret',
+    '%2E%2E%5csecret',
+    'link-out',
+    'dir-out/secret',
+  ];
+  for (const name of violations) {
+    const e = await requestError(name);
+    assert.equal(e.code, TFTP_ERRORS.ACCESS_VIOLATION, `${name}: ${e.message}`);
+  }
+  // An absolute path is read under the root: /etc/passwd is root/etc/passwd, which does not exist.
+  assert.equal((await requestError('/etc/passwd')).code, TFTP_ERRORS.FILE_NOT_FOUND);
+  assert.equal((await requestError('sub')).code, TFTP_ERRORS.FILE_NOT_FOUND);
+  assert.equal((await requestError('missing')).code, TFTP_ERRORS.FILE_NOT_FOUND);
+  // Real clients get the refusal too.
+  await assert.rejects(atftpGet('../secret', []), /outside the TFTP root|failed/);
+  await assert.rejects(curlGet('dir-out/secret', 512));
+});
+
+test('write requests and other modes are refused', { timeout: 10_000 }, async () => {
+  const peer = await openRawPeer(server.port);
+  try {
+    peer.send({ op: 'WRQ', filename: 'new', mode: 'octet', options: [] });
+    const w = (await peer.next()).packet;
+    assert.deepEqual(w.op === 'ERROR' ? w.code : -1, TFTP_ERRORS.ACCESS_VIOLATION);
+    peer.send({ op: 'RRQ', filename: 'odd', mode: 'mail', options: [] });
+    const m = (await peer.next()).packet;
+    assert.deepEqual(m.op === 'ERROR' ? m.code : -1, TFTP_ERRORS.ILLEGAL_OPERATION);
+  } finally {
+    peer.close();
+  }
+});
+
+test(
+  'duplicate ACKs are ignored; a lost ACK is retransmitted after the timeout; then the transfer gives up',
+  { timeout: 20_000 },
+  async () => {
+    const peer = await openRawPeer(server.port);
+    try {
+      peer.send({ op: 'RRQ', filename: 'n512', mode: 'octet', options: [] });
+      const first = await peer.next();
+      assert.equal(first.packet.op === 'DATA' ? first.packet.block : -1, 1);
+      peer.send({ op: 'ACK', block: 1 }, first.port);
+      peer.send({ op: 'ACK', block: 1 }, first.port);
+      peer.send({ op: 'ACK', block: 1 }, first.port);
+      // One DATA 2, not three (the sorcerer's apprentice), before any timeout (300 ms).
+      const got = await peer.drain(150);
+      assert.deepEqual(
+        got.map((p) => (p.op === 'DATA' ? p.block : p.op)),
+        [2],
+      );
+      // No ACK: DATA 2 again after the timeout, up to 3 retries, then an ERROR.
+      const again = await peer.drain(2000);
+      const blocks = again.map((p) => (p.op === 'DATA' ? p.block : p.op));
+      assert.deepEqual(blocks, [2, 2, 2, 'ERROR']);
+    } finally {
+      peer.close();
+    }
+  },
+);
+
+test('shutdown in the middle of a transfer ends it cleanly', { timeout: 20_000 }, async () => {
+  const own = await startTftpServer({ root, port: 0 });
+  const peer = await openRawPeer(own.port);
+  try {
+    peer.send({ op: 'RRQ', filename: 'odd', mode: 'octet', options: [['blksize', '1024']] });
+    const oack = await peer.next();
+    assert.equal(oack.packet.op, 'OACK');
+    peer.send({ op: 'ACK', block: 0 }, oack.port);
+    assert.equal((await peer.next()).packet.op, 'DATA');
+    assert.equal(own.sessionCount(), 1);
+    await own.close();
+    assert.equal(own.sessionCount(), 0);
+    const rest = await peer.drain(100);
+    assert.equal(rest.at(-1)?.op, 'ERROR');
+  } finally {
+    peer.close();
+  }
+});
+
+test('garbage never stops the server', { timeout: 20_000 }, async () => {
+  const peer = await openRawPeer(server.port);
+  const dgram = await import('node:dgram');
+  const raw = dgram.createSocket('udp4');
+  try {
+    for (let i = 0; i < 2000; i++) raw.send(randomBytes(i % 700), server.port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok((await curlGet('n1468', 1468)).equals(files.get('n1468') ?? Buffer.alloc(1)));
+  } finally {
+    raw.close();
+    peer.close();
+  }
+});
