@@ -146,25 +146,6 @@ export function* chunkBytes(bytes: Uint8Array, options: ChunkerOptions = CHUNKER
 }
 
 /**
- * Chunks cut and being hashed. Hashes run on libuv's thread pool (WebCrypto) while the next cuts
- * are found on this thread: on two cores, cutting and hashing overlap.
- */
-const HASH_AHEAD = 4;
-
-interface PendingChunk {
-  readonly offset: number;
-  readonly size: number;
-  readonly bytes: Uint8Array;
-  readonly digest: Promise<ArrayBuffer>;
-}
-
-async function hashed(pending: PendingChunk | undefined): Promise<Chunk> {
-  if (pending === undefined) throw new AppError('INTERNAL', 'no chunk waiting for its hash');
-  const digest = Buffer.from(await pending.digest).toString('hex');
-  return { offset: pending.offset, size: pending.size, digest, bytes: pending.bytes };
-}
-
-/**
  * The chunks of a stream (a Readable or any async iterable of byte pieces), in order, each with
  * its own copy of the bytes. Memory stays within three maximum chunk sizes whatever the input.
  */
@@ -180,7 +161,6 @@ export async function* chunkStream(
   const iterator = source[Symbol.asyncIterator]();
   let pending: Uint8Array | null = null;
   let eof = false;
-  const hashing: PendingChunk[] = [];
   for (;;) {
     while (!eof && end - start < p.max) {
       if (pending === null || pending.length === 0) {
@@ -202,13 +182,10 @@ export async function* chunkStream(
       end += take;
       pending = pending.subarray(take);
     }
-    if (end === start) break;
+    if (end === start) return;
     const size = findCut(buf, start, end, p);
     const bytes = buf.slice(start, start + size);
-    const digest = crypto.subtle.digest('SHA-256', bytes);
-    digest.catch(() => undefined);
-    hashing.push({ offset, size, bytes, digest });
-    if (hashing.length >= HASH_AHEAD) yield await hashed(hashing.shift());
+    yield { offset, size, digest: sha256Hex(bytes), bytes };
     offset += size;
     start += size;
     if (start === end) {
@@ -216,5 +193,4 @@ export async function* chunkStream(
       end = 0;
     }
   }
-  while (hashing.length > 0) yield await hashed(hashing.shift());
 }
