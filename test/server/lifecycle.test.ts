@@ -1,0 +1,115 @@
+// The server's lifecycle over a real socket on 127.0.0.1 port 0: services share one signal (one
+// failing stops all), close() lets a request in flight finish, SSE delivers job progress, and the
+// JSON log never carries a token or password.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { issueToken } from '../../src/auth/tokens.ts';
+import { withTempDir } from '../../src/io/output.ts';
+import { createApp } from '../../src/server/app.ts';
+import { EventHub } from '../../src/server/events.ts';
+import { createJsonLogger, silentLogger } from '../../src/server/log.ts';
+import { startServer, type Service } from '../../src/server/server.ts';
+import { LocalRepository } from '../../src/store/repository-local.ts';
+
+test(
+  'one failing service stops the listener and the other services; done rejects with the failure',
+  { timeout: 20_000 },
+  async () => {
+    let otherStopped = false;
+    const other: Service = {
+      name: 'other',
+      start: (signal) =>
+        new Promise((resolve) =>
+          signal.addEventListener(
+            'abort',
+            () => {
+              otherStopped = true;
+              resolve();
+            },
+            { once: true },
+          ),
+        ),
+    };
+    const failing: Service = {
+      name: 'failing',
+      start: () =>
+        new Promise((_resolve, reject) => setTimeout(() => reject(new Error('bind failed')), 1000)),
+    };
+    const server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      fetch: () => new Response('ok'),
+      logger: silentLogger,
+      services: [other, failing],
+    });
+    assert.equal((await fetch(server.url)).status, 200);
+    await assert.rejects(server.done, /bind failed/);
+    assert.equal(otherStopped, true);
+    assert.equal(server.signal.aborted, true);
+    await assert.rejects(fetch(server.url));
+  },
+);
+
+test('close() lets a request in flight finish before the listener stops', { timeout: 20_000 }, async () => {
+  let release: () => void = () => undefined;
+  const slow = new Promise<void>((r) => (release = r));
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    fetch: async () => {
+      await slow;
+      return new Response('finished');
+    },
+    logger: silentLogger,
+  });
+  const inFlight = fetch(server.url).then((r) => r.text());
+  await new Promise((r) => setTimeout(r, 100));
+  const closing = server.close();
+  setTimeout(release, 200);
+  assert.equal(await inFlight, 'finished');
+  await closing;
+});
+
+test(
+  'SSE over a socket reports store check progress; the log has no token',
+  { timeout: 30_000 },
+  async () => {
+    await withTempDir(async (dir) => {
+      const repo = await LocalRepository.openDataDir(join(dir, 'data'));
+      const lines: string[] = [];
+      try {
+        await repo.addUser({ user: 't', client: 't' }, { name: 'root', role: 'admin', scopes: [] });
+        const { token } = await issueToken(repo.catalog, { userName: 'root', name: 't' });
+        const logger = createJsonLogger({ write: (s: string) => lines.push(s) });
+        const { app } = createApp({ backend: repo, events: new EventHub(), logger, version: 't' });
+        const server = await startServer({ host: '127.0.0.1', port: 0, fetch: app.fetch, logger });
+        const auth = { authorization: `Bearer ${token}` };
+        const controller = new AbortController();
+        const events = await fetch(`${server.url}/api/v1/events`, {
+          headers: auth,
+          signal: controller.signal,
+        });
+        assert.equal(events.headers.get('content-type'), 'text/event-stream');
+        const reader = events.body?.getReader();
+        assert.ok(reader !== undefined);
+        let text = '';
+        const decoder = new TextDecoder();
+        while (!text.includes('event: ready')) text += decoder.decode((await reader.read()).value);
+        const check = await fetch(`${server.url}/api/v1/store/check`, { method: 'POST', headers: auth });
+        assert.equal(check.status, 200);
+        while (!text.includes('event: done')) text += decoder.decode((await reader.read()).value);
+        assert.match(text, /"job":"check-1"/);
+        controller.abort();
+        await server.close();
+        const log = lines.join('');
+        assert.match(log, /"msg":"request"/);
+        assert.ok(!log.includes(token));
+        for (const line of lines) JSON.parse(line);
+      } finally {
+        await repo.close();
+      }
+    });
+  },
+);
