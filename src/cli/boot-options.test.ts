@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bootSettingsOf } from './boot-options.ts';
+
+test('boot is off unless a boot option is given', () => {
+  assert.equal(bootSettingsOf({ data: '/d' }, '/d'), null);
+});
+
+test('boot options make boot settings; the boot root defaults under the data directory', () => {
+  assert.deepEqual(bootSettingsOf({ tftp: '10.0.0.1:69' }, '/srv/w'), {
+    bootRoot: '/srv/w/boot',
+    ipxeDir: null,
+    tftp: { host: '10.0.0.1', port: 69 },
+    httpBase: null,
+  });
+  assert.deepEqual(
+    bootSettingsOf({ bootRoot: '/b', ipxeDir: '/signed', bootUrl: 'http://10.0.0.1:8080' }, '/srv/w'),
+    { bootRoot: '/b', ipxeDir: '/signed', tftp: null, httpBase: 'http://10.0.0.1:8080' },
+  );
+});
+
+test('bad --tftp and --boot-url values are refused naming the option', () => {
+  assert.throws(() => bootSettingsOf({ tftp: '10.0.0.1' }, '/d'), /--tftp: expected HOST:PORT/);
+  for (const url of ['https://x', 'http://x/path', 'ftp://x', 'http://x?y']) {
+    assert.throws(() => bootSettingsOf({ bootUrl: url }, '/d'), /--boot-url: expected http:\/\/HOST/, url);
+  }
+});
