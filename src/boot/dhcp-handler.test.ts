@@ -1,0 +1,323 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  DHCP_MESSAGE_TYPE,
+  DHCP_OPT,
+  PXE_OPT,
+  dhcpMessageType,
+  dhcpOptionIp,
+  dhcpOptionString,
+  findDhcpOption,
+  parseDhcpMessage,
+  parseSubOptions,
+  serializeDhcpMessage,
+  serializeUserClass,
+  type DhcpMessage,
+  type DhcpOption,
+} from '../formats/dhcp/dhcp.ts';
+import { ipxeScriptUrl } from './boot-url.ts';
+import {
+  createMemoryLeaseStore,
+  handleDhcpRequest,
+  type DhcpContext,
+  type DhcpMode,
+} from './dhcp-handler.ts';
+
+const SERVER = '10.9.0.1';
+const HTTP = 'http://10.9.0.1:8080';
+const FILES = { bios: 'undionly.kpxe', uefi: 'ipxe.efi' };
+
+function request(
+  type: number,
+  opts: {
+    mac?: number;
+    classId?: string;
+    arch?: number;
+    userClass?: string;
+    extra?: DhcpOption[];
+    ciaddr?: string;
+  } = {},
+): DhcpMessage {
+  const chaddr = new Uint8Array(16);
+  chaddr.set([0x52, 0x54, 0, 0, 0, opts.mac ?? 1]);
+  const options: DhcpOption[] = [{ code: DHCP_OPT.MESSAGE_TYPE, data: Uint8Array.of(type) }];
+  if (opts.classId !== undefined) options.push({ code: DHCP_OPT.CLASS_ID, data: Buffer.from(opts.classId) });
+  if (opts.arch !== undefined)
+    options.push({ code: DHCP_OPT.CLIENT_ARCH, data: Uint8Array.of(opts.arch >> 8, opts.arch & 0xff) });
+  if (opts.userClass !== undefined)
+    options.push({ code: DHCP_OPT.USER_CLASS, data: Buffer.from(opts.userClass) });
+  options.push({
+    code: DHCP_OPT.CLIENT_MACHINE_ID,
+    data: Uint8Array.of(0, ...new Uint8Array(16).fill(0xab)),
+  });
+  options.push(...(opts.extra ?? []));
+  // Through the codec both ways, as the server does.
+  return parseDhcpMessage(
+    serializeDhcpMessage({
+      op: 1,
+      htype: 1,
+      hlen: 6,
+      hops: 0,
+      xid: 42,
+      secs: 0,
+      flags: 0,
+      ciaddr: opts.ciaddr ?? '0.0.0.0',
+      yiaddr: '0.0.0.0',
+      siaddr: '0.0.0.0',
+      giaddr: '0.0.0.0',
+      chaddr,
+      sname: '',
+      file: '',
+      options,
+    }),
+  );
+}
+
+function context(
+  mode: DhcpMode,
+  uefi = 'ipxe.efi',
+): DhcpContext & { leases: ReturnType<typeof createMemoryLeaseStore> } {
+  return {
+    mode,
+    serverAddress: SERVER,
+    httpBase: HTTP,
+    bootFiles: { ...FILES, uefi },
+    full: {
+      rangeStart: '10.9.0.100',
+      rangeEnd: '10.9.0.102',
+      subnetMask: '255.255.255.0',
+      router: '10.9.0.1',
+      dnsServers: ['10.9.0.1'],
+      leaseSeconds: 3600,
+    },
+    leases: createMemoryLeaseStore(),
+    now: () => Date.parse('2026-01-01T00:00:00Z'),
+  };
+}
+
+const from = { address: '0.0.0.0', port: 68 };
+
+// Every mode × client kind × architecture: the boot file offered, or no answer.
+const CASES: { name: string; classId?: string; arch?: number; userClass?: string; file: string | null }[] = [
+  { name: 'BIOS PXE', classId: 'PXEClient:Arch:00000:UNDI:002001', arch: 0, file: 'undionly.kpxe' },
+  { name: 'PXE without option 93 (BIOS)', classId: 'PXEClient', file: 'undionly.kpxe' },
+  { name: 'UEFI x64 PXE (7)', classId: 'PXEClient:Arch:00007:UNDI:003016', arch: 7, file: 'ipxe.efi' },
+  { name: 'UEFI x64 PXE (9)', classId: 'PXEClient:Arch:00009:UNDI:003016', arch: 9, file: 'ipxe.efi' },
+  {
+    name: 'UEFI x64 HTTP',
+    classId: 'HTTPClient:Arch:00016:UNDI:003001',
+    arch: 16,
+    file: `${HTTP}/boot/files/ipxe.efi`,
+  },
+  {
+    name: 'iPXE on BIOS',
+    classId: 'PXEClient:Arch:00000:UNDI:002001',
+    arch: 0,
+    userClass: 'iPXE',
+    file: ipxeScriptUrl(HTTP),
+  },
+  {
+    name: 'iPXE on UEFI',
+    classId: 'PXEClient:Arch:00007:UNDI:003010',
+    arch: 7,
+    userClass: 'iPXE',
+    file: ipxeScriptUrl(HTTP),
+  },
+  {
+    name: 'iPXE with an RFC 3004 user class',
+    classId: 'PXEClient',
+    arch: 0,
+    userClass: Buffer.from(serializeUserClass(['iPXE'])).toString('latin1'),
+    file: ipxeScriptUrl(HTTP),
+  },
+  { name: 'UEFI IA32 PXE (unserved)', classId: 'PXEClient:Arch:00006', arch: 6, file: null },
+  { name: 'ARM64 UEFI PXE (unserved)', classId: 'PXEClient:Arch:00011', arch: 11, file: null },
+  { name: 'ARM64 HTTP (unserved)', classId: 'HTTPClient:Arch:00019', arch: 19, file: null },
+  { name: 'not a PXE client', file: null },
+  { name: 'a vendor class that is not PXE', classId: 'MSFT 5.0', file: null },
+  { name: 'iPXE user class without PXE class', userClass: 'iPXE', file: null },
+];
+
+for (const c of CASES) {
+  test(`proxy: ${c.name}`, async () => {
+    const ctx = context('proxy');
+    const m = request(DHCP_MESSAGE_TYPE.DHCPDISCOVER, c);
+    const reply = await handleDhcpRequest({ message: m, port: 67, from }, ctx);
+    if (c.file === null) {
+      assert.equal(reply, null);
+      return;
+    }
+    assert.ok(reply);
+    const r = reply.message;
+    assert.equal(dhcpMessageType(r), DHCP_MESSAGE_TYPE.DHCPOFFER);
+    assert.equal(r.yiaddr, '0.0.0.0', 'a proxy gives no address');
+    assert.equal(r.file, c.file);
+    assert.equal(dhcpOptionString(r, DHCP_OPT.BOOTFILE_NAME), c.file);
+    assert.equal(dhcpOptionIp(r, DHCP_OPT.SERVER_ID), SERVER);
+    assert.equal(r.xid, 42);
+    assert.equal(findDhcpOption(r, DHCP_OPT.LEASE_TIME), undefined);
+    assert.deepEqual(
+      findDhcpOption(r, DHCP_OPT.CLIENT_MACHINE_ID),
+      Uint8Array.of(0, ...new Uint8Array(16).fill(0xab)),
+    );
+    assert.deepEqual(reply.to, { address: '255.255.255.255', port: 68 });
+    const http = c.file.startsWith('http');
+    assert.equal(
+      dhcpOptionString(r, DHCP_OPT.CLASS_ID),
+      c.classId?.startsWith('HTTPClient') ? 'HTTPClient' : 'PXEClient',
+    );
+    assert.equal(r.siaddr, http ? '0.0.0.0' : SERVER);
+    assert.equal(dhcpOptionString(r, DHCP_OPT.TFTP_SERVER_NAME), http ? undefined : SERVER);
+    if (!c.classId?.startsWith('HTTPClient')) {
+      const pxe = parseSubOptions(findDhcpOption(r, DHCP_OPT.VENDOR_SPECIFIC) ?? new Uint8Array());
+      assert.deepEqual(pxe, [{ code: PXE_OPT.PXE_DISCOVERY_CONTROL, data: Uint8Array.of(0x0b) }]);
+    }
+    // The same client asks the boot server on 4011: an ACK back to where it came from.
+    const ack = await handleDhcpRequest(
+      {
+        message: request(DHCP_MESSAGE_TYPE.DHCPREQUEST, { ...c, ciaddr: '10.9.0.50' }),
+        port: 4011,
+        from: { address: '10.9.0.50', port: 68 },
+      },
+      ctx,
+    );
+    assert.ok(ack);
+    assert.equal(dhcpMessageType(ack.message), DHCP_MESSAGE_TYPE.DHCPACK);
+    assert.equal(ack.message.file, c.file);
+    assert.deepEqual(ack.to, { address: '10.9.0.50', port: 68 });
+    // A REQUEST on 67 belongs to the address-giving server.
+    assert.equal(
+      await handleDhcpRequest({ message: request(DHCP_MESSAGE_TYPE.DHCPREQUEST, c), port: 67, from }, ctx),
+      null,
+    );
+  });
+
+  test(`full: ${c.name}`, async () => {
+    const ctx = context('full');
+    const offer = await handleDhcpRequest(
+      { message: request(DHCP_MESSAGE_TYPE.DHCPDISCOVER, c), port: 67, from },
+      ctx,
+    );
+    assert.ok(offer, 'every client gets an address in full mode');
+    assert.equal(dhcpMessageType(offer.message), DHCP_MESSAGE_TYPE.DHCPOFFER);
+    assert.equal(offer.message.yiaddr, '10.9.0.100');
+    assert.equal(offer.message.file, c.file ?? '');
+    assert.equal(dhcpOptionIp(offer.message, DHCP_OPT.SUBNET_MASK), '255.255.255.0');
+    assert.equal(dhcpOptionIp(offer.message, DHCP_OPT.ROUTER), '10.9.0.1');
+    assert.deepEqual(findDhcpOption(offer.message, DHCP_OPT.LEASE_TIME), Uint8Array.of(0, 0, 0x0e, 0x10));
+    const req = request(DHCP_MESSAGE_TYPE.DHCPREQUEST, {
+      ...c,
+      extra: [
+        { code: DHCP_OPT.REQUESTED_IP, data: Uint8Array.of(10, 9, 0, 100) },
+        { code: DHCP_OPT.SERVER_ID, data: Uint8Array.of(10, 9, 0, 1) },
+      ],
+    });
+    const ack = await handleDhcpRequest({ message: req, port: 67, from }, ctx);
+    assert.ok(ack);
+    assert.equal(dhcpMessageType(ack.message), DHCP_MESSAGE_TYPE.DHCPACK);
+    assert.equal(ack.message.yiaddr, '10.9.0.100');
+    assert.equal(ack.message.file, c.file ?? '');
+    assert.deepEqual(
+      ctx.leases.list().map((l) => [l.ip, l.mac, l.expiresAt]),
+      [['10.9.0.100', '52:54:00:00:00:01', '2026-01-01T01:00:00.000Z']],
+    );
+  });
+}
+
+test('off: nothing is answered', async () => {
+  for (const c of CASES) {
+    assert.equal(
+      await handleDhcpRequest(
+        { message: request(DHCP_MESSAGE_TYPE.DHCPDISCOVER, c), port: 67, from },
+        context('off'),
+      ),
+      null,
+    );
+  }
+});
+
+test('snponly.efi by config', async () => {
+  const reply = await handleDhcpRequest(
+    { message: request(DHCP_MESSAGE_TYPE.DHCPDISCOVER, { classId: 'PXEClient', arch: 7 }), port: 67, from },
+    context('proxy', 'snponly.efi'),
+  );
+  assert.equal(reply?.message.file, 'snponly.efi');
+});
+
+test('full: leases — same address again, range exhausted, NAK, another server chosen, DECLINE, RELEASE, INFORM', async () => {
+  const ctx = context('full');
+  const discover = (mac: number): Promise<string | undefined> =>
+    handleDhcpRequest(
+      { message: request(DHCP_MESSAGE_TYPE.DHCPDISCOVER, { mac }), port: 67, from },
+      ctx,
+    ).then((r) => r?.message.yiaddr);
+  const requestIp = (mac: number, ip: number[], serverId?: number[]) =>
+    handleDhcpRequest(
+      {
+        message: request(DHCP_MESSAGE_TYPE.DHCPREQUEST, {
+          mac,
+          extra: [
+            { code: DHCP_OPT.REQUESTED_IP, data: Uint8Array.from(ip) },
+            ...(serverId ? [{ code: DHCP_OPT.SERVER_ID, data: Uint8Array.from(serverId) }] : []),
+          ],
+        }),
+        port: 67,
+        from,
+      },
+      ctx,
+    );
+  assert.equal(await discover(1), '10.9.0.100');
+  assert.equal(await discover(1), '10.9.0.100', 'the held offer is offered again');
+  assert.equal(await discover(2), '10.9.0.101');
+  assert.equal(await discover(3), '10.9.0.102');
+  assert.equal(await discover(4), undefined, 'range exhausted: no offer');
+  // Client 2 asks for client 1's address: NAK (broadcast).
+  const nak = await requestIp(2, [10, 9, 0, 100]);
+  assert.equal(nak && dhcpMessageType(nak.message), DHCP_MESSAGE_TYPE.DHCPNAK);
+  assert.deepEqual(nak?.to, { address: '255.255.255.255', port: 68 });
+  // Out of range: NAK.
+  const out = await requestIp(1, [192, 168, 1, 1]);
+  assert.equal(out && dhcpMessageType(out.message), DHCP_MESSAGE_TYPE.DHCPNAK);
+  // Client 3 took another server's offer: its held address is freed.
+  assert.equal(await requestIp(3, [10, 9, 0, 102], [10, 9, 0, 254]), null);
+  assert.equal(await discover(4), '10.9.0.102');
+  // Client 2 declines its address: not offered again for a while.
+  await handleDhcpRequest(
+    {
+      message: request(DHCP_MESSAGE_TYPE.DHCPDECLINE, {
+        mac: 2,
+        extra: [{ code: DHCP_OPT.REQUESTED_IP, data: Uint8Array.of(10, 9, 0, 101) }],
+      }),
+      port: 67,
+      from,
+    },
+    ctx,
+  );
+  assert.equal((await ctx.leases.getLeaseByIp('10.9.0.101'))?.mac, '00:00:00:00:00:00');
+  // Client 1 releases: its address is free.
+  assert.equal(
+    await handleDhcpRequest(
+      { message: request(DHCP_MESSAGE_TYPE.DHCPRELEASE, { mac: 1, ciaddr: '10.9.0.100' }), port: 67, from },
+      ctx,
+    ),
+    null,
+  );
+  assert.equal(await ctx.leases.getLeaseByIp('10.9.0.100'), undefined);
+  // INFORM: configuration only, to the client's own address.
+  const inform = await handleDhcpRequest(
+    { message: request(DHCP_MESSAGE_TYPE.DHCPINFORM, { mac: 9, ciaddr: '10.9.0.77' }), port: 67, from },
+    ctx,
+  );
+  assert.ok(inform);
+  assert.equal(dhcpMessageType(inform.message), DHCP_MESSAGE_TYPE.DHCPACK);
+  assert.equal(inform.message.yiaddr, '0.0.0.0');
+  assert.equal(findDhcpOption(inform.message, DHCP_OPT.LEASE_TIME), undefined);
+  assert.deepEqual(inform.to, { address: '10.9.0.77', port: 68 });
+  // Renewal (ciaddr set, no server id): ACK unicast.
+  const renew = await handleDhcpRequest(
+    { message: request(DHCP_MESSAGE_TYPE.DHCPREQUEST, { mac: 4, ciaddr: '10.9.0.102' }), port: 67, from },
+    ctx,
+  );
+  assert.equal(renew && dhcpMessageType(renew.message), DHCP_MESSAGE_TYPE.DHCPACK);
+  assert.deepEqual(renew?.to, { address: '10.9.0.102', port: 68 });
+});
