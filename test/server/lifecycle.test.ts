@@ -92,14 +92,16 @@ test(
           signal: controller.signal,
         });
         assert.equal(events.headers.get('content-type'), 'text/event-stream');
-        const reader = events.body?.getReader();
-        assert.ok(reader !== undefined);
+        const body = events.body;
+        assert.ok(body !== null);
+        const reader = (body as ReadableStream<Uint8Array>).getReader();
         let text = '';
         const decoder = new TextDecoder();
-        while (!text.includes('event: ready')) text += decoder.decode((await reader.read()).value);
+        const more = async (): Promise<string> => decoder.decode((await reader.read()).value);
+        while (!text.includes('event: ready')) text += await more();
         const check = await fetch(`${server.url}/api/v1/store/check`, { method: 'POST', headers: auth });
         assert.equal(check.status, 200);
-        while (!text.includes('event: done')) text += decoder.decode((await reader.read()).value);
+        while (!text.includes('event: done')) text += await more();
         assert.match(text, /"job":"check-1"/);
         controller.abort();
         await server.close();
