@@ -3,7 +3,10 @@
 // Image names travel percent-encoded in one path segment ('team-a%2Fws2022'); hono decodes them and
 // parseImageRef-style validation refuses '..', control characters and anything else odd.
 
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { streamSSE } from 'hono/streaming';
 import type { Principal } from '../auth/roles.ts';
 import { inScope } from '../auth/roles.ts';
@@ -406,8 +409,17 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
           etag: `"${image.digest}"`,
         };
         if (range !== null) headers['content-range'] = `bytes ${range.start}-${range.end}/${image.size}`;
+        const status = range === null ? 200 : 206;
+        const outgoing = (r.c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+        if (outgoing !== undefined) {
+          // On a real socket the bytes go straight to it with Node's own back-pressure (no web
+          // stream in between): memory stays at a few chunks per pull.
+          outgoing.writeHead(status, headers);
+          pipeline(content.stream, outgoing).catch(() => undefined);
+          return RESPONSE_ALREADY_SENT;
+        }
         return new Response(Readable.toWeb(content.stream) as ReadableStream, {
-          status: range === null ? 200 : 206,
+          status,
           headers,
         });
       },
