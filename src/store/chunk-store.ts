@@ -5,12 +5,12 @@
 // chunks read ahead. gc() removes what no live manifest references, sparing anything younger than a
 // grace period so that pushes running meanwhile keep their chunks.
 
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
 import type { BlobRange, BlobStore } from './blob-store.ts';
 import { chunkStream, CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
+import { Sha256Thread } from './sha256-thread.ts';
 import {
   isDigest,
   MAX_CHUNK_BYTES,
@@ -218,7 +218,21 @@ export class ChunkStore {
     onProgress: ProgressListener = ignoreProgress,
     total = 0,
   ): Promise<IngestResult> {
-    const whole = createHash('sha256');
+    const whole = new Sha256Thread();
+    try {
+      return await this.#ingest(source, mediaType, onProgress, total, whole);
+    } finally {
+      await whole.close();
+    }
+  }
+
+  async #ingest(
+    source: AsyncIterable<Uint8Array>,
+    mediaType: string,
+    onProgress: ProgressListener,
+    total: number,
+    whole: Sha256Thread,
+  ): Promise<IngestResult> {
     const chunks: ManifestChunk[] = [];
     const inFlight = new Set<Promise<void>>();
     const failures: Error[] = [];
@@ -226,7 +240,7 @@ export class ChunkStore {
     let newBytes = 0;
     let size = 0;
     for await (const chunk of chunkStream(source, this.chunker)) {
-      whole.update(chunk.bytes);
+      await whole.update(chunk.bytes);
       chunks.push({ digest: chunk.digest, size: chunk.size });
       size += chunk.size;
       const write = this.#store(chunk.digest, chunk.bytes).then(
@@ -252,7 +266,7 @@ export class ChunkStore {
       schemaVersion: MANIFEST_SCHEMA_VERSION,
       mediaType,
       size,
-      sha256: whole.digest('hex'),
+      sha256: await whole.digest(),
       chunks,
     };
     const digest = await this.putManifest(manifest);
