@@ -49,8 +49,12 @@ test(
         for (const i of imported) {
           assert.equal(i.result.image.sourceIsoSha256, isoSha);
           assert.equal(i.result.image.mediaType, 'application/x-wim');
-          assert.equal(i.result.image.editions.length, 1);
         }
+        // Each edition alone in its WIM; boot.wim pushed whole (Windows PE and Setup).
+        assert.deepEqual(
+          imported.map((i) => i.result.image.editions.length),
+          [1, 1, 2],
+        );
         const dc = imported[1]?.result.image.editions[0] as { editionId: string };
         assert.equal(dc.editionId, 'ServerDatacenter');
         assert.equal((await repo.listImages()).length, 3);
