@@ -209,6 +209,14 @@ function bootOptions(
   return options;
 }
 
+/**
+ * The BOOTP `file` field holds 127 bytes (RFC 2131 §2); a longer name (iPXE script URLs are ~200)
+ * travels in option 67 alone, which clients read first (RFC 2132 §9.5).
+ */
+function fileField(file: string): string {
+  return file.length <= 127 ? file : '';
+}
+
 function maxSizeOf(request: DhcpMessage): number {
   const data = findDhcpOption(request, DHCP_OPT.MAX_MESSAGE_SIZE);
   const asked = data?.length === 2 ? ((data[0] ?? 0) << 8) | (data[1] ?? 0) : 0;
@@ -276,16 +284,16 @@ function reply(
   };
 }
 
-async function handleProxy(
+function handleProxy(
   request: DhcpRequest,
   context: DhcpContext,
   client: DhcpClientInfo,
   type: number,
-): Promise<DhcpReply | null> {
+): DhcpReply | null {
   const choice = chooseBootFile(client, context);
   if (choice === undefined) return null;
   const isTftp = !choice.file.startsWith('http');
-  const fields = { siaddr: isTftp ? context.serverAddress : ZERO, file: choice.file };
+  const fields = { siaddr: isTftp ? context.serverAddress : ZERO, file: fileField(choice.file) };
   const options = bootOptions(choice, context, request.message, true);
   if (request.port === 4011) {
     // PXE 2.1 §2.2.5: the client asks the boot server directly; the ACK goes back to where it came from.
@@ -318,7 +326,7 @@ async function handleProxy(
     );
   }
   // A REQUEST on 67 is for the address-giving server; a proxy that ACKed it would compete with it.
-  return Promise.resolve(null);
+  return null;
 }
 
 function inRange(ip: string, settings: DhcpFullSettings): boolean {
@@ -392,7 +400,7 @@ async function handleFull(
       : {
           fields: {
             siaddr: choice.file.startsWith('http') ? ZERO : context.serverAddress,
-            file: choice.file,
+            file: fileField(choice.file),
           },
           options: bootOptions(choice, context, m, false),
         };

@@ -260,7 +260,7 @@ class Transfer {
     this.socket.send(Buffer.from(serializeTftpPacket({ op: 'ERROR', code, message })));
   }
 
-  /** Ends the transfer; the client is told when `notify` is given. */
+  /** Ends the transfer, telling the client with an ERROR. */
   abort(message: string): void {
     if (this.ended) return;
     this.sendError(TFTP_ERRORS.NOT_DEFINED, message);
@@ -330,6 +330,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
 
   const transfers = new Map<string, Transfer>();
   const starting = new Set<Promise<void>>();
+  const startingKeys = new Set<string>();
   const family = host.includes(':') ? 'udp6' : 'udp4';
   const listener = dgram.createSocket({ type: family, reuseAddr: false });
   try {
@@ -426,7 +427,8 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       return;
     }
     // A retransmitted request for a transfer already running is not a second transfer.
-    if (transfers.has(`${client.address}:${client.port}`)) return;
+    const key = `${client.address}:${client.port}`;
+    if (transfers.has(key) || startingKeys.has(key)) return;
     if (transfers.size + starting.size >= maxSessions) {
       reply(client, TFTP_ERRORS.NOT_DEFINED, 'too many transfers: try again later');
       return;
@@ -435,7 +437,11 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       log.log('warn', 'TFTP transfer could not start', { error: e instanceof Error ? e.message : String(e) });
     });
     starting.add(p);
-    void p.finally(() => starting.delete(p));
+    startingKeys.add(key);
+    void p.finally(() => {
+      starting.delete(p);
+      startingKeys.delete(key);
+    });
   });
   listener.on('error', (e) => log.log('error', 'TFTP listener error', { error: e.message }));
 
