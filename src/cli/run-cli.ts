@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeOf } from '../core/error-codes.ts';
 import { AppError, isAppError } from '../core/errors.ts';
 import type { CliCommand } from './command.ts';
+import { GROUP_SUMMARIES } from './commands/groups.ts';
 import { COMMANDS } from './commands/index.ts';
 import { createProgressBar } from './progress-bar.ts';
 
@@ -25,7 +26,7 @@ function groupFor(root: Command, words: readonly string[]): Command {
   let parent = root;
   for (const word of words) {
     const found = parent.commands.find((c) => c.name() === word);
-    parent = found ?? parent.command(word).description(`${word} commands`);
+    parent = found ?? parent.command(word).description(GROUP_SUMMARIES[word] ?? `${word} commands`);
   }
   return parent;
 }

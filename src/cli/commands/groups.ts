@@ -1,0 +1,12 @@
+// What each command group is for, as `winsmith --help` lists it.
+
+export const GROUP_SUMMARIES: Readonly<Record<string, string>> = {
+  image: 'inspect, capture, apply, change and compare WIM images',
+  reg: 'read and edit registry hives offline',
+  bcd: 'read and write BCD boot stores offline (bcdboot and bcdedit from Linux)',
+  unattend: 'render and check unattend.xml answer files',
+  media: 'read Windows installation media (UDF ISOs)',
+  store: 'check, clean and measure a repository’s storage',
+  user: 'manage the users of a repository',
+  token: 'manage API tokens',
+};
