@@ -3,13 +3,25 @@
 // run until the server's signal aborts. At start the iPXE builds are located (Debian's `ipxe`, or
 // the configured directory) and put into the boot root, which TFTP serves and /boot/files reads.
 
+import { networkInterfaces } from 'node:os';
 import type { Hono } from 'hono';
+import { AppError } from '../core/errors.ts';
 import type { Catalog } from '../store/catalog/catalog.ts';
 import type { BootLog } from './boot-log.ts';
 import { installBootFiles, locateBootFiles, type LocatedBootFiles } from './boot-files.ts';
 import { catalogBootRegistry } from './catalog-registry.ts';
 import { httpBootRoutes } from './http-boot.ts';
 import { startTftpServer } from './tftp-server.ts';
+import { startDhcpServer } from './dhcp-server.ts';
+
+/** DHCP on the boot network: proxy (boot options beside another server) or full (addresses too). */
+export interface BootDhcpSettings {
+  readonly mode: 'proxy' | 'full';
+  readonly interface: string;
+  /** Full mode: first and last address given out. */
+  readonly range: { readonly start: string; readonly end: string } | null;
+  readonly leaseSeconds: number;
+}
 
 export interface BootSettings {
   /** Directory served over TFTP and at /boot/files; the iPXE builds are placed in it at start. */
@@ -20,6 +32,8 @@ export interface BootSettings {
   readonly tftp: { readonly host: string; readonly port: number } | null;
   /** Base URL clients reach the HTTP server at; null = the origin of each request. */
   readonly httpBase: string | null;
+  /** null = no DHCP (another server gives the boot options). */
+  readonly dhcp: BootDhcpSettings | null;
 }
 
 /** The shape of the server's services (src/server/server.ts `Service`). */
@@ -52,10 +66,40 @@ export async function installIpxe(settings: BootSettings, log: BootLog): Promise
 }
 
 /** The boot routes (to mount at the root of the server's app) and services, over the catalog. */
+function interfaceIpv4(name: string): { address: string; netmask: string } {
+  const found = (networkInterfaces()[name] ?? []).find((a) => a.family === 'IPv4');
+  if (found === undefined) {
+    throw new AppError('INVALID_ARGUMENT', `interface ${name} has no IPv4 address`, {
+      hint: `name the boot network's interface with --interface (seen: ${Object.keys(networkInterfaces()).join(', ')})`,
+    });
+  }
+  return found;
+}
+
+/**
+ * The HTTP base URL DHCP hands to iPXE: --boot-url, else the listen address when it is one
+ * address, else the boot interface's address with the listen port.
+ */
+function dhcpHttpBase(
+  settings: BootSettings,
+  dhcp: BootDhcpSettings,
+  listen: { host: string; port: number },
+): string {
+  if (settings.httpBase !== null) return settings.httpBase;
+  const wildcard = listen.host === '0.0.0.0' || listen.host === '::' || listen.host === '';
+  const host = wildcard ? interfaceIpv4(dhcp.interface).address : listen.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
+}
+
 export function bootParts(
   settings: BootSettings,
   located: LocatedBootFiles,
-  deps: { readonly catalog: Catalog; readonly log: BootLog },
+  deps: {
+    readonly catalog: Catalog;
+    readonly log: BootLog;
+    /** The HTTP listener's address, for the URLs DHCP gives out. */
+    readonly listen: { readonly host: string; readonly port: number };
+  },
 ): PreparedBoot {
   const routes = httpBootRoutes({
     registry: catalogBootRegistry(deps.catalog),
@@ -77,6 +121,41 @@ export function bootParts(
           log: deps.log,
         });
         deps.log.log('info', 'tftp listening', { host: server.address, port: server.port });
+        await untilAborted(signal);
+        await server.close();
+      },
+    });
+  }
+  const dhcp = settings.dhcp;
+  if (dhcp !== null) {
+    services.push({
+      name: 'dhcp',
+      async start(signal) {
+        const httpBase = dhcpHttpBase(settings, dhcp, deps.listen);
+        const range =
+          dhcp.range === null
+            ? undefined
+            : {
+                rangeStart: dhcp.range.start,
+                rangeEnd: dhcp.range.end,
+                subnetMask: interfaceIpv4(dhcp.interface).netmask,
+                leaseSeconds: dhcp.leaseSeconds,
+              };
+        const server = await startDhcpServer({
+          mode: dhcp.mode,
+          interface: dhcp.interface,
+          bootFiles: { bios: 'undionly.kpxe', uefi: 'ipxe.efi' },
+          httpBase,
+          ...(range === undefined ? {} : { range, leases: deps.catalog }),
+          signal,
+          log: deps.log,
+        });
+        deps.log.log('info', 'dhcp listening', {
+          mode: dhcp.mode,
+          interface: dhcp.interface,
+          address: server.serverAddress,
+          httpBase,
+        });
         await untilAborted(signal);
         await server.close();
       },

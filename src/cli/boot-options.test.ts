@@ -12,10 +12,11 @@ test('boot options make boot settings; the boot root defaults under the data dir
     ipxeDir: null,
     tftp: { host: '10.0.0.1', port: 69 },
     httpBase: null,
+    dhcp: null,
   });
   assert.deepEqual(
     bootSettingsOf({ bootRoot: '/b', ipxeDir: '/signed', bootUrl: 'http://10.0.0.1:8080' }, '/srv/w'),
-    { bootRoot: '/b', ipxeDir: '/signed', tftp: null, httpBase: 'http://10.0.0.1:8080' },
+    { bootRoot: '/b', ipxeDir: '/signed', tftp: null, httpBase: 'http://10.0.0.1:8080', dhcp: null },
   );
 });
 
@@ -24,4 +25,27 @@ test('bad --tftp and --boot-url values are refused naming the option', () => {
   for (const url of ['https://x', 'http://x/path', 'ftp://x', 'http://x?y']) {
     assert.throws(() => bootSettingsOf({ bootUrl: url }, '/d'), /--boot-url: expected http:\/\/HOST/, url);
   }
+});
+
+test('--dhcp proxy needs --interface; full needs --dhcp-range too', () => {
+  assert.deepEqual(bootSettingsOf({ dhcp: 'proxy', interface: 'br0' }, '/d')?.dhcp, {
+    mode: 'proxy',
+    interface: 'br0',
+    range: null,
+    leaseSeconds: 3600,
+  });
+  assert.deepEqual(
+    bootSettingsOf({ dhcp: 'full', interface: 'br0', dhcpRange: '10.0.0.100-10.0.0.199' }, '/d')?.dhcp?.range,
+    { start: '10.0.0.100', end: '10.0.0.199' },
+  );
+  assert.equal(bootSettingsOf({ dhcp: 'off' }, '/d'), null);
+  assert.throws(() => bootSettingsOf({ dhcp: 'proxy' }, '/d'), /--dhcp proxy needs --interface/);
+  assert.throws(
+    () => bootSettingsOf({ dhcp: 'full', interface: 'br0' }, '/d'),
+    /--dhcp full needs --dhcp-range/,
+  );
+  assert.throws(() => bootSettingsOf({ dhcp: 'on', interface: 'br0' }, '/d'), /expected off, proxy or full/);
+  assert.throws(() =>
+    bootSettingsOf({ dhcp: 'proxy', interface: 'br0', dhcpRange: '1.1.1.1-1.1.1.2' }, '/d'),
+  );
 });

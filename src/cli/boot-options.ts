@@ -1,10 +1,11 @@
-// The network boot options of `winsmith server` (--tftp, --boot-root, --ipxe-dir, --boot-url) and
-// the boot settings they make. Boot is on when one of them is given; the HTTP boot routes are then
-// mounted on the server, and TFTP runs under the server's lifecycle.
+// The network boot options of `winsmith server` (--tftp, --boot-root, --ipxe-dir, --boot-url,
+// --dhcp, --interface, --dhcp-range) and the boot settings they make. Boot is on when one of them
+// is given; the HTTP boot routes are then mounted on the server, and TFTP and DHCP run under the
+// server's lifecycle.
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { BootSettings } from '../boot/boot-services.ts';
+import type { BootDhcpSettings, BootSettings } from '../boot/boot-services.ts';
 import { parseListen } from '../config/server-config.ts';
 import { AppError } from '../core/errors.ts';
 
@@ -22,7 +23,14 @@ export function addBootOptions(command: Command): Command {
     .option(
       '--boot-url <url>',
       'base URL machines reach this server at (default: the address each request came to)',
-    );
+    )
+    .option(
+      '--dhcp <mode>',
+      'off, proxy (boot options beside another DHCP server) or full (addresses too)',
+      'off',
+    )
+    .option('--interface <if>', 'the boot network interface DHCP answers on (with --dhcp proxy|full)')
+    .option('--dhcp-range <first-last>', 'addresses given out in --dhcp full, e.g. 10.0.0.100-10.0.0.199');
 }
 
 function str(value: unknown): string | undefined {
@@ -38,7 +46,14 @@ export function bootSettingsOf(
   const bootRoot = str(options.bootRoot);
   const ipxeDir = str(options.ipxeDir);
   const bootUrl = str(options.bootUrl);
-  if (tftp === undefined && bootRoot === undefined && ipxeDir === undefined && bootUrl === undefined)
+  const dhcp = dhcpSettingsOf(options);
+  if (
+    tftp === undefined &&
+    bootRoot === undefined &&
+    ipxeDir === undefined &&
+    bootUrl === undefined &&
+    dhcp === null
+  )
     return null;
   if (bootUrl !== undefined && !/^http:\/\/[^/?#\s]+\/?$/.test(bootUrl)) {
     throw new AppError('INVALID_ARGUMENT', `--boot-url: expected http://HOST[:PORT], found '${bootUrl}'`, {
@@ -50,5 +65,47 @@ export function bootSettingsOf(
     ipxeDir: ipxeDir ?? null,
     tftp: tftp === undefined ? null : parseListen(tftp, '--tftp'),
     httpBase: bootUrl ?? null,
+    dhcp,
   };
+}
+
+/** One hour: long enough for a deployment, short enough that a lab's addresses come back. */
+export const DEFAULT_LEASE_SECONDS = 3600;
+
+function dhcpSettingsOf(options: Readonly<Record<string, unknown>>): BootDhcpSettings | null {
+  const mode = str(options.dhcp) ?? 'off';
+  const iface = str(options.interface);
+  const range = str(options.dhcpRange);
+  if (mode !== 'off' && mode !== 'proxy' && mode !== 'full') {
+    throw new AppError('USAGE', `--dhcp: expected off, proxy or full, found '${mode}'`, {
+      hint: 'proxy when another DHCP server gives addresses, full on an isolated network',
+    });
+  }
+  if (mode === 'off') {
+    if (range !== undefined) {
+      throw new AppError('USAGE', '--dhcp-range is given but --dhcp is off', { hint: 'add --dhcp full' });
+    }
+    return null;
+  }
+  if (iface === undefined) {
+    throw new AppError('USAGE', `--dhcp ${mode} needs --interface`, {
+      hint: 'name the boot network interface, e.g. --interface br0',
+    });
+  }
+  if (mode === 'proxy') {
+    if (range !== undefined) {
+      throw new AppError('USAGE', '--dhcp-range is for --dhcp full', {
+        hint: 'drop --dhcp-range in proxy mode',
+      });
+    }
+    return { mode, interface: iface, range: null, leaseSeconds: DEFAULT_LEASE_SECONDS };
+  }
+  const ipv4 = '(\\d{1,3}(?:\\.\\d{1,3}){3})';
+  const m = range === undefined ? null : new RegExp(`^${ipv4}-${ipv4}$`).exec(range);
+  if (m === null || m[1] === undefined || m[2] === undefined) {
+    throw new AppError('USAGE', `--dhcp full needs --dhcp-range FIRST-LAST, found '${range ?? ''}'`, {
+      hint: 'e.g. --dhcp-range 10.0.0.100-10.0.0.199',
+    });
+  }
+  return { mode, interface: iface, range: { start: m[1], end: m[2] }, leaseSeconds: DEFAULT_LEASE_SECONDS };
 }

@@ -26,6 +26,7 @@ test(
         ipxeDir: null,
         tftp: { host: '127.0.0.1', port: 0 },
         httpBase: null,
+        dhcp: null,
       };
       const events: { msg: string; fields: Readonly<Record<string, unknown>> }[] = [];
       const log = {
@@ -33,7 +34,11 @@ test(
           events.push({ msg, fields }),
       };
       const located = await installIpxe(settings, log);
-      const { routes, services } = bootParts(settings, located, { catalog, log });
+      const { routes, services } = bootParts(settings, located, {
+        catalog,
+        log,
+        listen: { host: '127.0.0.1', port: 8080 },
+      });
       assert.deepEqual(
         services.map((s) => s.name),
         ['tftp'],

@@ -37,7 +37,11 @@ export const server: CliCommand = {
         ? {}
         : {
             extras: (repo) => {
-              const parts = bootParts(boot, ipxe, { catalog: repo.catalog, log: logger });
+              const parts = bootParts(boot, ipxe, {
+                catalog: repo.catalog,
+                log: logger,
+                listen: { host: settings.host, port: settings.port },
+              });
               return { services: parts.services, mounts: [{ name: 'boot', app: parts.routes }] };
             },
           }),
