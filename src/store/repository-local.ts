@@ -4,6 +4,7 @@
 // --repo PATH. Every change is written to the audit log under the actor that asked.
 
 import { mkdir } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { authenticatePassword } from '../auth/login.ts';
 import { LoginRateLimiter } from '../auth/rate-limit.ts';
 import { isRole, type Principal } from '../auth/roles.ts';
@@ -15,7 +16,7 @@ import type { BlobStore } from './blob-store.ts';
 import { FsBlobStore } from './blob-store-fs.ts';
 import { Catalog, type Artifact, type Upload } from './catalog/catalog.ts';
 import { formatImageRef, type ImageRef } from './catalog/names.ts';
-import { ChunkStore, type CheckReport, type GcReport } from './chunk-store.ts';
+import { chunkKey, ChunkStore, type CheckReport, type GcReport } from './chunk-store.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
 import {
   isDigest,
@@ -292,8 +293,52 @@ export class LocalRepository {
       });
     }
     const manifest = await this.chunks.getManifest(digest);
-    const stream = this.chunks.readContent(manifest, range);
-    return { size: range === undefined ? manifest.size : range.end - range.start + 1, stream };
+    const wanted = range ?? { start: 0, end: manifest.size - 1 };
+    if (!(wanted.start >= 0 && wanted.start <= wanted.end && wanted.end < manifest.size)) {
+      throw new AppError(
+        'LIMIT_EXCEEDED',
+        `range ${wanted.start}-${wanted.end} is not within ${manifest.size} bytes`,
+        {
+          hint: 'ask for a range with 0 <= start <= end < size',
+        },
+      );
+    }
+    const stream = Readable.from(this.#pieces(manifest, wanted), { objectMode: false });
+    return { size: wanted.end - wanted.start + 1, stream };
+  }
+
+  /**
+   * The bytes [range.start, range.end] of a manifest's content, streamed chunk after chunk straight
+   * from the blob store (a chunk is never held whole: serving many pulls keeps memory small). A
+   * chunk shorter or longer than the manifest says fails the stream; pull checks the SHA-256.
+   */
+  async *#pieces(manifest: Manifest, range: ByteRange): AsyncGenerator<Uint8Array> {
+    let offset = 0;
+    for (const c of manifest.chunks) {
+      const start = offset;
+      offset += c.size;
+      if (offset - 1 < range.start) continue;
+      if (start > range.end) return;
+      const from = Math.max(range.start, start) - start;
+      const to = Math.min(range.end, offset - 1) - start;
+      let got = 0;
+      for await (const piece of this.chunks.blobs.getStream(chunkKey(c.digest), {
+        start: from,
+        end: to,
+      }) as AsyncIterable<Uint8Array>) {
+        got += piece.length;
+        yield piece;
+      }
+      if (got !== to - from + 1) {
+        throw new AppError(
+          'FORMAT_INVALID',
+          `chunk ${c.digest} gave ${got} bytes where ${to - from + 1} were expected`,
+          {
+            hint: "run 'winsmith store check'",
+          },
+        );
+      }
+    }
   }
 
   async listImages(): Promise<ImageRecord[]> {
