@@ -31,6 +31,7 @@ export const PROGRAM_PACKAGES = {
   nginx: 'nginx-light',
   atftp: 'atftp',
   atftpd: 'atftpd',
+  udhcpc: 'udhcpc',
   curl: 'curl',
 } as const;
 

@@ -13,6 +13,7 @@ import { runProgram } from '../../src/engines/run.ts';
 const isRoot = process.getuid?.() === 0;
 const serverScript = fileURLToPath(new URL('./dhcp-netns-server.ts', import.meta.url));
 const clientScript = fileURLToPath(new URL('./dhcp-netns-client.ts', import.meta.url));
+const eventScript = fileURLToPath(new URL('./udhcpc-event.sh', import.meta.url));
 
 interface Got {
   xid: number;
@@ -49,8 +50,8 @@ async function withNamespaces(fn: (server: string, client: string) => Promise<vo
   }
 }
 
-async function runScenario(mode: 'proxy' | 'full'): Promise<{ got: Got[]; log: string }> {
-  let result: { got: Got[]; log: string } = { got: [], log: '' };
+async function runScenario(mode: 'proxy' | 'full'): Promise<{ got: Got[]; log: string; udhcpc: string }> {
+  let result: { got: Got[]; log: string; udhcpc: string } = { got: [], log: '', udhcpc: '' };
   await withNamespaces(async (serverNs, clientNs) => {
     const child = spawn('ip', ['netns', 'exec', serverNs, process.execPath, serverScript, mode, 'vs'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,7 +71,34 @@ async function runScenario(mode: 'proxy' | 'full'): Promise<{ got: Got[]; log: s
         child.on('close', () => reject(new Error(`server exited: ${log}`)));
       });
       const out = await runProgram('ip', ['netns', 'exec', clientNs, process.execPath, clientScript, mode]);
-      result = { got: JSON.parse(out.stdout.toString()) as Got[], log };
+      let udhcpc = '';
+      if (mode === 'full') {
+        // A real client: busybox udhcpc (Debian udhcpc) as a BIOS PXE client; its event script
+        // prints what it was given.
+        const lease = await runProgram('ip', [
+          'netns',
+          'exec',
+          clientNs,
+          'udhcpc',
+          '-i',
+          'vc',
+          '-f',
+          '-q',
+          '-n',
+          '-t',
+          '3',
+          '-T',
+          '1',
+          '-s',
+          eventScript,
+          '-V',
+          'PXEClient:Arch:00000:UNDI:002001',
+          '-x',
+          '0x5d:0000',
+        ]);
+        udhcpc = lease.stdout.toString() + lease.stderr;
+      }
+      result = { got: JSON.parse(out.stdout.toString()) as Got[], log, udhcpc };
     } finally {
       child.kill('SIGTERM');
       await exited;
@@ -85,7 +113,12 @@ test(
   'full mode in a network namespace: OFFER and ACK to a broadcasting PXE client, nothing for garbage',
   { skip: !isRoot && 'needs root for network namespaces', timeout: 60_000 },
   async () => {
-    const { got, log } = await runScenario('full');
+    const { got, log, udhcpc } = await runScenario('full');
+    assert.match(
+      udhcpc,
+      /EVENT bound ip=10\.123\.0\.1(0[0-9]|10) boot_file=undionly\.kpxe siaddr=10\.123\.0\.1 serverid=10\.123\.0\.1/,
+      udhcpc,
+    );
     const offer = got.find((g) => g.xid === 2);
     const ack = got.find((g) => g.xid === 3);
     assert.ok(offer, `no OFFER; server log:\n${log}`);
