@@ -244,6 +244,7 @@ export class LocalRepository {
       );
     }
     await this.chunks.putChunk(digest, bytes);
+    await this.catalog.touchUpload(id);
   }
 
   async commitUpload(actor: Actor, id: string, meta: ArtifactMeta): Promise<ImageRecord> {
@@ -389,6 +390,11 @@ export class LocalRepository {
    * its commit fail with the chunk named, never list an incomplete image.
    */
   async gc(actor: Actor, progress: ProgressListener = ignoreProgress): Promise<GcReport> {
+    // An upload with no activity for the grace period is abandoned: its chunks lose protection.
+    const stale = await this.catalog.abortStaleUploads(
+      new Date(Date.now() - this.#graceSeconds * 1000).toISOString(),
+    );
+    for (const id of stale) this.#uploads.delete(id);
     const protectedChunks = new Set<string>();
     const live = async (): Promise<string[]> => {
       const artifacts = await this.catalog.listArtifacts();
@@ -403,7 +409,7 @@ export class LocalRepository {
       protectedChunks,
       onProgress: progress,
     });
-    await this.audit(actor, 'store.gc', null, { ...report });
+    await this.audit(actor, 'store.gc', null, { ...report, abortedUploads: stale.length });
     return report;
   }
 

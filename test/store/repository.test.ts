@@ -190,3 +190,41 @@ test(
     });
   },
 );
+
+test(
+  'gc removes what only an abandoned upload held and keeps every image whole',
+  { timeout: 60_000 },
+  async () => {
+    await withTempDir(async (dir) => {
+      const repo = await LocalRepository.openDataDir(join(dir, 'data'), {
+        chunking: CHUNKING,
+        gcGraceSeconds: 0,
+      });
+      try {
+        const r = repo.as(ACTOR);
+        const kept = join(dir, 'kept.bin');
+        await writeFile(kept, randomBytes(400_000));
+        await pushFile(r, kept, { name: 'kept', tag: 'v1' }, await artifactMetaOf(kept));
+        const before = await repo.stats();
+        const orphan = join(dir, 'orphan.bin');
+        await writeFile(orphan, randomBytes(300_000));
+        const manifest = await manifestOfFile(orphan, 'application/octet-stream', CHUNKING);
+        const session = await r.beginUpload({ name: 'orphan', tag: 'v1' }, manifest);
+        const first = manifest.chunks[0];
+        assert.ok(first !== undefined);
+        await r.putChunk(session.id, first.digest, (await readFile(orphan)).subarray(0, first.size));
+        assert.equal((await repo.stats()).chunks, before.chunks + 1);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const report = await r.gc();
+        assert.equal(report.removedChunks, 1);
+        assert.deepEqual(await repo.stats(), before);
+        assert.equal((await repo.check()).ok, true);
+        const out = join(dir, 'out.bin');
+        await pullFile(r, { name: 'kept', tag: 'v1' }, out);
+        assert.deepEqual(await readFile(out), await readFile(kept));
+      } finally {
+        await repo.close();
+      }
+    });
+  },
+);
