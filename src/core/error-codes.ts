@@ -18,10 +18,22 @@ export const ERROR_CODES = {
   MISSING_PROGRAM: { status: 503, exit: 5, summary: 'a program winsmith runs is not installed' },
   PROGRAM_FAILED: { status: 500, exit: 6, summary: 'a program winsmith ran reported a failure' },
   IO_ERROR: { status: 500, exit: 1, summary: 'reading or writing a file failed' },
-  UNAUTHORIZED: { status: 401, exit: 7, summary: 'no valid credentials were given (missing, wrong or expired)' },
-  FORBIDDEN: { status: 403, exit: 7, summary: 'the user is not allowed to do this (role or image-name scope)' },
+  UNAUTHORIZED: {
+    status: 401,
+    exit: 7,
+    summary: 'no valid credentials were given (missing, wrong or expired)',
+  },
+  FORBIDDEN: {
+    status: 403,
+    exit: 7,
+    summary: 'the user is not allowed to do this (role or image-name scope)',
+  },
   RATE_LIMITED: { status: 429, exit: 7, summary: 'too many attempts; wait before trying again' },
-  CONFLICT: { status: 409, exit: 1, summary: 'the request conflicts with the current state (e.g. an upload not complete)' },
+  CONFLICT: {
+    status: 409,
+    exit: 1,
+    summary: 'the request conflicts with the current state (e.g. an upload not complete)',
+  },
   INTERNAL: { status: 500, exit: 70, summary: 'a bug in winsmith' },
 } as const satisfies Record<string, { status: number; exit: number; summary: string }>;
 
