@@ -97,6 +97,9 @@ function context(
 }
 
 const from = { address: '0.0.0.0', port: 68 };
+/** Option 43 as sent to PXE clients: PXE_DISCOVERY_CONTROL (6), length 1, 0x0b (no broadcast,
+ * no multicast, use the boot file), then END. */
+const PXE_43 = Uint8Array.of(6, 1, 0x0b, 255);
 
 // Every mode × client kind × architecture: the boot file offered, or no answer.
 const CASES: { name: string; classId?: string; arch?: number; userClass?: string; file: string | null }[] = [
@@ -171,7 +174,7 @@ for (const c of CASES) {
       dhcpOptionString(r, DHCP_OPT.CLASS_ID),
       c.classId?.startsWith('HTTPClient') ? 'HTTPClient' : 'PXEClient',
     );
-    assert.equal(r.siaddr, http ? '0.0.0.0' : SERVER);
+    assert.equal(r.siaddr, SERVER, 'the next server, for HTTP URLs too (iPXE needs it)');
     assert.equal(dhcpOptionString(r, DHCP_OPT.TFTP_SERVER_NAME), http ? undefined : SERVER);
     if (!c.classId?.startsWith('HTTPClient')) {
       const pxe = parseSubOptions(findDhcpOption(r, DHCP_OPT.VENDOR_SPECIFIC) ?? new Uint8Array());
@@ -189,6 +192,7 @@ for (const c of CASES) {
     assert.ok(ack);
     assert.equal(dhcpMessageType(ack.message), DHCP_MESSAGE_TYPE.DHCPACK);
     assert.equal(dhcpOptionString(ack.message, DHCP_OPT.BOOTFILE_NAME), c.file);
+    assert.equal(ack.message.siaddr, SERVER);
     assert.deepEqual(ack.to, { address: '10.9.0.50', port: 68 });
     // A REQUEST on 67 belongs to the address-giving server.
     assert.equal(
@@ -207,6 +211,10 @@ for (const c of CASES) {
     assert.equal(dhcpMessageType(offer.message), DHCP_MESSAGE_TYPE.DHCPOFFER);
     assert.equal(offer.message.yiaddr, '10.9.0.100');
     assert.equal(dhcpOptionString(offer.message, DHCP_OPT.BOOTFILE_NAME), c.file ?? undefined);
+    assert.equal(offer.message.siaddr, c.file === null ? '0.0.0.0' : SERVER);
+    // A PXE-aware DHCP server's offer to a PXE client: "PXEClient" and option 43 (PXE 2.1 §2.2.1).
+    const pxe = c.file !== null && !c.classId?.startsWith('HTTPClient');
+    assert.deepEqual(findDhcpOption(offer.message, DHCP_OPT.VENDOR_SPECIFIC), pxe ? PXE_43 : undefined);
     assert.equal(dhcpOptionIp(offer.message, DHCP_OPT.SUBNET_MASK), '255.255.255.0');
     assert.equal(dhcpOptionIp(offer.message, DHCP_OPT.ROUTER), '10.9.0.1');
     assert.deepEqual(findDhcpOption(offer.message, DHCP_OPT.LEASE_TIME), Uint8Array.of(0, 0, 0x0e, 0x10));
@@ -222,6 +230,7 @@ for (const c of CASES) {
     assert.equal(dhcpMessageType(ack.message), DHCP_MESSAGE_TYPE.DHCPACK);
     assert.equal(ack.message.yiaddr, '10.9.0.100');
     assert.equal(dhcpOptionString(ack.message, DHCP_OPT.BOOTFILE_NAME), c.file ?? undefined);
+    assert.deepEqual(findDhcpOption(ack.message, DHCP_OPT.VENDOR_SPECIFIC), pxe ? PXE_43 : undefined);
     assert.deepEqual(
       ctx.leases.list().map((l) => [l.ip, l.mac, l.expiresAt]),
       [['10.9.0.100', '52:54:00:00:00:01', '2026-01-01T01:00:00.000Z']],
@@ -239,6 +248,110 @@ test('off: nothing is answered', async () => {
       null,
     );
   }
+});
+
+/** The options area of a serialized reply (after the 236-byte header and the magic cookie) as
+ * [code, bytes] pairs, in order. */
+function rawOptions(bytes: Uint8Array): [number, number[]][] {
+  const out: [number, number[]][] = [];
+  let i = 240;
+  while (i < bytes.length && bytes[i] !== 255) {
+    const code = bytes[i] ?? 0;
+    if (code === 0) {
+      i++;
+      continue;
+    }
+    const len = bytes[i + 1] ?? 0;
+    out.push([code, [...bytes.subarray(i + 2, i + 2 + len)]]);
+    i += 2 + len;
+  }
+  return out;
+}
+
+const ascii = (text: string): number[] => [...Buffer.from(text, 'latin1')];
+
+test('bytes on the wire: OVMF PXE (arch 7) in full mode gets a PXE offer it boots from', async () => {
+  // OVMF's PxeBcParseDhcp4Packet: an offer with yiaddr, "PXEClient" and no option 43 is a BINL
+  // offer, and OVMF then asks the boot server on 4011 — nobody answers in full mode (PXE-E16).
+  // With PXE_DISCOVERY_CONTROL in option 43 it is a PXE 1.0 offer and the file here is used.
+  const reply = await handleDhcpRequest(
+    {
+      message: request(DHCP_MESSAGE_TYPE.DHCPDISCOVER, {
+        classId: 'PXEClient:Arch:00007:UNDI:003000',
+        arch: 7,
+      }),
+      port: 67,
+      from,
+    },
+    context('full'),
+  );
+  assert.ok(reply);
+  const bytes = serializeDhcpMessage(reply.message, reply.maxSize);
+  assert.deepEqual([...bytes.subarray(16, 24)], [10, 9, 0, 100, 10, 9, 0, 1], 'yiaddr, siaddr');
+  assert.deepEqual([...bytes.subarray(108, 117)], [...ascii('ipxe.efi'), 0], 'file field');
+  const options = rawOptions(bytes);
+  assert.deepEqual(
+    options.find(([code]) => code === 60),
+    [60, ascii('PXEClient')],
+  );
+  assert.deepEqual(
+    options.find(([code]) => code === 43),
+    [43, [6, 1, 0x0b, 255]],
+  );
+  assert.deepEqual(
+    options.find(([code]) => code === 67),
+    [67, ascii('ipxe.efi')],
+  );
+  assert.deepEqual(reply.to, { address: '255.255.255.255', port: 68 });
+});
+
+test('bytes on the wire: iPXE beside another DHCP server gets the script URL from the proxy', async () => {
+  // Older iPXE builds such as Debian's 2019 one (dhcp_has_pxeopts) take a "PXEClient" reply as
+  // boot options only with a non-zero siaddr and a file name; otherwise they ignore the proxy's
+  // OFFER and ACK.
+  const ctx = context('proxy');
+  const ipxe = { classId: 'PXEClient:Arch:00000:UNDI:002001', arch: 0, userClass: 'iPXE' };
+  const offer = await handleDhcpRequest(
+    { message: request(DHCP_MESSAGE_TYPE.DHCPDISCOVER, ipxe), port: 67, from },
+    ctx,
+  );
+  const ack = await handleDhcpRequest(
+    {
+      message: request(DHCP_MESSAGE_TYPE.DHCPREQUEST, { ...ipxe, ciaddr: '10.9.0.60' }),
+      port: 4011,
+      from: { address: '10.9.0.60', port: 68 },
+    },
+    ctx,
+  );
+  for (const [name, reply, ciaddr] of [
+    ['OFFER', offer, [0, 0, 0, 0]],
+    ['ACK', ack, [10, 9, 0, 60]],
+  ] as const) {
+    assert.ok(reply, name);
+    const bytes = serializeDhcpMessage(reply.message, reply.maxSize);
+    assert.deepEqual(
+      [...bytes.subarray(12, 24)],
+      [...ciaddr, 0, 0, 0, 0, 10, 9, 0, 1],
+      `${name}: ciaddr, no yiaddr, siaddr`,
+    );
+    assert.equal(bytes[108], 0, `${name}: the URL is too long for the file field`);
+    const options = rawOptions(bytes);
+    assert.deepEqual(options[0], [53, [name === 'OFFER' ? 2 : 5]]);
+    assert.deepEqual(options[1], [54, [10, 9, 0, 1]]);
+    assert.deepEqual(
+      options.find(([code]) => code === 60),
+      [60, ascii('PXEClient')],
+    );
+    assert.deepEqual(
+      options.find(([code]) => code === 43),
+      [43, [6, 1, 0x0b, 255]],
+    );
+    assert.deepEqual(
+      options.find(([code]) => code === 67),
+      [67, ascii(ipxeScriptUrl(HTTP))],
+    );
+  }
+  assert.deepEqual(ack?.to, { address: '10.9.0.60', port: 68 });
 });
 
 test('snponly.efi by config', async () => {

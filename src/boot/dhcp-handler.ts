@@ -192,8 +192,11 @@ function bootOptions(
   if (!choice.file.startsWith('http'))
     options.push(option(DHCP_OPT.TFTP_SERVER_NAME, stringBytes(context.serverAddress)));
   options.push(option(DHCP_OPT.BOOTFILE_NAME, stringBytes(choice.file)));
-  if (proxy && choice.classId === 'PXEClient') {
-    // PXE 2.1 §2.4: no boot server discovery, no menu — take the boot file named here.
+  if (choice.classId === 'PXEClient') {
+    // PXE 2.1 §2.4: no boot server discovery, no menu — take the boot file named here. Proxy and
+    // full mode alike: an offer with "PXEClient" and no option 43 is a BINL offer to EDK2/OVMF
+    // (PxeBcParseDhcp4Packet), which then asks the boot server on 4011 for the file — in full
+    // mode nobody answers there and OVMF gives up with PXE-E16.
     const control =
       PXE_DISCOVERY.DISABLE_BROADCAST | PXE_DISCOVERY.DISABLE_MULTICAST | PXE_DISCOVERY.USE_BOOTFILE;
     options.push(
@@ -207,6 +210,17 @@ function bootOptions(
   // PXE 2.1 §2.2.4: a proxy echoes the client's machine identifier.
   if (proxy && uuid !== undefined) options.push(option(DHCP_OPT.CLIENT_MACHINE_ID, uuid));
   return options;
+}
+
+/**
+ * The BOOTP fields of a reply with a boot file. siaddr (the next server) is this server even when
+ * the file is an http:// URL: older iPXE builds such as Debian's 2019 one (dhcp_has_pxeopts in
+ * src/net/udp/dhcp.c) count a "PXEClient" reply as carrying boot options only with a non-zero
+ * siaddr and a file name; without it they ignore the proxy's OFFER and its ACK on 4011 and say
+ * "Nothing to boot".
+ */
+function bootFields(choice: BootChoice, context: DhcpContext): { siaddr: string; file: string } {
+  return { siaddr: context.serverAddress, file: fileField(choice.file) };
 }
 
 /**
@@ -292,8 +306,7 @@ function handleProxy(
 ): DhcpReply | null {
   const choice = chooseBootFile(client, context);
   if (choice === undefined) return null;
-  const isTftp = !choice.file.startsWith('http');
-  const fields = { siaddr: isTftp ? context.serverAddress : ZERO, file: fileField(choice.file) };
+  const fields = bootFields(choice, context);
   const options = bootOptions(choice, context, request.message, true);
   if (request.port === 4011) {
     // PXE 2.1 §2.2.5: the client asks the boot server directly; the ACK goes back to where it came from.
@@ -398,10 +411,7 @@ async function handleFull(
     choice === undefined
       ? { fields: {}, options: [] }
       : {
-          fields: {
-            siaddr: choice.file.startsWith('http') ? ZERO : context.serverAddress,
-            file: fileField(choice.file),
-          },
+          fields: bootFields(choice, context),
           options: bootOptions(choice, context, m, false),
         };
   const serverId = dhcpOptionIp(m, DHCP_OPT.SERVER_ID);

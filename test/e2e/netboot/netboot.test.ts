@@ -31,6 +31,7 @@ interface LogLine {
   readonly mac?: unknown;
   readonly nonce?: unknown;
   readonly action?: unknown;
+  readonly file?: unknown;
 }
 
 function logLines(text: string): LogLine[] {
@@ -159,6 +160,12 @@ async function bootAll(ns: Netns, setup: DhcpSetup): Promise<void> {
   }
   for (const vm of vms) await vm.process.stop(1000);
   await server.stop(10_000);
+  // OVMF took the PXE offer and loaded ipxe.efi over TFTP, not through its UEFI HTTP boot fallback
+  // (which it used when it refused full mode's offer with PXE-E16).
+  assert.ok(
+    logLines(server.output()).some((l) => l.msg === 'TFTP transfer done' && l.file === 'ipxe.efi'),
+    `no TFTP transfer of ipxe.efi:\n${server.output().slice(-4000)}`,
+  );
 
   const listed = await runWinsmith(['machines', '--json', '--data', data]);
   assert.equal(listed.code, 0, listed.stderr);
@@ -189,11 +196,7 @@ async function bootAll(ns: Netns, setup: DhcpSetup): Promise<void> {
  * A setup that does not boot yet, with what was seen: the test is kept and skipped with the reason
  * until the fix lands, so that it runs again by deleting the entry.
  */
-const KNOWN_FAILING: Partial<Record<DhcpSetup, string>> = {
-  proxy:
-    "winsmith's proxyDHCP gives iPXE clients no boot file: beside dnsmasq, iPXE (the e1000 ROM, and ipxe.efi " +
-    "after OVMF loaded it from winsmith's proxy over TFTP) gets its address and then says 'Nothing to boot'",
-};
+const KNOWN_FAILING: Partial<Record<DhcpSetup, string>> = {};
 
 const SETUPS: readonly [DhcpSetup, string][] = [
   ['full', 'winsmith DHCP (full) gives the addresses and boot options'],
