@@ -60,6 +60,8 @@ before(async () => {
   await writeFile(join(dir, 'viostor', 'viostor.cat'), 'winsmith stand-in for viostor.cat (test)\r\n');
   await write('recipe.yaml', RECIPE);
   out = join(dir, 'out.wim');
+  // The main recipe installs the real viostor INF: without the fixtures its tests are skipped.
+  if (VIOSTOR === undefined) return;
   const run = await runWinsmith([
     'image',
     'customize',
