@@ -16,6 +16,7 @@ import { wimExport } from '../src/engines/wimlib.ts';
 import { customizeImage, customizeImageInPlace } from '../src/image/recipe/customize.ts';
 import { buildSampleImage } from '../src/image/sample/build-sample.ts';
 import { withTempDir } from '../src/io/output.ts';
+import { timed } from './timed.ts';
 
 const GiB = 1024 ** 3;
 const imageBytes = Number(process.argv[2] ?? 2 * GiB);
@@ -23,12 +24,6 @@ const VIOSTOR_INF = new URL(
   '../../shared/fixtures/real/drivers/virtio-win-0.1.240/viostor/2k22/amd64/viostor.inf',
   import.meta.url,
 );
-
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const start = process.hrtime.bigint();
-  const value = await fn();
-  return [value, Number(process.hrtime.bigint() - start) / 1e9];
-}
 
 await withTempDir(async (dir) => {
   const wim = join(dir, 'sample.wim');

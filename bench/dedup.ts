@@ -31,6 +31,7 @@ import { FsBlobStore } from '../src/store/blob-store-fs.ts';
 import { chunkStream } from '../src/store/chunker.ts';
 import { ChunkStore } from '../src/store/chunk-store.ts';
 import { MEDIA_TYPES } from '../src/store/manifest.ts';
+import { timed } from './timed.ts';
 
 const GiB = 1024 ** 3;
 const VERSIONS = 6;
@@ -54,12 +55,6 @@ if (!Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(seed)) {
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const start = process.hrtime.bigint();
-  const value = await fn();
-  return [value, Number(process.hrtime.bigint() - start) / 1e9];
 }
 
 /** Seeded pseudo-random bytes (AES-128-CTR over zeros): new content for a changed file. */

@@ -19,16 +19,11 @@ import { GiB } from '../src/image/disk/size.ts';
 import { NIL_GUID } from '../src/formats/guid.ts';
 import { buildSampleImage } from '../src/image/sample/build-sample.ts';
 import { withTempDir } from '../src/io/output.ts';
+import { timed } from './timed.ts';
 
 const imageBytes = Number(process.argv[2] ?? GiB);
 const diskBytes = Number(process.argv[3] ?? 40 * GiB);
 const rounds = Number(process.argv[4] ?? 2);
-
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const start = process.hrtime.bigint();
-  const value = await fn();
-  return [value, Number(process.hrtime.bigint() - start) / 1e9];
-}
 
 await withTempDir(async (dir) => {
   const wim = join(dir, 'sample.wim');
