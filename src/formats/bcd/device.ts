@@ -32,7 +32,7 @@
 import { FormatError } from '../../core/errors.ts';
 import { NULL_GUID, guidFromBytes, guidToBytes, normalizeGuid } from './guid.ts';
 import { aliasOf } from './tables.ts';
-import { readUtf16z, utf16z } from './utf16.ts';
+import { readUtf16z, utf16z } from '../utf16.ts';
 
 /** A corrupt or hostile element cannot make decoding allocate or recurse without bound. */
 export const MAX_DEVICE_BYTES = 64 * 1024;

@@ -14,7 +14,7 @@ import { FormatError } from '../../core/errors.ts';
 import { type BcdDevice, decodeDevice, encodeDevice, formatDevice } from './device.ts';
 import { normalizeGuid } from './guid.ts';
 import { aliasOf, elementFormat, elementKeyName } from './tables.ts';
-import { utf16z } from './utf16.ts';
+import { utf16z } from '../utf16.ts';
 
 /** Registry value types used by BCD (the numbers of REG_TYPES in src/formats/regf). */
 export const REG_SZ = 1;

@@ -19,7 +19,7 @@ import {
   parseElementKeyName,
   WELL_KNOWN,
 } from './tables.ts';
-import { utf16z } from './utf16.ts';
+import { utf16z } from '../utf16.ts';
 
 /** Real stores hold a few dozen objects with a few dozen elements each. */
 export const MAX_OBJECTS = 10_000;

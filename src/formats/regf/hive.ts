@@ -24,7 +24,8 @@ import {
 import { recoverHive } from './logs.ts';
 import { newKeyNode, type HiveHeader, type KeyNode } from './model.ts';
 import { checkBaseBlockSignature, readHiveTree } from './read-hive.ts';
-import { utf16leString, type RegValue } from './value-codec.ts';
+import { utf16leString } from '../utf16.ts';
+import type { RegValue } from './value-codec.ts';
 import { writeHiveTree } from './write-hive.ts';
 
 export interface OpenHiveOptions {

@@ -32,7 +32,8 @@ import {
   upcaseName,
 } from './layout.ts';
 import type { HiveHeader, KeyNode, SecurityCell } from './model.ts';
-import { utf16leString, type RegValue } from './value-codec.ts';
+import { utf16leString } from '../utf16.ts';
+import type { RegValue } from './value-codec.ts';
 
 export interface ParsedHive {
   readonly header: HiveHeader;

@@ -10,6 +10,7 @@
 
 import { FormatError } from '../../core/errors.ts';
 import { REG_TYPES } from './index.ts';
+import { utf16leBytes } from '../utf16.ts';
 
 /** One line of a key's section: set a value, or delete it ("name"=-). */
 export type RegTextValue =
@@ -76,16 +77,6 @@ export function decodeRegText(bytes: Uint8Array): string {
     // REGEDIT4 files are in the machine's ANSI code page; Windows-1252 is the common one.
     return new TextDecoder('windows-1252').decode(bytes);
   }
-}
-
-function utf16le(text: string): Uint8Array {
-  const out = new Uint8Array(text.length * 2);
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    out[2 * i] = unit & 0xff;
-    out[2 * i + 1] = unit >>> 8;
-  }
-  return out;
 }
 
 // --- parsing ------------------------------------------------------------------------------------
@@ -209,7 +200,7 @@ function hexBytes(c: Cursor): Uint8Array {
 
 /** REGEDIT4 stores REG_EXPAND_SZ and REG_MULTI_SZ hex data as 8-bit text: widen it to UTF-16LE. */
 function widen(bytes: Uint8Array): Uint8Array {
-  return utf16le(new TextDecoder('windows-1252').decode(bytes));
+  return utf16leBytes(new TextDecoder('windows-1252').decode(bytes));
 }
 
 function valueData(c: Cursor, regedit4: boolean): { type: number; data: Uint8Array } | undefined {
@@ -223,7 +214,7 @@ function valueData(c: Cursor, regedit4: boolean): { type: number; data: Uint8Arr
   if (ch === '"') {
     const text = quoted(c);
     expectLineEnd(c, 'the quoted string');
-    return { type: REG_TYPES.REG_SZ, data: utf16le(`${text}\0`) };
+    return { type: REG_TYPES.REG_SZ, data: utf16leBytes(`${text}\0`) };
   }
   const rest = s.slice(c.pos).toLowerCase();
   if (rest.startsWith('dword:')) {
@@ -387,7 +378,7 @@ function plainString(data: Uint8Array): string | undefined {
   if (data.length < 2 || data.length % 2 !== 0) return undefined;
   const text = new TextDecoder('utf-16le').decode(data.subarray(0, data.length - 2));
   if (/[\0\r\n]/.test(text) || !text.isWellFormed()) return undefined;
-  const again = utf16le(`${text}\0`);
+  const again = utf16leBytes(`${text}\0`);
   return again.every((b, i) => b === data[i]) ? text : undefined;
 }
 
@@ -450,7 +441,7 @@ export function formatRegText(reg: RegText, options: RegTextPathOptions = {}): s
 export function serializeRegText(reg: RegText, options: RegTextSerializeOptions = {}): Uint8Array {
   const text = formatRegText(reg, options);
   if (options.encoding === 'utf-8') return new TextEncoder().encode(text);
-  const body = utf16le(text);
+  const body = utf16leBytes(text);
   const out = new Uint8Array(body.length + 2);
   out.set([0xff, 0xfe]);
   out.set(body, 2);

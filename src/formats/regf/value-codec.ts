@@ -5,6 +5,7 @@
 // an empty one) are the ones RegSetValueEx documents and hivex and Windows write.
 
 import { AppError } from '../../core/errors.ts';
+import { utf16leBytes, utf16leString } from '../utf16.ts';
 
 export const REG_TYPES = {
   REG_NONE: 0,
@@ -39,34 +40,6 @@ export type RegData = string | readonly string[] | number | bigint | Uint8Array;
 
 function isStringType(type: number): boolean {
   return type === REG_TYPES.REG_SZ || type === REG_TYPES.REG_EXPAND_SZ || type === REG_TYPES.REG_LINK;
-}
-
-/** UTF-16LE code units of `s`, lone surrogates kept as they are. */
-export function utf16leBytes(s: string, extraNuls = 0): Uint8Array {
-  const out = new Uint8Array((s.length + extraNuls) * 2);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    out[2 * i] = c & 0xff;
-    out[2 * i + 1] = c >> 8;
-  }
-  return out;
-}
-
-/** The code units in `bytes` (an odd last byte is ignored), lone surrogates kept as they are. */
-export function utf16leString(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  const units = Math.floor((end - start) / 2);
-  let out = '';
-  const CHUNK = 8192;
-  for (let i = 0; i < units; i += CHUNK) {
-    const n = Math.min(CHUNK, units - i);
-    const codes = new Array<number>(n);
-    for (let j = 0; j < n; j++) {
-      const p = start + 2 * (i + j);
-      codes[j] = (bytes[p] ?? 0) | ((bytes[p + 1] ?? 0) << 8);
-    }
-    out += String.fromCharCode(...codes);
-  }
-  return out;
 }
 
 function badData(type: number, expected: string, data: RegData): AppError {

@@ -6,19 +6,10 @@
 // glance, not from anyone who reads this comment: it is not encryption.
 
 import { FormatError } from '../../core/errors.ts';
+import { utf16leBytes } from '../utf16.ts';
 
 /** The suffix Windows appends: the name of the setting that holds the password. */
 export type PasswordSetting = 'AdministratorPassword' | 'Password';
-
-function utf16le(text: string): Uint8Array {
-  const out = new Uint8Array(text.length * 2);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    out[i * 2] = c & 0xff;
-    out[i * 2 + 1] = c >> 8;
-  }
-  return out;
-}
 
 function base64(bytes: Uint8Array): string {
   let binary = '';
@@ -28,7 +19,7 @@ function base64(bytes: Uint8Array): string {
 
 /** The <Value> Windows expects with <PlainText>false</PlainText>. */
 export function encodeUnattendPassword(password: string, setting: PasswordSetting): string {
-  return base64(utf16le(password + setting));
+  return base64(utf16leBytes(password + setting));
 }
 
 /** The password of an encoded <Value>; throws FormatError when it is not one for `setting`. */
