@@ -35,3 +35,10 @@ if [[ "$node_major" -lt 24 ]]; then
 fi
 
 tsc -p tsconfig.build.json
+
+# native/: the programs winsmith builds against C libraries (src/engines/programs.ts), rebuilt when
+# their source is newer than the build.
+mkdir -p build
+if [[ native/wim.c -nt build/winsmith-wim ]]; then
+  cc -O2 -Wall -Wextra -Werror -o build/winsmith-wim native/wim.c -lwim
+fi

@@ -1,12 +1,23 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { PROGRAM_PACKAGES } from './programs.ts';
+import { BUILT_PROGRAMS, PROGRAM_PACKAGES } from './programs.ts';
 
 test('every package that provides a program is in scripts/system-packages.txt', async () => {
   const text = await readFile(new URL('../../scripts/system-packages.txt', import.meta.url), 'utf8');
   const listed = new Set(text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')));
   for (const [program, pkg] of Object.entries(PROGRAM_PACKAGES)) {
     assert.ok(listed.has(pkg), `${program} needs ${pkg}, which system-packages.txt does not list`);
+  }
+  for (const [program, { buildPackages }] of Object.entries(BUILT_PROGRAMS)) {
+    for (const pkg of buildPackages)
+      assert.ok(listed.has(pkg), `building ${program} needs ${pkg}, which system-packages.txt does not list`);
+  }
+});
+
+test('set-up builds every program of native/ that winsmith runs', async () => {
+  const setup = await readFile(new URL('../../scripts/setup.sh', import.meta.url), 'utf8');
+  for (const [program, { source }] of Object.entries(BUILT_PROGRAMS)) {
+    assert.ok(setup.includes(source), `scripts/setup.sh does not build ${program} from ${source}`);
   }
 });

@@ -35,4 +35,14 @@ export const PROGRAM_PACKAGES = {
   curl: 'curl',
 } as const;
 
-export type Program = keyof typeof PROGRAM_PACKAGES;
+/**
+ * Programs winsmith builds itself, at set-up (scripts/setup.sh), from native/ into build/, with the
+ * Debian packages their build needs.
+ */
+export const BUILT_PROGRAMS = {
+  'winsmith-wim': { source: 'native/wim.c', buildPackages: ['gcc', 'libc6-dev', 'libwim-dev'] },
+} as const;
+
+export type SystemProgram = keyof typeof PROGRAM_PACKAGES;
+export type BuiltProgram = keyof typeof BUILT_PROGRAMS;
+export type Program = SystemProgram | BuiltProgram;

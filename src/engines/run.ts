@@ -3,7 +3,8 @@
 
 import { spawn } from 'node:child_process';
 import { AppError } from '../core/errors.ts';
-import { PROGRAM_PACKAGES, type Program } from './programs.ts';
+import { fileURLToPath } from 'node:url';
+import { BUILT_PROGRAMS, PROGRAM_PACKAGES, type Program } from './programs.ts';
 
 export interface RunOptions {
   readonly cwd?: string;
@@ -25,7 +26,23 @@ export interface RunResult {
   readonly exitCode: number;
 }
 
+function isBuilt(program: Program): program is keyof typeof BUILT_PROGRAMS {
+  return Object.hasOwn(BUILT_PROGRAMS, program);
+}
+
+/** A built program's file (build/ at the top of the project, from src/engines or dist/engines alike). */
+function executable(program: Program): string {
+  return isBuilt(program) ? fileURLToPath(new URL(`../../build/${program}`, import.meta.url)) : program;
+}
+
 function missingProgram(program: Program, cause: unknown): AppError {
+  if (isBuilt(program)) {
+    const { source, buildPackages } = BUILT_PROGRAMS[program];
+    return new AppError('MISSING_PROGRAM', `${program} is not built (expected ${executable(program)})`, {
+      hint: `run scripts/setup.sh, which compiles ${source} (Debian packages ${buildPackages.join(', ')})`,
+      cause,
+    });
+  }
   const pkg = PROGRAM_PACKAGES[program];
   return new AppError('MISSING_PROGRAM', `${program} is not installed`, {
     hint: `install the Debian package ${pkg}: apt-get install -y ${pkg}`,
@@ -54,7 +71,7 @@ export function runProgram(
   options: RunOptions = {},
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(program, args, {
+    const child = spawn(executable(program), args, {
       cwd: options.cwd,
       env: { ...process.env, LC_ALL: 'C.UTF-8', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -27,6 +27,7 @@ import {
 } from '../../src/engines/wimlib.ts';
 import { withFileSource } from '../../src/io/file-source.ts';
 import { readWimInfo, type WimInfo } from '../../src/image/wim-info.ts';
+import { wimTree } from '../disk/helpers.ts';
 import { describeTree, makeSampleTree, noise } from './wim-fixtures.ts';
 
 let dir = '';
@@ -127,24 +128,58 @@ test('extract paths with spaces and non-ASCII names into a directory', async () 
   assert.equal(await readFile(join(dest, 'Grüße aus Zürich – ünïcode.txt'), 'utf8'), 'non-ASCII name\n');
 });
 
-test('update adds, renames and deletes in place', async () => {
+test('the listing has the paths, sizes and SHA-1s wimdir --detailed prints', async () => {
+  const listed = await wimListFiles(base, 1);
+  const reference = await wimTree(base, 1);
+  const files = listed.filter((e) => e.path !== '/');
+  assert.equal(files.length, reference.size);
+  for (const e of files) {
+    assert.deepEqual(
+      e.isDir ? { size: -1, sha1: null } : { size: e.size, sha1: e.sha1 },
+      reference.get(e.path),
+      e.path,
+    );
+  }
+  assert.deepEqual(
+    (await wimListFiles(base, 1, { path: '/Windows' })).map((e) => e.path),
+    listed.filter((e) => e.path === '/Windows' || e.path.startsWith('/Windows/')).map((e) => e.path),
+  );
+  await assert.rejects(
+    wimListFiles(base, 1, { path: '/no such folder' }),
+    (e: unknown) => e instanceof AppError && e.code === 'NOT_FOUND',
+  );
+});
+
+test('update adds, renames and deletes in place, and sets properties in the same write', async () => {
   const wim = join(dir, 'update.wim');
   await wimExport(base, 1, wim);
-  const added = join(dir, "unattend 'x'.xml");
+  const added = join(dir, 'unattend \'x\'\n"y".xml');
   await writeFile(added, '<unattend/>');
-  await wimUpdate(wim, 1, [
-    { op: 'add', source: added, dest: '/Windows/Panther/unattend.xml' },
-    { op: 'rename', from: '/hello.txt', to: '/hello "renamed".txt' },
-    { op: 'delete', path: '/Windows/System32', recursive: true },
-    { op: 'delete', path: '/empty dir', recursive: true },
-  ]);
+  const events: ProgressEvent[] = [];
+  await wimUpdate(
+    wim,
+    1,
+    [
+      { op: 'add', source: added, dest: '/Windows/Panther/unattend.xml' },
+      { op: 'rename', from: '/hello.txt', to: '/hello "renamed".txt' },
+      { op: 'delete', path: '/Windows/System32' },
+      { op: 'delete', path: '/empty dir' },
+    ],
+    {
+      properties: { NAME: 'Updated', 'WINSMITH/NOTE': 'line one\nline two' },
+      onProgress: (e) => events.push(e),
+    },
+  );
   const paths = ((await wimListFiles(wim, 1)) as { path: string }[]).map((e) => e.path);
   assert.ok(paths.includes('/Windows/Panther/unattend.xml'));
   assert.ok(paths.includes('/hello "renamed".txt'));
+  assert.equal((await info(wim)).images[0]?.name, 'Updated');
+  assert.match(await readFile(wim, 'latin1'), /L\0I\0N\0E\0 \0O\0N\0E\0/i);
+  assert.ok(events.some((e) => e.unit === 'bytes' && e.done === e.total && e.total === '<unattend/>'.length));
   assert.ok(!paths.includes('/hello.txt'));
   assert.ok(!paths.some((p) => p.startsWith('/Windows/System32') || p === '/empty dir'));
   await assert.rejects(
-    wimUpdate(wim, 1, [{ op: 'add', source: 'a\nb', dest: '/x' }]),
+    wimUpdate(wim, 1, [{ op: 'add', source: 'a\0b', dest: '/x' }]),
     (e: unknown) => e instanceof AppError && e.code === 'INVALID_ARGUMENT',
   );
 });

@@ -1,8 +1,8 @@
 // `winsmith image customize`: a recipe applied to one image of a WIM, writing only what changes.
 // The output starts as a byte copy of the source (one image) or a wimlib export of the image (a
 // WIM with several), then every step works on hives and files pulled out of the image, and one
-// wimupdate adds, deletes and renames what the steps decided, with the image properties set after
-// by wiminfo. No step re-captures the image. The output also records the recipe (WINSMITH/RECIPE,
+// update adds, deletes and renames what the steps decided and sets the image properties. No step
+// re-captures the image. The output also records the recipe (WINSMITH/RECIPE,
 // WINSMITH/RECIPESHA256) and the source (WINSMITH/SOURCE: WIM GUID, index, and a SHA-256 over the
 // source image's file list with each file's size and SHA-1, which names its content).
 
@@ -50,12 +50,6 @@ export interface CustomizeResult {
   readonly changes: readonly CustomizeChange[];
   readonly warnings: readonly string[];
 }
-
-/**
- * The recipe's text goes into the WIM XML through one wiminfo argument; Linux caps one argument at
- * 128 KiB (MAX_ARG_STRLEN), so a longer recipe is recorded by its SHA-256 only.
- */
-const MAX_RECIPE_IN_METADATA = 64 * 1024;
 
 /** SHA-256 over "path size sha1" lines of the image's files in path order: names its content. */
 export function filesDigest(files: readonly WimFileEntry[]): string {
@@ -115,7 +109,7 @@ function filesToRead(recipe: Recipe): string[] {
   return [...[...hives].flatMap(hiveFiles), ...paths];
 }
 
-/** Runs the steps on `wim` (image `wimIndex`), then writes everything with one wimupdate and one wiminfo. */
+/** Runs the steps on `wim` (image `wimIndex`), then writes everything with one update. */
 async function runRecipe(
   p: Prepared,
   wim: string,
@@ -150,14 +144,9 @@ async function runRecipe(
     work.step = 0;
     work.kind = 'firstboot';
     await writeFirstboot(work, recipe.sha256.slice(0, 12));
-    const recipeFits = Buffer.byteLength(recipe.text) <= MAX_RECIPE_IN_METADATA;
-    if (!recipeFits)
-      work.warnings.push(
-        `the recipe is over ${MAX_RECIPE_IN_METADATA} bytes: the output records its SHA-256 only`,
-      );
     Object.assign(work.properties, {
       'WINSMITH/RECIPESHA256': recipe.sha256,
-      ...(recipeFits ? { 'WINSMITH/RECIPE': recipe.text } : {}),
+      'WINSMITH/RECIPE': recipe.text,
       'WINSMITH/SOURCE': `${p.guid}:${p.index}`,
       'WINSMITH/SOURCEFILESSHA256': p.filesSha256,
     });

@@ -1,18 +1,12 @@
 // The state of one customization in progress: the output WIM being changed, the source's file
 // list, the hives pulled out of the image and edited in memory, the files to add, the wimupdate
 // commands, the first-boot scripts and the changes made so far. Everything is written to the
-// WIM at once by `commit` (one wimupdate, one wiminfo).
+// WIM at once by `commit` (one update).
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../core/errors.ts';
-import {
-  wimExtract,
-  wimSetImageProperties,
-  wimUpdate,
-  type WimFileEntry,
-  type WimUpdateCommand,
-} from '../../engines/wimlib.ts';
+import { wimExtract, wimUpdate, type WimFileEntry, type WimUpdateCommand } from '../../engines/wimlib.ts';
 import type { ProgressListener } from '../../core/progress.ts';
 import { Hive } from '../../formats/regf/index.ts';
 import { IMAGE_HIVE_PATHS, type ImageHiveName } from './hive-paths.ts';
@@ -123,7 +117,7 @@ export class ImageWork {
 
   delete(path: string): void {
     const p = imagePath(path);
-    this.#commands.push({ op: 'delete', path: p, recursive: true });
+    this.#commands.push({ op: 'delete', path: p });
     const prefix = `${p.toLowerCase()}/`;
     for (const key of [...this.#files.keys()])
       if (key === p.toLowerCase() || key.startsWith(prefix)) this.#files.delete(key);
@@ -229,21 +223,16 @@ export class ImageWork {
     this.#dirtyHives.add(name);
   }
 
-  /** Writes the changed hives, runs the wimupdate commands, then sets the image properties. */
+  /** Writes the changed hives, then the file changes and the image properties in one update. */
   async commit(onProgress?: ProgressListener): Promise<void> {
     for (const name of this.#dirtyHives) {
       const hive = this.#hives.get(name);
       if (hive !== undefined) await this.addBytes(hive.serialize(), IMAGE_HIVE_PATHS[name]);
     }
-    if (this.#commands.length > 0) {
-      await wimUpdate(
-        this.wim,
-        this.wimIndex,
-        this.#commands,
-        onProgress === undefined ? {} : { onProgress },
-      );
-    }
-    if (Object.keys(this.properties).length > 0)
-      await wimSetImageProperties(this.wim, this.wimIndex, this.properties);
+    if (this.#commands.length === 0 && Object.keys(this.properties).length === 0) return;
+    await wimUpdate(this.wim, this.wimIndex, this.#commands, {
+      properties: this.properties,
+      ...(onProgress === undefined ? {} : { onProgress }),
+    });
   }
 }
