@@ -8,7 +8,8 @@
 //   C. a plain copy of the WIM file (how customize starts its output for a one-image WIM);
 //   D. customizeImageInPlace() with the same recipe on a copy of the sample (the copy, synced to
 //      disk first, not timed);
-// and prints the times and the ratios A / B and D / B (the goal is ≤ 0.2). Everything is removed after.
+// and prints the times and the ratios: D / B against the goal (≤ 0.2); A / B beside C / B, what any
+// new output file costs at least (its bytes written once). Everything is removed after.
 
 import { copyFile, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -62,6 +63,7 @@ await withTempDir(async (dir) => {
   await copy.close();
   const [, inPlaceSeconds] = await timed(() => customizeImageInPlace(join(dir, 'inplace.wim'), recipe));
   const ratio = customizeSeconds / exportSeconds;
+  const copyRatio = copySeconds / exportSeconds;
   const inPlaceRatio = inPlaceSeconds / exportSeconds;
   process.stdout.write(
     [
@@ -70,8 +72,8 @@ await withTempDir(async (dir) => {
       `B. full wimexport:           ${exportSeconds.toFixed(2)} s`,
       `C. copy of the WIM file:     ${copySeconds.toFixed(2)} s`,
       `D. image customize --in-place: ${inPlaceSeconds.toFixed(2)} s`,
-      `A / B = ${ratio.toFixed(3)} (goal ≤ 0.2): ${ratio <= 0.2 ? 'met' : 'NOT met'}`,
       `D / B = ${inPlaceRatio.toFixed(3)} (goal ≤ 0.2): ${inPlaceRatio <= 0.2 ? 'met' : 'NOT met'}`,
+      `A / B = ${ratio.toFixed(3)} (a new output file: a copy alone is C / B = ${copyRatio.toFixed(3)})`,
       '',
     ].join('\n'),
   );
