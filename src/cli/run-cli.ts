@@ -1,5 +1,7 @@
-// Builds the command tree from the command modules, runs one command line, prints its result, and
+// Builds the command tree from the command registry, runs one command line, prints its result, and
 // turns every failure into one line on stderr and an exit code. It never exits the process itself.
+// Only the modules of the command the line names (and of its subcommands) are imported; every other
+// command is listed from its registry entry, which is all `--help` of the top level or a group shows.
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
@@ -7,7 +9,7 @@ import { exitCodeOf } from '../core/error-codes.ts';
 import { AppError, isAppError } from '../core/errors.ts';
 import type { CliCommand } from './command.ts';
 import { GROUP_SUMMARIES } from './commands/groups.ts';
-import { COMMANDS } from './commands/index.ts';
+import { COMMANDS, type CommandEntry } from './commands/index.ts';
 import { createProgressBar } from './progress-bar.ts';
 
 export interface CliIo {
@@ -31,6 +33,31 @@ function groupFor(root: Command, words: readonly string[]): Command {
   return parent;
 }
 
+/**
+ * The entries a command line runs or shows the help of: the longest registered path its leading
+ * words name (`help WORD` ends them, `--` is skipped, as in commander), with every command below it.
+ */
+function namedEntries(argv: readonly string[], commands: readonly CommandEntry[]): CommandEntry[] {
+  const words: string[] = [];
+  for (const [i, arg] of argv.entries()) {
+    if (arg === '--') continue;
+    if (arg.startsWith('-')) break;
+    if (arg === 'help') {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('-')) words.push(next);
+      break;
+    }
+    words.push(arg);
+  }
+  const startsWith = (path: readonly string[], prefix: readonly string[]): boolean =>
+    prefix.length <= path.length && prefix.every((w, i) => path[i] === w);
+  let named: CommandEntry | undefined;
+  for (const entry of commands) {
+    if (startsWith(words, entry.path) && entry.path.length > (named?.path.length ?? 0)) named = entry;
+  }
+  return named === undefined ? [] : commands.filter((e) => startsWith(e.path, named.path));
+}
+
 function errorLine(e: AppError): string {
   return `error: ${e.message}${e.hint === undefined ? '' : ` — ${e.hint}`}`;
 }
@@ -48,7 +75,7 @@ function causeChain(e: unknown): string {
 export async function runCli(
   argv: readonly string[],
   io: CliIo,
-  commands: readonly CliCommand[] = COMMANDS,
+  commands: readonly CommandEntry[] = COMMANDS,
 ): Promise<number> {
   let exitCode = 0;
   let debug = argv.includes('--debug');
@@ -68,39 +95,44 @@ export async function runCli(
       outputError: () => undefined,
     });
 
-  for (const spec of commands) {
-    const words = spec.path;
-    const name = words.at(-1);
-    if (name === undefined) throw new AppError('INTERNAL', 'a command has an empty path');
-    const command = groupFor(root, words.slice(0, -1)).command(name).description(spec.summary);
-    spec.define(command);
-    command
-      .option('--json', 'print machine-readable JSON on stdout')
-      .option('--debug', 'on error, print the full cause and stack')
-      .action(async (...params: unknown[]) => {
-        const options = command.opts<Record<string, unknown>>();
-        debug = options.debug === true;
-        const bar = createProgressBar(io.stderr);
-        const args = params.slice(0, command.registeredArguments.length);
-        try {
-          const result = await spec.run(
-            { json: options.json === true, progress: bar.listener },
-            args,
-            options,
-          );
-          bar.finish();
-          io.stdout.write(
-            options.json === true ? `${JSON.stringify(result.data, null, 2)}\n` : ensureNewline(result.text),
-          );
-          exitCode = result.exitCode ?? 0;
-        } finally {
-          bar.finish();
-        }
-      });
-  }
-  for (const group of root.commands) group.exitOverride();
+  /** What running a loaded command does: run it, print its result, keep its exit code. */
+  const actionOf =
+    (spec: CliCommand, command: Command) =>
+    async (...params: unknown[]) => {
+      const options = command.opts<Record<string, unknown>>();
+      debug = options.debug === true;
+      const bar = createProgressBar(io.stderr);
+      const args = params.slice(0, command.registeredArguments.length);
+      try {
+        const result = await spec.run({ json: options.json === true, progress: bar.listener }, args, options);
+        bar.finish();
+        io.stdout.write(
+          options.json === true ? `${JSON.stringify(result.data, null, 2)}\n` : ensureNewline(result.text),
+        );
+        exitCode = result.exitCode ?? 0;
+      } finally {
+        bar.finish();
+      }
+    };
 
   try {
+    const named = namedEntries(argv, commands);
+    const loaded = new Map<CommandEntry, CliCommand>(
+      await Promise.all(named.map(async (e) => [e, await e.load()] as const)),
+    );
+    for (const entry of commands) {
+      const name = entry.path.at(-1);
+      if (name === undefined) throw new AppError('INTERNAL', 'a command has an empty path');
+      const command = groupFor(root, entry.path.slice(0, -1)).command(name).description(entry.summary);
+      const spec = loaded.get(entry);
+      if (spec !== undefined) spec.define(command);
+      else if (entry.args !== '') command.arguments(entry.args);
+      command
+        .option('--json', 'print machine-readable JSON on stdout')
+        .option('--debug', 'on error, print the full cause and stack');
+      if (spec !== undefined) command.action(actionOf(spec, command));
+    }
+    for (const group of root.commands) group.exitOverride();
     await root.parseAsync(argv, { from: 'user' });
   } catch (e) {
     exitCode = reportError(e, io, { debug, json });

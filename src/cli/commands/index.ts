@@ -1,92 +1,287 @@
-// Every command winsmith has, in the order `winsmith --help` lists them.
+// Every command winsmith has, in the order `winsmith --help` lists them. Each entry knows what the
+// listings need (path, summary, arguments) without importing its module: only the module of the
+// command being run is loaded (src/cli/run-cli.ts), which keeps start-up fast and small. A test
+// checks every entry against its module.
 
 import type { CliCommand } from '../command.ts';
-import { imageInfo } from './image-info.ts';
-import { imageFiles } from './image-files.ts';
-import { imageExtract } from './image-extract.ts';
-import { imageCapture } from './image-capture.ts';
-import { imageApply } from './image-apply.ts';
-import { imageExport } from './image-export.ts';
-import { imageOptimize } from './image-optimize.ts';
-import { imageSplit } from './image-split.ts';
-import { imageJoin } from './image-join.ts';
-import { imageVerify } from './image-verify.ts';
-import { imageCustomize } from './image-customize.ts';
-import { imageDiff } from './image-diff.ts';
-import { mediaExtract } from './media-extract.ts';
-import { mediaInfo } from './media-info.ts';
-import { sample } from './sample.ts';
-import { regDelete } from './reg-delete.ts';
-import { regExport } from './reg-export.ts';
-import { regGet } from './reg-get.ts';
-import { regImport } from './reg-import.ts';
-import { regNew } from './reg-new.ts';
-import { regSet } from './reg-set.ts';
-import { bcdShow } from './bcd-show.ts';
-import { bcdCreate } from './bcd-create.ts';
-import { bcdSet } from './bcd-set.ts';
-import { bcdDeleteElement } from './bcd-delete-element.ts';
-import { disk } from './disk.ts';
-import { diskVerify } from './disk-verify.ts';
-import { unattendRender } from './unattend-render.ts';
-import { unattendLint } from './unattend-lint.ts';
-import { push } from './push.ts';
-import { pull } from './pull.ts';
-import { images } from './images.ts';
-import { imageRm } from './image-rm.ts';
-import { tag } from './tag.ts';
-import { storeStats } from './store-stats.ts';
-import { storeCheck } from './store-check.ts';
-import { storeGc } from './store-gc.ts';
-import { importCommand } from './import.ts';
-import { server } from './server.ts';
-import { login } from './login.ts';
-import { userAdd } from './user-add.ts';
-import { tokenCreate } from './token-create.ts';
-import { machines } from './machines.ts';
 
-export const COMMANDS: readonly CliCommand[] = [
-  imageInfo,
-  imageFiles,
-  imageExtract,
-  imageCapture,
-  imageApply,
-  imageExport,
-  imageOptimize,
-  imageSplit,
-  imageJoin,
-  imageVerify,
-  imageCustomize,
-  imageDiff,
-  imageRm,
-  regExport,
-  regImport,
-  regNew,
-  regGet,
-  regSet,
-  regDelete,
-  bcdShow,
-  bcdCreate,
-  bcdSet,
-  bcdDeleteElement,
-  disk,
-  diskVerify,
-  unattendRender,
-  unattendLint,
-  mediaInfo,
-  mediaExtract,
-  sample,
-  server,
-  login,
-  push,
-  pull,
-  images,
-  tag,
-  importCommand,
-  storeStats,
-  storeCheck,
-  storeGc,
-  userAdd,
-  tokenCreate,
-  machines,
+export interface CommandEntry {
+  /** Words after `winsmith`, as in the module. */
+  readonly path: readonly string[];
+  /** The module's summary, as the listings show it. */
+  readonly summary: string;
+  /** The module's arguments as `--help` lists them after the name, e.g. '<image> [path]'. */
+  readonly args: string;
+  /** Imports the command's module. */
+  readonly load: () => Promise<CliCommand>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    path: ['image', 'info'],
+    summary: 'show the compression, parts and editions (name, edition ID, build, arch, languages) of a WIM',
+    args: '<file>',
+    load: async () => (await import('./image-info.ts')).imageInfo,
+  },
+  {
+    path: ['image', 'files'],
+    summary: 'list the files of one image of a WIM (path, size, SHA-1), optionally under a path',
+    args: '<image> [path]',
+    load: async () => (await import('./image-files.ts')).imageFiles,
+  },
+  {
+    path: ['image', 'extract'],
+    summary: 'extract files or directories of one image of a WIM into a new directory',
+    args: '<image> <paths...>',
+    load: async () => (await import('./image-extract.ts')).imageExtract,
+  },
+  {
+    path: ['image', 'capture'],
+    summary: 'capture a directory, or an NTFS volume in a file or block device (no mount), into a new WIM',
+    args: '<source> <out>',
+    load: async () => (await import('./image-capture.ts')).imageCapture,
+  },
+  {
+    path: ['image', 'apply'],
+    summary: 'apply one image of a WIM to a new directory, or to an empty NTFS volume (file or block device)',
+    args: '<image> <target>',
+    load: async () => (await import('./image-apply.ts')).imageApply,
+  },
+  {
+    path: ['image', 'export'],
+    summary:
+      'copy one image of a WIM into a new WIM, or append it to an existing one, optionally recompressed',
+    args: '<image> <out>',
+    load: async () => (await import('./image-export.ts')).imageExport,
+  },
+  {
+    path: ['image', 'optimize'],
+    summary: 'rebuild a WIM in place without unused space, optionally compressing everything again',
+    args: '<file>',
+    load: async () => (await import('./image-optimize.ts')).imageOptimize,
+  },
+  {
+    path: ['image', 'split'],
+    summary: 'split a WIM into .swm parts of at most a given size (e.g. 4000 for a FAT32 stick)',
+    args: '<file> <out>',
+    load: async () => (await import('./image-split.ts')).imageSplit,
+  },
+  {
+    path: ['image', 'join'],
+    summary: 'join all the .swm parts of a split WIM into one new WIM',
+    args: '<out> <parts...>',
+    load: async () => (await import('./image-join.ts')).imageJoin,
+  },
+  {
+    path: ['image', 'verify'],
+    summary: "check a WIM: its integrity table, each image's metadata and each file's SHA-1",
+    args: '<file>',
+    load: async () => (await import('./image-verify.ts')).imageVerify,
+  },
+  {
+    path: ['image', 'customize'],
+    summary:
+      'apply a recipe (files, registry, drivers, unattend, first-boot scripts, features, metadata) to one image, offline',
+    args: '<image>',
+    load: async () => (await import('./image-customize.ts')).imageCustomize,
+  },
+  {
+    path: ['image', 'diff'],
+    summary: 'compare two images: files (size, SHA-1), registry keys and values, drivers, unattend settings',
+    args: '<a> <b>',
+    load: async () => (await import('./image-diff.ts')).imageDiff,
+  },
+  {
+    path: ['image', 'rm'],
+    summary: 'remove NAME:TAG from a repository (the tag history keeps the removal)',
+    args: '<ref>',
+    load: async () => (await import('./image-rm.ts')).imageRm,
+  },
+  {
+    path: ['reg', 'export'],
+    summary: 'export a registry hive (or one key) as Regedit 5.00 .reg text, or JSON with --json',
+    args: '<hive>',
+    load: async () => (await import('./reg-export.ts')).regExport,
+  },
+  {
+    path: ['reg', 'import'],
+    summary: 'apply a Regedit 5.00 .reg file (UTF-16LE or UTF-8) to a registry hive',
+    args: '<hive> <file>',
+    load: async () => (await import('./reg-import.ts')).regImport,
+  },
+  {
+    path: ['reg', 'new'],
+    summary: 'create a new empty registry hive file',
+    args: '<out>',
+    load: async () => (await import('./reg-new.ts')).regNew,
+  },
+  {
+    path: ['reg', 'get'],
+    summary: "show a registry key's subkeys and values, or one value's data",
+    args: '<hive> <key> [value]',
+    load: async () => (await import('./reg-get.ts')).regGet,
+  },
+  {
+    path: ['reg', 'set'],
+    summary: 'set a registry value, creating its key when missing',
+    args: '<hive> <key> <value>',
+    load: async () => (await import('./reg-set.ts')).regSet,
+  },
+  {
+    path: ['reg', 'delete'],
+    summary: 'delete a registry key (with its subkeys) or one value',
+    args: '<hive> <key> [value]',
+    load: async () => (await import('./reg-delete.ts')).regDelete,
+  },
+  {
+    path: ['bcd', 'show'],
+    summary: 'list the objects and elements of a BCD store',
+    args: '<store>',
+    load: async () => (await import('./bcd-show.ts')).bcdShow,
+  },
+  {
+    path: ['bcd', 'create'],
+    summary: 'create a boot BCD store as bcdboot does (bootmgr, a Windows loader, resume, memdiag)',
+    args: '<out>',
+    load: async () => (await import('./bcd-create.ts')).bcdCreate,
+  },
+  {
+    path: ['bcd', 'set'],
+    summary: 'set an element of a BCD object (like bcdedit /set)',
+    args: '<store> <object> <element> <value>',
+    load: async () => (await import('./bcd-set.ts')).bcdSet,
+  },
+  {
+    path: ['bcd', 'delete-element'],
+    summary: 'delete an element of a BCD object (like bcdedit /deletevalue)',
+    args: '<store> <object> <element>',
+    load: async () => (await import('./bcd-delete-element.ts')).bcdDeleteElement,
+  },
+  {
+    path: ['disk'],
+    summary: 'make a bootable disk (raw, qcow2, vhdx, vmdk) from a Windows image; `disk verify` checks one',
+    args: '<source>',
+    load: async () => (await import('./disk.ts')).disk,
+  },
+  {
+    path: ['disk', 'verify'],
+    summary: 'check that a disk (raw, qcow2, vhdx, vmdk) would boot: table, boot files, BCD, Windows files',
+    args: '<disk>',
+    load: async () => (await import('./disk-verify.ts')).diskVerify,
+  },
+  {
+    path: ['unattend', 'render'],
+    summary:
+      'write unattend.xml from a profile YAML (computer name, accounts, network, domain join, RDP, KMS key...)',
+    args: '<profile>',
+    load: async () => (await import('./unattend-render.ts')).unattendRender,
+  },
+  {
+    path: ['unattend', 'lint'],
+    summary:
+      'check an unattend.xml: well-formed, known passes, components in passes Windows accepts, known settings, no plain-text passwords',
+    args: '<file>',
+    load: async () => (await import('./unattend-lint.ts')).unattendLint,
+  },
+  {
+    path: ['media', 'info'],
+    summary: 'show the label and the editions of the install and boot images of a Windows ISO',
+    args: '<iso>',
+    load: async () => (await import('./media-info.ts')).mediaInfo,
+  },
+  {
+    path: ['media', 'extract'],
+    summary: 'extract install.wim (or install.esd) and boot.wim from a Windows ISO',
+    args: '<iso>',
+    load: async () => (await import('./media-extract.ts')).mediaExtract,
+  },
+  {
+    path: ['sample'],
+    summary:
+      'make a Windows Server 2022-like sample WIM (real hives, boot files as stand-ins) for trying every stage',
+    args: '',
+    load: async () => (await import('./sample.ts')).sample,
+  },
+  {
+    path: ['server'],
+    summary:
+      'serve a repository over HTTP (SQLite + files under --data by default; PostgreSQL + S3 from --config)',
+    args: '',
+    load: async () => (await import('./server.ts')).server,
+  },
+  {
+    path: ['login'],
+    summary:
+      'log in to a winsmith server and keep the token in ~/.config/winsmith/credentials.json (mode 0600)',
+    args: '<url>',
+    load: async () => (await import('./login.ts')).login,
+  },
+  {
+    path: ['push'],
+    summary: 'store a file (WIM, ISO, anything) as NAME:TAG; only chunks the repository lacks are sent',
+    args: '<file> <ref>',
+    load: async () => (await import('./push.ts')).push,
+  },
+  {
+    path: ['pull'],
+    summary: 'write the exact bytes of NAME:TAG to a file (resumes a broken download, checks SHA-256)',
+    args: '<ref>',
+    load: async () => (await import('./pull.ts')).pull,
+  },
+  {
+    path: ['images'],
+    summary: 'list the images (NAME:TAG, digest, size, editions, pushed by/at) of a repository',
+    args: '',
+    load: async () => (await import('./images.ts')).images,
+  },
+  {
+    path: ['tag'],
+    summary: 'point NAME:TAG DST at the image SRC points at (tags move; history is kept)',
+    args: '<src> <dst>',
+    load: async () => (await import('./tag.ts')).tag,
+  },
+  {
+    path: ['import'],
+    summary:
+      'store the editions of a Windows ISO (one image each) and its boot.wim; lineage records the ISO SHA-256',
+    args: '<iso>',
+    load: async () => (await import('./import.ts')).importCommand,
+  },
+  {
+    path: ['store', 'stats'],
+    summary: 'logical bytes (all artifacts), stored bytes (unique chunks), chunks and artifacts',
+    args: '',
+    load: async () => (await import('./store-stats.ts')).storeStats,
+  },
+  {
+    path: ['store', 'check'],
+    summary: 'verify every chunk and manifest of a repository (exit 1 when a problem is found)',
+    args: '',
+    load: async () => (await import('./store-check.ts')).storeCheck,
+  },
+  {
+    path: ['store', 'gc'],
+    summary: 'delete chunks and manifests nothing references, older than the grace period',
+    args: '',
+    load: async () => (await import('./store-gc.ts')).storeGc,
+  },
+  {
+    path: ['user', 'add'],
+    summary: 'add a user (admin, builder, operator or viewer), optionally limited to image-name prefixes',
+    args: '<name>',
+    load: async () => (await import('./user-add.ts')).userAdd,
+  },
+  {
+    path: ['token', 'create'],
+    summary:
+      'create an API token (shown once); on a data directory for any user, on a server for yourself (admins: anyone)',
+    args: '',
+    load: async () => (await import('./token-create.ts')).tokenCreate,
+  },
+  {
+    path: ['machines'],
+    summary: 'list the machines the boot server has registered',
+    args: '',
+    load: async () => (await import('./machines.ts')).machines,
+  },
 ];
