@@ -1,24 +1,40 @@
 // Benchmark: winsmith's TFTP server against atftpd and dnsmasq's TFTP, in the same run, on the same
 // file, over 127.0.0.1.
 //
-//   npm run bench:tftp [-- SIZE_MIB=64 [ROUNDS=3]]
+//   npm run bench:tftp [-- SIZE_MIB=64 [ROUNDS=5]]
 //
 // Fetches a SIZE_MIB file (default 64 MiB) with `atftp` at blksize 1468 and windowsize 1, 4, 16,
-// 64, and with `curl` at blksize 512, 1468 and 8192, from each server; each setting alternates the
-// servers ROUNDS times and keeps each server's best time. Prints a table of times and the ratio
-// best peer time / winsmith time (≥ 1.0: winsmith is at least as fast). dnsmasq does not speak
-// windowsize (RFC 7440): atftp falls back to lock-step with it, and it is left out of those rows.
+// 64, and with `curl` at blksize 512, 1468 and 8192, from each server. Every server is a process of
+// its own, started once for the whole run (winsmith's by this script run as `tftp.ts serve ROOT`,
+// which prints its port), so all three pay the same scheduling and none shares an event loop with
+// the benchmark. Each setting runs ROUNDS rounds, each round fetching from every server, the
+// server going first rotating from round to round; each server's best time counts. Prints a table
+// of times and the ratio best peer time / winsmith time (≥ 1.0: winsmith is at least as fast).
+// dnsmasq does not speak windowsize (RFC 7440): atftp falls back to lock-step with it, and it is
+// left out of those rows.
 
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startTftpServer } from '../src/boot/tftp-server.ts';
 import { runProgram } from '../src/engines/run.ts';
 import { withTempDir } from '../src/io/output.ts';
+import { timed } from './timed.ts';
+
+if (process.argv[2] === 'serve') {
+  const server = await startTftpServer({ root: process.argv[3] ?? '.', port: 0 });
+  process.stdout.write(`${String(server.port)}\n`);
+  const stop = (): void => void server.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await new Promise(() => undefined);
+}
 
 const sizeMiB = Number(process.argv[2] ?? 64);
-const rounds = Number(process.argv[3] ?? 3);
+const rounds = Number(process.argv[3] ?? 5);
 
 /** A UDP port free right now (TCP probe on the same number; good enough on a quiet host). */
 async function freePort(): Promise<number> {
@@ -33,12 +49,6 @@ async function freePort(): Promise<number> {
       );
     });
   });
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 interface Setting {
@@ -97,7 +107,14 @@ await withTempDir(async (dir) => {
   const out = join(dir, 'out.bin');
 
   const stop = new AbortController();
-  const winsmith = await startTftpServer({ root, port: 0, signal: stop.signal });
+  const winsmith = spawn(process.execPath, [fileURLToPath(import.meta.url), 'serve', root], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const winsmithPort = await new Promise<number>((resolve, reject) => {
+    winsmith.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    winsmith.once('exit', (code) => reject(new Error(`winsmith's TFTP server exited (${String(code)})`)));
+  });
+  const winsmithExited = new Promise((resolve) => winsmith.once('exit', resolve));
   const atftpdPort = await freePort();
   const atftpd = runProgram(
     'atftpd',
@@ -139,7 +156,7 @@ await withTempDir(async (dir) => {
   await new Promise((r) => setTimeout(r, 500));
 
   const servers = [
-    { name: 'winsmith', port: winsmith.port },
+    { name: 'winsmith', port: winsmithPort },
     { name: 'atftpd', port: atftpdPort },
     { name: 'dnsmasq', port: 69 },
   ];
@@ -149,9 +166,11 @@ await withTempDir(async (dir) => {
       const best = new Map<string, number>();
       const active = servers.filter((s) => !(s.name === 'dnsmasq' && setting.windowsize > 1));
       for (let round = 0; round < rounds; round++) {
-        for (const server of active) {
+        const order = active.map((_, i) => active[(round + i) % active.length]);
+        for (const server of order) {
+          if (server === undefined) continue;
           await rm(out, { force: true });
-          const seconds = await timed(() => fetchFile(setting, server.port, out));
+          const [, seconds] = await timed(() => fetchFile(setting, server.port, out));
           const got = await readFile(out);
           if (!got.equals(content))
             throw new Error(`${server.name}: ${setting.label}: the file fetched differs`);
@@ -176,7 +195,8 @@ await withTempDir(async (dir) => {
     }
   } finally {
     stop.abort();
-    await Promise.all([atftpd, dnsmasq]);
+    winsmith.kill('SIGTERM');
+    await Promise.all([atftpd, dnsmasq, winsmithExited]);
   }
   const header = ['setting', 'winsmith s', 'atftpd s', 'dnsmasq s', 'best peer / winsmith'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -63,11 +63,20 @@ export interface TftpServer {
 
 /**
  * Window sizes above this bring little (RFC 7440 §4 measurements flatten out well before) and cost
- * two read-ahead buffers of 2 × windowsize blocks per transfer.
+ * two read-ahead buffers of at least a window each per transfer.
  */
 export const TFTP_DEFAULT_MAX_WINDOWSIZE = 64;
-/** Bytes read ahead at once (per buffer; a session has two): 1 MiB keeps readv calls rare. */
-const READ_AHEAD_BYTES = 1 << 20;
+/**
+ * Bytes in flight in one window at most (windowsize × blksize): the window is held twice in memory
+ * per transfer, so with large blocks the windowsize agreed is lowered to stay under this.
+ */
+export const TFTP_MAX_WINDOW_BYTES = 1 << 20;
+/** Bytes read ahead at once (per buffer; a transfer has two): one readv for a few hundred blocks. */
+const READ_AHEAD_BYTES = 256 << 10;
+/** Read-ahead of all transfers together: with many at once, each reads ahead less (down to one window). */
+const READ_AHEAD_BUDGET = 32 << 20;
+/** Bytes the kernel accounts per datagram beyond the payload (headers and buffer bookkeeping), roughly. */
+const UDP_IP_OVERHEAD = 512;
 /** readv(2) takes at most IOV_MAX (1024 on Linux) buffers. */
 const IOV_MAX = 1024;
 
@@ -112,6 +121,7 @@ class Transfer {
   private progress = 0;
   private retransmissions = 0;
   private ignoredAcks = 0;
+  private windowRestarts = 0;
   private seenProgress = 0;
   private retriesLeft: number;
   private readonly retries: number;
@@ -132,6 +142,7 @@ class Transfer {
     windowsize: number;
     timeoutMs: number;
     retries: number;
+    readAheadBytes: number;
     oack: Buffer | undefined;
     log: BootLog;
     filename: string;
@@ -146,7 +157,7 @@ class Transfer {
     this.lastBlock = Math.floor(args.size / args.blksize) + 1;
     this.slabCapacity = Math.min(
       IOV_MAX,
-      Math.max(2 * args.windowsize, Math.floor(READ_AHEAD_BYTES / args.blksize)),
+      Math.max(args.windowsize, Math.floor(args.readAheadBytes / args.blksize)),
       this.lastBlock,
     );
     this.slabs = [makeSlab(this.slabCapacity, args.blksize), makeSlab(this.slabCapacity, args.blksize)];
@@ -192,8 +203,9 @@ class Transfer {
     const packet = this.slabs[this.slab].packets[index];
     if (packet === undefined) return;
     writeTftpDataHeader(packet, block);
-    const length = block === this.lastBlock ? this.size - (block - 1) * this.blksize : this.blksize;
-    this.socket.send(packet, 0, length + 4);
+    // A full block goes as the whole packet buffer: no slice made per send.
+    if (block !== this.lastBlock) this.socket.send(packet);
+    else this.socket.send(packet, 0, this.size - (block - 1) * this.blksize + 4);
   }
 
   private sendWindow(): void {
@@ -223,6 +235,8 @@ class Transfer {
       this.finish('info', 'TFTP transfer done', {});
       return;
     }
+    // An ACK inside the window: the client missed the block after it, the window restarts there.
+    if (acked < this.sentUpTo) this.windowRestarts++;
     this.base = acked + 1;
     this.sendWindow();
   }
@@ -281,6 +295,7 @@ class Transfer {
       seconds: Number(seconds.toFixed(3)),
       retransmissions: this.retransmissions,
       ignoredAcks: this.ignoredAcks,
+      windowRestarts: this.windowRestarts,
       ...fields,
     });
     // Close after pending sends (the final ERROR) have gone: dgram closes once its queue drains.
@@ -377,7 +392,20 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       refuse(TFTP_ERRORS.NOT_DEFINED, 'server shutting down');
       return;
     }
-    const settings = negotiateTftpRead(request.options, opened.size, { maxBlksize, maxWindowsize });
+    const settings = negotiateTftpRead(request.options, opened.size, {
+      maxBlksize,
+      maxWindowsize,
+      maxWindowBytes: TFTP_MAX_WINDOW_BYTES,
+    });
+    // Room in the kernel for a whole window queued at once (the kernel caps it at net.core.wmem_max).
+    const windowBytes = settings.windowsize * (settings.blksize + 4 + UDP_IP_OVERHEAD);
+    if (windowBytes > socket.getSendBufferSize()) {
+      try {
+        socket.setSendBufferSize(2 * windowBytes);
+      } catch {
+        // The default stays: a full buffer only makes a send wait in libuv's queue.
+      }
+    }
     const transfer = new Transfer({
       key,
       socket,
@@ -387,6 +415,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       windowsize: settings.windowsize,
       timeoutMs: settings.timeout === undefined ? defaultTimeoutMs : settings.timeout * 1000,
       retries,
+      readAheadBytes: Math.min(READ_AHEAD_BYTES, READ_AHEAD_BUDGET / (transfers.size + 1)),
       oack:
         settings.oack.length === 0
           ? undefined

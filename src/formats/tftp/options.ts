@@ -19,6 +19,8 @@ export interface TftpLimits {
   readonly maxBlksize: number;
   /** Largest window the server agrees to (≤ 65535). */
   readonly maxWindowsize: number;
+  /** Largest windowsize × blksize agreed (bytes in flight): the windowsize is lowered to fit, not below 1. */
+  readonly maxWindowBytes?: number;
 }
 
 export interface TftpTransferSettings {
@@ -43,6 +45,7 @@ export function negotiateTftpRead(
 ): TftpTransferSettings {
   let blksize = TFTP_DEFAULT_BLKSIZE;
   let windowsize = 1;
+  let windowsizeAt = -1;
   let timeout: number | undefined;
   const oack: TftpOption[] = [];
   const seen = new Set<string>();
@@ -62,6 +65,7 @@ export function negotiateTftpRead(
       case 'windowsize':
         if (value >= 1) {
           windowsize = Math.min(value, limits.maxWindowsize, TFTP_MAX_WINDOWSIZE);
+          windowsizeAt = oack.length;
           oack.push([rawName, String(windowsize)]);
         }
         break;
@@ -77,6 +81,12 @@ export function negotiateTftpRead(
       default:
         break;
     }
+  }
+  const byteCap = limits.maxWindowBytes ?? Infinity;
+  const entry = oack[windowsizeAt];
+  if (entry !== undefined && windowsize * blksize > byteCap) {
+    windowsize = Math.max(1, Math.floor(byteCap / blksize));
+    oack[windowsizeAt] = [entry[0], String(windowsize)];
   }
   return { blksize, windowsize, timeout, oack };
 }

@@ -97,6 +97,42 @@ test('option negotiation (RFC 2347/2348/2349/7440)', () => {
   assert.deepEqual(none.oack, []);
 });
 
+test('the window is lowered to fit the byte limit, whatever the order of the options', () => {
+  const limits = { maxBlksize: 65464, maxWindowsize: 64, maxWindowBytes: 1 << 20 };
+  const before = negotiateTftpRead(
+    [
+      ['windowsize', '64'],
+      ['blksize', '65464'],
+    ],
+    0,
+    limits,
+  );
+  assert.equal(before.windowsize, 16);
+  assert.deepEqual(before.oack, [
+    ['windowsize', '16'],
+    ['blksize', '65464'],
+  ]);
+  const after = negotiateTftpRead(
+    [
+      ['blksize', '1468'],
+      ['windowsize', '64'],
+    ],
+    0,
+    limits,
+  );
+  assert.equal(after.windowsize, 64);
+  const tiny = negotiateTftpRead(
+    [
+      ['blksize', '8192'],
+      ['windowsize', '8'],
+    ],
+    0,
+    { ...limits, maxWindowBytes: 1000 },
+  );
+  assert.equal(tiny.windowsize, 1);
+  assert.deepEqual(tiny.oack[1], ['windowsize', '1']);
+});
+
 const latin1String = (min: number): fc.Arbitrary<string> =>
   fc.string({
     unit: fc.integer({ min: 1, max: 255 }).map((c) => String.fromCharCode(c)),
