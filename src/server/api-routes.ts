@@ -5,7 +5,6 @@
 
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { streamSSE } from 'hono/streaming';
 import type { Principal } from '../auth/roles.ts';
@@ -413,9 +412,13 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
         const outgoing = (r.c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
         if (outgoing !== undefined) {
           // On a real socket the bytes go straight to it with Node's own back-pressure (no web
-          // stream in between): memory stays at a few chunks per pull.
+          // stream in between): two reused buffers per pull on a filesystem store. A failure
+          // part-way cuts the connection, so the client sees a short body, never a wrong one.
           outgoing.writeHead(status, headers);
-          pipeline(content.stream, outgoing).catch(() => undefined);
+          content.writeTo(outgoing).then(
+            () => outgoing.end(),
+            () => outgoing.destroy(),
+          );
           return RESPONSE_ALREADY_SENT;
         }
         return new Response(Readable.toWeb(content.stream) as ReadableStream, {

@@ -3,9 +3,9 @@
 // push/pull protocol of repository.ts. `winsmith server` serves it; the CLI uses it directly for
 // --repo PATH. Every change is written to the audit log under the actor that asked.
 
-import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { authenticatePassword } from '../auth/login.ts';
 import { LoginRateLimiter } from '../auth/rate-limit.ts';
 import { isRole, type Principal } from '../auth/roles.ts';
@@ -19,6 +19,7 @@ import { Catalog, type Artifact, type Upload } from './catalog/catalog.ts';
 import { formatImageRef, type ImageRef } from './catalog/names.ts';
 import { chunkKey, ChunkStore, type CheckReport, type GcReport } from './chunk-store.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
+import { writeChunkFiles, type ChunkSegment } from './chunk-files-writer.ts';
 import {
   isDigest,
   manifestDigest,
@@ -59,8 +60,25 @@ export interface RepositoryCheckReport extends CheckReport {
   readonly missingManifests: readonly string[];
 }
 
-/** Read size when streaming chunk files to a client. */
-const SERVE_PIECE_BYTES = 1024 * 1024;
+/** The parts of chunks that make up bytes [range.start, range.end] of a manifest's content. */
+function segmentsOf(manifest: Manifest, range: ByteRange): ChunkSegment[] {
+  const segments: ChunkSegment[] = [];
+  let offset = 0;
+  for (const c of manifest.chunks) {
+    const start = offset;
+    offset += c.size;
+    if (offset - 1 < range.start) continue;
+    if (start > range.end) break;
+    segments.push({
+      digest: c.digest,
+      key: chunkKey(c.digest),
+      size: c.size,
+      from: Math.max(range.start, start) - start,
+      to: Math.min(range.end, offset - 1) - start,
+    });
+  }
+  return segments;
+}
 
 function record(artifact: Artifact, ref: ImageRef): ImageRecord {
   return {
@@ -308,49 +326,37 @@ export class LocalRepository {
         },
       );
     }
-    const stream = Readable.from(this.#pieces(manifest, wanted), { objectMode: false });
-    return { size: wanted.end - wanted.start + 1, stream };
-  }
-
-  /**
-   * The bytes [range.start, range.end] of a manifest's content, streamed chunk after chunk straight
-   * from the blob store (a chunk is never held whole: serving many pulls keeps memory small). A
-   * chunk shorter or longer than the manifest says fails the stream; pull checks the SHA-256.
-   */
-  /**
-   * Bytes [from, to] of one chunk. On the filesystem store the chunk file is read directly in
-   * 1 MiB pieces (fewer, larger socket writes); other stores through their getStream.
-   */
-  #chunkStream(digest: string, from: number, to: number): AsyncIterable<Uint8Array> {
+    const segments = segmentsOf(manifest, wanted);
     const blobs = this.chunks.blobs;
-    if (blobs instanceof FsBlobStore) {
-      return createReadStream(blobs.pathOf(chunkKey(digest)), {
-        start: from,
-        end: to,
-        highWaterMark: SERVE_PIECE_BYTES,
-      });
-    }
-    return blobs.getStream(chunkKey(digest), { start: from, end: to }) as AsyncIterable<Uint8Array>;
+    const stream = (): Readable => Readable.from(this.#pieces(segments), { objectMode: false });
+    return {
+      size: wanted.end - wanted.start + 1,
+      get stream() {
+        return stream();
+      },
+      writeTo:
+        blobs instanceof FsBlobStore
+          ? (out) => writeChunkFiles(blobs, segments, out)
+          : (out) => pipeline(stream(), out, { end: false }),
+    };
   }
 
-  async *#pieces(manifest: Manifest, range: ByteRange): AsyncGenerator<Uint8Array> {
-    let offset = 0;
-    for (const c of manifest.chunks) {
-      const start = offset;
-      offset += c.size;
-      if (offset - 1 < range.start) continue;
-      if (start > range.end) return;
-      const from = Math.max(range.start, start) - start;
-      const to = Math.min(range.end, offset - 1) - start;
+  /**
+   * The segments' bytes streamed chunk after chunk from the blob store (a chunk is never held
+   * whole). A chunk shorter than the manifest says fails the stream; pull checks the SHA-256.
+   */
+  async *#pieces(segments: readonly ChunkSegment[]): AsyncGenerator<Uint8Array> {
+    for (const s of segments) {
       let got = 0;
-      for await (const piece of this.#chunkStream(c.digest, from, to)) {
+      const stream = this.chunks.blobs.getStream(s.key, { start: s.from, end: s.to });
+      for await (const piece of stream as AsyncIterable<Uint8Array>) {
         got += piece.length;
         yield piece;
       }
-      if (got !== to - from + 1) {
+      if (got !== s.to - s.from + 1) {
         throw new AppError(
           'FORMAT_INVALID',
-          `chunk ${c.digest} gave ${got} bytes where ${to - from + 1} were expected`,
+          `chunk ${s.digest} gave ${got} bytes where ${s.to - s.from + 1} were expected`,
           {
             hint: "run 'winsmith store check'",
           },

@@ -3,6 +3,7 @@
 // appear in a message (the URL is shown without them, the token never).
 
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ERROR_CODES, type ErrorCode } from '../core/error-codes.ts';
 import { AppError } from '../core/errors.ts';
@@ -149,7 +150,8 @@ export class RemoteRepository implements Repository {
     if (response.body === null)
       throw new AppError('IO_ERROR', 'the server sent no content', { hint: 'try again' });
     const size = Number(response.headers.get('content-length') ?? NaN);
-    return { size, stream: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>) };
+    const stream = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    return { size, stream, writeTo: (out) => pipeline(stream, out, { end: false }) };
   }
 
   async listImages(): Promise<ImageRecord[]> {

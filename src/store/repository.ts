@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
 import type { ProgressListener } from '../core/progress.ts';
 import { ignoreProgress } from '../core/progress.ts';
@@ -74,10 +74,17 @@ export interface StoreStats {
   readonly artifacts: number;
 }
 
+/** The bytes [start, end] (both included) of a content, to be taken once, one way or the other. */
 export interface Content {
   readonly size: number;
-  /** The bytes [start, end] (both included) of the content. */
+  /** The bytes as a stream. */
   readonly stream: Readable;
+  /**
+   * Writes the bytes to `out` (which it does not end) with `out`'s back-pressure; resolves once
+   * `out` has taken the last of them. On a filesystem store this reads chunk files into two reused
+   * buffers (src/store/chunk-files-writer.ts), cheaper than the stream.
+   */
+  writeTo(out: Writable): Promise<void>;
 }
 
 export interface ByteRange {
