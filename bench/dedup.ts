@@ -6,9 +6,10 @@
 //    without compression by default, so the WIM is a little over 1 GiB), then five more versions,
 //    each from the previous by `image customize` with a recipe that replaces ~3% of the image's files
 //    (chosen at random, seeded) with new content of the same size.
-// 2. Stores the six WIMs, one after the other, into a ChunkStore on the filesystem (fsync on), and
-//    archives the same six files with `borg create --compression none` into a fresh unencrypted
-//    repository; the two alternate per version (ours first on odd versions) and each is timed.
+// 2. Stores the six WIMs, one after the other, into a ChunkStore on the filesystem (fsync on; each
+//    file read by ChunkStore.ingestFile, as borg reads it), and archives the same six files with
+//    `borg create --compression none` into a fresh unencrypted repository; the two alternate per
+//    version (ours first on odd versions) and each is timed.
 // 3. Prints stored bytes / unique bytes, where "unique bytes" is the size of the distinct content of
 //    the six files measured at fine granularity: the sum of the distinct chunks found by the same
 //    content-defined chunker at 2 KiB min / 8 KiB avg / 64 KiB max. Borg's own deduplicated size
@@ -116,9 +117,7 @@ await withTempDir(async (dir) => {
   let borgSeconds = 0;
   for (const [i, wim] of wims.entries()) {
     const ours = async (): Promise<void> => {
-      const [result, seconds] = await timed(() =>
-        store.ingest(createReadStream(wim, { highWaterMark: READ_PIECE }), MEDIA_TYPES.wim),
-      );
+      const [result, seconds] = await timed(() => store.ingestFile(wim, MEDIA_TYPES.wim));
       oursSeconds += seconds;
       log(
         `  winsmith v${i + 1}: ${seconds.toFixed(2)} s, ${result.newChunks} new chunks, ${mb(result.newBytes)} new`,

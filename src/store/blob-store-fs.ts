@@ -1,7 +1,8 @@
 // BlobStore on a local directory. A key 'chunks/0123abcd…' lives at <root>/chunks/01/23/0123abcd…
 // (fan-out on the first four characters keeps directories small). A blob is written to a temporary
 // file beside its place ('.tmp-…', never listed), flushed to disk, renamed into place, and the
-// directory flushed: after a crash a blob is whole or absent.
+// directory flushed: after a crash a blob is whole or absent. A batch (ingest) does the same with
+// one pass of flushes for all its blobs.
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import {
   blobNotFound,
   checkBlobKey,
   checkBlobRange,
+  type BlobBatch,
   type BlobInfo,
   type BlobRange,
   type BlobStore,
@@ -28,6 +30,29 @@ function ioError(what: string, e: unknown): AppError {
     hint: 'check the data directory: permissions, free space',
     cause: e,
   });
+}
+
+/**
+ * Files of a batch being flushed at once: enough to keep the disk busy, few enough to leave the
+ * thread pool free for reading what is being stored.
+ */
+const FLUSH_LANES = 2;
+
+/** A blob written to a temporary file beside its place, not yet renamed into it. */
+interface Aside {
+  readonly temp: string;
+  readonly path: string;
+  readonly dir: string;
+}
+
+/** fsync of a file or a folder (a folder's entries: the names renamed into it). */
+async function flushToDisk(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 export interface FsBlobStoreOptions {
@@ -61,8 +86,59 @@ export class FsBlobStore implements BlobStore {
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
-    const path = this.pathOf(key);
     if (await this.has(key)) return;
+    const aside = await this.#writeAside(key, bytes, this.#fsync);
+    try {
+      await rename(aside.temp, aside.path);
+      if (this.#fsync) await flushToDisk(aside.dir);
+    } catch (e) {
+      await rm(aside.temp, { force: true });
+      throw ioError(`cannot store blob ${key} in ${this.location}`, e);
+    }
+  }
+
+  /**
+   * Blobs are written aside as by put(); the files are flushed in the background as the batch goes
+   * (FLUSH_LANES at a time). commit() waits for the last flushes, renames every file into place,
+   * then flushes each folder once: a blob is visible only once it is on disk, and it is on disk
+   * whole before commit() returns. A crash before leaves temporary files only (removed by gc).
+   */
+  batch(): BlobBatch {
+    const written: Aside[] = [];
+    const lanes: Promise<void>[] = Array.from({ length: FLUSH_LANES }, () => Promise.resolve());
+    const flushed = (): Promise<unknown> => Promise.all(lanes);
+    return {
+      put: async (key, bytes) => {
+        const aside = await this.#writeAside(key, bytes, false);
+        written.push(aside);
+        if (this.#fsync) {
+          const lane = written.length % FLUSH_LANES;
+          const flush = (lanes[lane] ?? Promise.resolve()).then(() => flushToDisk(aside.temp));
+          flush.catch(() => undefined);
+          lanes[lane] = flush;
+        }
+      },
+      commit: async () => {
+        try {
+          await flushed();
+          await Promise.all(written.map((a) => rename(a.temp, a.path)));
+          if (this.#fsync) await Promise.all([...new Set(written.map((a) => a.dir))].map(flushToDisk));
+        } catch (e) {
+          throw ioError(`cannot store ${written.length} blobs in ${this.location}`, e);
+        }
+        written.length = 0;
+      },
+      abort: async () => {
+        await Promise.allSettled(lanes);
+        await Promise.all(written.map((a) => rm(a.temp, { force: true })));
+        written.length = 0;
+      },
+    };
+  }
+
+  /** Writes `bytes` to a new temporary file in the folder of `key`, flushed to disk if `sync`. */
+  async #writeAside(key: string, bytes: Uint8Array, sync: boolean): Promise<Aside> {
+    const path = this.pathOf(key);
     const dir = path.slice(0, path.lastIndexOf('/'));
     const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     try {
@@ -73,23 +149,15 @@ export class FsBlobStore implements BlobStore {
       const file = await open(temp, 'wx');
       try {
         await file.writeFile(bytes);
-        if (this.#fsync) await file.sync();
+        if (sync) await file.sync();
       } finally {
         await file.close();
-      }
-      await rename(temp, path);
-      if (this.#fsync) {
-        const d = await open(dir, 'r');
-        try {
-          await d.sync();
-        } finally {
-          await d.close();
-        }
       }
     } catch (e) {
       await rm(temp, { force: true });
       throw ioError(`cannot store blob ${key} in ${this.location}`, e);
     }
+    return { temp, path, dir };
   }
 
   async get(key: string): Promise<Uint8Array> {

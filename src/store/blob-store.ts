@@ -42,6 +42,20 @@ export interface BlobStore {
    * files); returns how many. Stores whose writes leave nothing behind (S3) do not have it.
    */
   removeStaleTemporaries?(beforeMs: number): Promise<number>;
+  /**
+   * A batch of writes whose blobs appear only at commit(), each whole, as with put() — flushed to
+   * disk together rather than blob by blob. Stores whose put() is already cheap (S3) do not have it.
+   */
+  batch?(): BlobBatch;
+}
+
+export interface BlobBatch {
+  /** Writes the blob aside: not listed, not readable, until commit(). */
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  /** Once every put() has settled: makes every blob written durable, then visible. */
+  commit(): Promise<void>;
+  /** Removes what was written aside. */
+  abort(): Promise<void>;
 }
 
 /**

@@ -5,12 +5,13 @@
 // chunks read ahead. gc() removes what no live manifest references, sparing anything younger than a
 // grace period so that pushes running meanwhile keep their chunks.
 
+import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
 import type { BlobRange, BlobStore } from './blob-store.ts';
-import { chunkStream, CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
-import { Sha256Thread } from './sha256-thread.ts';
+import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
+import { chunkBatches, type Filler } from './parallel-chunker.ts';
 import {
   isDigest,
   MAX_CHUNK_BYTES,
@@ -28,6 +29,8 @@ const MANIFEST_PREFIX = 'manifests/';
 const READ_AHEAD = 4;
 /** Blob-store requests in flight at once for has()/get() sweeps. */
 const PARALLEL = 8;
+/** New chunks being written at once by ingest(). */
+const WRITES_IN_FLIGHT = 4;
 
 export function chunkKey(digest: string): string {
   return `${CHUNK_PREFIX}${digest}`;
@@ -61,6 +64,23 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** Reads of a file go in pieces of this size at most, so that no read holds a thread for long. */
+const FILE_READ = 8 * 1024 * 1024;
+
+/** A Filler reading `handle` from its current position. */
+function fileFiller(handle: FileHandle): Filler {
+  return async (target) => {
+    let filled = 0;
+    while (filled < target.length) {
+      const length = Math.min(target.length - filled, FILE_READ);
+      const { bytesRead } = await handle.read(target, filled, length, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled;
+  };
 }
 
 export interface IngestResult {
@@ -210,67 +230,90 @@ export class ChunkStore {
 
   /**
    * Chunks a stream, stores the chunks it lacks, then the manifest. Returns the manifest, its
-   * digest and what was new. Writes overlap with chunking (a few chunks in flight).
+   * digest and what was new. Cutting and hashing run on worker threads (chunkBatches); existence
+   * checks and writes go a segment at a time (a few in flight) while the threads cut the next
+   * segments. Where the store has batches (filesystem), new chunks are written in one, so that they
+   * reach the disk together and appear only then, before the manifest that references them.
    */
   async ingest(
-    source: AsyncIterable<Uint8Array>,
+    source: AsyncIterable<Uint8Array> | Filler,
     mediaType: string,
     onProgress: ProgressListener = ignoreProgress,
     total = 0,
   ): Promise<IngestResult> {
-    const whole = new Sha256Thread();
-    try {
-      return await this.#ingest(source, mediaType, onProgress, total, whole);
-    } finally {
-      await whole.close();
-    }
-  }
-
-  async #ingest(
-    source: AsyncIterable<Uint8Array>,
-    mediaType: string,
-    onProgress: ProgressListener,
-    total: number,
-    whole: Sha256Thread,
-  ): Promise<IngestResult> {
     const chunks: ManifestChunk[] = [];
-    const inFlight = new Set<Promise<void>>();
-    const failures: Error[] = [];
+    const seen = new Set<string>();
     let newChunks = 0;
     let newBytes = 0;
     let size = 0;
-    for await (const chunk of chunkStream(source, this.chunker)) {
-      await whole.update(chunk.bytes);
-      chunks.push({ digest: chunk.digest, size: chunk.size });
-      size += chunk.size;
-      const write = this.#store(chunk.digest, chunk.bytes).then(
-        (isNew) => {
-          if (isNew) {
-            newChunks++;
-            newBytes += chunk.size;
+    let sha256: string;
+    const batches = chunkBatches(source, this.chunker);
+    const batch = this.blobs.batch?.() ?? null;
+    let committed = false;
+    try {
+      for (;;) {
+        const next = await batches.next();
+        if (next.done === true) {
+          sha256 = next.value;
+          break;
+        }
+        const fresh = [];
+        for (const chunk of next.value) {
+          chunks.push({ digest: chunk.digest, size: chunk.size });
+          size += chunk.size;
+          if (!seen.has(chunk.digest)) {
+            seen.add(chunk.digest);
+            fresh.push(chunk);
           }
-        },
-        (e: unknown) => {
-          failures.push(e instanceof Error ? e : new AppError('INTERNAL', String(e)));
-        },
-      );
-      const tracked = write.finally(() => inFlight.delete(tracked));
-      inFlight.add(tracked);
-      if (inFlight.size >= READ_AHEAD) await Promise.race(inFlight);
-      if (failures.length > 0) break;
-      onProgress({ phase: 'Storing chunks', done: size, total: Math.max(total, size), unit: 'bytes' });
+        }
+        const stored = await mapLimit(fresh, PARALLEL, (c) => this.blobs.has(chunkKey(c.digest)));
+        const missing = fresh.filter((_, i) => stored[i] !== true);
+        // Written from the chunker's memory, which holds until the next batch is asked for.
+        await mapLimit(missing, WRITES_IN_FLIGHT, (c) =>
+          (batch ?? this.blobs).put(chunkKey(c.digest), c.bytes),
+        );
+        newChunks += missing.length;
+        newBytes += missing.reduce((n, c) => n + c.size, 0);
+        onProgress({ phase: 'Storing chunks', done: size, total: Math.max(total, size), unit: 'bytes' });
+      }
+      await batch?.commit();
+      committed = true;
+    } finally {
+      await batches.return('');
+      if (!committed) await batch?.abort();
     }
-    await Promise.all(inFlight);
-    if (failures[0] !== undefined) throw failures[0];
     const manifest: Manifest = {
       schemaVersion: MANIFEST_SCHEMA_VERSION,
       mediaType,
       size,
-      sha256: await whole.digest(),
+      sha256,
       chunks,
     };
     const digest = await this.putManifest(manifest);
     return { manifest, digest, newChunks, newBytes };
+  }
+
+  /** ingest() of a file, read straight into the chunker's memory. */
+  async ingestFile(
+    path: string,
+    mediaType: string,
+    onProgress: ProgressListener = ignoreProgress,
+  ): Promise<IngestResult> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (e) {
+      throw new AppError('IO_ERROR', `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, {
+        hint: 'check that the file exists and is readable',
+        cause: e,
+      });
+    }
+    try {
+      const { size } = await handle.stat();
+      return await this.ingest(fileFiller(handle), mediaType, onProgress, size);
+    } finally {
+      await handle.close();
+    }
   }
 
   /**

@@ -3,7 +3,16 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { AppError } from '../core/errors.ts';
-import { chunkBytes, chunkStream, CHUNKER_DEFAULTS, type Chunk, type ChunkerOptions } from './chunker.ts';
+import {
+  chunkBytes,
+  chunkerParams,
+  chunkStream,
+  CHUNKER_DEFAULTS,
+  findCut,
+  findCutFast,
+  type Chunk,
+  type ChunkerOptions,
+} from './chunker.ts';
 
 /** Small sizes so that tests see many chunks in little data. */
 const SMALL: ChunkerOptions = { minSize: 1024, avgSize: 4096, maxSize: 16384 };
@@ -140,6 +149,31 @@ test('the default sizes average about 1 MiB on random data, bounded by 512 KiB a
   for (const c of chunks.slice(0, -1)) {
     assert.ok(c.size >= CHUNKER_DEFAULTS.minSize && c.size <= CHUNKER_DEFAULTS.maxSize);
   }
+});
+
+test('the WebAssembly cut loop cuts where the JavaScript one does, across its 256 KiB windows too', () => {
+  const sizes: ChunkerOptions[] = [
+    SMALL,
+    { minSize: 64 * 1024, avgSize: 1024 * 1024, maxSize: 2 * 1024 * 1024 },
+  ];
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...sizes),
+      fc.string(),
+      fc.integer({ min: 0, max: 3 * 1024 * 1024 }),
+      fc.integer({ min: 0, max: 1024 * 1024 }),
+      (options, seed, random, zeros) => {
+        const data = Buffer.concat([pseudoRandom(seed, random), Buffer.alloc(zeros)]);
+        const p = chunkerParams(options);
+        for (let start = 0; start < data.length;) {
+          const size = findCut(data, start, data.length, p);
+          assert.equal(findCutFast(data, start, data.length, p), size, `cut after ${start}`);
+          start += size;
+        }
+      },
+    ),
+    { numRuns: 20 },
+  );
 });
 
 test('sizes that are not powers of two in order are refused', () => {

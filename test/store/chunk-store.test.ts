@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -83,6 +83,43 @@ test('default chunk sizes: 9 MiB in and out, and a second version stores only wh
     assert.ok(second.newBytes < v2.length / 2);
     assert.equal(sha256(await readAll(store.readContent(second.manifest))), sha256(v2));
   }, CHUNKER_DEFAULTS));
+
+test('ingestFile reads a file straight into the chunker: the same manifest as ingest() of its bytes', () =>
+  withStore(async (store, blobs) => {
+    const data = pseudoRandom('file', 5 * 1024 * 1024 + 3);
+    const file = join(dirname(blobs.root), `${sha256(data)}.bin`);
+    await writeFile(file, data);
+    try {
+      const fromFile = await store.ingestFile(file, MEDIA_TYPES.wim);
+      const fromStream = await store.ingest(source(data), MEDIA_TYPES.wim);
+      assert.deepEqual(fromFile.manifest, fromStream.manifest);
+      assert.equal(fromFile.manifest.sha256, sha256(data));
+      assert.equal(fromStream.newChunks, 0);
+    } finally {
+      await rm(file, { force: true });
+    }
+    await assert.rejects(
+      store.ingestFile(join(blobs.root, 'absent.bin'), MEDIA_TYPES.wim),
+      isCode('IO_ERROR'),
+    );
+  }, CHUNKER_DEFAULTS));
+
+test('a source failing half-way stores no chunk and leaves no temporary file; a finished ingest leaves none either', () =>
+  withStore(async (store, blobs) => {
+    const data = pseudoRandom('broken', 600_000);
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield* source(data.subarray(0, 400_000));
+      throw new Error('the connection dropped');
+    }
+    await assert.rejects(store.ingest(failing(), MEDIA_TYPES.octetStream), /the connection dropped/);
+    assert.equal((await store.stats()).chunks, 0);
+    const files = async (): Promise<string[]> =>
+      (await readdir(blobs.root, { recursive: true })).filter((f) => basename(f).startsWith('.tmp-'));
+    assert.deepEqual(await files(), []);
+    const { manifest } = await store.ingest(source(data), MEDIA_TYPES.octetStream);
+    assert.equal((await store.stats()).chunks, new Set(manifest.chunks.map((c) => c.digest)).size);
+    assert.deepEqual(await files(), []);
+  }));
 
 test('readContent of any range gives exactly those bytes', () =>
   withStore(async (store) => {
