@@ -4,14 +4,18 @@
 //
 // Each transfer has its own UDP socket (RFC 1350 §4: a new transfer identifier), connected to the
 // client so that the kernel drops datagrams from anyone else. The hot path — an ACK in, the next
-// DATA out — allocates nothing and makes one send syscall a block: file data is read ahead with
-// one readv a few hundred blocks straight into ready-made packets (header written in place), and
-// retransmission is driven by one interval timer a session that checks whether anything moved,
-// instead of a timer re-armed for every packet. Block numbers are kept absolute and go on the wire
-// modulo 65536, so files past 65535 blocks wrap to 0 as clients expect. An ACK the server has
-// already acted on is ignored (the "sorcerer's apprentice" bug of RFC 1350: answering duplicate
-// ACKs doubles every packet from then on); a lost packet is resent when the timer finds no
-// progress, up to a retry limit.
+// DATA out — is synchronous, allocates nothing of its own and makes one send syscall a block: file
+// data is read ahead with one readv straight into ready-made packets (header written in place),
+// and retransmission is driven by one interval timer a session that checks whether anything moved,
+// instead of a timer re-armed for every packet. What a block still costs beyond the two syscalls
+// is Node's own receive path (a buffer and an address object per datagram, a callback into JS).
+// Memory stays bounded: a transfer holds two read-ahead buffers, each the larger of one window
+// (at most 256 KiB in flight) and its read-ahead, 32 MiB shared by the transfers running when it
+// starts (at most 256 KiB). Block numbers are kept absolute and go on the wire modulo 65536, so
+// files past 65535 blocks wrap to 0 as clients expect. An ACK the server has already acted on is
+// ignored (the "sorcerer's apprentice" bug of RFC 1350: answering duplicate ACKs doubles every
+// packet from then on); a lost packet is resent when the timer finds no progress, up to a retry
+// limit.
 
 import dgram from 'node:dgram';
 import { readvSync } from 'node:fs';
@@ -68,12 +72,13 @@ export interface TftpServer {
 export const TFTP_DEFAULT_MAX_WINDOWSIZE = 64;
 /**
  * Bytes in flight in one window at most (windowsize × blksize): the window is held twice in memory
- * per transfer, so with large blocks the windowsize agreed is lowered to stay under this.
+ * per transfer, so with large blocks the windowsize agreed is lowered to stay under this (64 blocks
+ * of 4 KiB; 178 of 1468 bytes, more than the default maximum windowsize).
  */
-export const TFTP_MAX_WINDOW_BYTES = 1 << 20;
+export const TFTP_MAX_WINDOW_BYTES = 256 << 10;
 /** Bytes read ahead at once (per buffer; a transfer has two): one readv for a few hundred blocks. */
 const READ_AHEAD_BYTES = 256 << 10;
-/** Read-ahead of all transfers together: with many at once, each reads ahead less (down to one window). */
+/** Read-ahead shared by the transfers running when one starts: with many at once, each reads ahead less. */
 const READ_AHEAD_BUDGET = 32 << 20;
 /** Bytes the kernel accounts per datagram beyond the payload (headers and buffer bookkeeping), roughly. */
 const UDP_IP_OVERHEAD = 512;

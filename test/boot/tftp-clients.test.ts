@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTftpServer, type TftpServer } from '../../src/boot/tftp-server.ts';
 import { runProgram } from '../../src/engines/run.ts';
-import { TFTP_ERRORS } from '../../src/formats/tftp/tftp.ts';
+import { TFTP_ERRORS, type TftpPacket } from '../../src/formats/tftp/tftp.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { openRawPeer } from './tftp-helpers.ts';
 
@@ -214,6 +214,55 @@ test(
     }
   },
 );
+
+test('a window holds at most 256 KiB', async () => {
+  const peer = await openRawPeer(server.port);
+  try {
+    const options = [
+      ['blksize', '65464'],
+      ['windowsize', '64'],
+    ] as const;
+    peer.send({ op: 'RRQ', filename: 'big', mode: 'octet', options });
+    const oack = await peer.next();
+    assert.deepEqual(oack.packet, {
+      op: 'OACK',
+      options: [
+        ['blksize', '65464'],
+        ['windowsize', '4'],
+      ],
+    });
+    peer.send({ op: 'ERROR', code: 0, message: 'enough' }, oack.port);
+  } finally {
+    peer.close();
+  }
+});
+
+test('an ACK inside the window restarts the window after that block', async () => {
+  const peer = await openRawPeer(server.port);
+  const blocks = (packets: TftpPacket[]): (number | string)[] =>
+    packets.map((p) => (p.op === 'DATA' ? p.block : p.op));
+  try {
+    const options = [
+      ['blksize', '1024'],
+      ['windowsize', '4'],
+    ] as const;
+    peer.send({ op: 'RRQ', filename: 'odd', mode: 'octet', options });
+    const oack = await peer.next();
+    assert.equal(oack.packet.op, 'OACK');
+    peer.send({ op: 'ACK', block: 0 }, oack.port);
+    assert.deepEqual(blocks(await peer.drain(150)), [1, 2, 3, 4]);
+    // Block 3 "lost": the client acknowledges 2, and the next window starts at 3.
+    peer.send({ op: 'ACK', block: 2 }, oack.port);
+    const next = await peer.drain(150);
+    assert.deepEqual(blocks(next), [3, 4, 5, 6]);
+    const odd = files.get('odd') ?? Buffer.alloc(0);
+    const third = next[0];
+    assert.ok(third?.op === 'DATA' && Buffer.from(third.data).equals(odd.subarray(2048, 3072)));
+    peer.send({ op: 'ERROR', code: 0, message: 'enough' }, oack.port);
+  } finally {
+    peer.close();
+  }
+});
 
 test('shutdown in the middle of a transfer ends it cleanly', { timeout: 20_000 }, async () => {
   const own = await startTftpServer({ root, port: 0 });
