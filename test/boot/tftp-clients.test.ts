@@ -9,7 +9,7 @@ import { startTftpServer, type TftpServer } from '../../src/boot/tftp-server.ts'
 import { runProgram } from '../../src/engines/run.ts';
 import { TFTP_ERRORS, type TftpPacket } from '../../src/formats/tftp/tftp.ts';
 import { withTempDir } from '../../src/io/output.ts';
-import { openRawPeer } from './tftp-helpers.ts';
+import { openRawPeer, type RawPeer } from './tftp-helpers.ts';
 
 let dir = '';
 let root = '';
@@ -215,15 +215,25 @@ test(
   },
 );
 
+/** A raw read request with blksize and windowsize; the OACK (or first packet) and the transfer's port. */
+async function windowedRequest(
+  peer: RawPeer,
+  filename: string,
+  blksize: number,
+  windowsize: number,
+): Promise<{ packet: TftpPacket; port: number }> {
+  const options = [
+    ['blksize', String(blksize)],
+    ['windowsize', String(windowsize)],
+  ] as const;
+  peer.send({ op: 'RRQ', filename, mode: 'octet', options });
+  return peer.next();
+}
+
 test('a window holds at most 256 KiB', async () => {
   const peer = await openRawPeer(server.port);
   try {
-    const options = [
-      ['blksize', '65464'],
-      ['windowsize', '64'],
-    ] as const;
-    peer.send({ op: 'RRQ', filename: 'big', mode: 'octet', options });
-    const oack = await peer.next();
+    const oack = await windowedRequest(peer, 'big', 65464, 64);
     assert.deepEqual(oack.packet, {
       op: 'OACK',
       options: [
@@ -242,12 +252,7 @@ test('an ACK inside the window restarts the window after that block', async () =
   const blocks = (packets: TftpPacket[]): (number | string)[] =>
     packets.map((p) => (p.op === 'DATA' ? p.block : p.op));
   try {
-    const options = [
-      ['blksize', '1024'],
-      ['windowsize', '4'],
-    ] as const;
-    peer.send({ op: 'RRQ', filename: 'odd', mode: 'octet', options });
-    const oack = await peer.next();
+    const oack = await windowedRequest(peer, 'odd', 1024, 4);
     assert.equal(oack.packet.op, 'OACK');
     peer.send({ op: 'ACK', block: 0 }, oack.port);
     assert.deepEqual(blocks(await peer.drain(150)), [1, 2, 3, 4]);
