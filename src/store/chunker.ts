@@ -129,9 +129,31 @@ export function findCut(buf: Uint8Array, start: number, end: number, p: Params):
   return limit - start;
 }
 
+/** The part of the WebAssembly API used here (the project's type libraries do not describe it). */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: { readonly scan: Scan } };
+  Memory: new (limits: { initial: number; maximum: number; shared: true }) => WasmMemory;
+};
+
+/** A shared WebAssembly memory: threads can be sent it and read it where it lies. */
+export interface WasmMemory {
+  readonly buffer: SharedArrayBuffer;
+}
+
+/** The gear loop: the address past the first byte of [i, end) where `h & mask` is 0, or -1. */
+type Scan = (i: number, end: number, mask: number, h: number) => number;
+
+/** Where a gear memory's bytes start: the gear table (256 little-endian words) comes first. */
+export const GEAR_BYTES = 1024;
+const PAGE = 65536;
+/** 4 GiB, the most a WebAssembly memory addresses: the module accepts any memory up to it. */
+const MAX_PAGES = 65536;
+
 /**
- * The gear hash loop compiled to WebAssembly (written out below as bytes; in text form):
+ * The gear hash loop compiled to WebAssembly, written out here as bytes. In text form:
  *
+ *   (import "m" "memory" (memory 1 65536 shared))
  *   (func (export "scan") (param $i i32) (param $end i32) (param $mask i32) (param $h i32) (result i32)
  *     (loop $next
  *       (if (i32.ge_u (local.get $i) (local.get $end)) (then (return (i32.const -1))))
@@ -142,112 +164,71 @@ export function findCut(buf: Uint8Array, start: number, end: number, p: Params):
  *       (br $next))
  *     (unreachable))
  *
- * Memory: the gear table at 0, the bytes scanned at SCAN_AT. It returns the address just past the
- * first byte where `h & mask` is 0, or -1. Three times the speed of the same loop in JavaScript.
+ * Three times the speed of the same loop in JavaScript (findCut, which stays as the reference the
+ * tests compare it with).
  */
 function gearScanModule(): Uint8Array {
-  const section = (id: number, body: number[]): number[] => [id, body.length, ...body];
-  const i32 = 0x7f;
+  const op = { loop: 0x03, if: 0x04, end: 0x0b, br: 0x0c, return: 0x0f, get: 0x20, set: 0x21 };
+  const i32 = {
+    load: 0x28,
+    load8u: 0x2d,
+    const: 0x41,
+    eqz: 0x45,
+    geU: 0x4f,
+    add: 0x6a,
+    and: 0x71,
+    shl: 0x74,
+  };
+  const [I, END, MASK, H] = [0, 1, 2, 3];
+  const VOID = 0x40;
   const body = [
-    0x00, // no locals besides the parameters
-    0x03,
-    0x40, // loop
-    0x20,
-    0,
-    0x20,
-    1,
-    0x4f, // i >= end
-    0x04,
-    0x40,
-    0x41,
-    0x7f,
-    0x0f,
-    0x0b, // if: return -1
-    0x20,
-    3,
-    0x41,
-    1,
-    0x74, // h << 1
-    0x20,
-    0,
-    0x2d,
-    0,
-    0,
-    0x41,
-    2,
-    0x74,
-    0x28,
-    2,
-    0, // gear[byte at i]
-    0x6a,
-    0x21,
-    3, // h = sum
-    0x20,
-    0,
-    0x41,
-    1,
-    0x6a,
-    0x21,
-    0, // i++
-    0x20,
-    3,
-    0x20,
-    2,
-    0x71,
-    0x45, // (h & mask) == 0
-    0x04,
-    0x40,
-    0x20,
-    0,
-    0x0f,
-    0x0b, // if: return i
-    0x0c,
-    0, // next
-    0x0b, // end loop
-    0x00, // unreachable
-    0x0b, // end
+    ...[0, op.loop, VOID],
+    ...[op.get, I, op.get, END, i32.geU, op.if, VOID, i32.const, 0x7f, op.return, op.end],
+    ...[op.get, H, i32.const, 1, i32.shl],
+    ...[op.get, I, i32.load8u, 0, 0, i32.const, 2, i32.shl, i32.load, 2, 0, i32.add, op.set, H],
+    ...[op.get, I, i32.const, 1, i32.add, op.set, I],
+    ...[op.get, H, op.get, MASK, i32.and, i32.eqz, op.if, VOID, op.get, I, op.return, op.end],
+    ...[op.br, 0, op.end, 0x00 /* unreachable */, op.end],
   ];
+  const section = (id: number, content: number[]): number[] => [id, content.length, ...content];
   const name = (s: string): number[] => [s.length, ...new TextEncoder().encode(s)];
+  const uleb = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...uleb(n >>> 7)]);
+  const t = 0x7f;
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, 0x60, 4, i32, i32, i32, i32, 1, i32]),
+    ...section(1, [1, 0x60, 4, t, t, t, t, 1, t]),
+    ...section(2, [1, ...name('m'), ...name('memory'), 0x02, 0x03, 1, ...uleb(MAX_PAGES)]),
     ...section(3, [1, 0]),
-    ...section(5, [1, 0, SCAN_PAGES]),
-    ...section(7, [2, ...name('scan'), 0, 0, ...name('memory'), 2, 0]),
+    ...section(7, [1, ...name('scan'), 0x00, 0]),
     ...section(10, [1, body.length, ...body]),
   ]);
 }
 
-/** The part of the WebAssembly API used here (the project's type libraries do not describe it). */
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (
-    module: object,
-    imports: object,
-  ) => {
-    readonly exports: {
-      readonly scan: (i: number, end: number, mask: number, h: number) => number;
-      readonly memory: { readonly buffer: ArrayBuffer };
-    };
-  };
-};
+let compiled: object | null = null;
 
-/** Where scanned bytes go in the WebAssembly memory (after the gear table), and how many at once. */
-const SCAN_AT = 1024;
-const SCAN_STEP = 256 * 1024;
-const SCAN_PAGES = Math.ceil((SCAN_AT + SCAN_STEP) / 65536);
+/** Bytes laid out for the WebAssembly gear loop, and the loop bound to them. */
+export interface GearMemory {
+  readonly memory: WasmMemory;
+  /** The bytes to cut: the memory from GEAR_BYTES on. */
+  readonly bytes: Uint8Array;
+  readonly scan: Scan;
+}
 
-const gearScan = ((): {
-  scan: (i: number, end: number, mask: number, h: number) => number;
-  memory: Uint8Array;
-} => {
-  const { scan, memory: wasmMemory } = new WebAssembly.Instance(new WebAssembly.Module(gearScanModule()), {})
-    .exports;
-  const memory = new Uint8Array(wasmMemory.buffer);
-  const table = new DataView(memory.buffer, 0, SCAN_AT);
+/** A new memory for `capacity` bytes, the gear table written in. */
+export function newGearMemory(capacity: number): GearMemory {
+  const pages = Math.ceil((GEAR_BYTES + capacity) / PAGE);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const table = new DataView(memory.buffer, 0, GEAR_BYTES);
   for (const [i, g] of GEAR.entries()) table.setInt32(4 * i, g, true);
-  return { scan, memory };
-})();
+  return gearMemoryOf(memory, capacity);
+}
+
+/** The loop bound to a memory made by newGearMemory (here or in another thread); `length` bytes. */
+export function gearMemoryOf(memory: WasmMemory, length: number): GearMemory {
+  compiled ??= new WebAssembly.Module(gearScanModule());
+  const { scan } = new WebAssembly.Instance(compiled, { m: { memory } }).exports;
+  return { memory, bytes: new Uint8Array(memory.buffer, GEAR_BYTES, length), scan };
+}
 
 /** The gear hash of the 32 bytes before `at`: what h is there, wherever the scan started. */
 function windowHash(buf: Uint8Array, at: number): number {
@@ -257,38 +238,65 @@ function windowHash(buf: Uint8Array, at: number): number {
 }
 
 /** The first position in [from, to) past a byte where `h & mask` is 0, or -1 (from - 32 >= 0). */
-function scanFor(buf: Uint8Array, from: number, to: number, mask: number): number {
-  const { scan, memory } = gearScan;
-  for (let at = from; at < to; at += SCAN_STEP) {
-    const n = Math.min(SCAN_STEP, to - at);
-    memory.set(buf.subarray(at, at + n), SCAN_AT);
-    const found = scan(SCAN_AT, SCAN_AT + n, mask, windowHash(buf, at));
-    if (found >= 0) return at + found - SCAN_AT;
-  }
-  return -1;
-}
+type ScanRange = (from: number, to: number, mask: number) => number;
 
-/** findCut() with the loop in WebAssembly: the same cuts (the tests compare them), faster. */
-export function findCutFast(buf: Uint8Array, start: number, end: number, p: Params): number {
+/** findCut() over a scan of ranges: the same cut points. */
+function cutBy(scanRange: ScanRange, start: number, end: number, p: Params): number {
   const n = end - start;
   if (n <= p.min) return n;
   const limit = start + Math.min(n, p.max);
   const normal = start + Math.min(n, p.normal);
-  const cut = scanFor(buf, start + p.min, normal, p.maskS);
+  const cut = scanRange(start + p.min, normal, p.maskS);
   if (cut >= 0) return cut - start;
-  const late = scanFor(buf, normal, limit, p.maskL);
+  const late = scanRange(normal, limit, p.maskL);
   return (late >= 0 ? late : limit) - start;
 }
 
+/** findCut() of bytes in a gear memory, scanned where they lie. */
+export function findCutIn(mem: GearMemory, start: number, end: number, p: Params): number {
+  return cutBy(
+    (from, to, mask) => {
+      const found = mem.scan(GEAR_BYTES + from, GEAR_BYTES + to, mask, windowHash(mem.bytes, from));
+      return found < 0 ? -1 : found - GEAR_BYTES;
+    },
+    start,
+    end,
+    p,
+  );
+}
+
+/** Bytes copied into the staging memory of findCutFast() at once. */
+const SCAN_STEP = 256 * 1024;
+let staging: GearMemory | null = null;
+
+/** findCut() of any bytes, copied a window at a time into a gear memory: the same cuts, faster. */
+export function findCutFast(buf: Uint8Array, start: number, end: number, p: Params): number {
+  const mem = (staging ??= newGearMemory(SCAN_STEP));
+  return cutBy(
+    (from, to, mask) => {
+      for (let at = from; at < to; at += SCAN_STEP) {
+        const n = Math.min(SCAN_STEP, to - at);
+        mem.bytes.set(buf.subarray(at, at + n));
+        const found = mem.scan(GEAR_BYTES, GEAR_BYTES + n, mask, windowHash(buf, at));
+        if (found >= 0) return at + found - GEAR_BYTES;
+      }
+      return -1;
+    },
+    start,
+    end,
+    p,
+  );
+}
+
 /**
- * The length of the chunk starting at `start` when the bytes `buf[start, end)` decide it, else 0.
+ * The length of the chunk starting at `start` when the bytes `mem.bytes[start, end)` decide it, else 0.
  * They decide it at the end of the stream (`final`), when they hold a maximum chunk, or when the
  * cut falls before `end`; a cut found on the very last byte is not trusted (0), as the gear hash
  * cannot tell it from running out of bytes.
  */
-export function decidedCut(buf: Uint8Array, start: number, end: number, p: Params, final: boolean): number {
+export function decidedCut(mem: GearMemory, start: number, end: number, p: Params, final: boolean): number {
   const n = end - start;
-  const size = findCutFast(buf, start, end, p);
+  const size = findCutIn(mem, start, end, p);
   return final || n >= p.max || size < n ? size : 0;
 }
 

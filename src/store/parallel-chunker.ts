@@ -15,7 +15,18 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../core/errors.ts';
-import { chunkerParams, CHUNKER_DEFAULTS, decidedCut, type Chunk, type ChunkerOptions } from './chunker.ts';
+import {
+  chunkerParams,
+  CHUNKER_DEFAULTS,
+  decidedCut,
+  GEAR_BYTES,
+  gearMemoryOf,
+  newGearMemory,
+  type Chunk,
+  type ChunkerOptions,
+  type GearMemory,
+  type WasmMemory,
+} from './chunker.ts';
 import { sha256Hex } from './manifest.ts';
 
 export interface ParallelOptions {
@@ -49,9 +60,9 @@ export function parallelDefaults(chunker: ChunkerOptions = CHUNKER_DEFAULTS): Pa
   };
 }
 
-/** A segment for a worker: `buffer[0, length)` holds the stream's bytes from offset `base`. */
+/** A segment for a worker: the first `length` bytes of the gear memory hold the stream from `base`. */
 export interface CutJob {
-  readonly buffer: SharedArrayBuffer;
+  readonly memory: WasmMemory;
   readonly length: number;
   readonly base: number;
   /** Chunks starting before this stream offset are not hashed (digest ''): no true chunk starts there. */
@@ -71,11 +82,12 @@ export interface CutResult {
 /** What a worker runs: cuts the segment from its first byte as far as its bytes decide the cuts. */
 export function cutSegment(job: CutJob): CutResult {
   const p = chunkerParams(job.chunker);
-  const view = new Uint8Array(job.buffer, 0, job.length);
+  const mem = gearMemoryOf(job.memory, job.length);
+  const view = mem.bytes;
   const result: CutResult = { offsets: [], sizes: [], digests: [] };
   let at = 0;
   while (at < job.length) {
-    const size = decidedCut(view, at, job.length, p, job.final);
+    const size = decidedCut(mem, at, job.length, p, job.final);
     if (size === 0) break;
     const offset = job.base + at;
     result.offsets.push(offset);
@@ -208,18 +220,18 @@ function checkParallel(o: ParallelOptions, chunker: ChunkerOptions): void {
     o.segmentSize < 1 ||
     !Number.isSafeInteger(o.overlap) ||
     o.overlap < chunker.maxSize ||
-    o.segmentSize + o.overlap > 2 ** 31
+    o.segmentSize + o.overlap > 2 ** 30
   ) {
     throw new AppError(
       'INVALID_ARGUMENT',
-      `parallel chunking with ${o.workers} workers, segments of ${o.segmentSize} bytes and ${o.overlap} bytes of overlap: expected at least 1 worker, a segment of at least 1 byte, an overlap of at least the maximum chunk (${chunker.maxSize}), 2 GiB in all at most`,
+      `parallel chunking with ${o.workers} workers, segments of ${o.segmentSize} bytes and ${o.overlap} bytes of overlap: expected at least 1 worker, a segment of at least 1 byte, an overlap of at least the maximum chunk (${chunker.maxSize}), 1 GiB in all at most`,
       { hint: 'use parallelDefaults()' },
     );
   }
 }
 
 interface Segment {
-  readonly buffer: SharedArrayBuffer;
+  readonly gear: GearMemory;
   readonly view: Uint8Array;
   length: number;
   base: number;
@@ -270,7 +282,7 @@ export async function* chunkBatches(
     const cutter = cutters.reduce((a, b) => (b.waiting < a.waiting ? b : a));
     segment.result = cutter.request({
       kind: 'cut',
-      buffer: segment.buffer,
+      memory: segment.gear.memory,
       length: fill,
       base: segment.base,
       hashFrom: last === null ? 0 : segmentStart - p.max,
@@ -280,9 +292,9 @@ export async function* chunkBatches(
     segment.hashed = hasher.request({
       kind: 'hash',
       stream,
-      buffer: segment.buffer,
-      start: segmentStart - segment.base,
-      end: fill,
+      buffer: segment.gear.memory.buffer,
+      start: GEAR_BYTES + segmentStart - segment.base,
+      end: GEAR_BYTES + fill,
     });
     last = segment;
   }
@@ -345,7 +357,7 @@ export async function* chunkBatches(
       let index = indexOf(result.offsets, position);
       while (index < 0) {
         const at = position - segment.base;
-        const size = decidedCut(segment.view, at, segment.length, p, segment.final);
+        const size = decidedCut(segment.gear, at, segment.length, p, segment.final);
         if (size === 0) break;
         chunkAt(position, size, sha256Hex(segment.view.subarray(at, at + size)));
         position += size;
@@ -378,10 +390,10 @@ export async function* chunkBatches(
 }
 
 function newSegment(capacity: number): Segment {
-  const buffer = new SharedArrayBuffer(capacity);
+  const gear = newGearMemory(capacity);
   return {
-    buffer,
-    view: new Uint8Array(buffer),
+    gear,
+    view: gear.bytes,
     length: 0,
     base: 0,
     final: false,
