@@ -1,8 +1,9 @@
 // Content-defined chunking on several threads, cutting exactly where chunkStream() cuts.
 //
-// The stream is read into segments held in shared memory. Each segment goes to a worker thread
-// (chunk-worker.ts) that cuts it and hashes its chunks; the main thread merges the results in
-// order. Why the merge is exact whatever the number of workers or the segment size: where a chunk
+// The stream is read into segments held in shared WebAssembly memory (where the gear loop of
+// chunker.ts runs). Each segment goes to a worker thread (chunk-worker.ts) that cuts it and hashes
+// its chunks, and to one more thread that keeps the whole stream's SHA-256; the main thread merges
+// the cuts in order. Why the merge is exact whatever the number of workers or the segment size: where a chunk
 // ends depends only on where it starts and on the bytes (findCut), so two runs of the cutter over
 // the same bytes that ever start a chunk at the same place agree from there on. A worker starts
 // cutting `overlap` bytes before its segment (at least one maximum chunk), in general not at a true
@@ -50,7 +51,7 @@ const SEGMENT_OVERLAPS = 4;
 /** More threads than this add memory (segments in flight) without adding speed on the hosts we serve. */
 const MAX_WORKERS = 4;
 
-/** Two workers per spare core, up to MAX_WORKERS; segments of 48 MiB with 12 MiB of overlap by default. */
+/** One worker a core, up to MAX_WORKERS; segments of 48 MiB with 12 MiB of overlap by default. */
 export function parallelDefaults(chunker: ChunkerOptions = CHUNKER_DEFAULTS): ParallelOptions {
   const overlap = chunker.maxSize + OVERLAP_CHUNKS * chunker.avgSize;
   return {
