@@ -13,6 +13,17 @@ import type { FsBlobStore } from './blob-store-fs.ts';
 
 /** Bytes per buffer; a pull has two. Large writes keep per-write costs low on the socket. */
 export const SEND_BUFFER_BYTES = 1024 * 1024;
+/** Buffers kept for the next pulls when a pull ends (enough for 8 at once), so memory stays flat. */
+const SPARE_BUFFERS_KEPT = 16;
+const spareBuffers: Buffer[] = [];
+
+function takeBuffer(): Buffer {
+  return spareBuffers.pop() ?? Buffer.allocUnsafeSlow(SEND_BUFFER_BYTES);
+}
+
+function returnBuffer(buffer: Buffer): void {
+  if (spareBuffers.length < SPARE_BUFFERS_KEPT) spareBuffers.push(buffer);
+}
 
 /** Bytes [from, to] (both included) of one chunk of `size` bytes. */
 export interface ChunkSegment {
@@ -66,6 +77,8 @@ class SegmentReader {
   #current: FileHandle | undefined;
   #position = 0;
   #next: Promise<FileHandle> | undefined;
+  /** Files read to their end close in the background; this settles when they have. */
+  #closed: Promise<unknown> = Promise.resolve();
 
   constructor(blobs: FsBlobStore, segments: readonly ChunkSegment[]) {
     this.#blobs = blobs;
@@ -96,13 +109,14 @@ class SegmentReader {
       if (this.#position > segment.to) {
         this.#current = undefined;
         this.#index += 1;
-        await handle.close();
+        this.#closed = Promise.allSettled([this.#closed, handle.close()]);
       }
     }
     return filled;
   }
 
   async close(): Promise<void> {
+    await this.#closed;
     await this.#current?.close();
     const next = await this.#next?.catch(() => undefined);
     await next?.close();
@@ -131,8 +145,8 @@ export async function writeChunkFiles(
   out: Writable,
 ): Promise<void> {
   const reader = new SegmentReader(blobs, segments);
-  let buffer = Buffer.allocUnsafeSlow(SEND_BUFFER_BYTES);
-  let spare = Buffer.allocUnsafeSlow(SEND_BUFFER_BYTES);
+  let buffer = takeBuffer();
+  let spare = takeBuffer();
   /** The write of `spare`, which may be refilled only once it is done. */
   let previous: Promise<void> = Promise.resolve();
   try {
@@ -146,6 +160,8 @@ export async function writeChunkFiles(
       [buffer, spare] = [spare, buffer];
     }
     await previous;
+    returnBuffer(buffer);
+    returnBuffer(spare);
   } finally {
     await reader.close();
   }
