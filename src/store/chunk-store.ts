@@ -268,10 +268,15 @@ export class ChunkStore {
         }
         const stored = await mapLimit(fresh, PARALLEL, (c) => this.blobs.has(chunkKey(c.digest)));
         const missing = fresh.filter((_, i) => stored[i] !== true);
-        // Written from the chunker's memory, which holds until the next batch is asked for.
+        // Written from the chunker's memory, which holds until the next batch is asked for; every
+        // write settles before a failure goes up (and the batch is aborted).
+        const failures: Error[] = [];
         await mapLimit(missing, WRITES_IN_FLIGHT, (c) =>
-          (batch ?? this.blobs).put(chunkKey(c.digest), c.bytes),
+          (batch ?? this.blobs).put(chunkKey(c.digest), c.bytes).catch((e: unknown) => {
+            failures.push(e instanceof Error ? e : new AppError('IO_ERROR', String(e)));
+          }),
         );
+        if (failures[0] !== undefined) throw failures[0];
         newChunks += missing.length;
         newBytes += missing.reduce((n, c) => n + c.size, 0);
         onProgress({ phase: 'Storing chunks', done: size, total: Math.max(total, size), unit: 'bytes' });

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { AppError } from '../../src/core/errors.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { exists } from '../../src/io/paths.ts';
+import type { BlobBatch } from '../../src/store/blob-store.ts';
 import { FsBlobStore } from '../../src/store/blob-store-fs.ts';
 import { chunkKey, ChunkStore } from '../../src/store/chunk-store.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from '../../src/store/chunker.ts';
@@ -120,6 +121,34 @@ test('a source failing half-way stores no chunk and leaves no temporary file; a 
     assert.equal((await store.stats()).chunks, new Set(manifest.chunks.map((c) => c.digest)).size);
     assert.deepEqual(await files(), []);
   }));
+
+test('a write failing half-way fails the ingest: every other write settles, nothing stays behind', () =>
+  withTempDir(async (dir) => {
+    class FailingBlobs extends FsBlobStore {
+      override batch(): BlobBatch {
+        const batch = super.batch();
+        let puts = 0;
+        return {
+          ...batch,
+          put: async (key, bytes) => {
+            if (++puts === 3) throw new AppError('IO_ERROR', 'no space left on the device');
+            await batch.put(key, bytes);
+          },
+        };
+      }
+    }
+    const blobs = new FailingBlobs(dir);
+    const store = new ChunkStore(blobs, SMALL);
+    await assert.rejects(
+      store.ingest(source(pseudoRandom('full', 300_000)), MEDIA_TYPES.octetStream),
+      /no space left/,
+    );
+    assert.equal((await store.stats()).chunks, 0);
+    assert.deepEqual(
+      await readdir(dir, { recursive: true }).then((f) => f.filter((n) => n.includes('.tmp-'))),
+      [],
+    );
+  }, 'winsmith-chunks-'));
 
 test('readContent of any range gives exactly those bytes', () =>
   withStore(async (store) => {
