@@ -185,10 +185,12 @@ export class FsBlobStore implements BlobStore {
         const { size } = await file.stat();
         if (range !== undefined) checkBlobRange(key, range, size);
         if (size === 0) return;
+        // Reads of up to 1 MiB (a chunk's size, by default) rather than the stream's 64 KiB.
         const stream = file.createReadStream({
           start: range?.start ?? 0,
           end: range?.end ?? size - 1,
           autoClose: false,
+          highWaterMark: 1024 * 1024,
         });
         for await (const piece of stream) yield piece as Uint8Array;
       } finally {
