@@ -2,6 +2,7 @@
 // Debian package to install; a failing one is an error quoting what it said last.
 
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
 import { fileURLToPath } from 'node:url';
 import { BUILT_PROGRAMS, PROGRAM_PACKAGES, type Program } from './programs.ts';
@@ -65,25 +66,36 @@ function lineSplitter(emit: (line: string) => void): { push(text: string): void;
   };
 }
 
-export function runProgram(
+/** A program started with its stdin left open: write to it, then wait for the end. */
+export interface StartedProgram {
+  readonly stdin: Writable;
+  /** The program's end: as runProgram's result (stdout is empty when `onStdout` took it). */
+  readonly done: Promise<RunResult>;
+}
+
+/**
+ * Starts `program` and leaves its stdin open for the caller (`input` is not used). Stdout goes to
+ * `onStdout` as it comes when given (its lines are then not split for `onLine`), else is collected.
+ */
+export function startProgram(
   program: Program,
   args: readonly string[],
-  options: RunOptions = {},
-): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(executable(program), args, {
-      cwd: options.cwd,
-      env: { ...process.env, LC_ALL: 'C.UTF-8', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      signal: options.signal,
-    });
+  options: Omit<RunOptions, 'input'> = {},
+): StartedProgram {
+  const child = spawn(executable(program), args, {
+    cwd: options.cwd,
+    env: { ...process.env, LC_ALL: 'C.UTF-8', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    signal: options.signal,
+  });
+  const done = new Promise<RunResult>((resolvePromise, reject) => {
     const out: Buffer[] = [];
     let stderr = '';
-    const onLine = options.onLine;
-    const outLines = onLine ? lineSplitter((l) => onLine(l, 'stdout')) : undefined;
+    const { onLine, onStdout } = options;
+    const outLines = onLine && !onStdout ? lineSplitter((l) => onLine(l, 'stdout')) : undefined;
     const errLines = onLine ? lineSplitter((l) => onLine(l, 'stderr')) : undefined;
     child.stdout.on('data', (chunk: Buffer) => {
-      if (options.onStdout) options.onStdout(chunk);
+      if (onStdout) onStdout(chunk);
       else out.push(chunk);
       outLines?.push(chunk.toString('utf8'));
     });
@@ -92,8 +104,6 @@ export function runProgram(
       stderr += text;
       errLines?.push(text);
     });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input);
     child.on('error', (cause: NodeJS.ErrnoException) => {
       if (cause.code === 'ENOENT') reject(missingProgram(program, cause));
       else reject(new AppError('PROGRAM_FAILED', `${program} could not be run: ${cause.message}`, { cause }));
@@ -110,6 +120,19 @@ export function runProgram(
       resolvePromise({ stdout: Buffer.concat(out), stderr, exitCode });
     });
   });
+  child.stdin.on('error', () => undefined);
+  return { stdin: child.stdin, done };
+}
+
+export function runProgram(
+  program: Program,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const started = startProgram(program, args, options);
+  if (options.input === undefined) started.stdin.end();
+  else started.stdin.end(options.input);
+  return started.done;
 }
 
 function programFailed(

@@ -7,7 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AppError } from '../core/errors.ts';
 import type { ProgressListener } from '../core/progress.ts';
-import { runProgram, type RunResult } from './run.ts';
+import { runProgram, startProgram, type RunResult, type StartedProgram } from './run.ts';
 import { parseWimlibProgress } from './wimlib-progress.ts';
 
 export type WimCompression = 'none' | 'XPRESS' | 'LZX' | 'LZMS';
@@ -191,14 +191,18 @@ export function parseWimList(output: string): WimFileEntry[] {
   const entries: WimFileEntry[] = [];
   for (let i = 0; i + 4 < fields.length; i += 4) {
     const [path = '', attributes = '', size = '', sha1 = ''] = fields.slice(i, i + 4);
-    entries.push({
-      path,
-      size: Number(size),
-      isDir: (Number(attributes) & FILE_ATTRIBUTE_DIRECTORY) !== 0,
-      sha1: sha1 === '' ? null : sha1,
-    });
+    entries.push(entryOf(path, attributes, size, sha1));
   }
   return entries;
+}
+
+function entryOf(path: string, attributes: string, size: string, sha1: string): WimFileEntry {
+  return {
+    path,
+    size: Number(size),
+    isDir: (Number(attributes) & FILE_ATTRIBUTE_DIRECTORY) !== 0,
+    sha1: sha1 === '' ? null : sha1,
+  };
 }
 
 /** Every file and directory of image `index`, or of the subtree at `path` (which is included). */
@@ -251,6 +255,31 @@ function updateFields(command: WimUpdateCommand): string[] {
   }
 }
 
+/** winsmith-wim session's input: each field ended by NUL (which no field may hold). */
+function sessionInput(fields: readonly string[]): string {
+  const bad = fields.find((f) => f.includes('\0'));
+  if (bad !== undefined) {
+    throw new AppError('INVALID_ARGUMENT', `${JSON.stringify(bad)} has a NUL character`, {
+      hint: 'paths and property values cannot hold NUL',
+    });
+  }
+  return fields.map((f) => `${f}\0`).join('');
+}
+
+function commitFields(
+  commands: readonly WimUpdateCommand[],
+  properties: Readonly<Record<string, string>>,
+): string[] {
+  const fields = commands.flatMap(updateFields);
+  for (const [name, value] of Object.entries(properties)) fields.push('property', name, value);
+  fields.push('commit');
+  return fields;
+}
+
+function sessionArgs(wimPath: string, index: number): string[] {
+  return ['session', wimPath, String(index), String(UPDATE_COMPRESSION_LEVEL)];
+}
+
 /**
  * Changes image `index` in place, in one write: adds host files or directories (replacing what is
  * there), deletes paths with what is under them, renames, and sets image properties.
@@ -261,17 +290,124 @@ export async function wimUpdate(
   commands: readonly WimUpdateCommand[],
   options: { properties?: Readonly<Record<string, string>>; onProgress?: ProgressListener } = {},
 ): Promise<void> {
-  const fields = commands.flatMap(updateFields);
-  for (const [name, value] of Object.entries(options.properties ?? {})) fields.push('property', name, value);
-  const bad = fields.find((f) => f.includes('\0'));
-  if (bad !== undefined) {
-    throw new AppError('INVALID_ARGUMENT', `${JSON.stringify(bad)} has a NUL character`, {
-      hint: 'paths and property values cannot hold NUL',
+  const input = sessionInput(commitFields(commands, options.properties ?? {}));
+  await run(sessionArgs(wimPath, index), options.onProgress, input, 'winsmith-wim');
+}
+
+/**
+ * One image worked on through one opening of its WIM (`winsmith-wim session`): list it, extract
+ * from it, then change it in one write — each opening reads and decompresses the image's metadata,
+ * the larger part of what a small change costs. `close` without `commit` leaves the WIM as it was.
+ */
+export class WimSession {
+  readonly #program: StartedProgram;
+  readonly #ended: Promise<void>;
+  #over = false;
+  #failure: Error | null = null;
+  /** Output fields not yet taken: those of #fields from #taken on. */
+  #fields: string[] = [];
+  #taken = 0;
+  #pending = '';
+  #wake: (() => void) | null = null;
+
+  private constructor(wimPath: string, index: number, onProgress: ProgressListener | undefined) {
+    const args = sessionArgs(wimPath, index);
+    this.#program = startProgram('winsmith-wim', args, {
+      ...progressOptions(onProgress),
+      okExitCodes: ANY_EXIT_CODE,
+      onStdout: (chunk) => {
+        const parts = (this.#pending + chunk.toString('utf8')).split('\0');
+        this.#pending = parts.pop() ?? '';
+        if (this.#taken === this.#fields.length) {
+          this.#fields = parts;
+          this.#taken = 0;
+        } else {
+          for (const part of parts) this.#fields.push(part);
+        }
+        this.#wake?.();
+      },
     });
+    this.#ended = this.#program.done.then(
+      (result) => {
+        if (result.exitCode !== 0) this.#failure = wimlibFailed('winsmith-wim', args, result);
+        this.#over = true;
+        this.#wake?.();
+      },
+      (e: unknown) => {
+        this.#failure = e instanceof Error ? e : new Error(String(e));
+        this.#over = true;
+        this.#wake?.();
+      },
+    );
   }
-  const input = fields.map((f) => `${f}\0`).join('');
-  const args = ['update', wimPath, String(index), String(UPDATE_COMPRESSION_LEVEL)];
-  await run(args, options.onProgress, input, 'winsmith-wim');
+
+  static open(wimPath: string, index: number, options: { onProgress?: ProgressListener } = {}): WimSession {
+    return new WimSession(wimPath, index, options.onProgress);
+  }
+
+  #send(fields: readonly string[]): void {
+    this.#program.stdin.write(sessionInput(fields));
+  }
+
+  /** The program's next output field, once it has written it. */
+  async #field(): Promise<string> {
+    for (;;) {
+      if (this.#taken < this.#fields.length) return this.#fields[this.#taken++] ?? '';
+      if (this.#over) {
+        throw (
+          this.#failure ??
+          new AppError('PROGRAM_FAILED', 'winsmith-wim session ended before it answered', {
+            hint: 'run with --debug to see what it printed',
+          })
+        );
+      }
+      await new Promise<void>((wake) => {
+        this.#wake = wake;
+      });
+      this.#wake = null;
+    }
+  }
+
+  async #expect(word: string): Promise<void> {
+    const got = await this.#field();
+    if (got !== word)
+      throw new AppError('INTERNAL', `winsmith-wim session said ${JSON.stringify(got)}, not ${word}`);
+  }
+
+  /** Every file and directory of the image. */
+  async list(): Promise<WimFileEntry[]> {
+    this.#send(['list']);
+    const entries: WimFileEntry[] = [];
+    for (;;) {
+      const path = await this.#field();
+      if (path === '') return entries;
+      entries.push(entryOf(path, await this.#field(), await this.#field(), await this.#field()));
+    }
+  }
+
+  /** Extracts `paths` (absolute image paths) into `destDir`, each under its base name. */
+  async extract(paths: readonly string[], destDir: string): Promise<void> {
+    if (paths.length === 0) return;
+    this.#send(['extract', destDir, String(paths.length), ...paths]);
+    await this.#expect('extracted');
+  }
+
+  /** Adds, deletes, renames and sets properties in one write, then ends the session. */
+  async commit(
+    commands: readonly WimUpdateCommand[],
+    properties: Readonly<Record<string, string>>,
+  ): Promise<void> {
+    this.#send(commitFields(commands, properties));
+    await this.#expect('committed');
+    await this.close();
+  }
+
+  /** Ends the session (without writing, unless committed) and waits for the program to exit. */
+  async close(): Promise<void> {
+    this.#program.stdin.end();
+    await this.#ended;
+    if (this.#failure !== null) throw this.#failure;
+  }
 }
 
 /** Copies image `index` (or all images) into `destWim`, creating it or appending to it. */

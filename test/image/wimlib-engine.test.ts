@@ -24,6 +24,7 @@ import {
   wimSplit,
   wimUpdate,
   wimVerify,
+  WimSession,
 } from '../../src/engines/wimlib.ts';
 import { withFileSource } from '../../src/io/file-source.ts';
 import { readWimInfo, type WimInfo } from '../../src/image/wim-info.ts';
@@ -182,6 +183,36 @@ test('update adds, renames and deletes in place, and sets properties in the same
     wimUpdate(wim, 1, [{ op: 'add', source: 'a\0b', dest: '/x' }]),
     (e: unknown) => e instanceof AppError && e.code === 'INVALID_ARGUMENT',
   );
+});
+
+test('a session lists, extracts and writes through one opening; closed without commit it writes nothing', async () => {
+  const wim = join(dir, 'session.wim');
+  await wimExport(base, 1, wim);
+  const before = await readFile(wim);
+  const out = join(dir, 'session-out');
+  await mkdir(out);
+
+  const idle = WimSession.open(wim, 1);
+  assert.deepEqual(await idle.list(), await wimListFiles(wim, 1));
+  await idle.extract(['/hello.txt', '/Windows/System32/config/SOFTWARE'], out);
+  await idle.close();
+  assert.deepEqual(await readFile(wim), before);
+  assert.equal(await readFile(join(out, 'hello.txt'), 'utf8'), 'hello from a wim\n');
+  assert.equal((await readFile(join(out, 'SOFTWARE'))).length, 48 * 1024);
+
+  const failing = WimSession.open(wim, 1);
+  await assert.rejects(
+    failing.extract(['/no such file'], out),
+    (e: unknown) => e instanceof AppError && e.code === 'NOT_FOUND',
+  );
+  await assert.rejects(failing.close(), (e: unknown) => e instanceof AppError && e.code === 'NOT_FOUND');
+  assert.deepEqual(await readFile(wim), before);
+
+  const writing = WimSession.open(wim, 1);
+  await writing.list();
+  await writing.commit([{ op: 'delete', path: '/hello.txt' }], { DESCRIPTION: 'one write' });
+  assert.ok(!(await wimListFiles(wim, 1)).some((e) => e.path === '/hello.txt'));
+  assert.equal((await info(wim)).images[0]?.description, 'one write');
 });
 
 test('append, export to solid LZMS, delete an image', async () => {

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { constants, copyFile } from 'node:fs/promises';
 import { AppError } from '../../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../../core/progress.ts';
-import { wimExport, wimListFiles, type WimFileEntry } from '../../engines/wimlib.ts';
+import { wimExport, WimSession, type WimFileEntry } from '../../engines/wimlib.ts';
 import { withTempDir, writeOutputFile } from '../../io/output.ts';
 import { loadWimInfo, parseWimRef, resolveImageIndex, type WimRef } from '../wim-ref.ts';
 import { applyDrivers } from './drivers.ts';
@@ -85,8 +85,6 @@ interface Prepared {
   readonly index: number;
   readonly guid: string;
   readonly edition: WimEdition;
-  readonly files: readonly WimFileEntry[];
-  readonly filesSha256: string;
   readonly progress: ProgressListener;
 }
 
@@ -109,7 +107,10 @@ function filesToRead(recipe: Recipe): string[] {
   return [...[...hives].flatMap(hiveFiles), ...paths];
 }
 
-/** Runs the steps on `wim` (image `wimIndex`), then writes everything with one update. */
+/**
+ * Runs the steps on image `wimIndex` of `wim` (the source's image, as a copy, an export or itself),
+ * through one session: its listing, the files the steps read, then everything written at once.
+ */
 async function runRecipe(
   p: Prepared,
   wim: string,
@@ -117,17 +118,32 @@ async function runRecipe(
   output: string,
   start: CustomizeResult['start'],
 ): Promise<CustomizeResult> {
+  const session = WimSession.open(wim, wimIndex, { onProgress: p.progress });
+  let result: CustomizeResult;
+  try {
+    result = await runSteps(p, session, wimIndex, output, start);
+  } catch (e) {
+    // The step's error is the one to report; the session ends without writing.
+    await session.close().catch(() => undefined);
+    throw e;
+  }
+  await session.close();
+  return result;
+}
+
+async function runSteps(
+  p: Prepared,
+  session: WimSession,
+  wimIndex: number,
+  output: string,
+  start: CustomizeResult['start'],
+): Promise<CustomizeResult> {
   const { recipe, progress } = p;
   const total = recipe.steps.length + 1;
+  const files = await session.list();
+  const filesSha256 = filesDigest(files);
   return withTempDir(async (dir) => {
-    const work = new ImageWork({
-      sourceWim: p.ref.path,
-      sourceIndex: p.index,
-      wim,
-      wimIndex,
-      dir,
-      files: p.files,
-    });
+    const work = new ImageWork({ session, dir, files });
     await work.prefetch(filesToRead(recipe));
     for (const [i, step] of recipe.steps.entries()) {
       progress({
@@ -148,15 +164,15 @@ async function runRecipe(
       'WINSMITH/RECIPESHA256': recipe.sha256,
       'WINSMITH/RECIPE': recipe.text,
       'WINSMITH/SOURCE': `${p.guid}:${p.index}`,
-      'WINSMITH/SOURCEFILESSHA256': p.filesSha256,
+      'WINSMITH/SOURCEFILESSHA256': filesSha256,
     });
     progress({ phase: 'Writing the changes', done: recipe.steps.length, total, unit: 'items' });
-    await work.commit(progress);
+    await work.commit();
     progress({ phase: 'Writing the changes', done: total, total, unit: 'items' });
     return {
       output,
       index: wimIndex,
-      source: { path: p.ref.path, guid: p.guid, index: p.index, filesSha256: p.filesSha256 },
+      source: { path: p.ref.path, guid: p.guid, index: p.index, filesSha256 },
       recipe: { path: recipe.file, sha256: recipe.sha256 },
       start,
       changes: work.changes,
@@ -181,15 +197,12 @@ async function prepare(
       hint: 'join it first with `winsmith image join`',
     });
   }
-  const files = await wimListFiles(ref.path, index);
   return {
     recipe,
     ref,
     index,
     guid: info.guid,
     edition,
-    files,
-    filesSha256: filesDigest(files),
     progress: options.onProgress ?? ignoreProgress,
     imageCount: info.images.length,
   };

@@ -1,13 +1,12 @@
-// The state of one customization in progress: the output WIM being changed, the source's file
+// The state of one customization in progress: the session on the WIM image being changed, its file
 // list, the hives pulled out of the image and edited in memory, the files to add, the wimupdate
 // commands, the first-boot scripts and the changes made so far. Everything is written to the
-// WIM at once by `commit` (one update).
+// WIM at once by `commit` (one write).
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../core/errors.ts';
-import { wimExtract, wimUpdate, type WimFileEntry, type WimUpdateCommand } from '../../engines/wimlib.ts';
-import type { ProgressListener } from '../../core/progress.ts';
+import type { WimFileEntry, WimSession, WimUpdateCommand } from '../../engines/wimlib.ts';
 import { Hive } from '../../formats/regf/index.ts';
 import { IMAGE_HIVE_PATHS, type ImageHiveName } from './hive-paths.ts';
 import type { StepKind } from './recipe.ts';
@@ -41,10 +40,6 @@ export function hiveFiles(name: ImageHiveName): string[] {
 }
 
 export class ImageWork {
-  readonly sourceWim: string;
-  readonly sourceIndex: number;
-  readonly wim: string;
-  readonly wimIndex: number;
   readonly dir: string;
   readonly changes: CustomizeChange[] = [];
   readonly warnings: string[] = [];
@@ -62,18 +57,10 @@ export class ImageWork {
   step = 0;
   kind: StepKind = 'files';
 
-  constructor(options: {
-    sourceWim: string;
-    sourceIndex: number;
-    wim: string;
-    wimIndex: number;
-    dir: string;
-    files: readonly WimFileEntry[];
-  }) {
-    this.sourceWim = options.sourceWim;
-    this.sourceIndex = options.sourceIndex;
-    this.wim = options.wim;
-    this.wimIndex = options.wimIndex;
+  readonly #session: WimSession;
+
+  constructor(options: { session: WimSession; dir: string; files: readonly WimFileEntry[] }) {
+    this.#session = options.session;
     this.dir = options.dir;
     this.#files = new Map(options.files.map((f) => [f.path.toLowerCase(), f]));
   }
@@ -138,8 +125,8 @@ export class ImageWork {
   }
 
   /**
-   * Extracts the source files among `paths` (those the image has) in one wimextract: each run of
-   * wimlib reads the image's metadata again, which costs seconds on a full Windows image.
+   * Extracts the image's files among `paths` (those the image has) in one go, before anything
+   * changes it.
    */
   async prefetch(paths: readonly string[]): Promise<void> {
     const wanted = new Map<string, WimFileEntry>();
@@ -149,7 +136,7 @@ export class ImageWork {
       if (e !== undefined && !e.isDir && !this.#extracted.has(key) && !this.#added.has(key))
         wanted.set(key, e);
     }
-    // wimextract puts each file under its base name: a name seen twice waits for its own run.
+    // Each file lands under its base name: a name seen twice waits for its own extraction.
     const byName = new Map<string, [string, WimFileEntry]>();
     for (const [key, e] of wanted) {
       const name = e.path.slice(e.path.lastIndexOf('/') + 1).toLowerCase();
@@ -159,12 +146,9 @@ export class ImageWork {
     const dest = join(this.dir, 'extract', String(this.#staged++));
     await mkdir(dest, { recursive: true });
     const list = [...byName.values()];
-    await wimExtract(
-      this.sourceWim,
-      this.sourceIndex,
+    await this.#session.extract(
       list.map(([, e]) => e.path),
       dest,
-      { noAcls: true },
     );
     for (const [key, e] of list)
       this.#extracted.set(key, join(dest, e.path.slice(e.path.lastIndexOf('/') + 1)));
@@ -223,16 +207,12 @@ export class ImageWork {
     this.#dirtyHives.add(name);
   }
 
-  /** Writes the changed hives, then the file changes and the image properties in one update. */
-  async commit(onProgress?: ProgressListener): Promise<void> {
+  /** Writes the changed hives, then the file changes and the image properties in one write. */
+  async commit(): Promise<void> {
     for (const name of this.#dirtyHives) {
       const hive = this.#hives.get(name);
       if (hive !== undefined) await this.addBytes(hive.serialize(), IMAGE_HIVE_PATHS[name]);
     }
-    if (this.#commands.length === 0 && Object.keys(this.properties).length === 0) return;
-    await wimUpdate(this.wim, this.wimIndex, this.#commands, {
-      properties: this.properties,
-      ...(onProgress === undefined ? {} : { onProgress }),
-    });
+    await this.#session.commit(this.#commands, this.properties);
   }
 }
