@@ -5,6 +5,7 @@
 
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { AppError } from '../core/errors.ts';
 import type { ProgressListener } from '../core/progress.ts';
 import { runProgram, startProgram, type RunResult, type StartedProgram } from './run.ts';
@@ -308,6 +309,7 @@ export class WimSession {
   #fields: string[] = [];
   #taken = 0;
   #pending = '';
+  readonly #decoder = new StringDecoder('utf8');
   #wake: (() => void) | null = null;
 
   private constructor(wimPath: string, index: number, onProgress: ProgressListener | undefined) {
@@ -316,7 +318,8 @@ export class WimSession {
       ...progressOptions(onProgress),
       okExitCodes: ANY_EXIT_CODE,
       onStdout: (chunk) => {
-        const parts = (this.#pending + chunk.toString('utf8')).split('\0');
+        // The decoder keeps a character split between two chunks for the next.
+        const parts = (this.#pending + this.#decoder.write(chunk)).split('\0');
         this.#pending = parts.pop() ?? '';
         if (this.#taken === this.#fields.length) {
           this.#fields = parts;

@@ -215,6 +215,22 @@ test('a session lists, extracts and writes through one opening; closed without c
   assert.equal((await info(wim)).images[0]?.description, 'one write');
 });
 
+test('a session reads a long listing of non-ASCII names whole, whatever the pipe splits', async () => {
+  const names = join(dir, 'names');
+  await mkdir(names);
+  // Names mostly of 2-byte characters: the 64 KiB pipe reads split some of them.
+  await Promise.all(
+    Array.from({ length: 4000 }, (_, i) => writeFile(join(names, `${'é'.repeat(20)}-${i}.txt`), '')),
+  );
+  const wim = join(dir, 'names.wim');
+  await wimCapture(names, wim, { name: 'names' });
+  const session = WimSession.open(wim, 1);
+  const listed = await session.list();
+  await session.close();
+  assert.equal(listed.length, 4001);
+  assert.deepEqual(listed, await wimListFiles(wim, 1));
+});
+
 test('append, export to solid LZMS, delete an image', async () => {
   const wim = join(dir, 'multi.wim');
   await wimExport(base, 1, wim, { name: 'One' });
