@@ -1,7 +1,8 @@
 // WIM work through wimlib-imagex (Debian `wimtools`): capture, apply, extract, export, optimize,
 // split, join, verify, delete. Options and output as in wimlib's man pages (doc/man1/wim*.1 of
-// wimlib 1.13). Listing and in-place updates go through winsmith-wim (native/wim.c, on libwim). A source or target that is a regular file or a block device is
-// an NTFS volume, read or written by wimlib's NTFS-3G mode with no mount.
+// wimlib 1.13). Listing and in-place updates (files and image properties) go through winsmith-wim
+// (native/wim.c, on libwim). A source or target that is a regular file or a block device is an NTFS
+// volume, read or written by wimlib's NTFS-3G mode with no mount.
 
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -241,7 +242,7 @@ export async function wimExtract(
 /**
  * The compression level of what an update writes: new files and the image's metadata, which every
  * update compresses again. wimlib's default (50) makes the metadata of a Windows image 1–2% smaller
- * for about three times the time; `image optimize --recompress` compresses it all at the highest.
+ * for about three times the time; `image optimize --recompress` compresses it all at the default again.
  */
 const UPDATE_COMPRESSION_LEVEL = 20;
 
@@ -283,7 +284,8 @@ function sessionArgs(wimPath: string, index: number): string[] {
 
 /**
  * Changes image `index` in place, in one write: adds host files or directories (replacing what is
- * there), deletes paths with what is under them, renames, and sets image properties.
+ * there), deletes paths with what is under them, renames, and sets image properties: NAME,
+ * DESCRIPTION, DISPLAYNAME, FLAGS, or any 'A/B' path, which becomes the element <A><B>value</B></A>.
  */
 export async function wimUpdate(
   wimPath: string,
@@ -466,20 +468,6 @@ export async function wimVerify(wimPath: string, options: RefOptions = {}): Prom
 /** Removes image `index` from the WIM. */
 export async function wimDeleteImage(wimPath: string, index: number): Promise<void> {
   await run(['delete', wimPath, String(index)]);
-}
-
-/**
- * Sets properties of image `index` in the WIM's XML (wiminfo --image-property): NAME, DESCRIPTION,
- * DISPLAYNAME, FLAGS, or any 'A/B' path, which becomes the element <A><B>value</B></A>.
- */
-export async function wimSetImageProperties(
-  wimPath: string,
-  index: number,
-  properties: Readonly<Record<string, string>>,
-): Promise<void> {
-  const args = ['info', wimPath, String(index)];
-  for (const [name, value] of Object.entries(properties)) args.push('--image-property', `${name}=${value}`);
-  await run(args);
 }
 
 /** The XML data resource as wimlib-imagex reads it (UTF-16LE bytes with a byte-order mark). */

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { wimCapture, wimSetImageProperties } from '../../src/engines/wimlib.ts';
+import { wimCapture, wimUpdate } from '../../src/engines/wimlib.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { artifactMetaOf } from '../../src/store/artifact-meta.ts';
@@ -76,10 +76,12 @@ test(
       await writeFile(join(tree, 'a.txt'), 'a');
       const wim = join(dir, 'x.wim');
       await wimCapture(tree, wim, { name: 'x' });
-      await wimSetImageProperties(wim, 1, {
-        'WINSMITH/RECIPESHA256': 'ab'.repeat(32),
-        'WINSMITH/RECIPE': 'steps: []',
-        'WINSMITH/SOURCE': 'GUID:1',
+      await wimUpdate(wim, 1, [], {
+        properties: {
+          'WINSMITH/RECIPESHA256': 'ab'.repeat(32),
+          'WINSMITH/RECIPE': 'steps: []',
+          'WINSMITH/SOURCE': 'GUID:1',
+        },
       });
       const meta = await artifactMetaOf(wim);
       assert.deepEqual(meta.recipe, {
