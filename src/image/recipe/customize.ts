@@ -88,7 +88,7 @@ interface Prepared {
   readonly progress: ProgressListener;
 }
 
-/** The image files the steps will read, so that one wimextract brings them all. */
+/** The image files the steps will read, so that one extraction brings them all. */
 function filesToRead(recipe: Recipe): string[] {
   const hives = new Set<ImageHiveName>();
   const paths: string[] = [];
