@@ -7,14 +7,7 @@ import { saveCredential } from '../../config/credentials.ts';
 import { AppError } from '../../core/errors.ts';
 import { loginRemote, publicUrl } from '../../store/repository-remote.ts';
 import type { CliCommand } from '../command.ts';
-
-async function readStdin(): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const piece of process.stdin as AsyncIterable<Buffer>) parts.push(piece);
-  return Buffer.concat(parts)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
-}
+import { readStdinLine } from '../stdin.ts';
 
 /** Asks on the terminal; `secret` answers are not echoed. */
 async function ask(question: string, secret: boolean): Promise<string> {
@@ -55,7 +48,7 @@ export const login: CliCommand = {
   async run(_ctx, args, options) {
     const url = publicUrl(String(args[0]));
     const user = typeof options.user === 'string' ? options.user : await ask('user: ', false);
-    const password = options.passwordStdin === true ? await readStdin() : await ask('password: ', true);
+    const password = options.passwordStdin === true ? await readStdinLine() : await ask('password: ', true);
     const { token, expiresAt } = await loginRemote(url, user, password);
     const path = await saveCredential(url, { user, token, expiresAt });
     return {

@@ -5,17 +5,10 @@ import { AppError } from '../../core/errors.ts';
 import { localActor } from '../../store/repository-open.ts';
 import type { CliCommand } from '../command.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
+import { readStdinLine } from '../stdin.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-async function readStdin(): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const piece of process.stdin as AsyncIterable<Buffer>) parts.push(piece);
-  return Buffer.concat(parts)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
 }
 
 export const userAdd: CliCommand = {
@@ -43,7 +36,7 @@ export const userAdd: CliCommand = {
       name,
       role: String(options.role),
       scopes: options.scope as string[],
-      ...(options.passwordStdin === true ? { password: await readStdin() } : {}),
+      ...(options.passwordStdin === true ? { password: await readStdinLine() } : {}),
     };
     return withRepository(options, async ({ local, remote }) => {
       let created: { name: string; role?: string; password?: string; generated?: boolean };
