@@ -43,6 +43,4 @@ export const BUILT_PROGRAMS = {
   'winsmith-wim': { source: 'native/wim.c', buildPackages: ['gcc', 'libc6-dev', 'libwim-dev'] },
 } as const;
 
-export type SystemProgram = keyof typeof PROGRAM_PACKAGES;
-export type BuiltProgram = keyof typeof BUILT_PROGRAMS;
-export type Program = SystemProgram | BuiltProgram;
+export type Program = keyof typeof PROGRAM_PACKAGES | keyof typeof BUILT_PROGRAMS;
