@@ -26,6 +26,7 @@ import {
   dhcpOptionString,
   findDhcpOption,
   ipv4Bytes,
+  ipv4Number,
   parseClientArch,
   parseUserClass,
   serializeSubOptions,
@@ -167,11 +168,6 @@ export function chooseBootFile(client: DhcpClientInfo, context: DhcpContext): Bo
     case 'other':
       return undefined;
   }
-}
-
-function ipToNumber(ip: string): number {
-  const b = ipv4Bytes(ip);
-  return (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
 }
 
 function numberToIp(n: number): string {
@@ -343,8 +339,8 @@ function handleProxy(
 }
 
 function inRange(ip: string, settings: DhcpFullSettings): boolean {
-  const n = ipToNumber(ip);
-  return n >= ipToNumber(settings.rangeStart) && n <= ipToNumber(settings.rangeEnd);
+  const n = ipv4Number(ip);
+  return n >= ipv4Number(settings.rangeStart) && n <= ipv4Number(settings.rangeEnd);
 }
 
 function iso(ms: number): string {
@@ -369,8 +365,8 @@ async function pickAddress(
   const requested = dhcpOptionIp(request, DHCP_OPT.REQUESTED_IP);
   if (requested !== undefined && inRange(requested, settings) && (await isFree(leases, requested, mac, now)))
     return requested;
-  const end = ipToNumber(settings.rangeEnd);
-  for (let n = ipToNumber(settings.rangeStart); n <= end; n++) {
+  const end = ipv4Number(settings.rangeEnd);
+  for (let n = ipv4Number(settings.rangeStart); n <= end; n++) {
     const ip = numberToIp(n);
     if (await isFree(leases, ip, mac, now)) return ip;
   }

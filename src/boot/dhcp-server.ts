@@ -17,7 +17,7 @@
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { AppError } from '../core/errors.ts';
-import { parseDhcpMessage, serializeDhcpMessage, ipv4Bytes } from '../formats/dhcp/dhcp.ts';
+import { parseDhcpMessage, serializeDhcpMessage, ipv4Number } from '../formats/dhcp/dhcp.ts';
 import { silentBootLog, type BootLog } from './boot-log.ts';
 import {
   handleDhcpRequest,
@@ -72,11 +72,6 @@ function interfaceAddress(name: string, wanted: string | undefined): InterfaceAd
   return { address: found.address, netmask: found.netmask };
 }
 
-function toNumber(ip: string): number {
-  const b = ipv4Bytes(ip);
-  return (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
-}
-
 function bind(socket: dgram.Socket, port: number, address: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (e: Error): void => reject(e);
@@ -93,8 +88,8 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   const log = options.log ?? silentBootLog;
   const iface = interfaceAddress(options.interface, options.serverAddress);
   const serverAddress = iface.address;
-  const mask = toNumber(iface.netmask);
-  const subnet = toNumber(serverAddress) & mask;
+  const mask = ipv4Number(iface.netmask);
+  const subnet = ipv4Number(serverAddress) & mask;
   if (options.mode === 'full' && (options.range === undefined || options.leases === undefined)) {
     throw new AppError('INVALID_ARGUMENT', 'DHCP full mode needs an address range and a lease store', {
       hint: 'set dhcp.range in the config (first and last address) or use --dhcp proxy',
@@ -122,7 +117,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   const inFlight = new Set<Promise<void>>();
   let closed = false;
 
-  const sameSubnet = (ip: string): boolean => ip === '0.0.0.0' || (toNumber(ip) & mask) === subnet;
+  const sameSubnet = (ip: string): boolean => ip === '0.0.0.0' || (ipv4Number(ip) & mask) === subnet;
 
   async function handle(msg: Buffer, from: dgram.RemoteInfo, port: number): Promise<void> {
     const client = `${from.address}:${from.port}`;

@@ -10,6 +10,7 @@ import {
   dhcpMessageType,
   dhcpOptionString,
   findDhcpOption,
+  ipv4Number,
   parseClientArch,
   parseClientMachineId,
   parseClientNdi,
@@ -196,6 +197,13 @@ const messageArb: fc.Arbitrary<DhcpMessage> = fc
       .map((os) => os.map((o) => ({ ...o }))),
   })
   .map((m) => ({ ...m }));
+
+test('an IPv4 address as a 32-bit number, high byte first', () => {
+  assert.equal(ipv4Number('0.0.0.0'), 0);
+  assert.equal(ipv4Number('10.9.0.1'), 0x0a090001);
+  assert.equal(ipv4Number('255.255.255.0'), 0xffffff00);
+  assert.throws(() => ipv4Number('10.9.0'), FormatError);
+});
 
 test('serialize then parse gives the message back', () => {
   fc.assert(

@@ -178,6 +178,12 @@ export function ipv4Bytes(ip: string): Uint8Array {
   return out;
 }
 
+/** `a.b.c.d` → its 32-bit value (a in the high byte), for ranges and masks; throws as ipv4Bytes. */
+export function ipv4Number(ip: string): number {
+  const b = ipv4Bytes(ip);
+  return (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
+}
+
 function latin1(bytes: Uint8Array): string {
   let s = '';
   for (const b of bytes) s += String.fromCharCode(b);
