@@ -3,16 +3,14 @@
 // run until the server's signal aborts. At start the iPXE builds are located (Debian's `ipxe`, or
 // the configured directory) and put into the boot root, which TFTP serves and /boot/files reads.
 
-import { networkInterfaces } from 'node:os';
 import type { Hono } from 'hono';
-import { AppError } from '../core/errors.ts';
 import type { Catalog } from '../store/catalog/catalog.ts';
 import type { BootLog } from './boot-log.ts';
 import { installBootFiles, locateBootFiles, type LocatedBootFiles } from './boot-files.ts';
 import { catalogBootRegistry } from './catalog-registry.ts';
 import { httpBootRoutes } from './http-boot.ts';
 import { startTftpServer } from './tftp-server.ts';
-import { startDhcpServer } from './dhcp-server.ts';
+import { interfaceAddress, startDhcpServer } from './dhcp-server.ts';
 
 /** DHCP on the boot network: proxy (boot options beside another server) or full (addresses too). */
 export interface BootDhcpSettings {
@@ -65,17 +63,6 @@ export async function installIpxe(settings: BootSettings, log: BootLog): Promise
   return located;
 }
 
-/** The boot routes (to mount at the root of the server's app) and services, over the catalog. */
-function interfaceIpv4(name: string): { address: string; netmask: string } {
-  const found = (networkInterfaces()[name] ?? []).find((a) => a.family === 'IPv4');
-  if (found === undefined) {
-    throw new AppError('INVALID_ARGUMENT', `interface ${name} has no IPv4 address`, {
-      hint: `name the boot network's interface with --interface (seen: ${Object.keys(networkInterfaces()).join(', ')})`,
-    });
-  }
-  return found;
-}
-
 /**
  * The HTTP base URL DHCP hands to iPXE: --boot-url, else the listen address when it is one
  * address, else the boot interface's address with the listen port.
@@ -87,10 +74,11 @@ function dhcpHttpBase(
 ): string {
   if (settings.httpBase !== null) return settings.httpBase;
   const wildcard = listen.host === '0.0.0.0' || listen.host === '::' || listen.host === '';
-  const host = wildcard ? interfaceIpv4(dhcp.interface).address : listen.host;
+  const host = wildcard ? interfaceAddress(dhcp.interface).address : listen.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
 }
 
+/** The boot routes (to mount at the root of the server's app) and services, over the catalog. */
 export function bootParts(
   settings: BootSettings,
   located: LocatedBootFiles,
@@ -138,7 +126,7 @@ export function bootParts(
             : {
                 rangeStart: dhcp.range.start,
                 rangeEnd: dhcp.range.end,
-                subnetMask: interfaceIpv4(dhcp.interface).netmask,
+                subnetMask: interfaceAddress(dhcp.interface).netmask,
                 leaseSeconds: dhcp.leaseSeconds,
               };
         const server = await startDhcpServer({

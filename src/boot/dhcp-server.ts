@@ -51,12 +51,13 @@ export interface DhcpServer {
   close(): Promise<void>;
 }
 
-interface InterfaceAddress {
+export interface InterfaceAddress {
   readonly address: string;
   readonly netmask: string;
 }
 
-function interfaceAddress(name: string, wanted: string | undefined): InterfaceAddress {
+/** An interface's IPv4 address (`wanted`, or its first) and netmask; INVALID_ARGUMENT if it has none. */
+export function interfaceAddress(name: string, wanted?: string): InterfaceAddress {
   const addresses = (networkInterfaces()[name] ?? []).filter((a) => a.family === 'IPv4');
   if (addresses.length === 0) {
     throw new AppError('INVALID_ARGUMENT', `interface ${name} has no IPv4 address`, {
