@@ -12,7 +12,7 @@ import { withTempDir } from '../../src/io/output.ts';
 import { artifactMetaOf } from '../../src/store/artifact-meta.ts';
 import { manifestDigest } from '../../src/store/manifest.ts';
 import { LocalRepository } from '../../src/store/repository-local.ts';
-import { manifestOfFile, pullFile, pushFile } from '../../src/store/repository.ts';
+import { manifestOfFile, pullFile, pushFile, type Repository } from '../../src/store/repository.ts';
 import { AppError } from '../../src/core/errors.ts';
 
 const CHUNKING = { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024 };
@@ -22,6 +22,21 @@ async function sha256(path: string): Promise<string> {
   return createHash('sha256')
     .update(await readFile(path))
     .digest('hex');
+}
+
+/** Runs `fn` on a new repository in a temporary directory (`r` acts as ACTOR), closed afterwards. */
+async function withRepository(
+  options: { readonly gcGraceSeconds?: number },
+  fn: (repo: LocalRepository, r: Repository, dir: string) => Promise<void>,
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    const repo = await LocalRepository.openDataDir(join(dir, 'data'), { chunking: CHUNKING, ...options });
+    try {
+      await fn(repo, repo.as(ACTOR), dir);
+    } finally {
+      await repo.close();
+    }
+  });
 }
 
 /** A WIM captured from `files` random files of `each` bytes (stored uncompressed, so chunks dedup). */
@@ -38,29 +53,23 @@ test(
   'push then pull gives identical bytes for WIMs of several sizes, with editions recorded',
   { timeout: 120_000 },
   async () => {
-    await withTempDir(async (dir) => {
-      const repo = await LocalRepository.openDataDir(join(dir, 'data'), { chunking: CHUNKING });
-      try {
-        const r = repo.as(ACTOR);
-        for (const [files, each] of [
-          [1, 1000],
-          [4, 300_000],
-          [16, 512 * 1024],
-        ] as const) {
-          const wim = await makeWim(dir, `w${files}`, files, each);
-          const ref = { name: 'team-a/sizes', tag: `f${files}` };
-          const pushed = await pushFile(r, wim, ref, await artifactMetaOf(wim));
-          assert.equal(pushed.image.mediaType, 'application/x-wim');
-          assert.equal(pushed.image.editions.length, 1);
-          const out = join(dir, `out-${files}.wim`);
-          await pullFile(r, ref, out);
-          assert.equal(await sha256(out), await sha256(wim));
-          assert.equal(pushed.image.sha256, await sha256(wim));
-        }
-        assert.equal((await repo.check()).ok, true);
-      } finally {
-        await repo.close();
+    await withRepository({}, async (repo, r, dir) => {
+      for (const [files, each] of [
+        [1, 1000],
+        [4, 300_000],
+        [16, 512 * 1024],
+      ] as const) {
+        const wim = await makeWim(dir, `w${files}`, files, each);
+        const ref = { name: 'team-a/sizes', tag: `f${files}` };
+        const pushed = await pushFile(r, wim, ref, await artifactMetaOf(wim));
+        assert.equal(pushed.image.mediaType, 'application/x-wim');
+        assert.equal(pushed.image.editions.length, 1);
+        const out = join(dir, `out-${files}.wim`);
+        await pullFile(r, ref, out);
+        assert.equal(await sha256(out), await sha256(wim));
+        assert.equal(pushed.image.sha256, await sha256(wim));
       }
+      assert.equal((await repo.check()).ok, true);
     });
   },
 );
@@ -69,41 +78,35 @@ test(
   'version 2 (one file added with wimupdate) uploads only the chunks version 1 lacks',
   { timeout: 120_000 },
   async () => {
-    await withTempDir(async (dir) => {
-      const repo = await LocalRepository.openDataDir(join(dir, 'data'), { chunking: CHUNKING });
-      try {
-        const r = repo.as(ACTOR);
-        const v1 = await makeWim(dir, 'base', 24, 256 * 1024);
-        const first = await pushFile(r, v1, { name: 'ws', tag: 'v1' }, await artifactMetaOf(v1));
-        assert.equal(first.uploadedChunks, first.chunks);
-        const v2 = join(dir, 'v2.wim');
-        await writeFile(v2, await readFile(v1));
-        const extra = join(dir, 'extra.bin');
-        await writeFile(extra, randomBytes(200_000));
-        await wimUpdate(v2, 1, [{ op: 'add', source: extra, dest: '/extra.bin' }]);
-        const m1 = await manifestOfFile(v1, 'application/x-wim', CHUNKING);
-        const m2 = await manifestOfFile(v2, 'application/x-wim', CHUNKING);
-        const old = new Set(m1.chunks.map((c) => c.digest));
-        const fresh = new Set(m2.chunks.map((c) => c.digest).filter((d) => !old.has(d)));
-        const second = await pushFile(
-          r,
-          v2,
-          { name: 'ws', tag: 'v2' },
-          await artifactMetaOf(v2, { parentDigest: first.image.digest }),
-        );
-        assert.equal(second.uploadedChunks, fresh.size);
-        assert.ok(
-          second.uploadedChunks < second.chunks / 2,
-          `${second.uploadedChunks} of ${second.chunks} sent`,
-        );
-        assert.equal(second.image.parentDigest, first.image.digest);
-        assert.equal(second.image.digest, manifestDigest(m2));
-        const stats = await repo.stats();
-        assert.equal(stats.artifacts, 2);
-        assert.ok(stats.storedBytes < stats.logicalBytes * 0.7);
-      } finally {
-        await repo.close();
-      }
+    await withRepository({}, async (repo, r, dir) => {
+      const v1 = await makeWim(dir, 'base', 24, 256 * 1024);
+      const first = await pushFile(r, v1, { name: 'ws', tag: 'v1' }, await artifactMetaOf(v1));
+      assert.equal(first.uploadedChunks, first.chunks);
+      const v2 = join(dir, 'v2.wim');
+      await writeFile(v2, await readFile(v1));
+      const extra = join(dir, 'extra.bin');
+      await writeFile(extra, randomBytes(200_000));
+      await wimUpdate(v2, 1, [{ op: 'add', source: extra, dest: '/extra.bin' }]);
+      const m1 = await manifestOfFile(v1, 'application/x-wim', CHUNKING);
+      const m2 = await manifestOfFile(v2, 'application/x-wim', CHUNKING);
+      const old = new Set(m1.chunks.map((c) => c.digest));
+      const fresh = new Set(m2.chunks.map((c) => c.digest).filter((d) => !old.has(d)));
+      const second = await pushFile(
+        r,
+        v2,
+        { name: 'ws', tag: 'v2' },
+        await artifactMetaOf(v2, { parentDigest: first.image.digest }),
+      );
+      assert.equal(second.uploadedChunks, fresh.size);
+      assert.ok(
+        second.uploadedChunks < second.chunks / 2,
+        `${second.uploadedChunks} of ${second.chunks} sent`,
+      );
+      assert.equal(second.image.parentDigest, first.image.digest);
+      assert.equal(second.image.digest, manifestDigest(m2));
+      const stats = await repo.stats();
+      assert.equal(stats.artifacts, 2);
+      assert.ok(stats.storedBytes < stats.logicalBytes * 0.7);
     });
   },
 );
@@ -112,39 +115,33 @@ test(
   'an interrupted push is not listed, and the same push again sends only what is missing',
   { timeout: 60_000 },
   async () => {
-    await withTempDir(async (dir) => {
-      const repo = await LocalRepository.openDataDir(join(dir, 'data'), { chunking: CHUNKING });
-      try {
-        const r = repo.as(ACTOR);
-        const file = join(dir, 'a.bin');
-        await writeFile(file, randomBytes(2 * 1024 * 1024));
-        const manifest = await manifestOfFile(file, 'application/octet-stream', CHUNKING);
-        const ref = { name: 'resume', tag: 'v1' };
-        const session = await r.beginUpload(ref, manifest);
-        const bytes = await readFile(file);
-        let offset = 0;
-        const half = Math.floor(manifest.chunks.length / 2);
-        for (const c of manifest.chunks.slice(0, half)) {
-          await r.putChunk(session.id, c.digest, bytes.subarray(offset, offset + c.size));
-          offset += c.size;
-        }
-        await assert.rejects(
-          r.commitUpload(session.id, {
-            mediaType: 'application/octet-stream',
-            editions: [],
-            parentDigest: null,
-            recipe: null,
-            sourceIsoSha256: null,
-          }),
-          (e: unknown) => e instanceof AppError && e.code === 'CONFLICT',
-        );
-        assert.deepEqual(await r.listImages(), []);
-        const again = await pushFile(r, file, ref, await artifactMetaOf(file));
-        assert.equal(again.uploadedChunks, new Set(manifest.chunks.slice(half).map((c) => c.digest)).size);
-        assert.equal((await r.listImages()).length, 1);
-      } finally {
-        await repo.close();
+    await withRepository({}, async (_repo, r, dir) => {
+      const file = join(dir, 'a.bin');
+      await writeFile(file, randomBytes(2 * 1024 * 1024));
+      const manifest = await manifestOfFile(file, 'application/octet-stream', CHUNKING);
+      const ref = { name: 'resume', tag: 'v1' };
+      const session = await r.beginUpload(ref, manifest);
+      const bytes = await readFile(file);
+      let offset = 0;
+      const half = Math.floor(manifest.chunks.length / 2);
+      for (const c of manifest.chunks.slice(0, half)) {
+        await r.putChunk(session.id, c.digest, bytes.subarray(offset, offset + c.size));
+        offset += c.size;
       }
+      await assert.rejects(
+        r.commitUpload(session.id, {
+          mediaType: 'application/octet-stream',
+          editions: [],
+          parentDigest: null,
+          recipe: null,
+          sourceIsoSha256: null,
+        }),
+        (e: unknown) => e instanceof AppError && e.code === 'CONFLICT',
+      );
+      assert.deepEqual(await r.listImages(), []);
+      const again = await pushFile(r, file, ref, await artifactMetaOf(file));
+      assert.equal(again.uploadedChunks, new Set(manifest.chunks.slice(half).map((c) => c.digest)).size);
+      assert.equal((await r.listImages()).length, 1);
     });
   },
 );
@@ -153,40 +150,34 @@ test(
   'bad input: wrong chunk hash, malformed manifest, unknown image, pull of a removed tag — clear errors, nothing changed',
   { timeout: 60_000 },
   async () => {
-    await withTempDir(async (dir) => {
-      const repo = await LocalRepository.openDataDir(join(dir, 'data'), { chunking: CHUNKING });
-      try {
-        const r = repo.as(ACTOR);
-        const file = join(dir, 'a.bin');
-        await writeFile(file, randomBytes(300_000));
-        const manifest = await manifestOfFile(file, 'application/octet-stream', CHUNKING);
-        const session = await r.beginUpload({ name: 'bad', tag: 'v1' }, manifest);
-        const first = manifest.chunks[0];
-        assert.ok(first !== undefined);
-        await assert.rejects(
-          r.putChunk(session.id, first.digest, randomBytes(first.size)),
-          (e: unknown) => e instanceof AppError && e.code === 'FORMAT_INVALID',
-        );
-        const before = await repo.stats();
-        assert.equal(before.chunks, 0);
-        await assert.rejects(
-          r.beginUpload({ name: 'bad', tag: 'v2' }, { ...manifest, size: manifest.size + 1 }),
-          (e: unknown) => e instanceof AppError && e.code === 'FORMAT_INVALID',
-        );
-        await assert.rejects(
-          r.getImage({ name: 'nothing', tag: 'here' }),
-          (e: unknown) => e instanceof AppError && e.code === 'NOT_FOUND' && /nothing:here/.test(e.message),
-        );
-        await pushFile(r, file, { name: 'bad', tag: 'v1' }, await artifactMetaOf(file));
-        await r.removeTag({ name: 'bad', tag: 'v1' });
-        await assert.rejects(
-          pullFile(r, { name: 'bad', tag: 'v1' }, join(dir, 'out.bin')),
-          (e: unknown) => e instanceof AppError && e.code === 'NOT_FOUND',
-        );
-        await assert.rejects(readFile(join(dir, 'out.bin')));
-      } finally {
-        await repo.close();
-      }
+    await withRepository({}, async (repo, r, dir) => {
+      const file = join(dir, 'a.bin');
+      await writeFile(file, randomBytes(300_000));
+      const manifest = await manifestOfFile(file, 'application/octet-stream', CHUNKING);
+      const session = await r.beginUpload({ name: 'bad', tag: 'v1' }, manifest);
+      const first = manifest.chunks[0];
+      assert.ok(first !== undefined);
+      await assert.rejects(
+        r.putChunk(session.id, first.digest, randomBytes(first.size)),
+        (e: unknown) => e instanceof AppError && e.code === 'FORMAT_INVALID',
+      );
+      const before = await repo.stats();
+      assert.equal(before.chunks, 0);
+      await assert.rejects(
+        r.beginUpload({ name: 'bad', tag: 'v2' }, { ...manifest, size: manifest.size + 1 }),
+        (e: unknown) => e instanceof AppError && e.code === 'FORMAT_INVALID',
+      );
+      await assert.rejects(
+        r.getImage({ name: 'nothing', tag: 'here' }),
+        (e: unknown) => e instanceof AppError && e.code === 'NOT_FOUND' && /nothing:here/.test(e.message),
+      );
+      await pushFile(r, file, { name: 'bad', tag: 'v1' }, await artifactMetaOf(file));
+      await r.removeTag({ name: 'bad', tag: 'v1' });
+      await assert.rejects(
+        pullFile(r, { name: 'bad', tag: 'v1' }, join(dir, 'out.bin')),
+        (e: unknown) => e instanceof AppError && e.code === 'NOT_FOUND',
+      );
+      await assert.rejects(readFile(join(dir, 'out.bin')));
     });
   },
 );
@@ -195,36 +186,27 @@ test(
   'gc removes what only an abandoned upload held and keeps every image whole',
   { timeout: 60_000 },
   async () => {
-    await withTempDir(async (dir) => {
-      const repo = await LocalRepository.openDataDir(join(dir, 'data'), {
-        chunking: CHUNKING,
-        gcGraceSeconds: 0,
-      });
-      try {
-        const r = repo.as(ACTOR);
-        const kept = join(dir, 'kept.bin');
-        await writeFile(kept, randomBytes(400_000));
-        await pushFile(r, kept, { name: 'kept', tag: 'v1' }, await artifactMetaOf(kept));
-        const before = await repo.stats();
-        const orphan = join(dir, 'orphan.bin');
-        await writeFile(orphan, randomBytes(300_000));
-        const manifest = await manifestOfFile(orphan, 'application/octet-stream', CHUNKING);
-        const session = await r.beginUpload({ name: 'orphan', tag: 'v1' }, manifest);
-        const first = manifest.chunks[0];
-        assert.ok(first !== undefined);
-        await r.putChunk(session.id, first.digest, (await readFile(orphan)).subarray(0, first.size));
-        assert.equal((await repo.stats()).chunks, before.chunks + 1);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        const report = await r.gc();
-        assert.equal(report.removedChunks, 1);
-        assert.deepEqual(await repo.stats(), before);
-        assert.equal((await repo.check()).ok, true);
-        const out = join(dir, 'out.bin');
-        await pullFile(r, { name: 'kept', tag: 'v1' }, out);
-        assert.deepEqual(await readFile(out), await readFile(kept));
-      } finally {
-        await repo.close();
-      }
+    await withRepository({ gcGraceSeconds: 0 }, async (repo, r, dir) => {
+      const kept = join(dir, 'kept.bin');
+      await writeFile(kept, randomBytes(400_000));
+      await pushFile(r, kept, { name: 'kept', tag: 'v1' }, await artifactMetaOf(kept));
+      const before = await repo.stats();
+      const orphan = join(dir, 'orphan.bin');
+      await writeFile(orphan, randomBytes(300_000));
+      const manifest = await manifestOfFile(orphan, 'application/octet-stream', CHUNKING);
+      const session = await r.beginUpload({ name: 'orphan', tag: 'v1' }, manifest);
+      const first = manifest.chunks[0];
+      assert.ok(first !== undefined);
+      await r.putChunk(session.id, first.digest, (await readFile(orphan)).subarray(0, first.size));
+      assert.equal((await repo.stats()).chunks, before.chunks + 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const report = await r.gc();
+      assert.equal(report.removedChunks, 1);
+      assert.deepEqual(await repo.stats(), before);
+      assert.equal((await repo.check()).ok, true);
+      const out = join(dir, 'out.bin');
+      await pullFile(r, { name: 'kept', tag: 'v1' }, out);
+      assert.deepEqual(await readFile(out), await readFile(kept));
     });
   },
 );
