@@ -357,9 +357,9 @@ async function pickAddress(
   settings: DhcpFullSettings,
   leases: LeaseStore,
   mac: string,
+  own: DhcpLease | undefined,
   now: number,
 ): Promise<string | undefined> {
-  const own = await leases.getLeaseByMac(mac);
   if (own !== undefined && inRange(own.ip, settings) && (await isFree(leases, own.ip, mac, now)))
     return own.ip;
   const requested = dhcpOptionIp(request, DHCP_OPT.REQUESTED_IP);
@@ -413,9 +413,9 @@ async function handleFull(
   const serverId = dhcpOptionIp(m, DHCP_OPT.SERVER_ID);
   switch (type) {
     case DHCP_MESSAGE_TYPE.DHCPDISCOVER: {
-      const ip = await pickAddress(m, settings, leases, mac, now);
-      if (ip === undefined) return null;
       const own = await leases.getLeaseByMac(mac);
+      const ip = await pickAddress(m, settings, leases, mac, own, now);
+      if (ip === undefined) return null;
       const holdUntil =
         own?.ip === ip && Date.parse(own.expiresAt) > now + OFFER_HOLD_SECONDS * 1000
           ? Date.parse(own.expiresAt)
