@@ -270,6 +270,22 @@ function rawOptions(bytes: Uint8Array): [number, number[]][] {
 
 const ascii = (text: string): number[] => [...Buffer.from(text, 'latin1')];
 
+/** Options 60 "PXEClient", 43 (PXE_DISCOVERY_CONTROL 0x0b) and 67 `file`, as bytes. */
+function assertPxeBootOptions(options: [number, number[]][], file: string): void {
+  assert.deepEqual(
+    options.find(([code]) => code === 60),
+    [60, ascii('PXEClient')],
+  );
+  assert.deepEqual(
+    options.find(([code]) => code === 43),
+    [43, [6, 1, 0x0b, 255]],
+  );
+  assert.deepEqual(
+    options.find(([code]) => code === 67),
+    [67, ascii(file)],
+  );
+}
+
 test('bytes on the wire: OVMF PXE (arch 7) in full mode gets a PXE offer it boots from', async () => {
   // OVMF's PxeBcParseDhcp4Packet: an offer with yiaddr, "PXEClient" and no option 43 is a BINL
   // offer, and OVMF then asks the boot server on 4011 — nobody answers in full mode (PXE-E16).
@@ -289,19 +305,7 @@ test('bytes on the wire: OVMF PXE (arch 7) in full mode gets a PXE offer it boot
   const bytes = serializeDhcpMessage(reply.message, reply.maxSize);
   assert.deepEqual([...bytes.subarray(16, 24)], [10, 9, 0, 100, 10, 9, 0, 1], 'yiaddr, siaddr');
   assert.deepEqual([...bytes.subarray(108, 117)], [...ascii('ipxe.efi'), 0], 'file field');
-  const options = rawOptions(bytes);
-  assert.deepEqual(
-    options.find(([code]) => code === 60),
-    [60, ascii('PXEClient')],
-  );
-  assert.deepEqual(
-    options.find(([code]) => code === 43),
-    [43, [6, 1, 0x0b, 255]],
-  );
-  assert.deepEqual(
-    options.find(([code]) => code === 67),
-    [67, ascii('ipxe.efi')],
-  );
+  assertPxeBootOptions(rawOptions(bytes), 'ipxe.efi');
   assert.deepEqual(reply.to, { address: '255.255.255.255', port: 68 });
 });
 
@@ -338,18 +342,7 @@ test('bytes on the wire: iPXE beside another DHCP server gets the script URL fro
     const options = rawOptions(bytes);
     assert.deepEqual(options[0], [53, [name === 'OFFER' ? 2 : 5]]);
     assert.deepEqual(options[1], [54, [10, 9, 0, 1]]);
-    assert.deepEqual(
-      options.find(([code]) => code === 60),
-      [60, ascii('PXEClient')],
-    );
-    assert.deepEqual(
-      options.find(([code]) => code === 43),
-      [43, [6, 1, 0x0b, 255]],
-    );
-    assert.deepEqual(
-      options.find(([code]) => code === 67),
-      [67, ascii(ipxeScriptUrl(HTTP))],
-    );
+    assertPxeBootOptions(options, ipxeScriptUrl(HTTP));
   }
   assert.deepEqual(ack?.to, { address: '10.9.0.60', port: 68 });
 });
