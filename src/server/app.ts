@@ -30,7 +30,7 @@ export interface AppOptions {
   readonly logger: Logger;
   /** Extra routes, served and documented like the API's own. */
   readonly modules?: readonly RouteModule[];
-  /** Hono sub-apps mounted at the root (issue 7's boot routes), public, documented from their routes. */
+  /** Hono sub-apps mounted at the root (network-boot routes), public, documented from their routes. */
   readonly mounts?: readonly MountedApp[];
   readonly version: string;
 }

@@ -1,6 +1,6 @@
 // The shape of an API route: one table both the hono app and the OpenAPI document are made from,
-// so the two cannot drift. Other parts of the server (issue 7's boot routes) bring their own
-// tables as RouteModules.
+// so the two cannot drift. Other parts of the server (the network-boot routes of src/boot) bring
+// their own tables as RouteModules.
 
 import type { Context, Hono } from 'hono';
 import type { Action, Principal } from '../auth/roles.ts';
@@ -52,8 +52,9 @@ export interface RouteModule {
 }
 
 /**
- * A hono sub-app mounted at the root (issue 7's boot routes: machines fetch them before they have
- * any token, so they are public). Its routes are listed in the OpenAPI document from `app.routes`.
+ * A hono sub-app mounted at the root (the network-boot routes of src/boot: machines fetch them
+ * before they have any token, so they are public). Its routes are listed in the OpenAPI document
+ * from `app.routes`.
  */
 export interface MountedApp {
   readonly name: string;

@@ -1,5 +1,5 @@
 // `winsmith server` put together: the configured repository, the API app (plus mounted route
-// modules) and startServer's lifecycle with any extra services (issue 7: DHCP, TFTP). On a
+// modules) and startServer's lifecycle with any extra services (DHCP and TFTP for network boot). On a
 // repository without users it creates 'admin' and reports the generated password once.
 
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The server process: the HTTP listener and any other services (issue 7 adds DHCP and TFTP) under
+// The server process: the HTTP listener and any other services (DHCP and TFTP for network boot) under
 // one lifecycle. One AbortController stops everything: close(), SIGINT/SIGTERM, or any service
 // failing. Stopping the listener lets requests in flight finish (an upload cut short stays
 // resumable: its chunks are stored one by one and the commit is one transaction).
