@@ -349,8 +349,8 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   }
 
   const transfers = new Map<string, Transfer>();
-  const starting = new Set<Promise<void>>();
-  const startingKeys = new Set<string>();
+  /** Transfers being opened, by client: a retransmitted request meanwhile is not a second transfer. */
+  const starting = new Map<string, Promise<void>>();
   const family = host.includes(':') ? 'udp6' : 'udp4';
   const listener = dgram.createSocket({ type: family, reuseAddr: false });
   try {
@@ -462,7 +462,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     }
     // A retransmitted request for a transfer already running is not a second transfer.
     const key = `${client.address}:${client.port}`;
-    if (transfers.has(key) || startingKeys.has(key)) return;
+    if (transfers.has(key) || starting.has(key)) return;
     if (transfers.size + starting.size >= maxSessions) {
       reply(client, TFTP_ERRORS.NOT_DEFINED, 'too many transfers: try again later');
       return;
@@ -470,12 +470,8 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     const p = startTransfer(packet, client).catch((e: unknown) => {
       log.log('warn', 'TFTP transfer could not start', { error: e instanceof Error ? e.message : String(e) });
     });
-    starting.add(p);
-    startingKeys.add(key);
-    void p.finally(() => {
-      starting.delete(p);
-      startingKeys.delete(key);
-    });
+    starting.set(key, p);
+    void p.finally(() => starting.delete(key));
   });
   listener.on('error', (e) => log.log('error', 'TFTP listener error', { error: e.message }));
 
@@ -487,7 +483,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     closing ??= (async () => {
       closed = true;
       await new Promise<void>((resolve) => listener.close(() => resolve()));
-      await Promise.all([...starting]);
+      await Promise.all([...starting.values()]);
       const pending = [...transfers.values()].map((t) => {
         t.abort('server shutting down');
         return t.done;
