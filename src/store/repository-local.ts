@@ -17,7 +17,7 @@ import type { BlobStore } from './blob-store.ts';
 import { FsBlobStore } from './blob-store-fs.ts';
 import { Catalog, type Artifact, type Upload } from './catalog/catalog.ts';
 import { formatImageRef, type ImageRef } from './catalog/names.ts';
-import { chunkKey, ChunkStore, type CheckReport, type GcReport } from './chunk-store.ts';
+import { chunkKey, ChunkStore, type GcReport } from './chunk-store.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
 import { writeChunkFiles, type ChunkSegment } from './chunk-files-writer.ts';
 import {
@@ -34,6 +34,7 @@ import type {
   Content,
   ImageRecord,
   Repository,
+  RepositoryCheckReport,
   StoreStats,
   UploadSession,
 } from './repository.ts';
@@ -53,11 +54,6 @@ export interface LocalRepositoryConfig {
 export interface Actor {
   readonly user: string;
   readonly client: string;
-}
-
-/** A check report that also names catalog artifacts whose manifest is not stored. */
-export interface RepositoryCheckReport extends CheckReport {
-  readonly missingManifests: readonly string[];
 }
 
 /** The parts of chunks that make up bytes [range.start, range.end] of a manifest's content. */

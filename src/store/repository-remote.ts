@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ERROR_CODES, type ErrorCode } from '../core/error-codes.ts';
 import { AppError } from '../core/errors.ts';
-import type { CheckReport, GcReport } from './chunk-store.ts';
+import type { GcReport } from './chunk-store.ts';
 import type { ChunkerOptions } from './chunker.ts';
 import type { ImageRef } from './catalog/names.ts';
 import type { Manifest } from './manifest.ts';
@@ -17,6 +17,7 @@ import type {
   Content,
   ImageRecord,
   Repository,
+  RepositoryCheckReport,
   StoreStats,
   UploadSession,
 } from './repository.ts';
@@ -171,7 +172,7 @@ export class RemoteRepository implements Repository {
     return this.#json('GET', '/api/v1/store/stats');
   }
 
-  check(): Promise<CheckReport> {
+  check(): Promise<RepositoryCheckReport> {
     return this.#json('POST', '/api/v1/store/check');
   }
 

@@ -26,6 +26,11 @@ import type { Manifest } from './manifest.ts';
 
 export type { CheckReport, GcReport };
 
+/** A check report that also names catalog artifacts whose manifest is not stored. */
+export interface RepositoryCheckReport extends CheckReport {
+  readonly missingManifests: readonly string[];
+}
+
 /** What the catalog records about an artifact beside its bytes. */
 export interface ArtifactMeta {
   readonly mediaType: string;
@@ -110,7 +115,7 @@ export interface Repository {
   tag(source: ImageRef, target: ImageRef): Promise<ImageRecord>;
   removeTag(ref: ImageRef): Promise<void>;
   stats(): Promise<StoreStats>;
-  check(progress?: ProgressListener): Promise<CheckReport>;
+  check(progress?: ProgressListener): Promise<RepositoryCheckReport>;
   gc(progress?: ProgressListener): Promise<GcReport>;
   close(): Promise<void>;
 }

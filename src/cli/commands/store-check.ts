@@ -17,9 +17,7 @@ export const storeCheck: CliCommand = {
         ...r.corruptChunks.map((d) => `corrupt chunk ${d}`),
         ...r.corruptManifests.map((d) => `corrupt manifest ${d}`),
         ...r.missingChunks.map((m) => `manifest ${m.manifest} lacks chunk ${m.chunk}`),
-        ...((r as { missingManifests?: string[] }).missingManifests ?? []).map(
-          (d) => `artifact ${d} has no manifest`,
-        ),
+        ...r.missingManifests.map((d) => `artifact ${d} has no manifest`),
       ];
       const summary = `${r.chunksChecked} chunks (${formatBytes(r.bytesChecked)}) and ${r.manifestsChecked} manifests checked`;
       return {
