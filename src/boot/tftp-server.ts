@@ -104,6 +104,10 @@ function makeSlab(count: number, blksize: number): Slab {
   return { packets, data };
 }
 
+function errorPacket(code: number, message: string): Buffer {
+  return Buffer.from(serializeTftpPacket({ op: 'ERROR', code, message }));
+}
+
 class Transfer {
   readonly key: string;
   private readonly socket: dgram.Socket;
@@ -276,7 +280,7 @@ class Transfer {
   }
 
   sendError(code: number, message: string): void {
-    this.socket.send(Buffer.from(serializeTftpPacket({ op: 'ERROR', code, message })));
+    this.socket.send(errorPacket(code, message));
   }
 
   /** Ends the transfer, telling the client with an ERROR. */
@@ -377,7 +381,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     await bindSocket(socket, 0, host);
     await connectSocket(socket, client.port, client.address);
     const refuse = (code: number, message: string): void => {
-      socket.send(Buffer.from(serializeTftpPacket({ op: 'ERROR', code, message })), () => socket.close());
+      socket.send(errorPacket(code, message), () => socket.close());
       log.log('info', 'TFTP request refused', { client: key, file: request.filename, code, reason: message });
     };
     if (request.mode.toLowerCase() !== 'octet') {
@@ -434,11 +438,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   }
 
   function reply(client: dgram.RemoteInfo, code: number, message: string): void {
-    listener.send(
-      Buffer.from(serializeTftpPacket({ op: 'ERROR', code, message })),
-      client.port,
-      client.address,
-    );
+    listener.send(errorPacket(code, message), client.port, client.address);
   }
 
   listener.on('message', (msg, client) => {
