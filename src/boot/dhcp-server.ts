@@ -26,6 +26,7 @@ import {
   type DhcpFullSettings,
   type LeaseStore,
 } from './dhcp-handler.ts';
+import { bindUdp } from './udp.ts';
 
 export interface DhcpServerOptions {
   readonly mode: 'proxy' | 'full';
@@ -71,17 +72,6 @@ export function interfaceAddress(name: string, wanted?: string): InterfaceAddres
     });
   }
   return { address: found.address, netmask: found.netmask };
-}
-
-function bind(socket: dgram.Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error): void => reject(e);
-    socket.once('error', onError);
-    socket.bind({ port, address, exclusive: true }, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
 }
 
 /** Starts answering DHCP on one interface; resolves once the sockets are bound. */
@@ -165,10 +155,11 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   };
 
   try {
-    await bind(anySocket, serverPort, '0.0.0.0');
-    await bind(unicastSocket, serverPort, serverAddress);
+    await bindUdp(anySocket, { port: serverPort, address: '0.0.0.0', exclusive: true });
+    await bindUdp(unicastSocket, { port: serverPort, address: serverAddress, exclusive: true });
     unicastSocket.setBroadcast(true);
-    if (proxySocket !== undefined) await bind(proxySocket, proxyPort, serverAddress);
+    if (proxySocket !== undefined)
+      await bindUdp(proxySocket, { port: proxyPort, address: serverAddress, exclusive: true });
   } catch (cause) {
     for (const s of sockets) s.close();
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);

@@ -34,6 +34,7 @@ import {
 } from '../formats/tftp/tftp.ts';
 import { silentBootLog, type BootLog } from './boot-log.ts';
 import { TftpRefusal, openTftpFile } from './tftp-path.ts';
+import { bindUdp } from './udp.ts';
 
 export interface TftpServerOptions {
   /** The directory served; nothing outside it is ever read. */
@@ -314,17 +315,6 @@ class Transfer {
   }
 }
 
-function bindSocket(socket: dgram.Socket, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error): void => reject(e);
-    socket.once('error', onError);
-    socket.bind(port, host, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
-}
-
 function connectSocket(socket: dgram.Socket, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.connect(port, host, (e?: Error) => (e ? reject(e) : resolve()));
@@ -358,7 +348,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   const family = host.includes(':') ? 'udp6' : 'udp4';
   const listener = dgram.createSocket({ type: family, reuseAddr: false });
   try {
-    await bindSocket(listener, options.port ?? 69, host);
+    await bindUdp(listener, { port: options.port ?? 69, address: host });
   } catch (cause) {
     listener.close();
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
@@ -378,7 +368,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   ): Promise<void> {
     const key = `${client.address}:${client.port}`;
     const socket = dgram.createSocket(family);
-    await bindSocket(socket, 0, host);
+    await bindUdp(socket, { port: 0, address: host });
     await connectSocket(socket, client.port, client.address);
     const refuse = (code: number, message: string): void => {
       socket.send(errorPacket(code, message), () => socket.close());
