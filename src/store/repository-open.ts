@@ -13,12 +13,10 @@ import type { Repository } from './repository.ts';
 import { LocalRepository } from './repository-local.ts';
 import { publicUrl, RemoteRepository } from './repository-remote.ts';
 
-export interface OpenedRepository {
-  readonly repo: Repository;
-  /** Set for a data directory (user and token management work on it directly). */
-  readonly local: LocalRepository | null;
-  readonly remote: RemoteRepository | null;
-}
+/** Exactly one of `local` (a data directory: user and token management work on it directly) and `remote`. */
+export type OpenedRepository =
+  | { readonly repo: Repository; readonly local: LocalRepository; readonly remote: null }
+  | { readonly repo: Repository; readonly local: null; readonly remote: RemoteRepository };
 
 export function isRemoteSpec(spec: string): boolean {
   return /^https?:\/\//i.test(spec);

@@ -37,13 +37,13 @@ export const tokenCreate: CliCommand = {
           });
         }
         result = await local.createToken(localActor(), { name, user: options.user, expiresInDays: days });
-      } else if (remote !== null) {
+      } else {
         result = await remote.createToken({
           name,
           ...(typeof options.user === 'string' ? { user: options.user } : {}),
           ...(days === null ? {} : { expiresInDays: days }),
         });
-      } else throw new AppError('INTERNAL', 'no repository opened', { hint: 'this is a bug' });
+      }
       return {
         data: result,
         text: `${result.token}\n(shown only now${result.expiresAt === null ? '' : `; expires ${result.expiresAt}`})`,

@@ -1,7 +1,6 @@
 // `winsmith user add NAME --role ROLE`: on a data directory directly (the way to make the first
 // admin without a server) or through a server as an admin.
 
-import { AppError } from '../../core/errors.ts';
 import { localActor } from '../../store/repository-open.ts';
 import type { CliCommand } from '../command.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
@@ -41,8 +40,7 @@ export const userAdd: CliCommand = {
     return withRepository(options, async ({ local, remote }) => {
       let created: { name: string; role?: string; password?: string; generated?: boolean };
       if (local !== null) created = await local.addUser(localActor(), request);
-      else if (remote !== null) created = (await remote.addUser(request)) as typeof created;
-      else throw new AppError('INTERNAL', 'no repository opened', { hint: 'this is a bug' });
+      else created = (await remote.addUser(request)) as typeof created;
       const shown =
         created.generated === true || (request.password === undefined && created.password !== undefined);
       return {
