@@ -6,6 +6,7 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTftpServer, type TftpServer } from '../../src/boot/tftp-server.ts';
+import { AppError } from '../../src/core/errors.ts';
 import { runProgram } from '../../src/engines/run.ts';
 import { TFTP_ERRORS, type TftpPacket } from '../../src/formats/tftp/tftp.ts';
 import { withTempDir } from '../../src/io/output.ts';
@@ -300,4 +301,13 @@ test('garbage never stops the server', { timeout: 20_000 }, async () => {
     raw.close();
     peer.close();
   }
+});
+
+test('a port already taken is a clean error', async () => {
+  await assert.rejects(startTftpServer({ root, port: server.port }), (e: unknown) => {
+    assert.ok(e instanceof AppError);
+    assert.equal(e.code, 'IO_ERROR');
+    assert.match(e.message, /EADDRINUSE/);
+    return true;
+  });
 });
