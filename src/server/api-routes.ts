@@ -262,26 +262,19 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
       body: { contentType: 'application/octet-stream', description: 'the chunk bytes' },
       ok: { status: 204, contentType: JSON_TYPE, description: 'stored (or already there)' },
       async handler(r) {
-        const length = Number(r.c.req.header('content-length') ?? NaN);
-        if (Number.isFinite(length) && length > backend.maxChunkBytes) {
-          throw new AppError(
-            'LIMIT_EXCEEDED',
-            `chunk of ${length} bytes is over the limit ${backend.maxChunkBytes}`,
-            {
-              hint: 'send chunks as the chunker cuts them',
-            },
-          );
-        }
+        const refuseOver = (length: number): void => {
+          if (length > backend.maxChunkBytes) {
+            throw new AppError(
+              'LIMIT_EXCEEDED',
+              `chunk of ${length} bytes is over the limit ${backend.maxChunkBytes}`,
+              { hint: 'send chunks as the chunker cuts them' },
+            );
+          }
+        };
+        const declared = Number(r.c.req.header('content-length') ?? NaN);
+        if (Number.isFinite(declared)) refuseOver(declared);
         const bytes = new Uint8Array(await r.c.req.arrayBuffer());
-        if (bytes.length > backend.maxChunkBytes) {
-          throw new AppError(
-            'LIMIT_EXCEEDED',
-            `chunk of ${bytes.length} bytes is over the limit ${backend.maxChunkBytes}`,
-            {
-              hint: 'send chunks as the chunker cuts them',
-            },
-          );
-        }
+        refuseOver(bytes.length);
         await backend.as(r.actor).putChunk(r.params.id ?? '', r.params.digest ?? '', bytes);
         return r.c.body(null, 204);
       },
