@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import {
   DHCP_OPT,
   dhcpMessageType,
+  ipv4Bytes,
   parseDhcpMessage,
   serializeDhcpMessage,
   type DhcpMessage,
@@ -53,15 +54,18 @@ function discover(
   return serializeDhcpMessage(m);
 }
 
-const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-const got: {
+/** One reply as printed: what dhcp-server.test.ts checks. */
+export interface DhcpReplySeen {
   xid: number;
   type: number | undefined;
   yiaddr: string;
   siaddr: string;
   file: string;
   from: string;
-}[] = [];
+}
+
+const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+const got: DhcpReplySeen[] = [];
 socket.on('message', (msg, from) => {
   try {
     const m = parseDhcpMessage(msg);
@@ -89,7 +93,7 @@ await send(discover(2, true));
 await wait(700);
 if (mode === 'full') {
   const offered = got.find((g) => g.xid === 2)?.yiaddr ?? '0.0.0.0';
-  const ip = Uint8Array.from(offered.split('.').map(Number));
+  const ip = ipv4Bytes(offered);
   await send(
     discover(
       3,

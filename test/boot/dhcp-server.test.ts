@@ -9,20 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { runProgram } from '../../src/engines/run.ts';
+import type { DhcpReplySeen } from './dhcp-netns-client.ts';
 
 const isRoot = process.getuid?.() === 0;
 const serverScript = fileURLToPath(new URL('./dhcp-netns-server.ts', import.meta.url));
 const clientScript = fileURLToPath(new URL('./dhcp-netns-client.ts', import.meta.url));
 const eventScript = fileURLToPath(new URL('./udhcpc-event.sh', import.meta.url));
-
-interface Got {
-  xid: number;
-  type: number | undefined;
-  yiaddr: string;
-  siaddr: string;
-  file: string;
-  from: string;
-}
 
 async function withNamespaces(fn: (server: string, client: string) => Promise<void>): Promise<void> {
   const id = randomBytes(3).toString('hex');
@@ -50,8 +42,10 @@ async function withNamespaces(fn: (server: string, client: string) => Promise<vo
   }
 }
 
-async function runScenario(mode: 'proxy' | 'full'): Promise<{ got: Got[]; log: string; udhcpc: string }> {
-  let result: { got: Got[]; log: string; udhcpc: string } = { got: [], log: '', udhcpc: '' };
+async function runScenario(
+  mode: 'proxy' | 'full',
+): Promise<{ got: DhcpReplySeen[]; log: string; udhcpc: string }> {
+  let result: { got: DhcpReplySeen[]; log: string; udhcpc: string } = { got: [], log: '', udhcpc: '' };
   await withNamespaces(async (serverNs, clientNs) => {
     const child = spawn('ip', ['netns', 'exec', serverNs, process.execPath, serverScript, mode, 'vs'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,7 +92,7 @@ async function runScenario(mode: 'proxy' | 'full'): Promise<{ got: Got[]; log: s
         ]);
         udhcpc = lease.stdout.toString() + lease.stderr;
       }
-      result = { got: JSON.parse(out.stdout.toString()) as Got[], log, udhcpc };
+      result = { got: JSON.parse(out.stdout.toString()) as DhcpReplySeen[], log, udhcpc };
     } finally {
       child.kill('SIGTERM');
       await exited;
