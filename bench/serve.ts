@@ -23,6 +23,7 @@ import { runProgram } from '../src/engines/run.ts';
 import { withTempDir } from '../src/io/output.ts';
 import { DEFAULT_META, pushFile } from '../src/store/repository.ts';
 import { LocalRepository } from '../src/store/repository-local.ts';
+import { timed } from './timed.ts';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const size = Number(process.argv[2] ?? 1024 ** 3);
@@ -69,15 +70,15 @@ function pull(url: string, headers: Record<string, string>): Promise<number> {
 }
 
 async function pullAll(url: string, headers: Record<string, string>): Promise<number> {
-  const start = performance.now();
-  const counts = await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      const n = await pull(url, headers);
-      if (n !== size) throw new Error(`${url}: ${n} bytes, expected ${size}`);
-      return n;
-    }),
+  const [counts, seconds] = await timed(() =>
+    Promise.all(
+      Array.from({ length: parallel }, async () => {
+        const n = await pull(url, headers);
+        if (n !== size) throw new Error(`${url}: ${n} bytes, expected ${size}`);
+        return n;
+      }),
+    ),
   );
-  const seconds = (performance.now() - start) / 1000;
   return counts.reduce((a, b) => a + b, 0) / seconds;
 }
 
