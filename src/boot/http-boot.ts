@@ -14,6 +14,8 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
+import { AppError } from '../core/errors.ts';
+import { normalizeMac as normalizeCatalogMac } from '../store/catalog/names.ts';
 import { BOOT_FILES_PATH, BOOT_HELLO_PATH, IPXE_SCRIPT_PATH, IPXE_SCRIPT_QUERY } from './boot-url.ts';
 import type { IpxeScriptQueryName } from './boot-url.ts';
 import { resolveBootFile, type BootFileSources } from './boot-files.ts';
@@ -68,15 +70,17 @@ export const PENDING_CHECKINS_MAX = 4096;
 /** A script's call back must come within this time of its render. */
 export const CHECKIN_TTL_MS = 30 * 60 * 1000;
 
-/** `52-54-00-12-34-56` (iPXE hexhyp), `52:54:00:12:34:56` or `525400123456` → `52:54:00:12:34:56`. */
+/**
+ * `52-54-00-12-34-56` (iPXE hexhyp), `52:54:00:12:34:56` or `525400123456` → `52:54:00:12:34:56`
+ * (the catalog's form); anything else → null.
+ */
 export function normalizeMac(value: string): string | null {
-  const hex = value.trim().toLowerCase();
-  const m =
-    /^([0-9a-f]{2})[-:]?([0-9a-f]{2})[-:]?([0-9a-f]{2})[-:]?([0-9a-f]{2})[-:]?([0-9a-f]{2})[-:]?([0-9a-f]{2})$/.exec(
-      hex,
-    );
-  if (m === null) return null;
-  return m.slice(1).join(':');
+  try {
+    return normalizeCatalogMac(value);
+  } catch (e) {
+    if (e instanceof AppError) return null;
+    throw e;
+  }
 }
 
 /**
