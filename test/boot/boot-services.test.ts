@@ -2,16 +2,13 @@
 // (read by curl, a real client) and HTTP, and the TFTP service stopping with the server's signal.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { bootParts, installIpxe, type BootSettings } from '../../src/boot/boot-services.ts';
+import { runProgram } from '../../src/engines/run.ts';
 import { Catalog } from '../../src/store/catalog/catalog.ts';
-
-const run = promisify(execFile);
 
 test(
   'boot root gets the iPXE builds; TFTP and /boot/files serve them; abort stops TFTP',
@@ -54,7 +51,7 @@ test(
       assert.equal(typeof port, 'number');
       const original = await readFile('/usr/lib/ipxe/undionly.kpxe');
       const out = join(dir, 'fetched.kpxe');
-      await run('curl', [
+      await runProgram('curl', [
         '-sS',
         '--tftp-blksize',
         '1468',
