@@ -163,9 +163,15 @@ export async function manifestOfFile(
   return { schemaVersion: 1, mediaType, size, sha256: whole.digest('hex'), chunks };
 }
 
+/** The part of a Repository a push uses. */
+export type PushTarget = Pick<
+  Repository,
+  'location' | 'chunking' | 'beginUpload' | 'putChunk' | 'commitUpload'
+>;
+
 /** Push `file` as `ref`: only the chunks the repository lacks travel; visible once committed. */
 export async function pushFile(
-  repo: Repository,
+  repo: PushTarget,
   file: string,
   ref: ImageRef,
   meta: ArtifactMeta,

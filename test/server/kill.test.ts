@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { withTempDir } from '../../src/io/output.ts';
-import { pullFile, pushFile, DEFAULT_META, type Repository } from '../../src/store/repository.ts';
+import { pullFile, pushFile, DEFAULT_META, type PushTarget } from '../../src/store/repository.ts';
 import { loginRemote, RemoteRepository } from '../../src/store/repository-remote.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -58,18 +58,17 @@ function startServer(config: string, log: string[]): Promise<Server> {
 
 /** A repository whose upload kills the server once `killAt` bytes of chunks have been sent. */
 function killing(
-  inner: Repository,
+  inner: PushTarget,
   server: Server,
   killAt: number,
   sent: { bytes: number; chunks: number },
-): Repository {
+): PushTarget {
   let killed = false;
   const kill = (): void => {
     if (!killed) server.child.kill('SIGKILL');
     killed = true;
   };
   return {
-    ...inner,
     location: inner.location,
     chunking: () => inner.chunking(),
     beginUpload: (ref, manifest) => inner.beginUpload(ref, manifest),
