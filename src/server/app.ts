@@ -66,12 +66,6 @@ function bearer(c: Context): string | null {
   return m[1] ?? null;
 }
 
-function decodedParams(c: Context): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(c.req.param() as Record<string, string>)) out[k] = v;
-  return out;
-}
-
 export function createApp(options: AppOptions): ServerApp {
   const { backend, logger } = options;
   const app = new Hono();
@@ -123,7 +117,7 @@ export function createApp(options: AppOptions): ServerApp {
         userOf.set(c.req.raw, found.name);
       }
       const actor: Actor = { user: principal?.name ?? 'anonymous', client };
-      const request: RouteRequest = { c, params: decodedParams(c), principal, actor };
+      const request: RouteRequest = { c, params: c.req.param(), principal, actor };
       if (route.action !== null) {
         const image = route.image === undefined ? undefined : await route.image(request);
         if (!authorize(principal, route.action, image)) {
