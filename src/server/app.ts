@@ -96,8 +96,7 @@ export function createApp(options: AppOptions): ServerApp {
   });
 
   for (const route of routes) {
-    const register = app.on.bind(app);
-    register(route.method, honoPath(route.path), async (c) => {
+    app.on(route.method, honoPath(route.path), async (c) => {
       const client = clientOf(c);
       let principal: Principal | undefined;
       if (route.action !== null) {
