@@ -13,7 +13,12 @@ import {
   parseWimHeader,
   type WimHeader,
 } from '../formats/wim/wim-header.ts';
-import { MAX_WIM_XML_BYTES, parseWimXml, type WimXmlImage } from '../formats/wim/wim-xml.ts';
+import {
+  decodeWimXmlText,
+  MAX_WIM_XML_BYTES,
+  parseWimXml,
+  type WimXmlImage,
+} from '../formats/wim/wim-xml.ts';
 
 /** One image (edition) of a WIM, from its <IMAGE> element; a field is null when its element is absent. */
 export type WimEdition = WimXmlImage;
@@ -50,6 +55,11 @@ async function readHeader(source: ByteSource): Promise<WimHeader> {
 }
 
 export async function readWimInfo(source: ByteSource): Promise<WimInfo> {
+  return (await readWimInfoAndXml(source)).info;
+}
+
+/** The WIM's description and its XML data as text, for readers of elements WimInfo leaves out. */
+export async function readWimInfoAndXml(source: ByteSource): Promise<{ info: WimInfo; xml: string }> {
   const header = await readHeader(source);
   const xml = header.xmlData;
   if (xml.flags & WIM_RESHDR_FLAG.COMPRESSED) {
@@ -75,14 +85,15 @@ export async function readWimInfo(source: ByteSource): Promise<WimInfo> {
       { offset: xml.offsetInWim },
     );
   }
-  const { images } = parseWimXml(await source.read(xml.offsetInWim, xml.sizeInWim));
+  const xmlBytes = await source.read(xml.offsetInWim, xml.sizeInWim);
+  const { images } = parseWimXml(xmlBytes);
   if (images.length !== header.imageCount) {
     throw new FormatError(
       `the header counts ${header.imageCount} images but the XML data describes ${images.length}`,
       { offset: 0x2c },
     );
   }
-  return {
+  const info: WimInfo = {
     guid: formatWimGuid(header.guid),
     compression: compressionOf(header),
     chunkSize: header.chunkSize,
@@ -92,4 +103,5 @@ export async function readWimInfo(source: ByteSource): Promise<WimInfo> {
     bootIndex: header.bootIndex > header.imageCount ? 0 : header.bootIndex,
     images,
   };
+  return { info, xml: decodeWimXmlText(xmlBytes) };
 }

@@ -5,8 +5,7 @@
 
 import { open } from 'node:fs/promises';
 import { XMLParser } from 'fast-xml-parser';
-import { wimInfoXml } from '../engines/wimlib.ts';
-import { readWimInfo } from '../image/wim-info.ts';
+import { readWimInfoAndXml } from '../image/wim-info.ts';
 import { withFileSource } from '../io/file-source.ts';
 import { MEDIA_TYPES } from './manifest.ts';
 import type { ArtifactMeta } from './repository.ts';
@@ -76,8 +75,9 @@ export async function artifactMetaOf(
   let editions: unknown[] = [];
   let recipe: unknown = null;
   if (mediaType === MEDIA_TYPES.wim) {
-    editions = (await withFileSource(file, (source) => readWimInfo(source))).images;
-    const recorded = parseRecipeLineage(new TextDecoder('utf-16le').decode(await wimInfoXml(file)));
+    const { info, xml } = await withFileSource(file, (source) => readWimInfoAndXml(source));
+    editions = info.images;
+    const recorded = parseRecipeLineage(xml);
     if (recorded.length > 0) recipe = recorded.length === 1 ? recorded[0] : recorded;
   }
   return {
