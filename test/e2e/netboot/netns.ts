@@ -8,6 +8,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runProgram } from '../../../src/engines/run.ts';
 
 export interface Done {
   readonly code: number | null;
@@ -39,22 +40,11 @@ export interface Netns {
   addTap(): Promise<string>;
   /** Starts a process inside the namespace, its output going to `<dir>/<logName>.log`. */
   spawn(command: string, args: readonly string[], logName: string, env?: Record<string, string>): Spawned;
-  /** Runs a command inside the namespace to its end; throws when it fails. */
-  run(command: string, args: readonly string[]): Promise<string>;
 }
 
-function exec(command: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`${command} ${args.join(' ')} exited ${code ?? 'on a signal'}: ${out.trim()}`));
-    });
-  });
+/** Runs `ip` to its end: its standard output; a failure throws (PROGRAM_FAILED, quoting stderr). */
+async function ip(args: readonly string[]): Promise<string> {
+  return (await runProgram('ip', args)).stdout.toString();
 }
 
 /** Why namespaces cannot be made here, or null when they can. */
@@ -62,13 +52,13 @@ export async function netnsUnavailable(): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'network namespaces need root (ip netns add)';
   const name = `ws-probe-${randomBytes(3).toString('hex')}`;
   try {
-    await exec('ip', ['netns', 'add', name]);
-    await exec('ip', ['netns', 'exec', name, 'ip', 'tuntap', 'add', 'tapprobe', 'mode', 'tap']);
+    await ip(['netns', 'add', name]);
+    await ip(['netns', 'exec', name, 'ip', 'tuntap', 'add', 'tapprobe', 'mode', 'tap']);
     return null;
   } catch (e) {
     return `cannot make a network namespace with a tap device: ${e instanceof Error ? e.message : String(e)}`;
   } finally {
-    await exec('ip', ['netns', 'del', name]).catch(() => undefined);
+    await ip(['netns', 'del', name]).catch(() => undefined);
   }
 }
 
@@ -131,9 +121,9 @@ export async function withNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), `winsmith-netboot-${name}-`));
   const started: Spawned[] = [];
   let taps = 0;
-  await exec('ip', ['netns', 'add', name]);
+  await ip(['netns', 'add', name]);
   try {
-    const inside = (args: readonly string[]) => exec('ip', ['netns', 'exec', name, ...args]);
+    const inside = (args: readonly string[]) => ip(['netns', 'exec', name, ...args]);
     await inside(['ip', 'link', 'set', 'lo', 'up']);
     await inside(['ip', 'link', 'add', bridge, 'type', 'bridge']);
     await inside(['ip', 'addr', 'add', `${address}/24`, 'dev', bridge]);
@@ -162,12 +152,11 @@ export async function withNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
         started.push(s);
         return s;
       },
-      run: (command, args) => inside([command, ...args]),
     };
     return await fn(ns);
   } finally {
     await Promise.all(started.map((s) => s.stop(3000)));
-    const leftover = await exec('ip', ['netns', 'pids', name]).catch(() => '');
+    const leftover = await ip(['netns', 'pids', name]).catch(() => '');
     for (const pid of leftover.split('\n').filter((p) => /^\d+$/.test(p))) {
       try {
         process.kill(Number(pid), 'SIGKILL');
@@ -175,7 +164,7 @@ export async function withNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
         // already gone
       }
     }
-    await exec('ip', ['netns', 'del', name]);
+    await ip(['netns', 'del', name]);
   }
 }
 
