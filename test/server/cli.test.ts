@@ -3,7 +3,6 @@
 // store stats; wrong password and credentials in a URL fail cleanly without leaking anything.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,23 +11,10 @@ import { embeddedSettings } from '../../src/config/server-config.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { silentLogger } from '../../src/server/log.ts';
 import { serveRepository } from '../../src/server/serve.ts';
-import { isCleanFailure, REPO_ROOT, type CliRun } from '../helpers/cli.ts';
+import { isCleanFailure, runWinsmith, type CliRun } from '../helpers/cli.ts';
 
 function winsmith(args: readonly string[], env: Record<string, string>, input = ''): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 128, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runWinsmith(args, { env, input });
 }
 
 test(
