@@ -355,6 +355,40 @@ test('snponly.efi by config', async () => {
   assert.equal(reply?.message.file, 'snponly.efi');
 });
 
+test('full: a /16 range with its first 5,000 addresses held is served with one read of the leases', async () => {
+  const ctx = context('full');
+  const full = {
+    rangeStart: '10.9.0.1',
+    rangeEnd: '10.9.255.254',
+    subnetMask: '255.255.0.0',
+    leaseSeconds: 3600,
+  };
+  const expires = '2026-01-01T01:00:00.000Z';
+  for (let i = 0; i < 5000; i++) {
+    const n = i + 1;
+    const held = await ctx.leases.claimLease(
+      `10.9.${n >> 8}.${n & 255}`,
+      `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+      expires,
+    );
+    assert.ok(held);
+  }
+  // An expired lease of someone else's does not hold its address.
+  await ctx.leases.claimLease('10.9.19.137', '02:00:00:00:ff:ff', '2025-12-31T00:00:00.000Z');
+  const reads = { byIp: 0, list: 0 };
+  const leases = {
+    ...ctx.leases,
+    getLeaseByIp: (ip: string) => (reads.byIp++, ctx.leases.getLeaseByIp(ip)),
+    listLeases: (at?: string) => (reads.list++, ctx.leases.listLeases(at)),
+  };
+  const reply = await handleDhcpRequest(
+    { message: request(DHCP_MESSAGE_TYPE.DHCPDISCOVER, { mac: 7 }), port: 67, from },
+    { ...ctx, full, leases },
+  );
+  assert.equal(reply?.message.yiaddr, '10.9.19.137');
+  assert.deepEqual(reads, { byIp: 0, list: 1 });
+});
+
 test('full: leases — same address again, range exhausted, NAK, another server chosen, DECLINE, RELEASE, INFORM', async () => {
   const ctx = context('full');
   const discover = (mac: number): Promise<string | undefined> =>

@@ -52,6 +52,8 @@ export interface LeaseStore {
   claimLease(ip: string, mac: string, expiresAt: string, now?: string): Promise<boolean>;
   getLeaseByIp(ip: string): Promise<DhcpLease | undefined>;
   getLeaseByMac(mac: string): Promise<DhcpLease | undefined>;
+  /** Leases; with `activeAt` (ISO time), only those not expired then. */
+  listLeases(activeAt?: string): Promise<DhcpLease[]>;
   releaseLease(ip: string, mac: string): Promise<boolean>;
 }
 
@@ -365,11 +367,12 @@ async function pickAddress(
   const requested = dhcpOptionIp(request, DHCP_OPT.REQUESTED_IP);
   if (requested !== undefined && inRange(requested, settings) && (await isFree(leases, requested, mac, now)))
     return requested;
+  // The lowest address nobody else holds: one read of the leases, whatever the size of the range.
+  const held = new Set<number>();
+  for (const lease of await leases.listLeases(new Date(now).toISOString()))
+    if (lease.mac !== mac) held.add(ipv4Number(lease.ip));
   const end = ipv4Number(settings.rangeEnd);
-  for (let n = ipv4Number(settings.rangeStart); n <= end; n++) {
-    const ip = numberToIp(n);
-    if (await isFree(leases, ip, mac, now)) return ip;
-  }
+  for (let n = ipv4Number(settings.rangeStart); n <= end; n++) if (!held.has(n)) return numberToIp(n);
   return undefined;
 }
 
@@ -521,6 +524,8 @@ export function createMemoryLeaseStore(): LeaseStore & { list(): DhcpLease[] } {
     },
     getLeaseByIp: (ip) => Promise.resolve(byIp.get(ip)),
     getLeaseByMac: (mac) => Promise.resolve([...byIp.values()].find((l) => l.mac === mac)),
+    listLeases: (activeAt) =>
+      Promise.resolve([...byIp.values()].filter((l) => activeAt === undefined || l.expiresAt > activeAt)),
     releaseLease(ip, mac) {
       const current = byIp.get(ip);
       if (current?.mac !== mac) return Promise.resolve(false);
