@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProgram } from '../../../src/engines/run.ts';
@@ -111,7 +111,8 @@ function spawnLogged(
 
 /**
  * Runs `fn` with a fresh namespace; every process started through it is stopped and the namespace
- * deleted afterwards, whatever happens. Logs stay in `ns.dir`.
+ * deleted afterwards, whatever happens. The logs in `ns.dir` are removed when `fn` succeeds, and
+ * kept (their folder named in the error) when it fails.
  */
 export async function withNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
   const name = `ws-${randomBytes(4).toString('hex')}`;
@@ -121,6 +122,7 @@ export async function withNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), `winsmith-netboot-${name}-`));
   const started: Spawned[] = [];
   let taps = 0;
+  let succeeded = false;
   await ip(['netns', 'add', name]);
   try {
     const inside = (args: readonly string[]) => ip(['netns', 'exec', name, ...args]);
@@ -153,7 +155,12 @@ export async function withNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
         return s;
       },
     };
-    return await fn(ns);
+    const result = await fn(ns).catch((e: unknown) => {
+      if (e instanceof Error) e.message += ` (logs in ${dir})`;
+      throw e;
+    });
+    succeeded = true;
+    return result;
   } finally {
     await Promise.all(started.map((s) => s.stop(3000)));
     const leftover = await ip(['netns', 'pids', name]).catch(() => '');
@@ -165,6 +172,7 @@ export async function withNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
       }
     }
     await ip(['netns', 'del', name]);
+    if (succeeded) await rm(dir, { recursive: true, force: true });
   }
 }
 
