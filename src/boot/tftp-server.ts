@@ -3,15 +3,16 @@
 // (see tftp-path.ts for what may be read). Write requests are refused.
 //
 // Each transfer has its own UDP socket (RFC 1350 §4: a new transfer identifier), connected to the
-// client so that the kernel drops datagrams from anyone else. The hot path — an ACK in, the next
-// DATA out — is synchronous, allocates nothing of its own and makes one send syscall a block: file
-// data is read ahead with one readv straight into ready-made packets (header written in place),
-// and retransmission is driven by one interval timer a session that checks whether anything moved,
-// instead of a timer re-armed for every packet. What a block still costs beyond the two syscalls
-// is Node's own receive path (a buffer and an address object per datagram, a callback into JS).
-// Memory stays bounded: a transfer holds two read-ahead buffers, each the larger of one window
-// (at most 256 KiB in flight) and its read-ahead, 32 MiB shared by the transfers running when it
-// starts (at most 256 KiB). Block numbers are kept absolute and go on the wire modulo 65536, so
+// client so that the kernel drops datagrams from anyone else; the requests arrive on a node:dgram
+// socket, the transfers run on ConnectedUdpSocket (src/engines/connected-udp.ts), whose cost per
+// datagram is a fraction of node:dgram's. The hot path — an ACK in, the next DATA out — is
+// synchronous and allocates nothing of its own: one recv for the ACK, one sendmmsg for the whole
+// window. File data is read ahead with one readv straight into ready-made packets laid out one
+// after the other (header written in place), and retransmission is driven by one interval timer a
+// session that checks whether anything moved, instead of a timer re-armed for every packet.
+// Memory stays bounded: a transfer holds one read-ahead buffer, the larger of one window (at most
+// 256 KiB in flight) and its read-ahead, 32 MiB shared by the transfers running when it starts (at
+// most 256 KiB). Block numbers are kept absolute and go on the wire modulo 65536, so
 // files past 65535 blocks wrap to 0 as clients expect. An ACK the server has already acted on is
 // ignored (the "sorcerer's apprentice" bug of RFC 1350: answering duplicate ACKs doubles every
 // packet from then on); a lost packet is resent when the timer finds no progress, up to a retry
@@ -22,6 +23,7 @@ import { readvSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { AppError } from '../core/errors.ts';
+import { ConnectedUdpSocket } from '../engines/connected-udp.ts';
 import { negotiateTftpRead } from '../formats/tftp/options.ts';
 import {
   TFTP_ERRORS,
@@ -77,32 +79,29 @@ export const TFTP_DEFAULT_MAX_WINDOWSIZE = 64;
  * of 4 KiB; 178 of 1468 bytes, more than the default maximum windowsize).
  */
 export const TFTP_MAX_WINDOW_BYTES = 256 << 10;
-/** Bytes read ahead at once (per buffer; a transfer has two): one readv for a few hundred blocks. */
+/** Bytes read ahead at once: one readv for a few hundred blocks. */
 const READ_AHEAD_BYTES = 256 << 10;
 /** Read-ahead shared by the transfers running when one starts: with many at once, each reads ahead less. */
 const READ_AHEAD_BUDGET = 32 << 20;
 /** Bytes the kernel accounts per datagram beyond the payload (headers and buffer bookkeeping), roughly. */
 const UDP_IP_OVERHEAD = 512;
+/** The send buffer asked for at least (the kernel's default is about this; it caps it at net.core.wmem_max). */
+const MIN_SEND_BUFFER = 256 << 10;
 /** readv(2) takes at most IOV_MAX (1024 on Linux) buffers. */
 const IOV_MAX = 1024;
 
 interface Slab {
-  /** Packets of 4 + blksize bytes, one per block, over one allocation. */
-  readonly packets: Buffer[];
+  /** Packets of 4 + blksize bytes, one per block, one after the other. */
+  readonly whole: Buffer;
   /** The data part of each packet (what readv fills). */
   readonly data: Buffer[];
 }
 
 function makeSlab(count: number, blksize: number): Slab {
   const whole = Buffer.allocUnsafe(count * (blksize + 4));
-  const packets: Buffer[] = [];
   const data: Buffer[] = [];
-  for (let i = 0; i < count; i++) {
-    const p = whole.subarray(i * (blksize + 4), (i + 1) * (blksize + 4));
-    packets.push(p);
-    data.push(p.subarray(4));
-  }
-  return { packets, data };
+  for (let i = 0; i < count; i++) data.push(whole.subarray(i * (blksize + 4) + 4, (i + 1) * (blksize + 4)));
+  return { whole, data };
 }
 
 function errorPacket(code: number, message: string): Buffer {
@@ -111,15 +110,14 @@ function errorPacket(code: number, message: string): Buffer {
 
 class Transfer {
   readonly key: string;
-  private readonly socket: dgram.Socket;
+  private readonly socket: ConnectedUdpSocket;
   private readonly handle: FileHandle;
   private readonly fd: number;
   private size: number;
   private readonly blksize: number;
   private readonly windowsize: number;
   private lastBlock: number;
-  private readonly slabs: [Slab, Slab];
-  private slab: 0 | 1 = 0;
+  private readonly slab: Slab;
   private slabFirst = 1;
   private slabCount = 0;
   private readonly slabCapacity: number;
@@ -127,6 +125,8 @@ class Transfer {
   private base: number;
   /** Highest block sent. */
   private sentUpTo: number;
+  /** The first block of the window the kernel has not taken yet (its send buffer was full). */
+  private unsent = 0;
   private readonly oack: Buffer | undefined;
   private progress = 0;
   private retransmissions = 0;
@@ -145,7 +145,7 @@ class Transfer {
 
   constructor(args: {
     key: string;
-    socket: dgram.Socket;
+    socket: ConnectedUdpSocket;
     handle: FileHandle;
     size: number;
     blksize: number;
@@ -170,7 +170,7 @@ class Transfer {
       Math.max(args.windowsize, Math.floor(args.readAheadBytes / args.blksize)),
       this.lastBlock,
     );
-    this.slabs = [makeSlab(this.slabCapacity, args.blksize), makeSlab(this.slabCapacity, args.blksize)];
+    this.slab = makeSlab(this.slabCapacity, args.blksize);
     this.oack = args.oack;
     this.base = args.oack === undefined ? 1 : 0;
     // The OACK stands for block 0: its ACK is the first one expected.
@@ -180,57 +180,61 @@ class Transfer {
     this.log = args.log;
     this.filename = args.filename;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.socket.on('message', (msg) => this.onMessage(msg));
-    this.socket.on('error', (e) => this.finish('warn', 'TFTP transfer socket failed', { error: e.message }));
+    this.socket.listen({
+      onDatagram: (buffer, length) => this.onMessage(buffer, length),
+      onWritable: () => {
+        if (!this.ended && this.unsent !== 0) this.sendWindow(this.unsent);
+      },
+      onError: (code) => this.finish('warn', 'TFTP transfer socket failed', { error: code }),
+    });
     this.timer = setInterval(() => this.onTick(), args.timeoutMs);
   }
 
   start(): void {
-    if (this.oack !== undefined) this.socket.send(this.oack);
-    else this.sendWindow();
+    if (this.oack !== undefined) this.socket.sendPacket(this.oack);
+    else this.sendWindow(this.base);
   }
 
-  /** Makes blocks [from, from + n) available, reading into the other slab so sends in flight keep theirs. */
+  /** Makes blocks [from, from + n) available (sends copy their bytes: none is in flight). */
   private fill(from: number): void {
     const count = Math.min(this.slabCapacity, this.lastBlock - from + 1);
-    const next = this.slab === 0 ? 1 : 0;
-    const slab = this.slabs[next];
     const position = (from - 1) * this.blksize;
-    const bytes = readvSync(this.fd, slab.data.slice(0, count), position);
+    const bytes = readvSync(this.fd, this.slab.data.slice(0, count), position);
     const expected = Math.min(count * this.blksize, this.size - position);
     if (bytes < expected) {
       // The file shrank while being served: end at what is there.
       this.size = position + bytes;
       this.lastBlock = Math.floor(this.size / this.blksize) + 1;
     }
-    this.slab = next;
     this.slabFirst = from;
     this.slabCount = Math.min(count, this.lastBlock - from + 1);
   }
 
-  private sendBlock(block: number): void {
-    const index = block - this.slabFirst;
-    const packet = this.slabs[this.slab].packets[index];
-    if (packet === undefined) return;
-    writeTftpDataHeader(packet, block);
-    // A full block goes as the whole packet buffer: no slice made per send.
-    if (block !== this.lastBlock) this.socket.send(packet);
-    else this.socket.send(packet, 0, this.size - (block - 1) * this.blksize + 4);
-  }
-
-  private sendWindow(): void {
+  /** Sends the window's blocks from `from` on, with one send; what the kernel does not take waits for onWritable. */
+  private sendWindow(from: number): void {
     const last = Math.min(this.base + this.windowsize - 1, this.lastBlock);
     if (this.base < this.slabFirst || last >= this.slabFirst + this.slabCount) this.fill(this.base);
-    const end = Math.min(last, this.lastBlock);
-    for (let b = this.base; b <= end; b++) this.sendBlock(b);
-    if (end > this.sentUpTo) this.sentUpTo = end;
+    if (from > last) return;
+    const stride = this.blksize + 4;
+    for (let b = from; b <= last; b++) writeTftpDataHeader(this.slab.whole, b, (b - this.slabFirst) * stride);
+    const lastLength = last === this.lastBlock ? this.size - (last - 1) * this.blksize + 4 : stride;
+    const count = last - from + 1;
+    const sent = this.socket.send(
+      this.slab.whole,
+      (from - this.slabFirst) * stride,
+      stride,
+      count,
+      lastLength,
+    );
+    this.unsent = sent < count ? from + sent : 0;
+    if (from + sent - 1 > this.sentUpTo) this.sentUpTo = from + sent - 1;
   }
 
-  private onMessage(msg: Buffer): void {
+  private onMessage(buffer: Buffer, length: number): void {
     if (this.ended) return;
-    const wire = readTftpAck(msg);
+    const wire = readTftpAck(buffer, length);
     if (wire < 0) {
-      this.onOtherPacket(msg);
+      this.onOtherPacket(buffer.subarray(0, length));
       return;
     }
     // The absolute block the ACK names: the one at or after base - 1 with this number modulo 65536.
@@ -248,7 +252,7 @@ class Transfer {
     // An ACK inside the window: the client missed the block after it, the window restarts there.
     if (acked < this.sentUpTo) this.windowRestarts++;
     this.base = acked + 1;
-    this.sendWindow();
+    this.sendWindow(this.base);
   }
 
   private onOtherPacket(msg: Buffer): void {
@@ -276,12 +280,12 @@ class Transfer {
     }
     this.retriesLeft--;
     this.retransmissions++;
-    if (this.base === 0 && this.oack !== undefined) this.socket.send(this.oack);
-    else this.sendWindow();
+    if (this.base === 0 && this.oack !== undefined) this.socket.sendPacket(this.oack);
+    else this.sendWindow(this.base);
   }
 
   sendError(code: number, message: string): void {
-    this.socket.send(errorPacket(code, message));
+    this.socket.sendPacket(errorPacket(code, message));
   }
 
   /** Ends the transfer, telling the client with an ERROR. */
@@ -308,17 +312,10 @@ class Transfer {
       windowRestarts: this.windowRestarts,
       ...fields,
     });
-    // Close after pending sends (the final ERROR) have gone: dgram closes once its queue drains.
-    this.socket.close(() => {
-      this.handle.close().then(this.resolveDone, this.resolveDone);
-    });
+    // What was sent (the final ERROR too) is in the kernel already.
+    this.socket.close();
+    this.handle.close().then(this.resolveDone, this.resolveDone);
   }
-}
-
-function connectSocket(socket: dgram.Socket, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.connect(port, host, (e?: Error) => (e ? reject(e) : resolve()));
-  });
 }
 
 /** Starts the server; resolves once it listens. */
@@ -367,11 +364,10 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     client: dgram.RemoteInfo,
   ): Promise<void> {
     const key = `${client.address}:${client.port}`;
-    const socket = dgram.createSocket(family);
-    await bindUdp(socket, { port: 0, address: host });
-    await connectSocket(socket, client.port, client.address);
+    const socket = new ConnectedUdpSocket(host, client.address, client.port);
     const refuse = (code: number, message: string): void => {
-      socket.send(errorPacket(code, message), () => socket.close());
+      socket.sendPacket(errorPacket(code, message));
+      socket.close();
       log.log('info', 'TFTP request refused', { client: key, file: request.filename, code, reason: message });
     };
     if (request.mode.toLowerCase() !== 'octet') {
@@ -398,12 +394,10 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     });
     // Room in the kernel for a whole window queued at once (the kernel caps it at net.core.wmem_max).
     const windowBytes = settings.windowsize * (settings.blksize + 4 + UDP_IP_OVERHEAD);
-    if (windowBytes > socket.getSendBufferSize()) {
-      try {
-        socket.setSendBufferSize(2 * windowBytes);
-      } catch {
-        // The default stays: a full buffer only makes a send wait in libuv's queue.
-      }
+    try {
+      socket.setSendBufferSize(Math.max(2 * windowBytes, MIN_SEND_BUFFER));
+    } catch {
+      // The default stays: a full buffer only makes the rest of a window wait for onWritable.
     }
     const transfer = new Transfer({
       key,

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { BUILT_PROGRAMS, PROGRAM_PACKAGES } from './programs.ts';
+import { BUILT_ADDONS, BUILT_PROGRAMS, PROGRAM_PACKAGES } from './programs.ts';
+
+const built = { ...BUILT_PROGRAMS, ...BUILT_ADDONS };
 
 test('every package that provides a program is in scripts/system-packages.txt', async () => {
   const text = await readFile(new URL('../../scripts/system-packages.txt', import.meta.url), 'utf8');
@@ -9,15 +11,15 @@ test('every package that provides a program is in scripts/system-packages.txt', 
   for (const [program, pkg] of Object.entries(PROGRAM_PACKAGES)) {
     assert.ok(listed.has(pkg), `${program} needs ${pkg}, which system-packages.txt does not list`);
   }
-  for (const [program, { buildPackages }] of Object.entries(BUILT_PROGRAMS)) {
+  for (const [program, { buildPackages }] of Object.entries(built)) {
     for (const pkg of buildPackages)
       assert.ok(listed.has(pkg), `building ${program} needs ${pkg}, which system-packages.txt does not list`);
   }
 });
 
-test('set-up builds every program of native/ that winsmith runs', async () => {
+test('set-up builds every program and addon of native/', async () => {
   const setup = await readFile(new URL('../../scripts/setup.sh', import.meta.url), 'utf8');
-  for (const [program, { source }] of Object.entries(BUILT_PROGRAMS)) {
+  for (const [program, { source }] of Object.entries(built)) {
     assert.ok(setup.includes(source), `scripts/setup.sh does not build ${program} from ${source}`);
   }
 });

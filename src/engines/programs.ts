@@ -1,6 +1,9 @@
 // The programs winsmith runs, and the Debian package that provides each: the one place that knows.
 // scripts/system-packages.txt lists the same packages for set-up; a test keeps the two in step.
 
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../core/errors.ts';
+
 export const PROGRAM_PACKAGES = {
   'wimlib-imagex': 'wimtools',
   '7zz': '7zip',
@@ -25,8 +28,10 @@ export const PROGRAM_PACKAGES = {
   'grub-mkimage': 'grub-pc-bin',
   'qemu-system-x86_64': 'qemu-system-x86',
   ip: 'iproute2',
+  tc: 'iproute2',
   dnsmasq: 'dnsmasq-base',
   fallocate: 'util-linux',
+  taskset: 'util-linux',
   borg: 'borgbackup',
   nginx: 'nginx-light',
   atftp: 'atftp',
@@ -43,4 +48,26 @@ export const BUILT_PROGRAMS = {
   'winsmith-wim': { source: 'native/wim.c', buildPackages: ['gcc', 'libc6-dev', 'libwim-dev'] },
 } as const;
 
+/** Node addons winsmith builds itself, the same way, loaded from build/NAME.node. */
+export const BUILT_ADDONS = {
+  'winsmith-udp': { source: 'native/udp.c', buildPackages: ['gcc', 'libc6-dev', 'libuv1-dev'] },
+} as const;
+
 export type Program = keyof typeof PROGRAM_PACKAGES | keyof typeof BUILT_PROGRAMS;
+
+/** A file set-up builds: in build/ at the top of the project (from src/engines or dist/engines alike). */
+export function builtFile(name: string): string {
+  return fileURLToPath(new URL(`../../build/${name}`, import.meta.url));
+}
+
+/** The error for a program or addon of native/ that set-up has not built. */
+export function notBuilt(
+  name: string,
+  built: { readonly source: string; readonly buildPackages: readonly string[] },
+  cause: unknown,
+): AppError {
+  return new AppError('MISSING_PROGRAM', `${name} is not built (expected ${builtFile(name)})`, {
+    hint: `run scripts/setup.sh, which compiles ${built.source} (Debian packages ${built.buildPackages.join(', ')})`,
+    cause,
+  });
+}

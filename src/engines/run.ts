@@ -4,8 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
-import { fileURLToPath } from 'node:url';
-import { BUILT_PROGRAMS, PROGRAM_PACKAGES, type Program } from './programs.ts';
+import { BUILT_PROGRAMS, PROGRAM_PACKAGES, builtFile, notBuilt, type Program } from './programs.ts';
 
 export interface RunOptions {
   readonly cwd?: string;
@@ -33,17 +32,11 @@ function isBuilt(program: Program): program is keyof typeof BUILT_PROGRAMS {
 
 /** A built program's file (build/ at the top of the project, from src/engines or dist/engines alike). */
 function executable(program: Program): string {
-  return isBuilt(program) ? fileURLToPath(new URL(`../../build/${program}`, import.meta.url)) : program;
+  return isBuilt(program) ? builtFile(program) : program;
 }
 
 function missingProgram(program: Program, cause: unknown): AppError {
-  if (isBuilt(program)) {
-    const { source, buildPackages } = BUILT_PROGRAMS[program];
-    return new AppError('MISSING_PROGRAM', `${program} is not built (expected ${executable(program)})`, {
-      hint: `run scripts/setup.sh, which compiles ${source} (Debian packages ${buildPackages.join(', ')})`,
-      cause,
-    });
-  }
+  if (isBuilt(program)) return notBuilt(program, BUILT_PROGRAMS[program], cause);
   const pkg = PROGRAM_PACKAGES[program];
   return new AppError('MISSING_PROGRAM', `${program} is not installed`, {
     hint: `install the Debian package ${pkg}: apt-get install -y ${pkg}`,

@@ -249,22 +249,22 @@ export function serializeTftpPacket(packet: TftpPacket): Uint8Array {
 }
 
 /**
- * Writes the 4-byte DATA header in place (opcode 3, block number modulo 65536) — what a server does
- * for each block without building a packet object.
+ * Writes the 4-byte DATA header in place at `offset` (opcode 3, block number modulo 65536) — what a
+ * server does for each block without building a packet object.
  */
-export function writeTftpDataHeader(packet: Uint8Array, block: number): void {
-  packet[0] = 0;
-  packet[1] = TFTP_OPCODES.DATA;
-  packet[2] = (block >>> 8) & 0xff;
-  packet[3] = block & 0xff;
+export function writeTftpDataHeader(buffer: Uint8Array, block: number, offset = 0): void {
+  buffer[offset] = 0;
+  buffer[offset + 1] = TFTP_OPCODES.DATA;
+  buffer[offset + 2] = (block >>> 8) & 0xff;
+  buffer[offset + 3] = block & 0xff;
 }
 
 /**
  * Reads an ACK's block number without building an object (the server's per-packet path), or -1
- * when the datagram is not a well-formed ACK.
+ * when the datagram (the first `length` bytes of `packet`) is not a well-formed ACK.
  */
-export function readTftpAck(packet: Uint8Array): number {
-  if (packet.length !== 4 || packet[0] !== 0 || packet[1] !== TFTP_OPCODES.ACK) return -1;
+export function readTftpAck(packet: Uint8Array, length = packet.length): number {
+  if (length !== 4 || packet[0] !== 0 || packet[1] !== TFTP_OPCODES.ACK) return -1;
   return ((packet[2] ?? 0) << 8) | (packet[3] ?? 0);
 }
 

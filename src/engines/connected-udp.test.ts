@@ -1,0 +1,174 @@
+// ConnectedUdpSocket against node:dgram peers, on 127.0.0.1 (and ::1).
+
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { test } from 'node:test';
+import { ConnectedUdpSocket, type ConnectedUdpHandlers } from './connected-udp.ts';
+
+interface Peer {
+  readonly socket: dgram.Socket;
+  readonly port: number;
+  readonly received: Buffer[];
+  /** Resolves once `n` datagrams in all have arrived. */
+  until(n: number): Promise<void>;
+}
+
+async function openPeer(address = '127.0.0.1'): Promise<Peer> {
+  const socket = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+  await new Promise<void>((resolve) => socket.bind(0, address, resolve));
+  const received: Buffer[] = [];
+  const waiters: (() => void)[] = [];
+  socket.on('message', (msg) => {
+    received.push(msg);
+    for (const w of waiters.splice(0)) w();
+  });
+  const until = async (n: number): Promise<void> => {
+    const deadline = Date.now() + 5000;
+    while (received.length < n) {
+      if (Date.now() > deadline) throw new Error(`${received.length} datagrams, not ${n}`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  };
+  return { socket, port: socket.address().port, received, until };
+}
+
+/** Handlers that record what they are told; a datagram is copied out of the shared buffer. */
+function recorder(): ConnectedUdpHandlers & { datagrams: Buffer[]; errors: string[]; writable: number } {
+  const r = {
+    datagrams: [] as Buffer[],
+    errors: [] as string[],
+    writable: 0,
+    onDatagram(buffer: Buffer, length: number) {
+      r.datagrams.push(Buffer.from(buffer.subarray(0, length)));
+    },
+    onWritable() {
+      r.writable++;
+    },
+    onError(code: string) {
+      r.errors.push(code);
+    },
+  };
+  return r;
+}
+
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('a run of packets goes out as separate datagrams, the last one shorter', async () => {
+  const peer = await openPeer();
+  const socket = new ConnectedUdpSocket('127.0.0.1', '127.0.0.1', peer.port);
+  try {
+    const buffer = Buffer.alloc(3 * 100 + 10, 0xee);
+    for (let i = 0; i < 3; i++) buffer.fill(i + 1, 10 + i * 100, 10 + (i + 1) * 100);
+    assert.equal(socket.send(buffer, 10, 100, 3, 40), 3);
+    await peer.until(3);
+    assert.deepEqual(
+      peer.received.map((d) => [d.length, d[0], d.at(-1)]),
+      [
+        [100, 1, 1],
+        [100, 2, 2],
+        [40, 3, 3],
+      ],
+    );
+    assert.equal(socket.sendPacket(Buffer.from('one')), 1);
+    await peer.until(4);
+    assert.equal(peer.received[3]?.toString(), 'one');
+  } finally {
+    socket.close();
+    peer.socket.close();
+  }
+});
+
+test('datagrams from the peer reach the handler; from anyone else they are dropped', async () => {
+  const peer = await openPeer();
+  const stranger = await openPeer();
+  const socket = new ConnectedUdpSocket('127.0.0.1', '127.0.0.1', peer.port);
+  const seen = recorder();
+  socket.listen(seen);
+  try {
+    // The socket's own port, from the source of what it sends.
+    socket.sendPacket(Buffer.from('hello'));
+    const from = await new Promise<number>((resolve) =>
+      peer.socket.once('message', (_m, r) => resolve(r.port)),
+    );
+    stranger.socket.send('not for you', from, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 50));
+    peer.socket.send(Buffer.alloc(5000, 7), from, '127.0.0.1');
+    peer.socket.send('ack', from, '127.0.0.1');
+    await waitFor(() => seen.datagrams.length >= 2, 'two datagrams');
+    assert.deepEqual(
+      seen.datagrams.map((d) => d.length),
+      [5000, 3],
+    );
+    assert.equal(seen.datagrams[1]?.toString(), 'ack');
+    assert.deepEqual(seen.errors, []);
+  } finally {
+    socket.close();
+    peer.socket.close();
+    stranger.socket.close();
+  }
+});
+
+test('a closed port at the peer is reported as ECONNREFUSED', async () => {
+  const gone = await openPeer();
+  const port = gone.port;
+  await new Promise<void>((resolve) => gone.socket.close(resolve));
+  const socket = new ConnectedUdpSocket('127.0.0.1', '127.0.0.1', port);
+  const seen = recorder();
+  socket.listen(seen);
+  try {
+    socket.sendPacket(Buffer.from('anyone?'));
+    await waitFor(() => seen.errors.length > 0, 'an error');
+    assert.equal(seen.errors[0], 'ECONNREFUSED');
+  } finally {
+    socket.close();
+  }
+});
+
+test('IPv6 works the same', async () => {
+  let peer: Peer;
+  try {
+    peer = await openPeer('::1');
+  } catch {
+    return; // no IPv6 loopback in this namespace
+  }
+  const socket = new ConnectedUdpSocket('::1', '::1', peer.port);
+  try {
+    assert.equal(socket.sendPacket(Buffer.from('six')), 1);
+    await peer.until(1);
+    assert.equal(peer.received[0]?.toString(), 'six');
+  } finally {
+    socket.close();
+    peer.socket.close();
+  }
+});
+
+test('bad addresses and packets outside the buffer are refused; a closed socket sends nothing', async () => {
+  assert.throws(() => new ConnectedUdpSocket('localhost', '127.0.0.1', 9), { code: 'EINVAL' });
+  assert.throws(() => new ConnectedUdpSocket('127.0.0.1', '::1', 9), { code: 'EINVAL' });
+  assert.throws(() => new ConnectedUdpSocket('192.0.2.1', '127.0.0.1', 9), { code: 'EADDRNOTAVAIL' });
+  const peer = await openPeer();
+  const socket = new ConnectedUdpSocket('127.0.0.1', '127.0.0.1', peer.port);
+  const seen = recorder();
+  socket.listen(seen);
+  try {
+    assert.equal(socket.send(Buffer.alloc(100), 0, 50, 3, 50), 0);
+    assert.equal(socket.send(Buffer.alloc(100), 0, 50, 2, 60), 0);
+    assert.deepEqual(seen.errors, ['EINVAL', 'EINVAL']);
+  } finally {
+    socket.close();
+    socket.close();
+  }
+  assert.equal(socket.sendPacket(Buffer.from('late')), 0);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(peer.received.length, 0);
+  peer.socket.close();
+});
