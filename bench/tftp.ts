@@ -8,7 +8,10 @@
 // its own, started once for the whole run (winsmith's by this script run as `tftp.ts serve ROOT`,
 // which prints its port), so all three pay the same scheduling and none shares an event loop with
 // the benchmark. Each setting runs ROUNDS rounds, each round fetching from every server, the
-// server going first rotating from round to round; each server's best time counts. Prints a table
+// server going first rotating from round to round; each server's best time counts. With two CPUs
+// or more, every server runs on CPU 1 and the client on CPU 0, as for two machines: in lock-step
+// each block waits for the other side to wake, and left to the scheduler, whether the two share a
+// CPU (a cheap wake-up) or not (a costly one, in a VM) changes a time twofold from run to run. Prints a table
 // of times and the ratio best peer time / winsmith time (≥ 1.0: winsmith is at least as fast).
 // dnsmasq does not speak windowsize (RFC 7440): atftp falls back to lock-step with it, and it is
 // left out of those rows.
@@ -17,6 +20,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTftpServer } from '../src/boot/tftp-server.ts';
@@ -35,6 +39,11 @@ if (process.argv[2] === 'serve') {
 
 const sizeMiB = Number(process.argv[2] ?? 64);
 const rounds = Number(process.argv[3] ?? 5);
+const pinned = availableParallelism() >= 2;
+/** A command line run on one CPU (when there are two or more). */
+function onCpu<C extends string>(cpu: number, command: C, args: string[]): [C | 'taskset', string[]] {
+  return pinned ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
+}
 
 /** A UDP port free right now (TCP probe on the same number; good enough on a quiet host). */
 async function freePort(): Promise<number> {
@@ -77,25 +86,29 @@ async function fetchFile(setting: Setting, port: number, out: string): Promise<v
   if (setting.client === 'atftp') {
     const options = [`blksize ${setting.blksize}`, 'tsize 0'];
     if (setting.windowsize > 1) options.push(`windowsize ${setting.windowsize}`);
-    await runProgram('atftp', [
-      ...options.flatMap((o) => ['--option', o]),
-      '-g',
-      '-r',
-      'big.bin',
-      '-l',
-      out,
-      '127.0.0.1',
-      String(port),
-    ]);
+    await runProgram(
+      ...onCpu(0, 'atftp', [
+        ...options.flatMap((o) => ['--option', o]),
+        '-g',
+        '-r',
+        'big.bin',
+        '-l',
+        out,
+        '127.0.0.1',
+        String(port),
+      ]),
+    );
   } else {
-    await runProgram('curl', [
-      '-sS',
-      '--tftp-blksize',
-      String(setting.blksize),
-      '-o',
-      out,
-      `tftp://127.0.0.1:${port}/big.bin`,
-    ]);
+    await runProgram(
+      ...onCpu(0, 'curl', [
+        '-sS',
+        '--tftp-blksize',
+        String(setting.blksize),
+        '-o',
+        out,
+        `tftp://127.0.0.1:${port}/big.bin`,
+      ]),
+    );
   }
 }
 
@@ -107,7 +120,7 @@ await withTempDir(async (dir) => {
   const out = join(dir, 'out.bin');
 
   const stop = new AbortController();
-  const winsmith = spawn(process.execPath, [fileURLToPath(import.meta.url), 'serve', root], {
+  const winsmith = spawn(...onCpu(1, process.execPath, [fileURLToPath(import.meta.url), 'serve', root]), {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const winsmithPort = await new Promise<number>((resolve, reject) => {
@@ -117,8 +130,7 @@ await withTempDir(async (dir) => {
   const winsmithExited = new Promise((resolve) => winsmith.once('exit', resolve));
   const atftpdPort = await freePort();
   const atftpd = runProgram(
-    'atftpd',
-    [
+    ...onCpu(1, 'atftpd', [
       '--daemon',
       '--no-fork',
       '--port',
@@ -132,13 +144,12 @@ await withTempDir(async (dir) => {
       '--maxthread',
       '100',
       root,
-    ],
+    ]),
     { signal: stop.signal },
   ).catch(() => undefined);
   // dnsmasq's TFTP port is fixed at 69.
   const dnsmasq = runProgram(
-    'dnsmasq',
-    [
+    ...onCpu(1, 'dnsmasq', [
       '--keep-in-foreground',
       '--conf-file=/dev/null',
       '--port=0',
@@ -150,7 +161,7 @@ await withTempDir(async (dir) => {
       '--pid-file=',
       '--quiet-tftp',
       '--log-facility=/dev/null',
-    ],
+    ]),
     { signal: stop.signal },
   ).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 500));
@@ -203,6 +214,6 @@ await withTempDir(async (dir) => {
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   process.stdout.write(
-    `${sizeMiB} MiB over 127.0.0.1, best of ${rounds}\n${line(header)}\n${rows.map(line).join('\n')}\n`,
+    `${sizeMiB} MiB over 127.0.0.1, best of ${rounds}${pinned ? ', servers on CPU 1, client on CPU 0' : ''}\n${line(header)}\n${rows.map(line).join('\n')}\n`,
   );
 });
