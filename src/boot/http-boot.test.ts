@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -218,6 +218,17 @@ test('boot files: whole, ranges, HEAD, 416, names outside the root refused', asy
     const bad = await app.request('/boot/files/wimboot', { headers: { range: 'bytes=1000-' } });
     assert.equal(bad.status, 416);
     assert.equal(bad.headers.get('content-range'), 'bytes */1000');
+    // A new copy renamed over the file after the answer started: the body is still the old file's,
+    // as long as its content-length says.
+    const during = await app.request('/boot/files/wimboot');
+    await writeFile(join(dir, 'new'), new Uint8Array(3000));
+    await rename(join(dir, 'new'), join(root, 'wimboot'));
+    assert.equal(during.headers.get('content-length'), '1000');
+    assert.deepEqual(new Uint8Array(await during.arrayBuffer()), data);
+    assert.equal(
+      (await app.request('/boot/files/wimboot', { method: 'HEAD' })).headers.get('content-length'),
+      '3000',
+    );
     for (const name of ['leak', '..%2Fsecret', '%2E%2E', 'nothing', 'ipxe.efi']) {
       assert.equal((await app.request(`/boot/files/${name}`)).status, 404, name);
     }

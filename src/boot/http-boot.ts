@@ -9,8 +9,7 @@
 // The decisions are plain functions of (query, registry); the hono routes only carry them.
 
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
@@ -294,20 +293,27 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
   const serveFile = async (c: Context, head: boolean): Promise<Response> => {
     const name = c.req.param('name') ?? '';
     const path = await resolveBootFile(name, options.files);
+    // One opening: the size announced and the bytes sent are the same file's, even when the file is
+    // replaced meanwhile (installBootFiles renames a new copy over it).
+    const handle = path === null ? null : await open(path, 'r').catch(() => null);
     const size =
-      path === null
+      handle === null
         ? null
-        : await stat(path).then(
+        : await handle.stat().then(
             (s) => s.size,
             () => null,
           );
-    if (path === null || size === null) return c.body(`no boot file ${JSON.stringify(name)}\n`, 404, plain);
+    if (handle === null || size === null) {
+      await handle?.close();
+      return c.body(`no boot file ${JSON.stringify(name)}\n`, 404, plain);
+    }
     const range = parseRange(c.req.header('range'), size);
     const headers: Record<string, string> = {
       'content-type': 'application/octet-stream',
       'accept-ranges': 'bytes',
     };
     if (range === 'unsatisfiable') {
+      await handle.close();
       return c.body(null, 416, { ...headers, 'content-range': `bytes */${size}` });
     }
     const start = range?.start ?? 0;
@@ -316,8 +322,12 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
     if (range !== null) headers['content-range'] = `bytes ${start}-${end}/${size}`;
     const status = range === null ? 200 : 206;
     log.log('info', 'boot file', { name, start, end, size, address: remoteAddress(c) });
-    if (head || size === 0) return c.body(null, status, headers);
-    const stream = Readable.toWeb(createReadStream(path, { start, end })) as ReadableStream<Uint8Array>;
+    if (head || size === 0) {
+      await handle.close();
+      return c.body(null, status, headers);
+    }
+    // The stream closes the file when it ends, fails or is cancelled by the client.
+    const stream = Readable.toWeb(handle.createReadStream({ start, end })) as ReadableStream<Uint8Array>;
     return c.body(stream, status, headers);
   };
   app.get(`${BOOT_FILES_PATH}/:name`, (c) => serveFile(c, false));
