@@ -23,7 +23,7 @@ import { readvSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { AppError } from '../core/errors.ts';
-import { ConnectedUdpSocket } from '../engines/connected-udp.ts';
+import { ConnectedUdpSocket, checkConnectedUdp } from '../engines/connected-udp.ts';
 import { negotiateTftpRead } from '../formats/tftp/options.ts';
 import {
   TFTP_ERRORS,
@@ -328,6 +328,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   const retries = options.retries ?? 5;
   const maxSessions = options.maxSessions ?? 512;
 
+  checkConnectedUdp();
   let rootReal: string;
   try {
     rootReal = await realpath(options.root);

@@ -46,6 +46,11 @@ function loadAddon(): Addon {
   return addon;
 }
 
+/** Throws the MISSING_PROGRAM error now, rather than at the first socket, when the addon is not built. */
+export function checkConnectedUdp(): void {
+  loadAddon();
+}
+
 /** Larger than any UDP payload: a datagram is never cut. */
 const received = Buffer.allocUnsafe(65536);
 

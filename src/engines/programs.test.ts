@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { BUILT_ADDONS, BUILT_PROGRAMS, PROGRAM_PACKAGES } from './programs.ts';
+import { BUILT_ADDONS, BUILT_PROGRAMS, PROGRAM_PACKAGES, notBuilt } from './programs.ts';
 
 const built = { ...BUILT_PROGRAMS, ...BUILT_ADDONS };
 
@@ -22,4 +22,11 @@ test('set-up builds every program and addon of native/', async () => {
   for (const [program, { source }] of Object.entries(built)) {
     assert.ok(setup.includes(source), `scripts/setup.sh does not build ${program} from ${source}`);
   }
+});
+
+test('something of native/ not built is an error naming its file, set-up and the packages its build needs', () => {
+  const e = notBuilt('winsmith-udp.node', BUILT_ADDONS['winsmith-udp'], new Error('ENOENT'));
+  assert.equal(e.code, 'MISSING_PROGRAM');
+  assert.match(e.message, /^winsmith-udp\.node is not built \(expected \/.*\/build\/winsmith-udp\.node\)$/);
+  assert.match(e.hint ?? '', /scripts\/setup\.sh.*native\/udp\.c.*libuv1-dev/);
 });
