@@ -212,8 +212,10 @@ class Transfer {
 
   /** Sends the window's blocks from `from` on, with one send; what the kernel does not take waits for onWritable. */
   private sendWindow(from: number): void {
-    const last = Math.min(this.base + this.windowsize - 1, this.lastBlock);
-    if (this.base < this.slabFirst || last >= this.slabFirst + this.slabCount) this.fill(this.base);
+    const want = Math.min(this.base + this.windowsize - 1, this.lastBlock);
+    if (this.base < this.slabFirst || want >= this.slabFirst + this.slabCount) this.fill(this.base);
+    // Reading may have found the file shorter, and moved its last block.
+    const last = Math.min(want, this.lastBlock);
     if (from > last) return;
     const stride = this.blksize + 4;
     for (let b = from; b <= last; b++) writeTftpDataHeader(this.slab.whole, b, (b - this.slabFirst) * stride);

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTftpServer, type TftpServer } from '../../src/boot/tftp-server.ts';
@@ -215,6 +215,44 @@ test(
     }
   },
 );
+
+test('a file cut short while it is served ends at what is left, inside a window too', async () => {
+  const name = 'shrinking';
+  const bytes = randomBytes(MiB);
+  await writeFile(join(root, name), bytes);
+  // The first read-ahead (256 KiB: blocks 1–512) is in memory when the file is cut; the next read
+  // (for the window of blocks 513–528) finds it ending in block 514, 488 bytes long.
+  const cut = 512 * 512 + 1000;
+  const peer = await openRawPeer(server.port);
+  try {
+    const oack = await windowedRequest(peer, name, 512, 16);
+    assert.equal(oack.packet.op, 'OACK');
+    await truncate(join(root, name), cut);
+    peer.send({ op: 'ACK', block: 0 }, oack.port);
+    const received = new Map<number, Buffer>();
+    for (let done = false; !done;) {
+      let highest = 0;
+      for (let i = 0; i < 16; i++) {
+        const { packet } = await peer.next();
+        if (packet.op !== 'DATA') throw new Error(`expected DATA, got ${packet.op}`);
+        received.set(packet.block, Buffer.from(packet.data));
+        highest = Math.max(highest, packet.block);
+        if (packet.data.length < 512) {
+          done = true;
+          break;
+        }
+      }
+      peer.send({ op: 'ACK', block: highest }, oack.port);
+    }
+    assert.deepEqual([...received.keys()].at(-1), 514);
+    const got = Buffer.concat([...received.values()]);
+    assert.equal(got.length, cut);
+    assert.ok(got.equals(bytes.subarray(0, cut)));
+    assert.deepEqual(await peer.drain(100), [], 'nothing past the last block');
+  } finally {
+    peer.close();
+  }
+});
 
 /** A raw read request with blksize and windowsize; the OACK (or first packet) and the transfer's port. */
 async function windowedRequest(
