@@ -15,7 +15,11 @@ export const ERROR_CODES = {
   },
   LIMIT_EXCEEDED: { status: 413, exit: 4, summary: 'the input goes past a safety limit' },
   HIVE_DIRTY: { status: 409, exit: 4, summary: 'a registry hive has unapplied transaction logs' },
-  MISSING_PROGRAM: { status: 503, exit: 5, summary: 'a program winsmith runs is not installed' },
+  MISSING_PROGRAM: {
+    status: 503,
+    exit: 5,
+    summary: 'a program winsmith runs is not installed, or a part of native/ is not built',
+  },
   PROGRAM_FAILED: { status: 500, exit: 6, summary: 'a program winsmith ran reported a failure' },
   IO_ERROR: { status: 500, exit: 1, summary: 'reading or writing a file failed' },
   UNAUTHORIZED: {
