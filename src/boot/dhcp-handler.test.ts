@@ -17,6 +17,7 @@ import {
   type DhcpOption,
 } from '../formats/dhcp/dhcp.ts';
 import { ipxeScriptUrl } from './boot-url.ts';
+import { clientMessage } from '../../test/helpers/dhcp.ts';
 import {
   createMemoryLeaseStore,
   handleDhcpRequest,
@@ -39,8 +40,6 @@ function request(
     ciaddr?: string;
   } = {},
 ): DhcpMessage {
-  const chaddr = new Uint8Array(16);
-  chaddr.set([0x52, 0x54, 0, 0, 0, opts.mac ?? 1]);
   const options: DhcpOption[] = [{ code: DHCP_OPT.MESSAGE_TYPE, data: Uint8Array.of(type) }];
   if (opts.classId !== undefined) options.push({ code: DHCP_OPT.CLASS_ID, data: Buffer.from(opts.classId) });
   if (opts.arch !== undefined)
@@ -53,24 +52,9 @@ function request(
   });
   options.push(...(opts.extra ?? []));
   // Through the codec both ways, as the server does.
+  const mac = [0x52, 0x54, 0, 0, 0, opts.mac ?? 1];
   return parseDhcpMessage(
-    serializeDhcpMessage({
-      op: 1,
-      htype: 1,
-      hlen: 6,
-      hops: 0,
-      xid: 42,
-      secs: 0,
-      flags: 0,
-      ciaddr: opts.ciaddr ?? '0.0.0.0',
-      yiaddr: '0.0.0.0',
-      siaddr: '0.0.0.0',
-      giaddr: '0.0.0.0',
-      chaddr,
-      sname: '',
-      file: '',
-      options,
-    }),
+    serializeDhcpMessage(clientMessage(mac, options, { ciaddr: opts.ciaddr ?? '0.0.0.0' })),
   );
 }
 

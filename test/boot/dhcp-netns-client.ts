@@ -12,9 +12,9 @@ import {
   ipv4Bytes,
   parseDhcpMessage,
   serializeDhcpMessage,
-  type DhcpMessage,
   type DhcpOption,
 } from '../../src/formats/dhcp/dhcp.ts';
+import { clientMessage } from '../helpers/dhcp.ts';
 
 const mode = process.argv[2] ?? 'proxy';
 const SERVER = '10.123.0.1';
@@ -26,32 +26,15 @@ function discover(
   type = 1,
   ciaddr = '0.0.0.0',
 ): Uint8Array {
-  const chaddr = new Uint8Array(16);
-  chaddr.set([0x52, 0x54, 0, 0xaa, 0xbb, pxe ? 1 : 2]);
   const options: DhcpOption[] = [{ code: DHCP_OPT.MESSAGE_TYPE, data: Uint8Array.of(type) }];
   if (pxe) {
     options.push({ code: DHCP_OPT.CLASS_ID, data: Buffer.from('PXEClient:Arch:00000:UNDI:002001') });
     options.push({ code: DHCP_OPT.CLIENT_ARCH, data: Uint8Array.of(0, 0) });
   }
   options.push(...extra);
-  const m: DhcpMessage = {
-    op: 1,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid,
-    secs: 0,
-    flags: 0x8000,
-    ciaddr,
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
-    chaddr,
-    sname: '',
-    file: '',
-    options,
-  };
-  return serializeDhcpMessage(m);
+  return serializeDhcpMessage(
+    clientMessage([0x52, 0x54, 0, 0xaa, 0xbb, pxe ? 1 : 2], options, { xid, flags: 0x8000, ciaddr }),
+  );
 }
 
 /** One reply as printed: what dhcp-server.test.ts checks. */

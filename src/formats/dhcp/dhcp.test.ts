@@ -23,29 +23,20 @@ import {
   type DhcpMessage,
 } from './dhcp.ts';
 
+import { clientMessage } from '../../../test/helpers/dhcp.ts';
+
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
-function message(options: DhcpMessage['options'], extra: Partial<DhcpMessage> = {}): DhcpMessage {
-  const chaddr = new Uint8Array(16);
-  chaddr.set([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
-  return {
-    op: 1,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
+function message(
+  options: DhcpMessage['options'],
+  extra: Parameters<typeof clientMessage>[2] = {},
+): DhcpMessage {
+  return clientMessage([0x52, 0x54, 0x00, 0x12, 0x34, 0x56], options, {
     xid: 0x12345678,
     secs: 4,
     flags: 0x8000,
-    ciaddr: '0.0.0.0',
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
-    chaddr,
-    sname: '',
-    file: '',
-    options,
     ...extra,
-  };
+  });
 }
 
 // Captured: the DHCPDISCOVER of the iPXE option ROM of QEMU's e1000 (Debian ipxe-qemu, SeaBIOS,
