@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo, end to end with embedded defaults: set-up, then winsmith's commands on a sample image —
 # make an image, read it as Windows media, look inside it, read its registry and boot store offline,
-# and turn it into bootable UEFI and BIOS disks that are checked after.
+# customize it, turn it into bootable UEFI and BIOS disks that are checked after, keep both images in
+# a repository, and serve network boot (HTTP and TFTP, on 127.0.0.1 only) to a machine's iPXE.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -60,5 +61,43 @@ ws disk "$out/custom.wim" -o "$out/ws2022-uefi.qcow2" --firmware uefi --size 40G
 ws disk verify "$out/ws2022-uefi.qcow2"
 ws disk "$out/custom.wim" -o "$out/ws2022-bios.raw" --firmware bios --size 2G
 ws disk verify "$out/ws2022-bios.raw"
+
+# The repository: both images in a data directory used directly, listed, and one pulled back byte
+# for byte.
+data="$out/data"
+ws push "$out/sample.wim" demo/ws2022:base --repo "$data"
+ws push "$out/custom.wim" demo/ws2022:custom --parent demo/ws2022:base --repo "$data"
+ws images --repo "$data"
+ws pull demo/ws2022:custom -o "$out/pulled.wim" --repo "$data"
+cmp "$out/custom.wim" "$out/pulled.wim"
+
+# Network boot, with DHCP off and on 127.0.0.1 only: the server with HTTP boot and TFTP on free
+# ports. A machine's iPXE asks for its script (which registers the machine: no deployment is
+# assigned, so the script boots the local disk), then fetches iPXE itself over TFTP.
+head -c 24 /dev/urandom | base64 | ws user add admin --role admin --password-stdin --repo "$data"
+printf '\n\033[1m$ winsmith server --data %s --listen 127.0.0.1:0 --tftp 127.0.0.1:0 &\033[0m\n' "$data" >&2
+"$root/bin/winsmith" server --data "$data" --listen 127.0.0.1:0 --tftp 127.0.0.1:0 2>"$out/server.log" &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 150); do
+  grep -q '"msg":"tftp listening"' "$out/server.log" && break
+  kill -0 "$server" 2>/dev/null || break
+  sleep 0.2
+done
+http=$(sed -n 's/.*"msg":"listening","url":"\([^"]*\)".*/\1/p' "$out/server.log")
+tftp=$(sed -n 's/.*"msg":"tftp listening","host":"\([^"]*\)","port":\([0-9]*\).*/\1:\2/p' "$out/server.log")
+if [[ -z "$http" || -z "$tftp" ]]; then
+  echo "demo: the server did not start; its log is $out/server.log" >&2
+  exit 1
+fi
+printf '\n\033[1m$ curl %s/boot/ipxe?mac=52:54:00:12:34:56&...\033[0m\n' "$http" >&2
+curl -sSf "$http/boot/ipxe?mac=52:54:00:12:34:56&uuid=4c4c4544-0042-3510-8052-b4c04f4b4d31&manufacturer=QEMU&product=Standard%20PC&serial=DEMO-01&buildarch=x86_64&platform=efi"
+printf '\n\033[1m$ curl tftp://%s/ipxe.efi\033[0m\n' "$tftp" >&2
+curl -sSf -o "$out/ipxe.efi" "tftp://$tftp/ipxe.efi"
+ls -l "$out/ipxe.efi"
+ws machines --data "$data"
+kill "$server"
+wait "$server" || true
+
 echo >&2
 echo "demo: done; everything it made is in $out" >&2
