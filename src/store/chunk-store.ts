@@ -11,7 +11,7 @@ import { AppError } from '../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
 import type { BlobRange, BlobStore } from './blob-store.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
-import { chunkBatches, type Filler } from './parallel-chunker.ts';
+import { chunkBatches, fileFiller, type Filler } from './parallel-chunker.ts';
 import {
   isDigest,
   MAX_CHUNK_BYTES,
@@ -64,23 +64,6 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-/** Reads of a file go in pieces of this size at most, so that no read holds a thread for long. */
-const FILE_READ = 8 * 1024 * 1024;
-
-/** A Filler reading `handle` from its current position. */
-function fileFiller(handle: FileHandle): Filler {
-  return async (target) => {
-    let filled = 0;
-    while (filled < target.length) {
-      const length = Math.min(target.length - filled, FILE_READ);
-      const { bytesRead } = await handle.read(target, filled, length, null);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return filled;
-  };
 }
 
 export interface IngestResult {

@@ -13,6 +13,7 @@
 // chunks — its cuts from p on are the true ones. If not, the main thread cuts from p itself until it
 // reaches one of the worker's cuts or the end of what the segment decides.
 
+import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../core/errors.ts';
@@ -184,6 +185,23 @@ function hashThread(): Thread {
  * `target.length` only at the end of the stream. A file can read straight into the chunker's memory.
  */
 export type Filler = (target: Uint8Array) => Promise<number>;
+
+/** Reads of a file go in pieces of this size at most, so that no read holds a thread for long. */
+const FILE_READ = 8 * 1024 * 1024;
+
+/** A Filler reading `handle` from its current position: straight into the chunker's memory. */
+export function fileFiller(handle: FileHandle): Filler {
+  return async (target) => {
+    let filled = 0;
+    while (filled < target.length) {
+      const length = Math.min(target.length - filled, FILE_READ);
+      const { bytesRead } = await handle.read(target, filled, length, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled;
+  };
+}
 
 /** A Filler over pieces of any size, and how to let go of them early. */
 function piecesFiller(source: AsyncIterable<Uint8Array>): { fill: Filler; close: () => Promise<void> } {

@@ -12,15 +12,15 @@
 // (repository-remote.ts) talks to `winsmith server`; openRepository picks one from --repo.
 
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
 import type { ProgressListener } from '../core/progress.ts';
 import { ignoreProgress } from '../core/progress.ts';
 import { writeOutputFile } from '../io/output.ts';
 import type { CheckReport, GcReport } from './chunk-store.ts';
-import { CHUNKER_DEFAULTS, chunkStream, type ChunkerOptions } from './chunker.ts';
+import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
+import { chunkBatches, fileFiller } from './parallel-chunker.ts';
 import { formatImageRef, type ImageRef } from './catalog/names.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -128,39 +128,48 @@ export const DEFAULT_META: ArtifactMeta = {
   sourceIsoSha256: null,
 };
 
-/** Chunks `file` into a manifest (first pass: digests only, nothing kept in memory). */
+/**
+ * Chunks `file` into a manifest (first pass: digests only, nothing kept): cut and hashed on worker
+ * threads (chunkBatches), as a local ingest is.
+ */
 export async function manifestOfFile(
   file: string,
   mediaType: string,
   options: ChunkerOptions = CHUNKER_DEFAULTS,
   progress: ProgressListener = ignoreProgress,
 ): Promise<Manifest> {
-  const { size } = await stat(file);
-  const whole = createHash('sha256');
-  const chunks: { digest: string; size: number }[] = [];
-  const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
-  const hashed = (async function* () {
-    for await (const piece of source as AsyncIterable<Buffer>) {
-      whole.update(piece);
-      yield piece;
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const chunks: { digest: string; size: number }[] = [];
+    const batches = chunkBatches(fileFiller(handle), options);
+    let done = 0;
+    let sha256: string;
+    for (;;) {
+      const next = await batches.next();
+      if (next.done === true) {
+        sha256 = next.value;
+        break;
+      }
+      for (const chunk of next.value) {
+        chunks.push({ digest: chunk.digest, size: chunk.size });
+        done += chunk.size;
+      }
+      progress({ phase: 'Chunking', done, total: size, unit: 'bytes' });
     }
-  })();
-  let done = 0;
-  for await (const chunk of chunkStream(hashed, options)) {
-    chunks.push({ digest: chunk.digest, size: chunk.size });
-    done += chunk.size;
-    progress({ phase: 'Chunking', done, total: size, unit: 'bytes' });
+    if (done !== size) {
+      throw new AppError(
+        'IO_ERROR',
+        `${file} changed while it was read: ${size} bytes expected, ${done} read`,
+        {
+          hint: 'push a file nothing writes to',
+        },
+      );
+    }
+    return { schemaVersion: 1, mediaType, size, sha256, chunks };
+  } finally {
+    await handle.close();
   }
-  if (done !== size) {
-    throw new AppError(
-      'IO_ERROR',
-      `${file} changed while it was read: ${size} bytes expected, ${done} read`,
-      {
-        hint: 'push a file nothing writes to',
-      },
-    );
-  }
-  return { schemaVersion: 1, mediaType, size, sha256: whole.digest('hex'), chunks };
 }
 
 /** The part of a Repository a push uses. */

@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { wimCapture, wimUpdate } from '../../src/engines/wimlib.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { artifactMetaOf } from '../../src/store/artifact-meta.ts';
+import { chunkStream } from '../../src/store/chunker.ts';
 import { manifestDigest } from '../../src/store/manifest.ts';
 import { LocalRepository } from '../../src/store/repository-local.ts';
 import { manifestOfFile, pullFile, pushFile, type Repository } from '../../src/store/repository.ts';
@@ -210,3 +212,23 @@ test(
     });
   },
 );
+
+test('a push manifest cuts where the serial chunker cuts, and holds the SHA-256 of the whole file', async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, 'content.bin');
+    // Runs of repeated bytes among random ones: stretches with no cut point, cut at the maximum size.
+    const content = Buffer.concat([
+      randomBytes(3_000_000),
+      Buffer.alloc(2_000_000, 7),
+      randomBytes(1_234_567),
+    ]);
+    await writeFile(file, content);
+    const serial = [];
+    for await (const chunk of chunkStream(Readable.from([content]), CHUNKING))
+      serial.push({ digest: chunk.digest, size: chunk.size });
+    const manifest = await manifestOfFile(file, 'application/octet-stream', CHUNKING);
+    assert.deepEqual(manifest.chunks, serial);
+    assert.equal(manifest.size, content.length);
+    assert.equal(manifest.sha256, await sha256(file));
+  });
+});
