@@ -26,6 +26,8 @@ interface Traced {
   readonly stdout: string;
   /** The command modules loaded (file names under src/cli/commands/), sorted. */
   readonly commandModules: string[];
+  /** The npm packages loaded (names under node_modules/), sorted. */
+  readonly packages: string[];
 }
 
 async function traced(args: readonly string[]): Promise<Traced> {
@@ -50,7 +52,15 @@ async function traced(args: readonly string[]): Promise<Traced> {
       .map((url) => url.slice(COMMANDS_DIR.length))
       .filter((name) => name !== 'index.ts' && name !== 'groups.ts')
       .sort();
-    return { code, stdout, commandModules };
+    const packages = [
+      ...new Set(
+        loaded.flatMap((url) => {
+          const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+          return m?.[1] === undefined ? [] : [m[1]];
+        }),
+      ),
+    ].sort();
+    return { code, stdout, commandModules, packages };
   });
 }
 
@@ -89,4 +99,13 @@ test('running or asking the help of one command loads that module only (and thos
   const failed = await traced(['unattend', 'lint', '/nonexistent/unattend.xml']);
   assert.notEqual(failed.code, 0);
   assert.deepEqual(failed.commandModules, ['unattend-lint.ts']);
+});
+
+test('a command on a data directory (SQLite catalog) does not load the PostgreSQL client', async () => {
+  await withTempDir(async (dir) => {
+    const run = await traced(['images', '--repo', join(dir, 'data')]);
+    assert.equal(run.code, 0);
+    assert.ok(run.packages.includes('kysely'), `the catalog was not opened: ${run.packages.join(', ')}`);
+    assert.ok(!run.packages.includes('pg'), run.packages.join(', '));
+  });
 });

@@ -13,7 +13,6 @@ import {
   type SqliteDatabase,
   type SqliteStatement,
 } from 'kysely';
-import pg from 'pg';
 import { AppError } from '../../core/errors.ts';
 import { initialMigration } from './migrations/0001-initial.ts';
 import type { CatalogSchema } from './schema.ts';
@@ -89,7 +88,9 @@ function openSqlite(path: string): Kysely<CatalogSchema> {
   return new Kysely<CatalogSchema>({ dialect: new SqliteDialect({ database: sqliteAdapter(database) }) });
 }
 
-function openPostgres(url: string, maxConnections: number): Kysely<CatalogSchema> {
+/** pg is loaded only for a PostgreSQL catalog: a SQLite one (every command on a data directory) never pays for it. */
+async function openPostgres(url: string, maxConnections: number): Promise<Kysely<CatalogSchema>> {
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: maxConnections });
   // An idle connection that the server closes (restart, failover, admin command) emits 'error'
   // on the pool; unhandled, that would end the process. The pool drops that connection and the
@@ -123,7 +124,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Kysely<Catal
   const db =
     config.kind === 'sqlite'
       ? openSqlite(config.path)
-      : openPostgres(config.url, config.maxConnections ?? POSTGRES_DEFAULT_POOL);
+      : await openPostgres(config.url, config.maxConnections ?? POSTGRES_DEFAULT_POOL);
   const where = config.kind === 'sqlite' ? config.path : redactUrl(config.url);
   try {
     await sql`select 1`.execute(db);
