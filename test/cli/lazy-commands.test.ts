@@ -1,5 +1,6 @@
-// The CLI imports only the module of the command a line names: a load hook in the child process
-// records every module Node loads, and the command modules among them are compared.
+// The CLI imports only what a command line needs: a load hook in the child process records every
+// module Node loads; the command modules among them, and the heavy parts a command may skip (the
+// PostgreSQL client, the boot services), are checked.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -28,9 +29,15 @@ interface Traced {
   readonly commandModules: string[];
   /** The npm packages loaded (names under node_modules/), sorted. */
   readonly packages: string[];
+  /** Every module loaded (URLs). */
+  readonly loaded: string[];
 }
 
-async function traced(args: readonly string[]): Promise<Traced> {
+/**
+ * Runs the CLI with `args` and records what it loaded. With `server`, the command is a server: it
+ * gets SIGTERM once it answers /api/health (its signal handlers are in place by then).
+ */
+async function traced(args: readonly string[], server = false): Promise<Traced> {
   return withTempDir(async (dir) => {
     const hook = join(dir, 'hook.mjs');
     const list = join(dir, 'loaded.json');
@@ -39,10 +46,19 @@ async function traced(args: readonly string[]): Promise<Traced> {
       const child = spawn(process.execPath, ['--import', hook, MAIN, ...args], {
         cwd: REPO_ROOT,
         env: { ...process.env, WINSMITH_TEST_LOADED: list },
-        stdio: ['ignore', 'pipe', 'ignore'],
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      let err = '';
+      let stopping = false;
+      child.stderr.on('data', (c: Buffer) => {
+        err += c.toString();
+        const url = /"msg":"listening","url":"([^"]+)"/.exec(err)?.[1];
+        if (!server || stopping || url === undefined) return;
+        stopping = true;
+        void fetch(`${url}/api/health`).finally(() => child.kill('SIGTERM'));
+      });
       child.on('error', reject);
       child.on('close', (status) => resolve({ code: status ?? 128, stdout: out }));
     });
@@ -60,7 +76,7 @@ async function traced(args: readonly string[]): Promise<Traced> {
         }),
       ),
     ].sort();
-    return { code, stdout, commandModules, packages };
+    return { code, stdout, commandModules, packages, loaded };
   });
 }
 
@@ -107,5 +123,16 @@ test('a command on a data directory (SQLite catalog) does not load the PostgreSQ
     assert.equal(run.code, 0);
     assert.ok(run.packages.includes('kysely'), `the catalog was not opened: ${run.packages.join(', ')}`);
     assert.ok(!run.packages.includes('pg'), run.packages.join(', '));
+  });
+});
+
+test('a server without network boot loads none of the boot services', async () => {
+  await withTempDir(async (dir) => {
+    const run = await traced(['server', '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], true);
+    assert.equal(run.code, 0);
+    assert.ok(
+      !run.loaded.some((url) => url.includes('/src/boot/')),
+      run.loaded.filter((u) => u.includes('/src/')).join('\n'),
+    );
   });
 });

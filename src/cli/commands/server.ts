@@ -4,7 +4,6 @@ import { loadServerSettings } from '../../config/server-config.ts';
 import { createJsonLogger } from '../../server/log.ts';
 import { serveRepository } from '../../server/serve.ts';
 import type { CliCommand } from '../command.ts';
-import { bootParts, installIpxe } from '../../boot/boot-services.ts';
 import { addBootOptions, bootSettingsOf } from '../boot-options.ts';
 
 export const server: CliCommand = {
@@ -29,15 +28,17 @@ export const server: CliCommand = {
     });
     const logger = createJsonLogger(process.stderr);
     const boot = bootSettingsOf(options, settings.data);
-    const ipxe = boot === null ? null : await installIpxe(boot, logger);
+    // The boot services (DHCP, TFTP and its addon, HTTP boot) are loaded only when asked for.
+    const services = boot === null ? null : await import('../../boot/boot-services.ts');
+    const ipxe = boot === null || services === null ? null : await services.installIpxe(boot, logger);
     const { server: running } = await serveRepository(settings, {
       logger,
       handleSignals: true,
-      ...(boot === null || ipxe === null
+      ...(boot === null || services === null || ipxe === null
         ? {}
         : {
             extras: (repo) => {
-              const parts = bootParts(boot, ipxe, {
+              const parts = services.bootParts(boot, ipxe, {
                 catalog: repo.catalog,
                 log: logger,
                 listen: { host: settings.host, port: settings.port },
