@@ -5,13 +5,12 @@
 // chunks read ahead. gc() removes what no live manifest references, sparing anything younger than a
 // grace period so that pushes running meanwhile keep their chunks.
 
-import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
 import type { BlobRange, BlobStore } from './blob-store.ts';
-import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
-import { chunkBatches, fileFiller, type Filler } from './parallel-chunker.ts';
+import { CHUNKER_DEFAULTS, type Chunk, type ChunkerOptions } from './chunker.ts';
+import { chunkBatches, withFileBatches, type Filler } from './parallel-chunker.ts';
 import {
   isDigest,
   MAX_CHUNK_BYTES,
@@ -224,13 +223,32 @@ export class ChunkStore {
     onProgress: ProgressListener = ignoreProgress,
     total = 0,
   ): Promise<IngestResult> {
+    return this.ingestBatches(chunkBatches(source, this.chunker), mediaType, onProgress, total);
+  }
+
+  /** ingest() of a file, read straight into the chunker's memory. */
+  async ingestFile(
+    path: string,
+    mediaType: string,
+    onProgress: ProgressListener = ignoreProgress,
+  ): Promise<IngestResult> {
+    return withFileBatches(path, this.chunker, (batches, size) =>
+      this.ingestBatches(batches, mediaType, onProgress, size),
+    );
+  }
+
+  private async ingestBatches(
+    batches: AsyncGenerator<Chunk[], string>,
+    mediaType: string,
+    onProgress: ProgressListener,
+    total: number,
+  ): Promise<IngestResult> {
     const chunks: ManifestChunk[] = [];
     const seen = new Set<string>();
     let newChunks = 0;
     let newBytes = 0;
     let size = 0;
     let sha256: string;
-    const batches = chunkBatches(source, this.chunker);
     const batch = this.blobs.batch?.() ?? null;
     let committed = false;
     try {
@@ -279,29 +297,6 @@ export class ChunkStore {
     };
     const digest = await this.putManifest(manifest);
     return { manifest, digest, newChunks, newBytes };
-  }
-
-  /** ingest() of a file, read straight into the chunker's memory. */
-  async ingestFile(
-    path: string,
-    mediaType: string,
-    onProgress: ProgressListener = ignoreProgress,
-  ): Promise<IngestResult> {
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'r');
-    } catch (e) {
-      throw new AppError('IO_ERROR', `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, {
-        hint: 'check that the file exists and is readable',
-        cause: e,
-      });
-    }
-    try {
-      const { size } = await handle.stat();
-      return await this.ingest(fileFiller(handle), mediaType, onProgress, size);
-    } finally {
-      await handle.close();
-    }
   }
 
   /**

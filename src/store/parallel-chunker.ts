@@ -13,7 +13,7 @@
 // chunks — its cuts from p on are the true ones. If not, the main thread cuts from p itself until it
 // reaches one of the worker's cuts or the end of what the segment decides.
 
-import type { FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../core/errors.ts';
@@ -190,7 +190,7 @@ export type Filler = (target: Uint8Array) => Promise<number>;
 const FILE_READ = 8 * 1024 * 1024;
 
 /** A Filler reading `handle` from its current position: straight into the chunker's memory. */
-export function fileFiller(handle: FileHandle): Filler {
+function fileFiller(handle: FileHandle): Filler {
   return async (target) => {
     let filled = 0;
     while (filled < target.length) {
@@ -433,4 +433,32 @@ function indexOf(sorted: readonly number[], value: number): number {
     else hi = mid - 1;
   }
   return -1;
+}
+
+/**
+ * Runs `fn` on the chunk batches of the file at `path` (read straight into the chunker's memory)
+ * and its size when opened; the batches are ended and the file closed afterwards, whatever happens.
+ * A file that cannot be opened is an IO_ERROR.
+ */
+export async function withFileBatches<T>(
+  path: string,
+  chunker: ChunkerOptions,
+  fn: (batches: AsyncGenerator<Chunk[], string>, size: number) => Promise<T>,
+): Promise<T> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw new AppError('IO_ERROR', `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, {
+      hint: 'check that the file exists and is readable',
+      cause: e,
+    });
+  }
+  const batches = chunkBatches(fileFiller(handle), chunker);
+  try {
+    return await fn(batches, (await handle.stat()).size);
+  } finally {
+    await batches.return('');
+    await handle.close();
+  }
 }

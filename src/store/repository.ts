@@ -20,7 +20,7 @@ import { ignoreProgress } from '../core/progress.ts';
 import { writeOutputFile } from '../io/output.ts';
 import type { CheckReport, GcReport } from './chunk-store.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
-import { chunkBatches, fileFiller } from './parallel-chunker.ts';
+import { withFileBatches } from './parallel-chunker.ts';
 import { formatImageRef, type ImageRef } from './catalog/names.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -138,18 +138,22 @@ export async function manifestOfFile(
   options: ChunkerOptions = CHUNKER_DEFAULTS,
   progress: ProgressListener = ignoreProgress,
 ): Promise<Manifest> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
+  return withFileBatches(file, options, async (batches, size) => {
     const chunks: { digest: string; size: number }[] = [];
-    const batches = chunkBatches(fileFiller(handle), options);
     let done = 0;
-    let sha256: string;
     for (;;) {
       const next = await batches.next();
       if (next.done === true) {
-        sha256 = next.value;
-        break;
+        if (done !== size) {
+          throw new AppError(
+            'IO_ERROR',
+            `${file} changed while it was read: ${size} bytes expected, ${done} read`,
+            {
+              hint: 'push a file nothing writes to',
+            },
+          );
+        }
+        return { schemaVersion: 1, mediaType, size, sha256: next.value, chunks };
       }
       for (const chunk of next.value) {
         chunks.push({ digest: chunk.digest, size: chunk.size });
@@ -157,19 +161,7 @@ export async function manifestOfFile(
       }
       progress({ phase: 'Chunking', done, total: size, unit: 'bytes' });
     }
-    if (done !== size) {
-      throw new AppError(
-        'IO_ERROR',
-        `${file} changed while it was read: ${size} bytes expected, ${done} read`,
-        {
-          hint: 'push a file nothing writes to',
-        },
-      );
-    }
-    return { schemaVersion: 1, mediaType, size, sha256, chunks };
-  } finally {
-    await handle.close();
-  }
+  });
 }
 
 /** The part of a Repository a push uses. */
