@@ -14,7 +14,7 @@
  *
  *   open(local, remote, remotePort, buffer, onDatagram, onWritable, onError) -> socket
  *     A socket bound to the address `local` (port chosen by the kernel) and connected to
- *     remote:remotePort (IPv4 or IPv6 text). Each datagram received is written at the start of
+ *     remote:remotePort (numeric IPv4 or IPv6, with a zone for link-local: "fe80::1%eth0"). Each datagram received is written at the start of
  *     `buffer` (a longer one is cut to its size) and onDatagram(length) is called: the bytes are the
  *     caller's until it returns. onWritable() is called once the kernel takes packets again after a
  *     send that it did not take whole. onError(code) is called with an errno name (ECONNREFUSED when
@@ -33,10 +33,10 @@
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
-#include <arpa/inet.h>
 #include <errno.h>
-#include <stdbool.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,23 +140,21 @@ static void on_poll(uv_poll_t *poll, int status, int events) {
   }
 }
 
+/* A numeric IPv4 or IPv6 address, an IPv6 one with its zone too ("fe80::1%eth0", as node:dgram
+ * reports a link-local sender): its family, or -1. */
 static int parse_address(const char *text, unsigned port, struct sockaddr_storage *out, socklen_t *len) {
+  struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM};
+  struct addrinfo *found = NULL;
+  if (getaddrinfo(text, NULL, &hints, &found) != 0 || found == NULL) return -1;
+  int family = found->ai_family;
   memset(out, 0, sizeof *out);
-  struct sockaddr_in *v4 = (struct sockaddr_in *)out;
-  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
-  if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    *len = sizeof *v4;
-    return AF_INET;
-  }
-  if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    *len = sizeof *v6;
-    return AF_INET6;
-  }
-  return -1;
+  memcpy(out, found->ai_addr, found->ai_addrlen);
+  *len = found->ai_addrlen;
+  freeaddrinfo(found);
+  if (family == AF_INET) ((struct sockaddr_in *)out)->sin_port = htons(port);
+  else if (family == AF_INET6) ((struct sockaddr_in6 *)out)->sin6_port = htons(port);
+  else return -1;
+  return family;
 }
 
 /* The call's arguments into argv; false (a TypeError thrown, naming `usage`) unless there are `count`. */
