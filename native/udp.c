@@ -172,9 +172,12 @@ static box *box_of(napi_env env, napi_value value) {
   return b;
 }
 
-/* The open socket `value` stands for; NULL (an error thrown) when it is not one or is closed. */
-static socket_state *state_of(napi_env env, napi_value value) {
-  box *b = box_of(env, value);
+/* The arguments of a call on an open socket (the first one): the socket, or NULL with an error
+ * thrown when there are not `count` arguments, or the first is not an open socket. */
+static socket_state *socket_call(napi_env env, napi_callback_info info, size_t count, napi_value *argv,
+                                 const char *usage) {
+  if (!arguments(env, info, count, argv, usage)) return NULL;
+  box *b = box_of(env, argv[0]);
   if (b == NULL) return NULL;
   if (b->state == NULL) napi_throw_error(env, "EBADF", "the socket is closed");
   return b->state;
@@ -213,15 +216,13 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
 
   int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
-  if (bind(fd, (struct sockaddr *)&local_address, local_length) != 0) {
+  const char *failed = bind(fd, (struct sockaddr *)&local_address, local_length) != 0 ? "bind"
+                       : connect(fd, (struct sockaddr *)&remote_address, remote_length) != 0 ? "connect"
+                                                                                              : NULL;
+  if (failed != NULL) {
     int e = errno;
     close(fd);
-    return throw_errno(env, "bind", e);
-  }
-  if (connect(fd, (struct sockaddr *)&remote_address, remote_length) != 0) {
-    int e = errno;
-    close(fd);
-    return throw_errno(env, "connect", e);
+    return throw_errno(env, failed, e);
   }
 
   socket_state *s = calloc(1, sizeof *s);
@@ -289,8 +290,7 @@ static napi_value close_socket(napi_env env, napi_callback_info info) {
 
 static napi_value send_packets(napi_env env, napi_callback_info info) {
   napi_value argv[6];
-  if (!arguments(env, info, 6, argv, "send(socket, buffer, offset, stride, count, lastLength)")) return NULL;
-  socket_state *s = state_of(env, argv[0]);
+  socket_state *s = socket_call(env, info, 6, argv, "send(socket, buffer, offset, stride, count, lastLength)");
   if (s == NULL) return NULL;
   void *data;
   size_t length;
@@ -337,8 +337,7 @@ static napi_value send_packets(napi_env env, napi_callback_info info) {
 
 static napi_value set_send_buffer_size(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  if (!arguments(env, info, 2, argv, "setSendBufferSize(socket, bytes)")) return NULL;
-  socket_state *s = state_of(env, argv[0]);
+  socket_state *s = socket_call(env, info, 2, argv, "setSendBufferSize(socket, bytes)");
   if (s == NULL) return NULL;
   int32_t bytes;
   if (napi_get_value_int32(env, argv[1], &bytes) != napi_ok || bytes <= 0) {
