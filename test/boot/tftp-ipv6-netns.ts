@@ -12,12 +12,19 @@ import { runProgram } from '../../src/engines/run.ts';
 const [root = '.', ...addresses] = process.argv.slice(2);
 const expected = await readFile(join(root, 'file.bin'));
 const server = await startTftpServer({ root, host: '::', port: 0 });
-const results: Record<string, boolean> = {};
 const out = join(root, '..', 'fetched.bin');
+/** Whether `client` with `args` wrote the file's bytes to `out`. */
+async function fetches(client: 'curl' | 'atftp', args: string[]): Promise<boolean> {
+  await rm(out, { force: true });
+  return runProgram(client, args).then(
+    async () => (await readFile(out)).equals(expected),
+    () => false,
+  );
+}
+const results: Record<string, boolean> = {};
 for (const address of addresses) {
   const url = `tftp://[${address.replace('%', '%25')}]:${String(server.port)}/file.bin`;
-  await rm(out, { force: true });
-  const curl = await runProgram('curl', [
+  results[`curl ${address}`] = await fetches('curl', [
     '-sS',
     '--max-time',
     '10',
@@ -26,29 +33,11 @@ for (const address of addresses) {
     '-o',
     out,
     url,
-  ]).then(
-    async () => (await readFile(out)).equals(expected),
-    () => false,
-  );
-  results[`curl ${address}`] = curl;
-  await rm(out, { force: true });
-  const atftp = await runProgram('atftp', [
-    '--option',
-    'blksize 1468',
-    '--option',
-    'windowsize 8',
-    '-g',
-    '-r',
-    'file.bin',
-    '-l',
-    out,
-    address,
-    String(server.port),
-  ]).then(
-    async () => (await readFile(out)).equals(expected),
-    () => false,
-  );
-  results[`atftp ${address}`] = atftp;
+  ]);
+  results[`atftp ${address}`] = await fetches('atftp', [
+    ...['--option', 'blksize 1468', '--option', 'windowsize 8'],
+    ...['-g', '-r', 'file.bin', '-l', out, address, String(server.port)],
+  ]);
 }
 await server.close();
 process.stdout.write(`${JSON.stringify(results)}\n`);
