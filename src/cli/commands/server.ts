@@ -29,16 +29,22 @@ export const server: CliCommand = {
     const logger = createJsonLogger(process.stderr);
     const boot = bootSettingsOf(options, settings.data);
     // The boot services (DHCP, TFTP and its addon, HTTP boot) are loaded only when asked for.
-    const services = boot === null ? null : await import('../../boot/boot-services.ts');
-    const ipxe = boot === null || services === null ? null : await services.installIpxe(boot, logger);
+    const netboot =
+      boot === null
+        ? null
+        : await import('../../boot/boot-services.ts').then(async (services) => ({
+            services,
+            boot,
+            ipxe: await services.installIpxe(boot, logger),
+          }));
     const { server: running } = await serveRepository(settings, {
       logger,
       handleSignals: true,
-      ...(boot === null || services === null || ipxe === null
+      ...(netboot === null
         ? {}
         : {
             extras: (repo) => {
-              const parts = services.bootParts(boot, ipxe, {
+              const parts = netboot.services.bootParts(netboot.boot, netboot.ipxe, {
                 catalog: repo.catalog,
                 log: logger,
                 listen: { host: settings.host, port: settings.port },
