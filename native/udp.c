@@ -7,23 +7,39 @@
  * builds an address object (inet_ntop) and reads again until EAGAIN; and it makes one JS call, one
  * request object and one syscall for every datagram sent. This socket receives each datagram into
  * one buffer the caller owns, passes only its length to JS, and sends a run of equal-sized packets
- * laid out one after the other in a buffer with one sendmmsg(2).
+ * laid out one after the other in a buffer with one sendmmsg(2). And for a peer that waits for each
+ * answer before it speaks again (lock-step), the caller can arm a sequence of answers: each goes
+ * out as soon as the datagram it expects arrives, from the poll callback, without entering JS.
  *
  * The socket is connected (connect(2)): the kernel drops datagrams from anyone but the peer, so
- * there is no address to report. It speaks no protocol: what the bytes mean is the caller's.
+ * there is no address to report. It speaks no protocol: what the bytes mean is the caller's. An
+ * armed sequence compares bytes and sends packets, both given by the caller.
  *
- *   open(local, remote, remotePort, buffer, onDatagram, onWritable, onError) -> socket
+ *   open(local, remote, remotePort, buffer, onDatagram, onAnswered, onWritable, onError) -> socket
  *     A socket bound to the address `local` (port chosen by the kernel) and connected to
- *     remote:remotePort (numeric IPv4 or IPv6, with a zone for link-local: "fe80::1%eth0"). Each datagram received is written at the start of
- *     `buffer` (a longer one is cut to its size) and onDatagram(length) is called: the bytes are the
- *     caller's until it returns. onWritable() is called once the kernel takes packets again after a
- *     send that it did not take whole. onError(code) is called with an errno name (ECONNREFUSED when
- *     the peer's port is closed, …); after it the socket receives nothing more. Throws an Error whose code is the errno name when the socket
- *     cannot be made.
+ *     remote:remotePort (numeric IPv4 or IPv6, with a zone for link-local: "fe80::1%eth0"). Each
+ *     datagram received is written at the start of `buffer` (a longer one is cut to its size) and,
+ *     unless an armed step answers it, onDatagram(length) is called: the bytes are the caller's until
+ *     it returns. onAnswered(steps, lastTaken) tells of armed steps answered (see arm). onWritable()
+ *     is called once the kernel takes packets again after a send that it did not take whole.
+ *     onError(code) is called with an errno name (ECONNREFUSED when the peer's port is closed, …);
+ *     after it the socket receives nothing more. Throws an Error whose code is the errno name when
+ *     the socket cannot be made.
  *   send(socket, buffer, offset, stride, count, lastLength) -> number of packets the kernel took
  *     Packets i = 0..count-1 of `stride` bytes at offset + i × stride, the last one `lastLength`
  *     bytes. Fewer than count when the send buffer is full (onWritable follows); throws an Error
  *     with the errno name as code for any other failure.
+ *   arm(socket, expect, expectLength, perStep, buffer, offset, stride, count, lastLength)
+ *     Arms a sequence of steps, replacing the one armed before: step i waits for the datagram equal
+ *     to bytes [i × expectLength, (i + 1) × expectLength) of `expect`, and answers it with packets
+ *     [i × perStep, (i + 1) × perStep) of the run (laid out as for send). A datagram that is not the
+ *     one the next step waits for goes to onDatagram, the sequence staying as it is. Steps answered
+ *     are told to onAnswered(steps, lastTaken) (lastTaken: packets the kernel took of the last one;
+ *     the others were taken whole) at the sequence's end (its last step, or a step not taken whole),
+ *     before the next onDatagram, or collected by takeAnswered. Both buffers are held, and read as
+ *     steps fire. Throws EBUSY while steps answered are not yet collected.
+ *   disarm(socket)                     no sequence armed any more
+ *   takeAnswered(socket) -> steps      the steps answered that onAnswered was not told of (reset)
  *   setSendBufferSize(socket, bytes)   SO_SNDBUF (the kernel caps it at net.core.wmem_max)
  *   close(socket)                      stops it; no callback is called after; idempotent
  *
@@ -48,6 +64,17 @@
 
 /* Packets one sendmmsg(2) takes at most (UIO_MAXIOV is 1024; a TFTP window is at most 256 KiB). */
 #define BATCH 256
+/* Bytes an expected datagram of an armed sequence has at most. */
+#define EXPECT_MAX 16
+
+/* A run of packets laid out one after the other: `count` of `stride` bytes from `data`, the last one
+ * `last` bytes. */
+typedef struct packets {
+  unsigned char *data;
+  uint32_t stride;
+  uint32_t count;
+  uint32_t last;
+} packets;
 
 typedef struct socket_state {
   uv_poll_t *poll;
@@ -58,10 +85,26 @@ typedef struct socket_state {
   unsigned char *data;
   size_t capacity;
   napi_ref on_datagram;
+  napi_ref on_answered;
   napi_ref on_writable;
   napi_ref on_error;
   napi_ref resource;
   napi_async_context async;
+  /* The armed sequence: step i answers the datagram equal to expect[i] with the packets
+   * [i × per_step, (i + 1) × per_step) of `replies`, in order, without calling JS. */
+  bool armed;
+  const unsigned char *expect;
+  size_t expect_length;
+  uint32_t steps;
+  uint32_t fired;
+  uint32_t per_step;
+  packets replies;
+  napi_ref expect_buffer;
+  napi_ref replies_buffer;
+  /* Steps answered since JS last heard of them (all taken whole), and the packets the kernel took
+   * of the last step answered. */
+  uint32_t pending;
+  uint32_t last_taken;
 } socket_state;
 
 /* What JS holds: it outlives the socket (close frees the state, the finalizer frees the box). */
@@ -107,6 +150,88 @@ static void report_error(socket_state *s, int e) {
   napi_close_handle_scope(s->env, scope);
 }
 
+static void on_poll(uv_poll_t *poll, int status, int events);
+
+/* Sends the packets with as few sendmmsg(2) as it takes: the number the kernel took (fewer when its
+ * buffer is full, and then the socket waits for writability), or -errno on any other failure. */
+static int send_run(socket_state *s, const packets *p) {
+  struct mmsghdr messages[BATCH];
+  struct iovec vectors[BATCH];
+  uint32_t sent = 0;
+  while (sent < p->count) {
+    uint32_t n = p->count - sent < BATCH ? p->count - sent : BATCH;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t index = sent + i;
+      vectors[i].iov_base = p->data + (size_t)p->stride * index;
+      vectors[i].iov_len = index == p->count - 1 ? p->last : p->stride;
+      memset(&messages[i], 0, sizeof messages[i]);
+      messages[i].msg_hdr.msg_iov = &vectors[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    int r = sendmmsg(s->fd, messages, n, MSG_DONTWAIT);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;
+      return -errno;
+    }
+    sent += (uint32_t)r;
+    if ((uint32_t)r < n) break;
+  }
+  if (sent < p->count && !(s->events & UV_WRITABLE)) {
+    s->events |= UV_WRITABLE;
+    uv_poll_start(s->poll, s->events, on_poll);
+  }
+  return (int)sent;
+}
+
+static void disarm(socket_state *s) {
+  if (!s->armed) return;
+  s->armed = false;
+  napi_delete_reference(s->env, s->expect_buffer);
+  napi_delete_reference(s->env, s->replies_buffer);
+}
+
+/* Tells JS of the steps answered since it last heard: onAnswered(steps, lastTaken). */
+static void report_answered(socket_state *s) {
+  if (s->pending == 0) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  napi_value argv[2];
+  napi_create_uint32(s->env, s->pending, &argv[0]);
+  napi_create_uint32(s->env, s->last_taken, &argv[1]);
+  s->pending = 0;
+  call_js(s, s->on_answered, 2, argv);
+  napi_close_handle_scope(s->env, scope);
+}
+
+/* Answers the datagram just received (n bytes) when it is the one the armed sequence waits for:
+ * true when it did (or failed, and said so). The sequence ends, and JS hears of it, at its last
+ * step or when the kernel did not take a step whole. */
+static bool answer(socket_state *s, ssize_t n) {
+  if (!s->armed || (size_t)n != s->expect_length ||
+      memcmp(s->data, s->expect + (size_t)s->fired * s->expect_length, s->expect_length) != 0)
+    return false;
+  uint32_t first = s->fired * s->per_step;
+  bool final = s->fired == s->steps - 1;
+  packets step = {s->replies.data + (size_t)s->replies.stride * first, s->replies.stride,
+                  final ? s->replies.count - first : s->per_step,
+                  final ? s->replies.last : s->replies.stride};
+  int taken = send_run(s, &step);
+  if (taken < 0) {
+    disarm(s);
+    report_error(s, -taken);
+    return true;
+  }
+  s->fired++;
+  s->pending++;
+  s->last_taken = (uint32_t)taken;
+  if (final || (uint32_t)taken < step.count) {
+    disarm(s);
+    report_answered(s);
+  }
+  return true;
+}
+
 static void on_poll(uv_poll_t *poll, int status, int events) {
   socket_state *s = poll->data;
   if (status < 0) {
@@ -131,6 +256,9 @@ static void on_poll(uv_poll_t *poll, int status, int events) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) report_error(s, errno);
       return;
     }
+    if (answer(s, n)) return;
+    report_answered(s);
+    if (s->poll == NULL) return; /* closed by the callback */
     napi_handle_scope scope;
     if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
     napi_value length;
@@ -192,8 +320,10 @@ static void free_box(napi_env env, void *data, void *hint) {
 }
 
 static napi_value open_socket(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
-  if (!arguments(env, info, 7, argv, "open(local, remote, remotePort, buffer, onDatagram, onWritable, onError)")) return NULL;
+  napi_value argv[8];
+  if (!arguments(env, info, 8, argv,
+                 "open(local, remote, remotePort, buffer, onDatagram, onAnswered, onWritable, onError)"))
+    return NULL;
   char local[64], remote[64];
   size_t ignored;
   uint32_t remote_port;
@@ -245,8 +375,9 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   s->capacity = capacity;
   napi_create_reference(env, argv[3], 1, &s->buffer);
   napi_create_reference(env, argv[4], 1, &s->on_datagram);
-  napi_create_reference(env, argv[5], 1, &s->on_writable);
-  napi_create_reference(env, argv[6], 1, &s->on_error);
+  napi_create_reference(env, argv[5], 1, &s->on_answered);
+  napi_create_reference(env, argv[6], 1, &s->on_writable);
+  napi_create_reference(env, argv[7], 1, &s->on_error);
   napi_value resource, name;
   napi_create_object(env, &resource);
   napi_create_reference(env, resource, 1, &s->resource);
@@ -266,9 +397,11 @@ static void on_closed(uv_handle_t *handle) {
   close(s->fd);
   napi_delete_reference(s->env, s->buffer);
   napi_delete_reference(s->env, s->on_datagram);
+  napi_delete_reference(s->env, s->on_answered);
   napi_delete_reference(s->env, s->on_writable);
   napi_delete_reference(s->env, s->on_error);
   napi_delete_reference(s->env, s->resource);
+  disarm(s);
   napi_async_destroy(s->env, s->async);
   free(handle);
   free(s);
@@ -288,51 +421,94 @@ static napi_value close_socket(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Reads argv[0..4] (buffer, offset, stride, count, lastLength) into `out`; false, with a RangeError
+ * thrown, when the packets are not all inside the buffer. */
+static bool packets_argument(napi_env env, napi_value *argv, packets *out, const char *what) {
+  void *data;
+  size_t length;
+  uint32_t offset;
+  if (napi_get_buffer_info(env, argv[0], &data, &length) != napi_ok ||
+      napi_get_value_uint32(env, argv[1], &offset) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &out->stride) != napi_ok ||
+      napi_get_value_uint32(env, argv[3], &out->count) != napi_ok ||
+      napi_get_value_uint32(env, argv[4], &out->last) != napi_ok || out->count == 0 || out->last > out->stride ||
+      (uint64_t)offset + (uint64_t)out->stride * (out->count - 1) + out->last > length) {
+    char message[96];
+    snprintf(message, sizeof message, "%s: the packets are not inside the buffer", what);
+    napi_throw_range_error(env, "EINVAL", message);
+    return false;
+  }
+  out->data = (unsigned char *)data + offset;
+  return true;
+}
+
 static napi_value send_packets(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   socket_state *s = socket_call(env, info, 6, argv, "send(socket, buffer, offset, stride, count, lastLength)");
+  packets p;
+  if (s == NULL || !packets_argument(env, argv + 1, &p, "send")) return NULL;
+  int sent = send_run(s, &p);
+  if (sent < 0) return throw_errno(env, "sendmmsg", -sent);
+  napi_value result;
+  napi_create_uint32(env, (uint32_t)sent, &result);
+  return result;
+}
+
+static napi_value arm_sequence(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  socket_state *s = socket_call(env, info, 9, argv,
+                                "arm(socket, expect, expectLength, perStep, buffer, offset, stride, count, lastLength)");
   if (s == NULL) return NULL;
-  void *data;
-  size_t length;
-  uint32_t offset, stride, count, last;
-  if (napi_get_buffer_info(env, argv[1], &data, &length) != napi_ok ||
-      napi_get_value_uint32(env, argv[2], &offset) != napi_ok ||
-      napi_get_value_uint32(env, argv[3], &stride) != napi_ok ||
-      napi_get_value_uint32(env, argv[4], &count) != napi_ok ||
-      napi_get_value_uint32(env, argv[5], &last) != napi_ok || count == 0 || last > stride ||
-      (uint64_t)offset + (uint64_t)stride * (count - 1) + last > length) {
-    napi_throw_range_error(env, "EINVAL", "send: the packets are not inside the buffer");
+  void *expect;
+  size_t expect_bytes;
+  uint32_t expect_length, per_step;
+  packets p;
+  if (napi_get_buffer_info(env, argv[1], &expect, &expect_bytes) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &expect_length) != napi_ok || expect_length == 0 ||
+      expect_length > EXPECT_MAX || expect_bytes == 0 || expect_bytes % expect_length != 0 ||
+      napi_get_value_uint32(env, argv[3], &per_step) != napi_ok || per_step == 0) {
+    napi_throw_range_error(env, "EINVAL", "arm: expected datagrams of 1 to 16 bytes each, and packets per step");
     return NULL;
   }
-  struct mmsghdr messages[BATCH];
-  struct iovec vectors[BATCH];
-  uint32_t sent = 0;
-  while (sent < count) {
-    uint32_t n = count - sent < BATCH ? count - sent : BATCH;
-    for (uint32_t i = 0; i < n; i++) {
-      uint32_t index = sent + i;
-      vectors[i].iov_base = (unsigned char *)data + offset + (size_t)stride * index;
-      vectors[i].iov_len = index == count - 1 ? last : stride;
-      memset(&messages[i], 0, sizeof messages[i]);
-      messages[i].msg_hdr.msg_iov = &vectors[i];
-      messages[i].msg_hdr.msg_iovlen = 1;
-    }
-    int r = sendmmsg(s->fd, messages, n, MSG_DONTWAIT);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;
-      return throw_errno(env, "sendmmsg", errno);
-    }
-    sent += (uint32_t)r;
-    if ((uint32_t)r < n) break;
+  if (!packets_argument(env, argv + 4, &p, "arm")) return NULL;
+  /* Indexed by the step's first packet, as answer() reads them: no wider than 32 bits. */
+  uint32_t steps = (uint32_t)(expect_bytes / expect_length);
+  if ((uint64_t)(steps - 1) * per_step >= p.count || (uint64_t)steps * per_step < p.count) {
+    napi_throw_range_error(env, "EINVAL", "arm: expected one datagram for each step of packets");
+    return NULL;
   }
-  if (sent < count && !(s->events & UV_WRITABLE)) {
-    s->events |= UV_WRITABLE;
-    uv_poll_start(s->poll, s->events, on_poll);
+  if (s->pending != 0) {
+    napi_throw_error(env, "EBUSY", "arm: the steps answered (takeAnswered) are not yet collected");
+    return NULL;
   }
+  disarm(s);
+  s->expect = expect;
+  s->expect_length = expect_length;
+  s->steps = steps;
+  s->fired = 0;
+  s->per_step = per_step;
+  s->replies = p;
+  napi_create_reference(env, argv[1], 1, &s->expect_buffer);
+  napi_create_reference(env, argv[4], 1, &s->replies_buffer);
+  s->armed = true;
+  return NULL;
+}
+
+static napi_value take_answered(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  socket_state *s = socket_call(env, info, 1, argv, "takeAnswered(socket)");
+  if (s == NULL) return NULL;
   napi_value result;
-  napi_create_uint32(env, sent, &result);
+  napi_create_uint32(env, s->pending, &result);
+  s->pending = 0;
   return result;
+}
+
+static napi_value disarm_reply(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  socket_state *s = socket_call(env, info, 1, argv, "disarm(socket)");
+  if (s != NULL) disarm(s);
+  return NULL;
 }
 
 static napi_value set_send_buffer_size(napi_env env, napi_callback_info info) {
@@ -353,6 +529,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"open", NULL, open_socket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"send", NULL, send_packets, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"arm", NULL, arm_sequence, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"takeAnswered", NULL, take_answered, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"disarm", NULL, disarm_reply, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setSendBufferSize", NULL, set_send_buffer_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},
   };

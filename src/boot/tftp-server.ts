@@ -5,11 +5,16 @@
 // Each transfer has its own UDP socket (RFC 1350 §4: a new transfer identifier), connected to the
 // client so that the kernel drops datagrams from anyone else; the requests arrive on a node:dgram
 // socket, the transfers run on ConnectedUdpSocket (src/engines/connected-udp.ts), whose cost per
-// datagram is a fraction of node:dgram's. The hot path — an ACK in, the next DATA out — is
-// synchronous and allocates nothing of its own: one recv for the ACK, one sendmmsg for the whole
-// window. File data is read ahead with one readv straight into ready-made packets laid out one
-// after the other (header written in place), and retransmission is driven by one interval timer a
-// session that checks whether anything moved, instead of a timer re-armed for every packet.
+// datagram is a fraction of node:dgram's. File data is read ahead with one readv straight into
+// ready-made packets laid out one after the other (header written in place). The hot path — an ACK
+// in, the next window out — does not enter JS: once a window is sent, the windows after it, as far
+// as the read-ahead goes, are armed on the socket, each to go out (one recv, one sendmmsg) when the
+// ACK it waits for arrives. Which ACK each window waits for, and what is in it, is decided here;
+// the socket only compares bytes and sends what it was given. This object hears of the windows so
+// sent at the end of the run, before any other datagram, or when its timer asks, and accounts for
+// them as if it had sent them; anything else (a duplicate ACK, an ACK inside a window, an ERROR,
+// silence) is handled here as before. Retransmission is driven by one interval timer a session
+// that checks whether anything moved, instead of a timer re-armed for every packet.
 // Memory stays bounded: a transfer holds one read-ahead buffer, the larger of one window (at most
 // 256 KiB in flight) and its read-ahead, 32 MiB shared by the transfers running when it starts (at
 // most 256 KiB). Block numbers are kept absolute and go on the wire modulo 65536, so
@@ -31,6 +36,7 @@ import {
   parseTftpPacket,
   readTftpAck,
   serializeTftpPacket,
+  writeTftpAck,
   writeTftpDataHeader,
   type TftpPacket,
 } from '../formats/tftp/tftp.ts';
@@ -97,6 +103,13 @@ interface Slab {
   readonly data: Buffer[];
 }
 
+/** Packets laid out one after the other in the slab, from `offset`, the last one `lastLength` bytes. */
+interface PacketRun {
+  readonly offset: number;
+  readonly count: number;
+  readonly lastLength: number;
+}
+
 function makeSlab(count: number, blksize: number): Slab {
   const whole = Buffer.allocUnsafe(count * (blksize + 4));
   const data: Buffer[] = [];
@@ -127,6 +140,12 @@ class Transfer {
   private sentUpTo: number;
   /** The first block of the window the kernel has not taken yet (its send buffer was full). */
   private unsent = 0;
+  /** Windows armed on the socket and not yet answered (0: none armed). */
+  private armedSteps = 0;
+  /** The block whose ACK the next armed window waits for. */
+  private armedAck = 0;
+  /** The ACKs the armed windows wait for, 4 bytes each. */
+  private readonly expectedAcks: Buffer;
   private readonly oack: Buffer | undefined;
   private progress = 0;
   private retransmissions = 0;
@@ -171,6 +190,7 @@ class Transfer {
       this.lastBlock,
     );
     this.slab = makeSlab(this.slabCapacity, args.blksize);
+    this.expectedAcks = Buffer.alloc(this.slabCapacity * 4);
     this.oack = args.oack;
     this.base = args.oack === undefined ? 1 : 0;
     // The OACK stands for block 0: its ACK is the first one expected.
@@ -182,6 +202,7 @@ class Transfer {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.socket.listen({
       onDatagram: (buffer, length) => this.onMessage(buffer, length),
+      onAnswered: (steps, lastTaken) => this.answered(steps, lastTaken),
       onWritable: () => {
         if (!this.ended && this.unsent !== 0) this.sendWindow(this.unsent);
       },
@@ -210,26 +231,91 @@ class Transfer {
     this.slabCount = Math.min(count, this.lastBlock - from + 1);
   }
 
-  /** Sends the window's blocks from `from` on, with one send; what the kernel does not take waits for onWritable. */
-  private sendWindow(from: number): void {
-    const want = Math.min(this.base + this.windowsize - 1, this.lastBlock);
-    if (this.base < this.slabFirst || want >= this.slabFirst + this.slabCount) this.fill(this.base);
-    // Reading may have found the file shorter, and moved its last block.
-    const last = Math.min(want, this.lastBlock);
-    if (from > last) return;
+  /** Makes sure the window that starts at block `start` is in the slab, reading it if need be. */
+  private load(start: number): void {
+    const want = Math.min(start + this.windowsize - 1, this.lastBlock);
+    if (start < this.slabFirst || want >= this.slabFirst + this.slabCount) this.fill(start);
+  }
+
+  /** Writes the headers of blocks [from, last] (in the slab): where their packets are. */
+  private packets(from: number, last: number): PacketRun {
     const stride = this.blksize + 4;
     for (let b = from; b <= last; b++) writeTftpDataHeader(this.slab.whole, b, (b - this.slabFirst) * stride);
-    const lastLength = last === this.lastBlock ? this.size - (last - 1) * this.blksize + 4 : stride;
-    const count = last - from + 1;
-    const sent = this.socket.send(
-      this.slab.whole,
-      (from - this.slabFirst) * stride,
-      stride,
-      count,
-      lastLength,
-    );
+    return {
+      offset: (from - this.slabFirst) * stride,
+      count: last - from + 1,
+      lastLength: last === this.lastBlock ? this.size - (last - 1) * this.blksize + 4 : stride,
+    };
+  }
+
+  /** Sends the window's blocks from `from` on, with one send; what the kernel does not take waits for onWritable. */
+  private sendWindow(from: number): void {
+    this.load(this.base);
+    // Reading may have found the file shorter, and moved its last block.
+    const last = Math.min(this.base + this.windowsize - 1, this.lastBlock);
+    if (from <= last) {
+      const { offset, count, lastLength } = this.packets(from, last);
+      this.sent(from, count, this.socket.send(this.slab.whole, offset, this.blksize + 4, count, lastLength));
+    }
+    this.armNext();
+  }
+
+  /** Records that `sent` of the `count` packets from block `from` on went out. */
+  private sent(from: number, count: number, sent: number): void {
     this.unsent = sent < count ? from + sent : 0;
     if (from + sent - 1 > this.sentUpTo) this.sentUpTo = from + sent - 1;
+  }
+
+  /**
+   * Arms the windows after the last block sent, as far as the slab goes, on the socket: each goes
+   * out as soon as the client's ACK of the window before it arrives, without waiting for JS (see
+   * ConnectedUdpSocket.arm), which hears of them afterwards (answered). In lock-step, the client's
+   * wait for each block is then the socket's alone. Nothing is armed while part of a window waits for
+   * the kernel, or once the last block is out. Every change to the slab ends here, so what is armed
+   * always holds the bytes it names.
+   */
+  private armNext(): void {
+    const next = this.sentUpTo + 1;
+    this.armedSteps = 0;
+    if (this.unsent === 0 && next <= this.lastBlock) this.load(next);
+    if (this.unsent !== 0 || next > this.lastBlock) {
+      this.socket.disarm();
+      return;
+    }
+    const end = Math.min(this.slabFirst + this.slabCount - 1, this.lastBlock);
+    const w = this.windowsize;
+    // Whole windows only, but for the file's last one.
+    const steps = end === this.lastBlock ? Math.ceil((end - next + 1) / w) : Math.floor((end - next + 1) / w);
+    const run = this.packets(next, Math.min(next + steps * w - 1, end));
+    for (let i = 0; i < steps; i++) writeTftpAck(this.expectedAcks, next - 1 + i * w, i * 4);
+    this.armedSteps = steps;
+    this.armedAck = next - 1;
+    this.socket.arm(
+      this.expectedAcks.subarray(0, steps * 4),
+      4,
+      w,
+      this.slab.whole,
+      run.offset,
+      this.blksize + 4,
+      run.count,
+      run.lastLength,
+    );
+  }
+
+  /**
+   * The socket answered `steps` ACKs with the windows armed for them, the kernel taking `lastTaken`
+   * packets of the last one (all of them when not given): the same as if onMessage had.
+   */
+  private answered(steps: number, lastTaken?: number): void {
+    const acked = this.armedAck + (steps - 1) * this.windowsize;
+    this.armedAck += steps * this.windowsize;
+    this.armedSteps -= steps;
+    this.progress += steps;
+    this.retriesLeft = this.retries;
+    this.base = acked + 1;
+    const count = Math.min(this.windowsize, this.lastBlock - acked);
+    this.sent(this.base, count, lastTaken ?? count);
+    if (this.armedSteps === 0 || this.unsent !== 0) this.armNext();
   }
 
   private onMessage(buffer: Buffer, length: number): void {
@@ -271,6 +357,8 @@ class Transfer {
 
   private onTick(): void {
     if (this.ended) return;
+    const steps = this.socket.takeAnswered();
+    if (steps > 0) this.answered(steps);
     if (this.progress !== this.seenProgress) {
       this.seenProgress = this.progress;
       return;

@@ -35,14 +35,28 @@ async function openPeer(address = '127.0.0.1'): Promise<Peer> {
   return { socket, port: socket.address().port, received, until };
 }
 
+interface Recorder extends ConnectedUdpHandlers {
+  /** What the handlers were told, in order: a datagram's text, or `answered STEPS LASTTAKEN`. */
+  readonly events: string[];
+  readonly datagrams: Buffer[];
+  readonly errors: string[];
+  writable: number;
+}
+
 /** Handlers that record what they are told; a datagram is copied out of the shared buffer. */
-function recorder(): ConnectedUdpHandlers & { datagrams: Buffer[]; errors: string[]; writable: number } {
-  const r = {
-    datagrams: [] as Buffer[],
-    errors: [] as string[],
+function recorder(): Recorder {
+  const r: Recorder = {
+    events: [],
+    datagrams: [],
+    errors: [],
     writable: 0,
     onDatagram(buffer: Buffer, length: number) {
-      r.datagrams.push(Buffer.from(buffer.subarray(0, length)));
+      const datagram = Buffer.from(buffer.subarray(0, length));
+      r.datagrams.push(datagram);
+      r.events.push(datagram.toString());
+    },
+    onAnswered(steps: number, lastTaken: number) {
+      r.events.push(`answered ${String(steps)} ${String(lastTaken)}`);
     },
     onWritable() {
       r.writable++;
@@ -171,4 +185,102 @@ test('bad addresses and packets outside the buffer are refused; a closed socket 
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(peer.received.length, 0);
   peer.socket.close();
+});
+
+/** A socket connected to a new peer, and the socket's own port (from the source of a first datagram). */
+async function connectedPair(): Promise<{ peer: Peer; socket: ConnectedUdpSocket; port: number }> {
+  const peer = await openPeer();
+  const socket = new ConnectedUdpSocket('127.0.0.1', '127.0.0.1', peer.port);
+  socket.sendPacket(Buffer.from('hello'));
+  await peer.until(1);
+  const port = await new Promise<number>((resolve) => {
+    peer.socket.once('message', (_m, r) => resolve(r.port));
+    socket.sendPacket(Buffer.from('port?'));
+  });
+  peer.received.length = 0;
+  return { peer, socket, port };
+}
+
+test('an armed sequence answers each expected datagram in turn, and reports its steps', async () => {
+  const { peer, socket, port } = await connectedPair();
+  const seen = recorder();
+  socket.listen(seen);
+  const say = async (text: string, received: number, events: number): Promise<void> => {
+    peer.socket.send(text, port, '127.0.0.1');
+    await peer.until(received);
+    await waitFor(() => seen.events.length >= events, `${String(events)} events after ${text}`);
+  };
+  try {
+    // Three steps of two packets (the last step one packet, 4 bytes), answering a1, a2, a3.
+    const replies = Buffer.alloc(5 * 10);
+    for (let i = 0; i < 5; i++) replies.fill(i, i * 10, (i + 1) * 10);
+    socket.arm(Buffer.from('a1a2a3'), 2, 2, replies, 0, 10, 5, 4);
+    await say('a1', 2, 0);
+    await say('zz', 2, 2); // not expected: the steps answered so far are reported first
+    await say('a1', 2, 3); // a step already answered is not answered again
+    await say('a2', 4, 3);
+    await say('a3', 5, 4); // the last step ends the sequence, and reports both steps since zz
+    await say('a3', 5, 5); // nothing is armed any more
+    assert.deepEqual(seen.events, ['answered 1 2', 'zz', 'a1', 'answered 2 1', 'a3']);
+    assert.deepEqual(
+      peer.received.map((d) => [d[0], d.length]),
+      [
+        [0, 10],
+        [1, 10],
+        [2, 10],
+        [3, 10],
+        [4, 4],
+      ],
+    );
+  } finally {
+    socket.close();
+    peer.socket.close();
+  }
+});
+
+test('answered steps are collected by takeAnswered; a sequence can be disarmed, or replaced once collected', async () => {
+  const { peer, socket, port } = await connectedPair();
+  const seen = recorder();
+  socket.listen(seen);
+  try {
+    const replies = Buffer.alloc(30, 1);
+    socket.arm(Buffer.from('xyz'), 1, 1, replies, 0, 10, 3, 10);
+    peer.socket.send('x', port, '127.0.0.1');
+    await peer.until(1);
+    assert.throws(() => socket.arm(Buffer.from('q'), 1, 1, replies, 0, 10, 1, 10), { code: 'EBUSY' });
+    assert.equal(socket.takeAnswered(), 1);
+    assert.equal(socket.takeAnswered(), 0);
+    socket.arm(Buffer.from('q'), 1, 1, replies, 0, 10, 1, 10);
+    socket.disarm();
+    peer.socket.send('q', port, '127.0.0.1');
+    await waitFor(() => seen.events.length === 1, 'the datagram');
+    assert.deepEqual(seen.events, ['q']);
+    assert.equal(peer.received.length, 1);
+  } finally {
+    socket.close();
+    peer.socket.close();
+  }
+});
+
+test('an armed sequence must name one expected datagram for each step of packets', async () => {
+  const { peer, socket } = await connectedPair();
+  try {
+    const replies = Buffer.alloc(100);
+    const bad: [Buffer, number, number, number][] = [
+      [Buffer.from('abc'), 2, 1, 1], // 3 bytes are not whole datagrams of 2
+      [Buffer.alloc(17), 17, 1, 1], // longer than 16 bytes
+      [Buffer.from('ab'), 1, 1, 3], // 3 steps of packets, 2 datagrams
+      [Buffer.from('abcd'), 1, 2, 3], // 2 steps of packets, 4 datagrams
+      [Buffer.from('ab'), 1, 0, 3], // no packet per step
+    ];
+    for (const [expect, expectLength, perStep, count] of bad) {
+      assert.throws(() => socket.arm(expect, expectLength, perStep, replies, 0, 10, count, 10), {
+        code: 'EINVAL',
+      });
+    }
+    assert.throws(() => socket.arm(Buffer.from('a'), 1, 1, replies, 95, 10, 1, 10), { code: 'EINVAL' });
+  } finally {
+    socket.close();
+    peer.socket.close();
+  }
 });

@@ -4,11 +4,25 @@
 // and a syscall for each one sent) is most of the work. Datagrams are received into one buffer
 // shared by every socket and lent to the handler for the length of the call (no object is made for
 // one); a run of packets laid out one after the other in a buffer goes out with one sendmmsg(2).
+// For a peer in lock-step, answers can be armed ahead: each goes out from the addon's poll callback
+// when the datagram it expects arrives, without a call into JS (arm()).
 
 import { createRequire } from 'node:module';
 import { BUILT_ADDONS, builtFile, notBuilt } from './programs.ts';
 
 type NativeSocket = object;
+
+/** What arm() takes (see there). */
+type ArmedSequence = [
+  expect: Uint8Array,
+  expectLength: number,
+  perStep: number,
+  buffer: Uint8Array,
+  offset: number,
+  stride: number,
+  count: number,
+  lastLength: number,
+];
 
 interface Addon {
   open(
@@ -17,6 +31,7 @@ interface Addon {
     remotePort: number,
     buffer: Buffer,
     onDatagram: (length: number) => void,
+    onAnswered: (steps: number, lastTaken: number) => void,
     onWritable: () => void,
     onError: (code: string) => void,
   ): NativeSocket;
@@ -28,6 +43,9 @@ interface Addon {
     count: number,
     lastLength: number,
   ): number;
+  arm(socket: NativeSocket, ...sequence: ArmedSequence): void;
+  disarm(socket: NativeSocket): void;
+  takeAnswered(socket: NativeSocket): number;
   setSendBufferSize(socket: NativeSocket, bytes: number): void;
   close(socket: NativeSocket): void;
 }
@@ -55,8 +73,16 @@ export function checkConnectedUdp(): void {
 const received = Buffer.allocUnsafe(65536);
 
 export interface ConnectedUdpHandlers {
-  /** A datagram from the peer, the first `length` bytes of `buffer`: valid only until this returns. */
+  /**
+   * A datagram from the peer that no armed step answered, the first `length` bytes of `buffer`:
+   * valid only until this returns.
+   */
   onDatagram(buffer: Buffer, length: number): void;
+  /**
+   * Steps of the armed sequence answered since the handler last heard of them (see arm()), the
+   * kernel having taken `lastTaken` packets of the last of them and every packet of the others.
+   */
+  onAnswered(steps: number, lastTaken: number): void;
   /** The kernel takes packets again after a send it did not take whole. */
   onWritable(): void;
   /** The socket failed (`code`: an errno name, ECONNREFUSED when the peer's port is closed); it receives nothing more. */
@@ -65,6 +91,7 @@ export interface ConnectedUdpHandlers {
 
 const ignore: ConnectedUdpHandlers = {
   onDatagram: () => undefined,
+  onAnswered: () => undefined,
   onWritable: () => undefined,
   onError: () => undefined,
 };
@@ -88,6 +115,7 @@ export class ConnectedUdpSocket {
       remotePort,
       received,
       (length) => this.#handlers.onDatagram(received, length),
+      (steps, lastTaken) => this.#handlers.onAnswered(steps, lastTaken),
       () => this.#handlers.onWritable(),
       (code) => this.#handlers.onError(code),
     );
@@ -111,6 +139,32 @@ export class ConnectedUdpSocket {
       this.#handlers.onError((e as NodeJS.ErrnoException).code ?? String(e));
       return 0;
     }
+  }
+
+  /**
+   * Arms a sequence of answers, so that a peer that waits for each answer before it speaks again
+   * (lock-step) is answered without waiting for JS. `expect` holds the datagrams expected, one after
+   * the other, `expectLength` bytes each (1 to 16); the packets are laid out as for send(), and step
+   * i answers the i-th expected datagram with packets [i × perStep, (i + 1) × perStep). Each step
+   * fires when the next datagram received is exactly the one it expects; anything else goes to
+   * onDatagram and leaves the sequence as it is. Answered steps are reported to onAnswered at the
+   * end of the sequence (its last step, or one the kernel did not take whole, which also ends it),
+   * before the next onDatagram, or when takeAnswered() collects them. Arming replaces the sequence
+   * armed before; its answered steps must have been collected. Both buffers are read as steps fire:
+   * their bytes must stay as they are until the sequence ends, disarm(), or another arm().
+   */
+  arm(...sequence: ArmedSequence): void {
+    if (!this.#closed) this.#addon.arm(this.#socket, ...sequence);
+  }
+
+  /** No sequence armed from now on (steps it answered still wait to be collected). */
+  disarm(): void {
+    if (!this.#closed) this.#addon.disarm(this.#socket);
+  }
+
+  /** The number of steps answered that onAnswered has not heard of, all of them taken whole; they count as heard. */
+  takeAnswered(): number {
+    return this.#closed ? 0 : this.#addon.takeAnswered(this.#socket);
   }
 
   /** Sends one datagram: `packet` whole. */

@@ -54,6 +54,11 @@ after(async () => {
   await tempDirDone;
 });
 
+/** The block numbers of DATA packets, the opcode of others. */
+function blocks(packets: TftpPacket[]): (number | string)[] {
+  return packets.map((p) => (p.op === 'DATA' ? p.block : p.op));
+}
+
 async function curlGet(name: string, blksize: number): Promise<Buffer> {
   const out = join(dir, `curl-${name.replaceAll('/', '_')}-${blksize}`);
   await runProgram('curl', [
@@ -202,14 +207,10 @@ test(
       peer.send({ op: 'ACK', block: 1 }, first.port);
       // One DATA 2, not three (the sorcerer's apprentice), before any timeout (300 ms).
       const got = await peer.drain(150);
-      assert.deepEqual(
-        got.map((p) => (p.op === 'DATA' ? p.block : p.op)),
-        [2],
-      );
+      assert.deepEqual(blocks(got), [2]);
       // No ACK: DATA 2 again after the timeout, up to 3 retries, then an ERROR.
       const again = await peer.drain(2000);
-      const blocks = again.map((p) => (p.op === 'DATA' ? p.block : p.op));
-      assert.deepEqual(blocks, [2, 2, 2, 'ERROR']);
+      assert.deepEqual(blocks(again), [2, 2, 2, 'ERROR']);
     } finally {
       peer.close();
     }
@@ -288,8 +289,6 @@ test('a window holds at most 256 KiB', async () => {
 
 test('an ACK inside the window restarts the window after that block', async () => {
   const peer = await openRawPeer(server.port);
-  const blocks = (packets: TftpPacket[]): (number | string)[] =>
-    packets.map((p) => (p.op === 'DATA' ? p.block : p.op));
   try {
     const oack = await windowedRequest(peer, 'odd', 1024, 4);
     assert.equal(oack.packet.op, 'OACK');
@@ -302,6 +301,36 @@ test('an ACK inside the window restarts the window after that block', async () =
     const odd = files.get('odd') ?? Buffer.alloc(0);
     const third = next[0];
     assert.ok(third?.op === 'DATA' && Buffer.from(third.data).equals(odd.subarray(2048, 3072)));
+    peer.send({ op: 'ERROR', code: 0, message: 'enough' }, oack.port);
+  } finally {
+    peer.close();
+  }
+});
+
+test('windows answered on the transfer socket itself count as sent and acknowledged', async () => {
+  // After a window, the next ones are armed on the socket, and go out on their ACKs without waiting
+  // for JS; what the server then does must be as if it had sent them itself.
+  const peer = await openRawPeer(server.port);
+  try {
+    const oack = await windowedRequest(peer, 'odd', 1024, 4);
+    peer.send({ op: 'ACK', block: 0 }, oack.port);
+    assert.deepEqual(blocks(await peer.drain(150)), [1, 2, 3, 4]);
+    peer.send({ op: 'ACK', block: 4 }, oack.port);
+    assert.deepEqual(blocks(await peer.drain(150)), [5, 6, 7, 8]);
+    // A duplicate of an ACK already answered is ignored.
+    peer.send({ op: 'ACK', block: 4 }, oack.port);
+    assert.deepEqual(blocks(await peer.drain(150)), []);
+    // Block 7 "lost" in the window the socket sent: the window restarts after 6.
+    peer.send({ op: 'ACK', block: 6 }, oack.port);
+    const restarted = await peer.drain(150);
+    assert.deepEqual(blocks(restarted), [7, 8, 9, 10]);
+    const odd = files.get('odd') ?? Buffer.alloc(0);
+    const seventh = restarted[0];
+    assert.ok(seventh?.op === 'DATA' && Buffer.from(seventh.data).equals(odd.subarray(6144, 7168)));
+    peer.send({ op: 'ACK', block: 10 }, oack.port);
+    assert.deepEqual(blocks(await peer.drain(150)), [11, 12, 13, 14]);
+    // No ACK: the timer finds that window sent, and sends it again (not an earlier one).
+    assert.deepEqual(blocks(await peer.drain(500)), [11, 12, 13, 14]);
     peer.send({ op: 'ERROR', code: 0, message: 'enough' }, oack.port);
   } finally {
     peer.close();

@@ -1,6 +1,8 @@
 // Run inside a network namespace whose loopback has a slow queue (tbf): sends COUNT packets through
 // a ConnectedUdpSocket with a small send buffer, resuming on onWritable each time the kernel takes
-// only part of them, to a node:dgram receiver. Prints what happened as one JSON line.
+// only part of them, to a node:dgram receiver; twice, the first run sent with send(), the second
+// by a step of an armed sequence, fired by a datagram from the receiver. Prints what happened in
+// each as one JSON line.
 //
 //   node connected-udp-full-buffer.ts COUNT
 
@@ -15,38 +17,55 @@ await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve));
 const packets = Buffer.alloc(count * stride);
 for (let i = 0; i < count; i++) packets.writeUInt32BE(i, i * stride);
 
-const order: number[] = [];
 const socket = new ConnectedUdpSocket('127.0.0.1', '127.0.0.1', receiver.address().port);
-let next = 0;
-let partialSends = 0;
-let writableEvents = 0;
-const errors: string[] = [];
-
-const finished = new Promise<void>((resolve) => {
-  receiver.on('message', (msg) => {
-    order.push(msg.readUInt32BE(0));
-    if (order.length === count) resolve();
-  });
-});
-const sendRest = (): void => {
-  const sent = socket.send(packets, next * stride, stride, count - next, stride);
-  if (sent < count - next) partialSends++;
-  next += sent;
-};
-socket.listen({
-  onDatagram: () => undefined,
-  onWritable: () => {
-    writableEvents++;
-    sendRest();
-  },
-  onError: (code) => errors.push(code),
-});
 socket.setSendBufferSize(4096);
-sendRest();
-await Promise.race([finished, new Promise((r) => setTimeout(r, 10_000).unref())]);
+let socketPort = 0;
+
+/** Sends the packets, by `start(sendRest)`, resuming on onWritable; what arrived, in which order. */
+async function run(start: (sendRest: () => void) => void) {
+  const order: number[] = [];
+  let next = 0;
+  let partialSends = 0;
+  let writableEvents = 0;
+  const answered: number[][] = [];
+  const errors: string[] = [];
+  const finished = new Promise<void>((resolve) => {
+    receiver.removeAllListeners('message');
+    receiver.on('message', (msg, from) => {
+      socketPort = from.port;
+      order.push(msg.readUInt32BE(0));
+      if (order.length === count) resolve();
+    });
+  });
+  const taken = (sent: number, of: number): void => {
+    if (sent < of) partialSends++;
+    next += sent;
+  };
+  const sendRest = (): void =>
+    taken(socket.send(packets, next * stride, stride, count - next, stride), count - next);
+  socket.listen({
+    onDatagram: () => undefined,
+    onAnswered: (steps, lastTaken) => {
+      answered.push([steps, lastTaken]);
+      taken(lastTaken, count);
+    },
+    onWritable: () => {
+      writableEvents++;
+      sendRest();
+    },
+    onError: (code) => errors.push(code),
+  });
+  start(sendRest);
+  await Promise.race([finished, new Promise((r) => setTimeout(r, 10_000).unref())]);
+  const inOrder = order.every((n, i) => n === i);
+  return { received: order.length, inOrder, partialSends, writableEvents, answered, errors };
+}
+
+const sent = await run((sendRest) => sendRest());
+const armed = await run(() => {
+  socket.arm(Buffer.from('go'), 2, count, packets, 0, stride, count, stride);
+  receiver.send('go', socketPort, '127.0.0.1');
+});
 socket.close();
 receiver.close();
-const inOrder = order.every((n, i) => n === i);
-process.stdout.write(
-  `${JSON.stringify({ received: order.length, inOrder, partialSends, writableEvents, errors })}\n`,
-);
+process.stdout.write(`${JSON.stringify({ sent, armed })}\n`);

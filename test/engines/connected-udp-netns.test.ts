@@ -11,41 +11,57 @@ import { runProgram } from '../../src/engines/run.ts';
 const isRoot = process.getuid?.() === 0;
 const script = fileURLToPath(new URL('./connected-udp-full-buffer.ts', import.meta.url));
 
-test('a send the kernel takes only in part goes on when onWritable says so', { skip: !isRoot }, async () => {
-  const ns = `ws-${randomBytes(3).toString('hex')}-u`;
-  try {
-    await runProgram('ip', ['netns', 'add', ns]);
-    await runProgram('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    await runProgram('tc', [
-      '-n',
-      ns,
-      'qdisc',
-      'add',
-      'dev',
-      'lo',
-      'root',
-      'tbf',
-      'rate',
-      '20mbit',
-      'burst',
-      '8kb',
-      'limit',
-      '1mb',
-    ]);
-    const result = await runProgram('ip', ['netns', 'exec', ns, process.execPath, script, '300']);
-    const got = JSON.parse(result.stdout.toString()) as {
-      received: number;
-      inOrder: boolean;
-      partialSends: number;
-      writableEvents: number;
-      errors: string[];
-    };
-    assert.equal(got.received, 300);
-    assert.ok(got.inOrder);
-    assert.ok(got.partialSends > 0, 'the send buffer never filled: the test proves nothing');
-    assert.equal(got.writableEvents, got.partialSends);
-    assert.deepEqual(got.errors, []);
-  } finally {
-    await runProgram('ip', ['netns', 'del', ns]).catch(() => undefined);
-  }
-});
+test(
+  'a send, or an armed step, the kernel takes only in part goes on when onWritable says so',
+  { skip: !isRoot },
+  async () => {
+    const ns = `ws-${randomBytes(3).toString('hex')}-u`;
+    try {
+      await runProgram('ip', ['netns', 'add', ns]);
+      await runProgram('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+      await runProgram('tc', [
+        '-n',
+        ns,
+        'qdisc',
+        'add',
+        'dev',
+        'lo',
+        'root',
+        'tbf',
+        'rate',
+        '20mbit',
+        'burst',
+        '8kb',
+        'limit',
+        '1mb',
+      ]);
+      const result = await runProgram('ip', ['netns', 'exec', ns, process.execPath, script, '300']);
+      const got = JSON.parse(result.stdout.toString()) as Record<
+        'sent' | 'armed',
+        {
+          received: number;
+          inOrder: boolean;
+          partialSends: number;
+          writableEvents: number;
+          answered: number[][];
+          errors: string[];
+        }
+      >;
+      for (const [how, run] of Object.entries(got)) {
+        assert.equal(run.received, 300, how);
+        assert.ok(run.inOrder, how);
+        assert.ok(run.partialSends > 0, `${how}: the send buffer never filled: the test proves nothing`);
+        assert.equal(run.writableEvents, run.partialSends, how);
+        assert.deepEqual(run.errors, [], how);
+      }
+      // The armed step that the kernel did not take whole ended the sequence, and said how much it took.
+      assert.equal(got.armed.answered.length, 1);
+      const [steps, lastTaken] = got.armed.answered[0] ?? [];
+      assert.equal(steps, 1);
+      assert.ok(lastTaken !== undefined && lastTaken > 0 && lastTaken < 300, `took ${String(lastTaken)}`);
+      assert.deepEqual(got.sent.answered, []);
+    } finally {
+      await runProgram('ip', ['netns', 'del', ns]).catch(() => undefined);
+    }
+  },
+);

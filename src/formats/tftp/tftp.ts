@@ -248,15 +248,25 @@ export function serializeTftpPacket(packet: TftpPacket): Uint8Array {
   }
 }
 
+/** Writes an opcode and a 16-bit number (a block number modulo 65536) at `offset`: 4 bytes. */
+function writeHeader(buffer: Uint8Array, opcode: number, number: number, offset: number): void {
+  buffer[offset] = 0;
+  buffer[offset + 1] = opcode;
+  buffer[offset + 2] = (number >>> 8) & 0xff;
+  buffer[offset + 3] = number & 0xff;
+}
+
 /**
  * Writes the 4-byte DATA header in place at `offset` (opcode 3, block number modulo 65536) — what a
  * server does for each block without building a packet object.
  */
 export function writeTftpDataHeader(buffer: Uint8Array, block: number, offset = 0): void {
-  buffer[offset] = 0;
-  buffer[offset + 1] = TFTP_OPCODES.DATA;
-  buffer[offset + 2] = (block >>> 8) & 0xff;
-  buffer[offset + 3] = block & 0xff;
+  writeHeader(buffer, TFTP_OPCODES.DATA, block, offset);
+}
+
+/** Writes an ACK of `block` (modulo 65536) in place at `offset`: the 4 bytes a client sends. */
+export function writeTftpAck(buffer: Uint8Array, block: number, offset = 0): void {
+  writeHeader(buffer, TFTP_OPCODES.ACK, block, offset);
 }
 
 /**
