@@ -55,7 +55,7 @@ export interface TftpServerOptions {
   readonly log?: BootLog;
   /** Largest blksize agreed (default 65464, RFC 2348's maximum). */
   readonly maxBlksize?: number;
-  /** Largest windowsize agreed (default 64). */
+  /** Largest windowsize agreed (default 64; never above 1024, the blocks one readv takes). */
   readonly maxWindowsize?: number;
   /** Retransmission timeout when the client sends no timeout option (default 1000 ms). */
   readonly timeoutMs?: number;
@@ -184,11 +184,12 @@ class Transfer {
     this.blksize = args.blksize;
     this.windowsize = args.windowsize;
     this.lastBlock = Math.floor(args.size / args.blksize) + 1;
-    this.slabCapacity = Math.min(
+    // Whole windows (each read once: a window never straddles two reads), at most IOV_MAX blocks.
+    const blocks = Math.min(
       IOV_MAX,
       Math.max(args.windowsize, Math.floor(args.readAheadBytes / args.blksize)),
-      this.lastBlock,
     );
+    this.slabCapacity = Math.min(Math.floor(blocks / args.windowsize) * args.windowsize, this.lastBlock);
     this.slab = makeSlab(this.slabCapacity, args.blksize);
     this.expectedAcks = Buffer.alloc(this.slabCapacity * 4);
     this.oack = args.oack;
@@ -413,7 +414,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? silentBootLog;
   const maxBlksize = Math.min(options.maxBlksize ?? TFTP_MAX_BLKSIZE, TFTP_MAX_BLKSIZE);
-  const maxWindowsize = options.maxWindowsize ?? TFTP_DEFAULT_MAX_WINDOWSIZE;
+  const maxWindowsize = Math.min(options.maxWindowsize ?? TFTP_DEFAULT_MAX_WINDOWSIZE, IOV_MAX);
   const defaultTimeoutMs = options.timeoutMs ?? 1000;
   const retries = options.retries ?? 5;
   const maxSessions = options.maxSessions ?? 512;
