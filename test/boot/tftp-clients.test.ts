@@ -287,6 +287,22 @@ test('a window holds at most 256 KiB', async () => {
   }
 });
 
+test('a windowsize above 1024 blocks (one readv) is lowered to 1024, whatever the server allows', async () => {
+  const own = await startTftpServer({ root, port: 0, maxWindowsize: 5000 });
+  try {
+    const peer = await openRawPeer(own.port);
+    try {
+      const oack = await windowedRequest(peer, 'odd', 8, 2000);
+      assert.deepEqual(oack.packet.op === 'OACK' ? oack.packet.options.at(-1) : [], ['windowsize', '1024']);
+      peer.send({ op: 'ERROR', code: 0, message: 'enough' }, oack.port);
+    } finally {
+      peer.close();
+    }
+  } finally {
+    await own.close();
+  }
+});
+
 test('an ACK inside the window restarts the window after that block', async () => {
   const peer = await openRawPeer(server.port);
   try {
