@@ -8,10 +8,10 @@
 // its own, started once for the whole run (winsmith's by this script run as `tftp.ts serve ROOT`,
 // which prints its port), so all three pay the same scheduling and none shares an event loop with
 // the benchmark. Each setting runs ROUNDS rounds, each round fetching from every server, the
-// server going first rotating from round to round. With two CPUs
-// or more, every server runs on CPU 1 and the client on CPU 0, as for two machines: in lock-step
-// each block waits for the other side to wake, and left to the scheduler, whether the two share a
-// CPU (a cheap wake-up) or not (a costly one, in a VM) changes a time twofold from run to run.
+// server going first rotating from round to round. With two CPUs or more, every server runs on
+// CPU 1 and the client (and this script) on CPU 0, as for two machines: in lock-step each block
+// waits for the other side to wake, and left to the scheduler, whether the two share a CPU (a
+// cheap wake-up) or not (a costly one, in a VM) changes a time twofold from run to run.
 // Prints each server's best time, and two ratios, ≥ 1.0 when winsmith is at least as fast: the best
 // peer's best time / winsmith's, and the median over rounds of the same ratio within a round (the
 // servers of one round run within seconds of each other, so a host whose load comes and goes
@@ -47,6 +47,10 @@ const pinned = availableParallelism() >= 2;
 function onCpu<C extends string>(cpu: number, command: C, args: string[]): [C | 'taskset', string[]] {
   return pinned ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
 }
+// This process (which checks each file fetched: 64 MiB read and compared, then freed) stays off the
+// servers' CPU too, all its threads.
+if (pinned && process.argv[2] !== 'serve')
+  await runProgram('taskset', ['-a', '-p', '-c', '0', String(process.pid)]);
 
 /** A UDP port free right now (TCP probe on the same number; good enough on a quiet host). */
 async function freePort(): Promise<number> {
