@@ -504,7 +504,7 @@ static napi_value take_answered(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value disarm_reply(napi_env env, napi_callback_info info) {
+static napi_value disarm_sequence(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   socket_state *s = socket_call(env, info, 1, argv, "disarm(socket)");
   if (s != NULL) disarm(s);
@@ -531,7 +531,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"send", NULL, send_packets, NULL, NULL, NULL, napi_enumerable, NULL},
       {"arm", NULL, arm_sequence, NULL, NULL, NULL, napi_enumerable, NULL},
       {"takeAnswered", NULL, take_answered, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"disarm", NULL, disarm_reply, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"disarm", NULL, disarm_sequence, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setSendBufferSize", NULL, set_send_buffer_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},
   };
