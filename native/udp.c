@@ -124,12 +124,11 @@ static napi_value throw_errno(napi_env env, const char *what, int e) {
   return NULL;
 }
 
-/* Calls a JS function from the event loop (not from JS): in an async context, so process.nextTick and
- * promise jobs run after it, and an exception it throws goes to process 'uncaughtException'. */
+/* Calls a JS function from the event loop (not from JS), inside the caller's handle scope: in an async
+ * context, so process.nextTick and promise jobs run after it, and an exception it throws goes to
+ * process 'uncaughtException'. */
 static void call_js(socket_state *s, napi_ref function, size_t argc, napi_value *argv) {
   napi_env env = s->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value fn, resource, result;
   napi_get_reference_value(env, function, &fn);
   napi_get_reference_value(env, s->resource, &resource);
@@ -138,7 +137,16 @@ static void call_js(socket_state *s, napi_ref function, size_t argc, napi_value 
     napi_get_and_clear_last_exception(env, &exception);
     napi_fatal_exception(env, exception);
   }
-  napi_close_handle_scope(env, scope);
+}
+
+/* Calls a JS function with `argc` numbers (two at most). */
+static void call_with_numbers(socket_state *s, napi_ref function, size_t argc, const uint32_t *numbers) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  napi_value argv[2];
+  for (size_t i = 0; i < argc; i++) napi_create_uint32(s->env, numbers[i], &argv[i]);
+  call_js(s, function, argc, argv);
+  napi_close_handle_scope(s->env, scope);
 }
 
 static void report_error(socket_state *s, int e) {
@@ -194,14 +202,9 @@ static void disarm(socket_state *s) {
 /* Tells JS of the steps answered since it last heard: onAnswered(steps, lastTaken). */
 static void report_answered(socket_state *s) {
   if (s->pending == 0) return;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-  napi_value argv[2];
-  napi_create_uint32(s->env, s->pending, &argv[0]);
-  napi_create_uint32(s->env, s->last_taken, &argv[1]);
+  uint32_t numbers[2] = {s->pending, s->last_taken};
   s->pending = 0;
-  call_js(s, s->on_answered, 2, argv);
-  napi_close_handle_scope(s->env, scope);
+  call_with_numbers(s, s->on_answered, 2, numbers);
 }
 
 /* Answers the datagram just received (n bytes) when it is the one the armed sequence waits for:
@@ -245,7 +248,7 @@ static void on_poll(uv_poll_t *poll, int status, int events) {
   if (events & UV_WRITABLE) {
     s->events &= ~UV_WRITABLE;
     uv_poll_start(poll, s->events, on_poll);
-    call_js(s, s->on_writable, 0, NULL);
+    call_with_numbers(s, s->on_writable, 0, NULL);
     if (s->poll == NULL) return; /* closed by the callback */
   }
   if (events & UV_READABLE) {
@@ -259,12 +262,8 @@ static void on_poll(uv_poll_t *poll, int status, int events) {
     if (answer(s, n)) return;
     report_answered(s);
     if (s->poll == NULL) return; /* closed by the callback */
-    napi_handle_scope scope;
-    if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-    napi_value length;
-    napi_create_uint32(s->env, (uint32_t)n, &length);
-    call_js(s, s->on_datagram, 1, &length);
-    napi_close_handle_scope(s->env, scope);
+    uint32_t length = (uint32_t)n;
+    call_with_numbers(s, s->on_datagram, 1, &length);
   }
 }
 
@@ -471,7 +470,7 @@ static napi_value arm_sequence(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (!packets_argument(env, argv + 4, &p, "arm")) return NULL;
-  /* Indexed by the step's first packet, as answer() reads them: no wider than 32 bits. */
+  /* (steps - 1) × perStep < count: a step's first packet (answer()) is a 32-bit index. */
   uint32_t steps = (uint32_t)(expect_bytes / expect_length);
   if ((uint64_t)(steps - 1) * per_step >= p.count || (uint64_t)steps * per_step < p.count) {
     napi_throw_range_error(env, "EINVAL", "arm: expected one datagram for each step of packets");
