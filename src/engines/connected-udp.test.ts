@@ -36,11 +36,10 @@ async function openPeer(address = '127.0.0.1'): Promise<Peer> {
 }
 
 interface Recorder extends ConnectedUdpHandlers {
-  /** What the handlers were told, in order: a datagram's text, or `answered STEPS LASTTAKEN`. */
+  /** What the handlers were told, in order: a datagram's text, `answered STEPS LASTTAKEN` or `writable`. */
   readonly events: string[];
   readonly datagrams: Buffer[];
   readonly errors: string[];
-  writable: number;
 }
 
 /** Handlers that record what they are told; a datagram is copied out of the shared buffer. */
@@ -49,7 +48,6 @@ function recorder(): Recorder {
     events: [],
     datagrams: [],
     errors: [],
-    writable: 0,
     onDatagram(buffer: Buffer, length: number) {
       const datagram = Buffer.from(buffer.subarray(0, length));
       r.datagrams.push(datagram);
@@ -59,7 +57,7 @@ function recorder(): Recorder {
       r.events.push(`answered ${String(steps)} ${String(lastTaken)}`);
     },
     onWritable() {
-      r.writable++;
+      r.events.push('writable');
     },
     onError(code: string) {
       r.errors.push(code);
@@ -101,18 +99,26 @@ test('a run of packets goes out as separate datagrams, the last one shorter', as
   }
 });
 
-test('datagrams from the peer reach the handler; from anyone else they are dropped', async () => {
+/**
+ * A socket connected to a new peer, and the socket's own port (from the source of a first datagram,
+ * which the peer then forgets).
+ */
+async function connectedPair(): Promise<{ peer: Peer; socket: ConnectedUdpSocket; port: number }> {
   const peer = await openPeer();
-  const stranger = await openPeer();
   const socket = new ConnectedUdpSocket('127.0.0.1', '127.0.0.1', peer.port);
+  const port = new Promise<number>((resolve) => peer.socket.once('message', (_m, r) => resolve(r.port)));
+  socket.sendPacket(Buffer.from('hello'));
+  await peer.until(1);
+  peer.received.length = 0;
+  return { peer, socket, port: await port };
+}
+
+test('datagrams from the peer reach the handler; from anyone else they are dropped', async () => {
+  const { peer, socket, port: from } = await connectedPair();
+  const stranger = await openPeer();
   const seen = recorder();
   socket.listen(seen);
   try {
-    // The socket's own port, from the source of what it sends.
-    socket.sendPacket(Buffer.from('hello'));
-    const from = await new Promise<number>((resolve) =>
-      peer.socket.once('message', (_m, r) => resolve(r.port)),
-    );
     stranger.socket.send('not for you', from, '127.0.0.1');
     await new Promise((r) => setTimeout(r, 50));
     peer.socket.send(Buffer.alloc(5000, 7), from, '127.0.0.1');
@@ -186,20 +192,6 @@ test('bad addresses and packets outside the buffer are refused; a closed socket 
   assert.equal(peer.received.length, 0);
   peer.socket.close();
 });
-
-/** A socket connected to a new peer, and the socket's own port (from the source of a first datagram). */
-async function connectedPair(): Promise<{ peer: Peer; socket: ConnectedUdpSocket; port: number }> {
-  const peer = await openPeer();
-  const socket = new ConnectedUdpSocket('127.0.0.1', '127.0.0.1', peer.port);
-  socket.sendPacket(Buffer.from('hello'));
-  await peer.until(1);
-  const port = await new Promise<number>((resolve) => {
-    peer.socket.once('message', (_m, r) => resolve(r.port));
-    socket.sendPacket(Buffer.from('port?'));
-  });
-  peer.received.length = 0;
-  return { peer, socket, port };
-}
 
 test('an armed sequence answers each expected datagram in turn, and reports its steps', async () => {
   const { peer, socket, port } = await connectedPair();
