@@ -12,17 +12,11 @@ import { BUILT_ADDONS, builtFile, notBuilt } from './programs.ts';
 
 type NativeSocket = object;
 
+/** A run of packets, as send() takes it (see there). */
+type PacketRun = [buffer: Uint8Array, offset: number, stride: number, count: number, lastLength: number];
+
 /** What arm() takes (see there). */
-type ArmedSequence = [
-  expect: Uint8Array,
-  expectLength: number,
-  perStep: number,
-  buffer: Uint8Array,
-  offset: number,
-  stride: number,
-  count: number,
-  lastLength: number,
-];
+type ArmedSequence = [expect: Uint8Array, expectLength: number, perStep: number, ...run: PacketRun];
 
 interface Addon {
   open(
@@ -35,14 +29,7 @@ interface Addon {
     onWritable: () => void,
     onError: (code: string) => void,
   ): NativeSocket;
-  send(
-    socket: NativeSocket,
-    buffer: Uint8Array,
-    offset: number,
-    stride: number,
-    count: number,
-    lastLength: number,
-  ): number;
+  send(socket: NativeSocket, ...run: PacketRun): number;
   arm(socket: NativeSocket, ...sequence: ArmedSequence): void;
   disarm(socket: NativeSocket): void;
   takeAnswered(socket: NativeSocket): number;
