@@ -279,6 +279,7 @@ class Transfer {
     const next = this.sentUpTo + 1;
     this.armedSteps = 0;
     if (this.unsent === 0 && next <= this.lastBlock) this.load(next);
+    // Asked again after reading: the file may have turned out shorter.
     if (this.unsent !== 0 || next > this.lastBlock) {
       this.socket.disarm();
       return;
