@@ -9,7 +9,16 @@
  * one buffer the caller owns, passes only its length to JS, and sends a run of equal-sized packets
  * laid out one after the other in a buffer with one sendmmsg(2). And for a peer that waits for each
  * answer before it speaks again (lock-step), the caller can arm a sequence of answers: each goes
- * out as soon as the datagram it expects arrives, from the poll callback, without entering JS.
+ * out as soon as the datagram it expects arrives, without entering JS.
+ *
+ * While a sequence is armed, the socket is read by a thread of its own (started at the first arm,
+ * signals blocked), not by the event loop: a blocking recv(2), a memcmp, a sendmmsg(2) per step,
+ * two syscalls where the loop would make three (its epoll_wait too), and nothing of Node's touched
+ * between two blocks. Whatever the thread does not answer (a datagram no step expects, the end of
+ * the sequence, a step the kernel did not take whole, an error) it hands over: it stops reading and
+ * wakes the loop (uv_async), which tells JS, then gives the socket back to the thread if a sequence
+ * is still armed, or polls it itself if not. So JS hears of everything in the order it happened,
+ * and no step fires while JS handles a datagram. The state the two share is under one lock.
  *
  * The socket is connected (connect(2)): the kernel drops datagrams from anyone but the peer, so
  * there is no address to report. It speaks no protocol: what the bytes mean is the caller's. An
@@ -38,20 +47,24 @@
  *     the others were taken whole) at the sequence's end (its last step, or a step not taken whole),
  *     before the next onDatagram, or collected by takeAnswered. Both buffers are held, and read as
  *     steps fire. Throws EBUSY while steps answered are not yet collected.
- *   disarm(socket)                     no sequence armed any more
- *   takeAnswered(socket) -> steps      the steps answered that onAnswered was not told of (reset)
+ *   disarm(socket)                     no step fires from now on (one firing is finished first)
+ *   takeAnswered(socket) -> [steps, lastTaken]
+ *                                      the steps answered that onAnswered was not told of (reset)
  *   setSendBufferSize(socket, bytes)   SO_SNDBUF (the kernel caps it at net.core.wmem_max)
  *   close(socket)                      stops it; no callback is called after; idempotent
  *
  * Built at set-up (scripts/setup.sh) against Node-API (the node-api-headers npm package) and
- * libuv's header (Debian libuv1-dev): Node exports both ABIs to addons. The uv_poll_t is sized at
- * run time by the running libuv (uv_handle_size), not by the header.
+ * libuv's header (Debian libuv1-dev): Node exports both ABIs to addons. The uv_poll_t and
+ * uv_async_t are sized at run time by the running libuv (uv_handle_size), not by the header.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +79,8 @@
 #define BATCH 256
 /* Bytes an expected datagram of an armed sequence has at most. */
 #define EXPECT_MAX 16
+/* The stack of a socket's reader thread: it calls nothing deep (recv, memcmp, sendmmsg). */
+#define READER_STACK (64 * 1024)
 
 /* A run of packets laid out one after the other: `count` of `stride` bytes from `data`, the last one
  * `last` bytes. */
@@ -76,8 +91,21 @@ typedef struct packets {
   uint32_t last;
 } packets;
 
+/* Who receives the socket's datagrams. */
+typedef enum reader {
+  /* The loop's poll: each datagram goes to onDatagram. */
+  READER_LOOP,
+  /* The socket's thread, while a sequence is armed: it answers the datagrams the steps expect. */
+  READER_THREAD,
+  /* Nobody: the thread has stopped and left the loop something to hear (handed_over()). */
+  READER_HANDOVER,
+} reader;
+
 typedef struct socket_state {
   uv_poll_t *poll;
+  uv_async_t *wake;
+  /* Handles not yet closed, once close() has begun. */
+  int handles;
   int fd;
   int events;
   napi_env env;
@@ -90,9 +118,18 @@ typedef struct socket_state {
   napi_ref on_error;
   napi_ref resource;
   napi_async_context async;
+  /* Everything below is shared with the reader thread, under `lock`. */
+  pthread_mutex_t lock;
+  pthread_cond_t turn;
+  pthread_t thread;
+  bool threaded;
+  bool closing;
+  reader reader;
   /* The armed sequence: step i answers the datagram equal to expect[i] with the packets
-   * [i × per_step, (i + 1) × per_step) of `replies`, in order, without calling JS. */
+   * [i × per_step, (i + 1) × per_step) of `replies`, in order, without calling JS. The buffers are
+   * held (`held`) from arm() until the loop lets go of them, after the sequence ends. */
   bool armed;
+  bool held;
   const unsigned char *expect;
   size_t expect_length;
   uint32_t steps;
@@ -105,6 +142,12 @@ typedef struct socket_state {
    * of the last step answered. */
   uint32_t pending;
   uint32_t last_taken;
+  /* What the thread hands over when it stops: a datagram no step answered (`inbox`, its length, or
+   * -1), an errno, whether the kernel did not take a step whole. */
+  unsigned char *inbox;
+  ssize_t inbox_length;
+  int failure;
+  bool blocked;
 } socket_state;
 
 /* What JS holds: it outlives the socket (close frees the state, the finalizer frees the box). */
@@ -160,9 +203,16 @@ static void report_error(socket_state *s, int e) {
 
 static void on_poll(uv_poll_t *poll, int status, int events);
 
+/* Polls for what the loop waits for: datagrams while it is the reader, writability after a send
+ * the kernel did not take whole. */
+static void watch(socket_state *s) {
+  if (s->events == 0) uv_poll_stop(s->poll);
+  else uv_poll_start(s->poll, s->events, on_poll);
+}
+
 /* Sends the packets with as few sendmmsg(2) as it takes: the number the kernel took (fewer when its
- * buffer is full, and then the socket waits for writability), or -errno on any other failure. */
-static int send_run(socket_state *s, const packets *p) {
+ * buffer is full), or -errno on any other failure. */
+static int send_run(int fd, const packets *p) {
   struct mmsghdr messages[BATCH];
   struct iovec vectors[BATCH];
   uint32_t sent = 0;
@@ -176,7 +226,7 @@ static int send_run(socket_state *s, const packets *p) {
       messages[i].msg_hdr.msg_iov = &vectors[i];
       messages[i].msg_hdr.msg_iovlen = 1;
     }
-    int r = sendmmsg(s->fd, messages, n, MSG_DONTWAIT);
+    int r = sendmmsg(fd, messages, n, MSG_DONTWAIT);
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;
@@ -185,54 +235,154 @@ static int send_run(socket_state *s, const packets *p) {
     sent += (uint32_t)r;
     if ((uint32_t)r < n) break;
   }
-  if (sent < p->count && !(s->events & UV_WRITABLE)) {
-    s->events |= UV_WRITABLE;
-    uv_poll_start(s->poll, s->events, on_poll);
-  }
   return (int)sent;
 }
 
-static void disarm(socket_state *s) {
-  if (!s->armed) return;
-  s->armed = false;
+/* Lets go of the buffers of a sequence that has ended (on the loop: references are JS's). */
+static void release(socket_state *s) {
+  if (!s->held || s->armed) return;
+  s->held = false;
   napi_delete_reference(s->env, s->expect_buffer);
   napi_delete_reference(s->env, s->replies_buffer);
 }
 
-/* Tells JS of the steps answered since it last heard: onAnswered(steps, lastTaken). */
-static void report_answered(socket_state *s) {
-  if (s->pending == 0) return;
-  uint32_t numbers[2] = {s->pending, s->last_taken};
-  s->pending = 0;
-  call_with_numbers(s, s->on_answered, 2, numbers);
+/* The thread stops reading and wakes the loop to hear what it leaves (under the lock). */
+static void hand_over(socket_state *s) {
+  s->reader = READER_HANDOVER;
+  uv_async_send(s->wake);
 }
 
-/* Answers the datagram just received (n bytes) when it is the one the armed sequence waits for:
- * true when it did (or failed, and said so). The sequence ends, and JS hears of it, at its last
- * step or when the kernel did not take a step whole. */
+/* Answers the datagram in the inbox (n bytes) when it is the one the armed sequence waits for: true
+ * when it did. The sequence ends, and the thread hands over, at its last step, when the kernel did
+ * not take a step whole, or when sending failed. Under the lock. */
 static bool answer(socket_state *s, ssize_t n) {
   if (!s->armed || (size_t)n != s->expect_length ||
-      memcmp(s->data, s->expect + (size_t)s->fired * s->expect_length, s->expect_length) != 0)
+      memcmp(s->inbox, s->expect + (size_t)s->fired * s->expect_length, s->expect_length) != 0)
     return false;
   uint32_t first = s->fired * s->per_step;
   bool final = s->fired == s->steps - 1;
   packets step = {s->replies.data + (size_t)s->replies.stride * first, s->replies.stride,
                   final ? s->replies.count - first : s->per_step,
                   final ? s->replies.last : s->replies.stride};
-  int taken = send_run(s, &step);
+  int taken = send_run(s->fd, &step);
   if (taken < 0) {
-    disarm(s);
-    report_error(s, -taken);
+    s->armed = false;
+    s->failure = -taken;
+    hand_over(s);
     return true;
   }
   s->fired++;
   s->pending++;
   s->last_taken = (uint32_t)taken;
-  if (final || (uint32_t)taken < step.count) {
-    disarm(s);
-    report_answered(s);
+  s->blocked = (uint32_t)taken < step.count;
+  if (final || s->blocked) {
+    s->armed = false;
+    hand_over(s);
   }
   return true;
+}
+
+/* The socket's reader while a sequence is armed: a blocking recv(2) and, for the datagram a step
+ * expects, its sendmmsg(2). It hands anything else over to the loop and waits for its turn again. */
+static void *read_armed(void *argument) {
+  socket_state *s = argument;
+  pthread_mutex_lock(&s->lock);
+  for (;;) {
+    while (s->reader != READER_THREAD && !s->closing) pthread_cond_wait(&s->turn, &s->lock);
+    if (s->closing) break;
+    pthread_mutex_unlock(&s->lock);
+    ssize_t n = recv(s->fd, s->inbox, s->capacity, 0);
+    int e = errno;
+    pthread_mutex_lock(&s->lock);
+    if (s->closing) break;
+    if (n < 0) {
+      if (e == EINTR) continue;
+      s->failure = e;
+      hand_over(s);
+    } else if (!answer(s, n)) {
+      s->inbox_length = n;
+      hand_over(s);
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
+}
+
+/* Gives the socket to its thread (started the first time), the loop no longer polling for
+ * datagrams. 0, or the errno of a thread that could not start. On the loop, under the lock. */
+static int give_to_thread(socket_state *s) {
+  if (!s->threaded) {
+    /* The thread's recv blocks; every other call on the socket says MSG_DONTWAIT. */
+    int flags = fcntl(s->fd, F_GETFL);
+    if (flags < 0 || fcntl(s->fd, F_SETFL, flags & ~O_NONBLOCK) != 0) return errno;
+    pthread_attr_t attributes;
+    sigset_t all, previous;
+    pthread_attr_init(&attributes);
+    pthread_attr_setstacksize(&attributes, READER_STACK);
+    /* Signals are the loop's business: the thread starts with all of them blocked. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    int e = pthread_create(&s->thread, &attributes, read_armed, s);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    pthread_attr_destroy(&attributes);
+    if (e != 0) {
+      fcntl(s->fd, F_SETFL, flags);
+      return e;
+    }
+    s->threaded = true;
+  }
+  s->reader = READER_THREAD;
+  s->events &= ~UV_READABLE;
+  watch(s);
+  pthread_cond_signal(&s->turn);
+  return 0;
+}
+
+/* The loop's turn after the thread handed over: JS hears of the steps answered, the failure, the
+ * datagram no step answered, in that order; then the thread reads again if a sequence is armed,
+ * and the loop does if not. */
+static void handed_over(uv_async_t *wake) {
+  socket_state *s = wake->data;
+  pthread_mutex_lock(&s->lock);
+  if (s->reader != READER_HANDOVER) {
+    pthread_mutex_unlock(&s->lock);
+    return;
+  }
+  s->reader = READER_LOOP;
+  uint32_t answered[2] = {s->pending, s->last_taken};
+  s->pending = 0;
+  int failure = s->failure;
+  s->failure = 0;
+  ssize_t length = s->inbox_length;
+  s->inbox_length = -1;
+  if (length >= 0) memcpy(s->data, s->inbox, (size_t)length);
+  if (s->blocked) {
+    s->blocked = false;
+    s->events |= UV_WRITABLE;
+  }
+  release(s);
+  pthread_mutex_unlock(&s->lock);
+
+  if (answered[0] != 0) call_with_numbers(s, s->on_answered, 2, answered);
+  if (s->poll == NULL) return; /* closed by the callback */
+  if (failure != 0) {
+    report_error(s, failure);
+    if (s->poll == NULL) return;
+  }
+  if (length >= 0) {
+    uint32_t n = (uint32_t)length;
+    call_with_numbers(s, s->on_datagram, 1, &n);
+    if (s->poll == NULL) return;
+  }
+  pthread_mutex_lock(&s->lock);
+  if (s->reader == READER_LOOP) {
+    if (s->armed) give_to_thread(s);
+    else {
+      s->events |= UV_READABLE;
+      watch(s);
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
 }
 
 static void on_poll(uv_poll_t *poll, int status, int events) {
@@ -247,21 +397,18 @@ static void on_poll(uv_poll_t *poll, int status, int events) {
   }
   if (events & UV_WRITABLE) {
     s->events &= ~UV_WRITABLE;
-    uv_poll_start(poll, s->events, on_poll);
+    watch(s);
     call_with_numbers(s, s->on_writable, 0, NULL);
     if (s->poll == NULL) return; /* closed by the callback */
   }
-  if (events & UV_READABLE) {
+  if ((events & UV_READABLE) && (s->events & UV_READABLE)) {
     /* One datagram per wake-up: the poll is level-triggered, so more brings the loop straight back,
-     * and the common case (one ACK waiting) costs one recv, not a second one to hear EAGAIN. */
+     * and the common case (one datagram waiting) costs one recv, not a second one to hear EAGAIN. */
     ssize_t n = recv(s->fd, s->data, s->capacity, MSG_DONTWAIT);
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) report_error(s, errno);
       return;
     }
-    if (answer(s, n)) return;
-    report_answered(s);
-    if (s->poll == NULL) return; /* closed by the callback */
     uint32_t length = (uint32_t)n;
     call_with_numbers(s, s->on_datagram, 1, &length);
   }
@@ -357,21 +504,33 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   socket_state *s = calloc(1, sizeof *s);
   box *b = calloc(1, sizeof *b);
   uv_poll_t *poll = malloc(uv_handle_size(UV_POLL));
+  uv_async_t *wake = malloc(uv_handle_size(UV_ASYNC));
+  unsigned char *inbox = malloc(capacity > 0 ? capacity : 1);
   uv_loop_t *loop;
-  if (s == NULL || b == NULL || poll == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok ||
-      uv_poll_init_socket(loop, poll, fd) != 0) {
+  if (s == NULL || b == NULL || poll == NULL || wake == NULL || inbox == NULL ||
+      napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init_socket(loop, poll, fd) != 0 ||
+      uv_async_init(loop, wake, handed_over) != 0) {
     free(s);
     free(b);
     free(poll);
+    free(wake);
+    free(inbox);
     close(fd);
     return throw_errno(env, "open", ENOMEM);
   }
   s->poll = poll;
   poll->data = s;
+  s->wake = wake;
+  wake->data = s;
   s->fd = fd;
   s->env = env;
   s->data = data;
   s->capacity = capacity;
+  s->inbox = inbox;
+  s->inbox_length = -1;
+  pthread_mutex_init(&s->lock, NULL);
+  pthread_cond_init(&s->turn, NULL);
+  s->reader = READER_LOOP;
   napi_create_reference(env, argv[3], 1, &s->buffer);
   napi_create_reference(env, argv[4], 1, &s->on_datagram);
   napi_create_reference(env, argv[5], 1, &s->on_answered);
@@ -383,7 +542,7 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "winsmith-udp", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, resource, name, &s->async);
   s->events = UV_READABLE;
-  uv_poll_start(poll, s->events, on_poll);
+  watch(s);
 
   b->state = s;
   napi_value external;
@@ -391,8 +550,11 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   return external;
 }
 
+/* Frees the socket once both of its handles are closed. */
 static void on_closed(uv_handle_t *handle) {
   socket_state *s = handle->data;
+  free(handle);
+  if (--s->handles > 0) return;
   close(s->fd);
   napi_delete_reference(s->env, s->buffer);
   napi_delete_reference(s->env, s->on_datagram);
@@ -400,9 +562,12 @@ static void on_closed(uv_handle_t *handle) {
   napi_delete_reference(s->env, s->on_writable);
   napi_delete_reference(s->env, s->on_error);
   napi_delete_reference(s->env, s->resource);
-  disarm(s);
+  s->armed = false;
+  release(s);
   napi_async_destroy(s->env, s->async);
-  free(handle);
+  pthread_mutex_destroy(&s->lock);
+  pthread_cond_destroy(&s->turn);
+  free(s->inbox);
   free(s);
 }
 
@@ -413,9 +578,20 @@ static napi_value close_socket(napi_env env, napi_callback_info info) {
   if (b == NULL || b->state == NULL) return NULL;
   socket_state *s = b->state;
   b->state = NULL;
+  pthread_mutex_lock(&s->lock);
+  s->closing = true;
+  pthread_cond_signal(&s->turn);
+  pthread_mutex_unlock(&s->lock);
+  if (s->threaded) {
+    /* Wakes the thread's recv (it returns 0): it sees `closing` and ends. */
+    shutdown(s->fd, SHUT_RD);
+    pthread_join(s->thread, NULL);
+  }
   uv_poll_stop(s->poll);
   uv_poll_t *poll = s->poll;
   s->poll = NULL;
+  s->handles = 2;
+  uv_close((uv_handle_t *)s->wake, on_closed);
   uv_close((uv_handle_t *)poll, on_closed);
   return NULL;
 }
@@ -446,8 +622,12 @@ static napi_value send_packets(napi_env env, napi_callback_info info) {
   socket_state *s = socket_call(env, info, 6, argv, "send(socket, buffer, offset, stride, count, lastLength)");
   packets p;
   if (s == NULL || !packets_argument(env, argv + 1, &p, "send")) return NULL;
-  int sent = send_run(s, &p);
+  int sent = send_run(s->fd, &p);
   if (sent < 0) return throw_errno(env, "sendmmsg", -sent);
+  if ((uint32_t)sent < p.count && !(s->events & UV_WRITABLE)) {
+    s->events |= UV_WRITABLE;
+    watch(s);
+  }
   napi_value result;
   napi_create_uint32(env, (uint32_t)sent, &result);
   return result;
@@ -476,11 +656,14 @@ static napi_value arm_sequence(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "EINVAL", "arm: expected one datagram for each step of packets");
     return NULL;
   }
+  pthread_mutex_lock(&s->lock);
   if (s->pending != 0) {
+    pthread_mutex_unlock(&s->lock);
     napi_throw_error(env, "EBUSY", "arm: the steps answered (takeAnswered) are not yet collected");
     return NULL;
   }
-  disarm(s);
+  s->armed = false;
+  release(s);
   s->expect = expect;
   s->expect_length = expect_length;
   s->steps = steps;
@@ -489,24 +672,42 @@ static napi_value arm_sequence(napi_env env, napi_callback_info info) {
   s->replies = p;
   napi_create_reference(env, argv[1], 1, &s->expect_buffer);
   napi_create_reference(env, argv[4], 1, &s->replies_buffer);
+  s->held = true;
   s->armed = true;
-  return NULL;
+  int e = s->reader == READER_LOOP ? give_to_thread(s) : 0;
+  if (e != 0) {
+    s->armed = false;
+    release(s);
+  }
+  pthread_mutex_unlock(&s->lock);
+  return e != 0 ? throw_errno(env, "arm", e) : NULL;
 }
 
 static napi_value take_answered(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   socket_state *s = socket_call(env, info, 1, argv, "takeAnswered(socket)");
   if (s == NULL) return NULL;
-  napi_value result;
-  napi_create_uint32(env, s->pending, &result);
+  pthread_mutex_lock(&s->lock);
+  uint32_t answered[2] = {s->pending, s->last_taken};
   s->pending = 0;
+  pthread_mutex_unlock(&s->lock);
+  napi_value result, number;
+  napi_create_array_with_length(env, 2, &result);
+  for (uint32_t i = 0; i < 2; i++) {
+    napi_create_uint32(env, answered[i], &number);
+    napi_set_element(env, result, i, number);
+  }
   return result;
 }
 
 static napi_value disarm_sequence(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   socket_state *s = socket_call(env, info, 1, argv, "disarm(socket)");
-  if (s != NULL) disarm(s);
+  if (s == NULL) return NULL;
+  pthread_mutex_lock(&s->lock);
+  s->armed = false;
+  release(s);
+  pthread_mutex_unlock(&s->lock);
   return NULL;
 }
 

@@ -203,7 +203,10 @@ class Transfer {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.socket.listen({
       onDatagram: (buffer, length) => this.onMessage(buffer, length),
-      onAnswered: (steps, lastTaken) => this.answered(steps, lastTaken),
+      onAnswered: (steps, lastTaken) => {
+        this.answered(steps, lastTaken);
+        if (this.armedSteps === 0 || this.unsent !== 0) this.armNext();
+      },
       onWritable: () => {
         if (!this.ended && this.unsent !== 0) this.sendWindow(this.unsent);
       },
@@ -306,9 +309,9 @@ class Transfer {
 
   /**
    * The socket answered `steps` ACKs with the windows armed for them, the kernel taking `lastTaken`
-   * packets of the last one (all of them when not given): the same as if onMessage had.
+   * packets of the last one: the same as if onMessage had.
    */
-  private answered(steps: number, lastTaken?: number): void {
+  private answered(steps: number, lastTaken: number): void {
     const acked = this.armedAck + (steps - 1) * this.windowsize;
     this.armedAck += steps * this.windowsize;
     this.armedSteps -= steps;
@@ -316,8 +319,7 @@ class Transfer {
     this.retriesLeft = this.retries;
     this.base = acked + 1;
     const count = Math.min(this.windowsize, this.lastBlock - acked);
-    this.sent(this.base, count, lastTaken ?? count);
-    if (this.armedSteps === 0 || this.unsent !== 0) this.armNext();
+    this.sent(this.base, count, lastTaken);
   }
 
   private onMessage(buffer: Buffer, length: number): void {
@@ -359,10 +361,14 @@ class Transfer {
 
   private onTick(): void {
     if (this.ended) return;
-    const steps = this.socket.takeAnswered();
-    if (steps > 0) this.answered(steps);
+    // The socket answers ACKs on a thread of its own: nothing armed goes out from here until
+    // armNext, so what it answered is all counted before the timer decides.
+    this.socket.disarm();
+    const [steps, lastTaken] = this.socket.takeAnswered();
+    if (steps > 0) this.answered(steps, lastTaken);
     if (this.progress !== this.seenProgress) {
       this.seenProgress = this.progress;
+      this.armNext();
       return;
     }
     if (this.retriesLeft <= 0) {

@@ -137,19 +137,22 @@ test('datagrams from the peer reach the handler; from anyone else they are dropp
   }
 });
 
-test('a closed port at the peer is reported as ECONNREFUSED', async () => {
-  const gone = await openPeer();
-  const port = gone.port;
-  await new Promise<void>((resolve) => gone.socket.close(resolve));
-  const socket = new ConnectedUdpSocket('127.0.0.1', '127.0.0.1', port);
-  const seen = recorder();
-  socket.listen(seen);
-  try {
-    socket.sendPacket(Buffer.from('anyone?'));
-    await waitFor(() => seen.errors.length > 0, 'an error');
-    assert.equal(seen.errors[0], 'ECONNREFUSED');
-  } finally {
-    socket.close();
+test('a closed port at the peer is reported as ECONNREFUSED, read by the loop or by the armed thread', async () => {
+  for (const armed of [false, true]) {
+    const gone = await openPeer();
+    const port = gone.port;
+    await new Promise<void>((resolve) => gone.socket.close(resolve));
+    const socket = new ConnectedUdpSocket('127.0.0.1', '127.0.0.1', port);
+    const seen = recorder();
+    socket.listen(seen);
+    try {
+      if (armed) socket.arm(Buffer.from('a'), 1, 1, Buffer.alloc(10), 0, 10, 1, 10);
+      socket.sendPacket(Buffer.from('anyone?'));
+      await waitFor(() => seen.errors.length > 0, 'an error');
+      assert.deepEqual(seen.errors, ['ECONNREFUSED'], armed ? 'armed' : 'not armed');
+    } finally {
+      socket.close();
+    }
   }
 });
 
@@ -240,14 +243,49 @@ test('answered steps are collected by takeAnswered; a sequence can be disarmed, 
     peer.socket.send('x', port, '127.0.0.1');
     await peer.until(1);
     assert.throws(() => socket.arm(Buffer.from('q'), 1, 1, replies, 0, 10, 1, 10), { code: 'EBUSY' });
-    assert.equal(socket.takeAnswered(), 1);
-    assert.equal(socket.takeAnswered(), 0);
+    assert.deepEqual(socket.takeAnswered(), [1, 1]);
+    assert.equal(socket.takeAnswered()[0], 0);
     socket.arm(Buffer.from('q'), 1, 1, replies, 0, 10, 1, 10);
     socket.disarm();
     peer.socket.send('q', port, '127.0.0.1');
     await waitFor(() => seen.events.length === 1, 'the datagram');
     assert.deepEqual(seen.events, ['q']);
     assert.equal(peer.received.length, 1);
+  } finally {
+    socket.close();
+    peer.socket.close();
+  }
+});
+
+test('no step fires while a handler runs; close ends a wait for the next step at once', async () => {
+  const { peer, socket, port } = await connectedPair();
+  const seen = recorder();
+  let answeredDuringHandler = -1;
+  socket.listen({
+    ...seen,
+    onDatagram(buffer, length) {
+      seen.onDatagram(buffer, length);
+      // Long enough for the expected datagram, sent right behind this one, to arrive.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      answeredDuringHandler = socket.takeAnswered()[0];
+    },
+  });
+  try {
+    socket.arm(Buffer.from('ab'), 1, 1, Buffer.alloc(20, 5), 0, 10, 2, 10);
+    peer.socket.send('z', port, '127.0.0.1');
+    peer.socket.send('a', port, '127.0.0.1');
+    await peer.until(1);
+    await waitFor(() => socket.takeAnswered()[0] === 1, 'the step for a, collected');
+    assert.equal(answeredDuringHandler, 0);
+    assert.deepEqual(seen.events, ['z']);
+    // The sequence waits for b: closing stops the thread waiting in recv, and nothing comes after.
+    const started = process.hrtime.bigint();
+    socket.close();
+    assert.ok(process.hrtime.bigint() - started < 500_000_000n, 'close returns at once');
+    peer.socket.send('b', port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(peer.received.length, 1);
+    assert.deepEqual(seen.events, ['z']);
   } finally {
     socket.close();
     peer.socket.close();

@@ -4,8 +4,9 @@
 // and a syscall for each one sent) is most of the work. Datagrams are received into one buffer
 // shared by every socket and lent to the handler for the length of the call (no object is made for
 // one); a run of packets laid out one after the other in a buffer goes out with one sendmmsg(2).
-// For a peer in lock-step, answers can be armed ahead: each goes out from the addon's poll callback
-// when the datagram it expects arrives, without a call into JS (arm()).
+// For a peer in lock-step, answers can be armed ahead: while they are, the socket is read by a thread
+// of the addon's own, which sends each answer as soon as the datagram it expects arrives, without a
+// call into JS or a wake of the event loop (arm()).
 
 import { createRequire } from 'node:module';
 import { BUILT_ADDONS, builtFile, notBuilt } from './programs.ts';
@@ -14,6 +15,9 @@ type NativeSocket = object;
 
 /** A run of packets, as send() takes it (see there). */
 type PacketRun = [buffer: Uint8Array, offset: number, stride: number, count: number, lastLength: number];
+
+/** Steps of an armed sequence answered, and the packets the kernel took of the last of them. */
+export type Answered = [steps: number, lastTaken: number];
 
 /** What arm() takes (see there). */
 type ArmedSequence = [expect: Uint8Array, expectLength: number, perStep: number, ...run: PacketRun];
@@ -32,7 +36,7 @@ interface Addon {
   send(socket: NativeSocket, ...run: PacketRun): number;
   arm(socket: NativeSocket, ...sequence: ArmedSequence): void;
   disarm(socket: NativeSocket): void;
-  takeAnswered(socket: NativeSocket): number;
+  takeAnswered(socket: NativeSocket): Answered;
   setSendBufferSize(socket: NativeSocket, bytes: number): void;
   close(socket: NativeSocket): void;
 }
@@ -138,20 +142,27 @@ export class ConnectedUdpSocket {
    * end of the sequence (its last step, or one the kernel did not take whole, which also ends it),
    * before the next onDatagram, or when takeAnswered() collects them. Arming replaces the sequence
    * armed before; its answered steps must have been collected. Both buffers are read as steps fire:
-   * their bytes must stay as they are until the sequence ends, disarm(), or another arm().
+   * their bytes must stay as they are until the sequence ends, disarm(), or another arm(). While a
+   * sequence is armed, the addon's thread reads the socket; no step fires while a handler runs.
    */
   arm(...sequence: ArmedSequence): void {
     if (!this.#closed) this.#addon.arm(this.#socket, ...sequence);
   }
 
-  /** No sequence armed from now on (steps it answered still wait to be collected). */
+  /**
+   * No step fires from now on (one firing at the call is finished first); steps answered still wait
+   * to be collected.
+   */
   disarm(): void {
     if (!this.#closed) this.#addon.disarm(this.#socket);
   }
 
-  /** The number of steps answered that onAnswered has not heard of, all of them taken whole; they count as heard. */
-  takeAnswered(): number {
-    return this.#closed ? 0 : this.#addon.takeAnswered(this.#socket);
+  /**
+   * The steps answered that onAnswered has not heard of, as it would hear of them (the kernel may
+   * not have taken the last one whole); they count as heard.
+   */
+  takeAnswered(): Answered {
+    return this.#closed ? [0, 0] : this.#addon.takeAnswered(this.#socket);
   }
 
   /** Sends one datagram: `packet` whole. */
