@@ -15,16 +15,19 @@
 // Prints each server's best time, and two ratios, ≥ 1.0 when winsmith is at least as fast: the best
 // peer's best time / winsmith's, and the median over rounds of the same ratio within a round (the
 // servers of one round run within seconds of each other, so a host whose load comes and goes
-// weighs less on it than on times taken minutes apart).
+// weighs less on it than on times taken minutes apart). A third ratio compares the servers' CPU
+// time per fetch (the lowest peer's median / winsmith's, from /proc/PID/stat): what a server spends
+// itself, which the time a lock-step fetch takes hides behind the wake-ups of both sides.
 // dnsmasq does not speak windowsize (RFC 7440): atftp falls back to lock-step with it, and it is
 // left out of those rows.
 
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { startTftpServer } from '../src/boot/tftp-server.ts';
 import { runProgram } from '../src/engines/run.ts';
@@ -65,6 +68,25 @@ async function freePort(): Promise<number> {
       );
     });
   });
+}
+
+interface Server {
+  readonly child: ChildProcessByStdio<null, Readable, null>;
+  readonly exited: Promise<void>;
+}
+
+/** A server process (the command itself: taskset execs it, keeping its pid). */
+function startServer(command: string, args: string[]): Server {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return { child, exited: new Promise((resolve) => child.once('exit', () => resolve())) };
+}
+
+/** The CPU time a process has used so far, all its threads (ended ones too), in clock ticks. */
+async function cpuTicks(server: Server): Promise<number> {
+  const stat = await readFile(`/proc/${String(server.child.pid)}/stat`, 'utf8');
+  // Fields after the command name (in parentheses, which may hold spaces): utime is the 14th field.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 interface Setting {
@@ -140,17 +162,15 @@ await withTempDir(async (dir) => {
   await writeFile(join(root, 'big.bin'), content, { mode: 0o644 });
   const out = join(dir, 'out.bin');
 
-  const stop = new AbortController();
-  const winsmith = spawn(...onCpu(1, process.execPath, [fileURLToPath(import.meta.url), 'serve', root]), {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const winsmith = startServer(
+    ...onCpu(1, process.execPath, [fileURLToPath(import.meta.url), 'serve', root]),
+  );
   const winsmithPort = await new Promise<number>((resolve, reject) => {
-    winsmith.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-    winsmith.once('exit', (code) => reject(new Error(`winsmith's TFTP server exited (${String(code)})`)));
+    winsmith.child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    void winsmith.exited.then(() => reject(new Error("winsmith's TFTP server exited")));
   });
-  const winsmithExited = new Promise((resolve) => winsmith.once('exit', resolve));
   const atftpdPort = await freePort();
-  const atftpd = runProgram(
+  const atftpd = startServer(
     ...onCpu(1, 'atftpd', [
       '--daemon',
       '--no-fork',
@@ -166,10 +186,9 @@ await withTempDir(async (dir) => {
       '100',
       root,
     ]),
-    { signal: stop.signal },
-  ).catch(() => undefined);
+  );
   // dnsmasq's TFTP port is fixed at 69.
-  const dnsmasq = runProgram(
+  const dnsmasq = startServer(
     ...onCpu(1, 'dnsmasq', [
       '--keep-in-foreground',
       '--conf-file=/dev/null',
@@ -183,14 +202,13 @@ await withTempDir(async (dir) => {
       '--quiet-tftp',
       '--log-facility=/dev/null',
     ]),
-    { signal: stop.signal },
-  ).catch(() => undefined);
+  );
   await new Promise((r) => setTimeout(r, 500));
 
   const servers = [
-    { name: 'winsmith', port: winsmithPort },
-    { name: 'atftpd', port: atftpdPort },
-    { name: 'dnsmasq', port: 69 },
+    { name: 'winsmith', port: winsmithPort, process: winsmith },
+    { name: 'atftpd', port: atftpdPort, process: atftpd },
+    { name: 'dnsmasq', port: 69, process: dnsmasq },
   ];
   const rows: string[][] = [];
   try {
@@ -198,6 +216,8 @@ await withTempDir(async (dir) => {
       const best = new Map<string, number>();
       /** Per round: the best peer's time in that round divided by winsmith's. */
       const roundRatios: number[] = [];
+      /** Each server's CPU time for each fetch. */
+      const cpu = new Map<string, number[]>();
       const active = servers.filter((s) => !(s.name === 'dnsmasq' && setting.windowsize > 1));
       for (let round = 0; round < rounds; round++) {
         const order = active.map((_, i) => active[(round + i) % active.length]);
@@ -205,7 +225,10 @@ await withTempDir(async (dir) => {
         for (const server of order) {
           if (server === undefined) continue;
           await rm(out, { force: true });
+          const cpuBefore = await cpuTicks(server.process);
           const [, seconds] = await timed(() => fetchFile(setting, server.port, out));
+          const used = (await cpuTicks(server.process)) - cpuBefore;
+          cpu.set(server.name, [...(cpu.get(server.name) ?? []), used]);
           const got = await readFile(out);
           if (!got.equals(content))
             throw new Error(`${server.name}: ${setting.label}: the file fetched differs`);
@@ -225,20 +248,29 @@ await withTempDir(async (dir) => {
         cell('dnsmasq'),
         bestPeerOver(best).toFixed(2),
         median(roundRatios).toFixed(2),
+        bestPeerOver(new Map([...cpu].map(([name, list]) => [name, median(list)]))).toFixed(2),
       ]);
       process.stderr.write(`${setting.label}: done\n`);
     }
   } finally {
-    stop.abort();
-    winsmith.kill('SIGTERM');
-    await Promise.all([atftpd, dnsmasq, winsmithExited]);
+    for (const server of servers) server.process.child.kill('SIGTERM');
+    await Promise.all(servers.map((server) => server.process.exited));
   }
-  const header = ['setting', 'winsmith s', 'atftpd s', 'dnsmasq s', 'best peer / winsmith', 'round median'];
+  const header = [
+    'setting',
+    'winsmith s',
+    'atftpd s',
+    'dnsmasq s',
+    'best peer / winsmith',
+    'round median',
+    'server CPU',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   process.stdout.write(
     `${sizeMiB} MiB over 127.0.0.1, best of ${rounds}${pinned ? ', servers on CPU 1, client on CPU 0' : ''}\n${line(header)}\n${rows.map(line).join('\n')}\n` +
-      "round median: the median over rounds of the best peer's time in a round / winsmith's in the same round\n",
+      "round median: the median over rounds of the best peer's time in a round / winsmith's in the same round\n" +
+      "server CPU: the lowest of the peers' median CPU time per fetch / winsmith's (user + system, all threads)\n",
   );
 });
