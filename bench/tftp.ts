@@ -7,16 +7,17 @@
 // 64, and with `curl` at blksize 512, 1468 and 8192, from each server. Every server is a process of
 // its own, started once for the whole run (winsmith's by this script run as `tftp.ts serve ROOT`,
 // which prints its port), so all three pay the same scheduling and none shares an event loop with
-// the benchmark. Each setting runs ROUNDS rounds, each round fetching from every server, the
-// server going first rotating from round to round. With two CPUs or more, every server runs on
-// CPU 1 and the client (and this script) on CPU 0, as for two machines: in lock-step each block
-// waits for the other side to wake, and left to the scheduler, whether the two share a CPU (a
-// cheap wake-up) or not (a costly one, in a VM) changes a time twofold from run to run.
-// Prints each server's best time, and two ratios, ≥ 1.0 when winsmith is at least as fast: the best
-// peer's best time / winsmith's, and the median over rounds of the same ratio within a round (the
-// servers of one round run within seconds of each other, so a host whose load comes and goes
-// weighs less on it than on times taken minutes apart). A third ratio compares the servers' CPU
-// time per fetch (the lowest peer's median / winsmith's, from /proc/PID/stat): what a server spends
+// the benchmark. After one fetch from each that is not timed, each setting runs ROUNDS rounds, each
+// round fetching from every server, the server going first rotating from round to round. With two
+// CPUs or more, every server runs on CPU 1 and the client (and this script) on CPU 0, as for two
+// machines: in lock-step each block waits for the other side to wake, and left to the scheduler,
+// whether the two share a CPU (a cheap wake-up) or not (a costly one, in a VM) changes a time
+// twofold from run to run.
+// Prints each server's best time, and three ratios, ≥ 1.0 when winsmith is at least as fast (or
+// spends less): the best peer's best time / winsmith's; the median over rounds of the same ratio
+// within a round (the servers of one round run within seconds of each other, so a host whose load
+// comes and goes weighs less on it than on times taken minutes apart); and the servers' CPU time
+// per fetch (the lowest peer's median / winsmith's, from /proc/PID/stat): what a server spends
 // itself, which the time a lock-step fetch takes hides behind the wake-ups of both sides.
 // dnsmasq does not speak windowsize (RFC 7440): atftp falls back to lock-step with it, and it is
 // left out of those rows.
@@ -212,6 +213,10 @@ await withTempDir(async (dir) => {
   ];
   const rows: string[][] = [];
   try {
+    // One fetch from each server first, not timed: each starts the run warm (code compiled, file in
+    // the page cache, first buffers allocated), as it is for every fetch after.
+    const warmUp: Setting = { label: 'warm-up', client: 'curl', blksize: 1468, windowsize: 1 };
+    for (const server of servers) await fetchFile(warmUp, server.port, out);
     for (const setting of settings) {
       const best = new Map<string, number>();
       /** Per round: the best peer's time in that round divided by winsmith's. */
