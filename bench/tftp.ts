@@ -12,7 +12,9 @@
 // CPUs or more, every server runs on CPU 1 and the client (and this script) on CPU 0, as for two
 // machines: in lock-step each block waits for the other side to wake, and left to the scheduler,
 // whether the two share a CPU (a cheap wake-up) or not (a costly one, in a VM) changes a time
-// twofold from run to run.
+// twofold from run to run. The files are in /dev/shm where there is one, and each file fetched is
+// checked through one buffer reused: nothing a fetch leaves behind (dirty pages to write back,
+// garbage to collect) weighs on the next one.
 // Prints each server's best time, and three ratios, ≥ 1.0 when winsmith is at least as fast (or
 // spends less): the best peer's best time / winsmith's; the median over rounds of the same ratio
 // within a round (the servers of one round run within seconds of each other, so a host whose load
@@ -24,9 +26,10 @@
 
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +121,11 @@ function bestPeerOver(times: ReadonlyMap<string, number>): number {
   return Math.min(...peers) / (times.get('winsmith') ?? Infinity);
 }
 
+/** A ratio with two decimals; "—" when there is none (a fetch too short for the CPU clock's ticks). */
+function shown(ratio: number): string {
+  return Number.isFinite(ratio) ? ratio.toFixed(2) : '—';
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -156,126 +164,150 @@ async function fetchFile(setting: Setting, port: number, out: string): Promise<v
   }
 }
 
-await withTempDir(async (dir) => {
-  const root = join(dir, 'root');
-  await mkdir(root);
-  const content = randomBytes(sizeMiB * 1024 * 1024);
-  await writeFile(join(root, 'big.bin'), content, { mode: 0o644 });
-  const out = join(dir, 'out.bin');
+// In memory where there is a tmpfs: a 64 MiB file written to disk is written back later, during
+// the fetches that follow, on either CPU.
+const scratchParent = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
-  const winsmith = startServer(
-    ...onCpu(1, process.execPath, [fileURLToPath(import.meta.url), 'serve', root]),
-  );
-  const winsmithPort = await new Promise<number>((resolve, reject) => {
-    winsmith.child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-    void winsmith.exited.then(() => reject(new Error("winsmith's TFTP server exited")));
-  });
-  const atftpdPort = await freePort();
-  const atftpd = startServer(
-    ...onCpu(1, 'atftpd', [
-      '--daemon',
-      '--no-fork',
-      '--port',
-      String(atftpdPort),
-      '--bind-address',
-      '127.0.0.1',
-      '--user',
-      'root.root',
-      '--logfile',
-      '/dev/null',
-      '--maxthread',
-      '100',
-      root,
-    ]),
-  );
-  // dnsmasq's TFTP port is fixed at 69.
-  const dnsmasq = startServer(
-    ...onCpu(1, 'dnsmasq', [
-      '--keep-in-foreground',
-      '--conf-file=/dev/null',
-      '--port=0',
-      '--enable-tftp',
-      `--tftp-root=${root}`,
-      '--listen-address=127.0.0.1',
-      '--bind-interfaces',
-      '--user=root',
-      '--pid-file=',
-      '--quiet-tftp',
-      '--log-facility=/dev/null',
-    ]),
-  );
-  await new Promise((r) => setTimeout(r, 500));
-
-  const servers = [
-    { name: 'winsmith', port: winsmithPort, process: winsmith },
-    { name: 'atftpd', port: atftpdPort, process: atftpd },
-    { name: 'dnsmasq', port: 69, process: dnsmasq },
-  ];
-  const rows: string[][] = [];
-  try {
-    // One fetch from each server first, not timed: each starts the run warm (code compiled, file in
-    // the page cache, first buffers allocated), as it is for every fetch after.
-    const warmUp: Setting = { label: 'warm-up', client: 'curl', blksize: 1468, windowsize: 1 };
-    for (const server of servers) await fetchFile(warmUp, server.port, out);
-    for (const setting of settings) {
-      const best = new Map<string, number>();
-      /** Per round: the best peer's time in that round divided by winsmith's. */
-      const roundRatios: number[] = [];
-      /** Each server's CPU time for each fetch. */
-      const cpu = new Map<string, number[]>();
-      const active = servers.filter((s) => !(s.name === 'dnsmasq' && setting.windowsize > 1));
-      for (let round = 0; round < rounds; round++) {
-        const order = active.map((_, i) => active[(round + i) % active.length]);
-        const times = new Map<string, number>();
-        for (const server of order) {
-          if (server === undefined) continue;
-          await rm(out, { force: true });
-          const cpuBefore = await cpuTicks(server.process);
-          const [, seconds] = await timed(() => fetchFile(setting, server.port, out));
-          const used = (await cpuTicks(server.process)) - cpuBefore;
-          cpu.set(server.name, [...(cpu.get(server.name) ?? []), used]);
-          const got = await readFile(out);
-          if (!got.equals(content))
-            throw new Error(`${server.name}: ${setting.label}: the file fetched differs`);
-          times.set(server.name, seconds);
-          best.set(server.name, Math.min(best.get(server.name) ?? Infinity, seconds));
+await withTempDir(
+  async (dir) => {
+    const root = join(dir, 'root');
+    await mkdir(root);
+    const content = randomBytes(sizeMiB * 1024 * 1024);
+    await writeFile(join(root, 'big.bin'), content, { mode: 0o644 });
+    const out = join(dir, 'out.bin');
+    // Each file fetched is read back into this one buffer: nothing is left for the GC to free on the
+    // client's CPU during the next fetch.
+    const fetched = Buffer.alloc(content.length);
+    const fetchedIsContent = async (): Promise<boolean> => {
+      const handle = await open(out, 'r');
+      try {
+        if ((await handle.stat()).size !== content.length) return false;
+        for (let at = 0; at < content.length;) {
+          const { bytesRead } = await handle.read(fetched, at, content.length - at, at);
+          if (bytesRead === 0) return false;
+          at += bytesRead;
         }
-        roundRatios.push(bestPeerOver(times));
+        return fetched.equals(content);
+      } finally {
+        await handle.close();
       }
-      const cell = (name: string): string => {
-        const t = best.get(name);
-        return t === undefined ? '—' : t.toFixed(2);
-      };
-      rows.push([
-        setting.label,
-        cell('winsmith'),
-        cell('atftpd'),
-        cell('dnsmasq'),
-        bestPeerOver(best).toFixed(2),
-        median(roundRatios).toFixed(2),
-        bestPeerOver(new Map([...cpu].map(([name, list]) => [name, median(list)]))).toFixed(2),
-      ]);
-      process.stderr.write(`${setting.label}: done\n`);
+    };
+
+    const winsmith = startServer(
+      ...onCpu(1, process.execPath, [fileURLToPath(import.meta.url), 'serve', root]),
+    );
+    const winsmithPort = await new Promise<number>((resolve, reject) => {
+      winsmith.child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+      void winsmith.exited.then(() => reject(new Error("winsmith's TFTP server exited")));
+    });
+    const atftpdPort = await freePort();
+    const atftpd = startServer(
+      ...onCpu(1, 'atftpd', [
+        '--daemon',
+        '--no-fork',
+        '--port',
+        String(atftpdPort),
+        '--bind-address',
+        '127.0.0.1',
+        '--user',
+        'root.root',
+        '--logfile',
+        '/dev/null',
+        '--maxthread',
+        '100',
+        root,
+      ]),
+    );
+    // dnsmasq's TFTP port is fixed at 69.
+    const dnsmasq = startServer(
+      ...onCpu(1, 'dnsmasq', [
+        '--keep-in-foreground',
+        '--conf-file=/dev/null',
+        '--port=0',
+        '--enable-tftp',
+        `--tftp-root=${root}`,
+        '--listen-address=127.0.0.1',
+        '--bind-interfaces',
+        '--user=root',
+        '--pid-file=',
+        '--quiet-tftp',
+        '--log-facility=/dev/null',
+      ]),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+
+    const servers = [
+      { name: 'winsmith', port: winsmithPort, process: winsmith },
+      { name: 'atftpd', port: atftpdPort, process: atftpd },
+      { name: 'dnsmasq', port: 69, process: dnsmasq },
+    ];
+    const rows: string[][] = [];
+    try {
+      // One fetch from each server first, not timed: each starts the run warm (code compiled, file in
+      // the page cache, first buffers allocated), as it is for every fetch after.
+      const warmUp: Setting = { label: 'warm-up', client: 'curl', blksize: 1468, windowsize: 1 };
+      for (const server of servers) await fetchFile(warmUp, server.port, out);
+      for (const setting of settings) {
+        const best = new Map<string, number>();
+        /** Per round: the best peer's time in that round divided by winsmith's. */
+        const roundRatios: number[] = [];
+        /** Each server's CPU time for each fetch. */
+        const cpu = new Map<string, number[]>();
+        const active = servers.filter((s) => !(s.name === 'dnsmasq' && setting.windowsize > 1));
+        for (let round = 0; round < rounds; round++) {
+          const order = active.map((_, i) => active[(round + i) % active.length]);
+          const times = new Map<string, number>();
+          for (const server of order) {
+            if (server === undefined) continue;
+            await rm(out, { force: true });
+            const cpuBefore = await cpuTicks(server.process);
+            const [, seconds] = await timed(() => fetchFile(setting, server.port, out));
+            const used = (await cpuTicks(server.process)) - cpuBefore;
+            cpu.set(server.name, [...(cpu.get(server.name) ?? []), used]);
+            if (!(await fetchedIsContent()))
+              throw new Error(`${server.name}: ${setting.label}: the file fetched differs`);
+            times.set(server.name, seconds);
+            best.set(server.name, Math.min(best.get(server.name) ?? Infinity, seconds));
+          }
+          roundRatios.push(bestPeerOver(times));
+        }
+        const cell = (name: string): string => {
+          const t = best.get(name);
+          return t === undefined ? '—' : t.toFixed(2);
+        };
+        rows.push([
+          setting.label,
+          cell('winsmith'),
+          cell('atftpd'),
+          cell('dnsmasq'),
+          bestPeerOver(best).toFixed(2),
+          median(roundRatios).toFixed(2),
+          shown(bestPeerOver(new Map([...cpu].map(([name, list]) => [name, median(list)])))),
+        ]);
+        process.stderr.write(`${setting.label}: done\n`);
+      }
+    } finally {
+      for (const server of servers) server.process.child.kill('SIGTERM');
+      await Promise.all(servers.map((server) => server.process.exited));
     }
-  } finally {
-    for (const server of servers) server.process.child.kill('SIGTERM');
-    await Promise.all(servers.map((server) => server.process.exited));
-  }
-  const header = [
-    'setting',
-    'winsmith s',
-    'atftpd s',
-    'dnsmasq s',
-    'best peer / winsmith',
-    'round median',
-    'server CPU',
-  ];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  process.stdout.write(
-    `${sizeMiB} MiB over 127.0.0.1, best of ${rounds}${pinned ? ', servers on CPU 1, client on CPU 0' : ''}\n${line(header)}\n${rows.map(line).join('\n')}\n` +
-      "round median: the median over rounds of the best peer's time in a round / winsmith's in the same round\n" +
-      "server CPU: the lowest of the peers' median CPU time per fetch / winsmith's (user + system, all threads)\n",
-  );
-});
+    const header = [
+      'setting',
+      'winsmith s',
+      'atftpd s',
+      'dnsmasq s',
+      'best peer / winsmith',
+      'round median',
+      'server CPU',
+    ];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+    const line = (cells: string[]): string =>
+      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+    process.stdout.write(
+      `${sizeMiB} MiB over 127.0.0.1, best of ${rounds}${pinned ? ', servers on CPU 1, client on CPU 0' : ''}\n${line(header)}\n${rows.map(line).join('\n')}\n` +
+        "round median: the median over rounds of the best peer's time in a round / winsmith's in the same round\n" +
+        "server CPU: the lowest of the peers' median CPU time per fetch / winsmith's (user + system, all threads)\n",
+    );
+  },
+  'winsmith-bench-tftp-',
+  scratchParent,
+);

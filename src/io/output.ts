@@ -61,9 +61,16 @@ export async function writeOutputDirectory<T>(
   }
 }
 
-/** A scratch directory removed when `fn` ends, whatever happens. */
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>, prefix = 'winsmith-'): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
+/**
+ * A scratch directory (in `parent`, the system's temporary directory unless given), removed when `fn`
+ * ends, whatever happens.
+ */
+export async function withTempDir<T>(
+  fn: (dir: string) => Promise<T>,
+  prefix = 'winsmith-',
+  parent = tmpdir(),
+): Promise<T> {
+  const dir = await mkdtemp(join(parent, prefix));
   try {
     return await fn(dir);
   } finally {
