@@ -246,6 +246,12 @@ static void release(socket_state *s) {
   napi_delete_reference(s->env, s->replies_buffer);
 }
 
+/* No step fires from now on, and the buffers go: on the loop (the thread only clears `armed`). */
+static void end_sequence(socket_state *s) {
+  s->armed = false;
+  release(s);
+}
+
 /* The thread stops reading and wakes the loop to hear what it leaves (under the lock). */
 static void hand_over(socket_state *s) {
   s->reader = READER_HANDOVER;
@@ -562,8 +568,7 @@ static void on_closed(uv_handle_t *handle) {
   napi_delete_reference(s->env, s->on_writable);
   napi_delete_reference(s->env, s->on_error);
   napi_delete_reference(s->env, s->resource);
-  s->armed = false;
-  release(s);
+  end_sequence(s);
   napi_async_destroy(s->env, s->async);
   pthread_mutex_destroy(&s->lock);
   pthread_cond_destroy(&s->turn);
@@ -662,8 +667,7 @@ static napi_value arm_sequence(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "EBUSY", "arm: the steps answered (takeAnswered) are not yet collected");
     return NULL;
   }
-  s->armed = false;
-  release(s);
+  end_sequence(s);
   s->expect = expect;
   s->expect_length = expect_length;
   s->steps = steps;
@@ -675,10 +679,7 @@ static napi_value arm_sequence(napi_env env, napi_callback_info info) {
   s->held = true;
   s->armed = true;
   int e = s->reader == READER_LOOP ? give_to_thread(s) : 0;
-  if (e != 0) {
-    s->armed = false;
-    release(s);
-  }
+  if (e != 0) end_sequence(s);
   pthread_mutex_unlock(&s->lock);
   return e != 0 ? throw_errno(env, "arm", e) : NULL;
 }
@@ -705,8 +706,7 @@ static napi_value disarm_sequence(napi_env env, napi_callback_info info) {
   socket_state *s = socket_call(env, info, 1, argv, "disarm(socket)");
   if (s == NULL) return NULL;
   pthread_mutex_lock(&s->lock);
-  s->armed = false;
-  release(s);
+  end_sequence(s);
   pthread_mutex_unlock(&s->lock);
   return NULL;
 }
