@@ -54,7 +54,7 @@ const pinned = availableParallelism() >= 2;
 function onCpu<C extends string>(cpu: number, command: C, args: string[]): [C | 'taskset', string[]] {
   return pinned ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
 }
-// This process (which checks each file fetched: 64 MiB read and compared, then freed) stays off the
+// This process (which checks each file fetched: 64 MiB read back and compared) stays off the
 // servers' CPU too, all its threads.
 if (pinned && process.argv[2] !== 'serve')
   await runProgram('taskset', ['-a', '-p', '-c', '0', String(process.pid)]);
