@@ -15,9 +15,9 @@
  * signals blocked), not by the event loop: a blocking recv(2), a memcmp, a sendmmsg(2) per step,
  * two syscalls where the loop would make three (its epoll_wait too), and nothing of Node's touched
  * between two blocks. Whatever the thread does not answer (a datagram no step expects, the end of
- * the sequence, a step the kernel did not take whole, an error) it hands over: it stops reading and
- * wakes the loop (uv_async), which tells JS, then gives the socket back to the thread if a sequence
- * is still armed, or polls it itself if not. So JS hears of everything in the order it happened,
+ * the sequence with none queued to follow it, a step the kernel did not take whole, an error) it
+ * hands over: it stops reading and wakes the loop (uv_async), which tells JS, then gives the socket
+ * back to the thread if a sequence is still armed, or polls it itself if not. So JS hears of everything in the order it happened,
  * and no step fires while JS handles a datagram. The state the two share is under one lock.
  *
  * The socket is connected (connect(2)): the kernel drops datagrams from anyone but the peer, so
@@ -47,7 +47,14 @@
  *     the others were taken whole) at the sequence's end (its last step, or a step not taken whole),
  *     before the next onDatagram, or collected by takeAnswered. Both buffers are held, and read as
  *     steps fire. Throws EBUSY while steps answered are not yet collected.
- *   disarm(socket)                     no step fires from now on (one firing is finished first)
+ *   follow(socket, expect, expectLength, perStep, buffer, offset, stride, count, lastLength) -> bool
+ *     Queues a sequence (as for arm) to be armed when the armed one answers its last step, without
+ *     a hand-over: the thread reads on, and the loop tells onAnswered of the steps answered so far
+ *     meanwhile. So a peer in lock-step never waits for JS at the end of a sequence, if JS queues
+ *     the next one in time. False, nothing queued, when no sequence is armed (it ended already) or
+ *     one is queued. A step the kernel did not take whole, a failure, disarm or arm end both.
+ *   disarm(socket)                     no step fires from now on (one firing is finished first),
+ *                                      none of a queued sequence either
  *   takeAnswered(socket) -> [steps, lastTaken]
  *                                      the steps answered that onAnswered was not told of (reset)
  *   setSendBufferSize(socket, bytes)   SO_SNDBUF (the kernel caps it at net.core.wmem_max)
@@ -91,6 +98,21 @@ typedef struct packets {
   uint32_t last;
 } packets;
 
+/* A sequence of steps: step i answers the datagram equal to bytes [i × expect_length, (i + 1) ×
+ * expect_length) of `expect` with the packets [i × per_step, (i + 1) × per_step) of `replies`. Its
+ * buffers are held (`held`) from arm() or follow() until the loop lets go of them, once the sequence
+ * is neither armed nor queued. */
+typedef struct sequence {
+  bool held;
+  const unsigned char *expect;
+  size_t expect_length;
+  uint32_t steps;
+  uint32_t per_step;
+  packets replies;
+  napi_ref expect_buffer;
+  napi_ref replies_buffer;
+} sequence;
+
 /* Who receives the socket's datagrams. */
 typedef enum reader {
   /* The loop's poll: each datagram goes to onDatagram. */
@@ -121,23 +143,21 @@ typedef struct socket_state {
   /* Everything below is shared with the reader thread, under `lock`. */
   pthread_mutex_t lock;
   pthread_cond_t turn;
+  /* The thread sends a step's packets without the lock, `firing` set: the loop waits on `fired`
+   * before it changes the armed sequence (the buffers being sent from). */
+  bool firing;
+  pthread_cond_t fired;
   pthread_t thread;
   bool threaded;
   bool closing;
   reader reader;
-  /* The armed sequence: step i answers the datagram equal to expect[i] with the packets
-   * [i × per_step, (i + 1) × per_step) of `replies`, in order, without calling JS. The buffers are
-   * held (`held`) from arm() until the loop lets go of them, after the sequence ends. */
+  /* Two sequences: the armed one, `current` (its steps fire in order, `steps_fired` of them so far,
+   * without calling JS, while `armed`), and the one queued to follow it, the other (`queued`). */
+  sequence sequences[2];
+  uint32_t current;
   bool armed;
-  bool held;
-  const unsigned char *expect;
-  size_t expect_length;
-  uint32_t steps;
-  uint32_t fired;
-  uint32_t per_step;
-  packets replies;
-  napi_ref expect_buffer;
-  napi_ref replies_buffer;
+  bool queued;
+  uint32_t steps_fired;
   /* Steps answered since JS last heard of them (all taken whole), and the packets the kernel took
    * of the last step answered. */
   uint32_t pending;
@@ -238,17 +258,25 @@ static int send_run(int fd, const packets *p) {
   return (int)sent;
 }
 
-/* Lets go of the buffers of a sequence that has ended (on the loop: references are JS's). */
+/* Lets go of the buffers of the sequences neither armed nor queued (on the loop: references are
+ * JS's; the thread only clears `armed` and `queued`). */
 static void release(socket_state *s) {
-  if (!s->held || s->armed) return;
-  s->held = false;
-  napi_delete_reference(s->env, s->expect_buffer);
-  napi_delete_reference(s->env, s->replies_buffer);
+  for (uint32_t i = 0; i < 2; i++) {
+    sequence *q = &s->sequences[i];
+    bool in_use = i == s->current ? s->armed : s->queued;
+    if (!q->held || in_use) continue;
+    q->held = false;
+    napi_delete_reference(s->env, q->expect_buffer);
+    napi_delete_reference(s->env, q->replies_buffer);
+  }
 }
 
-/* No step fires from now on, and the buffers go: on the loop (the thread only clears `armed`). */
+/* No step fires from now on, none of a queued sequence either, and the buffers go: on the loop,
+ * under the lock. A step being sent is finished first. */
 static void end_sequence(socket_state *s) {
+  while (s->firing) pthread_cond_wait(&s->fired, &s->lock);
   s->armed = false;
+  s->queued = false;
   release(s);
 }
 
@@ -259,29 +287,46 @@ static void hand_over(socket_state *s) {
 }
 
 /* Answers the datagram in the inbox (n bytes) when it is the one the armed sequence waits for: true
- * when it did. The sequence ends, and the thread hands over, at its last step, when the kernel did
- * not take a step whole, or when sending failed. Under the lock. */
+ * when it did. After its last step, the queued sequence is armed, and the loop is woken to tell JS
+ * while the thread reads on; with none queued, the thread hands over. When the kernel did not take
+ * a step whole, or sending failed, both sequences end and the thread hands over. Under the lock,
+ * which it lets go while it sends (`firing`): the loop's calls then wait only for what changes the
+ * armed sequence. */
 static bool answer(socket_state *s, ssize_t n) {
-  if (!s->armed || (size_t)n != s->expect_length ||
-      memcmp(s->inbox, s->expect + (size_t)s->fired * s->expect_length, s->expect_length) != 0)
+  const sequence *q = &s->sequences[s->current];
+  if (!s->armed || (size_t)n != q->expect_length ||
+      memcmp(s->inbox, q->expect + (size_t)s->steps_fired * q->expect_length, q->expect_length) != 0)
     return false;
-  uint32_t first = s->fired * s->per_step;
-  bool final = s->fired == s->steps - 1;
-  packets step = {s->replies.data + (size_t)s->replies.stride * first, s->replies.stride,
-                  final ? s->replies.count - first : s->per_step,
-                  final ? s->replies.last : s->replies.stride};
+  uint32_t first = s->steps_fired * q->per_step;
+  bool final = s->steps_fired == q->steps - 1;
+  packets step = {q->replies.data + (size_t)q->replies.stride * first, q->replies.stride,
+                  final ? q->replies.count - first : q->per_step,
+                  final ? q->replies.last : q->replies.stride};
+  s->firing = true;
+  pthread_mutex_unlock(&s->lock);
   int taken = send_run(s->fd, &step);
+  pthread_mutex_lock(&s->lock);
+  s->firing = false;
+  pthread_cond_broadcast(&s->fired);
   if (taken < 0) {
-    s->armed = false;
+    s->armed = s->queued = false;
     s->failure = -taken;
     hand_over(s);
     return true;
   }
-  s->fired++;
+  s->steps_fired++;
   s->pending++;
   s->last_taken = (uint32_t)taken;
   s->blocked = (uint32_t)taken < step.count;
-  if (final || s->blocked) {
+  if (s->blocked) {
+    s->armed = s->queued = false;
+    hand_over(s);
+  } else if (final && s->queued) {
+    s->current ^= 1;
+    s->queued = false;
+    s->steps_fired = 0;
+    uv_async_send(s->wake);
+  } else if (final) {
     s->armed = false;
     hand_over(s);
   }
@@ -346,10 +391,20 @@ static int give_to_thread(socket_state *s) {
 
 /* The loop's turn after the thread handed over: JS hears of the steps answered, the failure, the
  * datagram no step answered, in that order; then the thread reads again if a sequence is armed,
- * and the loop does if not. */
+ * and the loop does if not. Or, the thread having gone on to a queued sequence, JS hears of the
+ * steps answered so far while it reads on. */
 static void handed_over(uv_async_t *wake) {
   socket_state *s = wake->data;
   pthread_mutex_lock(&s->lock);
+  if (s->reader == READER_THREAD) {
+    /* The thread went on to the queued sequence: JS hears of the steps answered so far. */
+    uint32_t answered[2] = {s->pending, s->last_taken};
+    s->pending = 0;
+    release(s);
+    pthread_mutex_unlock(&s->lock);
+    if (answered[0] != 0) call_with_numbers(s, s->on_answered, 2, answered);
+    return;
+  }
   if (s->reader != READER_HANDOVER) {
     pthread_mutex_unlock(&s->lock);
     return;
@@ -536,6 +591,7 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   s->inbox_length = -1;
   pthread_mutex_init(&s->lock, NULL);
   pthread_cond_init(&s->turn, NULL);
+  pthread_cond_init(&s->fired, NULL);
   s->reader = READER_LOOP;
   napi_create_reference(env, argv[3], 1, &s->buffer);
   napi_create_reference(env, argv[4], 1, &s->on_datagram);
@@ -572,6 +628,7 @@ static void on_closed(uv_handle_t *handle) {
   napi_async_destroy(s->env, s->async);
   pthread_mutex_destroy(&s->lock);
   pthread_cond_destroy(&s->turn);
+  pthread_cond_destroy(&s->fired);
   free(s->inbox);
   free(s);
 }
@@ -638,29 +695,48 @@ static napi_value send_packets(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value arm_sequence(napi_env env, napi_callback_info info) {
-  napi_value argv[9];
-  socket_state *s = socket_call(env, info, 9, argv,
-                                "arm(socket, expect, expectLength, perStep, buffer, offset, stride, count, lastLength)");
-  if (s == NULL) return NULL;
+/* Reads argv[1..8] of arm() or follow() (expect, expectLength, perStep, then the packets) into `q`
+ * (its buffers not yet held): false, with a RangeError thrown, when they do not make a sequence. */
+static bool sequence_argument(napi_env env, napi_value *argv, sequence *q, const char *what) {
   void *expect;
   size_t expect_bytes;
   uint32_t expect_length, per_step;
   packets p;
+  char message[112];
   if (napi_get_buffer_info(env, argv[1], &expect, &expect_bytes) != napi_ok ||
       napi_get_value_uint32(env, argv[2], &expect_length) != napi_ok || expect_length == 0 ||
       expect_length > EXPECT_MAX || expect_bytes == 0 || expect_bytes % expect_length != 0 ||
       napi_get_value_uint32(env, argv[3], &per_step) != napi_ok || per_step == 0) {
-    napi_throw_range_error(env, "EINVAL", "arm: expected datagrams of 1 to 16 bytes each, and packets per step");
-    return NULL;
+    snprintf(message, sizeof message, "%s: expected datagrams of 1 to 16 bytes each, and packets per step", what);
+    napi_throw_range_error(env, "EINVAL", message);
+    return false;
   }
-  if (!packets_argument(env, argv + 4, &p, "arm")) return NULL;
+  if (!packets_argument(env, argv + 4, &p, what)) return false;
   /* (steps - 1) × perStep < count: a step's first packet (answer()) is a 32-bit index. */
   uint32_t steps = (uint32_t)(expect_bytes / expect_length);
   if ((uint64_t)(steps - 1) * per_step >= p.count || (uint64_t)steps * per_step < p.count) {
-    napi_throw_range_error(env, "EINVAL", "arm: expected one datagram for each step of packets");
-    return NULL;
+    snprintf(message, sizeof message, "%s: expected one datagram for each step of packets", what);
+    napi_throw_range_error(env, "EINVAL", message);
+    return false;
   }
+  *q = (sequence){false, expect, expect_length, steps, per_step, p, NULL, NULL};
+  return true;
+}
+
+/* Puts the sequence read from argv (sequence_argument) in `slot`, its buffers held. */
+static void hold(napi_env env, napi_value *argv, const sequence *q, sequence *slot) {
+  *slot = *q;
+  slot->held = true;
+  napi_create_reference(env, argv[1], 1, &slot->expect_buffer);
+  napi_create_reference(env, argv[4], 1, &slot->replies_buffer);
+}
+
+static napi_value arm_sequence(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  socket_state *s = socket_call(env, info, 9, argv,
+                                "arm(socket, expect, expectLength, perStep, buffer, offset, stride, count, lastLength)");
+  sequence q;
+  if (s == NULL || !sequence_argument(env, argv, &q, "arm")) return NULL;
   pthread_mutex_lock(&s->lock);
   if (s->pending != 0) {
     pthread_mutex_unlock(&s->lock);
@@ -668,20 +744,33 @@ static napi_value arm_sequence(napi_env env, napi_callback_info info) {
     return NULL;
   }
   end_sequence(s);
-  s->expect = expect;
-  s->expect_length = expect_length;
-  s->steps = steps;
-  s->fired = 0;
-  s->per_step = per_step;
-  s->replies = p;
-  napi_create_reference(env, argv[1], 1, &s->expect_buffer);
-  napi_create_reference(env, argv[4], 1, &s->replies_buffer);
-  s->held = true;
+  hold(env, argv, &q, &s->sequences[s->current]);
+  s->steps_fired = 0;
   s->armed = true;
   int e = s->reader == READER_LOOP ? give_to_thread(s) : 0;
   if (e != 0) end_sequence(s);
   pthread_mutex_unlock(&s->lock);
   return e != 0 ? throw_errno(env, "arm", e) : NULL;
+}
+
+static napi_value follow_sequence(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  socket_state *s = socket_call(
+      env, info, 9, argv, "follow(socket, expect, expectLength, perStep, buffer, offset, stride, count, lastLength)");
+  sequence q;
+  if (s == NULL || !sequence_argument(env, argv, &q, "follow")) return NULL;
+  pthread_mutex_lock(&s->lock);
+  /* The sequence the thread left (if it went on to a queued one) lets its slot go first. */
+  release(s);
+  bool queued = s->armed && !s->queued;
+  if (queued) {
+    hold(env, argv, &q, &s->sequences[s->current ^ 1]);
+    s->queued = true;
+  }
+  pthread_mutex_unlock(&s->lock);
+  napi_value result;
+  napi_get_boolean(env, queued, &result);
+  return result;
 }
 
 static napi_value take_answered(napi_env env, napi_callback_info info) {
@@ -730,6 +819,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"open", NULL, open_socket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"send", NULL, send_packets, NULL, NULL, NULL, napi_enumerable, NULL},
       {"arm", NULL, arm_sequence, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"follow", NULL, follow_sequence, NULL, NULL, NULL, napi_enumerable, NULL},
       {"takeAnswered", NULL, take_answered, NULL, NULL, NULL, napi_enumerable, NULL},
       {"disarm", NULL, disarm_sequence, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setSendBufferSize", NULL, set_send_buffer_size, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { ConnectedUdpSocket, type ConnectedUdpHandlers } from './connected-udp.ts';
 
 interface Peer {
@@ -286,6 +287,99 @@ test('no step fires while a handler runs; close ends a wait for the next step at
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(peer.received.length, 1);
     assert.deepEqual(seen.events, ['z']);
+  } finally {
+    socket.close();
+    peer.socket.close();
+  }
+});
+
+/**
+ * A peer in a worker thread of its own, which goes on while this thread's event loop is blocked. It
+ * says "a" then "b", each once the answer to the one before has arrived; "c" once this thread posts
+ * it any message; "d" once "c" is answered. When "d" is answered it sets the first word of `done`.
+ */
+async function lockStepPeer(done: SharedArrayBuffer): Promise<{ worker: Worker; port: number }> {
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const dgram = require('node:dgram');
+    const socket = dgram.createSocket('udp4');
+    const answers = [];
+    let target = 0;
+    const say = (text) => socket.send(text, target, '127.0.0.1');
+    socket.on('message', (msg, from) => {
+      if (target === 0) { target = from.port; say('a'); return; }
+      answers.push(msg[0]);
+      if (answers.length === 1) say('b');
+      if (answers.length === 3) say('d');
+      if (answers.length === 4) {
+        parentPort.postMessage(answers);
+        Atomics.store(workerData, 0, 1);
+        Atomics.notify(workerData, 0);
+        socket.close();
+      }
+    });
+    parentPort.on('message', () => say('c'));
+    socket.bind(0, '127.0.0.1', () => parentPort.postMessage(socket.address().port));
+  `;
+  const worker = new Worker(source, { eval: true, workerData: new Int32Array(done) });
+  const port = await new Promise<number>((resolve) => worker.once('message', resolve));
+  return { worker, port };
+}
+
+test('a queued sequence follows the armed one at once: its steps fire while onAnswered hears of the first', async () => {
+  const done = new SharedArrayBuffer(4);
+  const { worker, port } = await lockStepPeer(done);
+  const socket = new ConnectedUdpSocket('127.0.0.1', '127.0.0.1', port);
+  const told: string[] = [];
+  socket.listen({
+    ...recorder(),
+    onAnswered(steps, lastTaken) {
+      told.push(`answered ${String(steps)} ${String(lastTaken)}`);
+      // The peer says "c" now, and "d" once "c" is answered: both are answered while this blocks.
+      worker.postMessage('go');
+      const woken = Atomics.wait(new Int32Array(done), 0, 0, 5000);
+      told.push(`${woken} ${socket.takeAnswered().join(' ')}`);
+    },
+  });
+  try {
+    const replies = Buffer.from([0, 1, 2, 3]);
+    const answers = new Promise<number[]>((resolve) => worker.once('message', resolve));
+    socket.arm(Buffer.from('ab'), 1, 1, replies, 0, 1, 2, 1);
+    assert.equal(socket.follow(Buffer.from('cd'), 1, 1, replies, 2, 1, 2, 1), true);
+    assert.equal(socket.follow(Buffer.from('ef'), 1, 1, replies, 0, 1, 2, 1), false, 'one is queued already');
+    socket.sendPacket(Buffer.from('hello'));
+    assert.deepEqual(await answers, [0, 1, 2, 3]);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(told, ['answered 2 1', 'ok 2 1']);
+    assert.equal(socket.follow(Buffer.from('ef'), 1, 1, replies, 0, 1, 2, 1), false, 'nothing is armed');
+  } finally {
+    socket.close();
+    await worker.terminate();
+  }
+});
+
+test('disarm ends a queued sequence too', async () => {
+  const { peer, socket, port } = await connectedPair();
+  const seen = recorder();
+  socket.listen(seen);
+  try {
+    const replies = Buffer.alloc(20, 1);
+    socket.arm(Buffer.from('a'), 1, 1, replies, 0, 10, 1, 10);
+    assert.equal(socket.follow(Buffer.from('b'), 1, 1, replies, 10, 10, 1, 10), true);
+    socket.disarm();
+    peer.socket.send('a', port, '127.0.0.1');
+    peer.socket.send('b', port, '127.0.0.1');
+    await waitFor(() => seen.events.length === 2, 'both datagrams');
+    assert.deepEqual(seen.events, ['a', 'b']);
+    assert.equal(peer.received.length, 0);
+    // Nor does it follow the next sequence armed.
+    socket.arm(Buffer.from('c'), 1, 1, replies, 0, 10, 1, 10);
+    peer.socket.send('c', port, '127.0.0.1');
+    await peer.until(1);
+    peer.socket.send('b', port, '127.0.0.1');
+    await waitFor(() => seen.events.length === 4, 'the step for c, and b');
+    assert.deepEqual(seen.events, ['a', 'b', 'answered 1 1', 'b']);
+    assert.equal(peer.received.length, 1);
   } finally {
     socket.close();
     peer.socket.close();

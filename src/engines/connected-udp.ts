@@ -6,7 +6,7 @@
 // one); a run of packets laid out one after the other in a buffer goes out with one sendmmsg(2).
 // For a peer in lock-step, answers can be armed ahead: while they are, the socket is read by a thread
 // of the addon's own, which sends each answer as soon as the datagram it expects arrives, without a
-// call into JS or a wake of the event loop (arm()).
+// call into JS or a wake of the event loop (arm()), going on to the next sequence queued (follow()).
 
 import { createRequire } from 'node:module';
 import { BUILT_ADDONS, builtFile, notBuilt } from './programs.ts';
@@ -19,8 +19,8 @@ type PacketRun = [buffer: Uint8Array, offset: number, stride: number, count: num
 /** Steps of an armed sequence answered, and the packets the kernel took of the last of them. */
 export type Answered = [steps: number, lastTaken: number];
 
-/** What arm() takes (see there). */
-type ArmedSequence = [expect: Uint8Array, expectLength: number, perStep: number, ...run: PacketRun];
+/** What arm() and follow() take (see arm()). */
+export type ArmedSequence = [expect: Uint8Array, expectLength: number, perStep: number, ...run: PacketRun];
 
 interface Addon {
   open(
@@ -35,6 +35,7 @@ interface Addon {
   ): NativeSocket;
   send(socket: NativeSocket, ...run: PacketRun): number;
   arm(socket: NativeSocket, ...sequence: ArmedSequence): void;
+  follow(socket: NativeSocket, ...sequence: ArmedSequence): boolean;
   disarm(socket: NativeSocket): void;
   takeAnswered(socket: NativeSocket): Answered;
   setSendBufferSize(socket: NativeSocket, bytes: number): void;
@@ -70,7 +71,7 @@ export interface ConnectedUdpHandlers {
    */
   onDatagram(buffer: Buffer, length: number): void;
   /**
-   * Steps of the armed sequence answered since the handler last heard of them (see arm()), the
+   * Steps of the armed sequences answered since the handler last heard of them (see arm()), the
    * kernel having taken `lastTaken` packets of the last of them and every packet of the others.
    */
   onAnswered(steps: number, lastTaken: number): void;
@@ -150,8 +151,21 @@ export class ConnectedUdpSocket {
   }
 
   /**
-   * No step fires from now on (one firing at the call is finished first); steps answered still wait
-   * to be collected.
+   * Queues a sequence (as arm() takes it) to be armed when the armed one answers its last step: the
+   * addon's thread goes on with it at once, and onAnswered hears of the steps answered so far while
+   * it does. So a peer in lock-step never waits for JS between two sequences, as long as the next
+   * is queued before the one armed ends. Returns false, queuing nothing, when no sequence is armed
+   * (the one armed has ended already: onAnswered is on its way) or one is queued already. Its
+   * buffers are read as its steps fire, as for arm(). A step the kernel does not take whole, a
+   * failure, disarm() and arm() end the queued sequence too.
+   */
+  follow(...sequence: ArmedSequence): boolean {
+    return !this.#closed && this.#addon.follow(this.#socket, ...sequence);
+  }
+
+  /**
+   * No step fires from now on, none of a queued sequence either (one firing at the call is finished
+   * first); steps answered still wait to be collected.
    */
   disarm(): void {
     if (!this.#closed) this.#addon.disarm(this.#socket);

@@ -1,8 +1,9 @@
 // Run inside a network namespace whose loopback has a slow queue (tbf): sends COUNT packets through
 // a ConnectedUdpSocket with a small send buffer, resuming on onWritable each time the kernel takes
 // only part of them, to a node:dgram receiver; twice, the first run sent with send(), the second
-// by a step of an armed sequence, fired by a datagram from the receiver. Prints what happened in
-// each as one JSON line.
+// by a step of an armed sequence, fired by a datagram from the receiver, with a sequence queued to
+// follow it. Then says the datagram again: the queued sequence must have ended with the step the
+// kernel did not take whole. Prints what happened as one JSON line.
 //
 //   node connected-udp-full-buffer.ts COUNT
 
@@ -62,10 +63,32 @@ async function run(start: (sendRest: () => void) => void) {
 }
 
 const sent = await run((sendRest) => sendRest());
+let followed = false;
 const armed = await run(() => {
   socket.arm(Buffer.from('go'), 2, count, packets, 0, stride, count, stride);
+  followed = socket.follow(Buffer.from('go'), 2, 1, Buffer.from('followed'), 0, 8, 1, 8);
   receiver.send('go', socketPort, '127.0.0.1');
 });
+
+// "go" again: with nothing armed any more, it reaches onDatagram, and nothing is sent.
+let unanswered = 0;
+let strays = 0;
+receiver.removeAllListeners('message');
+receiver.on('message', () => strays++);
+const heard = new Promise<void>((resolve) => {
+  socket.listen({
+    onDatagram: () => {
+      unanswered++;
+      resolve();
+    },
+    onAnswered: () => undefined,
+    onWritable: () => undefined,
+    onError: () => undefined,
+  });
+});
+receiver.send('go', socketPort, '127.0.0.1');
+await Promise.race([heard, new Promise((r) => setTimeout(r, 2000).unref())]);
+await new Promise((r) => setTimeout(r, 100));
 socket.close();
 receiver.close();
-process.stdout.write(`${JSON.stringify({ sent, armed })}\n`);
+process.stdout.write(`${JSON.stringify({ sent, armed, afterward: { followed, unanswered, strays } })}\n`);

@@ -12,7 +12,7 @@ const isRoot = process.getuid?.() === 0;
 const script = fileURLToPath(new URL('./connected-udp-full-buffer.ts', import.meta.url));
 
 test(
-  'a send, or an armed step, the kernel takes only in part goes on when onWritable says so',
+  'a send, or an armed step, the kernel takes only in part goes on when onWritable says so; nothing queued follows that step',
   { skip: !isRoot },
   async () => {
     const ns = `ws-${randomBytes(3).toString('hex')}-u`;
@@ -36,18 +36,20 @@ test(
         '1mb',
       ]);
       const result = await runProgram('ip', ['netns', 'exec', ns, process.execPath, script, '300']);
-      const got = JSON.parse(result.stdout.toString()) as Record<
-        'sent' | 'armed',
-        {
-          received: number;
-          inOrder: boolean;
-          partialSends: number;
-          writableEvents: number;
-          answered: number[][];
-          errors: string[];
-        }
-      >;
-      for (const [how, run] of Object.entries(got)) {
+      interface Run {
+        received: number;
+        inOrder: boolean;
+        partialSends: number;
+        writableEvents: number;
+        answered: number[][];
+        errors: string[];
+      }
+      const got = JSON.parse(result.stdout.toString()) as {
+        sent: Run;
+        armed: Run;
+        afterward: { followed: boolean; unanswered: number; strays: number };
+      };
+      for (const [how, run] of Object.entries({ sent: got.sent, armed: got.armed })) {
         assert.equal(run.received, 300, how);
         assert.ok(run.inOrder, how);
         assert.ok(run.partialSends > 0, `${how}: the send buffer never filled: the test proves nothing`);
@@ -60,6 +62,8 @@ test(
       assert.equal(steps, 1);
       assert.ok(lastTaken !== undefined && lastTaken > 0 && lastTaken < 300, `took ${String(lastTaken)}`);
       assert.deepEqual(got.sent.answered, []);
+      // The sequence queued to follow ended with it: the same datagram said again is not answered.
+      assert.deepEqual(got.afterward, { followed: true, unanswered: 1, strays: 0 });
     } finally {
       await runProgram('ip', ['netns', 'del', ns]).catch(() => undefined);
     }
