@@ -9,15 +9,18 @@
 // ready-made packets laid out one after the other (header written in place). The hot path — an ACK
 // in, the next window out — does not enter JS: once a window is sent, the windows after it, as far
 // as the read-ahead goes, are armed on the socket, each to go out (one recv, one sendmmsg) when the
-// ACK it waits for arrives. Which ACK each window waits for, and what is in it, is decided here;
-// the socket only compares bytes and sends what it was given. This object hears of the windows so
-// sent at the end of the run, before any other datagram, or when its timer asks, and accounts for
-// them as if it had sent them; anything else (a duplicate ACK, an ACK inside a window, an ERROR,
-// silence) is handled here as before. Retransmission is driven by one interval timer a session
-// that checks whether anything moved, instead of a timer re-armed for every packet.
-// Memory stays bounded: a transfer holds one read-ahead buffer, the larger of one window (at most
-// 256 KiB in flight) and its read-ahead, 32 MiB shared by the transfers running when it starts (at
-// most 256 KiB). Block numbers are kept absolute and go on the wire modulo 65536, so
+// ACK it waits for arrives; the next read-ahead is read meanwhile into a second buffer and queued
+// to follow, so the client never waits for a read either. Which ACK each window waits for, and what
+// is in it, is decided here; the socket only compares bytes and sends what it was given. This
+// object hears of the windows so sent at the end of each run, before any other datagram, or when
+// its timer asks, and accounts for them as if it had sent them; anything else (a duplicate ACK, an
+// ACK inside a window, an ERROR, silence) is handled here as before. Retransmission is driven by
+// one interval timer a session that checks whether anything moved, instead of a timer re-armed for
+// every packet.
+// Memory stays bounded: a transfer holds two read-ahead buffers at most (one answered from, the
+// next one read), each the larger of one window (at most 256 KiB in flight) and its read-ahead,
+// 32 MiB shared by the transfers running when it starts (at most 256 KiB). A file that fits in one
+// buffer gets one. Block numbers are kept absolute and go on the wire modulo 65536, so
 // files past 65535 blocks wrap to 0 as clients expect. An ACK the server has already acted on is
 // ignored (the "sorcerer's apprentice" bug of RFC 1350: answering duplicate ACKs doubles every
 // packet from then on); a lost packet is resent when the timer finds no progress, up to a retry
@@ -28,7 +31,7 @@ import { readvSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { AppError } from '../core/errors.ts';
-import { ConnectedUdpSocket, checkConnectedUdp } from '../engines/connected-udp.ts';
+import { ConnectedUdpSocket, checkConnectedUdp, type ArmedSequence } from '../engines/connected-udp.ts';
 import { negotiateTftpRead } from '../formats/tftp/options.ts';
 import {
   TFTP_ERRORS,
@@ -96,11 +99,22 @@ const MIN_SEND_BUFFER = 256 << 10;
 /** readv(2) takes at most IOV_MAX (1024 on Linux) buffers. */
 const IOV_MAX = 1024;
 
+/** File data read ahead: the packets of blocks [first, first + count). */
 interface Slab {
   /** Packets of 4 + blksize bytes, one per block, one after the other. */
   readonly whole: Buffer;
   /** The data part of each packet (what readv fills). */
   readonly data: Buffer[];
+  /** The ACKs the steps armed from this slab wait for, 4 bytes each. */
+  readonly acks: Buffer;
+  first: number;
+  count: number;
+}
+
+/** A sequence armed or queued on the socket: the slab it sends from, its steps not yet answered. */
+interface Armed {
+  readonly slab: Slab;
+  steps: number;
 }
 
 /** Packets laid out one after the other in the slab, from `offset`, the last one `lastLength` bytes. */
@@ -114,7 +128,7 @@ function makeSlab(count: number, blksize: number): Slab {
   const whole = Buffer.allocUnsafe(count * (blksize + 4));
   const data: Buffer[] = [];
   for (let i = 0; i < count; i++) data.push(whole.subarray(i * (blksize + 4) + 4, (i + 1) * (blksize + 4)));
-  return { whole, data };
+  return { whole, data, acks: Buffer.alloc(count * 4), first: 1, count: 0 };
 }
 
 function errorPacket(code: number, message: string): Buffer {
@@ -130,9 +144,10 @@ class Transfer {
   private readonly blksize: number;
   private readonly windowsize: number;
   private lastBlock: number;
-  private readonly slab: Slab;
-  private slabFirst = 1;
-  private slabCount = 0;
+  /** One slab, or two once the file is larger than one: one answered from, the next read meanwhile. */
+  private readonly slabs: Slab[] = [];
+  /** The slab filled last. */
+  private filled: Slab | undefined;
   private readonly slabCapacity: number;
   /** Lowest block not yet acknowledged; 0 while the OACK waits for its ACK 0. */
   private base: number;
@@ -140,12 +155,12 @@ class Transfer {
   private sentUpTo: number;
   /** The first block of the window the kernel has not taken yet (its send buffer was full). */
   private unsent = 0;
-  /** Windows armed on the socket and not yet answered (0: none armed). */
-  private armedSteps = 0;
+  /** The sequences on the socket, the one armed first, the one queued to follow it second. */
+  private armed: Armed[] = [];
   /** The block whose ACK the next armed window waits for. */
   private armedAck = 0;
-  /** The ACKs the armed windows wait for, 4 bytes each. */
-  private readonly expectedAcks: Buffer;
+  /** The last block of the windows on the socket. */
+  private armedUpTo = 0;
   private readonly oack: Buffer | undefined;
   private progress = 0;
   private retransmissions = 0;
@@ -190,8 +205,6 @@ class Transfer {
       Math.max(args.windowsize, Math.floor(args.readAheadBytes / args.blksize)),
     );
     this.slabCapacity = Math.min(Math.floor(blocks / args.windowsize) * args.windowsize, this.lastBlock);
-    this.slab = makeSlab(this.slabCapacity, args.blksize);
-    this.expectedAcks = Buffer.alloc(this.slabCapacity * 4);
     this.oack = args.oack;
     this.base = args.oack === undefined ? 1 : 0;
     // The OACK stands for block 0: its ACK is the first one expected.
@@ -205,7 +218,8 @@ class Transfer {
       onDatagram: (buffer, length) => this.onMessage(buffer, length),
       onAnswered: (steps, lastTaken) => {
         this.answered(steps, lastTaken);
-        if (this.armedSteps === 0 || this.unsent !== 0) this.armNext();
+        if (this.armed.length === 0 || this.unsent !== 0) this.armNext();
+        else this.queueNext();
       },
       onWritable: () => {
         if (!this.ended && this.unsent !== 0) this.sendWindow(this.unsent);
@@ -220,33 +234,48 @@ class Transfer {
     else this.sendWindow(this.base);
   }
 
-  /** Makes blocks [from, from + n) available (sends copy their bytes: none is in flight). */
-  private fill(from: number): void {
+  /** Reads blocks [from, from + n) into `slab` (sends copy their bytes: none is in flight). */
+  private fill(slab: Slab, from: number): Slab {
     const count = Math.min(this.slabCapacity, this.lastBlock - from + 1);
     const position = (from - 1) * this.blksize;
-    const bytes = readvSync(this.fd, this.slab.data.slice(0, count), position);
+    const bytes = readvSync(this.fd, slab.data.slice(0, count), position);
     const expected = Math.min(count * this.blksize, this.size - position);
     if (bytes < expected) {
       // The file shrank while being served: end at what is there.
       this.size = position + bytes;
       this.lastBlock = Math.floor(this.size / this.blksize) + 1;
     }
-    this.slabFirst = from;
-    this.slabCount = Math.min(count, this.lastBlock - from + 1);
+    slab.first = from;
+    slab.count = Math.min(count, this.lastBlock - from + 1);
+    this.filled = slab;
+    return slab;
   }
 
-  /** Makes sure the window that starts at block `start` is in the slab, reading it if need be. */
-  private load(start: number): void {
+  /** A slab other than `busy` (made the first time a file needs two). */
+  private spare(busy: Slab | undefined): Slab {
+    const other = this.slabs.find((slab) => slab !== busy);
+    if (other !== undefined) return other;
+    const made = makeSlab(this.slabCapacity, this.blksize);
+    this.slabs.push(made);
+    return made;
+  }
+
+  /**
+   * The slab that holds the window starting at block `start`, reading it if need be into the slab
+   * not filled last (which may hold the window before). Only while nothing fires on the socket.
+   */
+  private load(start: number): Slab {
     const want = Math.min(start + this.windowsize - 1, this.lastBlock);
-    if (start < this.slabFirst || want >= this.slabFirst + this.slabCount) this.fill(start);
+    const holding = this.slabs.find((slab) => start >= slab.first && want < slab.first + slab.count);
+    return holding ?? this.fill(this.spare(this.slabs.length > 1 ? this.filled : undefined), start);
   }
 
-  /** Writes the headers of blocks [from, last] (in the slab): where their packets are. */
-  private packets(from: number, last: number): PacketRun {
+  /** Writes the headers of blocks [from, last] (in `slab`): where their packets are. */
+  private packets(slab: Slab, from: number, last: number): PacketRun {
     const stride = this.blksize + 4;
-    for (let b = from; b <= last; b++) writeTftpDataHeader(this.slab.whole, b, (b - this.slabFirst) * stride);
+    for (let b = from; b <= last; b++) writeTftpDataHeader(slab.whole, b, (b - slab.first) * stride);
     return {
-      offset: (from - this.slabFirst) * stride,
+      offset: (from - slab.first) * stride,
       count: last - from + 1,
       lastLength: last === this.lastBlock ? this.size - (last - 1) * this.blksize + 4 : stride,
     };
@@ -254,12 +283,12 @@ class Transfer {
 
   /** Sends the window's blocks from `from` on, with one send; what the kernel does not take waits for onWritable. */
   private sendWindow(from: number): void {
-    this.load(this.base);
+    const slab = this.load(this.base);
     // Reading may have found the file shorter, and moved its last block.
     const last = Math.min(this.base + this.windowsize - 1, this.lastBlock);
     if (from <= last) {
-      const { offset, count, lastLength } = this.packets(from, last);
-      this.sent(from, count, this.socket.send(this.slab.whole, offset, this.blksize + 4, count, lastLength));
+      const { offset, count, lastLength } = this.packets(slab, from, last);
+      this.sent(from, count, this.socket.send(slab.whole, offset, this.blksize + 4, count, lastLength));
     }
     this.armNext();
   }
@@ -271,40 +300,76 @@ class Transfer {
   }
 
   /**
-   * Arms the windows after the last block sent, as far as the slab goes, on the socket: each goes
+   * Arms the windows after the last block sent, as far as their slab goes, on the socket: each goes
    * out as soon as the client's ACK of the window before it arrives, without waiting for JS (see
-   * ConnectedUdpSocket.arm), which hears of them afterwards (answered). In lock-step, the client's
-   * wait for each block is then the socket's alone. Nothing is armed while part of a window waits for
-   * the kernel, or once the last block is out. Every change to the slab ends here, so what is armed
-   * always holds the bytes it names.
+   * ConnectedUdpSocket.arm), which hears of them afterwards (answered). Then queues the windows after
+   * those (queueNext). In lock-step, the client's wait for each block is then the socket's alone.
+   * Nothing is armed while part of a window waits for the kernel, or once the last block is out.
+   * Every change to a slab while nothing fires on the socket ends here, so what is armed always
+   * holds the bytes it names.
    */
   private armNext(): void {
     const next = this.sentUpTo + 1;
-    this.armedSteps = 0;
-    if (this.unsent === 0 && next <= this.lastBlock) this.load(next);
+    this.armed = [];
+    const slab = this.unsent === 0 && next <= this.lastBlock ? this.load(next) : undefined;
     // Asked again after reading: the file may have turned out shorter.
-    if (this.unsent !== 0 || next > this.lastBlock) {
+    if (slab === undefined || next > this.lastBlock) {
       this.socket.disarm();
       return;
     }
-    const end = Math.min(this.slabFirst + this.slabCount - 1, this.lastBlock);
-    const w = this.windowsize;
-    // Whole windows only, but for the file's last one.
-    const steps = end === this.lastBlock ? Math.ceil((end - next + 1) / w) : Math.floor((end - next + 1) / w);
-    const run = this.packets(next, Math.min(next + steps * w - 1, end));
-    for (let i = 0; i < steps; i++) writeTftpAck(this.expectedAcks, next - 1 + i * w, i * 4);
-    this.armedSteps = steps;
+    const { steps, upTo, sequence } = this.sequence(slab, next);
+    this.socket.arm(...sequence);
+    this.armed.push({ slab, steps });
     this.armedAck = next - 1;
-    this.socket.arm(
-      this.expectedAcks.subarray(0, steps * 4),
-      4,
-      w,
-      this.slab.whole,
-      run.offset,
-      this.blksize + 4,
-      run.count,
-      run.lastLength,
-    );
+    this.armedUpTo = upTo;
+    this.queueNext();
+  }
+
+  /**
+   * Reads the windows after those armed into the other slab and queues them on the socket, to go
+   * on with when the armed ones are answered (ConnectedUdpSocket.follow): the thread answering the
+   * client then never waits for a read. The socket may be answering from the armed slab meanwhile:
+   * this touches only the other one, whose windows have all gone out.
+   */
+  private queueNext(): void {
+    const running = this.armed[0];
+    const from = this.armedUpTo + 1;
+    if (running === undefined || this.armed.length > 1 || from > this.lastBlock) return;
+    const slab = this.fill(this.spare(running.slab), from);
+    if (from > this.lastBlock) return;
+    const { steps, upTo, sequence } = this.sequence(slab, from);
+    // False: the armed windows were all answered already, and onAnswered will arm these.
+    if (!this.socket.follow(...sequence)) return;
+    this.armed.push({ slab, steps });
+    this.armedUpTo = upTo;
+  }
+
+  /**
+   * The windows from block `from` (a window's first) to the end of `slab`, as a sequence of steps
+   * for the socket: whole windows only, but for the file's last one. Writes their headers and the
+   * ACKs they wait for in the slab.
+   */
+  private sequence(slab: Slab, from: number): { steps: number; upTo: number; sequence: ArmedSequence } {
+    const end = Math.min(slab.first + slab.count - 1, this.lastBlock);
+    const w = this.windowsize;
+    const steps = end === this.lastBlock ? Math.ceil((end - from + 1) / w) : Math.floor((end - from + 1) / w);
+    const upTo = Math.min(from + steps * w - 1, end);
+    const run = this.packets(slab, from, upTo);
+    for (let i = 0; i < steps; i++) writeTftpAck(slab.acks, from - 1 + i * w, i * 4);
+    return {
+      steps,
+      upTo,
+      sequence: [
+        slab.acks.subarray(0, steps * 4),
+        4,
+        w,
+        slab.whole,
+        run.offset,
+        this.blksize + 4,
+        run.count,
+        run.lastLength,
+      ],
+    };
   }
 
   /**
@@ -314,7 +379,13 @@ class Transfer {
   private answered(steps: number, lastTaken: number): void {
     const acked = this.armedAck + (steps - 1) * this.windowsize;
     this.armedAck += steps * this.windowsize;
-    this.armedSteps -= steps;
+    for (let left = steps; left > 0 && this.armed[0] !== undefined;) {
+      const first = this.armed[0];
+      const taken = Math.min(left, first.steps);
+      first.steps -= taken;
+      left -= taken;
+      if (first.steps === 0) this.armed.shift();
+    }
     this.progress += steps;
     this.retriesLeft = this.retries;
     this.base = acked + 1;
@@ -507,7 +578,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       windowsize: settings.windowsize,
       timeoutMs: settings.timeout === undefined ? defaultTimeoutMs : settings.timeout * 1000,
       retries,
-      readAheadBytes: Math.min(READ_AHEAD_BYTES, READ_AHEAD_BUDGET / (transfers.size + 1)),
+      readAheadBytes: Math.min(READ_AHEAD_BYTES, READ_AHEAD_BUDGET / (2 * (transfers.size + 1))),
       oack:
         settings.oack.length === 0
           ? undefined
