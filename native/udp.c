@@ -17,8 +17,9 @@
  * between two blocks. Whatever the thread does not answer (a datagram no step expects, the end of
  * the sequence with none queued to follow it, a step the kernel did not take whole, an error) it
  * hands over: it stops reading and wakes the loop (uv_async), which tells JS, then gives the socket
- * back to the thread if a sequence is still armed, or polls it itself if not. So JS hears of everything in the order it happened,
- * and no step fires while JS handles a datagram. The state the two share is under one lock.
+ * back to the thread if a sequence is still armed, or polls it itself if not. So JS hears of
+ * everything in the order it happened, and no step fires while JS handles a datagram. The state the
+ * two share is under one lock, which the thread lets go while it sends.
  *
  * The socket is connected (connect(2)): the kernel drops datagrams from anyone but the peer, so
  * there is no address to report. It speaks no protocol: what the bytes mean is the caller's. An
@@ -230,9 +231,15 @@ static void watch(socket_state *s) {
   else uv_poll_start(s->poll, s->events, on_poll);
 }
 
-/* Sends the packets with as few sendmmsg(2) as it takes: the number the kernel took (fewer when its
- * buffer is full), or -errno on any other failure. */
+/* Sends the packets with as few sendmmsg(2) as it takes (one packet with send(2), which copies no
+ * message header in: a lock-step block): the number the kernel took (fewer when its buffer is
+ * full), or -errno on any other failure. */
 static int send_run(int fd, const packets *p) {
+  while (p->count == 1) {
+    if (send(fd, p->data, p->last, MSG_DONTWAIT) >= 0) return 1;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? 0 : -errno;
+  }
   struct mmsghdr messages[BATCH];
   struct iovec vectors[BATCH];
   uint32_t sent = 0;

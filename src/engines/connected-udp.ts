@@ -144,7 +144,8 @@ export class ConnectedUdpSocket {
    * before the next onDatagram, or when takeAnswered() collects them. Arming replaces the sequence
    * armed before; its answered steps must have been collected. Both buffers are read as steps fire:
    * their bytes must stay as they are until the sequence ends, disarm(), or another arm(). While a
-   * sequence is armed, the addon's thread reads the socket; no step fires while a handler runs.
+   * sequence is armed, the addon's thread reads the socket; no step fires while a handler runs,
+   * but for the steps of a queued sequence while onAnswered hears of the one before (follow()).
    */
   arm(...sequence: ArmedSequence): void {
     if (!this.#closed) this.#addon.arm(this.#socket, ...sequence);
