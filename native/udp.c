@@ -287,6 +287,14 @@ static void end_sequence(socket_state *s) {
   release(s);
 }
 
+/* The steps answered that JS has not heard of, and the packets the kernel took of the last one, into
+ * `out`; they count as heard. Under the lock. */
+static void collect(socket_state *s, uint32_t out[2]) {
+  out[0] = s->pending;
+  out[1] = s->last_taken;
+  s->pending = 0;
+}
+
 /* The thread stops reading and wakes the loop to hear what it leaves (under the lock). */
 static void hand_over(socket_state *s) {
   s->reader = READER_HANDOVER;
@@ -315,17 +323,14 @@ static bool answer(socket_state *s, ssize_t n) {
   pthread_mutex_lock(&s->lock);
   s->firing = false;
   pthread_cond_broadcast(&s->fired);
-  if (taken < 0) {
-    s->armed = s->queued = false;
-    s->failure = -taken;
-    hand_over(s);
-    return true;
+  if (taken < 0) s->failure = -taken;
+  else {
+    s->steps_fired++;
+    s->pending++;
+    s->last_taken = (uint32_t)taken;
+    s->blocked = (uint32_t)taken < step.count;
   }
-  s->steps_fired++;
-  s->pending++;
-  s->last_taken = (uint32_t)taken;
-  s->blocked = (uint32_t)taken < step.count;
-  if (s->blocked) {
+  if (taken < 0 || s->blocked) {
     s->armed = s->queued = false;
     hand_over(s);
   } else if (final && s->queued) {
@@ -341,7 +346,7 @@ static bool answer(socket_state *s, ssize_t n) {
 }
 
 /* The socket's reader while a sequence is armed: a blocking recv(2) and, for the datagram a step
- * expects, its sendmmsg(2). It hands anything else over to the loop and waits for its turn again. */
+ * expects, its send. It hands anything else over to the loop and waits for its turn again. */
 static void *read_armed(void *argument) {
   socket_state *s = argument;
   pthread_mutex_lock(&s->lock);
@@ -403,36 +408,29 @@ static int give_to_thread(socket_state *s) {
 static void handed_over(uv_async_t *wake) {
   socket_state *s = wake->data;
   pthread_mutex_lock(&s->lock);
-  if (s->reader == READER_THREAD) {
-    /* The thread went on to the queued sequence: JS hears of the steps answered so far. */
-    uint32_t answered[2] = {s->pending, s->last_taken};
-    s->pending = 0;
-    release(s);
-    pthread_mutex_unlock(&s->lock);
-    if (answered[0] != 0) call_with_numbers(s, s->on_answered, 2, answered);
-    return;
-  }
-  if (s->reader != READER_HANDOVER) {
-    pthread_mutex_unlock(&s->lock);
-    return;
-  }
-  s->reader = READER_LOOP;
-  uint32_t answered[2] = {s->pending, s->last_taken};
-  s->pending = 0;
-  int failure = s->failure;
-  s->failure = 0;
-  ssize_t length = s->inbox_length;
-  s->inbox_length = -1;
-  if (length >= 0) memcpy(s->data, s->inbox, (size_t)length);
-  if (s->blocked) {
-    s->blocked = false;
-    s->events |= UV_WRITABLE;
+  /* Not a hand-over: the thread reads on, gone on to the queued sequence. */
+  bool handover = s->reader == READER_HANDOVER;
+  uint32_t answered[2];
+  collect(s, answered);
+  int failure = 0;
+  ssize_t length = -1;
+  if (handover) {
+    s->reader = READER_LOOP;
+    failure = s->failure;
+    s->failure = 0;
+    length = s->inbox_length;
+    s->inbox_length = -1;
+    if (length >= 0) memcpy(s->data, s->inbox, (size_t)length);
+    if (s->blocked) {
+      s->blocked = false;
+      s->events |= UV_WRITABLE;
+    }
   }
   release(s);
   pthread_mutex_unlock(&s->lock);
 
   if (answered[0] != 0) call_with_numbers(s, s->on_answered, 2, answered);
-  if (s->poll == NULL) return; /* closed by the callback */
+  if (s->poll == NULL || !handover) return; /* closed by the callback, or the thread reads on */
   if (failure != 0) {
     report_error(s, failure);
     if (s->poll == NULL) return;
@@ -784,9 +782,9 @@ static napi_value take_answered(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   socket_state *s = socket_call(env, info, 1, argv, "takeAnswered(socket)");
   if (s == NULL) return NULL;
+  uint32_t answered[2];
   pthread_mutex_lock(&s->lock);
-  uint32_t answered[2] = {s->pending, s->last_taken};
-  s->pending = 0;
+  collect(s, answered);
   pthread_mutex_unlock(&s->lock);
   napi_value result, number;
   napi_create_array_with_length(env, 2, &result);
