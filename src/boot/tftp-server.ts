@@ -146,8 +146,6 @@ class Transfer {
   private lastBlock: number;
   /** One slab, or two once the file is larger than one: one answered from, the next read meanwhile. */
   private readonly slabs: Slab[] = [];
-  /** The slab filled last. */
-  private filled: Slab | undefined;
   private readonly slabCapacity: number;
   /** Lowest block not yet acknowledged; 0 while the OACK waits for its ACK 0. */
   private base: number;
@@ -159,8 +157,6 @@ class Transfer {
   private armed: Armed[] = [];
   /** The block whose ACK the next armed window waits for. */
   private armedAck = 0;
-  /** The last block of the windows on the socket. */
-  private armedUpTo = 0;
   private readonly oack: Buffer | undefined;
   private progress = 0;
   private retransmissions = 0;
@@ -247,7 +243,6 @@ class Transfer {
     }
     slab.first = from;
     slab.count = Math.min(count, this.lastBlock - from + 1);
-    this.filled = slab;
     return slab;
   }
 
@@ -261,13 +256,13 @@ class Transfer {
   }
 
   /**
-   * The slab that holds the window starting at block `start`, reading it if need be into the slab
-   * not filled last (which may hold the window before). Only while nothing fires on the socket.
+   * The slab that holds the window starting at block `start`, reading it if need be into the first
+   * one. Only while nothing fires on the socket.
    */
   private load(start: number): Slab {
     const want = Math.min(start + this.windowsize - 1, this.lastBlock);
     const holding = this.slabs.find((slab) => start >= slab.first && want < slab.first + slab.count);
-    return holding ?? this.fill(this.spare(this.slabs.length > 1 ? this.filled : undefined), start);
+    return holding ?? this.fill(this.spare(undefined), start);
   }
 
   /** Writes the headers of blocks [from, last] (in `slab`): where their packets are. */
@@ -317,11 +312,10 @@ class Transfer {
       this.socket.disarm();
       return;
     }
-    const { steps, upTo, sequence } = this.sequence(slab, next);
+    const { steps, sequence } = this.sequence(slab, next);
     this.socket.arm(...sequence);
     this.armed.push({ slab, steps });
     this.armedAck = next - 1;
-    this.armedUpTo = upTo;
     this.queueNext();
   }
 
@@ -333,15 +327,16 @@ class Transfer {
    */
   private queueNext(): void {
     const running = this.armed[0];
-    const from = this.armedUpTo + 1;
-    if (running === undefined || this.armed.length > 1 || from > this.lastBlock) return;
-    const slab = this.fill(this.spare(running.slab), from);
+    if (running === undefined || this.armed.length > 1) return;
+    // The block after the armed windows (whole ones, or up to the file's last block).
+    const from = this.armedAck + running.steps * this.windowsize + 1;
     if (from > this.lastBlock) return;
-    const { steps, upTo, sequence } = this.sequence(slab, from);
+    const slab = this.fill(this.spare(running.slab), from);
+    // Reading may have found the file shorter, and moved its last block.
+    if (from > this.lastBlock) return;
+    const { steps, sequence } = this.sequence(slab, from);
     // False: the armed windows were all answered already, and onAnswered will arm these.
-    if (!this.socket.follow(...sequence)) return;
-    this.armed.push({ slab, steps });
-    this.armedUpTo = upTo;
+    if (this.socket.follow(...sequence)) this.armed.push({ slab, steps });
   }
 
   /**
@@ -349,7 +344,7 @@ class Transfer {
    * for the socket: whole windows only, but for the file's last one. Writes their headers and the
    * ACKs they wait for in the slab.
    */
-  private sequence(slab: Slab, from: number): { steps: number; upTo: number; sequence: ArmedSequence } {
+  private sequence(slab: Slab, from: number): { steps: number; sequence: ArmedSequence } {
     const end = Math.min(slab.first + slab.count - 1, this.lastBlock);
     const w = this.windowsize;
     const steps = end === this.lastBlock ? Math.ceil((end - from + 1) / w) : Math.floor((end - from + 1) / w);
@@ -358,7 +353,6 @@ class Transfer {
     for (let i = 0; i < steps; i++) writeTftpAck(slab.acks, from - 1 + i * w, i * 4);
     return {
       steps,
-      upTo,
       sequence: [
         slab.acks.subarray(0, steps * 4),
         4,
