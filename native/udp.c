@@ -12,9 +12,10 @@
  * out as soon as the datagram it expects arrives, without entering JS.
  *
  * While a sequence is armed, the socket is read by a thread of its own (started at the first arm,
- * signals blocked), not by the event loop: a blocking recv(2), a memcmp, a sendmmsg(2) per step,
- * two syscalls where the loop would make three (its epoll_wait too), and nothing of Node's touched
- * between two blocks. Whatever the thread does not answer (a datagram no step expects, the end of
+ * signals blocked), not by the event loop: a recv(2), a memcmp, a sendmmsg(2) per step, two
+ * syscalls where the loop would make three (its epoll_wait too), and nothing of Node's touched
+ * between two blocks; for a peer that answers within microseconds, the thread polls for the next
+ * datagram a moment before it blocks, and so does not wait for its CPU to wake. Whatever the thread does not answer (a datagram no step expects, the end of
  * the sequence with none queued to follow it, a step the kernel did not take whole, an error) it
  * hands over: it stops reading and wakes the loop (uv_async), which tells JS, then gives the socket
  * back to the thread if a sequence is still armed, or polls it itself if not. So JS hears of
@@ -58,6 +59,8 @@
  *                                      none of a queued sequence either
  *   takeAnswered(socket) -> [steps, lastTaken]
  *                                      the steps answered that onAnswered was not told of (reset)
+ *   polls(socket) -> [polled, caught]  waits the thread polled in before it blocked, and the
+ *                                      datagrams it caught so (see receive())
  *   setSendBufferSize(socket, bytes)   SO_SNDBUF (the kernel caps it at net.core.wmem_max)
  *   close(socket)                      stops it; no callback is called after; idempotent
  *
@@ -73,11 +76,13 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <node_api.h>
@@ -89,6 +94,15 @@
 #define EXPECT_MAX 16
 /* The stack of a socket's reader thread: it calls nothing deep (recv, memcmp, sendmmsg). */
 #define READER_STACK (64 * 1024)
+/* How long the thread polls for the next datagram before it blocks (see receive()). */
+#define POLL_NS 50000
+/* Waits at most that the thread blocks in without polling, after polls that caught nothing. */
+#define POLL_SKIP_MAX 1024
+
+/* Reader threads polling right now, in the whole process, and how many may at once: one less than
+ * the CPUs online (set at load), so that one is always left for everything else. */
+static atomic_int pollers;
+static int pollers_max;
 
 /* A run of packets laid out one after the other: `count` of `stride` bytes from `data`, the last one
  * `last` bytes. */
@@ -169,6 +183,13 @@ typedef struct socket_state {
   ssize_t inbox_length;
   int failure;
   bool blocked;
+  /* Waits the thread polled in, and the datagrams it caught so. */
+  uint32_t polled;
+  uint32_t caught;
+  /* The thread's own, no lock: waits left that it blocks in without polling, and how many the next
+   * poll that catches nothing sets that to. */
+  uint32_t poll_skip;
+  uint32_t poll_backoff;
 } socket_state;
 
 /* What JS holds: it outlives the socket (close frees the state, the finalizer frees the box). */
@@ -345,7 +366,57 @@ static bool answer(socket_state *s, ssize_t n) {
   return true;
 }
 
-/* The socket's reader while a sequence is armed: a blocking recv(2) and, for the datagram a step
+/* What receive() did besides receiving. */
+typedef enum polling {
+  NOT_POLLED,
+  POLLED_IN_VAIN,
+  CAUGHT_POLLING,
+} polling;
+
+/* A reader thread may poll if fewer than pollers_max do. */
+static bool start_polling(void) {
+  int n = atomic_load_explicit(&pollers, memory_order_relaxed);
+  while (n < pollers_max)
+    if (atomic_compare_exchange_weak_explicit(&pollers, &n, n + 1, memory_order_relaxed, memory_order_relaxed))
+      return true;
+  return false;
+}
+
+/* The thread's recv(2) into the inbox (the lock not held). A peer on the same host, or across a fast
+ * network, answers a step within microseconds: less than a CPU takes to wake from halt when recv
+ * blocks, which in a VM is an exit to the host and back, the larger part of a lock-step block's
+ * time. So the thread first polls (recv with MSG_DONTWAIT) for up to POLL_NS, while polling pays:
+ * after two polls in a row that catch nothing it blocks without polling in the next wait, after
+ * three in the next two, then four, eight, … POLL_SKIP_MAX; a poll that catches a datagram starts
+ * that over. A peer slower than POLL_NS costs a poll every POLL_SKIP_MAX waits, one late now and
+ * then (a CPU taken away for a moment) next to nothing; and no more threads poll at once than
+ * there are CPUs to spare (pollers_max). */
+static ssize_t receive(socket_state *s, int *error, polling *polled) {
+  *polled = NOT_POLLED;
+  if (s->poll_skip > 0) s->poll_skip--;
+  else if (start_polling()) {
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    ssize_t n;
+    do {
+      n = recv(s->fd, s->inbox, s->capacity, MSG_DONTWAIT);
+      *error = errno;
+      if (n >= 0 || (*error != EAGAIN && *error != EWOULDBLOCK)) break;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+    } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < POLL_NS);
+    atomic_fetch_sub_explicit(&pollers, 1, memory_order_relaxed);
+    *polled = n >= 0 ? CAUGHT_POLLING : POLLED_IN_VAIN;
+    if (n >= 0) s->poll_backoff = 0;
+    if (n >= 0 || (*error != EAGAIN && *error != EWOULDBLOCK)) return n;
+    s->poll_skip = s->poll_backoff;
+    s->poll_backoff = s->poll_backoff == 0 ? 1 : s->poll_backoff < POLL_SKIP_MAX ? 2 * s->poll_backoff : POLL_SKIP_MAX;
+  }
+  ssize_t n = recv(s->fd, s->inbox, s->capacity, 0);
+  *error = errno;
+  return n;
+}
+
+/* The socket's reader while a sequence is armed: a recv(2) (receive()) and, for the datagram a step
  * expects, its send. It hands anything else over to the loop and waits for its turn again. */
 static void *read_armed(void *argument) {
   socket_state *s = argument;
@@ -354,9 +425,12 @@ static void *read_armed(void *argument) {
     while (s->reader != READER_THREAD && !s->closing) pthread_cond_wait(&s->turn, &s->lock);
     if (s->closing) break;
     pthread_mutex_unlock(&s->lock);
-    ssize_t n = recv(s->fd, s->inbox, s->capacity, 0);
-    int e = errno;
+    int e;
+    polling polled;
+    ssize_t n = receive(s, &e, &polled);
     pthread_mutex_lock(&s->lock);
+    s->polled += polled != NOT_POLLED;
+    s->caught += polled == CAUGHT_POLLING;
     if (s->closing) break;
     if (n < 0) {
       if (e == EINTR) continue;
@@ -778,6 +852,17 @@ static napi_value follow_sequence(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* Two numbers as a JS array. */
+static napi_value pair(napi_env env, const uint32_t numbers[2]) {
+  napi_value result, number;
+  napi_create_array_with_length(env, 2, &result);
+  for (uint32_t i = 0; i < 2; i++) {
+    napi_create_uint32(env, numbers[i], &number);
+    napi_set_element(env, result, i, number);
+  }
+  return result;
+}
+
 static napi_value take_answered(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   socket_state *s = socket_call(env, info, 1, argv, "takeAnswered(socket)");
@@ -786,13 +871,17 @@ static napi_value take_answered(napi_env env, napi_callback_info info) {
   pthread_mutex_lock(&s->lock);
   collect(s, answered);
   pthread_mutex_unlock(&s->lock);
-  napi_value result, number;
-  napi_create_array_with_length(env, 2, &result);
-  for (uint32_t i = 0; i < 2; i++) {
-    napi_create_uint32(env, answered[i], &number);
-    napi_set_element(env, result, i, number);
-  }
-  return result;
+  return pair(env, answered);
+}
+
+static napi_value poll_counts(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  socket_state *s = socket_call(env, info, 1, argv, "polls(socket)");
+  if (s == NULL) return NULL;
+  pthread_mutex_lock(&s->lock);
+  uint32_t counts[2] = {s->polled, s->caught};
+  pthread_mutex_unlock(&s->lock);
+  return pair(env, counts);
 }
 
 static napi_value disarm_sequence(napi_env env, napi_callback_info info) {
@@ -820,12 +909,15 @@ static napi_value set_send_buffer_size(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  pollers_max = cpus > 1 ? (int)(cpus - 1) : 0;
   napi_property_descriptor functions[] = {
       {"open", NULL, open_socket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"send", NULL, send_packets, NULL, NULL, NULL, napi_enumerable, NULL},
       {"arm", NULL, arm_sequence, NULL, NULL, NULL, napi_enumerable, NULL},
       {"follow", NULL, follow_sequence, NULL, NULL, NULL, napi_enumerable, NULL},
       {"takeAnswered", NULL, take_answered, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"polls", NULL, poll_counts, NULL, NULL, NULL, napi_enumerable, NULL},
       {"disarm", NULL, disarm_sequence, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setSendBufferSize", NULL, set_send_buffer_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -463,6 +463,7 @@ class Transfer {
     this.ended = true;
     clearInterval(this.timer);
     const seconds = Number(process.hrtime.bigint() - this.started) / 1e9;
+    const [polled, caughtPolling] = this.socket.polls();
     this.log.log(level, msg, {
       client: this.key,
       file: this.filename,
@@ -473,6 +474,8 @@ class Transfer {
       retransmissions: this.retransmissions,
       ignoredAcks: this.ignoredAcks,
       windowRestarts: this.windowRestarts,
+      polled,
+      caughtPolling,
       ...fields,
     });
     // What was sent (the final ERROR too) is in the kernel already.

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import { cpus } from 'node:os';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { ConnectedUdpSocket, type ConnectedUdpHandlers } from './connected-udp.ts';
@@ -380,6 +381,35 @@ test('disarm ends a queued sequence too', async () => {
     await waitFor(() => seen.events.length === 4, 'the step for c, and b');
     assert.deepEqual(seen.events, ['a', 'b', 'answered 1 1', 'b']);
     assert.equal(peer.received.length, 1);
+  } finally {
+    socket.close();
+    peer.socket.close();
+  }
+});
+
+test('the thread backs off from polling for a peer slower than a poll', { timeout: 20_000 }, async () => {
+  const { peer, socket, port } = await connectedPair();
+  socket.listen(recorder());
+  // Step i answers the byte i with the byte i; the peer says each byte 5 ms after the answer to the
+  // one before, a hundred times as long as the thread polls.
+  const steps = 40;
+  const bytes = Buffer.from(Array.from({ length: steps }, (_, i) => i));
+  const say = (i: number): void => {
+    setTimeout(() => peer.socket.send(bytes.subarray(i, i + 1), port, '127.0.0.1'), 5);
+  };
+  peer.socket.on('message', (msg: Buffer) => {
+    if (msg[0] !== undefined && msg[0] < steps - 1) say(msg[0] + 1);
+  });
+  try {
+    socket.arm(bytes, 1, 1, bytes, 0, 1, steps, 1);
+    say(0);
+    await peer.until(steps);
+    const [polled, caught] = socket.polls();
+    // Polling in every wait would be 40 polls; backing off, it is 7 (waits 1, 2, 4, 7, 12, 21, 38),
+    // a few more if the host held the thread back long enough for a poll to catch a byte.
+    assert.ok(caught <= 1, `${String(caught)} caught`);
+    if (cpus().length > 1) assert.ok(polled >= 1 && polled <= 12, `${String(polled)} waits polled`);
+    else assert.equal(polled, 0, 'one CPU: nothing to poll for');
   } finally {
     socket.close();
     peer.socket.close();

@@ -19,6 +19,9 @@ type PacketRun = [buffer: Uint8Array, offset: number, stride: number, count: num
 /** Steps of an armed sequence answered, and the packets the kernel took of the last of them. */
 export type Answered = [steps: number, lastTaken: number];
 
+/** Waits the reader thread polled in before it blocked, and the datagrams it caught so (see polls()). */
+export type Polls = [polled: number, caught: number];
+
 /** What arm() and follow() take (see arm()). */
 export type ArmedSequence = [expect: Uint8Array, expectLength: number, perStep: number, ...run: PacketRun];
 
@@ -38,6 +41,7 @@ interface Addon {
   follow(socket: NativeSocket, ...sequence: ArmedSequence): boolean;
   disarm(socket: NativeSocket): void;
   takeAnswered(socket: NativeSocket): Answered;
+  polls(socket: NativeSocket): Polls;
   setSendBufferSize(socket: NativeSocket, bytes: number): void;
   close(socket: NativeSocket): void;
 }
@@ -178,6 +182,17 @@ export class ConnectedUdpSocket {
    */
   takeAnswered(): Answered {
     return this.#closed ? [0, 0] : this.#addon.takeAnswered(this.#socket);
+  }
+
+  /**
+   * Waits for a datagram in which the addon's thread polled the socket before it blocked, and the
+   * datagrams it caught so, since the socket was opened. A peer that answers within microseconds
+   * (on the same host, or across a fast network) would otherwise wait for the thread's CPU to wake
+   * from halt at every step; the thread polls only while polling catches datagrams, backing off
+   * from a slower peer, and no more threads poll at once than there are CPUs but one.
+   */
+  polls(): Polls {
+    return this.#closed ? [0, 0] : this.#addon.polls(this.#socket);
   }
 
   /** Sends one datagram: `packet` whole. */

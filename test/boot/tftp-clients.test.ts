@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTftpServer, type TftpServer } from '../../src/boot/tftp-server.ts';
@@ -59,7 +60,7 @@ function blocks(packets: TftpPacket[]): (number | string)[] {
   return packets.map((p) => (p.op === 'DATA' ? p.block : p.op));
 }
 
-async function curlGet(name: string, blksize: number): Promise<Buffer> {
+async function curlGet(name: string, blksize: number, port = server.port): Promise<Buffer> {
   const out = join(dir, `curl-${name.replaceAll('/', '_')}-${blksize}`);
   await runProgram('curl', [
     '-sS',
@@ -67,7 +68,7 @@ async function curlGet(name: string, blksize: number): Promise<Buffer> {
     String(blksize),
     '-o',
     out,
-    `tftp://127.0.0.1:${server.port}/${name}`,
+    `tftp://127.0.0.1:${String(port)}/${name}`,
   ]);
   return readFile(out);
 }
@@ -131,6 +132,30 @@ test('past 65535 blocks the block number wraps (40 MiB at blksize 512)', { timeo
   const big = files.get('big') ?? Buffer.alloc(1);
   assert.ok((await atftpGet('big', ['blksize 512', 'windowsize 32'])).equals(big), 'atftp, windowsize 32');
   assert.ok((await curlGet('big', 512)).equals(big), 'curl, lock-step');
+});
+
+test('a client in lock-step on this host is answered by polling', { timeout: 30_000 }, async () => {
+  // curl answers each block within microseconds: the transfer's thread catches most ACKs polling,
+  // rather than waiting for its CPU to wake.
+  let done: Readonly<Record<string, unknown>> | undefined;
+  const log = {
+    log: (_level: string, msg: string, fields?: Readonly<Record<string, unknown>>) => {
+      if (msg === 'TFTP transfer done') done = fields;
+    },
+  };
+  const own = await startTftpServer({ root, port: 0, log });
+  try {
+    assert.ok((await curlGet('odd', 512, own.port)).equals(files.get('odd') ?? Buffer.alloc(0)));
+    const deadline = Date.now() + 5000;
+    while (done === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const { polled, caughtPolling } = done ?? {};
+    // 196 blocks; one CPU leaves none to poll on.
+    if (cpus().length > 1)
+      assert.ok(Number(caughtPolling) > 0, `${String(caughtPolling)} of ${String(polled)}`);
+    else assert.equal(polled, 0);
+  } finally {
+    await own.close();
+  }
 });
 
 test('many transfers at once', { timeout: 60_000 }, async () => {
