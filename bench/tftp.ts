@@ -22,7 +22,9 @@
 // within a round (the servers of one round run within seconds of each other, so a host whose load
 // comes and goes weighs less on it than on times taken minutes apart); and the servers' CPU time
 // per fetch (the lowest peer's median / winsmith's, from /proc/PID/stat): what a server spends
-// itself, which the time a lock-step fetch takes hides behind the wake-ups of both sides.
+// itself, which the time a lock-step fetch takes hides behind the wake-ups of both sides. And the
+// share of the client's ACKs winsmith's transfer thread caught polling (median over rounds), from
+// the line its server prints at the end of each transfer.
 // dnsmasq does not speak windowsize (RFC 7440): atftp falls back to lock-step with it, and it is
 // left out of those rows.
 
@@ -33,15 +35,23 @@ import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { BootLog } from '../src/boot/boot-log.ts';
 import { startTftpServer } from '../src/boot/tftp-server.ts';
 import { runProgram } from '../src/engines/run.ts';
 import { withTempDir } from '../src/io/output.ts';
 import { timed } from './timed.ts';
 
 if (process.argv[2] === 'serve') {
-  const server = await startTftpServer({ root: process.argv[3] ?? '.', port: 0 });
+  // Prints its port, then a line for each transfer done: how many ACKs its thread caught polling.
+  const log: BootLog = {
+    log: (_level, msg, fields) => {
+      if (msg === 'TFTP transfer done') process.stdout.write(`${String(fields?.caughtPolling)}\n`);
+    },
+  };
+  const server = await startTftpServer({ root: process.argv[3] ?? '.', port: 0, log });
   process.stdout.write(`${String(server.port)}\n`);
   const stop = (): void => void server.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);
@@ -198,10 +208,21 @@ await withTempDir(
     const winsmith = startServer(
       ...onCpu(1, process.execPath, [fileURLToPath(import.meta.url), 'serve', root]),
     );
-    const winsmithPort = await new Promise<number>((resolve, reject) => {
-      winsmith.child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-      void winsmith.exited.then(() => reject(new Error("winsmith's TFTP server exited")));
+    const printed: string[] = [];
+    let heard = (): void => undefined;
+    createInterface({ input: winsmith.child.stdout }).on('line', (line) => {
+      printed.push(line);
+      heard();
     });
+    const exited = winsmith.exited.then(() => {
+      throw new Error("winsmith's TFTP server exited");
+    });
+    /** The next line winsmith's server prints. */
+    const nextLine = async (): Promise<string> => {
+      while (printed.length === 0) await Promise.race([new Promise<void>((r) => (heard = r)), exited]);
+      return printed.shift() ?? '';
+    };
+    const winsmithPort = Number(await nextLine());
     const atftpdPort = await freePort();
     const atftpd = startServer(
       ...onCpu(1, 'atftpd', [
@@ -249,12 +270,16 @@ await withTempDir(
       // the page cache, first buffers allocated), as it is for every fetch after.
       const warmUp: Setting = { label: 'warm-up', client: 'curl', blksize: 1468, windowsize: 1 };
       for (const server of servers) await fetchFile(warmUp, server.port, out);
+      await nextLine();
       for (const setting of settings) {
         const best = new Map<string, number>();
         /** Per round: the best peer's time in that round divided by winsmith's. */
         const roundRatios: number[] = [];
         /** Each server's CPU time for each fetch. */
         const cpu = new Map<string, number[]>();
+        /** Per fetch from winsmith: the share of the client's ACKs its thread caught polling. */
+        const caught: number[] = [];
+        const acks = Math.ceil((Math.floor(content.length / setting.blksize) + 1) / setting.windowsize) + 1;
         const active = servers.filter((s) => !(s.name === 'dnsmasq' && setting.windowsize > 1));
         for (let round = 0; round < rounds; round++) {
           const order = active.map((_, i) => active[(round + i) % active.length]);
@@ -269,6 +294,7 @@ await withTempDir(
             if (!(await fetchedIsContent()))
               throw new Error(`${server.name}: ${setting.label}: the file fetched differs`);
             times.set(server.name, seconds);
+            if (server.name === 'winsmith') caught.push(Number(await nextLine()) / acks);
             best.set(server.name, Math.min(best.get(server.name) ?? Infinity, seconds));
           }
           roundRatios.push(bestPeerOver(times));
@@ -285,6 +311,7 @@ await withTempDir(
           bestPeerOver(best).toFixed(2),
           median(roundRatios).toFixed(2),
           shown(bestPeerOver(new Map([...cpu].map(([name, list]) => [name, median(list)])))),
+          `${(100 * median(caught)).toFixed(0)}%`,
         ]);
         process.stderr.write(`${setting.label}: done\n`);
       }
@@ -300,6 +327,7 @@ await withTempDir(
       'best peer / winsmith',
       'round median',
       'server CPU',
+      'caught polling',
     ];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
     const line = (cells: string[]): string =>
@@ -307,7 +335,8 @@ await withTempDir(
     process.stdout.write(
       `${sizeMiB} MiB over 127.0.0.1, best of ${rounds}${pinned ? ', servers on CPU 1, client on CPU 0' : ''}\n${line(header)}\n${rows.map(line).join('\n')}\n` +
         "round median: the median over rounds of the best peer's time in a round / winsmith's in the same round\n" +
-        "server CPU: the lowest of the peers' median CPU time per fetch / winsmith's (user + system, all threads)\n",
+        "server CPU: the lowest of the peers' median CPU time per fetch / winsmith's (user + system, all threads)\n" +
+        "caught polling: the median share of the client's ACKs that winsmith's thread caught polling\n",
     );
   },
   'winsmith-bench-tftp-',

@@ -95,9 +95,13 @@
 /* The stack of a socket's reader thread: it calls nothing deep (recv, memcmp, sendmmsg). */
 #define READER_STACK (64 * 1024)
 /* How long the thread polls for the next datagram before it blocks (see receive()). */
-#define POLL_NS 50000
-/* Waits at most that the thread blocks in without polling, after polls that caught nothing. */
-#define POLL_SKIP_MAX 1024
+#define POLL_NS 30000
+/* A poll that catches nothing raises the thread's poll level by this much, one that catches a
+ * datagram lowers it by one: the level stays low while four polls in five catch. */
+#define POLL_MISS_WEIGHT 4
+/* The highest poll level: after a poll in vain there, the thread blocks without polling in the
+ * next 2^10 - 1 waits. */
+#define POLL_LEVEL_MAX (10 * POLL_MISS_WEIGHT)
 
 /* Reader threads polling right now, in the whole process, and how many may at once: one less than
  * the CPUs online (set at load), so that one is always left for everything else. */
@@ -186,10 +190,9 @@ typedef struct socket_state {
   /* Waits the thread polled in, and the datagrams it caught so. */
   uint32_t polled;
   uint32_t caught;
-  /* The thread's own, no lock: waits left that it blocks in without polling, and how many the next
-   * poll that catches nothing sets that to. */
+  /* The thread's own, no lock: waits left that it blocks in without polling, and its poll level. */
   uint32_t poll_skip;
-  uint32_t poll_backoff;
+  uint32_t poll_level;
 } socket_state;
 
 /* What JS holds: it outlives the socket (close frees the state, the finalizer frees the box). */
@@ -385,12 +388,14 @@ static bool start_polling(void) {
 /* The thread's recv(2) into the inbox (the lock not held). A peer on the same host, or across a fast
  * network, answers a step within microseconds: less than a CPU takes to wake from halt when recv
  * blocks, which in a VM is an exit to the host and back, the larger part of a lock-step block's
- * time. So the thread first polls (recv with MSG_DONTWAIT) for up to POLL_NS, while polling pays:
- * after two polls in a row that catch nothing it blocks without polling in the next wait, after
- * three in the next two, then four, eight, … POLL_SKIP_MAX; a poll that catches a datagram starts
- * that over. A peer slower than POLL_NS costs a poll every POLL_SKIP_MAX waits, one late now and
- * then (a CPU taken away for a moment) next to nothing; and no more threads poll at once than
- * there are CPUs to spare (pollers_max). */
+ * time. So the thread first polls (recv with MSG_DONTWAIT) for up to POLL_NS, while polling pays.
+ * A poll that catches nothing raises the poll level by POLL_MISS_WEIGHT, one that catches lowers it
+ * by one, and after a poll in vain the thread blocks without polling in the next 2^(level /
+ * POLL_MISS_WEIGHT) - 1 waits: none while nearly every poll catches, 1, 3, 7, … 1023 as polls go on
+ * missing. A peer slower than POLL_NS (or a host that keeps its CPU from it: spinning then takes
+ * time from the peer) so costs a poll every 1024 waits, and a peer whose answers come in time
+ * fewer than four times in five, a few polls in a thousand waits. No more threads poll at once
+ * than there are CPUs to spare (pollers_max). */
 static ssize_t receive(socket_state *s, int *error, polling *polled) {
   *polled = NOT_POLLED;
   if (s->poll_skip > 0) s->poll_skip--;
@@ -406,10 +411,11 @@ static ssize_t receive(socket_state *s, int *error, polling *polled) {
     } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < POLL_NS);
     atomic_fetch_sub_explicit(&pollers, 1, memory_order_relaxed);
     *polled = n >= 0 ? CAUGHT_POLLING : POLLED_IN_VAIN;
-    if (n >= 0) s->poll_backoff = 0;
+    if (n >= 0 && s->poll_level > 0) s->poll_level--;
     if (n >= 0 || (*error != EAGAIN && *error != EWOULDBLOCK)) return n;
-    s->poll_skip = s->poll_backoff;
-    s->poll_backoff = s->poll_backoff == 0 ? 1 : s->poll_backoff < POLL_SKIP_MAX ? 2 * s->poll_backoff : POLL_SKIP_MAX;
+    s->poll_level += POLL_MISS_WEIGHT;
+    if (s->poll_level > POLL_LEVEL_MAX) s->poll_level = POLL_LEVEL_MAX;
+    s->poll_skip = (1u << (s->poll_level / POLL_MISS_WEIGHT)) - 1;
   }
   ssize_t n = recv(s->fd, s->inbox, s->capacity, 0);
   *error = errno;

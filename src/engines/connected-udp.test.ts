@@ -391,7 +391,7 @@ test('the thread backs off from polling for a peer slower than a poll', { timeou
   const { peer, socket, port } = await connectedPair();
   socket.listen(recorder());
   // Step i answers the byte i with the byte i; the peer says each byte 5 ms after the answer to the
-  // one before, a hundred times as long as the thread polls.
+  // one before, over a hundred times as long as the thread polls.
   const steps = 40;
   const bytes = Buffer.from(Array.from({ length: steps }, (_, i) => i));
   const say = (i: number): void => {
@@ -405,8 +405,8 @@ test('the thread backs off from polling for a peer slower than a poll', { timeou
     say(0);
     await peer.until(steps);
     const [polled, caught] = socket.polls();
-    // Polling in every wait would be 40 polls; backing off, it is 7 (waits 1, 2, 4, 7, 12, 21, 38),
-    // a few more if the host held the thread back long enough for a poll to catch a byte.
+    // Polling in every wait would be 40 polls; backing off, it is 5 (waits 1, 3, 7, 15 and 31), a
+    // few more if the host held the thread back long enough for a poll to catch a byte.
     assert.ok(caught <= 1, `${String(caught)} caught`);
     if (cpus().length > 1) assert.ok(polled >= 1 && polled <= 12, `${String(polled)} waits polled`);
     else assert.equal(polled, 0, 'one CPU: nothing to poll for');
