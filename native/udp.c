@@ -15,12 +15,13 @@
  * signals blocked), not by the event loop: a recv(2), a memcmp, a sendmmsg(2) per step, two
  * syscalls where the loop would make three (its epoll_wait too), and nothing of Node's touched
  * between two blocks; for a peer that answers within microseconds, the thread polls for the next
- * datagram a moment before it blocks, and so does not wait for its CPU to wake. Whatever the thread does not answer (a datagram no step expects, the end of
- * the sequence with none queued to follow it, a step the kernel did not take whole, an error) it
- * hands over: it stops reading and wakes the loop (uv_async), which tells JS, then gives the socket
- * back to the thread if a sequence is still armed, or polls it itself if not. So JS hears of
- * everything in the order it happened, and no step fires while JS handles a datagram. The state the
- * two share is under one lock, which the thread lets go while it sends.
+ * datagram a moment before it blocks, and so does not wait for its CPU to wake. Whatever the thread
+ * does not answer (a datagram no step expects, the end of the sequence with none queued to follow
+ * it, a step the kernel did not take whole, an error) it hands over: it stops reading and wakes the
+ * loop (uv_async), which tells JS, then gives the socket back to the thread if a sequence is still
+ * armed, or polls it itself if not. So JS hears of everything in the order it happened, and no
+ * step fires while JS handles a datagram. The state the two share is under one lock, which the
+ * thread lets go while it sends.
  *
  * The socket is connected (connect(2)): the kernel drops datagrams from anyone but the peer, so
  * there is no address to report. It speaks no protocol: what the bytes mean is the caller's. An
