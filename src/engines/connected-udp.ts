@@ -185,8 +185,8 @@ export class ConnectedUdpSocket {
   }
 
   /**
-   * Waits for a datagram in which the addon's thread polled the socket before it blocked, and the
-   * datagrams it caught so, since the socket was opened. A peer that answers within microseconds
+   * How many times, since the socket was opened, the addon's thread polled the socket for the next
+   * datagram before it blocked, and how many datagrams it caught so. A peer that answers within microseconds
    * (on the same host, or across a fast network) would otherwise wait for the thread's CPU to wake
    * from halt at every step; the thread polls only while polling catches datagrams, backing off
    * from a slower peer, and no more threads poll at once than there are CPUs but one.

@@ -138,18 +138,17 @@ test('past 65535 blocks the block number wraps (40 MiB at blksize 512)', { timeo
 test('a client in lock-step on this host is answered by polling', { timeout: 30_000 }, async () => {
   // curl answers each block within microseconds: the transfer's thread catches most ACKs polling,
   // rather than waiting for its CPU to wake.
-  let done: Readonly<Record<string, unknown>> | undefined;
+  let transferDone: (fields: Readonly<Record<string, unknown>>) => void = () => undefined;
+  const done = new Promise<Readonly<Record<string, unknown>>>((resolve) => (transferDone = resolve));
   const log = {
     log: (_level: string, msg: string, fields?: Readonly<Record<string, unknown>>) => {
-      if (msg === 'TFTP transfer done') done = fields;
+      if (msg === 'TFTP transfer done') transferDone(fields ?? {});
     },
   };
   const own = await startTftpServer({ root, port: 0, log });
   try {
     assert.ok((await curlGet('four', 512, own.port)).equals(files.get('four') ?? Buffer.alloc(0)));
-    const deadline = Date.now() + 5000;
-    while (done === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    const { polled, caughtPolling } = done ?? {};
+    const { polled, caughtPolling } = await done;
     // 8,193 blocks: however busy the host (other tests, a VM), polls that catch nothing leave at
     // least one poll every 1024 blocks. One CPU leaves none to poll on.
     if (cpus().length > 1)
