@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { exitCodeOf } from '../core/error-codes.ts';
-import { AppError, isAppError } from '../core/errors.ts';
+import { AppError, isAppError, printable } from '../core/errors.ts';
 import type { CliCommand } from './command.ts';
 import { GROUP_SUMMARIES } from './commands/groups.ts';
 import { COMMANDS, type CommandEntry } from './commands/index.ts';
@@ -147,7 +147,7 @@ function ensureNewline(text: string): string {
 function reportError(e: unknown, io: CliIo, flags: { debug: boolean; json: boolean }): number {
   if (e instanceof CommanderError) {
     if (e.exitCode === 0) return 0;
-    const message = e.message.replace(/^error: /, '');
+    const message = printable(e.message.replace(/^error: /, '').trimEnd());
     io.stderr.write(`error: ${message} — see 'winsmith --help' or the command's --help\n`);
     return exitCodeOf('USAGE');
   }

@@ -1,5 +1,7 @@
 // The one error type of winsmith: a stable code, a message that says what was expected and what
-// was found, and a hint that tells the user what to do.
+// was found, and a hint that tells the user what to do. Messages and hints are one line of
+// printable text whatever they quote: names read from a hive, a path, a request are often an
+// attacker's bytes, so control and non-printing characters are escaped where the error is made.
 
 import type { ErrorCode } from './error-codes.ts';
 
@@ -8,15 +10,32 @@ export interface AppErrorOptions {
   readonly cause?: unknown;
 }
 
+/**
+ * Control characters (C0, DEL, C1 such as U+0085), line and paragraph separators, format characters
+ * (bidirectional overrides, zero-width joiners) and lone surrogates: what could break a line, hide
+ * text or reorder it on a terminal.
+ */
+const NON_PRINTING = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+/** `text` with each non-printing character written as `\xHH` or `\uHHHH`: one printable line. */
+export function printable(text: string): string {
+  return text.replace(NON_PRINTING, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(printable(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
-    this.hint = options.hint;
+    this.hint = options.hint === undefined ? undefined : printable(options.hint);
   }
 }
 

@@ -182,3 +182,41 @@ test('a valid hive mutated (bit flips, byte runs, truncation, u32 edits) gives a
     { numRuns: 3000 },
   );
 });
+
+test('an error naming a key or value read from a hive is one printable line, whatever the names', () => {
+  const nonPrinting = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+  const hostileChar = fc.constantFrom('\r', '\n', '\u0000', '\u0085', '\u2028', '\u202e', '\u001b', 'a', 'é');
+  const hostileName = fc.string({ unit: hostileChar, minLength: 1, maxLength: 10 });
+  fc.assert(
+    fc.property(hostileName, hostileName, (keyName, valueName) => {
+      // Two values, x and y, then y's name turned into x's in the written bytes: the reader finds a
+      // key with two values of one name, and says so naming both.
+      const hive = Hive.create('ROOT');
+      const key = hive.ensureKey(keyName);
+      key.setValue(`${valueName}x`, REG_TYPES.REG_DWORD, new Uint8Array(4));
+      key.setValue(`${valueName}y`, REG_TYPES.REG_DWORD, new Uint8Array(4));
+      const bytes = hive.serialize();
+      const y = new TextEncoder().encode('y')[0] ?? 0;
+      const wide = Array.from(valueName).some((c) => c.charCodeAt(0) > 0xff);
+      const nameAt = findName(bytes, `${valueName}y`, wide);
+      assert.ok(nameAt >= 0, 'the value name is in the written hive');
+      bytes[nameAt + (wide ? 2 : 1) * valueName.length] = y - 1;
+      assert.throws(
+        () => Hive.parse(bytes),
+        (e: unknown) =>
+          e instanceof FormatError && /two values/.test(e.message) && !nonPrinting.test(e.message),
+      );
+    }),
+    { numRuns: 200 },
+  );
+});
+
+/** Offset of `name` as the writer stores it (Latin-1 bytes, or UTF-16LE when `wide`), or -1. */
+function findName(bytes: Uint8Array, name: string, wide: boolean): number {
+  const units = Array.from(name, (c) => c.charCodeAt(0)).flatMap((u) => (wide ? [u & 0xff, u >> 8] : [u]));
+  outer: for (let i = 0; i + units.length <= bytes.length; i++) {
+    for (let j = 0; j < units.length; j++) if (bytes[i + j] !== units[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
