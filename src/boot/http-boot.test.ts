@@ -7,7 +7,6 @@ import fc from 'fast-check';
 import {
   httpBootRoutes,
   normalizeMac,
-  parseRange,
   parseScriptQuery,
   scriptQueryOf,
   type BootInventory,
@@ -180,20 +179,6 @@ test('normalizeMac takes iPXE hexhyp, colons and bare hex; rejects the rest', ()
   );
 });
 
-test('parseRange: RFC 9110 single ranges', () => {
-  assert.equal(parseRange(undefined, 10), null);
-  assert.deepEqual(parseRange('bytes=0-3', 10), { start: 0, end: 3 });
-  assert.deepEqual(parseRange('bytes=5-', 10), { start: 5, end: 9 });
-  assert.deepEqual(parseRange('bytes=-4', 10), { start: 6, end: 9 });
-  assert.deepEqual(parseRange('bytes=8-100', 10), { start: 8, end: 9 });
-  assert.deepEqual(parseRange('bytes=-100', 10), { start: 0, end: 9 });
-  assert.equal(parseRange('bytes=10-', 10), 'unsatisfiable');
-  assert.equal(parseRange('bytes=5-2', 10), 'unsatisfiable');
-  assert.equal(parseRange('bytes=-0', 10), 'unsatisfiable');
-  assert.equal(parseRange('bytes=0-1,3-4', 10), null);
-  assert.equal(parseRange('items=0-1', 10), null);
-});
-
 test('boot files: whole, ranges, HEAD, 416, names outside the root refused', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'winsmith-boot-'));
   try {
@@ -215,9 +200,11 @@ test('boot files: whole, ranges, HEAD, 416, names outside the root refused', asy
     const head = await app.request('/boot/files/wimboot', { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('content-length'), '1000');
-    const bad = await app.request('/boot/files/wimboot', { headers: { range: 'bytes=1000-' } });
-    assert.equal(bad.status, 416);
-    assert.equal(bad.headers.get('content-range'), 'bytes */1000');
+    for (const range of ['bytes=1000-', 'bytes=0-1,5-9']) {
+      const bad = await app.request('/boot/files/wimboot', { headers: { range } });
+      assert.equal(bad.status, 416, range);
+      assert.equal(bad.headers.get('content-range'), 'bytes */1000');
+    }
     // A new copy renamed over the file after the answer started: the body is still the old file's,
     // as long as its content-length says.
     const during = await app.request('/boot/files/wimboot');

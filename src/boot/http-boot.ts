@@ -5,7 +5,7 @@
 //       boots from its local disk; one with a deployment gets the deploy-environment placeholder.
 //   GET /boot/hello?mac=&nonce=   boot check-in: the script calls it back with the token of its
 //       render, which proves the script ran on that machine; recorded as last seen (time, address).
-//   GET|HEAD /boot/files/<name>   boot files with HTTP Range (RFC 9110 §14), single ranges.
+//   GET|HEAD /boot/files/<name>   boot files with HTTP Range (src/formats/http-range.ts).
 // The decisions are plain functions of (query, registry); the hono routes only carry them.
 
 import { randomBytes } from 'node:crypto';
@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { AppError } from '../core/errors.ts';
+import { contentRange, parseRangeHeader } from '../formats/http-range.ts';
 import { normalizeMac as normalizeCatalogMac } from '../store/catalog/names.ts';
 import { BOOT_FILES_PATH, BOOT_HELLO_PATH, IPXE_SCRIPT_PATH, IPXE_SCRIPT_QUERY } from './boot-url.ts';
 import type { IpxeScriptQueryName } from './boot-url.ts';
@@ -198,28 +199,6 @@ export class PendingCheckIns {
   }
 }
 
-/** A single byte range of a file of `size` bytes, or 'unsatisfiable', or null (serve it whole). */
-export function parseRange(
-  header: string | undefined,
-  size: number,
-): { readonly start: number; readonly end: number } | 'unsatisfiable' | null {
-  if (header === undefined) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (m === null) return null; // several ranges or another unit: the whole file (RFC 9110 §14.2)
-  const [, first = '', last = ''] = m;
-  if (first === '' && last === '') return null;
-  if (first === '') {
-    const suffix = Number(last);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(first);
-  if (!Number.isSafeInteger(start) || start >= size) return 'unsatisfiable';
-  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
-  if (end < start) return 'unsatisfiable';
-  return { start, end };
-}
-
 function remoteAddress(c: Context): string | null {
   try {
     return getConnInfo(c).remote.address ?? null;
@@ -307,19 +286,19 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
       await handle?.close();
       return c.body(`no boot file ${JSON.stringify(name)}\n`, 404, plain);
     }
-    const range = parseRange(c.req.header('range'), size);
+    const range = parseRangeHeader(c.req.header('range'), size);
     const headers: Record<string, string> = {
       'content-type': 'application/octet-stream',
       'accept-ranges': 'bytes',
     };
     if (range === 'unsatisfiable') {
       await handle.close();
-      return c.body(null, 416, { ...headers, 'content-range': `bytes */${size}` });
+      return c.body(null, 416, { ...headers, 'content-range': contentRange(null, size) });
     }
     const start = range?.start ?? 0;
     const end = range?.end ?? size - 1;
     headers['content-length'] = String(end - start + 1);
-    if (range !== null) headers['content-range'] = `bytes ${start}-${end}/${size}`;
+    if (range !== null) headers['content-range'] = contentRange(range, size);
     const status = range === null ? 200 : 206;
     log.log('info', 'boot file', { name, start, end, size, address: remoteAddress(c) });
     if (head || size === 0) {

@@ -14,6 +14,11 @@ export const ERROR_CODES = {
     summary: 'the input is valid but uses a feature not supported',
   },
   LIMIT_EXCEEDED: { status: 413, exit: 4, summary: 'the input goes past a safety limit' },
+  RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    exit: 1,
+    summary: 'the byte range asked for is not one range within the content',
+  },
   HIVE_DIRTY: { status: 409, exit: 4, summary: 'a registry hive has unapplied transaction logs' },
   MISSING_PROGRAM: {
     status: 503,

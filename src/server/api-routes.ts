@@ -10,11 +10,12 @@ import { streamSSE } from 'hono/streaming';
 import type { Principal } from '../auth/roles.ts';
 import { inScope } from '../auth/roles.ts';
 import { AppError } from '../core/errors.ts';
+import { contentRange, parseRangeHeader } from '../formats/http-range.ts';
 import type { ProgressListener } from '../core/progress.ts';
 import type { ChunkerOptions } from '../store/chunker.ts';
 import { validateImageName, validateTag, type ImageRef } from '../store/catalog/names.ts';
 import { isDigest, validateManifest } from '../store/manifest.ts';
-import type { ArtifactMeta, ByteRange, Repository } from '../store/repository.ts';
+import type { ArtifactMeta, Repository } from '../store/repository.ts';
 import type { EventHub, JobEvent } from './events.ts';
 import type { Actor, ApiRoute, RouteRequest } from './routes.ts';
 
@@ -132,25 +133,18 @@ function metaOf(value: unknown): ArtifactMeta {
   };
 }
 
-/** 'bytes=START-END' | 'bytes=START-' | 'bytes=-SUFFIX' within `size` bytes; null = no Range. */
-export function parseRange(header: string | undefined, size: number): ByteRange | null {
-  if (header === undefined) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  let range: ByteRange | null = null;
-  if (m !== null && (m[1] !== '' || m[2] !== '')) {
-    if (m[1] === '') {
-      const suffix = Number(m[2]);
-      range = { start: Math.max(0, size - suffix), end: size - 1 };
-    } else {
-      range = { start: Number(m[1]), end: m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1) };
-    }
-  }
-  if (range === null || range.start > range.end || range.start >= size) {
-    throw new AppError('LIMIT_EXCEEDED', `range '${header}' is not satisfiable for ${size} bytes`, {
-      hint: 'ask for one range bytes=START-END within the size',
-    });
-  }
-  return range;
+/** 416 with the JSON error body and a Content-Range of the whole size (RFC 9110 §15.5.17). */
+function rangeNotSatisfiable(r: RouteRequest, size: number): Response {
+  const e = new AppError(
+    'RANGE_NOT_SATISFIABLE',
+    `range '${r.c.req.header('range') ?? ''}' is not one range within ${size} bytes`,
+    {
+      hint: 'ask for one range bytes=START-END, bytes=START- or bytes=-SUFFIX within the size',
+    },
+  );
+  return r.c.json({ error: { code: e.code, message: e.message, hint: e.hint ?? null } }, 416, {
+    'content-range': contentRange(null, size),
+  });
 }
 
 function progressTo(events: EventHub, job: string): ProgressListener {
@@ -392,7 +386,8 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
             },
           );
         }
-        const range = parseRange(r.c.req.header('range'), image.size);
+        const range = parseRangeHeader(r.c.req.header('range'), image.size);
+        if (range === 'unsatisfiable') return rangeNotSatisfiable(r, image.size);
         const content = await repo.readContent(ref, image.digest, range ?? undefined);
         const headers: Record<string, string> = {
           'content-type': 'application/octet-stream',
@@ -400,7 +395,7 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
           'accept-ranges': 'bytes',
           etag: `"${image.digest}"`,
         };
-        if (range !== null) headers['content-range'] = `bytes ${range.start}-${range.end}/${image.size}`;
+        if (range !== null) headers['content-range'] = contentRange(range, image.size);
         const status = range === null ? 200 : 206;
         const outgoing = (r.c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
         if (outgoing !== undefined) {

@@ -315,7 +315,7 @@ export class LocalRepository {
     const wanted = range ?? { start: 0, end: manifest.size - 1 };
     if (!(wanted.start >= 0 && wanted.start <= wanted.end && wanted.end < manifest.size)) {
       throw new AppError(
-        'LIMIT_EXCEEDED',
+        'RANGE_NOT_SATISFIABLE',
         `range ${wanted.start}-${wanted.end} is not within ${manifest.size} bytes`,
         {
           hint: 'ask for a range with 0 <= start <= end < size',
