@@ -180,6 +180,10 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
   const json = (description: string, status = 200) => ({ status, contentType: JSON_TYPE, description });
   const imageRoute = (r: RouteRequest): string => validateImageName(r.params.name ?? '');
   const uploadImage = (r: RouteRequest): Promise<string> => backend.uploadImageName(r.params.id ?? '');
+  const noUpload = (r: RouteRequest): AppError =>
+    new AppError('NOT_FOUND', `no upload ${JSON.stringify((r.params.id ?? '').slice(0, 80))}`, {
+      hint: 'start the push again',
+    });
 
   return [
     {
@@ -253,6 +257,7 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
       summary: 'send one chunk of an open push; its SHA-256 must be its digest',
       action: 'image.push',
       image: uploadImage,
+      refusal: noUpload,
       body: { contentType: 'application/octet-stream', description: 'the chunk bytes' },
       ok: { status: 204, contentType: JSON_TYPE, description: 'stored (or already there)' },
       async handler(r) {
@@ -280,6 +285,7 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
         'finish a push: every chunk is verified stored, then manifest, artifact and tag are written at once',
       action: 'image.push',
       image: uploadImage,
+      refusal: noUpload,
       body: {
         contentType: JSON_TYPE,
         description: '{ meta: { editions, parentDigest, recipe, sourceIsoSha256 } }',

@@ -115,11 +115,17 @@ export function createApp(options: AppOptions): ServerApp {
         principal = found;
         userOf.set(c.req.raw, found.name);
       }
-      const actor: Actor = { user: principal?.name ?? 'anonymous', client };
+      const scopes = principal?.role === 'admin' ? [] : (principal?.scopes ?? []);
+      const actor: Actor = {
+        user: principal?.name ?? 'anonymous',
+        client,
+        ...(scopes.length > 0 ? { readScopes: scopes } : {}),
+      };
       const request: RouteRequest = { c, params: c.req.param(), principal, actor };
       if (route.action !== null) {
         const image = route.image === undefined ? undefined : await route.image(request);
         if (!authorize(principal, route.action, image)) {
+          if (route.refusal !== undefined) throw route.refusal(request);
           throw new AppError(
             'FORBIDDEN',
             `user ${actor.user} (${principal?.role ?? 'none'}) may not ${route.action}${image === undefined ? '' : ` on ${image}`}`,

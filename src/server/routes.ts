@@ -4,13 +4,16 @@
 
 import type { Context, Hono } from 'hono';
 import type { Action, Principal } from '../auth/roles.ts';
+import type { AppError } from '../core/errors.ts';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
 
-/** Who is asking, for the audit log. */
+/** Who is asking: for the audit log, and for what a push may reuse. */
 export interface Actor {
   readonly user: string;
   readonly client: string;
+  /** Image-name prefixes the caller may read; absent: every image. */
+  readonly readScopes?: readonly string[];
 }
 
 export interface RouteRequest {
@@ -38,6 +41,11 @@ export interface ApiRoute {
   readonly action: Action | null;
   /** The image the request concerns, for scope checks; undefined when none. */
   readonly image?: (request: RouteRequest) => string | Promise<string>;
+  /**
+   * What a caller who may not act on the route's image is answered instead of FORBIDDEN: an
+   * upload a caller may not see is NOT_FOUND, so that its id alone tells nothing of its image.
+   */
+  readonly refusal?: (request: RouteRequest) => AppError;
   readonly parameters?: readonly OpenApiParameter[];
   /** OpenAPI requestBody content types and a description. */
   readonly body?: { readonly contentType: string; readonly description: string };
@@ -62,7 +70,7 @@ export interface MountedApp {
 }
 
 /** A route as the OpenAPI document describes it. */
-export type DocumentedRoute = Omit<ApiRoute, 'handler' | 'image'>;
+export type DocumentedRoute = Omit<ApiRoute, 'handler' | 'image' | 'refusal'>;
 
 /** '/boot/files/:name' → '/boot/files/{name}' (OpenAPI's syntax). */
 export function openApiPath(path: string): string {

@@ -3,6 +3,7 @@
 // push/pull protocol of repository.ts. `winsmith server` serves it; the CLI uses it directly for
 // --repo PATH. Every change is written to the audit log under the actor that asked.
 
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -54,6 +55,19 @@ export interface LocalRepositoryConfig {
 export interface Actor {
   readonly user: string;
   readonly client: string;
+  /**
+   * Image-name prefixes the actor may read, which bound what a push may reuse; absent: every
+   * image (admins, unscoped users, the CLI on a data directory).
+   */
+  readonly readScopes?: readonly string[];
+}
+
+/** Open uploads whose parsed manifest is kept in memory; the least recently opened goes first. */
+const OPEN_UPLOADS_CACHED = 256;
+
+/** The distinct chunk digests of a manifest, in manifest order. */
+function distinctChunks(manifest: Manifest): string[] {
+  return [...new Set(manifest.chunks.map((c) => c.digest))];
 }
 
 /** The parts of chunks that make up bytes [range.start, range.end] of a manifest's content. */
@@ -122,11 +136,30 @@ export class LocalRepository {
   static async open(config: LocalRepositoryConfig): Promise<LocalRepository> {
     if (config.dataDir !== null) await mkdir(config.dataDir, { recursive: true });
     const catalog = await Catalog.open(config.catalog);
-    return new LocalRepository(
+    const repo = new LocalRepository(
       catalog,
       new ChunkStore(config.blobs, config.chunking ?? CHUNKER_DEFAULTS),
       config,
     );
+    try {
+      await repo.#indexArtifactChunks();
+    } catch (e) {
+      await catalog.close();
+      throw e;
+    }
+    return repo;
+  }
+
+  /**
+   * Records the chunks of artifacts stored before the catalog kept them (what pushes may reuse is
+   * decided from these). An artifact whose manifest is gone is left for `store check` to report.
+   */
+  async #indexArtifactChunks(): Promise<void> {
+    for (const digest of await this.catalog.artifactsWithoutChunks()) {
+      if (!(await this.chunks.hasManifest(digest))) continue;
+      const manifest = await this.chunks.getManifest(digest);
+      await this.catalog.indexArtifactChunks(digest, distinctChunks(manifest));
+    }
   }
 
   /** A data directory with the embedded defaults: SQLite catalog and filesystem blobs. */
@@ -205,7 +238,23 @@ export class LocalRepository {
         manifest: text,
         createdBy: actor.user,
       }));
-    const missing = await this.chunks.missing(new Set(manifest.chunks.map((c) => c.digest)));
+    const wanted = distinctChunks(manifest);
+    const accounted = await this.catalog.uploadChunks(upload.id);
+    // Deduplication never crosses permissions: a chunk counts as present only when this upload
+    // already accounted for it or an image the caller may read references it. Anything else is
+    // asked for, whether the store has it or not, so the answer says nothing of other images.
+    const reusable = await this.catalog.chunksReadableIn(
+      wanted.filter((d) => !accounted.has(d)),
+      actor.readScopes ?? null,
+    );
+    const candidates = wanted.filter((d) => accounted.has(d) || reusable.has(d));
+    const absent = new Set(await this.chunks.missing(candidates));
+    const present = new Set(candidates.filter((d) => !absent.has(d)));
+    await this.catalog.accountUploadChunks(
+      upload.id,
+      [...present].filter((d) => !accounted.has(d)),
+    );
+    const missing = wanted.filter((d) => !present.has(d));
     await this.audit(actor, 'upload.begin', formatImageRef(ref), {
       upload: upload.id,
       manifest: digest,
@@ -232,6 +281,10 @@ export class LocalRepository {
     const sizes = new Map(manifest.chunks.map((c) => [c.digest, c.size]));
     const entry = { upload, manifest, sizes };
     this.#uploads.set(id, entry);
+    if (this.#uploads.size > OPEN_UPLOADS_CACHED) {
+      const oldest = this.#uploads.keys().next();
+      if (oldest.done !== true) this.#uploads.delete(oldest.value);
+    }
     return entry;
   }
 
@@ -262,12 +315,17 @@ export class LocalRepository {
       );
     }
     await this.chunks.putChunk(digest, bytes);
-    await this.catalog.touchUpload(id);
+    await this.catalog.accountUploadChunks(id, [digest]);
   }
 
   async commitUpload(actor: Actor, id: string, meta: ArtifactMeta): Promise<ImageRecord> {
     const { upload, manifest } = await this.#openUpload(id);
-    const missing = await this.chunks.missing(new Set(manifest.chunks.map((c) => c.digest)));
+    const wanted = distinctChunks(manifest);
+    const accounted = await this.catalog.uploadChunks(id);
+    const missing = [
+      ...wanted.filter((d) => !accounted.has(d)),
+      ...(await this.chunks.missing(wanted.filter((d) => accounted.has(d)))),
+    ];
     if (missing.length > 0) {
       throw new AppError(
         'CONFLICT',
@@ -275,6 +333,14 @@ export class LocalRepository {
         {
           hint: 'push again: only the missing chunks are sent',
         },
+      );
+    }
+    const sha256 = await this.#contentSha256(manifest);
+    if (sha256 !== manifest.sha256) {
+      throw new AppError(
+        'FORMAT_INVALID',
+        `upload ${id}: its chunks make content with SHA-256 ${sha256}, the manifest says ${manifest.sha256}`,
+        { hint: 'push again from the file; the manifest sent does not describe it' },
       );
     }
     const digest = await this.chunks.putManifest(manifest);
@@ -289,6 +355,7 @@ export class LocalRepository {
         parentDigest: meta.parentDigest,
         recipe: meta.recipe,
         sourceIsoSha256: meta.sourceIsoSha256,
+        chunks: wanted,
       },
       actor.user,
     );
@@ -296,6 +363,16 @@ export class LocalRepository {
     const ref = { name: upload.name, tag: upload.tag };
     await this.audit(actor, 'image.push', formatImageRef(ref), { digest, size: manifest.size, upload: id });
     return record(artifact, ref);
+  }
+
+  /** The SHA-256 of the content `manifest` describes, read back from the stored chunks. */
+  async #contentSha256(manifest: Manifest): Promise<string> {
+    const hash = createHash('sha256');
+    if (manifest.size > 0) {
+      const segments = segmentsOf(manifest, { start: 0, end: manifest.size - 1 });
+      for await (const piece of this.#pieces(segments)) hash.update(piece);
+    }
+    return hash.digest('hex');
   }
 
   async getImage(ref: ImageRef): Promise<ImageRecord> {
@@ -393,13 +470,32 @@ export class LocalRepository {
     };
   }
 
+  /**
+   * Reads every chunk and manifest back (ChunkStore.check), then the content of every artifact
+   * whole, in order, against the SHA-256 the catalog lists for it.
+   */
   async check(progress: ProgressListener = ignoreProgress): Promise<RepositoryCheckReport> {
     const report = await this.chunks.check({ onProgress: progress });
     const missingManifests: string[] = [];
-    for (const artifact of await this.catalog.listArtifacts()) {
-      if (!(await this.chunks.hasManifest(artifact.digest))) missingManifests.push(artifact.digest);
+    const wrongContent: { digest: string; expected: string; found: string }[] = [];
+    const artifacts = await this.catalog.listArtifacts();
+    const total = artifacts.reduce((n, a) => n + a.size, 0);
+    let done = 0;
+    for (const artifact of artifacts) {
+      if (!(await this.chunks.hasManifest(artifact.digest))) {
+        missingManifests.push(artifact.digest);
+        continue;
+      }
+      const found = await this.#contentSha256(await this.chunks.getManifest(artifact.digest)).catch(
+        () => 'unreadable',
+      );
+      if (found !== artifact.sha256)
+        wrongContent.push({ digest: artifact.digest, expected: artifact.sha256, found });
+      done += artifact.size;
+      progress({ phase: 'Checking image contents', done, total, unit: 'bytes' });
     }
-    return { ...report, ok: report.ok && missingManifests.length === 0, missingManifests };
+    const ok = report.ok && missingManifests.length === 0 && wrongContent.length === 0;
+    return { ...report, ok, missingManifests, wrongContent };
   }
 
   /**

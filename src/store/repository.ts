@@ -26,9 +26,17 @@ import type { Manifest } from './manifest.ts';
 
 export type { CheckReport, GcReport };
 
-/** A check report that also names catalog artifacts whose manifest is not stored. */
+/**
+ * A check report that also names catalog artifacts whose manifest is not stored, and those whose
+ * content, read back whole from the chunks, does not have the SHA-256 the catalog lists.
+ */
 export interface RepositoryCheckReport extends CheckReport {
   readonly missingManifests: readonly string[];
+  readonly wrongContent: readonly {
+    readonly digest: string;
+    readonly expected: string;
+    readonly found: string;
+  }[];
 }
 
 /** What the catalog records about an artifact beside its bytes. */

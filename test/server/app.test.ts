@@ -206,9 +206,10 @@ test(
             else {
               const principal = { name: role, role, scopes: role === 'admin' ? [] : ['team-a/'] };
               const imageRoute = route.path.includes('{name}') || route.path.includes('/uploads');
+              const hidden = route.path.startsWith('/api/v1/uploads/{id}') ? 404 : 403;
               expected = authorize(principal, route.action, imageRoute ? `${scope}/img` : undefined)
                 ? route.ok.status
-                : 403;
+                : hidden;
             }
             if (response.status !== expected) {
               failures.push(
@@ -227,6 +228,176 @@ test(
     });
   },
 );
+
+/** Calls the API as `token`, with a JSON body when one is given; the status and the parsed answer. */
+async function call(
+  app: Fixture['app'],
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  let payload: Uint8Array | string | undefined;
+  if (body instanceof Uint8Array) payload = body;
+  else if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const response = await app.app.request(path, {
+    method,
+    headers,
+    ...(payload === undefined ? {} : { body: payload }),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+/** Pushes `bytes` as `name:tag` through the API as `token`; the chunks the server asked for. */
+async function apiPush(
+  app: Fixture['app'],
+  token: string,
+  name: string,
+  tag: string,
+  bytes: Uint8Array,
+): Promise<{ missing: string[]; commit: number }> {
+  const { manifest, chunks } = manifestOf(bytes);
+  const begun = await call(app, token, 'POST', '/api/v1/uploads', { name, tag, manifest });
+  assert.equal(begun.status, 201, JSON.stringify(begun.json));
+  const id = begun.json.id as string;
+  const missing = begun.json.missing as string[];
+  for (const digest of missing) {
+    const chunk = chunks.find((c) => c.digest === digest);
+    assert.ok(chunk !== undefined);
+    assert.equal(
+      (await call(app, token, 'PUT', `/api/v1/uploads/${id}/chunks/${digest}`, chunk.bytes)).status,
+      204,
+    );
+  }
+  const commit = await call(app, token, 'POST', `/api/v1/uploads/${id}/commit`, { meta: {} });
+  return { missing, commit: commit.status };
+}
+
+test("dedup never crosses scopes: a manifest naming another scope's chunks gets them all asked for", async () => {
+  await withFixture(async ({ repo, app, tokens }) => {
+    const secret = randomBytes(60_000);
+    await apiPush(app, tokens.admin, 'team-b/secret', 'v1', secret);
+    const image = await repo.getImage({ name: 'team-b/secret', tag: 'v1' });
+    const { manifest } = manifestOf(secret);
+    // The attack: a builder of team-a/ opens an upload in its own scope with team-b's manifest,
+    // and commits without sending a byte.
+    const begun = await call(app, tokens.builder, 'POST', '/api/v1/uploads', {
+      name: 'team-a/stolen',
+      tag: 'v1',
+      manifest,
+    });
+    assert.equal(begun.status, 201);
+    assert.deepEqual(begun.json.missing, [...new Set(manifest.chunks.map((c) => c.digest))]);
+    const commit = await call(
+      app,
+      tokens.builder,
+      'POST',
+      `/api/v1/uploads/${begun.json.id as string}/commit`,
+      {
+        meta: {},
+      },
+    );
+    assert.equal(commit.status, 409);
+    assert.equal(
+      (await call(app, tokens.builder, 'GET', '/api/v1/images/team-a%2Fstolen/tags/v1')).status,
+      404,
+    );
+    // One chunk whose digest is the image's SHA-256 (as listings show it): asked for, like a chunk
+    // that exists nowhere, so the answer tells nothing of what the store holds.
+    const one = randomBytes(3000);
+    await apiPush(app, tokens.admin, 'team-b/one', 'v1', one);
+    const single = {
+      schemaVersion: 1,
+      mediaType: 'application/octet-stream',
+      size: one.length,
+      sha256: sha256Hex(one),
+      chunks: [{ digest: sha256Hex(one), size: one.length }],
+    };
+    const probe = await call(app, tokens.builder, 'POST', '/api/v1/uploads', {
+      name: 'team-a/probe',
+      tag: 'v1',
+      manifest: single,
+    });
+    assert.deepEqual(probe.json.missing, [sha256Hex(one)]);
+    assert.equal(image.sha256, sha256Hex(secret));
+  });
+});
+
+test('dedup within scopes: a second version sends only its new chunks, across two scopes too', async () => {
+  await withFixture(async ({ repo, app, tokens }) => {
+    const v1 = randomBytes(200_000);
+    const first = await apiPush(app, tokens.builder, 'team-a/ws', 'v1', v1);
+    assert.equal(first.commit, 201);
+    const v2 = new Uint8Array(v1);
+    v2.set(randomBytes(100), 150_000);
+    const second = await apiPush(app, tokens.builder, 'team-a/ws', 'v2', v2);
+    assert.equal(second.commit, 201);
+    const all = new Set(manifestOf(v2).manifest.chunks.map((c) => c.digest));
+    assert.ok(
+      second.missing.length >= 1 && second.missing.length <= 3,
+      `${second.missing.length} of ${all.size}`,
+    );
+    // A user of team-a/ and team-c/ reuses team-a's chunks for a team-c image, and the reverse.
+    await repo.addUser(ADMIN, {
+      name: 'both',
+      role: 'builder',
+      scopes: ['team-a/', 'team-c/'],
+      password: PASSWORD,
+    });
+    const both = (await issueToken(repo.catalog, { userName: 'both', name: 'test' })).token;
+    const across = await apiPush(app, both, 'team-c/ws', 'v1', v2);
+    assert.deepEqual(across, { missing: [], commit: 201 });
+    const pulled = await call(app, both, 'GET', '/api/v1/images/team-c%2Fws/tags/v1');
+    assert.equal(pulled.json.sha256, sha256Hex(v2));
+  });
+});
+
+test('an upload the caller may not push to is not found, and its image name is not told', async () => {
+  await withFixture(async ({ repo, app, tokens }) => {
+    const { id, chunk } = await seedUpload(repo, 'team-b/secret-name');
+    const unknown = await call(app, tokens.builder, 'POST', `/api/v1/uploads/${crypto.randomUUID()}/commit`, {
+      meta: {},
+    });
+    for (const [token, method, path, body] of [
+      [tokens.viewer, 'POST', `/api/v1/uploads/${id}/commit`, { meta: {} }],
+      [tokens.builder, 'POST', `/api/v1/uploads/${id}/commit`, { meta: {} }],
+      [tokens.builder, 'PUT', `/api/v1/uploads/${id}/chunks/${chunk.digest}`, chunk.bytes],
+    ] as const) {
+      const answer = await call(app, token, method, path, body);
+      assert.equal(answer.status, 404);
+      assert.doesNotMatch(JSON.stringify(answer.json), /secret-name|team-b/);
+    }
+    assert.equal(unknown.status, 404);
+  });
+});
+
+test('a commit whose manifest gives a false whole-content SHA-256 is refused and never listed', async () => {
+  await withFixture(async ({ repo, app, tokens }) => {
+    const bytes = randomBytes(40_000);
+    const { manifest, chunks } = manifestOf(bytes);
+    const lie = { ...manifest, sha256: sha256Hex(randomBytes(8)) };
+    const begun = await call(app, tokens.builder, 'POST', '/api/v1/uploads', {
+      name: 'team-a/lie',
+      tag: 'v1',
+      manifest: lie,
+    });
+    const id = begun.json.id as string;
+    for (const c of chunks)
+      await call(app, tokens.builder, 'PUT', `/api/v1/uploads/${id}/chunks/${c.digest}`, c.bytes);
+    const commit = await call(app, tokens.builder, 'POST', `/api/v1/uploads/${id}/commit`, { meta: {} });
+    assert.equal(commit.status, 422);
+    assert.match((commit.json.error as { message: string }).message, /SHA-256/);
+    assert.equal(
+      (await repo.listImages()).some((i) => i.name === 'team-a/lie'),
+      false,
+    );
+  });
+});
 
 test("names and paths: '..', control characters and percent-encoded tricks are refused", async () => {
   await withFixture(async ({ repo, app, tokens }) => {

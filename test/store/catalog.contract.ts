@@ -164,6 +164,36 @@ export function catalogContract(label: string, factory: CatalogFactory): void {
     assert.ok(await catalog.getArtifact(hex('a')));
   });
 
+  withCatalog('chunks are reusable only through images within the scopes asked', async ({ catalog }) => {
+    await catalog.putArtifact(artifact('a', { chunks: [hex('1'), hex('2'), hex('1')] }));
+    await catalog.putArtifact(artifact('b', { chunks: [hex('2'), hex('3')] }));
+    await catalog.putArtifact(artifact('c', { chunks: [hex('4')] }));
+    await catalog.putArtifact(artifact('d'));
+    await catalog.setTag('team-a/ws', 'v1', hex('a'), 'alice');
+    await catalog.setTag('team-b/ws', 'v1', hex('b'), 'bob');
+    await catalog.setTag('team_a', 'v1', hex('c'), 'carol');
+    const asked = [hex('1'), hex('2'), hex('3'), hex('4'), hex('5')];
+    const sorted = (set: Set<string>): string[] => [...set].sort();
+    assert.deepEqual(sorted(await catalog.chunksReadableIn(asked, ['team-a/'])), [hex('1'), hex('2')]);
+    assert.deepEqual(sorted(await catalog.chunksReadableIn(asked, ['team-b'])), [hex('2'), hex('3')]);
+    assert.deepEqual(sorted(await catalog.chunksReadableIn(asked, ['team-a/', 'team-b/'])), [
+      hex('1'),
+      hex('2'),
+      hex('3'),
+    ]);
+    // '_' is a plain character in a scope, not a pattern: team_a/ covers team_a only.
+    assert.deepEqual(sorted(await catalog.chunksReadableIn(asked, ['team_/'])), []);
+    assert.deepEqual(sorted(await catalog.chunksReadableIn(asked, ['team_a/'])), [hex('4')]);
+    assert.deepEqual(sorted(await catalog.chunksReadableIn(asked, [])), []);
+    assert.deepEqual(sorted(await catalog.chunksReadableIn(asked, null)), asked.slice(0, 4));
+    await catalog.removeTag('team-b/ws', 'v1', 'bob');
+    assert.deepEqual(sorted(await catalog.chunksReadableIn(asked, null)), [hex('1'), hex('2'), hex('4')]);
+    assert.deepEqual(await catalog.artifactsWithoutChunks(), [hex('d')]);
+    await catalog.indexArtifactChunks(hex('d'), [hex('5')]);
+    assert.deepEqual(await catalog.artifactsWithoutChunks(), []);
+    assert.equal(await catalog.deleteArtifact(hex('b')), true);
+  });
+
   withCatalog('an upload becomes visible only when committed', async ({ catalog }) => {
     const upload = await catalog.createUpload({
       name: 'team-a/ws',
@@ -211,7 +241,9 @@ export function catalogContract(label: string, factory: CatalogFactory): void {
       now: '2026-01-01T00:00:00.000Z',
     });
     const aborted = await catalog.createUpload({ ...base, manifestDigest: hex('c') });
-    await catalog.touchUpload(fresh.id, '2026-01-03T00:00:00.000Z');
+    await catalog.accountUploadChunks(old.id, [hex('e')], '2026-01-01T00:00:00.000Z');
+    await catalog.accountUploadChunks(fresh.id, [hex('d'), hex('d')], '2026-01-03T00:00:00.000Z');
+    assert.deepEqual([...(await catalog.uploadChunks(fresh.id))], [hex('d')]);
     assert.equal(await catalog.abortUpload(aborted.id), true);
     assert.equal(await catalog.abortUpload(aborted.id), false);
     assert.deepEqual(
@@ -225,6 +257,7 @@ export function catalogContract(label: string, factory: CatalogFactory): void {
     const live = await catalog.liveManifestDigests();
     assert.ok(live.has(hex('b')) && !live.has(hex('a')) && !live.has(hex('c')));
     assert.equal(await catalog.deleteClosedUploads('2026-01-02T00:00:01.000Z'), 1);
+    assert.equal((await catalog.uploadChunks(old.id)).size, 0);
     assert.deepEqual((await catalog.listUploads()).map((u) => u.id).sort(), [aborted.id, fresh.id].sort());
   });
 

@@ -232,3 +232,55 @@ test('a push manifest cuts where the serial chunker cuts, and holds the SHA-256 
     assert.equal(manifest.sha256, await sha256(file));
   });
 });
+
+test('store check reads every image whole against its SHA-256, and names one listed with a false one', async () => {
+  await withRepository({}, async (repo, r, dir) => {
+    const file = join(dir, 'content.bin');
+    await writeFile(file, randomBytes(300_000));
+    const pushed = await pushFile(r, file, { name: 'team-a/c', tag: 'v1' }, await artifactMetaOf(file));
+    assert.deepEqual((await repo.check()).wrongContent, []);
+    // An image listed with a false SHA-256, as a commit before the check at commit could list one.
+    const lie = 'e'.repeat(64);
+    await repo.catalog.db
+      .updateTable('artifacts')
+      .set({ sha256: lie })
+      .where('digest', '=', pushed.image.digest)
+      .execute();
+    const report = await repo.check();
+    assert.equal(report.ok, false);
+    assert.deepEqual(report.wrongContent, [
+      { digest: pushed.image.digest, expected: lie, found: await sha256(file) },
+    ]);
+  });
+});
+
+test('artifacts stored before the catalog recorded their chunks are indexed when the repository opens', async () => {
+  await withTempDir(async (dir) => {
+    const data = join(dir, 'data');
+    const file = join(dir, 'content.bin');
+    await writeFile(file, randomBytes(300_000));
+    let repo = await LocalRepository.openDataDir(data, { chunking: CHUNKING });
+    const pushed = await pushFile(
+      repo.as(ACTOR),
+      file,
+      { name: 'team-a/old', tag: 'v1' },
+      await artifactMetaOf(file),
+    );
+    await repo.catalog.db.deleteFrom('artifact_chunks').execute();
+    assert.deepEqual(await repo.catalog.artifactsWithoutChunks(), [pushed.image.digest]);
+    await repo.close();
+    repo = await LocalRepository.openDataDir(data, { chunking: CHUNKING });
+    try {
+      assert.deepEqual(await repo.catalog.artifactsWithoutChunks(), []);
+      const scoped = await pushFile(
+        repo.as({ ...ACTOR, readScopes: ['team-a/'] }),
+        file,
+        { name: 'team-a/new', tag: 'v1' },
+        await artifactMetaOf(file),
+      );
+      assert.equal(scoped.uploadedChunks, 0);
+    } finally {
+      await repo.close();
+    }
+  });
+});

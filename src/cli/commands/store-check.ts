@@ -1,4 +1,5 @@
-// `winsmith store check`: reads every chunk and manifest back and checks their hashes.
+// `winsmith store check`: reads every chunk and manifest back and checks their hashes, then the
+// whole content of every image against its SHA-256.
 
 import type { CliCommand } from '../command.ts';
 import { formatBytes } from '../format.ts';
@@ -6,7 +7,7 @@ import { addRepoOption, withRepository } from '../repo-option.ts';
 
 export const storeCheck: CliCommand = {
   path: ['store', 'check'],
-  summary: 'verify every chunk and manifest of a repository (exit 1 when a problem is found)',
+  summary: 'verify every chunk, manifest and image content of a repository (exit 1 when a problem is found)',
   define(command) {
     addRepoOption(command);
   },
@@ -18,6 +19,9 @@ export const storeCheck: CliCommand = {
         ...r.corruptManifests.map((d) => `corrupt manifest ${d}`),
         ...r.missingChunks.map((m) => `manifest ${m.manifest} lacks chunk ${m.chunk}`),
         ...r.missingManifests.map((d) => `artifact ${d} has no manifest`),
+        ...r.wrongContent.map(
+          (w) => `artifact ${w.digest}: its content has SHA-256 ${w.found}, the catalog says ${w.expected}`,
+        ),
       ];
       const summary = `${r.chunksChecked} chunks (${formatBytes(r.bytesChecked)}) and ${r.manifestsChecked} manifests checked`;
       return {

@@ -49,6 +49,8 @@ export interface NewArtifact {
   readonly parentDigest?: string | null;
   readonly recipe?: unknown;
   readonly sourceIsoSha256?: string | null;
+  /** The chunk digests its manifest references, recorded with a new artifact. */
+  readonly chunks?: readonly string[];
 }
 
 export interface ImageEntry extends Artifact {
@@ -209,6 +211,15 @@ export interface CatalogStats {
   readonly logicalBytes: number;
   readonly artifacts: number;
   readonly tags: number;
+}
+
+/** Digests per `in (...)` list: well under every dialect's limit on parameters. */
+const DIGESTS_PER_QUERY = 500;
+
+function batches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** Audit log pages are at most this long: listings stay bounded whatever the caller asks. */
@@ -403,7 +414,7 @@ export class Catalog {
   }
 
   private async putArtifactIn(db: Db, artifact: NewArtifact): Promise<Artifact> {
-    await db
+    const inserted = await db
       .insertInto('artifacts')
       .values({
         digest: artifact.digest,
@@ -419,7 +430,10 @@ export class Catalog {
         source_iso_sha256: artifact.sourceIsoSha256 ?? null,
       })
       .onConflict((oc) => oc.column('digest').doNothing())
-      .execute();
+      .executeTakeFirst();
+    if ((inserted.numInsertedOrUpdatedRows ?? 0n) > 0n) {
+      await this.indexChunksIn(db, artifact.digest, artifact.chunks ?? []);
+    }
     const stored = await db
       .selectFrom('artifacts')
       .selectAll()
@@ -445,6 +459,75 @@ export class Catalog {
       .orderBy('digest')
       .execute();
     return rows.map(toArtifact);
+  }
+
+  private async indexChunksIn(db: Db, digest: string, chunks: readonly string[]): Promise<void> {
+    for (const batch of batches([...new Set(chunks)], DIGESTS_PER_QUERY)) {
+      await db
+        .insertInto('artifact_chunks')
+        .values(batch.map((chunk) => ({ artifact_digest: digest, chunk_digest: chunk })))
+        .onConflict((oc) => oc.columns(['artifact_digest', 'chunk_digest']).doNothing())
+        .execute();
+    }
+  }
+
+  /** Records the chunks an artifact's manifest references (for artifacts stored before they were). */
+  async indexArtifactChunks(digest: string, chunks: readonly string[]): Promise<void> {
+    await this.db.transaction().execute((trx) => this.indexChunksIn(trx, digest, chunks));
+  }
+
+  /** Artifacts with no chunk recorded: stored before chunks were, or of empty content. */
+  async artifactsWithoutChunks(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('artifacts')
+      .select('digest')
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('artifact_chunks')
+              .select('artifact_chunks.chunk_digest')
+              .whereRef('artifact_chunks.artifact_digest', '=', 'artifacts.digest'),
+          ),
+        ),
+      )
+      .orderBy('digest')
+      .execute();
+    return rows.map((r) => r.digest);
+  }
+
+  /**
+   * Those of `chunks` that an image within `scopes` references (image-name prefixes; null means
+   * every image). A name is within a scope when it is the scope or lies under it (`nameInScope`).
+   */
+  async chunksReadableIn(chunks: readonly string[], scopes: readonly string[] | null): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (scopes !== null && scopes.length === 0) return found;
+    for (const batch of batches([...new Set(chunks)], DIGESTS_PER_QUERY)) {
+      const rows = await this.db
+        .selectFrom('artifact_chunks')
+        .innerJoin('tags', 'tags.digest', 'artifact_chunks.artifact_digest')
+        .select('artifact_chunks.chunk_digest')
+        .distinct()
+        .where('artifact_chunks.chunk_digest', 'in', batch)
+        .where((eb) =>
+          scopes === null
+            ? eb.lit(true)
+            : eb.or(
+                scopes.flatMap((scope) => {
+                  const bare = scope.replace(/\/$/, '');
+                  const under = `${bare}/`;
+                  return [
+                    eb('tags.name', '=', bare),
+                    eb(eb.fn('substr', ['tags.name', eb.val(1), eb.val(under.length)]), '=', under),
+                  ];
+                }),
+              ),
+        )
+        .execute();
+      for (const r of rows) found.add(r.chunk_digest);
+    }
+    return found;
   }
 
   /** Artifacts no tag points at (candidates for removal; their lineage stays in their children). */
@@ -726,14 +809,36 @@ export class Catalog {
     return rows.map(toUpload);
   }
 
-  /** Marks activity on an open upload (chunks arriving), so stale-upload clean-up spares it. */
-  async touchUpload(id: string, now = nowIso()): Promise<void> {
-    await this.db
-      .updateTable('uploads')
-      .set({ updated_at: now })
-      .where('id', '=', id)
-      .where('state', '=', 'open')
+  /**
+   * Records chunks as accounted for by an open upload (sent, or reused within its caller's
+   * scopes), and marks activity on it so stale-upload clean-up spares it.
+   */
+  async accountUploadChunks(id: string, chunks: readonly string[], now = nowIso()): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('uploads')
+        .set({ updated_at: now })
+        .where('id', '=', id)
+        .where('state', '=', 'open')
+        .execute();
+      for (const batch of batches([...new Set(chunks)], DIGESTS_PER_QUERY)) {
+        await trx
+          .insertInto('upload_chunks')
+          .values(batch.map((chunk) => ({ upload_id: id, chunk_digest: chunk })))
+          .onConflict((oc) => oc.columns(['upload_id', 'chunk_digest']).doNothing())
+          .execute();
+      }
+    });
+  }
+
+  /** The chunks an upload has accounted for. */
+  async uploadChunks(id: string): Promise<Set<string>> {
+    const rows = await this.db
+      .selectFrom('upload_chunks')
+      .select('chunk_digest')
+      .where('upload_id', '=', id)
       .execute();
+    return new Set(rows.map((r) => r.chunk_digest));
   }
 
   /**

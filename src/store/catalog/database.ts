@@ -15,6 +15,7 @@ import {
 } from 'kysely';
 import { AppError } from '../../core/errors.ts';
 import { initialMigration } from './migrations/0001-initial.ts';
+import { scopedDedupMigration } from './migrations/0002-scoped-dedup.ts';
 import type { CatalogSchema } from './schema.ts';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -30,7 +31,7 @@ const POSTGRES_DEFAULT_POOL = 10;
 
 /** Every schema version, oldest first. Names sort in the order they apply. */
 export function catalogMigrations(kind: DatabaseKind): Record<string, Migration> {
-  return { '0001-initial': initialMigration(kind) };
+  return { '0001-initial': initialMigration(kind), '0002-scoped-dedup': scopedDedupMigration() };
 }
 
 /**

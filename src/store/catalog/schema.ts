@@ -94,6 +94,8 @@ export interface MachinesTable {
   first_seen: string;
   last_seen: string;
   deployment_id: string | null;
+  /** 'pending' (registered by booting) or 'ready' (approved, or registered by an operator). */
+  state: Generated<string>;
 }
 
 export interface LeasesTable {
@@ -103,8 +105,22 @@ export interface LeasesTable {
   updated_at: string;
 }
 
+/** A chunk an artifact's manifest references (each pair once). */
+export interface ArtifactChunksTable {
+  artifact_digest: string;
+  chunk_digest: string;
+}
+
+/** A chunk an open upload has accounted for: sent, or reused from an image its caller may read. */
+export interface UploadChunksTable {
+  upload_id: string;
+  chunk_digest: string;
+}
+
 export interface CatalogSchema {
   artifacts: ArtifactsTable;
+  artifact_chunks: ArtifactChunksTable;
+  upload_chunks: UploadChunksTable;
   tags: TagsTable;
   tag_history: TagHistoryTable;
   uploads: UploadsTable;
