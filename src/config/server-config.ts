@@ -39,6 +39,10 @@ export interface ServerSettings {
   readonly gcGraceSeconds: number;
   /** Largest request body accepted for one chunk (the chunker's maximum plus slack). */
   readonly maxChunkBytes: number;
+  /** Chunks a pushed manifest may list; its request body is limited to what they take. */
+  readonly maxManifestChunks: number;
+  /** Largest body of any other request (JSON). */
+  readonly maxJsonBodyBytes: number;
   /** Chunk sizes used when pushing into this repository; null = the chunker's defaults. */
   readonly chunking: ChunkingSettings | null;
 }
@@ -49,6 +53,10 @@ export const DEFAULT_LISTEN = '127.0.0.1:8080';
 export const DEFAULT_GC_GRACE_SECONDS = 86_400;
 /** 16 MiB: four times the chunker's 4 MiB maximum; a bigger body is refused before it is read. */
 export const DEFAULT_MAX_CHUNK_BYTES = 16 * 1024 * 1024;
+/** 131,072 chunks: at least 64 GiB at the smallest default chunk, about 150 GiB on average. */
+export const DEFAULT_MAX_MANIFEST_CHUNKS = 131_072;
+/** 1 MiB: logins, tokens, users, commits and tags are small. */
+export const DEFAULT_MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 export interface ServerFlags {
   readonly config?: string | undefined;
@@ -80,6 +88,8 @@ export function embeddedSettings(data: string): ServerSettings {
     blobs: { kind: 'fs', path: join(dir, 'blobs') },
     gcGraceSeconds: DEFAULT_GC_GRACE_SECONDS,
     maxChunkBytes: DEFAULT_MAX_CHUNK_BYTES,
+    maxManifestChunks: DEFAULT_MAX_MANIFEST_CHUNKS,
+    maxJsonBodyBytes: DEFAULT_MAX_JSON_BODY_BYTES,
     chunking: null,
   };
 }
@@ -213,8 +223,13 @@ export function parseServerSettings(text: string, file: string, env: NodeJS.Proc
         break;
       }
       case 'limits': {
-        const fields = input.mapOf(e.value, 'limits', ['maxChunkBytes']);
-        for (const f of fields) next.maxChunkBytes = positiveInt(input, f.value, 'limits.maxChunkBytes');
+        const fields = input.mapOf(e.value, 'limits', ['maxChunkBytes', 'manifestChunks', 'jsonBodyBytes']);
+        for (const f of fields) {
+          const value = positiveInt(input, f.value, `limits.${f.key}`);
+          if (f.key === 'maxChunkBytes') next.maxChunkBytes = value;
+          else if (f.key === 'manifestChunks') next.maxManifestChunks = value;
+          else next.maxJsonBodyBytes = value;
+        }
         break;
       }
       case 'chunking': {

@@ -15,7 +15,13 @@ import type { ProgressListener } from '../core/progress.ts';
 import type { ChunkerOptions } from '../store/chunker.ts';
 import { validateImageName, validateTag, type ImageRef } from '../store/catalog/names.ts';
 import { isDigest, validateManifest } from '../store/manifest.ts';
-import type { ArtifactMeta, Repository } from '../store/repository.ts';
+import {
+  IMAGE_PAGE_DEFAULT,
+  IMAGE_PAGE_MAX,
+  type ArtifactMeta,
+  type ImagePage,
+  type Repository,
+} from '../store/repository.ts';
 import type { EventHub, JobEvent } from './events.ts';
 import type { Actor, ApiRoute, RouteRequest } from './routes.ts';
 
@@ -23,6 +29,11 @@ import type { Actor, ApiRoute, RouteRequest } from './routes.ts';
 export interface ServerBackend {
   /** The repository acting for `actor` (every change audited under that name and address). */
   as(actor: Actor): Repository;
+  /** A page of the images the actor may read. */
+  listImagePage(
+    actor: Actor,
+    query: { readonly limit: number; readonly cursor: string | null },
+  ): Promise<ImagePage>;
   /** The image name an open upload is for (NOT_FOUND when there is no such upload). */
   uploadImageName(uploadId: string): Promise<string>;
   /** The principal of a token, or null when it is unknown, revoked or expired. */
@@ -41,6 +52,17 @@ export interface ServerBackend {
   health(): Promise<void>;
   readonly chunking: ChunkerOptions;
   readonly maxChunkBytes: number;
+  /** Chunks a manifest may list: the begin-upload body is limited to what that many take. */
+  readonly maxManifestChunks: number;
+}
+
+/**
+ * The most bytes of a begin-upload request with a manifest of `chunks` chunks: each chunk entry
+ * takes 94 bytes at most in canonical JSON (`{"digest":"<64 hex>","size":16777216},`), and the name,
+ * tag and the rest of the manifest far less than 4 KiB.
+ */
+export function manifestBodyBytes(chunks: number): number {
+  return 4096 + 96 * chunks;
 }
 
 export interface NewUser {
@@ -239,6 +261,7 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
       body: {
         contentType: JSON_TYPE,
         description: '{ name, tag, manifest: { schemaVersion, mediaType, size, sha256, chunks } }',
+        maxBytes: manifestBodyBytes(backend.maxManifestChunks),
       },
       ok: json('{ id, missing: [digest] }', 201),
       async handler(r) {
@@ -258,22 +281,14 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
       action: 'image.push',
       image: uploadImage,
       refusal: noUpload,
-      body: { contentType: 'application/octet-stream', description: 'the chunk bytes' },
+      body: {
+        contentType: 'application/octet-stream',
+        description: 'the chunk bytes',
+        maxBytes: backend.maxChunkBytes,
+      },
       ok: { status: 204, contentType: JSON_TYPE, description: 'stored (or already there)' },
       async handler(r) {
-        const refuseOver = (length: number): void => {
-          if (length > backend.maxChunkBytes) {
-            throw new AppError(
-              'LIMIT_EXCEEDED',
-              `chunk of ${length} bytes is over the limit ${backend.maxChunkBytes}`,
-              { hint: 'send chunks as the chunker cuts them' },
-            );
-          }
-        };
-        const declared = Number(r.c.req.header('content-length') ?? NaN);
-        if (Number.isFinite(declared)) refuseOver(declared);
         const bytes = new Uint8Array(await r.c.req.arrayBuffer());
-        refuseOver(bytes.length);
         await backend.as(r.actor).putChunk(r.params.id ?? '', r.params.digest ?? '', bytes);
         return r.c.body(null, 204);
       },
@@ -299,14 +314,31 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
     {
       method: 'GET',
       path: '/api/v1/images',
-      summary: 'the images (name:tag) the caller may read',
+      summary: 'the images (name:tag) the caller may read, a page at a time (without recipes)',
       action: 'image.read',
-      ok: json('{ images: [image record] }'),
+      parameters: [
+        {
+          name: 'limit',
+          in: 'query',
+          description: `images a page, 1 to ${IMAGE_PAGE_MAX} (default ${IMAGE_PAGE_DEFAULT})`,
+        },
+        { name: 'cursor', in: 'query', description: 'the next of the previous page' },
+      ],
+      ok: json('{ images: [image record without recipe], next: cursor | null }'),
       async handler(r) {
-        const all = await backend.as(r.actor).listImages();
-        const principal = r.principal;
-        const images = principal === undefined ? [] : all.filter((i) => inScope(principal, i.name));
-        return r.c.json({ images });
+        const limit = Number(r.c.req.query('limit') ?? IMAGE_PAGE_DEFAULT);
+        if (!Number.isSafeInteger(limit) || limit < 1 || limit > IMAGE_PAGE_MAX) {
+          throw new AppError(
+            'INVALID_ARGUMENT',
+            `limit must be 1 to ${IMAGE_PAGE_MAX}, found ${JSON.stringify(r.c.req.query('limit'))}`,
+            {
+              hint: `ask for at most ${IMAGE_PAGE_MAX} images a page and follow next`,
+            },
+          );
+        }
+        return r.c.json(
+          await backend.listImagePage(r.actor, { limit, cursor: r.c.req.query('cursor') ?? null }),
+        );
       },
     },
     {

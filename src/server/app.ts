@@ -5,8 +5,10 @@
 // { error: { code, message, hint } } with httpStatusOf(code).
 
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Principal } from '../auth/roles.ts';
 import { authorize } from '../auth/roles.ts';
+import { DEFAULT_MAX_JSON_BODY_BYTES } from '../config/server-config.ts';
 import { httpStatusOf } from '../core/error-codes.ts';
 import { AppError, isAppError } from '../core/errors.ts';
 import { apiRoutes, type ServerBackend } from './api-routes.ts';
@@ -33,6 +35,11 @@ export interface AppOptions {
   /** Hono sub-apps mounted at the root (network-boot routes), public, documented from their routes. */
   readonly mounts?: readonly MountedApp[];
   readonly version: string;
+  /**
+   * The most bytes a request body may have unless its route says otherwise (default 1 MiB: JSON
+   * requests are small; the routes that take more, manifests and chunks, say how much).
+   */
+  readonly maxJsonBodyBytes?: number;
 }
 
 export interface ServerApp {
@@ -95,8 +102,30 @@ export function createApp(options: AppOptions): ServerApp {
     });
   });
 
+  const jsonLimit = options.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BODY_BYTES;
   for (const route of routes) {
-    app.on(route.method, honoPath(route.path), async (c) => {
+    // A body over the limit is refused as soon as its declared length says so, or as soon as that
+    // many bytes have come when no length was declared, before authentication and before the
+    // handler: nothing past the limit is ever held. The connection is closed with the answer, so
+    // the rest of the body is not read either.
+    const maxSize = route.body?.maxBytes ?? jsonLimit;
+    const limit = bodyLimit({
+      maxSize,
+      onError: (c) => {
+        c.header('connection', 'close');
+        return errorResponse(
+          c,
+          new AppError(
+            'LIMIT_EXCEEDED',
+            `the request body is over ${maxSize} bytes, the limit of ${route.method} ${route.path}`,
+            {
+              hint: 'send a smaller body',
+            },
+          ),
+        );
+      },
+    });
+    app.on(route.method, honoPath(route.path), limit, async (c) => {
       const client = clientOf(c);
       let principal: Principal | undefined;
       if (route.action !== null) {

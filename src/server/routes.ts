@@ -47,8 +47,11 @@ export interface ApiRoute {
    */
   readonly refusal?: (request: RouteRequest) => AppError;
   readonly parameters?: readonly OpenApiParameter[];
-  /** OpenAPI requestBody content types and a description. */
-  readonly body?: { readonly contentType: string; readonly description: string };
+  /**
+   * OpenAPI requestBody content types and a description, and the most bytes the body may have
+   * (default: the server's JSON limit). A longer body is refused before the handler runs.
+   */
+  readonly body?: { readonly contentType: string; readonly description: string; readonly maxBytes?: number };
   /** Successful status and what it returns. */
   readonly ok: { readonly status: number; readonly contentType: string; readonly description: string };
   handler(request: RouteRequest): Promise<Response> | Response;

@@ -53,6 +53,7 @@ export async function serveRepository(
       events: new EventHub(),
       logger,
       version: serverVersion(),
+      maxJsonBodyBytes: settings.maxJsonBodyBytes,
       ...(extras.modules === undefined ? {} : { modules: extras.modules }),
       ...(extras.mounts === undefined ? {} : { mounts: extras.mounts }),
     });

@@ -12,12 +12,13 @@ import { LoginRateLimiter } from '../auth/rate-limit.ts';
 import { isRole, type Principal } from '../auth/roles.ts';
 import { authenticateToken, issueToken } from '../auth/tokens.ts';
 import { addUser, createFirstAdmin } from '../auth/users.ts';
+import { DEFAULT_MAX_MANIFEST_CHUNKS } from '../config/server-config.ts';
 import { AppError } from '../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
 import type { BlobStore } from './blob-store.ts';
 import { FsBlobStore } from './blob-store-fs.ts';
 import { Catalog, type Artifact, type Upload } from './catalog/catalog.ts';
-import { formatImageRef, type ImageRef } from './catalog/names.ts';
+import { decodeImageCursor, encodeImageCursor, formatImageRef, type ImageRef } from './catalog/names.ts';
 import { chunkKey, ChunkStore, type GcReport } from './chunk-store.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
 import { writeChunkFiles, type ChunkSegment } from './chunk-files-writer.ts';
@@ -33,12 +34,15 @@ import type {
   ArtifactMeta,
   ByteRange,
   Content,
+  ImagePage,
   ImageRecord,
+  ImageSummary,
   Repository,
   RepositoryCheckReport,
   StoreStats,
   UploadSession,
 } from './repository.ts';
+import { checkArtifactMeta, IMAGE_PAGE_MAX } from './repository.ts';
 
 /** Where the repository's parts are (src/config/server-config.ts makes these from a config file). */
 export interface LocalRepositoryConfig {
@@ -50,6 +54,8 @@ export interface LocalRepositoryConfig {
   readonly chunking: ChunkerOptions | null;
   readonly gcGraceSeconds: number;
   readonly maxChunkBytes: number;
+  /** Chunks a pushed manifest may list (default DEFAULT_MAX_MANIFEST_CHUNKS). */
+  readonly maxManifestChunks?: number;
 }
 
 export interface Actor {
@@ -107,6 +113,11 @@ function record(artifact: Artifact, ref: ImageRef): ImageRecord {
   };
 }
 
+function summary(image: ImageRecord): ImageSummary {
+  const { recipe, ...rest } = image;
+  return rest;
+}
+
 function notFound(ref: ImageRef): AppError {
   return new AppError('NOT_FOUND', `no image ${formatImageRef(ref)}`, {
     hint: "see 'winsmith images' for the images there are",
@@ -119,6 +130,7 @@ export class LocalRepository {
   readonly chunks: ChunkStore;
   readonly chunking: ChunkerOptions;
   readonly maxChunkBytes: number;
+  readonly maxManifestChunks: number;
   readonly #graceSeconds: number;
   readonly #limiter = new LoginRateLimiter();
   /** Parsed manifests of open uploads, by upload id (each chunk PUT needs its sizes). */
@@ -130,6 +142,7 @@ export class LocalRepository {
     this.location = chunks.blobs.location;
     this.chunking = config.chunking ?? CHUNKER_DEFAULTS;
     this.maxChunkBytes = config.maxChunkBytes;
+    this.maxManifestChunks = config.maxManifestChunks ?? DEFAULT_MAX_MANIFEST_CHUNKS;
     this.#graceSeconds = config.gcGraceSeconds;
   }
 
@@ -169,6 +182,7 @@ export class LocalRepository {
       readonly chunking?: ChunkerOptions;
       readonly gcGraceSeconds?: number;
       readonly maxChunkBytes?: number;
+      readonly maxManifestChunks?: number;
     } = {},
   ): Promise<LocalRepository> {
     return LocalRepository.open({
@@ -178,6 +192,7 @@ export class LocalRepository {
       chunking: options.chunking ?? null,
       gcGraceSeconds: options.gcGraceSeconds ?? 86_400,
       maxChunkBytes: options.maxChunkBytes ?? 16 * 1024 * 1024,
+      ...(options.maxManifestChunks === undefined ? {} : { maxManifestChunks: options.maxManifestChunks }),
     });
   }
 
@@ -216,6 +231,13 @@ export class LocalRepository {
 
   async beginUpload(actor: Actor, ref: ImageRef, given: Manifest): Promise<UploadSession> {
     const manifest = validateManifest(given);
+    if (manifest.chunks.length > this.maxManifestChunks) {
+      throw new AppError(
+        'LIMIT_EXCEEDED',
+        `the manifest lists ${manifest.chunks.length} chunks, over the limit ${this.maxManifestChunks}`,
+        { hint: 'raise limits.manifestChunks in the server config for images this large' },
+      );
+    }
     for (const c of manifest.chunks) {
       if (c.size > this.maxChunkBytes) {
         throw new AppError(
@@ -319,6 +341,7 @@ export class LocalRepository {
   }
 
   async commitUpload(actor: Actor, id: string, meta: ArtifactMeta): Promise<ImageRecord> {
+    checkArtifactMeta(meta);
     const { upload, manifest } = await this.#openUpload(id);
     const wanted = distinctChunks(manifest);
     const accounted = await this.catalog.uploadChunks(id);
@@ -438,9 +461,25 @@ export class LocalRepository {
     }
   }
 
-  async listImages(): Promise<ImageRecord[]> {
+  async listImages(): Promise<ImageSummary[]> {
     const entries = await this.catalog.listImages();
-    return entries.map((e) => record(e, e));
+    return entries.map((e) => summary(record(e, e)));
+  }
+
+  /** A page of the images `actor` may read, after the page `cursor` ended (the first without). */
+  async listImagePage(
+    actor: Actor,
+    query: { readonly limit: number; readonly cursor: string | null },
+  ): Promise<ImagePage> {
+    const limit = Math.min(IMAGE_PAGE_MAX, Math.max(1, Math.floor(query.limit)));
+    const entries = await this.catalog.listImagePage({
+      scopes: actor.readScopes ?? null,
+      after: query.cursor === null ? null : decodeImageCursor(query.cursor),
+      limit: limit + 1,
+    });
+    const images = entries.slice(0, limit).map((e) => summary(record(e, e)));
+    const last = images.at(-1);
+    return { images, next: entries.length > limit && last !== undefined ? encodeImageCursor(last) : null };
   }
 
   async tag(actor: Actor, source: ImageRef, target: ImageRef): Promise<ImageRecord> {

@@ -70,5 +70,6 @@ export async function openConfiguredRepository(settings: ServerSettings): Promis
     chunking: settings.chunking,
     gcGraceSeconds: settings.gcGraceSeconds,
     maxChunkBytes: settings.maxChunkBytes,
+    maxManifestChunks: settings.maxManifestChunks,
   });
 }

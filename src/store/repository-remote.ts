@@ -15,12 +15,15 @@ import type {
   ArtifactMeta,
   ByteRange,
   Content,
+  ImagePage,
   ImageRecord,
+  ImageSummary,
   Repository,
   RepositoryCheckReport,
   StoreStats,
   UploadSession,
 } from './repository.ts';
+import { IMAGE_PAGE_MAX } from './repository.ts';
 
 /** The server's base URL without user, password, query or fragment. */
 export function publicUrl(url: string): string {
@@ -155,9 +158,16 @@ export class RemoteRepository implements Repository {
     return { size, stream, writeTo: (out) => pipeline(stream, out, { end: false }) };
   }
 
-  async listImages(): Promise<ImageRecord[]> {
-    const body = await this.#json<{ images: ImageRecord[] }>('GET', '/api/v1/images');
-    return body.images;
+  async listImages(): Promise<ImageSummary[]> {
+    const images: ImageSummary[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `?limit=${IMAGE_PAGE_MAX}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
+      const page: ImagePage = await this.#json<ImagePage>('GET', `/api/v1/images${query}`);
+      images.push(...page.images);
+      cursor = page.next;
+    } while (cursor !== null);
+    return images;
   }
 
   tag(source: ImageRef, target: ImageRef): Promise<ImageRecord> {

@@ -50,6 +50,45 @@ export interface ArtifactMeta {
   readonly sourceIsoSha256: string | null;
 }
 
+/** Bytes of JSON the recipe, and the editions, of an image may take: image records stay small. */
+export const MAX_META_FIELD_BYTES = 256 * 1024;
+/** Editions a WIM may list (Windows media hold a dozen at most). */
+const MAX_EDITIONS = 256;
+/** A media type is `type/subtype`, each part at most 127 characters (RFC 6838 §4.2). */
+const MAX_MEDIA_TYPE = 255;
+
+function boundedJson(value: unknown, what: string): void {
+  const bytes = value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value));
+  if (bytes > MAX_META_FIELD_BYTES) {
+    throw new AppError(
+      'LIMIT_EXCEEDED',
+      `${what} takes ${bytes} bytes of JSON, over the limit ${MAX_META_FIELD_BYTES}`,
+      { hint: `keep ${what} under ${MAX_META_FIELD_BYTES / 1024} KiB; put large files in the image itself` },
+    );
+  }
+}
+
+/** `meta` when it is within the limits of a record; LIMIT_EXCEEDED naming the field otherwise. */
+export function checkArtifactMeta(meta: ArtifactMeta): ArtifactMeta {
+  if (meta.mediaType.length > MAX_MEDIA_TYPE) {
+    throw new AppError(
+      'LIMIT_EXCEEDED',
+      `media type of ${meta.mediaType.length} characters, over ${MAX_MEDIA_TYPE}`,
+      {
+        hint: 'give a media type such as application/x-wim',
+      },
+    );
+  }
+  if (meta.editions.length > MAX_EDITIONS) {
+    throw new AppError('LIMIT_EXCEEDED', `${meta.editions.length} editions, over the limit ${MAX_EDITIONS}`, {
+      hint: 'send the editions as image info lists them',
+    });
+  }
+  boundedJson(meta.editions, 'the editions');
+  boundedJson(meta.recipe, 'the recipe');
+  return meta;
+}
+
 export interface ImageRecord extends ArtifactMeta {
   readonly name: string;
   readonly tag: string;
@@ -61,6 +100,19 @@ export interface ImageRecord extends ArtifactMeta {
   readonly pushedBy: string | null;
   readonly pushedAt: string;
 }
+
+/** An image as listings show it: its record without the recipe (which the image's own route gives). */
+export type ImageSummary = Omit<ImageRecord, 'recipe'>;
+
+/** One page of a listing; `next` is the cursor of the page after it, null on the last page. */
+export interface ImagePage {
+  readonly images: readonly ImageSummary[];
+  readonly next: string | null;
+}
+
+/** Images one page of a listing holds at most, and by default. */
+export const IMAGE_PAGE_MAX = 1000;
+export const IMAGE_PAGE_DEFAULT = 100;
 
 export interface UploadSession {
   readonly id: string;
@@ -119,7 +171,8 @@ export interface Repository {
   getImage(ref: ImageRef): Promise<ImageRecord>;
   /** The content of `ref`'s artifact, which must be `digest` (a moved tag does not mix two images). */
   readContent(ref: ImageRef, digest: string, range?: ByteRange): Promise<Content>;
-  listImages(): Promise<ImageRecord[]>;
+  /** Every image (the caller may read), page after page. */
+  listImages(): Promise<ImageSummary[]>;
   tag(source: ImageRef, target: ImageRef): Promise<ImageRecord>;
   removeTag(ref: ImageRef): Promise<void>;
   stats(): Promise<StoreStats>;

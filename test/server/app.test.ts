@@ -376,6 +376,60 @@ test('an upload the caller may not push to is not found, and its image name is n
   });
 });
 
+test('free-text metadata is limited; listings come a page at a time, without recipes', async () => {
+  await withFixture(async ({ app, tokens }) => {
+    const { manifest, chunks } = manifestOf(randomBytes(5000));
+    const begun = await call(app, tokens.builder, 'POST', '/api/v1/uploads', {
+      name: 'team-a/r0',
+      tag: 'v1',
+      manifest,
+    });
+    const id = begun.json.id as string;
+    for (const c of chunks)
+      await call(app, tokens.builder, 'PUT', `/api/v1/uploads/${id}/chunks/${c.digest}`, c.bytes);
+    const huge = await call(app, tokens.builder, 'POST', `/api/v1/uploads/${id}/commit`, {
+      meta: { recipe: { script: 'x'.repeat(300 * 1024) } },
+    });
+    assert.equal(huge.status, 413);
+    assert.match((huge.json.error as { message: string }).message, /recipe/);
+    const ok = await call(app, tokens.builder, 'POST', `/api/v1/uploads/${id}/commit`, {
+      meta: { recipe: { steps: ['a'] } },
+    });
+    assert.equal(ok.status, 201);
+    for (let i = 1; i < 5; i++) await apiPush(app, tokens.builder, `team-a/r${i}`, 'v1', randomBytes(3000));
+    await apiPush(app, tokens.admin, 'team-b/hidden', 'v1', randomBytes(3000));
+    const names: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const page = await call(app, tokens.viewer, 'GET', `/api/v1/images?limit=2${query}`);
+      assert.equal(page.status, 200);
+      const images = page.json.images as Record<string, unknown>[];
+      assert.ok(images.length <= 2);
+      for (const image of images) {
+        assert.equal('recipe' in image, false);
+        names.push(image.name as string);
+      }
+      cursor = page.json.next as string | null;
+      pages++;
+    } while (cursor !== null);
+    assert.deepEqual(names, ['team-a/r0', 'team-a/r1', 'team-a/r2', 'team-a/r3', 'team-a/r4']);
+    assert.equal(pages, 3);
+    const one = await call(app, tokens.viewer, 'GET', '/api/v1/images/team-a%2Fr0/tags/v1');
+    assert.deepEqual(one.json.recipe, { steps: ['a'] });
+    for (const bad of [
+      '?limit=0',
+      '?limit=1001',
+      '?limit=x',
+      '?cursor=%2F%2F',
+      `?cursor=${Buffer.from('..:x').toString('base64url')}`,
+    ]) {
+      assert.equal((await call(app, tokens.viewer, 'GET', `/api/v1/images${bad}`)).status, 400, bad);
+    }
+  });
+});
+
 test('a commit whose manifest gives a false whole-content SHA-256 is refused and never listed', async () => {
   await withFixture(async ({ repo, app, tokens }) => {
     const bytes = randomBytes(40_000);

@@ -4,62 +4,22 @@
 // completes and pulls back identical bytes. Small image (3 MiB) and small chunks (config) keep it fast.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { withTempDir } from '../../src/io/output.ts';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 import { pullFile, pushFile, DEFAULT_META, type PushTarget } from '../../src/store/repository.ts';
 import { loginRemote, RemoteRepository } from '../../src/store/repository-remote.ts';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const KILLS = 20;
 const SIZE = 3 * 1024 * 1024;
-
-interface Server {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly adminPassword: string | null;
-  readonly exited: Promise<void>;
-}
-
-function startServer(config: string, log: string[]): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, 'server', '--config', config], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const exited = new Promise<void>((done) => child.once('exit', () => done()));
-    let buffer = '';
-    let password: string | null = null;
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${buffer}`)), 20_000);
-    child.stderr.on('data', (data: Buffer) => {
-      buffer += data.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        log.push(line);
-        const pw = /with password (\S+)/.exec(line);
-        if (pw !== null) password = pw[1] ?? null;
-        if (line.startsWith('{')) {
-          const entry = JSON.parse(line) as { msg: string; url?: string };
-          if (entry.msg === 'listening' && entry.url !== undefined) {
-            clearTimeout(timer);
-            resolve({ child, url: entry.url, adminPassword: password, exited });
-          }
-        }
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${String(code)}:\n${log.join('\n')}`)));
-  });
-}
 
 /** A repository whose upload kills the server once `killAt` bytes of chunks have been sent. */
 function killing(
   inner: PushTarget,
-  server: Server,
+  server: ServerProcess,
   killAt: number,
   sent: { bytes: number; chunks: number },
 ): PushTarget {
@@ -108,7 +68,7 @@ test(
       const content = randomBytes(SIZE);
       await writeFile(file, content);
       const log: string[] = [];
-      let server = await startServer(config, log);
+      let server = await startServerProcess(config, log);
       const password = server.adminPassword;
       assert.ok(password !== null, 'the first start prints the admin password');
       assert.ok(
@@ -131,7 +91,7 @@ test(
           (e: unknown) => (e instanceof Error ? e.message : String(e)),
         );
         await server.exited;
-        server = await startServer(config, log);
+        server = await startServerProcess(config, log);
         const after = new RemoteRepository(server.url, token);
         const check = await after.check();
         assert.equal(check.ok, true, `store check after a kill at byte ${point}: ${JSON.stringify(check)}`);

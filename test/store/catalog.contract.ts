@@ -164,6 +164,41 @@ export function catalogContract(label: string, factory: CatalogFactory): void {
     assert.ok(await catalog.getArtifact(hex('a')));
   });
 
+  withCatalog('images are listed a page at a time, within scopes, after a given one', async ({ catalog }) => {
+    await catalog.putArtifact(artifact('a'));
+    const names = ['team-a/x', 'team-a/y', 'team-ab/z', 'team-b/x'];
+    for (const name of names)
+      for (const tag of ['v1', 'v2']) await catalog.setTag(name, tag, hex('a'), 'alice');
+    const page = async (
+      scopes: readonly string[] | null,
+      after: { name: string; tag: string } | null,
+      limit: number,
+    ) => (await catalog.listImagePage({ scopes, after, limit })).map((i) => `${i.name}:${i.tag}`);
+    assert.deepEqual(await page(['team-a/'], null, 3), ['team-a/x:v1', 'team-a/x:v2', 'team-a/y:v1']);
+    assert.deepEqual(await page(['team-a/'], { name: 'team-a/y', tag: 'v1' }, 3), ['team-a/y:v2']);
+    assert.deepEqual(await page(['team-a/'], { name: 'team-a/y', tag: 'v2' }, 3), []);
+    const all: string[] = [];
+    let after: { name: string; tag: string } | null = null;
+    for (;;) {
+      const got = await catalog.listImagePage({ scopes: null, after, limit: 3 });
+      all.push(...got.map((i) => `${i.name}:${i.tag}`));
+      const last = got.at(-1);
+      if (got.length < 3 || last === undefined) break;
+      after = { name: last.name, tag: last.tag };
+    }
+    assert.deepEqual(
+      all,
+      (await catalog.listImages()).map((i) => `${i.name}:${i.tag}`),
+    );
+    assert.equal(all.length, 8);
+    assert.deepEqual(await page(['team-ab', 'team-b/'], null, 10), [
+      'team-ab/z:v1',
+      'team-ab/z:v2',
+      'team-b/x:v1',
+      'team-b/x:v2',
+    ]);
+  });
+
   withCatalog('chunks are reusable only through images within the scopes asked', async ({ catalog }) => {
     await catalog.putArtifact(artifact('a', { chunks: [hex('1'), hex('2'), hex('1')] }));
     await catalog.putArtifact(artifact('b', { chunks: [hex('2'), hex('3')] }));

@@ -4,7 +4,7 @@
 // (a tag move and its history row; the commit of an upload) run in one transaction.
 
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool, Transaction } from 'kysely';
 import { AppError } from '../../core/errors.ts';
 import { isRole, type Role } from '../../auth/roles.ts';
 import { openDatabase, type DatabaseConfig, type DatabaseKind } from './database.ts';
@@ -382,6 +382,28 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
 
 type Db = Kysely<CatalogSchema> | Transaction<CatalogSchema>;
 
+/**
+ * `tags.name` within one of `scopes` (image-name prefixes; null: any name), as `nameInScope` says:
+ * the scope itself or a name under it. Compared with substr, not LIKE, so `_` and `%` in a scope
+ * are plain characters.
+ */
+function tagNameWithin(
+  eb: ExpressionBuilder<CatalogSchema, 'tags'>,
+  scopes: readonly string[] | null,
+): Expression<SqlBool> {
+  if (scopes === null) return eb.lit(true);
+  return eb.or(
+    scopes.flatMap((scope) => {
+      const bare = scope.replace(/\/$/, '');
+      const under = `${bare}/`;
+      return [
+        eb('tags.name', '=', bare),
+        eb(eb.fn('substr', ['tags.name', eb.val(1), eb.val(under.length)]), '=', under),
+      ];
+    }),
+  );
+}
+
 /** Thrown inside a transaction to roll it back when a conditional write found its condition false. */
 class Refused extends Error {}
 
@@ -510,20 +532,7 @@ export class Catalog {
         .select('artifact_chunks.chunk_digest')
         .distinct()
         .where('artifact_chunks.chunk_digest', 'in', batch)
-        .where((eb) =>
-          scopes === null
-            ? eb.lit(true)
-            : eb.or(
-                scopes.flatMap((scope) => {
-                  const bare = scope.replace(/\/$/, '');
-                  const under = `${bare}/`;
-                  return [
-                    eb('tags.name', '=', bare),
-                    eb(eb.fn('substr', ['tags.name', eb.val(1), eb.val(under.length)]), '=', under),
-                  ];
-                }),
-              ),
-        )
+        .where((eb) => tagNameWithin(eb, scopes))
         .execute();
       for (const r of rows) found.add(r.chunk_digest);
     }
@@ -695,6 +704,29 @@ export class Catalog {
     let query = this.imageQuery();
     if (name !== undefined) query = query.where('tags.name', '=', name);
     const rows = await query.orderBy('tags.name').orderBy('tags.tag').execute();
+    return rows.map((r) => this.toImage(r));
+  }
+
+  /**
+   * One page of tagged images within `scopes` (null: every image), by name then tag, those after
+   * `after` (the last of the previous page) only; at most `limit`.
+   */
+  async listImagePage(query: {
+    readonly scopes: readonly string[] | null;
+    readonly after: { readonly name: string; readonly tag: string } | null;
+    readonly limit: number;
+  }): Promise<ImageEntry[]> {
+    const { after } = query;
+    let q = this.imageQuery().where((eb) => tagNameWithin(eb, query.scopes));
+    if (after !== null) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('tags.name', '>', after.name),
+          eb.and([eb('tags.name', '=', after.name), eb('tags.tag', '>', after.tag)]),
+        ]),
+      );
+    }
+    const rows = await q.orderBy('tags.name').orderBy('tags.tag').limit(query.limit).execute();
     return rows.map((r) => this.toImage(r));
   }
 

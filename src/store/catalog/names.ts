@@ -148,3 +148,21 @@ export function normalizeMac(mac: string): string {
   }
   return match.slice(1).join(':');
 }
+
+/** The cursor of a listing page that ends at `ref`: opaque to clients (base64url of name:tag). */
+export function encodeImageCursor(ref: ImageRef): string {
+  return Buffer.from(formatImageRef(ref)).toString('base64url');
+}
+
+/** The image a cursor names; INVALID_ARGUMENT for anything encodeImageCursor did not make. */
+export function decodeImageCursor(cursor: string): ImageRef {
+  const text = /^[A-Za-z0-9_-]{1,600}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
+  try {
+    return parseImageRef(text);
+  } catch {
+    throw invalid(
+      `cursor ${quote(cursor)} is not one this server gave`,
+      'pass the next cursor of the previous page',
+    );
+  }
+}

@@ -1,0 +1,56 @@
+// `winsmith server` as a real process (from source), for tests that kill it, measure its memory or
+// send it what no client library would: started on a config, resolved once it logs `listening`.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** The generated admin password a first start prints, or null. */
+  readonly adminPassword: string | null;
+  readonly exited: Promise<void>;
+}
+
+/** Starts `winsmith server --config CONFIG`; every line it writes on stderr goes to `log`. */
+export function startServerProcess(config: string, log: string[]): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, 'server', '--config', config], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    let buffer = '';
+    let password: string | null = null;
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${buffer}`)), 20_000);
+    child.stderr.on('data', (data: Buffer) => {
+      buffer += data.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        log.push(line);
+        const pw = /with password (\S+)/.exec(line);
+        if (pw !== null) password = pw[1] ?? null;
+        if (line.startsWith('{')) {
+          const entry = JSON.parse(line) as { msg: string; url?: string };
+          if (entry.msg === 'listening' && entry.url !== undefined) {
+            clearTimeout(timer);
+            resolve({ child, url: entry.url, adminPassword: password, exited });
+          }
+        }
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${String(code)}:\n${log.join('\n')}`)));
+  });
+}
+
+/** The resident memory of process `pid` in bytes (VmRSS of /proc/PID/status). */
+export async function residentBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+  if (kib === undefined) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(kib) * 1024;
+}

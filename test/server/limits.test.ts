@@ -1,0 +1,136 @@
+// Request bodies are limited before they are read, on the real `winsmith server` process: a
+// 200 MB body to the unauthenticated login route, with its length declared or sent chunked with
+// none, is refused with 413 and the server's memory does not grow by it; a chunk upload with no
+// declared length stops at the chunk limit; the server answers the next request at once.
+
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { withTempDir } from '../../src/io/output.ts';
+import { loginRemote } from '../../src/store/repository-remote.ts';
+import { residentBytes, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
+
+const MIB = 1024 * 1024;
+
+/**
+ * Sends `total` bytes to `path` (1 MiB writes, with back-pressure), the length declared or not
+ * (chunked); resolves with the status once the answer comes, however much of the body was taken.
+ */
+function sendBody(
+  url: string,
+  path: string,
+  total: number,
+  options: { readonly declared: boolean; readonly headers?: Record<string, string> },
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const piece = Buffer.alloc(MIB, 0x7b);
+    const req = request(`${url}${path}`, {
+      method: path.includes('/chunks/') ? 'PUT' : 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(options.declared ? { 'content-length': String(total) } : {}),
+        ...options.headers,
+      },
+    });
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', (e) => {
+      if (!answered) reject(e);
+    });
+    let sent = 0;
+    const write = (): void => {
+      while (sent < total && !answered && !req.destroyed) {
+        sent += piece.length;
+        if (!req.write(piece)) {
+          req.once('drain', write);
+          return;
+        }
+      }
+      if (!req.destroyed) req.end();
+    };
+    write();
+  });
+}
+
+async function withServer(fn: (server: ServerProcess, dir: string) => Promise<void>): Promise<void> {
+  await withTempDir(async (dir) => {
+    const config = join(dir, 'server.yaml');
+    await writeFile(
+      config,
+      ['data: ./data', 'listen: 127.0.0.1:0', 'limits: { maxChunkBytes: 1048576 }', ''].join('\n'),
+    );
+    const log: string[] = [];
+    const server = await startServerProcess(config, log);
+    try {
+      await fn(server, dir);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+}
+
+test(
+  'a 200 MB body to the login route is refused with 413 unread, declared or chunked; memory stays',
+  { timeout: 120_000 },
+  async () => {
+    await withServer(async (server) => {
+      const pid = server.child.pid ?? 0;
+      assert.equal((await fetch(`${server.url}/api/health`)).status, 200);
+      const before = await residentBytes(pid);
+      for (const declared of [true, false]) {
+        const started = Date.now();
+        const answer = await sendBody(server.url, '/api/v1/login', 200 * MIB, { declared });
+        assert.equal(answer.status, 413, answer.body);
+        assert.match(answer.body, /LIMIT_EXCEEDED/);
+        const after = await residentBytes(pid);
+        process.stderr.write(
+          `# 200 MB login body (${declared ? 'declared' : 'chunked'}): 413 in ${Date.now() - started} ms; server RSS ${(before / MIB).toFixed(0)} → ${(after / MIB).toFixed(0)} MiB\n`,
+        );
+        assert.ok(
+          after - before < 48 * MIB,
+          `server memory grew by ${((after - before) / MIB).toFixed(0)} MiB`,
+        );
+      }
+      const health = await fetch(`${server.url}/api/health`);
+      assert.equal(health.status, 200);
+    });
+  },
+);
+
+test('a chunk upload with no declared length stops at the chunk limit', { timeout: 60_000 }, async () => {
+  await withServer(async (server) => {
+    assert.ok(server.adminPassword !== null);
+    const { token } = await loginRemote(server.url, 'admin', server.adminPassword);
+    const digest = 'a'.repeat(64);
+    const manifest = {
+      schemaVersion: 1,
+      mediaType: 'application/octet-stream',
+      size: 1000,
+      sha256: digest,
+      chunks: [{ digest, size: 1000 }],
+    };
+    const begun = await fetch(`${server.url}/api/v1/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'team-a/big', tag: 'v1', manifest }),
+    });
+    const { id } = (await begun.json()) as { id: string };
+    const pid = server.child.pid ?? 0;
+    const before = await residentBytes(pid);
+    const answer = await sendBody(server.url, `/api/v1/uploads/${id}/chunks/${digest}`, 100 * MIB, {
+      declared: false,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+    });
+    assert.equal(answer.status, 413, answer.body);
+    assert.ok((await residentBytes(pid)) - before < 48 * MIB);
+  });
+});
