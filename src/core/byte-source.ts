@@ -32,15 +32,3 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
     },
   };
 }
-
-/** A window of another source: offset 0 of the slice is `start` of the parent. */
-export function sliceSource(parent: ByteSource, start: number, size: number): ByteSource {
-  checkRange(parent.size, start, size, 'slice');
-  return {
-    size,
-    read(offset, length) {
-      checkRange(size, offset, length, 'read');
-      return parent.read(start + offset, length);
-    },
-  };
-}

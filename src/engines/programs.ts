@@ -32,7 +32,6 @@ export const PROGRAM_PACKAGES = {
   dnsmasq: 'dnsmasq-base',
   fallocate: 'util-linux',
   taskset: 'util-linux',
-  borg: 'borgbackup',
   nginx: 'nginx-light',
   atftp: 'atftp',
   atftpd: 'atftpd',

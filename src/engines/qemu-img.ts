@@ -1,5 +1,5 @@
-// Disk image formats through qemu-img (qemu-utils): conversion from a sparse raw file, checks, and
-// reading byte ranges of any format without nbd, through qemu's `raw` driver with offset/size.
+// Disk image formats through qemu-img (qemu-utils): conversion from a sparse raw file, image info,
+// and reading byte ranges of any format without nbd, through qemu's `raw` driver with offset/size.
 
 import { runProgram } from './run.ts';
 import type { ProgressListener } from '../core/progress.ts';
@@ -49,12 +49,6 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
     'actual-size': number;
   };
   return { format: info.format, virtualSize: info['virtual-size'], actualSize: info['actual-size'] };
-}
-
-/** qemu-img check: resolves to its report, rejects when the image has errors. Raw has nothing to check. */
-export async function checkImage(path: string, format: DiskFormat): Promise<string> {
-  const { stdout } = await runProgram('qemu-img', ['check', '-f', format, path]);
-  return stdout.toString('utf8');
 }
 
 /** Copies `size` bytes at `offset` of the disk image (any format) to a sparse raw file. */

@@ -17,13 +17,10 @@ import {
   type LintUnattendOptions,
   type Unattend,
   type UnattendFinding,
-  type UnattendLocale,
   type UnattendProfile,
 } from '../formats/unattend/index.ts';
 import { writeOutputFile } from '../io/output.ts';
 import { requireFile } from '../io/paths.ts';
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const COMPUTER_NAME = /^[A-Za-z0-9-]{1,15}$/;
 const PRODUCT_KEY = /^[A-Z0-9]{5}(-[A-Z0-9]{5}){4}$/i;
@@ -38,6 +35,10 @@ function ipv6(text: string): boolean {
   return /^[0-9a-f:]+$/i.test(text) && text.includes(':') && text.split('::').length <= 2;
 }
 
+type ProfileKey = (typeof PROFILE_KEYS)[number];
+type Fields = ReadonlyMap<string, Node | null>;
+type Read<T> = (node: Node | null, what: string) => T;
+
 class ProfileReader {
   readonly y: YamlInput;
 
@@ -45,10 +46,25 @@ class ProfileReader {
     this.y = y;
   }
 
-  text(node: Node | null, what: string): string {
+  readonly text: Read<string> = (node, what) => {
     const value = this.y.string(node, what);
     if (value === '') throw this.y.error(node, `${what} must not be empty`, `give ${what} a value`);
     return value;
+  };
+
+  readonly boolean: Read<boolean> = (node, what) => this.y.boolean(node, what);
+
+  /** Text that passes `valid`; otherwise an error saying what it must be. */
+  checked(
+    node: Node | null,
+    what: string,
+    valid: (v: string) => boolean,
+    expected: string,
+    hint: string,
+  ): string {
+    const v = this.text(node, what);
+    if (!valid(v)) throw this.y.error(node, `${what} must be ${expected}, found "${v}"`, hint);
+    return v;
   }
 
   int(node: Node | null, what: string, min: number, max: number): number {
@@ -75,14 +91,15 @@ class ProfileReader {
   }
 
   /** Entries of a mapping with only `allowed` keys, and all of `required`. */
-  entries(
+  entries<const K extends string>(
     node: Node | null,
     what: string,
-    allowed: readonly string[],
-    required: readonly string[] = [],
-  ): Map<string, Node | null> {
+    allowed: readonly K[],
+    required: readonly K[] = [],
+  ): Map<K, Node | null> {
     const entries = this.y.mapOf(node, what, allowed);
-    const map = new Map(entries.map((e) => [e.key, e.value]));
+    // mapOf has refused every key not in `allowed`.
+    const map = new Map(entries.map((e) => [e.key as K, e.value]));
     for (const r of required)
       if (!map.has(r))
         throw this.y.error(
@@ -91,6 +108,40 @@ class ProfileReader {
           `add ${r}: to ${what}`,
         );
     return map;
+  }
+
+  /** The text of each of `keys` in a mapping read by entries(), which has them all. */
+  texts<K extends string>(m: Fields, what: string, keys: readonly K[]): Record<K, string> {
+    const out = {} as Record<K, string>;
+    for (const k of keys) out[k] = this.text(m.get(k) ?? null, `${what}.${k}`);
+    return out;
+  }
+
+  /** `read` of each of `keys` that a mapping read by entries() has; those it lacks are left out. */
+  optional<K extends string, T>(
+    m: Fields,
+    what: string,
+    keys: readonly K[],
+    read: Read<T>,
+  ): Partial<Record<K, T>> {
+    const out: Partial<Record<K, T>> = {};
+    for (const k of keys) {
+      const node = m.get(k);
+      if (node !== undefined) out[k] = read(node, `${what}.${k}`);
+    }
+    return out;
+  }
+
+  /** A mapping of text fields: all of `required`, and those of `optional` it has. */
+  textFields<const R extends string, const O extends string>(
+    node: Node | null,
+    what: string,
+    required: readonly R[],
+    optional: readonly O[],
+  ): Record<R, string> & Partial<Record<O, string>> {
+    const m = this.entries<R | O>(node, what, [...required, ...optional], required);
+    const present = this.optional(m, what, optional, this.text);
+    return { ...this.texts(m, what, required), ...present };
   }
 
   list(node: Node | null, what: string): (Node | null)[] {
@@ -116,276 +167,175 @@ class ProfileReader {
       );
     return v;
   }
-}
 
-function readLocale(r: ProfileReader, node: Node | null): string | UnattendLocale {
-  if (!isMap(node)) {
-    const v = r.text(node, 'locale');
-    if (!LANGUAGE_TAG.test(v))
-      throw r.y.error(
-        node,
-        `locale must be a language tag like fr-FR or en-US, found "${v}"`,
-        'use a tag such as en-US',
-      );
-    return v;
+  /** One address or a list of them. */
+  addresses(node: Node | null, what: string, withPrefix: boolean): string[] {
+    return this.y.seq(node, what, true).map((a, j) => this.address(a, `${what}[${j}]`, withPrefix));
   }
-  const m = r.entries(node, 'locale', ['input', 'system', 'ui', 'user'], ['input', 'system', 'ui', 'user']);
-  const get = (k: string): string => r.text(m.get(k) ?? null, `locale.${k}`);
-  return { input: get('input'), system: get('system'), ui: get('ui'), user: get('user') };
 }
 
-function readCommands<T>(
+/** Reads the value of one profile key from its node; `what` names it in errors. */
+type SettingReader<T> = (r: ProfileReader, node: Node | null, what: string) => T;
+
+type Setting<K extends ProfileKey> = NonNullable<UnattendProfile[K]>;
+
+const readString: SettingReader<string> = (r, node, what) => r.text(node, what);
+
+const readComputerName: SettingReader<string> = (r, node, what) =>
+  r.checked(
+    node,
+    what,
+    (v) => v === '*' || (COMPUTER_NAME.test(v) && !/^\d+$/.test(v)),
+    '1 to 15 letters, digits or hyphens, not only digits (or * for a random name)',
+    'shorten or rename it',
+  );
+
+const readLocale: SettingReader<Setting<'locale'>> = (r, node, what) => {
+  if (!isMap(node))
+    return r.checked(
+      node,
+      what,
+      (v) => LANGUAGE_TAG.test(v),
+      'a language tag like fr-FR or en-US',
+      'use a tag such as en-US',
+    );
+  const keys = ['input', 'system', 'ui', 'user'] as const;
+  return r.texts(r.entries(node, what, keys, keys), what, keys);
+};
+
+const readAutoLogon: SettingReader<Setting<'autoLogon'>> = (r, node, what) => {
+  const a = r.entries(node, what, ['username', 'password', 'count', 'domain'], ['username', 'password']);
+  const domain = r.optional(a, what, ['domain'], r.text);
+  return {
+    ...r.texts(a, what, ['username', 'password']),
+    ...r.optional(a, what, ['count'], (n, w) => r.int(n, w, 1, 999)),
+    ...domain,
+  };
+};
+
+/** A list of commands: each `main` alone, or a mapping of `main`, a description and `extra`. */
+function readCommands<const M extends string, const E extends string, T>(
   r: ProfileReader,
   node: Node | null,
   what: string,
-  main: string,
-  keys: readonly string[],
-  build: (m: Map<string, Node | null>, itemWhat: string) => T,
-): T[] {
+  main: M,
+  extra: E,
+  readExtra: Read<T>,
+): (Record<M, string> & { description?: string } & Partial<Record<E, T>>)[] {
   return r.list(node, what).map((item, n) => {
-    const itemWhat = `${what}[${n}]`;
-    if (isMap(item)) return build(r.entries(item, itemWhat, keys, [main]), itemWhat);
-    return build(new Map([[main, item]]), itemWhat);
+    const w = `${what}[${n}]`;
+    const c: Fields = isMap(item)
+      ? r.entries(item, w, [main, 'description', extra], [main])
+      : new Map([[main, item]]);
+    const description = r.optional(c, w, ['description'], r.text);
+    return { ...r.texts(c, w, [main]), ...description, ...r.optional(c, w, [extra], readExtra) };
   });
+}
+
+const readInterface: SettingReader<NonNullable<Setting<'network'>['interfaces']>[number]> = (
+  r,
+  node,
+  what,
+) => {
+  const f = r.entries(node, what, ['identifier', 'addresses', 'gateway', 'dns'], ['identifier']);
+  return {
+    ...r.texts(f, what, ['identifier']),
+    ...r.optional(f, what, ['addresses'], (n, w) => r.addresses(n, w, true)),
+    ...r.optional(f, what, ['gateway'], (n, w) => r.address(n, w, false)),
+    ...r.optional(f, what, ['dns'], (n, w) => r.addresses(n, w, false)),
+  };
+};
+
+const readNetwork: SettingReader<Setting<'network'>> = (r, node, what) => {
+  const m = r.entries(node, what, ['interfaces', 'dnsDomain']);
+  const dnsDomain = r.optional(m, what, ['dnsDomain'], r.text);
+  const interfaces = r.optional(m, what, ['interfaces'], (list, w) =>
+    r.list(list, w).map((item, i) => readInterface(r, item, `${w}[${i}]`)),
+  );
+  return { ...dnsDomain, ...interfaces };
+};
+
+const readOobe: SettingReader<Setting<'oobe'>> = (r, node, what) => {
+  const o = r.entries(node, what, ['hideEulaPage', 'skipMachineOobe', 'skipUserOobe', 'protectYourPC']);
+  return {
+    ...r.optional(o, what, ['hideEulaPage', 'skipMachineOobe', 'skipUserOobe'], r.boolean),
+    ...r.optional(o, what, ['protectYourPC'], (n, w) => r.int(n, w, 1, 3) as 1 | 2 | 3),
+  };
+};
+
+/** The reader of each profile key. */
+const SETTINGS: { readonly [K in ProfileKey]: SettingReader<Setting<K>> } = {
+  computerName: readComputerName,
+  timeZone: readString,
+  locale: readLocale,
+  adminPassword: readString,
+  organization: readString,
+  owner: readString,
+  autoLogon: readAutoLogon,
+  localAccounts: (r, node, what) =>
+    r
+      .list(node, what)
+      .map((item, n) =>
+        r.textFields(item, `${what}[${n}]`, ['name', 'password'], ['group', 'displayName', 'description']),
+      ),
+  firstLogonCommands: (r, node, what) =>
+    readCommands(r, node, what, 'command', 'requiresUserInput', r.boolean),
+  runSynchronous: (r, node, what) =>
+    readCommands(r, node, what, 'path', 'willReboot', (n, w) =>
+      r.oneOf(n, w, ['Always', 'Never', 'OnRequest'] as const),
+    ),
+  domainJoin: (r, node, what) =>
+    r.textFields(node, what, ['domain', 'username', 'password'], ['credentialsDomain', 'ou']),
+  network: readNetwork,
+  rdp: (r, node, what) => r.boolean(node, what),
+  productKey: (r, node, what) =>
+    r.checked(
+      node,
+      what,
+      (v) => v.toLowerCase() === 'kms' || PRODUCT_KEY.test(v),
+      'kms or a key XXXXX-XXXXX-XXXXX-XXXXX-XXXXX',
+      'check the key',
+    ),
+  edition: readString,
+  build: (r, node, what) => r.int(node, what, 1, 99999),
+  oobe: readOobe,
+  arch: (r, node, what) =>
+    r.oneOf(
+      node,
+      what,
+      UNATTEND_ARCHES.filter((a) => a !== 'wow64'),
+    ),
+};
+
+/** A profile as it is read, key by key. */
+type Draft<K extends ProfileKey = ProfileKey> = { -readonly [P in K]?: Setting<P> };
+
+function readSetting<K extends ProfileKey>(
+  r: ProfileReader,
+  profile: Draft<K>,
+  key: K,
+  node: Node | null,
+): void {
+  profile[key] = SETTINGS[key](r, node, key);
 }
 
 /** A profile from its YAML node; throws AppError naming FILE:LINE:COLUMN on the first problem. */
 export function readUnattendProfile(y: YamlInput, node: Node | null): UnattendProfile {
   const r = new ProfileReader(y);
   const m = r.entries(node, 'the unattend profile', PROFILE_KEYS);
-  const p: Mutable<UnattendProfile> = {};
-  const str = (k: string, v: Node | null): string => r.text(v, k);
-  const opt = (map: Map<string, Node | null>, k: string, what: string): string | undefined =>
-    map.has(k) ? r.text(map.get(k) ?? null, `${what}.${k}`) : undefined;
-  for (const [key, v] of m) {
-    switch (key) {
-      case 'computerName': {
-        const name = str(key, v);
-        if (name !== '*' && (!COMPUTER_NAME.test(name) || /^\d+$/.test(name)))
-          throw y.error(
-            v,
-            `computerName must be 1 to 15 letters, digits or hyphens, not only digits (or * for a random name), found "${name}"`,
-            'shorten or rename it',
-          );
-        p.computerName = name;
-        break;
-      }
-      case 'timeZone':
-        p.timeZone = str(key, v);
-        break;
-      case 'locale':
-        p.locale = readLocale(r, v);
-        break;
-      case 'adminPassword':
-        p.adminPassword = str(key, v);
-        break;
-      case 'organization':
-        p.organization = str(key, v);
-        break;
-      case 'owner':
-        p.owner = str(key, v);
-        break;
-      case 'autoLogon': {
-        const a = r.entries(
-          v,
-          'autoLogon',
-          ['username', 'password', 'count', 'domain'],
-          ['username', 'password'],
-        );
-        const count = a.get('count');
-        const domain = opt(a, 'domain', 'autoLogon');
-        p.autoLogon = {
-          username: r.text(a.get('username') ?? null, 'autoLogon.username'),
-          password: r.text(a.get('password') ?? null, 'autoLogon.password'),
-          ...(count === undefined ? {} : { count: r.int(count, 'autoLogon.count', 1, 999) }),
-          ...(domain === undefined ? {} : { domain }),
-        };
-        break;
-      }
-      case 'localAccounts':
-        p.localAccounts = r.list(v, 'localAccounts').map((item, n) => {
-          const what = `localAccounts[${n}]`;
-          const a = r.entries(
-            item,
-            what,
-            ['name', 'password', 'group', 'displayName', 'description'],
-            ['name', 'password'],
-          );
-          const extra = Object.fromEntries(
-            (['group', 'displayName', 'description'] as const).flatMap((k) => {
-              const t = opt(a, k, what);
-              return t === undefined ? [] : [[k, t]];
-            }),
-          );
-          return {
-            name: r.text(a.get('name') ?? null, `${what}.name`),
-            password: r.text(a.get('password') ?? null, `${what}.password`),
-            ...extra,
-          };
-        });
-        break;
-      case 'firstLogonCommands':
-        p.firstLogonCommands = readCommands(
-          r,
-          v,
-          key,
-          'command',
-          ['command', 'description', 'requiresUserInput'],
-          (c, what) => {
-            const description = opt(c, 'description', what);
-            const input = c.get('requiresUserInput');
-            return {
-              command: r.text(c.get('command') ?? null, `${what}.command`),
-              ...(description === undefined ? {} : { description }),
-              ...(input === undefined
-                ? {}
-                : { requiresUserInput: y.boolean(input, `${what}.requiresUserInput`) }),
-            };
-          },
-        );
-        break;
-      case 'runSynchronous':
-        p.runSynchronous = readCommands(
-          r,
-          v,
-          key,
-          'path',
-          ['path', 'description', 'willReboot'],
-          (c, what) => {
-            const description = opt(c, 'description', what);
-            const reboot = c.get('willReboot');
-            return {
-              path: r.text(c.get('path') ?? null, `${what}.path`),
-              ...(description === undefined ? {} : { description }),
-              ...(reboot === undefined
-                ? {}
-                : {
-                    willReboot: r.oneOf(reboot, `${what}.willReboot`, [
-                      'Always',
-                      'Never',
-                      'OnRequest',
-                    ] as const),
-                  }),
-            };
-          },
-        );
-        break;
-      case 'domainJoin': {
-        const d = r.entries(
-          v,
-          'domainJoin',
-          ['domain', 'username', 'password', 'credentialsDomain', 'ou'],
-          ['domain', 'username', 'password'],
-        );
-        const credentialsDomain = opt(d, 'credentialsDomain', 'domainJoin');
-        const ou = opt(d, 'ou', 'domainJoin');
-        p.domainJoin = {
-          domain: r.text(d.get('domain') ?? null, 'domainJoin.domain'),
-          username: r.text(d.get('username') ?? null, 'domainJoin.username'),
-          password: r.text(d.get('password') ?? null, 'domainJoin.password'),
-          ...(credentialsDomain === undefined ? {} : { credentialsDomain }),
-          ...(ou === undefined ? {} : { ou }),
-        };
-        break;
-      }
-      case 'network': {
-        const n = r.entries(v, 'network', ['interfaces', 'dnsDomain']);
-        const dnsDomain = opt(n, 'dnsDomain', 'network');
-        const list = n.get('interfaces');
-        p.network = {
-          ...(dnsDomain === undefined ? {} : { dnsDomain }),
-          ...(list === undefined
-            ? {}
-            : {
-                interfaces: r.list(list, 'network.interfaces').map((item, i) => {
-                  const what = `network.interfaces[${i}]`;
-                  const f = r.entries(
-                    item,
-                    what,
-                    ['identifier', 'addresses', 'gateway', 'dns'],
-                    ['identifier'],
-                  );
-                  const addresses = f.get('addresses');
-                  const gateway = f.get('gateway');
-                  const dns = f.get('dns');
-                  return {
-                    identifier: r.text(f.get('identifier') ?? null, `${what}.identifier`),
-                    ...(addresses === undefined
-                      ? {}
-                      : {
-                          addresses: y
-                            .seq(addresses, `${what}.addresses`, true)
-                            .map((a, j) => r.address(a, `${what}.addresses[${j}]`, true)),
-                        }),
-                    ...(gateway === undefined
-                      ? {}
-                      : { gateway: r.address(gateway, `${what}.gateway`, false) }),
-                    ...(dns === undefined
-                      ? {}
-                      : {
-                          dns: y
-                            .seq(dns, `${what}.dns`, true)
-                            .map((a, j) => r.address(a, `${what}.dns[${j}]`, false)),
-                        }),
-                  };
-                }),
-              }),
-        };
-        break;
-      }
-      case 'rdp':
-        p.rdp = y.boolean(v, 'rdp');
-        break;
-      case 'productKey': {
-        const k = str(key, v);
-        if (k.toLowerCase() !== 'kms' && !PRODUCT_KEY.test(k))
-          throw y.error(
-            v,
-            `productKey must be kms or a key XXXXX-XXXXX-XXXXX-XXXXX-XXXXX, found "${k}"`,
-            'check the key',
-          );
-        p.productKey = k;
-        break;
-      }
-      case 'edition':
-        p.edition = str(key, v);
-        break;
-      case 'build':
-        p.build = r.int(v, 'build', 1, 99999);
-        break;
-      case 'oobe': {
-        const o = r.entries(v, 'oobe', ['hideEulaPage', 'skipMachineOobe', 'skipUserOobe', 'protectYourPC']);
-        const flag = (k: string): { [x: string]: boolean } => {
-          const n = o.get(k);
-          return n === undefined ? {} : { [k]: y.boolean(n, `oobe.${k}`) };
-        };
-        const protect = o.get('protectYourPC');
-        p.oobe = {
-          ...flag('hideEulaPage'),
-          ...flag('skipMachineOobe'),
-          ...flag('skipUserOobe'),
-          ...(protect === undefined
-            ? {}
-            : { protectYourPC: r.int(protect, 'oobe.protectYourPC', 1, 3) as 1 | 2 | 3 }),
-        };
-        break;
-      }
-      case 'arch':
-        p.arch = r.oneOf(
-          v,
-          'arch',
-          UNATTEND_ARCHES.filter((a) => a !== 'wow64'),
-        );
-        break;
-    }
-  }
-  if (p.productKey?.toLowerCase() === 'kms' && (p.edition === undefined || p.build === undefined))
+  const profile: Draft = {};
+  for (const [key, v] of m) readSetting(r, profile, key, v);
+  // The KMS client key is found by edition and build.
+  if (
+    profile.productKey?.toLowerCase() === 'kms' &&
+    (profile.edition === undefined || profile.build === undefined)
+  )
     throw y.error(
       m.get('productKey') ?? node,
       'productKey: kms needs edition: (the EditionID, e.g. ServerDatacenter) and build: (e.g. 20348) in the profile',
       'add edition: and build:, or give the key itself',
     );
-  return p;
+  return profile;
 }
 
 async function readText(path: string): Promise<Uint8Array> {
