@@ -67,7 +67,7 @@ test('addUser normalizes scopes, refuses scoped admins and short passwords', asy
 
 test('login: wrong password, unknown user and disabled user fail alike, then the limiter steps in', async () => {
   await addUser(catalog, { name: 'carol', role: 'viewer', password: 'carols password', argon2: CHEAP });
-  const limiter = new LoginRateLimiter({ maxPerUser: 3, maxPerClient: 100 });
+  const limiter = new LoginRateLimiter({ maxPerUserClient: 3, maxPerClient: 100 });
   const attempt = (name: string, password: string) =>
     authenticatePassword(catalog, limiter, { name, password, client: '198.51.100.1' });
   const failures: string[] = [];

@@ -38,6 +38,6 @@ export async function authenticatePassword(
     limiter.recordFailure(request.name, request.client);
     throw loginFailed();
   }
-  limiter.recordSuccess(request.name);
+  limiter.recordSuccess(request.name, request.client);
   return principalOf(user);
 }

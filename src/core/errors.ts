@@ -8,6 +8,8 @@ import type { ErrorCode } from './error-codes.ts';
 export interface AppErrorOptions {
   readonly hint?: string;
   readonly cause?: unknown;
+  /** For RATE_LIMITED: the seconds before another attempt may succeed (HTTP Retry-After). */
+  readonly retryAfterSeconds?: number;
 }
 
 /**
@@ -30,12 +32,14 @@ export function printable(text: string): string {
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(printable(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.hint = options.hint === undefined ? undefined : printable(options.hint);
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -49,6 +49,7 @@ export interface ServerApp {
 }
 
 export function errorResponse(c: Context, e: AppError): Response {
+  if (e.retryAfterSeconds !== undefined) c.header('retry-after', String(e.retryAfterSeconds));
   return c.json(
     { error: { code: e.code, message: e.message, hint: e.hint ?? null } },
     httpStatusOf(e.code) as 400,

@@ -134,3 +134,51 @@ test('a chunk upload with no declared length stops at the chunk limit', { timeou
     assert.ok((await residentBytes(pid)) - before < 48 * MIB);
   });
 });
+
+/** POSTs JSON from the loopback address `from` (any of 127.0.0.0/8); the status, Retry-After, body. */
+function postFrom(
+  url: string,
+  path: string,
+  body: unknown,
+  from: string,
+): Promise<{ status: number; retryAfter: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const text = JSON.stringify(body);
+    const req = request(`${url}${path}`, {
+      method: 'POST',
+      localAddress: from,
+      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) },
+    });
+    req.on('response', (res) => {
+      let data = '';
+      res.on('data', (d: Buffer) => (data += d.toString()));
+      res.on('end', () => {
+        const retry = res.headers['retry-after'];
+        resolve({ status: res.statusCode ?? 0, retryAfter: retry, body: data });
+      });
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+test(
+  'wrong passwords from one address stop that address only, with Retry-After; the user logs in from another',
+  { timeout: 60_000 },
+  async () => {
+    await withServer(async (server) => {
+      assert.ok(server.adminPassword !== null);
+      const login = (password: string, from: string) =>
+        postFrom(server.url, '/api/v1/login', { user: 'admin', password }, from);
+      for (let i = 0; i < 5; i++) assert.equal((await login('wrong password!', '127.0.0.2')).status, 401);
+      const stopped = await login(server.adminPassword, '127.0.0.2');
+      assert.equal(stopped.status, 429);
+      assert.ok(
+        Number(stopped.retryAfter) > 0 && Number(stopped.retryAfter) <= 900,
+        `Retry-After ${stopped.retryAfter}`,
+      );
+      const elsewhere = await login(server.adminPassword, '127.0.0.3');
+      assert.equal(elsewhere.status, 200, elsewhere.body);
+    });
+  },
+);
