@@ -12,7 +12,7 @@
 // guessing many users stays limited). Memory is bounded: the key least recently failed on is
 // dropped first when a table is full. The clock is injectable for tests.
 
-import { isIPv6 } from 'node:net';
+import { addressKey } from '../core/address-key.ts';
 import { AppError } from '../core/errors.ts';
 
 export interface RateLimitOptions {
@@ -91,28 +91,6 @@ function dropOldest(map: Map<string, unknown>): void {
   if (first.done !== true) map.delete(first.value);
 }
 
-/**
- * The key a client address is counted under: IPv4 as is (also when IPv4-mapped, `::ffff:a.b.c.d`),
- * IPv6 by its /64 prefix, since one host commonly holds a whole /64 and could otherwise rotate
- * addresses to escape the limit.
- */
-export function clientKey(address: string): string {
-  const bare = address.replace(/%.*$/, '').toLowerCase();
-  if (!isIPv6(bare)) return bare;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
-  if (mapped?.[1] !== undefined) return mapped[1];
-  const [head = '', tail] = bare.split('::');
-  const groups = (text: string): string[] =>
-    text === '' ? [] : text.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
-  const left = groups(head);
-  const right = tail === undefined ? [] : groups(tail);
-  const full = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `${full
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
-}
-
 export class LoginRateLimiter {
   private readonly pairs: FailureLog;
   private readonly clients: FailureLog;
@@ -150,7 +128,7 @@ export class LoginRateLimiter {
 
   check(user: string, client: string): RateLimitDecision {
     const now = this.now();
-    const address = clientKey(client);
+    const address = addressKey(client);
     const wait = Math.max(
       this.pairs.wait(`${user}\u0000${address}`, this.maxPerUserClient, now),
       this.clients.wait(address, this.maxPerClient, now),
@@ -177,14 +155,14 @@ export class LoginRateLimiter {
 
   recordFailure(user: string, client: string): void {
     const now = this.now();
-    const address = clientKey(client);
+    const address = addressKey(client);
     this.pairs.add(`${user}\u0000${address}`, now);
     this.clients.add(address, now);
     this.users.add(user, now, address);
   }
 
   recordSuccess(user: string, client: string): void {
-    this.pairs.clear(`${user}\u0000${clientKey(client)}`);
+    this.pairs.clear(`${user}\u0000${addressKey(client)}`);
     this.users.clear(user);
   }
 }

@@ -9,6 +9,7 @@ import type { BootLog } from './boot-log.ts';
 import { installBootFiles, locateBootFiles, type LocatedBootFiles } from './boot-files.ts';
 import { catalogBootRegistry } from './catalog-registry.ts';
 import { httpBootRoutes } from './http-boot.ts';
+import type { RegistrationLimits } from './registration-gate.ts';
 import { startTftpServer } from './tftp-server.ts';
 import { interfaceAddress, startDhcpServer } from './dhcp-server.ts';
 
@@ -28,7 +29,7 @@ export interface BootSettings {
   readonly ipxeDir: string | null;
   /** TFTP listen address; null = no TFTP. */
   readonly tftp: { readonly host: string; readonly port: number } | null;
-  /** Base URL clients reach the HTTP server at; null = the origin of each request. */
+  /** Base URL clients reach the HTTP server at; null = the address each request came to. */
   readonly httpBase: string | null;
   /** null = no DHCP (another server gives the boot options). */
   readonly dhcp: BootDhcpSettings | null;
@@ -87,6 +88,8 @@ export function bootParts(
     readonly log: BootLog;
     /** The HTTP listener's address, for the URLs DHCP gives out. */
     readonly listen: { readonly host: string; readonly port: number };
+    /** How many unknown machines may register themselves. */
+    readonly registration: RegistrationLimits;
   },
 ): PreparedBoot {
   const routes = httpBootRoutes({
@@ -94,6 +97,7 @@ export function bootParts(
     files: { located, bootRoot: settings.bootRoot },
     httpBase: settings.httpBase ?? undefined,
     log: deps.log,
+    registration: deps.registration,
   });
   const services: BootService[] = [];
   const tftp = settings.tftp;

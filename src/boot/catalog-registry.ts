@@ -48,15 +48,17 @@ export function catalogBootRegistry(catalog: Catalog): BootMachineRegistry {
       });
       return toBootMachine(stored);
     },
+    countPending: () => catalog.countMachines('pending'),
     async recordScriptRequest(mac, inventory, at) {
-      await catalog.recordMachineSeen(sighting(mac, inventory, at));
+      await catalog.updateMachineSeen(sighting(mac, inventory, at));
     },
     async recordCheckIn(mac, address, at) {
-      await catalog.recordMachineSeen({
+      const seen = await catalog.updateMachineSeen({
         mac,
         now: at.toISOString(),
         inventory: { checkIn: { at: at.toISOString(), address } },
       });
+      return seen !== undefined;
     },
   };
 }

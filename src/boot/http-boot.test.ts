@@ -38,10 +38,11 @@ function memoryRegistry(): BootMachineRegistry & {
       if (m !== undefined) machines.set(mac, { ...m, inventory, lastSeen: at });
       return Promise.resolve();
     },
+    countPending: () => Promise.resolve(machines.size),
     recordCheckIn(mac, address, at) {
       const m = machines.get(mac);
       if (m !== undefined) machines.set(mac, { ...m, lastSeen: at, checkIns: [...m.checkIns, address] });
-      return Promise.resolve();
+      return Promise.resolve(m !== undefined);
     },
   };
 }

@@ -20,6 +20,12 @@ import { BOOT_FILES_PATH, BOOT_HELLO_PATH, IPXE_SCRIPT_PATH, IPXE_SCRIPT_QUERY }
 import type { IpxeScriptQueryName } from './boot-url.ts';
 import { resolveBootFile, type BootFileSources } from './boot-files.ts';
 import { renderIpxeScript, type ScriptAction } from './ipxe-script.ts';
+import {
+  DEFAULT_REGISTRATION_LIMITS,
+  RegistrationGate,
+  type RegistrationLimits,
+  type RegistrationRefusal,
+} from './registration-gate.ts';
 
 /** What iPXE told us about the machine; strings as sent (length-limited, controls removed). */
 export interface BootInventory {
@@ -42,11 +48,14 @@ export interface BootMachine {
 export interface BootMachineRegistry {
   /** By MAC first, then by SMBIOS UUID (the same machine booting from another NIC). */
   findMachine(mac: string, uuid: string | null): Promise<BootMachine | null>;
+  /** Records a machine seen for the first time, pending approval. */
   registerMachine(machine: Omit<BootMachine, 'deployment'>, at: Date): Promise<BootMachine>;
+  /** Machines registered by booting and not yet approved. */
+  countPending(): Promise<number>;
   /** The machine asked for its script: inventory refreshed, last seen set. */
   recordScriptRequest(mac: string, inventory: BootInventory, at: Date): Promise<void>;
-  /** The machine's script ran and called back from `address`. */
-  recordCheckIn(mac: string, address: string | null, at: Date): Promise<void>;
+  /** The machine's script ran and called back from `address`; false when no such machine is registered. */
+  recordCheckIn(mac: string, address: string | null, at: Date): Promise<boolean>;
 }
 
 /** The server's JSON logger, as the boot routes use it. */
@@ -57,10 +66,12 @@ export interface HttpBootLog {
 export interface HttpBootOptions {
   readonly registry: BootMachineRegistry;
   readonly files: BootFileSources;
-  /** Base URL clients reach this server at, put into scripts; default: the request's own origin. */
+  /** Base URL clients reach this server at, put into scripts; default: the address each request came to. */
   readonly httpBase?: string | undefined;
   readonly log?: HttpBootLog | undefined;
   readonly now?: () => Date;
+  /** How many unknown machines may register themselves (default DEFAULT_REGISTRATION_LIMITS). */
+  readonly registration?: RegistrationLimits;
 }
 
 /** Longest inventory string kept; SMBIOS strings are short, anything longer is cut. */
@@ -141,39 +152,85 @@ export function parseScriptQuery(query: ScriptQuery): ParsedScriptRequest {
 export interface ScriptDecision {
   readonly machine: BootMachine;
   readonly registered: boolean;
+  /** Why an unknown machine was not registered (it boots from its disk, unrecorded). */
+  readonly refused: RegistrationRefusal | null;
   readonly action: ScriptAction;
   readonly script: string;
-  readonly nonce: string;
+  readonly nonce: string | null;
 }
 
 /**
- * The whole /boot/ipxe decision: find or register the machine, record the request, render its
- * script with a fresh check-in token.
+ * The whole /boot/ipxe decision: find the machine, or register it when `admit` lets it, record the
+ * request, render its script. A machine in the catalog gets a fresh check-in token (`issue`); one
+ * refused registration gets a script that boots from its disk and does not check in.
  */
 export async function decideScript(
   request: Extract<ParsedScriptRequest, { ok: true }>,
   registry: BootMachineRegistry,
-  context: { readonly httpBase: string; readonly nonce: string; readonly at: Date },
+  context: {
+    readonly httpBase: string;
+    readonly at: Date;
+    readonly admit: () => Promise<RegistrationRefusal | null>;
+    readonly issue: (mac: string) => string;
+  },
 ): Promise<ScriptDecision> {
-  let machine = await registry.findMachine(request.mac, request.uuid);
-  const registered = machine === null;
-  if (machine === null) {
-    machine = await registry.registerMachine(
-      { mac: request.mac, uuid: request.uuid, inventory: request.inventory },
-      context.at,
-    );
-  } else {
+  const known = await registry.findMachine(request.mac, request.uuid);
+  let machine: BootMachine;
+  let refused: RegistrationRefusal | null = null;
+  if (known !== null) {
+    machine = known;
     await registry.recordScriptRequest(machine.mac, request.inventory, context.at);
+  } else {
+    refused = await context.admit();
+    const seen = { mac: request.mac, uuid: request.uuid, inventory: request.inventory };
+    machine =
+      refused === null ? await registry.registerMachine(seen, context.at) : { ...seen, deployment: null };
   }
+  const inCatalog = known !== null || refused === null;
+  const nonce = inCatalog ? context.issue(machine.mac) : null;
   const rendered = renderIpxeScript(
     { mac: machine.mac, uuid: machine.uuid, platform: request.inventory.platform },
     {
       httpBase: context.httpBase,
-      checkInNonce: context.nonce,
+      checkInNonce: nonce,
       deployment: machine.deployment === null ? null : { id: machine.deployment },
     },
   );
-  return { machine, registered, action: rendered.action, script: rendered.text, nonce: context.nonce };
+  return {
+    machine,
+    registered: known === null && refused === null,
+    refused,
+    action: rendered.action,
+    script: rendered.text,
+    nonce,
+  };
+}
+
+/**
+ * Refused registrations, logged at most once a minute per reason with the number refused since
+ * the last line: a flood is told of without flooding the log.
+ */
+class RefusalLog {
+  readonly #log: HttpBootLog;
+  readonly #last = new Map<RegistrationRefusal, { at: number; count: number }>();
+
+  constructor(log: HttpBootLog) {
+    this.#log = log;
+  }
+
+  note(reason: RegistrationRefusal, address: string | null, nowMs: number): void {
+    const last = this.#last.get(reason);
+    if (last !== undefined && nowMs - last.at < 60_000) {
+      last.count++;
+      return;
+    }
+    this.#last.set(reason, { at: nowMs, count: 0 });
+    this.#log.log('info', 'machine registration refused', {
+      reason,
+      address,
+      refusedSinceLastLine: last?.count ?? 0,
+    });
+  }
 }
 
 /** Check-in tokens issued by renders, waiting for their call back (bounded, expiring). */
@@ -197,6 +254,21 @@ export class PendingCheckIns {
     this.#tokens.delete(nonce);
     return entry.expires >= nowMs;
   }
+}
+
+/**
+ * `http://ADDRESS:PORT` of the socket the request arrived on, which the machine can reach since it
+ * just did; null without a socket. The Host header is never used: it is whatever the caller wrote,
+ * and a script that sent machines to it would send them where the caller chose.
+ */
+export function arrivalOrigin(c: Context): string | null {
+  const socket = (
+    c.env as { incoming?: { socket?: { localAddress?: string; localPort?: number } } } | undefined
+  )?.incoming?.socket;
+  const address = socket?.localAddress?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  const port = socket?.localPort;
+  if (address === undefined || port === undefined) return null;
+  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
 function remoteAddress(c: Context): string | null {
@@ -236,23 +308,37 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
   const pending = new PendingCheckIns();
   const now = options.now ?? (() => new Date());
   const log = options.log ?? { log: () => undefined };
+  const gate = new RegistrationGate(options.registration ?? DEFAULT_REGISTRATION_LIMITS);
+  const refusals = new RefusalLog(log);
   const plain = { 'content-type': 'text/plain; charset=utf-8' };
 
   app.get(IPXE_SCRIPT_PATH, async (c) => {
     const parsed = parseScriptQuery(scriptQueryOf(new URL(c.req.url).search));
     if (!parsed.ok) return c.body(`${parsed.message}\n`, parsed.status, plain);
     const at = now();
-    const httpBase = options.httpBase ?? new URL(c.req.url).origin;
-    const nonce = pending.issue(parsed.mac, at.getTime());
-    const decision = await decideScript(parsed, options.registry, { httpBase, nonce, at });
-    log.log('info', 'boot script', {
-      mac: decision.machine.mac,
-      uuid: decision.machine.uuid,
-      registered: decision.registered,
-      action: decision.action,
-      nonce,
-      address: remoteAddress(c),
+    const httpBase = options.httpBase ?? arrivalOrigin(c);
+    if (httpBase === null) {
+      return c.body('the server cannot tell the address this request came to: set --boot-url\n', 500, plain);
+    }
+    const address = remoteAddress(c);
+    const decision = await decideScript(parsed, options.registry, {
+      httpBase,
+      at,
+      admit: () => gate.admit(address, at.getTime(), () => options.registry.countPending()),
+      issue: (mac) => pending.issue(mac, at.getTime()),
     });
+    if (decision.refused === null) {
+      log.log('info', 'boot script', {
+        mac: decision.machine.mac,
+        uuid: decision.machine.uuid,
+        registered: decision.registered,
+        action: decision.action,
+        nonce: decision.nonce,
+        address,
+      });
+    } else {
+      refusals.note(decision.refused, address, at.getTime());
+    }
     return c.body(decision.script, 200, plain);
   });
 
@@ -264,7 +350,9 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
       return c.body('no boot script was issued with this nonce for this MAC\n', 404, plain);
     }
     const address = remoteAddress(c);
-    await options.registry.recordCheckIn(mac, address, at);
+    if (!(await options.registry.recordCheckIn(mac, address, at))) {
+      return c.body('no machine is registered with this MAC\n', 404, plain);
+    }
     log.log('info', 'boot check-in', { mac, nonce, address });
     return c.body('#!ipxe\necho winsmith: checked in\n', 200, plain);
   });

@@ -26,8 +26,11 @@ export interface ScriptDeployment {
 export interface ScriptOptions {
   /** Base URL of the HTTP server as the client reaches it, e.g. http://10.99.0.1:8080. */
   readonly httpBase: string;
-  /** Random token of this render; the script sends it back to /boot/hello to prove it ran. */
-  readonly checkInNonce: string;
+  /**
+   * Random token of this render; the script sends it back to /boot/hello to prove it ran. Null for
+   * a machine not in the catalog (not registered): its script does not check in.
+   */
+  readonly checkInNonce: string | null;
   readonly deployment?: ScriptDeployment | null;
 }
 
@@ -64,7 +67,10 @@ function uriComponent(value: string): string {
   );
 }
 
-function checkInLine(options: ScriptOptions, machine: ScriptMachine): string {
+function checkInLine(
+  options: ScriptOptions & { readonly checkInNonce: string },
+  machine: ScriptMachine,
+): string {
   const base = options.httpBase.replace(/\/+$/, '');
   if (!/^https?:\/\/[A-Za-z0-9._:[\]-]+(\/[A-Za-z0-9._~/-]*)?$/.test(base)) {
     throw new AppError('INVALID_ARGUMENT', `boot URL ${JSON.stringify(base)} is not a plain http:// URL`, {
@@ -87,7 +93,8 @@ export function renderIpxeScript(machine: ScriptMachine, options: ScriptOptions)
   const action: ScriptAction = deployment === null ? 'local-boot' : 'deploy-placeholder';
   const lines = ['#!ipxe', `# winsmith boot script for ${mac}: ${action}`];
   lines.push(`echo winsmith: machine ${mac} platform \${platform} arch \${buildarch}`);
-  lines.push(checkInLine(options, machine));
+  const nonce = options.checkInNonce;
+  if (nonce !== null) lines.push(checkInLine({ ...options, checkInNonce: nonce }, machine));
   if (deployment === null) {
     lines.push('echo winsmith: no deployment assigned, booting from the local disk');
   } else {

@@ -43,6 +43,10 @@ export interface ServerSettings {
   readonly maxManifestChunks: number;
   /** Largest body of any other request (JSON). */
   readonly maxJsonBodyBytes: number;
+  /** Machines that registered themselves by booting and wait for approval, at most. */
+  readonly maxPendingMachines: number;
+  /** Unknown machines one client address may register in a minute. */
+  readonly registrationsPerMinute: number;
   /** Chunk sizes used when pushing into this repository; null = the chunker's defaults. */
   readonly chunking: ChunkingSettings | null;
 }
@@ -57,6 +61,10 @@ export const DEFAULT_MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_MANIFEST_CHUNKS = 131_072;
 /** 1 MiB: logins, tokens, users, commits and tags are small. */
 export const DEFAULT_MAX_JSON_BODY_BYTES = 1024 * 1024;
+/** 1,000 machines pending approval cover a large roll-out. */
+export const DEFAULT_MAX_PENDING_MACHINES = 1000;
+/** 30 registrations a minute from one address cover a rack booting behind one NAT address. */
+export const DEFAULT_REGISTRATIONS_PER_MINUTE = 30;
 
 export interface ServerFlags {
   readonly config?: string | undefined;
@@ -90,11 +98,22 @@ export function embeddedSettings(data: string): ServerSettings {
     maxChunkBytes: DEFAULT_MAX_CHUNK_BYTES,
     maxManifestChunks: DEFAULT_MAX_MANIFEST_CHUNKS,
     maxJsonBodyBytes: DEFAULT_MAX_JSON_BODY_BYTES,
+    maxPendingMachines: DEFAULT_MAX_PENDING_MACHINES,
+    registrationsPerMinute: DEFAULT_REGISTRATIONS_PER_MINUTE,
     chunking: null,
   };
 }
 
 const TOP_KEYS = ['data', 'listen', 'catalog', 'blobs', 'gc', 'limits', 'chunking'] as const;
+
+/** The keys of the config's `limits:` section, and the setting each sets. */
+const LIMIT_SETTINGS = {
+  maxChunkBytes: 'maxChunkBytes',
+  manifestChunks: 'maxManifestChunks',
+  jsonBodyBytes: 'maxJsonBodyBytes',
+  pendingMachines: 'maxPendingMachines',
+  registrationsPerMinute: 'registrationsPerMinute',
+} as const satisfies Record<string, keyof ServerSettings>;
 
 function positiveInt(input: YamlInput, node: Parameters<YamlInput['scalar']>[0], what: string): number {
   const v = input.scalar(node, what);
@@ -223,12 +242,10 @@ export function parseServerSettings(text: string, file: string, env: NodeJS.Proc
         break;
       }
       case 'limits': {
-        const fields = input.mapOf(e.value, 'limits', ['maxChunkBytes', 'manifestChunks', 'jsonBodyBytes']);
+        const fields = input.mapOf(e.value, 'limits', Object.keys(LIMIT_SETTINGS));
         for (const f of fields) {
-          const value = positiveInt(input, f.value, `limits.${f.key}`);
-          if (f.key === 'maxChunkBytes') next.maxChunkBytes = value;
-          else if (f.key === 'manifestChunks') next.maxManifestChunks = value;
-          else next.maxJsonBodyBytes = value;
+          const setting = LIMIT_SETTINGS[f.key as keyof typeof LIMIT_SETTINGS];
+          next[setting] = positiveInt(input, f.value, `limits.${f.key}`);
         }
         break;
       }

@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DEFAULT_REGISTRATION_LIMITS } from '../../src/boot/registration-gate.ts';
 import { bootParts, installIpxe, type BootSettings } from '../../src/boot/boot-services.ts';
 import { runProgram } from '../../src/engines/run.ts';
 import { Catalog } from '../../src/store/catalog/catalog.ts';
@@ -35,6 +36,7 @@ test(
         catalog,
         log,
         listen: { host: '127.0.0.1', port: 8080 },
+        registration: DEFAULT_REGISTRATION_LIMITS,
       });
       assert.deepEqual(
         services.map((s) => s.name),

@@ -1,10 +1,15 @@
-// The boot routes on a real SQLite catalog: registration, refresh, check-in, deployment placeholder.
+// The boot routes on a real SQLite catalog: registration (within its limits), refresh, check-in,
+// deployment placeholder, and the address scripts send machines to.
 
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { serve } from '@hono/node-server';
 import { catalogBootRegistry } from '../../src/boot/catalog-registry.ts';
 import { httpBootRoutes } from '../../src/boot/http-boot.ts';
 import { Catalog } from '../../src/store/catalog/catalog.ts';
@@ -64,3 +69,98 @@ test(
     }
   },
 );
+
+/** The boot routes on a new SQLite catalog, to `fn`; closed and removed after. */
+async function withBootCatalog(
+  fn: (catalog: Catalog, log: Record<string, unknown>[]) => Promise<void>,
+): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'winsmith-bootcat-'));
+  const catalog = await Catalog.open({ kind: 'sqlite', path: join(dir, 'catalog.sqlite') });
+  try {
+    await fn(catalog, []);
+  } finally {
+    await catalog.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const macOf = (i: number): string =>
+  `52-54-00-00-${((i >> 8) & 0xff).toString(16).padStart(2, '0')}-${(i & 0xff).toString(16).padStart(2, '0')}`;
+
+test('unknown machines register within a rate per address and a cap of pending ones; known ones always boot', async () => {
+  await withBootCatalog(async (catalog, lines) => {
+    const app = httpBootRoutes({
+      registry: catalogBootRegistry(catalog),
+      files: { located },
+      httpBase: 'http://10.1.2.1:8080',
+      registration: { perAddressPerMinute: 10, maxPending: 1000 },
+      log: { log: (_level, msg, fields) => lines.push({ msg, ...fields }) },
+    });
+    const scripts: string[] = [];
+    for (let i = 0; i < 40; i++) scripts.push(await (await app.request(`/boot/ipxe?mac=${macOf(i)}`)).text());
+    assert.equal((await catalog.listMachines()).length, 10);
+    assert.equal(await catalog.countMachines('pending'), 10);
+    assert.ok(scripts.slice(0, 10).every((s) => s.includes('winsmith-checkin')));
+    assert.ok(
+      scripts
+        .slice(10)
+        .every((s) => !s.includes('winsmith-checkin') && s.includes('booting from the local disk')),
+    );
+    const refused = lines.filter((l) => l.msg === 'machine registration refused');
+    assert.equal(refused.length, 1, 'a flood is logged once a minute');
+    assert.equal(refused[0]?.reason, 'address-rate');
+    // A registered machine boots and checks in whatever the flood.
+    const again = await (await app.request(`/boot/ipxe?mac=${macOf(3)}`)).text();
+    const hello = /imgfetch --name winsmith-checkin http:\/\/10\.1\.2\.1:8080(\S+)/.exec(again)?.[1];
+    assert.ok(hello !== undefined, again);
+    assert.equal((await app.request(hello)).status, 200);
+  });
+});
+
+test('past the cap of pending machines nothing registers; a check-in never registers a machine', async () => {
+  await withBootCatalog(async (catalog) => {
+    const app = httpBootRoutes({
+      registry: catalogBootRegistry(catalog),
+      files: { located },
+      httpBase: 'http://10.1.2.1:8080',
+      registration: { perAddressPerMinute: 1000, maxPending: 5 },
+    });
+    for (let i = 0; i < 20; i++) await app.request(`/boot/ipxe?mac=${macOf(i)}`);
+    assert.equal(await catalog.countMachines('pending'), 5);
+    const hello = await app.request(`/boot/hello?mac=${macOf(19)}&nonce=${'0'.repeat(32)}`);
+    assert.equal(hello.status, 404);
+    assert.equal((await catalog.listMachines()).length, 5);
+  });
+});
+
+test('the script sends machines to the address the request came to, never to its Host header', async () => {
+  await withBootCatalog(async (catalog) => {
+    const app = httpBootRoutes({ registry: catalogBootRegistry(catalog), files: { located } });
+    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }) as Server;
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      const script = await new Promise<string>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: `/boot/ipxe?mac=${macOf(1)}`,
+            headers: { host: 'evil.example:666' },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve(text));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      assert.match(script, new RegExp(`http://127\\.0\\.0\\.1:${port}/boot/hello`));
+      assert.doesNotMatch(script, /evil/);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -48,6 +48,10 @@ export const server: CliCommand = {
                 catalog: repo.catalog,
                 log: logger,
                 listen: { host: settings.host, port: settings.port },
+                registration: {
+                  perAddressPerMinute: settings.registrationsPerMinute,
+                  maxPending: settings.maxPendingMachines,
+                },
               });
               return { services: parts.services, mounts: [{ name: 'boot', app: parts.routes }] };
             },

@@ -184,7 +184,11 @@ export interface Machine {
   readonly firstSeen: string;
   readonly lastSeen: string;
   readonly deploymentId: string | null;
+  /** 'pending' when it registered itself by booting, until approved ('ready'). */
+  readonly state: MachineState;
 }
+
+export type MachineState = 'pending' | 'ready';
 
 export interface MachineSighting {
   readonly mac: string;
@@ -350,6 +354,7 @@ function toMachine(row: Selectable<MachinesTable>): Machine {
     firstSeen: row.first_seen,
     lastSeen: row.last_seen,
     deploymentId: row.deployment_id,
+    state: row.state === 'ready' ? 'ready' : 'pending',
   };
 }
 
@@ -381,6 +386,18 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
 }
 
 type Db = Kysely<CatalogSchema> | Transaction<CatalogSchema>;
+
+/** The machine columns a sighting gives (those it leaves out stay as stored). */
+function sightingFields(seen: MachineSighting) {
+  return {
+    ...(seen.smbiosUuid === undefined ? {} : { smbios_uuid: seen.smbiosUuid?.toLowerCase() ?? null }),
+    ...(seen.serial === undefined ? {} : { serial: seen.serial }),
+    ...(seen.manufacturer === undefined ? {} : { manufacturer: seen.manufacturer }),
+    ...(seen.product === undefined ? {} : { product: seen.product }),
+    ...(seen.arch === undefined ? {} : { arch: seen.arch }),
+    ...(seen.platform === undefined ? {} : { platform: seen.platform }),
+  };
+}
 
 /**
  * `tags.name` within one of `scopes` (image-name prefixes; null: any name), as `nameInScope` says:
@@ -1122,14 +1139,7 @@ export class Catalog {
       let existingQuery = trx.selectFrom('machines').selectAll().where('mac', '=', mac);
       if (this.kind === 'postgres') existingQuery = existingQuery.forUpdate();
       const existing = await existingQuery.executeTakeFirst();
-      const fields = {
-        ...(seen.smbiosUuid === undefined ? {} : { smbios_uuid: seen.smbiosUuid?.toLowerCase() ?? null }),
-        ...(seen.serial === undefined ? {} : { serial: seen.serial }),
-        ...(seen.manufacturer === undefined ? {} : { manufacturer: seen.manufacturer }),
-        ...(seen.product === undefined ? {} : { product: seen.product }),
-        ...(seen.arch === undefined ? {} : { arch: seen.arch }),
-        ...(seen.platform === undefined ? {} : { platform: seen.platform }),
-      };
+      const fields = sightingFields(seen);
       if (existing !== undefined) {
         const inventory = { ...parseObject(existing.inventory, 'machine inventory'), ...seen.inventory };
         const row = await trx
@@ -1165,6 +1175,39 @@ export class Catalog {
         created: inserted.first_seen === now && inserted.last_seen === now,
       };
     });
+  }
+
+  /**
+   * Refreshes a machine already known by its MAC (fields replaced, inventory merged, lastSeen
+   * moved); undefined, and nothing written, when no machine has that MAC.
+   */
+  async updateMachineSeen(seen: MachineSighting): Promise<Machine | undefined> {
+    const mac = normalizeMac(seen.mac);
+    const now = seen.now ?? nowIso();
+    return this.db.transaction().execute(async (trx) => {
+      let existingQuery = trx.selectFrom('machines').select(['id', 'inventory']).where('mac', '=', mac);
+      if (this.kind === 'postgres') existingQuery = existingQuery.forUpdate();
+      const existing = await existingQuery.executeTakeFirst();
+      if (existing === undefined) return undefined;
+      const inventory = { ...parseObject(existing.inventory, 'machine inventory'), ...seen.inventory };
+      const row = await trx
+        .updateTable('machines')
+        .set({ ...sightingFields(seen), inventory: JSON.stringify(inventory), last_seen: now })
+        .where('id', '=', existing.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toMachine(row);
+    });
+  }
+
+  /** How many machines are in `state`. */
+  async countMachines(state: MachineState): Promise<number> {
+    const row = await this.db
+      .selectFrom('machines')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('state', '=', state)
+      .executeTakeFirstOrThrow();
+    return toNumber(row.n);
   }
 
   async getMachine(id: string): Promise<Machine | undefined> {
