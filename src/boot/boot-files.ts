@@ -68,8 +68,9 @@ export interface BootFileSources {
 }
 
 /**
- * The path of boot file `name`, or null when there is none. A file under the boot root wins; a
- * symbolic link there must stay inside the boot root.
+ * The real path (no symbolic link left) of boot file `name`, or null when there is none. A file
+ * under the boot root wins; a symbolic link there must stay inside the boot root. Whoever opens it
+ * must still check it is a regular file on the opened descriptor (openRegularFile).
  */
 export async function resolveBootFile(name: string, sources: BootFileSources): Promise<string | null> {
   if (!isBootFileName(name)) return null;
@@ -81,7 +82,7 @@ export async function resolveBootFile(name: string, sources: BootFileSources): P
       return null;
     }
   }
-  return isIpxeBootFile(name) ? sources.located[name] : null;
+  return isIpxeBootFile(name) ? realpath(sources.located[name]).catch(() => null) : null;
 }
 
 /**

@@ -9,11 +9,11 @@
 // The decisions are plain functions of (query, registry); the hono routes only carry them.
 
 import { randomBytes } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { AppError } from '../core/errors.ts';
+import { openRegularFile } from '../io/regular-file.ts';
 import { contentRange, parseRangeHeader } from '../formats/http-range.ts';
 import { normalizeMac as normalizeCatalogMac } from '../store/catalog/names.ts';
 import { BOOT_FILES_PATH, BOOT_HELLO_PATH, IPXE_SCRIPT_PATH, IPXE_SCRIPT_QUERY } from './boot-url.ts';
@@ -361,19 +361,13 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
     const name = c.req.param('name') ?? '';
     const path = await resolveBootFile(name, options.files);
     // One opening: the size announced and the bytes sent are the same file's, even when the file is
-    // replaced meanwhile (installBootFiles renames a new copy over it).
-    const handle = path === null ? null : await open(path, 'r').catch(() => null);
-    const size =
-      handle === null
-        ? null
-        : await handle.stat().then(
-            (s) => s.size,
-            () => null,
-          );
-    if (handle === null || size === null) {
-      await handle?.close();
+    // replaced meanwhile (installBootFiles renames a new copy over it). Only a regular file is
+    // served, checked on the opened descriptor; a FIFO or a device is never waited on.
+    const opened = path === null ? null : await openRegularFile(path);
+    if (opened === null || !opened.ok) {
       return c.body(`no boot file ${JSON.stringify(name)}\n`, 404, plain);
     }
+    const { handle, size } = opened;
     const range = parseRangeHeader(c.req.header('range'), size);
     const headers: Record<string, string> = {
       'content-type': 'application/octet-stream',
