@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { streamSSE } from 'hono/streaming';
 import type { Principal } from '../auth/roles.ts';
-import { inScope } from '../auth/roles.ts';
+import { authorize, inScope } from '../auth/roles.ts';
 import { AppError } from '../core/errors.ts';
 import { contentRange, parseRangeHeader } from '../formats/http-range.ts';
 import type { ProgressListener } from '../core/progress.ts';
@@ -22,7 +22,7 @@ import {
   type ImagePage,
   type Repository,
 } from '../store/repository.ts';
-import type { EventHub, JobEvent } from './events.ts';
+import type { EventHub, JobAudience, JobEvent } from './events.ts';
 import type { Actor, ApiRoute, RouteRequest } from './routes.ts';
 
 /** What the API needs from the repository and the accounts (LocalRepository provides it). */
@@ -169,30 +169,31 @@ function rangeNotSatisfiable(r: RouteRequest, size: number): Response {
   });
 }
 
-function progressTo(events: EventHub, job: string): ProgressListener {
+function progressTo(events: EventHub, job: string, audience: JobAudience): ProgressListener {
   let last = 0;
   return (progress) => {
     const now = Date.now();
     if (now - last < 100 && progress.done < progress.total) return;
     last = now;
-    events.publish({ job, kind: 'progress', progress });
+    events.publish({ job, audience, kind: 'progress', progress });
   };
 }
 
 async function runJob<T>(
   events: EventHub,
   kind: string,
+  audience: JobAudience,
   work: (progress: ProgressListener) => Promise<T>,
 ): Promise<T> {
   const job = events.newJob(kind);
   try {
-    const result = await work(progressTo(events, job));
-    events.publish({ job, kind: 'done', result });
+    const result = await work(progressTo(events, job, audience));
+    events.publish({ job, audience, kind: 'done', result });
     return result;
   } catch (e) {
     const error =
       e instanceof AppError ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: 'failed' };
-    events.publish({ job, kind: 'failed', error });
+    events.publish({ job, audience, kind: 'failed', error });
     throw e;
   }
 }
@@ -471,7 +472,8 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
       ok: json('the check report'),
       async handler(r) {
         const repo = backend.as(r.actor);
-        return r.c.json(await runJob(events, 'check', (p) => repo.check(p)));
+        const audience = { action: 'store.check', image: null } as const;
+        return r.c.json(await runJob(events, 'check', audience, (p) => repo.check(p)));
       },
     },
     {
@@ -483,7 +485,8 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
       ok: json('the gc report'),
       async handler(r) {
         const repo = backend.as(r.actor);
-        return r.c.json(await runJob(events, 'gc', (p) => repo.gc(p)));
+        const audience = { action: 'store.gc', image: null } as const;
+        return r.c.json(await runJob(events, 'gc', audience, (p) => repo.gc(p)));
       },
     },
     {
@@ -568,7 +571,8 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
     {
       method: 'GET',
       path: '/api/v1/events',
-      summary: 'server-sent events: progress of long jobs (store check, gc)',
+      summary:
+        'server-sent events: progress of long jobs (store check, gc) the caller may run or whose image it may read',
       action: 'store.read',
       ok: {
         status: 200,
@@ -580,6 +584,7 @@ export function apiRoutes(options: ApiRoutesOptions): ApiRoute[] {
           const queue: JobEvent[] = [];
           let wake: (() => void) | null = null;
           const unsubscribe = events.subscribe((e) => {
+            if (!authorize(r.principal, e.audience.action, e.audience.image ?? undefined)) return;
             queue.push(e);
             wake?.();
           });

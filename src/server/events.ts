@@ -1,10 +1,21 @@
 // Progress of long jobs (store check, gc, ISO import) for server-sent events: jobs publish, each
-// open /api/v1/events stream receives what is published after it connected.
+// open /api/v1/events stream receives what is published after it connected, of the jobs its
+// caller may see: each event names its audience, the action (and image, if any) a subscriber must
+// be allowed, so that a store-wide job's results reach only those who may run it, and a job on one
+// image only those whose scopes cover that image.
 
+import type { Action } from '../auth/roles.ts';
 import type { ProgressEvent } from '../core/progress.ts';
+
+/** Who may see a job's events: whoever `authorize` allows `action` (on `image`, when one is named). */
+export interface JobAudience {
+  readonly action: Action;
+  readonly image: string | null;
+}
 
 export interface JobEvent {
   readonly job: string;
+  readonly audience: JobAudience;
   readonly kind: 'progress' | 'done' | 'failed';
   readonly progress?: ProgressEvent;
   readonly result?: unknown;

@@ -223,7 +223,7 @@ export class LocalRepository {
       tag: (source, target) => this.tag(actor, source, target),
       removeTag: (ref) => this.removeTag(actor, ref),
       stats: () => this.stats(),
-      check: (progress) => this.check(progress),
+      check: (progress) => this.check(progress, actor.readScopes ?? null),
       gc: (progress) => this.gc(actor, progress),
       close: () => this.close(),
     };
@@ -513,7 +513,36 @@ export class LocalRepository {
    * Reads every chunk and manifest back (ChunkStore.check), then the content of every artifact
    * whole, in order, against the SHA-256 the catalog lists for it.
    */
-  async check(progress: ProgressListener = ignoreProgress): Promise<RepositoryCheckReport> {
+  async check(
+    progress: ProgressListener = ignoreProgress,
+    scopes: readonly string[] | null = null,
+  ): Promise<RepositoryCheckReport> {
+    const report = await this.#checkAll(progress);
+    return scopes === null ? report : this.#withinScopes(report, scopes);
+  }
+
+  /**
+   * A check report with only what concerns images within `scopes`: the problems of their
+   * manifests and contents, and the corrupt chunks they reference; ok when none is left. The
+   * totals stay (the store's size is no secret: store stats show it to every role).
+   */
+  async #withinScopes(
+    report: RepositoryCheckReport,
+    scopes: readonly string[],
+  ): Promise<RepositoryCheckReport> {
+    const artifacts = await this.catalog.artifactsWithin(scopes);
+    const chunks = await this.catalog.chunksReadableIn(report.corruptChunks, scopes);
+    const within = {
+      corruptChunks: report.corruptChunks.filter((d) => chunks.has(d)),
+      corruptManifests: report.corruptManifests.filter((d) => artifacts.has(d)),
+      missingChunks: report.missingChunks.filter((m) => artifacts.has(m.manifest)),
+      missingManifests: report.missingManifests.filter((d) => artifacts.has(d)),
+      wrongContent: report.wrongContent.filter((w) => artifacts.has(w.digest)),
+    };
+    return { ...report, ...within, ok: Object.values(within).every((list) => list.length === 0) };
+  }
+
+  async #checkAll(progress: ProgressListener): Promise<RepositoryCheckReport> {
     const report = await this.chunks.check({ onProgress: progress });
     const missingManifests: string[] = [];
     const wrongContent: { digest: string; expected: string; found: string }[] = [];

@@ -115,3 +115,70 @@ test(
     });
   },
 );
+
+/** Resolves once `condition` holds, checked every 20 ms. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+test('SSE: a store-wide job reaches only callers who may run it', { timeout: 30_000 }, async () => {
+  await withTempDir(async (dir) => {
+    const repo = await LocalRepository.openDataDir(join(dir, 'data'));
+    try {
+      const setup = { user: 't', client: 't' };
+      await repo.addUser(setup, { name: 'root', role: 'admin', scopes: [] });
+      await repo.addUser(setup, { name: 'eve', role: 'viewer', scopes: ['team-a/'] });
+      const admin = (await issueToken(repo.catalog, { userName: 'root', name: 't' })).token;
+      const viewer = (await issueToken(repo.catalog, { userName: 'eve', name: 't' })).token;
+      const { app } = createApp({
+        backend: repo,
+        events: new EventHub(),
+        logger: silentLogger,
+        version: 't',
+      });
+      const server = await startServer({
+        host: '127.0.0.1',
+        port: 0,
+        fetch: app.fetch,
+        logger: silentLogger,
+      });
+      const controller = new AbortController();
+      try {
+        const open = async (token: string) => {
+          const response = await fetch(`${server.url}/api/v1/events`, {
+            headers: { authorization: `Bearer ${token}` },
+            signal: controller.signal,
+          });
+          assert.ok(response.body !== null);
+          const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+          const decoder = new TextDecoder();
+          // Everything the stream sends is read as it comes, until the test aborts it.
+          const stream = { text: '' };
+          void (async () => {
+            for (;;) stream.text += decoder.decode((await reader.read()).value);
+          })().catch(() => undefined);
+          await until(() => stream.text.includes('event: ready'));
+          return stream;
+        };
+        const [adminStream, viewerStream] = [await open(admin), await open(viewer)];
+        const check = await fetch(`${server.url}/api/v1/store/check`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${admin}` },
+        });
+        assert.equal(check.status, 200);
+        await until(() => adminStream.text.includes('event: done'));
+        // Events are handed to every subscriber as they are published: by the admin's `done`, the
+        // viewer's stream has been offered the same events, and refused them.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.match(adminStream.text, /"job":"check-1"/);
+        assert.match(viewerStream.text, /event: ready/);
+        assert.doesNotMatch(viewerStream.text, /check-1/);
+      } finally {
+        controller.abort();
+        await server.close();
+      }
+    } finally {
+      await repo.close();
+    }
+  });
+});

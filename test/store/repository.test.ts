@@ -284,3 +284,30 @@ test('artifacts stored before the catalog recorded their chunks are indexed when
     }
   });
 });
+
+test('a check for scoped callers names only the problems of images within their scopes', async () => {
+  await withRepository({}, async (repo, r, dir) => {
+    for (const name of ['team-a/x', 'team-b/y']) {
+      const file = join(dir, `${name.replace('/', '-')}.bin`);
+      await writeFile(file, randomBytes(200_000));
+      await pushFile(r, file, { name, tag: 'v1' }, await artifactMetaOf(file));
+    }
+    const hidden = await repo.getImage({ name: 'team-b/y', tag: 'v1' });
+    const manifest = await repo.chunks.getManifest(hidden.digest);
+    const chunk = manifest.chunks[0]?.digest ?? '';
+    await writeFile(
+      join(dir, 'data', 'blobs', 'chunks', chunk.slice(0, 2), chunk.slice(2, 4), chunk),
+      'damaged',
+    );
+    const whole = await repo.check();
+    assert.equal(whole.ok, false);
+    assert.deepEqual(whole.corruptChunks, [chunk]);
+    assert.equal(whole.wrongContent.length, 1);
+    const teamA = await repo.as({ ...ACTOR, readScopes: ['team-a/'] }).check();
+    assert.equal(teamA.ok, true);
+    assert.deepEqual([teamA.corruptChunks, teamA.wrongContent], [[], []]);
+    const teamB = await repo.as({ ...ACTOR, readScopes: ['team-b/'] }).check();
+    assert.deepEqual(teamB.corruptChunks, [chunk]);
+    assert.equal(teamB.ok, false);
+  });
+});

@@ -747,6 +747,17 @@ export class Catalog {
     return rows.map((r) => this.toImage(r));
   }
 
+  /** The digests of the artifacts a tag within `scopes` points at. */
+  async artifactsWithin(scopes: readonly string[]): Promise<Set<string>> {
+    const rows = await this.db
+      .selectFrom('tags')
+      .select('tags.digest')
+      .distinct()
+      .where((eb) => tagNameWithin(eb, scopes))
+      .execute();
+    return new Set(rows.map((r) => r.digest));
+  }
+
   /** The tags pointing at `digest`. */
   async tagsOf(digest: string): Promise<{ name: string; tag: string }[]> {
     return this.db
