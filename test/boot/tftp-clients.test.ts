@@ -9,25 +9,17 @@ import { startTftpServer, type TftpServer } from '../../src/boot/tftp-server.ts'
 import { AppError } from '../../src/core/errors.ts';
 import { runProgram } from '../../src/engines/run.ts';
 import { TFTP_ERRORS, type TftpPacket } from '../../src/formats/tftp/tftp.ts';
-import { withTempDir } from '../../src/io/output.ts';
-import { openRawPeer, type RawPeer } from './tftp-helpers.ts';
+import { holdTempDir, openRawPeer, type RawPeer } from './tftp-helpers.ts';
 
 let dir = '';
 let root = '';
 let server: TftpServer;
-let finishTempDir: () => void = () => undefined;
-let tempDirDone: Promise<void> = Promise.resolve();
+let releaseTempDir: () => Promise<void> = () => Promise.resolve();
 const files = new Map<string, Buffer>();
 const MiB = 1024 * 1024;
 
 before(async () => {
-  await new Promise<void>((ready) => {
-    tempDirDone = withTempDir(async (d) => {
-      dir = d;
-      ready();
-      await new Promise<void>((resolve) => (finishTempDir = resolve));
-    });
-  });
+  ({ dir, release: releaseTempDir } = await holdTempDir());
   root = join(dir, 'root');
   await mkdir(join(root, 'sub'), { recursive: true });
   const add = async (name: string, bytes: Buffer): Promise<void> => {
@@ -52,8 +44,7 @@ before(async () => {
 
 after(async () => {
   await server.close();
-  finishTempDir();
-  await tempDirDone;
+  await releaseTempDir();
 });
 
 /** The block numbers of DATA packets, the opcode of others. */
