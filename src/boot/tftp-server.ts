@@ -240,9 +240,9 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     } catch {
       // The default stays: a full buffer only queues the rest of a window in libuv.
     }
-    const lastBlock = Math.floor(opened.size / blksize) + 1;
+    // Two reads of at least a window each, or the whole file when it is smaller.
     const readBlocks = Math.max(windowsize, Math.ceil(READ_BYTES / blksize));
-    const ringBlocks = Math.min(2 * readBlocks, lastBlock);
+    const ringBlocks = Math.min(2 * readBlocks, Math.floor(opened.size / blksize) + 1);
     const session = new TftpSession({
       socket,
       handle: opened.handle,
@@ -253,7 +253,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
         oack: settings.oack.length > 0,
         retries,
         firstRetries,
-        ringBlocks: Math.max(ringBlocks, windowsize),
+        ringBlocks,
         readBlocks: Math.min(readBlocks, ringBlocks),
       },
       oack:

@@ -65,7 +65,10 @@ export class TftpSession {
   private readonly socket: dgram.Socket;
   private state: TftpTransferState;
   private readonly pending: readonly TftpTransferAction[];
-  /** File data read ahead: config.ringBlocks slots of blksize bytes (allocated at the first read). */
+  /**
+   * File data read ahead: config.ringBlocks slots of blksize bytes, allocated at the first read once
+   * the client has answered; before that, one slot for DATA 1.
+   */
   private ring: Buffer = Buffer.alloc(0);
   /** The DATA header of the block in each slot. */
   private headers: Buffer = Buffer.alloc(0);
@@ -157,12 +160,13 @@ export class TftpSession {
     }, ms);
   }
 
-  private allocateRing(): void {
-    const { blksize, ringBlocks } = this.options.config;
-    this.ring = Buffer.allocUnsafe(ringBlocks * blksize);
-    this.headers = Buffer.alloc(ringBlocks * 4);
+  /** A ring of `blocks` slots (block 1's slot is slot 0 in any of them). */
+  private allocateRing(blocks: number): void {
+    const { blksize } = this.options.config;
+    this.ring = Buffer.allocUnsafe(blocks * blksize);
+    this.headers = Buffer.alloc(blocks * 4);
     this.packets = Array.from(
-      { length: ringBlocks },
+      { length: blocks },
       (_, slot) =>
         [
           this.headers.subarray(slot * 4, slot * 4 + 4),
@@ -173,7 +177,9 @@ export class TftpSession {
 
   /** Reads `length` bytes at `position` into the ring from block `first`'s slot on (wrapping round). */
   private read(first: number, position: number, length: number): void {
-    if (this.ring.length === 0) this.allocateRing();
+    // Grown once the client has answered: the block read before (DATA 1) is acknowledged by then.
+    const blocks = this.state.answered ? this.options.config.ringBlocks : 1;
+    if (this.ring.length < blocks * this.options.config.blksize) this.allocateRing(blocks);
     const start = tftpRingSlot(this.options.config, first) * this.options.config.blksize;
     const fill = async (): Promise<number> => {
       let done = 0;

@@ -26,7 +26,7 @@ export interface TftpTransferConfig {
   readonly retries: number;
   /** Timeouts tolerated from a client that has never answered, counted from the first packet. */
   readonly firstRetries: number;
-  /** Blocks the read-ahead ring holds (at least windowsize). */
+  /** Blocks the read-ahead ring holds: at least windowsize, or the file's last block. */
   readonly ringBlocks: number;
   /** Blocks read at once at most (at most ringBlocks). */
   readonly readBlocks: number;
