@@ -22,9 +22,7 @@
 // within a round (the servers of one round run within seconds of each other, so a host whose load
 // comes and goes weighs less on it than on times taken minutes apart); and the servers' CPU time
 // per fetch (the lowest peer's median / winsmith's, from /proc/PID/stat): what a server spends
-// itself, which the time a lock-step fetch takes hides behind the wake-ups of both sides. And the
-// share of the client's ACKs winsmith's transfer thread caught polling (median over rounds), from
-// the line its server prints at the end of each transfer.
+// itself, which the time a lock-step fetch takes hides behind the wake-ups of both sides.
 // dnsmasq does not speak windowsize (RFC 7440): atftp falls back to lock-step with it, and it is
 // left out of those rows.
 
@@ -38,20 +36,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { BootLog } from '../src/boot/boot-log.ts';
 import { startTftpServer } from '../src/boot/tftp-server.ts';
 import { runProgram } from '../src/engines/run.ts';
 import { withTempDir } from '../src/io/output.ts';
 import { timed } from './timed.ts';
 
 if (process.argv[2] === 'serve') {
-  // Prints its port, then a line for each transfer done: how many ACKs its thread caught polling.
-  const log: BootLog = {
-    log: (_level, msg, fields) => {
-      if (msg === 'TFTP transfer done') process.stdout.write(`${String(fields?.caughtPolling)}\n`);
-    },
-  };
-  const server = await startTftpServer({ root: process.argv[3] ?? '.', port: 0, log });
+  // Prints its port.
+  const server = await startTftpServer({ root: process.argv[3] ?? '.', port: 0 });
   process.stdout.write(`${String(server.port)}\n`);
   const stop = (): void => void server.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);
@@ -270,16 +262,12 @@ await withTempDir(
       // the page cache, first buffers allocated), as it is for every fetch after.
       const warmUp: Setting = { label: 'warm-up', client: 'curl', blksize: 1468, windowsize: 1 };
       for (const server of servers) await fetchFile(warmUp, server.port, out);
-      await nextLine();
       for (const setting of settings) {
         const best = new Map<string, number>();
         /** Per round: the best peer's time in that round divided by winsmith's. */
         const roundRatios: number[] = [];
         /** Each server's CPU time for each fetch. */
         const cpu = new Map<string, number[]>();
-        /** Per fetch from winsmith: the share of the client's ACKs its thread caught polling. */
-        const caught: number[] = [];
-        const acks = Math.ceil((Math.floor(content.length / setting.blksize) + 1) / setting.windowsize) + 1;
         const active = servers.filter((s) => !(s.name === 'dnsmasq' && setting.windowsize > 1));
         for (let round = 0; round < rounds; round++) {
           const order = active.map((_, i) => active[(round + i) % active.length]);
@@ -294,7 +282,6 @@ await withTempDir(
             if (!(await fetchedIsContent()))
               throw new Error(`${server.name}: ${setting.label}: the file fetched differs`);
             times.set(server.name, seconds);
-            if (server.name === 'winsmith') caught.push(Number(await nextLine()) / acks);
             best.set(server.name, Math.min(best.get(server.name) ?? Infinity, seconds));
           }
           roundRatios.push(bestPeerOver(times));
@@ -311,7 +298,6 @@ await withTempDir(
           bestPeerOver(best).toFixed(2),
           median(roundRatios).toFixed(2),
           shown(bestPeerOver(new Map([...cpu].map(([name, list]) => [name, median(list)])))),
-          `${(100 * median(caught)).toFixed(0)}%`,
         ]);
         process.stderr.write(`${setting.label}: done\n`);
       }
@@ -327,7 +313,6 @@ await withTempDir(
       'best peer / winsmith',
       'round median',
       'server CPU',
-      'caught polling',
     ];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
     const line = (cells: string[]): string =>
@@ -335,8 +320,7 @@ await withTempDir(
     process.stdout.write(
       `${sizeMiB} MiB over 127.0.0.1, best of ${rounds}${pinned ? ', servers on CPU 1, client on CPU 0' : ''}\n${line(header)}\n${rows.map(line).join('\n')}\n` +
         "round median: the median over rounds of the best peer's time in a round / winsmith's in the same round\n" +
-        "server CPU: the lowest of the peers' median CPU time per fetch / winsmith's (user + system, all threads)\n" +
-        "caught polling: the median share of the client's ACKs that winsmith's thread caught polling\n",
+        "server CPU: the lowest of the peers' median CPU time per fetch / winsmith's (user + system, all threads)\n",
     );
   },
   'winsmith-bench-tftp-',

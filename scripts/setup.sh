@@ -42,9 +42,3 @@ mkdir -p build
 if [[ native/wim.c -nt build/winsmith-wim ]]; then
   cc -O2 -Wall -Wextra -Werror -o build/winsmith-wim native/wim.c -lwim
 fi
-# A Node addon: Node-API's header from the node-api-headers npm package, libuv's from Debian; the
-# symbols of both are Node's own, found when Node loads it.
-if [[ native/udp.c -nt build/winsmith-udp.node ]]; then
-  cc -O2 -Wall -Wextra -Werror -shared -fPIC -pthread -I node_modules/node-api-headers/include \
-    -o build/winsmith-udp.node native/udp.c
-fi

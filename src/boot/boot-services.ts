@@ -27,8 +27,15 @@ export interface BootSettings {
   readonly bootRoot: string;
   /** Other iPXE builds (e.g. signed for Secure Boot) instead of Debian's; null = /usr/lib/ipxe. */
   readonly ipxeDir: string | null;
-  /** TFTP listen address; null = no TFTP. */
-  readonly tftp: { readonly host: string; readonly port: number } | null;
+  /** TFTP listen address and limits (null: the server's defaults); null = no TFTP. */
+  readonly tftp: {
+    readonly host: string;
+    readonly port: number;
+    /** Largest timeout option agreed, in seconds. */
+    readonly maxTimeoutSeconds: number | null;
+    /** Transfers at once from one client address. */
+    readonly maxPerAddress: number | null;
+  } | null;
   /** Base URL clients reach the HTTP server at; null = the address each request came to. */
   readonly httpBase: string | null;
   /** null = no DHCP (another server gives the boot options). */
@@ -109,6 +116,8 @@ export function bootParts(
           root: settings.bootRoot,
           host: tftp.host,
           port: tftp.port,
+          ...(tftp.maxTimeoutSeconds === null ? {} : { maxTimeoutSeconds: tftp.maxTimeoutSeconds }),
+          ...(tftp.maxPerAddress === null ? {} : { maxPerAddress: tftp.maxPerAddress }),
           signal,
           log: deps.log,
         });

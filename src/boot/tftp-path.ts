@@ -3,10 +3,10 @@
 // the root), Windows separators (`\`), percent-encoding or a name whose symlinks lead out; the
 // answer is a TFTP error (RFC 1350 Appendix codes 1 and 2) for all of those that escape.
 
-import { constants } from 'node:fs';
-import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { realpath, type FileHandle } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { TFTP_ERRORS } from '../formats/tftp/tftp.ts';
+import { openRegularFile } from '../io/regular-file.ts';
 
 export class TftpRefusal extends Error {
   readonly tftpCode: number;
@@ -61,7 +61,8 @@ function prefixOf(rootReal: string): string {
 /**
  * Opens `filename` for reading under `rootReal` (the root's realpath). The name is resolved with
  * realpath and must stay under the root; the final open refuses a symlink (O_NOFOLLOW), so a
- * link swapped in after the check is not followed either; only regular files are served.
+ * link swapped in after the check is not followed either; only regular files are served, and
+ * nothing else is waited on (a FIFO, a socket, a device).
  */
 export async function openTftpFile(
   rootReal: string,
@@ -80,18 +81,16 @@ export async function openTftpFile(
   if (!real.startsWith(prefixOf(rootReal))) {
     throw new TftpRefusal(TFTP_ERRORS.ACCESS_VIOLATION, 'path outside the TFTP root');
   }
-  let handle: FileHandle;
-  try {
-    handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TftpRefusal(TFTP_ERRORS.FILE_NOT_FOUND, 'file not found');
-    throw new TftpRefusal(TFTP_ERRORS.ACCESS_VIOLATION, 'access violation');
+  // Non-blocking, never following a symlink swapped in since, a regular file only (src/io/regular-file.ts):
+  // a FIFO, a socket or a device in the root is refused at once instead of holding a thread.
+  const opened = await openRegularFile(real);
+  if (opened.ok) return { handle: opened.handle, size: opened.size, path: real };
+  switch (opened.refusal) {
+    case 'not-found':
+      throw new TftpRefusal(TFTP_ERRORS.FILE_NOT_FOUND, 'file not found');
+    case 'not-regular':
+      throw new TftpRefusal(TFTP_ERRORS.FILE_NOT_FOUND, 'not a regular file');
+    case 'denied':
+      throw new TftpRefusal(TFTP_ERRORS.ACCESS_VIOLATION, 'access violation');
   }
-  const stat = await handle.stat();
-  if (!stat.isFile()) {
-    await handle.close();
-    throw new TftpRefusal(TFTP_ERRORS.FILE_NOT_FOUND, 'not a regular file');
-  }
-  return { handle, size: stat.size, path: real };
 }

@@ -10,13 +10,32 @@ test('boot options make boot settings; the boot root defaults under the data dir
   assert.deepEqual(bootSettingsOf({ tftp: '10.0.0.1:69' }, '/srv/w'), {
     bootRoot: '/srv/w/boot',
     ipxeDir: null,
-    tftp: { host: '10.0.0.1', port: 69 },
+    tftp: { host: '10.0.0.1', port: 69, maxTimeoutSeconds: null, maxPerAddress: null },
     httpBase: null,
     dhcp: null,
   });
   assert.deepEqual(
     bootSettingsOf({ bootRoot: '/b', ipxeDir: '/signed', bootUrl: 'http://10.0.0.1:8080' }, '/srv/w'),
     { bootRoot: '/b', ipxeDir: '/signed', tftp: null, httpBase: 'http://10.0.0.1:8080', dhcp: null },
+  );
+});
+
+test('--tftp-max-timeout and --tftp-per-client set the TFTP limits; bad values are refused naming the option', () => {
+  assert.deepEqual(
+    bootSettingsOf({ tftp: '10.0.0.1:69', tftpMaxTimeout: '3', tftpPerClient: '2' }, '/d')?.tftp,
+    { host: '10.0.0.1', port: 69, maxTimeoutSeconds: 3, maxPerAddress: 2 },
+  );
+  for (const bad of ['0', '256', 'x', '5.5']) {
+    assert.throws(
+      () => bootSettingsOf({ tftp: '10.0.0.1:69', tftpMaxTimeout: bad }, '/d'),
+      /--tftp-max-timeout: expected a whole number in 1-255/,
+      bad,
+    );
+  }
+  assert.throws(() => bootSettingsOf({ tftpPerClient: '4' }, '/d'), /--tftp is not given/);
+  assert.throws(
+    () => bootSettingsOf({ tftp: '10.0.0.1:69', tftpPerClient: '0' }, '/d'),
+    /--tftp-per-client: expected a whole number in 1-65535, found '0'/,
   );
 });
 

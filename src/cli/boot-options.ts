@@ -1,5 +1,6 @@
-// The network boot options of `winsmith server` (--tftp, --boot-root, --ipxe-dir, --boot-url,
-// --dhcp, --interface, --dhcp-range) and the boot settings they make. Boot is on when one of them
+// The network boot options of `winsmith server` (--tftp, --tftp-max-timeout, --tftp-per-client,
+// --boot-root, --ipxe-dir, --boot-url, --dhcp, --interface, --dhcp-range) and the boot settings they
+// make. Boot is on when one of them
 // is given; the HTTP boot routes are then mounted on the server, and TFTP and DHCP run under the
 // server's lifecycle.
 
@@ -12,6 +13,11 @@ import { AppError } from '../core/errors.ts';
 export function addBootOptions(command: Command): Command {
   return command
     .option('--tftp <host:port>', 'serve the boot root over TFTP on this address (e.g. 10.0.0.1:69)')
+    .option(
+      '--tftp-max-timeout <seconds>',
+      "largest TFTP timeout option agreed, 1-255 (default 5); a client asking for more gets the server's own",
+    )
+    .option('--tftp-per-client <n>', 'TFTP transfers at once from one client address (default 8)')
     .option(
       '--boot-root <dir>',
       'boot files directory served over TFTP and at /boot/files (default DATA/boot)',
@@ -37,12 +43,40 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A whole number flag in [min, max], or null when not given. */
+function wholeNumber(value: unknown, flag: string, min: number, max: number): number | null {
+  const given = str(value);
+  if (given === undefined) return null;
+  const n = /^\d{1,6}$/.test(given) ? Number(given) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `${flag}: expected a whole number in ${min}-${max}, found '${given}'`,
+      {
+        hint: `e.g. ${flag} ${min === 1 && max === 255 ? '5' : '8'}`,
+      },
+    );
+  }
+  return n;
+}
+
 /** The boot settings the flags give, or null when none of them is given (boot off). */
 export function bootSettingsOf(
   options: Readonly<Record<string, unknown>>,
   dataDir: string,
 ): BootSettings | null {
   const tftp = str(options.tftp);
+  const maxTimeoutSeconds = wholeNumber(options.tftpMaxTimeout, '--tftp-max-timeout', 1, 255);
+  const maxPerAddress = wholeNumber(options.tftpPerClient, '--tftp-per-client', 1, 65535);
+  if (tftp === undefined && (maxTimeoutSeconds !== null || maxPerAddress !== null)) {
+    throw new AppError(
+      'USAGE',
+      '--tftp-max-timeout and --tftp-per-client are for TFTP, but --tftp is not given',
+      {
+        hint: 'add --tftp HOST:PORT',
+      },
+    );
+  }
   const bootRoot = str(options.bootRoot);
   const ipxeDir = str(options.ipxeDir);
   const bootUrl = str(options.bootUrl);
@@ -63,7 +97,7 @@ export function bootSettingsOf(
   return {
     bootRoot: bootRoot ?? join(dataDir, 'boot'),
     ipxeDir: ipxeDir ?? null,
-    tftp: tftp === undefined ? null : parseListen(tftp, '--tftp'),
+    tftp: tftp === undefined ? null : { ...parseListen(tftp, '--tftp'), maxTimeoutSeconds, maxPerAddress },
     httpBase: bootUrl ?? null,
     dhcp,
   };

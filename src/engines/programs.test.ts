@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { BUILT_ADDONS, BUILT_PROGRAMS, PROGRAM_PACKAGES, notBuilt } from './programs.ts';
-
-const built = { ...BUILT_PROGRAMS, ...BUILT_ADDONS };
+import { BUILT_PROGRAMS, PROGRAM_PACKAGES, notBuilt } from './programs.ts';
 
 test('every package that provides a program is in scripts/system-packages.txt', async () => {
   const text = await readFile(new URL('../../scripts/system-packages.txt', import.meta.url), 'utf8');
@@ -11,22 +9,22 @@ test('every package that provides a program is in scripts/system-packages.txt', 
   for (const [program, pkg] of Object.entries(PROGRAM_PACKAGES)) {
     assert.ok(listed.has(pkg), `${program} needs ${pkg}, which system-packages.txt does not list`);
   }
-  for (const [program, { buildPackages }] of Object.entries(built)) {
+  for (const [program, { buildPackages }] of Object.entries(BUILT_PROGRAMS)) {
     for (const pkg of buildPackages)
       assert.ok(listed.has(pkg), `building ${program} needs ${pkg}, which system-packages.txt does not list`);
   }
 });
 
-test('set-up builds every program and addon of native/', async () => {
+test('set-up builds every program of native/', async () => {
   const setup = await readFile(new URL('../../scripts/setup.sh', import.meta.url), 'utf8');
-  for (const [program, { source }] of Object.entries(built)) {
+  for (const [program, { source }] of Object.entries(BUILT_PROGRAMS)) {
     assert.ok(setup.includes(source), `scripts/setup.sh does not build ${program} from ${source}`);
   }
 });
 
 test('something of native/ not built is an error naming its file, set-up and the packages its build needs', () => {
-  const e = notBuilt('winsmith-udp.node', BUILT_ADDONS['winsmith-udp'], new Error('ENOENT'));
+  const e = notBuilt('winsmith-wim', BUILT_PROGRAMS['winsmith-wim'], new Error('ENOENT'));
   assert.equal(e.code, 'MISSING_PROGRAM');
-  assert.match(e.message, /^winsmith-udp\.node is not built \(expected \/.*\/build\/winsmith-udp\.node\)$/);
-  assert.match(e.hint ?? '', /scripts\/setup\.sh.*native\/udp\.c.*libuv1-dev/);
+  assert.match(e.message, /^winsmith-wim is not built \(expected \/.*\/build\/winsmith-wim\)$/);
+  assert.match(e.hint ?? '', /scripts\/setup\.sh.*native\/wim\.c.*libwim-dev/);
 });

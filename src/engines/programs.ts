@@ -28,7 +28,6 @@ export const PROGRAM_PACKAGES = {
   'grub-mkimage': 'grub-pc-bin',
   'qemu-system-x86_64': 'qemu-system-x86',
   ip: 'iproute2',
-  tc: 'iproute2',
   dnsmasq: 'dnsmasq-base',
   fallocate: 'util-linux',
   taskset: 'util-linux',
@@ -47,11 +46,6 @@ export const BUILT_PROGRAMS = {
   'winsmith-wim': { source: 'native/wim.c', buildPackages: ['gcc', 'libc6-dev', 'libwim-dev'] },
 } as const;
 
-/** Node addons winsmith builds itself, the same way, loaded from build/NAME.node. */
-export const BUILT_ADDONS = {
-  'winsmith-udp': { source: 'native/udp.c', buildPackages: ['gcc', 'libc6-dev', 'libuv1-dev'] },
-} as const;
-
 export type Program = keyof typeof PROGRAM_PACKAGES | keyof typeof BUILT_PROGRAMS;
 
 /** A file set-up builds: in build/ at the top of the project (from src/engines or dist/engines alike). */
@@ -59,7 +53,7 @@ export function builtFile(name: string): string {
   return fileURLToPath(new URL(`../../build/${name}`, import.meta.url));
 }
 
-/** The error for a program or addon of native/ that set-up has not built. */
+/** The error for a program of native/ that set-up has not built. */
 export function notBuilt(
   name: string,
   built: { readonly source: string; readonly buildPackages: readonly string[] },

@@ -22,7 +22,7 @@ test(
       const settings: BootSettings = {
         bootRoot: join(dir, 'boot'),
         ipxeDir: null,
-        tftp: { host: '127.0.0.1', port: 0 },
+        tftp: { host: '127.0.0.1', port: 0, maxTimeoutSeconds: null, maxPerAddress: null },
         httpBase: null,
         dhcp: null,
       };

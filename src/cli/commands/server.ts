@@ -28,7 +28,7 @@ export const server: CliCommand = {
     });
     const logger = createJsonLogger(process.stderr);
     const boot = bootSettingsOf(options, settings.data);
-    // The boot services (DHCP, TFTP and its addon, HTTP boot) are loaded only when asked for.
+    // The boot services (DHCP, TFTP, HTTP boot) are loaded only when asked for.
     const netboot =
       boot === null
         ? null

@@ -1,7 +1,8 @@
 // TFTP option negotiation for a read request: RFC 2347 §2 (the server answers with an OACK naming
 // only the options it accepts; an option it does not know or refuses is left out), RFC 2348 §2
 // (blksize 8–65464; the server may answer a smaller value), RFC 2349 §2–3 (timeout 1–255 seconds,
-// echoed; tsize 0 in a read request is answered with the file's size), RFC 7440 §3 (windowsize
+// echoed as asked: a server cannot lower it, so one above the server's maximum is refused, left out
+// of the OACK; tsize 0 in a read request is answered with the file's size), RFC 7440 §3 (windowsize
 // 1–65535; the server may answer a smaller value).
 
 import {
@@ -21,6 +22,8 @@ export interface TftpLimits {
   readonly maxWindowsize: number;
   /** Largest windowsize × blksize agreed (bytes in flight): the windowsize is lowered to fit, not below 1. */
   readonly maxWindowBytes?: number;
+  /** Largest timeout option accepted, in seconds (≤ 255); a larger one is refused. */
+  readonly maxTimeout?: number;
 }
 
 export interface TftpTransferSettings {
@@ -70,7 +73,10 @@ export function negotiateTftpRead(
         }
         break;
       case 'timeout':
-        if (value >= TFTP_MIN_TIMEOUT && value <= TFTP_MAX_TIMEOUT) {
+        if (
+          value >= TFTP_MIN_TIMEOUT &&
+          value <= Math.min(limits.maxTimeout ?? TFTP_MAX_TIMEOUT, TFTP_MAX_TIMEOUT)
+        ) {
           timeout = value;
           oack.push([rawName, String(value)]);
         }

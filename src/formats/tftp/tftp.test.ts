@@ -133,6 +133,23 @@ test('the window is lowered to fit the byte limit, whatever the order of the opt
   assert.deepEqual(tiny.oack[1], ['windowsize', '1']);
 });
 
+test("a timeout above the server's maximum is refused, not lowered (RFC 2349: echoed as asked)", () => {
+  const limits = { maxBlksize: 65464, maxWindowsize: 64, maxTimeout: 5 };
+  const over = negotiateTftpRead(
+    [
+      ['timeout', '255'],
+      ['tsize', '0'],
+    ],
+    7,
+    limits,
+  );
+  assert.equal(over.timeout, undefined);
+  assert.deepEqual(over.oack, [['tsize', '7']]);
+  const at = negotiateTftpRead([['timeout', '5']], 7, limits);
+  assert.equal(at.timeout, 5);
+  assert.deepEqual(at.oack, [['timeout', '5']]);
+});
+
 const latin1String = (min: number): fc.Arbitrary<string> =>
   fc.string({
     unit: fc.integer({ min: 1, max: 255 }).map((c) => String.fromCharCode(c)),
