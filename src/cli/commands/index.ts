@@ -255,7 +255,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     path: ['store', 'check'],
-    summary: 'verify every chunk and manifest of a repository (exit 1 when a problem is found)',
+    summary:
+      'verify every chunk, manifest and image content of a repository (exit 1 when a problem is found)',
     args: '',
     load: async () => (await import('./store-check.ts')).storeCheck,
   },
