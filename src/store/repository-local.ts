@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { authenticatePassword } from '../auth/login.ts';
 import { LoginRateLimiter } from '../auth/rate-limit.ts';
@@ -392,8 +392,13 @@ export class LocalRepository {
   async #contentSha256(manifest: Manifest): Promise<string> {
     const hash = createHash('sha256');
     if (manifest.size > 0) {
-      const segments = segmentsOf(manifest, { start: 0, end: manifest.size - 1 });
-      for await (const piece of this.#pieces(segments)) hash.update(piece);
+      const sink = new Writable({
+        write(piece: Buffer, _encoding, done) {
+          hash.update(piece);
+          done();
+        },
+      });
+      await this.#contentOf(manifest, { start: 0, end: manifest.size - 1 }).writeTo(sink);
     }
     return hash.digest('hex');
   }
@@ -422,11 +427,16 @@ export class LocalRepository {
         },
       );
     }
-    const segments = segmentsOf(manifest, wanted);
+    return this.#contentOf(manifest, wanted);
+  }
+
+  /** Bytes `range` of the content `manifest` describes, from the stored chunks. */
+  #contentOf(manifest: Manifest, range: ByteRange): Content {
+    const segments = segmentsOf(manifest, range);
     const blobs = this.chunks.blobs;
     const stream = (): Readable => Readable.from(this.#pieces(segments), { objectMode: false });
     return {
-      size: wanted.end - wanted.start + 1,
+      size: range.end - range.start + 1,
       get stream() {
         return stream();
       },
