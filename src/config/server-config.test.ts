@@ -52,6 +52,78 @@ test('config errors name FILE:LINE:COLUMN and what was expected', () => {
   assert.throws(() => parseListen('localhost:99999'), /HOST:PORT/);
 });
 
+test('kind sections: exact message, hint and place of each error', () => {
+  const cases: [string, string, string][] = [
+    ['catalog: {}', '1:1: catalog.kind must be a string, found nothing', 'give catalog.kind as text'],
+    [
+      'catalog: { kind: constructor }',
+      "1:18: catalog.kind must be sqlite or postgres, found 'constructor'",
+      'write kind: sqlite or kind: postgres',
+    ],
+    [
+      'catalog: { kind: postgres, urlEnv: UNSET }',
+      '1:10: catalog of kind postgres needs url (or urlEnv naming a set variable)',
+      'e.g. url: postgres://winsmith@db.example/winsmith',
+    ],
+    ['blobs: {}', '1:8: blobs needs kind', 'add kind: … under blobs'],
+    ['blobs: { kind: zip }', "1:16: blobs.kind must be fs or s3, found 'zip'", 'write kind: fs or kind: s3'],
+    ['blobs: { kind: s3, endpoint: e }', '1:8: blobs needs bucket', 'add bucket: … under blobs'],
+    [
+      'blobs: { kind: s3, endpoint: e, bucket: [b] }',
+      '1:41: blobs.bucket must be a string, found a list',
+      'give blobs.bucket as text',
+    ],
+    [
+      'blobs: { kind: fs, nope: 1 }',
+      "1:20: unknown key 'nope' in blobs — expected one of kind, path, endpoint, bucket, region, prefix, accessKeyIdEnv, secretAccessKeyEnv",
+      "check the spelling of 'nope'",
+    ],
+    ['chunking: { minSize: 1 }', '1:11: chunking needs avgSize', 'give minSize, avgSize and maxSize'],
+    [
+      'limits: { jsonBodyBytes: x, maxChunkBytes: -1 }',
+      '1:26: limits.jsonBodyBytes must be a whole number ≥ 0, found x',
+      'give limits.jsonBodyBytes as a number',
+    ],
+  ];
+  for (const [text, message, hint] of cases) {
+    assert.throws(
+      () => parseServerSettings(text, 'server.yaml', {}),
+      (e: unknown) => e instanceof AppError && e.message === `server.yaml:${message}` && e.hint === hint,
+      text,
+    );
+  }
+});
+
+test('kind sections: paths relative to the file, defaults under data, S3 keys from the variables named', () => {
+  const text = [
+    'data: d',
+    'catalog: { kind: sqlite, url: ignored }',
+    'blobs: { kind: s3, endpoint: e, bucket: 5, accessKeyIdEnv: K, secretAccessKeyEnv: S }',
+  ].join('\n');
+  const s = parseServerSettings(text, '/etc/ws/server.yaml', { K: 'ak', S: 'sk' });
+  assert.deepEqual(s.catalog, { kind: 'sqlite', path: '/etc/ws/d/catalog.sqlite' });
+  assert.deepEqual(s.blobs, {
+    kind: 's3',
+    endpoint: 'e',
+    bucket: '5',
+    region: 'us-east-1',
+    prefix: '',
+    accessKeyId: 'ak',
+    secretAccessKey: 'sk',
+  });
+  const paths = parseServerSettings(
+    'blobs: { kind: fs, path: b }\ncatalog: { kind: sqlite, path: /c.db }',
+    '/etc/ws/x.yaml',
+  );
+  assert.deepEqual(
+    [paths.blobs, paths.catalog],
+    [
+      { kind: 'fs', path: '/etc/ws/b' },
+      { kind: 'sqlite', path: '/c.db' },
+    ],
+  );
+});
+
 test('credentials are stripped from URLs in messages', () => {
   assert.equal(
     stripCredentials('cannot reach postgres://u:pw@db:5432/x now'),
