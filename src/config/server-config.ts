@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { AppError } from '../core/errors.ts';
-import { YamlInput } from './yaml-input.ts';
+import { YamlInput, type YamlEntry } from './yaml-input.ts';
 
 export type CatalogSettings =
   { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
@@ -84,6 +84,10 @@ export function parseListen(value: string, where = '--listen'): { host: string; 
   return { host: m[1] ?? m[2] ?? '', port };
 }
 
+/** The embedded catalog and blobs, under the data directory. */
+const CATALOG_FILE = 'catalog.sqlite';
+const BLOBS_DIR = 'blobs';
+
 /** The settings of a data directory used with the embedded defaults. */
 export function embeddedSettings(data: string): ServerSettings {
   const dir = resolve(data);
@@ -92,8 +96,8 @@ export function embeddedSettings(data: string): ServerSettings {
     data: dir,
     host,
     port,
-    catalog: { kind: 'sqlite', path: join(dir, 'catalog.sqlite') },
-    blobs: { kind: 'fs', path: join(dir, 'blobs') },
+    catalog: { kind: 'sqlite', path: join(dir, CATALOG_FILE) },
+    blobs: { kind: 'fs', path: join(dir, BLOBS_DIR) },
     gcGraceSeconds: DEFAULT_GC_GRACE_SECONDS,
     maxChunkBytes: DEFAULT_MAX_CHUNK_BYTES,
     maxManifestChunks: DEFAULT_MAX_MANIFEST_CHUNKS,
@@ -104,7 +108,13 @@ export function embeddedSettings(data: string): ServerSettings {
   };
 }
 
-const TOP_KEYS = ['data', 'listen', 'catalog', 'blobs', 'gc', 'limits', 'chunking'] as const;
+/** The settings that are whole numbers. */
+type NumberSetting = {
+  [K in keyof ServerSettings]: ServerSettings[K] extends number ? K : never;
+}[keyof ServerSettings];
+
+/** The keys of the config's `gc:` section, and the setting each sets. */
+const GC_SETTINGS = { graceSeconds: 'gcGraceSeconds' } as const satisfies Record<string, NumberSetting>;
 
 /** The keys of the config's `limits:` section, and the setting each sets. */
 const LIMIT_SETTINGS = {
@@ -113,9 +123,24 @@ const LIMIT_SETTINGS = {
   jsonBodyBytes: 'maxJsonBodyBytes',
   pendingMachines: 'maxPendingMachines',
   registrationsPerMinute: 'registrationsPerMinute',
-} as const satisfies Record<string, keyof ServerSettings>;
+} as const satisfies Record<string, NumberSetting>;
 
-function positiveInt(input: YamlInput, node: Parameters<YamlInput['scalar']>[0], what: string): number {
+type YamlNode = YamlEntry['value'];
+
+/** What the reader of each section is given. */
+interface SectionContext {
+  readonly input: YamlInput;
+  readonly env: NodeJS.ProcessEnv;
+  /** A path of the file made absolute: a relative one is relative to the file's directory. */
+  readonly abs: (path: string) => string;
+  /** The data directory (absolute): the SQLite catalog and the blobs default to places under it. */
+  readonly data: string;
+}
+
+/** Reads one top-level section of the file into the settings it sets. */
+type SectionReader = (node: YamlNode, ctx: SectionContext) => Partial<ServerSettings>;
+
+function positiveInt(input: YamlInput, node: YamlNode, what: string): number {
   const v = input.scalar(node, what);
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
     throw input.error(
@@ -127,152 +152,233 @@ function positiveInt(input: YamlInput, node: Parameters<YamlInput['scalar']>[0],
   return v;
 }
 
+/**
+ * The fields of one section: a mapping whose keys must all be in `keys`. Each field is named
+ * `section.key` in messages; a missing required one is an error at the section itself.
+ */
+class SectionFields {
+  readonly node: YamlNode;
+  readonly entries: readonly YamlEntry[];
+  readonly #ctx: SectionContext;
+  readonly #what: string;
+  readonly #missingHint: (key: string) => string;
+
+  constructor(
+    ctx: SectionContext,
+    node: YamlNode,
+    what: string,
+    keys: readonly string[],
+    missingHint = (key: string) => `add ${key}: … under ${what}`,
+  ) {
+    this.node = node;
+    this.entries = ctx.input.mapOf(node, what, keys);
+    this.#ctx = ctx;
+    this.#what = what;
+    this.#missingHint = missingHint;
+  }
+
+  /** The value of `key`: undefined when the key is absent, null when it has no value. */
+  value(key: string): YamlNode | undefined {
+    return this.entries.find((e) => e.key === key)?.value;
+  }
+
+  /** The text of `key`, undefined when the key is absent. */
+  optional(key: string): string | undefined {
+    const value = this.value(key);
+    return value === undefined ? undefined : this.#ctx.input.string(value, `${this.#what}.${key}`);
+  }
+
+  /** The text of `key`, else `fallback`; without a fallback the key is required. */
+  string(key: string, fallback?: string): string {
+    const text = this.optional(key) ?? fallback;
+    if (text === undefined) throw this.#missing(key);
+    return text;
+  }
+
+  /** A path made absolute (relative to the file's directory), else `fallback`. */
+  path(key: string, fallback: string): string {
+    const path = this.optional(key);
+    return path === undefined ? fallback : this.#ctx.abs(path);
+  }
+
+  /** The environment variable named by `key` (else by `fallback`): undefined when unset or unnamed. */
+  variable(key: string, fallback?: string): string | undefined {
+    const name = this.optional(key) ?? fallback;
+    return name === undefined ? undefined : this.#ctx.env[name];
+  }
+
+  /** A required whole number ≥ 0. */
+  wholeNumber(key: string): number {
+    const value = this.value(key);
+    if (value === undefined) throw this.#missing(key);
+    return positiveInt(this.#ctx.input, value, `${this.#what}.${key}`);
+  }
+
+  /** An error placed at the section. */
+  error(message: string, hint: string): AppError {
+    return this.#ctx.input.error(this.node, message, hint);
+  }
+
+  #missing(key: string): AppError {
+    return this.error(`${this.#what} needs ${key}`, this.#missingHint(key));
+  }
+}
+
+/** A section whose `kind:` key chooses how the rest of it is read. */
+interface KindSection<T> {
+  readonly what: string;
+  /** The keys the section accepts, whatever its kind (a key another kind reads is ignored). */
+  readonly keys: readonly string[];
+  /** Each kind's reader, in the order the kinds are named in messages. */
+  readonly kinds: Readonly<Record<string, (f: SectionFields, ctx: SectionContext) => T>>;
+  /** Reads the kind itself; by default a required field (`blobs needs kind`). */
+  readonly readKind?: (f: SectionFields, ctx: SectionContext) => string;
+}
+
+/** Reads a section with a `kind:` key through the reader of that kind. */
+function readKindSection<T>(node: YamlNode, ctx: SectionContext, section: KindSection<T>): T {
+  const f = new SectionFields(ctx, node, section.what, section.keys);
+  const kind = section.readKind?.(f, ctx) ?? f.string('kind');
+  const read = Object.hasOwn(section.kinds, kind) ? section.kinds[kind] : undefined;
+  if (read === undefined) {
+    const kinds = Object.keys(section.kinds);
+    throw ctx.input.error(
+      f.value('kind') ?? node,
+      `${section.what}.kind must be ${kinds.join(' or ')}, found '${kind}'`,
+      `write ${kinds.map((k) => `kind: ${k}`).join(' or ')}`,
+    );
+  }
+  return read(f, ctx);
+}
+
+const CATALOG_SECTION: KindSection<CatalogSettings> = {
+  what: 'catalog',
+  keys: ['kind', 'path', 'url', 'urlEnv'],
+  kinds: {
+    sqlite: (f, ctx) => ({ kind: 'sqlite', path: f.path('path', join(ctx.data, CATALOG_FILE)) }),
+    postgres: readPostgresCatalog,
+  },
+  // An absent kind reads as a kind of no value: `catalog.kind must be a string, found nothing`,
+  // placed at the file's start (where YamlInput places a missing node).
+  readKind: (f, ctx) => ctx.input.string(f.value('kind') ?? null, 'catalog.kind'),
+};
+
+const BLOBS_SECTION: KindSection<BlobSettings> = {
+  what: 'blobs',
+  keys: ['kind', 'path', 'endpoint', 'bucket', 'region', 'prefix', 'accessKeyIdEnv', 'secretAccessKeyEnv'],
+  kinds: {
+    fs: (f, ctx) => ({ kind: 'fs', path: f.path('path', join(ctx.data, BLOBS_DIR)) }),
+    s3: readS3Blobs,
+  },
+};
+
+/** The URL given as `url`, else read from the variable `urlEnv` names. */
+function readPostgresCatalog(f: SectionFields): CatalogSettings {
+  const url = f.optional('url') ?? f.variable('urlEnv');
+  if (url === undefined || url === '') {
+    throw f.error(
+      'catalog of kind postgres needs url (or urlEnv naming a set variable)',
+      'e.g. url: postgres://winsmith@db.example/winsmith',
+    );
+  }
+  return { kind: 'postgres', url };
+}
+
+/** The bucket's place, and the keys read from the variables named (by default AWS's own). */
+function readS3Blobs(f: SectionFields): BlobSettings {
+  const accessKeyId = f.variable('accessKeyIdEnv', 'AWS_ACCESS_KEY_ID') ?? '';
+  const secretAccessKey = f.variable('secretAccessKeyEnv', 'AWS_SECRET_ACCESS_KEY') ?? '';
+  return {
+    kind: 's3',
+    endpoint: f.string('endpoint'),
+    bucket: f.string('bucket'),
+    region: f.string('region', 'us-east-1'),
+    prefix: f.string('prefix', ''),
+    accessKeyId,
+    secretAccessKey,
+  };
+}
+
+function readListen(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  return parseListen(ctx.input.string(node, 'listen'), ctx.input.where(node));
+}
+
+function readCatalog(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  return { catalog: readKindSection(node, ctx, CATALOG_SECTION) };
+}
+
+function readBlobs(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  return { blobs: readKindSection(node, ctx, BLOBS_SECTION) };
+}
+
+/** A section of whole numbers, each key setting one setting (in file order). */
+function readNumbers(
+  node: YamlNode,
+  ctx: SectionContext,
+  what: string,
+  settings: Readonly<Record<string, NumberSetting>>,
+): Partial<ServerSettings> {
+  const f = new SectionFields(ctx, node, what, Object.keys(settings));
+  const read: Partial<Record<NumberSetting, number>> = {};
+  for (const { key } of f.entries) {
+    const setting = settings[key];
+    if (setting !== undefined) read[setting] = f.wholeNumber(key);
+  }
+  return read;
+}
+
+function readGc(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  return readNumbers(node, ctx, 'gc', GC_SETTINGS);
+}
+
+function readLimits(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  return readNumbers(node, ctx, 'limits', LIMIT_SETTINGS);
+}
+
+function readChunking(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  const sizes = ['minSize', 'avgSize', 'maxSize'];
+  const f = new SectionFields(ctx, node, 'chunking', sizes, () => 'give minSize, avgSize and maxSize');
+  const c = {
+    minSize: f.wholeNumber('minSize'),
+    avgSize: f.wholeNumber('avgSize'),
+    maxSize: f.wholeNumber('maxSize'),
+  };
+  if (!(c.minSize > 0 && c.minSize <= c.avgSize && c.avgSize <= c.maxSize)) {
+    throw f.error(
+      `chunking sizes must satisfy 0 < minSize ≤ avgSize ≤ maxSize, found ${c.minSize}/${c.avgSize}/${c.maxSize}`,
+      'fix the three sizes',
+    );
+  }
+  return { chunking: c };
+}
+
+/** The reader of each top-level section but `data` (read first: the defaults lie under it). */
+const SECTIONS = {
+  listen: readListen,
+  catalog: readCatalog,
+  blobs: readBlobs,
+  gc: readGc,
+  limits: readLimits,
+  chunking: readChunking,
+} as const satisfies Record<string, SectionReader>;
+
+const TOP_KEYS = ['data', ...Object.keys(SECTIONS)];
+
 /** Reads settings from YAML text; relative paths are relative to the file's directory. */
 export function parseServerSettings(text: string, file: string, env: NodeJS.ProcessEnv = {}): ServerSettings {
   const input = YamlInput.parse(text, file);
   const base = dirname(resolve(file));
   const abs = (p: string): string => (isAbsolute(p) ? p : join(base, p));
-  let settings: ServerSettings = embeddedSettings(abs(DEFAULT_DATA_DIR));
-  if (input.root === null) return settings;
-  const entries = input.mapOf(input.root, 'the server config', TOP_KEYS);
-  const find = (key: string) => entries.find((e) => e.key === key);
-  const dataEntry = find('data');
-  if (dataEntry !== undefined) settings = embeddedSettings(abs(input.string(dataEntry.value, 'data')));
-  let next: {
-    -readonly [K in keyof ServerSettings]: ServerSettings[K];
-  } = { ...settings };
-  for (const e of entries) {
-    switch (e.key) {
-      case 'listen': {
-        const listen = parseListen(input.string(e.value, 'listen'), input.where(e.value));
-        next = { ...next, ...listen };
-        break;
-      }
-      case 'catalog': {
-        const fields = input.mapOf(e.value, 'catalog', ['kind', 'path', 'url', 'urlEnv']);
-        const get = (k: string) => fields.find((f) => f.key === k);
-        const kind = input.string(get('kind')?.value ?? null, 'catalog.kind');
-        if (kind === 'sqlite') {
-          const p = get('path');
-          next.catalog = {
-            kind: 'sqlite',
-            path:
-              p === undefined
-                ? settings.catalog.kind === 'sqlite'
-                  ? settings.catalog.path
-                  : ''
-                : abs(input.string(p.value, 'catalog.path')),
-          };
-        } else if (kind === 'postgres') {
-          const url = get('url');
-          const urlEnv = get('urlEnv');
-          const value =
-            url !== undefined
-              ? input.string(url.value, 'catalog.url')
-              : urlEnv !== undefined
-                ? env[input.string(urlEnv.value, 'catalog.urlEnv')]
-                : undefined;
-          if (value === undefined || value === '') {
-            throw input.error(
-              e.value,
-              'catalog of kind postgres needs url (or urlEnv naming a set variable)',
-              'e.g. url: postgres://winsmith@db.example/winsmith',
-            );
-          }
-          next.catalog = { kind: 'postgres', url: value };
-        } else {
-          throw input.error(
-            get('kind')?.value ?? e.value,
-            `catalog.kind must be sqlite or postgres, found '${kind}'`,
-            'write kind: sqlite or kind: postgres',
-          );
-        }
-        break;
-      }
-      case 'blobs': {
-        const keys = [
-          'kind',
-          'path',
-          'endpoint',
-          'bucket',
-          'region',
-          'prefix',
-          'accessKeyIdEnv',
-          'secretAccessKeyEnv',
-        ];
-        const fields = input.mapOf(e.value, 'blobs', keys);
-        const get = (k: string) => fields.find((f) => f.key === k);
-        const str = (k: string, fallback?: string): string => {
-          const f = get(k);
-          if (f !== undefined) return input.string(f.value, `blobs.${k}`);
-          if (fallback !== undefined) return fallback;
-          throw input.error(e.value, `blobs needs ${k}`, `add ${k}: … under blobs`);
-        };
-        const kind = str('kind');
-        if (kind === 'fs') {
-          const p = get('path');
-          next.blobs = {
-            kind: 'fs',
-            path: p === undefined ? join(next.data, 'blobs') : abs(input.string(p.value, 'blobs.path')),
-          };
-        } else if (kind === 's3') {
-          const keyEnv = str('accessKeyIdEnv', 'AWS_ACCESS_KEY_ID');
-          const secretEnv = str('secretAccessKeyEnv', 'AWS_SECRET_ACCESS_KEY');
-          next.blobs = {
-            kind: 's3',
-            endpoint: str('endpoint'),
-            bucket: str('bucket'),
-            region: str('region', 'us-east-1'),
-            prefix: str('prefix', ''),
-            accessKeyId: env[keyEnv] ?? '',
-            secretAccessKey: env[secretEnv] ?? '',
-          };
-        } else {
-          throw input.error(
-            get('kind')?.value ?? e.value,
-            `blobs.kind must be fs or s3, found '${kind}'`,
-            'write kind: fs or kind: s3',
-          );
-        }
-        break;
-      }
-      case 'gc': {
-        const fields = input.mapOf(e.value, 'gc', ['graceSeconds']);
-        for (const f of fields) next.gcGraceSeconds = positiveInt(input, f.value, 'gc.graceSeconds');
-        break;
-      }
-      case 'limits': {
-        const fields = input.mapOf(e.value, 'limits', Object.keys(LIMIT_SETTINGS));
-        for (const f of fields) {
-          const setting = LIMIT_SETTINGS[f.key as keyof typeof LIMIT_SETTINGS];
-          next[setting] = positiveInt(input, f.value, `limits.${f.key}`);
-        }
-        break;
-      }
-      case 'chunking': {
-        const fields = input.mapOf(e.value, 'chunking', ['minSize', 'avgSize', 'maxSize']);
-        const num = (k: string): number => {
-          const f = fields.find((x) => x.key === k);
-          if (f === undefined)
-            throw input.error(e.value, `chunking needs ${k}`, 'give minSize, avgSize and maxSize');
-          return positiveInt(input, f.value, `chunking.${k}`);
-        };
-        const c = { minSize: num('minSize'), avgSize: num('avgSize'), maxSize: num('maxSize') };
-        if (!(c.minSize > 0 && c.minSize <= c.avgSize && c.avgSize <= c.maxSize)) {
-          throw input.error(
-            e.value,
-            `chunking sizes must satisfy 0 < minSize ≤ avgSize ≤ maxSize, found ${c.minSize}/${c.avgSize}/${c.maxSize}`,
-            'fix the three sizes',
-          );
-        }
-        next.chunking = c;
-        break;
-      }
-      default:
-        break;
-    }
+  const entries = input.root === null ? [] : input.mapOf(input.root, 'the server config', TOP_KEYS);
+  const data = entries.find((e) => e.key === 'data');
+  let settings = embeddedSettings(
+    abs(data === undefined ? DEFAULT_DATA_DIR : input.string(data.value, 'data')),
+  );
+  const ctx: SectionContext = { input, env, abs, data: settings.data };
+  for (const { key, value } of entries) {
+    if (key !== 'data') settings = { ...settings, ...SECTIONS[key as keyof typeof SECTIONS](value, ctx) };
   }
-  return next;
+  return settings;
 }
 
 /** Settings for `winsmith server`: file (if any), then environment, then flags. */
