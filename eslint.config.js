@@ -1,13 +1,56 @@
-// Lint: typescript-eslint strictTypeChecked, and the layering of DESIGN.md enforced by import rules.
+// Lint: typescript-eslint strictTypeChecked, and the layering of DESIGN.md enforced by import rules:
+// dependencies point down only, and the domains do not import each other except along the edges
+// listed here, each with its reason. test/lint/layering.test.ts shows that a forbidden import fails.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = { group: ['node:*'], message: 'this layer is pure: no I/O, no node:* modules' };
-const layer = (names) => ({
-  group: names.flatMap((n) => [`../${n}/*`, `../../${n}/*`, `../../../${n}/*`]),
-  message: 'dependencies point down only (see DESIGN.md, Layers)',
+/** The domain folders of src/ (DESIGN.md, Layers). */
+const DOMAINS = ['build', 'image', 'store', 'auth', 'audit', 'machines', 'boot', 'deploy', 'agent'];
+
+/** The only imports from one domain into another: `from → to`, with the reason. */
+const DOMAIN_EDGES = {
+  machines: {
+    boot: 'the machine store implements the ports the boot services declare (BootMachineRegistry, LeaseStore)',
+  },
+};
+
+/**
+ * The modules of a domain that cli/ and server/ may import values from (types they may always
+ * import: the records the application hands out). Everything else goes through src/app/.
+ */
+const FRONT_DOOR_EDGES = {
+  cli: {
+    'image/**':
+      'the offline commands work on one file (a WIM, a hive, a BCD store, a disk): one domain, nothing to combine',
+  },
+  server: {
+    'auth/roles.ts': 'every request is checked against the one table of who may do what (authorize, inScope)',
+  },
+};
+
+/** Import patterns reaching `folders` (a folder, or a folder/file glob) from anywhere under src/. */
+function reaching(folders) {
+  return folders.flatMap((f) => {
+    const glob = f.includes('/') ? f : `${f}/**`;
+    return [`../${glob}`, `../../${glob}`, `../../../${glob}`];
+  });
+}
+
+const down = (folders, message = 'dependencies point down only (see DESIGN.md, Layers)') => ({
+  group: reaching(folders),
+  message,
 });
-const domain = ['build', 'image', 'store', 'auth', 'boot', 'deploy', 'agent'];
+
+const nodeBuiltins = { group: ['node:*'], message: 'this layer is pure: no I/O, no node:* modules' };
+
+/** `@typescript-eslint/no-restricted-imports` with these patterns, for the files given. */
+const restrict = (files, patterns) => ({
+  files,
+  ignores: ['**/*.test.ts'],
+  rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
+});
+
+const upper = ['cli', 'server', 'app'];
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'web/dist/'] },
@@ -33,25 +76,39 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
     },
   },
-  {
-    files: ['src/core/**/*.ts', 'src/formats/**/*.ts'],
-    ignores: ['**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [nodeBuiltins, layer(['cli', 'server', 'engines', 'io', 'config', ...domain])] },
+  restrict(
+    ['src/core/**/*.ts', 'src/formats/**/*.ts'],
+    [nodeBuiltins, down([...upper, 'engines', 'io', 'config', 'db', ...DOMAINS])],
+  ),
+  restrict(['src/db/**/*.ts'], [down([...upper, 'engines', 'io', 'config', ...DOMAINS])]),
+  restrict(
+    ['src/io/**/*.ts', 'src/engines/**/*.ts', 'src/config/**/*.ts'],
+    [down([...upper, 'db', ...DOMAINS])],
+  ),
+  ...DOMAINS.map((domain) =>
+    restrict(
+      [`src/${domain}/**/*.ts`],
+      [
+        down(upper),
+        down(
+          DOMAINS.filter((d) => d !== domain && !(d in (DOMAIN_EDGES[domain] ?? {}))),
+          'domains do not import each other but along the edges listed in eslint.config.js (DOMAIN_EDGES)',
+        ),
       ],
-    },
-  },
-  {
-    files: ['src/io/**/*.ts', 'src/engines/**/*.ts'],
-    ignores: ['**/*.test.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [layer(['cli', 'server', ...domain])] }] },
-  },
-  {
-    files: domain.map((d) => `src/${d}/**/*.ts`),
-    ignores: ['**/*.test.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [layer(['cli', 'server'])] }] },
-  },
+    ),
+  ),
+  restrict(['src/app/**/*.ts'], [down(['cli', 'server'])]),
+  ...Object.entries(FRONT_DOOR_EDGES).map(([front, edges]) =>
+    restrict(
+      [`src/${front}/**/*.ts`],
+      [
+        {
+          group: [...reaching(['db', ...DOMAINS]), ...reaching(Object.keys(edges)).map((p) => `!${p}`)],
+          allowTypeImports: true,
+          message: `${front}/ calls the application layer (src/app/) for what combines domains; see FRONT_DOOR_EDGES in eslint.config.js`,
+        },
+      ],
+    ),
+  ),
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

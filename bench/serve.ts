@@ -18,11 +18,13 @@ import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AccountStore } from '../src/auth/account-store.ts';
 import { issueToken } from '../src/auth/tokens.ts';
 import { runProgram } from '../src/engines/run.ts';
 import { withTempDir } from '../src/io/output.ts';
-import { DEFAULT_META, pushFile } from '../src/store/repository.ts';
-import { LocalRepository } from '../src/store/repository-local.ts';
+import { pushFile } from '../src/app/transfer.ts';
+import { DEFAULT_META } from '../src/store/repository.ts';
+import { LocalApp } from '../src/app/local-app.ts';
 import { timed } from './timed.ts';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -92,12 +94,14 @@ async function main(): Promise<void> {
     process.stderr.write(`making a ${size}-byte image…\n`);
     await makeImage(image, size);
     const data = join(dir, 'data');
-    const repo = await LocalRepository.openDataDir(data);
-    await repo.addUser({ user: 'bench', client: 'local' }, { name: 'bench', role: 'admin', scopes: [] });
-    const { token } = await issueToken(repo.catalog, { userName: 'bench', name: 'bench' });
+    const repo = await LocalApp.openDataDir(data);
+    await repo
+      .as({ user: 'bench', client: 'local' })
+      .accounts.addUser({ name: 'bench', role: 'admin', scopes: [] });
+    const { token } = await issueToken(new AccountStore(repo.database), { userName: 'bench', name: 'bench' });
     process.stderr.write('pushing it…\n');
     await pushFile(
-      repo.as({ user: 'bench', client: 'local' }),
+      repo.as({ user: 'bench', client: 'local' }).images,
       image,
       { name: 'bench/image', tag: 'v1' },
       DEFAULT_META,

@@ -95,7 +95,7 @@ curl -sSf "$http/boot/ipxe?mac=52:54:00:12:34:56&uuid=4c4c4544-0042-3510-8052-b4
 printf '\n\033[1m$ curl tftp://%s/ipxe.efi\033[0m\n' "$tftp" >&2
 curl -sSf -o "$out/ipxe.efi" "tftp://$tftp/ipxe.efi"
 ls -l "$out/ipxe.efi"
-ws machines --data "$data"
+ws machines --repo "$data"
 kill "$server"
 wait "$server" || true
 

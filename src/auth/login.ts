@@ -3,7 +3,7 @@
 // so neither the answer nor its timing tells which names exist.
 
 import { AppError } from '../core/errors.ts';
-import type { Catalog } from '../store/catalog/catalog.ts';
+import type { AccountStore } from './account-store.ts';
 import { DEFAULT_ARGON2, hashPassword, verifyPassword } from './passwords.ts';
 import type { LoginRateLimiter } from './rate-limit.ts';
 import type { Principal } from './roles.ts';
@@ -26,12 +26,12 @@ export interface LoginRequest {
 
 /** The principal for a correct name and password; UNAUTHORIZED or RATE_LIMITED otherwise. */
 export async function authenticatePassword(
-  catalog: Catalog,
+  accounts: AccountStore,
   limiter: LoginRateLimiter,
   request: LoginRequest,
 ): Promise<Principal> {
   limiter.assertAllowed(request.name, request.client);
-  const user = await catalog.getUser(request.name);
+  const user = await accounts.getUser(request.name);
   dummyHash ??= hashPassword('winsmith dummy password', DEFAULT_ARGON2);
   const ok = await verifyPassword(request.password, user?.passwordHash ?? (await dummyHash));
   if (user === undefined || !ok || user.disabled) {

@@ -3,7 +3,7 @@
 // are never scoped. `authorize` is pure: the server's middleware, the CLI on a local data directory
 // and the RBAC-matrix test all call it, and ACTIONS is that matrix's list of rows.
 
-import { nameInScope } from '../store/catalog/names.ts';
+import { nameInScope } from '../core/names.ts';
 
 export const ROLES = ['admin', 'builder', 'operator', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -83,10 +83,6 @@ export interface Principal {
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
-}
-
-export function isAction(value: string): value is Action {
-  return (ACTIONS as readonly string[]).includes(value);
 }
 
 /** Whether an image name lies within the principal's scopes (admins and unscoped users: always). */

@@ -5,7 +5,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
-import type { Catalog, TokenRecord } from '../store/catalog/catalog.ts';
+import type { AccountStore, TokenRecord } from './account-store.ts';
 import type { Principal } from './roles.ts';
 import { principalOf } from './users.ts';
 
@@ -42,7 +42,7 @@ export interface IssueTokenOptions {
 
 /** Creates a token for a user. The token text is returned here once and never stored. */
 export async function issueToken(
-  catalog: Catalog,
+  accounts: AccountStore,
   options: IssueTokenOptions,
 ): Promise<{ token: string; record: TokenRecord }> {
   const lifetime = options.lifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
@@ -63,13 +63,13 @@ export async function issueToken(
       },
     );
   }
-  const user = await catalog.getUser(options.userName);
+  const user = await accounts.getUser(options.userName);
   if (user === undefined) {
     throw new AppError('NOT_FOUND', `no user ${options.userName}`, { hint: 'create the user first' });
   }
   const now = options.now ?? new Date();
   const { token, hash } = generateToken();
-  const record = await catalog.createToken({
+  const record = await accounts.createToken({
     name,
     userName: user.name,
     tokenHash: hash,
@@ -87,12 +87,12 @@ function rejected(): AppError {
 
 /** The principal a presented token stands for; UNAUTHORIZED when it is not usable. */
 export async function authenticateToken(
-  catalog: Catalog,
+  accounts: AccountStore,
   token: string,
   now: Date = new Date(),
 ): Promise<{ principal: Principal; token: TokenRecord }> {
   if (!looksLikeToken(token)) throw rejected();
-  const found = await catalog.findTokenByHash(hashToken(token));
+  const found = await accounts.findTokenByHash(hashToken(token));
   if (found === undefined) throw rejected();
   const { token: record, user } = found;
   const at = now.toISOString();
@@ -100,7 +100,7 @@ export async function authenticateToken(
     throw rejected();
   }
   if (record.lastUsedAt === null || Date.parse(record.lastUsedAt) + TOUCH_INTERVAL_MS <= now.getTime()) {
-    await catalog.touchToken(record.id, at);
+    await accounts.touchToken(record.id, at);
   }
   return { principal: principalOf(user), token: record };
 }

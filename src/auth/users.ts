@@ -3,8 +3,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
-import type { Catalog, User } from '../store/catalog/catalog.ts';
-import { normalizeScope, validateUserName } from '../store/catalog/names.ts';
+import type { AccountStore, User } from './account-store.ts';
+import { normalizeScope, validateUserName } from '../core/names.ts';
 import { DEFAULT_ARGON2, MAX_PASSWORD_BYTES, hashPassword, type Argon2Params } from './passwords.ts';
 import type { Principal, Role } from './roles.ts';
 
@@ -49,7 +49,7 @@ export interface AddUserOptions {
  * password, which is the generated one when none was given: show it once, it is not stored.
  */
 export async function addUser(
-  catalog: Catalog,
+  accounts: AccountStore,
   options: AddUserOptions,
 ): Promise<{ user: User; password: string; generated: boolean }> {
   validateUserName(options.name);
@@ -61,7 +61,7 @@ export async function addUser(
   }
   const generated = options.password === undefined;
   const password = options.password === undefined ? generatePassword() : validatePassword(options.password);
-  const user = await catalog.createUser({
+  const user = await accounts.createUser({
     name: options.name,
     role: options.role,
     scopes,
@@ -77,12 +77,12 @@ export async function addUser(
  * the first admin at the same moment).
  */
 export async function createFirstAdmin(
-  catalog: Catalog,
+  accounts: AccountStore,
   options: { readonly name?: string; readonly argon2?: Argon2Params } = {},
 ): Promise<{ user: User; password: string } | undefined> {
-  if ((await catalog.countUsers()) > 0) return undefined;
+  if ((await accounts.countUsers()) > 0) return undefined;
   try {
-    const { user, password } = await addUser(catalog, {
+    const { user, password } = await addUser(accounts, {
       name: options.name ?? 'admin',
       role: 'admin',
       ...(options.argon2 === undefined ? {} : { argon2: options.argon2 }),

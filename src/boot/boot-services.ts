@@ -4,11 +4,10 @@
 // the configured directory) and put into the boot root, which TFTP serves and /boot/files reads.
 
 import type { Hono } from 'hono';
-import type { Catalog } from '../store/catalog/catalog.ts';
 import type { BootLog } from './boot-log.ts';
 import { installBootFiles, locateBootFiles, type LocatedBootFiles } from './boot-files.ts';
-import { catalogBootRegistry } from './catalog-registry.ts';
-import { httpBootRoutes } from './http-boot.ts';
+import { httpBootRoutes, type BootMachineRegistry } from './http-boot.ts';
+import type { LeaseStore } from './dhcp-handler.ts';
 import type { RegistrationLimits } from './registration-gate.ts';
 import { startTftpServer } from './tftp-server.ts';
 import { interfaceAddress, startDhcpServer } from './dhcp-server.ts';
@@ -86,12 +85,15 @@ function dhcpHttpBase(
   return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
 }
 
-/** The boot routes (to mount at the root of the server's app) and services, over the catalog. */
+/** The boot routes (to mount at the root of the server's app) and services, over the machines' ports. */
 export function bootParts(
   settings: BootSettings,
   located: LocatedBootFiles,
   deps: {
-    readonly catalog: Catalog;
+    /** The machines the boot routes look up and register. */
+    readonly registry: BootMachineRegistry;
+    /** Where full-mode DHCP keeps its leases. */
+    readonly leases: LeaseStore;
     readonly log: BootLog;
     /** The HTTP listener's address, for the URLs DHCP gives out. */
     readonly listen: { readonly host: string; readonly port: number };
@@ -100,7 +102,7 @@ export function bootParts(
   },
 ): PreparedBoot {
   const routes = httpBootRoutes({
-    registry: catalogBootRegistry(deps.catalog),
+    registry: deps.registry,
     files: { located, bootRoot: settings.bootRoot },
     httpBase: settings.httpBase ?? undefined,
     log: deps.log,
@@ -147,7 +149,7 @@ export function bootParts(
           interface: dhcp.interface,
           bootFiles: { bios: 'undionly.kpxe', uefi: 'ipxe.efi' },
           httpBase,
-          ...(range === undefined ? {} : { range, leases: deps.catalog }),
+          ...(range === undefined ? {} : { range, leases: deps.leases }),
           signal,
           log: deps.log,
         });

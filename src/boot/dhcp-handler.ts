@@ -39,14 +39,14 @@ import { bootFileUrl, ipxeScriptUrl } from './boot-url.ts';
 
 export type DhcpMode = 'proxy' | 'full' | 'off';
 
-/** A lease as the catalog keeps it (src/store/catalog/catalog.ts `Lease`). */
+/** A lease as the machine store keeps it (src/machines/machine-store.ts `Lease`). */
 export interface DhcpLease {
   readonly ip: string;
   readonly mac: string;
   readonly expiresAt: string;
 }
 
-/** Where leases live: the catalog's lease methods have this shape; tests use createMemoryLeaseStore. */
+/** Where leases live: the machine store (src/machines/machine-store.ts) implements it. */
 export interface LeaseStore {
   /** Gives `ip` to `mac` until `expiresAt` unless another MAC holds it unexpired; false if refused. */
   claimLease(ip: string, mac: string, expiresAt: string, now?: string): Promise<boolean>;
@@ -508,30 +508,4 @@ export async function handleDhcpRequest(
   const client = classifyDhcpClient(m);
   if (context.mode === 'proxy') return handleProxy(request, context, client, type);
   return handleFull(request, context, client, type);
-}
-
-/** An in-memory LeaseStore with the catalog's rules (one lease a MAC; an unexpired lease is kept). */
-export function createMemoryLeaseStore(): LeaseStore & { list(): DhcpLease[] } {
-  const byIp = new Map<string, DhcpLease>();
-  return {
-    claimLease(ip, mac, expiresAt, now = new Date().toISOString()) {
-      const current = byIp.get(ip);
-      if (current !== undefined && current.mac !== mac && current.expiresAt > now)
-        return Promise.resolve(false);
-      for (const [otherIp, lease] of byIp) if (lease.mac === mac && otherIp !== ip) byIp.delete(otherIp);
-      byIp.set(ip, { ip, mac, expiresAt });
-      return Promise.resolve(true);
-    },
-    getLeaseByIp: (ip) => Promise.resolve(byIp.get(ip)),
-    getLeaseByMac: (mac) => Promise.resolve([...byIp.values()].find((l) => l.mac === mac)),
-    listLeases: (activeAt) =>
-      Promise.resolve([...byIp.values()].filter((l) => activeAt === undefined || l.expiresAt > activeAt)),
-    releaseLease(ip, mac) {
-      const current = byIp.get(ip);
-      if (current?.mac !== mac) return Promise.resolve(false);
-      byIp.delete(ip);
-      return Promise.resolve(true);
-    },
-    list: () => [...byIp.values()],
-  };
 }

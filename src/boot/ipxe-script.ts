@@ -8,9 +8,6 @@
 import { AppError } from '../core/errors.ts';
 import { BOOT_HELLO_PATH } from './boot-url.ts';
 
-/** The firmware iPXE runs on, from its `${platform}` setting. */
-export type IpxePlatform = 'pcbios' | 'efi';
-
 export interface ScriptMachine {
   /** Lower-case, colon-separated, e.g. 52:54:00:12:34:56. */
   readonly mac: string;

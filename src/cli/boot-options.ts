@@ -6,7 +6,7 @@
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { BootDhcpSettings, BootSettings } from '../boot/boot-services.ts';
+import type { BootDhcpSettings, BootSettings } from '../app/netboot.ts';
 import { parseListen } from '../config/server-config.ts';
 import { AppError } from '../core/errors.ts';
 

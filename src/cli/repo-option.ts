@@ -1,20 +1,17 @@
-// The --repo option shared by the repository commands, and opening/closing what it names.
+// The --repo option shared by the repository commands, and the Session it names (a server URL or
+// a data directory; see src/app/open-session.ts), closed after the command.
 
 import type { Command } from 'commander';
-import { openRepository, type OpenedRepository } from '../store/repository-open.ts';
+import { withSession } from '../app/open-session.ts';
+import type { Session } from '../app/session.ts';
 
 export function addRepoOption(command: Command): Command {
   return command.option('--repo <url|path>', 'a server URL or a data directory (default: $WINSMITH_REPO)');
 }
 
-export async function withRepository<T>(
+export function withRepository<T>(
   options: Readonly<Record<string, unknown>>,
-  fn: (opened: OpenedRepository) => Promise<T>,
+  fn: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const opened = await openRepository(typeof options.repo === 'string' ? options.repo : undefined);
-  try {
-    return await fn(opened);
-  } finally {
-    await opened.repo.close();
-  }
+  return withSession(typeof options.repo === 'string' ? options.repo : undefined, fn);
 }

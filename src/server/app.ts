@@ -1,28 +1,30 @@
-// The HTTP API of `winsmith server` as a hono app. Every route comes from a table (api-routes.ts
-// and any extra RouteModule), which also makes the OpenAPI document. Each non-public route needs a
-// Bearer token and passes authorize() (src/auth/roles.ts) for its action and, when it concerns
-// one image, that image's name. Errors are AppErrors answered as
+// The HTTP API of `winsmith server` as a hono app. Every route comes from a table (routes/), which
+// also makes the OpenAPI document. A request's body is limited before it is read; each non-public
+// route needs a Bearer token and passes authorize() (src/auth/roles.ts) for its action, then its
+// body and query are validated against the route's schemas, then, when it concerns one image, the
+// caller's scopes are checked on that image's name. Errors are AppErrors answered as
 // { error: { code, message, hint } } with httpStatusOf(code).
 
 import { Hono, type Context } from 'hono';
+import type { z } from 'zod';
 import { bodyLimit } from 'hono/body-limit';
 import type { Principal } from '../auth/roles.ts';
 import { authorize } from '../auth/roles.ts';
 import { DEFAULT_MAX_JSON_BODY_BYTES } from '../config/server-config.ts';
 import { httpStatusOf } from '../core/error-codes.ts';
 import { AppError, isAppError } from '../core/errors.ts';
-import { apiRoutes, type ServerBackend } from './api-routes.ts';
+import type { Actor } from '../app/session.ts';
+import type { ServerBackend } from './backend.ts';
+import { apiRoutes } from './routes/index.ts';
 import type { EventHub } from './events.ts';
 import type { Logger } from './log.ts';
 import { openApiDocument } from './openapi.ts';
 import {
   honoPath,
   mountedRoutes,
-  type Actor,
   type ApiRoute,
   type DocumentedRoute,
   type MountedApp,
-  type RouteModule,
   type RouteRequest,
 } from './routes.ts';
 
@@ -30,8 +32,6 @@ export interface AppOptions {
   readonly backend: ServerBackend;
   readonly events: EventHub;
   readonly logger: Logger;
-  /** Extra routes, served and documented like the API's own. */
-  readonly modules?: readonly RouteModule[];
   /** Hono sub-apps mounted at the root (network-boot routes), public, documented from their routes. */
   readonly mounts?: readonly MountedApp[];
   readonly version: string;
@@ -62,6 +62,33 @@ function clientOf(c: Context): string {
   return env?.incoming?.socket?.remoteAddress ?? 'unknown';
 }
 
+/** `value` as `schema` parses it; USAGE naming the first field found wrong otherwise. */
+function parsed(schema: z.ZodType | undefined, value: unknown, what: string): unknown {
+  if (schema === undefined) return undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue === undefined || issue.path.length === 0 ? '' : ` at ${issue.path.join('.')}`;
+  throw new AppError('USAGE', `${what}${where}: ${issue?.message ?? 'not valid'}`, {
+    hint: 'see the request schema in /api/openapi.json',
+  });
+}
+
+/** The route's JSON body, parsed and validated; undefined for a route without one, or with bytes. */
+async function bodyOf(c: Context, route: ApiRoute): Promise<unknown> {
+  const body = route.body;
+  if (body === undefined || !('json' in body)) return undefined;
+  let value: unknown;
+  try {
+    value = await c.req.json();
+  } catch {
+    throw new AppError('USAGE', 'the request body is not JSON', {
+      hint: 'send a JSON object with content-type application/json',
+    });
+  }
+  return parsed(body.json, value, 'the request body');
+}
+
 function bearer(c: Context): string | null {
   const header = c.req.header('authorization');
   if (header === undefined) return null;
@@ -81,14 +108,33 @@ export function createApp(options: AppOptions): ServerApp {
   const userOf = new WeakMap<Request, string>();
   const routes: ApiRoute[] = [];
   const documented: DocumentedRoute[] = [];
-  const ownRoutes = apiRoutes({
-    backend,
-    events: options.events,
-    version: options.version,
-    document: () => openApiDocument(documented, options.version),
-  });
-  routes.push(...ownRoutes, ...(options.modules ?? []).flatMap((m) => m.routes));
+  routes.push(
+    ...apiRoutes({
+      backend,
+      events: options.events,
+      version: options.version,
+      document: () => openApiDocument(documented, options.version),
+    }),
+  );
   documented.push(...routes, ...(options.mounts ?? []).flatMap(mountedRoutes));
+
+  /** The caller of a route that needs one, from its Bearer token; undefined on a public route. */
+  const authenticated = async (c: Context, route: ApiRoute): Promise<Principal | undefined> => {
+    if (route.action === null) return undefined;
+    const token = bearer(c);
+    if (token === null) {
+      throw new AppError('UNAUTHORIZED', `${route.method} ${route.path} needs a token`, {
+        hint: "send 'Authorization: Bearer TOKEN'; run 'winsmith login URL' to get one",
+      });
+    }
+    const found = await backend.authenticate(token);
+    if (found === null) {
+      throw new AppError('UNAUTHORIZED', 'the token is unknown, revoked or expired', {
+        hint: "run 'winsmith login URL' again",
+      });
+    }
+    return found;
+  };
 
   app.use(async (c, next) => {
     const started = performance.now();
@@ -127,43 +173,38 @@ export function createApp(options: AppOptions): ServerApp {
       },
     });
     app.on(route.method, honoPath(route.path), limit, async (c) => {
-      const client = clientOf(c);
-      let principal: Principal | undefined;
-      if (route.action !== null) {
-        const token = bearer(c);
-        if (token === null) {
-          throw new AppError('UNAUTHORIZED', `${route.method} ${route.path} needs a token`, {
-            hint: "send 'Authorization: Bearer TOKEN'; run 'winsmith login URL' to get one",
-          });
-        }
-        const found = await backend.authenticate(token);
-        if (found === null) {
-          throw new AppError('UNAUTHORIZED', 'the token is unknown, revoked or expired', {
-            hint: "run 'winsmith login URL' again",
-          });
-        }
-        principal = found;
-        userOf.set(c.req.raw, found.name);
-      }
+      const principal = await authenticated(c, route);
+      if (principal !== undefined) userOf.set(c.req.raw, principal.name);
       const scopes = principal?.role === 'admin' ? [] : (principal?.scopes ?? []);
       const actor: Actor = {
         user: principal?.name ?? 'anonymous',
-        client,
+        client: clientOf(c),
         ...(scopes.length > 0 ? { readScopes: scopes } : {}),
       };
-      const request: RouteRequest = { c, params: c.req.param(), principal, actor };
-      if (route.action !== null) {
-        const image = route.image === undefined ? undefined : await route.image(request);
-        if (!authorize(principal, route.action, image)) {
-          if (route.refusal !== undefined) throw route.refusal(request);
-          throw new AppError(
-            'FORBIDDEN',
-            `user ${actor.user} (${principal?.role ?? 'none'}) may not ${route.action}${image === undefined ? '' : ` on ${image}`}`,
-            { hint: 'ask an admin for a role or scope that allows it' },
-          );
-        }
+      // The role first (it needs no body), then the body and query, then the image's scope (its
+      // name may be in the body).
+      const base = { c, params: c.req.param(), principal, actor };
+      const refuse = (request: RouteRequest, image?: string): AppError =>
+        route.refusal?.(request) ??
+        new AppError(
+          'FORBIDDEN',
+          `user ${actor.user} (${principal?.role ?? 'none'}) may not ${route.action ?? ''}${image === undefined ? '' : ` on ${image}`}`,
+          { hint: 'ask an admin for a role or scope that allows it' },
+        );
+      if (route.action !== null && !authorize(principal, route.action)) {
+        throw refuse({ ...base, body: undefined, query: undefined });
       }
-      return route.handler(request);
+      const request: RouteRequest = {
+        ...base,
+        body: await bodyOf(c, route),
+        query: parsed(route.query, c.req.query(), 'the query'),
+      };
+      if (route.action !== null && route.image !== undefined) {
+        const image = await route.image(request);
+        if (!authorize(principal, route.action, image)) throw refuse(request, image);
+      }
+      const answer = await route.handler(request);
+      return answer instanceof Response ? answer : c.json(answer as object, route.ok.status as 200);
     });
   }
 

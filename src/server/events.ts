@@ -5,7 +5,8 @@
 // image only those whose scopes cover that image.
 
 import type { Action } from '../auth/roles.ts';
-import type { ProgressEvent } from '../core/progress.ts';
+import { AppError } from '../core/errors.ts';
+import type { ProgressEvent, ProgressListener } from '../core/progress.ts';
 
 /** Who may see a job's events: whoever `authorize` allows `action` (on `image`, when one is named). */
 export interface JobAudience {
@@ -44,5 +45,36 @@ export class EventHub {
 
   get listenerCount(): number {
     return this.#listeners.size;
+  }
+}
+
+/** Publishes a job's progress, at most every 100 ms (and its last step), to its audience. */
+function progressTo(events: EventHub, job: string, audience: JobAudience): ProgressListener {
+  let last = 0;
+  return (progress) => {
+    const now = Date.now();
+    if (now - last < 100 && progress.done < progress.total) return;
+    last = now;
+    events.publish({ job, audience, kind: 'progress', progress });
+  };
+}
+
+/** Runs `work` as a job: its progress, then its result or its failure, published to `audience`. */
+export async function runJob<T>(
+  events: EventHub,
+  kind: string,
+  audience: JobAudience,
+  work: (progress: ProgressListener) => Promise<T>,
+): Promise<T> {
+  const job = events.newJob(kind);
+  try {
+    const result = await work(progressTo(events, job, audience));
+    events.publish({ job, audience, kind: 'done', result });
+    return result;
+  } catch (e) {
+    const error =
+      e instanceof AppError ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: 'failed' };
+    events.publish({ job, audience, kind: 'failed', error });
+    throw e;
   }
 }

@@ -1,69 +1,87 @@
 // The OpenAPI 3.1 document of the server, made from the same route table the app serves
-// (routes.ts), so every route is documented and every documented route exists.
+// (routes.ts): every route is documented and every documented route exists, and each request and
+// answer body is the JSON Schema of the zod schema that validates or types it (schemas.ts).
 
-import { ERROR_CODES } from '../core/error-codes.ts';
-import type { DocumentedRoute } from './routes.ts';
+import { z } from 'zod';
+import { ErrorBody } from './schemas.ts';
+import type { DocumentedRoute, RouteAnswer, RouteBody } from './routes.ts';
 
-const ERROR_SCHEMA = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message', 'hint'],
-      properties: {
-        code: { type: 'string', enum: Object.keys(ERROR_CODES) },
-        message: { type: 'string' },
-        hint: { type: ['string', 'null'] },
-      },
-    },
-  },
-};
+/** JSON Schema 2020-12 (OpenAPI 3.1's dialect) of a schema: what it accepts, or what it gives. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+}
 
 function pathParameters(path: string): string[] {
   return [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] ?? '');
 }
 
-function operation(route: DocumentedRoute): Record<string, unknown> {
+function parameters(route: DocumentedRoute): Record<string, unknown>[] {
   const declared = route.parameters ?? [];
-  const fromPath = pathParameters(route.path)
-    .filter((name) => !declared.some((p) => p.name === name && p.in === 'path'))
-    .map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
-  const parameters = [
-    ...fromPath,
-    ...declared.map((p) => ({
-      name: p.name,
-      in: p.in,
-      required: p.in === 'path' ? true : (p.required ?? false),
-      description: p.description,
-      schema: { type: 'string' },
-    })),
-  ];
-  const responses: Record<string, unknown> = {
-    [String(route.ok.status)]: {
-      description: route.ok.description,
-      content: { [route.ok.contentType]: {} },
-    },
-    default: {
-      description: 'an error (status from the error code, see docs/errors.md)',
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-    },
+  const inPath = pathParameters(route.path).map((name) => ({
+    name,
+    in: 'path',
+    required: true,
+    ...(declared.find((p) => p.name === name && p.in === 'path') ?? {}),
+    schema: { type: 'string' },
+  }));
+  const headers = declared
+    .filter((p) => p.in === 'header')
+    .map((p) => ({ ...p, required: false, schema: { type: 'string' } }));
+  const query = route.query === undefined ? {} : jsonSchema(route.query, 'input');
+  const queryProperties = (query.properties ?? {}) as Record<string, unknown>;
+  const inQuery = Object.entries(queryProperties).map(([name, schema]) => ({
+    name,
+    in: 'query',
+    required: ((query.required ?? []) as string[]).includes(name),
+    schema,
+  }));
+  return [...inPath, ...headers, ...inQuery];
+}
+
+function requestBody(body: RouteBody): Record<string, unknown> {
+  const content =
+    'json' in body
+      ? { 'application/json': { schema: jsonSchema(body.json, 'input') } }
+      : { [body.bytes]: { schema: { type: 'string', contentMediaType: body.bytes } } };
+  return {
+    required: true,
+    ...(body.description === undefined ? {} : { description: body.description }),
+    content,
   };
+}
+
+function answer(ok: RouteAnswer): Record<string, unknown> {
+  if (ok.json !== undefined) {
+    return {
+      description: ok.description,
+      content: { 'application/json': { schema: jsonSchema(ok.json, 'output') } },
+    };
+  }
+  return {
+    description: ok.description,
+    ...(ok.contentType === undefined ? {} : { content: { [ok.contentType]: {} } }),
+  };
+}
+
+function operation(route: DocumentedRoute): Record<string, unknown> {
+  const list = parameters(route);
   return {
     summary: route.summary,
     operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, ch: string | undefined) => (ch ?? '').toUpperCase())}`,
     ...(route.action === null ? { security: [] } : { 'x-winsmith-action': route.action }),
-    ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body === undefined
-      ? {}
-      : {
-          requestBody: {
-            required: true,
-            description: route.body.description,
-            content: { [route.body.contentType]: {} },
-          },
-        }),
-    responses,
+    ...(list.length > 0 ? { parameters: list } : {}),
+    ...(route.body === undefined ? {} : { requestBody: requestBody(route.body) }),
+    responses: {
+      [String(route.ok.status)]: answer(route.ok),
+      default: {
+        description: 'an error (status from the error code, see docs/errors.md)',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+    },
   };
 }
 
@@ -79,14 +97,14 @@ export function openApiDocument(
   return {
     openapi: '3.1.0',
     info: {
-      title: 'winsmith repository server',
+      title: 'winsmith server',
       version,
       description:
-        'Images stored as content-addressed chunks: push only what the server lacks, pull with Range. Authenticate with a Bearer token from POST /api/v1/login.',
+        'Images stored as content-addressed chunks: push only what the server lacks, pull with Range; machines and accounts. Authenticate with a Bearer token from POST /api/v1/login.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: { Error: ERROR_SCHEMA },
+      schemas: { Error: jsonSchema(ErrorBody, 'output') },
     },
     security: [{ bearer: [] }],
     paths,

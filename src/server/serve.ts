@@ -1,24 +1,23 @@
-// `winsmith server` put together: the configured repository, the API app (plus mounted route
-// modules) and startServer's lifecycle with any extra services (DHCP and TFTP for network boot). On a
-// repository without users it creates 'admin' and reports the generated password once.
+// `winsmith server` put together: the application on the configured stores, the API app (plus
+// mounted hono apps) and startServer's lifecycle with any extra services (DHCP and TFTP for
+// network boot). On a repository without users it creates 'admin' and reports the generated
+// password once.
 
 import { readFileSync } from 'node:fs';
 import { redactSettings, type ServerSettings } from '../config/server-config.ts';
-import { openConfiguredRepository } from '../store/repository-open.ts';
-import type { LocalRepository } from '../store/repository-local.ts';
+import { LocalApp } from '../app/local-app.ts';
 import { createApp } from './app.ts';
 import { EventHub } from './events.ts';
 import type { Logger } from './log.ts';
-import type { MountedApp, RouteModule } from './routes.ts';
+import type { MountedApp } from './routes.ts';
 import { startServer, type RunningServer, type Service } from './server.ts';
 
 export interface ServeOptions {
   readonly logger: Logger;
   readonly handleSignals?: boolean;
-  /** Extra parts; given the repository so they can use its catalog. */
-  readonly extras?: (repo: LocalRepository) => {
+  /** Extra parts (network boot), made on the application the server serves. */
+  readonly extras?: (app: LocalApp) => {
     readonly services?: readonly Service[];
-    readonly modules?: readonly RouteModule[];
     readonly mounts?: readonly MountedApp[];
   };
   /** Called once with the generated admin password of a new repository. */
@@ -35,26 +34,25 @@ export function serverVersion(): string {
 export async function serveRepository(
   settings: ServerSettings,
   options: ServeOptions,
-): Promise<{ server: RunningServer; repo: LocalRepository }> {
+): Promise<{ server: RunningServer; app: LocalApp }> {
   const { logger } = options;
   logger.log('info', 'starting', { settings: redactSettings(settings) });
-  const repo = await openConfiguredRepository(settings);
+  const local = await LocalApp.openConfigured(settings);
   try {
-    const admin = await repo.ensureFirstAdmin({ user: 'server', client: 'local' });
+    const admin = await local.ensureFirstAdmin({ user: 'server', client: 'local' });
     if (admin !== null) {
       logger.log('info', 'first admin created; its password was printed once on stderr', {
         user: admin.name,
       });
       options.onFirstAdmin?.(admin);
     }
-    const extras = options.extras?.(repo) ?? {};
+    const extras = options.extras?.(local) ?? {};
     const { app } = createApp({
-      backend: repo,
+      backend: local,
       events: new EventHub(),
       logger,
       version: serverVersion(),
       maxJsonBodyBytes: settings.maxJsonBodyBytes,
-      ...(extras.modules === undefined ? {} : { modules: extras.modules }),
       ...(extras.mounts === undefined ? {} : { mounts: extras.mounts }),
     });
     const server = await startServer({
@@ -65,10 +63,10 @@ export async function serveRepository(
       services: extras.services ?? [],
       handleSignals: options.handleSignals ?? false,
     });
-    void server.done.finally(() => repo.close()).catch(() => undefined);
-    return { server, repo };
+    void server.done.finally(() => local.close()).catch(() => undefined);
+    return { server, app: local };
   } catch (e) {
-    await repo.close();
+    await local.close();
     throw e;
   }
 }

@@ -4,6 +4,7 @@
 // digest (SHA-256 of those bytes) names the artifact. Parsing accepts the canonical form only.
 
 import { createHash } from 'node:crypto';
+import { isDigest } from '../core/names.ts';
 import { FormatError } from '../core/errors.ts';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -37,12 +38,9 @@ export const MAX_MANIFEST_CHUNKS = 16 * 1024 * 1024;
 /** About 90 bytes a chunk entry at MAX_MANIFEST_CHUNKS. */
 export const MAX_MANIFEST_BYTES = 1536 * 1024 * 1024;
 
-const DIGEST_PATTERN = /^[0-9a-f]{64}$/;
 const MEDIA_TYPE_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
-export function isDigest(s: string): boolean {
-  return DIGEST_PATTERN.test(s);
-}
+export { isDigest };
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

@@ -1,27 +1,26 @@
-// The repository on a data directory (or on the PostgreSQL catalog and S3 blobs a config names):
-// the catalog (src/store/catalog) and the chunk store (src/store/chunk-store.ts) joined into the
-// push/pull protocol of repository.ts. `winsmith server` serves it; the CLI uses it directly for
-// --repo PATH. Every change is written to the audit log under the actor that asked.
+// The repository's storage: the images' catalog (src/store/image-catalog.ts) and the chunk store
+// (src/store/chunk-store.ts) joined into the push/pull protocol of repository.ts. It knows nothing
+// of users or of the audit log: the application layer (src/app/) calls it for an actor, with the
+// actor's name and the image-name prefixes it may read, and records what it did.
 
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { authenticatePassword } from '../auth/login.ts';
-import { LoginRateLimiter } from '../auth/rate-limit.ts';
-import { isRole, type Principal } from '../auth/roles.ts';
-import { authenticateToken, issueToken } from '../auth/tokens.ts';
-import { addUser, createFirstAdmin } from '../auth/users.ts';
 import { DEFAULT_MAX_MANIFEST_CHUNKS } from '../config/server-config.ts';
 import { AppError } from '../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
-import type { BlobStore } from './blob-store.ts';
+import { formatImageRef, type ImageRef } from '../core/names.ts';
 import { FsBlobStore } from './blob-store-fs.ts';
-import { Catalog, type Artifact, type Upload } from './catalog/catalog.ts';
-import { decodeImageCursor, encodeImageCursor, formatImageRef, type ImageRef } from './catalog/names.ts';
-import { chunkKey, ChunkStore, type GcReport } from './chunk-store.ts';
+import { chunkKey, type ChunkStore, type GcReport } from './chunk-store.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
 import { writeChunkFiles, type ChunkSegment } from './chunk-files-writer.ts';
+import {
+  decodeImageCursor,
+  encodeImageCursor,
+  type Artifact,
+  type ImageCatalog,
+  type Upload,
+} from './image-catalog.ts';
 import {
   isDigest,
   manifestDigest,
@@ -37,20 +36,14 @@ import type {
   ImagePage,
   ImageRecord,
   ImageSummary,
-  Repository,
   RepositoryCheckReport,
   StoreStats,
   UploadSession,
 } from './repository.ts';
 import { checkArtifactMeta, IMAGE_PAGE_MAX } from './repository.ts';
 
-/** Where the repository's parts are (src/config/server-config.ts makes these from a config file). */
+/** How the repository takes pushes (src/config/server-config.ts makes these from a config file). */
 export interface LocalRepositoryConfig {
-  readonly catalog:
-    { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
-  readonly blobs: BlobStore;
-  /** Directory to create first (the data directory), or null. */
-  readonly dataDir: string | null;
   readonly chunking: ChunkerOptions | null;
   readonly gcGraceSeconds: number;
   readonly maxChunkBytes: number;
@@ -58,14 +51,10 @@ export interface LocalRepositoryConfig {
   readonly maxManifestChunks?: number;
 }
 
-export interface Actor {
+/** Who pushes: the user recorded, and the image-name prefixes it may read (null: every image). */
+export interface Pusher {
   readonly user: string;
-  readonly client: string;
-  /**
-   * Image-name prefixes the actor may read, which bound what a push may reuse; absent: every
-   * image (admins, unscoped users, the CLI on a data directory).
-   */
-  readonly readScopes?: readonly string[];
+  readonly readScopes: readonly string[] | null;
 }
 
 /** Open uploads whose parsed manifest is kept in memory; the least recently opened goes first. */
@@ -126,17 +115,16 @@ function notFound(ref: ImageRef): AppError {
 
 export class LocalRepository {
   readonly location: string;
-  readonly catalog: Catalog;
+  readonly catalog: ImageCatalog;
   readonly chunks: ChunkStore;
   readonly chunking: ChunkerOptions;
   readonly maxChunkBytes: number;
   readonly maxManifestChunks: number;
   readonly #graceSeconds: number;
-  readonly #limiter = new LoginRateLimiter();
   /** Parsed manifests of open uploads, by upload id (each chunk PUT needs its sizes). */
   readonly #uploads = new Map<string, { upload: Upload; manifest: Manifest; sizes: Map<string, number> }>();
 
-  constructor(catalog: Catalog, chunks: ChunkStore, config: LocalRepositoryConfig) {
+  constructor(catalog: ImageCatalog, chunks: ChunkStore, config: LocalRepositoryConfig) {
     this.catalog = catalog;
     this.chunks = chunks;
     this.location = chunks.blobs.location;
@@ -146,28 +134,11 @@ export class LocalRepository {
     this.#graceSeconds = config.gcGraceSeconds;
   }
 
-  static async open(config: LocalRepositoryConfig): Promise<LocalRepository> {
-    if (config.dataDir !== null) await mkdir(config.dataDir, { recursive: true });
-    const catalog = await Catalog.open(config.catalog);
-    const repo = new LocalRepository(
-      catalog,
-      new ChunkStore(config.blobs, config.chunking ?? CHUNKER_DEFAULTS),
-      config,
-    );
-    try {
-      await repo.#indexArtifactChunks();
-    } catch (e) {
-      await catalog.close();
-      throw e;
-    }
-    return repo;
-  }
-
   /**
    * Records the chunks of artifacts stored before the catalog kept them (what pushes may reuse is
    * decided from these). An artifact whose manifest is gone is left for `store check` to report.
    */
-  async #indexArtifactChunks(): Promise<void> {
+  async indexArtifactChunks(): Promise<void> {
     for (const digest of await this.catalog.artifactsWithoutChunks()) {
       if (!(await this.chunks.hasManifest(digest))) continue;
       const manifest = await this.chunks.getManifest(digest);
@@ -175,61 +146,15 @@ export class LocalRepository {
     }
   }
 
-  /** A data directory with the embedded defaults: SQLite catalog and filesystem blobs. */
-  static openDataDir(
-    dataDir: string,
-    options: {
-      readonly chunking?: ChunkerOptions;
-      readonly gcGraceSeconds?: number;
-      readonly maxChunkBytes?: number;
-      readonly maxManifestChunks?: number;
-    } = {},
-  ): Promise<LocalRepository> {
-    return LocalRepository.open({
-      catalog: { kind: 'sqlite', path: `${dataDir}/catalog.sqlite` },
-      blobs: new FsBlobStore(`${dataDir}/blobs`),
-      dataDir,
-      chunking: options.chunking ?? null,
-      gcGraceSeconds: options.gcGraceSeconds ?? 86_400,
-      maxChunkBytes: options.maxChunkBytes ?? 16 * 1024 * 1024,
-      ...(options.maxManifestChunks === undefined ? {} : { maxManifestChunks: options.maxManifestChunks }),
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.catalog.close();
-  }
-
-  async audit(
-    actor: Actor,
-    action: string,
-    target: string | null,
-    details: Record<string, unknown> = {},
-  ): Promise<void> {
-    await this.catalog.appendAudit({ actor: actor.user, action, target, client: actor.client, details });
-  }
-
-  /** The repository acting for `actor`. */
-  as(actor: Actor): Repository {
-    return {
-      location: this.location,
-      chunking: () => Promise.resolve(this.chunking),
-      beginUpload: (ref, manifest) => this.beginUpload(actor, ref, manifest),
-      putChunk: (id, digest, bytes) => this.putChunk(id, digest, bytes),
-      commitUpload: (id, meta) => this.commitUpload(actor, id, meta),
-      getImage: (ref) => this.getImage(ref),
-      readContent: (ref, digest, range) => this.readContent(ref, digest, range),
-      listImages: () => this.listImages(),
-      tag: (source, target) => this.tag(actor, source, target),
-      removeTag: (ref) => this.removeTag(actor, ref),
-      stats: () => this.stats(),
-      check: (progress) => this.check(progress, actor.readScopes ?? null),
-      gc: (progress) => this.gc(actor, progress),
-      close: () => this.close(),
-    };
-  }
-
-  async beginUpload(actor: Actor, ref: ImageRef, given: Manifest): Promise<UploadSession> {
+  /**
+   * Opens (or resumes: same name, tag and manifest) a push by `by`; answers the chunks still
+   * missing, and the manifest's digest.
+   */
+  async beginUpload(
+    by: Pusher,
+    ref: ImageRef,
+    given: Manifest,
+  ): Promise<UploadSession & { readonly manifestDigest: string }> {
     const manifest = validateManifest(given);
     if (manifest.chunks.length > this.maxManifestChunks) {
       throw new AppError(
@@ -258,7 +183,7 @@ export class LocalRepository {
         tag: ref.tag,
         manifestDigest: digest,
         manifest: text,
-        createdBy: actor.user,
+        createdBy: by.user,
       }));
     const wanted = distinctChunks(manifest);
     const accounted = await this.catalog.uploadChunks(upload.id);
@@ -267,7 +192,7 @@ export class LocalRepository {
     // asked for, whether the store has it or not, so the answer says nothing of other images.
     const reusable = await this.catalog.chunksReadableIn(
       wanted.filter((d) => !accounted.has(d)),
-      actor.readScopes ?? null,
+      by.readScopes,
     );
     const candidates = wanted.filter((d) => accounted.has(d) || reusable.has(d));
     const absent = new Set(await this.chunks.missing(candidates));
@@ -277,12 +202,7 @@ export class LocalRepository {
       [...present].filter((d) => !accounted.has(d)),
     );
     const missing = wanted.filter((d) => !present.has(d));
-    await this.audit(actor, 'upload.begin', formatImageRef(ref), {
-      upload: upload.id,
-      manifest: digest,
-      missingChunks: missing.length,
-    });
-    return { id: upload.id, missing };
+    return { id: upload.id, missing, manifestDigest: digest };
   }
 
   async #openUpload(id: string): Promise<{ upload: Upload; manifest: Manifest; sizes: Map<string, number> }> {
@@ -340,7 +260,8 @@ export class LocalRepository {
     await this.catalog.accountUploadChunks(id, [digest]);
   }
 
-  async commitUpload(actor: Actor, id: string, meta: ArtifactMeta): Promise<ImageRecord> {
+  /** Verifies every chunk and the whole content, then records the artifact and its tag at once. */
+  async commitUpload(user: string, id: string, meta: ArtifactMeta): Promise<ImageRecord> {
     checkArtifactMeta(meta);
     const { upload, manifest } = await this.#openUpload(id);
     const wanted = distinctChunks(manifest);
@@ -380,12 +301,10 @@ export class LocalRepository {
         sourceIsoSha256: meta.sourceIsoSha256,
         chunks: wanted,
       },
-      actor.user,
+      user,
     );
     this.#uploads.delete(id);
-    const ref = { name: upload.name, tag: upload.tag };
-    await this.audit(actor, 'image.push', formatImageRef(ref), { digest, size: manifest.size, upload: id });
-    return record(artifact, ref);
+    return record(artifact, { name: upload.name, tag: upload.tag });
   }
 
   /** The SHA-256 of the content `manifest` describes, read back from the stored chunks. */
@@ -476,14 +395,17 @@ export class LocalRepository {
     return entries.map((e) => summary(record(e, e)));
   }
 
-  /** A page of the images `actor` may read, after the page `cursor` ended (the first without). */
+  /**
+   * A page of the images within `scopes` (null: every image), after the page `cursor` ended (the
+   * first without).
+   */
   async listImagePage(
-    actor: Actor,
+    scopes: readonly string[] | null,
     query: { readonly limit: number; readonly cursor: string | null },
   ): Promise<ImagePage> {
     const limit = Math.min(IMAGE_PAGE_MAX, Math.max(1, Math.floor(query.limit)));
     const entries = await this.catalog.listImagePage({
-      scopes: actor.readScopes ?? null,
+      scopes,
       after: query.cursor === null ? null : decodeImageCursor(query.cursor),
       limit: limit + 1,
     });
@@ -492,21 +414,21 @@ export class LocalRepository {
     return { images, next: entries.length > limit && last !== undefined ? encodeImageCursor(last) : null };
   }
 
-  async tag(actor: Actor, source: ImageRef, target: ImageRef): Promise<ImageRecord> {
+  /** Points `target` at the image `source` points at; the image under its new tag, and the digest the tag left. */
+  async tag(
+    user: string,
+    source: ImageRef,
+    target: ImageRef,
+  ): Promise<{ readonly image: ImageRecord; readonly previousDigest: string | null }> {
     const image = await this.getImage(source);
-    const change = await this.catalog.setTag(target.name, target.tag, image.digest, actor.user);
-    await this.audit(actor, 'image.tag', formatImageRef(target), {
-      source: formatImageRef(source),
-      digest: image.digest,
-      previousDigest: change.previousDigest,
-    });
-    return { ...image, name: target.name, tag: target.tag };
+    const change = await this.catalog.setTag(target.name, target.tag, image.digest, user);
+    return { image: { ...image, name: target.name, tag: target.tag }, previousDigest: change.previousDigest };
   }
 
-  async removeTag(actor: Actor, ref: ImageRef): Promise<void> {
+  /** Removes a tag; the digest it pointed at. */
+  async removeTag(user: string, ref: ImageRef): Promise<string | null> {
     if ((await this.catalog.getImage(ref.name, ref.tag)) === undefined) throw notFound(ref);
-    const change = await this.catalog.removeTag(ref.name, ref.tag, actor.user);
-    await this.audit(actor, 'image.remove', formatImageRef(ref), { digest: change.previousDigest });
+    return (await this.catalog.removeTag(ref.name, ref.tag, user)).previousDigest;
   }
 
   async stats(): Promise<StoreStats> {
@@ -582,7 +504,9 @@ export class LocalRepository {
    * so a push that begins while gc runs is protected; a chunk removed under a push anyway makes
    * its commit fail with the chunk named, never list an incomplete image.
    */
-  async gc(actor: Actor, progress: ProgressListener = ignoreProgress): Promise<GcReport> {
+  async gc(
+    progress: ProgressListener = ignoreProgress,
+  ): Promise<{ readonly report: GcReport; readonly abortedUploads: number }> {
     // An upload with no activity for the grace period is abandoned: its chunks lose protection.
     const stale = await this.catalog.abortStaleUploads(
       new Date(Date.now() - this.#graceSeconds * 1000).toISOString(),
@@ -602,119 +526,10 @@ export class LocalRepository {
       protectedChunks,
       onProgress: progress,
     });
-    await this.audit(actor, 'store.gc', null, { ...report, abortedUploads: stale.length });
-    return report;
+    return { report, abortedUploads: stale.length };
   }
 
-  // ---- accounts --------------------------------------------------------------------------
-
-  /** The principal of a token, or null when it is unknown, revoked or expired. */
-  async authenticate(token: string): Promise<Principal | null> {
-    try {
-      return (await authenticateToken(this.catalog, token)).principal;
-    } catch (e) {
-      if (e instanceof AppError && e.code === 'UNAUTHORIZED') return null;
-      throw e;
-    }
-  }
-
-  /** A token for a correct user name and password (rate-limited per user and client). */
-  async login(
-    user: string,
-    password: string,
-    client: string,
-  ): Promise<{ token: string; expiresAt: string | null }> {
-    let principal: Principal;
-    try {
-      principal = await authenticatePassword(this.catalog, this.#limiter, { name: user, password, client });
-    } catch (e) {
-      if (e instanceof AppError)
-        await this.audit({ user: user.slice(0, 64), client }, 'user.login.failed', null, { code: e.code });
-      throw e;
-    }
-    const { token, record } = await issueToken(this.catalog, {
-      userName: principal.name,
-      name: `login from ${client}`,
-    });
-    await this.audit({ user: principal.name, client }, 'user.login', principal.name, { token: record.id });
-    return { token, expiresAt: record.expiresAt };
-  }
-
-  async addUser(
-    actor: Actor,
-    request: {
-      readonly name: string;
-      readonly password?: string;
-      readonly role: string;
-      readonly scopes: readonly string[];
-    },
-  ): Promise<{
-    name: string;
-    role: string;
-    scopes: readonly string[];
-    password: string;
-    generated: boolean;
-  }> {
-    const role = request.role;
-    if (!isRole(role)) {
-      throw new AppError(
-        'INVALID_ARGUMENT',
-        `role ${JSON.stringify(role)} is not admin, builder, operator or viewer`,
-        {
-          hint: 'give one of admin, builder, operator, viewer',
-        },
-      );
-    }
-    const { user, password, generated } = await addUser(this.catalog, {
-      name: request.name,
-      role,
-      scopes: request.scopes,
-      ...(request.password === undefined ? {} : { password: request.password }),
-    });
-    await this.audit(actor, 'user.add', user.name, { role: user.role, scopes: user.scopes });
-    return { name: user.name, role: user.role, scopes: user.scopes, password, generated };
-  }
-
-  async listUsers(): Promise<{ name: string; role: string; scopes: readonly string[]; disabled: boolean }[]> {
-    return (await this.catalog.listUsers()).map((u) => ({
-      name: u.name,
-      role: u.role,
-      scopes: u.scopes,
-      disabled: u.disabled,
-    }));
-  }
-
-  async createToken(
-    actor: Actor,
-    request: { readonly name: string; readonly user: string; readonly expiresInDays: number | null },
-  ): Promise<{ token: string; expiresAt: string | null }> {
-    const { token, record } = await issueToken(this.catalog, {
-      userName: request.user,
-      name: request.name,
-      ...(request.expiresInDays === null
-        ? {}
-        : { lifetimeSeconds: Math.round(request.expiresInDays * 86_400) }),
-    });
-    await this.audit(actor, 'token.create', request.user, {
-      token: record.id,
-      name: record.name,
-      expiresAt: record.expiresAt,
-    });
-    return { token, expiresAt: record.expiresAt };
-  }
-
-  async listAudit(limit: number): Promise<unknown[]> {
-    return this.catalog.listAudit({ limit });
-  }
-
-  /** On a repository without users: creates 'admin' with a generated password, returned once. */
-  async ensureFirstAdmin(actor: Actor): Promise<{ name: string; password: string } | null> {
-    const created = await createFirstAdmin(this.catalog);
-    if (created === undefined) return null;
-    await this.audit(actor, 'user.add', created.user.name, { role: 'admin', first: true });
-    return { name: created.user.name, password: created.password };
-  }
-
+  /** Throws when the catalog or the blob store cannot be reached. */
   async health(): Promise<void> {
     await this.catalog.stats();
     await this.chunks.blobs.has('manifests/health');

@@ -8,20 +8,17 @@
 //   pull: the image's bytes reassembled from its chunks, as a stream with byte ranges; the client
 //         resumes a broken stream with a range and checks the SHA-256 of the whole at the end.
 //
-// LocalRepository (repository-local.ts) works on a data directory directly, RemoteRepository
-// (repository-remote.ts) talks to `winsmith server`; openRepository picks one from --repo.
+// LocalRepository (repository-local.ts) is the storage of a data directory or a server; the
+// application layer gives a Repository per caller on it (src/app/images.ts), or over a server's
+// HTTP API (src/app/remote/remote-images.ts). Push and pull as a client does them are
+// src/app/transfer.ts.
 
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
 import type { ProgressListener } from '../core/progress.ts';
-import { ignoreProgress } from '../core/progress.ts';
-import { writeOutputFile } from '../io/output.ts';
 import type { CheckReport, GcReport } from './chunk-store.ts';
-import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
-import { withFileBatches } from './parallel-chunker.ts';
-import { formatImageRef, type ImageRef } from './catalog/names.ts';
+import type { ChunkerOptions } from './chunker.ts';
+import type { ImageRef } from '../core/names.ts';
 import type { Manifest } from './manifest.ts';
 
 export type { CheckReport, GcReport };
@@ -171,14 +168,27 @@ export interface Repository {
   getImage(ref: ImageRef): Promise<ImageRecord>;
   /** The content of `ref`'s artifact, which must be `digest` (a moved tag does not mix two images). */
   readContent(ref: ImageRef, digest: string, range?: ByteRange): Promise<Content>;
-  /** Every image (the caller may read), page after page. */
+  /** Every image the caller may read, page after page. */
   listImages(): Promise<ImageSummary[]>;
+  /** One page of the images the caller may read, after the page `cursor` ended (null: the first). */
+  listImagePage(query: { readonly limit: number; readonly cursor: string | null }): Promise<ImagePage>;
   tag(source: ImageRef, target: ImageRef): Promise<ImageRecord>;
   removeTag(ref: ImageRef): Promise<void>;
   stats(): Promise<StoreStats>;
   check(progress?: ProgressListener): Promise<RepositoryCheckReport>;
   gc(progress?: ProgressListener): Promise<GcReport>;
-  close(): Promise<void>;
+}
+
+/** Every image of `repo`, page after page. */
+export async function listAllImages(repo: Pick<Repository, 'listImagePage'>): Promise<ImageSummary[]> {
+  const images: ImageSummary[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: ImagePage = await repo.listImagePage({ limit: IMAGE_PAGE_MAX, cursor });
+    images.push(...page.images);
+    cursor = page.next;
+  } while (cursor !== null);
+  return images;
 }
 
 export const DEFAULT_META: ArtifactMeta = {
@@ -188,153 +198,3 @@ export const DEFAULT_META: ArtifactMeta = {
   recipe: null,
   sourceIsoSha256: null,
 };
-
-/**
- * Chunks `file` into a manifest (first pass: digests only, nothing kept): cut and hashed on worker
- * threads (chunkBatches), as a local ingest is.
- */
-export async function manifestOfFile(
-  file: string,
-  mediaType: string,
-  options: ChunkerOptions = CHUNKER_DEFAULTS,
-  progress: ProgressListener = ignoreProgress,
-): Promise<Manifest> {
-  return withFileBatches(file, options, async (batches, size) => {
-    const chunks: { digest: string; size: number }[] = [];
-    let done = 0;
-    for (;;) {
-      const next = await batches.next();
-      if (next.done === true) {
-        if (done !== size) {
-          throw new AppError(
-            'IO_ERROR',
-            `${file} changed while it was read: ${size} bytes expected, ${done} read`,
-            {
-              hint: 'push a file nothing writes to',
-            },
-          );
-        }
-        return { schemaVersion: 1, mediaType, size, sha256: next.value, chunks };
-      }
-      for (const chunk of next.value) {
-        chunks.push({ digest: chunk.digest, size: chunk.size });
-        done += chunk.size;
-      }
-      progress({ phase: 'Chunking', done, total: size, unit: 'bytes' });
-    }
-  });
-}
-
-/** The part of a Repository a push uses. */
-export type PushTarget = Pick<
-  Repository,
-  'location' | 'chunking' | 'beginUpload' | 'putChunk' | 'commitUpload'
->;
-
-/** Push `file` as `ref`: only the chunks the repository lacks travel; visible once committed. */
-export async function pushFile(
-  repo: PushTarget,
-  file: string,
-  ref: ImageRef,
-  meta: ArtifactMeta,
-  progress: ProgressListener = ignoreProgress,
-): Promise<PushResult> {
-  const manifest = await manifestOfFile(file, meta.mediaType, await repo.chunking(), progress);
-  const session = await repo.beginUpload(ref, manifest);
-  const offsets = new Map<string, { offset: number; size: number }>();
-  let offset = 0;
-  for (const c of manifest.chunks) {
-    if (!offsets.has(c.digest)) offsets.set(c.digest, { offset, size: c.size });
-    offset += c.size;
-  }
-  const total = session.missing.reduce((n, d) => n + (offsets.get(d)?.size ?? 0), 0);
-  let sent = 0;
-  const handle = await open(file, 'r');
-  try {
-    for (const digest of session.missing) {
-      const place = offsets.get(digest);
-      if (place === undefined) {
-        throw new AppError(
-          'INTERNAL',
-          `the repository asked for chunk ${digest}, which is not in the manifest`,
-          {
-            hint: 'the repository answered something other than what was pushed; try again',
-          },
-        );
-      }
-      const bytes = Buffer.allocUnsafe(place.size);
-      const { bytesRead } = await handle.read(bytes, 0, place.size, place.offset);
-      if (bytesRead !== place.size) {
-        throw new AppError('IO_ERROR', `${file} became shorter while it was pushed`, {
-          hint: 'push a file nothing writes to',
-        });
-      }
-      await repo.putChunk(session.id, digest, bytes);
-      sent += place.size;
-      progress({ phase: `Uploading to ${repo.location}`, done: sent, total, unit: 'bytes' });
-    }
-  } finally {
-    await handle.close();
-  }
-  const image = await repo.commitUpload(session.id, meta);
-  return { image, chunks: offsets.size, uploadedChunks: session.missing.length, uploadedBytes: sent };
-}
-
-/** How many times a broken download stream is resumed (with a Range) before giving up. */
-const PULL_RESUME_ATTEMPTS = 5;
-
-/** Pull `ref` into `out` (atomically); the SHA-256 of the whole is checked before it appears. */
-export async function pullFile(
-  repo: Repository,
-  ref: ImageRef,
-  out: string,
-  options: { readonly overwrite?: boolean; readonly progress?: ProgressListener } = {},
-): Promise<PullResult> {
-  const progress = options.progress ?? ignoreProgress;
-  const image = await repo.getImage(ref);
-  await writeOutputFile(
-    out,
-    async (tmp) => {
-      const handle = await open(tmp, 'w');
-      const hash = createHash('sha256');
-      let written = 0;
-      let failures = 0;
-      try {
-        while (written < image.size) {
-          try {
-            const range = written === 0 ? undefined : { start: written, end: image.size - 1 };
-            const content = await repo.readContent(ref, image.digest, range);
-            for await (const piece of content.stream as AsyncIterable<Buffer>) {
-              await handle.write(piece, 0, piece.length, written);
-              hash.update(piece);
-              written += piece.length;
-              progress({
-                phase: `Downloading from ${repo.location}`,
-                done: written,
-                total: image.size,
-                unit: 'bytes',
-              });
-            }
-            if (written < image.size) throw new Error(`stream ended at ${written} of ${image.size} bytes`);
-          } catch (e) {
-            failures += 1;
-            if (failures >= PULL_RESUME_ATTEMPTS || (e instanceof AppError && e.code !== 'IO_ERROR')) throw e;
-          }
-        }
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      const sha256 = hash.digest('hex');
-      if (written !== image.size || sha256 !== image.sha256) {
-        throw new AppError(
-          'FORMAT_INVALID',
-          `${formatImageRef(ref)}: expected ${image.size} bytes with SHA-256 ${image.sha256}, received ${written} bytes with ${sha256}`,
-          { hint: "the repository's copy may be damaged: run 'winsmith store check' on it" },
-        );
-      }
-    },
-    { overwrite: options.overwrite ?? false },
-  );
-  return { image, bytes: image.size };
-}

@@ -9,14 +9,14 @@ import { test } from 'node:test';
 import { DEFAULT_REGISTRATION_LIMITS } from '../../src/boot/registration-gate.ts';
 import { bootParts, installIpxe, type BootSettings } from '../../src/boot/boot-services.ts';
 import { runProgram } from '../../src/engines/run.ts';
-import { Catalog } from '../../src/store/catalog/catalog.ts';
+import { LocalApp } from '../../src/app/local-app.ts';
 
 test(
   'boot root gets the iPXE builds; TFTP and /boot/files serve them; abort stops TFTP',
   { timeout: 60_000 },
   async () => {
     const dir = await mkdtemp(join(tmpdir(), 'winsmith-bootsvc-'));
-    const catalog = await Catalog.open({ kind: 'sqlite', path: join(dir, 'catalog.sqlite') });
+    const local = await LocalApp.openDataDir(join(dir, 'data'));
     const controller = new AbortController();
     try {
       const settings: BootSettings = {
@@ -33,7 +33,7 @@ test(
       };
       const located = await installIpxe(settings, log);
       const { routes, services } = bootParts(settings, located, {
-        catalog,
+        ...local.bootPorts(),
         log,
         listen: { host: '127.0.0.1', port: 8080 },
         registration: DEFAULT_REGISTRATION_LIMITS,
@@ -69,7 +69,7 @@ test(
       await running;
     } finally {
       controller.abort();
-      await catalog.close();
+      await local.close();
       await rm(dir, { recursive: true, force: true });
     }
   },

@@ -3,7 +3,8 @@
 // Prints "ready" when bound, the log as JSON lines on stderr, and stops on SIGTERM.
 
 import { startDhcpServer } from '../../src/boot/dhcp-server.ts';
-import { createMemoryLeaseStore } from '../../src/boot/dhcp-handler.ts';
+import { openDatabase } from '../../src/db/database.ts';
+import { MachineStore } from '../../src/machines/machine-store.ts';
 
 const mode = process.argv[2] === 'full' ? 'full' : 'proxy';
 const iface = process.argv[3] ?? 'eth0';
@@ -19,7 +20,7 @@ const server = await startDhcpServer({
     subnetMask: '255.255.255.0',
     leaseSeconds: 600,
   },
-  leases: createMemoryLeaseStore(),
+  leases: new MachineStore(await openDatabase({ kind: 'sqlite', path: ':memory:' })),
   signal: stop.signal,
   log: {
     log: (level, msg, fields) => process.stderr.write(`${JSON.stringify({ level, msg, ...fields })}\n`),

@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { serve } from '@hono/node-server';
-import { catalogBootRegistry } from '../../src/boot/catalog-registry.ts';
 import { httpBootRoutes } from '../../src/boot/http-boot.ts';
-import { Catalog } from '../../src/store/catalog/catalog.ts';
+import { openDatabase } from '../../src/db/database.ts';
+import { bootRegistryOf } from '../../src/machines/boot-registry.ts';
+import { MachineStore } from '../../src/machines/machine-store.ts';
 
 const located = {
   'undionly.kpxe': '/usr/lib/ipxe/undionly.kpxe',
@@ -21,14 +22,15 @@ const located = {
 };
 
 test(
-  'iPXE requests register, refresh and check in machines in the catalog',
+  'iPXE requests register, refresh and check in machines in the machines',
   { timeout: 60_000 },
   async () => {
     const dir = await mkdtemp(join(tmpdir(), 'winsmith-bootcat-'));
-    const catalog = await Catalog.open({ kind: 'sqlite', path: join(dir, 'catalog.sqlite') });
+    const database = await openDatabase({ kind: 'sqlite', path: join(dir, 'catalog.sqlite') });
+    const machines = new MachineStore(database);
     try {
       const app = httpBootRoutes({
-        registry: catalogBootRegistry(catalog),
+        registry: bootRegistryOf(machines),
         files: { located },
         httpBase: 'http://10.1.2.1:8080',
       });
@@ -37,7 +39,7 @@ test(
         '&product=Standard%20PC&buildarch=x86_64&platform=efi';
       const script = await (await app.request(q)).text();
       assert.equal(script.trimEnd().split('\n').at(-1), 'exit');
-      const [machine, ...others] = await catalog.listMachines();
+      const [machine, ...others] = await machines.listMachines();
       assert.equal(others.length, 0);
       assert.ok(machine);
       assert.equal(machine.mac, '52:54:00:0a:0b:0c');
@@ -49,37 +51,38 @@ test(
       const hello = /imgfetch --name winsmith-checkin http:\/\/10\.1\.2\.1:8080(\S+)/.exec(script)?.[1];
       assert.ok(hello !== undefined, script);
       assert.equal((await app.request(hello)).status, 200);
-      const checkedIn = await catalog.getMachineByMac('52:54:00:0a:0b:0c');
+      const checkedIn = await machines.getMachineByMac('52:54:00:0a:0b:0c');
       assert.ok(checkedIn);
       const checkIn = checkedIn.inventory['checkIn'] as { at: string; address: unknown };
       assert.equal(checkIn.at, checkedIn.lastSeen);
       assert.ok(checkedIn.lastSeen >= machine.lastSeen);
 
-      await catalog.assignDeployment(machine.id, 'dep-1');
+      await machines.assignDeployment(machine.id, 'dep-1');
       const deploy = await (await app.request(q.replace('platform=efi', 'platform=pcbios'))).text();
       assert.match(deploy, /deployment dep-1 is assigned/);
-      assert.equal((await catalog.getMachineByMac('52:54:00:0a:0b:0c'))?.platform, 'pcbios');
+      assert.equal((await machines.getMachineByMac('52:54:00:0a:0b:0c'))?.platform, 'pcbios');
 
       const file = await app.request('/boot/files/undionly.kpxe', { headers: { range: 'bytes=0-1' } });
       assert.equal(file.status, 206);
       assert.equal((await file.arrayBuffer()).byteLength, 2);
     } finally {
-      await catalog.close();
+      await database.close();
       await rm(dir, { recursive: true, force: true });
     }
   },
 );
 
-/** The boot routes on a new SQLite catalog, to `fn`; closed and removed after. */
+/** The boot routes on a new SQLite machines, to `fn`; closed and removed after. */
 async function withBootCatalog(
-  fn: (catalog: Catalog, log: Record<string, unknown>[]) => Promise<void>,
+  fn: (machines: MachineStore, log: Record<string, unknown>[]) => Promise<void>,
 ): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'winsmith-bootcat-'));
-  const catalog = await Catalog.open({ kind: 'sqlite', path: join(dir, 'catalog.sqlite') });
+  const database = await openDatabase({ kind: 'sqlite', path: join(dir, 'catalog.sqlite') });
+  const machines = new MachineStore(database);
   try {
-    await fn(catalog, []);
+    await fn(machines, []);
   } finally {
-    await catalog.close();
+    await database.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -88,9 +91,9 @@ const macOf = (i: number): string =>
   `52-54-00-00-${((i >> 8) & 0xff).toString(16).padStart(2, '0')}-${(i & 0xff).toString(16).padStart(2, '0')}`;
 
 test('unknown machines register within a rate per address and a cap of pending ones; known ones always boot', async () => {
-  await withBootCatalog(async (catalog, lines) => {
+  await withBootCatalog(async (machines, lines) => {
     const app = httpBootRoutes({
-      registry: catalogBootRegistry(catalog),
+      registry: bootRegistryOf(machines),
       files: { located },
       httpBase: 'http://10.1.2.1:8080',
       registration: { perAddressPerMinute: 10, maxPending: 1000 },
@@ -98,8 +101,8 @@ test('unknown machines register within a rate per address and a cap of pending o
     });
     const scripts: string[] = [];
     for (let i = 0; i < 40; i++) scripts.push(await (await app.request(`/boot/ipxe?mac=${macOf(i)}`)).text());
-    assert.equal((await catalog.listMachines()).length, 10);
-    assert.equal(await catalog.countMachines('pending'), 10);
+    assert.equal((await machines.listMachines()).length, 10);
+    assert.equal(await machines.countMachines('pending'), 10);
     assert.ok(scripts.slice(0, 10).every((s) => s.includes('winsmith-checkin')));
     assert.ok(
       scripts
@@ -118,24 +121,24 @@ test('unknown machines register within a rate per address and a cap of pending o
 });
 
 test('past the cap of pending machines nothing registers; a check-in never registers a machine', async () => {
-  await withBootCatalog(async (catalog) => {
+  await withBootCatalog(async (machines) => {
     const app = httpBootRoutes({
-      registry: catalogBootRegistry(catalog),
+      registry: bootRegistryOf(machines),
       files: { located },
       httpBase: 'http://10.1.2.1:8080',
       registration: { perAddressPerMinute: 1000, maxPending: 5 },
     });
     for (let i = 0; i < 20; i++) await app.request(`/boot/ipxe?mac=${macOf(i)}`);
-    assert.equal(await catalog.countMachines('pending'), 5);
+    assert.equal(await machines.countMachines('pending'), 5);
     const hello = await app.request(`/boot/hello?mac=${macOf(19)}&nonce=${'0'.repeat(32)}`);
     assert.equal(hello.status, 404);
-    assert.equal((await catalog.listMachines()).length, 5);
+    assert.equal((await machines.listMachines()).length, 5);
   });
 });
 
 test('the script sends machines to the address the request came to, never to its Host header', async () => {
-  await withBootCatalog(async (catalog) => {
-    const app = httpBootRoutes({ registry: catalogBootRegistry(catalog), files: { located } });
+  await withBootCatalog(async (machines) => {
+    const app = httpBootRoutes({ registry: bootRegistryOf(machines), files: { located } });
     const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }) as Server;
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { authorize, ROLES, type Role } from '../../src/auth/roles.ts';
+import { AccountStore } from '../../src/auth/account-store.ts';
 import { issueToken } from '../../src/auth/tokens.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { createApp } from '../../src/server/app.ts';
@@ -17,7 +19,8 @@ import { openApiPath } from '../../src/server/routes.ts';
 import { chunkBytes } from '../../src/store/chunker.ts';
 import { sha256Hex, type Manifest } from '../../src/store/manifest.ts';
 import { DEFAULT_META } from '../../src/store/repository.ts';
-import { LocalRepository } from '../../src/store/repository-local.ts';
+import { LocalApp } from '../../src/app/local-app.ts';
+import { kyselyOf } from '../../src/db/database.ts';
 
 const CHUNKING = { minSize: 4096, avgSize: 8192, maxSize: 32768 };
 const ADMIN = { user: 'setup', client: 'test' };
@@ -45,7 +48,7 @@ function manifestOf(bytes: Uint8Array): {
 }
 
 interface Fixture {
-  readonly repo: LocalRepository;
+  readonly repo: LocalApp;
   readonly app: ReturnType<typeof createApp>;
   readonly tokens: Record<Role, string>;
   readonly expired: string;
@@ -53,21 +56,28 @@ interface Fixture {
 
 async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
   await withTempDir(async (dir) => {
-    const repo = await LocalRepository.openDataDir(join(dir, 'data'), { chunking: CHUNKING });
+    const repo = await LocalApp.openDataDir(join(dir, 'data'), { chunking: CHUNKING });
     try {
       const tokens = {} as Record<Role, string>;
       for (const role of ROLES) {
-        await repo.addUser(ADMIN, {
+        await repo.as(ADMIN).accounts.addUser({
           name: role,
           role,
           scopes: role === 'admin' ? [] : ['team-a/'],
           password: PASSWORD,
         });
-        tokens[role] = (await issueToken(repo.catalog, { userName: role, name: 'test' })).token;
+        tokens[role] = (
+          await issueToken(new AccountStore(repo.database), { userName: role, name: 'test' })
+        ).token;
       }
       const past = new Date(Date.now() - 3600_000);
       const expired = (
-        await issueToken(repo.catalog, { userName: 'admin', name: 'old', lifetimeSeconds: 60, now: past })
+        await issueToken(new AccountStore(repo.database), {
+          userName: 'admin',
+          name: 'old',
+          lifetimeSeconds: 60,
+          now: past,
+        })
       ).token;
       const app = createApp({ backend: repo, events: new EventHub(), logger: silentLogger, version: 'test' });
       await fn({ repo, app, tokens, expired });
@@ -77,9 +87,14 @@ async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
   });
 }
 
+/** The uploads of any state the catalog holds. */
+async function openUploads(repo: LocalApp): Promise<number> {
+  return (await kyselyOf(repo.database).selectFrom('uploads').select('id').execute()).length;
+}
+
 /** An image pushed directly (as the set-up user) so that routes have something to act on. */
-async function seedImage(repo: LocalRepository, name: string, tag: string): Promise<void> {
-  const r = repo.as(ADMIN);
+async function seedImage(repo: LocalApp, name: string, tag: string): Promise<void> {
+  const r = repo.as(ADMIN).images;
   const { manifest, chunks } = manifestOf(randomBytes(20_000));
   const session = await r.beginUpload({ name, tag }, manifest);
   for (const c of chunks) await r.putChunk(session.id, c.digest, c.bytes);
@@ -88,10 +103,10 @@ async function seedImage(repo: LocalRepository, name: string, tag: string): Prom
 
 /** An open upload with every chunk sent, ready to commit; returns its id and one chunk. */
 async function seedUpload(
-  repo: LocalRepository,
+  repo: LocalApp,
   name: string,
 ): Promise<{ id: string; chunk: { digest: string; bytes: Uint8Array } }> {
-  const r = repo.as(ADMIN);
+  const r = repo.as(ADMIN).images;
   const { manifest, chunks } = manifestOf(randomBytes(10_000));
   const session = await r.beginUpload({ name, tag: 'v1' }, manifest);
   for (const c of chunks) await r.putChunk(session.id, c.digest, c.bytes);
@@ -100,16 +115,22 @@ async function seedUpload(
   return { id: session.id, chunk };
 }
 
+/** A MAC of its own for request `n`. */
+function macOf(n: number): string {
+  return `52:54:00:00:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`;
+}
+
+/** A machine registered by the set-up user for request `n`; its name. */
+async function seedMachine(repo: LocalApp, n: number): Promise<string> {
+  const machine = await repo.as(ADMIN).machines.add({ name: `seed-${n}`, mac: macOf(n + 10_000) });
+  return machine.name ?? '';
+}
+
 type Prepared = { path: string; init?: RequestInit };
 let counter = 0;
 
 /** A request to `route` that succeeds when allowed, about image names under `scope`. */
-async function prepare(
-  repo: LocalRepository,
-  method: string,
-  path: string,
-  scope: string,
-): Promise<Prepared> {
+async function prepare(repo: LocalApp, method: string, path: string, scope: string): Promise<Prepared> {
   const n = ++counter;
   const enc = encodeURIComponent;
   const json = (body: unknown): RequestInit => ({
@@ -144,7 +165,9 @@ async function prepare(
         init: json({ source: { name: `${scope}/img`, tag: 'v1' } }),
       };
     case 'DELETE /api/v1/images/{name}/tags/{tag}':
-      await repo.tag(ADMIN, { name: `${scope}/img`, tag: 'v1' }, { name: `${scope}/img`, tag: `d${n}` });
+      await repo
+        .as(ADMIN)
+        .images.tag({ name: `${scope}/img`, tag: 'v1' }, { name: `${scope}/img`, tag: `d${n}` });
       return { path: `/api/v1/images/${enc(`${scope}/img`)}/tags/d${n}`, init: { method } };
     case 'POST /api/v1/users':
       return { path, init: json({ name: `u${n}`, role: 'viewer', scopes: [`${scope}/`] }) };
@@ -152,6 +175,13 @@ async function prepare(
       return { path, init: json({ name: `t${n}` }) };
     case 'POST /api/v1/login':
       return { path, init: json({ user: 'viewer', password: PASSWORD }) };
+    case 'POST /api/v1/machines':
+      return { path, init: json({ name: `m${n}`, mac: macOf(n) }) };
+    case 'GET /api/v1/machines/{id}':
+    case 'DELETE /api/v1/machines/{id}':
+      return { path: `/api/v1/machines/${await seedMachine(repo, n)}`, init: { method } };
+    case 'PATCH /api/v1/machines/{id}':
+      return { path: `/api/v1/machines/${await seedMachine(repo, n)}`, init: json({ labels: ['web'] }) };
     default:
       return { path, init: { method } };
   }
@@ -174,6 +204,58 @@ test('every route the app serves is in the OpenAPI document, and every documente
     );
     assert.deepEqual([...served].sort(), [...documented].sort());
     assert.ok(served.size >= 20);
+  });
+});
+
+test('every answer of every route, and every error, has the shape the served OpenAPI document gives', async () => {
+  await withFixture(async ({ repo, app, tokens }) => {
+    await seedImage(repo, 'team-a/img', 'v1');
+    const doc = (await (await app.app.request('/api/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content?: Record<string, { schema?: object }> }> }>
+      >;
+      components: { schemas: Record<string, object> };
+    };
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    ajv.addSchema({ $id: 'doc', components: doc.components });
+    const schemaOf = (path: string, method: string, status: number): object | undefined => {
+      const responses = doc.paths[path]?.[method.toLowerCase()]?.responses ?? {};
+      const answer = responses[String(status)] ?? responses.default;
+      const schema = answer?.content?.['application/json']?.schema;
+      return schema === undefined
+        ? undefined
+        : (JSON.parse(JSON.stringify(schema).replaceAll('"#/components', '"doc#/components')) as object);
+    };
+    let checked = 0;
+    for (const route of app.routes) {
+      if (route.path.startsWith('/boot/') || route.path === '/api/v1/events') continue;
+      const { path, init } = await prepare(repo, route.method, route.path, 'team-a');
+      const headers = new Headers(init?.headers);
+      headers.set('authorization', `Bearer ${tokens.admin}`);
+      const response = await app.app.request(path, { ...init, headers });
+      assert.equal(response.status, route.ok.status, `${route.method} ${route.path}: ${response.status}`);
+      const schema = schemaOf(route.path, route.method, response.status);
+      if (route.path === '/api/openapi.json' || schema === undefined) {
+        await response.body?.cancel();
+        continue;
+      }
+      const body: unknown = await response.json();
+      const validate = ajv.compile(schema);
+      assert.ok(
+        validate(body),
+        `${route.method} ${route.path}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(body).slice(0, 400)}`,
+      );
+      checked++;
+    }
+    assert.ok(checked >= 18, `${checked} answers checked`);
+    const error = await app.app.request('/api/v1/images/team-a%2Fnone/tags/v1', {
+      headers: { authorization: `Bearer ${tokens.admin}` },
+    });
+    const validateError = ajv.compile(
+      schemaOf('/api/v1/images/{name}/tags/{tag}', 'GET', error.status) ?? {},
+    );
+    assert.ok(validateError(await error.json()), ajv.errorsText(validateError.errors));
   });
 });
 
@@ -282,7 +364,7 @@ test("dedup never crosses scopes: a manifest naming another scope's chunks gets 
   await withFixture(async ({ repo, app, tokens }) => {
     const secret = randomBytes(60_000);
     await apiPush(app, tokens.admin, 'team-b/secret', 'v1', secret);
-    const image = await repo.getImage({ name: 'team-b/secret', tag: 'v1' });
+    const image = await repo.as(ADMIN).images.getImage({ name: 'team-b/secret', tag: 'v1' });
     const { manifest } = manifestOf(secret);
     // The attack: a builder of team-a/ opens an upload in its own scope with team-b's manifest,
     // and commits without sending a byte.
@@ -343,13 +425,14 @@ test('dedup within scopes: a second version sends only its new chunks, across tw
       `${second.missing.length} of ${all.size}`,
     );
     // A user of team-a/ and team-c/ reuses team-a's chunks for a team-c image, and the reverse.
-    await repo.addUser(ADMIN, {
+    await repo.as(ADMIN).accounts.addUser({
       name: 'both',
       role: 'builder',
       scopes: ['team-a/', 'team-c/'],
       password: PASSWORD,
     });
-    const both = (await issueToken(repo.catalog, { userName: 'both', name: 'test' })).token;
+    const both = (await issueToken(new AccountStore(repo.database), { userName: 'both', name: 'test' }))
+      .token;
     const across = await apiPush(app, both, 'team-c/ws', 'v1', v2);
     assert.deepEqual(across, { missing: [], commit: 201 });
     const pulled = await call(app, both, 'GET', '/api/v1/images/team-c%2Fws/tags/v1');
@@ -447,7 +530,7 @@ test('a commit whose manifest gives a false whole-content SHA-256 is refused and
     assert.equal(commit.status, 422);
     assert.match((commit.json.error as { message: string }).message, /SHA-256/);
     assert.equal(
-      (await repo.listImages()).some((i) => i.name === 'team-a/lie'),
+      (await repo.as(ADMIN).images.listImages()).some((i) => i.name === 'team-a/lie'),
       false,
     );
   });
@@ -510,7 +593,7 @@ test("names and paths: '..', control characters and percent-encoded tricks are r
 test('bad input over HTTP: clear errors, and nothing is changed', { timeout: 60_000 }, async () => {
   await withFixture(async ({ repo, app, tokens }) => {
     const auth = { authorization: `Bearer ${tokens.builder}`, 'content-type': 'application/json' };
-    const before = { stats: await repo.stats(), uploads: (await repo.catalog.listUploads()).length };
+    const before = { stats: await repo.as(ADMIN).images.stats(), uploads: await openUploads(repo) };
 
     const login = await app.app.request('/api/v1/login', {
       method: 'POST',
@@ -528,8 +611,22 @@ test('bad input over HTTP: clear errors, and nothing is changed', { timeout: 60_
       headers: auth,
       body: JSON.stringify({ name: 'team-a/m', tag: 'v1', manifest: { schemaVersion: 1, chunks: 'nope' } }),
     });
-    assert.equal(malformed.status, 422);
-    assert.equal(((await malformed.json()) as { error: { code: string } }).error.code, 'FORMAT_INVALID');
+    assert.equal(malformed.status, 400);
+    assert.match(
+      ((await malformed.json()) as { error: { message: string } }).error.message,
+      /^the request body at manifest\.\w+: /,
+    );
+    const uncanonical = await app.app.request('/api/v1/uploads', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        name: 'team-a/m',
+        tag: 'v1',
+        manifest: { schemaVersion: 1, mediaType: 'x/y', size: 5, sha256: 'a'.repeat(64), chunks: [] },
+      }),
+    });
+    assert.equal(uncanonical.status, 422);
+    assert.equal(((await uncanonical.json()) as { error: { code: string } }).error.code, 'FORMAT_INVALID');
     const notJson = await app.app.request('/api/v1/uploads', { method: 'POST', headers: auth, body: '{' });
     assert.equal(notJson.status, 400);
 
@@ -557,8 +654,8 @@ test('bad input over HTTP: clear errors, and nothing is changed', { timeout: 60_
       body: '{}',
     });
     assert.equal(commit.status, 409);
-    assert.deepEqual(await repo.stats(), before.stats);
-    assert.deepEqual(await repo.listImages(), []);
+    assert.deepEqual(await repo.as(ADMIN).images.stats(), before.stats);
+    assert.deepEqual(await repo.as(ADMIN).images.listImages(), []);
 
     const unknown = await app.app.request('/api/v1/images/team-a%2Fnone/tags/v1', { headers: auth });
     assert.equal(unknown.status, 404);
@@ -575,9 +672,9 @@ test('bad input over HTTP: clear errors, and nothing is changed', { timeout: 60_
     });
     assert.equal(pullRemoved.status, 404);
 
-    assert.equal((await repo.listImages()).length, 0);
-    assert.equal((await repo.catalog.listUploads()).length, before.uploads + 2);
-    const audit = await repo.catalog.listAudit({ limit: 100 });
+    assert.equal((await repo.as(ADMIN).images.listImages()).length, 0);
+    assert.equal(await openUploads(repo), before.uploads + 2);
+    const audit = await repo.as(ADMIN).accounts.listAudit(100);
     assert.ok(audit.some((e) => e.action === 'user.login.failed'));
     assert.ok(audit.some((e) => e.action === 'image.remove' && e.actor === 'builder'));
   });
@@ -586,7 +683,7 @@ test('bad input over HTTP: clear errors, and nothing is changed', { timeout: 60_
 test('Range requests give exact slices; a bad range is refused', async () => {
   await withFixture(async ({ repo, app, tokens }) => {
     const bytes = randomBytes(50_000);
-    const r = repo.as(ADMIN);
+    const r = repo.as(ADMIN).images;
     const { manifest, chunks } = manifestOf(bytes);
     const session = await r.beginUpload({ name: 'team-a/r', tag: 'v1' }, manifest);
     for (const c of chunks) await r.putChunk(session.id, c.digest, c.bytes);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { AccountStore } from '../../src/auth/account-store.ts';
 import { issueToken } from '../../src/auth/tokens.ts';
 import { isAppError } from '../../src/core/errors.ts';
 import { withTempDir } from '../../src/io/output.ts';
@@ -19,8 +20,9 @@ import { EventHub } from '../../src/server/events.ts';
 import { silentLogger } from '../../src/server/log.ts';
 import { startServer } from '../../src/server/server.ts';
 import { SEND_BUFFER_BYTES } from '../../src/store/chunk-files-writer.ts';
-import { DEFAULT_META, pushFile } from '../../src/store/repository.ts';
-import { LocalRepository } from '../../src/store/repository-local.ts';
+import { pushFile } from '../../src/app/transfer.ts';
+import { DEFAULT_META } from '../../src/store/repository.ts';
+import { LocalApp } from '../../src/app/local-app.ts';
 
 const ACTOR = { user: 'setup', client: 'test' };
 const REF = { name: 'team/img', tag: 'v1' };
@@ -30,7 +32,7 @@ const SIZE = 3 * SEND_BUFFER_BYTES + 12_345;
 
 interface Fixture {
   readonly dir: string;
-  readonly repo: LocalRepository;
+  readonly repo: LocalApp;
   readonly bytes: Buffer;
   readonly digest: string;
 }
@@ -40,9 +42,9 @@ async function withImage(fn: (f: Fixture) => Promise<void>): Promise<void> {
     const bytes = randomBytes(SIZE);
     const file = join(dir, 'image.bin');
     await writeFile(file, bytes);
-    const repo = await LocalRepository.openDataDir(join(dir, 'data'), { chunking: CHUNKING });
+    const repo = await LocalApp.openDataDir(join(dir, 'data'), { chunking: CHUNKING });
     try {
-      const { image } = await pushFile(repo.as(ACTOR), file, REF, DEFAULT_META);
+      const { image } = await pushFile(repo.as(ACTOR).images, file, REF, DEFAULT_META);
       await fn({ dir, repo, bytes, digest: image.digest });
     } finally {
       await repo.close();
@@ -79,13 +81,13 @@ async function chunkFiles(dir: string): Promise<string[]> {
 test('writeTo gives exactly the bytes of any range, each buffer taken before it is reused', async () => {
   await withImage(async ({ repo, bytes, digest }) => {
     const whole = slowSink();
-    await (await repo.readContent(REF, digest)).writeTo(whole.sink);
+    await (await repo.as(ACTOR).images.readContent(REF, digest)).writeTo(whole.sink);
     assert.ok(whole.received().equals(bytes));
     await fc.assert(
       fc.asyncProperty(fc.nat(SIZE - 1), fc.nat(SIZE - 1), async (a, b) => {
         const range = { start: Math.min(a, b), end: Math.max(a, b) };
         const { sink, received } = slowSink();
-        const content = await repo.readContent(REF, digest, range);
+        const content = await repo.as(ACTOR).images.readContent(REF, digest, range);
         assert.equal(content.size, range.end - range.start + 1);
         await content.writeTo(sink);
         assert.ok(received().equals(bytes.subarray(range.start, range.end + 1)));
@@ -101,12 +103,12 @@ test('writeTo fails on a missing chunk file (NOT_FOUND) and on a resized one (FO
     assert.ok(files.length >= 6, `${files.length} chunks`);
     await truncate(files[2] ?? '', 1000);
     await assert.rejects(
-      (await repo.readContent(REF, digest)).writeTo(slowSink().sink),
+      (await repo.as(ACTOR).images.readContent(REF, digest)).writeTo(slowSink().sink),
       (e: unknown) => isAppError(e) && e.code === 'FORMAT_INVALID',
     );
     await rm(files[2] ?? '');
     await assert.rejects(
-      (await repo.readContent(REF, digest)).writeTo(slowSink().sink),
+      (await repo.as(ACTOR).images.readContent(REF, digest)).writeTo(slowSink().sink),
       (e: unknown) => isAppError(e) && e.code === 'NOT_FOUND',
     );
   });
@@ -114,8 +116,8 @@ test('writeTo fails on a missing chunk file (NOT_FOUND) and on a resized one (FO
 
 test('over a socket: exact bodies and ranges; a broken store cuts the body short', async () => {
   await withImage(async ({ dir, repo, bytes }) => {
-    await repo.addUser(ACTOR, { name: 'reader', role: 'viewer', scopes: [] });
-    const { token } = await issueToken(repo.catalog, { userName: 'reader', name: 't' });
+    await repo.as(ACTOR).accounts.addUser({ name: 'reader', role: 'viewer', scopes: [] });
+    const { token } = await issueToken(new AccountStore(repo.database), { userName: 'reader', name: 't' });
     const { app } = createApp({ backend: repo, events: new EventHub(), logger: silentLogger, version: '0' });
     const server = await startServer({
       host: '127.0.0.1',

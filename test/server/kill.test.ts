@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { withTempDir } from '../../src/io/output.ts';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
-import { pullFile, pushFile, DEFAULT_META, type PushTarget } from '../../src/store/repository.ts';
-import { loginRemote, RemoteRepository } from '../../src/store/repository-remote.ts';
+import { pullFile, pushFile, type PushTarget } from '../../src/app/transfer.ts';
+import { DEFAULT_META } from '../../src/store/repository.ts';
+import { loginRemote } from '../../src/app/remote/http-client.ts';
+import { remoteSession } from '../../src/app/remote/remote-session.ts';
 
 const KILLS = 20;
 const SIZE = 3 * 1024 * 1024;
@@ -84,7 +86,7 @@ test(
       let attempts = 0;
       for (const point of points) {
         attempts++;
-        const remote = new RemoteRepository(server.url, token);
+        const remote = remoteSession(server.url, token).images;
         const repo = killing(remote, server, point, sent);
         const result = await pushFile(repo, file, ref, DEFAULT_META).then(
           () => 'completed',
@@ -92,7 +94,7 @@ test(
         );
         await server.exited;
         server = await startServerProcess(config, log);
-        const after = new RemoteRepository(server.url, token);
+        const after = remoteSession(server.url, token).images;
         const check = await after.check();
         assert.equal(check.ok, true, `store check after a kill at byte ${point}: ${JSON.stringify(check)}`);
         const listed = await after.listImages();
@@ -100,7 +102,7 @@ test(
           assert.deepEqual(listed, [], `a push killed at byte ${point} (${result}) is not listed`);
         if (listed.length > 0) break;
       }
-      const remote = new RemoteRepository(server.url, token);
+      const remote = remoteSession(server.url, token).images;
       const final = await pushFile(remote, file, ref, DEFAULT_META);
       const chunkCount = final.chunks;
       assert.ok(

@@ -5,13 +5,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { AccountStore } from '../../src/auth/account-store.ts';
 import { issueToken } from '../../src/auth/tokens.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { createApp } from '../../src/server/app.ts';
 import { EventHub } from '../../src/server/events.ts';
 import { createJsonLogger, silentLogger } from '../../src/server/log.ts';
 import { startServer, type Service } from '../../src/server/server.ts';
-import { LocalRepository } from '../../src/store/repository-local.ts';
+import { LocalApp } from '../../src/app/local-app.ts';
 
 test(
   'one failing service stops the listener and the other services; done rejects with the failure',
@@ -77,11 +78,13 @@ test(
   { timeout: 30_000 },
   async () => {
     await withTempDir(async (dir) => {
-      const repo = await LocalRepository.openDataDir(join(dir, 'data'));
+      const repo = await LocalApp.openDataDir(join(dir, 'data'));
       const lines: string[] = [];
       try {
-        await repo.addUser({ user: 't', client: 't' }, { name: 'root', role: 'admin', scopes: [] });
-        const { token } = await issueToken(repo.catalog, { userName: 'root', name: 't' });
+        await repo
+          .as({ user: 't', client: 't' })
+          .accounts.addUser({ name: 'root', role: 'admin', scopes: [] });
+        const { token } = await issueToken(new AccountStore(repo.database), { userName: 'root', name: 't' });
         const logger = createJsonLogger({ write: (s: string) => lines.push(s) });
         const { app } = createApp({ backend: repo, events: new EventHub(), logger, version: 't' });
         const server = await startServer({ host: '127.0.0.1', port: 0, fetch: app.fetch, logger });
@@ -123,13 +126,15 @@ async function until(condition: () => boolean): Promise<void> {
 
 test('SSE: a store-wide job reaches only callers who may run it', { timeout: 30_000 }, async () => {
   await withTempDir(async (dir) => {
-    const repo = await LocalRepository.openDataDir(join(dir, 'data'));
+    const repo = await LocalApp.openDataDir(join(dir, 'data'));
     try {
       const setup = { user: 't', client: 't' };
-      await repo.addUser(setup, { name: 'root', role: 'admin', scopes: [] });
-      await repo.addUser(setup, { name: 'eve', role: 'viewer', scopes: ['team-a/'] });
-      const admin = (await issueToken(repo.catalog, { userName: 'root', name: 't' })).token;
-      const viewer = (await issueToken(repo.catalog, { userName: 'eve', name: 't' })).token;
+      await repo.as(setup).accounts.addUser({ name: 'root', role: 'admin', scopes: [] });
+      await repo.as(setup).accounts.addUser({ name: 'eve', role: 'viewer', scopes: ['team-a/'] });
+      const admin = (await issueToken(new AccountStore(repo.database), { userName: 'root', name: 't' }))
+        .token;
+      const viewer = (await issueToken(new AccountStore(repo.database), { userName: 'eve', name: 't' }))
+        .token;
       const { app } = createApp({
         backend: repo,
         events: new EventHub(),

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { withTempDir } from '../../src/io/output.ts';
-import { loginRemote } from '../../src/store/repository-remote.ts';
+import { loginRemote } from '../../src/app/remote/http-client.ts';
 import { residentBytes, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 
 const MIB = 1024 * 1024;

@@ -8,13 +8,15 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { AccountStore } from '../../src/auth/account-store.ts';
 import { issueToken } from '../../src/auth/tokens.ts';
 import { loadServerSettings } from '../../src/config/server-config.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { silentLogger } from '../../src/server/log.ts';
 import { serveRepository } from '../../src/server/serve.ts';
-import { DEFAULT_META, pullFile, pushFile } from '../../src/store/repository.ts';
-import { RemoteRepository } from '../../src/store/repository-remote.ts';
+import { pullFile, pushFile } from '../../src/app/transfer.ts';
+import { DEFAULT_META } from '../../src/store/repository.ts';
+import { remoteSession } from '../../src/app/remote/remote-session.ts';
 import { postgresSkipReason, startPostgres, type PostgresCluster } from '../helpers/postgres.ts';
 import { startTestS3, type TestS3 } from '../helpers/s3rver.ts';
 
@@ -65,14 +67,17 @@ test(
       const two = await serveRepository(settings, { logger: silentLogger });
       try {
         assert.notEqual(password, '');
-        const { token } = await issueToken(one.repo.catalog, { userName: 'admin', name: 'test' });
+        const { token } = await issueToken(new AccountStore(one.app.database), {
+          userName: 'admin',
+          name: 'test',
+        });
         const file = join(dir, 'image.bin');
         const bytes = randomBytes(1_500_000);
         await writeFile(file, bytes);
         const ref = { name: 'shared/image', tag: 'v1' };
-        const pushed = await pushFile(new RemoteRepository(one.server.url, token), file, ref, DEFAULT_META);
+        const pushed = await pushFile(remoteSession(one.server.url, token).images, file, ref, DEFAULT_META);
         assert.equal(pushed.uploadedChunks, pushed.chunks);
-        const viaTwo = new RemoteRepository(two.server.url, token);
+        const viaTwo = remoteSession(two.server.url, token).images;
         const out = join(dir, 'pulled.bin');
         await pullFile(viaTwo, ref, out);
         assert.deepEqual(await readFile(out), bytes);

@@ -9,4 +9,5 @@ export const GROUP_SUMMARIES: Readonly<Record<string, string>> = {
   store: 'check, clean and measure a repository’s storage',
   user: 'manage the users of a repository',
   token: 'manage API tokens',
+  machine: 'register, show, rename, label and remove machines',
 };

@@ -1,6 +1,6 @@
 // `winsmith image rm NAME:TAG`: removes a tag (its chunks go at the next gc if unreferenced).
 
-import { formatImageRef, parseImageRef } from '../../store/catalog/names.ts';
+import { formatImageRef, parseImageRef } from '../../core/names.ts';
 import type { CliCommand } from '../command.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
 
@@ -13,7 +13,7 @@ export const imageRm: CliCommand = {
   },
   async run(_ctx, args, options) {
     const ref = parseImageRef(String(args[0]));
-    return withRepository(options, async ({ repo }) => {
+    return withRepository(options, async ({ images: repo }) => {
       await repo.removeTag(ref);
       return { data: { removed: formatImageRef(ref) }, text: `removed ${formatImageRef(ref)}` };
     });

@@ -11,7 +11,7 @@ export const images: CliCommand = {
     addRepoOption(command);
   },
   async run(_ctx, _args, options) {
-    return withRepository(options, async ({ repo }) => {
+    return withRepository(options, async ({ images: repo }) => {
       const list = await repo.listImages();
       const text = formatTable(
         ['NAME', 'TAG', 'DIGEST', 'SIZE', 'EDITIONS', 'PUSHED BY', 'PUSHED AT'],

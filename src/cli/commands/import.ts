@@ -2,7 +2,7 @@
 
 import { AppError } from '../../core/errors.ts';
 import { requireFile } from '../../io/paths.ts';
-import { importIso } from '../../store/import-iso.ts';
+import { importIso } from '../../app/import-iso.ts';
 import type { CliCommand } from '../command.ts';
 import { formatBytes, formatTable } from '../format.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
@@ -43,7 +43,7 @@ export const importCommand: CliCommand = {
       }
       names[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
-    return withRepository(options, async ({ repo }) => {
+    return withRepository(options, async ({ images: repo }) => {
       const imported = await importIso(repo, iso, {
         ...(typeof options.namePrefix === 'string' ? { namePrefix: options.namePrefix } : {}),
         names,

@@ -281,8 +281,32 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     path: ['machines'],
-    summary: 'list the machines the boot server has registered',
+    summary: 'list the machines of a repository, registered by booting or by an operator',
     args: '',
     load: async () => (await import('./machines.ts')).machines,
+  },
+  {
+    path: ['machine', 'add'],
+    summary: 'register a machine before it boots, by MAC and/or SMBIOS UUID, with a name',
+    args: '<name>',
+    load: async () => (await import('./machine.ts')).machineAdd,
+  },
+  {
+    path: ['machine', 'show'],
+    summary: 'show one machine: identity, inventory, state, labels, last check-in, deployment',
+    args: '<machine>',
+    load: async () => (await import('./machine.ts')).machineShow,
+  },
+  {
+    path: ['machine', 'set'],
+    summary: "change a machine's name or labels (--label replaces them all; --no-labels clears them)",
+    args: '<machine>',
+    load: async () => (await import('./machine.ts')).machineSet,
+  },
+  {
+    path: ['machine', 'rm'],
+    summary: 'forget a machine (it registers again, pending, when it next boots)',
+    args: '<machine>',
+    load: async () => (await import('./machine.ts')).machineRm,
   },
 ];

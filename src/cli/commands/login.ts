@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { saveCredential } from '../../config/credentials.ts';
 import { AppError } from '../../core/errors.ts';
-import { loginRemote, publicUrl } from '../../store/repository-remote.ts';
+import { loginRemote, publicUrl } from '../../app/remote/http-client.ts';
 import type { CliCommand } from '../command.ts';
 import { readStdinLine } from '../stdin.ts';
 

@@ -1,103 +1,63 @@
-// `winsmith machines`: the machines the boot server has registered (MAC, SMBIOS UUID, maker and
-// model, firmware, first and last seen, last boot check-in, assigned deployment), read from the
-// catalog of a data directory (--data, or --config for a server configuration file).
+// `winsmith machines`: the machines of a repository (registered by booting, or by an operator),
+// with their state, name, labels, MAC, SMBIOS UUID, maker and model, firmware, last seen and last
+// boot check-in, and assigned deployment; filtered by state and label.
 
-import { access } from 'node:fs/promises';
-import { AppError } from '../../core/errors.ts';
-import { loadServerSettings } from '../../config/server-config.ts';
-import { Catalog, type Machine } from '../../store/catalog/catalog.ts';
+import type { Machine } from '../../machines/machine-store.ts';
 import type { CliCommand } from '../command.ts';
-
-function checkInOf(m: Machine): { at: string; address: string | null } | null {
-  const c = m.inventory['checkIn'];
-  if (typeof c !== 'object' || c === null) return null;
-  const { at, address } = c as Record<string, unknown>;
-  if (typeof at !== 'string') return null;
-  return { at, address: typeof address === 'string' ? address : null };
-}
+import { formatTable } from '../format.ts';
+import { addRepoOption, withRepository } from '../repo-option.ts';
+import { checkInOf, machineState } from '../machine-text.ts';
 
 function row(m: Machine): string[] {
   const maker = [m.manufacturer, m.product].filter((x) => x !== null).join(' ');
   const firmware = [m.platform, m.arch].filter((x) => x !== null).join('/');
   const checkIn = checkInOf(m);
   return [
-    m.mac,
+    m.name ?? '-',
+    m.state,
+    m.mac ?? '-',
     m.smbiosUuid ?? '-',
     maker === '' ? '-' : maker,
     firmware === '' ? '-' : firmware,
-    m.firstSeen,
+    m.labels.length === 0 ? '-' : m.labels.join(','),
     m.lastSeen,
     checkIn === null ? '-' : `${checkIn.at}${checkIn.address === null ? '' : ` from ${checkIn.address}`}`,
     m.deploymentId ?? '-',
   ];
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 export const machines: CliCommand = {
   path: ['machines'],
-  summary: 'list the machines the boot server has registered',
+  summary: 'list the machines of a repository, registered by booting or by an operator',
   define(command) {
     command
-      .option('--data <dir>', 'data directory of the server (default $WINSMITH_DATA or ./winsmith-data)')
-      .option('--config <file>', 'server configuration file (YAML) naming the catalog');
+      .option('--state <state>', 'only machines in this state: pending (registered by booting) or ready')
+      .option('--label <label>', 'only machines with this label');
+    addRepoOption(command);
   },
   async run(_ctx, _args, options) {
-    const settings = await loadServerSettings({
-      config: typeof options.config === 'string' ? options.config : undefined,
-      data: typeof options.data === 'string' ? options.data : undefined,
-    });
-    if (settings.catalog.kind === 'sqlite') {
-      const path = settings.catalog.path;
-      await access(path).catch((cause: unknown) => {
-        throw new AppError('NOT_FOUND', `no catalog at ${path}`, {
-          hint: 'give the data directory of a winsmith server with --data (or its configuration with --config)',
-          cause,
-        });
-      });
-    }
-    const catalog = await Catalog.open(settings.catalog);
-    try {
-      const list = await catalog.listMachines();
-      const data = list.map((m) => ({
-        mac: m.mac,
-        uuid: m.smbiosUuid,
-        serial: m.serial,
-        manufacturer: m.manufacturer,
-        product: m.product,
-        arch: m.arch,
-        platform: m.platform,
-        firstSeen: m.firstSeen,
-        lastSeen: m.lastSeen,
-        lastCheckIn: checkInOf(m),
-        deployment: m.deploymentId,
-      }));
+    const filter = {
+      ...(typeof options.state === 'string' ? { state: machineState(options.state) } : {}),
+      ...(typeof options.label === 'string' ? { label: options.label } : {}),
+    };
+    return withRepository(options, async (session) => {
+      const list = await session.machines.list(filter);
       const header = [
+        'NAME',
+        'STATE',
         'MAC',
         'UUID',
         'MACHINE',
         'FIRMWARE',
-        'FIRST SEEN',
+        'LABELS',
         'LAST SEEN',
         'CHECK-IN',
         'DEPLOYMENT',
       ];
       return {
-        data,
-        text: list.length === 0 ? 'no machines registered' : table([header, ...list.map(row)]),
+        data: list,
+        text: list.length === 0 ? 'no machines' : formatTable(header, list.map(row)),
       };
-    } finally {
-      await catalog.close();
-    }
+    });
   },
 };

@@ -1,7 +1,7 @@
 // `winsmith pull NAME:TAG -o FILE`: the exact bytes of an image, checked against its SHA-256.
 
-import { formatImageRef, parseImageRef } from '../../store/catalog/names.ts';
-import { pullFile } from '../../store/repository.ts';
+import { formatImageRef, parseImageRef } from '../../core/names.ts';
+import { pullFile } from '../../app/transfer.ts';
 import type { CliCommand } from '../command.ts';
 import { formatBytes } from '../format.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
@@ -19,7 +19,7 @@ export const pull: CliCommand = {
   async run(ctx, args, options) {
     const ref = parseImageRef(String(args[0]));
     const out = String(options.output);
-    return withRepository(options, async ({ repo }) => {
+    return withRepository(options, async ({ images: repo }) => {
       const result = await pullFile(repo, ref, out, {
         overwrite: options.force === true,
         progress: ctx.progress,

@@ -2,10 +2,11 @@
 
 import { AppError } from '../../core/errors.ts';
 import { requireFile } from '../../io/paths.ts';
-import { artifactMetaOf } from '../../store/artifact-meta.ts';
-import { formatImageRef, parseImageRef } from '../../store/catalog/names.ts';
-import { isDigest } from '../../store/manifest.ts';
-import { pushFile, type Repository } from '../../store/repository.ts';
+import { artifactMetaOf } from '../../app/artifact-meta.ts';
+import { formatImageRef, parseImageRef } from '../../core/names.ts';
+import { isDigest } from '../../core/names.ts';
+import { pushFile } from '../../app/transfer.ts';
+import type { Repository } from '../../store/repository.ts';
 import type { CliCommand } from '../command.ts';
 import { formatBytes } from '../format.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
@@ -39,7 +40,7 @@ export const push: CliCommand = {
     const file = String(args[0]);
     const ref = parseImageRef(String(args[1]));
     await requireFile(file);
-    return withRepository(options, async ({ repo }) => {
+    return withRepository(options, async ({ images: repo }) => {
       const meta = await artifactMetaOf(file, { parentDigest: await parentDigest(repo, options.parent) });
       const result = await pushFile(repo, file, ref, meta, ctx.progress);
       return {

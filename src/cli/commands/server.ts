@@ -4,6 +4,7 @@ import { loadServerSettings } from '../../config/server-config.ts';
 import { createJsonLogger } from '../../server/log.ts';
 import { serveRepository } from '../../server/serve.ts';
 import type { CliCommand } from '../command.ts';
+import { prepareNetboot } from '../../app/netboot.ts';
 import { addBootOptions, bootSettingsOf } from '../boot-options.ts';
 
 export const server: CliCommand = {
@@ -28,25 +29,15 @@ export const server: CliCommand = {
     });
     const logger = createJsonLogger(process.stderr);
     const boot = bootSettingsOf(options, settings.data);
-    // The boot services (DHCP, TFTP, HTTP boot) are loaded only when asked for.
-    const netboot =
-      boot === null
-        ? null
-        : await import('../../boot/boot-services.ts').then(async (services) => ({
-            services,
-            boot,
-            ipxe: await services.installIpxe(boot, logger),
-          }));
+    const netboot = boot === null ? null : await prepareNetboot(boot, logger);
     const { server: running } = await serveRepository(settings, {
       logger,
       handleSignals: true,
       ...(netboot === null
         ? {}
         : {
-            extras: (repo) => {
-              const parts = netboot.services.bootParts(netboot.boot, netboot.ipxe, {
-                catalog: repo.catalog,
-                log: logger,
+            extras: (app) => {
+              const parts = netboot(app, {
                 listen: { host: settings.host, port: settings.port },
                 registration: {
                   perAddressPerMinute: settings.registrationsPerMinute,

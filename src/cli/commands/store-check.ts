@@ -12,7 +12,7 @@ export const storeCheck: CliCommand = {
     addRepoOption(command);
   },
   async run(ctx, _args, options) {
-    return withRepository(options, async ({ repo }) => {
+    return withRepository(options, async ({ images: repo }) => {
       const r = await repo.check(ctx.progress);
       const problems = [
         ...r.corruptChunks.map((d) => `corrupt chunk ${d}`),

@@ -11,7 +11,7 @@ export const storeGc: CliCommand = {
     addRepoOption(command);
   },
   async run(ctx, _args, options) {
-    return withRepository(options, async ({ repo }) => {
+    return withRepository(options, async ({ images: repo }) => {
       const r = await repo.gc(ctx.progress);
       return {
         data: r,

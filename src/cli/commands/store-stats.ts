@@ -11,7 +11,7 @@ export const storeStats: CliCommand = {
     addRepoOption(command);
   },
   async run(_ctx, _args, options) {
-    return withRepository(options, async ({ repo }) => {
+    return withRepository(options, async ({ images: repo }) => {
       const s = await repo.stats();
       const ratio = s.storedBytes === 0 ? '-' : `${(s.logicalBytes / s.storedBytes).toFixed(2)}×`;
       return {

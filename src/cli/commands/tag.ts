@@ -1,6 +1,6 @@
 // `winsmith tag SRC DST`: points DST at the image SRC points at.
 
-import { formatImageRef, parseImageRef } from '../../store/catalog/names.ts';
+import { formatImageRef, parseImageRef } from '../../core/names.ts';
 import type { CliCommand } from '../command.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
 
@@ -14,7 +14,7 @@ export const tag: CliCommand = {
   async run(_ctx, args, options) {
     const source = parseImageRef(String(args[0]));
     const target = parseImageRef(String(args[1]));
-    return withRepository(options, async ({ repo }) => {
+    return withRepository(options, async ({ images: repo }) => {
       const image = await repo.tag(source, target);
       return { data: image, text: `${formatImageRef(target)} → ${image.digest}` };
     });

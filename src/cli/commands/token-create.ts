@@ -1,7 +1,6 @@
 // `winsmith token create`: an API token, shown once (for CI: WINSMITH_TOKEN=... winsmith push ...).
 
 import { AppError } from '../../core/errors.ts';
-import { localActor } from '../../store/repository-open.ts';
 import type { CliCommand } from '../command.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
 
@@ -28,22 +27,12 @@ export const tokenCreate: CliCommand = {
       );
     }
     const name = String(options.name);
-    return withRepository(options, async ({ local, remote }) => {
-      let result: { token: string; expiresAt: string | null };
-      if (local !== null) {
-        if (typeof options.user !== 'string') {
-          throw new AppError('USAGE', 'on a data directory, --user names who the token acts as', {
-            hint: 'add --user NAME',
-          });
-        }
-        result = await local.createToken(localActor(), { name, user: options.user, expiresInDays: days });
-      } else {
-        result = await remote.createToken({
-          name,
-          ...(typeof options.user === 'string' ? { user: options.user } : {}),
-          ...(days === null ? {} : { expiresInDays: days }),
-        });
-      }
+    return withRepository(options, async ({ accounts }) => {
+      const result = await accounts.createToken({
+        name,
+        ...(typeof options.user === 'string' ? { user: options.user } : {}),
+        expiresInDays: days,
+      });
       return {
         data: result,
         text: `${result.token}\n(shown only now${result.expiresAt === null ? '' : `; expires ${result.expiresAt}`})`,

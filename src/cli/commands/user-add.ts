@@ -1,7 +1,6 @@
 // `winsmith user add NAME --role ROLE`: on a data directory directly (the way to make the first
 // admin without a server) or through a server as an admin.
 
-import { localActor } from '../../store/repository-open.ts';
 import type { CliCommand } from '../command.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
 import { readStdinLine } from '../stdin.ts';
@@ -37,20 +36,16 @@ export const userAdd: CliCommand = {
       scopes: options.scope as string[],
       ...(options.passwordStdin === true ? { password: await readStdinLine() } : {}),
     };
-    return withRepository(options, async ({ local, remote }) => {
-      let created: { name: string; role?: string; password?: string; generated?: boolean };
-      if (local !== null) created = await local.addUser(localActor(), request);
-      else created = (await remote.addUser(request)) as typeof created;
-      const shown =
-        created.generated === true || (request.password === undefined && created.password !== undefined);
+    return withRepository(options, async ({ accounts }) => {
+      const created = await accounts.addUser(request);
       return {
         data: {
           name: created.name,
-          role: request.role,
-          scopes: request.scopes,
-          ...(shown ? { password: created.password } : {}),
+          role: created.role,
+          scopes: created.scopes,
+          ...(created.password === undefined ? {} : { password: created.password }),
         },
-        text: `added ${request.role} ${created.name}${shown ? `\npassword: ${created.password ?? ''}  (shown only now)` : ''}`,
+        text: `added ${created.role} ${created.name}${created.password === undefined ? '' : `\npassword: ${created.password}  (shown only now)`}`,
       };
     });
   },

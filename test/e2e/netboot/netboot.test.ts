@@ -167,22 +167,22 @@ async function bootAll(ns: Netns, setup: DhcpSetup): Promise<void> {
     `no TFTP transfer of ipxe.efi:\n${server.output().slice(-4000)}`,
   );
 
-  const listed = await runWinsmith(['machines', '--json', '--data', data]);
+  const listed = await runWinsmith(['machines', '--json', '--repo', data]);
   assert.equal(listed.code, 0, listed.stderr);
   const machines = JSON.parse(listed.stdout) as {
     mac: string;
-    uuid: string | null;
+    smbiosUuid: string | null;
     platform: string | null;
     manufacturer: string | null;
     product: string | null;
-    lastCheckIn: unknown;
+    inventory: { checkIn?: unknown };
   }[];
   for (const vm of vms) {
     const m = machines.find((x) => x.mac === vm.mac);
     assert.ok(m, `${vm.mac} not registered: ${listed.stdout}`);
-    assert.equal(m.uuid, vm.uuid);
+    assert.equal(m.smbiosUuid, vm.uuid);
     assert.equal(m.platform, vm.firmware === 'uefi' ? 'efi' : 'pcbios');
-    assert.notEqual(m.lastCheckIn, null);
+    assert.notEqual(m.inventory.checkIn, undefined);
     assert.equal(m.manufacturer, 'QEMU');
     // SMBIOS product text as QEMU sets it, '+' and parentheses included (iPXE's uristring encoding)
     assert.match(

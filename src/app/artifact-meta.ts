@@ -1,0 +1,90 @@
+// What the catalog records about a file being pushed, read from the file itself: its media type
+// (WIM, ISO 9660/UDF or bytes), the editions of a WIM (readWimInfo, as `image info` shows them),
+// and the lineage `image customize` writes into each image's WIM XML (WINSMITH/RECIPE,
+// RECIPESHA256, SOURCE, SOURCEFILESSHA256 — see src/image/recipe/customize.ts).
+
+import { open } from 'node:fs/promises';
+import { XMLParser } from 'fast-xml-parser';
+import { readWimInfoAndXml } from '../image/wim-info.ts';
+import { withFileSource } from '../io/file-source.ts';
+import { MEDIA_TYPES } from '../store/manifest.ts';
+import type { ArtifactMeta } from '../store/repository.ts';
+
+const WIM_MAGIC = 'MSWIM\0\0\0';
+/** ISO 9660 volume descriptors start at sector 16; 'CD001' follows the type byte. */
+const ISO_MAGIC_OFFSET = 16 * 2048 + 1;
+
+async function readAt(file: string, offset: number, length: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buf, 0, length, offset);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function mediaTypeOf(file: string): Promise<string> {
+  if ((await readAt(file, 0, 8)).toString('latin1') === WIM_MAGIC) return MEDIA_TYPES.wim;
+  if ((await readAt(file, ISO_MAGIC_OFFSET, 5)).toString('latin1') === 'CD001') return MEDIA_TYPES.iso;
+  return MEDIA_TYPES.octetStream;
+}
+
+export interface RecipeLineage {
+  /** 1-based image index the values were recorded on. */
+  readonly index: number;
+  readonly recipeSha256: string | null;
+  readonly recipe: string | null;
+  /** 'WIMGUID:INDEX' of the image the recipe was applied to. */
+  readonly source: string | null;
+  readonly sourceFilesSha256: string | null;
+}
+
+/** The WINSMITH/* values of each image of the WIM's XML (images without them are left out). */
+export function parseRecipeLineage(xml: string): RecipeLineage[] {
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    parseTagValue: false,
+    isArray: (_n, path) => path === 'WIM.IMAGE',
+  });
+  const doc = parser.parse(xml) as { WIM?: { IMAGE?: Record<string, unknown>[] } };
+  const out: RecipeLineage[] = [];
+  for (const [i, image] of (doc.WIM?.IMAGE ?? []).entries()) {
+    const w = image.WINSMITH as Record<string, unknown> | undefined;
+    if (w === undefined || typeof w !== 'object') continue;
+    const text = (k: string): string | null => (typeof w[k] === 'string' ? w[k] : null);
+    out.push({
+      index: Number(image['@INDEX'] ?? i + 1),
+      recipeSha256: text('RECIPESHA256'),
+      recipe: text('RECIPE'),
+      source: text('SOURCE'),
+      sourceFilesSha256: text('SOURCEFILESSHA256'),
+    });
+  }
+  return out;
+}
+
+/** The media type, editions and recorded recipe of `file`; `parentDigest` as given. */
+export async function artifactMetaOf(
+  file: string,
+  lineage: { readonly parentDigest?: string | null; readonly sourceIsoSha256?: string | null } = {},
+): Promise<ArtifactMeta> {
+  const mediaType = await mediaTypeOf(file);
+  let editions: unknown[] = [];
+  let recipe: unknown = null;
+  if (mediaType === MEDIA_TYPES.wim) {
+    const { info, xml } = await withFileSource(file, (source) => readWimInfoAndXml(source));
+    editions = info.images;
+    const recorded = parseRecipeLineage(xml);
+    if (recorded.length > 0) recipe = recorded.length === 1 ? recorded[0] : recorded;
+  }
+  return {
+    mediaType,
+    editions,
+    parentDigest: lineage.parentDigest ?? null,
+    recipe,
+    sourceIsoSha256: lineage.sourceIsoSha256 ?? null,
+  };
+}

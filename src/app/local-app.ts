@@ -1,0 +1,163 @@
+// winsmith on the stores themselves: the catalog database (images, accounts, audit, machines) and
+// the chunk store, opened from a data directory or a server config. `winsmith server` serves it;
+// the CLI works on it for --repo PATH. A caller gets a Session for an actor (`as`); the operations
+// that come before there is an actor (token authentication, password login, the first admin,
+// health) and what the HTTP API announces (chunk sizes and limits) are here.
+
+import { mkdir } from 'node:fs/promises';
+import { AccountStore } from '../auth/account-store.ts';
+import type { Principal } from '../auth/roles.ts';
+import { AuditLog } from '../audit/audit-log.ts';
+import type { BootMachineRegistry } from '../boot/http-boot.ts';
+import type { LeaseStore } from '../boot/dhcp-handler.ts';
+import type { ServerSettings } from '../config/server-config.ts';
+import { DEFAULT_GC_GRACE_SECONDS, DEFAULT_MAX_CHUNK_BYTES } from '../config/server-config.ts';
+import { openDatabase, type Database, type DatabaseConfig } from '../db/database.ts';
+import { bootRegistryOf } from '../machines/boot-registry.ts';
+import { MachineStore } from '../machines/machine-store.ts';
+import type { BlobStore } from '../store/blob-store.ts';
+import { FsBlobStore } from '../store/blob-store-fs.ts';
+import { blobStoreOf } from '../store/blob-store-open.ts';
+import { ChunkStore } from '../store/chunk-store.ts';
+import { CHUNKER_DEFAULTS, type ChunkerOptions } from '../store/chunker.ts';
+import { ImageCatalog } from '../store/image-catalog.ts';
+import { LocalRepository, type LocalRepositoryConfig } from '../store/repository-local.ts';
+import { AccountService } from './accounts.ts';
+import { recorderFor } from './audit-trail.ts';
+import { imagesFor } from './images.ts';
+import { machinesFor } from './machines.ts';
+import type { Actor, IssuedToken, Session } from './session.ts';
+
+/** Where the stores are, and how the repository takes pushes. */
+export interface LocalAppConfig extends LocalRepositoryConfig {
+  readonly catalog: DatabaseConfig;
+  readonly blobs: BlobStore;
+  /** Directory to create first (the data directory), or null. */
+  readonly dataDir: string | null;
+}
+
+export class LocalApp {
+  /** The catalog database, for tests that look at it directly; nothing else reads it here. */
+  readonly database: Database;
+  readonly #repo: LocalRepository;
+  readonly #audit: AuditLog;
+  readonly #accounts: AccountService;
+  readonly #machines: MachineStore;
+
+  private constructor(database: Database, repo: LocalRepository) {
+    this.database = database;
+    this.#repo = repo;
+    this.#audit = new AuditLog(database);
+    this.#accounts = new AccountService(new AccountStore(database), this.#audit);
+    this.#machines = new MachineStore(database);
+  }
+
+  static async open(config: LocalAppConfig): Promise<LocalApp> {
+    if (config.dataDir !== null) await mkdir(config.dataDir, { recursive: true });
+    const database = await openDatabase(config.catalog);
+    try {
+      const chunks = new ChunkStore(config.blobs, config.chunking ?? CHUNKER_DEFAULTS);
+      const repo = new LocalRepository(new ImageCatalog(database), chunks, config);
+      await repo.indexArtifactChunks();
+      return new LocalApp(database, repo);
+    } catch (e) {
+      await database.close();
+      throw e;
+    }
+  }
+
+  /** A data directory with the embedded defaults: SQLite catalog and filesystem blobs. */
+  static openDataDir(
+    dataDir: string,
+    options: Partial<
+      Pick<LocalRepositoryConfig, 'gcGraceSeconds' | 'maxChunkBytes' | 'maxManifestChunks'>
+    > & {
+      readonly chunking?: ChunkerOptions;
+    } = {},
+  ): Promise<LocalApp> {
+    return LocalApp.open({
+      catalog: { kind: 'sqlite', path: `${dataDir}/catalog.sqlite` },
+      blobs: new FsBlobStore(`${dataDir}/blobs`),
+      dataDir,
+      chunking: options.chunking ?? null,
+      gcGraceSeconds: options.gcGraceSeconds ?? DEFAULT_GC_GRACE_SECONDS,
+      maxChunkBytes: options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES,
+      ...(options.maxManifestChunks === undefined ? {} : { maxManifestChunks: options.maxManifestChunks }),
+    });
+  }
+
+  /** The repository a server config describes (SQLite + files, or PostgreSQL + S3). */
+  static async openConfigured(settings: ServerSettings): Promise<LocalApp> {
+    return LocalApp.open({
+      catalog: settings.catalog,
+      blobs: await blobStoreOf(settings),
+      dataDir: settings.catalog.kind === 'sqlite' || settings.blobs.kind === 'fs' ? settings.data : null,
+      chunking: settings.chunking,
+      gcGraceSeconds: settings.gcGraceSeconds,
+      maxChunkBytes: settings.maxChunkBytes,
+      maxManifestChunks: settings.maxManifestChunks,
+    });
+  }
+
+  get location(): string {
+    return this.#repo.location;
+  }
+
+  get chunking(): ChunkerOptions {
+    return this.#repo.chunking;
+  }
+
+  get maxChunkBytes(): number {
+    return this.#repo.maxChunkBytes;
+  }
+
+  get maxManifestChunks(): number {
+    return this.#repo.maxManifestChunks;
+  }
+
+  /** What `actor` can do (the caller has checked its rights to each operation). */
+  as(actor: Actor): Session {
+    const record = recorderFor(this.#audit, actor);
+    return {
+      location: this.location,
+      images: imagesFor(this.#repo, actor, record),
+      accounts: this.#accounts.for(actor),
+      machines: machinesFor(this.#machines, record),
+      close: () => this.close(),
+    };
+  }
+
+  /** The principal of a token, or null when it is unknown, revoked or expired. */
+  authenticate(token: string): Promise<Principal | null> {
+    return this.#accounts.authenticate(token);
+  }
+
+  /** A token for a correct user name and password, rate-limited per user and client address. */
+  login(user: string, password: string, client: string): Promise<IssuedToken> {
+    return this.#accounts.login(user, password, client);
+  }
+
+  /** On a repository without users: creates 'admin' with a generated password, returned once. */
+  ensureFirstAdmin(actor: Actor): Promise<{ name: string; password: string } | null> {
+    return this.#accounts.ensureFirstAdmin(actor);
+  }
+
+  /** The image name an open upload is for (NOT_FOUND when there is no such upload). */
+  uploadImageName(id: string): Promise<string> {
+    return this.#repo.uploadImageName(id);
+  }
+
+  /** The machines' ports the boot services use. */
+  bootPorts(): { readonly registry: BootMachineRegistry; readonly leases: LeaseStore } {
+    return { registry: bootRegistryOf(this.#machines), leases: this.#machines };
+  }
+
+  /** Throws when the catalog or the blob store cannot be reached. */
+  health(): Promise<void> {
+    return this.#repo.health();
+  }
+
+  async close(): Promise<void> {
+    await this.database.close();
+  }
+}

@@ -1,0 +1,86 @@
+// What one caller can do with winsmith, whoever serves it: a Session is the same set of operations
+// on a data directory (the stores, acting for the local user) and on a `winsmith server` (over its
+// HTTP API, acting for the token's user). The CLI works on a Session and does not know which;
+// the server builds one per request for the caller it authenticated.
+
+import type { AuditEntry } from '../audit/audit-log.ts';
+import type { Repository } from '../store/repository.ts';
+
+export { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../store/repository.ts';
+export { MACHINE_STATES } from '../machines/machine-store.ts';
+import type { Machine, MachineChanges, MachineFilter, NewMachine } from '../machines/machine-store.ts';
+
+/** Who acts: the name the audit log records, where from, and what the actor may read. */
+export interface Actor {
+  readonly user: string;
+  /** A client address, or `local` for the CLI on a data directory. */
+  readonly client: string;
+  /**
+   * Image-name prefixes the actor may read, which bound what a push may reuse and what listings,
+   * checks and events show; absent: every image (admins, unscoped users, the local CLI).
+   */
+  readonly readScopes?: readonly string[];
+}
+
+export interface NewUserRequest {
+  readonly name: string;
+  /** Generated (and returned once) when absent. */
+  readonly password?: string;
+  readonly role: string;
+  readonly scopes: readonly string[];
+}
+
+export interface CreatedUser {
+  readonly name: string;
+  readonly role: string;
+  readonly scopes: readonly string[];
+  /** Present only when it was generated: shown this once. */
+  readonly password?: string;
+}
+
+export interface UserView {
+  readonly name: string;
+  readonly role: string;
+  readonly scopes: readonly string[];
+  readonly disabled: boolean;
+}
+
+export interface TokenRequest {
+  readonly name: string;
+  /** The caller itself when absent. */
+  readonly user?: string;
+  /** The default lifetime when null. */
+  readonly expiresInDays: number | null;
+}
+
+export interface IssuedToken {
+  /** Shown this once. */
+  readonly token: string;
+  readonly expiresAt: string | null;
+}
+
+export interface Accounts {
+  addUser(request: NewUserRequest): Promise<CreatedUser>;
+  listUsers(): Promise<UserView[]>;
+  createToken(request: TokenRequest): Promise<IssuedToken>;
+  /** The audit log, newest first. */
+  listAudit(limit: number): Promise<AuditEntry[]>;
+}
+
+export interface Machines {
+  list(filter: MachineFilter): Promise<Machine[]>;
+  /** By id, MAC or name. */
+  get(key: string): Promise<Machine>;
+  add(request: NewMachine): Promise<Machine>;
+  set(key: string, changes: MachineChanges): Promise<Machine>;
+  remove(key: string): Promise<void>;
+}
+
+export interface Session {
+  /** Where it works, for messages (a path, or a URL without credentials). */
+  readonly location: string;
+  readonly images: Repository;
+  readonly accounts: Accounts;
+  readonly machines: Machines;
+  close(): Promise<void>;
+}

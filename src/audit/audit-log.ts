@@ -1,0 +1,113 @@
+// The audit log: who changed what, when, from where, with details that never keep a secret.
+// Append-only; listed newest first, in bounded pages.
+
+import type { Kysely, Selectable } from 'kysely';
+import { kyselyOf, type Database } from '../db/database.ts';
+import { nowIso, parseObject, toNumber } from '../db/rows.ts';
+import type { AuditLogTable, CatalogSchema } from '../db/schema.ts';
+
+export interface AuditEntry {
+  readonly id: number;
+  readonly at: string;
+  readonly actor: string | null;
+  readonly action: string;
+  readonly target: string | null;
+  /** Where the request came from: a client address, or `local` for the CLI on a data directory. */
+  readonly client: string | null;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+export interface NewAuditEntry {
+  readonly actor: string | null;
+  readonly action: string;
+  readonly target?: string | null;
+  readonly client?: string | null;
+  /** Never secrets: values under secret-looking keys are redacted (see redactSecrets). */
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly at?: string;
+}
+
+export interface AuditQuery {
+  readonly limit?: number;
+  /** Entries with an id below this one (paging backwards). */
+  readonly beforeId?: number;
+  readonly actor?: string;
+  readonly action?: string;
+  readonly target?: string;
+}
+
+/** Audit log pages are at most this long: listings stay bounded whatever the caller asks. */
+export const MAX_AUDIT_PAGE = 1000;
+
+function toAudit(row: Selectable<AuditLogTable>): AuditEntry {
+  return {
+    id: toNumber(row.id),
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    target: row.target,
+    client: row.client,
+    details: parseObject(row.details, 'audit details'),
+  };
+}
+
+const SECRET_KEY = /password|secret|^(token|tokenhash|authorization|cookie|credentials?)$/i;
+/** Nesting kept in audit details; deeper values are dropped (details are short summaries). */
+const MAX_AUDIT_DETAIL_DEPTH = 8;
+
+/**
+ * Audit details with every value under a secret-looking key (password, secret, token,
+ * authorization, ...) replaced by "[redacted]", at any depth: a careless caller cannot put a
+ * secret in the log.
+ */
+export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (depth > MAX_AUDIT_DETAIL_DEPTH) return '[too deep]';
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        SECRET_KEY.test(k) ? '[redacted]' : redactSecrets(v, depth + 1),
+      ]),
+    );
+  }
+  return value;
+}
+
+export class AuditLog {
+  readonly #db: Kysely<CatalogSchema>;
+
+  constructor(database: Database) {
+    this.#db = kyselyOf(database);
+  }
+
+  // ---- audit log -------------------------------------------------------------------------
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    const row = await this.#db
+      .insertInto('audit_log')
+      .values({
+        at: entry.at ?? nowIso(),
+        actor: entry.actor,
+        action: entry.action,
+        target: entry.target ?? null,
+        client: entry.client ?? null,
+        details: JSON.stringify(redactSecrets(entry.details ?? {})),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toAudit(row);
+  }
+
+  /** Audit entries, newest first, at most MAX_AUDIT_PAGE. */
+  async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    const limit = Math.max(1, Math.min(query.limit ?? 100, MAX_AUDIT_PAGE));
+    let q = this.#db.selectFrom('audit_log').selectAll();
+    if (query.beforeId !== undefined) q = q.where('id', '<', query.beforeId);
+    if (query.actor !== undefined) q = q.where('actor', '=', query.actor);
+    if (query.action !== undefined) q = q.where('action', '=', query.action);
+    if (query.target !== undefined) q = q.where('target', '=', query.target);
+    const rows = await q.orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toAudit);
+  }
+}

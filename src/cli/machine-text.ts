@@ -1,0 +1,49 @@
+// How the machine commands read a state and show a machine.
+
+import { AppError } from '../core/errors.ts';
+import type { Machine, MachineState } from '../machines/machine-store.ts';
+import { formatFields } from './format.ts';
+
+const STATES: readonly MachineState[] = ['pending', 'ready'];
+
+export function machineState(text: string): MachineState {
+  const state = STATES.find((s) => s === text);
+  if (state === undefined) {
+    throw new AppError('INVALID_ARGUMENT', `state ${JSON.stringify(text)} is not pending or ready`, {
+      hint: 'give --state pending or --state ready',
+    });
+  }
+  return state;
+}
+
+/** The last boot check-in recorded in the inventory, or null. */
+export function checkInOf(m: Machine): { at: string; address: string | null } | null {
+  const c = m.inventory['checkIn'];
+  if (typeof c !== 'object' || c === null) return null;
+  const { at, address } = c as Record<string, unknown>;
+  if (typeof at !== 'string') return null;
+  return { at, address: typeof address === 'string' ? address : null };
+}
+
+/** One machine, field by field. */
+export function machineText(m: Machine): string {
+  const checkIn = checkInOf(m);
+  return formatFields([
+    ['id', m.id],
+    ['name', m.name ?? '-'],
+    ['state', m.state],
+    ['mac', m.mac ?? '-'],
+    ['uuid', m.smbiosUuid ?? '-'],
+    ['serial', m.serial ?? '-'],
+    ['machine', [m.manufacturer, m.product].filter((x) => x !== null).join(' ') || '-'],
+    ['firmware', [m.platform, m.arch].filter((x) => x !== null).join('/') || '-'],
+    ['labels', m.labels.length === 0 ? '-' : m.labels.join(', ')],
+    ['first seen', m.firstSeen],
+    ['last seen', m.lastSeen],
+    [
+      'check-in',
+      checkIn === null ? '-' : `${checkIn.at}${checkIn.address === null ? '' : ` from ${checkIn.address}`}`,
+    ],
+    ['deployment', m.deploymentId ?? '-'],
+  ]);
+}

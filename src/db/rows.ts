@@ -1,0 +1,59 @@
+// What every store needs to turn rows into records: numbers from either dialect's integers, JSON
+// text parsed (a value that does not parse says the database was changed by something else),
+// times as ISO 8601 strings, and long `in (...)` lists cut into batches.
+
+import type { Kysely, Transaction } from 'kysely';
+import { AppError } from '../core/errors.ts';
+import type { CatalogSchema } from './schema.ts';
+
+/** A store's handle, or a transaction of it: the same queries run on both. */
+export type Db = Kysely<CatalogSchema> | Transaction<CatalogSchema>;
+
+/** Values per `in (...)` list: well under every dialect's limit on parameters. */
+export const VALUES_PER_QUERY = 500;
+
+export const nowIso = (): string => new Date().toISOString();
+
+/** `items` in lists of at most `size`. */
+export function batches<T>(items: readonly T[], size: number = VALUES_PER_QUERY): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** A count or size as a number (PostgreSQL's bigint arrives as a string); 0 for null. */
+export function toNumber(value: number | string | bigint | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) {
+    throw new AppError('INTERNAL', `catalog value ${String(value)} is not a safe integer`);
+  }
+  return n;
+}
+
+export function parseJson(text: string | null, what: string): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new AppError('FORMAT_INVALID', `catalog ${what} is not valid JSON`, {
+      hint: 'the catalog database was changed by something other than winsmith',
+      cause,
+    });
+  }
+}
+
+export function parseObject(text: string, what: string): Record<string, unknown> {
+  const value = parseJson(text, what);
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+export function parseStringArray(text: string, what: string): string[] {
+  const value = parseJson(text, what);
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** Thrown inside a transaction to roll it back when a conditional write found its condition false. */
+export class Refused extends Error {}

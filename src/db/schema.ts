@@ -1,0 +1,140 @@
+// The catalog's tables as Kysely sees them. Column names are snake_case in the database; the
+// Catalog class maps rows to the camelCase records the rest of winsmith uses. Timestamps are ISO
+// 8601 UTC strings (Date.toISOString(): they sort as text on both dialects); booleans are 0/1
+// integers; JSON values are text. Sizes are bigint in PostgreSQL (returned as strings by pg) and
+// integers in SQLite: read them through Catalog's number conversion only.
+
+import type { Generated } from 'kysely';
+
+/** The two dialects the catalog runs on. */
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+export interface ArtifactsTable {
+  digest: string;
+  media_type: string;
+  size: number | string;
+  sha256: string;
+  editions: string;
+  pushed_by: string | null;
+  pushed_at: string;
+  parent_digest: string | null;
+  recipe: string | null;
+  source_iso_sha256: string | null;
+}
+
+export interface TagsTable {
+  name: string;
+  tag: string;
+  digest: string;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+export interface TagHistoryTable {
+  id: Generated<number>;
+  name: string;
+  tag: string;
+  /** Null when the tag was removed. */
+  digest: string | null;
+  previous_digest: string | null;
+  changed_by: string | null;
+  changed_at: string;
+}
+
+export interface UploadsTable {
+  id: string;
+  name: string;
+  tag: string;
+  manifest_digest: string;
+  manifest: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  state: string;
+}
+
+export interface UsersTable {
+  name: string;
+  password_hash: string;
+  role: string;
+  scopes: string;
+  disabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TokensTable {
+  id: string;
+  token_hash: string;
+  name: string;
+  user_name: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor: string | null;
+  action: string;
+  target: string | null;
+  client: string | null;
+  details: string;
+}
+
+export interface MachinesTable {
+  id: string;
+  /** Null for a machine registered by its SMBIOS UUID that has not booted yet. */
+  mac: string | null;
+  smbios_uuid: string | null;
+  /** Unique when set. */
+  name: string | null;
+  /** A JSON list of label strings. */
+  labels: Generated<string>;
+  serial: string | null;
+  manufacturer: string | null;
+  product: string | null;
+  arch: string | null;
+  platform: string | null;
+  inventory: string;
+  first_seen: string;
+  last_seen: string;
+  deployment_id: string | null;
+  /** 'pending' (registered by booting) or 'ready' (approved, or registered by an operator). */
+  state: Generated<string>;
+}
+
+export interface LeasesTable {
+  ip: string;
+  mac: string;
+  expires_at: string;
+  updated_at: string;
+}
+
+/** A chunk an artifact's manifest references (each pair once). */
+export interface ArtifactChunksTable {
+  artifact_digest: string;
+  chunk_digest: string;
+}
+
+/** A chunk an open upload has accounted for: sent, or reused from an image its caller may read. */
+export interface UploadChunksTable {
+  upload_id: string;
+  chunk_digest: string;
+}
+
+export interface CatalogSchema {
+  artifacts: ArtifactsTable;
+  artifact_chunks: ArtifactChunksTable;
+  upload_chunks: UploadChunksTable;
+  tags: TagsTable;
+  tag_history: TagHistoryTable;
+  uploads: UploadsTable;
+  users: UsersTable;
+  tokens: TokensTable;
+  audit_log: AuditLogTable;
+  machines: MachinesTable;
+  leases: LeasesTable;
+}

@@ -1,0 +1,34 @@
+// What the HTTP API needs from the application (src/app/local-app.ts provides it): a Session for
+// each caller it authenticated, the operations that come before there is a caller, and the limits
+// it announces.
+
+import type { Session, Actor, IssuedToken } from '../app/session.ts';
+import type { Principal } from '../auth/roles.ts';
+import type { ChunkerOptions } from '../store/chunker.ts';
+import type { EventHub } from './events.ts';
+
+export interface ServerBackend {
+  /** What `actor` can do; every change is audited under its name and address. */
+  as(actor: Actor): Session;
+  /** The principal of a token, or null when it is unknown, revoked or expired. */
+  authenticate(token: string): Promise<Principal | null>;
+  /** A new token for a user whose password is right; rate-limited per user and client. */
+  login(user: string, password: string, client: string): Promise<IssuedToken>;
+  /** The image name an open upload is for (NOT_FOUND when there is no such upload). */
+  uploadImageName(uploadId: string): Promise<string>;
+  /** Throws when the catalog or the blob store cannot be reached. */
+  health(): Promise<void>;
+  readonly chunking: ChunkerOptions;
+  readonly maxChunkBytes: number;
+  /** Chunks a manifest may list: the begin-upload body is limited to what that many take. */
+  readonly maxManifestChunks: number;
+}
+
+/** What every route module is made from. */
+export interface RouteContext {
+  readonly backend: ServerBackend;
+  readonly events: EventHub;
+  readonly version: string;
+  /** The OpenAPI document, made once the whole table is known. */
+  readonly document: () => unknown;
+}

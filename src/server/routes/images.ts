@@ -1,0 +1,169 @@
+// The routes of stored images: a page of the listing, one image's record, tags set and removed,
+// and the exact bytes with Range and If-Match. Image names travel percent-encoded in one path
+// segment ('team-a%2Fws2022'); hono decodes them and validateImageName refuses '..', control
+// characters and anything else odd.
+
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { inScope } from '../../auth/roles.ts';
+import { AppError } from '../../core/errors.ts';
+import { validateImageName, validateTag, type ImageRef } from '../../core/names.ts';
+import { contentRange, parseRangeHeader } from '../../formats/http-range.ts';
+import { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../../app/session.ts';
+import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
+import type { RouteContext } from '../backend.ts';
+import { ImagePage, ImagePageQuery, ImageRecord, TagRequest } from '../schemas.ts';
+
+const NAME_PARAM = {
+  name: 'name',
+  in: 'path',
+  description: "image name, percent-encoded as one segment ('team-a%2Fws2022')",
+} as const;
+
+function refOf(params: Readonly<Record<string, string>>): ImageRef {
+  return { name: validateImageName(params.name ?? ''), tag: validateTag(params.tag ?? '') };
+}
+
+/** 416 with the JSON error body and a Content-Range of the whole size (RFC 9110 §15.5.17). */
+function rangeNotSatisfiable(r: RouteRequest, size: number): Response {
+  const e = new AppError(
+    'RANGE_NOT_SATISFIABLE',
+    `range '${r.c.req.header('range') ?? ''}' is not one range within ${size} bytes`,
+    { hint: 'ask for one range bytes=START-END, bytes=START- or bytes=-SUFFIX within the size' },
+  );
+  return r.c.json({ error: { code: e.code, message: e.message, hint: e.hint ?? null } }, 416, {
+    'content-range': contentRange(null, size),
+  });
+}
+
+function pageLimit(text: string | undefined): number {
+  const limit = text === undefined ? IMAGE_PAGE_DEFAULT : Number(text);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > IMAGE_PAGE_MAX) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `limit must be 1 to ${IMAGE_PAGE_MAX}, found ${JSON.stringify(text)}`,
+      {
+        hint: `ask for at most ${IMAGE_PAGE_MAX} images a page and follow next`,
+      },
+    );
+  }
+  return limit;
+}
+
+/** The bytes of `ref` (its whole content, or the Range asked), straight to the socket when there is one. */
+async function content(r: RouteRequest, { backend }: RouteContext): Promise<Response> {
+  const ref = refOf(r.params);
+  const images = backend.as(r.actor).images;
+  const image = await images.getImage(ref);
+  const ifMatch = r.c.req.header('if-match');
+  if (ifMatch !== undefined && ifMatch !== `"${image.digest}"` && ifMatch !== '*') {
+    throw new AppError('CONFLICT', `${ref.name}:${ref.tag} now points at ${image.digest}, not ${ifMatch}`, {
+      hint: 'the tag moved while you pulled: pull again',
+    });
+  }
+  const range = parseRangeHeader(r.c.req.header('range'), image.size);
+  if (range === 'unsatisfiable') return rangeNotSatisfiable(r, image.size);
+  const bytes = await images.readContent(ref, image.digest, range ?? undefined);
+  const headers: Record<string, string> = {
+    'content-type': 'application/octet-stream',
+    'content-length': String(range === null ? image.size : range.end - range.start + 1),
+    'accept-ranges': 'bytes',
+    etag: `"${image.digest}"`,
+  };
+  if (range !== null) headers['content-range'] = contentRange(range, image.size);
+  const status = range === null ? 200 : 206;
+  const outgoing = (r.c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (outgoing !== undefined) {
+    // On a real socket the bytes go straight to it with Node's own back-pressure (no web stream in
+    // between): two reused buffers per pull on a filesystem store. A failure part-way cuts the
+    // connection, so the client sees a short body, never a wrong one.
+    outgoing.writeHead(status, headers);
+    bytes.writeTo(outgoing).then(
+      () => outgoing.end(),
+      () => outgoing.destroy(),
+    );
+    return RESPONSE_ALREADY_SENT;
+  }
+  return new Response(Readable.toWeb(bytes.stream) as ReadableStream, { status, headers });
+}
+
+export function imageRoutes(context: RouteContext): ApiRoute[] {
+  const { backend } = context;
+  const imageRoute = (r: RouteRequest): string => validateImageName(r.params.name ?? '');
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/images',
+      summary: 'the images (name:tag) the caller may read, a page at a time (without recipes)',
+      action: 'image.read',
+      query: ImagePageQuery,
+      ok: { status: 200, description: 'a page of images and the cursor of the next one', json: ImagePage },
+      handler: (r) =>
+        backend
+          .as(r.actor)
+          .images.listImagePage({ limit: pageLimit(r.query.limit), cursor: r.query.cursor ?? null }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/images/{name}/tags/{tag}',
+      summary: 'one image: digest, size, SHA-256, editions, who pushed it, lineage, recipe',
+      action: 'image.read',
+      image: imageRoute,
+      parameters: [NAME_PARAM],
+      ok: { status: 200, description: 'the image record', json: ImageRecord },
+      handler: (r) => backend.as(r.actor).images.getImage(refOf(r.params)),
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/api/v1/images/{name}/tags/{tag}',
+      summary: 'point this tag at the image another name:tag points at (tags move; history is kept)',
+      action: 'image.tag',
+      image: imageRoute,
+      parameters: [NAME_PARAM],
+      body: { json: TagRequest, description: 'the source image (the caller must be able to read it)' },
+      ok: { status: 200, description: 'the image record under its new tag', json: ImageRecord },
+      handler(r) {
+        const source = { name: validateImageName(r.body.source.name), tag: validateTag(r.body.source.tag) };
+        const principal = r.principal;
+        if (principal === undefined || !inScope(principal, source.name)) {
+          throw new AppError('FORBIDDEN', `user ${r.actor.user} may not read ${source.name}`, {
+            hint: 'ask an admin for a scope that covers the source image',
+          });
+        }
+        return backend.as(r.actor).images.tag(source, refOf(r.params));
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/api/v1/images/{name}/tags/{tag}',
+      summary: 'remove a tag (the content goes at the next gc if nothing else references it)',
+      action: 'image.remove',
+      image: imageRoute,
+      parameters: [NAME_PARAM],
+      ok: { status: 204, description: 'removed' },
+      async handler(r) {
+        await backend.as(r.actor).images.removeTag(refOf(r.params));
+        return r.c.body(null, 204);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/images/{name}/tags/{tag}/content',
+      summary: 'the image\'s exact bytes; one Range; If-Match "DIGEST" refuses a tag that moved',
+      action: 'image.read',
+      image: imageRoute,
+      parameters: [
+        NAME_PARAM,
+        { name: 'range', in: 'header', description: 'bytes=START-END, bytes=START- or bytes=-SUFFIX' },
+        { name: 'if-match', in: 'header', description: 'the manifest digest in quotes' },
+      ],
+      ok: {
+        status: 200,
+        contentType: 'application/octet-stream',
+        description: 'the bytes (206 for a range)',
+      },
+      handler: (r) => content(r, context),
+    }),
+  ];
+}

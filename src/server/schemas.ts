@@ -1,0 +1,195 @@
+// The bodies of the HTTP API, described once. Each schema validates what a request sends, gives
+// the handler its type, and becomes the JSON Schema of the OpenAPI document (z.toJSONSchema), so
+// the document cannot drift from the code; a test checks real answers against the served document.
+// Deep rules stay with their domain (a manifest's canonical form, image names, roles): the
+// schemas say the shape, the handlers call the domain's own checks.
+
+import { z } from 'zod';
+import { ERROR_CODES } from '../core/error-codes.ts';
+import { MACHINE_STATES } from '../app/session.ts';
+
+const text = z.string();
+const nullableText = z.string().nullable();
+const count = z.number().int().nonnegative();
+const list = <T extends z.ZodType>(item: T) => z.array(item).readonly();
+
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]),
+    message: text,
+    hint: nullableText,
+  }),
+});
+
+export const Health = z.object({ status: z.literal('ok'), version: text });
+
+export const LoginRequest = z.object({ user: text, password: text });
+
+export const IssuedToken = z.object({ token: text, expiresAt: nullableText });
+
+export const Chunking = z.object({ minSize: count, avgSize: count, maxSize: count });
+
+export const RepositoryInfo = z.object({
+  chunking: Chunking,
+  maxChunkBytes: count,
+  maxManifestChunks: count,
+});
+
+/** A manifest's shape; its canonical rules are validateManifest's (src/store/manifest.ts). */
+export const Manifest = z.strictObject({
+  schemaVersion: z.number().int(),
+  mediaType: text,
+  size: count,
+  sha256: text,
+  chunks: list(z.strictObject({ digest: text, size: count })),
+});
+
+export const BeginUpload = z.object({ name: text, tag: text, manifest: Manifest });
+
+export const UploadSession = z.object({ id: text, missing: list(text) });
+
+export const ArtifactMetaRequest = z.object({
+  mediaType: text.optional(),
+  editions: z.array(z.unknown()).optional(),
+  parentDigest: nullableText.optional(),
+  recipe: z.unknown().optional(),
+  sourceIsoSha256: nullableText.optional(),
+});
+
+export const CommitUpload = z.object({ meta: ArtifactMetaRequest.optional() });
+
+const imageFields = {
+  name: text,
+  tag: text,
+  digest: text,
+  mediaType: text,
+  size: count,
+  sha256: text,
+  editions: list(z.unknown()),
+  pushedBy: nullableText,
+  pushedAt: text,
+  parentDigest: nullableText,
+  sourceIsoSha256: nullableText,
+};
+
+export const ImageRecord = z.object({ ...imageFields, recipe: z.unknown() });
+
+export const ImageSummary = z.object(imageFields);
+
+export const ImagePage = z.object({ images: list(ImageSummary), next: nullableText });
+
+export const ImagePageQuery = z.object({
+  limit: z.string().regex(/^\d+$/, 'expected a whole number').optional(),
+  cursor: text.optional(),
+});
+
+export const TagRequest = z.object({ source: z.object({ name: text, tag: text }) });
+
+export const StoreStats = z.object({
+  logicalBytes: count,
+  storedBytes: count,
+  chunks: count,
+  artifacts: count,
+});
+
+export const CheckReport = z.object({
+  ok: z.boolean(),
+  chunksChecked: count,
+  bytesChecked: count,
+  manifestsChecked: count,
+  corruptChunks: list(text),
+  corruptManifests: list(text),
+  missingChunks: list(z.object({ manifest: text, chunk: text })),
+  missingManifests: list(text),
+  wrongContent: list(z.object({ digest: text, expected: text, found: text })),
+});
+
+export const GcReport = z.object({
+  removedChunks: count,
+  removedBytes: count,
+  removedManifests: count,
+  keptYoung: count,
+  removedTemporaries: count,
+  liveChunks: count,
+});
+
+export const UserView = z.object({
+  name: text,
+  role: text,
+  scopes: list(text),
+  disabled: z.boolean(),
+});
+
+export const UserList = z.object({ users: list(UserView) });
+
+export const NewUserRequest = z.object({
+  name: text,
+  password: text.optional(),
+  role: text,
+  scopes: z.array(text).max(64).default([]),
+});
+
+export const CreatedUser = z.object({
+  name: text,
+  role: text,
+  scopes: list(text),
+  password: text.optional(),
+});
+
+export const TokenRequest = z.object({
+  name: text.max(100).default('api'),
+  user: text.optional(),
+  expiresInDays: z.number().positive().nullable().default(null),
+});
+
+export const AuditEntry = z.object({
+  id: count,
+  at: text,
+  actor: nullableText,
+  action: text,
+  target: nullableText,
+  client: nullableText,
+  details: z.record(text, z.unknown()),
+});
+
+export const AuditList = z.object({ entries: list(AuditEntry) });
+
+export const AuditQuery = z.object({
+  limit: z.string().regex(/^\d+$/, 'expected a whole number').optional(),
+});
+
+export const MachineState = z.enum(MACHINE_STATES);
+
+export const Machine = z.object({
+  id: text,
+  mac: nullableText,
+  smbiosUuid: nullableText,
+  name: nullableText,
+  labels: list(text),
+  serial: nullableText,
+  manufacturer: nullableText,
+  product: nullableText,
+  arch: nullableText,
+  platform: nullableText,
+  inventory: z.record(text, z.unknown()),
+  firstSeen: text,
+  lastSeen: text,
+  deploymentId: nullableText,
+  state: MachineState,
+});
+
+export const MachineList = z.object({ machines: list(Machine) });
+
+export const MachineQuery = z.object({ state: MachineState.optional(), label: text.optional() });
+
+export const NewMachine = z.object({
+  mac: text.optional(),
+  smbiosUuid: text.optional(),
+  name: text,
+  labels: z.array(text).optional(),
+});
+
+export const MachineChanges = z.object({
+  name: text.optional(),
+  labels: z.array(text).optional(),
+});

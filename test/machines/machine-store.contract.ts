@@ -1,0 +1,165 @@
+// The machines' store (machines and DHCP leases), the same on every database winsmith supports.
+
+import assert from 'node:assert/strict';
+import { MachineStore } from '../../src/machines/machine-store.ts';
+import { hasCode, type StoreTest } from '../db/store-fixture.ts';
+
+export function machineStoreContract(storeTest: StoreTest): void {
+  storeTest('machines are registered once per MAC, refreshed, assigned', async ({ machines }) => {
+    const first = await machines.recordMachineSeen({
+      mac: '52-54-00-AA-BB-CC',
+      smbiosUuid: '4C4C4544-0000-1000-8000-000000000001',
+      manufacturer: 'QEMU',
+      arch: 'x86_64',
+      platform: 'efi',
+      inventory: { cpu: 2, nic: 'e1000' },
+      now: '2026-01-01T00:00:00.000Z',
+    });
+    assert.equal(first.created, true);
+    assert.equal(first.machine.mac, '52:54:00:aa:bb:cc');
+    const again = await machines.recordMachineSeen({
+      mac: '52:54:00:aa:bb:cc',
+      serial: 'S1',
+      inventory: { cpu: 4 },
+      now: '2026-01-02T00:00:00.000Z',
+    });
+    assert.equal(again.created, false);
+    assert.equal(again.machine.id, first.machine.id);
+    assert.deepEqual(again.machine.inventory, { cpu: 4, nic: 'e1000' });
+    assert.deepEqual(
+      [again.machine.firstSeen, again.machine.lastSeen, again.machine.serial, again.machine.manufacturer],
+      ['2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', 'S1', 'QEMU'],
+    );
+    assert.equal(
+      (await machines.getMachineByUuid('4c4c4544-0000-1000-8000-000000000001'))?.id,
+      first.machine.id,
+    );
+    assert.equal((await machines.getMachineByMac('52:54:00:AA:BB:CC'))?.id, first.machine.id);
+    assert.equal((await machines.assignDeployment(first.machine.id, 'deploy-1')).deploymentId, 'deploy-1');
+    assert.equal((await machines.assignDeployment(first.machine.id, null)).deploymentId, null);
+    await assert.rejects(machines.assignDeployment('nope', 'd'), hasCode('NOT_FOUND'));
+    await assert.rejects(
+      machines.recordMachineSeen({ mac: '52:54:00:zz:00:00' }),
+      hasCode('INVALID_ARGUMENT'),
+    );
+    assert.equal((await machines.listMachines()).length, 1);
+    assert.equal(await machines.deleteMachine(first.machine.id), true);
+    assert.deepEqual(await machines.listMachines(), []);
+  });
+
+  storeTest('leases: one holder per address, one address per MAC, expiry', async ({ machines }) => {
+    const now = '2026-01-01T00:00:00.000Z';
+    const later = '2026-01-01T01:00:00.000Z';
+    assert.equal(await machines.claimLease('10.9.0.10', '52:54:00:00:00:01', later, now), true);
+    assert.equal(await machines.claimLease('10.9.0.10', '52:54:00:00:00:02', later, now), false);
+    assert.equal((await machines.getLeaseByIp('10.9.0.10'))?.mac, '52:54:00:00:00:01');
+    assert.equal(
+      await machines.claimLease('10.9.0.10', '52:54:00:00:00:01', '2026-01-01T02:00:00.000Z', now),
+      true,
+    );
+    assert.equal(await machines.claimLease('10.9.0.11', '52:54:00:00:00:01', later, now), true);
+    assert.equal(await machines.getLeaseByIp('10.9.0.10'), undefined, 'a MAC holds one address');
+    assert.equal(
+      await machines.claimLease('10.9.0.11', '52:54:00:00:00:02', later, later),
+      true,
+      'expired: taken over',
+    );
+    assert.equal((await machines.getLeaseByMac('52:54:00:00:00:02'))?.ip, '10.9.0.11');
+    assert.equal(await machines.getLeaseByMac('52:54:00:00:00:01'), undefined);
+    assert.equal(await machines.claimLease('10.9.0.12', '52:54:00:00:00:03', now, now), true);
+    assert.deepEqual(
+      (await machines.listLeases(now)).map((l) => l.ip),
+      ['10.9.0.11'],
+    );
+    assert.equal(await machines.releaseLease('10.9.0.11', '52:54:00:00:00:09'), false);
+    assert.equal(await machines.releaseLease('10.9.0.11', '52:54:00:00:00:02'), true);
+    assert.equal(await machines.deleteExpiredLeases(now), 1);
+    assert.deepEqual(await machines.listLeases(), []);
+  });
+
+  storeTest(
+    'concurrent claims of one address from two servers: exactly one wins',
+    async ({ machines, reopen, concurrentConnections }) => {
+      const second = concurrentConnections ? await reopen() : null;
+      const other = second === null ? machines : new MachineStore(second);
+      try {
+        const now = '2026-01-01T00:00:00.000Z';
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            (i % 2 === 0 ? machines : other).claimLease(
+              '10.9.0.50',
+              `52:54:00:00:01:${i.toString(16).padStart(2, '0')}`,
+              '2026-01-01T01:00:00.000Z',
+              now,
+            ),
+          ),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
+        assert.equal((await machines.listLeases()).length, 1);
+      } finally {
+        await second?.close();
+      }
+    },
+  );
+
+  storeTest(
+    'operators register machines by MAC, UUID or both, name, label and find them',
+    async ({ machines }) => {
+      const web = await machines.addMachine(
+        { mac: '52-54-00-00-00-0A', name: 'web-01', labels: ['web', 'rack-a1', 'web'] },
+        '2026-01-01T00:00:00.000Z',
+      );
+      assert.deepEqual(
+        [web.mac, web.name, web.labels, web.state],
+        ['52:54:00:00:00:0a', 'web-01', ['web', 'rack-a1'], 'ready'],
+      );
+      const uuidOnly = await machines.addMachine({
+        smbiosUuid: '4C4C4544-0000-1000-8000-0000000000AA',
+        name: 'db-01',
+      });
+      assert.equal(uuidOnly.mac, null);
+      await machines.recordMachineSeen({ mac: '52:54:00:00:00:0b', now: '2026-01-02T00:00:00.000Z' });
+      for (const key of [web.id, '52:54:00:00:00:0a', '52540000000a', 'web-01']) {
+        assert.equal((await machines.findMachine(key))?.id, web.id, key);
+      }
+      assert.equal(await machines.findMachine('nobody'), undefined);
+      assert.deepEqual(
+        (await machines.listMachines({ state: 'pending' })).map((m) => m.mac),
+        ['52:54:00:00:00:0b'],
+      );
+      assert.deepEqual(
+        (await machines.listMachines({ label: 'web' })).map((m) => m.name),
+        ['web-01'],
+      );
+      assert.deepEqual((await machines.listMachines({ state: 'ready', label: 'db' })).length, 0);
+      await assert.rejects(
+        machines.addMachine({ mac: '52:54:00:00:00:0a', name: 'other' }),
+        hasCode('ALREADY_EXISTS'),
+      );
+      await assert.rejects(
+        machines.addMachine({ mac: '52:54:00:00:00:0c', name: 'web-01' }),
+        hasCode('ALREADY_EXISTS'),
+      );
+      await assert.rejects(machines.addMachine({ name: 'nothing' }), hasCode('USAGE'));
+      await assert.rejects(
+        machines.addMachine({ mac: '52:54:00:00:00:0c', name: '-bad-' }),
+        hasCode('INVALID_ARGUMENT'),
+      );
+      await assert.rejects(
+        machines.addMachine({ smbiosUuid: 'not-a-uuid', name: 'x' }),
+        hasCode('INVALID_ARGUMENT'),
+      );
+      const renamed = await machines.updateMachine(web.id, { name: 'web-02', labels: [] });
+      assert.deepEqual([renamed.name, renamed.labels], ['web-02', []]);
+      await assert.rejects(machines.updateMachine(web.id, { name: 'db-01' }), hasCode('ALREADY_EXISTS'));
+      await assert.rejects(machines.updateMachine('nope', { name: 'x' }), hasCode('NOT_FOUND'));
+      await assert.rejects(
+        machines.updateMachine(web.id, { labels: ['Bad Label'] }),
+        hasCode('INVALID_ARGUMENT'),
+      );
+      await machines.attachMac(uuidOnly.id, '52:54:00:00:00:0d');
+      await machines.attachMac(uuidOnly.id, '52:54:00:00:00:0e');
+      assert.equal((await machines.findMachine('db-01'))?.mac, '52:54:00:00:00:0d', 'a MAC is attached once');
+    },
+  );
+}
