@@ -1,0 +1,143 @@
+// What the deploy agent and the server say to each other, described once: the server validates
+// what the agent sends with these schemas, the agent what the server answers. The agent holds one
+// secret, its deployment's token (on the kernel command line of the deploy environment), and sends
+// it as `Authorization: Bearer …` on every call; the token opens its own deployment and nothing else.
+//
+//   GET  /api/v1/agent/task              → AgentTask: what to write, where, and how to finish
+//   POST /api/v1/agent/report            ← AgentReport: state, progress, log lines, inventory, error
+//                                          (every report is also a heartbeat)
+//   GET  /api/v1/agent/manifest          → the image's manifest (its chunks, in order)
+//   GET  /api/v1/agent/chunks/{digest}   → one chunk of that image, whose SHA-256 is its digest
+//   GET  /api/v1/agent/unattend          → the machine's unattend.xml, once (a second fetch is
+//                                          refused, and audited)
+
+import { z } from 'zod';
+
+/** The kernel command line of the deploy environment names the server and the token thus. */
+export const AGENT_CMDLINE = {
+  server: 'winsmith.server',
+  token: 'winsmith.token',
+  deployment: 'winsmith.deployment',
+} as const;
+
+export const AGENT_PATHS = {
+  task: '/api/v1/agent/task',
+  report: '/api/v1/agent/report',
+  manifest: '/api/v1/agent/manifest',
+  chunk: '/api/v1/agent/chunks',
+  unattend: '/api/v1/agent/unattend',
+} as const;
+
+/** The states of a deployment, in the order a deployment goes through them. */
+export const DEPLOYMENT_STATES = [
+  'queued',
+  'booting',
+  'agent-online',
+  'partitioning',
+  'applying',
+  'configuring',
+  'finalizing',
+  'done',
+  'failed',
+  'cancelled',
+] as const;
+export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
+
+/** The states an agent may report, in this order. */
+export const AGENT_STATES = [
+  'agent-online',
+  'partitioning',
+  'applying',
+  'configuring',
+  'finalizing',
+  'done',
+  'failed',
+] as const satisfies readonly DeploymentState[];
+
+/**
+ * Which disk to write, after Ironic's root-device hints: every field given must match, and exactly
+ * one disk must match them all. `size` is a comparison with a size (`>= 100G`, `< 2T`, `120G`: equal
+ * to within 1%). With no field: the smallest non-removable disk of at least what the image needs.
+ */
+export const DiskRule = z.strictObject({
+  size: z.string().max(32).optional(),
+  model: z.string().max(128).optional(),
+  vendor: z.string().max(128).optional(),
+  serial: z.string().max(128).optional(),
+  wwn: z.string().max(128).optional(),
+  byPath: z.string().max(256).optional(),
+  rotational: z.boolean().optional(),
+  transport: z.enum(['nvme', 'sata', 'sas', 'scsi', 'virtio', 'usb', 'mmc']).optional(),
+});
+export type DiskRule = z.infer<typeof DiskRule>;
+
+const Partition = z.strictObject({
+  role: z.enum(['esp', 'msr', 'system', 'windows', 'recovery']),
+  /** Bytes, or 'rest'. */
+  size: z.union([z.number().int().positive(), z.literal('rest')]),
+  guid: z.string().optional(),
+  label: z.string().optional(),
+});
+
+export const AgentTask = z.strictObject({
+  deployment: z.string(),
+  machine: z.strictObject({ id: z.string(), name: z.string().nullable(), mac: z.string().nullable() }),
+  firmware: z.enum(['uefi', 'bios']),
+  layout: z.strictObject({ firmware: z.enum(['uefi', 'bios']), partitions: z.array(Partition) }),
+  disk: DiskRule,
+  image: z.strictObject({
+    name: z.string(),
+    tag: z.string(),
+    digest: z.string(),
+    size: z.number().int().nonnegative(),
+    sha256: z.string(),
+    /** The edition (1-based image index of the WIM) to apply. */
+    index: z.number().int().positive(),
+  }),
+  finish: z.enum(['reboot', 'poweroff']),
+  /** A report is due at least this often; past a few of these without one the deployment fails. */
+  heartbeatSeconds: z.number().int().positive(),
+});
+export type AgentTask = z.infer<typeof AgentTask>;
+
+/** One disk as the agent sees it (from /sys/block and udev's by-path links). */
+export const DiskInfo = z.strictObject({
+  path: z.string(),
+  size: z.number().int().nonnegative(),
+  model: z.string().nullable(),
+  vendor: z.string().nullable(),
+  serial: z.string().nullable(),
+  wwn: z.string().nullable(),
+  byPath: z.string().nullable(),
+  rotational: z.boolean().nullable(),
+  removable: z.boolean(),
+  transport: z.string().nullable(),
+});
+export type DiskInfo = z.infer<typeof DiskInfo>;
+
+export const AgentInventory = z.strictObject({
+  disks: z.array(DiskInfo).max(256),
+  nics: z.array(z.strictObject({ name: z.string(), mac: z.string() })).max(64),
+  firmware: z.enum(['uefi', 'bios']),
+  /** Null when the firmware does not say (BIOS, or no EFI variables). */
+  secureBoot: z.boolean().nullable(),
+});
+export type AgentInventory = z.infer<typeof AgentInventory>;
+
+/** Log lines one report may carry, and their length: a report stays small. */
+export const MAX_REPORT_LINES = 200;
+export const MAX_LINE_LENGTH = 2000;
+
+export const AgentReport = z.strictObject({
+  state: z.enum(AGENT_STATES).optional(),
+  progress: z
+    .strictObject({ done: z.number().int().nonnegative(), total: z.number().int().nonnegative() })
+    .optional(),
+  log: z.array(z.string().max(MAX_LINE_LENGTH)).max(MAX_REPORT_LINES).optional(),
+  inventory: AgentInventory.optional(),
+  /** The disk chosen by the rule. */
+  disk: z.string().max(256).optional(),
+  /** With state `failed`: what failed, and in which step. */
+  error: z.strictObject({ message: z.string().max(MAX_LINE_LENGTH), step: z.string().max(64) }).optional(),
+});
+export type AgentReport = z.infer<typeof AgentReport>;
