@@ -9,6 +9,10 @@ const DOMAINS = ['build', 'image', 'store', 'auth', 'audit', 'machines', 'boot',
 
 /** The only imports from one domain into another: `from → to`, with the reason. */
 const DOMAIN_EDGES = {
+  deploy: {
+    image:
+      "a profile's layout and answer file are written in winsmith disk's and unattend's formats, read by their code",
+  },
   machines: {
     boot: 'the machine store implements the ports the boot services declare (BootMachineRegistry, LeaseStore)',
   },

@@ -243,19 +243,20 @@ export function planDisk(layout: DiskLayout, size: number, identity: PlanIdentit
 const LAYOUT_KEYS = ['firmware', 'diskGuid', 'diskSignature', 'partitions'] as const;
 const PARTITION_KEYS = ['role', 'size', 'guid', 'label'] as const;
 
+/** Where a node of a YAML document is, as FILE:LINE:COL, for messages. */
+export type YamlLocator = (node: YamlNode | null | undefined) => string;
+
 /** Reads a layout file: YAML with the keys of DiskLayout; any other key is an error naming file:line:col. */
 export async function readLayoutFile(path: string, firmware: Firmware): Promise<DiskLayout> {
   await requireFile(path);
   const text = await readFile(path, 'utf8');
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const at = (node: YamlNode | null | undefined): string => {
+  const at: YamlLocator = (node) => {
     const offset = node?.range?.[0] ?? 0;
     const pos = lines.linePos(offset);
     return `${path}:${pos.line}:${pos.col}`;
   };
-  const fail = (node: YamlNode | null | undefined, message: string): AppError =>
-    new AppError('INVALID_ARGUMENT', `${at(node)}: ${message}`, { hint: 'see docs/disk.md, "Layouts"' });
   const firstError = doc.errors[0];
   if (firstError !== undefined) {
     const pos = lines.linePos(firstError.pos[0]);
@@ -264,7 +265,23 @@ export async function readLayoutFile(path: string, firmware: Firmware): Promise<
       `${path}:${pos.line}:${pos.col}: not valid YAML: ${firstError.message.split('\n')[0] ?? ''}`,
     );
   }
-  const root = doc.contents;
+  return readLayout(doc.contents, { firmware, by: `--firmware ${firmware}` }, at, path);
+}
+
+/**
+ * A layout from its YAML node (a mapping with the keys of DiskLayout), for the firmware `wanted`
+ * (which `by` names in messages), or the one it says when `wanted` is null; errors name the
+ * node's place through `at`.
+ */
+export function readLayout(
+  root: YamlNode | null,
+  wanted: { readonly firmware: Firmware; readonly by: string } | null,
+  at: YamlLocator,
+  where: string,
+): DiskLayout {
+  const firmware = wanted?.firmware ?? null;
+  const fail = (node: YamlNode | null | undefined, message: string): AppError =>
+    new AppError('INVALID_ARGUMENT', `${at(node)}: ${message}`, { hint: 'see docs/disk.md, "Layouts"' });
   if (!isMap(root)) throw fail(root, 'expected a mapping with "partitions"');
   let layoutFirmware = firmware;
   let diskGuid: string | undefined;
@@ -282,8 +299,8 @@ export async function readLayoutFile(path: string, firmware: Firmware): Promise<
       case 'firmware': {
         const f = scalar();
         if (f !== 'uefi' && f !== 'bios') throw fail(value, `firmware "${f}" is not uefi or bios`);
-        if (f !== firmware)
-          throw fail(value, `the layout is for ${f}, the command asks for --firmware ${firmware}`);
+        if (wanted !== null && f !== wanted.firmware)
+          throw fail(value, `the layout is for ${f}, ${wanted.by} asks for ${wanted.firmware}`);
         layoutFirmware = f;
         break;
       }
@@ -310,13 +327,14 @@ export async function readLayoutFile(path: string, firmware: Firmware): Promise<
     }
   }
   if (partitions === undefined) throw fail(root, 'the layout has no "partitions" list');
+  if (layoutFirmware === null) throw fail(root, 'the layout says no firmware: add firmware: uefi or bios');
   const layout: DiskLayout = {
     firmware: layoutFirmware,
     partitions,
     ...(diskGuid === undefined ? {} : { diskGuid }),
     ...(diskSignature === undefined ? {} : { diskSignature }),
   };
-  checkLayout(layout, path);
+  checkLayout(layout, where);
   return layout;
 }
 

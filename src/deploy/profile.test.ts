@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AppError } from '../core/errors.ts';
+import { parseProfile } from './profile.ts';
+
+const FULL = `name: web
+image: team-a/ws2022:v1
+edition: 2
+firmware: uefi
+disk: { size: '>= 40G', transport: virtio }
+layout:
+  partitions:
+    - { role: esp, size: 300M }
+    - { role: msr, size: 16M }
+    - { role: windows, size: rest }
+computerName: WEB-{serial}
+adminPassword: generate
+productKey: kms
+network:
+  dnsDomain: contoso.com
+  static:
+    web-01: { addresses: [10.0.0.11/24], gateway: 10.0.0.1, dns: [10.0.0.2, 10.0.0.3] }
+    52-54-00-00-00-0A: { addresses: 10.0.0.12/24 }
+unattend:
+  timeZone: UTC
+  locale: en-US
+  domainJoin: { domain: contoso.com, username: joiner, password: 'J0in!pass' }
+finish: poweroff
+`;
+
+test('a whole profile reads into its parts', () => {
+  const p = parseProfile(FULL, 'web.yaml');
+  assert.deepEqual(p.image, { ref: { name: 'team-a/ws2022', tag: 'v1' } });
+  assert.deepEqual([p.name, p.edition, p.firmware, p.finish], ['web', 2, 'uefi', 'poweroff']);
+  assert.deepEqual(p.disk, { size: '>= 40G', transport: 'virtio' });
+  assert.deepEqual(
+    p.layout?.partitions.map((x) => x.role),
+    ['esp', 'msr', 'windows'],
+  );
+  assert.deepEqual(
+    [p.computerName, p.adminPassword, p.productKey, p.dnsDomain],
+    ['WEB-{serial}', 'generate', 'kms', 'contoso.com'],
+  );
+  assert.deepEqual(Object.keys(p.staticAddresses), ['web-01', '52:54:00:00:00:0a']);
+  assert.deepEqual(p.staticAddresses['52:54:00:00:00:0a'], { addresses: ['10.0.0.12/24'] });
+  assert.equal(p.unattend.timeZone, 'UTC');
+  assert.equal(p.unattend.domainJoin?.password, 'J0in!pass');
+});
+
+test('the smallest profile: a name and an image; the rest takes its defaults', () => {
+  const digest = 'ab'.repeat(32);
+  const p = parseProfile(`name: lab\nimage: sha256:${digest}\n`, 'lab.yaml');
+  assert.deepEqual(p.image, { digest });
+  assert.deepEqual(
+    [p.edition, p.firmware, p.finish, p.layout, p.computerName, p.adminPassword],
+    [1, 'auto', 'reboot', null, null, null],
+  );
+  assert.deepEqual(p.disk, {});
+});
+
+test('each mistake is named by file, line and column, with what was expected', () => {
+  const cases: [string, RegExp][] = [
+    ['name: web\nimage: a:v1\nimgae: x\n', /^p\.yaml:3:1: unknown key 'imgae'/],
+    ['name: web\nimage: Not Valid\n', /^p\.yaml:2:8: image must be NAME:TAG or a manifest digest/],
+    ['name: Web!\nimage: a:v1\n', /^p\.yaml:1:7: profile name 'Web!'/],
+    ['image: a:v1\n', /^p\.yaml:1:1: the profile has no name/],
+    ['name: web\nimage: a:v1\ncomputerName: WEB-{model}\n', /^p\.yaml:3:15: computerName has \{model\}/],
+    [
+      'name: web\nimage: a:v1\ncomputerName: WEB_{name}\n',
+      /^p\.yaml:3:15: computerName 'WEB_\{name\}' has characters/,
+    ],
+    ['name: web\nimage: a:v1\nedition: 0\n', /^p\.yaml:3:10: edition must be an image index/],
+    ['name: web\nimage: a:v1\nfirmware: efi\n', /^p\.yaml:3:11: firmware must be auto, uefi, bios/],
+    ['name: web\nimage: a:v1\ndisk: { colour: red }\n', /^p\.yaml:3:7: disk: Unrecognized key/],
+    ['name: web\nimage: a:v1\ndisk: { size: big }\n', /^p\.yaml:3:7: disk\.size 'big' is not a size/],
+    ['name: web\nimage: a:v1\nproductKey: ABC\n', /^p\.yaml:3:13: productKey must be kms/],
+    [
+      'name: web\nimage: a:v1\nunattend:\n  computerName: X\n',
+      /^p\.yaml:4:3: computerName is set per machine/,
+    ],
+    ['name: web\nimage: a:v1\nunattend:\n  timeZon: UTC\n', /^p\.yaml:4:3: unknown key 'timeZon'/],
+    [
+      'name: web\nimage: a:v1\nnetwork: { static: { web-01: { addresses: [10.0.0.1] } } }\n',
+      /^p\.yaml:3:44: network\.static\.web-01\.addresses '10\.0\.0\.1' is not an address with its prefix/,
+    ],
+    [
+      'name: web\nimage: a:v1\nnetwork: { static: { web-01: { gateway: 10.0.0.1 } } }\n',
+      /^p\.yaml:3:30: network\.static\.web-01 needs addresses/,
+    ],
+    [
+      'name: web\nimage: a:v1\nfirmware: bios\nlayout: { firmware: uefi, partitions: [{ role: esp, size: 300M }, { role: windows }] }\n',
+      /^p\.yaml:4:21: the layout is for uefi, the profile asks for bios/,
+    ],
+    [
+      'name: web\nimage: a:v1\nlayout: { partitions: [{ role: esp, size: 300M }, { role: windows }] }\n',
+      /^p\.yaml:3:9: the layout says no firmware/,
+    ],
+  ];
+  for (const [text, expected] of cases) {
+    assert.throws(
+      () => parseProfile(text, 'p.yaml'),
+      (e: unknown) => e instanceof AppError && expected.test(e.message),
+      `${text} should fail with ${String(expected)}`,
+    );
+  }
+});
