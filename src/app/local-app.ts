@@ -5,15 +5,21 @@
 // health) and what the HTTP API announces (chunk sizes and limits) are here.
 
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AccountStore } from '../auth/account-store.ts';
 import type { Principal } from '../auth/roles.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import type { BootMachineRegistry } from '../boot/http-boot.ts';
 import type { LeaseStore } from '../boot/dhcp-handler.ts';
 import type { ServerSettings } from '../config/server-config.ts';
-import { DEFAULT_GC_GRACE_SECONDS, DEFAULT_MAX_CHUNK_BYTES } from '../config/server-config.ts';
+import {
+  DEFAULT_AGENT_TIMEOUT_SECONDS,
+  DEFAULT_GC_GRACE_SECONDS,
+  DEFAULT_HEARTBEAT_SECONDS,
+  DEFAULT_MAX_CHUNK_BYTES,
+} from '../config/server-config.ts';
 import { openDatabase, type Database, type DatabaseConfig } from '../db/database.ts';
-import { bootRegistryOf } from '../machines/boot-registry.ts';
+import { bootRegistryOf } from './boot-registry.ts';
 import { MachineStore } from '../machines/machine-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import { FsBlobStore } from '../store/blob-store-fs.ts';
@@ -22,44 +28,76 @@ import { ChunkStore } from '../store/chunk-store.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from '../store/chunker.ts';
 import { ImageCatalog } from '../store/image-catalog.ts';
 import { LocalRepository, type LocalRepositoryConfig } from '../store/repository-local.ts';
+import { loadSecretBox, type SecretBox, type SecretKeySource } from '../auth/secret-box.ts';
+import { DeploymentStore } from '../deploy/deployment-store.ts';
 import { AccountService } from './accounts.ts';
+import {
+  DeploymentService,
+  deploymentsFor,
+  type AgentSession,
+  type DeploymentSettings,
+} from './deployments.ts';
+import { EventHub } from './events.ts';
 import { recorderFor } from './audit-trail.ts';
 import { imagesFor } from './images.ts';
 import { machinesFor } from './machines.ts';
 import type { Actor, IssuedToken, Session } from './session.ts';
 
-/** Where the stores are, and how the repository takes pushes. */
+/** Where the stores are, how the repository takes pushes, where the secrets key is, and how deployments are watched. */
 export interface LocalAppConfig extends LocalRepositoryConfig {
   readonly catalog: DatabaseConfig;
   readonly blobs: BlobStore;
   /** Directory to create first (the data directory), or null. */
   readonly dataDir: string | null;
+  readonly secrets: SecretKeySource;
+  readonly deploy: DeploymentSettings;
 }
+
+/** The secrets key's file in a data directory (made on first need, mode 0600). */
+export const SECRETS_KEY_FILE = 'secrets.key';
+
+export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = {
+  heartbeatSeconds: DEFAULT_HEARTBEAT_SECONDS,
+  agentTimeoutSeconds: DEFAULT_AGENT_TIMEOUT_SECONDS,
+};
 
 export class LocalApp {
   /** The catalog database, for tests that look at it directly; nothing else reads it here. */
   readonly database: Database;
+  /** Jobs' progress and deployments' changes, for server-sent events. */
+  readonly events = new EventHub();
   readonly #repo: LocalRepository;
   readonly #audit: AuditLog;
   readonly #accounts: AccountService;
   readonly #machines: MachineStore;
+  readonly #deployments: DeploymentService;
 
-  private constructor(database: Database, repo: LocalRepository) {
+  private constructor(database: Database, repo: LocalRepository, box: SecretBox, deploy: DeploymentSettings) {
     this.database = database;
     this.#repo = repo;
     this.#audit = new AuditLog(database);
     this.#accounts = new AccountService(new AccountStore(database), this.#audit);
     this.#machines = new MachineStore(database);
+    this.#deployments = new DeploymentService({
+      store: new DeploymentStore(database),
+      machines: this.#machines,
+      repo,
+      box,
+      audit: this.#audit,
+      events: this.events,
+      settings: deploy,
+    });
   }
 
   static async open(config: LocalAppConfig): Promise<LocalApp> {
     if (config.dataDir !== null) await mkdir(config.dataDir, { recursive: true });
+    const box = await loadSecretBox(config.secrets);
     const database = await openDatabase(config.catalog);
     try {
       const chunks = new ChunkStore(config.blobs, config.chunking ?? CHUNKER_DEFAULTS);
       const repo = new LocalRepository(new ImageCatalog(database), chunks, config);
       await repo.indexArtifactChunks();
-      return new LocalApp(database, repo);
+      return new LocalApp(database, repo, box, config.deploy);
     } catch (e) {
       await database.close();
       throw e;
@@ -73,6 +111,7 @@ export class LocalApp {
       Pick<LocalRepositoryConfig, 'gcGraceSeconds' | 'maxChunkBytes' | 'maxManifestChunks'>
     > & {
       readonly chunking?: ChunkerOptions;
+      readonly deploy?: DeploymentSettings;
     } = {},
   ): Promise<LocalApp> {
     return LocalApp.open({
@@ -83,6 +122,8 @@ export class LocalApp {
       gcGraceSeconds: options.gcGraceSeconds ?? DEFAULT_GC_GRACE_SECONDS,
       maxChunkBytes: options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES,
       ...(options.maxManifestChunks === undefined ? {} : { maxManifestChunks: options.maxManifestChunks }),
+      secrets: { file: join(dataDir, SECRETS_KEY_FILE) },
+      deploy: options.deploy ?? DEFAULT_DEPLOYMENT_SETTINGS,
     });
   }
 
@@ -96,6 +137,14 @@ export class LocalApp {
       gcGraceSeconds: settings.gcGraceSeconds,
       maxChunkBytes: settings.maxChunkBytes,
       maxManifestChunks: settings.maxManifestChunks,
+      secrets:
+        settings.secretsKeyEnv === null
+          ? { file: join(settings.data, SECRETS_KEY_FILE) }
+          : { env: settings.secretsKeyEnv, value: process.env[settings.secretsKeyEnv] },
+      deploy: {
+        heartbeatSeconds: settings.heartbeatSeconds,
+        agentTimeoutSeconds: settings.agentTimeoutSeconds,
+      },
     });
   }
 
@@ -122,9 +171,15 @@ export class LocalApp {
       location: this.location,
       images: imagesFor(this.#repo, actor, record),
       accounts: this.#accounts.for(actor),
-      machines: machinesFor(this.#machines, record),
+      machines: machinesFor(this.#machines, this.#deployments, actor, record),
+      ...deploymentsFor(this.#deployments, actor),
       close: () => this.close(),
     };
+  }
+
+  /** The deployments' side the boot routes and the agents' routes use. */
+  get deployments(): DeploymentService {
+    return this.#deployments;
   }
 
   /** The principal of a token, or null when it is unknown, revoked or expired. */
@@ -149,7 +204,21 @@ export class LocalApp {
 
   /** The machines' ports the boot services use. */
   bootPorts(): { readonly registry: BootMachineRegistry; readonly leases: LeaseStore } {
-    return { registry: bootRegistryOf(this.#machines), leases: this.#machines };
+    return { registry: bootRegistryOf(this.#machines, this.#deployments), leases: this.#machines };
+  }
+
+  /** What the deploy agent holding `token` may do (UNAUTHORIZED when it opens no deployment under way). */
+  agent(token: string, client: string): Promise<AgentSession> {
+    return this.#deployments.agent(token, client);
+  }
+
+  /** The image name a deployment request, or a deployment, is of: for the caller's scope check. */
+  deploymentImage(
+    of: { readonly profile: string; readonly image?: string } | { readonly deployment: string },
+  ): Promise<string> {
+    return 'deployment' in of
+      ? this.#deployments.imageNameOf(of.deployment)
+      : this.#deployments.imageNameFor(of);
   }
 
   /** Throws when the catalog or the blob store cannot be reached. */

@@ -3,12 +3,22 @@
 // actor that made it.
 
 import { AppError } from '../core/errors.ts';
-import type { MachineStore } from '../machines/machine-store.ts';
+import type { Machine, MachineStore } from '../machines/machine-store.ts';
 import type { Recorder } from './audit-trail.ts';
-import type { Machines } from './session.ts';
+import type { Actor, Machines, MachineView } from './session.ts';
+import type { DeploymentService } from './deployments.ts';
 
-export function machinesFor(store: MachineStore, record: Recorder): Machines {
-  const find = async (key: string) => {
+export function machinesFor(
+  store: MachineStore,
+  deployments: DeploymentService,
+  actor: Actor,
+  record: Recorder,
+): Machines {
+  const view = async (machine: Machine): Promise<MachineView> => {
+    const active = await deployments.activeFor(machine.id);
+    return { ...machine, deployment: active };
+  };
+  const find = async (key: string): Promise<Machine> => {
     const machine = await store.findMachine(key);
     if (machine === undefined) {
       throw new AppError('NOT_FOUND', `no machine ${JSON.stringify(key.slice(0, 80))}`, {
@@ -18,8 +28,11 @@ export function machinesFor(store: MachineStore, record: Recorder): Machines {
     return machine;
   };
   return {
-    list: (filter) => store.listMachines(filter),
-    get: find,
+    async list(filter) {
+      const active = await deployments.activeByMachine();
+      return (await store.listMachines(filter)).map((m) => ({ ...m, deployment: active.get(m.id) ?? null }));
+    },
+    get: async (key) => view(await find(key)),
     async add(request) {
       const machine = await store.addMachine(request);
       await record('machine.add', machine.id, {
@@ -28,17 +41,29 @@ export function machinesFor(store: MachineStore, record: Recorder): Machines {
         smbiosUuid: machine.smbiosUuid,
         labels: machine.labels,
       });
-      return machine;
+      return view(machine);
     },
     async set(key, changes) {
       const machine = await store.updateMachine((await find(key)).id, changes);
       await record('machine.set', machine.id, { ...changes });
-      return machine;
+      return view(machine);
     },
     async remove(key) {
       const machine = await find(key);
+      const active = await deployments.activeFor(machine.id);
+      if (active !== null) {
+        throw new AppError(
+          'CONFLICT',
+          `machine ${key} has deployment ${active.id} under way (${active.state})`,
+          {
+            hint: `cancel it first: 'winsmith deployment cancel ${active.id}'`,
+          },
+        );
+      }
       await store.deleteMachine(machine.id);
       await record('machine.remove', machine.id, { name: machine.name, mac: machine.mac });
     },
+    approve: async (key) => view(await deployments.approve(actor, key)),
+    password: (key) => deployments.machinePassword(actor, key),
   };
 }

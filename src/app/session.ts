@@ -8,7 +8,10 @@ import type { Repository } from '../store/repository.ts';
 
 export { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../store/repository.ts';
 export { MACHINE_STATES } from '../machines/machine-store.ts';
+export { AGENT_PATHS, AgentReport, AgentTask, DEPLOYMENT_STATES } from '../deploy/agent-protocol.ts';
+import type { DeploymentState } from '../deploy/agent-protocol.ts';
 import type { Machine, MachineChanges, MachineFilter, NewMachine } from '../machines/machine-store.ts';
+import type { DeploymentRequest, DeploymentView, ProfileView } from './deployments.ts';
 
 /** Who acts: the name the audit log records, where from, and what the actor may read. */
 export interface Actor {
@@ -67,13 +70,43 @@ export interface Accounts {
   listAudit(limit: number): Promise<AuditEntry[]>;
 }
 
+/** A machine as it is shown: its record and its deployment under way, if any. */
+export type MachineView = Machine & {
+  readonly deployment: { readonly id: string; readonly state: DeploymentState } | null;
+};
+
 export interface Machines {
-  list(filter: MachineFilter): Promise<Machine[]>;
+  list(filter: MachineFilter): Promise<MachineView[]>;
   /** By id, MAC or name. */
-  get(key: string): Promise<Machine>;
-  add(request: NewMachine): Promise<Machine>;
-  set(key: string, changes: MachineChanges): Promise<Machine>;
+  get(key: string): Promise<MachineView>;
+  add(request: NewMachine): Promise<MachineView>;
+  set(key: string, changes: MachineChanges): Promise<MachineView>;
   remove(key: string): Promise<void>;
+  /** Makes a machine that registered itself by booting `ready` to be deployed. */
+  approve(key: string): Promise<MachineView>;
+  /** The administrator password its last deployment set (audited). */
+  password(
+    key: string,
+  ): Promise<{ readonly machine: string; readonly deployment: string; readonly password: string }>;
+}
+
+export interface Profiles {
+  /** Checks a profile's YAML and stores it; `file` names it in errors. */
+  apply(text: string, file: string): Promise<ProfileView>;
+  list(): Promise<ProfileView[]>;
+  /** With its YAML, passwords masked. */
+  show(name: string): Promise<ProfileView & { readonly yaml: string }>;
+  remove(name: string): Promise<void>;
+}
+
+export interface Deployments {
+  create(request: DeploymentRequest): Promise<DeploymentView>;
+  list(filter: { readonly machine?: string; readonly active?: boolean }): Promise<DeploymentView[]>;
+  show(id: string): Promise<DeploymentView>;
+  /** The agent's log lines after line `after`. */
+  logs(id: string, after: number): Promise<{ id: number; at: string; line: string }[]>;
+  cancel(id: string): Promise<DeploymentView>;
+  retry(id: string): Promise<DeploymentView>;
 }
 
 export interface Session {
@@ -82,5 +115,7 @@ export interface Session {
   readonly images: Repository;
   readonly accounts: Accounts;
   readonly machines: Machines;
+  readonly profiles: Profiles;
+  readonly deployments: Deployments;
   close(): Promise<void>;
 }

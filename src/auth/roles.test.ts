@@ -26,7 +26,16 @@ const EXPECTED: Record<Role, readonly Action[]> = {
     'store.read',
     'tokens.own',
   ],
-  operator: ['image.read', 'deploy.run', 'machines.read', 'machines.write', 'store.read', 'tokens.own'],
+  operator: [
+    'image.read',
+    'deploy.run',
+    'profiles.write',
+    'secrets.read',
+    'machines.read',
+    'machines.write',
+    'store.read',
+    'tokens.own',
+  ],
   viewer: ['image.read', 'machines.read', 'store.read', 'tokens.own'],
 };
 

@@ -23,11 +23,15 @@ export const ACTIONS = [
   'image.build',
   /** Customize an image (the output is pushed under a name). */
   'image.customize',
-  /** Assign a deployment of an image to machines. */
+  /** Deploy an image to a machine; cancel and retry its deployments. */
   'deploy.run',
-  /** List machines and leases. */
+  /** Apply and remove deployment profiles (they may hold passwords). */
+  'profiles.write',
+  /** Read the administrator password a deployment set on a machine (audited). */
+  'secrets.read',
+  /** List machines, their deployments and logs, and profiles (passwords masked). */
   'machines.read',
-  /** Register, edit and remove machines; assign or clear their deployment. */
+  /** Register, approve, edit and remove machines. */
   'machines.write',
   /** Read store statistics. */
   'store.read',
@@ -69,7 +73,7 @@ export const ROLE_ACTIONS: Readonly<Record<Role, ReadonlySet<Action>>> = {
     'image.build',
     'image.customize',
   ]),
-  operator: new Set<Action>([...READ, 'deploy.run', 'machines.write']),
+  operator: new Set<Action>([...READ, 'deploy.run', 'machines.write', 'profiles.write', 'secrets.read']),
   viewer: new Set<Action>(READ),
 };
 

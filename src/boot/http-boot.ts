@@ -2,7 +2,8 @@
 //   GET /boot/ipxe?mac=&uuid=&serial=&manufacturer=&product=&buildarch=&platform=
 //       the machine's iPXE script (query names: boot-url.ts). An unknown machine is registered with
 //       the inventory iPXE sent and boots from its local disk; a known one without a deployment
-//       boots from its local disk; one with a deployment gets the deploy-environment placeholder.
+//       boots from its local disk; one with a queued deployment starts the deploy environment
+//       (once: its agent's token is made then); one whose deployment is under way boots local.
 //   GET /boot/hello?mac=&nonce=   boot check-in: the script calls it back with the token of its
 //       render, which proves the script ran on that machine; recorded as last seen (time, address).
 //   GET|HEAD /boot/files/<name>   boot files with HTTP Range (src/formats/http-range.ts).
@@ -16,10 +17,16 @@ import { AppError } from '../core/errors.ts';
 import { openRegularFile } from '../io/regular-file.ts';
 import { contentRange, parseRangeHeader } from '../formats/http-range.ts';
 import { normalizeMac as normalizeCatalogMac } from '../core/names.ts';
-import { BOOT_FILES_PATH, BOOT_HELLO_PATH, IPXE_SCRIPT_PATH, IPXE_SCRIPT_QUERY } from './boot-url.ts';
+import {
+  BOOT_FILES_PATH,
+  BOOT_HELLO_PATH,
+  IPXE_SCRIPT_PATH,
+  IPXE_SCRIPT_QUERY,
+  bootFileUrl,
+} from './boot-url.ts';
 import type { IpxeScriptQueryName } from './boot-url.ts';
 import { resolveBootFile, type BootFileSources } from './boot-files.ts';
-import { renderIpxeScript, type ScriptAction } from './ipxe-script.ts';
+import { renderIpxeScript, type ScriptAction, type ScriptDeployment } from './ipxe-script.ts';
 import {
   DEFAULT_REGISTRATION_LIMITS,
   RegistrationGate,
@@ -40,7 +47,7 @@ export interface BootMachine {
   readonly mac: string;
   readonly uuid: string | null;
   readonly inventory: BootInventory;
-  /** Id of the assigned deployment, or null. */
+  /** Id of its deployment under way, or null. */
   readonly deployment: string | null;
 }
 
@@ -52,6 +59,11 @@ export interface BootMachineRegistry {
   registerMachine(machine: Omit<BootMachine, 'deployment'>, at: Date): Promise<BootMachine>;
   /** Machines registered by booting and not yet approved. */
   countPending(): Promise<number>;
+  /**
+   * Starts the machine's queued deployment, once: its agent's new token. Null when the machine has
+   * no deployment waiting to start.
+   */
+  startDeployment(mac: string): Promise<{ readonly deployment: string; readonly token: string } | null>;
   /** The machine asked for its script: inventory refreshed, last seen set. */
   recordScriptRequest(mac: string, inventory: BootInventory, at: Date): Promise<void>;
   /** The machine's script ran and called back from `address`; false when no such machine is registered. */
@@ -72,6 +84,17 @@ export interface HttpBootOptions {
   readonly now?: () => Date;
   /** How many unknown machines may register themselves (default DEFAULT_REGISTRATION_LIMITS). */
   readonly registration?: RegistrationLimits;
+  /** The deploy environment's kernel and initrd, as boot files; null: none (deployments wait). */
+  readonly deployEnvironment?: DeployEnvironmentFiles | null;
+}
+
+/** The deploy environment as the boot files serve it. */
+export interface DeployEnvironmentFiles {
+  /** Boot file names (under /boot/files). */
+  readonly kernel: string;
+  readonly initrd: string;
+  /** Its kernel command line for one deployment: the server's URL, the deployment and its agent's token. */
+  commandLine(server: string, deployment: string, token: string): string;
 }
 
 /** Longest inventory string kept; SMBIOS strings are short, anything longer is cut. */
@@ -172,6 +195,7 @@ export async function decideScript(
     readonly at: Date;
     readonly admit: () => Promise<RegistrationRefusal | null>;
     readonly issue: (mac: string) => string;
+    readonly environment: DeployEnvironmentFiles | null;
   },
 ): Promise<ScriptDecision> {
   const known = await registry.findMachine(request.mac, request.uuid);
@@ -193,7 +217,15 @@ export async function decideScript(
     {
       httpBase: context.httpBase,
       checkInNonce: nonce,
-      deployment: machine.deployment === null ? null : { id: machine.deployment },
+      deployment:
+        machine.deployment === null
+          ? null
+          : await deploymentScript(
+              { mac: machine.mac, deployment: machine.deployment },
+              registry,
+              context.httpBase,
+              context.environment,
+            ),
     },
   );
   return {
@@ -231,6 +263,25 @@ class RefusalLog {
       refusedSinceLastLine: last?.count ?? 0,
     });
   }
+}
+
+/** What the script does for a machine's deployment: start the environment once, or wait. */
+async function deploymentScript(
+  machine: { readonly mac: string; readonly deployment: string },
+  registry: BootMachineRegistry,
+  httpBase: string,
+  environment: DeployEnvironmentFiles | null,
+): Promise<ScriptDeployment> {
+  const started = environment === null ? null : await registry.startDeployment(machine.mac);
+  if (environment === null || started === null) return { id: machine.deployment, start: null };
+  return {
+    id: started.deployment,
+    start: {
+      kernelUrl: bootFileUrl(httpBase, environment.kernel),
+      initrdUrl: bootFileUrl(httpBase, environment.initrd),
+      cmdline: environment.commandLine(httpBase.replace(/\/+$/, ''), started.deployment, started.token),
+    },
+  };
 }
 
 /** Check-in tokens issued by renders, waiting for their call back (bounded, expiring). */
@@ -326,6 +377,7 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
       at,
       admit: () => gate.admit(address, at.getTime(), () => options.registry.countPending()),
       issue: (mac) => pending.issue(mac, at.getTime()),
+      environment: options.deployEnvironment ?? null,
     });
     if (decision.refused === null) {
       log.log('info', 'boot script', {

@@ -29,16 +29,51 @@ test('UEFI machines leave iPXE with exit; anything else the BIOS way', () => {
   assert.equal(text.trimEnd().split('\n').at(-1), 'exit');
 });
 
-test('an assigned deployment gets the placeholder that names it and still boots local', () => {
-  const { action, text } = renderIpxeScript(machine, { ...options, deployment: { id: 'dep-42' } });
-  assert.equal(action, 'deploy-placeholder');
-  assert.ok(text.includes('echo winsmith: deployment dep-42 is assigned'));
+test('a deployment under way (or no deploy environment) is named and the machine boots local', () => {
+  const { action, text } = renderIpxeScript(machine, {
+    ...options,
+    deployment: { id: 'dep-42', start: null },
+  });
+  assert.equal(action, 'deploy-waiting');
+  assert.ok(text.includes('echo winsmith: deployment dep-42 is under way or cannot start now'));
   assert.equal(text.trimEnd().split('\n').at(-1), 'sanboot --no-describe --drive 0x80');
   const commands = text
     .split('\n')
     .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('echo '))
     .map((l) => l.split(' ')[0]);
   assert.deepEqual(commands, ['imgfetch', 'sanboot']);
+});
+
+const start = {
+  kernelUrl: 'http://10.99.0.1:8080/boot/files/bootenv/vmlinuz',
+  initrdUrl: 'http://10.99.0.1:8080/boot/files/bootenv/initrd.img',
+  cmdline: 'console=ttyS0 winsmith.server=http://10.99.0.1:8080 winsmith.token=wsa_abc-_9',
+};
+
+test('a deployment to start boots the deploy environment with its command line', () => {
+  const { action, text } = renderIpxeScript(machine, { ...options, deployment: { id: 'dep-7', start } });
+  assert.equal(action, 'deploy');
+  const lines = text.trimEnd().split('\n');
+  assert.deepEqual(lines.slice(-3), [
+    `kernel ${start.kernelUrl} initrd=initrd.img ${start.cmdline}`,
+    `initrd --name initrd.img ${start.initrdUrl}`,
+    'boot || echo winsmith: the deploy environment did not start',
+  ]);
+  assert.ok(!text.includes('sanboot'));
+});
+
+test('a command line or URL with script characters is refused, not rendered', () => {
+  for (const bad of [
+    { ...start, cmdline: 'x ${net0/ip}' },
+    { ...start, cmdline: 'x || shell' },
+    { ...start, kernelUrl: 'http://x/a b' },
+    { ...start, initrdUrl: 'http://x/${y}' },
+  ]) {
+    assert.throws(
+      () => renderIpxeScript(machine, { ...options, deployment: { id: 'd', start: bad } }),
+      (e: unknown) => e instanceof Error && 'code' in e && e.code === 'INVALID_ARGUMENT',
+    );
+  }
 });
 
 test('untrusted text cannot add an expansion, a command, a comment or a line', () => {
@@ -54,7 +89,7 @@ test('untrusted text cannot add an expansion, a command, a comment or a line', (
   );
   fc.assert(
     fc.property(fc.string({ unit: 'binary' }), (id) => {
-      const { text } = renderIpxeScript(machine, { ...options, deployment: { id } });
+      const { text } = renderIpxeScript(machine, { ...options, deployment: { id, start: null } });
       const lines = text.split('\n');
       assert.equal(lines.length, 8);
       assert.ok(!text.replace(/\$\{(platform|buildarch)\}/g, '').includes('$'));

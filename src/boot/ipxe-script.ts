@@ -18,6 +18,16 @@ export interface ScriptMachine {
 
 export interface ScriptDeployment {
   readonly id: string;
+  /**
+   * The deploy environment to start, once (the deployment was queued): its kernel and initrd URLs
+   * and the kernel command line that names the server and gives the agent its token. Null: the
+   * deployment is under way already, or the environment is not available; the machine boots local.
+   */
+  readonly start: {
+    readonly kernelUrl: string;
+    readonly initrdUrl: string;
+    readonly cmdline: string;
+  } | null;
 }
 
 export interface ScriptOptions {
@@ -32,7 +42,7 @@ export interface ScriptOptions {
 }
 
 /** What a script does, stated in its header and returned to the caller for logs. */
-export type ScriptAction = 'local-boot' | 'deploy-placeholder';
+export type ScriptAction = 'local-boot' | 'deploy' | 'deploy-waiting';
 
 export interface RenderedScript {
   readonly action: ScriptAction;
@@ -79,24 +89,56 @@ function checkInLine(
   return `imgfetch --name winsmith-checkin ${url} && imgfree winsmith-checkin || echo winsmith: check-in failed`;
 }
 
+/** A URL a script fetches: plain characters only (ours are made of them; anything else is refused). */
+function scriptUrl(url: string): string {
+  if (!/^https?:\/\/[A-Za-z0-9._:[\]/%~-]+$/.test(url)) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `boot URL ${JSON.stringify(url.slice(0, 120))} is not a plain http:// URL`,
+      {
+        hint: 'give the server address clients reach, e.g. http://10.0.0.1:8080',
+      },
+    );
+  }
+  return url;
+}
+
 /**
- * The iPXE script for one machine. With a deployment: the deploy-environment placeholder (it names
- * the deployment and boots from the local disk — the deploy environment itself is not built yet, and
- * nothing here writes a disk). Without: boot from the local disk.
+ * The iPXE script for one machine. With a deployment to start: the deploy environment's kernel and
+ * initrd over HTTP, booted with the command line that names the server and carries the agent's
+ * token (`initrd=` names the initrd as the kernel sees it, for UEFI). With a deployment already
+ * under way, or no environment: it says so and boots from the local disk. Without: local disk.
  */
 export function renderIpxeScript(machine: ScriptMachine, options: ScriptOptions): RenderedScript {
   const mac = ipxeText(machine.mac);
   const deployment = options.deployment ?? null;
-  const action: ScriptAction = deployment === null ? 'local-boot' : 'deploy-placeholder';
+  const action: ScriptAction =
+    deployment === null ? 'local-boot' : deployment.start === null ? 'deploy-waiting' : 'deploy';
   const lines = ['#!ipxe', `# winsmith boot script for ${mac}: ${action}`];
   lines.push(`echo winsmith: machine ${mac} platform \${platform} arch \${buildarch}`);
   const nonce = options.checkInNonce;
   if (nonce !== null) lines.push(checkInLine({ ...options, checkInNonce: nonce }, machine));
   if (deployment === null) {
     lines.push('echo winsmith: no deployment assigned, booting from the local disk');
+  } else if (deployment.start === null) {
+    lines.push(`echo winsmith: deployment ${ipxeText(deployment.id)} is under way or cannot start now`);
+    lines.push('echo winsmith: booting from the local disk');
   } else {
-    lines.push(`echo winsmith: deployment ${ipxeText(deployment.id)} is assigned`);
-    lines.push('echo winsmith: the deploy environment is not available, booting from the local disk');
+    const { kernelUrl, initrdUrl, cmdline } = deployment.start;
+    if (!/^[A-Za-z0-9 ._:/=,@+-]*$/.test(cmdline)) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        'the deploy environment command line has characters a script cannot carry',
+        {
+          hint: 'this is a bug in winsmith',
+        },
+      );
+    }
+    lines.push(`echo winsmith: deployment ${ipxeText(deployment.id)}: starting the deploy environment`);
+    lines.push(`kernel ${scriptUrl(kernelUrl)} initrd=initrd.img ${cmdline}`);
+    lines.push(`initrd --name initrd.img ${scriptUrl(initrdUrl)}`);
+    lines.push('boot || echo winsmith: the deploy environment did not start');
+    return { action, text: `${lines.join('\n')}\n` };
   }
   lines.push(localBootCommand(machine.platform));
   return { action, text: `${lines.join('\n')}\n` };

@@ -2,6 +2,7 @@
 
 import { AppError } from '../core/errors.ts';
 import type { Machine, MachineState } from '../machines/machine-store.ts';
+import type { MachineView } from '../app/session.ts';
 import { formatFields } from './format.ts';
 
 const STATES: readonly MachineState[] = ['pending', 'ready'];
@@ -26,7 +27,7 @@ export function checkInOf(m: Machine): { at: string; address: string | null } | 
 }
 
 /** One machine, field by field. */
-export function machineText(m: Machine): string {
+export function machineText(m: MachineView): string {
   const checkIn = checkInOf(m);
   return formatFields([
     ['id', m.id],
@@ -44,6 +45,6 @@ export function machineText(m: Machine): string {
       'check-in',
       checkIn === null ? '-' : `${checkIn.at}${checkIn.address === null ? '' : ` from ${checkIn.address}`}`,
     ],
-    ['deployment', m.deploymentId ?? '-'],
+    ['deployment', m.deployment === null ? '-' : `${m.deployment.id} (${m.deployment.state})`],
   ]);
 }

@@ -49,6 +49,12 @@ export interface ServerSettings {
   readonly registrationsPerMinute: number;
   /** Chunk sizes used when pushing into this repository; null = the chunker's defaults. */
   readonly chunking: ChunkingSettings | null;
+  /** The variable holding the secrets key (base64); null: the key file DATA/secrets.key. */
+  readonly secretsKeyEnv: string | null;
+  /** A working deploy agent reports at least this often. */
+  readonly heartbeatSeconds: number;
+  /** A deployment whose agent is silent this long fails ("agent lost"). */
+  readonly agentTimeoutSeconds: number;
 }
 
 export const DEFAULT_DATA_DIR = './winsmith-data';
@@ -65,6 +71,10 @@ export const DEFAULT_MAX_JSON_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_PENDING_MACHINES = 1000;
 /** 30 registrations a minute from one address cover a rack booting behind one NAT address. */
 export const DEFAULT_REGISTRATIONS_PER_MINUTE = 30;
+/** A report from a working agent at least every 10 s. */
+export const DEFAULT_HEARTBEAT_SECONDS = 10;
+/** Five minutes without a report: the agent is lost. */
+export const DEFAULT_AGENT_TIMEOUT_SECONDS = 300;
 
 export interface ServerFlags {
   readonly config?: string | undefined;
@@ -105,6 +115,9 @@ export function embeddedSettings(data: string): ServerSettings {
     maxPendingMachines: DEFAULT_MAX_PENDING_MACHINES,
     registrationsPerMinute: DEFAULT_REGISTRATIONS_PER_MINUTE,
     chunking: null,
+    secretsKeyEnv: null,
+    heartbeatSeconds: DEFAULT_HEARTBEAT_SECONDS,
+    agentTimeoutSeconds: DEFAULT_AGENT_TIMEOUT_SECONDS,
   };
 }
 
@@ -123,6 +136,12 @@ const LIMIT_SETTINGS = {
   jsonBodyBytes: 'maxJsonBodyBytes',
   pendingMachines: 'maxPendingMachines',
   registrationsPerMinute: 'registrationsPerMinute',
+} as const satisfies Record<string, NumberSetting>;
+
+/** The keys of the config's `deploy:` section, and the setting each sets. */
+const DEPLOY_SETTINGS = {
+  heartbeatSeconds: 'heartbeatSeconds',
+  agentTimeoutSeconds: 'agentTimeoutSeconds',
 } as const satisfies Record<string, NumberSetting>;
 
 type YamlNode = YamlEntry['value'];
@@ -352,6 +371,14 @@ function readChunking(node: YamlNode, ctx: SectionContext): Partial<ServerSettin
   return { chunking: c };
 }
 
+function readSecrets(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  return { secretsKeyEnv: new SectionFields(ctx, node, 'secrets', ['keyEnv']).string('keyEnv') };
+}
+
+function readDeploy(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  return readNumbers(node, ctx, 'deploy', DEPLOY_SETTINGS);
+}
+
 /** The reader of each top-level section but `data` (read first: the defaults lie under it). */
 const SECTIONS = {
   listen: readListen,
@@ -360,6 +387,8 @@ const SECTIONS = {
   gc: readGc,
   limits: readLimits,
   chunking: readChunking,
+  secrets: readSecrets,
+  deploy: readDeploy,
 } as const satisfies Record<string, SectionReader>;
 
 const TOP_KEYS = ['data', ...Object.keys(SECTIONS)];

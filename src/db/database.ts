@@ -19,6 +19,7 @@ import { AppError } from '../core/errors.ts';
 import { initialMigration } from './migrations/0001-initial.ts';
 import { scopedDedupMigration } from './migrations/0002-scoped-dedup.ts';
 import { machineNamesMigration } from './migrations/0003-machine-names.ts';
+import { deploymentsMigration } from './migrations/0004-deployments.ts';
 import type { CatalogSchema, DatabaseKind } from './schema.ts';
 
 export type { DatabaseKind };
@@ -38,6 +39,7 @@ export function catalogMigrations(kind: DatabaseKind): Record<string, Migration>
     '0001-initial': initialMigration(kind),
     '0002-scoped-dedup': scopedDedupMigration(),
     '0003-machine-names': machineNamesMigration(),
+    '0004-deployments': deploymentsMigration(kind),
   };
 }
 

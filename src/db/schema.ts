@@ -101,7 +101,6 @@ export interface MachinesTable {
   inventory: string;
   first_seen: string;
   last_seen: string;
-  deployment_id: string | null;
   /** 'pending' (registered by booting) or 'ready' (approved, or registered by an operator). */
   state: Generated<string>;
 }
@@ -125,7 +124,59 @@ export interface UploadChunksTable {
   chunk_digest: string;
 }
 
+export interface ProfilesTable {
+  name: string;
+  /** The profile's YAML, sealed (it may hold passwords). */
+  sealed: string;
+  /** What listings show: image, firmware, finish (JSON, no secret). */
+  summary: string;
+  created_by: string | null;
+  created_at: string;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+export interface DeploymentsTable {
+  id: string;
+  machine_id: string;
+  profile: string;
+  image_name: string;
+  image_tag: string;
+  image_digest: string;
+  image_size: number | string;
+  edition: number;
+  state: string;
+  /** JSON list of { state, at }. */
+  history: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  /** sha256 hex of the agent's token, set when the deploy environment is started. */
+  token_hash: string | null;
+  /** The deployment's secrets and its rendered answer file, sealed. */
+  sealed: string;
+  unattend_fetched_at: string | null;
+  progress_done: Generated<number | string>;
+  progress_total: Generated<number | string>;
+  disk: string | null;
+  /** JSON: the hardware the agent reported. */
+  inventory: string | null;
+  error_message: string | null;
+  error_step: string | null;
+  last_report_at: string | null;
+}
+
+export interface DeploymentLogTable {
+  id: Generated<number>;
+  deployment_id: string;
+  at: string;
+  line: string;
+}
+
 export interface CatalogSchema {
+  profiles: ProfilesTable;
+  deployments: DeploymentsTable;
+  deployment_log: DeploymentLogTable;
   artifacts: ArtifactsTable;
   artifact_chunks: ArtifactChunksTable;
   upload_chunks: UploadChunksTable;

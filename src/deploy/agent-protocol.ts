@@ -20,6 +20,17 @@ export const AGENT_CMDLINE = {
   deployment: 'winsmith.deployment',
 } as const;
 
+/** The deploy environment's kernel command line for one deployment. */
+export function agentCommandLine(server: string, deployment: string, token: string): string {
+  return [
+    'console=tty0',
+    'console=ttyS0,115200',
+    `${AGENT_CMDLINE.server}=${server}`,
+    `${AGENT_CMDLINE.deployment}=${deployment}`,
+    `${AGENT_CMDLINE.token}=${token}`,
+  ].join(' ');
+}
+
 export const AGENT_PATHS = {
   task: '/api/v1/agent/task',
   report: '/api/v1/agent/report',

@@ -18,7 +18,7 @@
 //   unattend: { timeZone: UTC, locale: en-US }
 //   finish: reboot                    # or poweroff
 
-import type { Node } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { YamlInput } from '../config/yaml-input.ts';
 import { isDigest, parseImageRef, type ImageRef } from '../core/names.ts';
 import { readLayout, type DiskLayout } from '../image/disk/layout.ts';
@@ -303,4 +303,26 @@ export function parseProfile(text: string, file: string): DeploymentProfile {
     unattend: profile.unattend ?? {},
     finish: profile.finish ?? 'reboot',
   };
+}
+
+/** Keys whose values are passwords, in a profile and in its answer-file settings. */
+const SECRET_KEYS = new Set(['adminPassword', 'password']);
+
+/** The profile's YAML with every password replaced by ******** (`generate` is kept: it is no password). */
+export function redactProfile(text: string): string {
+  const doc = parseDocument(text);
+  const visit = (node: unknown): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : '';
+        if (SECRET_KEYS.has(key) && isScalar(pair.value) && pair.value.value !== 'generate')
+          pair.value.value = '********';
+        else visit(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) visit(item);
+    }
+  };
+  visit(doc.contents);
+  return doc.toString();
 }

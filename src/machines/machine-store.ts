@@ -1,6 +1,6 @@
 // The machines' part of the catalog: machines seen on the network (`pending` until approved) or
-// registered by an operator (`ready`), with MAC, SMBIOS UUID, name, labels, inventory, state and
-// deployment, and the DHCP leases of full mode. It implements the boot services' lease port
+// registered by an operator (`ready`), with MAC, SMBIOS UUID, name, labels, inventory and state,
+// and the DHCP leases of full mode. It implements the boot services' lease port
 // (LeaseStore); boot-registry.ts makes their machine port of it, so boot/ never sees it.
 
 import { randomUUID } from 'node:crypto';
@@ -28,7 +28,6 @@ export interface Machine {
   readonly inventory: Readonly<Record<string, unknown>>;
   readonly firstSeen: string;
   readonly lastSeen: string;
-  readonly deploymentId: string | null;
   /** 'pending' when it registered itself by booting, until approved ('ready'). */
   readonly state: MachineState;
 }
@@ -90,7 +89,6 @@ function toMachine(row: Selectable<MachinesTable>): Machine {
     inventory: parseObject(row.inventory, 'machine inventory'),
     firstSeen: row.first_seen,
     lastSeen: row.last_seen,
-    deploymentId: row.deployment_id,
     state: row.state === 'ready' ? 'ready' : 'pending',
   };
 }
@@ -189,7 +187,6 @@ export class MachineStore {
           inventory: JSON.stringify(seen.inventory ?? {}),
           first_seen: now,
           last_seen: now,
-          deployment_id: null,
         })
         .onConflict((oc) => oc.column('mac').doUpdateSet({ ...fields, last_seen: now }))
         .returningAll()
@@ -307,7 +304,6 @@ export class MachineStore {
         inventory: JSON.stringify({ source: 'operator' }),
         first_seen: now,
         last_seen: now,
-        deployment_id: null,
         state: 'ready',
       })
       .onConflict((oc) => oc.doNothing())
@@ -358,15 +354,15 @@ export class MachineStore {
       .execute();
   }
 
-  /** Assigns a deployment to a machine, or clears it with null; NOT_FOUND for an unknown machine. */
-  async assignDeployment(machineId: string, deploymentId: string | null): Promise<Machine> {
+  /** Approves a machine that registered itself by booting (`pending` → `ready`); NOT_FOUND when unknown. */
+  async approveMachine(id: string): Promise<Machine> {
     const row = await this.#db
       .updateTable('machines')
-      .set({ deployment_id: deploymentId })
-      .where('id', '=', machineId)
+      .set({ state: 'ready' })
+      .where('id', '=', id)
       .returningAll()
       .executeTakeFirst();
-    if (row === undefined) throw noMachine(machineId);
+    if (row === undefined) throw noMachine(id);
     return toMachine(row);
   }
 

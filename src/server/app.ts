@@ -16,9 +16,10 @@ import { AppError, isAppError } from '../core/errors.ts';
 import type { Actor } from '../app/session.ts';
 import type { ServerBackend } from './backend.ts';
 import { apiRoutes } from './routes/index.ts';
-import type { EventHub } from './events.ts';
+import type { EventHub } from '../app/events.ts';
 import type { Logger } from './log.ts';
 import { openApiDocument } from './openapi.ts';
+import { bearer } from './bearer.ts';
 import {
   honoPath,
   mountedRoutes,
@@ -87,18 +88,6 @@ async function bodyOf(c: Context, route: ApiRoute): Promise<unknown> {
     });
   }
   return parsed(body.json, value, 'the request body');
-}
-
-function bearer(c: Context): string | null {
-  const header = c.req.header('authorization');
-  if (header === undefined) return null;
-  const m = /^Bearer ([A-Za-z0-9_\-.~+/=]{1,512})$/.exec(header);
-  if (m === null) {
-    throw new AppError('UNAUTHORIZED', 'the Authorization header is not "Bearer TOKEN"', {
-      hint: "run 'winsmith login URL' to get a token",
-    });
-  }
-  return m[1] ?? null;
 }
 
 export function createApp(options: AppOptions): ServerApp {

@@ -5,7 +5,8 @@
 import type { Session, Actor, IssuedToken } from '../app/session.ts';
 import type { Principal } from '../auth/roles.ts';
 import type { ChunkerOptions } from '../store/chunker.ts';
-import type { EventHub } from './events.ts';
+import type { EventHub } from '../app/events.ts';
+import type { AgentSession } from '../app/deployments.ts';
 
 export interface ServerBackend {
   /** What `actor` can do; every change is audited under its name and address. */
@@ -16,6 +17,12 @@ export interface ServerBackend {
   login(user: string, password: string, client: string): Promise<IssuedToken>;
   /** The image name an open upload is for (NOT_FOUND when there is no such upload). */
   uploadImageName(uploadId: string): Promise<string>;
+  /** What the deploy agent holding `token` may do (UNAUTHORIZED when it opens no deployment under way). */
+  agent(token: string, client: string): Promise<AgentSession>;
+  /** The image name a deployment request, or a deployment, is of: for the caller's scope check. */
+  deploymentImage(
+    of: { readonly profile: string; readonly image?: string } | { readonly deployment: string },
+  ): Promise<string>;
   /** Throws when the catalog or the blob store cannot be reached. */
   health(): Promise<void>;
   readonly chunking: ChunkerOptions;

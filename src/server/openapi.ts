@@ -72,7 +72,11 @@ function operation(route: DocumentedRoute): Record<string, unknown> {
   return {
     summary: route.summary,
     operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, ch: string | undefined) => (ch ?? '').toUpperCase())}`,
-    ...(route.action === null ? { security: [] } : { 'x-winsmith-action': route.action }),
+    ...(route.caller === 'agent'
+      ? { security: [{ agentToken: [] }] }
+      : route.action === null
+        ? { security: [] }
+        : { 'x-winsmith-action': route.action }),
     ...(list.length > 0 ? { parameters: list } : {}),
     ...(route.body === undefined ? {} : { requestBody: requestBody(route.body) }),
     responses: {
@@ -103,7 +107,14 @@ export function openApiDocument(
         'Images stored as content-addressed chunks: push only what the server lacks, pull with Range; machines and accounts. Authenticate with a Bearer token from POST /api/v1/login.',
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        agentToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: "a deploy agent's deployment token (winsmith.token= on its kernel command line)",
+        },
+      },
       schemas: { Error: jsonSchema(ErrorBody, 'output') },
     },
     security: [{ bearer: [] }],

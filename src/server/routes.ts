@@ -50,8 +50,13 @@ export interface ApiRoute<Body = unknown, Query = unknown> {
   /** OpenAPI form: '/api/v1/images/{name}/tags/{tag}'. */
   readonly path: string;
   readonly summary: string;
-  /** What authorize() is asked; null for public routes (health, OpenAPI, login). */
+  /** What authorize() is asked; null for public routes (health, OpenAPI, login) and the agent's. */
   readonly action: Action | null;
+  /**
+   * 'agent': only a deploy agent calls it, with its deployment's token (not a user's); the handler
+   * opens the agent's session with that token.
+   */
+  readonly caller?: 'agent';
   /** The image the request concerns, for scope checks; undefined when none. */
   readonly image?: (request: RouteRequest<Body, Query>) => string | Promise<string>;
   /**
@@ -102,7 +107,7 @@ export interface MountedApp {
 /** A route as the OpenAPI document describes it. */
 export type DocumentedRoute = Pick<
   ApiRoute,
-  'method' | 'path' | 'summary' | 'action' | 'parameters' | 'query' | 'body' | 'ok'
+  'method' | 'path' | 'summary' | 'action' | 'caller' | 'parameters' | 'query' | 'body' | 'ok'
 >;
 
 /** '/boot/files/:name' → '/boot/files/{name}' (OpenAPI's syntax). */

@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 import { ERROR_CODES } from '../core/error-codes.ts';
-import { MACHINE_STATES } from '../app/session.ts';
+import { DEPLOYMENT_STATES, MACHINE_STATES } from '../app/session.ts';
 
 const text = z.string();
 const nullableText = z.string().nullable();
@@ -174,8 +174,8 @@ export const Machine = z.object({
   inventory: z.record(text, z.unknown()),
   firstSeen: text,
   lastSeen: text,
-  deploymentId: nullableText,
   state: MachineState,
+  deployment: z.object({ id: text, state: z.enum(DEPLOYMENT_STATES) }).nullable(),
 });
 
 export const MachineList = z.object({ machines: list(Machine) });
@@ -193,3 +193,64 @@ export const MachineChanges = z.object({
   name: text.optional(),
   labels: z.array(text).optional(),
 });
+
+export const MachinePassword = z.object({ machine: text, deployment: text, password: text });
+
+/** A profile's YAML may be up to this long. */
+export const MAX_PROFILE_BYTES = 256 * 1024;
+
+export const ApplyProfile = z.object({
+  yaml: text.max(MAX_PROFILE_BYTES),
+  /** How errors name it: the file it was read from. */
+  file: text.max(256).optional(),
+});
+
+export const Profile = z.object({
+  name: text,
+  summary: z.record(text, z.unknown()),
+  updatedBy: nullableText,
+  updatedAt: text,
+});
+
+export const ProfileDetail = Profile.extend({ yaml: text });
+
+export const ProfileList = z.object({ profiles: list(Profile) });
+
+export const DeploymentState = z.enum(DEPLOYMENT_STATES);
+
+export const Deployment = z.object({
+  id: text,
+  machineId: text,
+  machine: z.object({ id: text, name: nullableText, mac: nullableText }),
+  profile: text,
+  image: z.object({ name: text, tag: text, digest: text, size: count, edition: count }),
+  state: DeploymentState,
+  history: list(z.object({ state: DeploymentState, at: text })),
+  createdBy: nullableText,
+  createdAt: text,
+  updatedAt: text,
+  unattendFetchedAt: nullableText,
+  progress: z.object({ done: count, total: count }),
+  disk: nullableText,
+  inventory: z.unknown(),
+  error: z.object({ message: text, step: text }).nullable(),
+  lastReportAt: nullableText,
+});
+
+export const DeploymentList = z.object({ deployments: list(Deployment) });
+
+export const DeploymentQuery = z.object({
+  machine: text.optional(),
+  active: z.enum(['true', 'false']).optional(),
+});
+
+export const NewDeployment = z.object({ machine: text, profile: text, image: text.optional() });
+
+export const LogQuery = z.object({
+  after: z
+    .string()
+    .regex(/^\d{1,15}$/, 'expected a whole number')
+    .optional(),
+});
+
+export const LogLines = z.object({ lines: list(z.object({ id: count, at: text, line: text })) });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { redactSettings, type ServerSettings } from '../config/server-config.ts';
 import { LocalApp } from '../app/local-app.ts';
 import { createApp } from './app.ts';
-import { EventHub } from './events.ts';
+import { EventHub } from '../app/events.ts';
 import type { Logger } from './log.ts';
 import type { MountedApp } from './routes.ts';
 import { startServer, type RunningServer, type Service } from './server.ts';

@@ -328,6 +328,27 @@ export class LocalRepository {
     return record(entry, ref);
   }
 
+  /** The image a manifest digest names, under its first tag; NOT_FOUND when no tag points at it. */
+  async imageOfDigest(digest: string): Promise<ImageRecord> {
+    const [tag] = await this.catalog.tagsOf(digest);
+    if (tag === undefined) {
+      throw new AppError('NOT_FOUND', `no tagged image has the digest ${digest}`, {
+        hint: "see 'winsmith images' for the images there are",
+      });
+    }
+    return this.getImage(tag);
+  }
+
+  /** The manifest named `digest` (checked against its name). */
+  manifestOf(digest: string): Promise<Manifest> {
+    return this.chunks.getManifest(digest);
+  }
+
+  /** A stored chunk's bytes as a stream, unchecked: its reader checks them against the digest. */
+  chunkStream(digest: string): Readable {
+    return this.chunks.blobs.getStream(chunkKey(digest));
+  }
+
   async readContent(ref: ImageRef, digest: string, range?: ByteRange): Promise<Content> {
     const image = await this.getImage(ref);
     if (image.digest !== digest) {

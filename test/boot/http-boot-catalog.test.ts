@@ -1,5 +1,5 @@
 // The boot routes on a real SQLite catalog: registration (within its limits), refresh, check-in,
-// deployment placeholder, and the address scripts send machines to.
+// and the address scripts send machines to.
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { serve } from '@hono/node-server';
 import { httpBootRoutes } from '../../src/boot/http-boot.ts';
-import { openDatabase } from '../../src/db/database.ts';
-import { bootRegistryOf } from '../../src/machines/boot-registry.ts';
+import { LocalApp } from '../../src/app/local-app.ts';
+import type { BootMachineRegistry } from '../../src/boot/http-boot.ts';
 import { MachineStore } from '../../src/machines/machine-store.ts';
 
 const located = {
@@ -26,11 +26,11 @@ test(
   { timeout: 60_000 },
   async () => {
     const dir = await mkdtemp(join(tmpdir(), 'winsmith-bootcat-'));
-    const database = await openDatabase({ kind: 'sqlite', path: join(dir, 'catalog.sqlite') });
-    const machines = new MachineStore(database);
+    const local = await LocalApp.openDataDir(join(dir, 'data'));
+    const machines = new MachineStore(local.database);
     try {
       const app = httpBootRoutes({
-        registry: bootRegistryOf(machines),
+        registry: local.bootPorts().registry,
         files: { located },
         httpBase: 'http://10.1.2.1:8080',
       });
@@ -57,16 +57,15 @@ test(
       assert.equal(checkIn.at, checkedIn.lastSeen);
       assert.ok(checkedIn.lastSeen >= machine.lastSeen);
 
-      await machines.assignDeployment(machine.id, 'dep-1');
-      const deploy = await (await app.request(q.replace('platform=efi', 'platform=pcbios'))).text();
-      assert.match(deploy, /deployment dep-1 is assigned/);
+      const bios = await (await app.request(q.replace('platform=efi', 'platform=pcbios'))).text();
+      assert.equal(bios.trimEnd().split('\n').at(-1), 'sanboot --no-describe --drive 0x80');
       assert.equal((await machines.getMachineByMac('52:54:00:0a:0b:0c'))?.platform, 'pcbios');
 
       const file = await app.request('/boot/files/undionly.kpxe', { headers: { range: 'bytes=0-1' } });
       assert.equal(file.status, 206);
       assert.equal((await file.arrayBuffer()).byteLength, 2);
     } finally {
-      await database.close();
+      await local.close();
       await rm(dir, { recursive: true, force: true });
     }
   },
@@ -74,15 +73,18 @@ test(
 
 /** The boot routes on a new SQLite machines, to `fn`; closed and removed after. */
 async function withBootCatalog(
-  fn: (machines: MachineStore, log: Record<string, unknown>[]) => Promise<void>,
+  fn: (
+    machines: MachineStore,
+    registry: BootMachineRegistry,
+    log: Record<string, unknown>[],
+  ) => Promise<void>,
 ): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'winsmith-bootcat-'));
-  const database = await openDatabase({ kind: 'sqlite', path: join(dir, 'catalog.sqlite') });
-  const machines = new MachineStore(database);
+  const local = await LocalApp.openDataDir(join(dir, 'data'));
   try {
-    await fn(machines, []);
+    await fn(new MachineStore(local.database), local.bootPorts().registry, []);
   } finally {
-    await database.close();
+    await local.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -91,9 +93,9 @@ const macOf = (i: number): string =>
   `52-54-00-00-${((i >> 8) & 0xff).toString(16).padStart(2, '0')}-${(i & 0xff).toString(16).padStart(2, '0')}`;
 
 test('unknown machines register within a rate per address and a cap of pending ones; known ones always boot', async () => {
-  await withBootCatalog(async (machines, lines) => {
+  await withBootCatalog(async (machines, registry, lines) => {
     const app = httpBootRoutes({
-      registry: bootRegistryOf(machines),
+      registry,
       files: { located },
       httpBase: 'http://10.1.2.1:8080',
       registration: { perAddressPerMinute: 10, maxPending: 1000 },
@@ -121,9 +123,9 @@ test('unknown machines register within a rate per address and a cap of pending o
 });
 
 test('past the cap of pending machines nothing registers; a check-in never registers a machine', async () => {
-  await withBootCatalog(async (machines) => {
+  await withBootCatalog(async (machines, registry) => {
     const app = httpBootRoutes({
-      registry: bootRegistryOf(machines),
+      registry,
       files: { located },
       httpBase: 'http://10.1.2.1:8080',
       registration: { perAddressPerMinute: 1000, maxPending: 5 },
@@ -137,8 +139,8 @@ test('past the cap of pending machines nothing registers; a check-in never regis
 });
 
 test('the script sends machines to the address the request came to, never to its Host header', async () => {
-  await withBootCatalog(async (machines) => {
-    const app = httpBootRoutes({ registry: bootRegistryOf(machines), files: { located } });
+  await withBootCatalog(async (_machines, registry) => {
+    const app = httpBootRoutes({ registry, files: { located } });
     const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }) as Server;
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;

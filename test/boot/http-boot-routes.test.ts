@@ -1,4 +1,4 @@
-// The boot routes over the machine store (SQLite in memory): registration from the iPXE
+// The boot routes over the machine store (a data directory's SQLite catalog): registration from the iPXE
 // variables, the check-in, known machines and deployments, a machine booting from another NIC,
 // bad requests, and boot files with ranges.
 
@@ -9,21 +9,27 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { LocatedBootFiles } from '../../src/boot/boot-files.ts';
 import { httpBootRoutes, type BootMachineRegistry } from '../../src/boot/http-boot.ts';
-import { openDatabase, type Database } from '../../src/db/database.ts';
-import { bootRegistryOf } from '../../src/machines/boot-registry.ts';
+import { LocalApp } from '../../src/app/local-app.ts';
 import { MachineStore } from '../../src/machines/machine-store.ts';
 
-const databases: Database[] = [];
+const opened: { app: LocalApp; dir: string }[] = [];
 after(async () => {
-  for (const database of databases) await database.close();
+  for (const { app, dir } of opened) {
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
-/** The boot routes' registry on a machine store of its own (a new SQLite database in memory). */
-async function machineRegistry(): Promise<{ registry: BootMachineRegistry; machines: MachineStore }> {
-  const database = await openDatabase({ kind: 'sqlite', path: ':memory:' });
-  databases.push(database);
-  const machines = new MachineStore(database);
-  return { registry: bootRegistryOf(machines), machines };
+/** The boot routes' registry on a data directory of its own. */
+async function machineRegistry(): Promise<{
+  registry: BootMachineRegistry;
+  machines: MachineStore;
+  app: LocalApp;
+}> {
+  const dir = await mkdtemp(join(tmpdir(), 'winsmith-bootroutes-'));
+  const app = await LocalApp.openDataDir(join(dir, 'data'));
+  opened.push({ app, dir });
+  return { registry: app.bootPorts().registry, machines: new MachineStore(app.database), app };
 }
 
 const located: LocatedBootFiles = {
@@ -89,7 +95,7 @@ test('the check-in proves the script ran: its nonce works once, for its MAC only
   );
 });
 
-test('known machine: local boot on UEFI with exit; with a deployment the placeholder', async () => {
+test('known machine: local boot on UEFI with exit, BIOS with sanboot', async () => {
   const { registry, machines } = await machineRegistry();
   const { app } = routes(registry);
   await app.request(query);
@@ -97,10 +103,8 @@ test('known machine: local boot on UEFI with exit; with a deployment the placeho
   assert.equal(efi.trimEnd().split('\n').at(-1), 'exit');
   const m = await machines.getMachineByMac('52:54:00:12:34:56');
   assert.ok(m);
-  await machines.assignDeployment(m.id, 'dep-7');
-  const res = await app.request(query);
-  const text = await res.text();
-  assert.ok(text.includes('deployment dep-7 is assigned'));
+  const text = await (await app.request(query)).text();
+  assert.equal(text.trimEnd().split('\n').at(-1), 'sanboot --no-describe --drive 0x80');
   assert.equal((await machines.listMachines()).length, 1);
 });
 

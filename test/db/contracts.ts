@@ -2,6 +2,7 @@
 
 import { accountStoreContract } from '../auth/account-store.contract.ts';
 import { auditLogContract } from '../audit/audit-log.contract.ts';
+import { deploymentStoreContract } from '../deploy/deployment-store.contract.ts';
 import { machineStoreContract } from '../machines/machine-store.contract.ts';
 import { imageCatalogContract } from '../store/image-catalog.contract.ts';
 import { storeTests, type DatabaseFactory } from './store-fixture.ts';
@@ -12,4 +13,5 @@ export function storeContracts(label: string, factory: DatabaseFactory): void {
   accountStoreContract(storeTest);
   auditLogContract(storeTest);
   machineStoreContract(storeTest);
+  deploymentStoreContract(storeTest);
 }

@@ -35,9 +35,10 @@ export function machineStoreContract(storeTest: StoreTest): void {
       first.machine.id,
     );
     assert.equal((await machines.getMachineByMac('52:54:00:AA:BB:CC'))?.id, first.machine.id);
-    assert.equal((await machines.assignDeployment(first.machine.id, 'deploy-1')).deploymentId, 'deploy-1');
-    assert.equal((await machines.assignDeployment(first.machine.id, null)).deploymentId, null);
-    await assert.rejects(machines.assignDeployment('nope', 'd'), hasCode('NOT_FOUND'));
+    assert.equal(first.machine.state, 'pending');
+    assert.equal((await machines.approveMachine(first.machine.id)).state, 'ready');
+    assert.equal(await machines.countMachines('pending'), 0);
+    await assert.rejects(machines.approveMachine('nope'), hasCode('NOT_FOUND'));
     await assert.rejects(
       machines.recordMachineSeen({ mac: '52:54:00:zz:00:00' }),
       hasCode('INVALID_ARGUMENT'),

@@ -13,7 +13,7 @@ import { AccountStore } from '../../src/auth/account-store.ts';
 import { issueToken } from '../../src/auth/tokens.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { createApp } from '../../src/server/app.ts';
-import { EventHub } from '../../src/server/events.ts';
+import { EventHub } from '../../src/app/events.ts';
 import { silentLogger } from '../../src/server/log.ts';
 import { openApiPath } from '../../src/server/routes.ts';
 import { chunkBytes } from '../../src/store/chunker.ts';
@@ -126,6 +126,36 @@ async function seedMachine(repo: LocalApp, n: number): Promise<string> {
   return machine.name ?? '';
 }
 
+/** A profile named `name` deploying `${scope}/img:v1`, stored by the set-up user. */
+async function seedProfile(repo: LocalApp, name: string, scope: string): Promise<string> {
+  const yaml = `name: ${name}\nimage: ${scope}/img:v1\nadminPassword: generate\n`;
+  return (await repo.as(ADMIN).profiles.apply(yaml, `${name}.yaml`)).name;
+}
+
+/**
+ * A deployment of `${scope}/img:v1` on a machine of its own, by the set-up user; started (as its
+ * boot script does: its agent's token made) or cancelled when asked.
+ */
+async function seedDeployment(
+  repo: LocalApp,
+  n: number,
+  scope: string,
+  then: 'queued' | 'started' | 'cancelled' = 'queued',
+): Promise<{ id: string; machine: string; token: string }> {
+  const session = repo.as(ADMIN);
+  const machine = await session.machines.add({ name: `dep-${n}`, mac: macOf(n + 20_000) });
+  const profile = await seedProfile(repo, `p-${n}`, scope);
+  const deployment = await session.deployments.create({ machine: machine.id, profile });
+  let token = '';
+  if (then === 'started') {
+    const started = await repo.bootPorts().registry.startDeployment(macOf(n + 20_000));
+    assert.ok(started !== null);
+    token = started.token;
+  }
+  if (then === 'cancelled') await session.deployments.cancel(deployment.id);
+  return { id: deployment.id, machine: machine.id, token };
+}
+
 type Prepared = { path: string; init?: RequestInit };
 let counter = 0;
 
@@ -182,6 +212,61 @@ async function prepare(repo: LocalApp, method: string, path: string, scope: stri
       return { path: `/api/v1/machines/${await seedMachine(repo, n)}`, init: { method } };
     case 'PATCH /api/v1/machines/{id}':
       return { path: `/api/v1/machines/${await seedMachine(repo, n)}`, init: json({ labels: ['web'] }) };
+    case 'POST /api/v1/machines/{id}/approve':
+      return { path: `/api/v1/machines/${await seedMachine(repo, n)}/approve`, init: { method } };
+    case 'GET /api/v1/machines/{id}/password':
+      return {
+        path: `/api/v1/machines/${(await seedDeployment(repo, n, scope)).machine}/password`,
+        init: { method },
+      };
+    case 'POST /api/v1/profiles':
+      return { path, init: json({ yaml: `name: p-${n}\nimage: ${scope}/img:v1\n`, file: 'p.yaml' }) };
+    case 'GET /api/v1/profiles/{name}':
+    case 'DELETE /api/v1/profiles/{name}':
+      return { path: `/api/v1/profiles/${await seedProfile(repo, `p-${n}`, scope)}`, init: { method } };
+    case 'POST /api/v1/deployments':
+      return {
+        path,
+        init: json({
+          machine: await seedMachine(repo, n),
+          profile: await seedProfile(repo, `p-${n}`, scope),
+        }),
+      };
+    case 'GET /api/v1/deployments/{id}':
+    case 'GET /api/v1/deployments/{id}/logs':
+    case 'POST /api/v1/deployments/{id}/cancel':
+      return { path: path.replace('{id}', (await seedDeployment(repo, n, scope)).id), init: { method } };
+    case 'POST /api/v1/deployments/{id}/retry':
+      return {
+        path: path.replace('{id}', (await seedDeployment(repo, n, scope, 'cancelled')).id),
+        init: { method },
+      };
+    case 'GET /api/v1/agent/task':
+    case 'GET /api/v1/agent/manifest':
+    case 'GET /api/v1/agent/unattend':
+    case 'POST /api/v1/agent/report':
+    case 'GET /api/v1/agent/chunks/{digest}': {
+      const { token } = await seedDeployment(repo, n, scope, 'started');
+      const headers = { authorization: `Bearer ${token}` };
+      if (method === 'POST') {
+        return {
+          path,
+          init: {
+            method,
+            body: JSON.stringify({ state: 'agent-online', log: ['hello'] }),
+            headers: { ...headers, 'content-type': 'application/json' },
+          },
+        };
+      }
+      if (path.includes('{digest}')) {
+        const manifest = await repo.agent(token, 'test').then((a) => a.manifest());
+        return {
+          path: path.replace('{digest}', manifest.chunks[0]?.digest ?? ''),
+          init: { method, headers },
+        };
+      }
+      return { path, init: { method, headers } };
+    }
     default:
       return { path, init: { method } };
   }
@@ -232,7 +317,7 @@ test('every answer of every route, and every error, has the shape the served Ope
       if (route.path.startsWith('/boot/') || route.path === '/api/v1/events') continue;
       const { path, init } = await prepare(repo, route.method, route.path, 'team-a');
       const headers = new Headers(init?.headers);
-      headers.set('authorization', `Bearer ${tokens.admin}`);
+      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${tokens.admin}`);
       const response = await app.app.request(path, { ...init, headers });
       assert.equal(response.status, route.ok.status, `${route.method} ${route.path}: ${response.status}`);
       const schema = schemaOf(route.path, route.method, response.status);
@@ -280,14 +365,19 @@ test(
             const { path, init } = await prepare(repo, route.method, route.path, scope);
             const headers = new Headers(init?.headers);
             if (token !== null) headers.set('authorization', `Bearer ${token}`);
+            else headers.delete('authorization');
             const controller = new AbortController();
             const response = await app.app.request(path, { ...init, headers, signal: controller.signal });
             let expected: number;
-            if (route.action === null) expected = route.ok.status;
+            if (route.caller === 'agent') expected = 401;
+            else if (route.action === null) expected = route.ok.status;
             else if (role === null) expected = 401;
             else {
               const principal = { name: role, role, scopes: role === 'admin' ? [] : ['team-a/'] };
-              const imageRoute = route.path.includes('{name}') || route.path.includes('/uploads');
+              const imageRoute =
+                (route.path.includes('{name}') && route.path.startsWith('/api/v1/images')) ||
+                route.path.includes('/uploads') ||
+                route.action === 'deploy.run';
               const hidden = route.path.startsWith('/api/v1/uploads/{id}') ? 404 : 403;
               expected = authorize(principal, route.action, imageRoute ? `${scope}/img` : undefined)
                 ? route.ok.status
@@ -295,7 +385,7 @@ test(
             }
             if (response.status !== expected) {
               failures.push(
-                `${route.method} ${route.path} as ${label} (${where}): ${response.status}, expected ${expected}: ${await response.text()}`,
+                `${route.method} ${route.path} as ${label} (${where}): ${response.status}, expected ${expected}: ${(await response.text()).slice(0, 300)}`,
               );
             } else if (response.body !== null) {
               await response.body.cancel();

@@ -16,7 +16,7 @@ import { issueToken } from '../../src/auth/tokens.ts';
 import { isAppError } from '../../src/core/errors.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { createApp } from '../../src/server/app.ts';
-import { EventHub } from '../../src/server/events.ts';
+import { EventHub } from '../../src/app/events.ts';
 import { silentLogger } from '../../src/server/log.ts';
 import { startServer } from '../../src/server/server.ts';
 import { SEND_BUFFER_BYTES } from '../../src/store/chunk-files-writer.ts';

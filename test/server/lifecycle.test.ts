@@ -9,7 +9,7 @@ import { AccountStore } from '../../src/auth/account-store.ts';
 import { issueToken } from '../../src/auth/tokens.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { createApp } from '../../src/server/app.ts';
-import { EventHub } from '../../src/server/events.ts';
+import { EventHub } from '../../src/app/events.ts';
 import { createJsonLogger, silentLogger } from '../../src/server/log.ts';
 import { startServer, type Service } from '../../src/server/server.ts';
 import { LocalApp } from '../../src/app/local-app.ts';

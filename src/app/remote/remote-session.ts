@@ -2,13 +2,36 @@
 // user of the token given (WINSMITH_TOKEN, or what `winsmith login` stored for that server).
 
 import type { AuditEntry } from '../../audit/audit-log.ts';
-import type { Machine } from '../../machines/machine-store.ts';
-import type { Accounts, CreatedUser, IssuedToken, Machines, Session, UserView } from '../session.ts';
+import type { DeploymentView, ProfileView } from '../deployments.ts';
+import type {
+  Accounts,
+  CreatedUser,
+  Deployments,
+  IssuedToken,
+  Machines,
+  MachineView,
+  Profiles,
+  Session,
+  UserView,
+} from '../session.ts';
 import { HttpClient } from './http-client.ts';
 import { RemoteImages } from './remote-images.ts';
 
 function machinePath(key: string): string {
   return `/api/v1/machines/${encodeURIComponent(key)}`;
+}
+
+function profilePath(name: string): string {
+  return `/api/v1/profiles/${encodeURIComponent(name)}`;
+}
+
+function deploymentPath(id: string): string {
+  return `/api/v1/deployments/${encodeURIComponent(id)}`;
+}
+
+function withQuery(path: string, query: URLSearchParams): string {
+  const text = query.toString();
+  return text === '' ? path : `${path}?${text}`;
 }
 
 export function remoteSession(url: string, token: string | null): Session {
@@ -25,23 +48,58 @@ export function remoteSession(url: string, token: string | null): Session {
       const query = new URLSearchParams();
       if (filter.state !== undefined) query.set('state', filter.state);
       if (filter.label !== undefined) query.set('label', filter.label);
-      const text = query.toString();
-      return (
-        await http.json<{ machines: Machine[] }>('GET', `/api/v1/machines${text === '' ? '' : `?${text}`}`)
-      ).machines;
+      return (await http.json<{ machines: MachineView[] }>('GET', withQuery('/api/v1/machines', query)))
+        .machines;
     },
-    get: (key) => http.json<Machine>('GET', machinePath(key)),
-    add: (request) => http.json<Machine>('POST', '/api/v1/machines', request),
-    set: (key, changes) => http.json<Machine>('PATCH', machinePath(key), changes),
+    get: (key) => http.json<MachineView>('GET', machinePath(key)),
+    add: (request) => http.json<MachineView>('POST', '/api/v1/machines', request),
+    set: (key, changes) => http.json<MachineView>('PATCH', machinePath(key), changes),
     async remove(key) {
       await http.request('DELETE', machinePath(key));
     },
+    approve: (key) => http.json<MachineView>('POST', `${machinePath(key)}/approve`),
+    password: (key) =>
+      http.json<{ machine: string; deployment: string; password: string }>(
+        'GET',
+        `${machinePath(key)}/password`,
+      ),
+  };
+  const profiles: Profiles = {
+    apply: (yaml, file) => http.json<ProfileView>('POST', '/api/v1/profiles', { yaml, file }),
+    list: async () => (await http.json<{ profiles: ProfileView[] }>('GET', '/api/v1/profiles')).profiles,
+    show: (name) => http.json<ProfileView & { yaml: string }>('GET', profilePath(name)),
+    async remove(name) {
+      await http.request('DELETE', profilePath(name));
+    },
+  };
+  const deployments: Deployments = {
+    create: (request) => http.json<DeploymentView>('POST', '/api/v1/deployments', request),
+    async list(filter) {
+      const query = new URLSearchParams();
+      if (filter.machine !== undefined) query.set('machine', filter.machine);
+      if (filter.active !== undefined) query.set('active', String(filter.active));
+      return (
+        await http.json<{ deployments: DeploymentView[] }>('GET', withQuery('/api/v1/deployments', query))
+      ).deployments;
+    },
+    show: (id) => http.json<DeploymentView>('GET', deploymentPath(id)),
+    logs: async (id, after) =>
+      (
+        await http.json<{ lines: { id: number; at: string; line: string }[] }>(
+          'GET',
+          `${deploymentPath(id)}/logs?after=${after}`,
+        )
+      ).lines,
+    cancel: (id) => http.json<DeploymentView>('POST', `${deploymentPath(id)}/cancel`),
+    retry: (id) => http.json<DeploymentView>('POST', `${deploymentPath(id)}/retry`),
   };
   return {
     location: http.base,
     images: new RemoteImages(http),
     accounts,
     machines,
+    profiles,
+    deployments,
     close: () => Promise.resolve(),
   };
 }

@@ -2,13 +2,13 @@
 // with their state, name, labels, MAC, SMBIOS UUID, maker and model, firmware, last seen and last
 // boot check-in, and assigned deployment; filtered by state and label.
 
-import type { Machine } from '../../machines/machine-store.ts';
+import type { MachineView } from '../../app/session.ts';
 import type { CliCommand } from '../command.ts';
 import { formatTable } from '../format.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
 import { checkInOf, machineState } from '../machine-text.ts';
 
-function row(m: Machine): string[] {
+function row(m: MachineView): string[] {
   const maker = [m.manufacturer, m.product].filter((x) => x !== null).join(' ');
   const firmware = [m.platform, m.arch].filter((x) => x !== null).join('/');
   const checkIn = checkInOf(m);
@@ -22,7 +22,7 @@ function row(m: Machine): string[] {
     m.labels.length === 0 ? '-' : m.labels.join(','),
     m.lastSeen,
     checkIn === null ? '-' : `${checkIn.at}${checkIn.address === null ? '' : ` from ${checkIn.address}`}`,
-    m.deploymentId ?? '-',
+    m.deployment === null ? '-' : `${m.deployment.id} (${m.deployment.state})`,
   ];
 }
 

@@ -6,7 +6,7 @@ import { streamSSE } from 'hono/streaming';
 import { authorize } from '../../auth/roles.ts';
 import { defineRoute, type ApiRoute } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
-import type { JobEvent } from '../events.ts';
+import type { JobEvent } from '../../app/events.ts';
 
 /** Events one stream holds for a client slower than the jobs; past it the oldest are dropped. */
 const MAX_QUEUED_EVENTS = 1024;

@@ -3,6 +3,8 @@
 import type { RouteContext } from '../backend.ts';
 import type { ApiRoute } from '../routes.ts';
 import { accountRoutes } from './accounts.ts';
+import { agentRoutes } from './agent.ts';
+import { deploymentRoutes } from './deployments.ts';
 import { eventRoutes } from './events.ts';
 import { imageRoutes } from './images.ts';
 import { machineRoutes } from './machines.ts';
@@ -18,6 +20,8 @@ export function apiRoutes(context: RouteContext): ApiRoute[] {
     ...storeRoutes(context),
     ...accountRoutes(context),
     ...machineRoutes(context),
+    ...deploymentRoutes(context),
+    ...agentRoutes(context),
     ...eventRoutes(context),
   ];
 }

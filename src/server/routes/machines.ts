@@ -1,10 +1,18 @@
 // The routes of machines: the inventory filtered by state and label, one machine by id, MAC or
-// name, machines registered before they boot, renamed, relabelled and removed. Viewers read;
-// operators and admins change.
+// name, machines registered before they boot, approved when they registered by booting, renamed,
+// relabelled and removed, and the administrator password a deployment set. Viewers read;
+// operators and admins change and read passwords (audited).
 
 import { defineRoute, withoutUndefined, type ApiRoute } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
-import { Machine, MachineChanges, MachineList, MachineQuery, NewMachine } from '../schemas.ts';
+import {
+  Machine,
+  MachineChanges,
+  MachineList,
+  MachinePassword,
+  MachineQuery,
+  NewMachine,
+} from '../schemas.ts';
 
 const KEY_PARAM = { name: 'id', in: 'path', description: "the machine's id, MAC or name" } as const;
 
@@ -50,9 +58,32 @@ export function machineRoutes({ backend }: RouteContext): ApiRoute[] {
       handler: (r) => backend.as(r.actor).machines.set(r.params.id ?? '', withoutUndefined(r.body)),
     }),
     defineRoute({
+      method: 'POST',
+      path: '/api/v1/machines/{id}/approve',
+      summary:
+        'approve a machine that registered itself by booting (pending → ready): it may then be deployed',
+      action: 'machines.write',
+      parameters: [KEY_PARAM],
+      ok: { status: 200, description: 'the machine, ready', json: Machine },
+      handler: (r) => backend.as(r.actor).machines.approve(r.params.id ?? ''),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/machines/{id}/password',
+      summary: "the administrator password the machine's last deployment set (the read is audited)",
+      action: 'secrets.read',
+      parameters: [KEY_PARAM],
+      ok: { status: 200, description: 'the password and the deployment that set it', json: MachinePassword },
+      async handler(r) {
+        r.c.header('cache-control', 'no-store');
+        return backend.as(r.actor).machines.password(r.params.id ?? '');
+      },
+    }),
+    defineRoute({
       method: 'DELETE',
       path: '/api/v1/machines/{id}',
-      summary: 'forget a machine (it registers again, pending, when it next boots)',
+      summary:
+        'forget a machine and its deployments (it registers again, pending, when it next boots); not while a deployment is under way',
       action: 'machines.write',
       parameters: [KEY_PARAM],
       ok: { status: 204, description: 'removed' },

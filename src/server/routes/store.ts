@@ -3,7 +3,7 @@
 
 import { defineRoute, type ApiRoute } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
-import { runJob } from '../events.ts';
+import { runJob } from '../../app/events.ts';
 import { CheckReport, GcReport, StoreStats } from '../schemas.ts';
 
 export function storeRoutes({ backend, events }: RouteContext): ApiRoute[] {

@@ -1,12 +1,14 @@
 // The machine registry the boot routes ask (the port src/boot/http-boot.ts declares), on the
-// machine store: machines by MAC or SMBIOS UUID, the iPXE inventory in the machine's columns and
-// inventory JSON, the last check-in (time, address) kept in the inventory under `checkIn`.
+// machine store and the deployments: machines by MAC or SMBIOS UUID, the iPXE inventory in the
+// machine's columns and inventory JSON, the last check-in (time, address) kept in the inventory
+// under `checkIn`, and each machine's deployment under way, started once by its boot script.
 
 import type { BootInventory, BootMachine, BootMachineRegistry } from '../boot/http-boot.ts';
-import type { Machine, MachineStore } from './machine-store.ts';
+import type { Machine, MachineStore } from '../machines/machine-store.ts';
+import type { DeploymentService } from './deployments.ts';
 
-/** The machine as the boot routes see it, under the MAC it booted with. */
-function toBootMachine(m: Machine, mac: string): BootMachine {
+/** The machine as the boot routes see it, under the MAC it booted with, with its deployment. */
+function toBootMachine(m: Machine, mac: string, deployment: string | null): BootMachine {
   return {
     mac: m.mac ?? mac,
     uuid: m.smbiosUuid,
@@ -17,7 +19,7 @@ function toBootMachine(m: Machine, mac: string): BootMachine {
       buildarch: m.arch,
       platform: m.platform,
     },
-    deployment: m.deploymentId,
+    deployment,
   };
 }
 
@@ -33,16 +35,22 @@ function sighting(mac: string, inventory: BootInventory, at: Date) {
   };
 }
 
-export function bootRegistryOf(machines: MachineStore): BootMachineRegistry {
+export function bootRegistryOf(machines: MachineStore, deployments: DeploymentService): BootMachineRegistry {
+  const withDeployment = async (m: Machine, mac: string): Promise<BootMachine> =>
+    toBootMachine(m, mac, (await deployments.activeFor(m.id))?.id ?? null);
   return {
     async findMachine(mac, uuid) {
       const byMac = await machines.getMachineByMac(mac);
-      if (byMac !== undefined) return toBootMachine(byMac, mac);
+      if (byMac !== undefined) return withDeployment(byMac, mac);
       const byUuid = uuid === null ? undefined : await machines.getMachineByUuid(uuid);
       if (byUuid === undefined) return null;
       // A machine registered by its UUID alone takes the MAC it first boots with.
       if (byUuid.mac === null) await machines.attachMac(byUuid.id, mac);
-      return toBootMachine(byUuid, mac);
+      return withDeployment(byUuid, mac);
+    },
+    async startDeployment(mac) {
+      const machine = await machines.getMachineByMac(mac);
+      return machine === undefined ? null : deployments.startForBoot(machine.id);
     },
     async registerMachine(machine, at) {
       const { machine: stored } = await machines.recordMachineSeen({
@@ -50,7 +58,7 @@ export function bootRegistryOf(machines: MachineStore): BootMachineRegistry {
         smbiosUuid: machine.uuid,
         inventory: { source: 'ipxe' },
       });
-      return toBootMachine(stored, machine.mac);
+      return toBootMachine(stored, machine.mac, null);
     },
     countPending: () => machines.countMachines('pending'),
     async recordScriptRequest(mac, inventory, at) {

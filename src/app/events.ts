@@ -17,7 +17,8 @@ export interface JobAudience {
 export interface JobEvent {
   readonly job: string;
   readonly audience: JobAudience;
-  readonly kind: 'progress' | 'done' | 'failed';
+  /** A job's progress, result or failure; or a deployment as it now is (in `result`). */
+  readonly kind: 'progress' | 'done' | 'failed' | 'deployment';
   readonly progress?: ProgressEvent;
   readonly result?: unknown;
   readonly error?: { readonly code: string; readonly message: string };

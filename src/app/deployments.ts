@@ -1,0 +1,601 @@
+// Deployments as the application runs them: profiles applied and listed; a deployment made for
+// one machine from a profile (the image resolved, the machine's answer file rendered with its
+// name, password and addresses, both sealed); the boot script's one start of the deploy
+// environment, which gives the agent its token; the agent's calls (its task, reports, the image's
+// manifest and chunks, the answer file once); cancel, retry, and the heartbeat watch. Every change
+// is audited and published as an event; no secret is ever in either.
+
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { SecretBox } from '../auth/secret-box.ts';
+import { AppError } from '../core/errors.ts';
+import { formatImageRef, parseImageRef } from '../core/names.ts';
+import {
+  AGENT_STATES,
+  type AgentReport,
+  type AgentTask,
+  type DeploymentState,
+} from '../deploy/agent-protocol.ts';
+import { isEnded, type Deployment, type DeploymentStore } from '../deploy/deployment-store.ts';
+import {
+  generateAdminPassword,
+  machineUnattendProfile,
+  type EditionFacts,
+  type MachineFacts,
+} from '../deploy/machine-answer.ts';
+import { parseProfile, redactProfile, type DeploymentProfile } from '../deploy/profile.ts';
+import { DEFAULT_LAYOUTS } from '../image/disk/layout.ts';
+import { renderProfile } from '../image/unattend.ts';
+import type { Machine, MachineStore } from '../machines/machine-store.ts';
+import type { Manifest } from '../store/manifest.ts';
+import type { LocalRepository } from '../store/repository-local.ts';
+import type { ImageRecord } from '../store/repository.ts';
+import { recorderFor } from './audit-trail.ts';
+import type { EventHub } from './events.ts';
+import type { Actor, Deployments, Profiles } from './session.ts';
+
+/** A deployment as it is shown: everything but its secrets. */
+export type DeploymentView = Omit<Deployment, 'sealed'> & {
+  readonly machine: { readonly id: string; readonly name: string | null; readonly mac: string | null };
+};
+
+export interface ProfileView {
+  readonly name: string;
+  readonly summary: Readonly<Record<string, unknown>>;
+  readonly updatedBy: string | null;
+  readonly updatedAt: string;
+}
+
+export interface DeploymentRequest {
+  /** The machine, by id, MAC or name. */
+  readonly machine: string;
+  readonly profile: string;
+  /** Another image than the profile's, NAME:TAG. */
+  readonly image?: string;
+}
+
+/** What the agent holding a deployment's token may do: its own deployment, nothing else. */
+export interface AgentSession {
+  readonly deployment: string;
+  task(): Promise<AgentTask>;
+  report(report: AgentReport): Promise<void>;
+  manifest(): Promise<Manifest>;
+  /** One chunk of the deployment's image: its size and bytes. */
+  chunk(digest: string): Promise<{ readonly size: number; readonly stream: Readable }>;
+  /** The machine's answer file, once. */
+  unattend(): Promise<string>;
+}
+
+/** The sealed part of a deployment. */
+interface DeploymentSecrets {
+  readonly adminPassword: string | null;
+  readonly unattend: string;
+}
+
+export interface DeploymentSettings {
+  /** A report is due at least this often from a working agent. */
+  readonly heartbeatSeconds: number;
+  /** An agent silent this long has its deployment failed ("agent lost"). */
+  readonly agentTimeoutSeconds: number;
+}
+
+const SECRETS_AAD = (id: string): string => `deployment:${id}:secrets`;
+const PROFILE_AAD = (name: string): string => `profile:${name}`;
+
+/** The order the agent's states come in: a report may only move a deployment forward. */
+const AGENT_ORDER: readonly DeploymentState[] = ['booting', ...AGENT_STATES];
+
+export function hashAgentToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function editionFacts(image: ImageRecord, index: number): EditionFacts {
+  const edition = image.editions[index - 1] as Record<string, unknown> | undefined;
+  const build = typeof edition?.build === 'string' ? Number(edition.build.split('.')[2]) : NaN;
+  const arch = edition?.arch;
+  return {
+    editionId: typeof edition?.editionId === 'string' ? edition.editionId : null,
+    build: Number.isInteger(build) ? build : null,
+    arch: arch === 'amd64' || arch === 'x86' || arch === 'arm64' ? arch : null,
+  };
+}
+
+function machineFacts(machine: Machine): MachineFacts {
+  return { name: machine.name, mac: machine.mac, serial: machine.serial, smbiosUuid: machine.smbiosUuid };
+}
+
+export class DeploymentService {
+  readonly #store: DeploymentStore;
+  readonly #machines: MachineStore;
+  readonly #repo: LocalRepository;
+  readonly #box: SecretBox;
+  readonly #audit: AuditLog;
+  readonly #events: EventHub;
+  readonly #settings: DeploymentSettings;
+
+  constructor(parts: {
+    readonly store: DeploymentStore;
+    readonly machines: MachineStore;
+    readonly repo: LocalRepository;
+    readonly box: SecretBox;
+    readonly audit: AuditLog;
+    readonly events: EventHub;
+    readonly settings: DeploymentSettings;
+  }) {
+    this.#store = parts.store;
+    this.#machines = parts.machines;
+    this.#repo = parts.repo;
+    this.#box = parts.box;
+    this.#audit = parts.audit;
+    this.#events = parts.events;
+    this.#settings = parts.settings;
+  }
+
+  // ---- profiles --------------------------------------------------------------------------
+
+  /** Checks a profile's YAML and stores it (sealed: it may hold passwords). */
+  async applyProfile(actor: Actor, text: string, file: string): Promise<ProfileView> {
+    const profile = parseProfile(text, file);
+    const summary = {
+      image: 'digest' in profile.image ? `sha256:${profile.image.digest}` : formatImageRef(profile.image.ref),
+      edition: profile.edition,
+      firmware: profile.firmware,
+      finish: profile.finish,
+      computerName: profile.computerName,
+      adminPassword:
+        profile.adminPassword === null ? null : profile.adminPassword === 'generate' ? 'generate' : 'given',
+    };
+    const stored = await this.#store.putProfile(
+      { name: profile.name, sealed: this.#box.seal(text, PROFILE_AAD(profile.name)), summary },
+      actor.user,
+    );
+    await recorderFor(this.#audit, actor)('profile.apply', profile.name, summary);
+    return {
+      name: stored.name,
+      summary: stored.summary,
+      updatedBy: stored.updatedBy,
+      updatedAt: stored.updatedAt,
+    };
+  }
+
+  async listProfiles(): Promise<ProfileView[]> {
+    return (await this.#store.listProfiles()).map((p) => ({
+      name: p.name,
+      summary: p.summary,
+      updatedBy: p.updatedBy,
+      updatedAt: p.updatedAt,
+    }));
+  }
+
+  /** A profile as stored, with its passwords masked. */
+  async showProfile(name: string): Promise<ProfileView & { readonly yaml: string }> {
+    const stored = await this.#requireProfile(name);
+    const yaml = redactProfile(this.#box.open(stored.sealed, PROFILE_AAD(name)));
+    return { name, summary: stored.summary, updatedBy: stored.updatedBy, updatedAt: stored.updatedAt, yaml };
+  }
+
+  async removeProfile(actor: Actor, name: string): Promise<void> {
+    if (!(await this.#store.deleteProfile(name))) throw this.#noProfile(name);
+    await recorderFor(this.#audit, actor)('profile.remove', name);
+  }
+
+  async #requireProfile(name: string) {
+    const stored = await this.#store.getProfile(name);
+    if (stored === undefined) throw this.#noProfile(name);
+    return stored;
+  }
+
+  #noProfile(name: string): AppError {
+    return new AppError('NOT_FOUND', `no profile ${JSON.stringify(name.slice(0, 80))}`, {
+      hint: "list profiles with 'winsmith profiles'; add one with 'winsmith profile apply FILE.yaml'",
+    });
+  }
+
+  async #profile(name: string): Promise<DeploymentProfile> {
+    const stored = await this.#requireProfile(name);
+    return parseProfile(this.#box.open(stored.sealed, PROFILE_AAD(name)), `profile ${name}`);
+  }
+
+  // ---- machines ----------------------------------------------------------------------------
+
+  async #machine(key: string): Promise<Machine> {
+    const machine = await this.#machines.findMachine(key);
+    if (machine === undefined) {
+      throw new AppError('NOT_FOUND', `no machine ${JSON.stringify(key.slice(0, 80))}`, {
+        hint: "list machines with 'winsmith machines'",
+      });
+    }
+    return machine;
+  }
+
+  /** Approves a machine that registered itself by booting. */
+  async approve(actor: Actor, key: string): Promise<Machine> {
+    const machine = await this.#machines.approveMachine((await this.#machine(key)).id);
+    await recorderFor(this.#audit, actor)('machine.approve', machine.id, {
+      name: machine.name,
+      mac: machine.mac,
+    });
+    return machine;
+  }
+
+  /** The administrator password of the machine's last deployment that set one (audited). */
+  async machinePassword(
+    actor: Actor,
+    key: string,
+  ): Promise<{ machine: string; deployment: string; password: string }> {
+    const machine = await this.#machine(key);
+    for (const deployment of await this.#store.listDeployments({ machineId: machine.id })) {
+      const { adminPassword } = this.#secrets(deployment);
+      if (adminPassword !== null) {
+        await recorderFor(this.#audit, actor)('machine.password.read', machine.id, {
+          deployment: deployment.id,
+        });
+        return { machine: machine.id, deployment: deployment.id, password: adminPassword };
+      }
+    }
+    throw new AppError('NOT_FOUND', `no deployment of machine ${key} set an administrator password`, {
+      hint: 'the profile sets one with adminPassword: generate (or a password)',
+    });
+  }
+
+  #secrets(deployment: Deployment): DeploymentSecrets {
+    return JSON.parse(this.#box.open(deployment.sealed, SECRETS_AAD(deployment.id))) as DeploymentSecrets;
+  }
+
+  // ---- deployments -------------------------------------------------------------------------
+
+  async #image(profile: DeploymentProfile, override: string | undefined): Promise<ImageRecord> {
+    if (override !== undefined) return this.#repo.getImage(parseImageRef(override));
+    return 'digest' in profile.image
+      ? this.#repo.imageOfDigest(profile.image.digest)
+      : this.#repo.getImage(profile.image.ref);
+  }
+
+  /** The name of the image a deployment request would deploy, for the caller's scope check. */
+  async imageNameFor(request: Pick<DeploymentRequest, 'profile' | 'image'>): Promise<string> {
+    if (request.image !== undefined) return parseImageRef(request.image).name;
+    const profile = await this.#profile(request.profile);
+    return 'digest' in profile.image
+      ? (await this.#repo.imageOfDigest(profile.image.digest)).name
+      : profile.image.ref.name;
+  }
+
+  /** The name of the image a deployment deploys, for the caller's scope check. */
+  async imageNameOf(id: string): Promise<string> {
+    return (await this.#store.requireDeployment(id)).image.name;
+  }
+
+  /** A new deployment of `request.profile` on the machine, queued until it boots. */
+  async create(actor: Actor, request: DeploymentRequest): Promise<DeploymentView> {
+    const machine = await this.#machine(request.machine);
+    if (machine.state !== 'ready') {
+      throw new AppError(
+        'CONFLICT',
+        `machine ${request.machine} is ${machine.state}: a machine is deployed only once approved`,
+        {
+          hint: `approve it first: 'winsmith machine approve ${request.machine}'`,
+        },
+      );
+    }
+    const profile = await this.#profile(request.profile);
+    const image = await this.#image(profile, request.image);
+    if (image.editions.length > 0 && profile.edition > image.editions.length) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `${formatImageRef(image)} has ${image.editions.length} edition(s), the profile asks for ${profile.edition}`,
+        {
+          hint: "see 'winsmith image info' for the image's editions",
+        },
+      );
+    }
+    const adminPassword =
+      profile.adminPassword === null
+        ? null
+        : profile.adminPassword === 'generate'
+          ? generateAdminPassword()
+          : profile.adminPassword.value;
+    const settings = machineUnattendProfile(
+      profile,
+      machineFacts(machine),
+      editionFacts(image, profile.edition),
+      adminPassword,
+    );
+    const { xml } = renderProfile(settings, undefined, `the answer file of profile ${profile.name}`);
+    const id = randomUUID();
+    const secrets: DeploymentSecrets = { adminPassword, unattend: xml };
+    const deployment = await this.#store.createDeployment({
+      id,
+      machineId: machine.id,
+      profile: profile.name,
+      image: {
+        name: image.name,
+        tag: image.tag,
+        digest: image.digest,
+        size: image.size,
+        edition: profile.edition,
+      },
+      sealed: this.#box.seal(JSON.stringify(secrets), SECRETS_AAD(id)),
+      createdBy: actor.user,
+    });
+    await recorderFor(this.#audit, actor)('deployment.create', deployment.id, {
+      machine: machine.id,
+      profile: profile.name,
+      image: formatImageRef(image),
+      digest: image.digest,
+    });
+    return this.#publish(deployment);
+  }
+
+  async list(
+    filter: { readonly machine?: string; readonly active?: boolean } = {},
+  ): Promise<DeploymentView[]> {
+    const machineId = filter.machine === undefined ? undefined : (await this.#machine(filter.machine)).id;
+    const deployments = await this.#store.listDeployments({
+      ...(machineId === undefined ? {} : { machineId }),
+      ...(filter.active === undefined ? {} : { active: filter.active }),
+    });
+    return Promise.all(deployments.map((d) => this.#view(d)));
+  }
+
+  async show(id: string): Promise<DeploymentView> {
+    return this.#view(await this.#store.requireDeployment(id));
+  }
+
+  async logs(id: string, after = 0): Promise<{ id: number; at: string; line: string }[]> {
+    await this.#store.requireDeployment(id);
+    return this.#store.logLines(id, after);
+  }
+
+  /** The deployment under way of each machine that has one, by machine id. */
+  async activeByMachine(): Promise<Map<string, { id: string; state: DeploymentState }>> {
+    const active = await this.#store.listDeployments({ active: true });
+    return new Map(active.map((d) => [d.machineId, { id: d.id, state: d.state }]));
+  }
+
+  async cancel(actor: Actor, id: string): Promise<DeploymentView> {
+    const current = await this.#store.requireDeployment(id);
+    if (isEnded(current.state)) {
+      throw new AppError('CONFLICT', `deployment ${id} is already ${current.state}`, {
+        hint: 'nothing to cancel',
+      });
+    }
+    const deployment = await this.#store.transition(id, [current.state], 'cancelled');
+    await recorderFor(this.#audit, actor)('deployment.cancel', id, { was: current.state });
+    return this.#publish(deployment);
+  }
+
+  /** A new deployment like an ended one that failed or was cancelled (same machine, profile, image). */
+  async retry(actor: Actor, id: string): Promise<DeploymentView> {
+    const old = await this.#store.requireDeployment(id);
+    if (old.state !== 'failed' && old.state !== 'cancelled') {
+      throw new AppError(
+        'CONFLICT',
+        `deployment ${id} is ${old.state}: only a failed or cancelled one is retried`,
+        {
+          hint: 'cancel it first if it is stuck',
+        },
+      );
+    }
+    const view = await this.create(actor, {
+      machine: old.machineId,
+      profile: old.profile,
+      image: formatImageRef({ name: old.image.name, tag: old.image.tag }),
+    });
+    await recorderFor(this.#audit, actor)('deployment.retry', view.id, { retries: id });
+    return view;
+  }
+
+  // ---- boot --------------------------------------------------------------------------------
+
+  /**
+   * The boot script's one start of the deploy environment for the machine's queued deployment:
+   * it moves to `booting` and a new token is made for its agent (only its hash is kept). Null when
+   * the machine has no queued deployment (an active one past `queued` is not started again).
+   */
+  async startForBoot(
+    machineId: string,
+  ): Promise<{ readonly deployment: string; readonly token: string } | null> {
+    const active = await this.#store.activeFor(machineId);
+    if (active?.state !== 'queued') return null;
+    const token = `wsa_${randomBytes(32).toString('base64url')}`;
+    const deployment = await this.#store.transition(active.id, ['queued'], 'booting', {
+      token_hash: hashAgentToken(token),
+    });
+    await this.#publish(deployment);
+    return { deployment: deployment.id, token };
+  }
+
+  /** The machine's deployment under way, if it has one. */
+  async activeFor(machineId: string): Promise<{ id: string; state: DeploymentState } | null> {
+    const active = await this.#store.activeFor(machineId);
+    return active === undefined ? null : { id: active.id, state: active.state };
+  }
+
+  // ---- the agent -----------------------------------------------------------------------------
+
+  /** What the agent holding `token` may do, calling from `client`; UNAUTHORIZED for no deployment under way. */
+  async agent(token: string, client: string): Promise<AgentSession> {
+    const deployment = await this.#agentDeployment(token);
+    return {
+      deployment: deployment.id,
+      task: () => this.#task(deployment),
+      report: (report) => this.#report(deployment, report, client),
+      manifest: () => this.#repo.manifestOf(deployment.image.digest),
+      chunk: (digest) => this.#chunk(deployment, digest),
+      unattend: () => this.#unattend(deployment, client),
+    };
+  }
+
+  async #agentDeployment(token: string): Promise<Deployment> {
+    const deployment = /^wsa_[A-Za-z0-9_-]{43}$/.test(token)
+      ? await this.#store.findByTokenHash(hashAgentToken(token))
+      : undefined;
+    if (deployment === undefined) {
+      throw new AppError('UNAUTHORIZED', 'the agent token opens no deployment under way', {
+        hint: 'the deployment ended or was cancelled; start it again from the server',
+      });
+    }
+    return deployment;
+  }
+
+  async #task(deployment: Deployment): Promise<AgentTask> {
+    const machine = await this.#machines.getMachine(deployment.machineId);
+    const profile = await this.#profile(deployment.profile);
+    const firmware =
+      profile.firmware === 'auto' ? (machine?.platform === 'efi' ? 'uefi' : 'bios') : profile.firmware;
+    const layout = profile.layout ?? DEFAULT_LAYOUTS[firmware];
+    const image = await this.#repo
+      .getImage({ name: deployment.image.name, tag: deployment.image.tag })
+      .catch(() => null);
+    return {
+      deployment: deployment.id,
+      machine: { id: deployment.machineId, name: machine?.name ?? null, mac: machine?.mac ?? null },
+      firmware,
+      layout: { firmware: layout.firmware, partitions: layout.partitions.map((p) => ({ ...p })) },
+      disk: profile.disk,
+      image: {
+        name: deployment.image.name,
+        tag: deployment.image.tag,
+        digest: deployment.image.digest,
+        size: deployment.image.size,
+        sha256: image?.digest === deployment.image.digest ? image.sha256 : '',
+        index: deployment.image.edition,
+      },
+      finish: profile.finish,
+      heartbeatSeconds: this.#settings.heartbeatSeconds,
+    };
+  }
+
+  /** An agent's report: its state (forward only), progress, disk, inventory, error and log lines. */
+  async #report(deployment: Deployment, report: AgentReport, client: string): Promise<void> {
+    await this.#store.recordReport(deployment.id, {
+      ...(report.progress === undefined ? {} : { progress: report.progress }),
+      ...(report.disk === undefined ? {} : { disk: report.disk }),
+      ...(report.inventory === undefined ? {} : { inventory: report.inventory }),
+      ...(report.error === undefined ? {} : { error: report.error }),
+      ...(report.log === undefined ? {} : { lines: report.log }),
+    });
+    let current = await this.#store.requireDeployment(deployment.id);
+    const state = report.state;
+    if (state !== undefined && state !== current.state) {
+      const from = AGENT_ORDER.slice(0, AGENT_ORDER.indexOf(state));
+      if (state !== 'failed' && !from.includes(current.state)) {
+        throw new AppError(
+          'CONFLICT',
+          `deployment ${deployment.id} is ${current.state}: it cannot go to ${state}`,
+          {
+            hint: 'report the states in order',
+          },
+        );
+      }
+      current = await this.#store.transition(
+        deployment.id,
+        state === 'failed' ? AGENT_ORDER : from,
+        state,
+        state === 'failed' && report.error === undefined
+          ? { error_message: 'the agent failed', error_step: current.state }
+          : {},
+      );
+      await recorderFor(this.#audit, { user: `agent:${deployment.id}`, client })(
+        `deployment.${state}`,
+        deployment.id,
+        {},
+      );
+    }
+    await this.#publish(current);
+  }
+
+  /** One chunk of the deployment's image (NOT_FOUND for any other chunk). */
+  async #chunk(deployment: Deployment, digest: string): Promise<{ size: number; stream: Readable }> {
+    const manifest = await this.#repo.manifestOf(deployment.image.digest);
+    const chunk = manifest.chunks.find((c) => c.digest === digest);
+    if (chunk === undefined) {
+      throw new AppError(
+        'NOT_FOUND',
+        `chunk ${JSON.stringify(digest.slice(0, 80))} is not in this deployment's image`,
+        {
+          hint: 'ask for the chunks the manifest lists',
+        },
+      );
+    }
+    return { size: chunk.size, stream: this.#repo.chunkStream(digest) };
+  }
+
+  /** The machine's answer file, once; a second fetch is refused and audited. */
+  async #unattend(deployment: Deployment, client: string): Promise<string> {
+    const record = recorderFor(this.#audit, { user: `agent:${deployment.id}`, client });
+    if (!(await this.#store.takeUnattend(deployment.id))) {
+      await record('deployment.unattend.refused', deployment.id, {});
+      throw new AppError('CONFLICT', `the answer file of deployment ${deployment.id} was already fetched`, {
+        hint: 'it is served once; retry the deployment for a new one',
+      });
+    }
+    await record('deployment.unattend', deployment.id, {});
+    return this.#secrets(deployment).unattend;
+  }
+
+  /** Fails the deployments whose agent has been silent past the timeout ("agent lost"). */
+  async sweep(now = Date.now()): Promise<number> {
+    const before = new Date(now - this.#settings.agentTimeoutSeconds * 1000).toISOString();
+    const silent = await this.#store.silentSince(before);
+    for (const d of silent) {
+      const failed = await this.#store
+        .transition(d.id, [d.state], 'failed', {
+          error_message:
+            d.state === 'booting'
+              ? `the agent never reported: no word ${this.#settings.agentTimeoutSeconds} s after the machine booted the deploy environment`
+              : `agent lost: no report for ${this.#settings.agentTimeoutSeconds} s`,
+          error_step: d.state,
+        })
+        .catch(() => null);
+      if (failed !== null) await this.#publish(failed);
+    }
+    return silent.length;
+  }
+
+  // ---- views and events ----------------------------------------------------------------------
+
+  async #view(deployment: Deployment): Promise<DeploymentView> {
+    const { sealed, ...rest } = deployment;
+    const machine = await this.#machines.getMachine(deployment.machineId);
+    return {
+      ...rest,
+      machine: { id: deployment.machineId, name: machine?.name ?? null, mac: machine?.mac ?? null },
+    };
+  }
+
+  async #publish(deployment: Deployment): Promise<DeploymentView> {
+    const view = await this.#view(deployment);
+    this.#events.publish({
+      job: `deployment-${deployment.id}`,
+      audience: { action: 'machines.read', image: null },
+      kind: 'deployment',
+      result: view,
+    });
+    return view;
+  }
+}
+
+/** The profile and deployment operations of `actor` (whose rights the caller has checked). */
+export function deploymentsFor(
+  service: DeploymentService,
+  actor: Actor,
+): { profiles: Profiles; deployments: Deployments } {
+  return {
+    profiles: {
+      apply: (text, file) => service.applyProfile(actor, text, file),
+      list: () => service.listProfiles(),
+      show: (name) => service.showProfile(name),
+      remove: (name) => service.removeProfile(actor, name),
+    },
+    deployments: {
+      create: (request) => service.create(actor, request),
+      list: (filter) => service.list(filter),
+      show: (id) => service.show(id),
+      logs: (id, after) => service.logs(id, after),
+      cancel: (id) => service.cancel(actor, id),
+      retry: (id) => service.retry(actor, id),
+    },
+  };
+}

@@ -1,0 +1,101 @@
+// The routes the deploy agent calls (src/deploy/agent-protocol.ts says what each carries). The
+// agent authenticates with its deployment's token, which opens that deployment while it is under
+// way and nothing else: a token of an ended or cancelled deployment is refused, so a cancelled
+// agent stops at its next call.
+
+import { Readable } from 'node:stream';
+import { AppError } from '../../core/errors.ts';
+import { isDigest } from '../../core/names.ts';
+import type { AgentSession } from '../../app/deployments.ts';
+import { AGENT_PATHS, AgentReport, AgentTask } from '../../app/session.ts';
+import { bearer } from '../bearer.ts';
+import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
+import type { RouteContext } from '../backend.ts';
+import { Manifest } from '../schemas.ts';
+
+const DIGEST_PARAM = { name: 'digest', in: 'path', description: "a chunk's SHA-256, 64 hex digits" } as const;
+
+export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
+  const agentOf = (r: RouteRequest): Promise<AgentSession> => {
+    const token = bearer(r.c);
+    if (token === null) {
+      throw new AppError('UNAUTHORIZED', `${r.c.req.method} ${r.c.req.path} needs the agent's token`, {
+        hint: 'the deploy agent sends its deployment token as Authorization: Bearer',
+      });
+    }
+    return backend.agent(token, r.actor.client);
+  };
+  return [
+    defineRoute({
+      method: 'GET',
+      path: AGENT_PATHS.task,
+      summary:
+        "the agent's task: its machine, firmware, disk rule and layout, the image and edition, the finish",
+      action: null,
+      caller: 'agent',
+      ok: { status: 200, description: 'the task', json: AgentTask },
+      handler: async (r) => (await agentOf(r)).task(),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: AGENT_PATHS.report,
+      summary:
+        "the agent's report: state (forward only), progress, log lines, inventory, disk, error; a heartbeat",
+      action: null,
+      caller: 'agent',
+      body: { json: AgentReport },
+      ok: { status: 204, description: 'recorded' },
+      async handler(r) {
+        await (await agentOf(r)).report(r.body);
+        return r.c.body(null, 204);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: AGENT_PATHS.manifest,
+      summary: "the manifest of the deployment's image: its chunks in order",
+      action: null,
+      caller: 'agent',
+      ok: { status: 200, description: 'the manifest', json: Manifest },
+      handler: async (r) => (await agentOf(r)).manifest(),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: `${AGENT_PATHS.chunk}/{digest}`,
+      summary: "one chunk of the deployment's image (no other chunk is served)",
+      action: null,
+      caller: 'agent',
+      parameters: [DIGEST_PARAM],
+      ok: { status: 200, contentType: 'application/octet-stream', description: 'the chunk' },
+      async handler(r) {
+        const digest = r.params.digest ?? '';
+        if (!isDigest(digest)) {
+          throw new AppError(
+            'INVALID_ARGUMENT',
+            `chunk ${JSON.stringify(digest.slice(0, 80))} is not a SHA-256`,
+            {
+              hint: 'ask for the chunks the manifest lists',
+            },
+          );
+        }
+        const { size, stream } = await (await agentOf(r)).chunk(digest);
+        return new Response(Readable.toWeb(stream) as ReadableStream, {
+          status: 200,
+          headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+        });
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: AGENT_PATHS.unattend,
+      summary: "the machine's answer file (unattend.xml), once: a second fetch is refused and audited",
+      action: null,
+      caller: 'agent',
+      ok: { status: 200, contentType: 'application/xml', description: 'the answer file' },
+      async handler(r) {
+        const xml = await (await agentOf(r)).unattend();
+        return r.c.body(xml, 200, { 'content-type': 'application/xml', 'cache-control': 'no-store' });
+      },
+    }),
+  ];
+}

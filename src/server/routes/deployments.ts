@@ -1,0 +1,133 @@
+// The routes of deployments and their profiles: profiles applied (YAML checked key by key, stored
+// sealed), listed and shown with their passwords masked, removed; deployments made for a machine
+// from a profile, listed, shown, their agent's log read, cancelled and retried. Deploying,
+// cancelling and retrying are image actions: the caller's scopes must reach the image deployed.
+
+import { defineRoute, withoutUndefined, type ApiRoute } from '../routes.ts';
+import type { RouteContext } from '../backend.ts';
+import {
+  ApplyProfile,
+  Deployment,
+  DeploymentList,
+  DeploymentQuery,
+  LogLines,
+  LogQuery,
+  NewDeployment,
+  Profile,
+  ProfileDetail,
+  ProfileList,
+} from '../schemas.ts';
+
+const PROFILE_PARAM = { name: 'name', in: 'path', description: "the profile's name" } as const;
+const DEPLOYMENT_PARAM = { name: 'id', in: 'path', description: "the deployment's id" } as const;
+
+export function deploymentRoutes({ backend }: RouteContext): ApiRoute[] {
+  const ofDeployment = (r: { params: Readonly<Record<string, string>> }) =>
+    backend.deploymentImage({ deployment: r.params.id ?? '' });
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/profiles',
+      summary: 'the deployment profiles, by name, each with a summary',
+      action: 'machines.read',
+      ok: { status: 200, description: 'the profiles', json: ProfileList },
+      handler: async (r) => ({ profiles: await backend.as(r.actor).profiles.list() }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/profiles',
+      summary: "check a profile's YAML and store it under its name (replacing one of that name)",
+      action: 'profiles.write',
+      body: { json: ApplyProfile, maxBytes: 2 * 256 * 1024 },
+      ok: { status: 200, description: 'the profile stored', json: Profile },
+      handler: (r) => backend.as(r.actor).profiles.apply(r.body.yaml, r.body.file ?? 'profile.yaml'),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/profiles/{name}',
+      summary: 'one profile with its YAML, passwords masked',
+      action: 'machines.read',
+      parameters: [PROFILE_PARAM],
+      ok: { status: 200, description: 'the profile', json: ProfileDetail },
+      handler: (r) => backend.as(r.actor).profiles.show(r.params.name ?? ''),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/api/v1/profiles/{name}',
+      summary: 'remove a profile (deployments made from it keep what they were made with)',
+      action: 'profiles.write',
+      parameters: [PROFILE_PARAM],
+      ok: { status: 204, description: 'removed' },
+      async handler(r) {
+        await backend.as(r.actor).profiles.remove(r.params.name ?? '');
+        return r.c.body(null, 204);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/deployments',
+      summary: "the deployments, newest first (1000 at most); one machine's, or those under way",
+      action: 'machines.read',
+      query: DeploymentQuery,
+      ok: { status: 200, description: 'the deployments', json: DeploymentList },
+      handler: async (r) => ({
+        deployments: await backend.as(r.actor).deployments.list({
+          ...(r.query.machine === undefined ? {} : { machine: r.query.machine }),
+          ...(r.query.active === undefined ? {} : { active: r.query.active === 'true' }),
+        }),
+      }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/deployments',
+      summary:
+        'deploy a profile (its image, or another NAME:TAG) to an approved machine: queued until the machine network-boots',
+      action: 'deploy.run',
+      body: { json: NewDeployment },
+      image: (r) => backend.deploymentImage(withoutUndefined(r.body)),
+      ok: { status: 201, description: 'the deployment, queued', json: Deployment },
+      handler: (r) => backend.as(r.actor).deployments.create(withoutUndefined(r.body)),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/deployments/{id}',
+      summary: 'one deployment: machine, image, state and when each came, progress, disk, error',
+      action: 'machines.read',
+      parameters: [DEPLOYMENT_PARAM],
+      ok: { status: 200, description: 'the deployment', json: Deployment },
+      handler: (r) => backend.as(r.actor).deployments.show(r.params.id ?? ''),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/deployments/{id}/logs',
+      summary: "the agent's log lines, oldest first, after line `after`",
+      action: 'machines.read',
+      parameters: [DEPLOYMENT_PARAM],
+      query: LogQuery,
+      ok: { status: 200, description: 'the lines', json: LogLines },
+      handler: async (r) => ({
+        lines: await backend.as(r.actor).deployments.logs(r.params.id ?? '', Number(r.query.after ?? 0)),
+      }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/deployments/{id}/cancel',
+      summary: 'cancel a deployment not ended: its agent stops at its next call, the machine boots local',
+      action: 'deploy.run',
+      parameters: [DEPLOYMENT_PARAM],
+      image: ofDeployment,
+      ok: { status: 200, description: 'the deployment, cancelled', json: Deployment },
+      handler: (r) => backend.as(r.actor).deployments.cancel(r.params.id ?? ''),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/deployments/{id}/retry',
+      summary: 'a new deployment like one that failed or was cancelled (same machine, profile, image)',
+      action: 'deploy.run',
+      parameters: [DEPLOYMENT_PARAM],
+      image: ofDeployment,
+      ok: { status: 201, description: 'the new deployment, queued', json: Deployment },
+      handler: (r) => backend.as(r.actor).deployments.retry(r.params.id ?? ''),
+    }),
+  ];
+}
