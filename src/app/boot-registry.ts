@@ -52,6 +52,10 @@ export function bootRegistryOf(machines: MachineStore, deployments: DeploymentSe
       const machine = await machines.getMachineByMac(mac);
       return machine === undefined ? null : deployments.startForBoot(machine.id);
     },
+    async isQueued(mac) {
+      const machine = await machines.getMachineByMac(mac);
+      return machine !== undefined && (await deployments.activeFor(machine.id))?.state === 'queued';
+    },
     async registerMachine(machine, at) {
       const { machine: stored } = await machines.recordMachineSeen({
         ...sighting(machine.mac, machine.inventory, at),

@@ -7,6 +7,7 @@
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
 import { AppError } from '../core/errors.ts';
@@ -17,7 +18,12 @@ import {
   type AgentTask,
   type DeploymentState,
 } from '../deploy/agent-protocol.ts';
-import { isEnded, type Deployment, type DeploymentStore } from '../deploy/deployment-store.ts';
+import {
+  isEnded,
+  type Deployment,
+  type DeploymentStore,
+  type StoredProfile,
+} from '../deploy/deployment-store.ts';
 import {
   generateAdminPassword,
   machineUnattendProfile,
@@ -40,9 +46,19 @@ export type DeploymentView = Omit<Deployment, 'sealed'> & {
   readonly machine: { readonly id: string; readonly name: string | null; readonly mac: string | null };
 };
 
+/** What a listing shows of a profile (no secret: a password is only said to be generated or given). */
+export interface ProfileSummary {
+  readonly image: string;
+  readonly edition: number;
+  readonly firmware: 'uefi' | 'bios' | 'auto';
+  readonly finish: 'reboot' | 'poweroff';
+  readonly computerName: string | null;
+  readonly adminPassword: 'generate' | 'given' | null;
+}
+
 export interface ProfileView {
   readonly name: string;
-  readonly summary: Readonly<Record<string, unknown>>;
+  readonly summary: ProfileSummary;
   readonly updatedBy: string | null;
   readonly updatedAt: string;
 }
@@ -71,6 +87,8 @@ export interface AgentSession {
 interface DeploymentSecrets {
   readonly adminPassword: string | null;
   readonly unattend: string;
+  /** The profile's YAML as it was when the deployment was made: the deployment keeps to it. */
+  readonly profile: string;
 }
 
 export interface DeploymentSettings {
@@ -85,6 +103,16 @@ const PROFILE_AAD = (name: string): string => `profile:${name}`;
 
 /** The order the agent's states come in: a report may only move a deployment forward. */
 const AGENT_ORDER: readonly DeploymentState[] = ['booting', ...AGENT_STATES];
+
+/** A stored profile as listings show it (its summary is the one applyProfile wrote). */
+function profileView(stored: StoredProfile): ProfileView {
+  return {
+    name: stored.name,
+    summary: stored.summary as unknown as ProfileSummary,
+    updatedBy: stored.updatedBy,
+    updatedAt: stored.updatedAt,
+  };
+}
 
 export function hashAgentToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -137,7 +165,7 @@ export class DeploymentService {
   /** Checks a profile's YAML and stores it (sealed: it may hold passwords). */
   async applyProfile(actor: Actor, text: string, file: string): Promise<ProfileView> {
     const profile = parseProfile(text, file);
-    const summary = {
+    const summary: ProfileSummary = {
       image: 'digest' in profile.image ? `sha256:${profile.image.digest}` : formatImageRef(profile.image.ref),
       edition: profile.edition,
       firmware: profile.firmware,
@@ -147,32 +175,26 @@ export class DeploymentService {
         profile.adminPassword === null ? null : profile.adminPassword === 'generate' ? 'generate' : 'given',
     };
     const stored = await this.#store.putProfile(
-      { name: profile.name, sealed: this.#box.seal(text, PROFILE_AAD(profile.name)), summary },
+      {
+        name: profile.name,
+        sealed: this.#box.seal(text, PROFILE_AAD(profile.name)),
+        summary: { ...summary },
+      },
       actor.user,
     );
-    await recorderFor(this.#audit, actor)('profile.apply', profile.name, summary);
-    return {
-      name: stored.name,
-      summary: stored.summary,
-      updatedBy: stored.updatedBy,
-      updatedAt: stored.updatedAt,
-    };
+    await recorderFor(this.#audit, actor)('profile.apply', profile.name, { ...summary });
+    return profileView(stored);
   }
 
   async listProfiles(): Promise<ProfileView[]> {
-    return (await this.#store.listProfiles()).map((p) => ({
-      name: p.name,
-      summary: p.summary,
-      updatedBy: p.updatedBy,
-      updatedAt: p.updatedAt,
-    }));
+    return (await this.#store.listProfiles()).map(profileView);
   }
 
   /** A profile as stored, with its passwords masked. */
   async showProfile(name: string): Promise<ProfileView & { readonly yaml: string }> {
     const stored = await this.#requireProfile(name);
     const yaml = redactProfile(this.#box.open(stored.sealed, PROFILE_AAD(name)));
-    return { name, summary: stored.summary, updatedBy: stored.updatedBy, updatedAt: stored.updatedAt, yaml };
+    return { ...profileView(stored), yaml };
   }
 
   async removeProfile(actor: Actor, name: string): Promise<void> {
@@ -192,9 +214,13 @@ export class DeploymentService {
     });
   }
 
-  async #profile(name: string): Promise<DeploymentProfile> {
+  async #profileText(name: string): Promise<string> {
     const stored = await this.#requireProfile(name);
-    return parseProfile(this.#box.open(stored.sealed, PROFILE_AAD(name)), `profile ${name}`);
+    return this.#box.open(stored.sealed, PROFILE_AAD(name));
+  }
+
+  async #profile(name: string): Promise<DeploymentProfile> {
+    return parseProfile(await this.#profileText(name), `profile ${name}`);
   }
 
   // ---- machines ----------------------------------------------------------------------------
@@ -278,7 +304,8 @@ export class DeploymentService {
         },
       );
     }
-    const profile = await this.#profile(request.profile);
+    const profileText = await this.#profileText(request.profile);
+    const profile = parseProfile(profileText, `profile ${request.profile}`);
     const image = await this.#image(profile, request.image);
     if (image.editions.length > 0 && profile.edition > image.editions.length) {
       throw new AppError(
@@ -303,7 +330,7 @@ export class DeploymentService {
     );
     const { xml } = renderProfile(settings, undefined, `the answer file of profile ${profile.name}`);
     const id = randomUUID();
-    const secrets: DeploymentSecrets = { adminPassword, unattend: xml };
+    const secrets: DeploymentSecrets = { adminPassword, unattend: xml, profile: profileText };
     const deployment = await this.#store.createDeployment({
       id,
       machineId: machine.id,
@@ -441,7 +468,7 @@ export class DeploymentService {
 
   async #task(deployment: Deployment): Promise<AgentTask> {
     const machine = await this.#machines.getMachine(deployment.machineId);
-    const profile = await this.#profile(deployment.profile);
+    const profile = parseProfile(this.#secrets(deployment).profile, `profile ${deployment.profile}`);
     const firmware =
       profile.firmware === 'auto' ? (machine?.platform === 'efi' ? 'uefi' : 'bios') : profile.firmware;
     const layout = profile.layout ?? DEFAULT_LAYOUTS[firmware];
@@ -577,6 +604,26 @@ export class DeploymentService {
   }
 }
 
+/** How often a data directory's deployments are looked at for changes. */
+const POLL_MS = 1000;
+
+/** Changes seen by listing every `POLL_MS` (a deployment changed when its updatedAt moved), until `signal` aborts. */
+async function pollChanges(
+  list: () => Promise<DeploymentView[]>,
+  onChange: (deployment: DeploymentView) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const seen = new Map<string, string>();
+  while (!signal.aborted) {
+    for (const d of await list()) {
+      if (seen.get(d.id) === d.updatedAt) continue;
+      seen.set(d.id, d.updatedAt);
+      onChange(d);
+    }
+    await sleep(POLL_MS, undefined, { signal }).catch(() => undefined);
+  }
+}
+
 /** The profile and deployment operations of `actor` (whose rights the caller has checked). */
 export function deploymentsFor(
   service: DeploymentService,
@@ -596,6 +643,10 @@ export function deploymentsFor(
       logs: (id, after) => service.logs(id, after),
       cancel: (id) => service.cancel(actor, id),
       retry: (id) => service.retry(actor, id),
+      watch: (onChange, signal, onWatching) => {
+        onWatching?.();
+        return pollChanges(() => service.list({}), onChange, signal);
+      },
     },
   };
 }

@@ -71,6 +71,7 @@ export class LocalApp {
   readonly #accounts: AccountService;
   readonly #machines: MachineStore;
   readonly #deployments: DeploymentService;
+  readonly #deploySettings: DeploymentSettings;
 
   private constructor(database: Database, repo: LocalRepository, box: SecretBox, deploy: DeploymentSettings) {
     this.database = database;
@@ -78,6 +79,7 @@ export class LocalApp {
     this.#audit = new AuditLog(database);
     this.#accounts = new AccountService(new AccountStore(database), this.#audit);
     this.#machines = new MachineStore(database);
+    this.#deploySettings = deploy;
     this.#deployments = new DeploymentService({
       store: new DeploymentStore(database),
       machines: this.#machines,
@@ -177,9 +179,14 @@ export class LocalApp {
     };
   }
 
-  /** The deployments' side the boot routes and the agents' routes use. */
-  get deployments(): DeploymentService {
-    return this.#deployments;
+  /** How deployments are watched: the agents' heartbeat and the silence that fails one. */
+  get deploymentSettings(): DeploymentSettings {
+    return this.#deploySettings;
+  }
+
+  /** Fails the deployments whose agent has been silent past the timeout; how many. */
+  sweepDeployments(): Promise<number> {
+    return this.#deployments.sweep();
   }
 
   /** The principal of a token, or null when it is unknown, revoked or expired. */

@@ -107,6 +107,16 @@ export interface Deployments {
   logs(id: string, after: number): Promise<{ id: number; at: string; line: string }[]>;
   cancel(id: string): Promise<DeploymentView>;
   retry(id: string): Promise<DeploymentView>;
+  /**
+   * Calls `onChange` with each deployment as it changes (state, progress), until `signal` aborts:
+   * from the server's events, or by looking at a data directory every second. `onWatching` is
+   * called each time the watch (re)starts: changes from before it are read again then.
+   */
+  watch(
+    onChange: (deployment: DeploymentView) => void,
+    signal: AbortSignal,
+    onWatching?: () => void,
+  ): Promise<void>;
 }
 
 export interface Session {

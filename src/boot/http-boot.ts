@@ -64,6 +64,8 @@ export interface BootMachineRegistry {
    * no deployment waiting to start.
    */
   startDeployment(mac: string): Promise<{ readonly deployment: string; readonly token: string } | null>;
+  /** Whether the machine's deployment waits to start (queued). */
+  isQueued(mac: string): Promise<boolean>;
   /** The machine asked for its script: inventory refreshed, last seen set. */
   recordScriptRequest(mac: string, inventory: BootInventory, at: Date): Promise<void>;
   /** The machine's script ran and called back from `address`; false when no such machine is registered. */
@@ -84,8 +86,11 @@ export interface HttpBootOptions {
   readonly now?: () => Date;
   /** How many unknown machines may register themselves (default DEFAULT_REGISTRATION_LIMITS). */
   readonly registration?: RegistrationLimits;
-  /** The deploy environment's kernel and initrd, as boot files; null: none (deployments wait). */
-  readonly deployEnvironment?: DeployEnvironmentFiles | null;
+  /**
+   * The deploy environment's kernel and initrd, as boot files, once they are ready; null while
+   * they are prepared (machines with a deployment wait and ask again). Absent: none is ever ready.
+   */
+  readonly deployEnvironment?: () => DeployEnvironmentFiles | null;
 }
 
 /** The deploy environment as the boot files serve it. */
@@ -265,22 +270,30 @@ class RefusalLog {
   }
 }
 
-/** What the script does for a machine's deployment: start the environment once, or wait. */
+/**
+ * What the script does for a machine's deployment: start the environment (once: this starts the
+ * deployment and makes its agent's token), wait while the environment is prepared, or nothing
+ * when the deployment is under way already.
+ */
 async function deploymentScript(
   machine: { readonly mac: string; readonly deployment: string },
   registry: BootMachineRegistry,
   httpBase: string,
   environment: DeployEnvironmentFiles | null,
 ): Promise<ScriptDeployment> {
-  const started = environment === null ? null : await registry.startDeployment(machine.mac);
-  if (environment === null || started === null) return { id: machine.deployment, start: null };
+  if (environment === null) {
+    return (await registry.isQueued(machine.mac))
+      ? { id: machine.deployment, kind: 'preparing' }
+      : { id: machine.deployment, kind: 'under-way' };
+  }
+  const started = await registry.startDeployment(machine.mac);
+  if (started === null) return { id: machine.deployment, kind: 'under-way' };
   return {
     id: started.deployment,
-    start: {
-      kernelUrl: bootFileUrl(httpBase, environment.kernel),
-      initrdUrl: bootFileUrl(httpBase, environment.initrd),
-      cmdline: environment.commandLine(httpBase.replace(/\/+$/, ''), started.deployment, started.token),
-    },
+    kind: 'start',
+    kernelUrl: bootFileUrl(httpBase, environment.kernel),
+    initrdUrl: bootFileUrl(httpBase, environment.initrd),
+    cmdline: environment.commandLine(httpBase.replace(/\/+$/, ''), started.deployment, started.token),
   };
 }
 
@@ -377,7 +390,7 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
       at,
       admit: () => gate.admit(address, at.getTime(), () => options.registry.countPending()),
       issue: (mac) => pending.issue(mac, at.getTime()),
-      environment: options.deployEnvironment ?? null,
+      environment: options.deployEnvironment?.() ?? null,
     });
     if (decision.refused === null) {
       log.log('info', 'boot script', {

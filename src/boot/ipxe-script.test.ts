@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ipxeText, localBootCommand, renderIpxeScript, IPXE_TEXT_MAX } from './ipxe-script.ts';
+import {
+  ipxeText,
+  localBootCommand,
+  renderIpxeScript,
+  IPXE_TEXT_MAX,
+  PREPARING_RETRY_SECONDS,
+} from './ipxe-script.ts';
 import { ipxeScriptUrl, IPXE_SCRIPT_QUERY } from './boot-url.ts';
 
 const machine = { mac: '52:54:00:12:34:56', uuid: null, platform: 'pcbios' };
@@ -29,13 +35,13 @@ test('UEFI machines leave iPXE with exit; anything else the BIOS way', () => {
   assert.equal(text.trimEnd().split('\n').at(-1), 'exit');
 });
 
-test('a deployment under way (or no deploy environment) is named and the machine boots local', () => {
+test('a deployment under way already is named and the machine boots local', () => {
   const { action, text } = renderIpxeScript(machine, {
     ...options,
-    deployment: { id: 'dep-42', start: null },
+    deployment: { id: 'dep-42', kind: 'under-way' },
   });
-  assert.equal(action, 'deploy-waiting');
-  assert.ok(text.includes('echo winsmith: deployment dep-42 is under way or cannot start now'));
+  assert.equal(action, 'deploy-under-way');
+  assert.ok(text.includes('echo winsmith: deployment dep-42 is under way already'));
   assert.equal(text.trimEnd().split('\n').at(-1), 'sanboot --no-describe --drive 0x80');
   const commands = text
     .split('\n')
@@ -44,14 +50,29 @@ test('a deployment under way (or no deploy environment) is named and the machine
   assert.deepEqual(commands, ['imgfetch', 'sanboot']);
 });
 
+test('while the deploy environment is prepared the machine waits and asks for its script again', () => {
+  const { action, text } = renderIpxeScript(machine, {
+    ...options,
+    deployment: { id: 'dep-42', kind: 'preparing' },
+  });
+  assert.equal(action, 'deploy-preparing');
+  const lines = text.trimEnd().split('\n');
+  assert.deepEqual(lines.slice(-2), [
+    `sleep ${PREPARING_RETRY_SECONDS}`,
+    `chain --autofree ${ipxeScriptUrl(options.httpBase)}`,
+  ]);
+  assert.ok(!text.includes('sanboot'));
+});
+
 const start = {
-  kernelUrl: 'http://10.99.0.1:8080/boot/files/bootenv/vmlinuz',
-  initrdUrl: 'http://10.99.0.1:8080/boot/files/bootenv/initrd.img',
+  kind: 'start',
+  kernelUrl: 'http://10.99.0.1:8080/boot/files/winsmith-bootenv-vmlinuz',
+  initrdUrl: 'http://10.99.0.1:8080/boot/files/winsmith-bootenv-initrd.img',
   cmdline: 'console=ttyS0 winsmith.server=http://10.99.0.1:8080 winsmith.token=wsa_abc-_9',
-};
+} as const;
 
 test('a deployment to start boots the deploy environment with its command line', () => {
-  const { action, text } = renderIpxeScript(machine, { ...options, deployment: { id: 'dep-7', start } });
+  const { action, text } = renderIpxeScript(machine, { ...options, deployment: { id: 'dep-7', ...start } });
   assert.equal(action, 'deploy');
   const lines = text.trimEnd().split('\n');
   assert.deepEqual(lines.slice(-3), [
@@ -70,7 +91,7 @@ test('a command line or URL with script characters is refused, not rendered', ()
     { ...start, initrdUrl: 'http://x/${y}' },
   ]) {
     assert.throws(
-      () => renderIpxeScript(machine, { ...options, deployment: { id: 'd', start: bad } }),
+      () => renderIpxeScript(machine, { ...options, deployment: { id: 'd', ...bad } }),
       (e: unknown) => e instanceof Error && 'code' in e && e.code === 'INVALID_ARGUMENT',
     );
   }
@@ -89,7 +110,7 @@ test('untrusted text cannot add an expansion, a command, a comment or a line', (
   );
   fc.assert(
     fc.property(fc.string({ unit: 'binary' }), (id) => {
-      const { text } = renderIpxeScript(machine, { ...options, deployment: { id, start: null } });
+      const { text } = renderIpxeScript(machine, { ...options, deployment: { id, kind: 'under-way' } });
       const lines = text.split('\n');
       assert.equal(lines.length, 8);
       assert.ok(!text.replace(/\$\{(platform|buildarch)\}/g, '').includes('$'));

@@ -6,7 +6,7 @@
 // an expansion, a command, a comment or a line.
 
 import { AppError } from '../core/errors.ts';
-import { BOOT_HELLO_PATH } from './boot-url.ts';
+import { BOOT_HELLO_PATH, ipxeScriptUrl } from './boot-url.ts';
 
 export interface ScriptMachine {
   /** Lower-case, colon-separated, e.g. 52:54:00:12:34:56. */
@@ -16,19 +16,27 @@ export interface ScriptMachine {
   readonly platform: string | null;
 }
 
-export interface ScriptDeployment {
-  readonly id: string;
-  /**
-   * The deploy environment to start, once (the deployment was queued): its kernel and initrd URLs
-   * and the kernel command line that names the server and gives the agent its token. Null: the
-   * deployment is under way already, or the environment is not available; the machine boots local.
-   */
-  readonly start: {
-    readonly kernelUrl: string;
-    readonly initrdUrl: string;
-    readonly cmdline: string;
-  } | null;
-}
+/**
+ * What a machine's deployment asks of its script:
+ * - `start`: boot the deploy environment (once: the deployment was queued), its kernel and initrd
+ *   by URL, with the command line that names the server and gives the agent its token;
+ * - `preparing`: the environment is not ready yet (the server builds it on first need): wait, then
+ *   ask for the script again;
+ * - `under-way`: the environment was started already; the machine boots from its local disk.
+ */
+export type ScriptDeployment =
+  | {
+      readonly id: string;
+      readonly kind: 'start';
+      readonly kernelUrl: string;
+      readonly initrdUrl: string;
+      readonly cmdline: string;
+    }
+  | { readonly id: string; readonly kind: 'preparing' }
+  | { readonly id: string; readonly kind: 'under-way' };
+
+/** How long a machine waits before asking again while the deploy environment is prepared. */
+export const PREPARING_RETRY_SECONDS = 15;
 
 export interface ScriptOptions {
   /** Base URL of the HTTP server as the client reaches it, e.g. http://10.99.0.1:8080. */
@@ -42,7 +50,7 @@ export interface ScriptOptions {
 }
 
 /** What a script does, stated in its header and returned to the caller for logs. */
-export type ScriptAction = 'local-boot' | 'deploy' | 'deploy-waiting';
+export type ScriptAction = 'local-boot' | 'deploy' | 'deploy-preparing' | 'deploy-under-way';
 
 export interface RenderedScript {
   readonly action: ScriptAction;
@@ -89,9 +97,13 @@ function checkInLine(
   return `imgfetch --name winsmith-checkin ${url} && imgfree winsmith-checkin || echo winsmith: check-in failed`;
 }
 
-/** A URL a script fetches: plain characters only (ours are made of them; anything else is refused). */
-function scriptUrl(url: string): string {
-  if (!/^https?:\/\/[A-Za-z0-9._:[\]/%~-]+$/.test(url)) {
+/**
+ * A URL a script fetches: plain characters only (ours are made of them; anything else is refused).
+ * `withQuery`: the script URL itself, whose query carries iPXE's own `${...}` expansions.
+ */
+function scriptUrl(url: string, withQuery = false): string {
+  const plain = withQuery ? url.replace(/\?[A-Za-z0-9=&${}:/]*$/, '') : url;
+  if (!/^https?:\/\/[A-Za-z0-9._:[\]/%~-]+$/.test(plain)) {
     throw new AppError(
       'INVALID_ARGUMENT',
       `boot URL ${JSON.stringify(url.slice(0, 120))} is not a plain http:// URL`,
@@ -106,26 +118,40 @@ function scriptUrl(url: string): string {
 /**
  * The iPXE script for one machine. With a deployment to start: the deploy environment's kernel and
  * initrd over HTTP, booted with the command line that names the server and carries the agent's
- * token (`initrd=` names the initrd as the kernel sees it, for UEFI). With a deployment already
- * under way, or no environment: it says so and boots from the local disk. Without: local disk.
+ * token (`initrd=` names the initrd as the kernel sees it, for UEFI). With the environment still
+ * being prepared: a wait, then the same script asked for again. With a deployment already under
+ * way, or none: the local disk.
  */
 export function renderIpxeScript(machine: ScriptMachine, options: ScriptOptions): RenderedScript {
   const mac = ipxeText(machine.mac);
   const deployment = options.deployment ?? null;
   const action: ScriptAction =
-    deployment === null ? 'local-boot' : deployment.start === null ? 'deploy-waiting' : 'deploy';
+    deployment === null
+      ? 'local-boot'
+      : deployment.kind === 'start'
+        ? 'deploy'
+        : deployment.kind === 'preparing'
+          ? 'deploy-preparing'
+          : 'deploy-under-way';
   const lines = ['#!ipxe', `# winsmith boot script for ${mac}: ${action}`];
   lines.push(`echo winsmith: machine ${mac} platform \${platform} arch \${buildarch}`);
   const nonce = options.checkInNonce;
   if (nonce !== null) lines.push(checkInLine({ ...options, checkInNonce: nonce }, machine));
+  const text = (): RenderedScript => ({ action, text: `${lines.join('\n')}\n` });
   if (deployment === null) {
     lines.push('echo winsmith: no deployment assigned, booting from the local disk');
-  } else if (deployment.start === null) {
-    lines.push(`echo winsmith: deployment ${ipxeText(deployment.id)} is under way or cannot start now`);
+  } else if (deployment.kind === 'under-way') {
+    lines.push(`echo winsmith: deployment ${ipxeText(deployment.id)} is under way already`);
     lines.push('echo winsmith: booting from the local disk');
+  } else if (deployment.kind === 'preparing') {
+    lines.push(
+      `echo winsmith: deployment ${ipxeText(deployment.id)}: the deploy environment is being prepared, asking again in ${PREPARING_RETRY_SECONDS} s`,
+    );
+    lines.push(`sleep ${PREPARING_RETRY_SECONDS}`);
+    lines.push(`chain --autofree ${scriptUrl(ipxeScriptUrl(options.httpBase), true)}`);
+    return text();
   } else {
-    const { kernelUrl, initrdUrl, cmdline } = deployment.start;
-    if (!/^[A-Za-z0-9 ._:/=,@+-]*$/.test(cmdline)) {
+    if (!/^[A-Za-z0-9 ._:/=,@+-]*$/.test(deployment.cmdline)) {
       throw new AppError(
         'INVALID_ARGUMENT',
         'the deploy environment command line has characters a script cannot carry',
@@ -135,11 +161,11 @@ export function renderIpxeScript(machine: ScriptMachine, options: ScriptOptions)
       );
     }
     lines.push(`echo winsmith: deployment ${ipxeText(deployment.id)}: starting the deploy environment`);
-    lines.push(`kernel ${scriptUrl(kernelUrl)} initrd=initrd.img ${cmdline}`);
-    lines.push(`initrd --name initrd.img ${scriptUrl(initrdUrl)}`);
+    lines.push(`kernel ${scriptUrl(deployment.kernelUrl)} initrd=initrd.img ${deployment.cmdline}`);
+    lines.push(`initrd --name initrd.img ${scriptUrl(deployment.initrdUrl)}`);
     lines.push('boot || echo winsmith: the deploy environment did not start');
-    return { action, text: `${lines.join('\n')}\n` };
+    return text();
   }
   lines.push(localBootCommand(machine.platform));
-  return { action, text: `${lines.join('\n')}\n` };
+  return text();
 }

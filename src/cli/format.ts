@@ -22,8 +22,9 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** "key: value" lines with the keys aligned. */
+/** "key: value" lines with the keys aligned; a value's further lines start under its first. */
 export function formatFields(fields: readonly (readonly [string, string])[]): string {
   const width = Math.max(0, ...fields.map(([k]) => k.length));
-  return fields.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v}`).join('\n');
+  const indent = `\n${' '.repeat(width + 2)}`;
+  return fields.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v.split('\n').join(indent)}`).join('\n');
 }

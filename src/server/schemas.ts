@@ -207,7 +207,14 @@ export const ApplyProfile = z.object({
 
 export const Profile = z.object({
   name: text,
-  summary: z.record(text, z.unknown()),
+  summary: z.object({
+    image: text,
+    edition: count,
+    firmware: z.enum(['uefi', 'bios', 'auto']),
+    finish: z.enum(['reboot', 'poweroff']),
+    computerName: nullableText,
+    adminPassword: z.enum(['generate', 'given']).nullable(),
+  }),
   updatedBy: nullableText,
   updatedAt: text,
 });

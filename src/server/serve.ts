@@ -1,13 +1,13 @@
 // `winsmith server` put together: the application on the configured stores, the API app (plus
-// mounted hono apps) and startServer's lifecycle with any extra services (DHCP and TFTP for
-// network boot). On a repository without users it creates 'admin' and reports the generated
+// mounted hono apps) and startServer's lifecycle with the deployments' watch and any extra
+// services (DHCP and TFTP for network boot). On a repository without users it creates 'admin' and reports the generated
 // password once.
 
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { redactSettings, type ServerSettings } from '../config/server-config.ts';
 import { LocalApp } from '../app/local-app.ts';
 import { createApp } from './app.ts';
-import { EventHub } from '../app/events.ts';
 import type { Logger } from './log.ts';
 import type { MountedApp } from './routes.ts';
 import { startServer, type RunningServer, type Service } from './server.ts';
@@ -31,6 +31,28 @@ export function serverVersion(): string {
   return pkg.version;
 }
 
+/**
+ * Fails the deployments whose agent has gone silent past the timeout ("agent lost"), looking a few
+ * times within each timeout.
+ */
+function deploymentWatch(local: LocalApp, logger: Logger): Service {
+  const everyMs = Math.max(1000, Math.min(30_000, (local.deploymentSettings.agentTimeoutSeconds * 1000) / 4));
+  return {
+    name: 'deployment-watch',
+    async start(signal) {
+      while (await sleep(everyMs, true, { signal }).catch(() => false)) {
+        const lost = await local.sweepDeployments().catch((e: unknown) => {
+          logger.log('error', 'deployment watch failed', {
+            error: e instanceof Error ? e.message : String(e),
+          });
+          return 0;
+        });
+        if (lost > 0) logger.log('info', 'deployments failed: agent lost', { count: lost });
+      }
+    },
+  };
+}
+
 export async function serveRepository(
   settings: ServerSettings,
   options: ServeOptions,
@@ -49,7 +71,7 @@ export async function serveRepository(
     const extras = options.extras?.(local) ?? {};
     const { app } = createApp({
       backend: local,
-      events: new EventHub(),
+      events: local.events,
       logger,
       version: serverVersion(),
       maxJsonBodyBytes: settings.maxJsonBodyBytes,
@@ -60,7 +82,7 @@ export async function serveRepository(
       port: settings.port,
       fetch: app.fetch,
       logger,
-      services: extras.services ?? [],
+      services: [deploymentWatch(local, logger), ...(extras.services ?? [])],
       handleSignals: options.handleSignals ?? false,
     });
     void server.done.finally(() => local.close()).catch(() => undefined);

@@ -57,7 +57,7 @@ test('machines lists what iPXE registered, as a table and as JSON', { timeout: 6
     const first = list.find((m) => m['mac'] === '52:54:00:00:00:01');
     assert.ok(first);
     assert.ok((first['inventory'] as Record<string, unknown>)['checkIn'] !== undefined);
-    assert.equal(first['deploymentId'], null);
+    assert.equal(first['deployment'], null);
 
     const text = await runWinsmith(['machines', '--repo', data]);
     assert.equal(text.code, 0, text.stderr);

@@ -35,6 +35,7 @@ export interface RequestInit {
   readonly body?: Uint8Array | string;
   readonly json?: unknown;
   readonly headers?: Record<string, string>;
+  readonly signal?: AbortSignal;
 }
 
 /** One server, as one token's user: what the remote images, accounts and machines call. */
@@ -62,6 +63,7 @@ export class HttpClient {
         method,
         headers,
         ...(body === undefined ? {} : { body }),
+        ...(init.signal === undefined ? {} : { signal: init.signal }),
       });
     } catch (e) {
       throw new AppError(

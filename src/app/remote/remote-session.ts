@@ -16,6 +16,7 @@ import type {
 } from '../session.ts';
 import { HttpClient } from './http-client.ts';
 import { RemoteImages } from './remote-images.ts';
+import { watchEvents } from './server-events.ts';
 
 function machinePath(key: string): string {
   return `/api/v1/machines/${encodeURIComponent(key)}`;
@@ -92,6 +93,11 @@ export function remoteSession(url: string, token: string | null): Session {
       ).lines,
     cancel: (id) => http.json<DeploymentView>('POST', `${deploymentPath(id)}/cancel`),
     retry: (id) => http.json<DeploymentView>('POST', `${deploymentPath(id)}/retry`),
+    watch: (onChange, signal) =>
+      watchEvents(http, signal, (event) => {
+        if (event.event === 'deployment')
+          onChange((JSON.parse(event.data) as { result: DeploymentView }).result);
+      }),
   };
   return {
     location: http.base,

@@ -9,5 +9,7 @@ export const GROUP_SUMMARIES: Readonly<Record<string, string>> = {
   store: 'check, clean and measure a repository’s storage',
   user: 'manage the users of a repository',
   token: 'manage API tokens',
-  machine: 'register, show, rename, label and remove machines',
+  machine: 'register, approve, show, rename, label and remove machines; read their password',
+  profile: 'apply, show and remove deployment profiles',
+  deployment: 'show, follow, cancel and retry one deployment',
 };

@@ -1,6 +1,7 @@
-// `winsmith machine add|show|set|rm`: one machine of a repository, found by id, MAC or name.
-// `add` registers a machine before it boots (by MAC and/or SMBIOS UUID, with a name); it is ready
-// at once, where a machine that registers itself by booting waits as pending.
+// `winsmith machine add|show|set|rm|approve|password`: one machine of a repository, found by id,
+// MAC or name. `add` registers a machine before it boots (by MAC and/or SMBIOS UUID, with a name);
+// it is ready at once, where a machine that registers itself by booting waits as pending until
+// `approve`. `password` prints the administrator password its last deployment set (audited).
 
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.ts';
@@ -79,7 +80,7 @@ export const machineSet: CliCommand = {
 
 export const machineRm: CliCommand = {
   path: ['machine', 'rm'],
-  summary: 'forget a machine (it registers again, pending, when it next boots)',
+  summary: 'forget a machine and its deployments (it registers again, pending, when it next boots)',
   define(command) {
     command.argument('<machine>', 'its id, MAC or name');
     addRepoOption(command);
@@ -89,6 +90,36 @@ export const machineRm: CliCommand = {
     return withRepository(options, async (session) => {
       await session.machines.remove(key);
       return { data: { removed: key }, text: `removed machine ${key}` };
+    });
+  },
+};
+
+export const machineApprove: CliCommand = {
+  path: ['machine', 'approve'],
+  summary: 'approve a machine that registered itself by booting (pending → ready): it may then be deployed',
+  define(command) {
+    command.argument('<machine>', 'its id, MAC or name');
+    addRepoOption(command);
+  },
+  async run(_ctx, args, options) {
+    return withRepository(options, async (session) => {
+      const machine = await session.machines.approve(String(args[0]));
+      return { data: machine, text: machineText(machine) };
+    });
+  },
+};
+
+export const machinePassword: CliCommand = {
+  path: ['machine', 'password'],
+  summary: 'print the administrator password the machine’s last deployment set (the read is audited)',
+  define(command) {
+    command.argument('<machine>', 'its id, MAC or name');
+    addRepoOption(command);
+  },
+  async run(_ctx, args, options) {
+    return withRepository(options, async (session) => {
+      const found = await session.machines.password(String(args[0]));
+      return { data: found, text: found.password };
     });
   },
 };

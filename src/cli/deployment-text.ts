@@ -1,0 +1,51 @@
+// How the deployment commands show a deployment: a table row with its progress, every field of
+// one, and the lines of a live display.
+
+import type { DeploymentView } from '../app/deployments.ts';
+import { formatBytes, formatFields } from './format.ts';
+
+const BAR_WIDTH = 20;
+
+/** `[#####-----]  48% 1.2 GiB / 2.5 GiB` while applying; the state's own word otherwise. */
+export function progressText(d: DeploymentView): string {
+  const { done, total } = d.progress;
+  if (total === 0) return '-';
+  const fraction = Math.min(1, done / total);
+  const filled = Math.round(fraction * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(done)} / ${formatBytes(total)}`;
+}
+
+export const DEPLOYMENT_HEADER = ['ID', 'MACHINE', 'PROFILE', 'IMAGE', 'STATE', 'PROGRESS', 'UPDATED'];
+
+export function deploymentRow(d: DeploymentView): string[] {
+  return [
+    d.id,
+    d.machine.name ?? d.machine.mac ?? d.machineId,
+    d.profile,
+    `${d.image.name}:${d.image.tag}`,
+    d.error === null ? d.state : `${d.state}: ${d.error.message}`.slice(0, 80),
+    progressText(d),
+    d.updatedAt,
+  ];
+}
+
+/** One deployment, field by field, with every state it went through and when. */
+export function deploymentText(d: DeploymentView): string {
+  return formatFields([
+    ['id', d.id],
+    ['machine', [d.machine.name, d.machine.mac, d.machineId].filter((x) => x !== null).join(' ')],
+    ['profile', d.profile],
+    [
+      'image',
+      `${d.image.name}:${d.image.tag} (sha256:${d.image.digest.slice(0, 12)}…, edition ${d.image.edition})`,
+    ],
+    ['state', d.state],
+    ['progress', progressText(d)],
+    ['disk', d.disk ?? '-'],
+    ['error', d.error === null ? '-' : `${d.error.message} (in ${d.error.step})`],
+    ['created', `${d.createdAt}${d.createdBy === null ? '' : ` by ${d.createdBy}`}`],
+    ['last report', d.lastReportAt ?? '-'],
+    ['answer file fetched', d.unattendFetchedAt ?? '-'],
+    ['history', d.history.map((h) => `${h.at} ${h.state}`).join('\n')],
+  ]);
+}
