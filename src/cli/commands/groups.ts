@@ -10,4 +10,5 @@ export const GROUP_SUMMARIES: Readonly<Record<string, string>> = {
   user: 'manage the users of a repository',
   token: 'manage API tokens',
   machine: 'register, show, rename, label and remove machines',
+  bootenv: 'build the deploy environment machines boot into to be deployed, and pin its packages',
 };
