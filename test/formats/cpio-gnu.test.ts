@@ -8,14 +8,9 @@ import { mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { bytesSource } from '../../src/core/byte-source.ts';
-import {
-  CPIO_TYPES,
-  cpioPadding,
-  readCpioMembers,
-  serializeCpioHeader,
-  serializeCpioTrailer,
-} from '../../src/formats/cpio.ts';
+import { CPIO_TYPES, readCpioMembers } from '../../src/formats/cpio.ts';
 import { withTempDir } from '../../src/io/output.ts';
+import { cpioArchive } from '../helpers/cpio.ts';
 
 const skip =
   spawnSync('cpio', ['--version']).status === 0 ? false : 'GNU cpio is not installed (Debian cpio)';
@@ -37,36 +32,22 @@ const FILES: Record<string, string> = {
 const LINKS: Record<string, string> = { bin: 'usr/bin', 'usr/lib/libbig.so.1': 'big.so' };
 
 function archive(): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let ino = 1;
-  const member = (name: string, mode: number, data: Uint8Array): void => {
-    parts.push(
-      serializeCpioHeader({
-        name,
-        ino: ino++,
-        mode,
-        uid: 0,
-        gid: 0,
-        nlink: 1,
-        mtime: 1_700_000_000,
-        fileSize: data.byteLength,
-        devMajor: 0,
-        devMinor: 0,
-        rdevMajor: 0,
-        rdevMinor: 0,
-      }),
-      data,
-      new Uint8Array(cpioPadding(data.byteLength)),
-    );
-  };
-  for (const dir of ['usr', 'usr/bin', 'usr/lib', 'winsmith'])
-    member(dir, CPIO_TYPES.S_IFDIR | 0o755, new Uint8Array());
-  for (const [name, text] of Object.entries(FILES))
-    member(name, CPIO_TYPES.S_IFREG | 0o644, new TextEncoder().encode(text));
-  for (const [name, target] of Object.entries(LINKS))
-    member(name, CPIO_TYPES.S_IFLNK | 0o777, new TextEncoder().encode(target));
-  parts.push(serializeCpioTrailer());
-  return new Uint8Array(Buffer.concat(parts));
+  const dirs = ['usr', 'usr/bin', 'usr/lib', 'winsmith'].map((name) => ({
+    name,
+    mode: CPIO_TYPES.S_IFDIR | 0o755,
+    data: '',
+  }));
+  const files = Object.entries(FILES).map(([name, data]) => ({
+    name,
+    mode: CPIO_TYPES.S_IFREG | 0o644,
+    data,
+  }));
+  const links = Object.entries(LINKS).map(([name, data]) => ({
+    name,
+    mode: CPIO_TYPES.S_IFLNK | 0o777,
+    data,
+  }));
+  return cpioArchive([...dirs, ...files, ...links], 1_700_000_000);
 }
 
 test(
