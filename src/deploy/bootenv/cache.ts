@@ -36,14 +36,17 @@ function located(dir: string, info: BootEnvInfo, built: boolean): CachedBootEnv 
 async function readBuilt(dir: string, inputs: BootEnvInputs): Promise<CachedBootEnv | null> {
   const description = join(dir, BOOTENV_FILE_NAMES.description);
   if (!(await exists(description))) return null;
-  const info = JSON.parse(await readFile(description, 'utf8')) as BootEnvInfo;
-  if (info.inputsSha256 !== inputs.sha256) {
+  let info: BootEnvInfo | null = null;
+  try {
+    info = JSON.parse(await readFile(description, 'utf8')) as BootEnvInfo;
+  } catch {
+    // Not JSON: told below, as a description of other inputs is.
+  }
+  if (info?.inputsSha256 !== inputs.sha256) {
     throw new AppError(
       'CONFLICT',
-      `${dir} holds the deploy environment ${info.inputsSha256}; expected ${inputs.sha256}`,
-      {
-        hint: `remove ${dir}: it will be built again`,
-      },
+      `${description} describes the deploy environment ${info?.inputsSha256 ?? '(unreadable)'}; expected ${inputs.sha256}`,
+      { hint: `remove ${dir}: it will be built again` },
     );
   }
   return located(dir, info, false);
