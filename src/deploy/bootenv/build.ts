@@ -64,13 +64,10 @@ export interface BuildOptions {
 }
 
 /** Runs `work` on each item, two at a time (two dpkg-deb at once keep two cores busy). */
-async function inPairs<T>(
-  items: readonly T[],
-  work: (item: T, index: number) => Promise<void>,
-): Promise<void> {
+async function inPairs<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
-    for (let i = next++; i < items.length; i = next++) await work(items[i] as T, i);
+    for (let i = next++; i < items.length; i = next++) await work(items[i] as T);
   };
   await Promise.all([worker(), worker()]);
 }

@@ -141,7 +141,7 @@ export async function planBootEnv(input: PlanInput): Promise<Plan> {
   const elves: { path: string; source: string }[] = [];
 
   /** Adds `path` of the tree: the links on the way as links, then the directory or file they reach. */
-  const addFromTree = async (path: string): Promise<string> => {
+  const addFromTree = async (path: string): Promise<void> => {
     const { path: real, links } = resolveTreePath(tree, path);
     for (const link of links) {
       const node = treeNode(tree, link);
@@ -155,7 +155,6 @@ export async function planBootEnv(input: PlanInput): Promise<Plan> {
       entries.add({ kind: 'file', path: real, executable: node.executable, source: node.source });
       if (await dynamicElf(node.source)) elves.push({ path: real, source: node.source });
     }
-    return real;
   };
 
   for (const [pkg, paths] of Object.entries(input.files)) {
@@ -221,7 +220,7 @@ export async function planBootEnv(input: PlanInput): Promise<Plan> {
 async function addLibraries(
   tree: PackageTree,
   elves: { path: string; source: string }[],
-  addFromTree: (path: string) => Promise<string>,
+  addFromTree: (path: string) => Promise<void>,
 ): Promise<void> {
   const done = new Set<string>();
   for (let next = elves.shift(); next !== undefined; next = elves.shift()) {
