@@ -22,9 +22,11 @@ export const AGENT_CMDLINE = {
 
 /** The deploy environment's kernel command line for one deployment. */
 export function agentCommandLine(server: string, deployment: string, token: string): string {
+  // `quiet`: the kernel prints its whole command line among its boot messages, token included.
   return [
     'console=tty0',
     'console=ttyS0,115200',
+    'quiet',
     `${AGENT_CMDLINE.server}=${server}`,
     `${AGENT_CMDLINE.deployment}=${deployment}`,
     `${AGENT_CMDLINE.token}=${token}`,

@@ -36,6 +36,9 @@ export const PROGRAM_PACKAGES = {
   atftpd: 'atftpd',
   udhcpc: 'udhcpc',
   curl: 'curl',
+  'apt-get': 'apt',
+  'apt-cache': 'apt',
+  'dpkg-deb': 'dpkg',
 } as const;
 
 /**

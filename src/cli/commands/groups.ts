@@ -12,4 +12,5 @@ export const GROUP_SUMMARIES: Readonly<Record<string, string>> = {
   machine: 'register, approve, show, rename, label and remove machines; read their password',
   profile: 'apply, show and remove deployment profiles',
   deployment: 'show, follow, cancel and retry one deployment',
+  bootenv: 'build the deploy environment machines boot into to be deployed, and pin its packages',
 };

@@ -203,6 +203,20 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./sample.ts')).sample,
   },
   {
+    path: ['bootenv', 'build'],
+    summary:
+      'build the deploy environment (signed Debian kernel + initramfs with wimlib, ntfs-3g, nbdkit, Node and the agent) from the lock',
+    args: '',
+    load: async () => (await import('./bootenv-build.ts')).bootenvBuild,
+  },
+  {
+    path: ['bootenv', 'lock'],
+    summary:
+      "pin the deploy environment's Debian packages to the versions apt offers now (bootenv.lock.json)",
+    args: '',
+    load: async () => (await import('./bootenv-lock.ts')).bootenvLock,
+  },
+  {
     path: ['server'],
     summary:
       'serve a repository over HTTP (SQLite + files under --data by default; PostgreSQL + S3 from --config)',

@@ -1,0 +1,52 @@
+// `winsmith bootenv build [-o DIR]`: the deploy environment (Debian's signed kernel and an initramfs
+// with busybox, wimlib, ntfs-3g, the partitioning tools, nbdkit + nbdfuse, Node and the agent), built
+// from the packages the lock pins, without root. DIR gets vmlinuz, initrd.img and bootenv.json.
+
+import { resolve } from 'node:path';
+import { buildBootEnvDirectory, defaultPackageCache } from '../../app/bootenv.ts';
+import type { CliCommand } from '../command.ts';
+import { formatBytes, formatFields } from '../format.ts';
+
+export const bootenvBuild: CliCommand = {
+  path: ['bootenv', 'build'],
+  summary:
+    'build the deploy environment (signed Debian kernel + initramfs with wimlib, ntfs-3g, nbdkit, Node and the agent) from the lock',
+  define(command) {
+    command
+      .option('-o, --output <dir>', 'the directory to create (vmlinuz, initrd.img, bootenv.json)', 'bootenv')
+      .option('--cache <dir>', 'where downloaded packages are kept between builds', defaultPackageCache())
+      .option('--lock <file>', 'build from this lock instead of the one winsmith comes with')
+      .option('--force', 'replace the output directory if it exists');
+  },
+  async run(ctx, _args, options) {
+    const output = resolve(String(options.output));
+    const info = await buildBootEnvDirectory({
+      output,
+      cacheDir: String(options.cache),
+      ...(typeof options.lock === 'string' ? { lockFile: options.lock } : {}),
+      overwrite: options.force === true,
+      progress: ctx.progress,
+    });
+    const initrd = info.files['initrd.img'];
+    const used = info.packages.filter((p) => p.used).length;
+    return {
+      data: { output, ...info },
+      text: formatFields([
+        ['deploy environment', output],
+        ['kernel', `${info.kernel.version} (${info.kernel.package} ${info.kernel.packageVersion})`],
+        ['vmlinuz', `${formatBytes(info.files.vmlinuz.size)}  sha256 ${info.files.vmlinuz.sha256}`],
+        [
+          'initrd.img',
+          `${formatBytes(initrd.size)} zstd, ${formatBytes(initrd.unpackedSize)} unpacked  sha256 ${initrd.sha256}`,
+        ],
+        ['node', `v${info.node.version} (${formatBytes(info.node.size)})`],
+        ['agent', `${info.agent.path} (${formatBytes(info.agent.size)})`],
+        [
+          'modules',
+          `${info.modules.loaded.length} loaded at start, ${info.modules.files} files with their dependencies`,
+        ],
+        ['packages', `${info.packages.length} pinned, files from ${used}`],
+      ]),
+    };
+  },
+};
