@@ -3,13 +3,15 @@
 // the `node` npm package winsmith depends on, and the agent's entry point in src/agent (or dist/agent).
 
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/errors.ts';
 import type { ProgressListener } from '../core/progress.ts';
-import { buildBootEnv, type BootEnvInfo } from '../deploy/bootenv/build.ts';
+import { BOOTENV_FILE_NAMES, buildBootEnv, type BootEnvInfo } from '../deploy/bootenv/build.ts';
+import { requireFile } from '../io/paths.ts';
 import { cachedBootEnv, type CachedBootEnv } from '../deploy/bootenv/cache.ts';
 import { readBootEnvInputs, type BootEnvSources } from '../deploy/bootenv/inputs.ts';
 import { updateBootEnvLock, type LockUpdate } from '../deploy/bootenv/update-lock.ts';
@@ -84,6 +86,31 @@ export async function buildBootEnvDirectory(options: BuildBootEnvOptions): Promi
 /** `winsmith bootenv lock`: pins the packages apt offers now (`lockFile`: the repository's lock). */
 export function writeBootEnvLock(lockFile: string = DEFAULT_BOOTENV_LOCK): Promise<LockUpdate> {
   return updateBootEnvLock(lockFile, new Date());
+}
+
+/**
+ * An environment built before (`winsmith bootenv build -o DIR`): its files, checked to be there.
+ * A server given one serves it instead of building its own.
+ */
+export async function readBootEnvDirectory(dir: string): Promise<CachedBootEnv> {
+  const description = join(dir, BOOTENV_FILE_NAMES.description);
+  let info: BootEnvInfo;
+  try {
+    info = JSON.parse(await readFile(description, 'utf8')) as BootEnvInfo;
+  } catch (cause) {
+    throw new AppError(
+      'FILE_NOT_FOUND',
+      `${dir} holds no deploy environment: ${description} cannot be read`,
+      {
+        hint: `build one with 'winsmith bootenv build -o ${dir}'`,
+        cause,
+      },
+    );
+  }
+  const kernel = join(dir, BOOTENV_FILE_NAMES.kernel);
+  const initramfs = join(dir, BOOTENV_FILE_NAMES.initramfs);
+  for (const file of [kernel, initramfs]) await requireFile(file);
+  return { dir, kernel, initramfs, info, built: false };
 }
 
 /**

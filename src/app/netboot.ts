@@ -1,5 +1,6 @@
 // Network boot for `winsmith server`: the boot services (HTTP boot routes, TFTP, DHCP) on the
-// machines of the application the server serves. The boot services' code (and TFTP's, DHCP's) is
+// machines and deployments of the application the server serves, with the deploy environment
+// machines are started into (src/app/deploy-environment.ts). The boot services' code (and TFTP's, DHCP's) is
 // loaded only when boot is asked for.
 
 import type { BootLog } from '../boot/boot-log.ts';
@@ -7,6 +8,7 @@ import type { BootService, BootSettings } from '../boot/boot-services.ts';
 import type { RegistrationLimits } from '../boot/registration-gate.ts';
 import type { Hono } from 'hono';
 import type { LocalApp } from './local-app.ts';
+import { DeployEnvironment } from './deploy-environment.ts';
 
 export type { BootDhcpSettings, BootSettings } from '../boot/boot-services.ts';
 
@@ -26,10 +28,26 @@ export async function prepareNetboot(
 ): Promise<(app: LocalApp, deps: NetbootDeps) => Netboot> {
   const services = await import('../boot/boot-services.ts');
   const located = await services.installIpxe(settings, log);
-  return (app, deps) => services.bootParts(settings, located, { ...app.bootPorts(), log, ...deps });
+  return (app, deps) => {
+    const environment = new DeployEnvironment({
+      dataDir: deps.dataDir,
+      prebuilt: settings.deployEnvironment,
+      bootRoot: settings.bootRoot,
+      log,
+    });
+    return services.bootParts(settings, located, {
+      ...app.bootPorts(),
+      log,
+      listen: deps.listen,
+      registration: deps.registration,
+      deployEnvironment: () => environment.files(),
+    });
+  };
 }
 
 export interface NetbootDeps {
+  /** The data directory: the deploy environment is built under it (DATA/bootenv) on first need. */
+  readonly dataDir: string;
   /** The HTTP listener's address, for the URLs DHCP gives out. */
   readonly listen: { readonly host: string; readonly port: number };
   /** How many unknown machines may register themselves. */

@@ -3,7 +3,7 @@
 // and any other file (kernels, wimboot, boot.wim) under the boot root. Names are single path
 // components: nothing outside the directories named here is ever opened.
 
-import { copyFile, mkdir, realpath, rename, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { AppError } from '../core/errors.ts';
 
@@ -91,11 +91,21 @@ export async function resolveBootFile(name: string, sources: BootFileSources): P
  * Other files in the boot root are left as they are.
  */
 export async function installBootFiles(bootRoot: string, located: LocatedBootFiles): Promise<void> {
+  for (const name of IPXE_BOOT_FILES) await publishBootFile(located[name], bootRoot, name);
+}
+
+/**
+ * Puts `source` into the boot root as `name`: linked when both are on one filesystem, copied
+ * otherwise, under a temporary name renamed over the old file, so a client never reads a half.
+ */
+export async function publishBootFile(source: string, bootRoot: string, name: string): Promise<void> {
   await mkdir(bootRoot, { recursive: true });
-  for (const name of IPXE_BOOT_FILES) {
-    const target = join(bootRoot, name);
-    const temp = join(bootRoot, `.${name}.${process.pid}.tmp`);
-    await copyFile(located[name], temp);
-    await rename(temp, target);
+  const temp = join(bootRoot, `.${name}.${process.pid}.tmp`);
+  await rm(temp, { force: true });
+  try {
+    await link(source, temp);
+  } catch {
+    await copyFile(source, temp);
   }
+  await rename(temp, join(bootRoot, name));
 }

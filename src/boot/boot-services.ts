@@ -6,7 +6,7 @@
 import type { Hono } from 'hono';
 import type { BootLog } from './boot-log.ts';
 import { installBootFiles, locateBootFiles, type LocatedBootFiles } from './boot-files.ts';
-import { httpBootRoutes, type BootMachineRegistry } from './http-boot.ts';
+import { httpBootRoutes, type BootMachineRegistry, type DeployEnvironmentFiles } from './http-boot.ts';
 import type { LeaseStore } from './dhcp-handler.ts';
 import type { RegistrationLimits } from './registration-gate.ts';
 import { startTftpServer } from './tftp-server.ts';
@@ -39,6 +39,8 @@ export interface BootSettings {
   readonly httpBase: string | null;
   /** null = no DHCP (another server gives the boot options). */
   readonly dhcp: BootDhcpSettings | null;
+  /** A deploy environment 'winsmith bootenv build' made; null: built on first need. */
+  readonly deployEnvironment: string | null;
 }
 
 /** The shape of the server's services (src/server/server.ts `Service`). */
@@ -99,6 +101,8 @@ export function bootParts(
     readonly listen: { readonly host: string; readonly port: number };
     /** How many unknown machines may register themselves. */
     readonly registration: RegistrationLimits;
+    /** The deploy environment's boot files once ready, null while they are prepared. */
+    readonly deployEnvironment: () => DeployEnvironmentFiles | null;
   },
 ): PreparedBoot {
   const routes = httpBootRoutes({
@@ -107,6 +111,7 @@ export function bootParts(
     httpBase: settings.httpBase ?? undefined,
     log: deps.log,
     registration: deps.registration,
+    deployEnvironment: deps.deployEnvironment,
   });
   const services: BootService[] = [];
   const tftp = settings.tftp;

@@ -13,10 +13,21 @@ test('boot options make boot settings; the boot root defaults under the data dir
     tftp: { host: '10.0.0.1', port: 69, maxTimeoutSeconds: null, maxPerAddress: null },
     httpBase: null,
     dhcp: null,
+    deployEnvironment: null,
   });
   assert.deepEqual(
-    bootSettingsOf({ bootRoot: '/b', ipxeDir: '/signed', bootUrl: 'http://10.0.0.1:8080' }, '/srv/w'),
-    { bootRoot: '/b', ipxeDir: '/signed', tftp: null, httpBase: 'http://10.0.0.1:8080', dhcp: null },
+    bootSettingsOf(
+      { bootRoot: '/b', ipxeDir: '/signed', bootUrl: 'http://10.0.0.1:8080', bootenv: '/srv/env' },
+      '/srv/w',
+    ),
+    {
+      bootRoot: '/b',
+      ipxeDir: '/signed',
+      tftp: null,
+      httpBase: 'http://10.0.0.1:8080',
+      dhcp: null,
+      deployEnvironment: '/srv/env',
+    },
   );
 });
 

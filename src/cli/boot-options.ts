@@ -1,6 +1,6 @@
 // The network boot options of `winsmith server` (--tftp, --tftp-max-timeout, --tftp-per-client,
-// --boot-root, --ipxe-dir, --boot-url, --dhcp, --interface, --dhcp-range) and the boot settings they
-// make. Boot is on when one of them
+// --boot-root, --ipxe-dir, --boot-url, --dhcp, --interface, --dhcp-range, --bootenv) and the boot
+// settings they make. Boot is on when one of them
 // is given; the HTTP boot routes are then mounted on the server, and TFTP and DHCP run under the
 // server's lifecycle.
 
@@ -36,7 +36,11 @@ export function addBootOptions(command: Command): Command {
       'off',
     )
     .option('--interface <if>', 'the boot network interface DHCP answers on (with --dhcp proxy|full)')
-    .option('--dhcp-range <first-last>', 'addresses given out in --dhcp full, e.g. 10.0.0.100-10.0.0.199');
+    .option('--dhcp-range <first-last>', 'addresses given out in --dhcp full, e.g. 10.0.0.100-10.0.0.199')
+    .option(
+      '--bootenv <dir>',
+      "the deploy environment 'winsmith bootenv build -o DIR' made (default: built on first need in DATA/bootenv)",
+    );
 }
 
 function str(value: unknown): string | undefined {
@@ -80,12 +84,14 @@ export function bootSettingsOf(
   const bootRoot = str(options.bootRoot);
   const ipxeDir = str(options.ipxeDir);
   const bootUrl = str(options.bootUrl);
+  const bootenv = str(options.bootenv);
   const dhcp = dhcpSettingsOf(options);
   if (
     tftp === undefined &&
     bootRoot === undefined &&
     ipxeDir === undefined &&
     bootUrl === undefined &&
+    bootenv === undefined &&
     dhcp === null
   )
     return null;
@@ -100,6 +106,7 @@ export function bootSettingsOf(
     tftp: tftp === undefined ? null : { ...parseListen(tftp, '--tftp'), maxTimeoutSeconds, maxPerAddress },
     httpBase: bootUrl ?? null,
     dhcp,
+    deployEnvironment: bootenv ?? null,
   };
 }
 

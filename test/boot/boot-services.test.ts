@@ -25,6 +25,7 @@ test(
         tftp: { host: '127.0.0.1', port: 0, maxTimeoutSeconds: null, maxPerAddress: null },
         httpBase: null,
         dhcp: null,
+        deployEnvironment: null,
       };
       const events: { msg: string; fields: Readonly<Record<string, unknown>> }[] = [];
       const log = {
@@ -37,6 +38,7 @@ test(
         log,
         listen: { host: '127.0.0.1', port: 8080 },
         registration: DEFAULT_REGISTRATION_LIMITS,
+        deployEnvironment: () => null,
       });
       assert.deepEqual(
         services.map((s) => s.name),

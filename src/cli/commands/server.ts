@@ -38,6 +38,7 @@ export const server: CliCommand = {
         : {
             extras: (app) => {
               const parts = netboot(app, {
+                dataDir: settings.data,
                 listen: { host: settings.host, port: settings.port },
                 registration: {
                   perAddressPerMinute: settings.registrationsPerMinute,

@@ -1,0 +1,75 @@
+// The deploy environment as the boot routes serve it: built on first need (a machine with a
+// queued deployment asks for its script) into the data directory, or taken from a directory
+// `winsmith bootenv build` made; then its kernel and initramfs are put into the boot root under
+// names of their own (winsmith-<digest>-vmlinuz, -initrd.img), which /boot/files serves. Until
+// then the boot routes are told "not ready" and the machine waits. A build that fails is logged
+// and tried again on a need a minute later.
+
+import type { BootLog } from '../boot/boot-log.ts';
+import { publishBootFile } from '../boot/boot-files.ts';
+import type { DeployEnvironmentFiles } from '../boot/http-boot.ts';
+import { agentCommandLine } from '../deploy/agent-protocol.ts';
+import { bootEnvFor, readBootEnvDirectory, type CachedBootEnv } from './bootenv.ts';
+
+/** How long after a failed build the next need starts another. */
+const RETRY_MS = 60_000;
+
+export interface DeployEnvironmentSource {
+  /** Where the server builds it (DATA/bootenv); used when `prebuilt` is null. */
+  readonly dataDir: string;
+  /** A directory `winsmith bootenv build` made, served as it is; null: build on first need. */
+  readonly prebuilt: string | null;
+  /** The boot root /boot/files serves. */
+  readonly bootRoot: string;
+  readonly log: BootLog;
+}
+
+/** `files()` for the boot routes: the environment's boot files once ready, null until then. */
+export class DeployEnvironment {
+  readonly #source: DeployEnvironmentSource;
+  #ready: DeployEnvironmentFiles | null = null;
+  #preparing: Promise<void> | null = null;
+  #failedAt = 0;
+
+  constructor(source: DeployEnvironmentSource) {
+    this.#source = source;
+  }
+
+  /** The boot files, or null while they are prepared (this starts the preparing). */
+  files(): DeployEnvironmentFiles | null {
+    if (this.#ready === null && this.#preparing === null && Date.now() - this.#failedAt >= RETRY_MS) {
+      this.#preparing = this.prepare().finally(() => {
+        this.#preparing = null;
+      });
+    }
+    return this.#ready;
+  }
+
+  /** Builds (or reads) and publishes the environment; failures are logged, not thrown. */
+  async prepare(): Promise<void> {
+    const { log, prebuilt, dataDir, bootRoot } = this.#source;
+    log.log('info', 'deploy environment: preparing', { from: prebuilt ?? `${dataDir}/bootenv` });
+    try {
+      const env: CachedBootEnv =
+        prebuilt === null ? await bootEnvFor(dataDir) : await readBootEnvDirectory(prebuilt);
+      const stem = `winsmith-${env.info.inputsSha256.slice(0, 16)}`;
+      const kernel = `${stem}-vmlinuz`;
+      const initrd = `${stem}-initrd.img`;
+      await publishBootFile(env.kernel, bootRoot, kernel);
+      await publishBootFile(env.initramfs, bootRoot, initrd);
+      this.#ready = { kernel, initrd, commandLine: agentCommandLine };
+      log.log('info', 'deploy environment: ready', {
+        dir: env.dir,
+        built: env.built,
+        kernel: env.info.kernel.version,
+        files: [kernel, initrd],
+      });
+    } catch (e) {
+      this.#failedAt = Date.now();
+      log.log('error', 'deploy environment: not available', {
+        error: e instanceof Error ? e.message : String(e),
+        retryInSeconds: RETRY_MS / 1000,
+      });
+    }
+  }
+}
