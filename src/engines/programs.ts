@@ -36,6 +36,11 @@ export const PROGRAM_PACKAGES = {
   atftpd: 'atftpd',
   udhcpc: 'udhcpc',
   curl: 'curl',
+  nbdkit: 'nbdkit',
+  nbdfuse: 'libnbd-bin',
+  fusermount3: 'fuse3',
+  blockdev: 'util-linux',
+  sync: 'coreutils',
 } as const;
 
 /**
