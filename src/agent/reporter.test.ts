@@ -116,14 +116,19 @@ test('progress goes out when it moved, at most every progressMs; a heartbeat whe
   const h = harness();
   h.reporter.start(150);
   h.reporter.state({ state: 'applying' });
+  const started = Date.now();
   for (let done = 1; done <= 20; done++) {
     h.reporter.progress(done * 100, 2000);
     await sleep(10);
   }
+  const elapsed = Date.now() - started;
   await sleep(400);
   h.reporter.stop();
   const progress = h.sent.flatMap((r) => (r.progress === undefined ? [] : [r.progress.done]));
-  assert.ok(progress.length >= 2 && progress.length <= 8, `progress sent ${progress.length} times`);
+  assert.ok(
+    progress.length >= 2 && progress.length <= Math.ceil(elapsed / 40) + 1,
+    `progress sent ${progress.length} times in ${elapsed} ms`,
+  );
   assert.equal(progress.at(-1), 2000);
   assert.ok(progress.every((p, i) => i === 0 || p > (progress[i - 1] ?? 0)));
   const empty = h.sent.filter((r) => Object.keys(r).length === 0);

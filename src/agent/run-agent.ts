@@ -279,5 +279,6 @@ export async function runAgent(env: AgentEnvironment): Promise<AgentOutcome> {
     return 'failed';
   } finally {
     reporter.stop();
+    client.close();
   }
 }

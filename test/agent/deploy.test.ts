@@ -99,9 +99,9 @@ async function deployAndCheck(firmware: 'uefi' | 'bios'): Promise<void> {
     const last = progress.at(-1);
     assert.ok(last !== undefined && last.total > 0 && last.done === last.total, JSON.stringify(last));
 
-    // A report at least every half heartbeat (2 s here), with some slack for a busy machine.
+    // A report at least every half heartbeat (1 s here), with as much again for a busy machine.
     const gaps = server.reports.slice(1).map((r, i) => r.at - (server.reports[i]?.at ?? r.at));
-    assert.ok(Math.max(...gaps) < 1000 + 750, `gaps between reports: ${gaps.join(', ')} ms`);
+    assert.ok(Math.max(...gaps) < 2000, `gaps between reports: ${gaps.join(', ')} ms`);
 
     // The unattend was fetched once; another fetch is refused.
     assert.equal(server.counts.unattendFetches, 1);
