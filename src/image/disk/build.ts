@@ -187,7 +187,7 @@ export async function applyWindowsVolume(
         'INVALID_ARGUMENT',
         `the image does not fit the ${formatSize(partition.size)} Windows partition`,
         {
-          hint: 'give a bigger --size',
+          hint: 'give the disk more room: a bigger --size, or a bigger disk',
           cause,
         },
       );
