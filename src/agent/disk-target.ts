@@ -33,6 +33,14 @@ export interface DiskTarget {
   close(): Promise<void>;
 }
 
+async function flushAndClose(block: BlockTarget): Promise<void> {
+  try {
+    await block.flush();
+  } finally {
+    await block.close();
+  }
+}
+
 /** How long a partition device may take to appear after the table is read again. */
 const PARTITION_WAIT_MS = 10_000;
 
@@ -107,13 +115,7 @@ async function openDevice(path: string, size: number, sys: string): Promise<Disk
         },
       };
     },
-    async close() {
-      try {
-        await block.flush();
-      } finally {
-        await block.close();
-      }
-    },
+    close: () => flushAndClose(block),
   };
 }
 
@@ -134,13 +136,7 @@ function openImageFile(block: BlockTarget, scratch: string): DiskTarget {
         },
       };
     },
-    async close() {
-      try {
-        await block.flush();
-      } finally {
-        await block.close();
-      }
-    },
+    close: () => flushAndClose(block),
   };
 }
 

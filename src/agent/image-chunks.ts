@@ -8,7 +8,7 @@
 // reaches here (a chunk that does not match its digest, a server gone for good) fails every later
 // read too, and stays as `failure` for the deployment to report.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { checkRange, type ByteSource } from '../core/byte-source.ts';
 import { AppError } from '../core/errors.ts';
 import type { Manifest, ManifestChunk } from '../store/manifest.ts';
@@ -163,7 +163,7 @@ export class ImageChunks implements ByteSource {
         hint: 'check the store on the server: winsmith store check',
       });
     }
-    const actual = createHash('sha256').update(bytes).digest('hex');
+    const actual = hash('sha256', bytes);
     if (actual !== chunk.digest) {
       throw new AppError('FORMAT_INVALID', `${where} has SHA-256 ${actual}, expected its digest`, {
         hint: 'the server sent a corrupt chunk: run winsmith store check on the server',
