@@ -6,10 +6,10 @@
 // Makes a sample image of SIZE_BYTES of files, serves it from the test server of the agent protocol
 // (test/agent/protocol-test-server.ts, in a process of its own, over loopback; the real server is
 // not in this tree yet), then times, alternately, ROUNDS times each:
-//   A. the agent's apply code, in this process: the manifest and the chunks fetched over HTTP and
-//      verified (ImageChunks), served on the agent's Unix socket, mounted by nbdkit's curl plugin
-//      and nbdfuse, applied by wimapply (applyWindowsVolume: mkntfs, then the apply) into an NTFS
-//      image file;
+//   A. the agent's apply code, in a process of its own as on a machine: the task, the manifest and
+//      the chunks fetched over HTTP and verified (ImageChunks), served on the agent's Unix socket,
+//      mounted by nbdkit's curl plugin and nbdfuse, applied by wimapply (applyWindowsVolume: mkntfs,
+//      then the apply) into an NTFS image file;
 //   B. mkntfs and wimapply of the same WIM, as a local file, into an NTFS image file of the same size;
 // and prints each round, the best of each and the ratio A / B (the goal is ≤ 1.15).
 
@@ -21,11 +21,10 @@ import { AgentClient, isRetryable } from '../src/agent/agent-client.ts';
 import { ImageChunks } from '../src/agent/image-chunks.ts';
 import { openImageStream } from '../src/agent/image-stream.ts';
 import { DEFAULT_RETRY, withRetry } from '../src/agent/retry.ts';
-import type { AgentTask } from '../src/deploy/agent-protocol.ts';
 import { makeNtfs } from '../src/engines/ntfs.ts';
 import { wimApply } from '../src/engines/wimlib.ts';
 import { applyWindowsVolume } from '../src/image/disk/build.ts';
-import { DEFAULT_LAYOUTS, planDisk } from '../src/image/disk/layout.ts';
+import { DEFAULT_LAYOUTS, planDisk, type PlacedPartition } from '../src/image/disk/layout.ts';
 import { GiB } from '../src/image/disk/size.ts';
 import { NIL_GUID } from '../src/formats/guid.ts';
 import { buildSampleImage } from '../src/image/sample/build-sample.ts';
@@ -36,7 +35,18 @@ import { timed } from './timed.ts';
 
 const DISK_BYTES = 40 * GiB;
 
-/** The child process: the test server of the protocol on the WIM; prints its URL, runs until stdin ends. */
+/** The Windows partition of the default UEFI layout on a disk of DISK_BYTES. */
+function windowsPartition(): PlacedPartition {
+  const windows = planDisk(DEFAULT_LAYOUTS.uefi, DISK_BYTES, {
+    diskGuid: NIL_GUID,
+    diskSignature: 1,
+    partitionGuids: [NIL_GUID, NIL_GUID, NIL_GUID],
+  }).partitions.find((p) => p.role === 'windows');
+  if (windows === undefined) throw new Error('no Windows partition in the default layout');
+  return windows;
+}
+
+/** A child process: the test server of the protocol on the WIM; prints its URL, runs until stdin ends. */
 async function serve(wim: string): Promise<void> {
   const task = taskFor('uefi', {}, 30);
   const server = await startProtocolTestServer({ wim, token: TOKEN, task, unattend: UNATTEND });
@@ -46,20 +56,59 @@ async function serve(wim: string): Promise<void> {
   await server.close();
 }
 
+/** A child process: the agent's apply of the server's image into `volume`; prints the bytes fetched. */
+async function apply(url: string, volume: string, work: string): Promise<void> {
+  const client = new AgentClient({ server: url, token: TOKEN });
+  try {
+    const task = await client.task();
+    const manifest = await client.manifest(task.image);
+    const image = new ImageChunks(manifest, (chunk, index) =>
+      withRetry(`chunk ${index}`, () => client.chunk(chunk.digest, chunk.size), {
+        policy: DEFAULT_RETRY,
+        retryable: isRetryable,
+      }),
+    );
+    const stream = await openImageStream(image, work);
+    try {
+      await applyWindowsVolume(volume, windowsPartition(), stream.path, task.image.index, () => undefined);
+    } finally {
+      await stream.close();
+    }
+    process.stdout.write(`${image.fetchedBytes}\n`);
+  } finally {
+    client.close();
+  }
+}
+
+/** Runs this file in `mode` in a child process; resolves with what it printed. */
+function child(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const run = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    run.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    run.on('error', reject);
+    run.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${args[0] ?? ''} ended with ${String(code)}`)),
+    );
+  });
+}
+
 /** Starts the server process; resolves with its URL once it listens. */
 function startServerProcess(wim: string): Promise<{ url: string; chunks: number; stop: () => void }> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', wim], {
+  const server = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', wim], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.on('exit', (code) => reject(new Error(`the server process ended (${String(code)})`)));
-    child.stdout.on('data', (c: Buffer) => {
+    server.on('exit', (code) => reject(new Error(`the server process ended (${String(code)})`)));
+    server.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const line = out.split('\n')[0];
       if (out.includes('\n') && line !== undefined) {
         const { url, chunks } = JSON.parse(line) as { url: string; chunks: number };
-        resolve({ url, chunks, stop: () => child.stdin.end() });
+        resolve({ url, chunks, stop: () => server.stdin.end() });
       }
     });
   });
@@ -73,6 +122,8 @@ async function freshVolume(path: string, size: number): Promise<void> {
 
 if (process.argv[2] === '--serve') {
   await serve(process.argv[3] ?? '');
+} else if (process.argv[2] === '--apply') {
+  await apply(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '');
 } else {
   const imageBytes = Number(process.argv[2] ?? GiB);
   const rounds = Number(process.argv[3] ?? 2);
@@ -82,45 +133,24 @@ if (process.argv[2] === '--serve') {
     const [, sampleSeconds] = await timed(() => buildSampleImage(wim, { size: imageBytes }));
     const wimBytes = (await stat(wim)).size;
     process.stderr.write(`sample: ${wimBytes} bytes of WIM in ${sampleSeconds.toFixed(1)} s\n`);
-    const windows = planDisk(DEFAULT_LAYOUTS.uefi, DISK_BYTES, {
-      diskGuid: NIL_GUID,
-      diskSignature: 1,
-      partitionGuids: [NIL_GUID, NIL_GUID, NIL_GUID],
-    }).partitions.find((p) => p.role === 'windows');
-    if (windows === undefined) throw new Error('no Windows partition in the default layout');
+    const windows = windowsPartition();
     const server = await startServerProcess(wim);
-    const client = new AgentClient({ server: server.url, token: TOKEN });
     try {
       const volume = join(dir, 'windows.ntfs');
-      const results: { agent: number; local: number; fetched: number }[] = [];
+      const results: { agent: number; local: number }[] = [];
       for (let round = 1; round <= rounds; round++) {
         await freshVolume(volume, windows.size);
-        const [fetched, agent] = await timed(async () => {
-          const task: AgentTask = await client.task();
-          const manifest = await client.manifest(task.image);
-          const image = new ImageChunks(manifest, (chunk, index) =>
-            withRetry(`chunk ${index}`, () => client.chunk(chunk.digest, chunk.size), {
-              policy: DEFAULT_RETRY,
-              retryable: isRetryable,
-            }),
-          );
-          const stream = await openImageStream(image, await mkdtemp(join(dir, 'agent-')));
-          try {
-            await applyWindowsVolume(volume, windows, stream.path, task.image.index, () => undefined);
-          } finally {
-            await stream.close();
-          }
-          return image.fetchedBytes;
-        });
+        const work = await mkdtemp(join(dir, 'agent-'));
+        const [fetched, agent] = await timed(() => child(['--apply', server.url, volume, work]));
         await freshVolume(volume, windows.size);
         const [, local] = await timed(async () => {
           await makeNtfs(volume, { label: windows.label, startSector: windows.firstLba });
           await wimApply(wim, 1, volume);
         });
         await rm(volume);
-        results.push({ agent, local, fetched });
+        results.push({ agent, local });
         process.stdout.write(
-          `round ${round}: agent (streamed) ${agent.toFixed(2)} s, wimapply (local file) ${local.toFixed(2)} s, ratio ${(agent / local).toFixed(3)}, ${fetched} bytes of chunks fetched\n`,
+          `round ${round}: agent (streamed) ${agent.toFixed(2)} s, wimapply (local file) ${local.toFixed(2)} s, ratio ${(agent / local).toFixed(3)}, ${fetched.trim()} bytes of chunks fetched\n`,
         );
       }
       const bestAgent = Math.min(...results.map((r) => r.agent));
@@ -136,7 +166,6 @@ if (process.argv[2] === '--serve') {
         ].join('\n'),
       );
     } finally {
-      client.close();
       server.stop();
     }
   }, 'winsmith-bench-deploy-');
