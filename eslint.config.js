@@ -16,6 +16,12 @@ const DOMAIN_EDGES = {
   machines: {
     boot: 'the machine store implements the ports the boot services declare (BootMachineRegistry, LeaseStore)',
   },
+  agent: {
+    image:
+      "the agent lays out a machine's disk with winsmith disk's pieces (layout, partition table, apply, boot files, BCD) and reads the image's WIM header and XML",
+    deploy: 'the agent speaks the agent protocol, which the deploy domain describes once for both sides',
+    store: "the agent checks its image's manifest, whose canonical form and digest the store defines",
+  },
 };
 
 /**

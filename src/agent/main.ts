@@ -1,22 +1,73 @@
-// The deploy agent's entry point, as the deploy environment runs it (`node /winsmith/agent.mjs`):
-// for now it says which agent it is and what the kernel command line gives it, then ends.
-// The bundle defines process.env.WINSMITH_VERSION as the version of winsmith that built it.
+// The deploy agent's entry point, run in the deploy environment as `node /winsmith/agent.mjs` (this
+// module bundled): it reads the server, token and deployment from /proc/cmdline, runs the
+// deployment (run-agent.ts), and ends with the machine restarting or powering off as the task says.
+//
+//   node agent.mjs [--cmdline FILE] [--inventory FILE] [--no-finish]
+//
+//   --cmdline FILE    a kernel command line to read instead of /proc/cmdline
+//   --inventory FILE  disk image files to deploy to instead of the machine's disks (inventory.ts)
+//   --no-finish       report done and exit instead of restarting or powering off
+//
+// Exit status: 0 done, 1 failed, 2 the command line (or kernel command line) is not usable.
 
-import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AppError } from '../core/errors.ts';
+import { parseAgentConfig, type AgentConfig } from './agent-config.ts';
+import { finishMachine } from './finish.ts';
+import { readInventoryFile, readSystemInventory } from './inventory.ts';
+import { errorText } from './retry.ts';
+import { runAgent } from './run-agent.ts';
 
-/** Parameters of the kernel command line that may be printed as they are; the rest are masked. */
-const SHOWN = new Set([
-  'winsmith.server',
-  'winsmith.deployment',
-  'winsmith.selftest',
-  'winsmith.debug',
-  'winsmith.dhcptimeout',
-]);
-
-const version = process.env.WINSMITH_VERSION ?? 'unknown';
-console.log(`winsmith agent ${version}`);
-for (const word of readFileSync('/proc/cmdline', 'utf8').trim().split(/\s+/)) {
-  const [name = '', ...rest] = word.split('=');
-  if (!name.startsWith('winsmith.')) continue;
-  console.log(`${name}=${SHOWN.has(name) ? rest.join('=') : '(set)'}`);
+function print(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 }
+
+async function main(): Promise<number> {
+  let values: { cmdline: string; inventory?: string | undefined; 'no-finish'?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        cmdline: { type: 'string', default: '/proc/cmdline' },
+        inventory: { type: 'string' },
+        'no-finish': { type: 'boolean' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    print(`error: ${errorText(e)} — usage: agent [--cmdline FILE] [--inventory FILE] [--no-finish]`);
+    return 2;
+  }
+  const inventoryFile = values.inventory;
+  let config: AgentConfig;
+  try {
+    config = parseAgentConfig(await readFile(values.cmdline, 'utf8'));
+  } catch (e) {
+    print(`error: ${errorText(e)}${e instanceof AppError && e.hint !== undefined ? ` — ${e.hint}` : ''}`);
+    return 2;
+  }
+  const workDir = await mkdtemp(join(tmpdir(), 'winsmith-agent-'));
+  try {
+    const outcome = await runAgent({
+      config,
+      inventory: () =>
+        inventoryFile === undefined ? readSystemInventory() : readInventoryFile(inventoryFile),
+      finish:
+        values['no-finish'] === true
+          ? (action) => {
+              print(`finish: ${action} (not done: --no-finish)`);
+              return Promise.resolve();
+            }
+          : (action) => finishMachine(action),
+      workDir,
+      print,
+    });
+    return outcome === 'done' ? 0 : 1;
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+process.exit(await main());

@@ -39,6 +39,11 @@ export const PROGRAM_PACKAGES = {
   'apt-get': 'apt',
   'apt-cache': 'apt',
   'dpkg-deb': 'dpkg',
+  nbdkit: 'nbdkit',
+  nbdfuse: 'libnbd-bin',
+  fusermount3: 'fuse3',
+  blockdev: 'util-linux',
+  sync: 'coreutils',
 } as const;
 
 /**

@@ -474,3 +474,21 @@ export async function wimDeleteImage(wimPath: string, index: number): Promise<vo
 export async function wimInfoXml(wimPath: string): Promise<Uint8Array> {
   return (await run(['info', wimPath, '--xml'])).stdout;
 }
+
+/** Whether image `index` holds `path` (a file or a directory; what is under it is not listed). */
+export async function wimHasPath(wimPath: string, index: number, path: string): Promise<boolean> {
+  try {
+    await run([
+      'dir',
+      wimPath,
+      String(index),
+      `--path=${path}`,
+      '--one-file-only',
+      ...(await refArgs(wimPath, undefined)),
+    ]);
+    return true;
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'NOT_FOUND') return false;
+    throw e;
+  }
+}

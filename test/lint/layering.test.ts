@@ -61,6 +61,10 @@ const forbidden: readonly (readonly [string, string])[] = [
     "import { pushFile } from '../../app/transfer.ts';\nimport { MachineStore } from '../../machines/machine-store.ts';\nexport const x = [pushFile, MachineStore];\n",
   ],
   ['src/app/forbidden.ts', "import { createApp } from '../server/app.ts';\nexport const x = createApp;\n"],
+  [
+    'src/agent/forbidden.ts',
+    "import { MachineStore } from '../machines/machine-store.ts';\nexport const x = MachineStore;\n",
+  ],
 ];
 
 const allowed: readonly (readonly [string, string])[] = [
@@ -79,6 +83,10 @@ const allowed: readonly (readonly [string, string])[] = [
   [
     'src/server/allowed.ts',
     "import { authorize } from '../auth/roles.ts';\nimport type { Machine } from '../machines/machine-store.ts';\nexport const x = authorize;\nexport type M = Machine;\n",
+  ],
+  [
+    'src/agent/allowed.ts',
+    "import { planDisk } from '../image/disk/layout.ts';\nimport { AgentTask } from '../deploy/agent-protocol.ts';\nimport { validateManifest } from '../store/manifest.ts';\nexport const x = [planDisk, AgentTask, validateManifest];\n",
   ],
   [
     'src/app/allowed.ts',

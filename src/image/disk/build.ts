@@ -23,7 +23,7 @@ import { makeGrubCoreImage, readGrubBootImage } from '../../engines/grub.ts';
 import { makeNtfs, ntfsCopyIn } from '../../engines/ntfs.ts';
 import { convertFromRaw, type DiskFormat } from '../../engines/qemu-img.ts';
 import { insertHole } from '../../engines/sparse.ts';
-import { wimApply, wimCapture, wimExtract, wimListFiles } from '../../engines/wimlib.ts';
+import { wimApply, wimCapture, wimExtract, wimHasPath } from '../../engines/wimlib.ts';
 import { createBootStore } from '../../formats/bcd/index.ts';
 import { gptUsableRange, serializeGpt } from '../../formats/gpt.ts';
 import { serializeMbr } from '../../formats/mbr.ts';
@@ -43,12 +43,27 @@ import {
   type DiskPlan,
   type Firmware,
   type PlacedPartition,
+  type PlanIdentity,
 } from './layout.ts';
 import { formatSize, GiB } from './size.ts';
 import { windowsPartitionNeeds } from './windows-size.ts';
 
 export const DEFAULT_DISK_SIZE = 40 * GiB;
-const UNATTEND_PATH = '/Windows/Panther/unattend.xml';
+/** Where Windows Setup looks for an answer file first on the installed system (its "implicit" search). */
+export const UNATTEND_PATH = '/Windows/Panther/unattend.xml';
+
+/** Fails clearly when image `index` of `wim` (named `what` in the message) has no Windows\Panther for the unattend file. */
+export async function requireUnattendDirectory(wim: string, index: number, what: string): Promise<void> {
+  if (!(await wimHasPath(wim, index, '/Windows/Panther'))) {
+    throw new AppError(
+      'NOT_FOUND',
+      `image ${index} of ${what} has no Windows\\Panther directory for the unattend file`,
+      {
+        hint: 'add the directory to the image (winsmith image update), or write no unattend file',
+      },
+    );
+  }
+}
 
 export interface BuildDiskOptions {
   /** FILE.wim[:INDEX]. */
@@ -73,11 +88,8 @@ export interface BuildDiskResult {
   readonly allocatedBytes: number;
 }
 
-function randomIdentity(count: number): {
-  diskGuid: string;
-  diskSignature: number;
-  partitionGuids: string[];
-} {
+/** A random disk GUID, MBR signature (never 0) and `count` partition GUIDs: what diskpart gives a new disk. */
+export function randomIdentity(count: number): PlanIdentity {
   const signature = new Uint32Array(1);
   do getRandomValues(signature);
   while (signature[0] === 0);
@@ -88,7 +100,8 @@ function randomIdentity(count: number): {
   };
 }
 
-function partitionOf(plan: DiskPlan, role: PlacedPartition['role']): PlacedPartition {
+/** The partition of `plan` with `role` (one each of esp or system, and windows, always). */
+export function partitionOf(plan: DiskPlan, role: PlacedPartition['role']): PlacedPartition {
   const found = plan.partitions.find((p) => p.role === role);
   if (found === undefined) throw new AppError('INTERNAL', `the disk plan has no ${role} partition`);
   return found;
@@ -174,7 +187,7 @@ export async function applyWindowsVolume(
         'INVALID_ARGUMENT',
         `the image does not fit the ${formatSize(partition.size)} Windows partition`,
         {
-          hint: 'give a bigger --size',
+          hint: 'give the disk more room: a bigger --size, or a bigger disk',
           cause,
         },
       );
@@ -200,16 +213,53 @@ export async function installGrubPc(target: BlockTarget, plan: DiskPlan, scratch
   await target.write(SECTOR_SIZE, placed.core);
 }
 
+/**
+ * Formats `volume` (a partition-sized file or the partition device) as the NTFS of `partition`, with
+ * `content` applied when given (the System Reserved tree, or nothing for a recovery partition).
+ */
+export async function formatNtfsVolume(
+  volume: string,
+  partition: PlacedPartition,
+  content?: { wim: string; index: number },
+): Promise<void> {
+  await makeNtfs(volume, { label: partition.label, startSector: partition.firstLba });
+  if (content !== undefined) await wimApply(content.wim, content.index, volume);
+}
+
 async function makeNtfsPartitionFile(
   path: string,
   partition: PlacedPartition,
-  content: { wim: string; index: number } | undefined,
+  content?: { wim: string; index: number },
 ): Promise<void> {
   await rm(path, { force: true });
   await writeFile(path, new Uint8Array(0));
   await truncate(path, partition.size);
-  await makeNtfs(path, { label: partition.label, startSector: partition.firstLba });
-  if (content !== undefined) await wimApply(content.wim, content.index, path);
+  await formatNtfsVolume(path, partition, content);
+}
+
+/** BIOS: the System Reserved partition's content (bootmgr, \Boot\…, the store) as a WIM in `scratch`. */
+export async function systemReservedWim(bootDir: string, bcd: Uint8Array, scratch: string): Promise<string> {
+  const tree = join(scratch, 'system-tree');
+  await buildBiosBootTree(bootDir, bcd, tree);
+  const systemWim = join(scratch, 'system.wim');
+  await wimCapture(tree, systemWim, { name: 'System Reserved', compression: 'none' });
+  return systemWim;
+}
+
+/**
+ * The smallest disk `layout` fits on when Windows needs `windowsNeeds` bytes; throws when the
+ * layout's own Windows partition is smaller than that.
+ */
+export function diskNeeds(layout: DiskLayout, windowsNeeds: number): number {
+  const windowsSpec = layout.partitions.find((p) => p.role === 'windows');
+  if (windowsSpec !== undefined && windowsSpec.size !== 'rest' && windowsSpec.size < windowsNeeds) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `the layout's Windows partition of ${formatSize(windowsSpec.size)} is smaller than the ${formatSize(windowsNeeds)} the image needs`,
+      { hint: 'make the Windows partition bigger, or give it size "rest"' },
+    );
+  }
+  return minimumDiskSize(layout, windowsNeeds);
 }
 
 interface Prepared {
@@ -227,29 +277,12 @@ async function prepare(options: BuildDiskOptions): Promise<Prepared> {
   await checkBootFiles(wim, index, options.firmware);
   if (options.unattend !== undefined) {
     await requireFile(options.unattend);
-    const panther = await wimListFiles(wim, index, { path: '/Windows/Panther' }).catch(() => []);
-    if (panther.length === 0) {
-      throw new AppError(
-        'NOT_FOUND',
-        `image ${index} of ${wim} has no Windows\\Panther directory for the unattend file`,
-        {
-          hint: 'add the directory to the image (winsmith image update), or leave out --unattend',
-        },
-      );
-    }
+    await requireUnattendDirectory(wim, index, wim);
   }
   const layout = options.layout ?? DEFAULT_LAYOUTS[options.firmware];
   checkLayout(layout, '--layout');
   const windowsNeeds = windowsPartitionNeeds(edition, (await stat(wim)).size * 3);
-  const windowsSpec = layout.partitions.find((p) => p.role === 'windows');
-  if (windowsSpec !== undefined && windowsSpec.size !== 'rest' && windowsSpec.size < windowsNeeds) {
-    throw new AppError(
-      'INVALID_ARGUMENT',
-      `the layout's Windows partition of ${formatSize(windowsSpec.size)} is smaller than the ${formatSize(windowsNeeds)} the image needs`,
-      { hint: 'make the Windows partition bigger, or give it size "rest"' },
-    );
-  }
-  const minimum = minimumDiskSize(layout, windowsNeeds);
+  const minimum = diskNeeds(layout, windowsNeeds);
   const size = options.size ?? Math.max(DEFAULT_DISK_SIZE, minimum);
   if (size < minimum) {
     throw new AppError(
@@ -306,7 +339,7 @@ async function buildRaw(
     for (const p of plan.partitions) {
       if (p.role === 'recovery') {
         const volume = join(scratch, 'recovery.ntfs');
-        await makeNtfsPartitionFile(volume, p, undefined);
+        await makeNtfsPartitionFile(volume, p);
         await copyFileInto(volume, target, p.offset);
         await rm(volume);
       }
@@ -319,10 +352,7 @@ async function buildRaw(
       await installUefiBootFiles(volume, bootDir, bcd, scratch);
     } else {
       const system = partitionOf(plan, 'system');
-      const tree = join(scratch, 'system-tree');
-      await buildBiosBootTree(bootDir, bcd, tree);
-      const systemWim = join(scratch, 'system.wim');
-      await wimCapture(tree, systemWim, { name: 'System Reserved', compression: 'none' });
+      const systemWim = await systemReservedWim(bootDir, bcd, scratch);
       const volume = join(scratch, 'system.ntfs');
       await makeNtfsPartitionFile(volume, system, { wim: systemWim, index: 1 });
       await copyFileInto(volume, target, system.offset);
@@ -336,11 +366,18 @@ async function buildRaw(
   step('Installing boot files', 1, 1);
 }
 
-async function readBcdTemplate(wim: string, index: number, scratch: string): Promise<Uint8Array | undefined> {
-  const path = '/Windows/System32/config/BCD-Template';
-  const found = await wimListFiles(wim, index, { path }).catch(() => []);
-  if (found.length === 0) return undefined;
-  await wimExtract(wim, index, [path], scratch, { noAcls: true });
+/** The image's Windows\System32\config\BCD-Template (extracted into `scratch`), or undefined without one. */
+export async function readBcdTemplate(
+  wim: string,
+  index: number,
+  scratch: string,
+): Promise<Uint8Array | undefined> {
+  try {
+    await wimExtract(wim, index, ['/Windows/System32/config/BCD-Template'], scratch, { noAcls: true });
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'NOT_FOUND') return undefined;
+    throw e;
+  }
   return new Uint8Array(await readFile(join(scratch, 'BCD-Template')));
 }
 

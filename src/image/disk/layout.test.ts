@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { AppError } from '../../core/errors.ts';
 import { withTempDir } from '../../io/output.ts';
 import { DEFAULT_LAYOUTS, minimumDiskSize, planDisk, readLayoutFile, type DiskLayout } from './layout.ts';
-import { GiB, MiB, parseSize } from './size.ts';
+import { formatSize, GiB, MiB, parseSize } from './size.ts';
 
 const identity = {
   diskGuid: '0b8ae0d4-4c5b-4a1e-9a3f-0e2f4d6c8a10',
@@ -18,6 +18,16 @@ const identity = {
     '44444444-4444-4444-8444-444444444444',
   ],
 };
+
+test('formatSize writes whole and tenth GiB without decimals to spare, then MiB', () => {
+  assert.deepEqual([16 * GiB, 1.5 * GiB, 40 * GiB + 1, 300 * MiB, 1000].map(formatSize), [
+    '16 GiB',
+    '1.5 GiB',
+    '40.00 GiB',
+    '300 MiB',
+    '1000 bytes',
+  ]);
+});
 
 test('parseSize reads bytes and K/M/G/T, and refuses anything else', () => {
   assert.equal(parseSize('40G'), 40 * GiB);

@@ -23,7 +23,7 @@ export function parseSize(text: string, what = 'size'): number {
 }
 
 export function formatSize(bytes: number): string {
-  if (bytes >= GiB && bytes % (GiB / 10) === 0) return `${bytes / GiB} GiB`;
+  if (bytes >= GiB && (bytes * 10) % GiB === 0) return `${bytes / GiB} GiB`;
   if (bytes >= GiB) return `${(bytes / GiB).toFixed(2)} GiB`;
   if (bytes >= MiB) return `${Math.ceil(bytes / MiB)} MiB`;
   return `${bytes} bytes`;

@@ -1,0 +1,172 @@
+// Benchmark: the deploy agent's streamed apply against wimapply of a local file, in the same run on
+// the same image.
+//
+//   npm run bench:deploy [-- SIZE_BYTES=1GiB [ROUNDS=2]]
+//
+// Makes a sample image of SIZE_BYTES of files, serves it from the test server of the agent protocol
+// (test/agent/protocol-test-server.ts, in a process of its own, over loopback; the real server is
+// not in this tree yet), then times, alternately, ROUNDS times each:
+//   A. the agent's apply code, in a process of its own as on a machine: the task, the manifest and
+//      the chunks fetched over HTTP and verified (ImageChunks), served on the agent's Unix socket,
+//      mounted by nbdkit's curl plugin and nbdfuse, applied by wimapply (applyWindowsVolume: mkntfs,
+//      then the apply) into an NTFS image file;
+//   B. mkntfs and wimapply of the same WIM, as a local file, into an NTFS image file of the same size;
+// and prints each round, the best of each and the ratio A / B (the goal is ≤ 1.15).
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AgentClient, isRetryable } from '../src/agent/agent-client.ts';
+import { ImageChunks } from '../src/agent/image-chunks.ts';
+import { openImageStream } from '../src/agent/image-stream.ts';
+import { DEFAULT_RETRY, withRetry } from '../src/agent/retry.ts';
+import { makeNtfs } from '../src/engines/ntfs.ts';
+import { wimApply } from '../src/engines/wimlib.ts';
+import { applyWindowsVolume } from '../src/image/disk/build.ts';
+import { DEFAULT_LAYOUTS, planDisk, type PlacedPartition } from '../src/image/disk/layout.ts';
+import { GiB } from '../src/image/disk/size.ts';
+import { NIL_GUID } from '../src/formats/guid.ts';
+import { buildSampleImage } from '../src/image/sample/build-sample.ts';
+import { withTempDir } from '../src/io/output.ts';
+import { taskFor, TOKEN, UNATTEND } from '../test/agent/agent-fixture.ts';
+import { startProtocolTestServer } from '../test/agent/protocol-test-server.ts';
+import { timed } from './timed.ts';
+
+const DISK_BYTES = 40 * GiB;
+
+/** The Windows partition of the default UEFI layout on a disk of DISK_BYTES. */
+function windowsPartition(): PlacedPartition {
+  const windows = planDisk(DEFAULT_LAYOUTS.uefi, DISK_BYTES, {
+    diskGuid: NIL_GUID,
+    diskSignature: 1,
+    partitionGuids: [NIL_GUID, NIL_GUID, NIL_GUID],
+  }).partitions.find((p) => p.role === 'windows');
+  if (windows === undefined) throw new Error('no Windows partition in the default layout');
+  return windows;
+}
+
+/** A child process: the test server of the protocol on the WIM; prints its URL, runs until stdin ends. */
+async function serve(wim: string): Promise<void> {
+  const task = taskFor('uefi', {}, 30);
+  const server = await startProtocolTestServer({ wim, token: TOKEN, task, unattend: UNATTEND });
+  process.stdout.write(`${JSON.stringify({ url: server.url, chunks: server.manifest.chunks.length })}\n`);
+  process.stdin.resume();
+  await new Promise((resolve) => process.stdin.on('end', resolve));
+  await server.close();
+}
+
+/** A child process: the agent's apply of the server's image into `volume`; prints the bytes fetched. */
+async function apply(url: string, volume: string, work: string): Promise<void> {
+  const client = new AgentClient({ server: url, token: TOKEN });
+  try {
+    const task = await client.task();
+    const manifest = await client.manifest(task.image);
+    const image = new ImageChunks(manifest, (chunk, index) =>
+      withRetry(`chunk ${index}`, () => client.chunk(chunk.digest, chunk.size), {
+        policy: DEFAULT_RETRY,
+        retryable: isRetryable,
+      }),
+    );
+    const stream = await openImageStream(image, work);
+    try {
+      await applyWindowsVolume(volume, windowsPartition(), stream.path, task.image.index, () => undefined);
+    } finally {
+      await stream.close();
+    }
+    process.stdout.write(`${image.fetchedBytes}\n`);
+  } finally {
+    client.close();
+  }
+}
+
+/** Runs this file in `mode` in a child process; resolves with what it printed. */
+function child(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const run = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    run.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    run.on('error', reject);
+    run.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${args[0] ?? ''} ended with ${String(code)}`)),
+    );
+  });
+}
+
+/** Starts the server process; resolves with its URL once it listens. */
+function startServerProcess(wim: string): Promise<{ url: string; chunks: number; stop: () => void }> {
+  const server = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', wim], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    server.on('exit', (code) => reject(new Error(`the server process ended (${String(code)})`)));
+    server.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line !== undefined) {
+        const { url, chunks } = JSON.parse(line) as { url: string; chunks: number };
+        resolve({ url, chunks, stop: () => server.stdin.end() });
+      }
+    });
+  });
+}
+
+async function freshVolume(path: string, size: number): Promise<void> {
+  await rm(path, { force: true });
+  await writeFile(path, new Uint8Array(0));
+  await truncate(path, size);
+}
+
+if (process.argv[2] === '--serve') {
+  await serve(process.argv[3] ?? '');
+} else if (process.argv[2] === '--apply') {
+  await apply(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '');
+} else {
+  const imageBytes = Number(process.argv[2] ?? GiB);
+  const rounds = Number(process.argv[3] ?? 2);
+  await withTempDir(async (dir) => {
+    const wim = join(dir, 'sample.wim');
+    process.stderr.write(`making a sample image of ${imageBytes} bytes…\n`);
+    const [, sampleSeconds] = await timed(() => buildSampleImage(wim, { size: imageBytes }));
+    const wimBytes = (await stat(wim)).size;
+    process.stderr.write(`sample: ${wimBytes} bytes of WIM in ${sampleSeconds.toFixed(1)} s\n`);
+    const windows = windowsPartition();
+    const server = await startServerProcess(wim);
+    try {
+      const volume = join(dir, 'windows.ntfs');
+      const results: { agent: number; local: number }[] = [];
+      for (let round = 1; round <= rounds; round++) {
+        await freshVolume(volume, windows.size);
+        const work = await mkdtemp(join(dir, 'agent-'));
+        const [fetched, agent] = await timed(() => child(['--apply', server.url, volume, work]));
+        await freshVolume(volume, windows.size);
+        const [, local] = await timed(async () => {
+          await makeNtfs(volume, { label: windows.label, startSector: windows.firstLba });
+          await wimApply(wim, 1, volume);
+        });
+        await rm(volume);
+        results.push({ agent, local });
+        process.stdout.write(
+          `round ${round}: agent (streamed) ${agent.toFixed(2)} s, wimapply (local file) ${local.toFixed(2)} s, ratio ${(agent / local).toFixed(3)}, ${fetched.trim()} bytes of chunks fetched\n`,
+        );
+      }
+      const bestAgent = Math.min(...results.map((r) => r.agent));
+      const bestLocal = Math.min(...results.map((r) => r.local));
+      process.stdout.write(
+        [
+          `server: the test server of the agent protocol (test/agent/protocol-test-server.ts) in its own process, over loopback`,
+          `image: ${imageBytes} bytes of files, WIM ${wimBytes} bytes in ${server.chunks} chunks; NTFS volume ${windows.size} bytes`,
+          `agent, streamed (best):        ${bestAgent.toFixed(2)} s`,
+          `wimapply, local file (best):   ${bestLocal.toFixed(2)} s`,
+          `ratio: ${(bestAgent / bestLocal).toFixed(3)} (goal ≤ 1.15)`,
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      server.stop();
+    }
+  }, 'winsmith-bench-deploy-');
+}

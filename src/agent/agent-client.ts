@@ -1,0 +1,286 @@
+// The agent's side of the agent protocol (src/deploy/agent-protocol.ts): each call with the
+// deployment's token as a bearer token, each answer validated before it is used, each body read
+// within a bound. A failure says whether trying again may help (no answer, a timeout, 408, 429,
+// 5xx) or not (any other refusal); the token never reaches a message. Requests go through
+// node:http(s) on kept-alive connections: an image is hundreds of chunk requests, and this path
+// costs the agent less CPU than fetch() for the same bytes.
+
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { AppError } from '../core/errors.ts';
+import type { ErrorCode } from '../core/error-codes.ts';
+import { AGENT_PATHS, AgentReport, AgentTask } from '../deploy/agent-protocol.ts';
+import { manifestDigest, MAX_MANIFEST_BYTES, validateManifest, type Manifest } from '../store/manifest.ts';
+import type { AgentConfig } from './agent-config.ts';
+import { errorText } from './retry.ts';
+import { validated } from './validated.ts';
+
+/** An answer bigger than this is refused: a task or an error is a few KiB. */
+const MAX_JSON_BYTES = 1024 * 1024;
+/** The unattend of one machine: Windows' own limit for answer files is far below it. */
+const MAX_UNATTEND_BYTES = 4 * 1024 * 1024;
+/** A connection silent this long is given up (and the request tried again, if it may be). */
+const IDLE_TIMEOUT_MS = 60_000;
+const REPORT_IDLE_TIMEOUT_MS = 30_000;
+/**
+ * Connections kept open to the server: the read-ahead fetches several chunks at once. Chunks have
+ * their own; the task, manifest, unattend and reports others, so that a report never waits behind
+ * chunks on a slow link.
+ */
+const CHUNK_SOCKETS = 16;
+const CONTROL_SOCKETS = 2;
+
+/** A call that failed: `status` is the HTTP status, or null when no answer came. */
+export class RequestError extends AppError {
+  readonly status: number | null;
+  readonly retryable: boolean;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    status: number | null,
+    options: { hint?: string; cause?: unknown } = {},
+  ) {
+    super(code, message, options);
+    this.name = 'RequestError';
+    this.status = status;
+    this.retryable = status === null || status === 408 || status === 429 || status >= 500;
+  }
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof RequestError && error.retryable;
+}
+
+const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  410: 'CONFLICT',
+  413: 'LIMIT_EXCEEDED',
+  429: 'RATE_LIMITED',
+};
+
+/** Reads the whole body into `length` bytes exactly, or at most `max` bytes when `length` is null. */
+async function readBody(
+  response: IncomingMessage,
+  what: string,
+  length: number | null,
+  max: number,
+): Promise<Uint8Array> {
+  const limit = length ?? max;
+  const expected = length === null ? `at most ${max}` : String(length);
+  const declared = Number(response.headers['content-length'] ?? Number.NaN);
+  if (Number.isSafeInteger(declared) && declared > limit) {
+    throw new AppError('LIMIT_EXCEEDED', `${what} is ${declared} bytes, expected ${expected}`);
+  }
+  let buffer = new Uint8Array(length ?? Math.min(max, Number.isSafeInteger(declared) ? declared : 64 * 1024));
+  let got = 0;
+  try {
+    for await (const piece of response as AsyncIterable<Buffer>) {
+      if (got + piece.byteLength > limit) {
+        throw new AppError('LIMIT_EXCEEDED', `${what} goes past ${limit} bytes, expected ${expected}`);
+      }
+      if (got + piece.byteLength > buffer.byteLength) {
+        const grown = new Uint8Array(
+          Math.min(limit, Math.max(buffer.byteLength * 2, got + piece.byteLength)),
+        );
+        grown.set(buffer.subarray(0, got));
+        buffer = grown;
+      }
+      buffer.set(piece, got);
+      got += piece.byteLength;
+    }
+  } catch (cause) {
+    if (cause instanceof AppError) throw cause;
+    throw new RequestError('IO_ERROR', `${what} was cut off after ${got} bytes: ${errorText(cause)}`, null, {
+      cause,
+    });
+  }
+  if (length !== null && got !== length) {
+    throw new RequestError('IO_ERROR', `${what} ended after ${got} of its ${length} bytes`, null);
+  }
+  return buffer.subarray(0, got);
+}
+
+/** The message of a winsmith error body ({"error":{"message"}}), if the answer is one. */
+async function serverMessage(response: IncomingMessage): Promise<string | null> {
+  try {
+    const body = parseJson(await readBody(response, 'the error', null, 64 * 1024), 'the error') as {
+      error?: { message?: unknown };
+    } | null;
+    const message = body?.error?.message;
+    return typeof message === 'string' ? message.slice(0, 500) : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseJson(bytes: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (cause) {
+    throw new AppError('FORMAT_INVALID', `${what} is not UTF-8 JSON: ${errorText(cause)}`, { cause });
+  }
+}
+
+export class AgentClient {
+  readonly server: string;
+  readonly #token: string;
+  readonly #url: URL;
+  readonly #chunkAgent: HttpAgent;
+  readonly #controlAgent: HttpAgent;
+
+  constructor(config: Pick<AgentConfig, 'server' | 'token'>) {
+    this.server = config.server;
+    this.#token = config.token;
+    this.#url = new URL(config.server);
+    const agent = (maxSockets: number): HttpAgent =>
+      this.#url.protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true, maxSockets })
+        : new HttpAgent({ keepAlive: true, maxSockets });
+    this.#chunkAgent = agent(CHUNK_SOCKETS);
+    this.#controlAgent = agent(CONTROL_SOCKETS);
+  }
+
+  /** Closes the connections kept open. */
+  close(): void {
+    this.#chunkAgent.destroy();
+    this.#controlAgent.destroy();
+  }
+
+  /** One request: the answer when its status is 2xx, its body not read yet. */
+  #send(
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    idleTimeoutMs: number,
+    agent: HttpAgent,
+  ): Promise<IncomingMessage> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    const send = this.#url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(
+        {
+          protocol: this.#url.protocol,
+          hostname: this.#url.hostname,
+          port: this.#url.port,
+          path: `${this.#url.pathname.replace(/\/+$/, '')}${path}`,
+          method,
+          headers,
+          agent,
+        },
+        resolve,
+      );
+      req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  async #request(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { json?: unknown; idleTimeoutMs?: number; chunk?: boolean } = {},
+  ): Promise<IncomingMessage> {
+    const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+    let response: IncomingMessage;
+    try {
+      response = await this.#send(
+        method,
+        path,
+        body,
+        options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+        options.chunk === true ? this.#chunkAgent : this.#controlAgent,
+      );
+    } catch (cause) {
+      throw new RequestError(
+        'IO_ERROR',
+        `${method} ${path}: no answer from ${this.server}: ${errorText(cause)}`,
+        null,
+        {
+          cause,
+        },
+      );
+    }
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) return response;
+    const said = await serverMessage(response);
+    const code = STATUS_CODES[status] ?? 'IO_ERROR';
+    const hint =
+      status === 401 || status === 403
+        ? 'the deployment was cancelled or its token expired: start the deployment again on the server'
+        : 'see the server log';
+    throw new RequestError(
+      code,
+      `${method} ${path} answered HTTP ${status}${said === null ? '' : `: ${said}`}`,
+      status,
+      {
+        hint,
+      },
+    );
+  }
+
+  /** The deployment's task. */
+  async task(): Promise<AgentTask> {
+    const response = await this.#request('GET', AGENT_PATHS.task);
+    const value = parseJson(await readBody(response, 'the task', null, MAX_JSON_BYTES), 'the task');
+    return validated(
+      AgentTask,
+      value,
+      "the server's task",
+      'the server and the deploy environment are of different versions: update the boot files',
+    );
+  }
+
+  /**
+   * The manifest of the deployment's image (its chunks, in order), checked to be the task's: its
+   * digest is the image's digest, and it gives the image's size and whole-content SHA-256.
+   */
+  async manifest(image: AgentTask['image']): Promise<Manifest> {
+    const response = await this.#request('GET', AGENT_PATHS.manifest);
+    const manifest = validateManifest(
+      parseJson(await readBody(response, 'the manifest', null, MAX_MANIFEST_BYTES), 'the manifest'),
+    );
+    const digest = manifestDigest(manifest);
+    const expected = `${image.name}:${image.tag} (${image.digest}, ${image.size} bytes, SHA-256 ${image.sha256})`;
+    const found = `${digest}, ${manifest.size} bytes, SHA-256 ${manifest.sha256}`;
+    if (digest !== image.digest || manifest.size !== image.size || manifest.sha256 !== image.sha256) {
+      throw new AppError(
+        'FORMAT_INVALID',
+        `the manifest is ${found}; expected the task's image ${expected}`,
+        {
+          hint: 'the image changed on the server during the deployment: start the deployment again',
+        },
+      );
+    }
+    return manifest;
+  }
+
+  /** The `size` bytes of the chunk `digest`, as the server sent them (the caller checks the digest). */
+  async chunk(digest: string, size: number): Promise<Uint8Array> {
+    const response = await this.#request('GET', `${AGENT_PATHS.chunk}/${digest}`, { chunk: true });
+    return readBody(response, `chunk ${digest}`, size, size);
+  }
+
+  /** The machine's unattend.xml; the server gives it once. */
+  async unattend(): Promise<Uint8Array> {
+    const response = await this.#request('GET', AGENT_PATHS.unattend);
+    return readBody(response, 'the unattend', null, MAX_UNATTEND_BYTES);
+  }
+
+  /** Sends one report (every report is also a heartbeat). */
+  async report(report: AgentReport): Promise<void> {
+    const response = await this.#request('POST', AGENT_PATHS.report, {
+      json: report,
+      idleTimeoutMs: REPORT_IDLE_TIMEOUT_MS,
+    });
+    response.resume();
+  }
+}

@@ -1,0 +1,205 @@
+// The deployment's image as a ByteSource over its manifest's chunks, fetched from the server as
+// they are needed: any range is answered from whole chunks, each checked against its SHA-256 digest
+// before one byte of it is used, kept in a small least-recently-used cache (bounded in bytes),
+// with the next chunks fetched ahead of a reader that goes forward: as the kernel's readahead
+// does, the window opens when a read follows the one before, doubles while reads go on in order
+// (wimlib applies a WIM's resources in file order), and closes on a jump (the header, the XML
+// and the blob table are read here and there). The fetcher tries again after passing failures itself; a failure that
+// reaches here (a chunk that does not match its digest, a server gone for good) fails every later
+// read too, and stays as `failure` for the deployment to report.
+
+import { hash } from 'node:crypto';
+import { checkRange, type ByteSource } from '../core/byte-source.ts';
+import { AppError } from '../core/errors.ts';
+import type { Manifest, ManifestChunk } from '../store/manifest.ts';
+
+/** Fetches the bytes of chunk `index` (the server's answer, not yet checked). */
+export type ChunkFetcher = (chunk: ManifestChunk, index: number) => Promise<Uint8Array>;
+
+export interface ImageChunksOptions {
+  /** Bytes of verified chunks kept in memory (at least two of the largest chunks are kept). */
+  readonly cacheBytes: number;
+  /** The most bytes fetched ahead of the last chunk read (0: none). */
+  readonly readAheadBytes: number;
+}
+
+/** The window when reads start going in order; it doubles from there. */
+const MIN_WINDOW = 256 * 1024;
+
+export const IMAGE_CHUNKS_DEFAULTS: ImageChunksOptions = {
+  cacheBytes: 64 * 1024 * 1024,
+  readAheadBytes: 16 * 1024 * 1024,
+};
+
+export class ImageChunks implements ByteSource {
+  readonly size: number;
+  readonly #chunks: readonly ManifestChunk[];
+  /** Where each chunk starts; one more entry, the size. */
+  readonly #starts: Float64Array;
+  readonly #fetch: ChunkFetcher;
+  readonly #options: ImageChunksOptions;
+  /** Verified chunks, least recently used first (a Map keeps insertion order). */
+  readonly #cache = new Map<number, Uint8Array>();
+  #cachedBytes = 0;
+  readonly #inFlight = new Map<number, Promise<Uint8Array>>();
+  #failure: AppError | null = null;
+  #fetchedBytes = 0;
+  /** The last chunk read (none yet), and the bytes to fetch ahead of it. */
+  #lastRead: number | null = null;
+  #window = 0;
+
+  constructor(manifest: Manifest, fetch: ChunkFetcher, options: ImageChunksOptions = IMAGE_CHUNKS_DEFAULTS) {
+    this.size = manifest.size;
+    this.#chunks = manifest.chunks;
+    this.#fetch = fetch;
+    this.#options = options;
+    this.#starts = new Float64Array(manifest.chunks.length + 1);
+    let at = 0;
+    manifest.chunks.forEach((c, i) => {
+      this.#starts[i] = at;
+      at += c.size;
+    });
+    this.#starts[manifest.chunks.length] = at;
+  }
+
+  /** What made the image unreadable, or null while it reads. */
+  get failure(): AppError | null {
+    return this.#failure;
+  }
+
+  /** Bytes of verified chunks received so far (a chunk fetched twice counts twice). */
+  get fetchedBytes(): number {
+    return this.#fetchedBytes;
+  }
+
+  /** Makes every later read fail with `error` (the first failure stays). */
+  fail(error: AppError): void {
+    this.#failure ??= error;
+  }
+
+  /** The index of the chunk holding byte `offset`. */
+  chunkIndexAt(offset: number): number {
+    let low = 0;
+    let high = this.#chunks.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >>> 1;
+      if ((this.#starts[mid] ?? 0) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return low;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this.size, offset, length, 'the image');
+    const out = new Uint8Array(length);
+    let filled = 0;
+    for await (const piece of this.pieces(offset, offset + length)) {
+      out.set(piece, filled);
+      filled += piece.byteLength;
+    }
+    return out;
+  }
+
+  /** The bytes of [start, end) as views of whole chunks, in order. */
+  async *pieces(start: number, end: number): AsyncGenerator<Uint8Array> {
+    checkRange(this.size, start, end - start, 'the image');
+    let at = start;
+    while (at < end) {
+      const index = this.chunkIndexAt(at);
+      const bytes = await this.chunk(index);
+      const chunkStart = this.#starts[index] ?? 0;
+      const from = at - chunkStart;
+      const to = Math.min(bytes.byteLength, end - chunkStart);
+      yield bytes.subarray(from, to);
+      at = chunkStart + to;
+    }
+  }
+
+  /** Chunk `index`, verified; fetches the chunks after it ahead of time when reads go in order. */
+  async chunk(index: number): Promise<Uint8Array> {
+    if (this.#failure !== null) throw this.#failure;
+    this.#follow(index);
+    const cached = this.#cache.get(index);
+    if (cached !== undefined) {
+      this.#cache.delete(index);
+      this.#cache.set(index, cached);
+      this.#readAhead(index);
+      return cached;
+    }
+    const pending = this.#inFlight.get(index) ?? this.#start(index);
+    this.#readAhead(index);
+    try {
+      return await pending;
+    } catch (e) {
+      const error =
+        e instanceof AppError ? e : new AppError('INTERNAL', `chunk ${index}: ${String(e)}`, { cause: e });
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  #start(index: number): Promise<Uint8Array> {
+    const chunk = this.#chunks[index];
+    if (chunk === undefined)
+      return Promise.reject(new AppError('INTERNAL', `the image has no chunk ${index}`));
+    const pending = this.#fetch(chunk, index).then((bytes) => {
+      this.#verify(chunk, index, bytes);
+      this.#fetchedBytes += bytes.byteLength;
+      this.#remember(index, bytes);
+      return bytes;
+    });
+    this.#inFlight.set(index, pending);
+    const forget = (): void => {
+      this.#inFlight.delete(index);
+    };
+    pending.then(forget, forget);
+    return pending;
+  }
+
+  #verify(chunk: ManifestChunk, index: number, bytes: Uint8Array): void {
+    const where = `chunk ${index} (${chunk.digest}) of the image`;
+    if (bytes.byteLength !== chunk.size) {
+      throw new AppError('FORMAT_INVALID', `${where} is ${bytes.byteLength} bytes, expected ${chunk.size}`, {
+        hint: 'check the store on the server: winsmith store check',
+      });
+    }
+    const actual = hash('sha256', bytes);
+    if (actual !== chunk.digest) {
+      throw new AppError('FORMAT_INVALID', `${where} has SHA-256 ${actual}, expected its digest`, {
+        hint: 'the server sent a corrupt chunk: run winsmith store check on the server',
+      });
+    }
+  }
+
+  #remember(index: number, bytes: Uint8Array): void {
+    if (this.#cache.has(index)) return;
+    this.#cache.set(index, bytes);
+    this.#cachedBytes += bytes.byteLength;
+    for (const [old, oldBytes] of this.#cache) {
+      if (this.#cachedBytes <= this.#options.cacheBytes || this.#cache.size <= 2) break;
+      this.#cache.delete(old);
+      this.#cachedBytes -= oldBytes.byteLength;
+    }
+  }
+
+  /** Opens, widens or closes the read-ahead window for a read of chunk `index`. */
+  #follow(index: number): void {
+    if (this.#lastRead !== null && index === this.#lastRead + 1) {
+      this.#window = Math.min(this.#options.readAheadBytes, Math.max(2 * this.#window, MIN_WINDOW));
+    } else if (index !== this.#lastRead) {
+      this.#window = 0;
+    }
+    this.#lastRead = index;
+  }
+
+  /** Starts fetching the chunks after `index` within the window; their failures wait for a read. */
+  #readAhead(index: number): void {
+    if (this.#failure !== null) return;
+    let ahead = 0;
+    for (let next = index + 1; next < this.#chunks.length && ahead < this.#window; next++) {
+      ahead += this.#chunks[next]?.size ?? 0;
+      if (this.#cache.has(next) || this.#inFlight.has(next)) continue;
+      this.#start(next).catch(() => undefined);
+    }
+  }
+}
