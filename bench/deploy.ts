@@ -8,7 +8,7 @@
 // not in this tree yet), then times, alternately, ROUNDS times each:
 //   A. the agent's apply code, in a process of its own as on a machine: the task, the manifest and
 //      the chunks fetched over HTTP and verified (ImageChunks), served on the agent's Unix socket,
-//      mounted by nbdkit's curl plugin and nbdfuse, applied by wimapply (applyWindowsVolume: mkntfs,
+//      served over NBD on the agent's Unix socket and mounted by nbdfuse, applied by wimapply (applyWindowsVolume: mkntfs,
 //      then the apply) into an NTFS image file;
 //   B. mkntfs and wimapply of the same WIM, as a local file, into an NTFS image file of the same size;
 // and prints each round, the best of each and the ratio A / B (the goal is ≤ 1.15).

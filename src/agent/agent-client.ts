@@ -63,8 +63,12 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
   429: 'RATE_LIMITED',
 };
 
-/** Reads the whole body into `length` bytes exactly, or at most `max` bytes when `length` is null. */
-async function readBody(
+/**
+ * Reads the whole body into `length` bytes exactly, or at most `max` bytes when `length` is null.
+ * The pieces are copied into one buffer as they come ('data' events: no promise a piece), which
+ * is not zeroed first when its size is known: every byte of it is written before it is used.
+ */
+function readBody(
   response: IncomingMessage,
   what: string,
   length: number | null,
@@ -74,14 +78,25 @@ async function readBody(
   const expected = length === null ? `at most ${max}` : String(length);
   const declared = Number(response.headers['content-length'] ?? Number.NaN);
   if (Number.isSafeInteger(declared) && declared > limit) {
-    throw new AppError('LIMIT_EXCEEDED', `${what} is ${declared} bytes, expected ${expected}`);
+    response.destroy();
+    return Promise.reject(
+      new AppError('LIMIT_EXCEEDED', `${what} is ${declared} bytes, expected ${expected}`),
+    );
   }
-  let buffer = new Uint8Array(length ?? Math.min(max, Number.isSafeInteger(declared) ? declared : 64 * 1024));
+  let buffer: Uint8Array =
+    length === null
+      ? new Uint8Array(Math.min(max, Number.isSafeInteger(declared) ? declared : 64 * 1024))
+      : Buffer.allocUnsafe(length);
   let got = 0;
-  try {
-    for await (const piece of response as AsyncIterable<Buffer>) {
+  return new Promise((resolve, reject) => {
+    const fail = (error: Error): void => {
+      response.destroy();
+      reject(error);
+    };
+    response.on('data', (piece: Buffer) => {
       if (got + piece.byteLength > limit) {
-        throw new AppError('LIMIT_EXCEEDED', `${what} goes past ${limit} bytes, expected ${expected}`);
+        fail(new AppError('LIMIT_EXCEEDED', `${what} goes past ${limit} bytes, expected ${expected}`));
+        return;
       }
       if (got + piece.byteLength > buffer.byteLength) {
         const grown = new Uint8Array(
@@ -92,17 +107,27 @@ async function readBody(
       }
       buffer.set(piece, got);
       got += piece.byteLength;
-    }
-  } catch (cause) {
-    if (cause instanceof AppError) throw cause;
-    throw new RequestError('IO_ERROR', `${what} was cut off after ${got} bytes: ${errorText(cause)}`, null, {
-      cause,
     });
-  }
-  if (length !== null && got !== length) {
-    throw new RequestError('IO_ERROR', `${what} ended after ${got} of its ${length} bytes`, null);
-  }
-  return buffer.subarray(0, got);
+    response.on('error', (cause) =>
+      fail(
+        new RequestError('IO_ERROR', `${what} was cut off after ${got} bytes: ${errorText(cause)}`, null, {
+          cause,
+        }),
+      ),
+    );
+    response.on('end', () => {
+      if (length !== null && got !== length) {
+        reject(new RequestError('IO_ERROR', `${what} ended after ${got} of its ${length} bytes`, null));
+      } else {
+        resolve(buffer.subarray(0, got));
+      }
+    });
+    response.on('close', () => {
+      if (!response.complete) {
+        reject(new RequestError('IO_ERROR', `${what} was cut off after ${got} bytes`, null));
+      }
+    });
+  });
 }
 
 /** The message of a winsmith error body ({"error":{"message"}}), if the answer is one. */

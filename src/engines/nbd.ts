@@ -1,19 +1,18 @@
-// An HTTP resource that answers Range requests, made a read-only regular file that programs seek
-// in: nbdkit's curl plugin (Debian `nbdkit`) serves the URL as an NBD export, and nbdfuse (Debian
-// `libnbd-bin`, on FUSE from `fuse3`) puts that export on a FUSE-mounted file. Each read of the
-// file becomes one ranged GET (nbdkit(1), nbdkit-curl-plugin(1), nbdfuse(1) of nbdkit 1.32 and
-// libnbd 1.14). wimlib applies a normal, non-pipable WIM from such a file with no local copy.
+// An NBD export on a Unix socket made a read-only regular file that programs seek in: nbdfuse
+// (Debian `libnbd-bin`, on FUSE from `fuse3`) connects to the socket and puts the export on a
+// FUSE-mounted file; each read of the file becomes NBD reads (nbdfuse(1) of libnbd 1.14). The
+// kernel's read-ahead for the mount is raised, so that a reader going forward has the next bytes
+// asked for while it works on these. wimlib applies a normal, non-pipable WIM from such a file
+// with no local copy.
 
-import { access, constants, stat } from 'node:fs/promises';
+import { access, constants, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../core/errors.ts';
 import { runProgram, startProgram } from './run.ts';
 
-export interface HttpFileOptions {
-  /** The resource, e.g. http://localhost/image. */
-  readonly url: string;
-  /** Connect to this Unix socket instead of the URL's host (curl's unix-socket-path). */
-  readonly unixSocket?: string;
+export interface NbdFileOptions {
+  /** The Unix socket an NBD server listens on. */
+  readonly unixSocket: string;
   /** An existing empty regular file: the mount point, which becomes the resource. */
   readonly mountFile: string;
   /** The resource's size: the mount is ready when the file shows it. */
@@ -22,7 +21,7 @@ export interface HttpFileOptions {
   readonly readyTimeoutMs?: number;
 }
 
-export interface MountedHttpFile {
+export interface MountedNbdFile {
   readonly path: string;
   /** Unmounts the file and waits for nbdfuse to end. */
   unmount(): Promise<void>;
@@ -49,25 +48,33 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
-/** Mounts `options.url` read-only on `options.mountFile`. */
-export async function mountHttpFile(options: HttpFileOptions): Promise<MountedHttpFile> {
+/** The kernel's read-ahead on the mount, in KiB (its default is 128). */
+const READ_AHEAD_KB = 4096;
+
+/**
+ * Raises the read-ahead of the FUSE mount that holds `path` (its backing device's, in sysfs). A
+ * kernel that does not let it be changed leaves the default: slower, not wrong.
+ */
+async function raiseReadAhead(path: string): Promise<void> {
+  const dev = (await stat(path)).dev;
+  const major = (dev >>> 8) & 0xfff;
+  const minor = (dev & 0xff) | ((dev >>> 12) & 0xfff00);
+  await writeFile(`/sys/class/bdi/${major}:${minor}/read_ahead_kb`, String(READ_AHEAD_KB)).catch(
+    () => undefined,
+  );
+}
+
+/** Mounts the NBD export on `options.unixSocket` read-only on `options.mountFile`. */
+export async function mountNbdFile(options: NbdFileOptions): Promise<MountedNbdFile> {
   if (!(await fuseAvailable())) {
     throw new AppError('IO_ERROR', 'FUSE is not available: /dev/fuse is missing or cannot be opened', {
       hint: 'load the fuse kernel module (modprobe fuse) and give the process /dev/fuse',
     });
   }
-  // nbdfuse starts nbdkit itself: a missing nbdkit is named here, with its package.
-  await runProgram('nbdkit', ['--version']);
   const stop = new AbortController();
-  const curl = ['curl', `url=${options.url}`];
-  if (options.unixSocket !== undefined) curl.push(`unix-socket-path=${options.unixSocket}`);
-  const started = startProgram(
-    'nbdfuse',
-    ['-r', options.mountFile, '--command', 'nbdkit', '-r', '-s', ...curl],
-    {
-      signal: stop.signal,
-    },
-  );
+  const started = startProgram('nbdfuse', ['-r', options.mountFile, '--unix', options.unixSocket], {
+    signal: stop.signal,
+  });
   started.stdin.end();
   // Settles only if nbdfuse ends: before the mount is ready that is a failure.
   const ended: Promise<Error> = started.done.then(
@@ -83,12 +90,13 @@ export async function mountHttpFile(options: HttpFileOptions): Promise<MountedHt
       throw new AppError(
         'PROGRAM_FAILED',
         `nbdfuse did not show ${options.size} bytes on ${options.mountFile} within ${Math.round(timeoutMs / 1000)} s`,
-        { hint: 'check that nbdkit reaches the URL: nbdkit -s curl url=… from a shell' },
+        { hint: 'check that an NBD server answers on the socket: nbdinfo nbd+unix:///?socket=…' },
       );
     }
     const failed = await Promise.race([ended, sleep(POLL_MS, null)]);
     if (failed !== null) throw failed;
   }
+  await raiseReadAhead(options.mountFile);
   let unmounted: Promise<void> | null = null;
   return {
     path: options.mountFile,

@@ -1,7 +1,7 @@
 // The HTTP Range request header (RFC 9110 §14.1.2 byte ranges, §14.2 Range) for one
 // representation of `size` bytes. Only single byte ranges are served: a multipart/byteranges answer
 // (§14.6) would let one small request ask for the same bytes many times over, and no client of
-// winsmith (pull, iPXE, nbdkit's curl plugin) asks for several at once. So:
+// winsmith (pull, iPXE) asks for several at once. So:
 //   - no header, or a unit other than bytes: null, the whole representation (§14.2 lets a server
 //     ignore a Range it does not understand);
 //   - one satisfiable range: its first and last byte, the last one cut to the end;

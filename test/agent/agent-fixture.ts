@@ -40,10 +40,10 @@ export const SMALL_CHUNKS: ChunkerOptions = { minSize: 16 * 1024, avgSize: 64 * 
 /** A disk file size the sample fits on with any default layout. */
 export const DISK_BYTES = 512 * MiB;
 
-/** Why the streamed apply cannot run here, or null when it can (FUSE, nbdfuse, nbdkit). */
+/** Why the streamed apply cannot run here, or null when it can (FUSE, nbdfuse). */
 export async function streamingUnavailable(): Promise<string | null> {
   if (!(await fuseAvailable())) return 'FUSE is not available here (/dev/fuse cannot be opened)';
-  for (const program of ['nbdkit', 'nbdfuse'] as const) {
+  for (const program of ['nbdfuse'] as const) {
     try {
       await runProgram(program, ['--version']);
     } catch {
