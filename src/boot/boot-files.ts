@@ -97,13 +97,15 @@ export async function installBootFiles(bootRoot: string, located: LocatedBootFil
 /**
  * Puts `source` into the boot root as `name`: linked when both are on one filesystem, copied
  * otherwise, under a temporary name renamed over the old file, so a client never reads a half.
+ * A symbolic link is followed first (Debian's /usr/lib/ipxe/ipxe.efi is one, to /boot/ipxe.efi):
+ * a hard link to the link itself would lead out of the boot root, which TFTP refuses.
  */
 export async function publishBootFile(source: string, bootRoot: string, name: string): Promise<void> {
   await mkdir(bootRoot, { recursive: true });
   const temp = join(bootRoot, `.${name}.${process.pid}.tmp`);
   await rm(temp, { force: true });
   try {
-    await link(source, temp);
+    await link(await realpath(source), temp);
   } catch {
     await copyFile(source, temp);
   }

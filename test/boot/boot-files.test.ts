@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -70,6 +70,10 @@ test('installBootFiles copies the iPXE builds into the boot root and keeps other
     assert.deepEqual((await readdir(root)).sort(), ['ipxe.efi', 'snponly.efi', 'undionly.kpxe', 'wimboot']);
     assert.deepEqual(await readFile(join(root, 'ipxe.efi')), await readFile(located['ipxe.efi']));
     assert.equal(await readFile(join(root, 'wimboot'), 'utf8'), 'mine');
+    // Debian's ipxe.efi is a symbolic link to /boot/ipxe.efi: the boot root holds the file, no link.
+    for (const name of await readdir(root)) {
+      assert.ok((await lstat(join(root, name))).isFile(), `${name} in the boot root is not a regular file`);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
