@@ -141,6 +141,7 @@ export class DeploymentService {
   readonly #audit: AuditLog;
   readonly #events: EventHub;
   readonly #settings: DeploymentSettings;
+  readonly #chunkSizesOf = new Map<string, ReadonlyMap<string, number>>();
 
   constructor(parts: {
     readonly store: DeploymentStore;
@@ -534,10 +535,31 @@ export class DeploymentService {
   }
 
   /** One chunk of the deployment's image (NOT_FOUND for any other chunk). */
+  /**
+   * The chunk sizes of an image by chunk digest, read from its manifest once: an agent asks for
+   * every chunk of it, and many agents for the same image. The few last read are kept (manifests
+   * never change: they are named by their digest).
+   */
+  async #chunkSizes(imageDigest: string): Promise<ReadonlyMap<string, number>> {
+    const known = this.#chunkSizesOf.get(imageDigest);
+    if (known !== undefined) {
+      this.#chunkSizesOf.delete(imageDigest);
+      this.#chunkSizesOf.set(imageDigest, known);
+      return known;
+    }
+    const manifest = await this.#repo.manifestOf(imageDigest);
+    const sizes = new Map(manifest.chunks.map((c) => [c.digest, c.size]));
+    this.#chunkSizesOf.set(imageDigest, sizes);
+    for (const oldest of this.#chunkSizesOf.keys()) {
+      if (this.#chunkSizesOf.size <= CHUNK_INDEXES_KEPT) break;
+      this.#chunkSizesOf.delete(oldest);
+    }
+    return sizes;
+  }
+
   async #chunk(deployment: Deployment, digest: string): Promise<{ size: number; stream: Readable }> {
-    const manifest = await this.#repo.manifestOf(deployment.image.digest);
-    const chunk = manifest.chunks.find((c) => c.digest === digest);
-    if (chunk === undefined) {
+    const size = (await this.#chunkSizes(deployment.image.digest)).get(digest);
+    if (size === undefined) {
       throw new AppError(
         'NOT_FOUND',
         `chunk ${JSON.stringify(digest.slice(0, 80))} is not in this deployment's image`,
@@ -546,7 +568,7 @@ export class DeploymentService {
         },
       );
     }
-    return { size: chunk.size, stream: this.#repo.chunkStream(digest) };
+    return { size, stream: this.#repo.chunkStream(digest) };
   }
 
   /** The machine's answer file, once; a second fetch is refused and audited. */
@@ -603,6 +625,9 @@ export class DeploymentService {
     return view;
   }
 }
+
+/** Images whose chunk index the agents' chunk route keeps. */
+const CHUNK_INDEXES_KEPT = 4;
 
 /** How often a data directory's deployments are looked at for changes. */
 const POLL_MS = 1000;

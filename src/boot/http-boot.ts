@@ -200,7 +200,8 @@ export async function decideScript(
     readonly at: Date;
     readonly admit: () => Promise<RegistrationRefusal | null>;
     readonly issue: (mac: string) => string;
-    readonly environment: DeployEnvironmentFiles | null;
+    /** Asked only for a machine with a deployment: asking starts preparing the environment. */
+    readonly environment: () => DeployEnvironmentFiles | null;
   },
 ): Promise<ScriptDecision> {
   const known = await registry.findMachine(request.mac, request.uuid);
@@ -229,7 +230,7 @@ export async function decideScript(
               { mac: machine.mac, deployment: machine.deployment },
               registry,
               context.httpBase,
-              context.environment,
+              context.environment(),
             ),
     },
   );
@@ -390,7 +391,7 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
       at,
       admit: () => gate.admit(address, at.getTime(), () => options.registry.countPending()),
       issue: (mac) => pending.issue(mac, at.getTime()),
-      environment: options.deployEnvironment?.() ?? null,
+      environment: () => options.deployEnvironment?.() ?? null,
     });
     if (decision.refused === null) {
       log.log('info', 'boot script', {

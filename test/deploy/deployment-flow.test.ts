@@ -25,6 +25,8 @@ interface Harness {
   readonly agent: (token: string, method: string, path: string, body?: unknown) => Promise<Response>;
   readonly script: () => Promise<string>;
   readonly ready: { value: boolean };
+  /** How many times the boot routes asked for the environment (asking starts preparing it). */
+  readonly asked: { count: number };
   readonly logLines: string[];
   readonly events: JobEvent[];
 }
@@ -35,6 +37,7 @@ async function harness(fixture: DeployFixture): Promise<Harness> {
   await writeFile(join(bootRoot, 'winsmith-vmlinuz'), 'kernel');
   await writeFile(join(bootRoot, 'winsmith-initrd.img'), 'initrd');
   const ready = { value: false };
+  const asked = { count: 0 };
   const environment: DeployEnvironmentFiles = {
     kernel: 'winsmith-vmlinuz',
     initrd: 'winsmith-initrd.img',
@@ -51,7 +54,10 @@ async function harness(fixture: DeployFixture): Promise<Harness> {
     files: { located: await locateBootFiles(), bootRoot },
     httpBase: 'http://10.7.0.1:8080',
     log: logger,
-    deployEnvironment: () => (ready.value ? environment : null),
+    deployEnvironment: () => {
+      asked.count++;
+      return ready.value ? environment : null;
+    },
   });
   const { app } = createApp({
     backend: fixture.app,
@@ -71,6 +77,7 @@ async function harness(fixture: DeployFixture): Promise<Harness> {
       }),
     script: async () => (await request(SCRIPT)).text(),
     ready,
+    asked,
     logLines,
     events,
   };
@@ -89,6 +96,8 @@ test(
     await withDeployFixture(async (fixture) => {
       const h = await harness(fixture);
       const { deployments, machines } = fixture.session;
+      assert.match(await h.script(), /sanboot|local disk/);
+      assert.equal(h.asked.count, 0, 'a machine with no deployment does not start preparing the environment');
       const made = await deployments.create({ machine: 'm1', profile: 'lab' });
       assert.equal(made.state, 'queued');
 
