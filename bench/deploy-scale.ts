@@ -176,7 +176,8 @@ async function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
 
 function request(url: string, token: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    get(url, { headers: { authorization: `Bearer ${token}` } }, resolve).on('error', reject);
+    // A connection each (no keep-alive): a reused socket the server closed would fail a call.
+    get(url, { agent: false, headers: { authorization: `Bearer ${token}` } }, resolve).on('error', reject);
   });
 }
 
@@ -276,6 +277,7 @@ async function main(): Promise<void> {
       const listMs: number[] = [];
       const eventsMs: number[] = [];
       const delays: number[] = [];
+      const failedCalls: string[] = [];
       const watcher = watchEventDelays(server.url, token, delays);
       const sampling = { on: true };
       const sampler = (async () => {
@@ -286,9 +288,14 @@ async function main(): Promise<void> {
       })();
       const poller = (async () => {
         while (sampling.on) {
-          const [a, b] = await Promise.all([timeList(server.url, token), timeEvents(server.url, token)]);
-          listMs.push(a);
-          eventsMs.push(b);
+          const [a, b] = await Promise.allSettled([
+            timeList(server.url, token),
+            timeEvents(server.url, token),
+          ]);
+          if (a.status === 'fulfilled') listMs.push(a.value);
+          else failedCalls.push(`deployments: ${String(a.reason)}`);
+          if (b.status === 'fulfilled') eventsMs.push(b.value);
+          else failedCalls.push(`events: ${String(b.reason)}`);
           await new Promise((r) => setTimeout(r, POLL_MS));
         }
       })();
@@ -327,6 +334,7 @@ async function main(): Promise<void> {
           figures('GET /api/v1/deployments', listMs) + ' (goal p99 < 200 ms)',
           figures('GET /api/v1/events to ready', eventsMs) + ' (goal p99 < 200 ms)',
           figures('deployment events, change to arrival', delays),
+          `API calls that failed: ${failedCalls.length}${failedCalls.length > 0 ? ` (first: ${failedCalls[0] ?? ''})` : ''}`,
           '',
         ].join('\n'),
       );

@@ -72,9 +72,13 @@ export async function mountNbdFile(options: NbdFileOptions): Promise<MountedNbdF
     });
   }
   const stop = new AbortController();
-  const started = startProgram('nbdfuse', ['-r', options.mountFile, '--unix', options.unixSocket], {
-    signal: stop.signal,
-  });
+  // Under setpriv with a parent-death signal: if this process ends without unmounting (killed,
+  // crashed), nbdfuse is sent SIGTERM, and unmounts.
+  const started = startProgram(
+    'setpriv',
+    ['--pdeathsig', 'TERM', '--', 'nbdfuse', '-r', options.mountFile, '--unix', options.unixSocket],
+    { signal: stop.signal },
+  );
   started.stdin.end();
   // Settles only if nbdfuse ends: before the mount is ready that is a failure.
   const ended: Promise<Error> = started.done.then(

@@ -44,6 +44,7 @@ export const PROGRAM_PACKAGES = {
   nbdcopy: 'libnbd-bin',
   fusermount3: 'fuse3',
   blockdev: 'util-linux',
+  setpriv: 'util-linux',
   sync: 'coreutils',
 } as const;
 

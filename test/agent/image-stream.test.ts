@@ -1,12 +1,16 @@
 // The image served over NBD on the agent's Unix socket, read by libnbd's own tools (its size, read-
 // only, every byte; a corrupt chunk failing the reads that need it), and mounted by nbdfuse as a
-// file that reads the same bytes as the image, unmounted without a trace.
+// file that reads the same bytes as the image, unmounted without a trace — also when the process
+// that mounted it is killed.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { ImageChunks, type ChunkFetcher } from '../../src/agent/image-chunks.ts';
 import { serveImageNbd } from '../../src/agent/image-nbd.ts';
 import { runProgram } from '../../src/engines/run.ts';
@@ -92,6 +96,35 @@ test(
         await stream.close();
       }
       assert.ok(!(await readFile('/proc/mounts', 'utf8')).includes(mounted));
+    });
+  },
+);
+
+test(
+  'the mount goes when the process that made it is killed (nbdfuse has a parent-death signal)',
+  { skip: skip ?? false, timeout: 60_000 },
+  async () => {
+    await withTempDir(async (dir) => {
+      const holder = spawn(
+        process.execPath,
+        [fileURLToPath(new URL('./stream-holder.ts', import.meta.url)), dir],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let mounted = '';
+      for await (const piece of holder.stdout as AsyncIterable<Buffer>) {
+        mounted += piece.toString();
+        if (mounted.endsWith('\n')) break;
+      }
+      mounted = mounted.trim();
+      assert.ok((await readFile('/proc/mounts', 'utf8')).includes(mounted), 'mounted while it runs');
+      const exited = new Promise((resolve) => holder.once('exit', resolve));
+      holder.kill('SIGKILL');
+      await exited;
+      const deadline = Date.now() + 10_000;
+      while ((await readFile('/proc/mounts', 'utf8')).includes(mounted) && Date.now() < deadline) {
+        await sleep(100);
+      }
+      assert.ok(!(await readFile('/proc/mounts', 'utf8')).includes(mounted), 'unmounted after the kill');
     });
   },
 );

@@ -339,6 +339,7 @@ test(
     assert.match(field('nbdkit'), /^rc=0 nbdkit 1\./);
     assert.match(field('nbdkit-curl'), /^rc=0 curl 1\./, 'the curl plugin loads with its libraries');
     assert.match(field('nbdfuse'), /^rc=0 nbdfuse 1\./);
+    assert.match(field('setpriv'), /^rc=0 setpriv from util-linux/);
     assert.match(field('fuse'), /^rc=0 crw.* 10, +229 .*\/dev\/fuse$/);
     assert.equal(
       field('fuse-nbd'),

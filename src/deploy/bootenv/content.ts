@@ -65,6 +65,8 @@ export const BOOTENV_FILES: Readonly<Record<string, readonly string[]>> = {
     '/usr/sbin/ntfscp',
     '/usr/bin/ntfsinfo',
   ],
+  // setpriv: nbdfuse started with a parent-death signal, so that it unmounts when the agent ends.
+  'util-linux': ['/usr/bin/setpriv'],
   wimtools: [
     '/usr/bin/wimlib-imagex',
     '/usr/bin/wimapply',

@@ -114,6 +114,8 @@ if [ "$(param winsmith.selftest)" = 1 ]; then
   check nbdkit nbdkit --version
   check nbdkit-curl sh -c 'nbdkit curl --version | grep "^curl"'
   check nbdfuse nbdfuse --version
+  # By its path: busybox sh runs its own applet of the same name before anything on PATH.
+  check setpriv /usr/bin/setpriv --version
   check fuse ls -l /dev/fuse
   : > /run/selftest/disk
   nbdfuse -P /run/selftest/pid /run/selftest/disk --command nbdkit -s memory 1M &
