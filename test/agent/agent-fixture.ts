@@ -21,7 +21,8 @@ import { runProgram } from '../../src/engines/run.ts';
 import { MiB } from '../../src/image/disk/size.ts';
 import { buildSampleImage } from '../../src/image/sample/build-sample.ts';
 import type { InventoryFile } from '../../src/agent/inventory.ts';
-import type { DeployServer, StartedDeployment } from '../helpers/deploy-server.ts';
+import type { Session } from '../../src/app/session.ts';
+import type { StartedDeployment } from '../helpers/deploy-server.ts';
 import { runWinsmith } from '../helpers/cli.ts';
 import { extractPartition, ntfsTree, run, wimTree } from '../disk/helpers.ts';
 
@@ -188,9 +189,9 @@ export async function runAgentProcess(
 }
 
 /** Every line the agent printed, and every line and error of its deployment on the server. */
-export async function everythingSaid(server: DeployServer, id: string, run: AgentRun): Promise<string> {
-  const view = await server.session.deployments.show(id);
-  const lines = await server.session.deployments.logs(id, 0);
+export async function everythingSaid(session: Session, id: string, run: AgentRun): Promise<string> {
+  const view = await session.deployments.show(id);
+  const lines = await session.deployments.logs(id, 0);
   return [...lines.map((l) => l.line), view.error?.message ?? '', run.console].join('\n');
 }
 
@@ -201,6 +202,23 @@ interface VerifyJson {
   diskId: string;
   windowsPartition: number;
   partitions: { number: number; firstLba: number }[];
+}
+
+/** The Windows volume of a deployed disk file with the default layout, copied out into `work`. */
+export async function windowsVolume(disk: string, firmware: 'uefi' | 'bios', work: string): Promise<string> {
+  const plan = planDisk(DEFAULT_LAYOUTS[firmware], DISK_BYTES, {
+    diskGuid: NIL_GUID,
+    diskSignature: 1,
+    partitionGuids: [NIL_GUID, NIL_GUID, NIL_GUID],
+  });
+  const windows = plan.partitions.find((p) => p.role === 'windows');
+  assert.ok(windows !== undefined);
+  return extractPartition(disk, windows.offset, windows.size, join(work, 'windows.ntfs'));
+}
+
+/** The unattend in \Windows\Panther of a Windows volume. */
+export function unattendOf(volume: string): Promise<string> {
+  return run('ntfscat', [volume, '/Windows/Panther/unattend.xml']);
 }
 
 /**
@@ -232,10 +250,8 @@ export async function checkDeployedDisk(
   assert.equal(report.windowsPartition, firmware === 'uefi' ? 3 : 2);
   assert.notEqual(report.diskId, firmware === 'uefi' ? NIL_GUID : '00000000');
 
-  const windows = plan.partitions.find((p) => p.role === 'windows');
-  assert.ok(windows !== undefined);
-  const volume = await extractPartition(disk, windows.offset, windows.size, join(work, 'windows.ntfs'));
-  const unattend = await run('ntfscat', [volume, '/Windows/Panther/unattend.xml']);
+  const volume = await windowsVolume(disk, firmware, work);
+  const unattend = await unattendOf(volume);
   const onDisk = await ntfsTree(volume);
   onDisk.delete('/Windows/Panther/unattend.xml');
   await rm(volume);
@@ -248,4 +264,9 @@ export async function checkDeployedDisk(
 /** The <Value> of an administrator password in an unattend, as Windows SIM hides it. */
 export function hiddenAdminPassword(password: string): string {
   return Buffer.from(`${password}AdministratorPassword`, 'utf16le').toString('base64');
+}
+
+/** The names of the secrets `text` holds (none, it is hoped): a message may name them, not quote them. */
+export function secretsIn(text: string, secrets: Readonly<Record<string, string>>): string[] {
+  return Object.entries(secrets).flatMap(([name, value]) => (text.includes(value) ? [name] : []));
 }

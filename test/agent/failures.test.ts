@@ -128,7 +128,7 @@ test(
         proxy.counts.bytes < 2 * server.manifest.size,
         `${proxy.counts.bytes} bytes of chunks delivered for an image of ${server.manifest.size}`,
       );
-      assert.match(await everythingSaid(server, deployment.id, agent), /trying again in \d+ ms/);
+      assert.match(await everythingSaid(server.session, deployment.id, agent), /trying again in \d+ ms/);
       const verify = await runWinsmith(['disk', 'verify', disk]);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     });

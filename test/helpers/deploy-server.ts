@@ -13,7 +13,7 @@ import type { LocalApp } from '../../src/app/local-app.ts';
 import type { Session } from '../../src/app/session.ts';
 import { manifestOfFile, pushFile } from '../../src/app/transfer.ts';
 import { embeddedSettings } from '../../src/config/server-config.ts';
-import type { DiskRule } from '../../src/deploy/agent-protocol.ts';
+import { DEPLOYMENT_STATES, type DiskRule } from '../../src/deploy/agent-protocol.ts';
 import { createJsonLogger } from '../../src/server/log.ts';
 import { serveRepository } from '../../src/server/serve.ts';
 import type { RunningServer } from '../../src/server/server.ts';
@@ -25,6 +25,8 @@ import type { ImageRecord } from '../../src/store/repository.ts';
 export const SMALL_CHUNKS: ChunkerOptions = { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024 };
 export const IMAGE_REF = { name: 'windows/server-2022', tag: 'sample' } as const;
 const OPERATOR = { user: 'operator', client: 'test' } as const;
+/** The states a deployment that ends done goes through, in order. */
+export const STATES_TO_DONE = DEPLOYMENT_STATES.slice(0, DEPLOYMENT_STATES.indexOf('done') + 1);
 
 export interface ProfileSpec {
   readonly name: string;
