@@ -3,24 +3,27 @@
 //
 //   npm run bench:deploy [-- SIZE_BYTES=1GiB [ROUNDS=2]]
 //
-// Makes a sample image of SIZE_BYTES of files, serves it from the test server of the agent protocol
-// (test/agent/protocol-test-server.ts, in a process of its own, over loopback; the real server is
-// not in this tree yet), then times, alternately, ROUNDS times each:
+// Makes a sample image of SIZE_BYTES of files, pushes it into a new data directory (the repository's
+// default chunk sizes), makes a deployment of it and starts it as a machine's boot script does (the
+// agent's token made then), serves that data directory with `winsmith server` in a process of its
+// own on loopback, then times, alternately, ROUNDS times each:
 //   A. the agent's apply code, in a process of its own as on a machine: the task, the manifest and
-//      the chunks fetched over HTTP and verified (ImageChunks), served on the agent's Unix socket,
-//      served over NBD on the agent's Unix socket and mounted by nbdfuse, applied by wimapply (applyWindowsVolume: mkntfs,
-//      then the apply) into an NTFS image file;
+//      the chunks fetched from the server over HTTP and verified (ImageChunks), served over NBD on
+//      the agent's Unix socket and mounted by nbdfuse, applied by wimapply (applyWindowsVolume:
+//      mkntfs, then the apply) into an NTFS image file;
 //   B. mkntfs and wimapply of the same WIM, as a local file, into an NTFS image file of the same size;
 // and prints each round, the best of each and the ratio A / B (the goal is ≤ 1.15).
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentClient, isRetryable } from '../src/agent/agent-client.ts';
+import { parseAgentConfig } from '../src/agent/agent-config.ts';
 import { ImageChunks } from '../src/agent/image-chunks.ts';
 import { openImageStream } from '../src/agent/image-stream.ts';
 import { DEFAULT_RETRY, withRetry } from '../src/agent/retry.ts';
+import { agentCommandLine } from '../src/deploy/agent-protocol.ts';
 import { makeNtfs } from '../src/engines/ntfs.ts';
 import { wimApply } from '../src/engines/wimlib.ts';
 import { applyWindowsVolume } from '../src/image/disk/build.ts';
@@ -29,11 +32,13 @@ import { GiB } from '../src/image/disk/size.ts';
 import { NIL_GUID } from '../src/formats/guid.ts';
 import { buildSampleImage } from '../src/image/sample/build-sample.ts';
 import { withTempDir } from '../src/io/output.ts';
-import { taskFor, TOKEN, UNATTEND } from '../test/agent/agent-fixture.ts';
-import { startProtocolTestServer } from '../test/agent/protocol-test-server.ts';
+import { CHUNKER_DEFAULTS } from '../src/store/chunker.ts';
+import { startDeployServer } from '../test/helpers/deploy-server.ts';
+import { startServerProcess } from '../test/helpers/server-process.ts';
 import { timed } from './timed.ts';
 
 const DISK_BYTES = 40 * GiB;
+const MACHINE = { name: 'bench-01', mac: '52:54:00:be:00:01' };
 
 /** The Windows partition of the default UEFI layout on a disk of DISK_BYTES. */
 function windowsPartition(): PlacedPartition {
@@ -46,19 +51,24 @@ function windowsPartition(): PlacedPartition {
   return windows;
 }
 
-/** A child process: the test server of the protocol on the WIM; prints its URL, runs until stdin ends. */
-async function serve(wim: string): Promise<void> {
-  const task = taskFor('uefi', {}, 30);
-  const server = await startProtocolTestServer({ wim, token: TOKEN, task, unattend: UNATTEND });
-  process.stdout.write(`${JSON.stringify({ url: server.url, chunks: server.manifest.chunks.length })}\n`);
-  process.stdin.resume();
-  await new Promise((resolve) => process.stdin.on('end', resolve));
-  await server.close();
+/**
+ * A data directory `data` holding `wim` and a deployment of it started, as a machine's boot script
+ * starts one: the deployment, its agent's token, and the image's chunk count.
+ */
+async function prepare(data: string, wim: string): Promise<{ id: string; token: string; chunks: number }> {
+  const local = await startDeployServer(data, wim, { chunking: CHUNKER_DEFAULTS });
+  try {
+    await local.applyProfile({ name: 'bench', firmware: 'uefi' });
+    await local.addMachine(MACHINE.name, MACHINE.mac);
+    return { ...(await local.deploy(MACHINE, 'bench')), chunks: local.manifest.chunks.length };
+  } finally {
+    await local.close();
+  }
 }
 
-/** A child process: the agent's apply of the server's image into `volume`; prints the bytes fetched. */
-async function apply(url: string, volume: string, work: string): Promise<void> {
-  const client = new AgentClient({ server: url, token: TOKEN });
+/** A child process: the agent's apply of its deployment's image into `volume`; prints the bytes fetched. */
+async function apply(cmdline: string, volume: string, work: string): Promise<void> {
+  const client = new AgentClient(parseAgentConfig(await readFile(cmdline, 'utf8')));
   try {
     const task = await client.task();
     const manifest = await client.manifest(task.image);
@@ -95,34 +105,13 @@ function child(args: readonly string[]): Promise<string> {
   });
 }
 
-/** Starts the server process; resolves with its URL once it listens. */
-function startServerProcess(wim: string): Promise<{ url: string; chunks: number; stop: () => void }> {
-  const server = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', wim], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    server.on('exit', (code) => reject(new Error(`the server process ended (${String(code)})`)));
-    server.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line !== undefined) {
-        const { url, chunks } = JSON.parse(line) as { url: string; chunks: number };
-        resolve({ url, chunks, stop: () => server.stdin.end() });
-      }
-    });
-  });
-}
-
 async function freshVolume(path: string, size: number): Promise<void> {
   await rm(path, { force: true });
   await writeFile(path, new Uint8Array(0));
   await truncate(path, size);
 }
 
-if (process.argv[2] === '--serve') {
-  await serve(process.argv[3] ?? '');
-} else if (process.argv[2] === '--apply') {
+if (process.argv[2] === '--apply') {
   await apply(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '');
 } else {
   const imageBytes = Number(process.argv[2] ?? GiB);
@@ -134,14 +123,21 @@ if (process.argv[2] === '--serve') {
     const wimBytes = (await stat(wim)).size;
     process.stderr.write(`sample: ${wimBytes} bytes of WIM in ${sampleSeconds.toFixed(1)} s\n`);
     const windows = windowsPartition();
-    const server = await startServerProcess(wim);
+    const data = join(dir, 'data');
+    const { id, token, chunks } = await prepare(data, wim);
+    // The deployment is never reported on: it must not fail as one whose agent never reported.
+    const config = join(dir, 'server.yaml');
+    await writeFile(config, `data: ${data}\nlisten: 127.0.0.1:0\ndeploy: { agentTimeoutSeconds: 86400 }\n`);
+    const server = await startServerProcess(config, []);
+    const cmdline = join(dir, 'cmdline');
+    await writeFile(cmdline, agentCommandLine(server.url, id, token), { mode: 0o600 });
     try {
       const volume = join(dir, 'windows.ntfs');
       const results: { agent: number; local: number }[] = [];
       for (let round = 1; round <= rounds; round++) {
         await freshVolume(volume, windows.size);
         const work = await mkdtemp(join(dir, 'agent-'));
-        const [fetched, agent] = await timed(() => child(['--apply', server.url, volume, work]));
+        const [fetched, agent] = await timed(() => child(['--apply', cmdline, volume, work]));
         await freshVolume(volume, windows.size);
         const [, local] = await timed(async () => {
           await makeNtfs(volume, { label: windows.label, startSector: windows.firstLba });
@@ -157,8 +153,8 @@ if (process.argv[2] === '--serve') {
       const bestLocal = Math.min(...results.map((r) => r.local));
       process.stdout.write(
         [
-          `server: the test server of the agent protocol (test/agent/protocol-test-server.ts) in its own process, over loopback`,
-          `image: ${imageBytes} bytes of files, WIM ${wimBytes} bytes in ${server.chunks} chunks; NTFS volume ${windows.size} bytes`,
+          `server: winsmith server (src/cli/main.ts) in its own process, over loopback (${server.url})`,
+          `image: ${imageBytes} bytes of files, WIM ${wimBytes} bytes in ${chunks} chunks; NTFS volume ${windows.size} bytes`,
           `agent, streamed (best):        ${bestAgent.toFixed(2)} s`,
           `wimapply, local file (best):   ${bestLocal.toFixed(2)} s`,
           `ratio: ${(bestAgent / bestLocal).toFixed(3)} (goal ≤ 1.15)`,
@@ -166,7 +162,8 @@ if (process.argv[2] === '--serve') {
         ].join('\n'),
       );
     } finally {
-      server.stop();
+      server.child.kill('SIGTERM');
+      await server.exited;
     }
   }, 'winsmith-bench-deploy-');
 }

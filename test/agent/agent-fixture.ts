@@ -1,42 +1,33 @@
 // What the agent's process tests share: the sample image (made once per file), disk image files,
-// the agent run as the deploy environment runs it (node src/agent/main.ts) but with a kernel
-// command line file, an inventory file of disk image files and --no-finish, and the test server
-// of the protocol it talks to.
+// and the agent run as the deploy environment runs it (node src/agent/main.ts) with the kernel
+// command line a boot script gives, but from a file, an inventory file of disk image files, and
+// --no-finish. The server it talks to is the real one (test/helpers/deploy-server.ts).
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { AgentTask, DiskRule } from '../../src/deploy/agent-protocol.ts';
+import { agentCommandLine } from '../../src/deploy/agent-protocol.ts';
 import { fuseAvailable } from '../../src/engines/nbd.ts';
+import { NIL_GUID } from '../../src/formats/guid.ts';
+import { DEFAULT_LAYOUTS, planDisk } from '../../src/image/disk/layout.ts';
 import { runProgram } from '../../src/engines/run.ts';
-import { DEFAULT_LAYOUTS } from '../../src/image/disk/layout.ts';
 import { MiB } from '../../src/image/disk/size.ts';
 import { buildSampleImage } from '../../src/image/sample/build-sample.ts';
 import type { InventoryFile } from '../../src/agent/inventory.ts';
-import type { ChunkerOptions } from '../../src/store/chunker.ts';
-import { startProtocolTestServer, type Faults, type ProtocolTestServer } from './protocol-test-server.ts';
+import type { Session } from '../../src/app/session.ts';
+import type { StartedDeployment } from '../helpers/deploy-server.ts';
+import { runWinsmith } from '../helpers/cli.ts';
+import { extractPartition, ntfsTree, run, wimTree } from '../disk/helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/agent/main.ts', import.meta.url));
 
-export const TOKEN = 'wsd_test-token-6Qm1vX9ZpL3kR8sT';
-export const PASSWORD = 'Adm1n-Secret!pw';
-export const UNATTEND = `<?xml version="1.0" encoding="utf-8"?>
-<unattend xmlns="urn:schemas-microsoft-com:unattend">
-  <settings pass="oobeSystem">
-    <component name="Microsoft-Windows-Shell-Setup" processorArchitecture="amd64" publicKeyToken="31bf3856ad364e35" language="neutral" versionScope="nonSxS">
-      <UserAccounts><AdministratorPassword><Value>${PASSWORD}</Value><PlainText>true</PlainText></AdministratorPassword></UserAccounts>
-    </component>
-  </settings>
-</unattend>
-`;
-
-/** Small chunks, so that a sample of a few MiB is many of them. */
-export const SMALL_CHUNKS: ChunkerOptions = { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024 };
 /** A disk file size the sample fits on with any default layout. */
 export const DISK_BYTES = 512 * MiB;
 
@@ -80,22 +71,6 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export function taskFor(firmware: 'uefi' | 'bios', disk: DiskRule, heartbeatSeconds = 2) {
-  return {
-    deployment: 'dep-1',
-    machine: { id: 'machine-1', name: 'web-01', mac: '52:54:00:12:34:56' },
-    firmware,
-    layout: {
-      firmware,
-      partitions: DEFAULT_LAYOUTS[firmware].partitions.map((p) => ({ role: p.role, size: p.size })),
-    },
-    disk,
-    image: { name: 'windows/server-2022', tag: 'sample', index: 1 },
-    finish: 'reboot',
-    heartbeatSeconds,
-  } satisfies Omit<AgentTask, 'image'> & { image: Pick<AgentTask['image'], 'name' | 'tag' | 'index'> };
-}
-
 export interface DiskEntry {
   readonly path: string;
   readonly model?: string;
@@ -103,11 +78,15 @@ export interface DiskEntry {
   readonly removable?: boolean;
 }
 
-export function inventoryOf(firmware: 'uefi' | 'bios', disks: readonly DiskEntry[]): InventoryFile {
+export function inventoryOf(
+  firmware: 'uefi' | 'bios',
+  disks: readonly DiskEntry[],
+  mac = '52:54:00:12:34:56',
+): InventoryFile {
   return {
     firmware,
     secureBoot: null,
-    nics: [{ name: 'eth0', mac: '52:54:00:12:34:56' }],
+    nics: [{ name: 'eth0', mac }],
     disks: disks.map((d) => ({
       path: d.path,
       model: d.model ?? 'WINSMITH TEST DISK',
@@ -122,62 +101,172 @@ export function inventoryOf(firmware: 'uefi' | 'bios', disks: readonly DiskEntry
   };
 }
 
-export function startServer(
-  wim: string,
-  task: ReturnType<typeof taskFor>,
-  faults: Faults = {},
-): Promise<ProtocolTestServer> {
-  return startProtocolTestServer({
-    wim,
-    token: TOKEN,
-    task,
-    unattend: UNATTEND,
-    chunker: SMALL_CHUNKS,
-    faults,
-  });
-}
-
 export interface AgentRun {
   readonly code: number;
   /** What the agent printed on its console. */
   readonly console: string;
 }
 
-/** Runs the agent against `server` with the disks of `inventory`, as a process, to its end. */
-export async function runAgentProcess(
+export interface RunningAgent {
+  readonly pid: number;
+  /** The agent's end: its exit status and console. */
+  readonly done: Promise<AgentRun>;
+  /** Ends what is left of the agent and the programs it started (its process group). */
+  endGroup(): Promise<void>;
+}
+
+/** Whether any process of the group `pgid` is still there. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts the agent of `deployment` on `server` (a URL: the server's, or a proxy's) with the disks of
+ * `inventory`, as a process in a group of its own. Its scratch files are in `dir`.
+ */
+export async function startAgentProcess(
   dir: string,
-  server: ProtocolTestServer,
+  server: string,
+  deployment: StartedDeployment,
   inventory: InventoryFile,
-  token = TOKEN,
-): Promise<AgentRun> {
+): Promise<RunningAgent> {
   const cmdline = join(dir, 'cmdline');
   const inventoryFile = join(dir, 'inventory.json');
   const tmp = join(dir, 'agent-tmp');
   await mkdir(tmp, { recursive: true });
   await writeFile(
     cmdline,
-    `BOOT_IMAGE=/vmlinuz quiet winsmith.server=${server.url} winsmith.token=${token} winsmith.deployment=dep-1\n`,
+    `BOOT_IMAGE=/vmlinuz ${agentCommandLine(server, deployment.id, deployment.token)}\n`,
   );
   await writeFile(inventoryFile, JSON.stringify(inventory));
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [MAIN, '--cmdline', cmdline, '--inventory', inventoryFile, '--no-finish'],
-      { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+  const child = spawn(
+    process.execPath,
+    [MAIN, '--cmdline', cmdline, '--inventory', inventoryFile, '--no-finish'],
+    { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`the agent did not start: ${process.execPath} ${MAIN}`);
+  const done = new Promise<AgentRun>((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 128, console: output }));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? 128 + (signal === null ? 0 : constants.signals[signal]), console: output }),
+    );
   });
+  return {
+    pid,
+    done,
+    async endGroup() {
+      for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+        if (!groupAlive(pid)) return;
+        process.kill(-pid, signal);
+        for (let waited = 0; waited < 5000 && groupAlive(pid); waited += 50) await sleep(50);
+      }
+    },
+  };
 }
 
-/** Every line the agent reported or printed, and every error it reported. */
-export function everythingSaid(server: ProtocolTestServer, run: AgentRun): string {
-  const reported = server.reports.flatMap(({ report }) => [
-    ...(report.log ?? []),
-    report.error?.message ?? '',
-  ]);
-  return [...reported, run.console].join('\n');
+/** Runs the agent of `deployment` to its end (see startAgentProcess). */
+export async function runAgentProcess(
+  dir: string,
+  server: string,
+  deployment: StartedDeployment,
+  inventory: InventoryFile,
+): Promise<AgentRun> {
+  const agent = await startAgentProcess(dir, server, deployment, inventory);
+  try {
+    return await agent.done;
+  } finally {
+    await agent.endGroup();
+  }
+}
+
+/** Every line the agent printed, and every line and error of its deployment on the server. */
+export async function everythingSaid(session: Session, id: string, run: AgentRun): Promise<string> {
+  const view = await session.deployments.show(id);
+  const lines = await session.deployments.logs(id, 0);
+  return [...lines.map((l) => l.line), view.error?.message ?? '', run.console].join('\n');
+}
+
+interface VerifyJson {
+  bootable: boolean;
+  problems: string[];
+  firmware: string;
+  diskId: string;
+  windowsPartition: number;
+  partitions: { number: number; firstLba: number }[];
+}
+
+/** The Windows volume of a deployed disk file with the default layout, copied out into `work`. */
+export async function windowsVolume(disk: string, firmware: 'uefi' | 'bios', work: string): Promise<string> {
+  const plan = planDisk(DEFAULT_LAYOUTS[firmware], DISK_BYTES, {
+    diskGuid: NIL_GUID,
+    diskSignature: 1,
+    partitionGuids: [NIL_GUID, NIL_GUID, NIL_GUID],
+  });
+  const windows = plan.partitions.find((p) => p.role === 'windows');
+  assert.ok(windows !== undefined);
+  return extractPartition(disk, windows.offset, windows.size, join(work, 'windows.ntfs'));
+}
+
+/** The unattend in \Windows\Panther of a Windows volume. */
+export function unattendOf(volume: string): Promise<string> {
+  return run('ntfscat', [volume, '/Windows/Panther/unattend.xml']);
+}
+
+/**
+ * Checks a disk file the agent deployed `wim` to: `winsmith disk verify` passes (the BCD's devices
+ * are this disk's partitions), the partitions are where the default layout puts them, with an
+ * identity of their own, and the Windows volume holds the image's tree (size and SHA-1 of every
+ * file) and the machine's unattend in \Windows\Panther. Returns that unattend.
+ */
+export async function checkDeployedDisk(
+  disk: string,
+  firmware: 'uefi' | 'bios',
+  wim: string,
+  work: string,
+): Promise<string> {
+  const verify = await runWinsmith(['disk', 'verify', disk, '--json']);
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  const report = JSON.parse(verify.stdout) as VerifyJson;
+  assert.equal(report.bootable, true, report.problems.join('; '));
+  assert.equal(report.firmware, firmware);
+  const plan = planDisk(DEFAULT_LAYOUTS[firmware], DISK_BYTES, {
+    diskGuid: NIL_GUID,
+    diskSignature: 1,
+    partitionGuids: [NIL_GUID, NIL_GUID, NIL_GUID],
+  });
+  assert.deepEqual(
+    report.partitions.map((p) => p.firstLba),
+    plan.partitions.map((p) => p.firstLba),
+  );
+  assert.equal(report.windowsPartition, firmware === 'uefi' ? 3 : 2);
+  assert.notEqual(report.diskId, firmware === 'uefi' ? NIL_GUID : '00000000');
+
+  const volume = await windowsVolume(disk, firmware, work);
+  const unattend = await unattendOf(volume);
+  const onDisk = await ntfsTree(volume);
+  onDisk.delete('/Windows/Panther/unattend.xml');
+  await rm(volume);
+  const inWim = await wimTree(wim, 1);
+  assert.ok(inWim.size > 50);
+  assert.deepEqual(new Map([...onDisk].sort()), new Map([...inWim].sort()));
+  return unattend;
+}
+
+/** The <Value> of an administrator password in an unattend, as Windows SIM hides it. */
+export function hiddenAdminPassword(password: string): string {
+  return Buffer.from(`${password}AdministratorPassword`, 'utf16le').toString('base64');
+}
+
+/** The names of the secrets `text` holds (none, it is hoped): a message may name them, not quote them. */
+export function secretsIn(text: string, secrets: Readonly<Record<string, string>>): string[] {
+  return Object.entries(secrets).flatMap(([name, value]) => (text.includes(value) ? [name] : []));
 }

@@ -1,165 +1,164 @@
-// The agent as a process against the test server of the agent protocol, deploying the sample
-// image onto disk image files, UEFI and BIOS: afterwards `winsmith disk verify` passes, the BCD
-// names this disk's partitions, the unattend is in \Windows\Panther, the NTFS tree is the image's,
-// and the reports went through every state in order with progress that grew; the unattend was
-// fetched once and no secret was said.
+// The agent as a process against the real server, deploying the sample image onto disk image
+// files, UEFI and BIOS, its chunks through a slow link: afterwards `winsmith disk verify` passes,
+// the BCD names this disk's partitions, the unattend the server rendered for the machine (its
+// computer name from the profile's pattern, its password) is in \Windows\Panther, the NTFS tree is
+// the image's; on the server, the deployment went through every state in order, the inventory came
+// with agent-online and the disk with partitioning, progress grew, reports came within the
+// heartbeat, the unattend was served once, and no secret was said.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AGENT_PATHS } from '../../src/deploy/agent-protocol.ts';
-import { NIL_GUID } from '../../src/formats/guid.ts';
-import { DEFAULT_LAYOUTS, planDisk } from '../../src/image/disk/layout.ts';
-import { runWinsmith } from '../helpers/cli.ts';
-import { extractPartition, ntfsTree, run, wimTree } from '../disk/helpers.ts';
+import type { DeploymentView } from '../../src/app/deployments.ts';
+import { AGENT_PATHS, type AgentInventory } from '../../src/deploy/agent-protocol.ts';
+import { STATES_TO_DONE, withDeployServer } from '../helpers/deploy-server.ts';
+import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import {
-  DISK_BYTES,
+  checkDeployedDisk,
   everythingSaid,
+  hiddenAdminPassword,
   inventoryOf,
-  sampleForTests,
   makeDiskFile,
-  PASSWORD,
   runAgentProcess,
-  startServer,
+  sampleForTests,
+  secretsIn,
   streamingUnavailable,
-  taskFor,
-  TOKEN,
-  UNATTEND,
 } from './agent-fixture.ts';
-import type { ProtocolTestServer } from './protocol-test-server.ts';
 
 const skip = await streamingUnavailable();
 const sample = sampleForTests('winsmith-agent-deploy-');
+const MACHINE = { name: 'web-01', mac: '52:54:00:12:34:56' };
+const HEARTBEAT_SECONDS = 2;
 
-interface VerifyJson {
-  bootable: boolean;
-  problems: string[];
-  firmware: string;
-  diskId: string;
-  systemPartition: number;
-  windowsPartition: number;
-  partitions: { number: number; firstLba: number; uniqueGuid: string | null }[];
-}
-
-function statesOf(server: ProtocolTestServer): string[] {
-  return server.reports.flatMap(({ report }) => (report.state === undefined ? [] : [report.state]));
+/** The progress values a deployment showed, each once, from the first with a total. */
+function progressOf(views: readonly DeploymentView[]): { done: number; total: number }[] {
+  const shown: { done: number; total: number }[] = [];
+  for (const { progress } of views) {
+    const last = shown.at(-1);
+    if (progress.total > 0 && (last?.done !== progress.done || last.total !== progress.total))
+      shown.push(progress);
+  }
+  return shown;
 }
 
 async function deployAndCheck(firmware: 'uefi' | 'bios'): Promise<void> {
   const work = await mkdtemp(join(sample.dir, `${firmware}-`));
   const disk = await makeDiskFile(join(work, 'disk.raw'));
   const other = await makeDiskFile(join(work, 'other.raw'));
-  const task = taskFor(firmware, { serial: 'SERIAL-A' });
-  // A slow link makes the apply last a few seconds, long enough for several progress reports.
-  const server = await startServer(sample.wim, task, { bytesPerSecond: 768 * 1024 });
-  try {
-    const agent = await runAgentProcess(
-      work,
-      server,
-      inventoryOf(firmware, [
-        { path: other, serial: 'SERIAL-B' },
-        { path: disk, serial: 'SERIAL-A' },
-      ]),
-    );
-    assert.equal(agent.code, 0, agent.console);
-    assert.match(agent.console, /finish: reboot \(not done: --no-finish\)/);
-    assert.deepEqual(server.badReports, []);
-
-    // Every state once, in order; the inventory once, with agent-online; the disk with partitioning.
-    assert.deepEqual(statesOf(server), [
-      'agent-online',
-      'partitioning',
-      'applying',
-      'configuring',
-      'finalizing',
-      'done',
-    ]);
-    const withInventory = server.reports.filter(({ report }) => report.inventory !== undefined);
-    assert.equal(withInventory.length, 1);
-    assert.equal(withInventory[0]?.report.state, 'agent-online');
-    assert.equal(withInventory[0].report.inventory?.disks.length, 2);
-    const withDisk = server.reports.filter(({ report }) => report.disk !== undefined);
-    assert.deepEqual(
-      withDisk.map(({ report }) => [report.state, report.disk]),
-      [['partitioning', disk]],
-    );
-
-    // Progress: bytes that grow to the total, reported more than once.
-    const progress = server.reports.flatMap(({ report }) =>
-      report.progress === undefined ? [] : [report.progress],
-    );
-    assert.ok(progress.length >= 2, `${progress.length} progress reports`);
-    for (let i = 1; i < progress.length; i++) {
-      assert.ok(
-        (progress[i]?.done ?? 0) > (progress[i - 1]?.done ?? 0),
-        `progress went ${JSON.stringify(progress)}`,
+  await withDeployServer(
+    work,
+    sample.wim,
+    async (server) => {
+      await server.applyProfile({ name: 'web', firmware, disk: { serial: 'SERIAL-A' } });
+      await server.addMachine(MACHINE.name, MACHINE.mac);
+      const deployment = await server.deploy(MACHINE, 'web');
+      // A slow link makes the apply last a few seconds, long enough for several progress reports.
+      const proxy = await startFaultProxy(server.url, {
+        match: (path) => path.startsWith(AGENT_PATHS.chunk),
+        bytesPerSecond: 768 * 1024,
+      });
+      const inventory = inventoryOf(
+        firmware,
+        [
+          { path: other, serial: 'SERIAL-B' },
+          { path: disk, serial: 'SERIAL-A' },
+        ],
+        MACHINE.mac,
       );
-    }
-    const last = progress.at(-1);
-    assert.ok(last !== undefined && last.total > 0 && last.done === last.total, JSON.stringify(last));
+      const agent = await runAgentProcess(work, proxy.url, deployment, inventory).finally(() =>
+        proxy.close(),
+      );
+      assert.equal(agent.code, 0, agent.console);
+      assert.match(agent.console, /finish: reboot \(not done: --no-finish\)/);
 
-    // A report at least every half heartbeat (1 s here), with as much again for a busy machine.
-    const gaps = server.reports.slice(1).map((r, i) => r.at - (server.reports[i]?.at ?? r.at));
-    assert.ok(Math.max(...gaps) < 2000, `gaps between reports: ${gaps.join(', ')} ms`);
+      // Every report taken; every state once, in order.
+      const reports = server.requests(AGENT_PATHS.report);
+      assert.deepEqual(
+        reports.filter((r) => r.status !== 204),
+        [],
+      );
+      const done = await server.session.deployments.show(deployment.id);
+      assert.deepEqual(
+        done.history.map((h) => h.state),
+        STATES_TO_DONE,
+      );
+      const times = done.history.map((h) => h.at);
+      assert.deepEqual([...times].sort(), times);
+      assert.equal(done.error, null);
 
-    // The unattend was fetched once; another fetch is refused.
-    assert.equal(server.counts.unattendFetches, 1);
-    const again = await fetch(`${server.url}${AGENT_PATHS.unattend}`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    assert.equal(again.status, 409);
+      // The inventory came with agent-online, the chosen disk with partitioning, not before.
+      const views = server.viewsOf(deployment.id);
+      const online = views.find((v) => v.state === 'agent-online');
+      assert.equal((online?.inventory as AgentInventory | undefined)?.disks.length, 2);
+      assert.equal(views.find((v) => v.disk !== null)?.state, 'partitioning');
+      assert.equal(done.disk, disk);
 
-    // No secret in anything the agent said.
-    const said = everythingSaid(server, agent);
-    assert.ok(!said.includes(TOKEN), 'the token was said');
-    assert.ok(!said.includes(PASSWORD), 'the password was said');
+      // Progress: bytes that grew to the total, shown more than once.
+      const progress = progressOf(views);
+      assert.ok(progress.length >= 2, `progress shown: ${JSON.stringify(progress)}`);
+      for (let i = 1; i < progress.length; i++) {
+        assert.ok(
+          (progress[i]?.done ?? 0) > (progress[i - 1]?.done ?? 0),
+          `progress went ${JSON.stringify(progress)}`,
+        );
+      }
+      const last = progress.at(-1);
+      assert.ok(last !== undefined && last.done === last.total, JSON.stringify(last));
+      assert.deepEqual(done.progress, last);
 
-    // The other disk was not touched; this one verifies.
-    assert.equal((await stat(other)).blocks, 0, 'the other disk file was written');
-    const verify = await runWinsmith(['disk', 'verify', disk, '--json']);
-    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
-    const report = JSON.parse(verify.stdout) as VerifyJson;
-    assert.equal(report.bootable, true, report.problems.join('; '));
-    assert.equal(report.firmware, firmware);
+      // A report at least every half heartbeat, with as much again for a busy machine.
+      const at = reports.map((r) => Date.parse(r.time));
+      const gaps = at.slice(1).map((t, i) => t - (at[i] ?? t));
+      assert.ok(gaps.length > 5, `${reports.length} reports`);
+      assert.ok(Math.max(...gaps) < HEARTBEAT_SECONDS * 1000, `gaps between reports: ${gaps.join(', ')} ms`);
 
-    // The partitions are where the layout puts them, with this disk's identity in the BCD (verify
-    // checks that the BCD's devices point at these partitions of this disk).
-    const plan = planDisk(DEFAULT_LAYOUTS[firmware], DISK_BYTES, {
-      diskGuid: NIL_GUID,
-      diskSignature: 1,
-      partitionGuids: [NIL_GUID, NIL_GUID, NIL_GUID],
-    });
-    assert.deepEqual(
-      report.partitions.map((p) => p.firstLba),
-      plan.partitions.map((p) => p.firstLba),
-    );
-    assert.equal(report.windowsPartition, firmware === 'uefi' ? 3 : 2);
-    assert.notEqual(report.diskId, firmware === 'uefi' ? NIL_GUID : '00000000');
+      // The unattend was served once, and audited once; the ended deployment's token opens nothing.
+      assert.deepEqual(
+        server.requests(AGENT_PATHS.unattend).map((r) => r.status),
+        [200],
+      );
+      const audit = await server.session.accounts.listAudit(1000);
+      assert.equal(
+        audit.filter((e) => e.action === 'deployment.unattend' && e.target === deployment.id).length,
+        1,
+      );
+      const again = await fetch(`${server.url}${AGENT_PATHS.unattend}`, {
+        headers: { authorization: `Bearer ${deployment.token}` },
+      });
+      assert.equal(again.status, 401);
 
-    const windows = plan.partitions.find((p) => p.role === 'windows');
-    assert.ok(windows !== undefined);
-    const volume = await extractPartition(disk, windows.offset, windows.size, join(work, 'windows.ntfs'));
-    const unattend = await run('ntfscat', [volume, '/Windows/Panther/unattend.xml']);
-    assert.equal(unattend, UNATTEND);
-    const onDisk = await ntfsTree(volume);
-    onDisk.delete('/Windows/Panther/unattend.xml');
-    const inWim = await wimTree(sample.wim, 1);
-    assert.ok(inWim.size > 50);
-    assert.deepEqual(new Map([...onDisk].sort()), new Map([...inWim].sort()));
-  } finally {
-    await server.close();
-  }
+      // No secret in anything the agent said.
+      const { password } = await server.session.machines.password(MACHINE.name);
+      const said = await everythingSaid(server.session, deployment.id, agent);
+      assert.ok(said.includes('unattend, boot files and BCD written'), said);
+      assert.deepEqual(
+        secretsIn(said, {
+          token: deployment.token,
+          password,
+          'the password as unattend hides it': hiddenAdminPassword(password),
+        }),
+        [],
+      );
+
+      // The other disk was not touched; this one holds the image, bootable, with the machine's unattend.
+      assert.equal((await stat(other)).blocks, 0, 'the other disk file was written');
+      const unattend = await checkDeployedDisk(disk, firmware, sample.wim, work);
+      assert.match(unattend, /<ComputerName>WEB-123456<\/ComputerName>/);
+      assert.ok(unattend.includes(`<Value>${hiddenAdminPassword(password)}</Value>`), unattend);
+    },
+    { heartbeatSeconds: HEARTBEAT_SECONDS },
+  );
 }
 
 test(
   'a UEFI deployment onto a disk image file: verified, BCD for this disk, unattend, the image tree, every state',
-  { skip: skip ?? false },
+  { skip: skip ?? false, timeout: 120_000 },
   () => deployAndCheck('uefi'),
 );
 
 test(
   'a BIOS deployment onto a disk image file: verified, BCD for this disk, unattend, the image tree, every state',
-  { skip: skip ?? false },
+  { skip: skip ?? false, timeout: 120_000 },
   () => deployAndCheck('bios'),
 );

@@ -19,7 +19,8 @@ import { withTempDir } from '../../src/io/output.ts';
 import { chunkBytes } from '../../src/store/chunker.ts';
 import { sha256Hex, type Manifest } from '../../src/store/manifest.ts';
 import { run } from '../disk/helpers.ts';
-import { SMALL_CHUNKS, streamingUnavailable } from './agent-fixture.ts';
+import { SMALL_CHUNKS } from '../helpers/deploy-server.ts';
+import { streamingUnavailable } from './agent-fixture.ts';
 
 const skip = await streamingUnavailable();
 
