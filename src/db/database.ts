@@ -87,6 +87,10 @@ function openSqlite(path: string): Kysely<CatalogSchema> {
   try {
     database = new DatabaseSync(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
     database.exec('PRAGMA journal_mode = WAL');
+    // A commit appends to the WAL without waiting for the disk (checkpoints still sync): node:sqlite
+    // runs on the event loop, and an fsync per commit there stalls every request while the disk is
+    // busy. A power cut may lose the last commits; the catalog stays consistent (WAL).
+    database.exec('PRAGMA synchronous = NORMAL');
     database.exec('PRAGMA foreign_keys = ON');
     database.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   } catch (cause) {
