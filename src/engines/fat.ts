@@ -22,8 +22,9 @@ export async function makeFat32(
   options: { readonly sizeBytes: number; readonly label: string },
 ): Promise<void> {
   // 4 KiB clusters, as Windows formats an ESP: mkfs.fat would pick them from the size of the
-  // whole disk file instead of the volume's, and too few clusters make a broken FAT32.
-  const args = ['-F', '32', '-S', '512', '-s', '8', '-n', options.label];
+  // whole disk file instead of the volume's, and too few clusters make a broken FAT32. -I: on a
+  // disk device with partitions (the partition is reached by its offset) mkfs.fat refuses without.
+  const args = ['-I', '-F', '32', '-S', '512', '-s', '8', '-n', options.label];
   if (volume.offset !== 0) args.push('--offset', String(volume.offset / 512));
   args.push(volume.image, String(Math.floor(options.sizeBytes / 1024)));
   await runProgram('mkfs.fat', args);
