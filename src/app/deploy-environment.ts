@@ -3,7 +3,8 @@
 // `winsmith bootenv build` made; then its kernel and initramfs are put into the boot root under
 // names of their own (winsmith-<digest>-vmlinuz, -initrd.img), which /boot/files serves. Until
 // then the boot routes are told "not ready" and the machine waits. A build that fails is logged
-// and tried again on a need a minute later.
+// and tried again on a need a minute later. One `winsmith bootenv build` made is only read and
+// linked: that is begun as the server starts, so that the first machine does not wait for it.
 
 import type { BootLog } from '../boot/boot-log.ts';
 import { publishBootFile } from '../boot/boot-files.ts';
@@ -35,13 +36,18 @@ export class DeployEnvironment {
     this.#source = source;
   }
 
-  /** The boot files, or null while they are prepared (this starts the preparing). */
-  files(): DeployEnvironmentFiles | null {
+  /** Starts preparing it, unless it is ready, being prepared, or failed less than a minute ago. */
+  begin(): void {
     if (this.#ready === null && this.#preparing === null && Date.now() - this.#failedAt >= RETRY_MS) {
       this.#preparing = this.prepare().finally(() => {
         this.#preparing = null;
       });
     }
+  }
+
+  /** The boot files, or null while they are prepared (this starts the preparing). */
+  files(): DeployEnvironmentFiles | null {
+    this.begin();
     return this.#ready;
   }
 

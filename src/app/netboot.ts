@@ -35,6 +35,7 @@ export async function prepareNetboot(
       bootRoot: settings.bootRoot,
       log,
     });
+    if (settings.deployEnvironment !== null) environment.begin();
     return services.bootParts(settings, located, {
       ...app.bootPorts(),
       log,
