@@ -43,6 +43,12 @@ export const ERROR_CODES = {
     exit: 1,
     summary: 'the request conflicts with the current state (e.g. an upload not complete)',
   },
+  TIMED_OUT: { status: 504, exit: 8, summary: 'what was waited for did not happen in the time allowed' },
+  INTERRUPTED: {
+    status: 503,
+    exit: 130,
+    summary: 'stopped by SIGINT or SIGTERM before the end; what it made is removed',
+  },
   INTERNAL: { status: 500, exit: 70, summary: 'a bug in winsmith' },
 } as const satisfies Record<string, { status: number; exit: number; summary: string }>;
 

@@ -1,5 +1,6 @@
-// Disk image formats through qemu-img (qemu-utils): conversion from a sparse raw file, image info,
-// and reading byte ranges of any format without nbd, through qemu's `raw` driver with offset/size.
+// Disk image formats through qemu-img (qemu-utils): empty disks, conversion from a sparse raw file,
+// image info, and reading byte ranges of any format without nbd, through qemu's `raw` driver with
+// offset/size.
 
 import { runProgram } from './run.ts';
 import type { ProgressListener } from '../core/progress.ts';
@@ -33,6 +34,11 @@ export async function convertFromRaw(
       },
     },
   );
+}
+
+/** Creates an empty disk of `bytes` (sparse when raw; a qcow2 holds only its metadata). */
+export async function createDisk(path: string, format: DiskFormat, bytes: number): Promise<void> {
+  await runProgram('qemu-img', ['create', '-q', '-f', format, ...formatOptions(format), path, String(bytes)]);
 }
 
 export interface ImageInfo {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppError } from '../core/errors.ts';
-import { runProgram } from './run.ts';
+import { runProgram, startService } from './run.ts';
 
 test('a program that fails is a PROGRAM_FAILED error quoting its last line', async () => {
   await assert.rejects(
@@ -28,4 +28,28 @@ test('a missing program names the Debian package to install', async () => {
       e.code === 'MISSING_PROGRAM' &&
       /apt-get install -y wimtools/.test(e.hint ?? ''),
   );
+});
+
+test('a service keeps its output, gives each line as it comes, and ends on stop', async () => {
+  const lines: string[] = [];
+  const service = startService('curl', ['--version'], { onLine: (l) => lines.push(l) });
+  const exit = await service.exited;
+  assert.deepEqual([exit.code, exit.signal, exit.error], [0, null, null]);
+  assert.equal(service.running(), false);
+  assert.match(service.output(), /^curl \d/);
+  assert.ok(lines[0]?.startsWith('curl '), lines.join('|'));
+
+  // Reading /dev/zero never ends: only the stop does.
+  const endless = startService('curl', ['--silent', '--output', '/dev/null', 'file:///dev/zero']);
+  assert.equal(endless.running(), true);
+  const stopped = await endless.stop(2000);
+  assert.equal(endless.running(), false);
+  assert.equal(stopped.signal, 'SIGTERM');
+});
+
+test('a service whose program is missing ends with the error naming its package', async () => {
+  const service = startService('nbdfuse', [], { env: { PATH: '/nonexistent' } });
+  const exit = await service.exited;
+  assert.ok(exit.error instanceof AppError && exit.error.code === 'MISSING_PROGRAM');
+  assert.match(exit.error.hint ?? '', /apt-get install -y libnbd-bin/);
 });

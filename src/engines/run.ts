@@ -2,6 +2,7 @@
 // Debian package to install; a failing one is an error quoting what it said last.
 
 import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
 import { BUILT_PROGRAMS, PROGRAM_PACKAGES, builtFile, notBuilt, type Program } from './programs.ts';
@@ -145,4 +146,104 @@ function programFailed(
     hint: "the message is the program's own; run with --debug to see all it printed",
     cause: new Error(stderr),
   });
+}
+
+/** How a long-running program ended: its exit code, or the signal that ended it. */
+export interface ServiceExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Why it could not be started (it then has neither code nor signal). */
+  readonly error: AppError | null;
+}
+
+export interface ServiceOptions {
+  /** Where its stdout and stderr go too, as they come. */
+  readonly logFile?: string;
+  /** Add to the log file instead of replacing it (a program started again). */
+  readonly appendLog?: boolean;
+  readonly env?: Readonly<Record<string, string>>;
+  /** Each line of its stdout and stderr, as it comes. */
+  readonly onLine?: (line: string) => void;
+  /**
+   * In a process group of its own: a Ctrl-C on the terminal reaches only this process, which then
+   * stops the program itself, in the order it chooses.
+   */
+  readonly detached?: boolean;
+}
+
+/** A program that runs until it ends or is stopped: a server, a VM. */
+export interface RunningService {
+  readonly program: Program;
+  readonly pid: number | undefined;
+  readonly logFile: string | null;
+  /** Settles when the program has exited (never rejects). */
+  readonly exited: Promise<ServiceExit>;
+  running(): boolean;
+  /** All it wrote so far, stdout and stderr in the order they came. */
+  output(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. */
+  stop(graceMs?: number): Promise<ServiceExit>;
+}
+
+/** Starts `program` with no stdin, its output kept (and logged to a file when asked). */
+export function startService(
+  program: Program,
+  args: readonly string[],
+  options: ServiceOptions = {},
+): RunningService {
+  const child = spawn(executable(program), args, {
+    env: { ...process.env, LC_ALL: 'C.UTF-8', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  });
+  const log =
+    options.logFile === undefined
+      ? null
+      : createWriteStream(options.logFile, { flags: options.appendLog === true ? 'a' : 'w' });
+  log?.on('error', () => undefined);
+  const { onLine } = options;
+  const lines = onLine === undefined ? null : lineSplitter(onLine);
+  let all = '';
+  const take = (chunk: Buffer): void => {
+    const text = chunk.toString('utf8');
+    all += text;
+    lines?.push(text);
+    log?.write(chunk);
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
+  let ended = false;
+  const exited = new Promise<ServiceExit>((resolvePromise) => {
+    const end = (exit: ServiceExit): void => {
+      ended = true;
+      lines?.end();
+      log?.end();
+      resolvePromise(exit);
+    };
+    child.on('error', (cause: NodeJS.ErrnoException) => {
+      if (child.pid !== undefined) return;
+      const error =
+        cause.code === 'ENOENT'
+          ? missingProgram(program, cause)
+          : new AppError('PROGRAM_FAILED', `${program} could not be run: ${cause.message}`, { cause });
+      end({ code: null, signal: null, error });
+    });
+    child.on('close', (code, signal) => end({ code, signal, error: null }));
+  });
+  return {
+    program,
+    pid: child.pid,
+    logFile: options.logFile ?? null,
+    exited,
+    running: () => !ended,
+    output: () => all,
+    async stop(graceMs = 5000) {
+      if (ended) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const done = await exited;
+      clearTimeout(timer);
+      return done;
+    },
+  };
 }
