@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** The domain folders of src/ (DESIGN.md, Layers). */
-const DOMAINS = ['build', 'image', 'store', 'auth', 'audit', 'machines', 'boot', 'deploy', 'agent'];
+const DOMAINS = ['build', 'image', 'store', 'auth', 'audit', 'machines', 'boot', 'deploy', 'agent', 'lab'];
 
 /** The only imports from one domain into another: `from → to`, with the reason. */
 const DOMAIN_EDGES = {

@@ -12,18 +12,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { ipxeScriptUrl } from '../../../src/boot/boot-url.ts';
+import { netnsUnavailable } from '../../../src/engines/netns.ts';
+import { vmUnavailable, type VmFirmware } from '../../../src/engines/qemu-system.ts';
+import type { LabNetwork } from '../../../src/lab/lab-network.ts';
+import { LabVm } from '../../../src/lab/lab-vm.ts';
+import { waitFor } from '../../../src/lab/wait-for.ts';
 import { runWinsmith } from '../../helpers/cli.ts';
-import { netnsUnavailable, waitFor, withNetns, type Netns } from './netns.ts';
-import { firmwareUnavailable, startVm, type Vm, type VmCase } from './qemu.ts';
+import { withLabNetwork } from '../../helpers/lab-network.ts';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 /** TCG boots take 20–60 s alone; two VMs at once on two cores, with slack. */
 const BOOT_TIMEOUT_MS = 300_000;
 const HTTP_PORT = 8080;
 
-const CASES: readonly VmCase[] = [
-  { name: 'bios', firmware: 'bios' },
-  { name: 'uefi', firmware: 'uefi' },
+/** Diskless VMs; iPXE needs little memory, OVMF a little more. */
+const CASES: readonly { name: string; firmware: VmFirmware; memoryMiB: number }[] = [
+  { name: 'bios', firmware: 'bios', memoryMiB: 256 },
+  { name: 'uefi', firmware: 'uefi', memoryMiB: 512 },
 ];
 
 interface LogLine {
@@ -51,7 +56,7 @@ async function skipReason(): Promise<string | null> {
   const ns = await netnsUnavailable();
   if (ns !== null) return ns;
   for (const c of CASES) {
-    const why = await firmwareUnavailable(c.firmware);
+    const why = await vmUnavailable(c.firmware);
     if (why !== null) return why;
   }
   return null;
@@ -66,7 +71,7 @@ const skip = await skipReason();
  */
 type DhcpSetup = 'full' | 'proxy' | 'dnsmasq';
 
-function dnsmasqArgs(ns: Netns, setup: DhcpSetup): string[] {
+function dnsmasqArgs(ns: LabNetwork, setup: DhcpSetup): string[] {
   const args = [
     '--port=0',
     `--interface=${ns.bridge}`,
@@ -90,18 +95,18 @@ function dnsmasqArgs(ns: Netns, setup: DhcpSetup): string[] {
   ];
 }
 
-function dhcpArgs(ns: Netns, setup: DhcpSetup): string[] {
+function dhcpArgs(ns: LabNetwork, setup: DhcpSetup): string[] {
   if (setup === 'dnsmasq') return [];
   const args = ['--dhcp', setup, '--interface', ns.bridge];
   return setup === 'full' ? [...args, '--dhcp-range', `${ns.host(100)}-${ns.host(199)}`] : args;
 }
 
-async function bootAll(ns: Netns, setup: DhcpSetup): Promise<void> {
+async function bootAll(ns: LabNetwork, setup: DhcpSetup): Promise<void> {
   const data = join(ns.dir, 'data');
   const bootRoot = join(ns.dir, 'boot-root');
   await mkdir(bootRoot);
-  if (setup !== 'full') ns.spawn('dnsmasq', dnsmasqArgs(ns, setup), 'dnsmasq');
-  const server = ns.spawn(
+  if (setup !== 'full') ns.start('dnsmasq', dnsmasqArgs(ns, setup), { log: 'dnsmasq' });
+  const server = ns.start(
     process.execPath,
     [
       MAIN,
@@ -116,19 +121,20 @@ async function bootAll(ns: Netns, setup: DhcpSetup): Promise<void> {
       '--boot-root',
       bootRoot,
     ],
-    'winsmith-server',
+    { log: 'winsmith-server' },
   );
   await waitFor(
     'the server to listen',
     () => {
-      if (server.child.exitCode !== null) throw new Error(`winsmith server exited:\n${server.output()}`);
+      if (!server.running()) throw new Error(`winsmith server exited:\n${server.output()}`);
       return logLines(server.output()).some((l) => l.msg === 'listening') ? true : null;
     },
-    30_000,
+    { timeoutMs: 30_000 },
   );
 
-  const vms: Vm[] = [];
-  for (const c of CASES) vms.push(await startVm(ns, c));
+  const vms: LabVm[] = [];
+  for (const c of CASES) vms.push(await LabVm.create(ns, { ...c, disk: null }));
+  const consoles = vms.map((vm) => vm.powerOn());
   try {
     await Promise.all(
       vms.map((vm) =>
@@ -144,21 +150,20 @@ async function bootAll(ns: Netns, setup: DhcpSetup): Promise<void> {
             );
             return checkIn ?? null;
           },
-          BOOT_TIMEOUT_MS,
-          1000,
+          { timeoutMs: BOOT_TIMEOUT_MS, everyMs: 1000 },
         ),
       ),
     );
   } catch (e) {
     const logs = vms.map(
-      (vm) => `--- ${vm.name} serial (${vm.process.logPath}):\n${vm.process.output().slice(-3000)}`,
+      (vm, i) => `--- ${vm.name} serial (${vm.console}):\n${consoles[i]?.output().slice(-3000) ?? ''}`,
     );
     throw new Error(
       `${e instanceof Error ? e.message : String(e)}\n${logs.join('\n')}\n--- server:\n${server.output().slice(-4000)}`,
       { cause: e },
     );
   }
-  for (const vm of vms) await vm.process.stop(1000);
+  for (const vm of vms) await vm.powerOff();
   await server.stop(10_000);
   // OVMF took the PXE offer and loaded ipxe.efi over TFTP, not through its UEFI HTTP boot fallback
   // (which it used when it refused full mode's offer with PXE-E16).
@@ -208,6 +213,6 @@ for (const [setup, how] of SETUPS) {
   test(
     `${how}: BIOS and UEFI VMs boot iPXE, run their per-machine script and check in`,
     { skip: skip ?? KNOWN_FAILING[setup] ?? false, timeout: 420_000 },
-    () => withNetns((ns) => bootAll(ns, setup)),
+    () => withLabNetwork((ns) => bootAll(ns, setup)),
   );
 }
