@@ -13,7 +13,8 @@ import type { ProgressListener } from '../core/progress.ts';
 import { BOOTENV_FILE_NAMES, buildBootEnv, type BootEnvInfo } from '../deploy/bootenv/build.ts';
 import { requireFile } from '../io/paths.ts';
 import { cachedBootEnv, type CachedBootEnv } from '../deploy/bootenv/cache.ts';
-import { readBootEnvInputs, type BootEnvSources } from '../deploy/bootenv/inputs.ts';
+import { readBootEnvInputs, readBootEnvLock, type BootEnvSources } from '../deploy/bootenv/inputs.ts';
+import { fetchLockedPackages, placePackages } from '../deploy/bootenv/package-cache.ts';
 import { updateBootEnvLock, type LockUpdate } from '../deploy/bootenv/update-lock.ts';
 
 export type { BootEnvInfo } from '../deploy/bootenv/build.ts';
@@ -120,4 +121,19 @@ export async function readBootEnvDirectory(dir: string): Promise<CachedBootEnv> 
 export async function bootEnvFor(dataDir: string, progress?: ProgressListener): Promise<CachedBootEnv> {
   const inputs = await readBootEnvInputs(sources(DEFAULT_BOOTENV_LOCK));
   return cachedBootEnv(join(dataDir, 'bootenv'), inputs, progress);
+}
+
+/**
+ * Readies a server with data directory `dataDir` to build its environment with no way out (a
+ * lab's, in a network namespace): the lock's packages, downloaded into `packageCache` when missing
+ * (as `winsmith bootenv build` does), are put into DATA/bootenv/debs, where its build takes them from.
+ */
+export async function seedBootEnvPackages(
+  dataDir: string,
+  packageCache: string = defaultPackageCache(),
+  progress?: ProgressListener,
+): Promise<void> {
+  const lock = await readBootEnvLock(DEFAULT_BOOTENV_LOCK);
+  const paths = await fetchLockedPackages(lock.packages, packageCache, progress);
+  await placePackages(paths.values(), join(dataDir, 'bootenv', 'debs'));
 }

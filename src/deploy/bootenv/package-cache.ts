@@ -1,9 +1,10 @@
 // The .deb files of a lock, kept in a cache directory between builds: each is checked against the
 // lock's SHA-256 every time it is used, and only the missing (or damaged) ones are downloaded, by
-// apt, into a scratch directory inside the cache, then checked, then moved into place.
+// apt, into a scratch directory inside the cache, then checked, then moved into place. They can be
+// put into another cache too (a server's DATA/bootenv/debs), for a build that cannot download.
 
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { AppError } from '../../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../../core/progress.ts';
 import { aptDebFileName, aptDownload } from '../../engines/apt.ts';
@@ -63,4 +64,22 @@ export async function fetchLockedPackages(
     cacheDir,
   );
   return paths;
+}
+
+/**
+ * Puts the files `paths` into cache directory `dir`, hard-linked (copied across file systems), in
+ * place of any file of the same name: the build that reads `dir` then checks them as its own.
+ */
+export async function placePackages(paths: Iterable<string>, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const path of paths) {
+    const dest = join(dir, basename(path));
+    await rm(dest, { force: true });
+    try {
+      await link(path, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      await copyFile(path, dest);
+    }
+  }
 }
