@@ -12,5 +12,6 @@ export const GROUP_SUMMARIES: Readonly<Record<string, string>> = {
   machine: 'register, approve, show, rename, label and remove machines; read their password',
   profile: 'apply, show and remove deployment profiles',
   deployment: 'show, follow, cancel and retry one deployment',
+  lab: 'try a whole network deployment on this host: a private network, a server and a VM',
   bootenv: 'build the deploy environment machines boot into to be deployed, and pin its packages',
 };

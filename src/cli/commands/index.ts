@@ -217,6 +217,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./bootenv-lock.ts')).bootenvLock,
   },
   {
+    path: ['lab', 'deploy'],
+    summary:
+      'deploy the sample image to a QEMU VM over a private network on this host, from nothing, then check its disk (root)',
+    args: '',
+    load: async () => (await import('./lab-deploy.ts')).labDeploy,
+  },
+  {
     path: ['server'],
     summary:
       'serve a repository over HTTP (SQLite + files under --data by default; PostgreSQL + S3 from --config)',
