@@ -1,0 +1,264 @@
+// `winsmith lab deploy` end to end, as a user runs it, under TCG: a UEFI VM deployed by a server
+// that builds its deploy environment on first need (kept with --keep, then read back here: the
+// disk, the machine's answer file, the data directory; then removed with the commands it printed),
+// a BIOS VM deployed with a prebuilt environment (everything removed by the command itself), and a
+// run stopped by SIGINT mid-deployment (everything removed, exit 130). The packages of the deploy
+// environment come from .cache/bootenv-debs, which the bootenv tests fill (downloaded once).
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { LabSummary } from '../../src/app/lab.ts';
+import type { DeploymentView } from '../../src/app/deployments.ts';
+import { listNetns, netnsUnavailable } from '../../src/engines/netns.ts';
+import { ntfsReadFile } from '../../src/engines/ntfs.ts';
+import { extractRange } from '../../src/engines/qemu-img.ts';
+import { vmUnavailable } from '../../src/engines/qemu-system.ts';
+import { REPO_ROOT, runWinsmith, type CliRun } from '../helpers/cli.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const PACKAGES = join(REPO_ROOT, '.cache', 'bootenv-debs');
+/** The lab's own limit (minutes), and the test's beyond it. */
+const LAB_TIMEOUT_MINUTES = '15';
+const TEST_TIMEOUT_MS = 17 * 60_000;
+
+async function skipReason(): Promise<string | false> {
+  const reasons = [
+    await netnsUnavailable(),
+    await vmUnavailable('uefi'),
+    await vmUnavailable('bios'),
+    spawnSync('apt-get', ['--version']).error === undefined ? null : 'apt-get is not installed (Debian apt)',
+  ];
+  return reasons.find((r) => r !== null) ?? false;
+}
+
+const skip = await skipReason();
+
+let work = '';
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'winsmith-lab-test-'));
+});
+after(async () => {
+  if (work !== '') await rm(work, { recursive: true, force: true });
+});
+
+/** The lab's work folder, as its first line says. */
+function workDir(run: { stderr: string }): string {
+  const dir = /lab: working in (\S+);/.exec(run.stderr)?.[1];
+  assert.ok(dir !== undefined, `the lab names its folder:\n${run.stderr}`);
+  return dir;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** No QEMU of this MAC runs any more. */
+function qemuOf(mac: string): string {
+  return spawnSync('pgrep', ['-af', `mac=${mac}`])
+    .stdout.toString()
+    .trim();
+}
+
+/** `winsmith lab deploy ARGS --json` within the test's time, its duration told. */
+async function labDeploy(t: TestContext, what: string, args: readonly string[]): Promise<CliRun> {
+  const started = performance.now();
+  const run = await runWinsmith(['lab', 'deploy', ...args, '--timeout', LAB_TIMEOUT_MINUTES, '--json']);
+  t.diagnostic(`lab deploy (${what}): ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  return run;
+}
+
+/** The summary, the run having ended done with a disk that would boot. */
+function deployed(run: CliRun): LabSummary {
+  assert.equal(run.code, 0, `${run.stderr}\n${run.stdout}`);
+  const summary = JSON.parse(run.stdout) as LabSummary;
+  assert.equal(summary.ok, true);
+  assert.equal(summary.deployment.state, 'done');
+  assert.deepEqual(
+    summary.deployment.history.map((h) => h.state),
+    ['queued', 'booting', 'agent-online', 'partitioning', 'applying', 'configuring', 'finalizing', 'done'],
+  );
+  const t = summary.times;
+  assert.ok(t.agentOnlineSeconds !== null && t.appliedSeconds !== null && t.doneSeconds !== null);
+  assert.ok(
+    0 < t.agentOnlineSeconds && t.agentOnlineSeconds <= t.appliedSeconds && t.appliedSeconds <= t.doneSeconds,
+  );
+  assert.ok(summary.disk?.bootable === true, JSON.stringify(summary.disk?.problems));
+  // The deployment as `deploy --watch` shows it without a terminal: a line per state, the bytes.
+  for (const state of ['queued', 'booting', 'agent-online', 'applying', 'done']) {
+    assert.match(run.stderr, new RegExp(`Z ${summary.deployment.id} ${state}\\b`), state);
+  }
+  assert.match(run.stderr, /\] 100% /);
+  return summary;
+}
+
+describe('winsmith lab deploy', { concurrency: true }, () => {
+  test(
+    'UEFI: the server builds its deploy environment, the VM is deployed and its disk would boot; --keep keeps it all until removed',
+    { skip, timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const run = await labDeploy(t, 'UEFI, environment built', [
+        '--firmware',
+        'uefi',
+        '--cache',
+        PACKAGES,
+        '--keep',
+      ]);
+      const summary = deployed(run);
+      t.diagnostic(`UEFI times: ${JSON.stringify(summary.times)}`);
+      assert.ok(summary.kept !== null);
+      const dir = summary.kept.dir;
+      try {
+        assert.match(run.stderr, /server: deploy environment ready \(kernel \S+, built now\)/);
+        assert.ok((await listNetns()).includes(summary.network.namespace), 'the namespace is kept');
+        assert.equal(qemuOf(summary.machine.mac), '', 'the VM is off');
+
+        // The disk, read again: GPT with the ESP, the MSR and Windows; the boot files; the answer file
+        // of this machine, named after its MAC.
+        const disk = join(dir, 'disk.qcow2');
+        const verify = await runWinsmith(['disk', 'verify', disk, '--json']);
+        assert.equal(verify.code, 0, verify.stdout);
+        const report = JSON.parse(verify.stdout) as NonNullable<LabSummary['disk']>;
+        assert.equal(report.firmware, 'uefi');
+        assert.deepEqual(
+          report.partitions.map((p) => p.name),
+          ['EFI system partition', 'Microsoft reserved partition', 'Basic data partition'],
+        );
+        for (const f of [
+          '/EFI/Boot/bootx64.efi',
+          '/EFI/Microsoft/Boot/bootmgfw.efi',
+          '/EFI/Microsoft/Boot/BCD',
+        ]) {
+          assert.ok(report.bootFiles.includes(f), f);
+        }
+        const windows = report.partitions.find((p) => p.number === report.windowsPartition);
+        assert.ok(windows !== undefined);
+        const volume = join(work, 'uefi-windows.img');
+        await extractRange(disk, 'qcow2', windows.firstLba * 512, windows.sectorCount * 512, volume);
+        const unattend = new TextDecoder().decode(
+          await ntfsReadFile(volume, '/Windows/Panther/unattend.xml'),
+        );
+        const mac6 = summary.machine.mac.replaceAll(':', '').slice(-6);
+        assert.match(unattend, new RegExp(`<ComputerName>LAB-${mac6}</ComputerName>`, 'i'));
+
+        // The data directory: the machine approved, its deployment done; its password in no output.
+        const data = summary.data;
+        const machines = await runWinsmith(['machines', '--json', '--repo', data]);
+        const listed = JSON.parse(machines.stdout) as { mac: string; state: string }[];
+        assert.equal(listed.find((m) => m.mac === summary.machine.mac)?.state, 'ready');
+        const shown = await runWinsmith([
+          'deployment',
+          'show',
+          summary.deployment.id,
+          '--json',
+          '--repo',
+          data,
+        ]);
+        assert.equal((JSON.parse(shown.stdout) as DeploymentView).state, 'done');
+        const password = await runWinsmith([
+          'machine',
+          'password',
+          summary.machine.mac,
+          '--json',
+          '--repo',
+          data,
+        ]);
+        const secret = (JSON.parse(password.stdout) as { password: string }).password;
+        assert.ok(secret.length > 0);
+        for (const text of [run.stdout, run.stderr, await readFile(join(dir, 'server.log'), 'utf8')]) {
+          assert.ok(!text.includes(secret), 'the password is in no output or log');
+        }
+      } finally {
+        for (const command of summary.kept.remove) {
+          const [program = '', ...args] = command.split(' ');
+          const removed = spawnSync(program, args);
+          assert.equal(removed.status, 0, `${command}: ${removed.stderr.toString()}`);
+        }
+      }
+      assert.ok(!(await listNetns()).includes(summary.network.namespace));
+      assert.equal(await exists(dir), false);
+    },
+  );
+
+  test(
+    'BIOS with a prebuilt deploy environment: deployed, the disk would boot, and nothing of the lab is left',
+    { skip, timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const bootenv = join(work, 'bootenv');
+      const build = await runWinsmith(['bootenv', 'build', '-o', bootenv, '--cache', PACKAGES]);
+      assert.equal(build.code, 0, build.stderr);
+      const run = await labDeploy(t, 'BIOS, environment prebuilt', [
+        '--firmware',
+        'bios',
+        '--bootenv',
+        bootenv,
+      ]);
+      const summary = deployed(run);
+      t.diagnostic(`BIOS times: ${JSON.stringify(summary.times)}`);
+      const disk = summary.disk;
+      assert.ok(disk !== null);
+      assert.equal(disk.firmware, 'bios');
+      assert.deepEqual(
+        disk.partitions.map((p) => [p.type, p.active]),
+        [
+          ['0x07', true],
+          ['0x07', false],
+        ],
+      );
+      for (const f of ['/bootmgr', '/Boot/BCD']) assert.ok(disk.bootFiles.includes(f), f);
+      assert.equal(disk.windowsPaths['/Windows/System32/winload.exe'], true);
+      assert.match(run.stderr, /server: deploy environment ready \(kernel \S+\)\n/, 'read, not built');
+      assert.equal(summary.kept, null);
+      assert.ok(!(await listNetns()).includes(summary.network.namespace));
+      assert.equal(await exists(workDir(run)), false);
+      assert.equal(qemuOf(summary.machine.mac), '');
+    },
+  );
+
+  test(
+    'SIGINT in the middle of a deployment: the lab stops, removes all it made, and exits 130',
+    { skip, timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const child = spawn(
+        process.execPath,
+        [MAIN, 'lab', 'deploy', '--firmware', 'bios', '--cache', PACKAGES],
+        {
+          cwd: REPO_ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stderr = '';
+      let stdout = '';
+      let signalled = false;
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (!signalled && /lab: VM powered on again/.test(stderr)) {
+          signalled = child.kill('SIGINT');
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.ok(signalled, `the lab got as far as the deployment:\n${stderr}`);
+      assert.equal(code, 130, stderr);
+      assert.equal(stdout, '');
+      assert.match(stderr, /lab: SIGINT: stopping, and removing what the lab made\n/);
+      assert.match(
+        stderr.trimEnd().split('\n').at(-1) ?? '',
+        /^error: stopped by a signal while waiting for /,
+      );
+      const namespace = /network namespace (ws-lab-[0-9a-f]+):/.exec(stderr)?.[1];
+      const mac = /MAC ([0-9a-f:]{17})/.exec(stderr)?.[1];
+      assert.ok(namespace !== undefined && mac !== undefined, stderr);
+      assert.ok(!(await listNetns()).includes(namespace));
+      assert.equal(await exists(workDir({ stderr })), false);
+      assert.equal(qemuOf(mac), '');
+    },
+  );
+});
