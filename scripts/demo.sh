@@ -2,7 +2,8 @@
 # The demo, end to end with embedded defaults: set-up, then winsmith's commands on a sample image —
 # make an image, read it as Windows media, look inside it, read its registry and boot store offline,
 # customize it, turn it into bootable UEFI and BIOS disks that are checked after, keep both images in
-# a repository, and serve network boot (HTTP and TFTP, on 127.0.0.1 only) to a machine's iPXE.
+# a repository, serve network boot (HTTP and TFTP, on 127.0.0.1 only) to a machine's iPXE, and, as
+# root, deploy a VM over a private network on this host (winsmith lab deploy).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -98,6 +99,17 @@ ls -l "$out/ipxe.efi"
 ws machines --repo "$data"
 kill "$server"
 wait "$server" || true
+trap - EXIT
+
+# A whole network deployment on this host, in a network namespace of its own (root): a server with
+# DHCP on its bridge, the sample pushed, a QEMU VM that boots, registers, is approved and deployed,
+# its disk read back after; everything it made removed at the end. The deploy environment's packages
+# are kept in .cache/bootenv-debs, as the tests keep them.
+if [[ $(id -u) -eq 0 ]]; then
+  ws lab deploy --firmware uefi --cache "$root/.cache/bootenv-debs"
+else
+  echo "demo: 'winsmith lab deploy' needs root (network namespaces, tap devices): run the demo as root to see it" >&2
+fi
 
 echo >&2
 echo "demo: done; everything it made is in $out" >&2
