@@ -67,14 +67,20 @@ export async function addTap(ns: string, tap: string, bridge: string): Promise<v
   await ip(['-n', ns, 'link', 'set', tap, 'up']);
 }
 
-/** Starts `command` inside namespace `ns` (found on the PATH there, as by the shell). */
+/**
+ * Starts `command` inside namespace `ns` (found on the PATH there, as by the shell). It gets SIGTERM
+ * when this process ends, however it ends (setpriv's parent-death signal; `ip netns exec` and
+ * setpriv each run the next program in their own place): a caller that is killed leaves nothing
+ * running in the namespace.
+ */
 export function startInNetns(
   ns: string,
   command: string,
   args: readonly string[],
   options: ServiceOptions = {},
 ): RunningService {
-  return startService('ip', ['netns', 'exec', ns, command, ...args], options);
+  const ending = ['setpriv', '--pdeathsig', 'TERM', '--', command, ...args];
+  return startService('ip', ['netns', 'exec', ns, ...ending], options);
 }
 
 /** The processes running inside namespace `ns`. */
