@@ -1,9 +1,10 @@
 // `winsmith lab deploy` end to end, as a user runs it, under TCG: a UEFI VM deployed by a server
 // that builds its deploy environment on first need (kept with --keep, then read back here: the
 // disk, the machine's answer file, the data directory; then removed with the commands it printed),
-// a BIOS VM deployed with a prebuilt environment (everything removed by the command itself), and a
-// run stopped by SIGINT mid-deployment (everything removed, exit 130). The packages of the deploy
-// environment come from .cache/bootenv-debs, which the bootenv tests fill (downloaded once).
+// a BIOS VM deployed with a prebuilt environment (everything removed by the command itself), a run
+// stopped by SIGINT mid-deployment (everything removed, exit 130), and one killed outright (its
+// server and VM end with it). The packages of the deploy environment come from .cache/bootenv-debs,
+// which the bootenv tests fill (downloaded once).
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -14,10 +15,11 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { LabSummary } from '../../src/app/lab.ts';
 import type { DeploymentView } from '../../src/app/deployments.ts';
-import { listNetns, netnsUnavailable } from '../../src/engines/netns.ts';
+import { deleteNetns, listNetns, netnsPids, netnsUnavailable } from '../../src/engines/netns.ts';
 import { ntfsReadFile } from '../../src/engines/ntfs.ts';
 import { extractRange } from '../../src/engines/qemu-img.ts';
 import { vmUnavailable } from '../../src/engines/qemu-system.ts';
+import { waitFor } from '../../src/lab/wait-for.ts';
 import { REPO_ROOT, runWinsmith, type CliRun } from '../helpers/cli.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -73,6 +75,36 @@ async function labDeploy(t: TestContext, what: string, args: readonly string[]):
   const run = await runWinsmith(['lab', 'deploy', ...args, '--timeout', LAB_TIMEOUT_MINUTES, '--json']);
   t.diagnostic(`lab deploy (${what}): ${((performance.now() - started) / 1000).toFixed(0)} s`);
   return run;
+}
+
+/** `winsmith lab deploy` (BIOS) sent `signal` once its stderr matches `when`; how it ended. */
+async function signalLab(
+  signal: NodeJS.Signals,
+  when: RegExp,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, 'lab', 'deploy', '--firmware', 'bios', '--cache', PACKAGES], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  let signalled = false;
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    if (!signalled && when.test(stderr)) signalled = child.kill(signal);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.ok(signalled, `the lab got as far as ${String(when)}:\n${stderr}`);
+  return { code, stdout, stderr };
+}
+
+/** The lab's namespace and its VM's MAC, as its steps name them. */
+function labNames(stderr: string): { namespace: string; mac: string } {
+  const namespace = /network namespace (ws-lab-[0-9a-f]+):/.exec(stderr)?.[1];
+  const mac = /MAC ([0-9a-f:]{17})/.exec(stderr)?.[1];
+  assert.ok(namespace !== undefined && mac !== undefined, stderr);
+  return { namespace, mac };
 }
 
 /** The summary, the run having ended done with a disk that would boot. */
@@ -226,26 +258,7 @@ describe('winsmith lab deploy', { concurrency: true }, () => {
     'SIGINT in the middle of a deployment: the lab stops, removes all it made, and exits 130',
     { skip, timeout: TEST_TIMEOUT_MS },
     async () => {
-      const child = spawn(
-        process.execPath,
-        [MAIN, 'lab', 'deploy', '--firmware', 'bios', '--cache', PACKAGES],
-        {
-          cwd: REPO_ROOT,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stderr = '';
-      let stdout = '';
-      let signalled = false;
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString();
-        if (!signalled && /lab: VM powered on again/.test(stderr)) {
-          signalled = child.kill('SIGINT');
-        }
-      });
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-      assert.ok(signalled, `the lab got as far as the deployment:\n${stderr}`);
+      const { code, stdout, stderr } = await signalLab('SIGINT', /lab: VM powered on again/);
       assert.equal(code, 130, stderr);
       assert.equal(stdout, '');
       assert.match(stderr, /lab: SIGINT: stopping, and removing what the lab made\n/);
@@ -253,12 +266,30 @@ describe('winsmith lab deploy', { concurrency: true }, () => {
         stderr.trimEnd().split('\n').at(-1) ?? '',
         /^error: stopped by a signal while waiting for /,
       );
-      const namespace = /network namespace (ws-lab-[0-9a-f]+):/.exec(stderr)?.[1];
-      const mac = /MAC ([0-9a-f:]{17})/.exec(stderr)?.[1];
-      assert.ok(namespace !== undefined && mac !== undefined, stderr);
+      const { namespace, mac } = labNames(stderr);
       assert.ok(!(await listNetns()).includes(namespace));
       assert.equal(await exists(workDir({ stderr })), false);
       assert.equal(qemuOf(mac), '');
+    },
+  );
+
+  test(
+    'SIGKILL: the lab cannot clean up, but its server and VM end with it',
+    { skip, timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const { stderr } = await signalLab('SIGKILL', /lab: VM powered on:/);
+      const { namespace, mac } = labNames(stderr);
+      try {
+        await waitFor(
+          'the server and the VM to end',
+          async () => ((await netnsPids(namespace)).length === 0 ? true : null),
+          { timeoutMs: 20_000 },
+        );
+        assert.equal(qemuOf(mac), '');
+      } finally {
+        await deleteNetns(namespace);
+        await rm(workDir({ stderr }), { recursive: true, force: true });
+      }
     },
   );
 });
