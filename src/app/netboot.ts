@@ -1,14 +1,13 @@
 // Network boot for `winsmith server`: the boot services (HTTP boot routes, TFTP, DHCP) on the
 // machines and deployments of the application the server serves, with the deploy environment
-// machines are started into (src/app/deploy-environment.ts). The boot services' code (and TFTP's, DHCP's) is
-// loaded only when boot is asked for.
+// machines are started into (src/app/deploy-environment.ts). The boot services' code (and TFTP's,
+// DHCP's, and the deploy environment's) is loaded only when boot is asked for.
 
 import type { BootLog } from '../boot/boot-log.ts';
 import type { BootService, BootSettings } from '../boot/boot-services.ts';
 import type { RegistrationLimits } from '../boot/registration-gate.ts';
 import type { Hono } from 'hono';
 import type { LocalApp } from './local-app.ts';
-import { DeployEnvironment } from './deploy-environment.ts';
 
 export type { BootDhcpSettings, BootSettings } from '../boot/boot-services.ts';
 
@@ -27,6 +26,7 @@ export async function prepareNetboot(
   log: BootLog,
 ): Promise<(app: LocalApp, deps: NetbootDeps) => Netboot> {
   const services = await import('../boot/boot-services.ts');
+  const { DeployEnvironment } = await import('./deploy-environment.ts');
   const located = await services.installIpxe(settings, log);
   return (app, deps) => {
     const environment = new DeployEnvironment({
