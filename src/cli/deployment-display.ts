@@ -24,7 +24,9 @@ export function createDeploymentDisplay(live: NodeJS.WriteStream): DeploymentDis
     if (current.size === 0) return;
     const table = formatTable(DEPLOYMENT_HEADER, [...current.values()].map(deploymentRow));
     live.write(`${table}\n`);
-    drawnLines = table.split('\n').length;
+    // A line wider than the terminal takes more than one row of it.
+    const width = live.columns > 0 ? live.columns : 80;
+    drawnLines = table.split('\n').reduce((rows, l) => rows + Math.max(1, Math.ceil(l.length / width)), 0);
   };
   const lastLine = new Map<string, string>();
   const tell = (d: DeploymentView): void => {
