@@ -21,6 +21,7 @@ import { extractRange } from '../../src/engines/qemu-img.ts';
 import { vmUnavailable } from '../../src/engines/qemu-system.ts';
 import { waitFor } from '../../src/lab/wait-for.ts';
 import { REPO_ROOT, runWinsmith, type CliRun } from '../helpers/cli.ts';
+import { ntfsTree, wimTree } from '../disk/helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const PACKAGES = join(REPO_ROOT, '.cache', 'bootenv-debs');
@@ -179,6 +180,12 @@ describe('winsmith lab deploy', { concurrency: true }, () => {
         );
         const mac6 = summary.machine.mac.replaceAll(':', '').slice(-6);
         assert.match(unattend, new RegExp(`<ComputerName>LAB-${mac6}</ComputerName>`, 'i'));
+        // The Windows volume holds the image's tree: the size and SHA-1 of every file.
+        const onDisk = await ntfsTree(volume);
+        onDisk.delete('/Windows/Panther/unattend.xml');
+        const inWim = await wimTree(join(dir, 'sample.wim'), 1);
+        assert.ok(inWim.size > 50);
+        assert.deepEqual(new Map([...onDisk].sort()), new Map([...inWim].sort()));
 
         // The data directory: the machine approved, its deployment done; its password in no output.
         const data = summary.data;
