@@ -13,7 +13,8 @@
 // agents are started, spread over the first 10 s, while a client asks GET /api/v1/deployments
 // and opens GET /api/v1/events (time to its `ready` event) every 200 ms each, and one events
 // stream stays open to time how late each deployment event arrives. The server's RSS is read
-// from /proc every 500 ms.
+// from /proc every 500 ms. The machines' disk files and the agents' scratch space are in memory
+// (/dev/shm): see MACHINES_PARENT.
 //
 // Prints: all done or not, the time until all were done, the aggregate apply throughput against
 // the one agent alone, the server's CPU time meanwhile, its peak RSS (goal ≤ 300 MB), the p50/p99 of both API calls (goal
@@ -22,7 +23,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { get, type IncomingMessage } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InventoryFile } from '../src/agent/inventory.ts';
 import { artifactMetaOf } from '../src/app/artifact-meta.ts';
@@ -144,7 +145,7 @@ function runAgent(files: { cmdline: string; inventory: string }): Promise<{ code
         files.inventory,
         '--no-finish',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: dirname(files.cmdline) } },
     );
     let output = '';
     child.stderr.on('data', (d: Buffer) => {
@@ -264,107 +265,115 @@ function figures(label: string, values: readonly number[]): string {
   return `${label}: p50 ${percentile(values, 50).toFixed(1)} ms, p99 ${percentile(values, 99).toFixed(1)} ms (${values.length} samples)`;
 }
 
+/**
+ * Where the machines' disks and the agents' scratch space go: in memory. On a network each agent
+ * writes its own machine's disk; a hundred of them writing the server's disk here would make the
+ * server's own small writes wait behind their writeback, which is not what is measured.
+ */
+const MACHINES_PARENT = '/dev/shm';
+
 async function main(): Promise<void> {
   await withTempDir(async (dir) => {
-    const wim = join(dir, 'sample.wim');
-    process.stderr.write(`making the sample image (${sampleBytes} bytes of files)…\n`);
-    const sample = await buildSampleImage(wim, { seed: 100, size: sampleBytes });
-    const machines: Machine[] = Array.from({ length: agents + 1 }, (_, n) => ({
-      name: `m${String(n).padStart(3, '0')}`,
-      mac: macOf(n + 1),
-      dir: join(dir, `m${String(n).padStart(3, '0')}`),
-    }));
-    await Promise.all(machines.map((m) => mkdir(m.dir)));
-    const data = join(dir, 'data');
-    process.stderr.write(`preparing ${machines.length} machines and their deployments…\n`);
-    const { token, started } = await prepare(data, wim, machines);
-    const server = await startServer(data);
-    try {
-      const files = await Promise.all(
-        machines.map(async (m) => {
-          const s = started.get(m.name);
-          if (s === undefined) throw new Error(`no deployment for ${m.name}`);
-          return agentFiles(m, server.url, s);
-        }),
-      );
-      const [alone, lone] = files;
-      if (alone === undefined || lone === undefined) throw new Error('no machine');
-      process.stderr.write('one agent alone…\n');
-      const [first, aloneSeconds] = await timed(() => runAgent(alone));
-      if (first.code !== 0) throw new Error(`the lone agent failed (${first.code}):\n${first.output}`);
-
-      const rss: number[] = [];
-      const listMs: number[] = [];
-      const eventsMs: number[] = [];
-      const delays: number[] = [];
-      const failedCalls: string[] = [];
-      const watcher = watchEventDelays(server.url, token, delays);
-      const sampling = { on: true };
-      const sampler = (async () => {
-        while (sampling.on) {
-          rss.push(await rssKiB(server.pid, 'VmRSS'));
-          await new Promise((r) => setTimeout(r, 500));
-        }
-      })();
-      const poller = (async () => {
-        while (sampling.on) {
-          const [a, b] = await Promise.allSettled([
-            timeList(server.url, token),
-            timeEvents(server.url, token),
-          ]);
-          if (a.status === 'fulfilled') listMs.push(a.value);
-          else failedCalls.push(`deployments: ${String(a.reason)}`);
-          if (b.status === 'fulfilled') eventsMs.push(b.value);
-          else failedCalls.push(`events: ${String(b.reason)}`);
-          await new Promise((r) => setTimeout(r, POLL_MS));
-        }
-      })();
-      const cpuBefore = await cpuSeconds(server.pid);
-      process.stderr.write(`${agents} agents at once…\n`);
-      const [results, allSeconds] = await timed(() =>
-        Promise.all(
-          files.slice(1).map(async (f, i) => {
-            await new Promise((r) => setTimeout(r, (i * START_SPREAD_MS) / agents));
-            const result = await runAgent(f);
-            if (result.code !== 0) process.stderr.write(`agent ${i + 1} failed:\n${result.output}\n`);
-            return result.code;
-          }),
-        ),
-      );
-      sampling.on = false;
-      await Promise.all([sampler, poller]);
-      watcher.stop();
-      const hwm = await rssKiB(server.pid, 'VmHWM');
-      const serverCpu = (await cpuSeconds(server.pid)) - cpuBefore;
-
-      const listed = await request(`${server.url}/api/v1/deployments`, token);
-      let body = '';
-      for await (const piece of listed as AsyncIterable<Buffer>) body += piece.toString();
-      const views = (JSON.parse(body) as { deployments: DeploymentView[] }).deployments;
-      const done = views.filter((v) => v.state === 'done').length - 1;
-      const exitedZero = results.filter((code) => code === 0).length;
-      const bytes = sample.totalBytes;
-      const aloneRate = bytes / aloneSeconds;
-      const allRate = (bytes * agents) / allSeconds;
-      process.stdout.write(
-        [
-          `sample: ${(sample.totalBytes / MiB).toFixed(1)} MiB of files, WIM ${(sample.wimBytes / MiB).toFixed(1)} MiB`,
-          `done: ${done} of ${agents} (goal: all; ${exitedZero} agents exited 0)`,
-          `one agent alone: ${aloneSeconds.toFixed(1)} s (${(aloneRate / MiB).toFixed(2)} MiB/s of files)`,
-          `${agents} agents: all ended after ${allSeconds.toFixed(1)} s (${(allRate / MiB).toFixed(2)} MiB/s of files in all, ${(allRate / aloneRate).toFixed(2)}× the lone agent)`,
-          `server CPU meanwhile: ${serverCpu.toFixed(1)} s (${((100 * serverCpu) / allSeconds).toFixed(0)}% of one core)`,
-          `server RSS: peak ${(hwm / 1024).toFixed(0)} MB (VmHWM; goal ≤ 300 MB), ${(Math.max(...rss) / 1024).toFixed(0)} MB the highest sampled`,
-          figures('GET /api/v1/deployments', listMs) + ' (goal p99 < 200 ms)',
-          figures('GET /api/v1/events to ready', eventsMs) + ' (goal p99 < 200 ms)',
-          figures('deployment events, change to arrival', delays),
-          `API calls that failed: ${failedCalls.length}${failedCalls.length > 0 ? ` (first: ${failedCalls[0] ?? ''})` : ''}`,
-          '',
-        ].join('\n'),
-      );
-    } finally {
-      await server.stop();
-    }
+    await withTempDir((machinesDir) => run(dir, machinesDir), 'winsmith-machines-', MACHINES_PARENT);
   });
+}
+
+async function run(dir: string, machinesDir: string): Promise<void> {
+  const wim = join(dir, 'sample.wim');
+  process.stderr.write(`making the sample image (${sampleBytes} bytes of files)…\n`);
+  const sample = await buildSampleImage(wim, { seed: 100, size: sampleBytes });
+  const machines: Machine[] = Array.from({ length: agents + 1 }, (_, n) => ({
+    name: `m${String(n).padStart(3, '0')}`,
+    mac: macOf(n + 1),
+    dir: join(machinesDir, `m${String(n).padStart(3, '0')}`),
+  }));
+  await Promise.all(machines.map((m) => mkdir(m.dir)));
+  const data = join(dir, 'data');
+  process.stderr.write(`preparing ${machines.length} machines and their deployments…\n`);
+  const { token, started } = await prepare(data, wim, machines);
+  const server = await startServer(data);
+  try {
+    const files = await Promise.all(
+      machines.map(async (m) => {
+        const s = started.get(m.name);
+        if (s === undefined) throw new Error(`no deployment for ${m.name}`);
+        return agentFiles(m, server.url, s);
+      }),
+    );
+    const [alone, lone] = files;
+    if (alone === undefined || lone === undefined) throw new Error('no machine');
+    process.stderr.write('one agent alone…\n');
+    const [first, aloneSeconds] = await timed(() => runAgent(alone));
+    if (first.code !== 0) throw new Error(`the lone agent failed (${first.code}):\n${first.output}`);
+
+    const rss: number[] = [];
+    const listMs: number[] = [];
+    const eventsMs: number[] = [];
+    const delays: number[] = [];
+    const failedCalls: string[] = [];
+    const watcher = watchEventDelays(server.url, token, delays);
+    const sampling = { on: true };
+    const sampler = (async () => {
+      while (sampling.on) {
+        rss.push(await rssKiB(server.pid, 'VmRSS'));
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    const poller = (async () => {
+      while (sampling.on) {
+        const [a, b] = await Promise.allSettled([timeList(server.url, token), timeEvents(server.url, token)]);
+        if (a.status === 'fulfilled') listMs.push(a.value);
+        else failedCalls.push(`deployments: ${String(a.reason)}`);
+        if (b.status === 'fulfilled') eventsMs.push(b.value);
+        else failedCalls.push(`events: ${String(b.reason)}`);
+        await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+    })();
+    const cpuBefore = await cpuSeconds(server.pid);
+    process.stderr.write(`${agents} agents at once…\n`);
+    const [results, allSeconds] = await timed(() =>
+      Promise.all(
+        files.slice(1).map(async (f, i) => {
+          await new Promise((r) => setTimeout(r, (i * START_SPREAD_MS) / agents));
+          const result = await runAgent(f);
+          if (result.code !== 0) process.stderr.write(`agent ${i + 1} failed:\n${result.output}\n`);
+          return result.code;
+        }),
+      ),
+    );
+    sampling.on = false;
+    await Promise.all([sampler, poller]);
+    watcher.stop();
+    const hwm = await rssKiB(server.pid, 'VmHWM');
+    const serverCpu = (await cpuSeconds(server.pid)) - cpuBefore;
+
+    const listed = await request(`${server.url}/api/v1/deployments`, token);
+    let body = '';
+    for await (const piece of listed as AsyncIterable<Buffer>) body += piece.toString();
+    const views = (JSON.parse(body) as { deployments: DeploymentView[] }).deployments;
+    const done = views.filter((v) => v.state === 'done').length - 1;
+    const exitedZero = results.filter((code) => code === 0).length;
+    const bytes = sample.totalBytes;
+    const aloneRate = bytes / aloneSeconds;
+    const allRate = (bytes * agents) / allSeconds;
+    process.stdout.write(
+      [
+        `sample: ${(sample.totalBytes / MiB).toFixed(1)} MiB of files, WIM ${(sample.wimBytes / MiB).toFixed(1)} MiB`,
+        `done: ${done} of ${agents} (goal: all; ${exitedZero} agents exited 0)`,
+        `one agent alone: ${aloneSeconds.toFixed(1)} s (${(aloneRate / MiB).toFixed(2)} MiB/s of files)`,
+        `${agents} agents: all ended after ${allSeconds.toFixed(1)} s (${(allRate / MiB).toFixed(2)} MiB/s of files in all, ${(allRate / aloneRate).toFixed(2)}× the lone agent)`,
+        `server CPU meanwhile: ${serverCpu.toFixed(1)} s (${((100 * serverCpu) / allSeconds).toFixed(0)}% of one core)`,
+        `server RSS: peak ${(hwm / 1024).toFixed(0)} MB (VmHWM; goal ≤ 300 MB), ${(Math.max(...rss) / 1024).toFixed(0)} MB the highest sampled`,
+        figures('GET /api/v1/deployments', listMs) + ' (goal p99 < 200 ms)',
+        figures('GET /api/v1/events to ready', eventsMs) + ' (goal p99 < 200 ms)',
+        figures('deployment events, change to arrival', delays),
+        `API calls that failed: ${failedCalls.length}${failedCalls.length > 0 ? ` (first: ${failedCalls[0] ?? ''})` : ''}`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await server.stop();
+  }
 }
 
 await main();
