@@ -17,35 +17,27 @@
 // (/dev/shm): see MACHINES_PARENT.
 //
 // Prints: all done or not, the time until all were done, the aggregate apply throughput against
-// the one agent alone, the server's CPU time meanwhile, its peak RSS (goal ≤ 300 MB), the p50/p99 of both API calls (goal
-// p99 < 200 ms) and of the events' delay.
+// the one agent alone, the server's CPU time meanwhile, its peak RSS (goal ≤ 300 MB), the p50/p99
+// of both API calls (goal p99 < 200 ms) and of the events' delay.
 
-import { spawn } from 'node:child_process';
-import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { get, type IncomingMessage } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { InventoryFile } from '../src/agent/inventory.ts';
-import { artifactMetaOf } from '../src/app/artifact-meta.ts';
+import { join } from 'node:path';
+import { createParser } from 'eventsource-parser';
 import type { DeploymentView } from '../src/app/deployments.ts';
-import { LocalApp } from '../src/app/local-app.ts';
-import { pushFile } from '../src/app/transfer.ts';
-import { AccountStore } from '../src/auth/account-store.ts';
-import { issueToken } from '../src/auth/tokens.ts';
-import { agentCommandLine } from '../src/deploy/agent-protocol.ts';
 import { MiB, parseSize } from '../src/image/disk/size.ts';
 import { buildSampleImage } from '../src/image/sample/build-sample.ts';
 import { withTempDir } from '../src/io/output.ts';
+import { CHUNKER_DEFAULTS } from '../src/store/chunker.ts';
+import { inventoryOf, makeDiskFile, runAgentProcess } from '../test/agent/agent-fixture.ts';
+import { startDeployServer, type StartedDeployment } from '../test/helpers/deploy-server.ts';
+import { residentBytes, startServerProcess } from '../test/helpers/server-process.ts';
 import { timed } from './timed.ts';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-const AGENT = fileURLToPath(new URL('../src/agent/main.ts', import.meta.url));
 const agents = Number(process.argv[2] ?? 100);
 const sampleBytes = parseSize(process.argv[3] ?? '16MiB');
-const DISK_BYTES = 512 * MiB;
 const START_SPREAD_MS = 10_000;
 const POLL_MS = 200;
-const OPERATOR = { user: 'bench', client: 'bench' } as const;
 
 interface Machine {
   readonly name: string;
@@ -57,142 +49,53 @@ function macOf(n: number): string {
   return `52:54:00:be:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`;
 }
 
-/** The data directory: the sample pushed, a profile, the machines with a started deployment each. */
+/**
+ * The data directory: the sample pushed, a profile, the machines with a started deployment each,
+ * and an admin's token for the API.
+ */
 async function prepare(
   data: string,
   wim: string,
   machines: readonly Machine[],
-): Promise<{ token: string; started: Map<string, { id: string; token: string }> }> {
-  const app = await LocalApp.openDataDir(data);
+): Promise<{ token: string; started: Map<string, StartedDeployment> }> {
+  const local = await startDeployServer(data, wim, { chunking: CHUNKER_DEFAULTS });
   try {
-    const session = app.as(OPERATOR);
-    await session.accounts.addUser({ name: 'bench', role: 'admin', scopes: [] });
-    const { token } = await issueToken(new AccountStore(app.database), { userName: 'bench', name: 'bench' });
-    await pushFile(session.images, wim, { name: 'bench/sample', tag: 'v1' }, await artifactMetaOf(wim));
-    await session.profiles.apply(
-      [
-        'name: bench',
-        'image: bench/sample:v1',
-        'firmware: uefi',
-        'disk: {}',
-        'computerName: WEB-{mac6}',
-        'adminPassword: generate',
-        'finish: reboot',
-        '',
-      ].join('\n'),
-      'bench.yaml',
-    );
-    const started = new Map<string, { id: string; token: string }>();
+    await local.session.accounts.addUser({ name: 'bench', role: 'admin', scopes: [] });
+    const { token } = await local.session.accounts.createToken({
+      name: 'bench',
+      user: 'bench',
+      expiresInDays: null,
+    });
+    await local.applyProfile({ name: 'bench', firmware: 'uefi' });
+    const started = new Map<string, StartedDeployment>();
     for (const m of machines) {
-      await session.machines.add({ name: m.name, mac: m.mac });
-      const made = await session.deployments.create({ machine: m.name, profile: 'bench' });
-      const boot = await app.bootPorts().registry.startDeployment(m.mac);
-      if (boot === null || boot.deployment !== made.id)
-        throw new Error(`no deployment started for ${m.name}`);
-      started.set(m.name, { id: made.id, token: boot.token });
+      await local.addMachine(m.name, m.mac);
+      started.set(m.name, await local.deploy(m, 'bench'));
     }
     return { token, started };
   } finally {
-    await app.close();
+    await local.close();
   }
 }
 
-/** The files an agent reads: a kernel command line and an inventory with one disk image file. */
-async function agentFiles(machine: Machine, server: string, started: { id: string; token: string }) {
-  const disk = join(machine.dir, 'disk.img');
-  await writeFile(disk, new Uint8Array(0));
-  await truncate(disk, DISK_BYTES);
-  const inventory: InventoryFile = {
-    firmware: 'uefi',
-    secureBoot: null,
-    nics: [{ name: 'eth0', mac: machine.mac }],
-    disks: [
-      {
-        path: disk,
-        model: 'WINSMITH BENCH DISK',
-        vendor: 'ATA',
-        serial: machine.name,
-        wwn: null,
-        byPath: null,
-        rotational: false,
-        removable: false,
-        transport: 'sata',
-      },
-    ],
-  };
-  const cmdline = join(machine.dir, 'cmdline');
-  const inventoryFile = join(machine.dir, 'inventory.json');
-  await writeFile(cmdline, agentCommandLine(server, started.id, started.token));
-  await writeFile(inventoryFile, JSON.stringify(inventory));
-  return { cmdline, inventory: inventoryFile };
-}
-
-/** Runs one agent to its end; resolves with its exit code (its output kept for a failure). */
-function runAgent(files: { cmdline: string; inventory: string }): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    // At the lowest priority: on a network each agent has a machine of its own; here they share
-    // the server's cores, and the server should not wait for CPU time behind a hundred of them.
-    const child = spawn(
-      'nice',
-      [
-        '-n',
-        '19',
-        process.execPath,
-        AGENT,
-        '--cmdline',
-        files.cmdline,
-        '--inventory',
-        files.inventory,
-        '--no-finish',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: dirname(files.cmdline) } },
-    );
-    let output = '';
-    child.stderr.on('data', (d: Buffer) => {
-      output = (output + d.toString()).slice(-4000);
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
-
-function startServer(data: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const server = spawn(process.execPath, [CLI, 'server', '--data', data, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const onData = (d: Buffer): void => {
-      buffer = (buffer + d.toString()).slice(-20_000);
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(buffer);
-      if (m?.[1] !== undefined) {
-        server.stderr.off('data', onData);
-        server.stderr.resume();
-        resolve({
-          url: m[1],
-          pid: server.pid ?? 0,
-          stop: () =>
-            new Promise((done) => {
-              server.once('exit', () => done());
-              server.kill('SIGTERM');
-            }),
-        });
-      }
-    };
-    server.stderr.on('data', onData);
-    server.once('exit', (code) => reject(new Error(`server exited (${String(code)}): ${buffer}`)));
-  });
+/**
+ * Runs the agent of `machine` to its end, on a disk file of its own; its exit code. At the lowest
+ * priority: on a network each agent has a machine of its own; here they share the server's cores,
+ * and the server should not wait for CPU time behind a hundred of them.
+ */
+async function runAgent(machine: Machine, server: string, deployment: StartedDeployment): Promise<number> {
+  const disk = await makeDiskFile(join(machine.dir, 'disk.img'));
+  const inventory = inventoryOf('uefi', [{ path: disk, serial: machine.name }]);
+  const run = await runAgentProcess(machine.dir, server, deployment, inventory, { nice: 19 });
+  if (run.code !== 0)
+    process.stderr.write(`the agent of ${machine.name} failed (${run.code}):\n${run.console}\n`);
+  return run.code;
 }
 
 /** CPU seconds the process has used (user and system). */
 async function cpuSeconds(pid: number): Promise<number> {
   const fields = (await readFile(`/proc/${String(pid)}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
-  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
-  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
 }
 
 function request(url: string, token: string): Promise<IncomingMessage> {
@@ -230,22 +133,17 @@ async function timeEvents(server: string, token: string): Promise<number> {
 function watchEventDelays(server: string, token: string, delays: number[]): { stop: () => void } {
   let response: IncomingMessage | null = null;
   let stopped = false;
+  const parser = createParser({
+    onEvent(event) {
+      if (event.event !== 'deployment') return;
+      const view = (JSON.parse(event.data) as { result: DeploymentView }).result;
+      delays.push(Date.now() - Date.parse(view.updatedAt));
+    },
+  });
   void request(`${server}/api/v1/events`, token).then((r) => {
     response = r;
     if (stopped) r.destroy();
-    let buffer = '';
-    r.on('data', (piece: Buffer) => {
-      buffer += piece.toString();
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (!block.includes('event: deployment') || data === undefined) continue;
-        const view = (JSON.parse(data) as { result: DeploymentView }).result;
-        delays.push(Date.now() - Date.parse(view.updatedAt));
-      }
-    });
+    r.on('data', (piece: Buffer) => parser.feed(piece.toString()));
     r.on('error', () => undefined);
   });
   return {
@@ -291,20 +189,22 @@ async function run(dir: string, machinesDir: string): Promise<void> {
   const data = join(dir, 'data');
   process.stderr.write(`preparing ${machines.length} machines and their deployments…\n`);
   const { token, started } = await prepare(data, wim, machines);
-  const server = await startServer(data);
+  // The deployments are started before the server is: none may fail as never reported on meanwhile.
+  const config = join(dir, 'server.yaml');
+  await writeFile(config, `data: ${data}\nlisten: 127.0.0.1:0\n`);
+  const server = await startServerProcess(config, []);
+  const pid = server.child.pid ?? 0;
+  const agentOf = (m: Machine): Promise<number> => {
+    const deployment = started.get(m.name);
+    if (deployment === undefined) throw new Error(`no deployment for ${m.name}`);
+    return runAgent(m, server.url, deployment);
+  };
   try {
-    const files = await Promise.all(
-      machines.map(async (m) => {
-        const s = started.get(m.name);
-        if (s === undefined) throw new Error(`no deployment for ${m.name}`);
-        return agentFiles(m, server.url, s);
-      }),
-    );
-    const [alone, lone] = files;
-    if (alone === undefined || lone === undefined) throw new Error('no machine');
+    const [lone, ...many] = machines;
+    if (lone === undefined) throw new Error('no machine');
     process.stderr.write('one agent alone…\n');
-    const [first, aloneSeconds] = await timed(() => runAgent(alone));
-    if (first.code !== 0) throw new Error(`the lone agent failed (${first.code}):\n${first.output}`);
+    const [loneCode, aloneSeconds] = await timed(() => agentOf(lone));
+    if (loneCode !== 0) throw new Error('the lone agent failed');
 
     const rss: number[] = [];
     const listMs: number[] = [];
@@ -315,7 +215,7 @@ async function run(dir: string, machinesDir: string): Promise<void> {
     const sampling = { on: true };
     const sampler = (async () => {
       while (sampling.on) {
-        rss.push(await rssKiB(server.pid, 'VmRSS'));
+        rss.push(await residentBytes(pid));
         await new Promise((r) => setTimeout(r, 500));
       }
     })();
@@ -329,23 +229,21 @@ async function run(dir: string, machinesDir: string): Promise<void> {
         await new Promise((r) => setTimeout(r, POLL_MS));
       }
     })();
-    const cpuBefore = await cpuSeconds(server.pid);
+    const cpuBefore = await cpuSeconds(pid);
     process.stderr.write(`${agents} agents at once…\n`);
     const [results, allSeconds] = await timed(() =>
       Promise.all(
-        files.slice(1).map(async (f, i) => {
+        many.map(async (m, i) => {
           await new Promise((r) => setTimeout(r, (i * START_SPREAD_MS) / agents));
-          const result = await runAgent(f);
-          if (result.code !== 0) process.stderr.write(`agent ${i + 1} failed:\n${result.output}\n`);
-          return result.code;
+          return agentOf(m);
         }),
       ),
     );
     sampling.on = false;
     await Promise.all([sampler, poller]);
     watcher.stop();
-    const hwm = await rssKiB(server.pid, 'VmHWM');
-    const serverCpu = (await cpuSeconds(server.pid)) - cpuBefore;
+    const hwm = await residentBytes(pid, 'VmHWM');
+    const serverCpu = (await cpuSeconds(pid)) - cpuBefore;
 
     const listed = await request(`${server.url}/api/v1/deployments`, token);
     let body = '';
@@ -363,7 +261,7 @@ async function run(dir: string, machinesDir: string): Promise<void> {
         `one agent alone: ${aloneSeconds.toFixed(1)} s (${(aloneRate / MiB).toFixed(2)} MiB/s of files)`,
         `${agents} agents: all ended after ${allSeconds.toFixed(1)} s (${(allRate / MiB).toFixed(2)} MiB/s of files in all, ${(allRate / aloneRate).toFixed(2)}× the lone agent)`,
         `server CPU meanwhile: ${serverCpu.toFixed(1)} s (${((100 * serverCpu) / allSeconds).toFixed(0)}% of one core)`,
-        `server RSS: peak ${(hwm / 1024).toFixed(0)} MB (VmHWM; goal ≤ 300 MB), ${(Math.max(...rss) / 1024).toFixed(0)} MB the highest sampled`,
+        `server RSS: peak ${(hwm / MiB).toFixed(0)} MB (VmHWM; goal ≤ 300 MB), ${(Math.max(...rss) / MiB).toFixed(0)} MB the highest sampled`,
         figures('GET /api/v1/deployments', listMs) + ' (goal p99 < 200 ms)',
         figures('GET /api/v1/events to ready', eventsMs) + ' (goal p99 < 200 ms)',
         figures('deployment events, change to arrival', delays),
@@ -372,7 +270,8 @@ async function run(dir: string, machinesDir: string): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    await server.stop();
+    server.child.kill('SIGTERM');
+    await server.exited;
   }
 }
 

@@ -125,6 +125,11 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
+export interface AgentProcessOptions {
+  /** The agent's niceness (`nice -n`): left as this process's when absent. */
+  readonly nice?: number;
+}
+
 /**
  * Starts the agent of `deployment` on `server` (a URL: the server's, or a proxy's) with the disks of
  * `inventory`, as a process in a group of its own. Its scratch files are in `dir`.
@@ -134,6 +139,7 @@ export async function startAgentProcess(
   server: string,
   deployment: StartedDeployment,
   inventory: InventoryFile,
+  options: AgentProcessOptions = {},
 ): Promise<RunningAgent> {
   const cmdline = join(dir, 'cmdline');
   const inventoryFile = join(dir, 'inventory.json');
@@ -144,11 +150,14 @@ export async function startAgentProcess(
     `BOOT_IMAGE=/vmlinuz ${agentCommandLine(server, deployment.id, deployment.token)}\n`,
   );
   await writeFile(inventoryFile, JSON.stringify(inventory));
-  const child = spawn(
-    process.execPath,
-    [MAIN, '--cmdline', cmdline, '--inventory', inventoryFile, '--no-finish'],
-    { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
+  const command = [process.execPath, MAIN, '--cmdline', cmdline, '--inventory', inventoryFile, '--no-finish'];
+  const [program = '', ...args] =
+    options.nice === undefined ? command : ['nice', '-n', String(options.nice), ...command];
+  const child = spawn(program, args, {
+    env: { ...process.env, TMPDIR: tmp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`the agent did not start: ${process.execPath} ${MAIN}`);
   const done = new Promise<AgentRun>((resolve, reject) => {
@@ -179,8 +188,9 @@ export async function runAgentProcess(
   server: string,
   deployment: StartedDeployment,
   inventory: InventoryFile,
+  options: AgentProcessOptions = {},
 ): Promise<AgentRun> {
-  const agent = await startAgentProcess(dir, server, deployment, inventory);
+  const agent = await startAgentProcess(dir, server, deployment, inventory, options);
   try {
     return await agent.done;
   } finally {

@@ -47,10 +47,13 @@ export function startServerProcess(config: string, log: string[]): Promise<Serve
   });
 }
 
-/** The resident memory of process `pid` in bytes (VmRSS of /proc/PID/status). */
-export async function residentBytes(pid: number): Promise<number> {
+/**
+ * The resident memory of process `pid` in bytes, from /proc/PID/status: now (VmRSS), or the most it
+ * has held (VmHWM).
+ */
+export async function residentBytes(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
-  if (kib === undefined) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  const kib = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1];
+  if (kib === undefined) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(kib) * 1024;
 }
