@@ -1,7 +1,7 @@
 // `winsmith server` put together: the application on the configured stores, the API app (plus
 // mounted hono apps) and startServer's lifecycle with the deployments' watch and any extra
-// services (DHCP and TFTP for network boot). On a repository without users it creates 'admin' and reports the generated
-// password once.
+// services (DHCP and TFTP for network boot). On a repository without users it creates 'admin' and
+// reports the generated password once.
 
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
