@@ -15,6 +15,7 @@ import { AppError } from '../core/errors.ts';
 import { rereadPartitions } from '../engines/block-devices.ts';
 import { SECTOR_SIZE, type PlacedPartition } from '../image/disk/layout.ts';
 import { copyFileInto, openBlockTarget, type BlockTarget } from '../io/block-target.ts';
+import { errorText } from './retry.ts';
 
 /** An NTFS partition as a path that mkntfs, wimlib and ntfs-3g's tools take. */
 export interface NtfsVolume {
@@ -151,7 +152,7 @@ export async function openDiskTarget(
   sys = '/sys',
 ): Promise<DiskTarget> {
   const info = await stat(path).catch((cause: unknown) => {
-    throw new AppError('IO_ERROR', `cannot open the disk ${path}: ${(cause as Error).message}`, { cause });
+    throw new AppError('IO_ERROR', `cannot open the disk ${path}: ${errorText(cause)}`, { cause });
   });
   if (info.isBlockDevice()) return openDevice(path, size, sys);
   if (info.isFile()) return openImageFile(await openBlockTarget(path, size), scratch);

@@ -14,12 +14,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AppError } from '../core/errors.ts';
 import { parseAgentConfig, type AgentConfig } from './agent-config.ts';
 import { finishMachine } from './finish.ts';
 import { readInventoryFile, readSystemInventory } from './inventory.ts';
 import { errorText } from './retry.ts';
-import { runAgent } from './run-agent.ts';
+import { messageOf, runAgent } from './run-agent.ts';
 
 function print(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -45,7 +44,7 @@ async function main(): Promise<number> {
   try {
     config = parseAgentConfig(await readFile(values.cmdline, 'utf8'));
   } catch (e) {
-    print(`error: ${errorText(e)}${e instanceof AppError && e.hint !== undefined ? ` — ${e.hint}` : ''}`);
+    print(`error: ${messageOf(e)}`);
     return 2;
   }
   const workDir = await mkdtemp(join(tmpdir(), 'winsmith-agent-'));

@@ -135,7 +135,8 @@ async function checkBootDirectory(bootDir: string, task: AgentTask): Promise<voi
   }
 }
 
-function messageOf(error: unknown): string {
+/** The error's message, with its hint when it has one. */
+export function messageOf(error: unknown): string {
   if (error instanceof AppError)
     return error.hint === undefined ? error.message : `${error.message} — ${error.hint}`;
   return errorText(error);

@@ -45,6 +45,12 @@ function missingProgram(program: Program, cause: unknown): AppError {
   });
 }
 
+/** Why `program` could not be started: not installed (ENOENT), or another spawn error. */
+function startFailure(program: Program, cause: NodeJS.ErrnoException): AppError {
+  if (cause.code === 'ENOENT') return missingProgram(program, cause);
+  return new AppError('PROGRAM_FAILED', `${program} could not be run: ${cause.message}`, { cause });
+}
+
 function lineSplitter(emit: (line: string) => void): { push(text: string): void; end(): void } {
   let pending = '';
   return {
@@ -98,10 +104,7 @@ export function startProgram(
       stderr += text;
       errLines?.push(text);
     });
-    child.on('error', (cause: NodeJS.ErrnoException) => {
-      if (cause.code === 'ENOENT') reject(missingProgram(program, cause));
-      else reject(new AppError('PROGRAM_FAILED', `${program} could not be run: ${cause.message}`, { cause }));
-    });
+    child.on('error', (cause: NodeJS.ErrnoException) => reject(startFailure(program, cause)));
     child.on('close', (code, signal) => {
       outLines?.end();
       errLines?.end();
@@ -222,11 +225,7 @@ export function startService(
     };
     child.on('error', (cause: NodeJS.ErrnoException) => {
       if (child.pid !== undefined) return;
-      const error =
-        cause.code === 'ENOENT'
-          ? missingProgram(program, cause)
-          : new AppError('PROGRAM_FAILED', `${program} could not be run: ${cause.message}`, { cause });
-      end({ code: null, signal: null, error });
+      end({ code: null, signal: null, error: startFailure(program, cause) });
     });
     child.on('close', (code, signal) => end({ code, signal, error: null }));
   });

@@ -29,7 +29,7 @@ export const NBD_ERRORS = { EPERM: 1, EIO: 5, EINVAL: 22 } as const;
 
 /** The largest option data and read a client may ask for. */
 const MAX_OPTION_BYTES = 64 * 1024;
-export const NBD_MAX_READ = 32 * 1024 * 1024;
+const NBD_MAX_READ = 32 * 1024 * 1024;
 /** The block sizes told to a client that asks: any byte, 4 KiB preferred, reads up to NBD_MAX_READ. */
 const BLOCK_SIZES = { minimum: 1, preferred: 4096, maximum: NBD_MAX_READ };
 
