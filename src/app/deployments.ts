@@ -133,6 +133,17 @@ function machineFacts(machine: Machine): MachineFacts {
   return { name: machine.name, mac: machine.mac, serial: machine.serial, smbiosUuid: machine.smbiosUuid };
 }
 
+/** The machine as a deployment names it (name and MAC null when it is not found). */
+function machineRef(id: string, machine: Machine | undefined): DeploymentView['machine'] {
+  return { id, name: machine?.name ?? null, mac: machine?.mac ?? null };
+}
+
+/** A deployment as it is shown, with its machine (`machine`: the one of its machineId, if found). */
+function deploymentView(deployment: Deployment, machine: Machine | undefined): DeploymentView {
+  const { sealed, ...rest } = deployment;
+  return { ...rest, machine: machineRef(deployment.machineId, machine) };
+}
+
 export class DeploymentService {
   readonly #store: DeploymentStore;
   readonly #machines: MachineStore;
@@ -358,12 +369,16 @@ export class DeploymentService {
   async list(
     filter: { readonly machine?: string; readonly active?: boolean } = {},
   ): Promise<DeploymentView[]> {
-    const machineId = filter.machine === undefined ? undefined : (await this.#machine(filter.machine)).id;
+    const machine = filter.machine === undefined ? undefined : await this.#machine(filter.machine);
     const deployments = await this.#store.listDeployments({
-      ...(machineId === undefined ? {} : { machineId }),
+      ...(machine === undefined ? {} : { machineId: machine.id }),
       ...(filter.active === undefined ? {} : { active: filter.active }),
     });
-    return Promise.all(deployments.map((d) => this.#view(d)));
+    // The machines shown, read in one query rather than one per deployment.
+    const machines =
+      machine !== undefined ? [machine] : deployments.length === 0 ? [] : await this.#machines.listMachines();
+    const byId = new Map(machines.map((m) => [m.id, m]));
+    return deployments.map((d) => deploymentView(d, byId.get(d.machineId)));
   }
 
   async show(id: string): Promise<DeploymentView> {
@@ -478,7 +493,7 @@ export class DeploymentService {
       .catch(() => null);
     return {
       deployment: deployment.id,
-      machine: { id: deployment.machineId, name: machine?.name ?? null, mac: machine?.mac ?? null },
+      machine: machineRef(deployment.machineId, machine),
       firmware,
       layout: { firmware: layout.firmware, partitions: layout.partitions.map((p) => ({ ...p })) },
       disk: profile.disk,
@@ -606,12 +621,7 @@ export class DeploymentService {
   // ---- views and events ----------------------------------------------------------------------
 
   async #view(deployment: Deployment): Promise<DeploymentView> {
-    const { sealed, ...rest } = deployment;
-    const machine = await this.#machines.getMachine(deployment.machineId);
-    return {
-      ...rest,
-      machine: { id: deployment.machineId, name: machine?.name ?? null, mac: machine?.mac ?? null },
-    };
+    return deploymentView(deployment, await this.#machines.getMachine(deployment.machineId));
   }
 
   async #publish(deployment: Deployment): Promise<DeploymentView> {
