@@ -512,14 +512,13 @@ export class DeploymentService {
 
   /** An agent's report: its state (forward only), progress, disk, inventory, error and log lines. */
   async #report(deployment: Deployment, report: AgentReport, client: string): Promise<void> {
-    await this.#store.recordReport(deployment.id, {
+    let current = await this.#store.recordReport(deployment.id, {
       ...(report.progress === undefined ? {} : { progress: report.progress }),
       ...(report.disk === undefined ? {} : { disk: report.disk }),
       ...(report.inventory === undefined ? {} : { inventory: report.inventory }),
       ...(report.error === undefined ? {} : { error: report.error }),
       ...(report.log === undefined ? {} : { lines: report.log }),
     });
-    let current = await this.#store.requireDeployment(deployment.id);
     const state = report.state;
     if (state !== undefined && state !== current.state) {
       const from = AGENT_ORDER.slice(0, AGENT_ORDER.indexOf(state));
