@@ -548,7 +548,6 @@ export class DeploymentService {
     await this.#publish(current);
   }
 
-  /** One chunk of the deployment's image (NOT_FOUND for any other chunk). */
   /**
    * The chunk sizes of an image by chunk digest, read from its manifest once: an agent asks for
    * every chunk of it, and many agents for the same image. The few last read are kept (manifests
@@ -571,6 +570,7 @@ export class DeploymentService {
     return sizes;
   }
 
+  /** One chunk of the deployment's image (NOT_FOUND for any other chunk). */
   async #chunk(deployment: Deployment, digest: string): Promise<{ size: number; stream: Readable }> {
     const size = (await this.#chunkSizes(deployment.image.digest)).get(digest);
     if (size === undefined) {
