@@ -114,7 +114,7 @@ function profileView(stored: StoredProfile): ProfileView {
   };
 }
 
-export function hashAgentToken(token: string): string {
+function hashAgentToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 

@@ -57,7 +57,7 @@ export interface NewDeployment {
 }
 
 /** States a deployment no longer moves from. */
-export const ENDED_STATES: readonly DeploymentState[] = ['done', 'failed', 'cancelled'];
+const ENDED_STATES: readonly DeploymentState[] = ['done', 'failed', 'cancelled'];
 
 export function isEnded(state: DeploymentState): boolean {
   return ENDED_STATES.includes(state);
