@@ -114,7 +114,7 @@ function profileView(stored: StoredProfile): ProfileView {
   };
 }
 
-export function hashAgentToken(token: string): string {
+function hashAgentToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
@@ -131,6 +131,17 @@ function editionFacts(image: ImageRecord, index: number): EditionFacts {
 
 function machineFacts(machine: Machine): MachineFacts {
   return { name: machine.name, mac: machine.mac, serial: machine.serial, smbiosUuid: machine.smbiosUuid };
+}
+
+/** The machine as a deployment names it (name and MAC null when it is not found). */
+function machineRef(id: string, machine: Machine | undefined): DeploymentView['machine'] {
+  return { id, name: machine?.name ?? null, mac: machine?.mac ?? null };
+}
+
+/** A deployment as it is shown, with its machine (`machine`: the one of its machineId, if found). */
+function deploymentView(deployment: Deployment, machine: Machine | undefined): DeploymentView {
+  const { sealed, ...rest } = deployment;
+  return { ...rest, machine: machineRef(deployment.machineId, machine) };
 }
 
 export class DeploymentService {
@@ -358,12 +369,16 @@ export class DeploymentService {
   async list(
     filter: { readonly machine?: string; readonly active?: boolean } = {},
   ): Promise<DeploymentView[]> {
-    const machineId = filter.machine === undefined ? undefined : (await this.#machine(filter.machine)).id;
+    const machine = filter.machine === undefined ? undefined : await this.#machine(filter.machine);
     const deployments = await this.#store.listDeployments({
-      ...(machineId === undefined ? {} : { machineId }),
+      ...(machine === undefined ? {} : { machineId: machine.id }),
       ...(filter.active === undefined ? {} : { active: filter.active }),
     });
-    return Promise.all(deployments.map((d) => this.#view(d)));
+    // The machines shown, read in one query rather than one per deployment.
+    const machines =
+      machine !== undefined ? [machine] : deployments.length === 0 ? [] : await this.#machines.listMachines();
+    const byId = new Map(machines.map((m) => [m.id, m]));
+    return deployments.map((d) => deploymentView(d, byId.get(d.machineId)));
   }
 
   async show(id: string): Promise<DeploymentView> {
@@ -478,7 +493,7 @@ export class DeploymentService {
       .catch(() => null);
     return {
       deployment: deployment.id,
-      machine: { id: deployment.machineId, name: machine?.name ?? null, mac: machine?.mac ?? null },
+      machine: machineRef(deployment.machineId, machine),
       firmware,
       layout: { firmware: layout.firmware, partitions: layout.partitions.map((p) => ({ ...p })) },
       disk: profile.disk,
@@ -497,14 +512,13 @@ export class DeploymentService {
 
   /** An agent's report: its state (forward only), progress, disk, inventory, error and log lines. */
   async #report(deployment: Deployment, report: AgentReport, client: string): Promise<void> {
-    await this.#store.recordReport(deployment.id, {
+    let current = await this.#store.recordReport(deployment.id, {
       ...(report.progress === undefined ? {} : { progress: report.progress }),
       ...(report.disk === undefined ? {} : { disk: report.disk }),
       ...(report.inventory === undefined ? {} : { inventory: report.inventory }),
       ...(report.error === undefined ? {} : { error: report.error }),
       ...(report.log === undefined ? {} : { lines: report.log }),
     });
-    let current = await this.#store.requireDeployment(deployment.id);
     const state = report.state;
     if (state !== undefined && state !== current.state) {
       const from = AGENT_ORDER.slice(0, AGENT_ORDER.indexOf(state));
@@ -534,7 +548,6 @@ export class DeploymentService {
     await this.#publish(current);
   }
 
-  /** One chunk of the deployment's image (NOT_FOUND for any other chunk). */
   /**
    * The chunk sizes of an image by chunk digest, read from its manifest once: an agent asks for
    * every chunk of it, and many agents for the same image. The few last read are kept (manifests
@@ -557,6 +570,7 @@ export class DeploymentService {
     return sizes;
   }
 
+  /** One chunk of the deployment's image (NOT_FOUND for any other chunk). */
   async #chunk(deployment: Deployment, digest: string): Promise<{ size: number; stream: Readable }> {
     const size = (await this.#chunkSizes(deployment.image.digest)).get(digest);
     if (size === undefined) {
@@ -606,12 +620,7 @@ export class DeploymentService {
   // ---- views and events ----------------------------------------------------------------------
 
   async #view(deployment: Deployment): Promise<DeploymentView> {
-    const { sealed, ...rest } = deployment;
-    const machine = await this.#machines.getMachine(deployment.machineId);
-    return {
-      ...rest,
-      machine: { id: deployment.machineId, name: machine?.name ?? null, mac: machine?.mac ?? null },
-    };
+    return deploymentView(deployment, await this.#machines.getMachine(deployment.machineId));
   }
 
   async #publish(deployment: Deployment): Promise<DeploymentView> {

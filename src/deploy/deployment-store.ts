@@ -57,7 +57,7 @@ export interface NewDeployment {
 }
 
 /** States a deployment no longer moves from. */
-export const ENDED_STATES: readonly DeploymentState[] = ['done', 'failed', 'cancelled'];
+const ENDED_STATES: readonly DeploymentState[] = ['done', 'failed', 'cancelled'];
 
 export function isEnded(state: DeploymentState): boolean {
   return ENDED_STATES.includes(state);
@@ -306,10 +306,13 @@ export class DeploymentStore {
     });
   }
 
-  /** What an agent reported: progress, disk, inventory, error, log lines; it is also a heartbeat. */
-  async recordReport(id: string, report: DeploymentReport, now = nowIso()): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
-      await trx
+  /**
+   * What an agent reported: progress, disk, inventory, error, log lines; it is also a heartbeat.
+   * Returns the deployment as it now is.
+   */
+  async recordReport(id: string, report: DeploymentReport, now = nowIso()): Promise<Deployment> {
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
         .updateTable('deployments')
         .set({
           last_report_at: now,
@@ -324,7 +327,9 @@ export class DeploymentStore {
             : { error_message: report.error.message, error_step: report.error.step }),
         })
         .where('id', '=', id)
-        .execute();
+        .returningAll()
+        .executeTakeFirst();
+      if (row === undefined) throw noDeployment(id);
       let lines = report.lines ?? [];
       if (lines.length > 0) {
         const kept = await trx
@@ -340,6 +345,7 @@ export class DeploymentStore {
           .values(lines.map((line) => ({ deployment_id: id, at: now, line })))
           .execute();
       }
+      return toDeployment(row);
     });
   }
 

@@ -86,10 +86,10 @@ export function generateAdminPassword(): string {
 }
 
 function staticFor(profile: DeploymentProfile, machine: MachineFacts): StaticAddresses | undefined {
-  return (
-    (machine.name === null ? undefined : profile.staticAddresses[machine.name]) ??
-    (machine.mac === null ? undefined : profile.staticAddresses[machine.mac])
-  );
+  // The table's own entries only: a machine named `constructor` or `toString` is in no table.
+  const entry = (key: string | null) =>
+    key !== null && Object.hasOwn(profile.staticAddresses, key) ? profile.staticAddresses[key] : undefined;
+  return entry(machine.name) ?? entry(machine.mac);
 }
 
 function productKey(profile: DeploymentProfile, edition: EditionFacts): string | undefined {
