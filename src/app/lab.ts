@@ -16,9 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/errors.ts';
 import { formatImageRef, parseImageRef } from '../core/names.ts';
 import type { ProgressEvent } from '../core/progress.ts';
+import { isEnded } from '../deploy/deployment-store.ts';
 import { netnsUnavailable } from '../engines/netns.ts';
 import { createDisk } from '../engines/qemu-img.ts';
 import { requireVmFirmware, VM_FIRMWARES, type VmFirmware } from '../engines/qemu-system.ts';
+import { formatSize, GiB } from '../image/disk/size.ts';
 import { verifyDisk, type DiskVerification } from '../image/disk/verify.ts';
 import { buildSampleImage } from '../image/sample/build-sample.ts';
 import { LabNetwork } from '../lab/lab-network.ts';
@@ -39,13 +41,10 @@ export const LAB_FIRMWARES: readonly VmFirmware[] = VM_FIRMWARES;
 export type { VmFirmware } from '../engines/qemu-system.ts';
 
 /** The lab VM's disk: what the sample needs with room to spare, sparse (qcow2). */
-export const LAB_DISK_BYTES = 8 * 1024 ** 3;
+export const LAB_DISK_BYTES = 8 * GiB;
 
 /** The image the lab pushes the sample as. */
 export const LAB_IMAGE = 'lab/sample:latest';
-
-/** The deployment's states that end it. */
-const ENDED = new Set(['done', 'failed', 'cancelled']);
 
 /** After the VM ends, how long its deployment's last report may take to be seen. */
 const LAST_REPORT_MS = 15_000;
@@ -205,7 +204,7 @@ async function cleanUp(parts: LabParts, options: LabDeployOptions, emit: Emit): 
       await attempt('cancelling the deployment', async () => {
         const session = app.as(localActor());
         const d = await session.deployments.show(deployment);
-        if (!ENDED.has(d.state)) await session.deployments.cancel(deployment);
+        if (!isEnded(d.state)) await session.deployments.cancel(deployment);
       });
     }
     await attempt('closing the data directory', () => app.close());
@@ -263,7 +262,7 @@ async function followDeployment(
         seen = d.updatedAt;
         emit({ kind: 'deployment', deployment: d });
       }
-      if (ENDED.has(d.state)) return d;
+      if (isEnded(d.state)) return d;
       const failure = environmentFailure(server);
       if (failure !== null) throw failure;
       if (vm.process?.running() === false) {
@@ -350,7 +349,7 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
     vm.powerOn();
     emit({
       kind: 'step',
-      message: `VM powered on: ${options.firmware}, MAC ${vm.mac}, empty ${LAB_DISK_BYTES / 1024 ** 3} GiB disk; console ${vm.console}`,
+      message: `VM powered on: ${options.firmware}, MAC ${vm.mac}, empty ${formatSize(LAB_DISK_BYTES)} disk; console ${vm.console}`,
     });
     const machine = await waitFor(
       `the VM (${vm.mac}) to boot and register`,
