@@ -24,7 +24,7 @@ import { formatSize, GiB } from '../image/disk/size.ts';
 import { verifyDisk, type DiskVerification } from '../image/disk/verify.ts';
 import { buildSampleImage } from '../image/sample/build-sample.ts';
 import { LabNetwork } from '../lab/lab-network.ts';
-import { LAB_PROFILE_NAME, labProfileYaml } from '../lab/lab-profile.ts';
+import { LAB_COMPUTER_NAME, LAB_PROFILE_NAME, labProfileYaml } from '../lab/lab-profile.ts';
 import { LabServer, type ServerLogLine } from '../lab/lab-server.ts';
 import { LabVm } from '../lab/lab-vm.ts';
 import { interrupted, waitFor } from '../lab/wait-for.ts';
@@ -218,13 +218,13 @@ async function cleanUp(parts: LabParts, options: LabDeployOptions, emit: Emit): 
   for (const p of problems) emit({ kind: 'step', message: `clean-up: ${p}` });
 }
 
-/** The sample made and pushed, the lab profile applied: the image's NAME:TAG. */
+/** The sample made and pushed as LAB_IMAGE, the lab profile applied. */
 async function prepareRepository(
   session: Session,
   dir: string,
   firmware: VmFirmware,
   emit: Emit,
-): Promise<string> {
+): Promise<void> {
   const progress = (event: ProgressEvent): void => emit({ kind: 'progress', event });
   const wim = join(dir, 'sample.wim');
   const sample = await buildSampleImage(wim, { onProgress: progress });
@@ -237,9 +237,8 @@ async function prepareRepository(
   const profile = await session.profiles.apply(labProfileYaml(LAB_IMAGE, firmware), 'lab profile');
   emit({
     kind: 'step',
-    message: `profile '${profile.name}' applied: ${firmware}, computer name LAB-{mac6}, power off at the end`,
+    message: `profile '${profile.name}' applied: ${firmware}, computer name ${LAB_COMPUTER_NAME}, power off at the end`,
   });
-  return LAB_IMAGE;
 }
 
 /** Follows the deployment until it ends (or the VM ends without it), telling each change. */
@@ -310,7 +309,7 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
     emit({ kind: 'step', message: `working in ${parts.dir}; data directory ${data}` });
     parts.app = await LocalApp.openDataDir(data);
     const session = parts.app.as(localActor());
-    const image = await prepareRepository(session, parts.dir, options.firmware, emit);
+    await prepareRepository(session, parts.dir, options.firmware, emit);
     check('the sample image');
     if (options.bootenv === null) {
       await seedBootEnvPackages(data, options.packageCache, (event) => emit({ kind: 'progress', event }));
@@ -422,7 +421,7 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
         server: server.url,
       },
       machine: { id: machine.id, mac: vm.mac, uuid: vm.uuid },
-      image,
+      image: LAB_IMAGE,
       profile: LAB_PROFILE_NAME,
       deployment: ended,
       times,
