@@ -29,7 +29,7 @@ export interface LockUpdate {
 }
 
 /** Resolves the roots of content.ts through apt into a lock dated `sourceDateEpoch`. */
-export async function resolveBootEnvLock(sourceDateEpoch: number): Promise<BootEnvLock> {
+async function resolveBootEnvLock(sourceDateEpoch: number): Promise<BootEnvLock> {
   const resolved = await aptResolveInstall(BOOTENV_ROOTS, BOOTENV_ARCHITECTURE);
   for (const p of resolved) {
     if (!DEBIAN_ORIGINS.test(p.origin)) {
