@@ -78,15 +78,10 @@ export function lockChanges(before: BootEnvLock | null, after: BootEnvLock): Loc
     .filter((c) => c.from !== c.to);
 }
 
+/** The lock at `path`, or null when there is none or it is not valid. */
 async function readPrevious(path: string): Promise<BootEnvLock | null> {
-  let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-  try {
-    return parseBootEnvLock(text, path);
+    return parseBootEnvLock(await readFile(path, 'utf8'), path);
   } catch {
     return null;
   }
