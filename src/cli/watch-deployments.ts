@@ -52,10 +52,9 @@ export async function watchDeployments(
     process.removeListener('SIGINT', stop);
   }
   const ended = [...current.values()];
-  const notDone = ended.filter((d) => d.state !== 'done');
   return {
     data: ended,
     text: formatTable(DEPLOYMENT_HEADER, ended.map(deploymentRow)),
-    exitCode: notDone.length === 0 && allEnded() ? 0 : 1,
+    exitCode: ended.every((d) => d.state === 'done') ? 0 : 1,
   };
 }
