@@ -12,7 +12,7 @@ import { AppError } from '../core/errors.ts';
 import type { ProgressListener } from '../core/progress.ts';
 import { BOOTENV_FILE_NAMES, buildBootEnv, type BootEnvInfo } from '../deploy/bootenv/build.ts';
 import { requireFile } from '../io/paths.ts';
-import { cachedBootEnv, type CachedBootEnv } from '../deploy/bootenv/cache.ts';
+import { bootEnvIn, cachedBootEnv, type CachedBootEnv } from '../deploy/bootenv/cache.ts';
 import { readBootEnvInputs, readBootEnvLock, type BootEnvSources } from '../deploy/bootenv/inputs.ts';
 import { fetchLockedPackages, placePackages } from '../deploy/bootenv/package-cache.ts';
 import { updateBootEnvLock, type LockUpdate } from '../deploy/bootenv/update-lock.ts';
@@ -108,10 +108,9 @@ export async function readBootEnvDirectory(dir: string): Promise<CachedBootEnv> 
       },
     );
   }
-  const kernel = join(dir, BOOTENV_FILE_NAMES.kernel);
-  const initramfs = join(dir, BOOTENV_FILE_NAMES.initramfs);
-  for (const file of [kernel, initramfs]) await requireFile(file);
-  return { dir, kernel, initramfs, info, built: false };
+  const found = bootEnvIn(dir, info, false);
+  for (const file of [found.kernel, found.initramfs]) await requireFile(file);
+  return found;
 }
 
 /**

@@ -16,13 +16,15 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/errors.ts';
 import { formatImageRef, parseImageRef } from '../core/names.ts';
 import type { ProgressEvent } from '../core/progress.ts';
+import { isEnded } from '../deploy/deployment-store.ts';
 import { netnsUnavailable } from '../engines/netns.ts';
 import { createDisk } from '../engines/qemu-img.ts';
 import { requireVmFirmware, VM_FIRMWARES, type VmFirmware } from '../engines/qemu-system.ts';
+import { formatSize, GiB } from '../image/disk/size.ts';
 import { verifyDisk, type DiskVerification } from '../image/disk/verify.ts';
 import { buildSampleImage } from '../image/sample/build-sample.ts';
 import { LabNetwork } from '../lab/lab-network.ts';
-import { LAB_PROFILE_NAME, labProfileYaml } from '../lab/lab-profile.ts';
+import { LAB_COMPUTER_NAME, LAB_PROFILE_NAME, labProfileYaml } from '../lab/lab-profile.ts';
 import { LabServer, type ServerLogLine } from '../lab/lab-server.ts';
 import { LabVm } from '../lab/lab-vm.ts';
 import { interrupted, waitFor } from '../lab/wait-for.ts';
@@ -39,13 +41,10 @@ export const LAB_FIRMWARES: readonly VmFirmware[] = VM_FIRMWARES;
 export type { VmFirmware } from '../engines/qemu-system.ts';
 
 /** The lab VM's disk: what the sample needs with room to spare, sparse (qcow2). */
-export const LAB_DISK_BYTES = 8 * 1024 ** 3;
+export const LAB_DISK_BYTES = 8 * GiB;
 
 /** The image the lab pushes the sample as. */
 export const LAB_IMAGE = 'lab/sample:latest';
-
-/** The deployment's states that end it. */
-const ENDED = new Set(['done', 'failed', 'cancelled']);
 
 /** After the VM ends, how long its deployment's last report may take to be seen. */
 const LAST_REPORT_MS = 15_000;
@@ -205,7 +204,7 @@ async function cleanUp(parts: LabParts, options: LabDeployOptions, emit: Emit): 
       await attempt('cancelling the deployment', async () => {
         const session = app.as(localActor());
         const d = await session.deployments.show(deployment);
-        if (!ENDED.has(d.state)) await session.deployments.cancel(deployment);
+        if (!isEnded(d.state)) await session.deployments.cancel(deployment);
       });
     }
     await attempt('closing the data directory', () => app.close());
@@ -219,13 +218,13 @@ async function cleanUp(parts: LabParts, options: LabDeployOptions, emit: Emit): 
   for (const p of problems) emit({ kind: 'step', message: `clean-up: ${p}` });
 }
 
-/** The sample made and pushed, the lab profile applied: the image's NAME:TAG. */
+/** The sample made and pushed as LAB_IMAGE, the lab profile applied. */
 async function prepareRepository(
   session: Session,
   dir: string,
   firmware: VmFirmware,
   emit: Emit,
-): Promise<string> {
+): Promise<void> {
   const progress = (event: ProgressEvent): void => emit({ kind: 'progress', event });
   const wim = join(dir, 'sample.wim');
   const sample = await buildSampleImage(wim, { onProgress: progress });
@@ -238,9 +237,8 @@ async function prepareRepository(
   const profile = await session.profiles.apply(labProfileYaml(LAB_IMAGE, firmware), 'lab profile');
   emit({
     kind: 'step',
-    message: `profile '${profile.name}' applied: ${firmware}, computer name LAB-{mac6}, power off at the end`,
+    message: `profile '${profile.name}' applied: ${firmware}, computer name ${LAB_COMPUTER_NAME}, power off at the end`,
   });
-  return LAB_IMAGE;
 }
 
 /** Follows the deployment until it ends (or the VM ends without it), telling each change. */
@@ -263,7 +261,7 @@ async function followDeployment(
         seen = d.updatedAt;
         emit({ kind: 'deployment', deployment: d });
       }
-      if (ENDED.has(d.state)) return d;
+      if (isEnded(d.state)) return d;
       const failure = environmentFailure(server);
       if (failure !== null) throw failure;
       if (vm.process?.running() === false) {
@@ -311,7 +309,7 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
     emit({ kind: 'step', message: `working in ${parts.dir}; data directory ${data}` });
     parts.app = await LocalApp.openDataDir(data);
     const session = parts.app.as(localActor());
-    const image = await prepareRepository(session, parts.dir, options.firmware, emit);
+    await prepareRepository(session, parts.dir, options.firmware, emit);
     check('the sample image');
     if (options.bootenv === null) {
       await seedBootEnvPackages(data, options.packageCache, (event) => emit({ kind: 'progress', event }));
@@ -350,7 +348,7 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
     vm.powerOn();
     emit({
       kind: 'step',
-      message: `VM powered on: ${options.firmware}, MAC ${vm.mac}, empty ${LAB_DISK_BYTES / 1024 ** 3} GiB disk; console ${vm.console}`,
+      message: `VM powered on: ${options.firmware}, MAC ${vm.mac}, empty ${formatSize(LAB_DISK_BYTES)} disk; console ${vm.console}`,
     });
     const machine = await waitFor(
       `the VM (${vm.mac}) to boot and register`,
@@ -423,7 +421,7 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
         server: server.url,
       },
       machine: { id: machine.id, mac: vm.mac, uuid: vm.uuid },
-      image,
+      image: LAB_IMAGE,
       profile: LAB_PROFILE_NAME,
       deployment: ended,
       times,

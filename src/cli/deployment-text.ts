@@ -6,6 +6,13 @@ import { formatBytes, formatFields } from './format.ts';
 
 const BAR_WIDTH = 20;
 
+/** The states a deployment no longer moves from (ENDED_STATES, without loading the catalog). */
+const ENDED: readonly string[] = ['done', 'failed', 'cancelled'];
+
+export function hasEnded(d: Pick<DeploymentView, 'state'>): boolean {
+  return ENDED.includes(d.state);
+}
+
 /** `[#####-----]  48% 1.2 GiB / 2.5 GiB` while applying; the state's own word otherwise. */
 export function progressText(d: DeploymentView): string {
   const { done, total } = d.progress;

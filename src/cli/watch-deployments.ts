@@ -6,10 +6,8 @@ import type { DeploymentView } from '../app/deployments.ts';
 import type { Session } from '../app/session.ts';
 import type { CliContext, CliResult } from './command.ts';
 import { createDeploymentDisplay } from './deployment-display.ts';
-import { DEPLOYMENT_HEADER, deploymentRow } from './deployment-text.ts';
+import { DEPLOYMENT_HEADER, deploymentRow, hasEnded } from './deployment-text.ts';
 import { formatTable } from './format.ts';
-
-const ENDED = new Set(['done', 'failed', 'cancelled']);
 
 export async function watchDeployments(
   ctx: CliContext,
@@ -20,7 +18,7 @@ export async function watchDeployments(
   for (const id of ids) current.set(id, await session.deployments.show(id));
   const controller = new AbortController();
   const display = createDeploymentDisplay(process.stderr);
-  const allEnded = (): boolean => [...current.values()].every((d) => ENDED.has(d.state));
+  const allEnded = (): boolean => [...current.values()].every(hasEnded);
   const show = (d: DeploymentView): void => {
     if (!ctx.json) display.show(d);
   };
@@ -54,10 +52,9 @@ export async function watchDeployments(
     process.removeListener('SIGINT', stop);
   }
   const ended = [...current.values()];
-  const notDone = ended.filter((d) => d.state !== 'done');
   return {
     data: ended,
     text: formatTable(DEPLOYMENT_HEADER, ended.map(deploymentRow)),
-    exitCode: notDone.length === 0 && allEnded() ? 0 : 1,
+    exitCode: ended.every((d) => d.state === 'done') ? 0 : 1,
   };
 }

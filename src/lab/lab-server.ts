@@ -45,7 +45,7 @@ function parseLogLine(text: string): ServerLogLine | null {
 }
 
 /** The command line of the server on `network`. */
-export function labServerArgs(network: LabNetwork, options: LabServerOptions): string[] {
+function labServerArgs(network: LabNetwork, options: LabServerOptions): string[] {
   return [
     options.main,
     'server',

@@ -45,7 +45,6 @@ export class LabVm {
   readonly #args: readonly string[];
   #process: RunningService | null = null;
   #poweredOnAt = 0;
-  #powerOns = 0;
 
   private constructor(
     network: LabNetwork,
@@ -89,11 +88,11 @@ export class LabVm {
     if (this.#process?.running() === true) {
       throw new AppError('CONFLICT', `${this.name} is powered on already`, { hint: 'power it off first' });
     }
-    this.#powerOns += 1;
     this.#poweredOnAt = Date.now();
     this.#process = this.#network.start('qemu-system-x86_64', this.#args, {
       log: `${this.name}-console`,
-      appendLog: this.#powerOns > 1,
+      // The console log of a power-on after the first goes on after the one before.
+      appendLog: this.#process !== null,
     });
     return this.#process;
   }

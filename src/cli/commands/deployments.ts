@@ -4,7 +4,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CliCommand } from '../command.ts';
-import { DEPLOYMENT_HEADER, deploymentRow, deploymentText } from '../deployment-text.ts';
+import { DEPLOYMENT_HEADER, deploymentRow, deploymentText, hasEnded } from '../deployment-text.ts';
 import { formatTable } from '../format.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
 import { watchDeployments } from '../watch-deployments.ts';
@@ -92,7 +92,7 @@ export const deploymentLogs: CliCommand = {
           const batch = await session.deployments.logs(id, after);
           print(batch);
           after = batch.at(-1)?.id ?? after;
-          if (['done', 'failed', 'cancelled'].includes(state) || controller.signal.aborted) {
+          if (hasEnded({ state }) || controller.signal.aborted) {
             return {
               data: { id, state },
               text: `deployment ${id}: ${state}`,

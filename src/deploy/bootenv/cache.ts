@@ -23,7 +23,8 @@ export interface CachedBootEnv {
 
 const pending = new Map<string, Promise<CachedBootEnv>>();
 
-function located(dir: string, info: BootEnvInfo, built: boolean): CachedBootEnv {
+/** The environment `info` describes, in `dir`: its files' paths. */
+export function bootEnvIn(dir: string, info: BootEnvInfo, built: boolean): CachedBootEnv {
   return {
     dir,
     kernel: join(dir, BOOTENV_FILE_NAMES.kernel),
@@ -49,7 +50,7 @@ async function readBuilt(dir: string, inputs: BootEnvInputs): Promise<CachedBoot
       { hint: `remove ${dir}: it will be built again` },
     );
   }
-  return located(dir, info, false);
+  return bootEnvIn(dir, info, false);
 }
 
 async function readOrBuild(
@@ -67,7 +68,7 @@ async function readOrBuild(
       cacheDir: join(root, 'debs'),
       ...(progress === undefined ? {} : { progress }),
     });
-    return located(dir, info, true);
+    return bootEnvIn(dir, info, true);
   } catch (e) {
     if (e instanceof AppError && e.code === 'ALREADY_EXISTS') {
       const other = await readBuilt(dir, inputs);

@@ -104,7 +104,7 @@ function sameSource(a: EnvEntry, b: EnvEntry): boolean {
 }
 
 /** The kernel: the one /boot/vmlinuz-VERSION of the tree. */
-export function findKernel(tree: PackageTree): Kernel {
+function findKernel(tree: PackageTree): Kernel {
   const images = [...tree.nodes].filter(([p, n]) => n.kind === 'file' && /^\/boot\/vmlinuz-[^/]+$/.test(p));
   const [only] = images;
   if (only === undefined || images.length !== 1) {

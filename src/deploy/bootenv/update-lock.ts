@@ -29,7 +29,7 @@ export interface LockUpdate {
 }
 
 /** Resolves the roots of content.ts through apt into a lock dated `sourceDateEpoch`. */
-export async function resolveBootEnvLock(sourceDateEpoch: number): Promise<BootEnvLock> {
+async function resolveBootEnvLock(sourceDateEpoch: number): Promise<BootEnvLock> {
   const resolved = await aptResolveInstall(BOOTENV_ROOTS, BOOTENV_ARCHITECTURE);
   for (const p of resolved) {
     if (!DEBIAN_ORIGINS.test(p.origin)) {
@@ -78,15 +78,10 @@ export function lockChanges(before: BootEnvLock | null, after: BootEnvLock): Loc
     .filter((c) => c.from !== c.to);
 }
 
+/** The lock at `path`, or null when there is none or it is not valid. */
 async function readPrevious(path: string): Promise<BootEnvLock | null> {
-  let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-  try {
-    return parseBootEnvLock(text, path);
+    return parseBootEnvLock(await readFile(path, 'utf8'), path);
   } catch {
     return null;
   }
