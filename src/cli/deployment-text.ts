@@ -2,7 +2,8 @@
 // one, and the lines of a live display.
 
 import type { DeploymentView } from '../app/deployments.ts';
-import { formatBytes, formatFields } from './format.ts';
+import { formatFields } from './format.ts';
+import { barText } from './progress-bar.ts';
 
 const BAR_WIDTH = 20;
 
@@ -15,11 +16,8 @@ export function hasEnded(d: Pick<DeploymentView, 'state'>): boolean {
 
 /** `[#####-----]  48% 1.2 GiB / 2.5 GiB` while applying; the state's own word otherwise. */
 export function progressText(d: DeploymentView): string {
-  const { done, total } = d.progress;
-  if (total === 0) return '-';
-  const fraction = Math.min(1, done / total);
-  const filled = Math.round(fraction * BAR_WIDTH);
-  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(done)} / ${formatBytes(total)}`;
+  if (d.progress.total === 0) return '-';
+  return barText({ ...d.progress, unit: 'bytes' }, BAR_WIDTH);
 }
 
 export const DEPLOYMENT_HEADER = ['ID', 'MACHINE', 'PROFILE', 'IMAGE', 'STATE', 'PROGRESS', 'UPDATED'];

@@ -5,6 +5,19 @@ import { formatBytes } from './format.ts';
 
 const WIDTH = 30;
 
+/** `[#####-----]  48% 1.2 GiB / 2.5 GiB`: a bar of `width` characters, the percent, the amounts. */
+export function barText(
+  e: Pick<ProgressEvent, 'done' | 'total'> & { readonly unit?: ProgressEvent['unit'] },
+  width: number,
+): string {
+  const fraction = e.total > 0 ? Math.min(1, e.done / e.total) : 0;
+  const filled = Math.round(fraction * width);
+  const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
+  const amount =
+    e.unit === 'bytes' ? `${formatBytes(e.done)} / ${formatBytes(e.total)}` : `${e.done} / ${e.total}`;
+  return `[${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${amount}`;
+}
+
 export interface ProgressBar {
   readonly listener: ProgressListener;
   /** Ends the current line, if a bar was drawn. */
@@ -15,14 +28,7 @@ export function createProgressBar(stream: NodeJS.WriteStream): ProgressBar {
   let drawn = false;
   let lastPhase = '';
   let lastDraw = 0;
-  const render = (e: ProgressEvent): string => {
-    const fraction = e.total > 0 ? Math.min(1, e.done / e.total) : 0;
-    const filled = Math.round(fraction * WIDTH);
-    const bar = '#'.repeat(filled) + '-'.repeat(WIDTH - filled);
-    const amount =
-      e.unit === 'bytes' ? `${formatBytes(e.done)} / ${formatBytes(e.total)}` : `${e.done} / ${e.total}`;
-    return `${e.phase} [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${amount}`;
-  };
+  const render = (e: ProgressEvent): string => `${e.phase} ${barText(e, WIDTH)}`;
   return {
     listener(e) {
       if (!stream.isTTY) return;
