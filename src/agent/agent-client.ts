@@ -7,12 +7,11 @@
 
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { AppError } from '../core/errors.ts';
+import { AppError, errorText } from '../core/errors.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
 import { AGENT_PATHS, AgentReport, AgentTask } from '../deploy/agent-protocol.ts';
 import { manifestDigest, MAX_MANIFEST_BYTES, validateManifest, type Manifest } from '../store/manifest.ts';
 import type { AgentConfig } from './agent-config.ts';
-import { errorText } from './retry.ts';
 import { validated } from './validated.ts';
 
 /** An answer bigger than this is refused: a task or an error is a few KiB. */

@@ -11,11 +11,10 @@
 import { open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError } from '../core/errors.ts';
+import { AppError, errorText } from '../core/errors.ts';
 import { rereadPartitions } from '../engines/block-devices.ts';
 import { SECTOR_SIZE, type PlacedPartition } from '../image/disk/layout.ts';
 import { copyFileInto, openBlockTarget, type BlockTarget } from '../io/block-target.ts';
-import { errorText } from './retry.ts';
 
 /** An NTFS partition as a path that mkntfs, wimlib and ntfs-3g's tools take. */
 export interface NtfsVolume {

@@ -8,9 +8,8 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AppError } from '../core/errors.ts';
+import { AppError, errorText } from '../core/errors.ts';
 import { AgentInventory, DiskInfo } from '../deploy/agent-protocol.ts';
-import { errorText } from './retry.ts';
 import { readSystemDisks, SYSTEM_ROOTS, type SystemRoots } from './disks.ts';
 import { validated } from './validated.ts';
 

@@ -17,8 +17,8 @@ import { parseArgs } from 'node:util';
 import { parseAgentConfig, type AgentConfig } from './agent-config.ts';
 import { finishMachine } from './finish.ts';
 import { readInventoryFile, readSystemInventory } from './inventory.ts';
-import { errorText } from './retry.ts';
 import { messageOf, runAgent } from './run-agent.ts';
+import { errorText } from '../core/errors.ts';
 
 function print(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);

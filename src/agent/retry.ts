@@ -2,7 +2,7 @@
 // exponential backoff with jitter, up to a number of attempts, so that a network cut costs a pause
 // and a few requests, and many machines do not come back at the same instant.
 
-import { AppError } from '../core/errors.ts';
+import { AppError, errorText } from '../core/errors.ts';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -30,10 +30,6 @@ export interface RetryOptions {
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * `fn`'s value, trying again after a retryable failure; after the last attempt, an IO_ERROR naming

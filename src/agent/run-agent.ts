@@ -17,7 +17,7 @@
 
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppError } from '../core/errors.ts';
+import { AppError, errorText } from '../core/errors.ts';
 import type { AgentInventory, AgentTask } from '../deploy/agent-protocol.ts';
 import { decodeXml } from '../formats/unattend/xml.ts';
 import { REQUIRED_BOOT_FILES, extractBootFiles } from '../image/disk/boot-files.ts';
@@ -42,7 +42,7 @@ import { openDiskTarget, type DiskTarget, type NtfsVolume } from './disk-target.
 import { ImageChunks } from './image-chunks.ts';
 import { openImageStream } from './image-stream.ts';
 import { Reporter, REPORTER_DEFAULTS } from './reporter.ts';
-import { DEFAULT_RETRY, errorText, withRetry, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
 import { SecretScrubber, unattendSecrets } from './secrets.ts';
 import { installBootFiles, partitionDisk, writeUnattend } from './write-disk.ts';
 

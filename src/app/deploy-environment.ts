@@ -11,6 +11,7 @@ import { publishBootFile } from '../boot/boot-files.ts';
 import type { DeployEnvironmentFiles } from '../boot/http-boot.ts';
 import { agentCommandLine } from '../deploy/agent-protocol.ts';
 import { bootEnvFor, readBootEnvDirectory, type CachedBootEnv } from './bootenv.ts';
+import { errorText } from '../core/errors.ts';
 
 /** How long after a failed build the next need starts another. */
 const RETRY_MS = 60_000;
@@ -73,7 +74,7 @@ export class DeployEnvironment {
     } catch (e) {
       this.#failedAt = Date.now();
       log.log('error', 'deploy environment: not available', {
-        error: e instanceof Error ? e.message : String(e),
+        error: errorText(e),
         retryInSeconds: RETRY_MS / 1000,
       });
     }

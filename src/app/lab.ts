@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../core/errors.ts';
+import { AppError, errorText } from '../core/errors.ts';
 import { formatImageRef, parseImageRef } from '../core/names.ts';
 import type { ProgressEvent } from '../core/progress.ts';
 import { isEnded } from '../deploy/deployment-store.ts';
@@ -194,7 +194,7 @@ async function cleanUp(parts: LabParts, options: LabDeployOptions, emit: Emit): 
     try {
       await fn();
     } catch (e) {
-      problems.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+      problems.push(`${what}: ${errorText(e)}`);
     }
   };
   const { app, network, deployment } = parts;

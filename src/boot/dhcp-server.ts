@@ -16,7 +16,7 @@
 
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
-import { AppError } from '../core/errors.ts';
+import { AppError, errorText } from '../core/errors.ts';
 import { parseDhcpMessage, serializeDhcpMessage, ipv4Number } from '../formats/dhcp/dhcp.ts';
 import { silentBootLog, type BootLog } from './boot-log.ts';
 import {
@@ -116,7 +116,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     try {
       message = parseDhcpMessage(msg);
     } catch (e) {
-      log.log('debug', 'DHCP packet dropped', { client, error: e instanceof Error ? e.message : String(e) });
+      log.log('debug', 'DHCP packet dropped', { client, error: errorText(e) });
       return;
     }
     if (!sameSubnet(message.ciaddr) || !sameSubnet(message.giaddr)) {
@@ -146,7 +146,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
   const listen = (socket: dgram.Socket, port: number): void => {
     socket.on('message', (msg, from) => {
       const p = handle(msg, from, port).catch((e: unknown) => {
-        log.log('error', 'DHCP request failed', { error: e instanceof Error ? e.message : String(e) });
+        log.log('error', 'DHCP request failed', { error: errorText(e) });
       });
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));

@@ -15,7 +15,7 @@
 
 import dgram from 'node:dgram';
 import { realpath, stat } from 'node:fs/promises';
-import { AppError } from '../core/errors.ts';
+import { AppError, errorText } from '../core/errors.ts';
 import { negotiateTftpRead } from '../formats/tftp/options.ts';
 import {
   TFTP_ERRORS,
@@ -219,7 +219,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     } catch (e) {
       log.log('warn', 'TFTP transfer could not start', {
         client: key,
-        error: e instanceof Error ? e.message : String(e),
+        error: errorText(e),
       });
     }
     if (socket === undefined || closed || entry.cancelled) {
@@ -277,7 +277,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     } catch (e) {
       log.log('debug', 'TFTP packet dropped', {
         client: `${client.address}:${client.port}`,
-        error: e instanceof Error ? e.message : String(e),
+        error: errorText(e),
       });
       return;
     }
@@ -311,7 +311,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       .catch((e: unknown) => {
         log.log('warn', 'TFTP transfer could not start', {
           client: key,
-          error: e instanceof Error ? e.message : String(e),
+          error: errorText(e),
         });
       })
       .finally(() => {

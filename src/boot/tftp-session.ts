@@ -27,6 +27,7 @@ import {
   type TftpTransferEvent,
   type TftpTransferState,
 } from './tftp-transfer.ts';
+import { errorText } from '../core/errors.ts';
 
 export interface TftpSessionOptions {
   /** Bound and connected to the client. The session closes it. */
@@ -202,7 +203,7 @@ export class TftpSession {
         this.options.log.log('warn', 'TFTP file read failed', {
           client: this.options.client,
           file: this.options.filename,
-          error: e instanceof Error ? e.message : String(e),
+          error: errorText(e),
         });
         this.stop('cannot read the file');
       },

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { exitCodeOf } from '../core/error-codes.ts';
-import { AppError, isAppError, printable } from '../core/errors.ts';
+import { AppError, errorText, isAppError, printable } from '../core/errors.ts';
 import type { CliCommand } from './command.ts';
 import { GROUP_SUMMARIES } from './commands/groups.ts';
 import { COMMANDS, type CommandEntry } from './commands/index.ts';
@@ -153,7 +153,7 @@ function reportError(e: unknown, io: CliIo, flags: { debug: boolean; json: boole
   }
   const appError = isAppError(e)
     ? e
-    : new AppError('INTERNAL', `unexpected failure: ${e instanceof Error ? e.message : String(e)}`, {
+    : new AppError('INTERNAL', `unexpected failure: ${errorText(e)}`, {
         hint: 'this is a bug in winsmith; run again with --debug and report what it prints',
         cause: e,
       });

@@ -3,7 +3,7 @@
 // every link is made inside the namespace, and deleting the namespace deletes them all. Root only.
 
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../core/errors.ts';
+import { AppError, errorText } from '../core/errors.ts';
 import { runProgram, startService, type RunningService, type ServiceOptions } from './run.ts';
 
 /** A namespace name `ip netns` accepts and that is safe on a command line. */
@@ -34,7 +34,7 @@ export async function netnsUnavailable(): Promise<string | null> {
     await ip(['-n', name, 'tuntap', 'add', 'tapprobe', 'mode', 'tap']);
     return null;
   } catch (e) {
-    return `cannot make a network namespace with a tap device: ${e instanceof Error ? e.message : String(e)}`;
+    return `cannot make a network namespace with a tap device: ${errorText(e)}`;
   } finally {
     await ip(['netns', 'del', name]).catch(() => undefined);
   }

@@ -11,6 +11,7 @@ import { createApp } from './app.ts';
 import type { Logger } from './log.ts';
 import type { MountedApp } from './routes.ts';
 import { startServer, type RunningServer, type Service } from './server.ts';
+import { errorText } from '../core/errors.ts';
 
 export interface ServeOptions {
   readonly logger: Logger;
@@ -43,7 +44,7 @@ function deploymentWatch(local: LocalApp, logger: Logger): Service {
       while (await sleep(everyMs, true, { signal }).catch(() => false)) {
         const lost = await local.sweepDeployments().catch((e: unknown) => {
           logger.log('error', 'deployment watch failed', {
-            error: e instanceof Error ? e.message : String(e),
+            error: errorText(e),
           });
           return 0;
         });

@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { AppError } from '../core/errors.ts';
+import { AppError, errorText } from '../core/errors.ts';
 import type { Logger } from './log.ts';
 
 /** A long-running part of the server: resolves when `signal` aborts and it has stopped. */
@@ -114,7 +114,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       failure ??= e instanceof Error ? e : new Error(String(e));
       logger.log('error', 'service failed', {
         service: service.name,
-        error: e instanceof Error ? e.message : String(e),
+        error: errorText(e),
       });
       stop(`service ${service.name} failed`);
     }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { AppError } from '../core/errors.ts';
+import { AppError, errorText } from '../core/errors.ts';
 import {
   blobNotFound,
   checkBlobKey,
@@ -26,7 +26,7 @@ function isNotFound(e: unknown): boolean {
 }
 
 function ioError(what: string, e: unknown): AppError {
-  return new AppError('IO_ERROR', `${what}: ${e instanceof Error ? e.message : String(e)}`, {
+  return new AppError('IO_ERROR', `${what}: ${errorText(e)}`, {
     hint: 'check the data directory: permissions, free space',
     cause: e,
   });

@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { isDigest } from '../core/names.ts';
-import { FormatError } from '../core/errors.ts';
+import { errorText, FormatError } from '../core/errors.ts';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
@@ -147,7 +147,7 @@ export function parseManifest(bytes: Uint8Array): Manifest {
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (e) {
-    throw new FormatError(`the manifest is not UTF-8 JSON: ${e instanceof Error ? e.message : String(e)}`, {
+    throw new FormatError(`the manifest is not UTF-8 JSON: ${errorText(e)}`, {
       cause: e,
     });
   }

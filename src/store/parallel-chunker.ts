@@ -16,7 +16,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { AppError } from '../core/errors.ts';
+import { AppError, errorText } from '../core/errors.ts';
 import {
   chunkerParams,
   CHUNKER_DEFAULTS,
@@ -449,7 +449,7 @@ export async function withFileBatches<T>(
   try {
     handle = await open(path, 'r');
   } catch (e) {
-    throw new AppError('IO_ERROR', `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, {
+    throw new AppError('IO_ERROR', `cannot read ${path}: ${errorText(e)}`, {
       hint: 'check that the file exists and is readable',
       cause: e,
     });

@@ -5,7 +5,7 @@
 // text. Namespace prefixes are kept as written (`wcm:action`); no namespace processing.
 
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { FormatError } from '../../core/errors.ts';
+import { errorText, FormatError } from '../../core/errors.ts';
 
 export interface XmlElement {
   readonly kind: 'element';
@@ -206,7 +206,7 @@ export function parseXml(text: string): XmlNode[] {
   try {
     parsed = parser.parse(text) as FxpNode[];
   } catch (e) {
-    throw new FormatError(`XML could not be read: ${e instanceof Error ? e.message : String(e)}`, {
+    throw new FormatError(`XML could not be read: ${errorText(e)}`, {
       cause: e,
     });
   }

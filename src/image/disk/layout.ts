@@ -5,7 +5,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { AppError } from '../../core/errors.ts';
+import { AppError, errorText } from '../../core/errors.ts';
 import { GPT_ATTRIBUTES, GPT_TYPES, gptTailSectors } from '../../formats/gpt.ts';
 import { isGuid, normalizeGuid } from '../../formats/guid.ts';
 import { MBR_TYPES } from '../../formats/mbr.ts';
@@ -364,7 +364,7 @@ function readPartition(
         try {
           size = text === 'rest' ? 'rest' : parseSize(text, 'partition size');
         } catch (e) {
-          throw fail(value, e instanceof Error ? e.message : String(e));
+          throw fail(value, errorText(e));
         }
         break;
       case 'guid':

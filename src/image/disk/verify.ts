@@ -4,7 +4,7 @@
 // qemu's raw driver with offset and size (no nbd, no mount), each into a sparse scratch file.
 
 import { join } from 'node:path';
-import { AppError } from '../../core/errors.ts';
+import { AppError, errorText } from '../../core/errors.ts';
 import { fatCheck, fatListAll, fatReadFile } from '../../engines/fat.ts';
 import { ntfsCheck, ntfsListDirectory, ntfsReadFile } from '../../engines/ntfs.ts';
 import { extractRange, imageInfo, type DiskFormat, DISK_FORMATS } from '../../engines/qemu-img.ts';
@@ -212,9 +212,7 @@ export async function verifyDisk(path: string): Promise<DiskVerification> {
         try {
           await fatCheck(volume);
         } catch (e) {
-          problems.push(
-            `the EFI system partition fails fsck.fat: ${e instanceof Error ? e.message : String(e)}`,
-          );
+          problems.push(`the EFI system partition fails fsck.fat: ${errorText(e)}`);
         }
         const fat = { image: volume, offset: 0 };
         bootFiles = await fatListAll(fat).catch(() => []);
@@ -268,7 +266,7 @@ export async function verifyDisk(path: string): Promise<DiskVerification> {
           }
         }
       } catch (e) {
-        problems.push(`the BCD store cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+        problems.push(`the BCD store cannot be read: ${errorText(e)}`);
       }
     }
 
@@ -278,9 +276,7 @@ export async function verifyDisk(path: string): Promise<DiskVerification> {
       try {
         await ntfsCheck(volume);
       } catch (e) {
-        problems.push(
-          `the Windows partition fails ntfsfix -n: ${e instanceof Error ? e.message : String(e)}`,
-        );
+        problems.push(`the Windows partition fails ntfsfix -n: ${errorText(e)}`);
       }
       windowsPaths = await checkPaths(volume, WINDOWS_KEY_PATHS[view.firmware]);
       for (const [p, present] of Object.entries(windowsPaths)) {
