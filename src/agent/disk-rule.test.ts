@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { AppError } from '../core/errors.ts';
 import type { DiskInfo, DiskRule } from '../deploy/agent-protocol.ts';
 import { GiB } from '../image/disk/size.ts';
-import { chooseDisk, mismatches, parseSizeComparison, sizeMatches } from './disk-rule.ts';
+import { parseSizeComparison } from '../deploy/size-comparison.ts';
+import { chooseDisk, mismatches, sizeMatches } from './disk-rule.ts';
 
 function disk(path: string, fields: Partial<DiskInfo> = {}): DiskInfo {
   return {

@@ -15,33 +15,13 @@
 
 import { AppError } from '../core/errors.ts';
 import type { DiskInfo, DiskRule } from '../deploy/agent-protocol.ts';
-import { formatSize, parseSize } from '../image/disk/size.ts';
-
-export type SizeOperator = '>=' | '<=' | '>' | '<' | '=';
-
-export interface SizeComparison {
-  readonly operator: SizeOperator;
-  readonly bytes: number;
-}
+import { parseSizeComparison, type SizeComparison } from '../deploy/size-comparison.ts';
+import { formatSize } from '../image/disk/size.ts';
 
 /** "Equal" sizes are within this fraction of the rule's size: vendors round what they print. */
 const SIZE_TOLERANCE = 0.01;
 /** Disks named in one message: a message stays one readable line. */
 const MAX_NAMED = 16;
-
-/** Reads the rule's size field: an optional operator (>=, <=, >, <, =, ==) and a size. */
-export function parseSizeComparison(text: string): SizeComparison {
-  const m = /^\s*(>=|<=|==|=|>|<)?\s*(.*)$/.exec(text);
-  const operator = (m?.[1] === '==' ? '=' : (m?.[1] ?? '=')) as SizeOperator;
-  try {
-    return { operator, bytes: parseSize(m?.[2] ?? '', 'the disk rule size') };
-  } catch (cause) {
-    throw new AppError('INVALID_ARGUMENT', `the disk rule size "${text}" is not a comparison with a size`, {
-      hint: 'write e.g. ">= 100G", "< 2T" or "120G" (equal within 1%)',
-      cause,
-    });
-  }
-}
 
 export function sizeMatches(comparison: SizeComparison, bytes: number): boolean {
   const { operator, bytes: wanted } = comparison;

@@ -104,3 +104,10 @@ test('each mistake is named by file, line and column, with what was expected', (
     );
   }
 });
+
+test('a disk size is taken in every spelling the agent matches disks with', () => {
+  for (const size of ['== 120GiB', '>=100G', ' 2T ', '< 500 G']) {
+    const p = parseProfile(`name: web\nimage: a:v1\ndisk: { size: '${size}' }\n`, 'p.yaml');
+    assert.equal(p.disk.size, size);
+  }
+});

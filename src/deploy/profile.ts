@@ -25,6 +25,7 @@ import { readLayout, type DiskLayout } from '../image/disk/layout.ts';
 import type { UnattendProfile } from '../formats/unattend/profile.ts';
 import { readUnattendProfile } from '../image/unattend.ts';
 import { DiskRule } from './agent-protocol.ts';
+import { parseSizeComparison } from './size-comparison.ts';
 
 export interface StaticAddresses {
   /** Addresses with their prefix length, e.g. 10.0.0.11/24. */
@@ -140,15 +141,17 @@ function readDisk(y: YamlInput, node: Node | null): Partial<DeploymentProfile> {
       'the disk rule takes size, model, vendor, serial, wwn, byPath, rotational, transport (docs/deploy.md)',
     );
   }
-  if (
-    parsed.data.size !== undefined &&
-    !/^(>=|<=|>|<|=)?\s*\d+(\.\d+)?\s*[KMGT]i?B?$/i.test(parsed.data.size)
-  ) {
-    throw y.error(
-      node,
-      `disk.size '${parsed.data.size}' is not a size or a comparison with one`,
-      "write e.g. size: '>= 100G'",
-    );
+  const size = parsed.data.size;
+  if (size !== undefined) {
+    try {
+      parseSizeComparison(size);
+    } catch {
+      throw y.error(
+        node,
+        `disk.size '${size}' is not a size or a comparison with one`,
+        "write e.g. size: '>= 100G'",
+      );
+    }
   }
   return { disk: parsed.data };
 }
