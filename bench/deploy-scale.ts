@@ -20,7 +20,7 @@
 // the one agent alone, the server's CPU time meanwhile, its peak RSS (goal ≤ 300 MB), the p50/p99
 // of both API calls (goal p99 < 200 ms) and of the events' delay.
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { get, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { createParser } from 'eventsource-parser';
@@ -31,7 +31,7 @@ import { withTempDir } from '../src/io/output.ts';
 import { CHUNKER_DEFAULTS } from '../src/store/chunker.ts';
 import { inventoryOf, makeDiskFile, runAgentProcess } from '../test/agent/agent-fixture.ts';
 import { startDeployServer, type StartedDeployment } from '../test/helpers/deploy-server.ts';
-import { residentBytes, startServerProcess } from '../test/helpers/server-process.ts';
+import { cpuSeconds, residentBytes, startServerProcess } from '../test/helpers/server-process.ts';
 import { timed } from './timed.ts';
 
 const agents = Number(process.argv[2] ?? 100);
@@ -90,12 +90,6 @@ async function runAgent(machine: Machine, server: string, deployment: StartedDep
   if (run.code !== 0)
     process.stderr.write(`the agent of ${machine.name} failed (${run.code}):\n${run.console}\n`);
   return run.code;
-}
-
-/** CPU seconds the process has used (user and system). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${String(pid)}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function request(url: string, token: string): Promise<IncomingMessage> {

@@ -12,7 +12,8 @@
 //      the agent's Unix socket and mounted by nbdfuse, applied by wimapply (applyWindowsVolume:
 //      mkntfs, then the apply) into an NTFS image file;
 //   B. mkntfs and wimapply of the same WIM, as a local file, into an NTFS image file of the same size;
-// and prints each round, the best of each and the ratio A / B (the goal is ≤ 1.15).
+// and prints each round with the CPU time of each process, the best of each and the ratio A / B
+// (the goal is ≤ 1.15).
 
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -34,7 +35,7 @@ import { buildSampleImage } from '../src/image/sample/build-sample.ts';
 import { withTempDir } from '../src/io/output.ts';
 import { CHUNKER_DEFAULTS } from '../src/store/chunker.ts';
 import { startDeployServer } from '../test/helpers/deploy-server.ts';
-import { startServerProcess } from '../test/helpers/server-process.ts';
+import { cpuSeconds, startServerProcess } from '../test/helpers/server-process.ts';
 import { timed } from './timed.ts';
 
 const DISK_BYTES = 40 * GiB;
@@ -66,7 +67,10 @@ async function prepare(data: string, wim: string): Promise<{ id: string; token: 
   }
 }
 
-/** A child process: the agent's apply of its deployment's image into `volume`; prints the bytes fetched. */
+/**
+ * A child process: the agent's apply of its deployment's image into `volume`; prints the bytes
+ * fetched, its CPU seconds and its programs' (nbdfuse, mkntfs, wimapply).
+ */
 async function apply(cmdline: string, volume: string, work: string): Promise<void> {
   const client = new AgentClient(parseAgentConfig(await readFile(cmdline, 'utf8')));
   try {
@@ -84,7 +88,8 @@ async function apply(cmdline: string, volume: string, work: string): Promise<voi
     } finally {
       await stream.close();
     }
-    process.stdout.write(`${image.fetchedBytes}\n`);
+    const cpu = [await cpuSeconds(process.pid), await cpuSeconds(process.pid, 'children')];
+    process.stdout.write(`${image.fetchedBytes} ${cpu.join(' ')}\n`);
   } finally {
     client.close();
   }
@@ -103,6 +108,10 @@ function child(args: readonly string[]): Promise<string> {
       code === 0 ? resolve(out) : reject(new Error(`${args[0] ?? ''} ended with ${String(code)}`)),
     );
   });
+}
+
+function cpuText(seconds: number | undefined): string {
+  return (seconds ?? Number.NaN).toFixed(2);
 }
 
 async function freshVolume(path: string, size: number): Promise<void> {
@@ -137,16 +146,22 @@ if (process.argv[2] === '--apply') {
       for (let round = 1; round <= rounds; round++) {
         await freshVolume(volume, windows.size);
         const work = await mkdtemp(join(dir, 'agent-'));
-        const [fetched, agent] = await timed(() => child(['--apply', cmdline, volume, work]));
+        const serverBefore = await cpuSeconds(server.child.pid ?? 0);
+        const [printed, agent] = await timed(() => child(['--apply', cmdline, volume, work]));
+        const serverCpu = (await cpuSeconds(server.child.pid ?? 0)) - serverBefore;
+        const [fetched, agentCpu, programsCpu] = printed.trim().split(' ').map(Number);
         await freshVolume(volume, windows.size);
+        const localBefore = await cpuSeconds(process.pid, 'children');
         const [, local] = await timed(async () => {
           await makeNtfs(volume, { label: windows.label, startSector: windows.firstLba });
           await wimApply(wim, 1, volume);
         });
+        const localCpu = (await cpuSeconds(process.pid, 'children')) - localBefore;
         await rm(volume);
         results.push({ agent, local });
         process.stdout.write(
-          `round ${round}: agent (streamed) ${agent.toFixed(2)} s, wimapply (local file) ${local.toFixed(2)} s, ratio ${(agent / local).toFixed(3)}, ${fetched.trim()} bytes of chunks fetched\n`,
+          `round ${round}: agent (streamed) ${agent.toFixed(2)} s, wimapply (local file) ${local.toFixed(2)} s, ratio ${(agent / local).toFixed(3)}, ${String(fetched)} bytes of chunks fetched\n` +
+            `  CPU seconds: agent ${cpuText(agentCpu)}, its nbdfuse, mkntfs and wimapply ${cpuText(programsCpu)}, server ${cpuText(serverCpu)}; local mkntfs and wimapply ${cpuText(localCpu)}\n`,
         );
       }
       const bestAgent = Math.min(...results.map((r) => r.agent));

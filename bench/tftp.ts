@@ -29,7 +29,7 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,7 @@ import { startTftpServer } from '../src/boot/tftp-server.ts';
 import { runProgram } from '../src/engines/run.ts';
 import { withTempDir } from '../src/io/output.ts';
 import { timed } from './timed.ts';
+import { cpuSeconds } from '../test/helpers/server-process.ts';
 
 if (process.argv[2] === 'serve') {
   // Prints its port.
@@ -87,14 +88,6 @@ interface Server {
 function startServer(command: string, args: string[]): Server {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return { child, exited: new Promise((resolve) => child.once('exit', () => resolve())) };
-}
-
-/** The CPU time a process has used so far, all its threads (ended ones too), in clock ticks. */
-async function cpuTicks(server: Server): Promise<number> {
-  const stat = await readFile(`/proc/${String(server.child.pid)}/stat`, 'utf8');
-  // Fields after the command name (in parentheses, which may hold spaces): utime is the 14th field.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 interface Setting {
@@ -275,9 +268,9 @@ await withTempDir(
           for (const server of order) {
             if (server === undefined) continue;
             await rm(out, { force: true });
-            const cpuBefore = await cpuTicks(server.process);
+            const cpuBefore = await cpuSeconds(server.process.child.pid ?? 0);
             const [, seconds] = await timed(() => fetchFile(setting, server.port, out));
-            const used = (await cpuTicks(server.process)) - cpuBefore;
+            const used = (await cpuSeconds(server.process.child.pid ?? 0)) - cpuBefore;
             cpu.set(server.name, [...(cpu.get(server.name) ?? []), used]);
             if (!(await fetchedIsContent()))
               throw new Error(`${server.name}: ${setting.label}: the file fetched differs`);

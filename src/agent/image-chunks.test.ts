@@ -113,6 +113,23 @@ test('reads in order open a read-ahead window that doubles; a jump closes it', a
   assert.equal(new Set(fetched).size, fetched.length, 'no chunk was fetched twice');
 });
 
+test('reads a little out of order (several in flight at once) keep the window open', async () => {
+  const { manifest, fetched, fetcher } = image(Array.from({ length: 64 }, () => 128 * 1024));
+  const chunks = new ImageChunks(manifest, fetcher, {
+    cacheBytes: 64 * 1024 * 1024,
+    readAheadBytes: 2 * 1024 * 1024,
+  });
+  for (const i of [0, 1, 2, 4, 3, 6, 5, 7, 9, 8]) await chunks.read(i * 128 * 1024, 10);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(Math.max(...fetched), 9 + 16, 'the window grew to its 2 MiB (16 chunks) ahead');
+  await chunks.read(40 * 128 * 1024, 10);
+  await chunks.read(2 * 128 * 1024, 10);
+  const before = fetched.length;
+  await chunks.read(30 * 128 * 1024, 10);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(fetched.slice(before), [30], 'far jumps closed the window');
+});
+
 test('a read-ahead fetch that fails fails nothing until the chunk is read', async () => {
   const { manifest, fetcher } = image([100, 100, 100]);
   let failNext = true;

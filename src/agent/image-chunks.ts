@@ -3,10 +3,11 @@
 // before one byte of it is used, kept in a small least-recently-used cache (bounded in bytes),
 // with the next chunks fetched ahead of a reader that goes forward: as the kernel's readahead
 // does, the window opens when a read follows the one before, doubles while reads go on in order
-// (wimlib applies a WIM's resources in file order), and closes on a jump (the header, the XML
-// and the blob table are read here and there). The fetcher tries again after passing failures itself; a failure that
-// reaches here (a chunk that does not match its digest, a server gone for good) fails every later
-// read too, and stays as `failure` for the deployment to report.
+// (wimlib applies a WIM's resources in file order; reads in flight at once come a little out of
+// order), and closes on a jump (the header, the XML and the blob table are read here and there).
+// The fetcher tries again after passing failures itself; a failure that reaches here (a chunk that
+// does not match its digest, a server gone for good) fails every later read too, and stays as
+// `failure` for the deployment to report.
 
 import { hash } from 'node:crypto';
 import { checkRange, type ByteSource } from '../core/byte-source.ts';
@@ -182,14 +183,29 @@ export class ImageChunks implements ByteSource {
     }
   }
 
-  /** Opens, widens or closes the read-ahead window for a read of chunk `index`. */
+  /**
+   * Opens, widens or closes the read-ahead window for a read of chunk `index`. Reads in flight at
+   * once (the kernel's read-ahead on the mount, nbdfuse's threads) arrive in any order: a read a
+   * little behind the furthest one, or a little past it, still goes in order; only a read beyond
+   * the window (the header, the XML, the blob table) is a jump that closes it.
+   */
   #follow(index: number): void {
-    if (this.#lastRead !== null && index === this.#lastRead + 1) {
+    const last = this.#lastRead;
+    const gap = last === null ? Number.POSITIVE_INFINITY : this.#startOf(index) - this.#startOf(last);
+    const reach = Math.max(this.#window, MIN_WINDOW);
+    if (last !== null && index > last && (index === last + 1 || gap <= reach)) {
       this.#window = Math.min(this.#options.readAheadBytes, Math.max(2 * this.#window, MIN_WINDOW));
-    } else if (index !== this.#lastRead) {
+      this.#lastRead = index;
+    } else if (last !== null && index <= last && -gap < reach) {
+      return;
+    } else {
       this.#window = 0;
+      this.#lastRead = index;
     }
-    this.#lastRead = index;
+  }
+
+  #startOf(index: number): number {
+    return this.#starts[index] ?? 0;
   }
 
   /** Starts fetching the chunks after `index` within the window; their failures wait for a read. */

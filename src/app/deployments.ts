@@ -6,7 +6,6 @@
 // is audited and published as an event; no secret is ever in either.
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
@@ -36,7 +35,8 @@ import { renderProfile } from '../image/unattend.ts';
 import type { Machine, MachineStore } from '../machines/machine-store.ts';
 import type { Manifest } from '../store/manifest.ts';
 import type { LocalRepository } from '../store/repository-local.ts';
-import type { ImageRecord } from '../store/repository.ts';
+import type { Content, ImageRecord } from '../store/repository.ts';
+import { ConcurrencyLimit } from '../core/concurrency-limit.ts';
 import { recorderFor } from './audit-trail.ts';
 import type { EventHub } from './events.ts';
 import type { Actor, Deployments, Profiles } from './session.ts';
@@ -77,8 +77,8 @@ export interface AgentSession {
   task(): Promise<AgentTask>;
   report(report: AgentReport): Promise<void>;
   manifest(): Promise<Manifest>;
-  /** One chunk of the deployment's image: its size and bytes. */
-  chunk(digest: string): Promise<{ readonly size: number; readonly stream: Readable }>;
+  /** One chunk of the deployment's image. */
+  chunk(digest: string): Promise<Content>;
   /** The machine's answer file, once. */
   unattend(): Promise<string>;
 }
@@ -153,6 +153,8 @@ export class DeploymentService {
   readonly #events: EventHub;
   readonly #settings: DeploymentSettings;
   readonly #chunkSizesOf = new Map<string, ReadonlyMap<string, number>>();
+  /** Chunks being sent to agents: each send holds its read buffers until the agent has taken it. */
+  readonly #chunkSends = new ConcurrencyLimit(CHUNK_SENDS_AT_ONCE);
 
   constructor(parts: {
     readonly store: DeploymentStore;
@@ -571,7 +573,7 @@ export class DeploymentService {
   }
 
   /** One chunk of the deployment's image (NOT_FOUND for any other chunk). */
-  async #chunk(deployment: Deployment, digest: string): Promise<{ size: number; stream: Readable }> {
+  async #chunk(deployment: Deployment, digest: string): Promise<Content> {
     const size = (await this.#chunkSizes(deployment.image.digest)).get(digest);
     if (size === undefined) {
       throw new AppError(
@@ -582,7 +584,27 @@ export class DeploymentService {
         },
       );
     }
-    return { size, stream: this.#repo.chunkStream(digest) };
+    const content = this.#repo.chunkContent(digest, size);
+    const sends = this.#chunkSends;
+    return {
+      size,
+      get stream() {
+        return content.stream;
+      },
+      // An agent that stops taking the bytes (a machine gone, a link cut) gives its turn back.
+      writeTo: (out) =>
+        sends.run(async () => {
+          const timer = setTimeout(
+            () => out.destroy(new Error('the agent took no chunk bytes in time')),
+            CHUNK_SEND_TIMEOUT_MS,
+          );
+          try {
+            await content.writeTo(out);
+          } finally {
+            clearTimeout(timer);
+          }
+        }),
+    };
   }
 
   /** The machine's answer file, once; a second fetch is refused and audited. */
@@ -637,6 +659,13 @@ export class DeploymentService {
 
 /** Images whose chunk index the agents' chunk route keeps. */
 const CHUNK_INDEXES_KEPT = 4;
+/**
+ * Chunks sent to agents at once, whatever their number: a hundred agents each fetching ahead ask
+ * for over a thousand, and the others wait their turn, so the server's memory stays flat.
+ */
+const CHUNK_SENDS_AT_ONCE = 32;
+/** The time one chunk send may take: a minute, 70 KB/s for the largest default chunk (4 MiB). */
+const CHUNK_SEND_TIMEOUT_MS = 60_000;
 
 /** How often a data directory's deployments are looked at for changes. */
 const POLL_MS = 1000;

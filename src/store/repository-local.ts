@@ -344,9 +344,9 @@ export class LocalRepository {
     return this.chunks.getManifest(digest);
   }
 
-  /** A stored chunk's bytes as a stream, unchecked: its reader checks them against the digest. */
-  chunkStream(digest: string): Readable {
-    return this.chunks.blobs.getStream(chunkKey(digest));
+  /** A stored chunk of `size` bytes as content, unchecked: its reader checks it against the digest. */
+  chunkContent(digest: string, size: number): Content {
+    return this.#contentOfSegments([{ digest, key: chunkKey(digest), size, from: 0, to: size - 1 }], size);
   }
 
   async readContent(ref: ImageRef, digest: string, range?: ByteRange): Promise<Content> {
@@ -372,11 +372,15 @@ export class LocalRepository {
 
   /** Bytes `range` of the content `manifest` describes, from the stored chunks. */
   #contentOf(manifest: Manifest, range: ByteRange): Content {
-    const segments = segmentsOf(manifest, range);
+    return this.#contentOfSegments(segmentsOf(manifest, range), range.end - range.start + 1);
+  }
+
+  /** The segments' bytes (`size` in all) as content. */
+  #contentOfSegments(segments: readonly ChunkSegment[], size: number): Content {
     const blobs = this.chunks.blobs;
     const stream = (): Readable => Readable.from(this.#pieces(segments), { objectMode: false });
     return {
-      size: range.end - range.start + 1,
+      size,
       get stream() {
         return stream();
       },

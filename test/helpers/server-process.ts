@@ -57,3 +57,15 @@ export async function residentBytes(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmR
   if (kib === undefined) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(kib) * 1024;
 }
+
+/**
+ * CPU seconds (user and system) from /proc/PID/stat: the process's own, all its threads, or its
+ * children's that it has waited for.
+ */
+export async function cpuSeconds(pid: number, whose: 'self' | 'children' = 'self'): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (in parentheses, which may hold spaces): utime is the 14th field.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const at = whose === 'self' ? 11 : 13;
+  return (Number(fields[at]) + Number(fields[at + 1])) / 100;
+}

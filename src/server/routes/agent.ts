@@ -3,13 +3,13 @@
 // way and nothing else: a token of an ended or cancelled deployment is refused, so a cancelled
 // agent stops at its next call.
 
-import { Readable } from 'node:stream';
 import { AppError } from '../../core/errors.ts';
 import { isDigest } from '../../core/names.ts';
 import type { AgentSession } from '../../app/deployments.ts';
 import { AGENT_PATHS, AgentReport, AgentTask } from '../../app/session.ts';
 import { bearer } from '../bearer.ts';
 import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
+import { sendContent } from '../send-content.ts';
 import type { RouteContext } from '../backend.ts';
 import { Manifest } from '../schemas.ts';
 
@@ -78,11 +78,13 @@ export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
             },
           );
         }
-        const { size, stream } = await (await agentOf(r)).chunk(digest);
-        return new Response(Readable.toWeb(stream) as ReadableStream, {
-          status: 200,
-          headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-        });
+        const chunk = await (await agentOf(r)).chunk(digest);
+        return sendContent(
+          r,
+          200,
+          { 'content-type': 'application/octet-stream', 'content-length': String(chunk.size) },
+          chunk,
+        );
       },
     }),
     defineRoute({

@@ -3,15 +3,13 @@
 // segment ('team-a%2Fws2022'); hono decodes them and validateImageName refuses '..', control
 // characters and anything else odd.
 
-import type { ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { inScope } from '../../auth/roles.ts';
 import { AppError } from '../../core/errors.ts';
 import { validateImageName, validateTag, type ImageRef } from '../../core/names.ts';
 import { contentRange, parseRangeHeader } from '../../formats/http-range.ts';
 import { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../../app/session.ts';
 import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
+import { sendContent } from '../send-content.ts';
 import type { RouteContext } from '../backend.ts';
 import { ImagePage, ImagePageQuery, ImageRecord, TagRequest } from '../schemas.ts';
 
@@ -72,20 +70,7 @@ async function content(r: RouteRequest, { backend }: RouteContext): Promise<Resp
     etag: `"${image.digest}"`,
   };
   if (range !== null) headers['content-range'] = contentRange(range, image.size);
-  const status = range === null ? 200 : 206;
-  const outgoing = (r.c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-  if (outgoing !== undefined) {
-    // On a real socket the bytes go straight to it with Node's own back-pressure (no web stream in
-    // between): two reused buffers per pull on a filesystem store. A failure part-way cuts the
-    // connection, so the client sees a short body, never a wrong one.
-    outgoing.writeHead(status, headers);
-    bytes.writeTo(outgoing).then(
-      () => outgoing.end(),
-      () => outgoing.destroy(),
-    );
-    return RESPONSE_ALREADY_SENT;
-  }
-  return new Response(Readable.toWeb(bytes.stream) as ReadableStream, { status, headers });
+  return sendContent(r, range === null ? 200 : 206, headers, bytes);
 }
 
 export function imageRoutes(context: RouteContext): ApiRoute[] {
