@@ -22,6 +22,11 @@ export interface CustomizeChange {
   readonly detail?: string;
 }
 
+/** A change as one line: 'step 3 drivers: stage /Windows/Drivers/winsmith/viostor/viostor.inf (…)'. */
+export function describeChange(c: CustomizeChange): string {
+  return `step ${c.step} ${c.kind}: ${c.action} ${c.target}${c.detail === undefined ? '' : ` (${c.detail})`}`;
+}
+
 export interface FirstbootEntry {
   readonly shell: 'powershell' | 'cmd';
   readonly text: string;

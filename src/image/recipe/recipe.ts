@@ -466,19 +466,22 @@ export async function loadStepFiles(
   return loaded;
 }
 
-async function requireHostPath({ path, where, kind }: StepPath): Promise<void> {
-  const s = await stat(path).catch(() => undefined);
-  const ok = s !== undefined && (kind === 'file' ? s.isFile() : s.isDirectory());
-  if (!ok) {
-    throw new AppError(
-      'FILE_NOT_FOUND',
-      `${where}: ${kind} ${path} ${s === undefined ? 'does not exist' : `is not a ${kind}`}`,
-      {
-        hint: 'host paths in a recipe are relative to the recipe file',
-      },
-    );
-  }
+/** A check of the host paths of steps: each must exist and be of its kind; `hint` says where they come from. */
+export function hostPathCheck(hint: string): (p: StepPath) => Promise<void> {
+  return async ({ path, where, kind }) => {
+    const s = await stat(path).catch(() => undefined);
+    const ok = s !== undefined && (kind === 'file' ? s.isFile() : s.isDirectory());
+    if (!ok) {
+      throw new AppError(
+        'FILE_NOT_FOUND',
+        `${where}: ${kind} ${path} ${s === undefined ? 'does not exist' : `is not a ${kind}`}`,
+        { hint },
+      );
+    }
+  };
 }
+
+const requireHostPath = hostPathCheck('host paths in a recipe are relative to the recipe file');
 
 /** Reads a recipe file and checks every host file and folder it names exists. */
 export async function loadRecipe(path: string): Promise<Recipe> {
