@@ -11,14 +11,14 @@ const DOMAINS = ['build', 'image', 'store', 'auth', 'audit', 'machines', 'boot',
 const DOMAIN_EDGES = {
   deploy: {
     image:
-      "a profile's layout and answer file are written in winsmith disk's and unattend's formats, read by their code",
+      "a profile's layout, answer file and customize: steps are written in winsmith disk's, unattend's and recipes' formats, read by their code",
   },
   machines: {
     boot: 'the machine store implements the ports the boot services declare (BootMachineRegistry, LeaseStore)',
   },
   agent: {
     image:
-      "the agent lays out a machine's disk with winsmith disk's pieces (layout, partition table, apply, boot files, BCD) and reads the image's WIM header and XML",
+      "the agent lays out a machine's disk with winsmith disk's pieces (layout, partition table, apply, boot files, BCD), reads the image's WIM header and XML, and applies a profile's steps with the recipes' step code",
     deploy: 'the agent speaks the agent protocol, which the deploy domain describes once for both sides',
     store: "the agent checks its image's manifest, whose canonical form and digest the store defines",
   },

@@ -5,11 +5,12 @@
 // node:http(s) on kept-alive connections: an image is hundreds of chunk requests, and this path
 // costs the agent less CPU than fetch() for the same bytes.
 
+import { open, stat, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { AppError, errorText } from '../core/errors.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
-import { AGENT_PATHS, AgentReport, AgentTask } from '../deploy/agent-protocol.ts';
+import { AGENT_PATHS, AgentReport, AgentTask, ShareFiles } from '../deploy/agent-protocol.ts';
 import { manifestDigest, MAX_MANIFEST_BYTES, validateManifest, type Manifest } from '../store/manifest.ts';
 import type { AgentConfig } from './agent-config.ts';
 import { validated } from './validated.ts';
@@ -129,6 +130,36 @@ function readBody(
   });
 }
 
+/** Writes the body of `response` into `dest` from byte `start` on; the file must end at `size` bytes. */
+async function writeBody(
+  response: IncomingMessage,
+  what: string,
+  dest: string,
+  start: number,
+  size: number,
+): Promise<void> {
+  const out = await open(dest, start === 0 ? 'w' : 'r+');
+  let at = start;
+  try {
+    for await (const piece of response as AsyncIterable<Buffer>) {
+      if (at + piece.byteLength > size) {
+        response.destroy();
+        throw new AppError('LIMIT_EXCEEDED', `${what} goes past its ${size} bytes`);
+      }
+      await out.write(piece, 0, piece.byteLength, at);
+      at += piece.byteLength;
+    }
+  } catch (cause) {
+    if (cause instanceof AppError) throw cause;
+    throw new RequestError('IO_ERROR', `${what} was cut off after ${at} bytes: ${errorText(cause)}`, null, {
+      cause,
+    });
+  } finally {
+    await out.close();
+  }
+  if (at !== size) throw new RequestError('IO_ERROR', `${what} ended after ${at} of its ${size} bytes`, null);
+}
+
 /** The message of a winsmith error body ({"error":{"message"}}), if the answer is one. */
 async function serverMessage(response: IncomingMessage): Promise<string | null> {
   try {
@@ -182,8 +213,9 @@ export class AgentClient {
     body: string | undefined,
     idleTimeoutMs: number,
     agent: HttpAgent,
+    more: Readonly<Record<string, string>>,
   ): Promise<IncomingMessage> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` };
+    const headers: Record<string, string> = { ...more, authorization: `Bearer ${this.#token}` };
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(body));
@@ -211,7 +243,12 @@ export class AgentClient {
   async #request(
     method: 'GET' | 'POST',
     path: string,
-    options: { json?: unknown; idleTimeoutMs?: number; chunk?: boolean } = {},
+    options: {
+      json?: unknown;
+      idleTimeoutMs?: number;
+      chunk?: boolean;
+      headers?: Readonly<Record<string, string>>;
+    } = {},
   ): Promise<IncomingMessage> {
     const body = options.json === undefined ? undefined : JSON.stringify(options.json);
     let response: IncomingMessage;
@@ -222,6 +259,7 @@ export class AgentClient {
         body,
         options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
         options.chunk === true ? this.#chunkAgent : this.#controlAgent,
+        options.headers ?? {},
       );
     } catch (cause) {
       throw new RequestError(
@@ -297,6 +335,43 @@ export class AgentClient {
   async unattend(): Promise<Uint8Array> {
     const response = await this.#request('GET', AGENT_PATHS.unattend);
     return readBody(response, 'the unattend', null, MAX_UNATTEND_BYTES);
+  }
+
+  /** The files of the deployment share the profile's steps use, by path and size. */
+  async shareFiles(): Promise<ShareFiles['files']> {
+    const response = await this.#request('GET', AGENT_PATHS.files);
+    const what = 'the list of share files';
+    const value = parseJson(await readBody(response, what, null, MAX_JSON_BYTES), what);
+    return validated(
+      ShareFiles,
+      value,
+      "the server's list of share files",
+      'the server and the deploy environment are of different versions: update the boot files',
+    ).files;
+  }
+
+  /**
+   * Writes the share file `file` to `dest`, going on from the bytes `dest` already holds (a Range):
+   * tried again after a cut, it fetches only what is still missing.
+   */
+  async shareFile(file: ShareFiles['files'][number], dest: string): Promise<void> {
+    if (file.size === 0) return writeFile(dest, new Uint8Array(0));
+    const have = await stat(dest).then(
+      (s) => Math.min(s.size, file.size),
+      () => 0,
+    );
+    if (have === file.size) return;
+    const response = await this.#request('GET', `${AGENT_PATHS.files}/${encodeURIComponent(file.path)}`, {
+      chunk: true,
+      headers: have === 0 ? {} : { range: `bytes=${have}-` },
+    });
+    await writeBody(
+      response,
+      `share file ${file.path}`,
+      dest,
+      response.statusCode === 206 ? have : 0,
+      file.size,
+    );
   }
 
   /** Sends one report (every report is also a heartbeat). */

@@ -5,10 +5,12 @@
 //                XML through its chunks
 //   disk         check the layout; choose the disk by the task's rule (no guess: fail naming the
 //                candidates)
+//   share-files  read the profile's customize: steps; fetch the deployment share's files they use
 //   boot-files   mount the streamed image; take the boot files and the BCD template out of it;
 //                check that it has \Windows\Panther — nothing has been written yet
 //   partitioning the table, FAT32 on the ESP, NTFS on a recovery partition
 //   applying     mkntfs and wimlib's apply of the edition, streamed, with progress
+//   customize    (state configuring) the steps applied to the mounted Windows volume
 //   configuring  the unattend (fetched once) into \Windows\Panther, boot files and the BCD
 //   finalizing   unmount, flush, close; then done, and reboot or power off as the task says
 // Each step's failure is reported as failed with the step's name; a corrupt chunk or a server
@@ -39,11 +41,13 @@ import { AgentClient, isRetryable, type RequestError } from './agent-client.ts';
 import type { AgentConfig } from './agent-config.ts';
 import { chooseDisk, describeDisk, describeRule } from './disk-rule.ts';
 import { openDiskTarget, type DiskTarget, type NtfsVolume } from './disk-target.ts';
+import { customizeVolume } from './customize-volume.ts';
 import { ImageChunks } from './image-chunks.ts';
 import { openImageStream } from './image-stream.ts';
 import { Reporter, REPORTER_DEFAULTS } from './reporter.ts';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
 import { SecretScrubber, unattendSecrets } from './secrets.ts';
+import { prepareProfileSteps } from './share-files.ts';
 import { installBootFiles, partitionDisk, writeUnattend } from './write-disk.ts';
 
 export interface AgentEnvironment {
@@ -213,6 +217,14 @@ export async function runAgent(env: AgentEnvironment): Promise<AgentOutcome> {
       `disk ${describeDisk(disk)}, chosen by ${describeRule(task.disk)}; the image needs ${formatSize(need)}`,
     );
 
+    enter('share-files');
+    const customize = await prepareProfileSteps(task.customize, client, join(env.workDir, 'share'), retrying);
+    if (customize.steps.length > 0) {
+      log(
+        `customize: ${customize.steps.map((st) => st.kind).join(', ')}; ${customize.files} files of the deployment share fetched (${formatSize(customize.bytes)})`,
+      );
+    }
+
     enter('boot-files');
     const streamDir = join(env.workDir, 'image');
     await mkdir(streamDir, { mode: 0o700 });
@@ -247,6 +259,19 @@ export async function runAgent(env: AgentEnvironment): Promise<AgentOutcome> {
 
     enter('configuring');
     reporter.state({ state: 'configuring' });
+    if (customize.steps.length > 0) {
+      enter('customize');
+      const changes = await customizeVolume({
+        volume: volume.path,
+        steps: customize.steps,
+        edition,
+        firstbootId: customize.id,
+        scratch,
+        log,
+      });
+      log(`customize: ${changes} changes made to the Windows volume`);
+      enter('configuring');
+    }
     const unattend = await retrying('fetching the unattend', () => client.unattend());
     scrubber.add(...unattendSecrets(decodeXml(unattend)));
     await writeUnattend(volume.path, unattend, scratch);

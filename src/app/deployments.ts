@@ -2,8 +2,9 @@
 // one machine from a profile (the image resolved, the machine's answer file rendered with its
 // name, password and addresses, both sealed); the boot script's one start of the deploy
 // environment, which gives the agent its token; the agent's calls (its task, reports, the image's
-// manifest and chunks, the answer file once); cancel, retry, and the heartbeat watch. Every change
-// is audited and published as an event; no secret is ever in either.
+// manifest and chunks, the answer file once, the files of the deployment share its profile's steps
+// name); cancel, retry, and the heartbeat watch. Every change is audited and published as an
+// event; no secret is ever in either.
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +31,13 @@ import {
   type MachineFacts,
 } from '../deploy/machine-answer.ts';
 import { parseProfile, redactProfile, type DeploymentProfile } from '../deploy/profile.ts';
+import { profileStepsText } from '../deploy/profile-steps.ts';
+import {
+  listShareFiles,
+  openShareFile,
+  type OpenedShareFile,
+  type ShareFile,
+} from '../deploy/deployment-share.ts';
 import { DEFAULT_LAYOUTS } from '../image/disk/layout.ts';
 import { renderProfile } from '../image/unattend.ts';
 import type { Machine, MachineStore } from '../machines/machine-store.ts';
@@ -54,6 +62,8 @@ export interface ProfileSummary {
   readonly finish: 'reboot' | 'poweroff';
   readonly computerName: string | null;
   readonly adminPassword: 'generate' | 'given' | null;
+  /** The kinds of its customize: steps, in order (absent from profiles stored before steps existed). */
+  readonly customize?: readonly string[];
 }
 
 export interface ProfileView {
@@ -81,6 +91,10 @@ export interface AgentSession {
   chunk(digest: string): Promise<Content>;
   /** The machine's answer file, once. */
   unattend(): Promise<string>;
+  /** The files of the deployment share the profile's steps name, and those in the folders they name. */
+  shareFiles(): Promise<ShareFile[]>;
+  /** One of those files (FORBIDDEN for any other). */
+  shareFile(path: string): Promise<OpenedShareFile>;
 }
 
 /** The sealed part of a deployment. */
@@ -152,6 +166,7 @@ export class DeploymentService {
   readonly #audit: AuditLog;
   readonly #events: EventHub;
   readonly #settings: DeploymentSettings;
+  readonly #share: string;
   readonly #chunkSizesOf = new Map<string, ReadonlyMap<string, number>>();
   /** Chunks being sent to agents: each send holds its read buffers until the agent has taken it. */
   readonly #chunkSends = new ConcurrencyLimit(CHUNK_SENDS_AT_ONCE);
@@ -164,6 +179,8 @@ export class DeploymentService {
     readonly audit: AuditLog;
     readonly events: EventHub;
     readonly settings: DeploymentSettings;
+    /** The deployment share: the folder whose files profiles' steps name. */
+    readonly share: string;
   }) {
     this.#store = parts.store;
     this.#machines = parts.machines;
@@ -172,13 +189,18 @@ export class DeploymentService {
     this.#audit = parts.audit;
     this.#events = parts.events;
     this.#settings = parts.settings;
+    this.#share = parts.share;
   }
 
   // ---- profiles --------------------------------------------------------------------------
 
-  /** Checks a profile's YAML and stores it (sealed: it may hold passwords). */
+  /**
+   * Checks a profile's YAML, and the files of the deployment share its steps name, and stores it
+   * (sealed: it may hold passwords).
+   */
   async applyProfile(actor: Actor, text: string, file: string): Promise<ProfileView> {
     const profile = parseProfile(text, file);
+    await listShareFiles(this.#share, profile.customize);
     const summary: ProfileSummary = {
       image: 'digest' in profile.image ? `sha256:${profile.image.digest}` : formatImageRef(profile.image.ref),
       edition: profile.edition,
@@ -187,6 +209,7 @@ export class DeploymentService {
       computerName: profile.computerName,
       adminPassword:
         profile.adminPassword === null ? null : profile.adminPassword === 'generate' ? 'generate' : 'given',
+      customize: profile.customize.map((step) => step.kind),
     };
     const stored = await this.#store.putProfile(
       {
@@ -469,7 +492,15 @@ export class DeploymentService {
       manifest: () => this.#repo.manifestOf(deployment.image.digest),
       chunk: (digest) => this.#chunk(deployment, digest),
       unattend: () => this.#unattend(deployment, client),
+      shareFiles: async () => listShareFiles(this.#share, this.#deploymentProfile(deployment).customize),
+      shareFile: async (path) =>
+        openShareFile(this.#share, this.#deploymentProfile(deployment).customize, path),
     };
+  }
+
+  /** The profile as it was when the deployment was made. */
+  #deploymentProfile(deployment: Deployment): DeploymentProfile {
+    return parseProfile(this.#secrets(deployment).profile, `profile ${deployment.profile}`);
   }
 
   async #agentDeployment(token: string): Promise<Deployment> {
@@ -486,7 +517,8 @@ export class DeploymentService {
 
   async #task(deployment: Deployment): Promise<AgentTask> {
     const machine = await this.#machines.getMachine(deployment.machineId);
-    const profile = parseProfile(this.#secrets(deployment).profile, `profile ${deployment.profile}`);
+    const text = this.#secrets(deployment).profile;
+    const profile = parseProfile(text, `profile ${deployment.profile}`);
     const firmware =
       profile.firmware === 'auto' ? (machine?.platform === 'efi' ? 'uefi' : 'bios') : profile.firmware;
     const layout = profile.layout ?? DEFAULT_LAYOUTS[firmware];
@@ -508,6 +540,10 @@ export class DeploymentService {
         index: deployment.image.edition,
       },
       finish: profile.finish,
+      customize:
+        profile.customize.length === 0
+          ? null
+          : { source: `profile ${deployment.profile}`, yaml: profileStepsText(text) },
       heartbeatSeconds: this.#settings.heartbeatSeconds,
     };
   }

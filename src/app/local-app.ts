@@ -17,6 +17,7 @@ import {
   DEFAULT_GC_GRACE_SECONDS,
   DEFAULT_HEARTBEAT_SECONDS,
   DEFAULT_MAX_CHUNK_BYTES,
+  SHARE_DIR,
 } from '../config/server-config.ts';
 import { openDatabase, type Database, type DatabaseConfig } from '../db/database.ts';
 import { bootRegistryOf } from './boot-registry.ts';
@@ -51,6 +52,8 @@ export interface LocalAppConfig extends LocalRepositoryConfig {
   readonly dataDir: string | null;
   readonly secrets: SecretKeySource;
   readonly deploy: DeploymentSettings;
+  /** The deployment share: the folder whose files profiles' steps name. */
+  readonly share: string;
 }
 
 /** The secrets key's file in a data directory (made on first need, mode 0600). */
@@ -73,13 +76,18 @@ export class LocalApp {
   readonly #deployments: DeploymentService;
   readonly #deploySettings: DeploymentSettings;
 
-  private constructor(database: Database, repo: LocalRepository, box: SecretBox, deploy: DeploymentSettings) {
+  private constructor(
+    database: Database,
+    repo: LocalRepository,
+    box: SecretBox,
+    config: Pick<LocalAppConfig, 'deploy' | 'share'>,
+  ) {
     this.database = database;
     this.#repo = repo;
     this.#audit = new AuditLog(database);
     this.#accounts = new AccountService(new AccountStore(database), this.#audit);
     this.#machines = new MachineStore(database);
-    this.#deploySettings = deploy;
+    this.#deploySettings = config.deploy;
     this.#deployments = new DeploymentService({
       store: new DeploymentStore(database),
       machines: this.#machines,
@@ -87,7 +95,8 @@ export class LocalApp {
       box,
       audit: this.#audit,
       events: this.events,
-      settings: deploy,
+      settings: config.deploy,
+      share: config.share,
     });
   }
 
@@ -99,7 +108,7 @@ export class LocalApp {
       const chunks = new ChunkStore(config.blobs, config.chunking ?? CHUNKER_DEFAULTS);
       const repo = new LocalRepository(new ImageCatalog(database), chunks, config);
       await repo.indexArtifactChunks();
-      return new LocalApp(database, repo, box, config.deploy);
+      return new LocalApp(database, repo, box, config);
     } catch (e) {
       await database.close();
       throw e;
@@ -126,6 +135,7 @@ export class LocalApp {
       ...(options.maxManifestChunks === undefined ? {} : { maxManifestChunks: options.maxManifestChunks }),
       secrets: { file: join(dataDir, SECRETS_KEY_FILE) },
       deploy: options.deploy ?? DEFAULT_DEPLOYMENT_SETTINGS,
+      share: join(dataDir, SHARE_DIR),
     });
   }
 
@@ -147,6 +157,7 @@ export class LocalApp {
         heartbeatSeconds: settings.heartbeatSeconds,
         agentTimeoutSeconds: settings.agentTimeoutSeconds,
       },
+      share: settings.share,
     });
   }
 

@@ -8,7 +8,13 @@ import type { Repository } from '../store/repository.ts';
 
 export { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../store/repository.ts';
 export { MACHINE_STATES } from '../machines/machine-store.ts';
-export { AGENT_PATHS, AgentReport, AgentTask, DEPLOYMENT_STATES } from '../deploy/agent-protocol.ts';
+export {
+  AGENT_PATHS,
+  AgentReport,
+  AgentTask,
+  DEPLOYMENT_STATES,
+  ShareFiles,
+} from '../deploy/agent-protocol.ts';
 import type { DeploymentState } from '../deploy/agent-protocol.ts';
 import type { Machine, MachineChanges, MachineFilter, NewMachine } from '../machines/machine-store.ts';
 import type { DeploymentRequest, DeploymentView, ProfileView } from './deployments.ts';

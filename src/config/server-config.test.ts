@@ -132,3 +132,12 @@ test('credentials are stripped from URLs in messages', () => {
   assert.equal(stripCredentials('http://tok@h/'), 'http://h/');
   assert.equal(stripCredentials('no url here'), 'no url here');
 });
+
+test('the deployment share: DATA/share, moved with --data; share: in the file (relative to it); --share', async () => {
+  assert.equal((await loadServerSettings({ data: '/srv/ws' }, {})).share, '/srv/ws/share');
+  assert.equal(
+    parseServerSettings('data: /srv/ws\nshare: ../deploy-share\n', '/etc/ws/server.yaml').share,
+    '/etc/deploy-share',
+  );
+  assert.equal((await loadServerSettings({ data: '/srv/ws', share: '/srv/share' }, {})).share, '/srv/share');
+});

@@ -55,6 +55,8 @@ export interface ServerSettings {
   readonly heartbeatSeconds: number;
   /** A deployment whose agent is silent this long fails ("agent lost"). */
   readonly agentTimeoutSeconds: number;
+  /** The deployment share: the folder whose files profiles' steps name (docs/deploy.md). */
+  readonly share: string;
 }
 
 export const DEFAULT_DATA_DIR = './winsmith-data';
@@ -80,6 +82,7 @@ export interface ServerFlags {
   readonly config?: string | undefined;
   readonly data?: string | undefined;
   readonly listen?: string | undefined;
+  readonly share?: string | undefined;
 }
 
 /** 'HOST:PORT' (IPv6 as [::1]:PORT) → host and port; port 0 = any free port. */
@@ -97,6 +100,8 @@ export function parseListen(value: string, where = '--listen'): { host: string; 
 /** The embedded catalog and blobs, under the data directory. */
 const CATALOG_FILE = 'catalog.sqlite';
 const BLOBS_DIR = 'blobs';
+/** The deployment share's default place, under the data directory. */
+export const SHARE_DIR = 'share';
 
 /** The settings of a data directory used with the embedded defaults. */
 export function embeddedSettings(data: string): ServerSettings {
@@ -118,6 +123,7 @@ export function embeddedSettings(data: string): ServerSettings {
     secretsKeyEnv: null,
     heartbeatSeconds: DEFAULT_HEARTBEAT_SECONDS,
     agentTimeoutSeconds: DEFAULT_AGENT_TIMEOUT_SECONDS,
+    share: join(dir, SHARE_DIR),
   };
 }
 
@@ -379,6 +385,10 @@ function readDeploy(node: YamlNode, ctx: SectionContext): Partial<ServerSettings
   return readNumbers(node, ctx, 'deploy', DEPLOY_SETTINGS);
 }
 
+function readShare(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  return { share: ctx.abs(ctx.input.string(node, 'share')) };
+}
+
 /** The reader of each top-level section but `data` (read first: the defaults lie under it). */
 const SECTIONS = {
   listen: readListen,
@@ -389,6 +399,7 @@ const SECTIONS = {
   chunking: readChunking,
   secrets: readSecrets,
   deploy: readDeploy,
+  share: readShare,
 } as const satisfies Record<string, SectionReader>;
 
 const TOP_KEYS = ['data', ...Object.keys(SECTIONS)];
@@ -438,8 +449,10 @@ export async function loadServerSettings(
       data: moved.data,
       catalog: settings.catalog.kind === 'sqlite' ? moved.catalog : settings.catalog,
       blobs: settings.blobs.kind === 'fs' ? moved.blobs : settings.blobs,
+      share: settings.share === join(settings.data, SHARE_DIR) ? moved.share : settings.share,
     };
   }
+  if (flags.share !== undefined) settings = { ...settings, share: resolve(flags.share) };
   const listen = flags.listen ?? (flags.config === undefined ? env.WINSMITH_LISTEN : undefined);
   if (listen !== undefined) settings = { ...settings, ...parseListen(listen) };
   return settings;

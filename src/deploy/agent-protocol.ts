@@ -10,6 +10,9 @@
 //   GET  /api/v1/agent/chunks/{digest}   → one chunk of that image, whose SHA-256 is its digest
 //   GET  /api/v1/agent/unattend          → the machine's unattend.xml, once (a second fetch is
 //                                          refused, and audited)
+//   GET  /api/v1/agent/files             → ShareFiles: the files of the deployment share the
+//                                          profile's steps name (and those in the folders they name)
+//   GET  /api/v1/agent/files/{path}      → one of those files (path percent-encoded, one Range)
 
 import { z } from 'zod';
 
@@ -39,6 +42,7 @@ export const AGENT_PATHS = {
   manifest: '/api/v1/agent/manifest',
   chunk: '/api/v1/agent/chunks',
   unattend: '/api/v1/agent/unattend',
+  files: '/api/v1/agent/files',
 } as const;
 
 /** The states of a deployment, in the order a deployment goes through them. */
@@ -108,10 +112,21 @@ export const AgentTask = z.strictObject({
     index: z.number().int().positive(),
   }),
   finish: z.enum(['reboot', 'poweroff']),
+  /**
+   * The profile's customize: steps, applied after the image: its text with every other key
+   * blanked out (src/deploy/profile-steps.ts), named `source` in messages; null when it has none.
+   */
+  customize: z.strictObject({ source: z.string(), yaml: z.string() }).nullable(),
   /** A report is due at least this often; past a few of these without one the deployment fails. */
   heartbeatSeconds: z.number().int().positive(),
 });
 export type AgentTask = z.infer<typeof AgentTask>;
+
+/** The files of the deployment share a deployment's steps use: paths relative to the share, '/'-separated. */
+export const ShareFiles = z.strictObject({
+  files: z.array(z.strictObject({ path: z.string().min(1).max(4096), size: z.number().int().nonnegative() })),
+});
+export type ShareFiles = z.infer<typeof ShareFiles>;
 
 /** One disk as the agent sees it (from /sys/block and udev's by-path links). */
 export const DiskInfo = z.strictObject({

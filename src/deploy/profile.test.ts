@@ -111,3 +111,79 @@ test('a disk size is taken in every spelling the agent matches disks with', () =
     assert.equal(p.disk.size, size);
   }
 });
+
+const STEPS = `name: web
+image: a:v1
+customize:
+  - files: { add: [ { src: 'files\\motd.txt', dest: 'Windows\\motd.txt' }, { content: hi, dest: x.txt } ] }
+  - registry: { import: [ ./reg//settings.reg ] }
+  - drivers: [ drivers/viostor ]
+  - firstboot: [ { cmd: 'echo 1' }, { powershell: { file: scripts/first.ps1 } } ]
+  - features: [ Web-Server ]
+`;
+
+test('customize: the steps of a recipe, their paths relative to the deployment share', () => {
+  const p = parseProfile(STEPS, 'p.yaml');
+  assert.deepEqual(
+    p.customize.map((s) => s.kind),
+    ['files', 'registry', 'drivers', 'firstboot', 'features'],
+  );
+  const [files, registry, drivers, firstboot] = p.customize;
+  assert.deepEqual(
+    files?.kind === 'files' ? files.add.map((a) => (a.from === 'host' ? a.src : a.content)) : [],
+    ['files/motd.txt', 'hi'],
+  );
+  assert.equal(registry?.kind === 'registry' ? registry.import[0]?.file : '', 'reg/settings.reg');
+  assert.deepEqual(drivers?.kind === 'drivers' ? drivers.folders[0] : null, {
+    dir: 'drivers/viostor',
+    where: 'p.yaml:6:16',
+  });
+  assert.equal(firstboot?.kind === 'firstboot' ? firstboot.scripts[1]?.file : '', 'scripts/first.ps1');
+  assert.deepEqual(parseProfile('name: web\nimage: a:v1\n', 'p.yaml').customize, []);
+});
+
+test('customize: unattend and metadata are refused saying why; share paths that leave the share are refused', () => {
+  const cases: [string, RegExp][] = [
+    [
+      '  - unattend: { timeZone: UTC }',
+      /^p\.yaml:4:5: unattend is not a step of a profile's customize: the profile's unattend: key/,
+    ],
+    [
+      '  - metadata: { name: X }',
+      /^p\.yaml:4:5: metadata is not a step of a profile's customize: it sets a WIM image's properties/,
+    ],
+    [
+      '  - fiels: []',
+      /^p\.yaml:4:5: unknown step 'fiels' — expected one of files, registry, drivers, firstboot, features$/,
+    ],
+    [
+      '  - drivers: [ ../drivers ]',
+      /^p\.yaml:4:16: a driver folder '\.\.\/drivers' must stay inside the deployment share, found '\.\.'/,
+    ],
+    ['  - drivers: [ "a\\\\..\\\\..\\\\b" ]', /^p\.yaml:4:16: a driver folder .* found '\.\.'/],
+    [
+      '  - drivers: [ /srv/drivers ]',
+      /^p\.yaml:4:16: a driver folder '\/srv\/drivers' must be relative to the deployment share, found an absolute path/,
+    ],
+    [
+      "  - registry: { import: [ 'C:\\x.reg' ] }",
+      /^p\.yaml:4:27: a \.reg file 'C:\\x\.reg' must be relative to the deployment share/,
+    ],
+    [
+      "  - firstboot: [ { cmd: { file: '\\\\\\\\srv\\\\s\\\\x.cmd' } } ]",
+      /^p\.yaml:4:33: file .* must be relative to the deployment share/,
+    ],
+    [
+      '  - files: { add: [ { src: ./, dest: x } ] }',
+      /^p\.yaml:4:28: src '\.\/' names no file or folder of the deployment share/,
+    ],
+  ];
+  for (const [step, expected] of cases) {
+    const text = `name: web\nimage: a:v1\ncustomize:\n${step}\n`;
+    assert.throws(
+      () => parseProfile(text, 'p.yaml'),
+      (e: unknown) => e instanceof AppError && expected.test(e.message),
+      `${step} should fail with ${String(expected)}`,
+    );
+  }
+});

@@ -2,7 +2,9 @@
 // (every error names FILE:LINE:COLUMN). A profile names the image (NAME:TAG or a manifest digest)
 // and its edition, the firmware, the target disk rule, the disk layout, how the machine is named
 // and given its administrator password, its addresses, the rest of its answer file (the keys of an
-// unattend profile, docs/unattend.md), and what to do at the end.
+// unattend profile, docs/unattend.md), the steps the agent applies to the deployed Windows after
+// the image (the steps of a recipe, their files in the server's deployment share:
+// src/deploy/profile-steps.ts), and what to do at the end.
 //
 //   name: web
 //   image: team-a/ws2022:2024-06
@@ -16,6 +18,9 @@
 //     static:                         # by machine name or MAC; the others use DHCP
 //       web-01: { addresses: [10.0.0.11/24], gateway: 10.0.0.1, dns: [10.0.0.2] }
 //   unattend: { timeZone: UTC, locale: en-US }
+//   customize:                        # files, registry, drivers, firstboot, features
+//     - drivers: [ drivers/viostor ]  # paths relative to the deployment share
+//     - firstboot: [ { powershell: 'Write-Output ready' }, { cmd: { file: scripts/setup.cmd } } ]
 //   finish: reboot                    # or poweroff
 
 import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
@@ -25,6 +30,7 @@ import { readLayout, type DiskLayout } from '../image/disk/layout.ts';
 import type { UnattendProfile } from '../formats/unattend/profile.ts';
 import { readUnattendProfile } from '../image/unattend.ts';
 import { DiskRule } from './agent-protocol.ts';
+import { readProfileSteps, type ProfileStep } from './profile-steps.ts';
 import { parseSizeComparison } from './size-comparison.ts';
 
 export interface StaticAddresses {
@@ -54,6 +60,8 @@ export interface DeploymentProfile {
   readonly dnsDomain: string | null;
   /** The other answer-file settings. */
   readonly unattend: UnattendProfile;
+  /** Steps applied to the deployed Windows after the image; their paths relative to the deployment share. */
+  readonly customize: readonly ProfileStep[];
   readonly finish: 'reboot' | 'poweroff';
 }
 
@@ -69,6 +77,7 @@ const PROFILE_KEYS = [
   'productKey',
   'network',
   'unattend',
+  'customize',
   'finish',
 ] as const;
 
@@ -272,6 +281,7 @@ const READERS: Readonly<Record<(typeof PROFILE_KEYS)[number], Reader>> = {
   productKey: readProductKey,
   network: readNetwork,
   unattend: readUnattendSection,
+  customize: (y, node) => ({ customize: readProfileSteps(y, node, (sharePath) => sharePath) }),
   finish: (y, node) => ({ finish: oneOf(y, node, 'finish', ['reboot', 'poweroff'] as const) }),
 };
 
@@ -304,6 +314,7 @@ export function parseProfile(text: string, file: string): DeploymentProfile {
     staticAddresses: profile.staticAddresses ?? {},
     dnsDomain: profile.dnsDomain ?? null,
     unattend: profile.unattend ?? {},
+    customize: profile.customize ?? [],
     finish: profile.finish ?? 'reboot',
   };
 }

@@ -12,6 +12,7 @@ export const PROGRAM_PACKAGES = {
   ntfscat: 'ntfs-3g',
   ntfscp: 'ntfs-3g',
   ntfsfix: 'ntfs-3g',
+  'lowntfs-3g': 'ntfs-3g',
   hivexregedit: 'libwin-hivex-perl',
   hivexsh: 'libhivex-bin',
   hivexget: 'libhivex-bin',

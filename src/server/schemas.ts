@@ -214,6 +214,8 @@ export const Profile = z.object({
     finish: z.enum(['reboot', 'poweroff']),
     computerName: nullableText,
     adminPassword: z.enum(['generate', 'given']).nullable(),
+    /** The kinds of its customize: steps, in order. */
+    customize: list(text).optional(),
   }),
   updatedBy: nullableText,
   updatedAt: text,

@@ -53,6 +53,7 @@ test("the task of the token's deployment, and a manifest checked against the tas
           index: 1,
         },
         finish: 'reboot',
+        customize: null,
         heartbeatSeconds: 2,
       });
       assert.deepEqual(await client.manifest(task.image), server.manifest);

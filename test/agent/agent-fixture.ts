@@ -198,6 +198,21 @@ export async function runAgentProcess(
   }
 }
 
+/**
+ * Runs the agent of `deployment` on `server` with one disk file of `work` (made if missing), UEFI,
+ * as the machine `mac`: its end, and the disk.
+ */
+export async function runAgentOnDisk(
+  work: string,
+  server: string,
+  deployment: StartedDeployment,
+  mac: string,
+): Promise<AgentRun & { readonly disk: string }> {
+  const disk = await makeDiskFile(join(work, 'disk.raw'));
+  const agent = await runAgentProcess(work, server, deployment, inventoryOf('uefi', [{ path: disk }], mac));
+  return { ...agent, disk };
+}
+
 /** Every line the agent printed, and every line and error of its deployment on the server. */
 export async function everythingSaid(session: Session, id: string, run: AgentRun): Promise<string> {
   const view = await session.deployments.show(id);

@@ -154,6 +154,7 @@ test(
       'usr/bin/wimlib-imagex',
       'usr/sbin/mkntfs',
       'usr/bin/ntfs-3g',
+      'usr/bin/lowntfs-3g',
       'usr/bin/nbdkit',
       'usr/lib/x86_64-linux-gnu/nbdkit/plugins/nbdkit-curl-plugin.so',
       'usr/bin/nbdfuse',
@@ -331,6 +332,7 @@ test(
     assert.match(field('wimlib-imagex'), /^rc=0 wimlib-imagex 1\./);
     assert.match(field('mkntfs'), /^rc=0 mkntfs v\d/);
     assert.match(field('ntfs-3g'), /^rc=0 ntfs-3g \d/);
+    assert.match(field('lowntfs-3g'), /^rc=0 lowntfs-3g \d/);
     assert.match(field('sgdisk'), /^rc=0 GPT fdisk \(sgdisk\)/);
     assert.match(field('sfdisk'), /^rc=0 sfdisk from util-linux/);
     assert.match(field('mkfs.fat'), /^rc=0 mkfs\.fat \d/);

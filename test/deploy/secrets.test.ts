@@ -15,9 +15,7 @@ import { profileYaml, withDeployServer } from '../helpers/deploy-server.ts';
 import {
   everythingSaid,
   hiddenAdminPassword,
-  inventoryOf,
-  makeDiskFile,
-  runAgentProcess,
+  runAgentOnDisk,
   sampleForTests,
   secretsIn,
   streamingUnavailable,
@@ -47,7 +45,6 @@ test(
   { skip: skip ?? false, timeout: 90_000 },
   async () => {
     const work = await mkdtemp(join(sample.dir, 'secrets-'));
-    const disk = await makeDiskFile(join(work, 'disk.raw'));
     await withDeployServer(work, sample.wim, async (server) => {
       const { token: apiToken } = await server.session.accounts.createToken({
         name: 'operator',
@@ -70,12 +67,8 @@ test(
       );
       await server.addMachine(MACHINE.name, MACHINE.mac);
       const deployment = await server.deploy(MACHINE, 'web');
-      const agent = await runAgentProcess(
-        work,
-        server.url,
-        deployment,
-        inventoryOf('uefi', [{ path: disk }], MACHINE.mac),
-      );
+      const agent = await runAgentOnDisk(work, server.url, deployment, MACHINE.mac);
+      const { disk } = agent;
       assert.equal(agent.code, 0, agent.console);
       assert.equal((await api.deployments.show(deployment.id)).state, 'done');
 

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -57,6 +58,8 @@ interface Fixture {
 async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
   await withTempDir(async (dir) => {
     const repo = await LocalApp.openDataDir(join(dir, 'data'), { chunking: CHUNKING });
+    await mkdir(join(dir, 'data', 'share', 'scripts'), { recursive: true });
+    await writeFile(join(dir, 'data', 'share', 'scripts', 'first.cmd'), 'echo first\r\n');
     try {
       const tokens = {} as Record<Role, string>;
       for (const role of ROLES) {
@@ -128,7 +131,7 @@ async function seedMachine(repo: LocalApp, n: number): Promise<string> {
 
 /** A profile named `name` deploying `${scope}/img:v1`, stored by the set-up user. */
 async function seedProfile(repo: LocalApp, name: string, scope: string): Promise<string> {
-  const yaml = `name: ${name}\nimage: ${scope}/img:v1\nadminPassword: generate\n`;
+  const yaml = `name: ${name}\nimage: ${scope}/img:v1\nadminPassword: generate\ncustomize: [ { firstboot: [ { cmd: { file: scripts/first.cmd } } ] } ]\n`;
   return (await repo.as(ADMIN).profiles.apply(yaml, `${name}.yaml`)).name;
 }
 
@@ -245,6 +248,8 @@ async function prepare(repo: LocalApp, method: string, path: string, scope: stri
     case 'GET /api/v1/agent/manifest':
     case 'GET /api/v1/agent/unattend':
     case 'POST /api/v1/agent/report':
+    case 'GET /api/v1/agent/files':
+    case 'GET /api/v1/agent/files/{path}':
     case 'GET /api/v1/agent/chunks/{digest}': {
       const { token } = await seedDeployment(repo, n, scope, 'started');
       const headers = { authorization: `Bearer ${token}` };
@@ -265,7 +270,7 @@ async function prepare(repo: LocalApp, method: string, path: string, scope: stri
           init: { method, headers },
         };
       }
-      return { path, init: { method, headers } };
+      return { path: path.replace('{path}', 'scripts%2Ffirst.cmd'), init: { method, headers } };
     }
     default:
       return { path, init: { method } };

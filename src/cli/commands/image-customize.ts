@@ -3,6 +3,7 @@
 
 import { AppError } from '../../core/errors.ts';
 import { customizeImage, customizeImageInPlace } from '../../image/recipe/customize.ts';
+import { describeChange } from '../../image/recipe/image-work.ts';
 import type { CliCommand } from '../command.ts';
 
 export const imageCustomize: CliCommand = {
@@ -32,10 +33,7 @@ export const imageCustomize: CliCommand = {
           overwrite: options.overwrite === true,
           onProgress: ctx.progress,
         });
-    const lines = result.changes.map(
-      (c) =>
-        `step ${c.step} ${c.kind}: ${c.action} ${c.target}${c.detail === undefined ? '' : ` (${c.detail})`}`,
-    );
+    const lines = result.changes.map(describeChange);
     const warnings = result.warnings.map((w) => `warning: ${w}`);
     return {
       data: result,

@@ -13,6 +13,12 @@ import { addRepoOption, withRepository } from '../repo-option.ts';
 /** A profile file is read whole; one this large is not a profile. */
 const MAX_PROFILE_FILE = 256 * 1024;
 
+/** A profile's customize: steps, e.g. '2 steps (drivers, firstboot)'. */
+function stepsText(kinds: readonly string[] | undefined): string {
+  if (kinds === undefined || kinds.length === 0) return 'none';
+  return `${kinds.length} step${kinds.length === 1 ? '' : 's'} (${kinds.join(', ')})`;
+}
+
 function summaryText(p: ProfileView): string {
   const s = p.summary;
   return formatFields([
@@ -22,6 +28,7 @@ function summaryText(p: ProfileView): string {
     ['firmware', s.firmware],
     ['computer name', s.computerName ?? '(Windows picks one)'],
     ['admin password', s.adminPassword ?? 'none set'],
+    ['customize', stepsText(s.customize)],
     ['finish', s.finish],
     ['updated', `${p.updatedAt}${p.updatedBy === null ? '' : ` by ${p.updatedBy}`}`],
   ]);
@@ -41,6 +48,7 @@ export const profiles: CliCommand = {
         p.summary.image,
         String(p.summary.edition),
         p.summary.firmware,
+        stepsText(p.summary.customize),
         p.updatedAt,
       ]);
       return {
@@ -48,7 +56,7 @@ export const profiles: CliCommand = {
         text:
           list.length === 0
             ? "no profiles; add one with 'winsmith profile apply FILE.yaml'"
-            : formatTable(['NAME', 'IMAGE', 'EDITION', 'FIRMWARE', 'UPDATED'], rows),
+            : formatTable(['NAME', 'IMAGE', 'EDITION', 'FIRMWARE', 'CUSTOMIZE', 'UPDATED'], rows),
       };
     });
   },

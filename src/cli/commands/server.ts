@@ -15,6 +15,7 @@ export const server: CliCommand = {
     command
       .option('--config <file>', 'YAML server config (see docs/server.md)')
       .option('--data <dir>', 'data directory (default ./winsmith-data, or $WINSMITH_DATA)')
+      .option('--share <dir>', "the deployment share: files profiles' steps name (default DATA/share)")
       .option(
         '--listen <host:port>',
         'address to listen on (default 127.0.0.1:8080; port 0 = any free port)',
@@ -26,6 +27,7 @@ export const server: CliCommand = {
       config: options.config as string | undefined,
       data: options.data as string | undefined,
       listen: options.listen as string | undefined,
+      share: options.share as string | undefined,
     });
     const logger = createJsonLogger(process.stderr);
     const boot = bootSettingsOf(options, settings.data);

@@ -53,8 +53,10 @@ export const BOOTENV_FILES: Readonly<Record<string, readonly string[]>> = {
     '/usr/lib/x86_64-linux-gnu/nbdkit/filters/nbdkit-retry-filter.so',
     '/usr/lib/x86_64-linux-gnu/nbdkit/filters/nbdkit-retry-request-filter.so',
   ],
+  // lowntfs-3g: a profile's steps are applied to the mounted Windows volume (ignore_case).
   'ntfs-3g': [
     '/usr/bin/ntfs-3g',
+    '/usr/bin/lowntfs-3g',
     '/usr/sbin/mkntfs',
     '/usr/sbin/mkfs.ntfs',
     '/usr/bin/ntfsfix',

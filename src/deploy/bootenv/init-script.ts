@@ -105,6 +105,7 @@ if [ "$(param winsmith.selftest)" = 1 ]; then
   check wimlib-imagex wimlib-imagex --version
   check mkntfs mkntfs --version
   check ntfs-3g ntfs-3g --version
+  check lowntfs-3g lowntfs-3g --version
   check sgdisk sgdisk --version
   check sfdisk sfdisk --version
   mkdir -p /run/selftest

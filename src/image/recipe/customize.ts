@@ -13,20 +13,9 @@ import { ignoreProgress, type ProgressListener } from '../../core/progress.ts';
 import { wimExport, WimSession, type WimFileEntry } from '../../engines/wimlib.ts';
 import { withTempDir, writeOutputFile } from '../../io/output.ts';
 import { loadWimInfo, parseWimRef, resolveImageIndex, type WimRef } from '../wim-ref.ts';
-import { applyDrivers } from './drivers.ts';
-import { hiveFiles, ImageWork, type CustomizeChange } from './image-work.ts';
-import { IMAGE_HIVES, type ImageHiveName } from './hive-paths.ts';
-import { loadRecipe, type Recipe, type RecipeStep } from './recipe.ts';
-import {
-  applyFeatures,
-  applyFiles,
-  applyFirstboot,
-  applyMetadata,
-  applyRegistry,
-  SETUP_COMPLETE,
-  writeFirstboot,
-} from './steps.ts';
-import { applyUnattend, PANTHER_UNATTEND } from './unattend-step.ts';
+import { ImageWork, type CustomizeChange } from './image-work.ts';
+import { loadRecipe, type Recipe } from './recipe.ts';
+import { applySteps } from './run-steps.ts';
 import type { WimEdition } from '../wim-info.ts';
 
 export interface CustomizeOptions {
@@ -57,28 +46,6 @@ export function filesDigest(files: readonly WimFileEntry[]): string {
   return createHash('sha256').update(lines.join('')).digest('hex');
 }
 
-async function applyStep(work: ImageWork, step: RecipeStep, edition: WimEdition): Promise<void> {
-  switch (step.kind) {
-    case 'files':
-      return applyFiles(work, step);
-    case 'registry':
-      return applyRegistry(work, step);
-    case 'drivers':
-      return applyDrivers(work, step, edition);
-    case 'unattend':
-      return applyUnattend(work, step, edition);
-    case 'firstboot':
-      applyFirstboot(work, step);
-      return;
-    case 'features':
-      applyFeatures(work, step);
-      return;
-    case 'metadata':
-      applyMetadata(work, step);
-      return;
-  }
-}
-
 interface Prepared {
   readonly recipe: Recipe;
   readonly ref: WimRef;
@@ -86,25 +53,6 @@ interface Prepared {
   readonly guid: string;
   readonly edition: WimEdition;
   readonly progress: ProgressListener;
-}
-
-/** The image files the steps will read, so that one extraction brings them all. */
-function filesToRead(recipe: Recipe): string[] {
-  const hives = new Set<ImageHiveName>();
-  const paths: string[] = [];
-  for (const step of recipe.steps) {
-    if (step.kind === 'registry') {
-      for (const s of [...step.set, ...step.delete]) hives.add(s.path.hive);
-      if (step.import.length > 0) for (const h of IMAGE_HIVES) hives.add(h);
-    } else if (step.kind === 'drivers') {
-      hives.add('SYSTEM');
-      hives.add('SOFTWARE');
-    } else if (step.kind === 'unattend') {
-      paths.push(PANTHER_UNATTEND);
-    }
-  }
-  paths.push(SETUP_COMPLETE);
-  return [...[...hives].flatMap(hiveFiles), ...paths];
 }
 
 /**
@@ -144,22 +92,14 @@ async function runSteps(
   const filesSha256 = filesDigest(files);
   return withTempDir(async (dir) => {
     const work = new ImageWork({ session, dir, files });
-    await work.prefetch(filesToRead(recipe));
-    for (const [i, step] of recipe.steps.entries()) {
+    await applySteps(work, recipe.steps, p.edition, recipe.sha256.slice(0, 12), (i, step) => {
       progress({
         phase: `Step ${i + 1}/${recipe.steps.length}: ${step.kind}`,
         done: i,
         total,
         unit: 'items',
       });
-      work.step = i + 1;
-      work.kind = step.kind;
-      await applyStep(work, step, p.edition);
-    }
-    // Changes made after the steps (SetupComplete.cmd and its scripts) are step 0.
-    work.step = 0;
-    work.kind = 'firstboot';
-    await writeFirstboot(work, recipe.sha256.slice(0, 12));
+    });
     Object.assign(work.properties, {
       'WINSMITH/RECIPESHA256': recipe.sha256,
       'WINSMITH/RECIPE': recipe.text,

@@ -1,12 +1,12 @@
-// The state of one customization in progress: the session on the WIM image being changed, its file
-// list, the hives pulled out of the image and edited in memory, the files to add, the wimupdate
-// commands, the first-boot scripts and the changes made so far. Everything is written to the
-// WIM at once by `commit` (one write).
+// The state of one customization in progress: the session on the image being changed (a WIM image,
+// or an applied volume's tree: src/image/recipe/directory-session.ts), its file list, the hives
+// pulled out of the image and edited in memory, the files to add, the update commands, the
+// first-boot scripts and the changes made so far. Everything is written at once by `commit`.
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../core/errors.ts';
-import type { WimFileEntry, WimSession, WimUpdateCommand } from '../../engines/wimlib.ts';
+import type { WimFileEntry, WimUpdateCommand } from '../../engines/wimlib.ts';
 import { Hive } from '../../formats/regf/index.ts';
 import { IMAGE_HIVE_PATHS, type ImageHiveName } from './hive-paths.ts';
 import type { StepKind } from './recipe.ts';
@@ -22,10 +22,28 @@ export interface CustomizeChange {
   readonly detail?: string;
 }
 
+/** A change as one line: 'step 3 drivers: stage /Windows/Drivers/winsmith/viostor/viostor.inf (…)'. */
+export function describeChange(c: CustomizeChange): string {
+  return `step ${c.step} ${c.kind}: ${c.action} ${c.target}${c.detail === undefined ? '' : ` (${c.detail})`}`;
+}
+
 export interface FirstbootEntry {
   readonly shell: 'powershell' | 'cmd';
   readonly text: string;
   readonly label: string;
+}
+
+/** A file or folder of the image, as the steps look it up: its path ('/'-separated, from '/') and kind. */
+export type ImageEntry = Pick<WimFileEntry, 'path' | 'isDir'>;
+
+/**
+ * What ImageWork needs of the image it changes (a WimSession, or a DirectorySession): files taken
+ * out of it, and the additions, deletions, renames and image properties written in one go.
+ */
+export interface ImageSession {
+  /** Extracts `paths` (absolute image paths) into `destDir`, each under its base name. */
+  extract(paths: readonly string[], destDir: string): Promise<void>;
+  commit(commands: readonly WimUpdateCommand[], properties: Readonly<Record<string, string>>): Promise<void>;
 }
 
 /** '/'-separated absolute image path from a recipe path ('\\' or '/', leading separator optional). */
@@ -45,7 +63,7 @@ export class ImageWork {
   readonly warnings: string[] = [];
   readonly firstboot: FirstbootEntry[] = [];
   readonly properties: Record<string, string> = {};
-  readonly #files: Map<string, WimFileEntry>;
+  readonly #files: Map<string, ImageEntry>;
   readonly #commands: WimUpdateCommand[] = [];
   readonly #hives = new Map<ImageHiveName, Hive>();
   readonly #dirtyHives = new Set<ImageHiveName>();
@@ -57,9 +75,9 @@ export class ImageWork {
   step = 0;
   kind: StepKind = 'files';
 
-  readonly #session: WimSession;
+  readonly #session: ImageSession;
 
-  constructor(options: { session: WimSession; dir: string; files: readonly WimFileEntry[] }) {
+  constructor(options: { session: ImageSession; dir: string; files: readonly ImageEntry[] }) {
     this.#session = options.session;
     this.dir = options.dir;
     this.#files = new Map(options.files.map((f) => [f.path.toLowerCase(), f]));
@@ -76,12 +94,12 @@ export class ImageWork {
   }
 
   /** The source image's entry at `path`, if the path exists there and is not removed by this run. */
-  entry(path: string): WimFileEntry | undefined {
+  entry(path: string): ImageEntry | undefined {
     return this.#files.get(imagePath(path).toLowerCase());
   }
 
   /** Every entry of the source image (as the run has changed it), in listing order. */
-  entries(): WimFileEntry[] {
+  entries(): ImageEntry[] {
     return [...this.#files.values()];
   }
 
@@ -90,7 +108,7 @@ export class ImageWork {
     const path = imagePath(dest);
     this.#commands.push({ op: 'add', source, dest: path });
     this.#added.set(path.toLowerCase(), source);
-    this.#files.set(path.toLowerCase(), { path, size: 0, isDir: false, sha1: null });
+    this.#files.set(path.toLowerCase(), { path, isDir: false });
   }
 
   /** Writes `bytes` to a scratch file and adds it at `dest`. */
@@ -129,7 +147,7 @@ export class ImageWork {
    * changes it.
    */
   async prefetch(paths: readonly string[]): Promise<void> {
-    const wanted = new Map<string, WimFileEntry>();
+    const wanted = new Map<string, ImageEntry>();
     for (const p of paths) {
       const e = this.entry(p);
       const key = imagePath(p).toLowerCase();
@@ -137,7 +155,7 @@ export class ImageWork {
         wanted.set(key, e);
     }
     // Each file lands under its base name: a name seen twice waits for its own extraction.
-    const byName = new Map<string, [string, WimFileEntry]>();
+    const byName = new Map<string, [string, ImageEntry]>();
     for (const [key, e] of wanted) {
       const name = e.path.slice(e.path.lastIndexOf('/') + 1).toLowerCase();
       if (!byName.has(name)) byName.set(name, [key, e]);

@@ -1,12 +1,14 @@
 // Customization recipes: a YAML file with a `customize:` list of steps (files, registry, drivers,
 // unattend, firstboot, features, metadata), checked here against what each step accepts. Every
-// error names FILE:LINE:COLUMN (src/config/yaml-input.ts). Host paths are relative to the recipe.
+// error names FILE:LINE:COLUMN (src/config/yaml-input.ts). Host paths are read by the caller's
+// HostPathReader: relative to the recipe file for a recipe, relative to the deployment share for a
+// deployment profile's steps (src/deploy/profile.ts), which reads the same steps with these readers.
 
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, YAMLMap, type Node } from 'yaml';
-import { YamlInput } from '../../config/yaml-input.ts';
+import { YamlInput, type YamlEntry } from '../../config/yaml-input.ts';
 import { AppError } from '../../core/errors.ts';
 import type { UnattendProfile } from '../../formats/unattend/index.ts';
 import { regSetData, SETTABLE_TYPES } from '../registry.ts';
@@ -117,6 +119,26 @@ export interface Recipe {
   readonly steps: readonly RecipeStep[];
 }
 
+/**
+ * Reads a host path a step names (a file, or a folder of drivers) from its node, and says where it
+ * is on the host; it throws the node's FILE:LINE:COLUMN error for a path it does not take.
+ */
+export type HostPathReader = (y: YamlInput, node: Node | null, what: string) => string;
+
+/** The reader of a recipe's host paths: relative to the recipe's folder `base`. */
+export function pathsRelativeTo(base: string): HostPathReader {
+  return (y, node, what) => resolve(base, y.string(node, what));
+}
+
+/** How a list of steps is read: its host paths, and the kinds it takes. */
+export interface StepReading<K extends StepKind> {
+  readonly hostPath: HostPathReader;
+  /** The kinds taken, in the order messages name them. */
+  readonly kinds: readonly K[];
+  /** Why each other kind is refused (a known kind not in `kinds`), and what to do instead. */
+  readonly refused: Readonly<Record<Exclude<StepKind, K>, { readonly why: string; readonly hint: string }>>;
+}
+
 /** Windows feature names: letters, digits, dashes, dots, underscores. */
 const FEATURE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -132,7 +154,7 @@ function checkImagePath(y: YamlInput, node: Node | null, what: string): string {
   return p;
 }
 
-function parseFiles(y: YamlInput, node: Node | null, base: string): FilesStep {
+function parseFiles(y: YamlInput, node: Node | null, hostPath: HostPathReader): FilesStep {
   const add: FileAdd[] = [];
   const remove: { pattern: string; where: string }[] = [];
   const rename: { from: string; to: string; where: string }[] = [];
@@ -169,7 +191,7 @@ function parseFiles(y: YamlInput, node: Node | null, base: string): FilesStep {
       }
       add.push(
         f['src'] !== undefined
-          ? { from: 'host', src: resolve(base, y.string(f['src'], 'src')), dest, where: y.where(f['src']) }
+          ? { from: 'host', src: hostPath(y, f['src'], 'src'), dest, where: y.where(f['src']) }
           : { from: 'content', content: y.string(f['content'] ?? null, 'content'), dest, where },
       );
     }
@@ -194,7 +216,7 @@ function regData(y: YamlInput, node: Node | null): string[] {
   return [String(y.scalar(node, 'data'))];
 }
 
-function parseRegistry(y: YamlInput, node: Node | null, base: string): RegistryStep {
+function parseRegistry(y: YamlInput, node: Node | null, hostPath: HostPathReader): RegistryStep {
   const set: RegistrySet[] = [];
   const del: { path: HivePath; key: string; name?: string; where: string }[] = [];
   const imports: { file: string; where: string }[] = [];
@@ -202,7 +224,7 @@ function parseRegistry(y: YamlInput, node: Node | null, base: string): RegistryS
     for (const item of y.seq(e.value, `registry.${e.key}`, e.key === 'import')) {
       const where = y.where(item);
       if (e.key === 'import') {
-        imports.push({ file: resolve(base, y.string(item, 'a .reg file')), where });
+        imports.push({ file: hostPath(y, item, 'a .reg file'), where });
         continue;
       }
       const allowed = e.key === 'set' ? ['key', 'name', 'type', 'data'] : ['key', 'name'];
@@ -242,7 +264,7 @@ function parseRegistry(y: YamlInput, node: Node | null, base: string): RegistryS
   return { kind: 'registry', set, delete: del, import: imports };
 }
 
-function parseFirstboot(y: YamlInput, node: Node | null, base: string): FirstbootStep {
+function parseFirstboot(y: YamlInput, node: Node | null, hostPath: HostPathReader): FirstbootStep {
   const scripts: FirstbootScript[] = [];
   for (const item of y.seq(node, 'firstboot')) {
     const entries = y.mapOf(item, 'a firstboot script', ['powershell', 'cmd']);
@@ -260,7 +282,7 @@ function parseFirstboot(y: YamlInput, node: Node | null, base: string): Firstboo
       const [file] = y.mapOf(entry.value, `a ${shell} script`, ['file']);
       if (file === undefined)
         throw y.error(entry.value, `a ${shell} script needs file`, 'write { file: ./script.ps1 }');
-      const path = resolve(base, y.string(file.value, 'file'));
+      const path = hostPath(y, file.value, 'file');
       scripts.push({ shell, text: '', file: path, where: y.where(file.value) });
     } else {
       scripts.push({ shell, text: y.string(entry.value, `the ${shell} script`), where: y.where(item) });
@@ -277,7 +299,8 @@ function parseMetadata(y: YamlInput, node: Node | null): MetadataStep {
   return { kind: 'metadata', properties };
 }
 
-function parseStep(y: YamlInput, node: Node | null, base: string): RecipeStep {
+/** The one entry of a step: its kind and its value. */
+function stepEntry(y: YamlInput, node: Node | null): YamlEntry {
   const entries = y.map(node, 'a step');
   const [entry] = entries;
   if (entries.length !== 1 || entry === undefined) {
@@ -287,63 +310,89 @@ function parseStep(y: YamlInput, node: Node | null, base: string): RecipeStep {
       `write each step as its own list item: - files: …`,
     );
   }
-  const { key, keyNode, value } = entry;
-  switch (key as StepKind) {
+  return entry;
+}
+
+function parseUnattend(y: YamlInput, value: Node | null, hostPath: HostPathReader): UnattendStep {
+  const entries = y.map(value, 'unattend');
+  const fileEntry = entries.find((e) => e.key === 'file');
+  let profileNode = value;
+  if (fileEntry !== undefined && isMap(value)) {
+    // A copy without `file`, its nodes (and so their positions) shared with the original.
+    const rest = new YAMLMap(value.schema);
+    rest.range = value.range ?? null;
+    rest.items = value.items.filter((pair) => pair.key !== fileEntry.keyNode);
+    profileNode = rest;
+  }
+  return {
+    kind: 'unattend',
+    profile: readUnattendProfile(y, profileNode),
+    ...(fileEntry === undefined ? {} : { file: hostPath(y, fileEntry.value, 'unattend file') }),
+    where: y.where(value),
+  };
+}
+
+function parseFeatures(y: YamlInput, value: Node | null): FeaturesStep {
+  const names = y.seq(value, 'features', true).map((n) => {
+    const name = y.string(n, 'a feature name');
+    if (!FEATURE_NAME.test(name))
+      throw y.error(
+        n,
+        `'${name}' is not a Windows feature name (letters, digits, - . _)`,
+        'use the names Get-WindowsFeature lists, e.g. Web-Server',
+      );
+    return name;
+  });
+  return { kind: 'features', names, where: y.where(value) };
+}
+
+function parseStep(y: YamlInput, kind: StepKind, value: Node | null, hostPath: HostPathReader): RecipeStep {
+  switch (kind) {
     case 'files':
-      return parseFiles(y, value, base);
+      return parseFiles(y, value, hostPath);
     case 'registry':
-      return parseRegistry(y, value, base);
+      return parseRegistry(y, value, hostPath);
     case 'drivers':
       return {
         kind: 'drivers',
         folders: y
           .seq(value, 'drivers', true)
-          .map((n) => ({ dir: resolve(base, y.string(n, 'a driver folder')), where: y.where(n) })),
+          .map((n) => ({ dir: hostPath(y, n, 'a driver folder'), where: y.where(n) })),
       };
-    case 'unattend': {
-      const entries = y.map(value, 'unattend');
-      const fileEntry = entries.find((e) => e.key === 'file');
-      let profileNode = value;
-      if (fileEntry !== undefined && isMap(value)) {
-        // A copy without `file`, its nodes (and so their positions) shared with the original.
-        const rest = new YAMLMap(value.schema);
-        rest.range = value.range ?? null;
-        rest.items = value.items.filter((pair) => pair.key !== fileEntry.keyNode);
-        profileNode = rest;
-      }
-      return {
-        kind: 'unattend',
-        profile: readUnattendProfile(y, profileNode),
-        ...(fileEntry === undefined
-          ? {}
-          : { file: resolve(base, y.string(fileEntry.value, 'unattend file')) }),
-        where: y.where(value),
-      };
-    }
+    case 'unattend':
+      return parseUnattend(y, value, hostPath);
     case 'firstboot':
-      return parseFirstboot(y, value, base);
-    case 'features': {
-      const names = y.seq(value, 'features', true).map((n) => {
-        const name = y.string(n, 'a feature name');
-        if (!FEATURE_NAME.test(name))
-          throw y.error(
-            n,
-            `'${name}' is not a Windows feature name (letters, digits, - . _)`,
-            'use the names Get-WindowsFeature lists, e.g. Web-Server',
-          );
-        return name;
-      });
-      return { kind: 'features', names, where: y.where(value) };
-    }
+      return parseFirstboot(y, value, hostPath);
+    case 'features':
+      return parseFeatures(y, value);
     case 'metadata':
       return parseMetadata(y, value);
-    default:
+  }
+}
+
+/** The steps of a `customize:` list, each of a kind `reading` takes. */
+export function readSteps<K extends StepKind>(
+  y: YamlInput,
+  node: Node | null,
+  reading: StepReading<K>,
+): Extract<RecipeStep, { kind: K }>[] {
+  const taken: readonly StepKind[] = reading.kinds;
+  return y.seq(node, 'customize').map((item) => {
+    const { key, keyNode, value } = stepEntry(y, item);
+    const kind = STEP_KINDS.find((k) => k === key);
+    if (kind === undefined) {
       throw y.error(
         keyNode,
-        `unknown step '${key}' — expected one of ${STEP_KINDS.join(', ')}`,
+        `unknown step '${key}' — expected one of ${reading.kinds.join(', ')}`,
         `check the spelling of '${key}'`,
       );
-  }
+    }
+    if (!taken.includes(kind)) {
+      const refusal = reading.refused[kind as Exclude<StepKind, K>];
+      throw y.error(keyNode, refusal.why, refusal.hint);
+    }
+    return parseStep(y, kind, value, reading.hostPath) as Extract<RecipeStep, { kind: K }>;
+  });
 }
 
 /** Parses and checks recipe text; host paths are resolved against `baseDir`. */
@@ -357,52 +406,87 @@ export function parseRecipe(text: string, file: string, baseDir: string): Recipe
       'the recipe has no customize: list',
       'start the file with customize: and a list of steps',
     );
-  const steps = y.seq(list.value, 'customize').map((n) => parseStep(y, n, baseDir));
+  const steps = readSteps(y, list.value, {
+    hostPath: pathsRelativeTo(baseDir),
+    kinds: STEP_KINDS,
+    refused: {},
+  });
   return { file, text, sha256: createHash('sha256').update(text).digest('hex'), steps };
 }
 
-async function requireHostPath(path: string, where: string, kind: 'file' | 'directory'): Promise<void> {
-  const s = await stat(path).catch(() => undefined);
-  const ok = s !== undefined && (kind === 'file' ? s.isFile() : s.isDirectory());
-  if (!ok) {
-    throw new AppError(
-      'FILE_NOT_FOUND',
-      `${where}: ${kind} ${path} ${s === undefined ? 'does not exist' : `is not a ${kind}`}`,
-      {
-        hint: 'host paths in a recipe are relative to the recipe file',
-      },
-    );
-  }
+/** A host file or folder a step names, and where the step names it. */
+export interface StepPath {
+  readonly path: string;
+  readonly kind: 'file' | 'directory';
+  readonly where: string;
 }
+
+/** Every host file and folder `steps` name, in step order. */
+export function stepPaths(steps: readonly RecipeStep[]): StepPath[] {
+  const file = (path: string, where: string): StepPath => ({ path, kind: 'file', where });
+  return steps.flatMap((step): StepPath[] => {
+    switch (step.kind) {
+      case 'files':
+        return step.add.flatMap((a) => (a.from === 'host' ? [file(a.src, a.where)] : []));
+      case 'registry':
+        return step.import.map((i) => file(i.file, i.where));
+      case 'drivers':
+        return step.folders.map((f) => ({ path: f.dir, kind: 'directory', where: f.where }));
+      case 'unattend':
+        return step.file === undefined ? [] : [file(step.file, step.where)];
+      case 'firstboot':
+        return step.scripts.flatMap((s) => (s.file === undefined ? [] : [file(s.file, s.where)]));
+      case 'features':
+      case 'metadata':
+        return [];
+    }
+  });
+}
+
+/**
+ * The steps with every host file and folder they name checked by `requirePath` (which throws for
+ * one that is missing or of the wrong kind), and the text of the first-boot scripts given as files.
+ */
+export async function loadStepFiles(
+  steps: readonly RecipeStep[],
+  requirePath: (p: StepPath) => Promise<void>,
+): Promise<RecipeStep[]> {
+  for (const p of stepPaths(steps)) await requirePath(p);
+  const loaded: RecipeStep[] = [];
+  for (const step of steps) {
+    if (step.kind !== 'firstboot') {
+      loaded.push(step);
+      continue;
+    }
+    const scripts: FirstbootScript[] = [];
+    for (const s of step.scripts)
+      scripts.push(s.file === undefined ? s : { ...s, text: await readFile(s.file, 'utf8') });
+    loaded.push({ kind: 'firstboot', scripts });
+  }
+  return loaded;
+}
+
+/** A check of the host paths of steps: each must exist and be of its kind; `hint` says where they come from. */
+export function hostPathCheck(hint: string): (p: StepPath) => Promise<void> {
+  return async ({ path, where, kind }) => {
+    const s = await stat(path).catch(() => undefined);
+    const ok = s !== undefined && (kind === 'file' ? s.isFile() : s.isDirectory());
+    if (!ok) {
+      throw new AppError(
+        'FILE_NOT_FOUND',
+        `${where}: ${kind} ${path} ${s === undefined ? 'does not exist' : `is not a ${kind}`}`,
+        { hint },
+      );
+    }
+  };
+}
+
+const requireHostPath = hostPathCheck('host paths in a recipe are relative to the recipe file');
 
 /** Reads a recipe file and checks every host file and folder it names exists. */
 export async function loadRecipe(path: string): Promise<Recipe> {
-  await requireHostPath(resolve(path), path, 'file');
+  await requireHostPath({ path: resolve(path), where: path, kind: 'file' });
   const text = await readFile(path, 'utf8');
   const recipe = parseRecipe(text, path, dirname(resolve(path)));
-  const steps: RecipeStep[] = [];
-  for (const step of recipe.steps) {
-    if (step.kind === 'files') {
-      for (const a of step.add) if (a.from === 'host') await requireHostPath(a.src, a.where, 'file');
-    } else if (step.kind === 'registry') {
-      for (const i of step.import) await requireHostPath(i.file, i.where, 'file');
-    } else if (step.kind === 'unattend') {
-      if (step.file !== undefined) await requireHostPath(step.file, step.where, 'file');
-    } else if (step.kind === 'drivers') {
-      for (const f of step.folders) await requireHostPath(f.dir, f.where, 'directory');
-    } else if (step.kind === 'firstboot') {
-      const scripts: FirstbootScript[] = [];
-      for (const s of step.scripts) {
-        if (s.file === undefined) scripts.push(s);
-        else {
-          await requireHostPath(s.file, s.where, 'file');
-          scripts.push({ ...s, text: await readFile(s.file, 'utf8') });
-        }
-      }
-      steps.push({ kind: 'firstboot', scripts });
-      continue;
-    }
-    steps.push(step);
-  }
-  return { ...recipe, steps };
+  return { ...recipe, steps: await loadStepFiles(recipe.steps, requireHostPath) };
 }

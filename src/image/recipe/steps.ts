@@ -173,7 +173,7 @@ export async function writeFirstboot(work: ImageWork, id: string): Promise<void>
   const log = `%WINDIR%\\Setup\\Scripts\\winsmith-firstboot.log`;
   const lines = [
     '@echo off',
-    `rem winsmith first-boot scripts (recipe ${id}); each one's output goes to ${FIRSTBOOT_LOG}`,
+    `rem winsmith first-boot scripts (steps ${id}); each one's output goes to ${FIRSTBOOT_LOG}`,
     `set "WINSMITH_LOG=${log}"`,
   ];
   const previous = await work.readImageFile(SETUP_COMPLETE);

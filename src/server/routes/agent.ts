@@ -3,17 +3,31 @@
 // way and nothing else: a token of an ended or cancelled deployment is refused, so a cancelled
 // agent stops at its next call.
 
+import { Readable } from 'node:stream';
 import { AppError } from '../../core/errors.ts';
 import { isDigest } from '../../core/names.ts';
 import type { AgentSession } from '../../app/deployments.ts';
-import { AGENT_PATHS, AgentReport, AgentTask } from '../../app/session.ts';
+import { AGENT_PATHS, AgentReport, AgentTask, ShareFiles } from '../../app/session.ts';
+import { parseRangeHeader } from '../../formats/http-range.ts';
 import { bearer } from '../bearer.ts';
+import { bytesAnswer, rangeNotSatisfiable } from '../byte-answer.ts';
 import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
 import { sendContent } from '../send-content.ts';
 import type { RouteContext } from '../backend.ts';
 import { Manifest } from '../schemas.ts';
 
 const DIGEST_PARAM = { name: 'digest', in: 'path', description: "a chunk's SHA-256, 64 hex digits" } as const;
+const PATH_PARAM = {
+  name: 'path',
+  in: 'path',
+  description:
+    "the file's path in the deployment share, percent-encoded as one segment ('drivers%2Fviostor%2Fviostor.inf')",
+} as const;
+const RANGE_PARAM = {
+  name: 'range',
+  in: 'header',
+  description: 'bytes=START-END, bytes=START- or bytes=-SUFFIX',
+} as const;
 
 export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
   const agentOf = (r: RouteRequest): Promise<AgentSession> => {
@@ -97,6 +111,41 @@ export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
       async handler(r) {
         const xml = await (await agentOf(r)).unattend();
         return r.c.body(xml, 200, { 'content-type': 'application/xml', 'cache-control': 'no-store' });
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: AGENT_PATHS.files,
+      summary:
+        "the files of the deployment share the profile's steps name, and those in the folders they name: paths and sizes",
+      action: null,
+      caller: 'agent',
+      ok: { status: 200, description: 'the files', json: ShareFiles },
+      handler: async (r) => ({ files: await (await agentOf(r)).shareFiles() }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: `${AGENT_PATHS.files}/{path}`,
+      summary: 'one file of the deployment share the profile names (no other is served); one Range',
+      action: null,
+      caller: 'agent',
+      parameters: [PATH_PARAM, RANGE_PARAM],
+      ok: {
+        status: 200,
+        contentType: 'application/octet-stream',
+        description: 'the bytes (206 for a range)',
+      },
+      async handler(r) {
+        const file = await (await agentOf(r)).shareFile(r.params.path ?? '');
+        const range = parseRangeHeader(r.c.req.header('range'), file.size);
+        // An empty file has no byte to stream; the stream closes the file when it ends or fails.
+        if (range === 'unsatisfiable' || file.size === 0) await file.close();
+        if (range === 'unsatisfiable') return rangeNotSatisfiable(r, file.size);
+        const { status, headers } = bytesAnswer(range, file.size);
+        const start = range?.start ?? 0;
+        const end = range?.end ?? file.size - 1;
+        const body = file.size === 0 ? null : (Readable.toWeb(file.stream(start, end)) as ReadableStream);
+        return new Response(body, { status, headers });
       },
     }),
   ];

@@ -6,8 +6,9 @@
 import { inScope } from '../../auth/roles.ts';
 import { AppError } from '../../core/errors.ts';
 import { validateImageName, validateTag, type ImageRef } from '../../core/names.ts';
-import { contentRange, parseRangeHeader } from '../../formats/http-range.ts';
+import { parseRangeHeader } from '../../formats/http-range.ts';
 import { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../../app/session.ts';
+import { bytesAnswer, rangeNotSatisfiable } from '../byte-answer.ts';
 import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
 import { sendContent } from '../send-content.ts';
 import type { RouteContext } from '../backend.ts';
@@ -21,18 +22,6 @@ const NAME_PARAM = {
 
 function refOf(params: Readonly<Record<string, string>>): ImageRef {
   return { name: validateImageName(params.name ?? ''), tag: validateTag(params.tag ?? '') };
-}
-
-/** 416 with the JSON error body and a Content-Range of the whole size (RFC 9110 §15.5.17). */
-function rangeNotSatisfiable(r: RouteRequest, size: number): Response {
-  const e = new AppError(
-    'RANGE_NOT_SATISFIABLE',
-    `range '${r.c.req.header('range') ?? ''}' is not one range within ${size} bytes`,
-    { hint: 'ask for one range bytes=START-END, bytes=START- or bytes=-SUFFIX within the size' },
-  );
-  return r.c.json({ error: { code: e.code, message: e.message, hint: e.hint ?? null } }, 416, {
-    'content-range': contentRange(null, size),
-  });
 }
 
 function pageLimit(text: string | undefined): number {
@@ -63,14 +52,9 @@ async function content(r: RouteRequest, { backend }: RouteContext): Promise<Resp
   const range = parseRangeHeader(r.c.req.header('range'), image.size);
   if (range === 'unsatisfiable') return rangeNotSatisfiable(r, image.size);
   const bytes = await images.readContent(ref, image.digest, range ?? undefined);
-  const headers: Record<string, string> = {
-    'content-type': 'application/octet-stream',
-    'content-length': String(range === null ? image.size : range.end - range.start + 1),
-    'accept-ranges': 'bytes',
-    etag: `"${image.digest}"`,
-  };
-  if (range !== null) headers['content-range'] = contentRange(range, image.size);
-  return sendContent(r, range === null ? 200 : 206, headers, bytes);
+  const { status, headers } = bytesAnswer(range, image.size);
+  headers.etag = `"${image.digest}"`;
+  return sendContent(r, status, headers, bytes);
 }
 
 export function imageRoutes(context: RouteContext): ApiRoute[] {
