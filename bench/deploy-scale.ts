@@ -12,7 +12,8 @@
 // process is started on it. One agent deploys alone first: its time is the baseline. Then AGENTS
 // agents are started, spread over the first 10 s, while a client asks GET /api/v1/deployments
 // and opens GET /api/v1/events (time to its `ready` event) every 200 ms each, and one events
-// stream stays open to time how late each deployment event arrives. The server's RSS is read
+// stream stays open to time how late each deployment event arrives: that client is a process of
+// its own, as an operator's would be, not this one, which starts and watches the agents. The server's RSS is read
 // from /proc every 500 ms. The machines' disk files and the agents' scratch space are in memory
 // (/dev/shm): see MACHINES_PARENT.
 //
@@ -20,9 +21,11 @@
 // the one agent alone, the server's CPU time meanwhile, its peak RSS (goal ≤ 300 MB), the p50/p99
 // of both API calls (goal p99 < 200 ms) and of the events' delay.
 
+import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { get, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createParser } from 'eventsource-parser';
 import type { DeploymentView } from '../src/app/deployments.ts';
 import { MiB, parseSize } from '../src/image/disk/size.ts';
@@ -148,6 +151,54 @@ function watchEventDelays(server: string, token: string, delays: number[]): { st
   };
 }
 
+interface ProbeResult {
+  readonly listMs: number[];
+  readonly eventsMs: number[];
+  readonly delays: number[];
+  readonly failedCalls: string[];
+}
+
+/**
+ * The API's client, in a process of its own as an operator's would be: it asks for the deployments
+ * and opens the events stream every POLL_MS, and keeps one events stream open, until its stdin
+ * ends; then it prints what it measured (JSON). Apart from this process, its times are not those of
+ * a process that also starts and watches a hundred agents.
+ */
+async function probe(server: string, token: string): Promise<void> {
+  const result: ProbeResult = { listMs: [], eventsMs: [], delays: [], failedCalls: [] };
+  const watcher = watchEventDelays(server, token, result.delays);
+  const asking = { on: true };
+  process.stdin.on('end', () => (asking.on = false)).resume();
+  while (asking.on) {
+    const [a, b] = await Promise.allSettled([timeList(server, token), timeEvents(server, token)]);
+    if (a.status === 'fulfilled') result.listMs.push(a.value);
+    else result.failedCalls.push(`deployments: ${String(a.reason)}`);
+    if (b.status === 'fulfilled') result.eventsMs.push(b.value);
+    else result.failedCalls.push(`events: ${String(b.reason)}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  watcher.stop();
+  process.stdout.write(JSON.stringify(result));
+}
+
+/** Starts the probe (the server and token go in its environment: no token on a command line). */
+function startProbe(server: string, token: string): { stop: () => Promise<ProbeResult> } {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--probe'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, WINSMITH_URL: server, WINSMITH_TOKEN: token },
+  });
+  let out = '';
+  child.stdout.on('data', (piece: Buffer) => (out += piece.toString()));
+  const closed = new Promise((resolve) => child.once('close', resolve));
+  return {
+    stop: async () => {
+      child.stdin.end();
+      await closed;
+      return JSON.parse(out) as ProbeResult;
+    },
+  };
+}
+
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -201,26 +252,12 @@ async function run(dir: string, machinesDir: string): Promise<void> {
     if (loneCode !== 0) throw new Error('the lone agent failed');
 
     const rss: number[] = [];
-    const listMs: number[] = [];
-    const eventsMs: number[] = [];
-    const delays: number[] = [];
-    const failedCalls: string[] = [];
-    const watcher = watchEventDelays(server.url, token, delays);
+    const probe = startProbe(server.url, token);
     const sampling = { on: true };
     const sampler = (async () => {
       while (sampling.on) {
         rss.push(await residentBytes(pid));
         await new Promise((r) => setTimeout(r, 500));
-      }
-    })();
-    const poller = (async () => {
-      while (sampling.on) {
-        const [a, b] = await Promise.allSettled([timeList(server.url, token), timeEvents(server.url, token)]);
-        if (a.status === 'fulfilled') listMs.push(a.value);
-        else failedCalls.push(`deployments: ${String(a.reason)}`);
-        if (b.status === 'fulfilled') eventsMs.push(b.value);
-        else failedCalls.push(`events: ${String(b.reason)}`);
-        await new Promise((r) => setTimeout(r, POLL_MS));
       }
     })();
     const cpuBefore = await cpuSeconds(pid);
@@ -234,8 +271,7 @@ async function run(dir: string, machinesDir: string): Promise<void> {
       ),
     );
     sampling.on = false;
-    await Promise.all([sampler, poller]);
-    watcher.stop();
+    const [{ listMs, eventsMs, delays, failedCalls }] = await Promise.all([probe.stop(), sampler]);
     const hwm = await residentBytes(pid, 'VmHWM');
     const serverCpu = (await cpuSeconds(pid)) - cpuBefore;
 
@@ -269,4 +305,6 @@ async function run(dir: string, machinesDir: string): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[2] === '--probe')
+  await probe(process.env.WINSMITH_URL ?? '', process.env.WINSMITH_TOKEN ?? '');
+else await main();

@@ -126,7 +126,7 @@ function groupAlive(pgid: number): boolean {
 }
 
 export interface AgentProcessOptions {
-  /** The agent's niceness (`nice -n`): left as this process's when absent. */
+  /** The agent's niceness (`nice -n`, and its session's autogroup): left as this process's when absent. */
   readonly nice?: number;
 }
 
@@ -160,6 +160,10 @@ export async function startAgentProcess(
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`the agent did not start: ${process.execPath} ${MAIN}`);
+  // A group of its own is a session of its own, which the kernel schedules as a group (autogroup)
+  // against every other session whatever its tasks' niceness: the niceness is the group's too.
+  if (options.nice !== undefined)
+    await writeFile(`/proc/${pid}/autogroup`, String(options.nice)).catch(() => undefined);
   const done = new Promise<AgentRun>((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
