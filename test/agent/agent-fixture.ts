@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,8 +55,24 @@ export function sampleForTests(prefix: string): { readonly dir: string; readonly
     sample.wim = join(sample.dir, 'sample.wim');
     await buildSampleImage(sample.wim, { seed: 11, size: 6 * MiB });
   });
-  after(() => rm(sample.dir, { recursive: true, force: true }));
+  after(async () => {
+    await detachMountsUnder(sample.dir);
+    await rm(sample.dir, { recursive: true, force: true });
+  });
   return sample;
+}
+
+/**
+ * Detaches, lazily, what is still mounted under `dir` (an nbdfuse or lowntfs-3g mount left by an
+ * agent killed outright), so that `dir` can be removed.
+ */
+async function detachMountsUnder(dir: string): Promise<void> {
+  const mounts = (await readFile('/proc/mounts', 'utf8'))
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((point) => point.startsWith(`${dir}/`));
+  for (const point of mounts.reverse())
+    await runProgram('fusermount3', ['-u', '-z', point]).catch(() => undefined);
 }
 
 export async function makeDiskFile(path: string, size = DISK_BYTES): Promise<string> {
