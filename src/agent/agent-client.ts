@@ -5,13 +5,14 @@
 // node:http(s) on kept-alive connections: an image is hundreds of chunk requests, and this path
 // costs the agent less CPU than fetch() for the same bytes.
 
-import { open, stat, writeFile } from 'node:fs/promises';
+import { open, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { AppError, errorText } from '../core/errors.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
 import { AGENT_PATHS, AgentReport, AgentTask, ShareFiles } from '../deploy/agent-protocol.ts';
 import { manifestDigest, MAX_MANIFEST_BYTES, validateManifest, type Manifest } from '../store/manifest.ts';
+import { sha256OfFile } from '../io/file-sha256.ts';
 import type { AgentConfig } from './agent-config.ts';
 import { validated } from './validated.ts';
 
@@ -352,15 +353,32 @@ export class AgentClient {
 
   /**
    * Writes the share file `file` to `dest`, going on from the bytes `dest` already holds (a Range):
-   * tried again after a cut, it fetches only what is still missing.
+   * tried again after a cut, it fetches only what is still missing. The whole file is then checked
+   * against the SHA-256 the server listed; a resumed file that does not match (changed in the share
+   * between two fetches) is fetched once more from its start.
    */
   async shareFile(file: ShareFiles['files'][number], dest: string): Promise<void> {
-    if (file.size === 0) return writeFile(dest, new Uint8Array(0));
     const have = await stat(dest).then(
       (s) => Math.min(s.size, file.size),
       () => 0,
     );
-    if (have === file.size) return;
+    if (have < file.size || file.size === 0) await this.#fetchShareFile(file, dest, have);
+    if ((await sha256OfFile(dest)) === file.sha256) return;
+    await rm(dest, { force: true });
+    if (have > 0) {
+      await this.#fetchShareFile(file, dest, 0);
+      if ((await sha256OfFile(dest)) === file.sha256) return;
+      await rm(dest, { force: true });
+    }
+    throw new AppError(
+      'FORMAT_INVALID',
+      `share file ${file.path} does not match the SHA-256 the server listed for it`,
+      { hint: 'was it changed in the deployment share during the deployment? retry the deployment' },
+    );
+  }
+
+  async #fetchShareFile(file: ShareFiles['files'][number], dest: string, have: number): Promise<void> {
+    if (file.size === 0) return writeFile(dest, new Uint8Array(0));
     const response = await this.#request('GET', `${AGENT_PATHS.files}/${encodeURIComponent(file.path)}`, {
       chunk: true,
       headers: have === 0 ? {} : { range: `bytes=${have}-` },

@@ -122,9 +122,18 @@ export const AgentTask = z.strictObject({
 });
 export type AgentTask = z.infer<typeof AgentTask>;
 
-/** The files of the deployment share a deployment's steps use: paths relative to the share, '/'-separated. */
+/**
+ * The files of the deployment share a deployment's steps use: paths relative to the share,
+ * '/'-separated, with the size and SHA-256 the agent checks what it fetched against.
+ */
 export const ShareFiles = z.strictObject({
-  files: z.array(z.strictObject({ path: z.string().min(1).max(4096), size: z.number().int().nonnegative() })),
+  files: z.array(
+    z.strictObject({
+      path: z.string().min(1).max(4096),
+      size: z.number().int().nonnegative(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
+  ),
 });
 export type ShareFiles = z.infer<typeof ShareFiles>;
 

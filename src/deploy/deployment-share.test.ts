@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { text as streamText } from 'node:stream/consumers';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,18 +41,33 @@ before(async () => {
 
 after(() => rm(dir, { recursive: true, force: true }));
 
-test('the files the steps name, and those in the folders they name, by path and size', async () => {
+/** SHA-256 of `text`, hexadecimal. */
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+test('the files the steps name, and those in the folders they name, by path, size and SHA-256', async () => {
   const steps = stepsOf(
     'drivers: [ drivers\\viostor ]',
     'firstboot: [ { powershell: { file: scripts/first.ps1 } }, { cmd: hi } ]',
     "files: { add: [ { src: scripts/again.ps1, dest: 'x\\y.ps1' }, { src: scripts/first.ps1, dest: z } ] }",
   );
   assert.deepEqual(await listShareFiles(share, steps), [
-    { path: 'drivers/viostor/amd64/viostor.sys', size: 3 },
-    { path: 'drivers/viostor/viostor.inf', size: 11 },
-    { path: 'scripts/first.ps1', size: 18 },
-    { path: 'scripts/again.ps1', size: 18 },
+    { path: 'drivers/viostor/amd64/viostor.sys', size: 3, sha256: sha256('sys') },
+    { path: 'drivers/viostor/viostor.inf', size: 11, sha256: sha256('[Version]\r\n') },
+    { path: 'scripts/first.ps1', size: 18, sha256: sha256('Write-Output first') },
+    { path: 'scripts/again.ps1', size: 18, sha256: sha256('Write-Output first') },
   ]);
+});
+
+test('a file changed in the share is listed with its new SHA-256', async () => {
+  const steps = stepsOf('firstboot: [ { cmd: { file: scripts/changing.cmd } } ]');
+  const file = join(share, 'scripts', 'changing.cmd');
+  await writeFile(file, 'echo one');
+  assert.equal((await listShareFiles(share, steps))[0]?.sha256, sha256('echo one'));
+  await writeFile(file, 'echo two');
+  await utimes(file, new Date(), new Date(Date.now() + 5000));
+  assert.equal((await listShareFiles(share, steps))[0]?.sha256, sha256('echo two'));
 });
 
 test('steps with inline content only need no share', async () => {

@@ -5,11 +5,13 @@
 // where its real path (symbolic links followed) is inside the share's real path; a deployment's
 // agent is given only the files its profile names, and the files inside the folders it names.
 
+import type { Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { join, sep } from 'node:path';
 import { AppError } from '../core/errors.ts';
 import { stepPaths, type StepPath } from '../image/recipe/recipe.ts';
+import { sha256OfFile } from '../io/file-sha256.ts';
 import { openRegularFile } from '../io/regular-file.ts';
 import type { ProfileStep } from './profile-steps.ts';
 
@@ -26,6 +28,8 @@ export interface ShareFile {
   /** Relative to the share, '/'-separated. */
   readonly path: string;
   readonly size: number;
+  /** SHA-256 of the file's bytes as listed: the agent checks what it fetched against it. */
+  readonly sha256: string;
 }
 
 export interface OpenedShareFile {
@@ -68,15 +72,50 @@ async function realInside(root: string, path: string, where: string): Promise<st
   return real;
 }
 
+/** A file's digest as last computed, with what says whether the file has changed since. */
+interface KnownDigest {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly sha256: string;
+}
+
+/** Digests of share files by real path, so that a listing hashes only files new or changed. */
+const knownDigests = new Map<string, KnownDigest>();
+/** Digests kept at most (the oldest go first). */
+const DIGESTS_KEPT = 4 * MAX_SHARE_FILES;
+
+/** The SHA-256 of the file at `real` (whose stat is `info`), computed again only if it changed. */
+async function digestOf(real: string, info: Stats): Promise<string> {
+  const known = knownDigests.get(real);
+  if (
+    known !== undefined &&
+    known.dev === info.dev &&
+    known.ino === info.ino &&
+    known.size === info.size &&
+    known.mtimeMs === info.mtimeMs
+  )
+    return known.sha256;
+  const sha256 = await sha256OfFile(real);
+  knownDigests.delete(real);
+  knownDigests.set(real, { dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs, sha256 });
+  for (const oldest of knownDigests.keys()) {
+    if (knownDigests.size <= DIGESTS_KEPT) break;
+    knownDigests.delete(oldest);
+  }
+  return sha256;
+}
+
 /** Collects the files of the share listed so far, within the limits. */
 class ShareListing {
-  readonly files = new Map<string, number>();
+  readonly files = new Map<string, { readonly real: string; readonly info: Stats }>();
   #bytes = 0;
 
-  add(path: string, size: number, where: string): void {
+  add(path: string, real: string, info: Stats, where: string): void {
     if (this.files.has(path)) return;
-    this.files.set(path, size);
-    this.#bytes += size;
+    this.files.set(path, { real, info });
+    this.#bytes += info.size;
     if (this.files.size > MAX_SHARE_FILES || this.#bytes > MAX_SHARE_BYTES) {
       throw new AppError(
         'LIMIT_EXCEEDED',
@@ -97,9 +136,10 @@ async function listFolder(root: string, folder: string, where: string, listing: 
   const entries = await readdir(real);
   for (const name of entries.sort()) {
     const path = `${folder}/${name}`;
-    const info = await stat(await realInside(root, path, where));
+    const real = await realInside(root, path, where);
+    const info = await stat(real);
     if (info.isDirectory()) await listFolder(root, path, where, listing, depth + 1);
-    else if (info.isFile()) listing.add(path, info.size, where);
+    else if (info.isFile()) listing.add(path, real, info, where);
     else
       throw new AppError(
         'INVALID_ARGUMENT',
@@ -109,7 +149,8 @@ async function listFolder(root: string, folder: string, where: string, listing: 
 }
 
 async function listPath(root: string, p: StepPath, listing: ShareListing): Promise<void> {
-  const info = await stat(await realInside(root, p.path, p.where));
+  const real = await realInside(root, p.path, p.where);
+  const info = await stat(real);
   const kind = info.isDirectory() ? 'directory' : info.isFile() ? 'file' : 'special file';
   if (kind !== p.kind) {
     throw new AppError(
@@ -120,14 +161,14 @@ async function listPath(root: string, p: StepPath, listing: ShareListing): Promi
       },
     );
   }
-  if (p.kind === 'file') listing.add(p.path, info.size, p.where);
+  if (p.kind === 'file') listing.add(p.path, real, info, p.where);
   else await listFolder(root, p.path, p.where, listing, 0);
 }
 
 /**
- * Every file of `share` the steps name, and every file in the folders they name (by path); each
- * error names the place of the step (`FILE:LINE:COLUMN`) and what is wrong. Steps that name no
- * file of the share need no share.
+ * Every file of `share` the steps name, and every file in the folders they name (by path, with
+ * its size and SHA-256); each error names the place of the step (`FILE:LINE:COLUMN`) and what is
+ * wrong. Steps that name no file of the share need no share.
  */
 export async function listShareFiles(share: string, steps: readonly ProfileStep[]): Promise<ShareFile[]> {
   const paths = stepPaths(steps);
@@ -136,7 +177,10 @@ export async function listShareFiles(share: string, steps: readonly ProfileStep[
   const root = await realShare(share, first.where);
   const listing = new ShareListing();
   for (const p of paths) await listPath(root, p, listing);
-  return [...listing.files].map(([path, size]) => ({ path, size }));
+  const files: ShareFile[] = [];
+  for (const [path, { real, info }] of listing.files)
+    files.push({ path, size: info.size, sha256: await digestOf(real, info) });
+  return files;
 }
 
 /** `path` as the steps name share paths ('/'-separated, no '.', '..' or empty part), or null. */

@@ -4,8 +4,8 @@
 // does not answer) or not (a chunk the server does not have).
 
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { AgentClient, RequestError } from '../../src/agent/agent-client.ts';
 import { AppError } from '../../src/core/errors.ts';
@@ -105,6 +105,43 @@ test('chunk failures: a cut and a 503 may pass if tried again, a missing chunk o
     } finally {
       client.close();
       await proxy.close();
+    }
+  });
+});
+
+test('a share file is checked against the SHA-256 listed: a bad resume is fetched again, a changed file refused', async () => {
+  await withDeployServer(await mkdtemp(join(sample.dir, 'share-')), sample.wim, async (server) => {
+    const script = join(server.dataDir, 'share', 'scripts', 'a.cmd');
+    await mkdir(dirname(script), { recursive: true });
+    await writeFile(script, 'echo from the share\r\n');
+    await server.applyProfile({
+      name: 'web',
+      firmware: 'uefi',
+      more: 'customize:\n  - firstboot: [ { cmd: { file: scripts/a.cmd } } ]\n',
+    });
+    await server.addMachine(MACHINE.name, MACHINE.mac);
+    const deployment = await server.deploy(MACHINE, 'web');
+    const client = new AgentClient({ server: server.url, token: deployment.token });
+    const dest = join(server.dataDir, 'fetched.cmd');
+    try {
+      const [file] = await client.shareFiles();
+      assert.ok(file !== undefined);
+      // What a cut fetch of an older version of the file left: resumed, it cannot match.
+      await writeFile(dest, 'ECHO FROM');
+      await client.shareFile(file, dest);
+      assert.equal(await readFile(dest, 'utf8'), 'echo from the share\r\n');
+      await rm(dest);
+      await writeFile(script, 'echo from the SHARE\r\n');
+      await assert.rejects(
+        client.shareFile(file, dest),
+        (e: unknown) =>
+          e instanceof AppError &&
+          e.code === 'FORMAT_INVALID' &&
+          e.message === 'share file scripts/a.cmd does not match the SHA-256 the server listed for it',
+      );
+      await assert.rejects(stat(dest), { code: 'ENOENT' });
+    } finally {
+      client.close();
     }
   });
 });
