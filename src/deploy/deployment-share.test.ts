@@ -75,7 +75,7 @@ test('steps with inline content only need no share', async () => {
   assert.deepEqual(await listShareFiles(join(dir, 'no-share'), steps), []);
 });
 
-test('each problem names the step: missing, of the wrong kind, leading outside, no share', async () => {
+test('each problem names the step: missing, of the wrong kind, leading outside, no driver, no share', async () => {
   await assert.rejects(
     listShareFiles(share, stepsOf('firstboot: [ { cmd: { file: scripts/none.cmd } } ]')),
     failsWith(/^p\.yaml:4:33: scripts\/none\.cmd is not in the deployment share$/, 'FILE_NOT_FOUND'),
@@ -97,6 +97,12 @@ test('each problem names the step: missing, of the wrong kind, leading outside, 
   await assert.rejects(
     listShareFiles(share, stepsOf('drivers: [ bad ]')),
     failsWith(/^p\.yaml:4:16: bad\/escape\.inf leads outside the deployment share/, 'FORBIDDEN'),
+  );
+  await mkdir(join(share, 'no-driver'));
+  await writeFile(join(share, 'no-driver', 'readme.txt'), 'no package here');
+  await assert.rejects(
+    listShareFiles(share, stepsOf('drivers: [ no-driver ]')),
+    failsWith(/^p\.yaml:4:16: no-driver in the deployment share holds no \.inf file$/, 'NOT_FOUND'),
   );
   await assert.rejects(
     listShareFiles(join(dir, 'no-share'), stepsOf('drivers: [ drivers/viostor ]')),

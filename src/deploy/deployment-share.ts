@@ -161,8 +161,18 @@ async function listPath(root: string, p: StepPath, listing: ShareListing): Promi
       },
     );
   }
-  if (p.kind === 'file') listing.add(p.path, real, info, p.where);
-  else await listFolder(root, p.path, p.where, listing, 0);
+  if (p.kind === 'file') {
+    listing.add(p.path, real, info, p.where);
+    return;
+  }
+  await listFolder(root, p.path, p.where, listing, 0);
+  // A folder is named only by a drivers step: one without a driver package would fail on the agent.
+  const inside = `${p.path}/`;
+  if (![...listing.files.keys()].some((f) => f.startsWith(inside) && f.toLowerCase().endsWith('.inf'))) {
+    throw new AppError('NOT_FOUND', `${p.where}: ${p.path} in the deployment share holds no .inf file`, {
+      hint: 'name folders of driver packages (each with its INF)',
+    });
+  }
 }
 
 /**
