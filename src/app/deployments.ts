@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
 import { AppError } from '../core/errors.ts';
-import { formatImageRef, parseImageRef } from '../core/names.ts';
+import { formatImageRef, nameInScope, parseImageRef } from '../core/names.ts';
 import {
   AGENT_STATES,
   type AgentReport,
@@ -20,6 +20,7 @@ import {
 } from '../deploy/agent-protocol.ts';
 import {
   isEnded,
+  noDeployment,
   type Deployment,
   type DeploymentStore,
   type StoredProfile,
@@ -391,14 +392,18 @@ export class DeploymentService {
     return this.#publish(deployment);
   }
 
+  /** The deployments, newest first; only those whose image `visible` takes. */
   async list(
     filter: { readonly machine?: string; readonly active?: boolean } = {},
+    visible: ImageVisibility = everyImage,
   ): Promise<DeploymentView[]> {
     const machine = filter.machine === undefined ? undefined : await this.#machine(filter.machine);
-    const deployments = await this.#store.listDeployments({
-      ...(machine === undefined ? {} : { machineId: machine.id }),
-      ...(filter.active === undefined ? {} : { active: filter.active }),
-    });
+    const deployments = (
+      await this.#store.listDeployments({
+        ...(machine === undefined ? {} : { machineId: machine.id }),
+        ...(filter.active === undefined ? {} : { active: filter.active }),
+      })
+    ).filter((d) => visible(d.image.name));
     // The machines shown, read in one query rather than one per deployment.
     const machines =
       machine !== undefined ? [machine] : deployments.length === 0 ? [] : await this.#machines.listMachines();
@@ -406,13 +411,24 @@ export class DeploymentService {
     return deployments.map((d) => deploymentView(d, byId.get(d.machineId)));
   }
 
-  async show(id: string): Promise<DeploymentView> {
-    return this.#view(await this.#store.requireDeployment(id));
+  async show(id: string, visible: ImageVisibility = everyImage): Promise<DeploymentView> {
+    return this.#view(await this.#visibleDeployment(id, visible));
   }
 
-  async logs(id: string, after = 0): Promise<{ id: number; at: string; line: string }[]> {
-    await this.#store.requireDeployment(id);
+  async logs(
+    id: string,
+    after = 0,
+    visible: ImageVisibility = everyImage,
+  ): Promise<{ id: number; at: string; line: string }[]> {
+    await this.#visibleDeployment(id, visible);
     return this.#store.logLines(id, after);
+  }
+
+  /** Deployment `id`, as unknown when `visible` does not take its image: its existence is not told. */
+  async #visibleDeployment(id: string, visible: ImageVisibility): Promise<Deployment> {
+    const deployment = await this.#store.requireDeployment(id);
+    if (!visible(deployment.image.name)) throw noDeployment(id);
+    return deployment;
   }
 
   /** The deployment under way of each machine that has one, by machine id. */
@@ -685,12 +701,23 @@ export class DeploymentService {
     const view = await this.#view(deployment);
     this.#events.publish({
       job: `deployment-${deployment.id}`,
-      audience: { action: 'machines.read', image: null },
+      audience: { action: 'machines.read', image: deployment.image.name },
       kind: 'deployment',
       result: view,
     });
     return view;
   }
+}
+
+/** Whether a deployment of the image named so is shown to a caller. */
+type ImageVisibility = (imageName: string) => boolean;
+
+const everyImage: ImageVisibility = () => true;
+
+/** The images `actor` may read: a deployment of another image is not shown to it. */
+function visibleTo(actor: Actor): ImageVisibility {
+  const scopes = actor.readScopes;
+  return scopes === undefined ? everyImage : (name) => scopes.some((scope) => nameInScope(name, scope));
 }
 
 /** Images whose chunk index the agents' chunk route keeps. */
@@ -737,14 +764,14 @@ export function deploymentsFor(
     },
     deployments: {
       create: (request) => service.create(actor, request),
-      list: (filter) => service.list(filter),
-      show: (id) => service.show(id),
-      logs: (id, after) => service.logs(id, after),
+      list: (filter) => service.list(filter, visibleTo(actor)),
+      show: (id) => service.show(id, visibleTo(actor)),
+      logs: (id, after) => service.logs(id, after, visibleTo(actor)),
       cancel: (id) => service.cancel(actor, id),
       retry: (id) => service.retry(actor, id),
       watch: (onChange, signal, onWatching) => {
         onWatching?.();
-        return pollChanges(() => service.list({}), onChange, signal);
+        return pollChanges(() => service.list({}, visibleTo(actor)), onChange, signal);
       },
     },
   };

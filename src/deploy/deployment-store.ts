@@ -120,7 +120,7 @@ function toDeployment(row: Selectable<DeploymentsTable>): Deployment {
   };
 }
 
-function noDeployment(id: string): AppError {
+export function noDeployment(id: string): AppError {
   return new AppError('NOT_FOUND', `no deployment ${JSON.stringify(id.slice(0, 80))}`, {
     hint: "list deployments with 'winsmith deployments'",
   });

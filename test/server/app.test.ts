@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { authorize, ROLES, type Role } from '../../src/auth/roles.ts';
+import { authorize, inScope, ROLES, type Role } from '../../src/auth/roles.ts';
 import { AccountStore } from '../../src/auth/account-store.ts';
 import { issueToken } from '../../src/auth/tokens.ts';
 import { withTempDir } from '../../src/io/output.ts';
@@ -383,10 +383,16 @@ test(
                 (route.path.includes('{name}') && route.path.startsWith('/api/v1/images')) ||
                 route.path.includes('/uploads') ||
                 route.action === 'deploy.run';
+              // A deployment of an image out of the caller's scopes is not found, as an upload is.
+              const deploymentRead =
+                route.method === 'GET' && route.path.startsWith('/api/v1/deployments/{id}');
               const hidden = route.path.startsWith('/api/v1/uploads/{id}') ? 404 : 403;
-              expected = authorize(principal, route.action, imageRoute ? `${scope}/img` : undefined)
-                ? route.ok.status
-                : hidden;
+              if (deploymentRead && authorize(principal, route.action))
+                expected = inScope(principal, `${scope}/img`) ? route.ok.status : 404;
+              else
+                expected = authorize(principal, route.action, imageRoute ? `${scope}/img` : undefined)
+                  ? route.ok.status
+                  : hidden;
             }
             if (response.status !== expected) {
               failures.push(
@@ -532,6 +538,53 @@ test('dedup within scopes: a second version sends only its new chunks, across tw
     assert.deepEqual(across, { missing: [], commit: 201 });
     const pulled = await call(app, both, 'GET', '/api/v1/images/team-c%2Fws/tags/v1');
     assert.equal(pulled.json.sha256, sha256Hex(v2));
+  });
+});
+
+test("deployments of an image out of the caller's scopes are not listed, shown, logged nor sent as events", async () => {
+  await withFixture(async ({ repo, app, tokens }) => {
+    await seedImage(repo, 'team-a/img', 'v1');
+    await seedImage(repo, 'team-b/img', 'v1');
+    const own = await seedDeployment(repo, 1, 'team-a');
+    const other = await seedDeployment(repo, 2, 'team-b');
+    const listed = async (token: string): Promise<string[]> =>
+      ((await call(app, token, 'GET', '/api/v1/deployments')).json.deployments as { id: string }[])
+        .map((d) => d.id)
+        .sort();
+    assert.deepEqual(await listed(tokens.viewer), [own.id]);
+    assert.deepEqual(await listed(tokens.admin), [own.id, other.id].sort());
+    for (const path of [`/api/v1/deployments/${other.id}`, `/api/v1/deployments/${other.id}/logs`]) {
+      const answer = await call(app, tokens.viewer, 'GET', path);
+      assert.equal(answer.status, 404, path);
+      assert.doesNotMatch(JSON.stringify(answer.json), /team-b/);
+      assert.equal((await call(app, tokens.admin, 'GET', path)).status, 200, path);
+    }
+    // The deployments' own event hub, as `winsmith server` serves it.
+    const served = createApp({ backend: repo, events: repo.events, logger: silentLogger, version: 'test' });
+    const controller = new AbortController();
+    try {
+      const response = await served.app.request('/api/v1/events', {
+        headers: { authorization: `Bearer ${tokens.viewer}` },
+        signal: controller.signal,
+      });
+      assert.ok(response.body !== null);
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      const readUntil = async (wanted: string): Promise<void> => {
+        while (!text.includes(wanted)) text += decoder.decode((await reader.read()).value);
+      };
+      await readUntil('event: ready');
+      // Events come in the order they are published: had the first been sent, it would come first.
+      await repo.as(ADMIN).deployments.cancel(other.id);
+      await repo.as(ADMIN).deployments.cancel(own.id);
+      await readUntil('event: deployment');
+      await readUntil('\n\n');
+      assert.match(text, new RegExp(own.id));
+      assert.doesNotMatch(text, new RegExp(`${other.id}|team-b`));
+    } finally {
+      controller.abort();
+    }
   });
 });
 

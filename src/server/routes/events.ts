@@ -1,9 +1,10 @@
 // Server-sent events: the progress of long jobs the caller may see (those it may run, or whose
-// image it may read), then each job's result or failure. A stream sends `ready` once, then the
+// image it may read; an event about an image only to callers whose scopes hold it), then each
+// job's result or failure. A stream sends `ready` once, then the
 // events as they are published, and a `ping` after 15 s of silence.
 
 import { streamSSE } from 'hono/streaming';
-import { authorize } from '../../auth/roles.ts';
+import { authorize, inScope } from '../../auth/roles.ts';
 import { defineRoute, type ApiRoute } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
 import type { JobEvent } from '../../app/events.ts';
@@ -31,6 +32,13 @@ export function eventRoutes({ events }: RouteContext): ApiRoute[] {
           let wake: (() => void) | null = null;
           const unsubscribe = events.subscribe((e) => {
             if (!authorize(r.principal, e.audience.action, e.audience.image ?? undefined)) return;
+            // An event about an image (a deployment of it too) reaches only callers whose scopes hold it.
+            if (
+              e.audience.image !== null &&
+              r.principal !== undefined &&
+              !inScope(r.principal, e.audience.image)
+            )
+              return;
             queue.push(e);
             if (queue.length > MAX_QUEUED_EVENTS) queue.shift();
             wake?.();
