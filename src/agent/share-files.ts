@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AppError } from '../core/errors.ts';
 import type { AgentTask } from '../deploy/agent-protocol.ts';
-import { MAX_SHARE_BYTES, MAX_SHARE_FILES } from '../deploy/deployment-share.ts';
+import { isSharePath, MAX_SHARE_BYTES, MAX_SHARE_FILES } from '../deploy/deployment-share.ts';
 import { parseProfileSteps } from '../deploy/profile-steps.ts';
 import { hostPathCheck, loadStepFiles, stepPaths, type RecipeStep } from '../image/recipe/recipe.ts';
 import type { AgentClient } from './agent-client.ts';
@@ -27,8 +27,7 @@ export interface ProfileSteps {
 
 /** A path of the server's list, checked to be a plain relative path ('/'-separated, no '..'). */
 function checkedPath(path: string): string {
-  const parts = path.split('/');
-  if (parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\0'))) {
+  if (!isSharePath(path)) {
     throw new AppError('FORMAT_INVALID', `the server lists the share file ${JSON.stringify(path)}`, {
       hint: 'a share path is relative to the share, without . or ..: the server is not a winsmith server of this version',
     });

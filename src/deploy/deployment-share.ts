@@ -193,10 +193,9 @@ export async function listShareFiles(share: string, steps: readonly ProfileStep[
   return files;
 }
 
-/** `path` as the steps name share paths ('/'-separated, no '.', '..' or empty part), or null. */
-function cleanSharePath(path: string): string | null {
-  const parts = path.split('/');
-  return parts.every((p) => p !== '' && p !== '.' && p !== '..' && !p.includes('\0')) ? path : null;
+/** Whether `path` is a share path as steps name them: '/'-separated, no '.', '..' or empty part. */
+export function isSharePath(path: string): boolean {
+  return path.split('/').every((p) => p !== '' && p !== '.' && p !== '..' && !p.includes('\0'));
 }
 
 /**
@@ -208,7 +207,7 @@ export async function openShareFile(
   steps: readonly ProfileStep[],
   path: string,
 ): Promise<OpenedShareFile> {
-  const clean = cleanSharePath(path);
+  const clean = isSharePath(path) ? path : null;
   const named = stepPaths(steps).find((p) =>
     p.kind === 'file' ? p.path === clean : clean?.startsWith(`${p.path}/`) === true,
   );
