@@ -15,6 +15,8 @@ import { requireFile } from '../io/paths.ts';
 import { bootEnvIn, cachedBootEnv, type CachedBootEnv } from '../deploy/bootenv/cache.ts';
 import { readBootEnvInputs, readBootEnvLock, type BootEnvSources } from '../deploy/bootenv/inputs.ts';
 import { fetchLockedPackages, placePackages } from '../deploy/bootenv/package-cache.ts';
+import { bootEnvLockSha256 } from '../deploy/bootenv/lock.ts';
+import { cachedBootLoaders, type BootLoaderFiles } from '../deploy/bootenv/loaders.ts';
 import { updateBootEnvLock, type LockUpdate } from '../deploy/bootenv/update-lock.ts';
 
 export type { BootEnvInfo } from '../deploy/bootenv/build.ts';
@@ -109,7 +111,7 @@ export async function readBootEnvDirectory(dir: string): Promise<CachedBootEnv> 
     );
   }
   const found = bootEnvIn(dir, info, false);
-  for (const file of [found.kernel, found.initramfs]) await requireFile(file);
+  for (const file of [found.kernel, found.initramfs, ...Object.values(found.loaders)]) await requireFile(file);
   return found;
 }
 
@@ -120,6 +122,21 @@ export async function readBootEnvDirectory(dir: string): Promise<CachedBootEnv> 
 export async function bootEnvFor(dataDir: string, progress?: ProgressListener): Promise<CachedBootEnv> {
   const inputs = await readBootEnvInputs(sources(DEFAULT_BOOTENV_LOCK));
   return cachedBootEnv(join(dataDir, 'bootenv'), inputs, progress);
+}
+
+/**
+ * The signed loaders of Secure Boot network boot for a server with data directory `dataDir`, taken
+ * out of the lock's packages into DATA/bootenv/loaders-<lock digest> on the first call (seconds),
+ * without building the whole environment.
+ */
+export async function bootLoadersFor(dataDir: string): Promise<BootLoaderFiles> {
+  const lock = await readBootEnvLock(DEFAULT_BOOTENV_LOCK);
+  const root = join(dataDir, 'bootenv');
+  return cachedBootLoaders(
+    join(root, `loaders-${bootEnvLockSha256(lock).slice(0, 16)}`),
+    lock,
+    join(root, 'debs'),
+  );
 }
 
 /**

@@ -26,6 +26,7 @@ test(
         httpBase: null,
         dhcp: null,
         deployEnvironment: null,
+        uefiChain: 'auto',
       };
       const events: { msg: string; fields: Readonly<Record<string, unknown>> }[] = [];
       const log = {
