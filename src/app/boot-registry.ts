@@ -7,6 +7,7 @@ import type { BootInventory, BootMachine, BootMachineRegistry } from '../boot/ht
 import {
   SECURE_BOOT_KEY,
   type Machine,
+  type MachineSighting,
   type MachineStore,
   type SecureBootState,
 } from '../machines/machine-store.ts';
@@ -29,18 +30,14 @@ function toBootMachine(m: Machine, mac: string, deployment: string | null): Boot
 }
 
 /** A sighting of the machine: what its loader told (GRUB tells less than iPXE: the rest is kept). */
-function sighting(mac: string, inventory: BootInventory, at: Date) {
-  const told = <K extends string>(key: K, value: string | null) =>
-    value === null ? {} : ({ [key]: value } as Record<K, string>);
-  return {
-    mac,
-    ...told('serial', inventory.serial),
-    ...told('manufacturer', inventory.manufacturer),
-    ...told('product', inventory.product),
-    ...told('arch', inventory.buildarch),
-    ...told('platform', inventory.platform),
-    now: at.toISOString(),
-  };
+function sighting(mac: string, inventory: BootInventory, at: Date): MachineSighting {
+  const told: { -readonly [K in keyof MachineSighting]: MachineSighting[K] } = { mac, now: at.toISOString() };
+  if (inventory.serial !== null) told.serial = inventory.serial;
+  if (inventory.manufacturer !== null) told.manufacturer = inventory.manufacturer;
+  if (inventory.product !== null) told.product = inventory.product;
+  if (inventory.buildarch !== null) told.arch = inventory.buildarch;
+  if (inventory.platform !== null) told.platform = inventory.platform;
+  return told;
 }
 
 export function bootRegistryOf(machines: MachineStore, deployments: DeploymentService): BootMachineRegistry {
@@ -76,7 +73,10 @@ export function bootRegistryOf(machines: MachineStore, deployments: DeploymentSe
     async uefiChainInputs(mac) {
       const machine = await machines.getMachineByMac(mac);
       if (machine === undefined) return { profile: null, secureBoot: null };
-      return { profile: await deployments.uefiChainOf(machine.id), secureBoot: machine.secureBoot?.on ?? null };
+      return {
+        profile: await deployments.uefiChainOf(machine.id),
+        secureBoot: machine.secureBoot?.on ?? null,
+      };
     },
     async recordScriptRequest(mac, inventory, at) {
       await machines.updateMachineSeen(sighting(mac, inventory, at));

@@ -111,7 +111,8 @@ export async function readBootEnvDirectory(dir: string): Promise<CachedBootEnv> 
     );
   }
   const found = bootEnvIn(dir, info, false);
-  for (const file of [found.kernel, found.initramfs, ...Object.values(found.loaders)]) await requireFile(file);
+  for (const file of [found.kernel, found.initramfs, ...Object.values(found.loaders)])
+    await requireFile(file);
   return found;
 }
 

@@ -168,7 +168,10 @@ function serverNarrator(mac: () => string | null, emit: Emit): (line: ServerLogL
       lastAction = String(line.action);
       emit({ kind: 'step', message: `server: boot script for ${vm}: ${lastAction}` });
     } else if (line.msg === 'boot check-in' && line.mac === vm && line.loader === 'grub') {
-      once('grub check-in', `GRUB checked in for ${vm}: Secure Boot ${line.secureBoot === true ? 'on' : 'off'}`);
+      once(
+        'grub check-in',
+        `GRUB checked in for ${vm}: Secure Boot ${line.secureBoot === true ? 'on' : 'off'}`,
+      );
     } else if (line.msg === 'boot file') {
       once(`file ${String(line.name)}`, `sending ${String(line.name)} over HTTP`);
     } else if (line.msg === 'deploy environment: preparing') {

@@ -527,7 +527,8 @@ export async function handleDhcpRequest(
   const type = dhcpMessageType(m);
   if (type === undefined) return null;
   const client = classifyDhcpClient(m);
-  const chain = isUefiPxe(client) && context.uefiChain !== undefined ? await context.uefiChain(client.mac) : 'ipxe';
+  const chain =
+    isUefiPxe(client) && context.uefiChain !== undefined ? await context.uefiChain(client.mac) : 'ipxe';
   if (context.mode === 'proxy') return handleProxy(request, context, client, type, chain);
   return handleFull(request, context, client, type, chain);
 }

@@ -14,7 +14,6 @@
 // address (ciaddr, giaddr) outside the interface's subnet are dropped, and in proxy mode only PXE
 // clients are answered. Run the server on the boot network's interface (or in its namespace).
 
-import type { UefiChain } from './boot-chain.ts';
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { AppError, errorText } from '../core/errors.ts';
@@ -28,6 +27,7 @@ import {
   type LeaseStore,
 } from './dhcp-handler.ts';
 import { bindUdp } from './udp.ts';
+import type { UefiChain } from './boot-chain.ts';
 
 export interface DhcpServerOptions {
   readonly mode: 'proxy' | 'full';

@@ -48,7 +48,10 @@ test('an unregistered machine does not check in', () => {
 });
 
 test('a deployment to start: the signed kernel and the initrd from the TFTP root, with its command line', () => {
-  const { action, text } = renderGrubConfig(machine, { checkInNonce: nonce, deployment: { id: 'd-7', ...start } });
+  const { action, text } = renderGrubConfig(machine, {
+    checkInNonce: nonce,
+    deployment: { id: 'd-7', ...start },
+  });
   assert.equal(action, 'deploy');
   assert.deepEqual(commands(text), ['source', 'linux', 'initrd', 'boot', 'exit']);
   assert.ok(text.includes(`\nlinux /${start.kernel} ${start.cmdline}\ninitrd /${start.initrd}\nboot\n`));
@@ -60,7 +63,10 @@ test('while the environment is prepared: a wait, and the config asked for again'
     deployment: { id: 'd-7', kind: 'preparing' },
   });
   assert.equal(action, 'deploy-preparing');
-  assert.deepEqual(text.trimEnd().split('\n').slice(-2), [`sleep ${PREPARING_RETRY_SECONDS}`, 'set winsmith_again=y']);
+  assert.deepEqual(text.trimEnd().split('\n').slice(-2), [
+    `sleep ${PREPARING_RETRY_SECONDS}`,
+    'set winsmith_again=y',
+  ]);
   assert.ok(!text.includes('exit'));
 });
 
@@ -76,7 +82,10 @@ test('under way: back to the firmware', () => {
 test('hostile values cannot add a command, an expansion, a quote or a line', () => {
   fc.assert(
     fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (id, mac) => {
-      const { text } = renderGrubConfig({ mac }, { checkInNonce: nonce, deployment: { id, kind: 'under-way' } });
+      const { text } = renderGrubConfig(
+        { mac },
+        { checkInNonce: nonce, deployment: { id, kind: 'under-way' } },
+      );
       const lines = text.split('\n');
       assert.equal(lines.length, 7);
       assert.deepEqual(commands(text), ['source', 'exit']);
@@ -100,7 +109,10 @@ test('hostile values cannot add a command, an expansion, a quote or a line', () 
 });
 
 test('only the names GRUB asks for are requests; anything else is a file of the root', () => {
-  assert.deepEqual(parseGrubRequest(`grub/winsmith/machine/${machine.mac}`), { kind: 'config', mac: machine.mac });
+  assert.deepEqual(parseGrubRequest(`grub/winsmith/machine/${machine.mac}`), {
+    kind: 'config',
+    mac: machine.mac,
+  });
   for (const other of [
     'grub/grub.cfg',
     'grub/winsmith/machine/52:54:00:12:34',

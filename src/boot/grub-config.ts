@@ -91,9 +91,13 @@ export function parseGrubRequest(path: string): GrubRequest | null {
 /** A boot file name as GRUB reads it from its root, the TFTP server: plain characters only. */
 function bootFilePath(name: string): string {
   if (!/^[A-Za-z0-9._+-]{1,255}$/.test(name)) {
-    throw new AppError('INVALID_ARGUMENT', `boot file name ${JSON.stringify(name.slice(0, 80))} is not plain`, {
-      hint: 'this is a bug in winsmith',
-    });
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `boot file name ${JSON.stringify(name.slice(0, 80))} is not plain`,
+      {
+        hint: 'this is a bug in winsmith',
+      },
+    );
   }
   return `/${name}`;
 }

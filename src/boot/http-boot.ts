@@ -17,12 +17,7 @@ import { AppError } from '../core/errors.ts';
 import { openRegularFile } from '../io/regular-file.ts';
 import { contentRange, parseRangeHeader } from '../formats/http-range.ts';
 import { normalizeMac as normalizeCatalogMac } from '../core/names.ts';
-import {
-  BOOT_FILES_PATH,
-  BOOT_HELLO_PATH,
-  IPXE_SCRIPT_PATH,
-  IPXE_SCRIPT_QUERY,
-} from './boot-url.ts';
+import { BOOT_FILES_PATH, BOOT_HELLO_PATH, IPXE_SCRIPT_PATH, IPXE_SCRIPT_QUERY } from './boot-url.ts';
 import type { IpxeScriptQueryName } from './boot-url.ts';
 import { resolveBootFile, type BootFileSources } from './boot-files.ts';
 import type { ScriptAction, ScriptDeployment } from './boot-action.ts';

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { bootText as ipxeText, BOOT_TEXT_MAX as IPXE_TEXT_MAX, PREPARING_RETRY_SECONDS } from './boot-action.ts';
+import {
+  bootText as ipxeText,
+  BOOT_TEXT_MAX as IPXE_TEXT_MAX,
+  PREPARING_RETRY_SECONDS,
+} from './boot-action.ts';
 import { localBootCommand, renderIpxeScript } from './ipxe-script.ts';
 import { ipxeScriptUrl, IPXE_SCRIPT_QUERY } from './boot-url.ts';
 

@@ -26,13 +26,7 @@ import {
 } from '../formats/tftp/tftp.ts';
 import { silentBootLog, type BootLog } from './boot-log.ts';
 import { TftpAdmission } from './tftp-admission.ts';
-import {
-  TftpRefusal,
-  bytesSource,
-  openTftpFile,
-  tftpPathSegments,
-  type TftpMadeFiles,
-} from './tftp-path.ts';
+import { TftpRefusal, bytesSource, openTftpFile, tftpPathSegments, type TftpMadeFiles } from './tftp-path.ts';
 import { TftpSession, tftpErrorPacket } from './tftp-session.ts';
 import { bindUdp } from './udp.ts';
 

@@ -40,7 +40,7 @@ export function addBootOptions(command: Command): Command {
     .option('--dhcp-range <first-last>', 'addresses given out in --dhcp full, e.g. 10.0.0.100-10.0.0.199')
     .option(
       '--uefi-chain <chain>',
-      'UEFI machines boot shim → GRUB (Secure Boot), ipxe, or auto: shim when they reported Secure Boot on (default: the config\'s boot.uefiChain, else auto)',
+      "UEFI machines boot shim → GRUB (Secure Boot), ipxe, or auto: shim when they reported Secure Boot on (default: the config's boot.uefiChain, else auto)",
     )
     .option(
       '--bootenv <dir>',
@@ -95,9 +95,13 @@ export function bootSettingsOf(
   const chain = str(options.uefiChain);
   const uefiChain = chain === undefined ? configuredChain : UEFI_CHAIN_SETTINGS.find((c) => c === chain);
   if (uefiChain === undefined) {
-    throw new AppError('INVALID_ARGUMENT', `--uefi-chain: expected auto, shim or ipxe, found '${chain ?? ''}'`, {
-      hint: 'shim for machines with Secure Boot on, ipxe for the others, auto to choose by what they reported',
-    });
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `--uefi-chain: expected auto, shim or ipxe, found '${chain ?? ''}'`,
+      {
+        hint: 'shim for machines with Secure Boot on, ipxe for the others, auto to choose by what they reported',
+      },
+    );
   }
   if (
     tftp === undefined &&

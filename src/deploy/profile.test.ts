@@ -75,7 +75,10 @@ test('each mistake is named by file, line and column, with what was expected', (
     ],
     ['name: web\nimage: a:v1\nedition: 0\n', /^p\.yaml:3:10: edition must be an image index/],
     ['name: web\nimage: a:v1\nfirmware: efi\n', /^p\.yaml:3:11: firmware must be auto, uefi, bios/],
-    ['name: web\nimage: a:v1\nuefiChain: grub\n', /^p\.yaml:3:12: uefiChain must be auto, shim, ipxe, found 'grub'/],
+    [
+      'name: web\nimage: a:v1\nuefiChain: grub\n',
+      /^p\.yaml:3:12: uefiChain must be auto, shim, ipxe, found 'grub'/,
+    ],
     ['name: web\nimage: a:v1\ndisk: { colour: red }\n', /^p\.yaml:3:7: disk: Unrecognized key/],
     ['name: web\nimage: a:v1\ndisk: { size: big }\n', /^p\.yaml:3:7: disk\.size 'big' is not a size/],
     ['name: web\nimage: a:v1\nproductKey: ABC\n', /^p\.yaml:3:13: productKey must be kms/],

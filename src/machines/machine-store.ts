@@ -49,7 +49,8 @@ function secureBootOf(inventory: Readonly<Record<string, unknown>>): SecureBootS
   const v = inventory[SECURE_BOOT_KEY] as Partial<Record<string, unknown>> | null | undefined;
   if (typeof v !== 'object' || v === null) return null;
   const { on, source, at } = v;
-  if (typeof on !== 'boolean' || (source !== 'agent' && source !== 'grub') || typeof at !== 'string') return null;
+  if (typeof on !== 'boolean' || (source !== 'agent' && source !== 'grub') || typeof at !== 'string')
+    return null;
   return { on, source, at };
 }
 

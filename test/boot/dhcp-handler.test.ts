@@ -526,6 +526,10 @@ test('a UEFI PXE client whose chain is shim gets shimx64.efi; BIOS, HTTP boot an
       const uefiPxe = c.arch === 7 || c.arch === 9 ? c.userClass === undefined : false;
       assert.equal(file, uefiPxe ? 'shimx64.efi' : c.file, `${mode}: ${c.name}`);
     }
-    assert.deepEqual(asked, ['52:54:00:00:00:09', '52:54:00:00:00:09'], 'asked for the two UEFI PXE clients only');
+    assert.deepEqual(
+      asked,
+      ['52:54:00:00:00:09', '52:54:00:00:00:09'],
+      'asked for the two UEFI PXE clients only',
+    );
   }
 });

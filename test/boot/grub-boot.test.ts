@@ -14,7 +14,8 @@ import { runProgram } from '../../src/engines/run.ts';
 import { MachineStore } from '../../src/machines/machine-store.ts';
 
 const MAC = '52:54:00:0a:0b:0c';
-const text = (bytes: Uint8Array | null): string | null => (bytes === null ? null : new TextDecoder().decode(bytes));
+const text = (bytes: Uint8Array | null): string | null =>
+  bytes === null ? null : new TextDecoder().decode(bytes);
 
 test('GRUB config: registers the machine, the same answer to a read sent again, a check-in records Secure Boot once', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'winsmith-grubboot-'));
@@ -55,23 +56,35 @@ test('GRUB config: registers the machine, the same answer to a read sent again, 
   }
 });
 
-test('the made-up files come through the TFTP server; the root serves the rest', { timeout: 30_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'winsmith-grubtftp-'));
-  const local = await LocalApp.openDataDir(join(dir, 'data'));
-  const controller = new AbortController();
-  try {
-    const files = grubTftpFiles({ registry: local.bootPorts().registry, httpBase: 'http://127.0.0.1:8080' });
-    const server = await startTftpServer({ root: dir, port: 0, madeFiles: files, signal: controller.signal });
-    const get = async (name: string): Promise<string> => {
-      const out = join(dir, 'out');
-      await runProgram('curl', ['-sS', '-o', out, `tftp://127.0.0.1:${String(server.port)}/${name}`]);
-      return readFile(out, 'utf8');
-    };
-    assert.match(await get(`grub/winsmith/machine/${MAC}`), /: local-boot\n[^]*\nexit\n$/);
-    await assert.rejects(get(`grub/winsmith/machine/${MAC}/x`), /TFTP|curl/);
-  } finally {
-    controller.abort();
-    await local.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'the made-up files come through the TFTP server; the root serves the rest',
+  { timeout: 30_000 },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'winsmith-grubtftp-'));
+    const local = await LocalApp.openDataDir(join(dir, 'data'));
+    const controller = new AbortController();
+    try {
+      const files = grubTftpFiles({
+        registry: local.bootPorts().registry,
+        httpBase: 'http://127.0.0.1:8080',
+      });
+      const server = await startTftpServer({
+        root: dir,
+        port: 0,
+        madeFiles: files,
+        signal: controller.signal,
+      });
+      const get = async (name: string): Promise<string> => {
+        const out = join(dir, 'out');
+        await runProgram('curl', ['-sS', '-o', out, `tftp://127.0.0.1:${String(server.port)}/${name}`]);
+        return readFile(out, 'utf8');
+      };
+      assert.match(await get(`grub/winsmith/machine/${MAC}`), /: local-boot\n[^]*\nexit\n$/);
+      await assert.rejects(get(`grub/winsmith/machine/${MAC}/x`), /TFTP|curl/);
+    } finally {
+      controller.abort();
+      await local.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);

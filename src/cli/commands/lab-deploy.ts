@@ -10,6 +10,7 @@ import { AppError } from '../../core/errors.ts';
 import { UEFI_CHAIN_SETTINGS, type UefiChainSetting } from '../../core/uefi-chain.ts';
 import type { CliCommand } from '../command.ts';
 import { createDeploymentDisplay } from '../deployment-display.ts';
+import { secureBootText } from '../machine-text.ts';
 import { formatFields, formatTable, formatBytes } from '../format.ts';
 import { createProgressBar } from '../progress-bar.ts';
 
@@ -30,7 +31,8 @@ function uefiChainOf(value: unknown): UefiChainSetting | null {
   if (value === undefined) return null;
   const found = UEFI_CHAIN_SETTINGS.find((c) => c === value);
   if (found === undefined) {
-    throw new AppError('USAGE', `--uefi-chain: expected shim, ipxe or auto, found '${String(value)}'`, {
+    const given = typeof value === 'string' ? value : '';
+    throw new AppError('USAGE', `--uefi-chain: expected shim, ipxe or auto, found '${given}'`, {
       hint: 'shim (signed: runs under Secure Boot), ipxe (refused under Secure Boot), auto',
     });
   }
@@ -48,10 +50,6 @@ function minutesOf(value: unknown): number {
   return minutes;
 }
 
-function secureBootText(state: LabSummary['machine']['secureBoot']): string {
-  return state === null ? 'not reported' : `${state.on ? 'on' : 'off'} (reported by ${state.source})`;
-}
-
 function time(value: number | null): string {
   return value === null ? '-' : `${value.toFixed(1)} s`;
 }
@@ -67,7 +65,7 @@ function summaryText(s: LabSummary): string {
       `${s.network.namespace}: ${s.network.bridge} ${s.network.address}, server ${s.network.server}`,
     ],
     ['machine', `${s.machine.id} MAC ${s.machine.mac} UUID ${s.machine.uuid}`],
-    ['secure boot', secureBootText(s.machine.secureBoot)],
+    ['secure boot', secureBootText(s.machine.secureBoot, true)],
     ['deployment', `${s.deployment.id}: profile ${s.profile}, image ${s.image}, ${s.deployment.state}`],
     ['registration boot', time(t.registrationSeconds)],
     ['power-on → agent online', time(t.agentOnlineSeconds)],
