@@ -204,11 +204,13 @@ function environmentFailure(server: LabServer): AppError | null {
  * finds no valid signature on it (iPXE is not signed).
  */
 function firmwareRefusal(vm: LabVm): AppError | null {
-  const line = /^.*failed to load .*PXE.*: Access Denied.*$/m.exec(vm.process?.output() ?? '')?.[0];
+  const line = /BdsDxe: failed to load [^\n]*?PXE[^\n]*?: Access Denied/.exec(
+    vm.process?.output() ?? '',
+  )?.[0];
   if (line === undefined) return null;
   return new AppError(
     'PROGRAM_FAILED',
-    `the VM's firmware refused the boot file it was sent: ${line.replace(/\s+/g, ' ').trim()}`,
+    `the VM's firmware refused the boot file it was sent: ${line.replace(/\s+/g, ' ')}`,
     {
       hint: 'Secure Boot runs only signed loaders: send UEFI machines to shim (--uefi-chain shim), not iPXE',
     },

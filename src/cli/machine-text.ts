@@ -30,7 +30,9 @@ export function checkInOf(m: Machine): { at: string; address: string | null } | 
 export function secureBootText(state: SecureBootState | null, long = false): string {
   if (state === null) return '-';
   const on = state.on ? 'on' : 'off';
-  return long ? `${on} (reported by ${state.source === 'agent' ? 'the deploy agent' : 'GRUB'} at ${state.at})` : on;
+  return long
+    ? `${on} (reported by ${state.source === 'agent' ? 'the deploy agent' : 'GRUB'} at ${state.at})`
+    : on;
 }
 
 /** One machine, field by field. */
