@@ -11,8 +11,6 @@ export type { UefiChain, UefiChainSetting } from '../core/uefi-chain.ts';
 
 /** The DHCP boot file of the shim chain; shim then loads `grubx64.efi` from the same directory. */
 export const SHIM_BOOT_FILE = 'shimx64.efi';
-/** The name shim looks for GRUB under, beside itself. */
-export const GRUB_BOOT_FILE = 'grubx64.efi';
 
 export interface UefiChainInputs {
   /** The server's setting. */

@@ -8,7 +8,7 @@
 
 import type { HttpBootLog, BootMachineRegistry, DeployEnvironmentFiles } from './http-boot.ts';
 import { PendingCheckIns, resolveBoot } from './http-boot.ts';
-import { GRUB_CHECKED_IN, parseGrubRequest, renderGrubConfig } from './grub-config.ts';
+import { GRUB_CHECKED_IN, parseGrubRequest, renderGrubConfig, type GrubRequest } from './grub-config.ts';
 import {
   DEFAULT_REGISTRATION_LIMITS,
   RegistrationGate,
@@ -48,9 +48,7 @@ export function grubTftpFiles(options: GrubBootOptions): TftpMadeFiles {
   const answers = new Map<string, { expires: number; bytes: Promise<Uint8Array | null> }>();
   const encoder = new TextEncoder();
 
-  const answer = async (path: string, address: string): Promise<Uint8Array | null> => {
-    const request = parseGrubRequest(path);
-    if (request === null) return null;
+  const answer = async (request: GrubRequest, address: string): Promise<Uint8Array | null> => {
     const at = now();
     if (request.kind === 'check-in') {
       if (!pending.redeem(request.nonce, request.mac, at.getTime())) return null;
@@ -101,12 +99,14 @@ export function grubTftpFiles(options: GrubBootOptions): TftpMadeFiles {
   };
 
   return (path, address) => {
+    const request = parseGrubRequest(path);
+    if (request === null) return Promise.resolve(null);
     const key = `${address} ${path}`;
     const nowMs = now().getTime();
     const kept = answers.get(key);
     if (kept !== undefined && kept.expires >= nowMs) return kept.bytes;
     for (const [k, v] of answers) if (v.expires < nowMs) answers.delete(k);
-    const bytes = answer(path, address);
+    const bytes = answer(request, address);
     answers.set(key, { expires: nowMs + GRUB_ANSWER_TTL_MS, bytes });
     if (answers.size > GRUB_ANSWERS_MAX) {
       const oldest = answers.keys().next();
