@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/errors.ts';
 import type { ProgressListener } from '../core/progress.ts';
 import { BOOTENV_FILE_NAMES, buildBootEnv, type BootEnvInfo } from '../deploy/bootenv/build.ts';
-import { requireFile } from '../io/paths.ts';
+import { exists, requireFile } from '../io/paths.ts';
 import { bootEnvIn, cachedBootEnv, type CachedBootEnv } from '../deploy/bootenv/cache.ts';
 import { readBootEnvInputs, readBootEnvLock, type BootEnvSources } from '../deploy/bootenv/inputs.ts';
 import { fetchLockedPackages, placePackages } from '../deploy/bootenv/package-cache.ts';
@@ -111,8 +111,7 @@ export async function readBootEnvDirectory(dir: string): Promise<CachedBootEnv> 
     );
   }
   const found = bootEnvIn(dir, info, false);
-  for (const file of [found.kernel, found.initramfs, ...Object.values(found.loaders)])
-    await requireFile(file);
+  for (const file of [found.kernel, found.initramfs]) await requireFile(file);
   return found;
 }
 
@@ -123,6 +122,21 @@ export async function readBootEnvDirectory(dir: string): Promise<CachedBootEnv> 
 export async function bootEnvFor(dataDir: string, progress?: ProgressListener): Promise<CachedBootEnv> {
   const inputs = await readBootEnvInputs(sources(DEFAULT_BOOTENV_LOCK));
   return cachedBootEnv(join(dataDir, 'bootenv'), inputs, progress);
+}
+
+/**
+ * The signed loaders of an environment built before (readBootEnvDirectory), checked to be there:
+ * one built by a winsmith older than them has none.
+ */
+export async function bootEnvLoaders(env: CachedBootEnv): Promise<BootLoaderFiles> {
+  for (const [name, path] of Object.entries(env.loaders)) {
+    if (!(await exists(path))) {
+      throw new AppError('FILE_NOT_FOUND', `the deploy environment in ${env.dir} has no ${name}`, {
+        hint: `it was built by an older winsmith: build it again with 'winsmith bootenv build -o ${env.dir} --force'`,
+      });
+    }
+  }
+  return env.loaders;
 }
 
 /**

@@ -13,7 +13,13 @@ import type { BootLog } from '../boot/boot-log.ts';
 import { publishBootFile } from '../boot/boot-files.ts';
 import type { DeployEnvironmentFiles } from '../boot/http-boot.ts';
 import { agentCommandLine } from '../deploy/agent-protocol.ts';
-import { bootEnvFor, bootLoadersFor, readBootEnvDirectory, type CachedBootEnv } from './bootenv.ts';
+import {
+  bootEnvFor,
+  bootEnvLoaders,
+  bootLoadersFor,
+  readBootEnvDirectory,
+  type CachedBootEnv,
+} from './bootenv.ts';
 import { errorText } from '../core/errors.ts';
 
 /** How long after a failed build the next need starts another. */
@@ -63,7 +69,9 @@ export class DeployEnvironment {
     const { log, prebuilt, dataDir, bootRoot } = this.#source;
     try {
       const loaders =
-        prebuilt === null ? await bootLoadersFor(dataDir) : (await readBootEnvDirectory(prebuilt)).loaders;
+        prebuilt === null
+          ? await bootLoadersFor(dataDir)
+          : await bootEnvLoaders(await readBootEnvDirectory(prebuilt));
       for (const [name, path] of Object.entries(loaders)) await publishBootFile(path, bootRoot, name);
       log.log('info', 'secure boot loaders installed', { files: Object.keys(loaders) });
     } catch (e) {

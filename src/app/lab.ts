@@ -29,7 +29,7 @@ import { LabServer, type ServerLogLine } from '../lab/lab-server.ts';
 import { LabVm } from '../lab/lab-vm.ts';
 import { interrupted, waitFor } from '../lab/wait-for.ts';
 import { artifactMetaOf } from './artifact-meta.ts';
-import { readBootEnvDirectory, seedBootEnvPackages } from './bootenv.ts';
+import { bootEnvLoaders, readBootEnvDirectory, seedBootEnvPackages } from './bootenv.ts';
 import type { DeploymentView } from './deployments.ts';
 import { LocalApp } from './local-app.ts';
 import { localActor } from './open-session.ts';
@@ -335,7 +335,10 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
     });
   }
   await requireVmFirmware(options.firmware, options.secureBoot);
-  if (options.bootenv !== null) await readBootEnvDirectory(options.bootenv);
+  if (options.bootenv !== null) {
+    const prebuilt = await readBootEnvDirectory(options.bootenv);
+    if (options.secureBoot) await bootEnvLoaders(prebuilt);
+  }
 
   const parts: LabParts = {
     dir: await mkdtemp(join(tmpdir(), 'winsmith-lab-')),
