@@ -148,6 +148,12 @@ describe('winsmith lab deploy', { concurrency: true }, () => {
       ]);
       const summary = deployed(run);
       t.diagnostic(`UEFI times: ${JSON.stringify(summary.times)}`);
+      // Without Secure Boot: iPXE, and the agent reads the variable off (on under Secure Boot, below).
+      assert.match(run.stderr, /server: sent ipxe\.efi over TFTP\n/);
+      assert.deepEqual(
+        [summary.secureBoot, summary.machine.secureBoot?.on, summary.machine.secureBoot?.source],
+        [false, false, 'agent'],
+      );
       assert.ok(summary.kept !== null);
       const dir = summary.kept.dir;
       try {
