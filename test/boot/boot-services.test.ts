@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_REGISTRATION_LIMITS } from '../../src/boot/registration-gate.ts';
 import { bootParts, installIpxe, type BootSettings } from '../../src/boot/boot-services.ts';
+import { GRUB_MAIN_CONFIG } from '../../src/boot/grub-config.ts';
 import { runProgram } from '../../src/engines/run.ts';
 import { LocalApp } from '../../src/app/local-app.ts';
 
@@ -65,6 +66,14 @@ test(
         `tftp://127.0.0.1:${String(port)}/undionly.kpxe`,
       ]);
       assert.deepEqual(await readFile(out), original);
+      // GRUB's fixed grub.cfg, and a machine's own config made up by TFTP (the listen address is
+      // the one the agent is sent to).
+      const tftpGet = async (name: string): Promise<string> => {
+        await runProgram('curl', ['-sS', '-o', out, `tftp://127.0.0.1:${String(port)}/${name}`]);
+        return readFile(out, 'utf8');
+      };
+      assert.equal(await tftpGet('grub/grub.cfg'), GRUB_MAIN_CONFIG);
+      assert.match(await tftpGet('grub/winsmith/machine/52:54:00:00:00:07'), /: local-boot\n/);
       const http = await routes.request('/boot/files/undionly.kpxe');
       assert.equal(http.status, 200);
       assert.deepEqual(Buffer.from(await http.arrayBuffer()), original);
