@@ -1,5 +1,6 @@
 // The boot parts of `winsmith server`: iPXE builds installed into the boot root, served over TFTP
-// (read by curl, a real client) and HTTP, and the TFTP service stopping with the server's signal.
+// (read by curl, a real client) and HTTP, with GRUB's grub.cfg and the configs TFTP makes up for it,
+// and the TFTP service stopping with the server's signal.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
