@@ -1,10 +1,16 @@
 // The machine registry the boot routes ask (the port src/boot/http-boot.ts declares), on the
 // machine store and the deployments: machines by MAC or SMBIOS UUID, the iPXE inventory in the
 // machine's columns and inventory JSON, the last check-in (time, address) kept in the inventory
-// under `checkIn`, and each machine's deployment under way, started once by its boot script.
+// under `checkIn` (with the Secure Boot state GRUB saw, under `secureBoot`), and each machine's deployment under way, started once by its boot script.
 
 import type { BootInventory, BootMachine, BootMachineRegistry } from '../boot/http-boot.ts';
-import type { Machine, MachineStore } from '../machines/machine-store.ts';
+import {
+  SECURE_BOOT_KEY,
+  type Machine,
+  type MachineSighting,
+  type MachineStore,
+  type SecureBootState,
+} from '../machines/machine-store.ts';
 import type { DeploymentService } from './deployments.ts';
 
 /** The machine as the boot routes see it, under the MAC it booted with, with its deployment. */
@@ -23,16 +29,15 @@ function toBootMachine(m: Machine, mac: string, deployment: string | null): Boot
   };
 }
 
-function sighting(mac: string, inventory: BootInventory, at: Date) {
-  return {
-    mac,
-    serial: inventory.serial,
-    manufacturer: inventory.manufacturer,
-    product: inventory.product,
-    arch: inventory.buildarch,
-    platform: inventory.platform,
-    now: at.toISOString(),
-  };
+/** A sighting of the machine: what its loader told (GRUB tells less than iPXE: the rest is kept). */
+function sighting(mac: string, inventory: BootInventory, at: Date): MachineSighting {
+  const told: { -readonly [K in keyof MachineSighting]: MachineSighting[K] } = { mac, now: at.toISOString() };
+  if (inventory.serial !== null) told.serial = inventory.serial;
+  if (inventory.manufacturer !== null) told.manufacturer = inventory.manufacturer;
+  if (inventory.product !== null) told.product = inventory.product;
+  if (inventory.buildarch !== null) told.arch = inventory.buildarch;
+  if (inventory.platform !== null) told.platform = inventory.platform;
+  return told;
 }
 
 export function bootRegistryOf(machines: MachineStore, deployments: DeploymentService): BootMachineRegistry {
@@ -65,14 +70,28 @@ export function bootRegistryOf(machines: MachineStore, deployments: DeploymentSe
       return toBootMachine(stored, machine.mac, null);
     },
     countPending: () => machines.countMachines('pending'),
+    async uefiChainInputs(mac) {
+      const machine = await machines.getMachineByMac(mac);
+      if (machine === undefined) return { profile: null, secureBoot: null };
+      return {
+        profile: await deployments.uefiChainOf(machine.id),
+        secureBoot: machine.secureBoot?.on ?? null,
+      };
+    },
     async recordScriptRequest(mac, inventory, at) {
       await machines.updateMachineSeen(sighting(mac, inventory, at));
     },
-    async recordCheckIn(mac, address, at) {
+    async recordCheckIn(mac, address, at, secureBoot) {
+      const when = at.toISOString();
       const seen = await machines.updateMachineSeen({
         mac,
-        now: at.toISOString(),
-        inventory: { checkIn: { at: at.toISOString(), address } },
+        now: when,
+        inventory: {
+          checkIn: { at: when, address },
+          ...(secureBoot === undefined
+            ? {}
+            : { [SECURE_BOOT_KEY]: { on: secureBoot, source: 'grub', at: when } satisfies SecureBootState }),
+        },
       });
       return seen !== undefined;
     },

@@ -11,10 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/errors.ts';
 import type { ProgressListener } from '../core/progress.ts';
 import { BOOTENV_FILE_NAMES, buildBootEnv, type BootEnvInfo } from '../deploy/bootenv/build.ts';
-import { requireFile } from '../io/paths.ts';
+import { exists, requireFile } from '../io/paths.ts';
 import { bootEnvIn, cachedBootEnv, type CachedBootEnv } from '../deploy/bootenv/cache.ts';
 import { readBootEnvInputs, readBootEnvLock, type BootEnvSources } from '../deploy/bootenv/inputs.ts';
 import { fetchLockedPackages, placePackages } from '../deploy/bootenv/package-cache.ts';
+import { bootEnvLockSha256 } from '../deploy/bootenv/lock.ts';
+import { cachedBootLoaders, type BootLoaderFiles } from '../deploy/bootenv/loaders.ts';
 import { updateBootEnvLock, type LockUpdate } from '../deploy/bootenv/update-lock.ts';
 
 export type { BootEnvInfo } from '../deploy/bootenv/build.ts';
@@ -120,6 +122,36 @@ export async function readBootEnvDirectory(dir: string): Promise<CachedBootEnv> 
 export async function bootEnvFor(dataDir: string, progress?: ProgressListener): Promise<CachedBootEnv> {
   const inputs = await readBootEnvInputs(sources(DEFAULT_BOOTENV_LOCK));
   return cachedBootEnv(join(dataDir, 'bootenv'), inputs, progress);
+}
+
+/**
+ * The signed loaders of an environment built before (readBootEnvDirectory), checked to be there:
+ * one built by a winsmith older than them has none.
+ */
+export async function bootEnvLoaders(env: CachedBootEnv): Promise<BootLoaderFiles> {
+  for (const [name, path] of Object.entries(env.loaders)) {
+    if (!(await exists(path))) {
+      throw new AppError('FILE_NOT_FOUND', `the deploy environment in ${env.dir} has no ${name}`, {
+        hint: `it was built by an older winsmith: build it again with 'winsmith bootenv build -o ${env.dir} --force'`,
+      });
+    }
+  }
+  return env.loaders;
+}
+
+/**
+ * The signed loaders of Secure Boot network boot for a server with data directory `dataDir`, taken
+ * out of the lock's packages into DATA/bootenv/loaders-<lock digest> on the first call (seconds),
+ * without building the whole environment.
+ */
+export async function bootLoadersFor(dataDir: string): Promise<BootLoaderFiles> {
+  const lock = await readBootEnvLock(DEFAULT_BOOTENV_LOCK);
+  const root = join(dataDir, 'bootenv');
+  return cachedBootLoaders(
+    join(root, `loaders-${bootEnvLockSha256(lock).slice(0, 16)}`),
+    lock,
+    join(root, 'debs'),
+  );
 }
 
 /**

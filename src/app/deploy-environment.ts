@@ -5,12 +5,21 @@
 // then the boot routes are told "not ready" and the machine waits. A build that fails is logged
 // and tried again on a need a minute later. One `winsmith bootenv build` made is only read and
 // linked: that is begun as the server starts, so that the first machine does not wait for it.
+// The signed loaders of Secure Boot network boot (shimx64.efi, grubx64.efi) are put into the boot
+// root as the server starts, from that directory or taken out of their packages alone (seconds),
+// so that a machine sent to shim finds it there even while the environment itself is built.
 
 import type { BootLog } from '../boot/boot-log.ts';
 import { publishBootFile } from '../boot/boot-files.ts';
 import type { DeployEnvironmentFiles } from '../boot/http-boot.ts';
 import { agentCommandLine } from '../deploy/agent-protocol.ts';
-import { bootEnvFor, readBootEnvDirectory, type CachedBootEnv } from './bootenv.ts';
+import {
+  bootEnvFor,
+  bootEnvLoaders,
+  bootLoadersFor,
+  readBootEnvDirectory,
+  type CachedBootEnv,
+} from './bootenv.ts';
 import { errorText } from '../core/errors.ts';
 
 /** How long after a failed build the next need starts another. */
@@ -50,6 +59,24 @@ export class DeployEnvironment {
   files(): DeployEnvironmentFiles | null {
     this.begin();
     return this.#ready;
+  }
+
+  /**
+   * Puts the signed loaders into the boot root under the names they are served by; failures are
+   * logged, not thrown (machines sent to shim then find nothing, and the log says why).
+   */
+  async installLoaders(): Promise<void> {
+    const { log, prebuilt, dataDir, bootRoot } = this.#source;
+    try {
+      const loaders =
+        prebuilt === null
+          ? await bootLoadersFor(dataDir)
+          : await bootEnvLoaders(await readBootEnvDirectory(prebuilt));
+      for (const [name, path] of Object.entries(loaders)) await publishBootFile(path, bootRoot, name);
+      log.log('info', 'secure boot loaders installed', { files: Object.keys(loaders) });
+    } catch (e) {
+      log.log('error', 'secure boot loaders: not available', { error: errorText(e) });
+    }
   }
 
   /** Builds (or reads) and publishes the environment; failures are logged, not thrown. */

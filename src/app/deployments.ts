@@ -41,7 +41,13 @@ import {
 } from '../deploy/deployment-share.ts';
 import { DEFAULT_LAYOUTS } from '../image/disk/layout.ts';
 import { renderProfile } from '../image/unattend.ts';
-import type { Machine, MachineStore } from '../machines/machine-store.ts';
+import {
+  SECURE_BOOT_KEY,
+  type Machine,
+  type MachineStore,
+  type SecureBootState,
+} from '../machines/machine-store.ts';
+import type { UefiChainSetting } from '../core/uefi-chain.ts';
 import type { Manifest } from '../store/manifest.ts';
 import type { LocalRepository } from '../store/repository-local.ts';
 import type { Content, ImageRecord } from '../store/repository.ts';
@@ -496,6 +502,12 @@ export class DeploymentService {
     return active === undefined ? null : { id: active.id, state: active.state };
   }
 
+  /** The UEFI chain the profile of the machine's deployment under way asks for (as it was made); null: none under way. */
+  async uefiChainOf(machineId: string): Promise<UefiChainSetting | null> {
+    const active = await this.#store.activeFor(machineId);
+    return active === undefined ? null : this.#deploymentProfile(active).uefiChain;
+  }
+
   // ---- the agent -----------------------------------------------------------------------------
 
   /** What the agent holding `token` may do, calling from `client`; UNAUTHORIZED for no deployment under way. */
@@ -564,6 +576,14 @@ export class DeploymentService {
     };
   }
 
+  /** The machine's Secure Boot state as its agent read it (the UEFI variable), kept on the machine. */
+  async #recordSecureBoot(machineId: string, on: boolean): Promise<void> {
+    const mac = (await this.#machines.getMachine(machineId))?.mac ?? null;
+    if (mac === null) return;
+    const state: SecureBootState = { on, source: 'agent', at: new Date().toISOString() };
+    await this.#machines.updateMachineSeen({ mac, inventory: { [SECURE_BOOT_KEY]: state } });
+  }
+
   /** An agent's report: its state (forward only), progress, disk, inventory, error and log lines. */
   async #report(deployment: Deployment, report: AgentReport, client: string): Promise<void> {
     let current = await this.#store.recordReport(deployment.id, {
@@ -573,6 +593,8 @@ export class DeploymentService {
       ...(report.error === undefined ? {} : { error: report.error }),
       ...(report.log === undefined ? {} : { lines: report.log }),
     });
+    const secureBoot = report.inventory?.secureBoot;
+    if (typeof secureBoot === 'boolean') await this.#recordSecureBoot(deployment.machineId, secureBoot);
     const state = report.state;
     if (state !== undefined && state !== current.state) {
       const from = AGENT_ORDER.slice(0, AGENT_ORDER.indexOf(state));

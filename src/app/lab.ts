@@ -29,11 +29,13 @@ import { LabServer, type ServerLogLine } from '../lab/lab-server.ts';
 import { LabVm } from '../lab/lab-vm.ts';
 import { interrupted, waitFor } from '../lab/wait-for.ts';
 import { artifactMetaOf } from './artifact-meta.ts';
-import { readBootEnvDirectory, seedBootEnvPackages } from './bootenv.ts';
+import { bootEnvLoaders, readBootEnvDirectory, seedBootEnvPackages } from './bootenv.ts';
 import type { DeploymentView } from './deployments.ts';
 import { LocalApp } from './local-app.ts';
 import { localActor } from './open-session.ts';
 import type { Session } from './session.ts';
+import type { SecureBootState } from '../machines/machine-store.ts';
+import type { UefiChainSetting } from '../core/uefi-chain.ts';
 import { pushFile } from './transfer.ts';
 
 /** The firmwares a lab VM can have: UEFI (OVMF) or BIOS (SeaBIOS). */
@@ -59,6 +61,10 @@ const WINSMITH_MAIN = fileURLToPath(
 
 export interface LabDeployOptions {
   readonly firmware: VmFirmware;
+  /** UEFI only: the VM enforces Secure Boot (OVMF's Secure Boot build, Microsoft's keys). */
+  readonly secureBoot: boolean;
+  /** The server's chain for UEFI machines; null: shim with Secure Boot, else the server's default. */
+  readonly uefiChain: UefiChainSetting | null;
   /** The server's data directory (kept); null: a new one in the lab's directory. */
   readonly data: string | null;
   /** A directory `winsmith bootenv build` made; null: the server builds one on first need. */
@@ -103,7 +109,15 @@ export interface LabSummary {
     readonly address: string;
     readonly server: string;
   };
-  readonly machine: { readonly id: string; readonly mac: string; readonly uuid: string };
+  readonly machine: {
+    readonly id: string;
+    readonly mac: string;
+    readonly uuid: string;
+    /** Its Secure Boot state as the server holds it at the end (from the agent, or GRUB). */
+    readonly secureBoot: SecureBootState | null;
+  };
+  /** The VM enforced Secure Boot. */
+  readonly secureBoot: boolean;
   readonly image: string;
   readonly profile: string;
   readonly deployment: DeploymentView;
@@ -153,6 +167,11 @@ function serverNarrator(mac: () => string | null, emit: Emit): (line: ServerLogL
     } else if (line.msg === 'boot script' && line.mac === vm && line.action !== lastAction) {
       lastAction = String(line.action);
       emit({ kind: 'step', message: `server: boot script for ${vm}: ${lastAction}` });
+    } else if (line.msg === 'boot check-in' && line.mac === vm && line.loader === 'grub') {
+      once(
+        'grub check-in',
+        `GRUB checked in for ${vm}: Secure Boot ${line.secureBoot === true ? 'on' : 'off'}`,
+      );
     } else if (line.msg === 'boot file') {
       once(`file ${String(line.name)}`, `sending ${String(line.name)} over HTTP`);
     } else if (line.msg === 'deploy environment: preparing') {
@@ -175,6 +194,25 @@ function environmentFailure(server: LabServer): AppError | null {
     `the lab server could not prepare the deploy environment: ${String(failed.error)}`,
     {
       hint: "build one with 'winsmith bootenv build -o DIR' and give it with --bootenv DIR",
+    },
+  );
+}
+
+/**
+ * The firmware's refusal of the boot file it was sent, if its console shows one: OVMF says
+ * `BdsDxe: failed to load Boot0002 "UEFI PXEv4 ..." from ...: Access Denied` when Secure Boot
+ * finds no valid signature on it (iPXE is not signed).
+ */
+function firmwareRefusal(vm: LabVm): AppError | null {
+  const line = /BdsDxe: failed to load [^\n]*?PXE[^\n]*?: Access Denied/.exec(
+    vm.process?.output() ?? '',
+  )?.[0];
+  if (line === undefined) return null;
+  return new AppError(
+    'PROGRAM_FAILED',
+    `the VM's firmware refused the boot file it was sent: ${line.replace(/\s+/g, ' ')}`,
+    {
+      hint: 'Secure Boot runs only signed loaders: send UEFI machines to shim (--uefi-chain shim), not iPXE',
     },
   );
 }
@@ -262,7 +300,7 @@ async function followDeployment(
         emit({ kind: 'deployment', deployment: d });
       }
       if (isEnded(d.state)) return d;
-      const failure = environmentFailure(server);
+      const failure = environmentFailure(server) ?? firmwareRefusal(vm);
       if (failure !== null) throw failure;
       if (vm.process?.running() === false) {
         vmEndedAt ??= Date.now();
@@ -291,8 +329,16 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
       hint: 'run it as root on a Linux host with network namespaces and tap devices (ip netns, /dev/net/tun)',
     });
   }
-  await requireVmFirmware(options.firmware);
-  if (options.bootenv !== null) await readBootEnvDirectory(options.bootenv);
+  if (options.secureBoot && options.firmware !== 'uefi') {
+    throw new AppError('USAGE', '--secure-boot is for a UEFI VM, but the firmware is bios', {
+      hint: 'drop --secure-boot, or use --firmware uefi',
+    });
+  }
+  await requireVmFirmware(options.firmware, options.secureBoot);
+  if (options.bootenv !== null) {
+    const prebuilt = await readBootEnvDirectory(options.bootenv);
+    if (options.secureBoot) await bootEnvLoaders(prebuilt);
+  }
 
   const parts: LabParts = {
     dir: await mkdtemp(join(tmpdir(), 'winsmith-lab-')),
@@ -327,9 +373,16 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
       message: `network namespace ${network.name}: bridge ${network.bridge} ${network.cidr}`,
     });
     const narrate = serverNarrator(() => parts.vm?.mac ?? null, emit);
+    const uefiChain = options.uefiChain ?? (options.secureBoot ? 'shim' : null);
     const server = await LabServer.start(
       network,
-      { main: WINSMITH_MAIN, data, bootenv: options.bootenv, onLog: narrate },
+      {
+        main: WINSMITH_MAIN,
+        data,
+        bootenv: options.bootenv,
+        onLog: narrate,
+        ...(uefiChain === null ? {} : { uefiChain }),
+      },
       options.signal,
     );
     emit({
@@ -342,13 +395,14 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
     const vm = await LabVm.create(network, {
       name: 'vm',
       firmware: options.firmware,
+      secureBoot: options.secureBoot,
       disk: { path: disk, format: 'qcow2' },
     });
     parts.vm = vm;
     vm.powerOn();
     emit({
       kind: 'step',
-      message: `VM powered on: ${options.firmware}, MAC ${vm.mac}, empty ${formatSize(LAB_DISK_BYTES)} disk; console ${vm.console}`,
+      message: `VM powered on: ${options.firmware}${options.secureBoot ? ' with Secure Boot enforced' : ''}, MAC ${vm.mac}, empty ${formatSize(LAB_DISK_BYTES)} disk; console ${vm.console}`,
     });
     const machine = await waitFor(
       `the VM (${vm.mac}) to boot and register`,
@@ -362,6 +416,8 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
             },
           );
         }
+        const refused = firmwareRefusal(vm);
+        if (refused !== null) throw refused;
         return (await session.machines.list({})).find((m) => m.mac === vm.mac) ?? null;
       },
       { timeoutMs: remaining(), everyMs: 1000, signal: options.signal },
@@ -420,7 +476,13 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
         address: network.cidr,
         server: server.url,
       },
-      machine: { id: machine.id, mac: vm.mac, uuid: vm.uuid },
+      machine: {
+        id: machine.id,
+        mac: vm.mac,
+        uuid: vm.uuid,
+        secureBoot: (await session.machines.get(machine.id)).secureBoot,
+      },
+      secureBoot: options.secureBoot,
       image: LAB_IMAGE,
       profile: LAB_PROFILE_NAME,
       deployment: ended,

@@ -36,6 +36,7 @@ export async function prepareNetboot(
       log,
     });
     if (settings.deployEnvironment !== null) environment.begin();
+    void environment.installLoaders();
     return services.bootParts(settings, located, {
       ...app.bootPorts(),
       log,

@@ -3,9 +3,10 @@
 // and any other file (kernels, wimboot, boot.wim) under the boot root. Names are single path
 // components: nothing outside the directories named here is ever opened.
 
-import { copyFile, link, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { AppError } from '../core/errors.ts';
+import { GRUB_DIR, GRUB_MAIN_CONFIG } from './grub-config.ts';
 
 /** The iPXE builds winsmith hands out: BIOS (UNDI), UEFI (own drivers), UEFI (firmware SNP driver). */
 export const IPXE_BOOT_FILES = ['undionly.kpxe', 'ipxe.efi', 'snponly.efi'] as const;
@@ -110,4 +111,16 @@ export async function publishBootFile(source: string, bootRoot: string, name: st
     await copyFile(source, temp);
   }
   await rename(temp, join(bootRoot, name));
+}
+
+/**
+ * Puts GRUB's fixed grub/grub.cfg into the boot root (grub-config.ts), written under a temporary
+ * name and renamed over the old one.
+ */
+export async function installGrubConfig(bootRoot: string): Promise<void> {
+  const dir = join(bootRoot, GRUB_DIR);
+  await mkdir(dir, { recursive: true });
+  const temp = join(dir, `.grub.cfg.${process.pid}.tmp`);
+  await writeFile(temp, GRUB_MAIN_CONFIG);
+  await rename(temp, join(dir, 'grub.cfg'));
 }

@@ -1,11 +1,15 @@
 // The network boot services of `winsmith server`, made ready to run under the server's one
 // lifecycle: the HTTP boot routes (mounted on the server's app) and TFTP (and DHCP) as services that
 // run until the server's signal aborts. At start the iPXE builds are located (Debian's `ipxe`, or
-// the configured directory) and put into the boot root, which TFTP serves and /boot/files reads.
+// the configured directory) and put into the boot root, which TFTP serves and /boot/files reads,
+// with GRUB's fixed grub/grub.cfg; TFTP makes up each machine's GRUB config (grub-boot.ts), and
+// DHCP sends each UEFI machine to shim or iPXE (boot-chain.ts).
 
 import type { Hono } from 'hono';
 import type { BootLog } from './boot-log.ts';
-import { installBootFiles, locateBootFiles, type LocatedBootFiles } from './boot-files.ts';
+import { installBootFiles, installGrubConfig, locateBootFiles, type LocatedBootFiles } from './boot-files.ts';
+import { chooseUefiChain, type UefiChainSetting } from './boot-chain.ts';
+import { grubTftpFiles } from './grub-boot.ts';
 import { httpBootRoutes, type BootMachineRegistry, type DeployEnvironmentFiles } from './http-boot.ts';
 import type { LeaseStore } from './dhcp-handler.ts';
 import type { RegistrationLimits } from './registration-gate.ts';
@@ -41,6 +45,8 @@ export interface BootSettings {
   readonly dhcp: BootDhcpSettings | null;
   /** A deploy environment 'winsmith bootenv build' made; null: built on first need. */
   readonly deployEnvironment: string | null;
+  /** The chain of UEFI PXE clients: shim (Secure Boot), ipxe, or auto (boot-chain.ts). */
+  readonly uefiChain: UefiChainSetting;
 }
 
 /** The shape of the server's services (src/server/server.ts `Service`). */
@@ -68,8 +74,17 @@ function untilAborted(signal: AbortSignal): Promise<void> {
 export async function installIpxe(settings: BootSettings, log: BootLog): Promise<LocatedBootFiles> {
   const located = await locateBootFiles(settings.ipxeDir ?? undefined);
   await installBootFiles(settings.bootRoot, located);
+  await installGrubConfig(settings.bootRoot);
   log.log('info', 'boot files installed', { bootRoot: settings.bootRoot, from: located });
   return located;
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+function httpUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /**
@@ -82,9 +97,21 @@ function dhcpHttpBase(
   listen: { host: string; port: number },
 ): string {
   if (settings.httpBase !== null) return settings.httpBase;
-  const wildcard = listen.host === '0.0.0.0' || listen.host === '::' || listen.host === '';
-  const host = wildcard ? interfaceAddress(dhcp.interface).address : listen.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
+  const host = isWildcard(listen.host) ? interfaceAddress(dhcp.interface).address : listen.host;
+  return httpUrl(host, listen.port);
+}
+
+/**
+ * The HTTP base URL GRUB's configs give the agent (GRUB reaches the server over TFTP, which tells
+ * no HTTP address): as DHCP's when DHCP runs, else the listen address or TFTP's when either is one
+ * address; null when nothing says (then --boot-url is needed).
+ */
+function grubHttpBase(settings: BootSettings, listen: { host: string; port: number }): string | null {
+  if (settings.httpBase !== null) return settings.httpBase;
+  if (settings.dhcp !== null) return dhcpHttpBase(settings, settings.dhcp, listen);
+  if (!isWildcard(listen.host)) return httpUrl(listen.host, listen.port);
+  const tftpHost = settings.tftp?.host;
+  return tftpHost === undefined || isWildcard(tftpHost) ? null : httpUrl(tftpHost, listen.port);
 }
 
 /** The boot routes (to mount at the root of the server's app) and services, over the machines' ports. */
@@ -114,6 +141,15 @@ export function bootParts(
     deployEnvironment: deps.deployEnvironment,
   });
   const services: BootService[] = [];
+  const madeFiles = grubTftpFiles({
+    registry: deps.registry,
+    httpBase: grubHttpBase(settings, deps.listen),
+    log: deps.log,
+    registration: deps.registration,
+    deployEnvironment: deps.deployEnvironment,
+  });
+  const uefiChain = async (mac: string) =>
+    chooseUefiChain({ server: settings.uefiChain, ...(await deps.registry.uefiChainInputs(mac)) });
   const tftp = settings.tftp;
   if (tftp !== null) {
     services.push({
@@ -125,6 +161,7 @@ export function bootParts(
           port: tftp.port,
           ...(tftp.maxTimeoutSeconds === null ? {} : { maxTimeoutSeconds: tftp.maxTimeoutSeconds }),
           ...(tftp.maxPerAddress === null ? {} : { maxPerAddress: tftp.maxPerAddress }),
+          madeFiles,
           signal,
           log: deps.log,
         });
@@ -155,6 +192,7 @@ export function bootParts(
           bootFiles: { bios: 'undionly.kpxe', uefi: 'ipxe.efi' },
           httpBase,
           ...(range === undefined ? {} : { range, leases: deps.leases }),
+          uefiChain,
           signal,
           log: deps.log,
         });

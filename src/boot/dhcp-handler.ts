@@ -10,7 +10,8 @@
 // The boot file by client: user class "iPXE" (RFC 3004; iPXE sends it) → the URL of its
 // per-machine script; option 60 HTTPClient (UEFI 2.10 §24.7 HTTP boot) → an http:// URL of iPXE;
 // PXEClient with architecture (RFC 4578 §2.1) 0 → the BIOS file (undionly.kpxe), 7 or 9 → the
-// UEFI x64 file (ipxe.efi or snponly.efi); any other architecture is not served.
+// UEFI x64 file (ipxe.efi or snponly.efi), or shimx64.efi when the machine's chain is shim
+// (boot-chain.ts: Secure Boot); any other architecture is not served.
 
 import {
   DHCP_CLIENT_ARCH,
@@ -35,6 +36,7 @@ import {
   type DhcpMessage,
   type DhcpOption,
 } from '../formats/dhcp/dhcp.ts';
+import { SHIM_BOOT_FILE, type UefiChain } from './boot-chain.ts';
 import { bootFileUrl, ipxeScriptUrl } from './boot-url.ts';
 
 export type DhcpMode = 'proxy' | 'full' | 'off';
@@ -87,6 +89,8 @@ export interface DhcpContext {
   readonly leases?: LeaseStore;
   /** Current time in ms (Date.now by default) — for tests. */
   readonly now?: () => number;
+  /** The chain of a UEFI PXE client, by MAC (boot-chain.ts); absent: always iPXE. */
+  readonly uefiChain?: (mac: string) => Promise<UefiChain>;
 }
 
 export interface DhcpRequest {
@@ -147,8 +151,23 @@ export interface BootChoice {
   readonly classId: 'PXEClient' | 'HTTPClient';
 }
 
-/** The boot file for a client, or undefined when it is not a boot client this server serves. */
-export function chooseBootFile(client: DhcpClientInfo, context: DhcpContext): BootChoice | undefined {
+/** Whether the client is a UEFI x64 PXE client (architecture 7 or 9), whose chain may be shim's. */
+function isUefiPxe(client: DhcpClientInfo): boolean {
+  return (
+    client.kind === 'pxe' &&
+    (client.arch === DHCP_CLIENT_ARCH.EFI_X64_BC || client.arch === DHCP_CLIENT_ARCH.EFI_X86_64)
+  );
+}
+
+/**
+ * The boot file for a client, or undefined when it is not a boot client this server serves.
+ * `chain`: the UEFI PXE client's chain (iPXE unless told).
+ */
+export function chooseBootFile(
+  client: DhcpClientInfo,
+  context: DhcpContext,
+  chain: UefiChain = 'ipxe',
+): BootChoice | undefined {
   const arch = client.arch ?? DHCP_CLIENT_ARCH.X86_BIOS;
   switch (client.kind) {
     case 'ipxe':
@@ -164,7 +183,7 @@ export function chooseBootFile(client: DhcpClientInfo, context: DhcpContext): Bo
     case 'pxe':
       if (arch === DHCP_CLIENT_ARCH.X86_BIOS) return { file: context.bootFiles.bios, classId: 'PXEClient' };
       if (arch === DHCP_CLIENT_ARCH.EFI_X64_BC || arch === DHCP_CLIENT_ARCH.EFI_X86_64) {
-        return { file: context.bootFiles.uefi, classId: 'PXEClient' };
+        return { file: chain === 'shim' ? SHIM_BOOT_FILE : context.bootFiles.uefi, classId: 'PXEClient' };
       }
       return undefined;
     case 'other':
@@ -301,8 +320,9 @@ function handleProxy(
   context: DhcpContext,
   client: DhcpClientInfo,
   type: number,
+  chain: UefiChain,
 ): DhcpReply | null {
-  const choice = chooseBootFile(client, context);
+  const choice = chooseBootFile(client, context, chain);
   if (choice === undefined) return null;
   const fields = bootFields(choice, context);
   const options = bootOptions(choice, context, request.message, true);
@@ -398,6 +418,7 @@ async function handleFull(
   context: DhcpContext,
   client: DhcpClientInfo,
   type: number,
+  chain: UefiChain,
 ): Promise<DhcpReply | null> {
   const settings = context.full;
   const leases = context.leases;
@@ -405,7 +426,7 @@ async function handleFull(
   const now = (context.now ?? Date.now)();
   const m = request.message;
   const mac = client.mac;
-  const choice = chooseBootFile(client, context);
+  const choice = chooseBootFile(client, context, chain);
   const boot =
     choice === undefined
       ? { fields: {}, options: [] }
@@ -506,6 +527,8 @@ export async function handleDhcpRequest(
   const type = dhcpMessageType(m);
   if (type === undefined) return null;
   const client = classifyDhcpClient(m);
-  if (context.mode === 'proxy') return handleProxy(request, context, client, type);
-  return handleFull(request, context, client, type);
+  const chain =
+    isUefiPxe(client) && context.uefiChain !== undefined ? await context.uefiChain(client.mac) : 'ipxe';
+  if (context.mode === 'proxy') return handleProxy(request, context, client, type, chain);
+  return handleFull(request, context, client, type, chain);
 }

@@ -27,6 +27,7 @@ import {
   type LeaseStore,
 } from './dhcp-handler.ts';
 import { bindUdp } from './udp.ts';
+import type { UefiChain } from './boot-chain.ts';
 
 export interface DhcpServerOptions {
   readonly mode: 'proxy' | 'full';
@@ -40,6 +41,8 @@ export interface DhcpServerOptions {
   readonly range?: DhcpFullSettings;
   /** Full mode: where leases are kept (the catalog). */
   readonly leases?: LeaseStore;
+  /** The chain of a UEFI PXE client by MAC (dhcp-handler.ts); absent: iPXE. */
+  readonly uefiChain?: (mac: string) => Promise<UefiChain>;
   readonly signal?: AbortSignal;
   readonly log?: BootLog;
   /** Ports (default 67 and 4011): other values only for tests. */
@@ -93,6 +96,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     bootFiles: options.bootFiles,
     ...(options.range === undefined ? {} : { full: options.range }),
     ...(options.leases === undefined ? {} : { leases: options.leases }),
+    ...(options.uefiChain === undefined ? {} : { uefiChain: options.uefiChain }),
   };
   const serverPort = options.serverPort ?? 67;
   const proxyPort = options.proxyPort ?? 4011;

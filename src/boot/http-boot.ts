@@ -17,16 +17,12 @@ import { AppError } from '../core/errors.ts';
 import { openRegularFile } from '../io/regular-file.ts';
 import { contentRange, parseRangeHeader } from '../formats/http-range.ts';
 import { normalizeMac as normalizeCatalogMac } from '../core/names.ts';
-import {
-  BOOT_FILES_PATH,
-  BOOT_HELLO_PATH,
-  IPXE_SCRIPT_PATH,
-  IPXE_SCRIPT_QUERY,
-  bootFileUrl,
-} from './boot-url.ts';
+import { BOOT_FILES_PATH, BOOT_HELLO_PATH, IPXE_SCRIPT_PATH, IPXE_SCRIPT_QUERY } from './boot-url.ts';
 import type { IpxeScriptQueryName } from './boot-url.ts';
 import { resolveBootFile, type BootFileSources } from './boot-files.ts';
-import { renderIpxeScript, type ScriptAction, type ScriptDeployment } from './ipxe-script.ts';
+import type { ScriptAction, ScriptDeployment } from './boot-action.ts';
+import type { UefiChainSetting } from './boot-chain.ts';
+import { renderIpxeScript } from './ipxe-script.ts';
 import {
   DEFAULT_REGISTRATION_LIMITS,
   RegistrationGate,
@@ -60,6 +56,15 @@ export interface BootMachineRegistry {
   /** Machines registered by booting and not yet approved. */
   countPending(): Promise<number>;
   /**
+   * What the choice of a UEFI machine's chain rests on (boot-chain.ts): the setting of the profile
+   * of its deployment under way (null: none) and its last reported Secure Boot state (null: none,
+   * or no such machine).
+   */
+  uefiChainInputs(mac: string): Promise<{
+    readonly profile: UefiChainSetting | null;
+    readonly secureBoot: boolean | null;
+  }>;
+  /**
    * Starts the machine's queued deployment, once: its agent's new token. Null when the machine has
    * no deployment waiting to start.
    */
@@ -68,8 +73,11 @@ export interface BootMachineRegistry {
   isQueued(mac: string): Promise<boolean>;
   /** The machine asked for its script: inventory refreshed, last seen set. */
   recordScriptRequest(mac: string, inventory: BootInventory, at: Date): Promise<void>;
-  /** The machine's script ran and called back from `address`; false when no such machine is registered. */
-  recordCheckIn(mac: string, address: string | null, at: Date): Promise<boolean>;
+  /**
+   * The machine's script ran and called back from `address` (with the Secure Boot state its
+   * loader saw, when it can tell: GRUB can); false when no such machine is registered.
+   */
+  recordCheckIn(mac: string, address: string | null, at: Date, secureBoot?: boolean): Promise<boolean>;
 }
 
 /** The server's JSON logger, as the boot routes use it. */
@@ -187,23 +195,43 @@ export interface ScriptDecision {
   readonly nonce: string | null;
 }
 
+/** A machine asking for its boot config, as the boot routes (iPXE) or TFTP (GRUB) read it. */
+export interface BootRequest {
+  readonly mac: string;
+  readonly uuid: string | null;
+  readonly inventory: BootInventory;
+}
+
+export interface BootResolution {
+  readonly machine: BootMachine;
+  readonly registered: boolean;
+  /** Why an unknown machine was not registered (it boots from its disk, unrecorded). */
+  readonly refused: RegistrationRefusal | null;
+  readonly nonce: string | null;
+  /** What its deployment asks of the boot config; null: none. */
+  readonly deployment: ScriptDeployment | null;
+}
+
+export interface BootContext {
+  readonly httpBase: string;
+  readonly at: Date;
+  readonly admit: () => Promise<RegistrationRefusal | null>;
+  readonly issue: (mac: string) => string;
+  /** Asked only for a machine with a deployment: asking starts preparing the environment. */
+  readonly environment: () => DeployEnvironmentFiles | null;
+}
+
 /**
- * The whole /boot/ipxe decision: find the machine, or register it when `admit` lets it, record the
- * request, render its script. A machine in the catalog gets a fresh check-in token (`issue`); one
- * refused registration gets a script that boots from its disk and does not check in.
+ * What any boot config of a machine is made of, whichever loader asks: find the machine, or
+ * register it when `admit` lets it, record the request; a machine in the catalog gets a fresh
+ * check-in token (`issue`), one refused registration none; and its deployment's step (starting
+ * it, once, when the environment is ready).
  */
-export async function decideScript(
-  request: Extract<ParsedScriptRequest, { ok: true }>,
+export async function resolveBoot(
+  request: BootRequest,
   registry: BootMachineRegistry,
-  context: {
-    readonly httpBase: string;
-    readonly at: Date;
-    readonly admit: () => Promise<RegistrationRefusal | null>;
-    readonly issue: (mac: string) => string;
-    /** Asked only for a machine with a deployment: asking starts preparing the environment. */
-    readonly environment: () => DeployEnvironmentFiles | null;
-  },
-): Promise<ScriptDecision> {
+  context: BootContext,
+): Promise<BootResolution> {
   const known = await registry.findMachine(request.mac, request.uuid);
   let machine: BootMachine;
   let refused: RegistrationRefusal | null = null;
@@ -217,30 +245,41 @@ export async function decideScript(
       refused === null ? await registry.registerMachine(seen, context.at) : { ...seen, deployment: null };
   }
   const inCatalog = known !== null || refused === null;
-  const nonce = inCatalog ? context.issue(machine.mac) : null;
-  const rendered = renderIpxeScript(
-    { mac: machine.mac, uuid: machine.uuid, platform: request.inventory.platform },
-    {
-      httpBase: context.httpBase,
-      checkInNonce: nonce,
-      deployment:
-        machine.deployment === null
-          ? null
-          : await deploymentScript(
-              { mac: machine.mac, deployment: machine.deployment },
-              registry,
-              context.httpBase,
-              context.environment(),
-            ),
-    },
-  );
   return {
     machine,
     registered: known === null && refused === null,
     refused,
+    nonce: inCatalog ? context.issue(machine.mac) : null,
+    deployment:
+      machine.deployment === null
+        ? null
+        : await deploymentScript(
+            { mac: machine.mac, deployment: machine.deployment },
+            registry,
+            context.httpBase,
+            context.environment(),
+          ),
+  };
+}
+
+/** The whole /boot/ipxe decision: the machine resolved (resolveBoot), its iPXE script rendered. */
+export async function decideScript(
+  request: Extract<ParsedScriptRequest, { ok: true }>,
+  registry: BootMachineRegistry,
+  context: BootContext,
+): Promise<ScriptDecision> {
+  const resolved = await resolveBoot(request, registry, context);
+  const rendered = renderIpxeScript(
+    { mac: resolved.machine.mac, uuid: resolved.machine.uuid, platform: request.inventory.platform },
+    { httpBase: context.httpBase, checkInNonce: resolved.nonce, deployment: resolved.deployment },
+  );
+  return {
+    machine: resolved.machine,
+    registered: resolved.registered,
+    refused: resolved.refused,
     action: rendered.action,
     script: rendered.text,
-    nonce,
+    nonce: resolved.nonce,
   };
 }
 
@@ -292,8 +331,8 @@ async function deploymentScript(
   return {
     id: started.deployment,
     kind: 'start',
-    kernelUrl: bootFileUrl(httpBase, environment.kernel),
-    initrdUrl: bootFileUrl(httpBase, environment.initrd),
+    kernel: environment.kernel,
+    initrd: environment.initrd,
     cmdline: environment.commandLine(httpBase.replace(/\/+$/, ''), started.deployment, started.token),
   };
 }

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
-  ipxeText,
-  localBootCommand,
-  renderIpxeScript,
-  IPXE_TEXT_MAX,
+  bootText as ipxeText,
+  BOOT_TEXT_MAX as IPXE_TEXT_MAX,
   PREPARING_RETRY_SECONDS,
-} from './ipxe-script.ts';
+} from './boot-action.ts';
+import { localBootCommand, renderIpxeScript } from './ipxe-script.ts';
 import { ipxeScriptUrl, IPXE_SCRIPT_QUERY } from './boot-url.ts';
 
 const machine = { mac: '52:54:00:12:34:56', uuid: null, platform: 'pcbios' };
@@ -66,8 +65,8 @@ test('while the deploy environment is prepared the machine waits and asks for it
 
 const start = {
   kind: 'start',
-  kernelUrl: 'http://10.99.0.1:8080/boot/files/winsmith-bootenv-vmlinuz',
-  initrdUrl: 'http://10.99.0.1:8080/boot/files/winsmith-bootenv-initrd.img',
+  kernel: 'winsmith-bootenv-vmlinuz',
+  initrd: 'winsmith-bootenv-initrd.img',
   cmdline: 'console=ttyS0 winsmith.server=http://10.99.0.1:8080 winsmith.token=wsa_abc-_9',
 } as const;
 
@@ -76,19 +75,23 @@ test('a deployment to start boots the deploy environment with its command line',
   assert.equal(action, 'deploy');
   const lines = text.trimEnd().split('\n');
   assert.deepEqual(lines.slice(-3), [
-    `kernel ${start.kernelUrl} initrd=initrd.img ${start.cmdline}`,
-    `initrd --name initrd.img ${start.initrdUrl}`,
+    `kernel http://10.99.0.1:8080/boot/files/${start.kernel} initrd=initrd.img ${start.cmdline}`,
+    `initrd --name initrd.img http://10.99.0.1:8080/boot/files/${start.initrd}`,
     'boot || echo winsmith: the deploy environment did not start',
   ]);
   assert.ok(!text.includes('sanboot'));
 });
 
-test('a command line or URL with script characters is refused, not rendered', () => {
+test('a command line with script characters is refused, not rendered; file names are percent-encoded', () => {
+  const { text } = renderIpxeScript(machine, {
+    ...options,
+    deployment: { id: 'd', ...start, kernel: 'a b', initrd: '${y}' },
+  });
+  assert.ok(text.includes('/boot/files/a%20b initrd=initrd.img'));
+  assert.ok(text.includes('/boot/files/%24%7By%7D\n'));
   for (const bad of [
     { ...start, cmdline: 'x ${net0/ip}' },
     { ...start, cmdline: 'x || shell' },
-    { ...start, kernelUrl: 'http://x/a b' },
-    { ...start, initrdUrl: 'http://x/${y}' },
   ]) {
     assert.throws(
       () => renderIpxeScript(machine, { ...options, deployment: { id: 'd', ...bad } }),

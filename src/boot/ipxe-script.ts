@@ -2,11 +2,19 @@
 // iPXE script syntax (ipxe.org/scripting, ipxe.org/cmd): a script starts with `#!ipxe`; each line is
 // a command; `${name}` is expanded from settings, `#` starts a comment, `||` and `&&` (as whole
 // words) chain commands. Text taken from a machine (SMBIOS strings, ids from the catalog) is
-// untrusted: it goes through ipxeText, which keeps a plain character set so that no value can add
+// untrusted: it goes through bootText (boot-action.ts), which keeps a plain character set so that no value can add
 // an expansion, a command, a comment or a line.
 
 import { AppError } from '../core/errors.ts';
-import { BOOT_HELLO_PATH, ipxeScriptUrl } from './boot-url.ts';
+import {
+  PREPARING_RETRY_SECONDS,
+  bootText,
+  plainCommandLine,
+  scriptAction,
+  type ScriptAction,
+  type ScriptDeployment,
+} from './boot-action.ts';
+import { BOOT_HELLO_PATH, bootFileUrl, ipxeScriptUrl } from './boot-url.ts';
 
 export interface ScriptMachine {
   /** Lower-case, colon-separated, e.g. 52:54:00:12:34:56. */
@@ -15,28 +23,6 @@ export interface ScriptMachine {
   /** `${platform}` as iPXE reported it; anything but 'efi' boots the BIOS way. */
   readonly platform: string | null;
 }
-
-/**
- * What a machine's deployment asks of its script:
- * - `start`: boot the deploy environment (once: the deployment was queued), its kernel and initrd
- *   by URL, with the command line that names the server and gives the agent its token;
- * - `preparing`: the environment is not ready yet (the server builds it on first need): wait, then
- *   ask for the script again;
- * - `under-way`: the environment was started already; the machine boots from its local disk.
- */
-export type ScriptDeployment =
-  | {
-      readonly id: string;
-      readonly kind: 'start';
-      readonly kernelUrl: string;
-      readonly initrdUrl: string;
-      readonly cmdline: string;
-    }
-  | { readonly id: string; readonly kind: 'preparing' }
-  | { readonly id: string; readonly kind: 'under-way' };
-
-/** How long a machine waits before asking again while the deploy environment is prepared. */
-export const PREPARING_RETRY_SECONDS = 15;
 
 export interface ScriptOptions {
   /** Base URL of the HTTP server as the client reaches it, e.g. http://10.99.0.1:8080. */
@@ -49,24 +35,9 @@ export interface ScriptOptions {
   readonly deployment?: ScriptDeployment | null;
 }
 
-/** What a script does, stated in its header and returned to the caller for logs. */
-export type ScriptAction = 'local-boot' | 'deploy' | 'deploy-preparing' | 'deploy-under-way';
-
 export interface RenderedScript {
   readonly action: ScriptAction;
   readonly text: string;
-}
-
-/** Longest untrusted value put into a script; longer text is cut (an echo line, not a record). */
-export const IPXE_TEXT_MAX = 80;
-
-/**
- * Untrusted text made safe for an iPXE command line: letters, digits and ` ._:/@+,=-` are kept,
- * every other character (`$ { } # | & ; " ' \`, controls, line breaks, non-ASCII) becomes `_`.
- */
-export function ipxeText(value: string): string {
-  const cleaned = value.replace(/[^A-Za-z0-9 ._:/@+,=-]/g, '_').trim();
-  return cleaned.length > IPXE_TEXT_MAX ? cleaned.slice(0, IPXE_TEXT_MAX) : cleaned;
 }
 
 /** The command that leaves iPXE for the local disk: SAN-boot drive 0x80 on BIOS, exit on UEFI. */
@@ -123,16 +94,9 @@ function scriptUrl(url: string, withQuery = false): string {
  * way, or none: the local disk.
  */
 export function renderIpxeScript(machine: ScriptMachine, options: ScriptOptions): RenderedScript {
-  const mac = ipxeText(machine.mac);
+  const mac = bootText(machine.mac);
   const deployment = options.deployment ?? null;
-  const action: ScriptAction =
-    deployment === null
-      ? 'local-boot'
-      : deployment.kind === 'start'
-        ? 'deploy'
-        : deployment.kind === 'preparing'
-          ? 'deploy-preparing'
-          : 'deploy-under-way';
+  const action = scriptAction(deployment);
   const lines = ['#!ipxe', `# winsmith boot script for ${mac}: ${action}`];
   lines.push(`echo winsmith: machine ${mac} platform \${platform} arch \${buildarch}`);
   const nonce = options.checkInNonce;
@@ -141,28 +105,20 @@ export function renderIpxeScript(machine: ScriptMachine, options: ScriptOptions)
   if (deployment === null) {
     lines.push('echo winsmith: no deployment assigned, booting from the local disk');
   } else if (deployment.kind === 'under-way') {
-    lines.push(`echo winsmith: deployment ${ipxeText(deployment.id)} is under way already`);
+    lines.push(`echo winsmith: deployment ${bootText(deployment.id)} is under way already`);
     lines.push('echo winsmith: booting from the local disk');
   } else if (deployment.kind === 'preparing') {
     lines.push(
-      `echo winsmith: deployment ${ipxeText(deployment.id)}: the deploy environment is being prepared, asking again in ${PREPARING_RETRY_SECONDS} s`,
+      `echo winsmith: deployment ${bootText(deployment.id)}: the deploy environment is being prepared, asking again in ${PREPARING_RETRY_SECONDS} s`,
     );
     lines.push(`sleep ${PREPARING_RETRY_SECONDS}`);
     lines.push(`chain --autofree ${scriptUrl(ipxeScriptUrl(options.httpBase), true)}`);
     return text();
   } else {
-    if (!/^[A-Za-z0-9 ._:/=,@+-]*$/.test(deployment.cmdline)) {
-      throw new AppError(
-        'INVALID_ARGUMENT',
-        'the deploy environment command line has characters a script cannot carry',
-        {
-          hint: 'this is a bug in winsmith',
-        },
-      );
-    }
-    lines.push(`echo winsmith: deployment ${ipxeText(deployment.id)}: starting the deploy environment`);
-    lines.push(`kernel ${scriptUrl(deployment.kernelUrl)} initrd=initrd.img ${deployment.cmdline}`);
-    lines.push(`initrd --name initrd.img ${scriptUrl(deployment.initrdUrl)}`);
+    lines.push(`echo winsmith: deployment ${bootText(deployment.id)}: starting the deploy environment`);
+    const kernelUrl = scriptUrl(bootFileUrl(options.httpBase, deployment.kernel));
+    lines.push(`kernel ${kernelUrl} initrd=initrd.img ${plainCommandLine(deployment.cmdline)}`);
+    lines.push(`initrd --name initrd.img ${scriptUrl(bootFileUrl(options.httpBase, deployment.initrd))}`);
     lines.push('boot || echo winsmith: the deploy environment did not start');
     return text();
   }

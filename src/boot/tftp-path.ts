@@ -59,6 +59,22 @@ function prefixOf(rootReal: string): string {
 }
 
 /**
+ * Files the server makes up rather than reads (GRUB's per-machine configs): given the name's path
+ * segments joined by `/` and the client's address, their bytes, or null for a file of the root.
+ */
+export type TftpMadeFiles = (path: string, client: string) => Promise<Uint8Array | null>;
+
+/** Bytes served as a file: a FileHandle's read and close, over memory. */
+export function bytesSource(bytes: Uint8Array): Pick<FileHandle, 'read' | 'close'> {
+  const read = (buffer: Uint8Array, offset: number, length: number, position: number) => {
+    const chunk = bytes.subarray(position, position + length);
+    buffer.set(chunk, offset);
+    return Promise.resolve({ bytesRead: chunk.length, buffer });
+  };
+  return { read: read as FileHandle['read'], close: () => Promise.resolve() };
+}
+
+/**
  * Opens `filename` for reading under `rootReal` (the root's realpath). The name is resolved with
  * realpath and must stay under the root; the final open refuses a symlink (O_NOFOLLOW), so a
  * link swapped in after the check is not followed either; only regular files are served, and

@@ -26,7 +26,7 @@ import {
 } from '../formats/tftp/tftp.ts';
 import { silentBootLog, type BootLog } from './boot-log.ts';
 import { TftpAdmission } from './tftp-admission.ts';
-import { TftpRefusal, openTftpFile } from './tftp-path.ts';
+import { TftpRefusal, bytesSource, openTftpFile, tftpPathSegments, type TftpMadeFiles } from './tftp-path.ts';
 import { TftpSession, tftpErrorPacket } from './tftp-session.ts';
 import { bindUdp } from './udp.ts';
 
@@ -60,6 +60,8 @@ export interface TftpServerOptions {
   readonly maxUnanswered?: number;
   /** Transfers at once from one client address; more are refused with an error (default 8). */
   readonly maxPerAddress?: number;
+  /** Files made up on request (asked first; null: the file of the root is served). */
+  readonly madeFiles?: TftpMadeFiles;
 }
 
 export interface TftpServer {
@@ -207,7 +209,11 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     }
     let opened;
     try {
-      opened = await openTftpFile(rootReal, request.filename);
+      const made = await options.madeFiles?.(tftpPathSegments(request.filename).join('/'), client.address);
+      opened =
+        made === undefined || made === null
+          ? await openTftpFile(rootReal, request.filename)
+          : { handle: bytesSource(made), size: made.byteLength };
     } catch (e) {
       if (e instanceof TftpRefusal) refuse(client, request.filename, e.tftpCode, e.message);
       else refuse(client, request.filename, TFTP_ERRORS.NOT_DEFINED, 'cannot read the file');

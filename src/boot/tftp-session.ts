@@ -29,11 +29,14 @@ import {
 } from './tftp-transfer.ts';
 import { errorText } from '../core/errors.ts';
 
+/** What a transfer reads from: an opened file (FileHandle has this shape), or bytes in memory. */
+export type TftpSource = Pick<FileHandle, 'read' | 'close'>;
+
 export interface TftpSessionOptions {
   /** Bound and connected to the client. The session closes it. */
   readonly socket: dgram.Socket;
-  /** The file served (a regular file). The session closes it. */
-  readonly handle: FileHandle;
+  /** The file served (a regular file, or bytes made up: tftp-path.ts). The session closes it. */
+  readonly handle: TftpSource;
   readonly size: number;
   readonly config: TftpTransferConfig;
   /** The OACK's bytes, when options were agreed (config.oack). */

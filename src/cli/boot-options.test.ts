@@ -14,6 +14,7 @@ test('boot options make boot settings; the boot root defaults under the data dir
     httpBase: null,
     dhcp: null,
     deployEnvironment: null,
+    uefiChain: 'auto',
   });
   assert.deepEqual(
     bootSettingsOf(
@@ -27,7 +28,17 @@ test('boot options make boot settings; the boot root defaults under the data dir
       httpBase: 'http://10.0.0.1:8080',
       dhcp: null,
       deployEnvironment: '/srv/env',
+      uefiChain: 'auto',
     },
+  );
+});
+
+test('--uefi-chain forces a chain over the config; anything else is refused naming the option', () => {
+  assert.equal(bootSettingsOf({ tftp: '10.0.0.1:69', uefiChain: 'shim' }, '/d', 'ipxe')?.uefiChain, 'shim');
+  assert.equal(bootSettingsOf({ tftp: '10.0.0.1:69' }, '/d', 'ipxe')?.uefiChain, 'ipxe');
+  assert.throws(
+    () => bootSettingsOf({ tftp: '10.0.0.1:69', uefiChain: 'grub' }, '/d'),
+    /^AppError: --uefi-chain: expected auto, shim or ipxe, found 'grub'$/,
   );
 });
 

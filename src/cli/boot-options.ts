@@ -1,5 +1,5 @@
 // The network boot options of `winsmith server` (--tftp, --tftp-max-timeout, --tftp-per-client,
-// --boot-root, --ipxe-dir, --boot-url, --dhcp, --interface, --dhcp-range, --bootenv) and the boot
+// --boot-root, --ipxe-dir, --boot-url, --dhcp, --interface, --dhcp-range, --uefi-chain, --bootenv) and the boot
 // settings they make. Boot is on when one of them
 // is given; the HTTP boot routes are then mounted on the server, and TFTP and DHCP run under the
 // server's lifecycle.
@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { BootDhcpSettings, BootSettings } from '../app/netboot.ts';
 import { parseListen } from '../config/server-config.ts';
 import { AppError } from '../core/errors.ts';
+import { UEFI_CHAIN_SETTINGS, type UefiChainSetting } from '../core/uefi-chain.ts';
 
 export function addBootOptions(command: Command): Command {
   return command
@@ -37,6 +38,10 @@ export function addBootOptions(command: Command): Command {
     )
     .option('--interface <if>', 'the boot network interface DHCP answers on (with --dhcp proxy|full)')
     .option('--dhcp-range <first-last>', 'addresses given out in --dhcp full, e.g. 10.0.0.100-10.0.0.199')
+    .option(
+      '--uefi-chain <chain>',
+      "UEFI machines boot shim → GRUB (Secure Boot), ipxe, or auto: shim when they reported Secure Boot on (default: the config's boot.uefiChain, else auto)",
+    )
     .option(
       '--bootenv <dir>',
       "the deploy environment 'winsmith bootenv build -o DIR' made (default: built on first need in DATA/bootenv)",
@@ -68,6 +73,7 @@ function wholeNumber(value: unknown, flag: string, min: number, max: number): nu
 export function bootSettingsOf(
   options: Readonly<Record<string, unknown>>,
   dataDir: string,
+  configuredChain: UefiChainSetting = 'auto',
 ): BootSettings | null {
   const tftp = str(options.tftp);
   const maxTimeoutSeconds = wholeNumber(options.tftpMaxTimeout, '--tftp-max-timeout', 1, 255);
@@ -86,6 +92,17 @@ export function bootSettingsOf(
   const bootUrl = str(options.bootUrl);
   const bootenv = str(options.bootenv);
   const dhcp = dhcpSettingsOf(options);
+  const chain = str(options.uefiChain);
+  const uefiChain = chain === undefined ? configuredChain : UEFI_CHAIN_SETTINGS.find((c) => c === chain);
+  if (uefiChain === undefined) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `--uefi-chain: expected auto, shim or ipxe, found '${chain ?? ''}'`,
+      {
+        hint: 'shim for machines with Secure Boot on, ipxe for the others, auto to choose by what they reported',
+      },
+    );
+  }
   if (
     tftp === undefined &&
     bootRoot === undefined &&
@@ -107,6 +124,7 @@ export function bootSettingsOf(
     httpBase: bootUrl ?? null,
     dhcp,
     deployEnvironment: bootenv ?? null,
+    uefiChain,
   };
 }
 

@@ -1,7 +1,7 @@
 // How the machine commands read a state and show a machine.
 
 import { AppError } from '../core/errors.ts';
-import type { Machine, MachineState } from '../machines/machine-store.ts';
+import type { Machine, MachineState, SecureBootState } from '../machines/machine-store.ts';
 import type { MachineView } from '../app/session.ts';
 import { formatFields } from './format.ts';
 
@@ -26,6 +26,15 @@ export function checkInOf(m: Machine): { at: string; address: string | null } | 
   return { at, address: typeof address === 'string' ? address : null };
 }
 
+/** Secure Boot as last reported: `on`/`off` (with who told and when, `long`), `-` when never told. */
+export function secureBootText(state: SecureBootState | null, long = false): string {
+  if (state === null) return '-';
+  const on = state.on ? 'on' : 'off';
+  return long
+    ? `${on} (reported by ${state.source === 'agent' ? 'the deploy agent' : 'GRUB'} at ${state.at})`
+    : on;
+}
+
 /** One machine, field by field. */
 export function machineText(m: MachineView): string {
   const checkIn = checkInOf(m);
@@ -38,6 +47,7 @@ export function machineText(m: MachineView): string {
     ['serial', m.serial ?? '-'],
     ['machine', [m.manufacturer, m.product].filter((x) => x !== null).join(' ') || '-'],
     ['firmware', [m.platform, m.arch].filter((x) => x !== null).join('/') || '-'],
+    ['secure boot', secureBootText(m.secureBoot, true)],
     ['labels', m.labels.length === 0 ? '-' : m.labels.join(', ')],
     ['first seen', m.firstSeen],
     ['last seen', m.lastSeen],

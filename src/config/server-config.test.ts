@@ -84,6 +84,16 @@ test('kind sections: exact message, hint and place of each error', () => {
       '1:26: limits.jsonBodyBytes must be a whole number ≥ 0, found x',
       'give limits.jsonBodyBytes as a number',
     ],
+    [
+      'data: d\nboot:\n  uefiChain: grub',
+      "3:14: boot.uefiChain must be auto, shim, ipxe, found 'grub'",
+      'write uefiChain: auto (shim for machines that report Secure Boot on), shim or ipxe',
+    ],
+    [
+      'boot: { chain: shim }',
+      "1:9: unknown key 'chain' in boot — expected one of uefiChain",
+      "check the spelling of 'chain'",
+    ],
   ];
   for (const [text, message, hint] of cases) {
     assert.throws(
@@ -122,6 +132,12 @@ test('kind sections: paths relative to the file, defaults under data, S3 keys fr
       { kind: 'sqlite', path: '/c.db' },
     ],
   );
+});
+
+test('boot.uefiChain sets the chain of UEFI machines; auto when absent', () => {
+  assert.equal(parseServerSettings('boot: { uefiChain: shim }', 's.yaml').uefiChain, 'shim');
+  assert.equal(parseServerSettings('boot: {}', 's.yaml').uefiChain, 'auto');
+  assert.equal(parseServerSettings('data: d', 's.yaml').uefiChain, 'auto');
 });
 
 test('credentials are stripped from URLs in messages', () => {

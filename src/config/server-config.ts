@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { AppError } from '../core/errors.ts';
 import { YamlInput, type YamlEntry } from './yaml-input.ts';
+import { UEFI_CHAIN_SETTINGS, type UefiChainSetting } from '../core/uefi-chain.ts';
 
 export type CatalogSettings =
   { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
@@ -57,6 +58,8 @@ export interface ServerSettings {
   readonly agentTimeoutSeconds: number;
   /** The deployment share: the folder whose files profiles' steps name (docs/deploy.md). */
   readonly share: string;
+  /** The loader chain of UEFI machines that PXE-boot: shim, ipxe, or auto (by their Secure Boot state). */
+  readonly uefiChain: UefiChainSetting;
 }
 
 export const DEFAULT_DATA_DIR = './winsmith-data';
@@ -124,6 +127,7 @@ export function embeddedSettings(data: string): ServerSettings {
     heartbeatSeconds: DEFAULT_HEARTBEAT_SECONDS,
     agentTimeoutSeconds: DEFAULT_AGENT_TIMEOUT_SECONDS,
     share: join(dir, SHARE_DIR),
+    uefiChain: 'auto',
   };
 }
 
@@ -389,6 +393,22 @@ function readShare(node: YamlNode, ctx: SectionContext): Partial<ServerSettings>
   return { share: ctx.abs(ctx.input.string(node, 'share')) };
 }
 
+function readBoot(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  const f = new SectionFields(ctx, node, 'boot', ['uefiChain']);
+  const value = f.value('uefiChain');
+  if (value === undefined) return {};
+  const chain = f.string('uefiChain');
+  const found = UEFI_CHAIN_SETTINGS.find((c) => c === chain);
+  if (found === undefined) {
+    throw ctx.input.error(
+      value,
+      `boot.uefiChain must be ${UEFI_CHAIN_SETTINGS.join(', ')}, found '${chain}'`,
+      'write uefiChain: auto (shim for machines that report Secure Boot on), shim or ipxe',
+    );
+  }
+  return { uefiChain: found };
+}
+
 /** The reader of each top-level section but `data` (read first: the defaults lie under it). */
 const SECTIONS = {
   listen: readListen,
@@ -400,6 +420,7 @@ const SECTIONS = {
   secrets: readSecrets,
   deploy: readDeploy,
   share: readShare,
+  boot: readBoot,
 } as const satisfies Record<string, SectionReader>;
 
 const TOP_KEYS = ['data', ...Object.keys(SECTIONS)];

@@ -26,12 +26,16 @@ unattend:
   locale: en-US
   domainJoin: { domain: contoso.com, username: joiner, password: 'J0in!pass' }
 finish: poweroff
+uefiChain: shim
 `;
 
 test('a whole profile reads into its parts', () => {
   const p = parseProfile(FULL, 'web.yaml');
   assert.deepEqual(p.image, { ref: { name: 'team-a/ws2022', tag: 'v1' } });
-  assert.deepEqual([p.name, p.edition, p.firmware, p.finish], ['web', 2, 'uefi', 'poweroff']);
+  assert.deepEqual(
+    [p.name, p.edition, p.firmware, p.finish, p.uefiChain],
+    ['web', 2, 'uefi', 'poweroff', 'shim'],
+  );
   assert.deepEqual(p.disk, { size: '>= 40G', transport: 'virtio' });
   assert.deepEqual(
     p.layout?.partitions.map((x) => x.role),
@@ -52,8 +56,8 @@ test('the smallest profile: a name and an image; the rest takes its defaults', (
   const p = parseProfile(`name: lab\nimage: sha256:${digest}\n`, 'lab.yaml');
   assert.deepEqual(p.image, { digest });
   assert.deepEqual(
-    [p.edition, p.firmware, p.finish, p.layout, p.computerName, p.adminPassword],
-    [1, 'auto', 'reboot', null, null, null],
+    [p.edition, p.firmware, p.finish, p.layout, p.computerName, p.adminPassword, p.uefiChain],
+    [1, 'auto', 'reboot', null, null, null, 'auto'],
   );
   assert.deepEqual(p.disk, {});
 });
@@ -71,6 +75,10 @@ test('each mistake is named by file, line and column, with what was expected', (
     ],
     ['name: web\nimage: a:v1\nedition: 0\n', /^p\.yaml:3:10: edition must be an image index/],
     ['name: web\nimage: a:v1\nfirmware: efi\n', /^p\.yaml:3:11: firmware must be auto, uefi, bios/],
+    [
+      'name: web\nimage: a:v1\nuefiChain: grub\n',
+      /^p\.yaml:3:12: uefiChain must be auto, shim, ipxe, found 'grub'/,
+    ],
     ['name: web\nimage: a:v1\ndisk: { colour: red }\n', /^p\.yaml:3:7: disk: Unrecognized key/],
     ['name: web\nimage: a:v1\ndisk: { size: big }\n', /^p\.yaml:3:7: disk\.size 'big' is not a size/],
     ['name: web\nimage: a:v1\nproductKey: ABC\n', /^p\.yaml:3:13: productKey must be kms/],

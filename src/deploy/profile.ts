@@ -22,6 +22,7 @@
 //     - drivers: [ drivers/viostor ]  # paths relative to the deployment share
 //     - firstboot: [ { powershell: 'Write-Output ready' }, { cmd: { file: scripts/setup.cmd } } ]
 //   finish: reboot                    # or poweroff
+//   uefiChain: shim                   # UEFI network boot: shim (Secure Boot) | ipxe | auto (the server's)
 
 import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { YamlInput } from '../config/yaml-input.ts';
@@ -32,6 +33,7 @@ import { readUnattendProfile } from '../image/unattend.ts';
 import { DiskRule } from './agent-protocol.ts';
 import { readProfileSteps, type ProfileStep } from './profile-steps.ts';
 import { parseSizeComparison } from './size-comparison.ts';
+import { UEFI_CHAIN_SETTINGS, type UefiChainSetting } from '../core/uefi-chain.ts';
 
 export interface StaticAddresses {
   /** Addresses with their prefix length, e.g. 10.0.0.11/24. */
@@ -63,6 +65,8 @@ export interface DeploymentProfile {
   /** Steps applied to the deployed Windows after the image; their paths relative to the deployment share. */
   readonly customize: readonly ProfileStep[];
   readonly finish: 'reboot' | 'poweroff';
+  /** The loader chain its UEFI machines network-boot through; auto: as the server chooses. */
+  readonly uefiChain: UefiChainSetting;
 }
 
 const PROFILE_KEYS = [
@@ -79,6 +83,7 @@ const PROFILE_KEYS = [
   'unattend',
   'customize',
   'finish',
+  'uefiChain',
 ] as const;
 
 /** Keys of an unattend profile a deployment profile gives at its top, per machine. */
@@ -283,6 +288,7 @@ const READERS: Readonly<Record<(typeof PROFILE_KEYS)[number], Reader>> = {
   unattend: readUnattendSection,
   customize: (y, node) => ({ customize: readProfileSteps(y, node, (sharePath) => sharePath) }),
   finish: (y, node) => ({ finish: oneOf(y, node, 'finish', ['reboot', 'poweroff'] as const) }),
+  uefiChain: (y, node) => ({ uefiChain: oneOf(y, node, 'uefiChain', UEFI_CHAIN_SETTINGS) }),
 };
 
 /** A profile from its YAML text; throws FORMAT_INVALID naming FILE:LINE:COLUMN on the first problem. */
@@ -316,6 +322,7 @@ export function parseProfile(text: string, file: string): DeploymentProfile {
     unattend: profile.unattend ?? {},
     customize: profile.customize ?? [],
     finish: profile.finish ?? 'reboot',
+    uefiChain: profile.uefiChain ?? 'auto',
   };
 }
 

@@ -1,7 +1,9 @@
 // Virtual machines through qemu-system-x86_64 (Debian qemu-system-x86) that boot from the network
 // on a tap device, under TCG (no KVM needed): BIOS is SeaBIOS with the e1000's iPXE option ROM
-// (Debian ipxe-qemu), which goes straight to iPXE; UEFI is OVMF without Secure Boot (Debian ovmf)
-// with its own virtio-net driver, which PXE-loads ipxe.efi. The serial console is on stdout;
+// (Debian ipxe-qemu), which goes straight to iPXE; UEFI is OVMF (Debian ovmf) with its own
+// virtio-net driver, without Secure Boot, or with it enforced: OVMF's Secure Boot build (SMM, on a
+// q35 machine with SMM on and its flash secured) and the variables holding Microsoft's keys, as a
+// machine sold with Windows has them. The serial console is on stdout;
 // -no-reboot makes a reboot end QEMU as a power-off does.
 
 import { randomBytes } from 'node:crypto';
@@ -18,18 +20,21 @@ export const VM_FIRMWARES: readonly VmFirmware[] = ['uefi', 'bios'];
 export const VM_FIRMWARE_FILES = {
   ovmfCode: { path: '/usr/share/OVMF/OVMF_CODE_4M.fd', package: 'ovmf' },
   ovmfVars: { path: '/usr/share/OVMF/OVMF_VARS_4M.fd', package: 'ovmf' },
+  ovmfSecureCode: { path: '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', package: 'ovmf' },
+  ovmfMicrosoftVars: { path: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd', package: 'ovmf' },
   biosNicRom: { path: '/usr/lib/ipxe/qemu/pxe-e1000.rom', package: 'ipxe-qemu' },
 } as const;
 
-function firmwareFiles(firmware: VmFirmware): { path: string; package: string }[] {
+function firmwareFiles(firmware: VmFirmware, secureBoot: boolean): { path: string; package: string }[] {
   const f = VM_FIRMWARE_FILES;
-  return firmware === 'uefi' ? [f.ovmfCode, f.ovmfVars] : [f.biosNicRom];
+  if (firmware === 'bios') return [f.biosNicRom];
+  return secureBoot ? [f.ovmfSecureCode, f.ovmfMicrosoftVars] : [f.ovmfCode, f.ovmfVars];
 }
 
 /** Throws MISSING_PROGRAM when QEMU or the firmware files of `firmware` are not installed. */
-export async function requireVmFirmware(firmware: VmFirmware): Promise<void> {
+export async function requireVmFirmware(firmware: VmFirmware, secureBoot = false): Promise<void> {
   await runProgram('qemu-system-x86_64', ['--version']);
-  for (const file of firmwareFiles(firmware)) {
+  for (const file of firmwareFiles(firmware, secureBoot)) {
     try {
       await access(file.path);
     } catch (cause) {
@@ -42,9 +47,9 @@ export async function requireVmFirmware(firmware: VmFirmware): Promise<void> {
 }
 
 /** Why a VM of `firmware` cannot run here, or null. */
-export async function vmUnavailable(firmware: VmFirmware): Promise<string | null> {
+export async function vmUnavailable(firmware: VmFirmware, secureBoot = false): Promise<string | null> {
   try {
-    await requireVmFirmware(firmware);
+    await requireVmFirmware(firmware, secureBoot);
     return null;
   } catch (e) {
     return e instanceof AppError ? `${e.message} — ${e.hint ?? ''}` : String(e);
@@ -56,9 +61,13 @@ export function randomMac(): string {
   return ['52', '54', '00', ...[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 
-/** A UEFI machine's own variable store: a copy of OVMF's empty one (the VM writes its boot entries). */
-export async function makeUefiVars(path: string): Promise<void> {
-  await copyFile(VM_FIRMWARE_FILES.ovmfVars.path, path);
+/**
+ * A UEFI machine's own variable store: a copy of OVMF's empty one (the VM writes its boot
+ * entries), or for Secure Boot of the one enrolled with Microsoft's keys.
+ */
+export async function makeUefiVars(path: string, secureBoot = false): Promise<void> {
+  const f = VM_FIRMWARE_FILES;
+  await copyFile(secureBoot ? f.ovmfMicrosoftVars.path : f.ovmfVars.path, path);
 }
 
 export interface VmSpec {
@@ -71,6 +80,8 @@ export interface VmSpec {
   readonly memoryMiB: number;
   /** UEFI only: the machine's variable store (makeUefiVars). */
   readonly uefiVars: string | null;
+  /** UEFI only: Secure Boot enforced (its variable store made for it). */
+  readonly secureBoot?: boolean;
   /** A virtio disk, or none. */
   readonly disk: { readonly path: string; readonly format: DiskFormat } | null;
 }
@@ -93,11 +104,15 @@ export function qemuVmArgs(spec: VmSpec): string[] {
         hint: 'make one with makeUefiVars',
       });
     }
+    const secure = spec.secureBoot === true;
+    const code = secure ? VM_FIRMWARE_FILES.ovmfSecureCode : VM_FIRMWARE_FILES.ovmfCode;
+    // The Secure Boot build keeps its variables behind SMM: the machine has it, the flash is secured.
+    if (secure) args.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
     args.push(
       '-machine',
-      'q35',
+      secure ? 'q35,smm=on' : 'q35',
       '-drive',
-      `if=pflash,format=raw,unit=0,readonly=on,file=${VM_FIRMWARE_FILES.ovmfCode.path}`,
+      `if=pflash,format=raw,unit=0,readonly=on,file=${code.path}`,
       '-drive',
       `if=pflash,format=raw,unit=1,file=${optionValue(spec.uefiVars)}`,
       '-device',

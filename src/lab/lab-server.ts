@@ -3,6 +3,7 @@
 // bridge, giving the addresses .100 to .199 — over a data directory. Its log (JSON lines on stderr)
 // goes to DIR/server.log, and each line to whoever listens, as it comes.
 
+import type { UefiChainSetting } from '../core/uefi-chain.ts';
 import { AppError } from '../core/errors.ts';
 import type { RunningService } from '../engines/run.ts';
 import type { LabNetwork } from './lab-network.ts';
@@ -29,6 +30,8 @@ export interface LabServerOptions {
   readonly data: string;
   /** A directory `winsmith bootenv build` made; null: the server builds one on first need. */
   readonly bootenv: string | null;
+  /** The server's --uefi-chain; absent: its default (auto). */
+  readonly uefiChain?: UefiChainSetting;
   readonly onLog?: (line: ServerLogLine) => void;
 }
 
@@ -62,6 +65,7 @@ function labServerArgs(network: LabNetwork, options: LabServerOptions): string[]
     '--dhcp-range',
     `${network.host(100)}-${network.host(199)}`,
     ...(options.bootenv === null ? [] : ['--bootenv', options.bootenv]),
+    ...(options.uefiChain === undefined ? [] : ['--uefi-chain', options.uefiChain]),
   ];
 }
 

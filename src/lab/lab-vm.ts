@@ -1,6 +1,6 @@
 // A lab machine: a QEMU VM (TCG) on a tap of its own on the lab network's bridge, with a random MAC
 // and SMBIOS UUID, that boots from the network first — SeaBIOS with the e1000's iPXE ROM, or OVMF
-// with virtio-net — and has an optional virtio disk. Powered on and off as often as wanted, it
+// with virtio-net, Secure Boot enforced or not — and has an optional virtio disk. Powered on and off as often as wanted, it
 // keeps its identity, disk and UEFI variables; its serial console goes to DIR/<name>-console.log,
 // one power-on after the other. A power-on ends when the guest powers off or reboots (-no-reboot),
 // or when it is powered off.
@@ -26,6 +26,8 @@ export interface LabVmOptions {
   /** Names its files: DIR/<name>-console.log, DIR/<name>-vars.fd. */
   readonly name: string;
   readonly firmware: VmFirmware;
+  /** UEFI only: Secure Boot enforced, with Microsoft's keys. */
+  readonly secureBoot?: boolean;
   readonly disk: { readonly path: string; readonly format: DiskFormat } | null;
   /** Given, or random. */
   readonly mac?: string;
@@ -69,7 +71,7 @@ export class LabVm {
     let uefiVars: string | null = null;
     if (options.firmware === 'uefi') {
       uefiVars = join(network.dir, `${options.name}-vars.fd`);
-      await makeUefiVars(uefiVars);
+      await makeUefiVars(uefiVars, options.secureBoot === true);
     }
     const args = qemuVmArgs({
       firmware: options.firmware,
@@ -78,6 +80,7 @@ export class LabVm {
       uuid,
       memoryMiB: options.memoryMiB ?? LAB_VM_MEMORY_MIB,
       uefiVars,
+      secureBoot: options.secureBoot === true,
       disk: options.disk,
     });
     return new LabVm(network, options, { mac, uuid, tap, args });

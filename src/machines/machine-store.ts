@@ -26,10 +26,32 @@ export interface Machine {
   readonly arch: string | null;
   readonly platform: string | null;
   readonly inventory: Readonly<Record<string, unknown>>;
+  /** Whether Secure Boot was on when it last told (its agent, or GRUB's check-in); null: never told. */
+  readonly secureBoot: SecureBootState | null;
   readonly firstSeen: string;
   readonly lastSeen: string;
   /** 'pending' when it registered itself by booting, until approved ('ready'). */
   readonly state: MachineState;
+}
+
+/** A machine's Secure Boot state as last reported, kept in its inventory under SECURE_BOOT_KEY. */
+export interface SecureBootState {
+  readonly on: boolean;
+  /** Who told: the deploy agent (the SecureBoot UEFI variable) or GRUB (its `lockdown`). */
+  readonly source: 'agent' | 'grub';
+  readonly at: string;
+}
+
+export const SECURE_BOOT_KEY = 'secureBoot';
+
+/** The state stored in an inventory, or null when there is none (or it is not one). */
+function secureBootOf(inventory: Readonly<Record<string, unknown>>): SecureBootState | null {
+  const v = inventory[SECURE_BOOT_KEY] as Partial<Record<string, unknown>> | null | undefined;
+  if (typeof v !== 'object' || v === null) return null;
+  const { on, source, at } = v;
+  if (typeof on !== 'boolean' || (source !== 'agent' && source !== 'grub') || typeof at !== 'string')
+    return null;
+  return { on, source, at };
 }
 
 export const MACHINE_STATES = ['pending', 'ready'] as const;
@@ -75,6 +97,7 @@ export interface Lease {
 }
 
 function toMachine(row: Selectable<MachinesTable>): Machine {
+  const inventory = parseObject(row.inventory, 'machine inventory');
   return {
     id: row.id,
     mac: row.mac,
@@ -86,7 +109,8 @@ function toMachine(row: Selectable<MachinesTable>): Machine {
     product: row.product,
     arch: row.arch,
     platform: row.platform,
-    inventory: parseObject(row.inventory, 'machine inventory'),
+    inventory,
+    secureBoot: secureBootOf(inventory),
     firstSeen: row.first_seen,
     lastSeen: row.last_seen,
     state: row.state === 'ready' ? 'ready' : 'pending',

@@ -172,6 +172,10 @@ export const Machine = z.object({
   arch: nullableText,
   platform: nullableText,
   inventory: z.record(text, z.unknown()),
+  secureBoot: z
+    .object({ on: z.boolean(), source: z.enum(['agent', 'grub']), at: text })
+    .nullable()
+    .describe('Secure Boot as the machine last reported it (its deploy agent, or GRUB); null: never'),
   firstSeen: text,
   lastSeen: text,
   state: MachineState,

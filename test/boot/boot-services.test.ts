@@ -1,5 +1,6 @@
 // The boot parts of `winsmith server`: iPXE builds installed into the boot root, served over TFTP
-// (read by curl, a real client) and HTTP, and the TFTP service stopping with the server's signal.
+// (read by curl, a real client) and HTTP, with GRUB's grub.cfg and the configs TFTP makes up for it,
+// and the TFTP service stopping with the server's signal.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_REGISTRATION_LIMITS } from '../../src/boot/registration-gate.ts';
 import { bootParts, installIpxe, type BootSettings } from '../../src/boot/boot-services.ts';
+import { GRUB_MAIN_CONFIG } from '../../src/boot/grub-config.ts';
 import { runProgram } from '../../src/engines/run.ts';
 import { LocalApp } from '../../src/app/local-app.ts';
 
@@ -26,6 +28,7 @@ test(
         httpBase: null,
         dhcp: null,
         deployEnvironment: null,
+        uefiChain: 'auto',
       };
       const events: { msg: string; fields: Readonly<Record<string, unknown>> }[] = [];
       const log = {
@@ -64,6 +67,14 @@ test(
         `tftp://127.0.0.1:${String(port)}/undionly.kpxe`,
       ]);
       assert.deepEqual(await readFile(out), original);
+      // GRUB's fixed grub.cfg, and a machine's own config made up by TFTP (the listen address is
+      // the one the agent is sent to).
+      const tftpGet = async (name: string): Promise<string> => {
+        await runProgram('curl', ['-sS', '-o', out, `tftp://127.0.0.1:${String(port)}/${name}`]);
+        return readFile(out, 'utf8');
+      };
+      assert.equal(await tftpGet('grub/grub.cfg'), GRUB_MAIN_CONFIG);
+      assert.match(await tftpGet('grub/winsmith/machine/52:54:00:00:00:07'), /: local-boot\n/);
       const http = await routes.request('/boot/files/undionly.kpxe');
       assert.equal(http.status, 200);
       assert.deepEqual(Buffer.from(await http.arrayBuffer()), original);

@@ -506,3 +506,30 @@ test('any request: the handler answers or not, and an answer serializes', async 
     { numRuns: 3000 },
   );
 });
+
+test('a UEFI PXE client whose chain is shim gets shimx64.efi; BIOS, HTTP boot and iPXE clients are never asked', async () => {
+  for (const mode of ['proxy', 'full'] as const) {
+    const asked: string[] = [];
+    const ctx: DhcpContext = {
+      ...(await context(mode)),
+      uefiChain: (mac) => {
+        asked.push(mac);
+        return Promise.resolve('shim');
+      },
+    };
+    for (const c of CASES) {
+      const reply = await handleDhcpRequest(
+        { message: request(DHCP_MESSAGE_TYPE.DHCPDISCOVER, { ...c, mac: 9 }), port: 67, from },
+        ctx,
+      );
+      const file = reply === null ? null : (dhcpOptionString(reply.message, DHCP_OPT.BOOTFILE_NAME) ?? null);
+      const uefiPxe = c.arch === 7 || c.arch === 9 ? c.userClass === undefined : false;
+      assert.equal(file, uefiPxe ? 'shimx64.efi' : c.file, `${mode}: ${c.name}`);
+    }
+    assert.deepEqual(
+      asked,
+      ['52:54:00:00:00:09', '52:54:00:00:00:09'],
+      'asked for the two UEFI PXE clients only',
+    );
+  }
+});

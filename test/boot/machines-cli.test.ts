@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { LocalApp } from '../../src/app/local-app.ts';
 import { locateBootFiles } from '../../src/boot/boot-files.ts';
 import { httpBootRoutes } from '../../src/boot/http-boot.ts';
+import { grubTftpFiles } from '../../src/boot/grub-boot.ts';
 import { isCleanFailure, runWinsmith } from '../helpers/cli.ts';
 
 /** A data directory where two machines booted (one checked in), to `fn`; removed after. */
@@ -31,6 +32,14 @@ async function withBootedMachines(fn: (data: string) => Promise<void>): Promise<
       assert.ok(hello !== undefined);
       assert.equal((await app.request(hello)).status, 200);
       await app.request('/boot/ipxe?mac=52-54-00-00-00-02&platform=efi&buildarch=x86_64');
+      // The second machine's GRUB (Secure Boot) checks in with lockdown=y.
+      const grub = grubTftpFiles({ registry: local.bootPorts().registry, httpBase: 'http://10.5.5.1:8080' });
+      const config = new TextDecoder().decode(
+        (await grub('grub/winsmith/machine/52:54:00:00:00:02', '10.5.5.9')) ?? new Uint8Array(),
+      );
+      const grubHello = /\$prefix\/(winsmith\/hello\/\S+\/sb-)\$lockdown/.exec(config)?.[1];
+      assert.ok(grubHello !== undefined, config);
+      assert.notEqual(await grub(`grub/${grubHello}y`, '10.5.5.9'), null);
     } finally {
       await local.close();
     }
@@ -64,9 +73,15 @@ test('machines lists what iPXE registered, as a table and as JSON', { timeout: 6
     const lines = text.stdout.trimEnd().split('\n');
     assert.match(
       lines[0] ?? '',
-      /^NAME\s+STATE\s+MAC\s+UUID\s+MACHINE\s+FIRMWARE\s+LABELS\s+LAST SEEN\s+CHECK-IN\s+DEPLOYMENT$/,
+      /^NAME\s+STATE\s+MAC\s+UUID\s+MACHINE\s+FIRMWARE\s+SECURE BOOT\s+LABELS\s+LAST SEEN\s+CHECK-IN\s+DEPLOYMENT$/,
     );
     assert.equal(lines.length, 3);
+    assert.match(lines[1] ?? '', /\spcbios\/i386\s+-\s/, 'never told');
+    assert.match(lines[2] ?? '', /\sefi\/x86_64\s+on\s/, 'told by GRUB');
+    const shown = await runWinsmith(['machine', 'show', '52:54:00:00:00:02', '--repo', data]);
+    assert.match(shown.stdout, /^secure boot: on \(reported by GRUB at \S+\)$/m);
+    const second = list.find((m) => m['mac'] === '52:54:00:00:00:02');
+    assert.deepEqual((second?.['secureBoot'] as Record<string, unknown> | null)?.['on'], true);
     assert.ok(text.stdout.includes('QEMU Standard PC'));
 
     const bad = await runWinsmith(['machines', '--state', 'lost', '--repo', data]);

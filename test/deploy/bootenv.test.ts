@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { bootEnvFor, DEFAULT_BOOTENV_LOCK, type BootEnvInfo } from '../../src/app/bootenv.ts';
+import { bootEnvFor, bootLoadersFor, DEFAULT_BOOTENV_LOCK, type BootEnvInfo } from '../../src/app/bootenv.ts';
 import { BOOTENV_MODULE_NAMES } from '../../src/deploy/bootenv/content.ts';
 import { SELFTEST_PREFIX } from '../../src/deploy/bootenv/init-script.ts';
 import { readBootEnvLock } from '../../src/deploy/bootenv/inputs.ts';
@@ -56,7 +56,7 @@ function built(): { dir: string; info: BootEnvInfo } {
 }
 
 test(
-  'bootenv build makes vmlinuz, initrd.img and bootenv.json; the same lock builds the same bytes',
+  'bootenv build makes vmlinuz, initrd.img, the signed loaders and bootenv.json; the same lock builds the same bytes',
   { skip },
   async (t) => {
     const dir = join(work, 'a');
@@ -66,10 +66,16 @@ test(
     t.diagnostic(`first build: ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const info = JSON.parse(run.stdout) as BootEnvInfo & { output: string };
     assert.equal(info.output, dir);
-    assert.deepEqual((await readdir(dir)).sort(), ['bootenv.json', 'initrd.img', 'vmlinuz']);
+    assert.deepEqual((await readdir(dir)).sort(), [
+      'bootenv.json',
+      'grubx64.efi',
+      'initrd.img',
+      'shimx64.efi',
+      'vmlinuz',
+    ]);
     const { output: _, ...described } = info;
     assert.deepEqual(JSON.parse(await readFile(join(dir, 'bootenv.json'), 'utf8')), described);
-    for (const name of ['vmlinuz', 'initrd.img'] as const) {
+    for (const name of ['vmlinuz', 'initrd.img', 'shimx64.efi', 'grubx64.efi'] as const) {
       const file = join(dir, name);
       assert.equal((await lstat(file)).size, info.files[name].size, name);
       assert.equal(await sha256OfFile(file), info.files[name].sha256, name);
@@ -115,7 +121,7 @@ test(
     assert.equal(second.built, true);
     assert.equal(second.dir, join(data, 'bootenv', info.inputsSha256.slice(0, 16)));
     assert.deepEqual(second.info, described);
-    for (const name of ['vmlinuz', 'initrd.img', 'bootenv.json']) {
+    for (const name of ['vmlinuz', 'initrd.img', 'shimx64.efi', 'grubx64.efi', 'bootenv.json']) {
       assert.ok(
         (await readFile(join(dir, name))).equals(await readFile(join(second.dir, name))),
         `${name} is the same`,
@@ -126,6 +132,11 @@ test(
       [later.built, later.dir, later.kernel, later.initramfs],
       [false, second.dir, second.kernel, second.initramfs],
     );
+    // The loaders alone, as a server takes them out before the environment is built: the same bytes.
+    const loaders = await bootLoadersFor(data);
+    for (const [name, path] of Object.entries(loaders)) {
+      assert.ok((await readFile(join(dir, name))).equals(await readFile(path)), `${name} taken out alone`);
+    }
   },
 );
 

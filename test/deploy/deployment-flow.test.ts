@@ -146,7 +146,23 @@ test(
       );
 
       const report = (body: unknown) => h.agent(token, 'POST', '/api/v1/agent/report', body);
-      assert.equal((await report({ state: 'agent-online', log: ['agent started'] })).status, 204);
+      assert.equal((await machines.get(MACHINE_MAC)).secureBoot, null, 'never told');
+      const inventory = { disks: [], nics: [], firmware: 'uefi', secureBoot: true };
+      assert.equal((await report({ state: 'agent-online', log: ['agent started'], inventory })).status, 204);
+      // The agent's reading of the SecureBoot variable is kept on the machine; null changes nothing.
+      assert.deepEqual(
+        [
+          (await machines.get(MACHINE_MAC)).secureBoot?.on,
+          (await machines.get(MACHINE_MAC)).secureBoot?.source,
+        ],
+        [true, 'agent'],
+      );
+      assert.equal((await report({ inventory: { ...inventory, secureBoot: null } })).status, 204);
+      assert.equal((await machines.get(MACHINE_MAC)).secureBoot?.on, true);
+      assert.deepEqual(await fixture.app.bootPorts().registry.uefiChainInputs(MACHINE_MAC), {
+        profile: 'auto',
+        secureBoot: true,
+      });
       assert.equal((await report({ state: 'partitioning', disk: '/dev/vda' })).status, 204);
       assert.equal((await report({ state: 'applying', progress: { done: 0, total: 1000 } })).status, 204);
       assert.equal((await report({ state: 'partitioning' })).status, 409, 'states only go forward');

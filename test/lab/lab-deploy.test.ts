@@ -3,8 +3,10 @@
 // disk, the machine's answer file, the data directory; then removed with the commands it printed),
 // a BIOS VM deployed with a prebuilt environment (everything removed by the command itself), a run
 // stopped by SIGINT mid-deployment (everything removed, exit 130), and one killed outright (its
-// server and VM end with it). The packages of the deploy environment come from .cache/bootenv-debs,
-// which the bootenv tests fill (downloaded once).
+// server and VM end with it). Under Secure Boot (OVMF's Secure Boot build, Microsoft's keys): a
+// VM deployed through shim → GRUB → the signed kernel, and the same firmware refusing iPXE — what
+// a server that sent Secure Boot machines to iPXE again would meet. The packages of the deploy
+// environment come from .cache/bootenv-debs, which the bootenv tests fill (downloaded once).
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -146,6 +148,12 @@ describe('winsmith lab deploy', { concurrency: true }, () => {
       ]);
       const summary = deployed(run);
       t.diagnostic(`UEFI times: ${JSON.stringify(summary.times)}`);
+      // Without Secure Boot: iPXE, and the agent reads the variable off (on under Secure Boot, below).
+      assert.match(run.stderr, /server: sent ipxe\.efi over TFTP\n/);
+      assert.deepEqual(
+        [summary.secureBoot, summary.machine.secureBoot?.on, summary.machine.secureBoot?.source],
+        [false, false, 'agent'],
+      );
       assert.ok(summary.kept !== null);
       const dir = summary.kept.dir;
       try {
@@ -297,6 +305,74 @@ describe('winsmith lab deploy', { concurrency: true }, () => {
         await deleteNetns(namespace);
         await rm(workDir({ stderr }), { recursive: true, force: true });
       }
+    },
+  );
+});
+
+/** The Secure Boot tests also need OVMF's Secure Boot build and Microsoft's keys. */
+const secureSkip = skip === false ? ((await vmUnavailable('uefi', true)) ?? false) : skip;
+
+describe('winsmith lab deploy --secure-boot', () => {
+  test(
+    'Secure Boot enforced: shim → GRUB → the signed kernel, the agent reports Secure Boot on, done',
+    { skip: secureSkip, timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const run = await labDeploy(t, 'UEFI Secure Boot', [
+        '--firmware',
+        'uefi',
+        '--secure-boot',
+        '--cache',
+        PACKAGES,
+      ]);
+      const summary = deployed(run);
+      t.diagnostic(`Secure Boot times: ${JSON.stringify(summary.times)}`);
+      const mac = summary.machine.mac;
+      assert.equal(summary.secureBoot, true);
+      // The chain as the server served it: shim by DHCP, GRUB and the configs over TFTP.
+      assert.match(run.stderr, new RegExp(`server: DHCPACK to ${mac} \\S+ file shimx64\\.efi\\n`));
+      assert.match(run.stderr, /server: sent grubx64\.efi over TFTP\n/);
+      assert.match(run.stderr, new RegExp(`server: GRUB checked in for ${mac}: Secure Boot on\\n`));
+      assert.match(run.stderr, new RegExp(`server: boot script for ${mac}: deploy\\n`));
+      assert.match(run.stderr, /server: sent \/winsmith-[0-9a-f]+-initrd\.img over TFTP\n/);
+      assert.ok(!run.stderr.includes('ipxe.efi'), 'no iPXE on the way');
+      // The agent read the SecureBoot variable from efivarfs: the machine's state is its report.
+      assert.equal(summary.machine.secureBoot?.on, true);
+      assert.equal(summary.machine.secureBoot.source, 'agent');
+    },
+  );
+
+  test(
+    'the same firmware refuses iPXE: the lab stops at the refusal, no boot script, no check-in',
+    { skip: secureSkip, timeout: 8 * 60_000 },
+    async (t) => {
+      const started = performance.now();
+      const run = await runWinsmith([
+        'lab',
+        'deploy',
+        '--firmware',
+        'uefi',
+        '--secure-boot',
+        '--uefi-chain',
+        'ipxe',
+        '--cache',
+        PACKAGES,
+        '--timeout',
+        '5',
+        '--json',
+      ]);
+      t.diagnostic(`lab deploy (Secure Boot, iPXE): ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      assert.notEqual(run.code, 0, run.stdout);
+      const { mac } = labNames(run.stderr);
+      assert.match(run.stderr, new RegExp(`server: DHCPACK to ${mac} \\S+ file ipxe\\.efi\\n`));
+      assert.match(run.stderr, /server: sent ipxe\.efi over TFTP\n/);
+      assert.match(
+        run.stderr,
+        /"message":"the VM's firmware refused the boot file it was sent: BdsDxe: failed to load Boot\d+ \\"UEFI PXEv4 [^\n]*: Access Denied"/,
+      );
+      for (const never of ['boot script for', 'checked in', 'registered by booting', 'agent-online']) {
+        assert.ok(!run.stderr.includes(never), never);
+      }
+      assert.equal(qemuOf(mac), '');
     },
   );
 });

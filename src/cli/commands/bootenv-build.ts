@@ -1,6 +1,7 @@
 // `winsmith bootenv build [-o DIR]`: the deploy environment (Debian's signed kernel and an initramfs
 // with busybox, wimlib, ntfs-3g, the partitioning tools, nbdkit + nbdfuse, Node and the agent), built
-// from the packages the lock pins, without root. DIR gets vmlinuz, initrd.img and bootenv.json.
+// from the packages the lock pins, without root. DIR gets vmlinuz, initrd.img, the signed loaders
+// of Secure Boot network boot (shimx64.efi, grubx64.efi) and bootenv.json.
 
 import { resolve } from 'node:path';
 import { buildBootEnvDirectory, defaultPackageCache } from '../../app/bootenv.ts';
@@ -13,7 +14,11 @@ export const bootenvBuild: CliCommand = {
     'build the deploy environment (signed Debian kernel + initramfs with wimlib, ntfs-3g, nbdkit, Node and the agent) from the lock',
   define(command) {
     command
-      .option('-o, --output <dir>', 'the directory to create (vmlinuz, initrd.img, bootenv.json)', 'bootenv')
+      .option(
+        '-o, --output <dir>',
+        'the directory to create (vmlinuz, initrd.img, shimx64.efi, grubx64.efi, bootenv.json)',
+        'bootenv',
+      )
       .option('--cache <dir>', 'where downloaded packages are kept between builds', defaultPackageCache())
       .option('--lock <file>', 'build from this lock instead of the one winsmith comes with')
       .option('--force', 'replace the output directory if it exists');
@@ -39,6 +44,10 @@ export const bootenvBuild: CliCommand = {
           'initrd.img',
           `${formatBytes(initrd.size)} zstd, ${formatBytes(initrd.unpackedSize)} unpacked  sha256 ${initrd.sha256}`,
         ],
+        ...(['shimx64.efi', 'grubx64.efi'] as const).map((name): [string, string] => [
+          name,
+          `${formatBytes(info.files[name].size)}  sha256 ${info.files[name].sha256}`,
+        ]),
         ['node', `v${info.node.version} (${formatBytes(info.node.size)})`],
         ['agent', `${info.agent.path} (${formatBytes(info.agent.size)})`],
         [

@@ -1,4 +1,4 @@
-// `winsmith lab deploy [--firmware uefi|bios] [--data DIR] [--bootenv DIR] [--keep]`: a whole
+// `winsmith lab deploy [--firmware uefi|bios] [--secure-boot] [--uefi-chain C] [--data DIR] [--bootenv DIR] [--keep]`: a whole
 // network deployment on this host with nothing set up (src/app/lab.ts): its steps and the
 // deployment shown live on stderr, then a summary (times, the disk as read back). Ctrl-C stops it
 // and removes what it made.
@@ -7,8 +7,10 @@ import { resolve } from 'node:path';
 import { defaultPackageCache } from '../../app/bootenv.ts';
 import { LAB_FIRMWARES, runLabDeployment, type LabSummary } from '../../app/lab.ts';
 import { AppError } from '../../core/errors.ts';
+import { UEFI_CHAIN_SETTINGS, type UefiChainSetting } from '../../core/uefi-chain.ts';
 import type { CliCommand } from '../command.ts';
 import { createDeploymentDisplay } from '../deployment-display.ts';
+import { secureBootText } from '../machine-text.ts';
 import { formatFields, formatTable, formatBytes } from '../format.ts';
 import { createProgressBar } from '../progress-bar.ts';
 
@@ -20,6 +22,18 @@ function firmwareOf(value: unknown): (typeof LAB_FIRMWARES)[number] {
   if (found === undefined) {
     throw new AppError('USAGE', `--firmware: expected uefi or bios, found '${String(value)}'`, {
       hint: 'uefi (OVMF) or bios (SeaBIOS)',
+    });
+  }
+  return found;
+}
+
+function uefiChainOf(value: unknown): UefiChainSetting | null {
+  if (value === undefined) return null;
+  const found = UEFI_CHAIN_SETTINGS.find((c) => c === value);
+  if (found === undefined) {
+    const given = typeof value === 'string' ? value : '';
+    throw new AppError('USAGE', `--uefi-chain: expected shim, ipxe or auto, found '${given}'`, {
+      hint: 'shim (signed: runs under Secure Boot), ipxe (refused under Secure Boot), auto',
     });
   }
   return found;
@@ -45,12 +59,13 @@ function summaryText(s: LabSummary): string {
   const disk = s.disk;
   const fields: [string, string][] = [
     ['lab deployment', s.ok ? 'done, the disk would boot' : `NOT done: ${s.deployment.state}`],
-    ['firmware', s.firmware],
+    ['firmware', `${s.firmware}${s.secureBoot ? ', Secure Boot enforced' : ''}`],
     [
       'network',
       `${s.network.namespace}: ${s.network.bridge} ${s.network.address}, server ${s.network.server}`,
     ],
     ['machine', `${s.machine.id} MAC ${s.machine.mac} UUID ${s.machine.uuid}`],
+    ['secure boot', secureBootText(s.machine.secureBoot, true)],
     ['deployment', `${s.deployment.id}: profile ${s.profile}, image ${s.image}, ${s.deployment.state}`],
     ['registration boot', time(t.registrationSeconds)],
     ['power-on → agent online', time(t.agentOnlineSeconds)],
@@ -109,6 +124,14 @@ export const labDeploy: CliCommand = {
   define(command) {
     command
       .option('--firmware <uefi|bios>', 'the VM: OVMF (UEFI) or SeaBIOS (BIOS)', 'uefi')
+      .option(
+        '--secure-boot',
+        "UEFI with Secure Boot enforced (OVMF's Secure Boot build with Microsoft's keys); the server sends it to shim",
+      )
+      .option(
+        '--uefi-chain <chain>',
+        "the server's chain for UEFI machines: shim, ipxe or auto (default: shim with --secure-boot, else auto)",
+      )
       .option('--data <dir>', "the server's data directory, kept after (default: a temporary one)")
       .option(
         '--bootenv <dir>',
@@ -152,6 +175,8 @@ export const labDeploy: CliCommand = {
       summary = await runLabDeployment(
         {
           firmware,
+          secureBoot: options.secureBoot === true,
+          uefiChain: uefiChainOf(options.uefiChain),
           data: typeof options.data === 'string' ? resolve(options.data) : null,
           bootenv: typeof options.bootenv === 'string' ? resolve(options.bootenv) : null,
           packageCache: resolve(String(options.cache)),

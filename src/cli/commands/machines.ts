@@ -1,12 +1,13 @@
 // `winsmith machines`: the machines of a repository (registered by booting, or by an operator),
-// with their state, name, labels, MAC, SMBIOS UUID, maker and model, firmware, last seen and last
+// with their state, name, labels, MAC, SMBIOS UUID, maker and model, firmware, Secure Boot as last
+// reported, last seen and last
 // boot check-in, and assigned deployment; filtered by state and label.
 
 import type { MachineView } from '../../app/session.ts';
 import type { CliCommand } from '../command.ts';
 import { formatTable } from '../format.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
-import { checkInOf, machineState } from '../machine-text.ts';
+import { checkInOf, machineState, secureBootText } from '../machine-text.ts';
 
 function row(m: MachineView): string[] {
   const maker = [m.manufacturer, m.product].filter((x) => x !== null).join(' ');
@@ -19,6 +20,7 @@ function row(m: MachineView): string[] {
     m.smbiosUuid ?? '-',
     maker === '' ? '-' : maker,
     firmware === '' ? '-' : firmware,
+    secureBootText(m.secureBoot),
     m.labels.length === 0 ? '-' : m.labels.join(','),
     m.lastSeen,
     checkIn === null ? '-' : `${checkIn.at}${checkIn.address === null ? '' : ` from ${checkIn.address}`}`,
@@ -49,6 +51,7 @@ export const machines: CliCommand = {
         'UUID',
         'MACHINE',
         'FIRMWARE',
+        'SECURE BOOT',
         'LABELS',
         'LAST SEEN',
         'CHECK-IN',

@@ -30,7 +30,7 @@ export const server: CliCommand = {
       share: options.share as string | undefined,
     });
     const logger = createJsonLogger(process.stderr);
-    const boot = bootSettingsOf(options, settings.data);
+    const boot = bootSettingsOf(options, settings.data, settings.uefiChain);
     const netboot = boot === null ? null : await prepareNetboot(boot, logger);
     const { server: running } = await serveRepository(settings, {
       logger,

@@ -1,7 +1,8 @@
 // Builds the deploy environment from its inputs: the lock's packages fetched (cache) and unpacked
 // (dpkg-deb, no root, nothing installed), the initramfs worked out (plan.ts) and written
-// (write-initramfs.ts), the signed kernel copied as it is. The output directory holds vmlinuz,
-// initrd.img and bootenv.json, and appears whole or not at all.
+// (write-initramfs.ts), the signed kernel copied as it is, and beside it the signed loaders of
+// network boot under Secure Boot (shimx64.efi, grubx64.efi: loaders.ts). The output directory holds
+// vmlinuz, initrd.img, shimx64.efi, grubx64.efi and bootenv.json, and appears whole or not at all.
 
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { sha256OfFile } from '../../io/file-sha256.ts';
 import { withTempDir, writeOutputDirectory } from '../../io/output.ts';
 import { requireFile } from '../../io/paths.ts';
 import { BOOTENV_FILES, BOOTENV_MODULE_NAMES } from './content.ts';
+import { bootLoadersIn, copyBootLoaders } from './loaders.ts';
 import type { BootEnvInputs } from './inputs.ts';
 import { fetchLockedPackages } from './package-cache.ts';
 import { scanPackageTree } from './package-tree.ts';
@@ -39,6 +41,8 @@ export interface BootEnvInfo {
   readonly files: {
     readonly vmlinuz: { readonly size: number; readonly sha256: string };
     readonly 'initrd.img': InitramfsInfo;
+    readonly 'shimx64.efi': { readonly size: number; readonly sha256: string };
+    readonly 'grubx64.efi': { readonly size: number; readonly sha256: string };
   };
   readonly modules: {
     readonly loaded: readonly string[];
@@ -113,6 +117,12 @@ export async function buildBootEnv(inputs: BootEnvInputs, options: BuildOptions)
           );
           const vmlinuz = join(dir, BOOTENV_FILE_NAMES.kernel);
           await copyFile(plan.kernel.image, vmlinuz);
+          await copyBootLoaders(unpacked, dir);
+          const loaders = bootLoadersIn(dir);
+          const described = async (path: string) => ({
+            size: (await requireFile(path)).size,
+            sha256: await sha256OfFile(path),
+          });
           const kernelPackage = lock.packages.find((p) => p.name === plan.kernel.package);
           const used = new Set(plan.packagesUsed);
           const info: BootEnvInfo = {
@@ -129,8 +139,10 @@ export async function buildBootEnv(inputs: BootEnvInputs, options: BuildOptions)
             node: inputs.node,
             agent: { path: AGENT_PATH, size: inputs.agentBundle.byteLength, sha256: inputs.agentSha256 },
             files: {
-              vmlinuz: { size: (await requireFile(vmlinuz)).size, sha256: await sha256OfFile(vmlinuz) },
+              vmlinuz: await described(vmlinuz),
               'initrd.img': initramfs,
+              'shimx64.efi': await described(loaders['shimx64.efi']),
+              'grubx64.efi': await described(loaders['grubx64.efi']),
             },
             modules: plan.modules,
             packages: lock.packages.map((p) => ({

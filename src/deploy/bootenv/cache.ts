@@ -11,11 +11,14 @@ import type { ProgressListener } from '../../core/progress.ts';
 import { exists } from '../../io/paths.ts';
 import { BOOTENV_FILE_NAMES, buildBootEnv, type BootEnvInfo } from './build.ts';
 import type { BootEnvInputs } from './inputs.ts';
+import { bootLoadersIn, type BootLoaderFiles } from './loaders.ts';
 
 export interface CachedBootEnv {
   readonly dir: string;
   readonly kernel: string;
   readonly initramfs: string;
+  /** shimx64.efi and grubx64.efi, beside the kernel. */
+  readonly loaders: BootLoaderFiles;
   readonly info: BootEnvInfo;
   /** True when this call built it. */
   readonly built: boolean;
@@ -29,6 +32,7 @@ export function bootEnvIn(dir: string, info: BootEnvInfo, built: boolean): Cache
     dir,
     kernel: join(dir, BOOTENV_FILE_NAMES.kernel),
     initramfs: join(dir, BOOTENV_FILE_NAMES.initramfs),
+    loaders: bootLoadersIn(dir),
     info,
     built,
   };

@@ -83,8 +83,27 @@ export const BOOTENV_FILES: Readonly<Record<string, readonly string[]>> = {
   ],
 };
 
+/**
+ * The signed loaders of network boot under Secure Boot, served beside the kernel (never put into
+ * the initramfs), by the name each is served under: Debian's shim (signed by Microsoft's UEFI CA),
+ * and Debian's network GRUB (signed by Debian), under the name shim loads beside itself.
+ */
+export const BOOTENV_LOADERS = {
+  'shimx64.efi': { package: 'shim-signed', path: '/usr/lib/shim/shimx64.efi.signed' },
+  'grubx64.efi': {
+    package: 'grub-efi-amd64-signed',
+    path: '/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed',
+  },
+} as const;
+export type BootLoaderName = keyof typeof BOOTENV_LOADERS;
+export const BOOT_LOADER_NAMES = Object.keys(BOOTENV_LOADERS) as BootLoaderName[];
+
 /** The roots of the lock, sorted: the kernel and the packages files are taken from. */
-export const BOOTENV_ROOTS: readonly string[] = [KERNEL_PACKAGE, ...Object.keys(BOOTENV_FILES)].sort();
+export const BOOTENV_ROOTS: readonly string[] = [
+  KERNEL_PACKAGE,
+  ...Object.keys(BOOTENV_FILES),
+  ...Object.values(BOOTENV_LOADERS).map((l) => l.package),
+].sort();
 
 /**
  * Kernel modules the environment loads at start, in this order (their dependencies come with

@@ -12,6 +12,7 @@ import {
   AGENT_TARGET,
   BOOTENV_ARCHITECTURE,
   BOOTENV_FILES,
+  BOOTENV_LOADERS,
   BOOTENV_MODULE_NAMES,
   BOOTENV_ROOTS,
 } from './content.ts';
@@ -85,6 +86,7 @@ export async function readBootEnvInputs(sources: BootEnvSources): Promise<BootEn
   const agentSha256 = sha256(agentBundle);
   const content = JSON.stringify({
     files: BOOTENV_FILES,
+    loaders: BOOTENV_LOADERS,
     modules: BOOTENV_MODULE_NAMES,
     init: INIT_SCRIPT,
     udhcpc: UDHCPC_SCRIPT,

@@ -1,0 +1,9 @@
+// The loader chains a UEFI machine can be sent to, as the server's config and a profile name them
+// (`uefiChain:`): `shim` (shim → GRUB → kernel, all signed: runs under Secure Boot) or `ipxe`;
+// `auto` lets the server choose by the machine's Secure Boot state (src/boot/boot-chain.ts).
+
+export const UEFI_CHAINS = ['shim', 'ipxe'] as const;
+export type UefiChain = (typeof UEFI_CHAINS)[number];
+
+export const UEFI_CHAIN_SETTINGS = ['auto', ...UEFI_CHAINS] as const;
+export type UefiChainSetting = (typeof UEFI_CHAIN_SETTINGS)[number];
