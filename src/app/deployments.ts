@@ -600,9 +600,9 @@ export class DeploymentService {
       deployment: deployment.id,
       task: () => (deployment.kind === 'capture' ? this.#captureTask(deployment) : this.#task(deployment)),
       report: (report) => this.#report(deployment, report, client),
-      manifest: () => this.#repo.manifestOf(deploying().image.digest),
-      chunk: (digest) => this.#chunk(deploying(), digest),
-      unattend: () => this.#unattend(deploying(), client),
+      manifest: async () => this.#repo.manifestOf(deploying().image.digest),
+      chunk: async (digest) => this.#chunk(deploying(), digest),
+      unattend: async () => this.#unattend(deploying(), client),
       shareFiles: async () => listShareFiles(this.#share, this.#deploymentProfile(deploying()).customize),
       shareFile: async (path) =>
         openShareFile(this.#share, this.#deploymentProfile(deploying()).customize, path),
@@ -614,7 +614,7 @@ export class DeploymentService {
         ),
       captureChunk: async (digest, bytes) =>
         this.#repo.putStreamChunk(await this.#captureUpload(capturing()), digest, bytes),
-      captureCommit: (manifest) => this.#captureCommit(capturing(), manifest, client),
+      captureCommit: async (manifest) => this.#captureCommit(capturing(), manifest, client),
     };
   }
 
@@ -664,6 +664,13 @@ export class DeploymentService {
     if (current.image.digest !== '')
       return { ...ref, digest: current.image.digest, size: current.image.size };
     const manifest = validateManifest(given);
+    if (manifest.mediaType !== MEDIA_TYPES.wim) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `a capture's manifest has the media type ${MEDIA_TYPES.wim}, not ${JSON.stringify(manifest.mediaType.slice(0, 80))}`,
+        { hint: 'the agent sends what wimcapture wrote, as a WIM' },
+      );
+    }
     const machine = await this.#machines.getMachine(current.machineId);
     const lineage: CaptureLineage = {
       machine: machine?.name ?? current.machineId,

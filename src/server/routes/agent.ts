@@ -183,8 +183,8 @@ export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
       },
       ok: { status: 204, description: 'stored (or already there)' },
       async handler(r) {
-        const digest = digestParam(r);
         const session = await agentOf(r);
+        const digest = digestParam(r);
         await session.captureChunk(digest, new Uint8Array(await r.c.req.arrayBuffer()));
         return r.c.body(null, 204);
       },
