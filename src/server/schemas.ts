@@ -74,7 +74,7 @@ const imageFields = {
 
 export const ImageRecord = z.object({ ...imageFields, recipe: z.unknown() });
 
-export const ImageSummary = z.object(imageFields);
+export const ImageSummary = z.object({ ...imageFields, capturedFrom: nullableText });
 
 export const ImagePage = z.object({ images: list(ImageSummary), next: nullableText });
 

@@ -103,9 +103,17 @@ function record(artifact: Artifact, ref: ImageRef): ImageRecord {
   };
 }
 
+/** The machine name a capture recorded in the recipe (`capturedFrom.machine`), else null. */
+function capturedFromOf(recipe: unknown): string | null {
+  if (typeof recipe !== 'object' || recipe === null || !('capturedFrom' in recipe)) return null;
+  const from = recipe.capturedFrom;
+  if (typeof from !== 'object' || from === null || !('machine' in from)) return null;
+  return typeof from.machine === 'string' ? from.machine : null;
+}
+
 function summary(image: ImageRecord): ImageSummary {
   const { recipe, ...rest } = image;
-  return rest;
+  return { ...rest, capturedFrom: capturedFromOf(recipe) };
 }
 
 function notFound(ref: ImageRef): AppError {

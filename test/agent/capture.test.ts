@@ -120,6 +120,8 @@ test(
       assert.equal(lineage.mac, MACHINE.mac);
       assert.equal(lineage.deployment, view.id);
       assert.ok(Date.parse(lineage.capturedAt) >= Date.parse(view.createdAt));
+      const listed = (await server.session.images.listImages()).find((i) => i.name === TARGET.name);
+      assert.equal(listed?.capturedFrom, MACHINE.name);
 
       // The captured tree is the deployed one: the image's, with the unattend the deployment added.
       const pulled = join(work, 'captured.wim');
