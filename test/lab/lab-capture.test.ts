@@ -17,6 +17,7 @@ import { listNetns, netnsUnavailable } from '../../src/engines/netns.ts';
 import { extractRange } from '../../src/engines/qemu-img.ts';
 import { vmUnavailable } from '../../src/engines/qemu-system.ts';
 import type { ImageSummary } from '../../src/store/repository.ts';
+import { removeKept } from '../helpers/lab-kept.ts';
 import { REPO_ROOT, runWinsmith } from '../helpers/cli.ts';
 import { ntfsTree, wimTree } from '../disk/helpers.ts';
 
@@ -106,11 +107,7 @@ test(
       assert.equal(listed?.capturedFrom, summary.machine.id);
       assert.equal(listed.digest, capture.image.digest);
     } finally {
-      for (const command of summary.kept.remove) {
-        const [program = '', ...args] = command.split(' ');
-        const removed = spawnSync(program, args);
-        assert.equal(removed.status, 0, `${command}: ${removed.stderr.toString()}`);
-      }
+      removeKept(summary.kept);
     }
     assert.ok(!(await listNetns()).includes(summary.network.namespace));
   },
