@@ -17,6 +17,7 @@
 
 import { spawn } from 'node:child_process';
 import { mkdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentCommandLine } from '../src/deploy/agent-protocol.ts';
@@ -29,7 +30,7 @@ import { copyFileInto, openBlockTarget } from '../src/io/block-target.ts';
 import { withTempDir } from '../src/io/output.ts';
 import { CHUNKER_DEFAULTS } from '../src/store/chunker.ts';
 import { startDeployServer } from '../test/helpers/deploy-server.ts';
-import { startServerProcess } from '../test/helpers/server-process.ts';
+import { cpuSeconds, startServerProcess } from '../test/helpers/server-process.ts';
 import { timed } from './timed.ts';
 
 const AGENT = fileURLToPath(new URL('../src/agent/main.ts', import.meta.url));
@@ -139,7 +140,8 @@ const rounds = Number(process.argv[3] ?? 2);
 await withTempDir(async (dir) => {
   const wim = join(dir, 'sample.wim');
   process.stderr.write(`making a sample of ${imageBytes} bytes of files…\n`);
-  await buildSampleImage(wim, { size: imageBytes });
+  // Stored uncompressed: only its files matter here, applied into the volume.
+  await buildSampleImage(wim, { size: imageBytes, compression: 'none' });
   const stub = join(dir, 'stub.wim');
   await buildSampleImage(stub, { size: MiB });
   const { volume, disk } = await makeDisk(dir, wim, imageBytes);
@@ -156,20 +158,29 @@ await withTempDir(async (dir) => {
     const work = join(dir, `agent-${round}`);
     await mkdir(work);
     let agent: number;
+    let agentCpu: number;
+    let serverCpu: number;
     try {
+      const before = await cpuSeconds(process.pid, 'children');
+      const serverBefore = await cpuSeconds(server.child.pid ?? 0);
       [, agent] = await timed(() => runAgent(work, cmdline, disk));
+      agentCpu = (await cpuSeconds(process.pid, 'children')) - before;
+      serverCpu = (await cpuSeconds(server.child.pid ?? 0)) - serverBefore;
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;
     }
     await rm(data, { recursive: true, force: true });
     const out = join(dir, 'local.wim');
+    const localBefore = await cpuSeconds(process.pid, 'children');
     const [, local] = await timed(() => wimCapture(volume, out, { name: 'local' }));
+    const localCpu = (await cpuSeconds(process.pid, 'children')) - localBefore;
     const wimBytes = (await stat(out)).size;
     await rm(out);
     results.push({ agent, local, wimBytes });
     process.stdout.write(
-      `round ${round}: A agent capture → server ${agent.toFixed(2)} s, B wimcapture → local WIM ${local.toFixed(2)} s (${wimBytes} bytes), ratio ${(agent / local).toFixed(3)}\n`,
+      `round ${round}: A agent capture → server ${agent.toFixed(2)} s, B wimcapture → local WIM ${local.toFixed(2)} s (${wimBytes} bytes), ratio ${(agent / local).toFixed(3)}\n` +
+        `  CPU seconds: A agent with its wimcapture ${agentCpu.toFixed(1)}, server ${serverCpu.toFixed(1)}; B wimcapture ${localCpu.toFixed(1)}\n`,
     );
   }
   const a = median(results.map((r) => r.agent));
@@ -179,7 +190,9 @@ await withTempDir(async (dir) => {
       `volume: NTFS, ${imageBytes} bytes of files; partition 1 of a GPT disk file read through a loop device (A), the volume file itself (B)`,
       `A agent capture, streamed to winsmith server on loopback (median): ${a.toFixed(2)} s`,
       `B wimcapture into a local WIM (median):                          ${b.toFixed(2)} s`,
-      `ratio A / B: ${(a / b).toFixed(3)} (goal ≤ 1.1)`,
+      `ratio A / B: ${(a / b).toFixed(3)} (goal ≤ 1.1); load average at the end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${availableParallelism()} CPUs`,
       '',
     ].join('\n'),
   );

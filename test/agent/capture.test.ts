@@ -5,7 +5,7 @@
 // states in order and never wrote the disk. Copies of that disk made BitLocker-like ("-FVE-FS-"
 // written over the boot sector's OEM id), dirty (ntfsfix schedules a check) and hibernated (a
 // hiberfil.sys that starts with "HIBR") are refused, each with its reason, and left as they were.
-// A capture's token pushes its one image and nothing else: it fetches no deployment's image, and a
+// A cut connection is tried again. A capture's token pushes its one image and nothing else: it fetches no deployment's image, and a
 // deployment's token may not push.
 
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ import { pullFile } from '../../src/app/transfer.ts';
 import { AGENT_PATHS } from '../../src/deploy/agent-protocol.ts';
 import { DEFAULT_LAYOUTS, planDisk } from '../../src/image/disk/layout.ts';
 import { NIL_GUID } from '../../src/formats/guid.ts';
+import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import { CAPTURE_STATES_TO_DONE, withDeployServer, type DeployServer } from '../helpers/deploy-server.ts';
 import { extractPartition, ntfsTree, run, wimTree } from '../disk/helpers.ts';
 import {
@@ -70,15 +71,10 @@ async function changeVolume(
   await rm(volume);
 }
 
-/** Captures the machine's disk file `disk`; the agent's end and everything said. */
-async function captureDisk(server: DeployServer, disk: string, work: string, tag: string) {
+/** Captures the machine's disk file `disk` (through `via`, a proxy, when given); the agent's end and everything said. */
+async function captureDisk(server: DeployServer, disk: string, work: string, tag: string, via = server.url) {
   const capture = await server.capture(MACHINE, tag);
-  const agent = await runAgentProcess(
-    work,
-    server.url,
-    capture,
-    inventoryOf('uefi', [{ path: disk }], MACHINE.mac),
-  );
+  const agent = await runAgentProcess(work, via, capture, inventoryOf('uefi', [{ path: disk }], MACHINE.mac));
   const view = await server.session.deployments.show(capture.id);
   return { agent, view, said: await everythingSaid(server.session, capture.id, agent) };
 }
@@ -97,10 +93,28 @@ test(
       const disk = deployed.disk;
       const diskSha = await sha256File(disk);
 
-      // The capture, from the disk file the deploy path wrote.
+      // The capture, from the disk file the deploy path wrote, over a bad network: chunk calls
+      // answered 503, the commit's answer cut halfway. The agent tries each again; the commit tried
+      // again answers the image already committed.
+      const chunks = await startFaultProxy(server.url, {
+        match: (path) => path.startsWith(AGENT_PATHS.captureChunks),
+        unavailable: new Set([2, 5, 9]),
+      });
+      const commit = await startFaultProxy(chunks.url, {
+        match: (path) => path.startsWith(AGENT_PATHS.captureCommit),
+        cut: new Set([1]),
+      });
       const tag = `${TARGET.name}:${TARGET.tag}`;
-      const { agent, view, said } = await captureDisk(server, disk, work, tag);
+      const { agent, view, said } = await captureDisk(server, disk, work, tag, commit.url).finally(
+        async () => {
+          await commit.close();
+          await chunks.close();
+        },
+      );
       assert.equal(agent.code, 0, said);
+      assert.equal(chunks.counts.unavailable, 3);
+      assert.equal(commit.counts.cuts, 1);
+      assert.equal(commit.counts.requests, 2);
       assert.equal(view.kind, 'capture');
       assert.equal(view.state, 'done');
       assert.deepEqual(
