@@ -66,7 +66,7 @@ export function deploymentText(d: DeploymentView): string {
     ['error', d.error === null ? '-' : `${d.error.message} (in ${d.error.step})`],
     ['created', `${d.createdAt}${d.createdBy === null ? '' : ` by ${d.createdBy}`}`],
     ['last report', d.lastReportAt ?? '-'],
-    ['answer file fetched', d.unattendFetchedAt ?? '-'],
+    ...(d.kind === 'capture' ? [] : ([['answer file fetched', d.unattendFetchedAt ?? '-']] as const)),
     ['history', d.history.map((h) => `${h.at} ${h.state}`).join('\n')],
   ]);
 }

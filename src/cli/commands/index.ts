@@ -374,7 +374,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     path: ['capture'],
-    summary: "capture an approved machine's Windows into NAME:TAG over the network: queued until it network-boots",
+    summary:
+      "capture an approved machine's Windows into NAME:TAG over the network: queued until it network-boots",
     args: '<machine>',
     load: async () => (await import('./capture.ts')).capture,
   },
