@@ -75,6 +75,7 @@ async function apply(cmdline: string, volume: string, work: string): Promise<voi
   const client = new AgentClient(parseAgentConfig(await readFile(cmdline, 'utf8')));
   try {
     const task = await client.task();
+    if ('kind' in task) throw new Error('the bench made a deployment, the server gave a capture task');
     const manifest = await client.manifest(task.image);
     const image = new ImageChunks(manifest, (chunk, index) =>
       withRetry(`chunk ${index}`, () => client.chunk(chunk.digest, chunk.size), {

@@ -10,7 +10,15 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { AppError, errorText } from '../core/errors.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
-import { AGENT_PATHS, AgentReport, AgentTask, ShareFiles } from '../deploy/agent-protocol.ts';
+import {
+  AGENT_PATHS,
+  AgentReport,
+  AnyAgentTask,
+  CaptureChunkAnswer,
+  CaptureResult,
+  ShareFiles,
+  type AgentTask,
+} from '../deploy/agent-protocol.ts';
 import { manifestDigest, MAX_MANIFEST_BYTES, validateManifest, type Manifest } from '../store/manifest.ts';
 import { sha256OfFile } from '../io/file-sha256.ts';
 import type { AgentConfig } from './agent-config.ts';
@@ -23,6 +31,8 @@ const MAX_UNATTEND_BYTES = 4 * 1024 * 1024;
 /** A connection silent this long is given up (and the request tried again, if it may be). */
 const IDLE_TIMEOUT_MS = 60_000;
 const REPORT_IDLE_TIMEOUT_MS = 30_000;
+/** A commit is answered once the server has read the whole image back: minutes for a large one. */
+const COMMIT_IDLE_TIMEOUT_MS = 30 * 60_000;
 /**
  * Connections kept open to the server: the read-ahead fetches several chunks at once. Chunks have
  * their own; the task, manifest, unattend and reports others, so that a report never waits behind
@@ -209,17 +219,17 @@ export class AgentClient {
 
   /** One request: the answer when its status is 2xx, its body not read yet. */
   #send(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT',
     path: string,
-    body: string | undefined,
+    body: { readonly bytes: string | Uint8Array; readonly type: string } | undefined,
     idleTimeoutMs: number,
     agent: HttpAgent,
     more: Readonly<Record<string, string>>,
   ): Promise<IncomingMessage> {
     const headers: Record<string, string> = { ...more, authorization: `Bearer ${this.#token}` };
     if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(body));
+      headers['content-type'] = body.type;
+      headers['content-length'] = String(Buffer.byteLength(body.bytes));
     }
     const send = this.#url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
@@ -237,21 +247,27 @@ export class AgentClient {
       );
       req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)));
       req.on('error', reject);
-      req.end(body);
+      req.end(body?.bytes);
     });
   }
 
   async #request(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT',
     path: string,
     options: {
       json?: unknown;
+      bytes?: Uint8Array;
       idleTimeoutMs?: number;
       chunk?: boolean;
       headers?: Readonly<Record<string, string>>;
     } = {},
   ): Promise<IncomingMessage> {
-    const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+    const body =
+      options.bytes !== undefined
+        ? { bytes: options.bytes, type: 'application/octet-stream' }
+        : options.json === undefined
+          ? undefined
+          : { bytes: JSON.stringify(options.json), type: 'application/json' };
     let response: IncomingMessage;
     try {
       response = await this.#send(
@@ -290,12 +306,12 @@ export class AgentClient {
     );
   }
 
-  /** The deployment's task. */
-  async task(): Promise<AgentTask> {
+  /** The deployment's task (a capture's, for a capture). */
+  async task(): Promise<AnyAgentTask> {
     const response = await this.#request('GET', AGENT_PATHS.task);
     const value = parseJson(await readBody(response, 'the task', null, MAX_JSON_BYTES), 'the task');
     return validated(
-      AgentTask,
+      AnyAgentTask,
       value,
       "the server's task",
       'the server and the deploy environment are of different versions: update the boot files',
@@ -389,6 +405,50 @@ export class AgentClient {
       dest,
       response.statusCode === 206 ? have : 0,
       file.size,
+    );
+  }
+
+  /** A capture's: of `digests`, those the server still needs. */
+  async captureMissing(digests: readonly string[]): Promise<string[]> {
+    const response = await this.#request('POST', AGENT_PATHS.captureChunks, { json: { digests } });
+    const what = 'the chunks the server needs';
+    const answer = validated(
+      CaptureChunkAnswer,
+      parseJson(await readBody(response, what, null, MAX_JSON_BYTES), what),
+      "the server's answer about chunks",
+      'the server and the deploy environment are of different versions: update the boot files',
+    );
+    const asked = new Set(digests);
+    if (!answer.missing.every((d) => asked.has(d))) {
+      throw new AppError('FORMAT_INVALID', 'the server asked for a chunk that was not offered', {
+        hint: 'the server answered something other than what was asked; see its log',
+      });
+    }
+    return answer.missing;
+  }
+
+  /** A capture's: one chunk of its image. */
+  async captureChunk(digest: string, bytes: Uint8Array): Promise<void> {
+    const response = await this.#request('PUT', `${AGENT_PATHS.captureChunks}/${digest}`, {
+      bytes,
+      chunk: true,
+    });
+    response.resume();
+  }
+
+  /** A capture's: the manifest; the image as the server listed it. */
+  async captureCommit(manifest: Manifest): Promise<CaptureResult> {
+    // The server reads the whole image back to check it: that takes a while for a large one.
+    const response = await this.#request('POST', AGENT_PATHS.captureCommit, {
+      json: manifest,
+      idleTimeoutMs: COMMIT_IDLE_TIMEOUT_MS,
+    });
+    const what = 'the committed image';
+    return validated(
+      CaptureResult,
+      parseJson(await readBody(response, what, null, MAX_JSON_BYTES), what),
+      "the server's answer to the commit",
+      'the server and the deploy environment are of different versions: update the boot files',
     );
   }
 

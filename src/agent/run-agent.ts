@@ -13,6 +13,7 @@
 //   customize    (state configuring) the steps applied to the mounted Windows volume
 //   configuring  the unattend (fetched once) into \Windows\Panther, boot files and the BCD
 //   finalizing   unmount, flush, close; then done, and reboot or power off as the task says
+// A capture's task (kind capture) goes on from agent-online with src/agent/run-capture.ts instead.
 // Each step's failure is reported as failed with the step's name; a corrupt chunk or a server
 // gone for good is reported as itself, not as the I/O error wimlib saw. Nothing is written to a
 // disk before the disk step has chosen it.
@@ -45,6 +46,7 @@ import { customizeVolume } from './customize-volume.ts';
 import { ImageChunks } from './image-chunks.ts';
 import { openImageStream } from './image-stream.ts';
 import { Reporter, REPORTER_DEFAULTS } from './reporter.ts';
+import { captureSteps } from './run-capture.ts';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
 import { SecretScrubber, unattendSecrets } from './secrets.ts';
 import { prepareProfileSteps } from './share-files.ts';
@@ -185,12 +187,43 @@ export async function runAgent(env: AgentEnvironment): Promise<AgentOutcome> {
     step = name;
   };
   const started = Date.now();
+  /** Reports done, then restarts or powers off the machine as the task says. */
+  const finished = async (finish: AgentTask['finish']): Promise<AgentOutcome> => {
+    enter('done');
+    log(`done in ${Math.round((Date.now() - started) / 1000)} s; then ${finish}`);
+    reporter.state({ state: 'done' });
+    if (!(await reporter.flush(FINAL_REPORT_MS)))
+      env.print('the server did not take the last report; going on');
+    reporter.stop();
+    // The work is done and reported: a machine that cannot restart itself is left for someone
+    // to restart.
+    await env.finish(finish).catch((e: unknown) => env.print(`cannot ${finish}: ${messageOf(e)}`));
+    return 'done';
+  };
   try {
-    const task = await retrying('fetching the task', () => client.task());
-    reporter.start(task.heartbeatSeconds * 500);
+    const fetched = await retrying('fetching the task', () => client.task());
+    reporter.start(fetched.heartbeatSeconds * 500);
     enter('inventory');
     const inventory = await env.inventory();
     reporter.state({ state: 'agent-online', inventory });
+    if ('kind' in fetched) {
+      await captureSteps({
+        task: fetched,
+        inventory,
+        client,
+        reporter,
+        log,
+        retrying,
+        enter,
+        checkStopped: () => {
+          if (cancel.reason !== null) throw cancel.reason;
+        },
+        closers,
+      });
+      await closeAll();
+      return await finished(fetched.finish);
+    }
+    const task = fetched;
     log(
       `deployment ${task.deployment}: ${task.image.name}:${task.image.tag} edition ${task.image.index} to machine ${task.machine.name ?? task.machine.id} (${task.firmware})`,
     );
@@ -282,16 +315,7 @@ export async function runAgent(env: AgentEnvironment): Promise<AgentOutcome> {
     enter('finalizing');
     reporter.state({ state: 'finalizing' });
     await closeAll();
-    enter('done');
-    log(`done in ${Math.round((Date.now() - started) / 1000)} s; then ${task.finish}`);
-    reporter.state({ state: 'done' });
-    if (!(await reporter.flush(FINAL_REPORT_MS)))
-      env.print('the server did not take the last report; going on');
-    reporter.stop();
-    // The disk is written and the deployment reported done: a machine that cannot restart itself
-    // is left for someone to restart.
-    await env.finish(task.finish).catch((e: unknown) => env.print(`cannot ${task.finish}: ${messageOf(e)}`));
-    return 'done';
+    return await finished(task.finish);
   } catch (e) {
     const error = cancel.reason ?? cancel.image?.failure ?? e;
     await closeAll();

@@ -5,12 +5,12 @@
 
 import { open } from 'node:fs/promises';
 import { XMLParser } from 'fast-xml-parser';
+import { PWM_MAGIC, WIM_MAGIC } from '../formats/wim/wim-header.ts';
 import { readWimInfoAndXml } from '../image/wim-info.ts';
 import { withFileSource } from '../io/file-source.ts';
 import { MEDIA_TYPES } from '../store/manifest.ts';
 import type { ArtifactMeta } from '../store/repository.ts';
 
-const WIM_MAGIC = 'MSWIM\0\0\0';
 /** ISO 9660 volume descriptors start at sector 16; 'CD001' follows the type byte. */
 const ISO_MAGIC_OFFSET = 16 * 2048 + 1;
 
@@ -25,8 +25,17 @@ async function readAt(file: string, offset: number, length: number): Promise<Buf
   }
 }
 
+/**
+ * The media type `head` (a file's first 8 bytes) starts: a WIM, normal or pipable (wimlib's
+ * variant, which wimcapture writes to a pipe: wimlib and winsmith read it as any WIM); else null.
+ */
+export function mediaTypeOfHead(head: Uint8Array): string | null {
+  const magic = Buffer.from(head).toString('latin1');
+  return magic === WIM_MAGIC || magic === PWM_MAGIC ? MEDIA_TYPES.wim : null;
+}
+
 export async function mediaTypeOf(file: string): Promise<string> {
-  if ((await readAt(file, 0, 8)).toString('latin1') === WIM_MAGIC) return MEDIA_TYPES.wim;
+  if (mediaTypeOfHead(await readAt(file, 0, 8)) !== null) return MEDIA_TYPES.wim;
   if ((await readAt(file, ISO_MAGIC_OFFSET, 5)).toString('latin1') === 'CD001') return MEDIA_TYPES.iso;
   return MEDIA_TYPES.octetStream;
 }

@@ -3,8 +3,10 @@
 // name, password and addresses, both sealed); the boot script's one start of the deploy
 // environment, which gives the agent its token; the agent's calls (its task, reports, the image's
 // manifest and chunks, the answer file once, the files of the deployment share its profile's steps
-// name); cancel, retry, and the heartbeat watch. Every change is audited and published as an
-// event; no secret is ever in either.
+// name); cancel, retry, and the heartbeat watch. A capture is a deployment of another kind: its
+// agent reads the machine's Windows and streams a WIM into the repository as the target NAME:TAG,
+// which it may push and nothing else; the image records the machine it was captured from. Every
+// change is audited and published as an event; no secret is ever in either.
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,8 +16,12 @@ import { AppError } from '../core/errors.ts';
 import { formatImageRef, nameInScope, parseImageRef } from '../core/names.ts';
 import {
   AGENT_STATES,
+  CAPTURE_AGENT_STATES,
   type AgentReport,
   type AgentTask,
+  type AnyAgentTask,
+  type CaptureResult,
+  type CaptureTask,
   type DeploymentState,
 } from '../deploy/agent-protocol.ts';
 import {
@@ -50,7 +56,12 @@ import {
 import type { UefiChainSetting } from '../core/uefi-chain.ts';
 import type { Manifest } from '../store/manifest.ts';
 import type { LocalRepository } from '../store/repository-local.ts';
-import type { Content, ImageRecord } from '../store/repository.ts';
+import type { ArtifactMeta, Content, ImageRecord } from '../store/repository.ts';
+import { MEDIA_TYPES } from '../store/manifest.ts';
+import { validateManifest } from '../store/manifest.ts';
+import { readWimInfo } from '../image/wim-info.ts';
+import type { ByteSource } from '../core/byte-source.ts';
+import { mediaTypeOfHead } from './artifact-meta.ts';
 import { ConcurrencyLimit } from '../core/concurrency-limit.ts';
 import { recorderFor } from './audit-trail.ts';
 import type { EventHub } from './events.ts';
@@ -88,10 +99,32 @@ export interface DeploymentRequest {
   readonly image?: string;
 }
 
+export interface CaptureRequest {
+  /** The machine, by id, MAC or name. */
+  readonly machine: string;
+  /** The image to make, NAME:TAG. */
+  readonly tag: string;
+  /** The partition to capture; absent: the largest NTFS partition holding Windows. */
+  readonly partition?: number;
+}
+
+/** Where a captured image came from, as its record keeps it (in `recipe`, under `capturedFrom`). */
+export interface CaptureLineage {
+  readonly machine: string;
+  readonly machineId: string;
+  readonly mac: string | null;
+  readonly uuid: string | null;
+  readonly manufacturer: string | null;
+  readonly model: string | null;
+  readonly serial: string | null;
+  readonly capturedAt: string;
+  readonly deployment: string;
+}
+
 /** What the agent holding a deployment's token may do: its own deployment, nothing else. */
 export interface AgentSession {
   readonly deployment: string;
-  task(): Promise<AgentTask>;
+  task(): Promise<AnyAgentTask>;
   report(report: AgentReport): Promise<void>;
   manifest(): Promise<Manifest>;
   /** One chunk of the deployment's image. */
@@ -102,6 +135,12 @@ export interface AgentSession {
   shareFiles(): Promise<ShareFile[]>;
   /** One of those files (FORBIDDEN for any other). */
   shareFile(path: string): Promise<OpenedShareFile>;
+  /** A capture's: of these chunks, those the repository still needs from it. */
+  captureMissing(digests: readonly string[]): Promise<string[]>;
+  /** A capture's: one chunk of the image it streams. */
+  captureChunk(digest: string, bytes: Uint8Array): Promise<void>;
+  /** A capture's: the manifest; the image is checked whole and listed as the capture's NAME:TAG. */
+  captureCommit(manifest: unknown): Promise<CaptureResult>;
 }
 
 /** The sealed part of a deployment. */
@@ -124,6 +163,7 @@ const PROFILE_AAD = (name: string): string => `profile:${name}`;
 
 /** The order the agent's states come in: a report may only move a deployment forward. */
 const AGENT_ORDER: readonly DeploymentState[] = ['booting', ...AGENT_STATES];
+const CAPTURE_ORDER: readonly DeploymentState[] = ['booting', ...CAPTURE_AGENT_STATES];
 
 /** A stored profile as listings show it (its summary is the one applyProfile wrote). */
 function profileView(stored: StoredProfile): ProfileView {
@@ -336,6 +376,55 @@ export class DeploymentService {
     return (await this.#store.requireDeployment(id)).image.name;
   }
 
+  /** A new capture of the machine's Windows into `request.tag`, queued until the machine boots. */
+  async capture(actor: Actor, request: CaptureRequest): Promise<DeploymentView> {
+    const machine = await this.#readyMachine(request.machine);
+    const ref = parseImageRef(request.tag);
+    if (
+      request.partition !== undefined &&
+      !(Number.isInteger(request.partition) && request.partition >= 1 && request.partition <= 128)
+    ) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `partition ${String(request.partition)} is not a partition number from 1 to 128`,
+        {
+          hint: 'name the partition as lsblk or sgdisk -p numbers it, or leave it out',
+        },
+      );
+    }
+    const id = randomUUID();
+    const secrets: DeploymentSecrets = { adminPassword: null, unattend: '', profile: '' };
+    const deployment = await this.#store.createDeployment({
+      id,
+      machineId: machine.id,
+      profile: '',
+      image: { name: ref.name, tag: ref.tag, digest: '', size: 0, edition: 1 },
+      sealed: this.#box.seal(JSON.stringify(secrets), SECRETS_AAD(id)),
+      createdBy: actor.user,
+      capture: { partition: request.partition ?? null },
+    });
+    await recorderFor(this.#audit, actor)('capture.create', deployment.id, {
+      machine: machine.id,
+      image: formatImageRef(ref),
+      partition: request.partition ?? null,
+    });
+    return this.#publish(deployment);
+  }
+
+  async #readyMachine(key: string): Promise<Machine> {
+    const machine = await this.#machine(key);
+    if (machine.state !== 'ready') {
+      throw new AppError(
+        'CONFLICT',
+        `machine ${key} is ${machine.state}: a machine is deployed or captured only once approved`,
+        {
+          hint: `approve it first: 'winsmith machine approve ${key}'`,
+        },
+      );
+    }
+    return machine;
+  }
+
   /** A new deployment of `request.profile` on the machine, queued until it boots. */
   async create(actor: Actor, request: DeploymentRequest): Promise<DeploymentView> {
     const machine = await this.#machine(request.machine);
@@ -467,11 +556,15 @@ export class DeploymentService {
         },
       );
     }
-    const view = await this.create(actor, {
-      machine: old.machineId,
-      profile: old.profile,
-      image: formatImageRef({ name: old.image.name, tag: old.image.tag }),
-    });
+    const image = formatImageRef({ name: old.image.name, tag: old.image.tag });
+    const view =
+      old.kind === 'capture'
+        ? await this.capture(actor, {
+            machine: old.machineId,
+            tag: image,
+            ...(old.capturePartition === null ? {} : { partition: old.capturePartition }),
+          })
+        : await this.create(actor, { machine: old.machineId, profile: old.profile, image });
     await recorderFor(this.#audit, actor)('deployment.retry', view.id, { retries: id });
     return view;
   }
@@ -513,17 +606,108 @@ export class DeploymentService {
   /** What the agent holding `token` may do, calling from `client`; UNAUTHORIZED for no deployment under way. */
   async agent(token: string, client: string): Promise<AgentSession> {
     const deployment = await this.#agentDeployment(token);
+    const deploying = (): Deployment => this.#ofKind(deployment, 'deploy');
+    const capturing = (): Deployment => this.#ofKind(deployment, 'capture');
     return {
       deployment: deployment.id,
-      task: () => this.#task(deployment),
+      task: () => (deployment.kind === 'capture' ? this.#captureTask(deployment) : this.#task(deployment)),
       report: (report) => this.#report(deployment, report, client),
-      manifest: () => this.#repo.manifestOf(deployment.image.digest),
-      chunk: (digest) => this.#chunk(deployment, digest),
-      unattend: () => this.#unattend(deployment, client),
-      shareFiles: async () => listShareFiles(this.#share, this.#deploymentProfile(deployment).customize),
+      manifest: async () => this.#repo.manifestOf(deploying().image.digest),
+      chunk: async (digest) => this.#chunk(deploying(), digest),
+      unattend: async () => this.#unattend(deploying(), client),
+      shareFiles: async () => listShareFiles(this.#share, this.#deploymentProfile(deploying()).customize),
       shareFile: async (path) =>
-        openShareFile(this.#share, this.#deploymentProfile(deployment).customize, path),
+        openShareFile(this.#share, this.#deploymentProfile(deploying()).customize, path),
+      captureMissing: async (digests) =>
+        this.#repo.streamChunksMissing(
+          capturePusher(capturing()),
+          await this.#captureUpload(capturing()),
+          digests,
+        ),
+      captureChunk: async (digest, bytes) =>
+        this.#repo.putStreamChunk(await this.#captureUpload(capturing()), digest, bytes),
+      captureCommit: async (manifest) => this.#captureCommit(capturing(), manifest, client),
     };
+  }
+
+  /** `deployment`, when it is of `kind`; FORBIDDEN otherwise (a capture's token fetches no image). */
+  #ofKind(deployment: Deployment, kind: Deployment['kind']): Deployment {
+    if (deployment.kind !== kind) {
+      throw new AppError('FORBIDDEN', `deployment ${deployment.id} is a ${deployment.kind}, not a ${kind}`, {
+        hint: `the agent of a ${deployment.kind} may only call its ${deployment.kind}'s routes`,
+      });
+    }
+    return deployment;
+  }
+
+  /** The streamed upload of a capture, opened at its first call. */
+  async #captureUpload(deployment: Deployment): Promise<string> {
+    const current = await this.#store.requireDeployment(deployment.id);
+    if (current.uploadId !== null) return current.uploadId;
+    const id = await this.#repo.beginStreamUpload(capturePusher(deployment), {
+      name: deployment.image.name,
+      tag: deployment.image.tag,
+    });
+    return this.#store.setUpload(deployment.id, id);
+  }
+
+  async #captureTask(deployment: Deployment): Promise<CaptureTask> {
+    const machine = await this.#machines.getMachine(deployment.machineId);
+    return {
+      kind: 'capture',
+      deployment: deployment.id,
+      machine: machineRef(deployment.machineId, machine),
+      target: { name: deployment.image.name, tag: deployment.image.tag },
+      partition: deployment.capturePartition,
+      chunking: { ...this.#repo.chunking },
+      finish: 'reboot',
+      heartbeatSeconds: this.#settings.heartbeatSeconds,
+    };
+  }
+
+  /**
+   * The capture's commit: the manifest checked, every chunk and the whole content verified, the
+   * editions read from the WIM itself (a pipable WIM too), the lineage taken from the machine's
+   * record here, never from the agent. A commit tried again after it went through answers the same.
+   */
+  async #captureCommit(deployment: Deployment, given: unknown, client: string): Promise<CaptureResult> {
+    const current = await this.#store.requireDeployment(deployment.id);
+    const ref = { name: current.image.name, tag: current.image.tag };
+    if (current.image.digest !== '')
+      return { ...ref, digest: current.image.digest, size: current.image.size };
+    const manifest = validateManifest(given);
+    if (manifest.mediaType !== MEDIA_TYPES.wim) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `a capture's manifest has the media type ${MEDIA_TYPES.wim}, not ${JSON.stringify(manifest.mediaType.slice(0, 80))}`,
+        { hint: 'the agent sends what wimcapture wrote, as a WIM' },
+      );
+    }
+    const machine = await this.#machines.getMachine(current.machineId);
+    const lineage: CaptureLineage = {
+      machine: machine?.name ?? current.machineId,
+      machineId: current.machineId,
+      mac: machine?.mac ?? null,
+      uuid: machine?.smbiosUuid ?? null,
+      manufacturer: machine?.manufacturer ?? null,
+      model: machine?.product ?? null,
+      serial: machine?.serial ?? null,
+      capturedAt: new Date().toISOString(),
+      deployment: current.id,
+    };
+    const image = await this.#repo.commitStreamUpload(
+      current.createdBy ?? `agent:${current.id}`,
+      await this.#captureUpload(current),
+      manifest,
+      (content) => capturedMeta(content, lineage),
+    );
+    await this.#store.setCapturedImage(current.id, image.digest, image.size);
+    await recorderFor(this.#audit, { user: `agent:${current.id}`, client })('capture.commit', current.id, {
+      image: formatImageRef(ref),
+      digest: image.digest,
+    });
+    await this.#publish(await this.#store.requireDeployment(current.id));
+    return { ...ref, digest: image.digest, size: image.size };
   }
 
   /** The profile as it was when the deployment was made. */
@@ -596,8 +780,15 @@ export class DeploymentService {
     const secureBoot = report.inventory?.secureBoot;
     if (typeof secureBoot === 'boolean') await this.#recordSecureBoot(deployment.machineId, secureBoot);
     const state = report.state;
+    const order = deployment.kind === 'capture' ? CAPTURE_ORDER : AGENT_ORDER;
     if (state !== undefined && state !== current.state) {
-      const from = AGENT_ORDER.slice(0, AGENT_ORDER.indexOf(state));
+      const index = order.indexOf(state);
+      if (index < 0) {
+        throw new AppError('CONFLICT', `a ${deployment.kind} has no state ${state}`, {
+          hint: `report the states of a ${deployment.kind}`,
+        });
+      }
+      const from = order.slice(0, index);
       if (state !== 'failed' && !from.includes(current.state)) {
         throw new AppError(
           'CONFLICT',
@@ -609,7 +800,7 @@ export class DeploymentService {
       }
       current = await this.#store.transition(
         deployment.id,
-        state === 'failed' ? AGENT_ORDER : from,
+        state === 'failed' ? order : from,
         state,
         state === 'failed' && report.error === undefined
           ? { error_message: 'the agent failed', error_step: current.state }
@@ -731,6 +922,32 @@ export class DeploymentService {
   }
 }
 
+/**
+ * Who a capture's agent pushes as: chunks it may reuse are those of images under the capture's
+ * own name, which its creator could push to (and so read).
+ */
+function capturePusher(deployment: Deployment): { user: string; readScopes: readonly string[] } {
+  return { user: `agent:${deployment.id}`, readScopes: [deployment.image.name] };
+}
+
+/** What the catalog records of a captured WIM: read from its bytes, with the lineage given. */
+async function capturedMeta(content: ByteSource, lineage: CaptureLineage): Promise<ArtifactMeta> {
+  const mediaType = mediaTypeOfHead(await content.read(0, 8));
+  if (mediaType !== MEDIA_TYPES.wim) {
+    throw new AppError('FORMAT_INVALID', 'the captured content is not a WIM (no WIM magic at its start)', {
+      hint: 'the agent streams what wimcapture writes; see its log',
+    });
+  }
+  const info = await readWimInfo(content);
+  return {
+    mediaType,
+    editions: info.images,
+    parentDigest: null,
+    recipe: { capturedFrom: lineage },
+    sourceIsoSha256: null,
+  };
+}
+
 /** Whether a deployment of the image named so is shown to a caller. */
 type ImageVisibility = (imageName: string) => boolean;
 
@@ -786,6 +1003,7 @@ export function deploymentsFor(
     },
     deployments: {
       create: (request) => service.create(actor, request),
+      capture: (request) => service.capture(actor, request),
       list: (filter) => service.list(filter, visibleTo(actor)),
       show: (id) => service.show(id, visibleTo(actor)),
       logs: (id, after) => service.logs(id, after, visibleTo(actor)),

@@ -4,7 +4,10 @@
 // profile. A QEMU VM (TCG) with an empty disk network-boots, registers itself and waits, pending;
 // the lab approves it, deploys the profile to it and powers it on again: it boots the deploy
 // environment, whose agent partitions and writes its disk and powers it off. The disk is then read
-// back (partitions, boot files, BCD, Windows files) without mounting it. Everything the lab made
+// back (partitions, boot files, BCD, Windows files) without mounting it. With `capture`, the lab
+// then queues a capture of the machine and powers it on once more: it boots the deploy environment
+// in capture mode, whose agent reads the disk just deployed into LAB_CAPTURE and restarts (which
+// ends the VM). Everything the lab made
 // (namespace, processes, files) is removed at the end, on failure and on SIGINT/SIGTERM too,
 // unless it is asked to keep it. The operator's side works on the server's data directory, as
 // `winsmith ... --repo DATA` does, while the server serves the machine.
@@ -48,6 +51,9 @@ export const LAB_DISK_BYTES = 8 * GiB;
 /** The image the lab pushes the sample as. */
 export const LAB_IMAGE = 'lab/sample:latest';
 
+/** The image a lab capture makes. */
+export const LAB_CAPTURE = 'lab/captured:latest';
+
 /** After the VM ends, how long its deployment's last report may take to be seen. */
 const LAST_REPORT_MS = 15_000;
 
@@ -73,6 +79,8 @@ export interface LabDeployOptions {
   readonly packageCache: string;
   /** Leave the namespace and the files for inspection. */
   readonly keep: boolean;
+  /** After the deployment, capture the VM's disk back into LAB_CAPTURE. */
+  readonly capture: boolean;
   /** The whole run's time limit. */
   readonly timeoutMs: number;
   /** SIGINT or SIGTERM: stop, remove what was made. */
@@ -121,6 +129,8 @@ export interface LabSummary {
   readonly image: string;
   readonly profile: string;
   readonly deployment: DeploymentView;
+  /** The capture after the deployment, when asked for: as it ended, with the time it took. */
+  readonly capture: { readonly deployment: DeploymentView; readonly seconds: number } | null;
   readonly times: LabTimes;
   readonly disk: DiskVerification | null;
   readonly data: string;
@@ -459,6 +469,29 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
         message: `disk read back: ${verification.partitions.length} partitions, ${verification.bootable ? 'bootable' : `NOT bootable (${verification.problems.join('; ')})`}`,
       });
     }
+    let capture: LabSummary['capture'] = null;
+    if (options.capture && verification?.bootable === true) {
+      const queuedCapture = await session.deployments.capture({ machine: machine.id, tag: LAB_CAPTURE });
+      parts.deployment = queuedCapture.id;
+      vm.powerOn();
+      const captureOnAt = vm.poweredOnAt;
+      emit({
+        kind: 'step',
+        message: `capture ${queuedCapture.id} into ${LAB_CAPTURE} queued; VM powered on again`,
+      });
+      const captured = await followDeployment(session, queuedCapture.id, vm, server, deadline, options, emit);
+      if (captured.state === 'done') {
+        // The capture ends with a restart, which ends the VM (-no-reboot).
+        await waitFor(
+          'the VM to restart after its capture',
+          () => (vm.process?.running() === false ? true : null),
+          { timeoutMs: Math.min(POWER_OFF_MS, remaining()), everyMs: 500, signal: options.signal },
+        );
+      }
+      await vm.powerOff();
+      capture = { deployment: captured, seconds: seconds(Date.now() - captureOnAt) };
+      emit({ kind: 'step', message: `capture ${captured.state} after ${capture.seconds} s` });
+    }
     const times: LabTimes = {
       registrationSeconds,
       poweredOnAt: new Date(poweredOnAt).toISOString(),
@@ -468,7 +501,10 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
       totalSeconds: seconds(Date.now() - started),
     };
     const summary: LabSummary = {
-      ok: ended.state === 'done' && verification?.bootable === true,
+      ok:
+        ended.state === 'done' &&
+        verification?.bootable === true &&
+        (!options.capture || capture?.deployment.state === 'done'),
       firmware: options.firmware,
       network: {
         namespace: network.name,
@@ -486,6 +522,7 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
       image: LAB_IMAGE,
       profile: LAB_PROFILE_NAME,
       deployment: ended,
+      capture,
       times,
       disk: verification,
       data,

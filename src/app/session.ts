@@ -12,12 +12,16 @@ export {
   AGENT_PATHS,
   AgentReport,
   AgentTask,
+  AnyAgentTask,
+  CaptureChunkAnswer,
+  CaptureChunkQuery,
+  CaptureResult,
   DEPLOYMENT_STATES,
   ShareFiles,
 } from '../deploy/agent-protocol.ts';
 import type { DeploymentState } from '../deploy/agent-protocol.ts';
 import type { Machine, MachineChanges, MachineFilter, NewMachine } from '../machines/machine-store.ts';
-import type { DeploymentRequest, DeploymentView, ProfileView } from './deployments.ts';
+import type { CaptureRequest, DeploymentRequest, DeploymentView, ProfileView } from './deployments.ts';
 
 /** Who acts: the name the audit log records, where from, and what the actor may read. */
 export interface Actor {
@@ -107,6 +111,8 @@ export interface Profiles {
 
 export interface Deployments {
   create(request: DeploymentRequest): Promise<DeploymentView>;
+  /** A capture of the machine's Windows into an image, queued until the machine network-boots. */
+  capture(request: CaptureRequest): Promise<DeploymentView>;
   list(filter: { readonly machine?: string; readonly active?: boolean }): Promise<DeploymentView[]>;
   show(id: string): Promise<DeploymentView>;
   /** The agent's log lines after line `after`. */

@@ -26,7 +26,7 @@ export function deploymentRow(d: DeploymentView): string[] {
   return [
     d.id,
     d.machine.name ?? d.machine.mac ?? d.machineId,
-    d.profile,
+    d.kind === 'capture' ? '(capture)' : d.profile,
     `${d.image.name}:${d.image.tag}`,
     d.error === null ? d.state : `${d.state}: ${d.error.message}`.slice(0, 80),
     progressText(d),
@@ -38,19 +38,35 @@ export function deploymentRow(d: DeploymentView): string[] {
 export function deploymentText(d: DeploymentView): string {
   return formatFields([
     ['id', d.id],
+    ['kind', d.kind],
     ['machine', [d.machine.name, d.machine.mac, d.machineId].filter((x) => x !== null).join(' ')],
-    ['profile', d.profile],
-    [
-      'image',
-      `${d.image.name}:${d.image.tag} (sha256:${d.image.digest.slice(0, 12)}…, edition ${d.image.edition})`,
-    ],
+    ...(d.kind === 'capture'
+      ? ([
+          [
+            'image',
+            `${d.image.name}:${d.image.tag} (${d.image.digest === '' ? 'not committed yet' : `sha256:${d.image.digest.slice(0, 12)}…`})`,
+          ],
+          [
+            'partition',
+            d.capturePartition === null
+              ? 'the largest NTFS partition holding Windows'
+              : String(d.capturePartition),
+          ],
+        ] as const)
+      : ([
+          ['profile', d.profile],
+          [
+            'image',
+            `${d.image.name}:${d.image.tag} (sha256:${d.image.digest.slice(0, 12)}…, edition ${d.image.edition})`,
+          ],
+        ] as const)),
     ['state', d.state],
     ['progress', progressText(d)],
     ['disk', d.disk ?? '-'],
     ['error', d.error === null ? '-' : `${d.error.message} (in ${d.error.step})`],
     ['created', `${d.createdAt}${d.createdBy === null ? '' : ` by ${d.createdBy}`}`],
     ['last report', d.lastReportAt ?? '-'],
-    ['answer file fetched', d.unattendFetchedAt ?? '-'],
+    ...(d.kind === 'capture' ? [] : ([['answer file fetched', d.unattendFetchedAt ?? '-']] as const)),
     ['history', d.history.map((h) => `${h.at} ${h.state}`).join('\n')],
   ]);
 }

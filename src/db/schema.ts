@@ -164,6 +164,12 @@ export interface DeploymentsTable {
   error_message: string | null;
   error_step: string | null;
   last_report_at: string | null;
+  /** 'deploy' or 'capture'. */
+  kind: Generated<string>;
+  /** A capture's partition number; null: the agent finds the Windows partition. */
+  capture_partition: number | null;
+  /** The upload a capture's agent streams into. */
+  upload_id: string | null;
 }
 
 export interface DeploymentLogTable {

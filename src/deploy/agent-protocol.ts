@@ -13,6 +13,13 @@
 //   GET  /api/v1/agent/files             → ShareFiles: the files of the deployment share the
 //                                          profile's steps name (and those in the folders they name)
 //   GET  /api/v1/agent/files/{path}      → one of those files (path percent-encoded, one Range)
+//
+// A capture's agent (task kind `capture`) pushes instead, streaming (docs/capture.md): the WIM is
+// cut into chunks as wimcapture writes it, so the manifest comes last.
+//   POST /api/v1/agent/capture/chunks    ← CaptureChunkQuery → CaptureChunkAnswer: which of these
+//                                          chunks the server still needs
+//   PUT  /api/v1/agent/capture/chunks/{digest} ← one chunk (its SHA-256 is its digest)
+//   POST /api/v1/agent/capture/commit    ← CaptureCommit: the manifest; the image appears whole
 
 import { z } from 'zod';
 
@@ -43,6 +50,8 @@ export const AGENT_PATHS = {
   chunk: '/api/v1/agent/chunks',
   unattend: '/api/v1/agent/unattend',
   files: '/api/v1/agent/files',
+  captureChunks: '/api/v1/agent/capture/chunks',
+  captureCommit: '/api/v1/agent/capture/commit',
 } as const;
 
 /** The states of a deployment, in the order a deployment goes through them. */
@@ -54,6 +63,9 @@ export const DEPLOYMENT_STATES = [
   'applying',
   'configuring',
   'finalizing',
+  'inspecting',
+  'capturing',
+  'committing',
   'done',
   'failed',
   'cancelled',
@@ -67,6 +79,20 @@ export const AGENT_STATES = [
   'applying',
   'configuring',
   'finalizing',
+  'done',
+  'failed',
+] as const satisfies readonly DeploymentState[];
+
+/**
+ * The states a capture's agent may report, in this order: inspecting (the Windows partition found
+ * and checked), capturing (wimcapture read and chunks pushed), committing (the manifest sent, the
+ * server checks the whole and lists the image).
+ */
+export const CAPTURE_AGENT_STATES = [
+  'agent-online',
+  'inspecting',
+  'capturing',
+  'committing',
   'done',
   'failed',
 ] as const satisfies readonly DeploymentState[];
@@ -122,6 +148,49 @@ export const AgentTask = z.strictObject({
 });
 export type AgentTask = z.infer<typeof AgentTask>;
 
+/** A capture: read the machine's Windows partition into a WIM pushed as `target`. */
+export const CaptureTask = z.strictObject({
+  kind: z.literal('capture'),
+  deployment: z.string(),
+  machine: z.strictObject({ id: z.string(), name: z.string().nullable(), mac: z.string().nullable() }),
+  target: z.strictObject({ name: z.string(), tag: z.string() }),
+  /** The partition number to capture; null: the largest NTFS partition holding Windows. */
+  partition: z.number().int().positive().nullable(),
+  /** How the repository cuts chunks: the agent cuts the stream the same way. */
+  chunking: z.strictObject({
+    minSize: z.number().int().positive(),
+    avgSize: z.number().int().positive(),
+    maxSize: z.number().int().positive(),
+  }),
+  finish: z.enum(['reboot', 'poweroff']),
+  heartbeatSeconds: z.number().int().positive(),
+});
+export type CaptureTask = z.infer<typeof CaptureTask>;
+
+/** What the task route answers: a deployment's task, or a capture's. */
+export const AnyAgentTask = z.union([AgentTask, CaptureTask]);
+export type AnyAgentTask = z.infer<typeof AnyAgentTask>;
+
+/** Chunk digests one query may ask about. */
+export const MAX_CAPTURE_QUERY = 1024;
+
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const CaptureChunkQuery = z.strictObject({ digests: z.array(Sha256Hex).max(MAX_CAPTURE_QUERY) });
+export type CaptureChunkQuery = z.infer<typeof CaptureChunkQuery>;
+
+export const CaptureChunkAnswer = z.strictObject({ missing: z.array(Sha256Hex).max(MAX_CAPTURE_QUERY) });
+export type CaptureChunkAnswer = z.infer<typeof CaptureChunkAnswer>;
+
+/** The committed image, as the agent logs it. */
+export const CaptureResult = z.strictObject({
+  name: z.string(),
+  tag: z.string(),
+  digest: z.string(),
+  size: z.number().int().nonnegative(),
+});
+export type CaptureResult = z.infer<typeof CaptureResult>;
+
 /**
  * The files of the deployment share a deployment's steps use: paths relative to the share,
  * '/'-separated, with the size and SHA-256 the agent checks what it fetched against.
@@ -166,7 +235,7 @@ export const MAX_REPORT_LINES = 200;
 export const MAX_LINE_LENGTH = 2000;
 
 export const AgentReport = z.strictObject({
-  state: z.enum(AGENT_STATES).optional(),
+  state: z.union([z.enum(AGENT_STATES), z.enum(CAPTURE_AGENT_STATES)]).optional(),
   progress: z
     .strictObject({ done: z.number().int().nonnegative(), total: z.number().int().nonnegative() })
     .optional(),

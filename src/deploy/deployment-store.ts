@@ -21,8 +21,12 @@ export interface StoredProfile {
   readonly updatedAt: string;
 }
 
+/** A deployment writes an image to a machine's disk; a capture reads a machine's Windows into an image. */
+export type DeploymentKind = 'deploy' | 'capture';
+
 export interface Deployment {
   readonly id: string;
+  readonly kind: DeploymentKind;
   readonly machineId: string;
   readonly profile: string;
   readonly image: {
@@ -45,6 +49,10 @@ export interface Deployment {
   readonly inventory: unknown;
   readonly error: { readonly message: string; readonly step: string } | null;
   readonly lastReportAt: string | null;
+  /** A capture's partition (null: the agent finds the Windows partition); null for a deployment. */
+  readonly capturePartition: number | null;
+  /** The upload a capture's agent streams into, once it has begun. */
+  readonly uploadId: string | null;
 }
 
 export interface NewDeployment {
@@ -54,6 +62,8 @@ export interface NewDeployment {
   readonly image: Deployment['image'];
   readonly sealed: string;
   readonly createdBy: string;
+  /** A capture: the image is the target NAME:TAG (its digest empty until committed). */
+  readonly capture?: { readonly partition: number | null };
 }
 
 /** States a deployment no longer moves from. */
@@ -92,6 +102,7 @@ function toDeployment(row: Selectable<DeploymentsTable>): Deployment {
   const history = parseJson(row.history, 'deployment history');
   return {
     id: row.id,
+    kind: row.kind === 'capture' ? 'capture' : 'deploy',
     machineId: row.machine_id,
     profile: row.profile,
     image: {
@@ -117,6 +128,8 @@ function toDeployment(row: Selectable<DeploymentsTable>): Deployment {
     error:
       row.error_message === null ? null : { message: row.error_message, step: row.error_step ?? 'unknown' },
     lastReportAt: row.last_report_at,
+    capturePartition: row.capture_partition,
+    uploadId: row.upload_id,
   };
 }
 
@@ -216,6 +229,9 @@ export class DeploymentStore {
           updated_at: now,
           token_hash: null,
           sealed: deployment.sealed,
+          kind: deployment.capture === undefined ? 'deploy' : 'capture',
+          capture_partition: deployment.capture?.partition ?? null,
+          upload_id: null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -228,6 +244,26 @@ export class DeploymentStore {
       }
       throw e;
     }
+  }
+
+  /** Records the upload a capture streams into (kept when one is already recorded); the upload's id. */
+  async setUpload(id: string, uploadId: string): Promise<string> {
+    await this.#db
+      .updateTable('deployments')
+      .set({ upload_id: uploadId })
+      .where('id', '=', id)
+      .where('upload_id', 'is', null)
+      .execute();
+    return (await this.requireDeployment(id)).uploadId ?? uploadId;
+  }
+
+  /** A capture's image once committed: its digest and size. */
+  async setCapturedImage(id: string, digest: string, size: number, now = nowIso()): Promise<void> {
+    await this.#db
+      .updateTable('deployments')
+      .set({ image_digest: digest, image_size: size, updated_at: now })
+      .where('id', '=', id)
+      .execute();
   }
 
   async getDeployment(id: string): Promise<Deployment | undefined> {

@@ -1,6 +1,6 @@
 // NTFS volumes in regular files or block devices, through ntfs-3g's tools (no mount, no root).
 
-import { runProgram } from './run.ts';
+import { runProgram, startProgram } from './run.ts';
 
 export interface MakeNtfsOptions {
   readonly label: string;
@@ -54,4 +54,28 @@ export async function ntfsCheck(volume: string): Promise<string> {
 export async function ntfsReadFile(volume: string, path: string): Promise<Uint8Array> {
   const { stdout } = await runProgram('ntfscat', [volume, path]);
   return new Uint8Array(stdout);
+}
+
+/**
+ * The first `length` bytes of one file of the volume (fewer when the file is shorter), without
+ * reading the rest: ntfscat is stopped once they came. Null when the file is absent.
+ */
+export async function ntfsReadHead(volume: string, path: string, length: number): Promise<Uint8Array | null> {
+  const stop = new AbortController();
+  const started = startProgram('ntfscat', [volume, path], { pipeStdout: true, signal: stop.signal });
+  started.stdin.end();
+  const pieces: Buffer[] = [];
+  let have = 0;
+  for await (const piece of started.stdout as AsyncIterable<Buffer>) {
+    pieces.push(piece);
+    have += piece.length;
+    if (have >= length) break;
+  }
+  if (have >= length) stop.abort();
+  const ended = await started.done.then(
+    () => true,
+    () => false,
+  );
+  if (!ended && have < length) return null;
+  return new Uint8Array(Buffer.concat(pieces).subarray(0, length));
 }

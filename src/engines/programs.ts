@@ -45,6 +45,7 @@ export const PROGRAM_PACKAGES = {
   nbdcopy: 'libnbd-bin',
   fusermount3: 'fuse3',
   blockdev: 'util-linux',
+  losetup: 'util-linux',
   setpriv: 'util-linux',
   sync: 'coreutils',
 } as const;

@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
 import { BUILT_PROGRAMS, PROGRAM_PACKAGES, builtFile, notBuilt, type Program } from './programs.ts';
 
@@ -16,6 +16,11 @@ export interface RunOptions {
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Receives stdout as it comes instead of it being collected in the result. */
   readonly onStdout?: (chunk: Buffer) => void;
+  /**
+   * Stdout is left for the caller to read from StartedProgram.stdout, at its own pace (the
+   * program waits while the caller does not read); it is then neither collected nor split.
+   */
+  readonly pipeStdout?: boolean;
   /** Exit codes that are not a failure (default: only 0). */
   readonly okExitCodes?: readonly number[];
   readonly signal?: AbortSignal;
@@ -69,6 +74,8 @@ function lineSplitter(emit: (line: string) => void): { push(text: string): void;
 /** A program started with its stdin left open: write to it, then wait for the end. */
 export interface StartedProgram {
   readonly stdin: Writable;
+  /** The program's stdout, for a caller that asked for `pipeStdout` (read by no one else). */
+  readonly stdout: Readable;
   /** The program's end: as runProgram's result (stdout is empty when `onStdout` took it). */
   readonly done: Promise<RunResult>;
 }
@@ -94,11 +101,13 @@ export function startProgram(
     const { onLine, onStdout } = options;
     const outLines = onLine && !onStdout ? lineSplitter((l) => onLine(l, 'stdout')) : undefined;
     const errLines = onLine ? lineSplitter((l) => onLine(l, 'stderr')) : undefined;
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (onStdout) onStdout(chunk);
-      else out.push(chunk);
-      outLines?.push(chunk.toString('utf8'));
-    });
+    if (options.pipeStdout !== true) {
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (onStdout) onStdout(chunk);
+        else out.push(chunk);
+        outLines?.push(chunk.toString('utf8'));
+      });
+    }
     child.stderr.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');
       stderr += text;
@@ -118,7 +127,7 @@ export function startProgram(
     });
   });
   child.stdin.on('error', () => undefined);
-  return { stdin: child.stdin, done };
+  return { stdin: child.stdin, stdout: child.stdout, done };
 }
 
 export function runProgram(

@@ -5,6 +5,7 @@
 // volume, read or written by wimlib's NTFS-3G mode with no mount.
 
 import { readdir } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { AppError } from '../core/errors.ts';
@@ -164,6 +165,46 @@ function captureArgs(options: CaptureOptions): string[] {
 /** source: a directory, or an NTFS volume in a regular file or block device (wimlib's NTFS-3G mode, no mount). */
 export async function wimCapture(source: string, wimPath: string, options: CaptureOptions): Promise<void> {
   await run(['capture', source, wimPath, ...captureArgs(options)], options.onProgress);
+}
+
+/** A capture written to a pipe as it is made: a pipable WIM (wimlib's variant) on `stdout`. */
+export interface CaptureStream {
+  /** The WIM's bytes, read at the reader's pace (wimlib waits for it). */
+  readonly stdout: Readable;
+  /** wimlib's end: rejects when it failed. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Captures the NTFS volume `source` (a block device or a file, opened read only by wimlib's NTFS-3G
+ * mode) as image `name`, written to stdout as a pipable WIM, with wimlib's default compression.
+ */
+export function wimCaptureStream(
+  source: string,
+  name: string,
+  options: {
+    readonly description?: string;
+    readonly onProgress?: CaptureOptions['onProgress'];
+    readonly signal?: AbortSignal;
+  },
+): CaptureStream {
+  const args = [
+    'capture',
+    source,
+    '-',
+    name,
+    ...(options.description === undefined ? [] : [options.description]),
+  ];
+  const started = startProgram('wimlib-imagex', args, {
+    pipeStdout: true,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    onLine(line) {
+      const event = parseWimlibProgress(line);
+      if (event !== null) options.onProgress?.(event);
+    },
+  });
+  started.stdin.end();
+  return { stdout: started.stdout, done: started.done.then(() => undefined) };
 }
 
 /** Adds `source` as a new image at the end of an existing WIM. */

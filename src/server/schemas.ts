@@ -74,7 +74,7 @@ const imageFields = {
 
 export const ImageRecord = z.object({ ...imageFields, recipe: z.unknown() });
 
-export const ImageSummary = z.object(imageFields);
+export const ImageSummary = z.object({ ...imageFields, capturedFrom: nullableText });
 
 export const ImagePage = z.object({ images: list(ImageSummary), next: nullableText });
 
@@ -233,6 +233,7 @@ export const DeploymentState = z.enum(DEPLOYMENT_STATES);
 
 export const Deployment = z.object({
   id: text,
+  kind: z.enum(['deploy', 'capture']),
   machineId: text,
   machine: z.object({ id: text, name: nullableText, mac: nullableText }),
   profile: text,
@@ -248,6 +249,8 @@ export const Deployment = z.object({
   inventory: z.unknown(),
   error: z.object({ message: text, step: text }).nullable(),
   lastReportAt: nullableText,
+  capturePartition: z.number().int().nullable(),
+  uploadId: nullableText,
 });
 
 export const DeploymentList = z.object({ deployments: list(Deployment) });
@@ -258,6 +261,12 @@ export const DeploymentQuery = z.object({
 });
 
 export const NewDeployment = z.object({ machine: text, profile: text, image: text.optional() });
+
+export const NewCapture = z.object({
+  machine: text,
+  tag: text,
+  partition: z.number().int().min(1).max(128).optional(),
+});
 
 export const LogQuery = z.object({
   after: z

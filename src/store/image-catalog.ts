@@ -588,6 +588,26 @@ export class ImageCatalog {
     return row === undefined ? undefined : toUpload(row);
   }
 
+  /**
+   * Gives a streamed upload (opened with no manifest: its digest '') the manifest it ends with;
+   * false when the upload is not open or already has one.
+   */
+  async setUploadManifest(
+    id: string,
+    manifestDigest: string,
+    manifest: string,
+    now = nowIso(),
+  ): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('uploads')
+      .set({ manifest_digest: manifestDigest, manifest, updated_at: now })
+      .where('id', '=', id)
+      .where('state', '=', 'open')
+      .where('manifest_digest', '=', '')
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
   /** The newest open upload of the same manifest to the same `name:tag`, to resume it. */
   async findOpenUpload(name: string, tag: string, manifestDigest: string): Promise<Upload | undefined> {
     const row = await this.#db

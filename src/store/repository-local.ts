@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DEFAULT_MAX_MANIFEST_CHUNKS } from '../config/server-config.ts';
+import type { ByteSource } from '../core/byte-source.ts';
 import { AppError } from '../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
 import { formatImageRef, type ImageRef } from '../core/names.ts';
@@ -102,9 +103,17 @@ function record(artifact: Artifact, ref: ImageRef): ImageRecord {
   };
 }
 
+/** The machine name a capture recorded in the recipe (`capturedFrom.machine`), else null. */
+function capturedFromOf(recipe: unknown): string | null {
+  if (typeof recipe !== 'object' || recipe === null || !('capturedFrom' in recipe)) return null;
+  const from = recipe.capturedFrom;
+  if (typeof from !== 'object' || from === null || !('machine' in from)) return null;
+  return typeof from.machine === 'string' ? from.machine : null;
+}
+
 function summary(image: ImageRecord): ImageSummary {
   const { recipe, ...rest } = image;
-  return rest;
+  return { ...rest, capturedFrom: capturedFromOf(recipe) };
 }
 
 function notFound(ref: ImageRef): AppError {
@@ -155,25 +164,7 @@ export class LocalRepository {
     ref: ImageRef,
     given: Manifest,
   ): Promise<UploadSession & { readonly manifestDigest: string }> {
-    const manifest = validateManifest(given);
-    if (manifest.chunks.length > this.maxManifestChunks) {
-      throw new AppError(
-        'LIMIT_EXCEEDED',
-        `the manifest lists ${manifest.chunks.length} chunks, over the limit ${this.maxManifestChunks}`,
-        { hint: 'raise limits.manifestChunks in the server config for images this large' },
-      );
-    }
-    for (const c of manifest.chunks) {
-      if (c.size > this.maxChunkBytes) {
-        throw new AppError(
-          'LIMIT_EXCEEDED',
-          `the manifest has a chunk of ${c.size} bytes, over the limit ${this.maxChunkBytes}`,
-          {
-            hint: 'push with the chunk sizes the repository announces',
-          },
-        );
-      }
-    }
+    const manifest = this.#checkedManifest(given);
     const digest = manifestDigest(manifest);
     const text = new TextDecoder().decode(serializeManifest(manifest));
     const upload =
@@ -209,7 +200,8 @@ export class LocalRepository {
     const cached = this.#uploads.get(id);
     if (cached !== undefined) return cached;
     const upload = /^[A-Za-z0-9-]{1,64}$/.test(id) ? await this.catalog.getUpload(id) : undefined;
-    if (upload === undefined) {
+    // A streamed upload (a capture's) is its agent's alone: the push routes do not know it.
+    if (upload === undefined || upload.manifestDigest === '') {
       throw new AppError('NOT_FOUND', `no upload ${JSON.stringify(id.slice(0, 80))}`, {
         hint: 'start the push again',
       });
@@ -228,6 +220,150 @@ export class LocalRepository {
       if (oldest.done !== true) this.#uploads.delete(oldest.value);
     }
     return entry;
+  }
+
+  // ---- streamed uploads: chunks first, the manifest at the commit -------------------------
+  //
+  // A stream (a pipable WIM written by wimcapture to stdout) is cut and pushed as it comes, so
+  // its manifest exists only at the end. Such an upload is opened with none (manifest digest '');
+  // each chunk sent is checked against its digest and counted within maxManifestChunks; the
+  // commit gives the manifest and is then checked as any other (every chunk, the whole SHA-256).
+
+  /** Opens a streamed upload to `ref` by `by`; its id. */
+  async beginStreamUpload(by: Pusher, ref: ImageRef): Promise<string> {
+    const upload = await this.catalog.createUpload({
+      name: ref.name,
+      tag: ref.tag,
+      manifestDigest: '',
+      manifest: '',
+      createdBy: by.user,
+    });
+    return upload.id;
+  }
+
+  async #openStream(id: string): Promise<{ upload: Upload; accounted: Set<string> }> {
+    const upload = await this.catalog.getUpload(id);
+    if (upload?.state !== 'open' || upload.manifestDigest !== '') {
+      throw new AppError('CONFLICT', `upload ${id} is not a streamed upload still open`, {
+        hint: 'start the capture again',
+      });
+    }
+    return { upload, accounted: await this.catalog.uploadChunks(id) };
+  }
+
+  /**
+   * Of `digests`, those the streamed upload still needs: a chunk it accounted for already, or one
+   * an image `by` may read references and the store holds, is accounted for and not asked for.
+   */
+  async streamChunksMissing(by: Pusher, id: string, digests: readonly string[]): Promise<string[]> {
+    const { accounted } = await this.#openStream(id);
+    const wanted = [...new Set(digests)].filter((d) => !accounted.has(d));
+    this.#checkStreamCount(id, accounted.size);
+    const reusable = await this.catalog.chunksReadableIn(wanted, by.readScopes);
+    const candidates = wanted.filter((d) => reusable.has(d));
+    const absent = new Set(await this.chunks.missing(candidates));
+    await this.catalog.accountUploadChunks(
+      id,
+      candidates.filter((d) => !absent.has(d)),
+    );
+    return wanted.filter((d) => !reusable.has(d) || absent.has(d));
+  }
+
+  #checkStreamCount(id: string, count: number): void {
+    if (count >= this.maxManifestChunks) {
+      throw new AppError(
+        'LIMIT_EXCEEDED',
+        `upload ${id} has ${count} chunks, the limit of one image (${this.maxManifestChunks})`,
+        { hint: 'raise limits.manifestChunks in the server config for images this large' },
+      );
+    }
+  }
+
+  /** One chunk of a streamed upload: at most maxChunkBytes, its SHA-256 its digest. */
+  async putStreamChunk(id: string, digest: string, bytes: Uint8Array): Promise<void> {
+    if (bytes.length > this.maxChunkBytes) {
+      throw new AppError(
+        'LIMIT_EXCEEDED',
+        `chunk ${digest.slice(0, 80)} has ${bytes.length} bytes, over the limit ${this.maxChunkBytes}`,
+        { hint: 'cut chunks with the sizes the task gives' },
+      );
+    }
+    const { accounted } = await this.#openStream(id);
+    if (accounted.has(digest)) return;
+    this.#checkStreamCount(id, accounted.size);
+    await this.chunks.putChunk(digest, bytes);
+    await this.catalog.accountUploadChunks(id, [digest]);
+  }
+
+  /**
+   * Gives a streamed upload its manifest (checked as beginUpload checks one), then commits it as
+   * commitUpload does; `metaOf` reads what the catalog records from the content itself.
+   */
+  async commitStreamUpload(
+    user: string,
+    id: string,
+    given: Manifest,
+    metaOf: (content: ByteSource) => Promise<ArtifactMeta>,
+  ): Promise<ImageRecord> {
+    const manifest = this.#checkedManifest(given);
+    const digest = manifestDigest(manifest);
+    const text = new TextDecoder().decode(serializeManifest(manifest));
+    if (!(await this.catalog.setUploadManifest(id, digest, text))) {
+      const upload = await this.catalog.getUpload(id);
+      if (upload?.manifestDigest !== digest) {
+        throw new AppError('CONFLICT', `upload ${id} is not a streamed upload still open`, {
+          hint: 'start the capture again',
+        });
+      }
+    }
+    const accounted = await this.catalog.uploadChunks(id);
+    const missing = distinctChunks(manifest).find((d) => !accounted.has(d));
+    if (missing !== undefined) {
+      throw new AppError('CONFLICT', `upload ${id} was never sent chunk ${missing} of its manifest`, {
+        hint: 'send every chunk before the commit',
+      });
+    }
+    const content: ByteSource = {
+      size: manifest.size,
+      read: async (offset, length) => {
+        const end = Math.min(offset + length, manifest.size);
+        if (end <= offset) return new Uint8Array(0);
+        const pieces: Buffer[] = [];
+        const sink = new Writable({
+          write(piece: Buffer, _encoding, done) {
+            pieces.push(piece);
+            done();
+          },
+        });
+        await this.#contentOf(manifest, { start: offset, end: end - 1 }).writeTo(sink);
+        return new Uint8Array(Buffer.concat(pieces));
+      },
+    };
+    return this.commitUpload(user, id, await metaOf(content));
+  }
+
+  /** `given` checked as a manifest within the repository's limits. */
+  #checkedManifest(given: Manifest): Manifest {
+    const manifest = validateManifest(given);
+    if (manifest.chunks.length > this.maxManifestChunks) {
+      throw new AppError(
+        'LIMIT_EXCEEDED',
+        `the manifest lists ${manifest.chunks.length} chunks, over the limit ${this.maxManifestChunks}`,
+        { hint: 'raise limits.manifestChunks in the server config for images this large' },
+      );
+    }
+    for (const c of manifest.chunks) {
+      if (c.size > this.maxChunkBytes) {
+        throw new AppError(
+          'LIMIT_EXCEEDED',
+          `the manifest has a chunk of ${c.size} bytes, over the limit ${this.maxChunkBytes}`,
+          {
+            hint: 'push with the chunk sizes the repository announces',
+          },
+        );
+      }
+    }
+    return manifest;
   }
 
   /** The image name an open upload is for. */
@@ -541,8 +677,12 @@ export class LocalRepository {
     const live = async (): Promise<string[]> => {
       const artifacts = await this.catalog.listArtifacts();
       for (const upload of await this.catalog.listUploads('open')) {
-        for (const c of parseManifest(new TextEncoder().encode(upload.manifest)).chunks)
-          protectedChunks.add(c.digest);
+        // A streamed upload has no manifest until its commit: what it sent so far is kept.
+        const chunks =
+          upload.manifest === ''
+            ? await this.catalog.uploadChunks(upload.id)
+            : parseManifest(new TextEncoder().encode(upload.manifest)).chunks.map((c) => c.digest);
+        for (const c of chunks) protectedChunks.add(c);
       }
       return artifacts.map((a) => a.digest);
     };

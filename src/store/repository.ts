@@ -99,7 +99,10 @@ export interface ImageRecord extends ArtifactMeta {
 }
 
 /** An image as listings show it: its record without the recipe (which the image's own route gives). */
-export type ImageSummary = Omit<ImageRecord, 'recipe'>;
+export type ImageSummary = Omit<ImageRecord, 'recipe'> & {
+  /** The machine a captured image was captured from (its recipe's capturedFrom.machine), else null. */
+  readonly capturedFrom: string | null;
+};
 
 /** One page of a listing; `next` is the cursor of the page after it, null on the last page. */
 export interface ImagePage {

@@ -13,7 +13,7 @@ import type { LocalApp } from '../../src/app/local-app.ts';
 import type { Session } from '../../src/app/session.ts';
 import { manifestOfFile, pushFile } from '../../src/app/transfer.ts';
 import { embeddedSettings } from '../../src/config/server-config.ts';
-import { DEPLOYMENT_STATES, type DiskRule } from '../../src/deploy/agent-protocol.ts';
+import { AGENT_STATES, CAPTURE_AGENT_STATES, type DiskRule } from '../../src/deploy/agent-protocol.ts';
 import { createJsonLogger } from '../../src/server/log.ts';
 import { serveRepository } from '../../src/server/serve.ts';
 import type { RunningServer } from '../../src/server/server.ts';
@@ -26,7 +26,9 @@ export const SMALL_CHUNKS: ChunkerOptions = { minSize: 16 * 1024, avgSize: 64 * 
 export const IMAGE_REF = { name: 'windows/server-2022', tag: 'sample' } as const;
 const OPERATOR = { user: 'operator', client: 'test' } as const;
 /** The states a deployment that ends done goes through, in order. */
-export const STATES_TO_DONE = DEPLOYMENT_STATES.slice(0, DEPLOYMENT_STATES.indexOf('done') + 1);
+export const STATES_TO_DONE = ['queued', 'booting', ...AGENT_STATES.slice(0, -1)];
+/** The states a capture that ends done goes through, in order. */
+export const CAPTURE_STATES_TO_DONE = ['queued', 'booting', ...CAPTURE_AGENT_STATES.slice(0, -1)];
 
 export interface ProfileSpec {
   readonly name: string;
@@ -88,6 +90,12 @@ export interface DeployServer {
   deploy(
     machine: { readonly name: string; readonly mac: string },
     profile: string,
+  ): Promise<StartedDeployment>;
+  /** A capture of the machine into `tag` (NAME:TAG), started by the machine's boot script. */
+  capture(
+    machine: { readonly name: string; readonly mac: string },
+    tag: string,
+    partition?: number,
   ): Promise<StartedDeployment>;
   /** The deployment's views the events published, in order. */
   viewsOf(id: string): DeploymentView[];
@@ -171,6 +179,18 @@ async function deployServerOn(
       const started = await app.bootPorts().registry.startDeployment(machine.mac);
       if (started === null || started.deployment !== made.id) {
         throw new Error(`the boot script of ${machine.name} started no deployment`);
+      }
+      return { id: made.id, token: started.token };
+    },
+    async capture(machine, tag, partition) {
+      const made = await session.deployments.capture({
+        machine: machine.name,
+        tag,
+        ...(partition === undefined ? {} : { partition }),
+      });
+      const started = await app.bootPorts().registry.startDeployment(machine.mac);
+      if (started === null || started.deployment !== made.id) {
+        throw new Error(`the boot script of ${machine.name} started no capture`);
       }
       return { id: made.id, token: started.token };
     },

@@ -22,6 +22,7 @@ import { ntfsReadFile } from '../../src/engines/ntfs.ts';
 import { extractRange } from '../../src/engines/qemu-img.ts';
 import { vmUnavailable } from '../../src/engines/qemu-system.ts';
 import { waitFor } from '../../src/lab/wait-for.ts';
+import { removeKept } from '../helpers/lab-kept.ts';
 import { REPO_ROOT, runWinsmith, type CliRun } from '../helpers/cli.ts';
 import { ntfsTree, wimTree } from '../disk/helpers.ts';
 
@@ -223,11 +224,7 @@ describe('winsmith lab deploy', { concurrency: true }, () => {
           assert.ok(!text.includes(secret), 'the password is in no output or log');
         }
       } finally {
-        for (const command of summary.kept.remove) {
-          const [program = '', ...args] = command.split(' ');
-          const removed = spawnSync(program, args);
-          assert.equal(removed.status, 0, `${command}: ${removed.stderr.toString()}`);
-        }
+        removeKept(summary.kept);
       }
       assert.ok(!(await listNetns()).includes(summary.network.namespace));
       assert.equal(await exists(dir), false);

@@ -22,6 +22,7 @@ import { sha256Hex, type Manifest } from '../../src/store/manifest.ts';
 import { DEFAULT_META } from '../../src/store/repository.ts';
 import { LocalApp } from '../../src/app/local-app.ts';
 import { kyselyOf } from '../../src/db/database.ts';
+import { runProgram } from '../../src/engines/run.ts';
 
 const CHUNKING = { minSize: 4096, avgSize: 8192, maxSize: 32768 };
 const ADMIN = { user: 'setup', client: 'test' };
@@ -159,6 +160,29 @@ async function seedDeployment(
   return { id: deployment.id, machine: machine.id, token };
 }
 
+/** A capture of `${scope}/img:cap-N` on a machine of its own, started (its agent's token made). */
+async function seedCapture(repo: LocalApp, n: number, scope: string): Promise<string> {
+  const machine = await repo.as(ADMIN).machines.add({ name: `cap-${n}`, mac: macOf(n + 30_000) });
+  await repo.as(ADMIN).deployments.capture({ machine: machine.id, tag: `${scope}/img:cap-${n}` });
+  const started = await repo.bootPorts().registry.startDeployment(macOf(n + 30_000));
+  assert.ok(started !== null);
+  return started.token;
+}
+
+let smallWim: Uint8Array | null = null;
+
+/** A WIM of one small directory, as wimlib writes it to a pipe (what a capture's agent sends). */
+async function capturedWim(): Promise<Uint8Array> {
+  if (smallWim !== null) return smallWim;
+  const made = await withTempDir(async (dir) => {
+    await mkdir(join(dir, 'tree', 'Windows'), { recursive: true });
+    await writeFile(join(dir, 'tree', 'Windows', 'win.ini'), randomBytes(3000));
+    return (await runProgram('wimlib-imagex', ['capture', join(dir, 'tree'), '-', 'captured'])).stdout;
+  }, 'winsmith-capture-wim-');
+  smallWim = new Uint8Array(made);
+  return smallWim;
+}
+
 type Prepared = { path: string; init?: RequestInit };
 let counter = 0;
 
@@ -244,6 +268,29 @@ async function prepare(repo: LocalApp, method: string, path: string, scope: stri
         path: path.replace('{id}', (await seedDeployment(repo, n, scope, 'cancelled')).id),
         init: { method },
       };
+    case 'POST /api/v1/captures':
+      return { path, init: json({ machine: await seedMachine(repo, n), tag: `${scope}/img:cap-${n}` }) };
+    case 'POST /api/v1/agent/capture/chunks':
+    case 'PUT /api/v1/agent/capture/chunks/{digest}':
+    case 'POST /api/v1/agent/capture/commit': {
+      const token = await seedCapture(repo, n, scope);
+      const headers = { authorization: `Bearer ${token}` };
+      const wim = manifestOf(await capturedWim());
+      const manifest = { ...wim.manifest, mediaType: 'application/x-wim' };
+      const [first] = wim.chunks;
+      assert.ok(first !== undefined);
+      if (method === 'PUT') {
+        return { path: path.replace('{digest}', first.digest), init: { method, body: first.bytes, headers } };
+      }
+      const jsonHeaders = { ...headers, 'content-type': 'application/json' };
+      if (path.endsWith('/commit')) {
+        const agent = await repo.agent(token, 'test');
+        for (const c of wim.chunks) await agent.captureChunk(c.digest, c.bytes);
+        return { path, init: { method, body: JSON.stringify(manifest), headers: jsonHeaders } };
+      }
+      const digests = wim.chunks.map((c) => c.digest);
+      return { path, init: { method, body: JSON.stringify({ digests }), headers: jsonHeaders } };
+    }
     case 'GET /api/v1/agent/task':
     case 'GET /api/v1/agent/manifest':
     case 'GET /api/v1/agent/unattend':
@@ -389,6 +436,13 @@ test(
               const hidden = route.path.startsWith('/api/v1/uploads/{id}') ? 404 : 403;
               if (deploymentRead && authorize(principal, route.action))
                 expected = inScope(principal, `${scope}/img`) ? route.ok.status : 404;
+              // A capture deploys and pushes: its caller needs both on the image it makes.
+              else if (route.path === '/api/v1/captures')
+                expected =
+                  authorize(principal, 'deploy.run', `${scope}/img`) &&
+                  authorize(principal, 'image.push', `${scope}/img`)
+                    ? route.ok.status
+                    : 403;
               else
                 expected = authorize(principal, route.action, imageRoute ? `${scope}/img` : undefined)
                   ? route.ok.status

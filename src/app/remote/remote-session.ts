@@ -75,6 +75,7 @@ export function remoteSession(url: string, token: string | null): Session {
   };
   const deployments: Deployments = {
     create: (request) => http.json<DeploymentView>('POST', '/api/v1/deployments', request),
+    capture: (request) => http.json<DeploymentView>('POST', '/api/v1/captures', request),
     async list(filter) {
       const query = new URLSearchParams();
       if (filter.machine !== undefined) query.set('machine', filter.machine);

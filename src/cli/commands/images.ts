@@ -1,8 +1,17 @@
 // `winsmith images`: the images of a repository.
 
+import type { ImageSummary } from '../../store/repository.ts';
 import type { CliCommand } from '../command.ts';
 import { formatBytes, formatTable } from '../format.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
+
+/** Where an image came from, in a few words: the machine captured, the image it was made from, the ISO. */
+function lineageText(i: ImageSummary): string {
+  if (i.capturedFrom !== null) return `captured from ${i.capturedFrom}`;
+  if (i.parentDigest !== null) return `sha256:${i.parentDigest.slice(0, 12)}`;
+  if (i.sourceIsoSha256 !== null) return `ISO ${i.sourceIsoSha256.slice(0, 12)}`;
+  return '-';
+}
 
 export const images: CliCommand = {
   path: ['images'],
@@ -14,13 +23,14 @@ export const images: CliCommand = {
     return withRepository(options, async ({ images: repo }) => {
       const list = await repo.listImages();
       const text = formatTable(
-        ['NAME', 'TAG', 'DIGEST', 'SIZE', 'EDITIONS', 'PUSHED BY', 'PUSHED AT'],
+        ['NAME', 'TAG', 'DIGEST', 'SIZE', 'EDITIONS', 'FROM', 'PUSHED BY', 'PUSHED AT'],
         list.map((i) => [
           i.name,
           i.tag,
           i.digest.slice(0, 12),
           formatBytes(i.size),
           String(i.editions.length),
+          lineageText(i),
           i.pushedBy ?? '-',
           i.pushedAt,
         ]),

@@ -373,6 +373,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./deploy.ts')).deploy,
   },
   {
+    path: ['capture'],
+    summary:
+      "capture an approved machine's Windows into NAME:TAG over the network: queued until it network-boots",
+    args: '<machine>',
+    load: async () => (await import('./capture.ts')).capture,
+  },
+  {
     path: ['deployments'],
     summary: 'list deployments with their state and progress; --watch follows those under way to their end',
     args: '',

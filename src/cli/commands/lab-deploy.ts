@@ -1,11 +1,12 @@
-// `winsmith lab deploy [--firmware uefi|bios] [--secure-boot] [--uefi-chain C] [--data DIR] [--bootenv DIR] [--keep]`: a whole
+// `winsmith lab deploy [--firmware uefi|bios] [--secure-boot] [--uefi-chain C] [--data DIR]
+// [--bootenv DIR] [--capture] [--keep]`: a whole
 // network deployment on this host with nothing set up (src/app/lab.ts): its steps and the
 // deployment shown live on stderr, then a summary (times, the disk as read back). Ctrl-C stops it
 // and removes what it made.
 
 import { resolve } from 'node:path';
 import { defaultPackageCache } from '../../app/bootenv.ts';
-import { LAB_FIRMWARES, runLabDeployment, type LabSummary } from '../../app/lab.ts';
+import { LAB_CAPTURE, LAB_FIRMWARES, runLabDeployment, type LabSummary } from '../../app/lab.ts';
 import { AppError } from '../../core/errors.ts';
 import { UEFI_CHAIN_SETTINGS, type UefiChainSetting } from '../../core/uefi-chain.ts';
 import type { CliCommand } from '../command.ts';
@@ -73,6 +74,13 @@ function summaryText(s: LabSummary): string {
     ['power-on → done', time(t.doneSeconds)],
     ['whole run', time(t.totalSeconds)],
   ];
+  if (s.capture !== null) {
+    const c = s.capture.deployment;
+    fields.push([
+      'capture',
+      `${c.id}: into ${c.image.name}:${c.image.tag}, ${c.state}${c.error === null ? '' : `: ${c.error.message}`} (${time(s.capture.seconds)})`,
+    ]);
+  }
   if (s.deployment.error !== null) {
     fields.push(['error', `${s.deployment.error.message} (in ${s.deployment.error.step})`]);
   }
@@ -143,6 +151,10 @@ export const labDeploy: CliCommand = {
         defaultPackageCache(),
       )
       .option(
+        '--capture',
+        `then capture the VM's disk back into ${LAB_CAPTURE} (the machine boots the deploy environment in capture mode)`,
+      )
+      .option(
         '--keep',
         'leave the network namespace and the files for inspection, and say how to remove them',
       )
@@ -181,6 +193,7 @@ export const labDeploy: CliCommand = {
           bootenv: typeof options.bootenv === 'string' ? resolve(options.bootenv) : null,
           packageCache: resolve(String(options.cache)),
           keep: options.keep === true,
+          capture: options.capture === true,
           timeoutMs: timeoutMinutes * 60_000,
           signal: controller.signal,
         },

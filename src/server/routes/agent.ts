@@ -1,19 +1,29 @@
 // The routes the deploy agent calls (src/deploy/agent-protocol.ts says what each carries). The
 // agent authenticates with its deployment's token, which opens that deployment while it is under
 // way and nothing else: a token of an ended or cancelled deployment is refused, so a cancelled
-// agent stops at its next call.
+// agent stops at its next call. A capture's agent pushes its one image, streamed, through the
+// capture routes; a deployment's agent may not call them, nor a capture's the image routes.
 
 import { Readable } from 'node:stream';
 import { AppError } from '../../core/errors.ts';
 import { isDigest } from '../../core/names.ts';
 import type { AgentSession } from '../../app/deployments.ts';
-import { AGENT_PATHS, AgentReport, AgentTask, ShareFiles } from '../../app/session.ts';
+import {
+  AGENT_PATHS,
+  AgentReport,
+  AnyAgentTask,
+  CaptureChunkAnswer,
+  CaptureChunkQuery,
+  CaptureResult,
+  ShareFiles,
+} from '../../app/session.ts';
 import { parseRangeHeader } from '../../formats/http-range.ts';
 import { bearer } from '../bearer.ts';
 import { bytesAnswer, rangeNotSatisfiable } from '../byte-answer.ts';
 import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
 import { sendContent } from '../send-content.ts';
 import type { RouteContext } from '../backend.ts';
+import { manifestBodyBytes } from './uploads.ts';
 import { Manifest } from '../schemas.ts';
 
 const DIGEST_PARAM = { name: 'digest', in: 'path', description: "a chunk's SHA-256, 64 hex digits" } as const;
@@ -28,6 +38,17 @@ const RANGE_PARAM = {
   in: 'header',
   description: 'bytes=START-END, bytes=START- or bytes=-SUFFIX',
 } as const;
+
+/** A chunk digest from the path, or INVALID_ARGUMENT. */
+function digestParam(r: RouteRequest): string {
+  const digest = r.params.digest ?? '';
+  if (!isDigest(digest)) {
+    throw new AppError('INVALID_ARGUMENT', `chunk ${JSON.stringify(digest.slice(0, 80))} is not a SHA-256`, {
+      hint: 'name a chunk by its SHA-256, 64 lowercase hex digits',
+    });
+  }
+  return digest;
+}
 
 export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
   const agentOf = (r: RouteRequest): Promise<AgentSession> => {
@@ -47,7 +68,7 @@ export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
         "the agent's task: its machine, firmware, disk rule and layout, the image and edition, the finish",
       action: null,
       caller: 'agent',
-      ok: { status: 200, description: 'the task', json: AgentTask },
+      ok: { status: 200, description: 'the task', json: AnyAgentTask },
       handler: async (r) => (await agentOf(r)).task(),
     }),
     defineRoute({
@@ -82,17 +103,7 @@ export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
       parameters: [DIGEST_PARAM],
       ok: { status: 200, contentType: 'application/octet-stream', description: 'the chunk' },
       async handler(r) {
-        const digest = r.params.digest ?? '';
-        if (!isDigest(digest)) {
-          throw new AppError(
-            'INVALID_ARGUMENT',
-            `chunk ${JSON.stringify(digest.slice(0, 80))} is not a SHA-256`,
-            {
-              hint: 'ask for the chunks the manifest lists',
-            },
-          );
-        }
-        const chunk = await (await agentOf(r)).chunk(digest);
+        const chunk = await (await agentOf(r)).chunk(digestParam(r));
         return sendContent(
           r,
           200,
@@ -146,6 +157,49 @@ export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
         const end = range?.end ?? file.size - 1;
         const body = file.size === 0 ? null : (Readable.toWeb(file.stream(start, end)) as ReadableStream);
         return new Response(body, { status, headers });
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: AGENT_PATHS.captureChunks,
+      summary: "a capture's agent: of these chunks of its image, those the repository still needs",
+      action: null,
+      caller: 'agent',
+      body: { json: CaptureChunkQuery, maxBytes: 96 * 1024 },
+      ok: { status: 200, description: 'the chunks to send', json: CaptureChunkAnswer },
+      handler: async (r) => ({ missing: await (await agentOf(r)).captureMissing(r.body.digests) }),
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: `${AGENT_PATHS.captureChunks}/{digest}`,
+      summary: "a capture's agent: one chunk of its image; its SHA-256 must be its digest",
+      action: null,
+      caller: 'agent',
+      parameters: [DIGEST_PARAM],
+      body: {
+        bytes: 'application/octet-stream',
+        description: 'the chunk bytes',
+        maxBytes: backend.maxChunkBytes,
+      },
+      ok: { status: 204, description: 'stored (or already there)' },
+      async handler(r) {
+        const session = await agentOf(r);
+        const digest = digestParam(r);
+        await session.captureChunk(digest, new Uint8Array(await r.c.req.arrayBuffer()));
+        return r.c.body(null, 204);
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: AGENT_PATHS.captureCommit,
+      summary:
+        "a capture's agent: the manifest of its image; every chunk and the whole are verified, then the image is listed",
+      action: null,
+      caller: 'agent',
+      body: { json: Manifest, maxBytes: manifestBodyBytes(backend.maxManifestChunks) },
+      ok: { status: 201, description: 'the image listed', json: CaptureResult },
+      async handler(r) {
+        return r.c.json(await (await agentOf(r)).captureCommit(r.body), 201);
       },
     }),
   ];

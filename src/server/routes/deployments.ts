@@ -2,7 +2,11 @@
 // sealed), listed and shown with their passwords masked, removed; deployments made for a machine
 // from a profile, listed, shown, their agent's log read, cancelled and retried. Deploying,
 // cancelling and retrying are image actions: the caller's scopes must reach the image deployed.
+// A capture is a deployment that makes an image: its caller may deploy and push to the target.
 
+import { AppError } from '../../core/errors.ts';
+import { parseImageRef } from '../../core/names.ts';
+import { authorize } from '../../auth/roles.ts';
 import { defineRoute, withoutUndefined, type ApiRoute } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
 import {
@@ -12,6 +16,7 @@ import {
   DeploymentQuery,
   LogLines,
   LogQuery,
+  NewCapture,
   NewDeployment,
   Profile,
   ProfileDetail,
@@ -87,6 +92,25 @@ export function deploymentRoutes({ backend }: RouteContext): ApiRoute[] {
       image: (r) => backend.deploymentImage(withoutUndefined(r.body)),
       ok: { status: 201, description: 'the deployment, queued', json: Deployment },
       handler: (r) => backend.as(r.actor).deployments.create(withoutUndefined(r.body)),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/captures',
+      summary:
+        "capture an approved machine's Windows into NAME:TAG (a deployment of kind capture): queued until the machine network-boots",
+      action: 'deploy.run',
+      body: { json: NewCapture },
+      image: (r) => parseImageRef(r.body.tag).name,
+      ok: { status: 201, description: 'the capture, queued', json: Deployment },
+      handler(r) {
+        const name = parseImageRef(r.body.tag).name;
+        if (!authorize(r.principal, 'image.push', name)) {
+          throw new AppError('FORBIDDEN', `user ${r.actor.user} may not image.push on ${name}`, {
+            hint: 'a capture pushes its image: ask an admin for a role or scope that allows both',
+          });
+        }
+        return backend.as(r.actor).deployments.capture(withoutUndefined(r.body));
+      },
     }),
     defineRoute({
       method: 'GET',
