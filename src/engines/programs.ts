@@ -17,6 +17,7 @@ export const PROGRAM_PACKAGES = {
   hivexsh: 'libhivex-bin',
   hivexget: 'libhivex-bin',
   genisoimage: 'genisoimage',
+  xorriso: 'xorriso',
   mkudffs: 'udftools',
   sgdisk: 'gdisk',
   sfdisk: 'fdisk',
