@@ -1,9 +1,12 @@
 // The provisioning script a build runs inside Windows (PowerShell 5.1, as on every Windows Server
 // since 2016). Windows Setup's one autologon starts it from the answer media; it copies itself and
 // its plan to C:\winsmith, registers itself to start again at every boot (as SYSTEM, so reboots need
-// no logon), and runs the plan's steps from where it stopped, reporting each step's start and end
-// to winsmith. After the last step it removes every trace of itself (the plan holds the build's
-// report token) and runs Sysprep, which shuts the VM down: winsmith captures the disk then.
+// no logon), reports `installed` and restarts. Then it runs the plan's steps from where it stopped,
+// reporting each step's start and end (and each restart) to winsmith, reports `provisioned` and
+// restarts once more. At that last boot it removes every trace of itself (the plan holds the
+// build's report token), reports `generalize` and runs Sysprep, which shuts the VM down. The
+// restarts after `installed` and `provisioned` leave the disk at rest where winsmith keeps a
+// snapshot to resume a build from (src/build/build-phases.ts).
 
 export const PROVISION_SCRIPT = String.raw`# winsmith provisioning: runs the build's steps (C:\winsmith\plan.json), then Sysprep.
 $ErrorActionPreference = 'Stop'
@@ -11,25 +14,9 @@ $ProgressPreference = 'SilentlyContinue'
 $Root = 'C:\winsmith'
 $TaskName = 'winsmith-provision'
 
-# 1. First run (from the answer media): copy the script and its files to C:\winsmith, and start
-#    again at every boot until the work is done.
-if ($PSScriptRoot -ne $Root) {
-  New-Item -ItemType Directory -Force -Path $Root | Out-Null
-  Copy-Item -Recurse -Force -Path (Join-Path $PSScriptRoot '*') -Destination $Root
-  $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument "-NoProfile -ExecutionPolicy Bypass -File $Root\provision.ps1"
-  $trigger = New-ScheduledTaskTrigger -AtStartup
-  Register-ScheduledTask -TaskName $TaskName -Action $action -Trigger $trigger -User 'SYSTEM' -RunLevel Highest -Force | Out-Null
-  Start-ScheduledTask -TaskName $TaskName
-  exit 0
-}
-
-$Plan = Get-Content -Raw -Path "$Root\plan.json" | ConvertFrom-Json
+# 1. The plan, and where the last boot left off.
+$Plan = Get-Content -Raw -Path (Join-Path $PSScriptRoot 'plan.json') | ConvertFrom-Json
 $StateFile = "$Root\state.json"
-$State = if (Test-Path $StateFile) { Get-Content -Raw $StateFile | ConvertFrom-Json } else { [pscustomobject]@{ next = 0; round = 0 } }
-
-function Save-State([int]$Next, [int]$Round) {
-  [pscustomobject]@{ next = $Next; round = $Round } | ConvertTo-Json | Set-Content -Path $StateFile
-}
 
 # 2. Reports: one JSON object per event, retried; a report that cannot be sent is logged and the
 #    work goes on (winsmith's phase timeout notices a build that stays silent).
@@ -44,6 +31,25 @@ function Send-Report($Body) {
   }
 }
 
+function Save-State([int]$Next, [int]$Round) {
+  [pscustomobject]@{ next = $Next; round = $Round } | ConvertTo-Json | Set-Content -Path $StateFile
+}
+
+# 3. First run (the autologon, from the answer media): copy the script and its files to C:\winsmith,
+#    start again at every boot (as SYSTEM) until the work is done, and restart: Windows is installed.
+if ($PSScriptRoot -ne $Root) {
+  New-Item -ItemType Directory -Force -Path $Root | Out-Null
+  Copy-Item -Recurse -Force -Path (Join-Path $PSScriptRoot '*') -Destination $Root
+  $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument "-NoProfile -ExecutionPolicy Bypass -File $Root\provision.ps1"
+  $trigger = New-ScheduledTaskTrigger -AtStartup
+  Register-ScheduledTask -TaskName $TaskName -Action $action -Trigger $trigger -User 'SYSTEM' -RunLevel Highest -Force | Out-Null
+  Save-State 0 0
+  Send-Report @{ event = 'installed' }
+  Restart-Computer -Force
+  exit 0
+}
+$State = Get-Content -Raw $StateFile | ConvertFrom-Json
+
 function Restart-ForStep([int]$Next, [int]$Round) {
   Save-State $Next $Round
   Send-Report @{ event = 'restart'; step = $Next; round = $Round }
@@ -51,7 +57,7 @@ function Restart-ForStep([int]$Next, [int]$Round) {
   exit 0
 }
 
-# 3. The steps, from where the last boot left off. Each returns whether Windows needs a restart.
+# 4. The steps, from where the last boot left off. Each returns whether Windows needs a restart.
 function Invoke-Step($Step, [int]$Index, [int]$Round) {
   switch ($Step.kind) {
     'powershell' {
@@ -120,7 +126,15 @@ for ($i = [int]$State.next; $i -lt $Plan.steps.Count; $i++) {
   Save-State ($i + 1) 0
 }
 
-# 4. Done: no trace left (the plan holds the report token), then Sysprep, which shuts down.
+# 5. The last step done: restart once more, so that the disk is at rest between provisioning and
+#    Sysprep; at the next boot, no trace left (the plan holds the report token), then Sysprep,
+#    which shuts down.
+if (-not (Test-Path "$Root\provisioned")) {
+  Set-Content -Path "$Root\provisioned" -Value 'yes'
+  Send-Report @{ event = 'provisioned' }
+  Restart-Computer -Force
+  exit 0
+}
 Send-Report @{ event = 'generalize' }
 $sysprep = @('/generalize', '/oobe', '/shutdown', '/quiet')
 if ($Plan.generalize.vmMode) { $sysprep += '/mode:vm' }
