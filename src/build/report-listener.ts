@@ -23,6 +23,11 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
+/** What a build keeps of its report token: its SHA-256 (the token itself is only on the answer media). */
+export function tokenDigest(token: string): string {
+  return digest(`Bearer ${token}`).toString('hex');
+}
+
 function answer(res: ServerResponse, status: number, message?: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
   res.end(message === undefined ? undefined : `${message}\n`);
@@ -48,14 +53,18 @@ export class ReportListener {
     this.port = port;
   }
 
-  /** Listens on 127.0.0.1 (a free port) for the reports of `build`, sent with `token`. */
+  /**
+   * Listens on 127.0.0.1 for the reports of `build`, sent with the token of `tokenSha256`: on
+   * `port`, or a free one (a resumed build listens where its VM was told to report).
+   */
   static async start(
     build: string,
-    token: string,
+    tokenSha256: string,
     deliver: (r: BuildReport) => void,
+    port = 0,
   ): Promise<ReportListener> {
     const path = reportPath(build);
-    const want = digest(`Bearer ${token}`);
+    const want = Buffer.from(tokenSha256, 'hex');
     const handle = async (req: IncomingMessage): Promise<[number, string?]> => {
       if (req.method !== 'POST' || req.url !== path) return [404, 'not found'];
       if (!timingSafeEqual(digest(req.headers.authorization ?? ''), want)) {
@@ -90,7 +99,7 @@ export class ReportListener {
     server.headersTimeout = 10_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(port, '127.0.0.1', () => resolve());
     });
     return new ReportListener(server, (server.address() as AddressInfo).port);
   }

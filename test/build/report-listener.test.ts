@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, test } from 'node:test';
 import type { BuildReport } from '../../src/build/build-report.ts';
-import { reportPath, ReportListener } from '../../src/build/report-listener.ts';
+import { reportPath, ReportListener, tokenDigest } from '../../src/build/report-listener.ts';
 
 function post(
   port: number,
@@ -26,7 +26,7 @@ function post(
 describe('the build report listener', () => {
   test('only the build’s route, with its token, with a valid report, is taken', async () => {
     const got: BuildReport[] = [];
-    const listener = await ReportListener.start('b-1', 'secret-token', (r) => got.push(r));
+    const listener = await ReportListener.start('b-1', tokenDigest('secret-token'), (r) => got.push(r));
     try {
       const path = reportPath('b-1');
       const auth = { authorization: 'Bearer secret-token', 'content-type': 'application/json' };
