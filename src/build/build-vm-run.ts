@@ -108,10 +108,12 @@ async function powerOn(
     },
   });
   await rm(join(dir, 'qmp.sock'), { force: true });
-  const qemu: RunningService = startService('qemu-system-x86_64', [...args, '-action', 'reboot=shutdown'], {
-    logFile: join(dir, 'qemu.log'),
-    appendLog: true,
-  });
+  // Under setpriv with a parent-death signal: a winsmith killed outright takes its VM with it.
+  const qemu: RunningService = startService(
+    'setpriv',
+    ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...args, '-action', 'reboot=shutdown'],
+    { logFile: join(dir, 'qemu.log'), appendLog: true },
+  );
   let qmp: QmpClient | null = null;
   const shutdown: { reason: string | null } = { reason: null };
   let failure: string | null = null;
