@@ -6,7 +6,7 @@
 // and the last screenshot; a failed build keeps them all and resumes from its last finished phase.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AppError } from '../core/errors.ts';
 import { formatImageRef } from '../core/names.ts';
@@ -20,6 +20,7 @@ import { readBuildRecord, recordReport, writeBuildRecord, type BuildRecord } fro
 import type { BuildReport } from '../build/build-report.ts';
 import { buildVmArgs, type Accelerator } from '../build/build-vm.ts';
 import { diskLayer, OVMF_FILES, ReportInbox, runBuildVm } from '../build/build-vm-run.ts';
+import { deployUnattend } from '../build/deploy-unattend.ts';
 import { chooseEdition, type ChosenEdition } from '../build/edition.ts';
 import { answerMediaFiles } from '../build/provision-plan.ts';
 import { ReportListener, tokenDigest } from '../build/report-listener.ts';
@@ -183,7 +184,11 @@ export async function startBuild(request: BuildRequest): Promise<BuildRecord> {
   record.reportPort = reports.listener.port;
   await reports.save();
   const reportUrl = reports.listener.guestUrl(record.id);
-  const { files } = answerMediaFiles(recipe, answer, { build: record.id, reportUrl, token }, null);
+  const unattend = deployUnattend(
+    recipe.generalize.unattend === null ? null : await readFile(recipe.generalize.unattend),
+    recipe.generalize.copyProfile,
+  );
+  const { files } = answerMediaFiles(recipe, answer, { build: record.id, reportUrl, token }, unattend);
   await writeAnswerMedia(join(work, ANSWER_ISO), files);
   return runFrom(work, record, recipe, request, reports);
 }

@@ -6,12 +6,14 @@
 // A phase past its timeout, a failed step or a VM that stops too early ends the run, with a
 // screenshot of the screen kept beside the serial log.
 
-import { copyFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { AppError } from '../core/errors.ts';
 import { createDisk, createOverlay } from '../engines/qemu-img.ts';
 import { QmpClient } from '../engines/qmp.ts';
 import { startService, type RunningService } from '../engines/run.ts';
+import { exists } from '../io/paths.ts';
 import { afterReport, afterStop, startPhase, type PhaseState, type VmStop } from './build-phases.ts';
 import { BUILD_PHASES, type BuildPhase, type BuildVm } from './build-recipe.ts';
 import type { BuildReport } from './build-report.ts';
@@ -78,6 +80,35 @@ async function prepareLayer(options: VmRunOptions, phase: BuildPhase): Promise<s
   return layer;
 }
 
+/**
+ * The VM's TPM 2.0: swtpm with its state in DIR/tpm (kept across power-ons, as a machine's TPM is),
+ * on a control socket QEMU connects to; it ends when QEMU disconnects.
+ */
+async function startTpm(dir: string): Promise<{ socket: string; service: RunningService }> {
+  const state = join(dir, 'tpm');
+  const socket = join(dir, 'tpm.sock');
+  await mkdir(state, { recursive: true, mode: 0o700 });
+  await rm(socket, { force: true });
+  const service = startService('swtpm', [
+    ...['socket', '--tpm2', '--tpmstate', `dir=${state}`],
+    ...['--ctrl', `type=unixio,path=${socket}`, '--terminate'],
+  ]);
+  for (let waited = 0; !(await exists(socket)); waited += 50) {
+    if (!service.running() || waited > 10_000) {
+      await service.stop(1000);
+      throw new AppError(
+        'PROGRAM_FAILED',
+        `swtpm did not start: ${service.output().trim() || 'no message'}`,
+        {
+          hint: 'install the Debian package swtpm, or set vm.tpm: false',
+        },
+      );
+    }
+    await sleep(50);
+  }
+  return { socket, service };
+}
+
 interface Stopped {
   readonly stop: VmStop | 'failed';
   readonly message?: string;
@@ -93,6 +124,7 @@ async function powerOn(
   deadline: number,
 ): Promise<Stopped> {
   const { dir } = options;
+  const tpm = options.vm.tpm ? await startTpm(dir) : null;
   const args = buildVmArgs({
     vm: options.vm,
     accelerator: options.accelerator,
@@ -104,7 +136,7 @@ async function powerOn(
       uefi: options.vm.firmware === 'uefi' ? { code: OVMF_FILES.code, vars: join(dir, 'vars.fd') } : null,
       qmpSocket: join(dir, 'qmp.sock'),
       serialLog: join(dir, 'serial.log'),
-      tpmSocket: null,
+      tpmSocket: tpm === null ? null : tpm.socket,
     },
   });
   await rm(join(dir, 'qmp.sock'), { force: true });
@@ -156,6 +188,7 @@ async function powerOn(
   options.signal.removeEventListener('abort', onAbort);
   inbox.listen(null);
   qmp?.close();
+  await tpm?.service.stop(2000);
   if (failure !== null) return { stop: 'failed', message: failure };
   if (exit.error !== null) return { stop: 'failed', message: exit.error.message };
   if (shutdown.reason === 'guest-reset') return { stop: 'restart' };

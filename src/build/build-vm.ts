@@ -51,7 +51,9 @@ export function buildVmArgs(options: BuildVmOptions): string[] {
     ...['-smp', String(vm.cpus), '-m', String(Math.floor(vm.memoryBytes / MiB))],
     ...['-display', 'none', '-vga', 'std'],
     ...['-qmp', `unix:${optionValue(files.qmpSocket)},server=on,wait=off`],
-    ...['-serial', `file:${optionValue(files.serialLog)}`],
+    // Appended to, so that the log holds every power-on of the build, one after the other.
+    ...['-chardev', `file,id=serial0,path=${optionValue(files.serialLog)},append=on`],
+    ...['-serial', 'chardev:serial0'],
   ];
   if (vm.firmware === 'uefi') {
     if (files.uefi === null) throw new Error('a UEFI build VM needs OVMF code and variables');

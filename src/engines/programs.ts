@@ -18,6 +18,7 @@ export const PROGRAM_PACKAGES = {
   hivexget: 'libhivex-bin',
   genisoimage: 'genisoimage',
   xorriso: 'xorriso',
+  swtpm: 'swtpm',
   mkudffs: 'udftools',
   sgdisk: 'gdisk',
   sfdisk: 'fdisk',

@@ -17,7 +17,7 @@
 // esbuild into one file (the test does it) and run by Node in the guest.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeGrubCoreImage, readGrubBootImage } from '../../src/engines/grub.ts';
 import { placeGrubPc } from '../../src/formats/grub-pc.ts';
@@ -142,8 +142,14 @@ async function setup(cds: { answer: string; install: string | null }): Promise<v
     'ntfs',
     'linux',
   ]);
-  const mbr = readFileSync(DISK).subarray(0, 512);
-  const placed = placeGrubPc(new Uint8Array(mbr), await readGrubBootImage(), core, 1, 2048);
+  const mbr = new Uint8Array(512);
+  const fd = openSync(DISK, 'r');
+  try {
+    readSync(fd, mbr, 0, 512, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const placed = placeGrubPc(mbr, await readGrubBootImage(), core, 1, 2048);
   writeFileSync('/tmp/mbr.bin', placed.mbr);
   writeFileSync('/tmp/core.bin', placed.core);
   run('dd', ['if=/tmp/mbr.bin', `of=${DISK}`, 'conv=notrunc,fsync', 'status=none']);
@@ -198,7 +204,9 @@ async function main(): Promise<void> {
   }
 }
 
+// A failure powers the VM off, as a Windows that cannot go on would stop: the build fails at once,
+// with this line in its serial log, instead of waiting for its timeout.
 main().catch((e: unknown) => {
   log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  process.exitCode = 1;
+  restart('poweroff');
 });

@@ -34,7 +34,7 @@ async function isofsModule(kernelVersion: string, scratch: string): Promise<Uint
   if (deb === undefined) throw new Error(`no linux-image-${kernelVersion} package in ${debs}`);
   const out = join(scratch, 'kernel');
   execFileSync('dpkg-deb', ['-x', join(debs, deb), out]);
-  return readFile(join(out, 'usr', 'lib', 'modules', kernelVersion, 'kernel', 'fs', 'isofs', 'isofs.ko'));
+  return readFile(join(out, 'lib', 'modules', kernelVersion, 'kernel', 'fs', 'isofs', 'isofs.ko'));
 }
 
 export async function makeFakeWindowsMedia(dir: string): Promise<FakeWindowsMedia> {
@@ -55,7 +55,11 @@ export async function makeFakeWindowsMedia(dir: string): Promise<FakeWindowsMedi
       data: await isofsModule(env.info.kernel.version, dir),
     },
   ]);
-  await writeFile(join(tree, 'fake', 'initrd.img'), Buffer.concat([await readFile(env.initramfs), overlay]));
+  // The kernel reads a cpio archive after a compressed one only from a 4-byte boundary; zeros between
+  // archives are skipped.
+  const initramfs = await readFile(env.initramfs);
+  const padding = Buffer.alloc((4 - (initramfs.length % 4)) % 4);
+  await writeFile(join(tree, 'fake', 'initrd.img'), Buffer.concat([initramfs, padding, overlay]));
   await writeFile(join(tree, 'fake', 'vmlinuz'), await readFile(env.kernel));
   const installWim = join(tree, 'sources', 'install.wim');
   await buildSampleImage(installWim, { seed: 11 });
