@@ -371,6 +371,7 @@ async function captureAndStore(
       id: record.id,
       winsmith: record.winsmithVersion,
       qemu: record.qemuArgs,
+      serialLogSha256: await sha256OfFile(join(work, 'serial.log')).catch(() => null),
       steps: record.steps.map((s) => ({
         step: s.index + 1,
         kind: s.kind,

@@ -116,7 +116,7 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
     assert.match(run.stderr, /build: step 2 \(restart, .*\) done/);
 
     const pulled = join(dir, 'a.wim');
-    const pull = await runWinsmith(['pull', 'lab/built-a:v1', pulled, '--repo', repo]);
+    const pull = await runWinsmith(['pull', 'lab/built-a:v1', '-o', pulled, '--repo', repo]);
     assert.equal(pull.code, 0, pull.stderr);
     assert.deepEqual(await wimTree(pulled, 1), await wimTree(media.installWim, 1));
     const app = await LocalApp.openDataDir(repo);
@@ -171,8 +171,8 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
     const work = join(dir, 'work-c');
     const file = await recipe(
       'c',
-      "  - powershell: Write-Output 'fake-windows-guest: hang'",
-      ', timeouts: { provision: 4m }',
+      `  - powershell: "Write-Output 'fake-windows-guest: hang'"`,
+      ', timeouts: { provision: 2m }',
     );
     const run = await inNamespace(['build', file, '--work', work, '--repo', repo, '--accel', 'tcg']).done;
     assert.equal(run.code, 9, run.stderr);
