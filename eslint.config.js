@@ -9,6 +9,10 @@ const DOMAINS = ['build', 'image', 'store', 'auth', 'audit', 'machines', 'boot',
 
 /** The only imports from one domain into another: `from → to`, with the reason. */
 const DOMAIN_EDGES = {
+  build: {
+    image:
+      "a build recipe's customize: steps are recipes' steps and its sizes winsmith disk's, read by their code",
+  },
   deploy: {
     image:
       "a profile's layout, answer file and customize: steps are written in winsmith disk's, unattend's and recipes' formats, read by their code",

@@ -1,7 +1,8 @@
 // What the catalog records about a file being pushed, read from the file itself: its media type
 // (WIM, ISO 9660/UDF or bytes), the editions of a WIM (readWimInfo, as `image info` shows them),
-// and the lineage `image customize` writes into each image's WIM XML (WINSMITH/RECIPE,
-// RECIPESHA256, SOURCE, SOURCEFILESSHA256 — see src/image/recipe/customize.ts).
+// and the lineage `image customize` and `build` write into each image's WIM XML (WINSMITH/RECIPE,
+// RECIPESHA256, SOURCE, SOURCEFILESSHA256 — see src/image/recipe/customize.ts — and BUILD, see
+// src/app/build.ts).
 
 import { open } from 'node:fs/promises';
 import { XMLParser } from 'fast-xml-parser';
@@ -48,6 +49,17 @@ export interface RecipeLineage {
   /** 'WIMGUID:INDEX' of the image the recipe was applied to. */
   readonly source: string | null;
   readonly sourceFilesSha256: string | null;
+  /** What `winsmith build` recorded (WINSMITH/BUILD): its id, version, QEMU command line and steps. */
+  readonly build: unknown;
+}
+
+function parseBuild(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 /** The WINSMITH/* values of each image of the WIM's XML (images without them are left out). */
@@ -70,6 +82,7 @@ export function parseRecipeLineage(xml: string): RecipeLineage[] {
       recipe: text('RECIPE'),
       source: text('SOURCE'),
       sourceFilesSha256: text('SOURCEFILESSHA256'),
+      build: parseBuild(text('BUILD')),
     });
   }
   return out;

@@ -3,7 +3,7 @@
 // Only the modules of the command the line names (and of its subcommands) are imported; every other
 // command is listed from its registry entry, which is all `--help` of the top level or a group shows.
 
-import { readFileSync } from 'node:fs';
+import { winsmithVersion } from '../app/version.ts';
 import { Command, CommanderError } from 'commander';
 import { exitCodeOf } from '../core/error-codes.ts';
 import { AppError, errorText, isAppError, printable } from '../core/errors.ts';
@@ -15,13 +15,6 @@ import { createProgressBar } from './progress-bar.ts';
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream | NodeJS.WritableStream;
   readonly stderr: NodeJS.WriteStream;
-}
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
 }
 
 function groupFor(root: Command, words: readonly string[]): Command {
@@ -82,7 +75,7 @@ export async function runCli(
   const json = argv.includes('--json');
   const root = new Command('winsmith')
     .description('Build, customize, store and deploy Windows Server images from a Linux host')
-    .version(packageVersion(), '-V, --version', 'print the version')
+    .version(winsmithVersion(), '-V, --version', 'print the version')
     .helpCommand(true)
     // Options belong to the command they follow, so a command with subcommands (`disk` and
     // `disk verify`) can share option names with them.

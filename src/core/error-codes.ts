@@ -44,6 +44,11 @@ export const ERROR_CODES = {
     summary: 'the request conflicts with the current state (e.g. an upload not complete)',
   },
   TIMED_OUT: { status: 504, exit: 8, summary: 'what was waited for did not happen in the time allowed' },
+  BUILD_FAILED: {
+    status: 500,
+    exit: 9,
+    summary: 'a build VM failed: a provisioning step, a phase timeout, or the VM stopping too early',
+  },
   INTERRUPTED: {
     status: 503,
     exit: 130,

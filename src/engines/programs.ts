@@ -17,6 +17,8 @@ export const PROGRAM_PACKAGES = {
   hivexsh: 'libhivex-bin',
   hivexget: 'libhivex-bin',
   genisoimage: 'genisoimage',
+  xorriso: 'xorriso',
+  swtpm: 'swtpm',
   mkudffs: 'udftools',
   sgdisk: 'gdisk',
   sfdisk: 'fdisk',

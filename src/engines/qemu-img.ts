@@ -41,6 +41,14 @@ export async function createDisk(path: string, format: DiskFormat, bytes: number
   await runProgram('qemu-img', ['create', '-q', '-f', format, ...formatOptions(format), path, String(bytes)]);
 }
 
+/**
+ * A qcow2 layer on top of `backing` (a qcow2): reads fall through to it, writes stay in the layer,
+ * and `backing` is never written again while the layer is in use.
+ */
+export async function createOverlay(path: string, backing: string): Promise<void> {
+  await runProgram('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', backing, path]);
+}
+
 export interface ImageInfo {
   readonly format: string;
   readonly virtualSize: number;

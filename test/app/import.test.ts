@@ -91,6 +91,7 @@ test(
         recipe: 'steps: []',
         source: 'GUID:1',
         sourceFilesSha256: null,
+        build: null,
       });
     });
   },

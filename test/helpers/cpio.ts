@@ -7,15 +7,15 @@ export interface TestMember {
   readonly name: string;
   /** File type and permission bits (CPIO_TYPES.S_IFREG | 0o644, ...). */
   readonly mode: number;
-  /** A file's bytes or a link's target ('' for a directory). */
-  readonly data: string;
+  /** A file's bytes (or text) or a link's target ('' for a directory). */
+  readonly data: string | Uint8Array;
 }
 
 /** The archive of `members`, inode numbers counted from `firstIno`, all with `mtime`. */
 export function cpioArchive(members: readonly TestMember[], mtime = 0, firstIno = 1): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const [i, m] of members.entries()) {
-    const data = new TextEncoder().encode(m.data);
+    const data = typeof m.data === 'string' ? new TextEncoder().encode(m.data) : m.data;
     const header = serializeCpioHeader({
       name: m.name,
       ino: firstIno + i,

@@ -203,6 +203,19 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./sample.ts')).sample,
   },
   {
+    path: ['build'],
+    summary:
+      'build a reference image in a VM from a recipe: install from the ISO, provision, Sysprep, capture, customize, store',
+    args: '<recipe>',
+    load: async () => (await import('./build.ts')).build,
+  },
+  {
+    path: ['build', 'resume'],
+    summary: 'resume a failed or stopped build from its last finished phase',
+    args: '<dir>',
+    load: async () => (await import('./build.ts')).buildResume,
+  },
+  {
     path: ['bootenv', 'build'],
     summary:
       'build the deploy environment (signed Debian kernel + initramfs with wimlib, ntfs-3g, nbdkit, Node and the agent) from the lock',

@@ -4,32 +4,21 @@
 // qemu's raw driver with offset and size (no nbd, no mount), each into a sparse scratch file.
 
 import { join } from 'node:path';
-import { AppError, errorText } from '../../core/errors.ts';
+import { errorText } from '../../core/errors.ts';
 import { fatCheck, fatListAll, fatReadFile } from '../../engines/fat.ts';
 import { ntfsCheck, ntfsListDirectory, ntfsReadFile } from '../../engines/ntfs.ts';
-import { extractRange, imageInfo, type DiskFormat, DISK_FORMATS } from '../../engines/qemu-img.ts';
 import { BcdStore, WELL_KNOWN, type BcdDevice } from '../../formats/bcd/index.ts';
-import { GPT_TYPES, parseGpt } from '../../formats/gpt.ts';
 import { normalizeGuid } from '../../formats/guid.ts';
-import { MBR_TYPES, parseMbr } from '../../formats/mbr.ts';
-import { withFileSource } from '../../io/file-source.ts';
 import { withTempDir } from '../../io/output.ts';
-import { requireFile } from '../../io/paths.ts';
 import { bcdObjectJson, type BcdObjectJson } from '../bcd.ts';
 import { SECTOR_SIZE, type Firmware } from './layout.ts';
-
-/** Bytes read at each end of the disk for the partition tables (GPT needs 34 and 33 sectors). */
-const TABLE_READ_BYTES = 1024 * 1024;
-
-export interface VerifiedPartition {
-  readonly number: number;
-  readonly firstLba: number;
-  readonly sectorCount: number;
-  readonly type: string;
-  readonly name: string | null;
-  readonly uniqueGuid: string | null;
-  readonly active: boolean;
-}
+import {
+  extractPartition,
+  openDiskImage,
+  readDiskTable,
+  type TableView,
+  type VerifiedPartition,
+} from './partitions.ts';
 
 export interface DiskVerification {
   readonly path: string;
@@ -45,91 +34,6 @@ export interface DiskVerification {
   readonly windowsPaths: Readonly<Record<string, boolean>>;
   readonly problems: readonly string[];
   readonly bootable: boolean;
-}
-
-async function readEnds(
-  path: string,
-  format: DiskFormat,
-  size: number,
-  scratch: string,
-): Promise<[Uint8Array, Uint8Array]> {
-  const length = Math.min(TABLE_READ_BYTES, size);
-  if (format === 'raw') {
-    return withFileSource(path, async (source) => [
-      await source.read(0, length),
-      await source.read(size - length, length),
-    ]);
-  }
-  const head = join(scratch, 'head.bin');
-  const tail = join(scratch, 'tail.bin');
-  await extractRange(path, format, 0, length, head);
-  await extractRange(path, format, size - length, length, tail);
-  const read = (p: string): Promise<Uint8Array> => withFileSource(p, (s) => s.read(0, length));
-  return [await read(head), await read(tail)];
-}
-
-interface TableView {
-  firmware: Firmware;
-  diskId: string;
-  partitions: VerifiedPartition[];
-  system: VerifiedPartition | undefined;
-  candidates: VerifiedPartition[];
-  problems: string[];
-  mbrBootCode: boolean;
-}
-
-function readTables(head: Uint8Array, tail: Uint8Array, size: number): TableView {
-  const mbr = parseMbr(head.subarray(0, 512));
-  const problems: string[] = [];
-  if (mbr.partitions.some((p) => p?.type === MBR_TYPES.GPT_PROTECTIVE)) {
-    const gpt = parseGpt(head, tail, Math.floor(size / SECTOR_SIZE), SECTOR_SIZE);
-    const partitions = gpt.partitions.map((p): VerifiedPartition => ({
-      number: p.number,
-      firstLba: p.firstLba,
-      sectorCount: p.lastLba - p.firstLba + 1,
-      type: p.typeGuid,
-      name: p.name,
-      uniqueGuid: p.uniqueGuid,
-      active: false,
-    }));
-    const esps = partitions.filter((p) => p.type === GPT_TYPES.EFI_SYSTEM);
-    if (esps.length !== 1) problems.push(`expected one EFI system partition, found ${esps.length}`);
-    return {
-      firmware: 'uefi',
-      diskId: gpt.diskGuid,
-      partitions,
-      system: esps[0],
-      candidates: partitions.filter((p) => p.type === GPT_TYPES.BASIC_DATA),
-      problems,
-      mbrBootCode: false,
-    };
-  }
-  const partitions: VerifiedPartition[] = [];
-  mbr.partitions.forEach((p, i) => {
-    if (p === null) return;
-    partitions.push({
-      number: i + 1,
-      firstLba: p.firstLba,
-      sectorCount: p.sectorCount,
-      type: `0x${p.type.toString(16).padStart(2, '0')}`,
-      name: null,
-      uniqueGuid: null,
-      active: p.bootable,
-    });
-  });
-  const active = partitions.filter((p) => p.active);
-  if (active.length !== 1) problems.push(`expected one active MBR partition, found ${active.length}`);
-  const mbrBootCode = mbr.bootCode.some((b) => b !== 0);
-  if (!mbrBootCode) problems.push('the MBR has no boot code');
-  return {
-    firmware: 'bios',
-    diskId: mbr.diskSignature.toString(16).padStart(8, '0'),
-    partitions,
-    system: active[0],
-    candidates: partitions.filter((p) => p.type === '0x07'),
-    problems,
-    mbrBootCode,
-  };
 }
 
 function pointsAt(device: BcdDevice | undefined, view: TableView, partition: VerifiedPartition): boolean {
@@ -183,25 +87,13 @@ async function checkPaths(volume: string, paths: readonly string[]): Promise<Rec
 
 /** Reads the disk and reports what would keep it from booting. Never writes to it. */
 export async function verifyDisk(path: string): Promise<DiskVerification> {
-  await requireFile(path);
-  const info = await imageInfo(path);
-  if (!(DISK_FORMATS as readonly string[]).includes(info.format)) {
-    throw new AppError(
-      'FORMAT_UNSUPPORTED',
-      `${path} is a ${info.format} image; expected raw, qcow2, vhdx or vmdk`,
-    );
-  }
-  const format = info.format as DiskFormat;
-  const size = info.virtualSize;
+  const disk = { path, ...(await openDiskImage(path)) };
+  const { format, size } = disk;
   return withTempDir(async (scratch) => {
-    const [head, tail] = await readEnds(path, format, size, scratch);
-    const view = readTables(head, tail, size);
+    const view = await readDiskTable(disk, scratch);
     const problems = [...view.problems];
-    const extract = async (p: VerifiedPartition, name: string): Promise<string> => {
-      const file = join(scratch, name);
-      await extractRange(path, format, p.firstLba * SECTOR_SIZE, p.sectorCount * SECTOR_SIZE, file);
-      return file;
-    };
+    const extract = (p: VerifiedPartition, name: string): Promise<string> =>
+      extractPartition(disk, p, join(scratch, name));
 
     let bootFiles: string[] = [];
     let bcdBytes: Uint8Array | undefined;

@@ -121,12 +121,15 @@ async function runSteps(
   }, 'winsmith-customize-');
 }
 
+/** A recipe file's path, or a recipe already read (a build recipe's customize: steps). */
+export type RecipeSource = string | Recipe;
+
 async function prepare(
   sourceRef: string,
-  recipePath: string,
+  recipeSource: RecipeSource,
   options: CustomizeOptions,
 ): Promise<Prepared & { imageCount: number }> {
-  const recipe = await loadRecipe(recipePath);
+  const recipe = typeof recipeSource === 'string' ? await loadRecipe(recipeSource) : recipeSource;
   const ref = parseWimRef(sourceRef);
   const info = await loadWimInfo(ref.path);
   const index = resolveImageIndex(info, ref);
@@ -181,9 +184,9 @@ export async function customizeImage(
  */
 export async function customizeImageInPlace(
   sourceRef: string,
-  recipePath: string,
+  recipe: RecipeSource,
   options: CustomizeOptions = {},
 ): Promise<CustomizeResult> {
-  const p = await prepare(sourceRef, recipePath, options);
+  const p = await prepare(sourceRef, recipe, options);
   return runRecipe(p, p.ref.path, p.index, p.ref.path, 'in-place');
 }

@@ -332,7 +332,8 @@ function parseUnattend(y: YamlInput, value: Node | null, hostPath: HostPathReade
   };
 }
 
-function parseFeatures(y: YamlInput, value: Node | null): FeaturesStep {
+/** A features step: Windows feature names, one or a list. */
+export function parseFeatures(y: YamlInput, value: Node | null): FeaturesStep {
   const names = y.seq(value, 'features', true).map((n) => {
     const name = y.string(n, 'a feature name');
     if (!FEATURE_NAME.test(name))

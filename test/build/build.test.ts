@@ -1,0 +1,187 @@
+// `winsmith build` end to end under TCG, with fake-windows-guest.ts in Windows' place (the only
+// stand-in: everything else is real — QEMU with SeaBIOS, the answer ISO, the reports over QEMU's
+// user network, the qcow2 layers, the capture, the repository). Each build runs inside a network
+// namespace of its own with only a loopback, where QEMU's user network can reach nothing but the
+// build's own report listener.
+//
+//   - a build runs to `done`: the image stored equals the tree the fake Setup applied (size and
+//     SHA-1 per file), its lineage holds the recipe and every step, the VM restarted where asked;
+//   - a build killed outright during provisioning resumes from its last finished phase (install is
+//     not run again) and ends `done`;
+//   - a phase that never reports fails at its timeout, with the screenshot and the serial log kept.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { RecipeLineage } from '../../src/app/artifact-meta.ts';
+import { LocalApp } from '../../src/app/local-app.ts';
+import type { BuildRecord } from '../../src/build/build-record.ts';
+import { addNetns, deleteNetns, netnsUnavailable } from '../../src/engines/netns.ts';
+import { vmUnavailable } from '../../src/engines/qemu-system.ts';
+import { waitFor } from '../../src/lab/wait-for.ts';
+import { runWinsmith, type CliRun } from '../helpers/cli.ts';
+import { wimTree } from '../disk/helpers.ts';
+import { makeFakeWindowsMedia, type FakeWindowsMedia } from './fake-windows-media.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const BUILD_MINUTES = 25;
+
+async function skipReason(): Promise<string | false> {
+  return (await netnsUnavailable()) ?? (await vmUnavailable('bios')) ?? false;
+}
+
+const skip = await skipReason();
+
+describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MINUTES * 60_000 }, () => {
+  let dir = '';
+  let media: FakeWindowsMedia;
+  const namespace = `ws-build-${process.pid}`;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'winsmith-build-test-'));
+    media = await makeFakeWindowsMedia(dir);
+    await addNetns(namespace);
+  });
+
+  after(async () => {
+    await deleteNetns(namespace).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function recipe(name: string, provision: string, timeouts = ''): Promise<string> {
+    const path = join(dir, `${name}.yaml`);
+    await writeFile(
+      path,
+      [
+        `source: { iso: ${media.iso}, sha256: ${media.sha256}, edition: ServerStandard }`,
+        `vm: { firmware: bios, cpus: 1, memory: 2G, disk: 32G${timeouts} }`,
+        'provision:',
+        provision,
+        'generalize: { vmMode: true }',
+        `output: { tag: lab/built-${name}:v1 }`,
+        '',
+      ].join('\n'),
+    );
+    return path;
+  }
+
+  /** `winsmith build …` inside the namespace; resolves when it ends. */
+  function inNamespace(args: readonly string[]): { done: Promise<CliRun>; kill: () => void } {
+    const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, MAIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    return {
+      done: new Promise((resolve) =>
+        child.on('close', (code) => resolve({ code: code ?? 128, stdout, stderr })),
+      ),
+      kill: () => child.kill('SIGKILL'),
+    };
+  }
+
+  async function record(work: string): Promise<BuildRecord> {
+    return JSON.parse(await readFile(join(work, 'build.json'), 'utf8')) as BuildRecord;
+  }
+
+  test('a build runs to done; the stored image is the applied tree, with its lineage', async () => {
+    const repo = join(dir, 'repo-a');
+    const work = join(dir, 'work-a');
+    const file = await recipe(
+      'a',
+      "  - powershell: Write-Output 'hello'\n  - restart: true\n  - features: [Web-Server]",
+    );
+    const run = await inNamespace(['build', file, '--work', work, '--repo', repo, '--accel', 'tcg', '--json'])
+      .done;
+    assert.equal(run.code, 0, run.stderr);
+    const r = JSON.parse(run.stdout) as BuildRecord;
+    assert.equal(r.state, 'done');
+    assert.deepEqual(
+      r.steps.map((s) => [s.kind, s.state]),
+      [
+        ['powershell', 'done'],
+        ['restart', 'done'],
+        ['features', 'done'],
+      ],
+    );
+    for (const p of ['install', 'provision', 'generalize'] as const)
+      assert.equal(r.phases[p].state, 'done', p);
+    assert.ok(r.phases.provision.boots >= 2, 'the restart step restarted the VM');
+    assert.match(run.stderr, /build: step 2 \(restart, .*\) done/);
+
+    const pulled = join(dir, 'a.wim');
+    const pull = await runWinsmith(['pull', 'lab/built-a:v1', '-o', pulled, '--repo', repo]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.deepEqual(await wimTree(pulled, 1), await wimTree(media.installWim, 1));
+    const app = await LocalApp.openDataDir(repo);
+    try {
+      const image = await app
+        .as({ user: 'test', client: 'local' })
+        .images.getImage({ name: 'lab/built-a', tag: 'v1' });
+      assert.equal(image.sourceIsoSha256, media.sha256);
+      const lineage = image.recipe as RecipeLineage;
+      assert.equal(lineage.recipeSha256, r.recipe.sha256);
+      assert.equal(lineage.source, `iso:${media.sha256}:${r.edition.index}`);
+      const steps = (lineage.build as { steps: { kind: string; state: string }[] }).steps;
+      assert.deepEqual(
+        steps.map((s) => [s.kind, s.state]),
+        [
+          ['powershell', 'done'],
+          ['restart', 'done'],
+          ['features', 'done'],
+        ],
+      );
+    } finally {
+      await app.close();
+    }
+    await assert.rejects(
+      access(join(work, 'answer.iso')),
+      'the answer media (it holds the token) is removed',
+    );
+  });
+
+  test('a build killed during provisioning resumes from its last finished phase', async () => {
+    const repo = join(dir, 'repo-b');
+    const work = join(dir, 'work-b');
+    const file = await recipe('b', '  - restart: true\n  - restart: true');
+    const first = inNamespace(['build', file, '--work', work, '--repo', repo, '--accel', 'tcg']);
+    await waitFor(
+      'the install phase to end',
+      async () => ((await record(work).catch(() => null))?.phases.install.state === 'done' ? true : null),
+      { timeoutMs: BUILD_MINUTES * 60_000 },
+    );
+    first.kill();
+    assert.notEqual((await first.done).code, 0);
+    const resumed = await inNamespace(['build', 'resume', work, '--repo', repo, '--json']).done;
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const r = JSON.parse(resumed.stdout) as BuildRecord;
+    assert.equal(r.state, 'done');
+    assert.doesNotMatch(resumed.stderr, /phase install\n/, 'install is not run again');
+    assert.match(resumed.stderr, /phase provision/);
+  });
+
+  test('a phase that never reports fails at its timeout, keeping the screenshot and the serial log', async () => {
+    const repo = join(dir, 'repo-c');
+    const work = join(dir, 'work-c');
+    const file = await recipe(
+      'c',
+      `  - powershell: "Write-Output 'fake-windows-guest: hang'"`,
+      ', timeouts: { provision: 2m }',
+    );
+    const run = await inNamespace(['build', file, '--work', work, '--repo', repo, '--accel', 'tcg']).done;
+    assert.equal(run.code, 9, run.stderr);
+    assert.match(run.stderr, /provision: provision did not finish within its timeout/);
+    const r = await record(work);
+    assert.equal(r.state, 'failed');
+    assert.equal(r.phases.provision.state, 'failed');
+    const png = await readFile(join(work, 'screenshot.png'));
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.match(await readFile(join(work, 'serial.log'), 'utf8'), /fake-windows-guest: step 1 hangs/);
+  });
+});
