@@ -10,7 +10,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { AppError, errorText } from '../core/errors.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
-import { AGENT_PATHS, AgentReport, AgentTask, ShareFiles } from '../deploy/agent-protocol.ts';
+import { AGENT_PATHS, AgentReport, AgentTask, MulticastJoin, ShareFiles } from '../deploy/agent-protocol.ts';
 import { manifestDigest, MAX_MANIFEST_BYTES, validateManifest, type Manifest } from '../store/manifest.ts';
 import { sha256OfFile } from '../io/file-sha256.ts';
 import type { AgentConfig } from './agent-config.ts';
@@ -333,6 +333,21 @@ export class AgentClient {
   }
 
   /** The machine's unattend.xml; the server gives it once. */
+  /** How to receive the image: multicast, wait, or unicast. */
+  async multicast(): Promise<MulticastJoin> {
+    const response = await this.#request('GET', AGENT_PATHS.multicast);
+    const value = parseJson(
+      await readBody(response, 'the multicast answer', null, MAX_JSON_BYTES),
+      'the multicast answer',
+    );
+    return validated(
+      MulticastJoin,
+      value,
+      "the server's multicast answer",
+      'the server and the deploy environment are of different versions: update the boot files',
+    );
+  }
+
   async unattend(): Promise<Uint8Array> {
     const response = await this.#request('GET', AGENT_PATHS.unattend);
     return readBody(response, 'the unattend', null, MAX_UNATTEND_BYTES);

@@ -20,6 +20,7 @@ import { initialMigration } from './migrations/0001-initial.ts';
 import { scopedDedupMigration } from './migrations/0002-scoped-dedup.ts';
 import { machineNamesMigration } from './migrations/0003-machine-names.ts';
 import { deploymentsMigration } from './migrations/0004-deployments.ts';
+import { multicastMigration } from './migrations/0007-multicast.ts';
 import type { CatalogSchema, DatabaseKind } from './schema.ts';
 
 export type { DatabaseKind };
@@ -40,6 +41,7 @@ export function catalogMigrations(kind: DatabaseKind): Record<string, Migration>
     '0002-scoped-dedup': scopedDedupMigration(),
     '0003-machine-names': machineNamesMigration(),
     '0004-deployments': deploymentsMigration(kind),
+    '0007-multicast': multicastMigration(),
   };
 }
 

@@ -47,6 +47,8 @@ export const PROGRAM_PACKAGES = {
   blockdev: 'util-linux',
   setpriv: 'util-linux',
   sync: 'coreutils',
+  'udp-sender': 'udpcast',
+  'udp-receiver': 'udpcast',
 } as const;
 
 /**

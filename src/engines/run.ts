@@ -246,3 +246,60 @@ export function startService(
     },
   };
 }
+
+/** One program of a pipeline. */
+export interface PipedProgram {
+  readonly program: Program;
+  readonly args: readonly string[];
+  /** Each line of its stderr (and, for the last, its stdout), as it comes. */
+  readonly onLine?: (line: string) => void;
+}
+
+/**
+ * Runs `producer | consumer`, the producer's stdout the consumer's stdin (a pipe between the two,
+ * no copy through this process). When either fails the other is ended, and the first failure is
+ * the error; `signal` ends both.
+ */
+export async function runPiped(
+  producer: PipedProgram,
+  consumer: PipedProgram,
+  signal?: AbortSignal,
+): Promise<void> {
+  const env = { ...process.env, LC_ALL: 'C.UTF-8' };
+  const first = spawn(executable(producer.program), producer.args, {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal,
+  });
+  const second = spawn(executable(consumer.program), consumer.args, {
+    env,
+    stdio: [first.stdout, 'pipe', 'pipe'],
+    signal,
+  });
+  const failures: AppError[] = [];
+  const ended = (child: typeof first, part: PipedProgram, other: typeof first): Promise<void> =>
+    new Promise((resolvePromise) => {
+      let stderr = '';
+      const lines = part.onLine === undefined ? null : lineSplitter(part.onLine);
+      const fail = (error: AppError): void => {
+        failures.push(error);
+        other.kill('SIGTERM');
+        resolvePromise();
+      };
+      child.stderr.on('data', (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        stderr += text;
+        lines?.push(text);
+      });
+      if (child === second) child.stdout.on('data', (chunk: Buffer) => lines?.push(chunk.toString('utf8')));
+      child.on('error', (cause: NodeJS.ErrnoException) => fail(startFailure(part.program, cause)));
+      child.on('close', (code, sig) => {
+        lines?.end();
+        if (sig === null && code === 0) resolvePromise();
+        else fail(programFailed(part.program, part.args, code ?? 128, sig, stderr));
+      });
+    });
+  await Promise.all([ended(first, producer, second), ended(second, consumer, first)]);
+  const [failure] = failures;
+  if (failure !== undefined) throw failure;
+}

@@ -6,7 +6,13 @@
 
 import { z } from 'zod';
 import { ERROR_CODES } from '../core/error-codes.ts';
-import { DEPLOYMENT_STATES, MACHINE_STATES } from '../app/session.ts';
+import {
+  DEPLOYMENT_STATES,
+  MACHINE_STATES,
+  MAX_MULTICAST_MACHINES,
+  MULTICAST_RECEIVER_STATES,
+  MULTICAST_SESSION_STATES,
+} from '../app/session.ts';
 
 const text = z.string();
 const nullableText = z.string().nullable();
@@ -244,6 +250,18 @@ export const Deployment = z.object({
   inventory: z.unknown(),
   error: z.object({ message: text, step: text }).nullable(),
   lastReportAt: nullableText,
+  multicast: z
+    .object({
+      group: text,
+      session: text,
+      state: z.enum(MULTICAST_RECEIVER_STATES),
+      reason: nullableText,
+      sessionState: z.enum(MULTICAST_SESSION_STATES),
+      address: text,
+      bytesSent: count,
+      bytesTotal: count,
+    })
+    .optional(),
 });
 
 export const DeploymentList = z.object({ deployments: list(Deployment) });
@@ -254,6 +272,17 @@ export const DeploymentQuery = z.object({
 });
 
 export const NewDeployment = z.object({ machine: text, profile: text, image: text.optional() });
+
+export const NewMulticastDeployments = z.object({
+  group: text,
+  machines: z.array(text).min(1).max(MAX_MULTICAST_MACHINES),
+  profile: text,
+  image: text.optional(),
+  minReceivers: z.number().int().positive().max(MAX_MULTICAST_MACHINES).optional(),
+  maxWaitSeconds: z.number().int().positive().max(86_400).optional(),
+  maxBitsPerSecond: z.number().int().positive().optional(),
+  address: text.optional(),
+});
 
 export const LogQuery = z.object({
   after: z

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { AppError } from '../../core/errors.ts';
 import { isDigest } from '../../core/names.ts';
 import type { AgentSession } from '../../app/deployments.ts';
-import { AGENT_PATHS, AgentReport, AgentTask, ShareFiles } from '../../app/session.ts';
+import { AGENT_PATHS, AgentReport, AgentTask, MulticastJoin, ShareFiles } from '../../app/session.ts';
 import { parseRangeHeader } from '../../formats/http-range.ts';
 import { bearer } from '../bearer.ts';
 import { bytesAnswer, rangeNotSatisfiable } from '../byte-answer.ts';
@@ -63,6 +63,16 @@ export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
         await (await agentOf(r)).report(r.body);
         return r.c.body(null, 204);
       },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: AGENT_PATHS.multicast,
+      summary:
+        "how to receive the image: from the deployment's multicast session (its address and ports), wait, or unicast",
+      action: null,
+      caller: 'agent',
+      ok: { status: 200, description: 'the answer', json: MulticastJoin },
+      handler: async (r) => (await agentOf(r)).multicast(),
     }),
     defineRoute({
       method: 'GET',

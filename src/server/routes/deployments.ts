@@ -13,6 +13,7 @@ import {
   LogLines,
   LogQuery,
   NewDeployment,
+  NewMulticastDeployments,
   Profile,
   ProfileDetail,
   ProfileList,
@@ -87,6 +88,20 @@ export function deploymentRoutes({ backend }: RouteContext): ApiRoute[] {
       image: (r) => backend.deploymentImage(withoutUndefined(r.body)),
       ok: { status: 201, description: 'the deployment, queued', json: Deployment },
       handler: (r) => backend.as(r.actor).deployments.create(withoutUndefined(r.body)),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/deployments/multicast',
+      summary:
+        'deploy a profile to several approved machines, their image sent once by a multicast session named by group',
+      action: 'deploy.run',
+      body: { json: NewMulticastDeployments },
+      image: (r) =>
+        backend.deploymentImage(withoutUndefined({ profile: r.body.profile, image: r.body.image })),
+      ok: { status: 201, description: 'the deployments, queued', json: DeploymentList },
+      handler: async (r) => ({
+        deployments: await backend.as(r.actor).deployments.createMulticast(withoutUndefined(r.body)),
+      }),
     }),
     defineRoute({
       method: 'GET',
