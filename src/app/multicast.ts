@@ -50,6 +50,8 @@ export interface DeploymentMulticast {
   readonly state: MulticastReceiverState;
   readonly reason: string | null;
   readonly sessionState: MulticastSessionState;
+  /** Why the session failed, when it did. */
+  readonly sessionError: string | null;
   readonly address: string;
   readonly bytesSent: number;
   readonly bytesTotal: number;
@@ -165,6 +167,7 @@ export class MulticastService {
         state: receiver.state,
         reason: receiver.reason,
         sessionState: session.state,
+        sessionError: session.error,
         address: session.address,
         bytesSent: session.bytesSent,
         bytesTotal: session.bytesTotal,

@@ -1,9 +1,9 @@
 // Runs another program: the only place that spawns. A missing program is an error naming the
 // Debian package to install; a failing one is an error quoting what it said last.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
 import { BUILT_PROGRAMS, PROGRAM_PACKAGES, builtFile, notBuilt, type Program } from './programs.ts';
 
@@ -256,9 +256,12 @@ export interface PipedProgram {
 }
 
 /**
- * Runs `producer | consumer`, the producer's stdout the consumer's stdin (a pipe between the two,
- * no copy through this process). When either fails the other is ended, and the first failure is
- * the error; `signal` ends both.
+ * Runs `producer | consumer`: the producer's stdout goes to the consumer's stdin, with back-pressure.
+ * A consumer that is done before the producer's end (wimlib stops reading once it has the image it
+ * applies) leaves the rest to be read and dropped: the producer runs to its own end (udp-receiver
+ * acknowledges every slice, and the session does not wait for this machine). When the consumer
+ * fails, the producer is ended; the first failure is the error, and a producer's failure once the
+ * consumer is done is none. `signal` ends both.
  */
 export async function runPiped(
   producer: PipedProgram,
@@ -273,15 +276,27 @@ export async function runPiped(
   });
   const second = spawn(executable(consumer.program), consumer.args, {
     env,
-    stdio: [first.stdout, 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     signal,
   });
+  first.stdout.pipe(second.stdin);
+  second.stdin.on('error', () => undefined);
   const failures: AppError[] = [];
-  const ended = (child: typeof first, part: PipedProgram, other: typeof first): Promise<void> =>
+  let consumerDone = false;
+  const ended = (
+    child: ChildProcess & { stderr: Readable },
+    part: PipedProgram,
+    other: ChildProcess,
+    isConsumer: boolean,
+  ): Promise<void> =>
     new Promise((resolvePromise) => {
       let stderr = '';
       const lines = part.onLine === undefined ? null : lineSplitter(part.onLine);
       const fail = (error: AppError): void => {
+        if (!isConsumer && consumerDone) {
+          resolvePromise();
+          return;
+        }
         failures.push(error);
         other.kill('SIGTERM');
         resolvePromise();
@@ -291,15 +306,23 @@ export async function runPiped(
         stderr += text;
         lines?.push(text);
       });
-      if (child === second) child.stdout.on('data', (chunk: Buffer) => lines?.push(chunk.toString('utf8')));
+      if (isConsumer) child.stdout?.on('data', (chunk: Buffer) => lines?.push(chunk.toString('utf8')));
       child.on('error', (cause: NodeJS.ErrnoException) => fail(startFailure(part.program, cause)));
       child.on('close', (code, sig) => {
         lines?.end();
-        if (sig === null && code === 0) resolvePromise();
-        else fail(programFailed(part.program, part.args, code ?? 128, sig, stderr));
+        if (sig !== null || code !== 0) {
+          fail(programFailed(part.program, part.args, code ?? 128, sig, stderr));
+          return;
+        }
+        if (isConsumer) {
+          consumerDone = true;
+          first.stdout.unpipe(second.stdin);
+          first.stdout.resume();
+        }
+        resolvePromise();
       });
     });
-  await Promise.all([ended(first, producer, second), ended(second, consumer, first)]);
+  await Promise.all([ended(first, producer, second, false), ended(second, consumer, first, true)]);
   const [failure] = failures;
   if (failure !== undefined) throw failure;
 }

@@ -62,7 +62,9 @@ export function udpSenderArgs(options: Omit<UdpSenderOptions, 'netns' | 'onEvent
 }
 
 /** One line udp-sender wrote, as an event; null for the lines that say nothing of the session. */
-export function parseUdpSenderLine(line: string): UdpSenderEvent | null {
+export function parseUdpSenderLine(raw: string): UdpSenderEvent | null {
+  // udp-sender rings the terminal's bell at the end (`Transfer complete.\a`).
+  const line = raw.replaceAll('\u0007', '');
   const joined = /^New connection from (\S+)\s+\(#(\d+)\)/.exec(line);
   if (joined !== null) return { kind: 'joined', address: joined[1] ?? '', receiver: Number(joined[2]) };
   if (line.startsWith('Starting transfer')) return { kind: 'started' };

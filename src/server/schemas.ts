@@ -257,6 +257,7 @@ export const Deployment = z.object({
       state: z.enum(MULTICAST_RECEIVER_STATES),
       reason: nullableText,
       sessionState: z.enum(MULTICAST_SESSION_STATES),
+      sessionError: nullableText,
       address: text,
       bytesSent: count,
       bytesTotal: count,
