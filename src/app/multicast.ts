@@ -105,13 +105,8 @@ export class MulticastService {
     this.#changed = parts.changed;
   }
 
-  /** Checks that sessions can be made here, and where a new one would send. */
+  /** Where a new session would send. */
   async place(rules: MulticastRules): Promise<{ address: string; portBase: number }> {
-    if (this.#settings.interface === null) {
-      throw new AppError('INVALID_ARGUMENT', 'multicast needs the boot network interface; none is set', {
-        hint: 'set multicast.interface (e.g. br0) in the server config: docs/deploy.md, Multicast',
-      });
-    }
     return chooseSessionPlace(
       this.#range,
       this.#settings.portBase,
@@ -207,7 +202,7 @@ export class MulticastService {
       }
     }
     const answer = joinAnswer(current, receiver, {
-      sender: (await ipv4AddressOf(this.#settings.interface ?? 'lo', this.#settings.netns)) ?? '',
+      sender: await this.#senderAddress(),
       receiveTimeoutSeconds: this.#settings.receiveTimeoutSeconds,
     });
     if (answer.mode === 'unicast' && receiver.state !== 'unicast') {
@@ -215,6 +210,13 @@ export class MulticastService {
       await this.#changed([id]);
     }
     return answer;
+  }
+
+  /** udp-sender's address on the boot network ('' when it has none: its session then fails). */
+  async #senderAddress(): Promise<string> {
+    const device = this.#settings.interface;
+    if (device === null) return '';
+    return (await ipv4AddressOf(device, this.#settings.netns).catch(() => null)) ?? '';
   }
 
   /** The agent's word on its place in the session. */
@@ -254,6 +256,12 @@ export class MulticastService {
   }
 
   async #run(session: MulticastSession, running: RunningSession): Promise<void> {
+    const device = this.#settings.interface;
+    if (device === null) {
+      throw new AppError('INVALID_ARGUMENT', 'multicast needs the boot network interface; none is set', {
+        hint: 'set multicast.interface (e.g. br0) in the server config: docs/deploy.md, Multicast',
+      });
+    }
     await this.#store.setSessionState(session.id, ['queued'], 'preparing');
     const file = this.#fileOf(session);
     await this.#preparePipable(session, file);
@@ -264,7 +272,7 @@ export class MulticastService {
     const seen = { complete: false, sent: 0, at: 0 };
     const sender = startUdpSender({
       file,
-      interface: this.#settings.interface ?? '',
+      interface: device,
       address: session.address,
       portBase: session.portBase,
       minReceivers: session.minReceivers,
