@@ -175,8 +175,16 @@ export class MulticastService {
   async deploymentEnded(id: string, state: 'done' | 'failed' | 'cancelled'): Promise<void> {
     if (state === 'done') return;
     const receiver = await this.#store.receiverOf(id);
-    if (receiver?.state === 'waiting' || receiver?.state === 'receiving')
+    if (receiver === undefined) return;
+    if (receiver.state === 'waiting' || receiver.state === 'receiving')
       await this.#store.setReceiverState(id, 'failed', `the deployment was ${state}`);
+    // A session no machine asked for yet, none of whose deployments is under way, ends here (a
+    // running one is stopped by its watch).
+    if (this.#running.has(receiver.sessionId)) return;
+    for (const other of await this.#store.receiversOf(receiver.sessionId)) {
+      if (await this.#underWay(other.deploymentId)) return;
+    }
+    await this.#store.setSessionState(receiver.sessionId, ['queued'], 'cancelled');
   }
 
   /** What the agent of deployment `id` is told when it asks how to receive its image. */
