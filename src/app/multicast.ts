@@ -57,6 +57,9 @@ export interface DeploymentMulticast {
   readonly bytesTotal: number;
 }
 
+/** The exit status of setpriv (and of `ip netns exec`) when the program it runs is not found. */
+const PROGRAM_NOT_FOUND = 127;
+
 /** The states of a session not ended. */
 const OPEN_STATES: readonly MulticastSessionState[] = ['queued', 'preparing', 'joining', 'sending'];
 
@@ -309,7 +312,11 @@ export class MulticastService {
     else if (this.#closing)
       await this.#store.setSessionState(session.id, OPEN_STATES, 'failed', 'the server stopped');
     else if (running.stopping) await this.#store.setSessionState(session.id, OPEN_STATES, 'cancelled');
-    else {
+    else if (exit.code === PROGRAM_NOT_FOUND) {
+      throw new AppError('MISSING_PROGRAM', 'udp-sender is not installed', {
+        hint: 'install the Debian package udpcast: apt-get install -y udpcast',
+      });
+    } else {
       const last = sender
         .output()
         .split(/[\r\n]+/)

@@ -84,8 +84,9 @@ export function startUdpSender(options: UdpSenderOptions): RunningService {
     const event = parseUdpSenderLine(line);
     if (event !== null) options.onEvent(event);
   };
+  // Ended with the process that started it, however that one ends (setpriv's parent-death signal).
   return options.netns === null
-    ? startService('udp-sender', args, { onLine })
+    ? startService('setpriv', ['--pdeathsig', 'TERM', '--', 'udp-sender', ...args], { onLine })
     : startInNetns(options.netns, 'udp-sender', args, { onLine });
 }
 

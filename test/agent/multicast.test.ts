@@ -7,11 +7,11 @@
 // deployment fails (agent lost) and its retry, by unicast, ends done.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DeploymentView } from '../../src/app/deployments.ts';
-import { netnsUnavailable } from '../../src/engines/netns.ts';
+import { netnsPids, netnsUnavailable } from '../../src/engines/netns.ts';
 import { startDeployServer, type DeployServer, type StartedDeployment } from '../helpers/deploy-server.ts';
 import { openMulticastNetwork, type MulticastNetwork } from '../helpers/multicast-network.ts';
 import {
@@ -201,5 +201,56 @@ test(
       assert.match(run.console, /applied edition 1 \(unicast\)/);
       assert.equal((await lab.server.session.deployments.show(retry.id)).state, 'done');
       await checkDeployedDisk(disk, 'uefi', sample.wim, dir);
+    }),
+);
+
+/** Boots every machine of the session and asks, as their agents do, until udp-sender runs. */
+async function untilJoining(lab: Lab, views: readonly DeploymentView[]): Promise<void> {
+  const [first] = views;
+  assert.ok(first !== undefined);
+  const started = await Promise.all(views.map((v, i) => boot(lab.server, MACHINES[i]?.mac ?? '', v.id)));
+  const agent = await lab.server.app.agent(started[0]?.token ?? '', 'test');
+  for (let answer = await agent.multicast(); answer.mode === 'wait'; answer = await agent.multicast())
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  await lab.server.until(first.id, (v) => v.multicast?.sessionState === 'joining', 60_000);
+  assert.ok((await netnsPids(lab.network.server)).length > 0, 'udp-sender runs in the server namespace');
+  assert.equal((await readdir(join(lab.server.dataDir, 'multicast'))).length, 1, 'the pipable WIM');
+}
+
+test(
+  'cancelling every deployment of a session stops its udp-sender and removes its file; so does stopping the server',
+  { skip: skip ?? false, timeout: 180_000 },
+  () =>
+    withLab('stop-', {}, async (lab) => {
+      const views = await sessionOf(lab, {});
+      await untilJoining(lab, views);
+      for (const v of views) await lab.server.session.deployments.cancel(v.id);
+      const [first] = views;
+      assert.ok(first !== undefined);
+      const ended = await lab.server.until(
+        first.id,
+        (v) => v.multicast?.sessionState === 'cancelled',
+        30_000,
+      );
+      assert.equal(ended.multicast?.state, 'failed');
+      assert.deepEqual(await netnsPids(lab.network.server), []);
+      assert.deepEqual(await readdir(join(lab.server.dataDir, 'multicast')), []);
+
+      // A second session, its server stopped while udp-sender waits for its machines.
+      const second = await lab.server.session.deployments.createMulticast({
+        group: 'rack-2',
+        machines: MACHINES.map((m) => m.name),
+        profile: 'web',
+      });
+      await untilJoining(lab, second);
+      await lab.server.close();
+      for (let waited = 0; (await netnsPids(lab.network.server)).length > 0; waited += 100) {
+        assert.ok(waited < 10_000, 'udp-sender still runs 10 s after the server stopped');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      for (let waited = 0; (await readdir(join(lab.server.dataDir, 'multicast'))).length > 0; waited += 100) {
+        assert.ok(waited < 10_000, 'the pipable WIM is still there 10 s after the server stopped');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }),
 );
