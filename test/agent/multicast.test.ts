@@ -94,7 +94,10 @@ async function startAgent(
   return { ...agent, disk };
 }
 
-async function sessionOf(lab: Lab, rules: { maxBitsPerSecond?: number }): Promise<DeploymentView[]> {
+async function sessionOf(
+  lab: Lab,
+  rules: { maxBitsPerSecond?: number; minReceivers?: number },
+): Promise<DeploymentView[]> {
   const views = await lab.server.session.deployments.createMulticast({
     group: 'rack-1',
     machines: MACHINES.map((m) => m.name),
@@ -251,6 +254,37 @@ test(
       for (let waited = 0; (await readdir(join(lab.server.dataDir, 'multicast'))).length > 0; waited += 100) {
         assert.ok(waited < 10_000, 'the pipable WIM is still there 10 s after the server stopped');
         await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }),
+);
+
+test(
+  'a machine that comes once its session is sending takes the image over HTTP at once, and ends done',
+  { skip: skip ?? false, timeout: 240_000 },
+  () =>
+    withLab('late-', {}, async (lab) => {
+      const views = await sessionOf(lab, { minReceivers: 2, maxBitsPerSecond: 4_000_000 });
+      const [early1, early2, late] = views;
+      assert.ok(early1 !== undefined && early2 !== undefined && late !== undefined);
+      const started = await Promise.all(views.map((v, i) => boot(lab.server, MACHINES[i]?.mac ?? '', v.id)));
+      const early = await Promise.all(
+        [0, 1].map(async (i) => startAgent(lab, i, started[i] ?? { id: '', token: '' }, `m${i}`)),
+      );
+      await lab.server.until(early1.id, (v) => v.multicast?.sessionState === 'sending', 120_000);
+      const comer = await startAgent(lab, 2, started[2] ?? { id: '', token: '' }, 'm2');
+      const lateRun = await comer.done.finally(() => comer.endGroup());
+      assert.equal(lateRun.code, 0, lateRun.console);
+      assert.match(
+        lateRun.console,
+        /the image comes over HTTP: session rack-1 had started when this machine asked/,
+      );
+      assert.match(lateRun.console, /applied edition 1 \(unicast\)/);
+      const lateView = await lab.server.session.deployments.show(late.id);
+      assert.deepEqual([lateView.state, lateView.multicast?.state], ['done', 'unicast']);
+      await checkDeployedDisk(comer.disk, 'uefi', sample.wim, join(lab.work, 'm2'));
+      for (const run of await Promise.all(early.map((a) => a.done.finally(() => a.endGroup())))) {
+        assert.equal(run.code, 0, run.console);
+        assert.match(run.console, /applied edition 1 \(multicast\)/);
       }
     }),
 );
