@@ -4,7 +4,9 @@
 // interfaces). The server and the agents talk HTTP on loopback. One session: every disk holds the
 // image's tree and each deployment says its image came by multicast. One receiver killed in the
 // middle of a rate-capped session: the two others end done by multicast, the killed one's
-// deployment fails (agent lost) and its retry, by unicast, ends done.
+// deployment fails (agent lost) and its retry, by unicast, ends done. A latecomer, once the session
+// sends, goes unicast at once. Cancelling the session's deployments, or stopping the server, leaves
+// no udp-sender and no pipable WIM behind.
 
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
