@@ -462,6 +462,13 @@ export class DeploymentService {
         },
       );
     }
+    if (request.minReceivers !== undefined && request.minReceivers > machines.length) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `the session is to start when ${request.minReceivers} machines joined; it has ${machines.length}`,
+        { hint: 'give --min-receivers at most the number of machines named' },
+      );
+    }
     if ((await this.#multicast.activeNames()).includes(request.group)) {
       throw new AppError('CONFLICT', `multicast session ${request.group} is under way`, {
         hint: 'name the new session otherwise, or wait for that one to end',

@@ -70,6 +70,8 @@ const WATCH_EVERY_MS = 2000;
 
 interface RunningSession {
   sender: RunningService | null;
+  /** udp-sender's address on the boot network, read when it starts ('' until then). */
+  senderAddress: string;
   stopping: boolean;
   readonly timer: NodeJS.Timeout;
   /** Settles when the session has ended and its file is removed. */
@@ -213,7 +215,7 @@ export class MulticastService {
       }
     }
     const answer = joinAnswer(current, receiver, {
-      sender: await this.#senderAddress(),
+      sender: this.#running.get(session.id)?.senderAddress ?? '',
       receiveTimeoutSeconds: this.#settings.receiveTimeoutSeconds,
     });
     if (answer.mode === 'unicast' && receiver.state !== 'unicast') {
@@ -221,13 +223,6 @@ export class MulticastService {
       await this.#changed([id]);
     }
     return answer;
-  }
-
-  /** udp-sender's address on the boot network ('' when it has none: its session then fails). */
-  async #senderAddress(): Promise<string> {
-    const device = this.#settings.interface;
-    if (device === null) return '';
-    return (await ipv4AddressOf(device, this.#settings.netns).catch(() => null)) ?? '';
   }
 
   /** The agent's word on its place in the session. */
@@ -239,6 +234,7 @@ export class MulticastService {
   #start(session: MulticastSession): void {
     const running: RunningSession = {
       sender: null,
+      senderAddress: '',
       stopping: false,
       timer: setInterval(() => void this.#watch(session.id).catch(() => undefined), WATCH_EVERY_MS),
       ended: Promise.resolve(),
@@ -274,6 +270,13 @@ export class MulticastService {
       });
     }
     await this.#store.setSessionState(session.id, ['queued'], 'preparing');
+    const address = await ipv4AddressOf(device, this.#settings.netns);
+    if (address === null) {
+      throw new AppError('INVALID_ARGUMENT', `the multicast interface ${device} has no IPv4 address`, {
+        hint: "set multicast.interface to the boot network's interface, the one the machines are on",
+      });
+    }
+    running.senderAddress = address;
     const file = this.#fileOf(session);
     await this.#preparePipable(session, file);
     if (isStopping(running)) throw new AppError('CONFLICT', 'stopped while being prepared');

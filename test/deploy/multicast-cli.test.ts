@@ -40,6 +40,10 @@ test(
             /--max-bitrate: expected bits per second/,
           ],
           [
+            ['deploy', '--multicast', 'r', 'web-01', '--profile', 'lab', '--min-receivers', '2'],
+            /the session is to start when 2 machines joined; it has 1/,
+          ],
+          [
             ['deploy', '--multicast', 'r', 'web-01', '--profile', 'lab', '--address', '224.0.0.5'],
             /224\.0\.0\.5 is not within 239\.0\.0\.0\/8/,
           ],
