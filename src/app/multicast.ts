@@ -150,18 +150,15 @@ export class MulticastService {
     );
   }
 
-  /** The multicast part of each of `ids` that is in a session. */
+  /** The multicast part of each of `ids` that is in a session (two queries, whatever their number). */
   async viewsOf(ids: readonly string[]): Promise<Map<string, DeploymentMulticast>> {
     const views = new Map<string, DeploymentMulticast>();
-    const sessions = new Map<string, MulticastSession | undefined>();
-    for (const id of ids) {
-      const receiver = await this.#store.receiverOf(id);
-      if (receiver === undefined) continue;
-      if (!sessions.has(receiver.sessionId))
-        sessions.set(receiver.sessionId, await this.#store.getSession(receiver.sessionId));
+    if (ids.length === 0) return views;
+    const { receivers, sessions } = await this.#store.receiversAmong(ids);
+    for (const receiver of receivers) {
       const session = sessions.get(receiver.sessionId);
       if (session === undefined) continue;
-      views.set(id, {
+      views.set(receiver.deploymentId, {
         group: session.name,
         session: session.id,
         state: receiver.state,

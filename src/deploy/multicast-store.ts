@@ -6,7 +6,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { kyselyOf, type Database } from '../db/database.ts';
-import { nowIso, toNumber } from '../db/rows.ts';
+import { batches, nowIso, toNumber } from '../db/rows.ts';
 import type { CatalogSchema, MulticastReceiversTable, MulticastSessionsTable } from '../db/schema.ts';
 import { MULTICAST_RECEIVER_STATES, type MulticastReceiverState } from './agent-protocol.ts';
 
@@ -195,6 +195,31 @@ export class MulticastStore {
       .where('deployment_id', '=', deploymentId)
       .executeTakeFirst();
     return row === undefined ? undefined : toReceiver(row);
+  }
+
+  /** The places of those of `deploymentIds` that are in a session, with their sessions. */
+  async receiversAmong(
+    deploymentIds: readonly string[],
+  ): Promise<{ receivers: MulticastReceiver[]; sessions: Map<string, MulticastSession> }> {
+    const receivers: MulticastReceiver[] = [];
+    for (const ids of batches(deploymentIds)) {
+      const rows = await this.#db
+        .selectFrom('multicast_receivers')
+        .selectAll()
+        .where('deployment_id', 'in', ids)
+        .execute();
+      receivers.push(...rows.map(toReceiver));
+    }
+    const sessions = new Map<string, MulticastSession>();
+    for (const ids of batches([...new Set(receivers.map((r) => r.sessionId))])) {
+      const rows = await this.#db
+        .selectFrom('multicast_sessions')
+        .selectAll()
+        .where('id', 'in', ids)
+        .execute();
+      for (const row of rows) sessions.set(row.id, toSession(row));
+    }
+    return { receivers, sessions };
   }
 
   /** The deployments of a session and their places in it. */
