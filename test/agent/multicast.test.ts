@@ -4,12 +4,13 @@
 // interfaces). The server and the agents talk HTTP on loopback. One session: every disk holds the
 // image's tree and each deployment says its image came by multicast. One receiver killed in the
 // middle of a rate-capped session: the two others end done by multicast, the killed one's
-// deployment fails (agent lost) and its retry, by unicast, ends done. A latecomer, once the session
-// sends, goes unicast at once. Cancelling the session's deployments, or stopping the server, leaves
+// deployment fails (agent lost) and its retry, by unicast, ends done. A receiver that stops answering
+// (stopped with SIGSTOP) is dropped: the others end done, and it goes unicast. A latecomer, once the
+// session sends, goes unicast at once. Cancelling the session's deployments, or stopping the server, leaves
 // no udp-sender and no pipable WIM behind.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DeploymentView } from '../../src/app/deployments.ts';
@@ -288,5 +289,61 @@ test(
         assert.equal(run.code, 0, run.console);
         assert.match(run.console, /applied edition 1 \(multicast\)/);
       }
+    }),
+);
+
+/** The pids of the processes named `name` in process group `pgid` (from /proc). */
+async function groupProcesses(pgid: number, name: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid pgrp …
+    const m = /^\d+ \((.*)\) \S+ \d+ (\d+)/.exec(stat);
+    if (m?.[1] === name && Number(m[2]) === pgid) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+test(
+  'a receiver that stops answering is dropped: the others end done by multicast, it goes unicast and ends done',
+  { skip: skip ?? false, timeout: 240_000 },
+  () =>
+    withLab('behind-', {}, async (lab) => {
+      const views = await sessionOf(lab, { maxBitsPerSecond: 4_000_000 });
+      const agents = await Promise.all(
+        views.map(async (v, i) =>
+          startAgent(lab, i, await boot(lab.server, MACHINES[i]?.mac ?? '', v.id), `m${i}`),
+        ),
+      );
+      const [slow, ...others] = agents;
+      const [slowView] = views;
+      assert.ok(slow !== undefined && slowView !== undefined);
+      await lab.server.until(
+        slowView.id,
+        (v) => v.multicast?.sessionState === 'sending' && v.multicast.bytesSent > 0,
+        120_000,
+      );
+      const stopped = await groupProcesses(slow.pid, 'udp-receiver');
+      assert.equal(stopped.length, 1, 'the slow agent runs one udp-receiver');
+      for (const pid of stopped) process.kill(pid, 'SIGSTOP');
+      try {
+        for (const run of await Promise.all(others.map((a) => a.done.finally(() => a.endGroup())))) {
+          assert.equal(run.code, 0, run.console);
+          assert.match(run.console, /applied edition 1 \(multicast\)/);
+        }
+      } finally {
+        for (const pid of stopped) process.kill(pid, 'SIGCONT');
+      }
+      const run = await slow.done.finally(() => slow.endGroup());
+      assert.equal(run.code, 0, run.console);
+      assert.match(run.console, /multicast session rack-1: .*; the image comes over HTTP instead/);
+      assert.match(run.console, /applied edition 1 \(unicast\)/);
+      const done = await lab.server.session.deployments.show(slowView.id);
+      assert.deepEqual(
+        [done.state, done.multicast?.state, done.multicast?.sessionState],
+        ['done', 'unicast', 'done'],
+      );
+      await checkDeployedDisk(slow.disk, 'uefi', sample.wim, join(lab.work, 'm0'));
     }),
 );
