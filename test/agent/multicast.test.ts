@@ -97,6 +97,15 @@ async function startAgent(
   return { ...agent, disk };
 }
 
+/** Boots each machine of the session and starts its agent. */
+function bootAll(lab: Lab, views: readonly DeploymentView[]): Promise<(RunningAgent & { disk: string })[]> {
+  return Promise.all(
+    views.map(async (v, i) =>
+      startAgent(lab, i, await boot(lab.server, MACHINES[i]?.mac ?? '', v.id), `m${i}`),
+    ),
+  );
+}
+
 async function sessionOf(
   lab: Lab,
   rules: { maxBitsPerSecond?: number; minReceivers?: number },
@@ -120,11 +129,7 @@ test(
   () =>
     withLab('all-', {}, async (lab) => {
       const views = await sessionOf(lab, {});
-      const agents = await Promise.all(
-        views.map(async (v, i) =>
-          startAgent(lab, i, await boot(lab.server, MACHINES[i]?.mac ?? '', v.id), `m${i}`),
-        ),
-      );
+      const agents = await bootAll(lab, views);
       const runs = await Promise.all(agents.map((a) => a.done.finally(() => a.endGroup())));
       for (const run of runs) {
         assert.equal(run.code, 0, run.console);
@@ -157,11 +162,7 @@ test(
     withLab('killed-', { agentTimeoutSeconds: 6 }, async (lab) => {
       // A rate cap of 4 Mbit/s makes the session last several seconds.
       const views = await sessionOf(lab, { maxBitsPerSecond: 4_000_000 });
-      const agents = await Promise.all(
-        views.map(async (v, i) =>
-          startAgent(lab, i, await boot(lab.server, MACHINES[i]?.mac ?? '', v.id), `m${i}`),
-        ),
-      );
+      const agents = await bootAll(lab, views);
       const [victim, ...others] = agents;
       const [victimView, ...otherViews] = views;
       assert.ok(victim !== undefined && victimView !== undefined);
@@ -311,11 +312,7 @@ test(
   () =>
     withLab('behind-', {}, async (lab) => {
       const views = await sessionOf(lab, { maxBitsPerSecond: 4_000_000 });
-      const agents = await Promise.all(
-        views.map(async (v, i) =>
-          startAgent(lab, i, await boot(lab.server, MACHINES[i]?.mac ?? '', v.id), `m${i}`),
-        ),
-      );
+      const agents = await bootAll(lab, views);
       const [slow, ...others] = agents;
       const [slowView] = views;
       assert.ok(slow !== undefined && slowView !== undefined);
