@@ -16,6 +16,7 @@ import {
   AnyAgentTask,
   CaptureChunkAnswer,
   CaptureResult,
+  MulticastJoin,
   ShareFiles,
   type AgentTask,
 } from '../deploy/agent-protocol.ts';
@@ -349,6 +350,21 @@ export class AgentClient {
   }
 
   /** The machine's unattend.xml; the server gives it once. */
+  /** How to receive the image: multicast, wait, or unicast. */
+  async multicast(): Promise<MulticastJoin> {
+    const response = await this.#request('GET', AGENT_PATHS.multicast);
+    const value = parseJson(
+      await readBody(response, 'the multicast answer', null, MAX_JSON_BYTES),
+      'the multicast answer',
+    );
+    return validated(
+      MulticastJoin,
+      value,
+      "the server's multicast answer",
+      'the server and the deploy environment are of different versions: update the boot files',
+    );
+  }
+
   async unattend(): Promise<Uint8Array> {
     const response = await this.#request('GET', AGENT_PATHS.unattend);
     return readBody(response, 'the unattend', null, MAX_UNATTEND_BYTES);

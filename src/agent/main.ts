@@ -2,11 +2,13 @@
 // module bundled): it reads the server, token and deployment from /proc/cmdline, runs the
 // deployment (run-agent.ts), and ends with the machine restarting or powering off as the task says.
 //
-//   node agent.mjs [--cmdline FILE] [--inventory FILE] [--no-finish]
+//   node agent.mjs [--cmdline FILE] [--inventory FILE] [--no-finish] [--receive-netns NS]
 //
-//   --cmdline FILE    a kernel command line to read instead of /proc/cmdline
-//   --inventory FILE  disk image files to deploy to instead of the machine's disks (inventory.ts)
-//   --no-finish       report done and exit instead of restarting or powering off
+//   --cmdline FILE       a kernel command line to read instead of /proc/cmdline
+//   --inventory FILE     disk image files to deploy to instead of the machine's disks (inventory.ts)
+//   --no-finish          report done and exit instead of restarting or powering off
+//   --receive-netns NS   receive a multicast session inside network namespace NS (a machine's
+//                        network made of namespaces, as the tests make it)
 //
 // Exit status: 0 done, 1 failed, 2 the command line (or kernel command line) is not usable.
 
@@ -17,7 +19,8 @@ import { parseArgs } from 'node:util';
 import { parseAgentConfig, type AgentConfig } from './agent-config.ts';
 import { finishMachine } from './finish.ts';
 import { readInventoryFile, readSystemInventory } from './inventory.ts';
-import { messageOf, runAgent } from './run-agent.ts';
+import { messageOf } from './messages.ts';
+import { runAgent } from './run-agent.ts';
 import { errorText } from '../core/errors.ts';
 
 function print(line: string): void {
@@ -25,18 +28,26 @@ function print(line: string): void {
 }
 
 async function main(): Promise<number> {
-  let values: { cmdline: string; inventory?: string | undefined; 'no-finish'?: boolean | undefined };
+  let values: {
+    cmdline: string;
+    inventory?: string | undefined;
+    'no-finish'?: boolean | undefined;
+    'receive-netns'?: string | undefined;
+  };
   try {
     ({ values } = parseArgs({
       options: {
         cmdline: { type: 'string', default: '/proc/cmdline' },
         inventory: { type: 'string' },
         'no-finish': { type: 'boolean' },
+        'receive-netns': { type: 'string' },
       },
       strict: true,
     }));
   } catch (e) {
-    print(`error: ${errorText(e)} — usage: agent [--cmdline FILE] [--inventory FILE] [--no-finish]`);
+    print(
+      `error: ${errorText(e)} — usage: agent [--cmdline FILE] [--inventory FILE] [--no-finish] [--receive-netns NS]`,
+    );
     return 2;
   }
   const inventoryFile = values.inventory;
@@ -62,6 +73,7 @@ async function main(): Promise<number> {
           : (action) => finishMachine(action),
       workDir,
       print,
+      ...(values['receive-netns'] === undefined ? {} : { receiveNetns: values['receive-netns'] }),
     });
     return outcome === 'done' ? 0 : 1;
   } finally {

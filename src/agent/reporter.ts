@@ -53,6 +53,8 @@ const REFUSED_FOR_GOOD = new Set([401, 403, 404, 409, 410]);
 export class Reporter {
   readonly #options: ReporterOptions;
   readonly #states: StateReport[] = [];
+  /** The machine's places in its multicast session, each sent once, in order. */
+  readonly #multicast: NonNullable<AgentReport['multicast']>[] = [];
   /** Lines not yet delivered, each with its number in the order logged. */
   #lines: { readonly seq: number; readonly text: string }[] = [];
   #logged = 0;
@@ -94,6 +96,13 @@ export class Reporter {
         ? undefined
         : { message: this.#line(report.error.message), step: report.error.step.slice(0, 64) };
     this.#states.push({ ...report, ...(error === undefined ? {} : { error }) });
+    this.#pump();
+  }
+
+  /** The machine's place in its multicast session. */
+  multicast(report: NonNullable<AgentReport['multicast']>): void {
+    const reason = report.reason === undefined ? {} : { reason: this.#line(report.reason) };
+    this.#multicast.push({ state: report.state, ...reason });
     this.#pump();
   }
 
@@ -139,7 +148,11 @@ export class Reporter {
 
   #drained(): boolean {
     return (
-      this.#states.length === 0 && this.#lines.length === 0 && this.#progressSent && this.#sending === null
+      this.#states.length === 0 &&
+      this.#multicast.length === 0 &&
+      this.#lines.length === 0 &&
+      this.#progressSent &&
+      this.#sending === null
     );
   }
 
@@ -151,6 +164,7 @@ export class Reporter {
     const progressDue = !this.#progressSent && now - this.#lastProgressSent >= this.#options.progressMs;
     const due =
       this.#states.length > 0 ||
+      this.#multicast.length > 0 ||
       this.#lines.length > 0 ||
       progressDue ||
       now - this.#lastSent >= this.#heartbeatMs - this.#tickMs;
@@ -163,6 +177,7 @@ export class Reporter {
 
   async #send(): Promise<void> {
     const state = this.#states[0];
+    const multicast = this.#multicast[0];
     const dropped = this.#droppedLines;
     const marker =
       dropped > 0 ? [`(${dropped} earlier lines were dropped while reports could not be sent)`] : [];
@@ -172,6 +187,7 @@ export class Reporter {
     const sendsProgress = progress !== null && !this.#progressSent;
     const report: AgentReport = {
       ...(state === undefined ? {} : state),
+      ...(multicast === undefined ? {} : { multicast }),
       ...(sendsProgress ? { progress } : {}),
       ...(lines.length === 0 ? {} : { log: lines }),
     };
@@ -195,6 +211,7 @@ export class Reporter {
     this.#retryAt = 0;
     this.#lastSent = Date.now();
     if (state !== undefined) this.#states.shift();
+    if (multicast !== undefined) this.#multicast.shift();
     const lastSeq = queued.at(-1)?.seq;
     if (lastSeq !== undefined) this.#lines = this.#lines.filter((l) => l.seq > lastSeq);
     this.#droppedLines -= dropped;

@@ -21,6 +21,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, errorText } from '../core/errors.ts';
+import type { ProgressListener } from '../core/progress.ts';
 import type { AgentInventory, AgentTask } from '../deploy/agent-protocol.ts';
 import { decodeXml } from '../formats/unattend/xml.ts';
 import { REQUIRED_BOOT_FILES, extractBootFiles } from '../image/disk/boot-files.ts';
@@ -51,6 +52,8 @@ import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
 import { SecretScrubber, unattendSecrets } from './secrets.ts';
 import { prepareProfileSteps } from './share-files.ts';
 import { installBootFiles, partitionDisk, writeUnattend } from './write-disk.ts';
+import { messageOf } from './messages.ts';
+import { applyMaybeMulticast } from './multicast-apply.ts';
 
 export interface AgentEnvironment {
   readonly config: AgentConfig;
@@ -63,6 +66,8 @@ export interface AgentEnvironment {
   /** The machine's console. */
   readonly print: (line: string) => void;
   readonly retry?: RetryPolicy;
+  /** A network namespace udp-receiver runs in (a test's machine network); none when absent. */
+  readonly receiveNetns?: string;
 }
 
 export type AgentOutcome = 'done' | 'failed';
@@ -141,13 +146,6 @@ async function checkBootDirectory(bootDir: string, task: AgentTask): Promise<voi
   }
 }
 
-/** The error's message, with its hint when it has one. */
-export function messageOf(error: unknown): string {
-  if (error instanceof AppError)
-    return error.hint === undefined ? error.message : `${error.message} — ${error.hint}`;
-  return errorText(error);
-}
-
 /** Runs the deployment the kernel command line names; never throws. */
 export async function runAgent(env: AgentEnvironment): Promise<AgentOutcome> {
   const retry = env.retry ?? DEFAULT_RETRY;
@@ -155,6 +153,7 @@ export async function runAgent(env: AgentEnvironment): Promise<AgentOutcome> {
   scrubber.add(env.config.token);
   const client = new AgentClient(env.config);
   const cancel: { reason: RequestError | null; image: ImageChunks | null } = { reason: null, image: null };
+  const cancelled = new AbortController();
   const reporter = new Reporter({
     ...REPORTER_DEFAULTS,
     send: (report) => client.report(report),
@@ -163,6 +162,7 @@ export async function runAgent(env: AgentEnvironment): Promise<AgentOutcome> {
     onRefused(error) {
       cancel.reason = error;
       cancel.image?.fail(error);
+      cancelled.abort(error);
     },
   });
   const log = (line: string): void => reporter.log(line);
@@ -283,11 +283,22 @@ export async function runAgent(env: AgentEnvironment): Promise<AgentOutcome> {
     reporter.state({ state: 'applying' });
     const windows = partitionOf(plan, 'windows');
     const volume: NtfsVolume = await target.ntfsVolume(windows);
-    await applyWindowsVolume(volume.path, windows, stream.path, index, (e) => {
+    const onProgress: ProgressListener = (e) => {
       if (e.unit === 'bytes') reporter.progress(e.done, e.total);
+    };
+    const came = await applyMaybeMulticast({
+      join: () => retrying('asking how to receive the image', () => client.multicast()),
+      unicast: () => applyWindowsVolume(volume.path, windows, stream.path, index, onProgress),
+      report: (multicast) => reporter.multicast(multicast),
+      log,
+      onProgress,
+      volume: volume.path,
+      partition: windows,
+      netns: env.receiveNetns ?? null,
+      signal: cancelled.signal,
     });
     log(
-      `applied edition ${index}; ${image.fetchedBytes} bytes of chunks fetched for the ${manifest.size} of the image`,
+      `applied edition ${index} (${came}); ${image.fetchedBytes} bytes of chunks fetched for the ${manifest.size} of the image`,
     );
 
     enter('configuring');

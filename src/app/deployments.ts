@@ -9,6 +9,8 @@
 // change is audited and published as an event; no secret is ever in either.
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
@@ -23,6 +25,7 @@ import {
   type CaptureResult,
   type CaptureTask,
   type DeploymentState,
+  type MulticastJoin,
 } from '../deploy/agent-protocol.ts';
 import {
   isEnded,
@@ -63,13 +66,17 @@ import { readWimInfo } from '../image/wim-info.ts';
 import type { ByteSource } from '../core/byte-source.ts';
 import { mediaTypeOfHead } from './artifact-meta.ts';
 import { ConcurrencyLimit } from '../core/concurrency-limit.ts';
+import type { MulticastStore } from '../deploy/multicast-store.ts';
 import { recorderFor } from './audit-trail.ts';
 import type { EventHub } from './events.ts';
+import { MulticastService, type DeploymentMulticast, type MulticastRules } from './multicast.ts';
+import { DEFAULT_MULTICAST, type MulticastSettings } from '../config/server-config.ts';
 import type { Actor, Deployments, Profiles } from './session.ts';
 
-/** A deployment as it is shown: everything but its secrets. */
+/** A deployment as it is shown: everything but its secrets; its multicast session's part when in one. */
 export type DeploymentView = Omit<Deployment, 'sealed'> & {
   readonly machine: { readonly id: string; readonly name: string | null; readonly mac: string | null };
+  readonly multicast?: DeploymentMulticast;
 };
 
 /** What a listing shows of a profile (no secret: a password is only said to be generated or given). */
@@ -120,6 +127,21 @@ export interface CaptureLineage {
   readonly capturedAt: string;
   readonly deployment: string;
 }
+/** Deployments of one profile to several machines, sent the image in one multicast session. */
+export interface MulticastRequest extends MulticastRules {
+  /** The session's name. */
+  readonly group: string;
+  /** The machines, each by id, MAC or name. */
+  readonly machines: readonly string[];
+  readonly profile: string;
+  /** Another image than the profile's, NAME:TAG. */
+  readonly image?: string;
+}
+
+/** A multicast group's name: what a command line and a log line take without quoting. */
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Machines one multicast session sends to, at most. */
+export const MAX_MULTICAST_MACHINES = 256;
 
 /** What the agent holding a deployment's token may do: its own deployment, nothing else. */
 export interface AgentSession {
@@ -141,6 +163,8 @@ export interface AgentSession {
   captureChunk(digest: string, bytes: Uint8Array): Promise<void>;
   /** A capture's: the manifest; the image is checked whole and listed as the capture's NAME:TAG. */
   captureCommit(manifest: unknown): Promise<CaptureResult>;
+  /** How to receive the image: from the deployment's multicast session, or over HTTP. */
+  multicast(): Promise<MulticastJoin>;
 }
 
 /** The sealed part of a deployment. */
@@ -156,6 +180,8 @@ export interface DeploymentSettings {
   readonly heartbeatSeconds: number;
   /** An agent silent this long has its deployment failed ("agent lost"). */
   readonly agentTimeoutSeconds: number;
+  /** Multicast sessions' defaults and where they send (none possible without it). */
+  readonly multicast?: MulticastSettings;
 }
 
 const SECRETS_AAD = (id: string): string => `deployment:${id}:secrets`;
@@ -217,6 +243,7 @@ export class DeploymentService {
   readonly #chunkSizesOf = new Map<string, ReadonlyMap<string, number>>();
   /** Chunks being sent to agents: each send holds its read buffers until the agent has taken it. */
   readonly #chunkSends = new ConcurrencyLimit(CHUNK_SENDS_AT_ONCE);
+  readonly #multicast: MulticastService;
 
   constructor(parts: {
     readonly store: DeploymentStore;
@@ -228,6 +255,7 @@ export class DeploymentService {
     readonly settings: DeploymentSettings;
     /** The deployment share: the folder whose files profiles' steps name. */
     readonly share: string;
+    readonly multicastStore: MulticastStore;
   }) {
     this.#store = parts.store;
     this.#machines = parts.machines;
@@ -237,6 +265,23 @@ export class DeploymentService {
     this.#events = parts.events;
     this.#settings = parts.settings;
     this.#share = parts.share;
+    this.#multicast = new MulticastService({
+      store: parts.multicastStore,
+      repo: parts.repo,
+      settings: parts.settings.multicast ?? {
+        ...DEFAULT_MULTICAST,
+        workDir: join(tmpdir(), 'winsmith-multicast'),
+      },
+      underWay: async (id) => !isEnded((await this.#store.requireDeployment(id)).state),
+      changed: async (ids) => {
+        for (const id of ids) await this.#publish(await this.#store.requireDeployment(id));
+      },
+    });
+  }
+
+  /** Stops the multicast senders this process runs. */
+  close(): Promise<void> {
+    return this.#multicast.close();
   }
 
   // ---- profiles --------------------------------------------------------------------------
@@ -487,6 +532,75 @@ export class DeploymentService {
     return this.#publish(deployment);
   }
 
+  /**
+   * Deployments of `request.profile` to each machine, queued until each boots, and the multicast
+   * session that sends them their image; none is made when one cannot be.
+   */
+  async createMulticast(actor: Actor, request: MulticastRequest): Promise<DeploymentView[]> {
+    if (!GROUP_NAME.test(request.group)) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `multicast group ${JSON.stringify(request.group.slice(0, 80))} is not a name of ${GROUP_NAME.source}`,
+        {
+          hint: 'name the session with letters, digits, dots, hyphens and underscores, e.g. rack-12',
+        },
+      );
+    }
+    const machines = [...new Set(request.machines)];
+    if (machines.length === 0 || machines.length > MAX_MULTICAST_MACHINES) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `a multicast session takes 1 to ${MAX_MULTICAST_MACHINES} machines, found ${machines.length}`,
+        {
+          hint: 'name the machines after the group: winsmith deploy --multicast GROUP MACHINE...',
+        },
+      );
+    }
+    if (request.minReceivers !== undefined && request.minReceivers > machines.length) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `the session is to start when ${request.minReceivers} machines joined; it has ${machines.length}`,
+        { hint: 'give --min-receivers at most the number of machines named' },
+      );
+    }
+    if ((await this.#multicast.activeNames()).includes(request.group)) {
+      throw new AppError('CONFLICT', `multicast session ${request.group} is under way`, {
+        hint: 'name the new session otherwise, or wait for that one to end',
+      });
+    }
+    await this.#multicast.place(request);
+    const views: DeploymentView[] = [];
+    try {
+      for (const machine of machines) {
+        views.push(
+          await this.create(actor, {
+            machine,
+            profile: request.profile,
+            ...(request.image === undefined ? {} : { image: request.image }),
+          }),
+        );
+      }
+    } catch (e) {
+      for (const view of views) await this.cancel(actor, view.id).catch(() => undefined);
+      throw e;
+    }
+    const first = views[0];
+    if (first === undefined) return views;
+    const session = await this.#multicast.createSession(
+      request.group,
+      { digest: first.image.digest, edition: first.image.edition },
+      views.map((v) => v.id),
+      request,
+      actor.user,
+    );
+    await recorderFor(this.#audit, actor)('multicast.create', session.id, {
+      group: session.name,
+      address: session.address,
+      deployments: views.map((v) => v.id),
+    });
+    return Promise.all(views.map(async (v) => this.#publish(await this.#store.requireDeployment(v.id))));
+  }
+
   /** The deployments, newest first; only those whose image `visible` takes. */
   async list(
     filter: { readonly machine?: string; readonly active?: boolean } = {},
@@ -503,7 +617,16 @@ export class DeploymentService {
     const machines =
       machine !== undefined ? [machine] : deployments.length === 0 ? [] : await this.#machines.listMachines();
     const byId = new Map(machines.map((m) => [m.id, m]));
-    return deployments.map((d) => deploymentView(d, byId.get(d.machineId)));
+    return this.#withMulticast(deployments.map((d) => deploymentView(d, byId.get(d.machineId))));
+  }
+
+  /** The views, each with its multicast session's part when it is in one. */
+  async #withMulticast(views: DeploymentView[]): Promise<DeploymentView[]> {
+    const parts = await this.#multicast.viewsOf(views.map((v) => v.id));
+    return views.map((v) => {
+      const multicast = parts.get(v.id);
+      return multicast === undefined ? v : { ...v, multicast };
+    });
   }
 
   async show(id: string, visible: ImageVisibility = everyImage): Promise<DeploymentView> {
@@ -540,6 +663,7 @@ export class DeploymentService {
       });
     }
     const deployment = await this.#store.transition(id, [current.state], 'cancelled');
+    await this.#multicast.deploymentEnded(id, 'cancelled');
     await recorderFor(this.#audit, actor)('deployment.cancel', id, { was: current.state });
     return this.#publish(deployment);
   }
@@ -627,6 +751,7 @@ export class DeploymentService {
       captureChunk: async (digest, bytes) =>
         this.#repo.putStreamChunk(await this.#captureUpload(capturing()), digest, bytes),
       captureCommit: async (manifest) => this.#captureCommit(capturing(), manifest, client),
+      multicast: () => this.#multicast.join(deploying().id),
     };
   }
 
@@ -770,6 +895,7 @@ export class DeploymentService {
 
   /** An agent's report: its state (forward only), progress, disk, inventory, error and log lines. */
   async #report(deployment: Deployment, report: AgentReport, client: string): Promise<void> {
+    if (report.multicast !== undefined) await this.#multicast.report(deployment.id, report.multicast);
     let current = await this.#store.recordReport(deployment.id, {
       ...(report.progress === undefined ? {} : { progress: report.progress }),
       ...(report.disk === undefined ? {} : { disk: report.disk }),
@@ -811,6 +937,7 @@ export class DeploymentService {
         deployment.id,
         {},
       );
+      if (state === 'failed') await this.#multicast.deploymentEnded(deployment.id, state);
     }
     await this.#publish(current);
   }
@@ -899,7 +1026,9 @@ export class DeploymentService {
           error_step: d.state,
         })
         .catch(() => null);
-      if (failed !== null) await this.#publish(failed);
+      if (failed === null) continue;
+      await this.#multicast.deploymentEnded(failed.id, 'failed');
+      await this.#publish(failed);
     }
     return silent.length;
   }
@@ -907,7 +1036,11 @@ export class DeploymentService {
   // ---- views and events ----------------------------------------------------------------------
 
   async #view(deployment: Deployment): Promise<DeploymentView> {
-    return deploymentView(deployment, await this.#machines.getMachine(deployment.machineId));
+    const [view] = await this.#withMulticast([
+      deploymentView(deployment, await this.#machines.getMachine(deployment.machineId)),
+    ]);
+    if (view === undefined) throw noDeployment(deployment.id);
+    return view;
   }
 
   async #publish(deployment: Deployment): Promise<DeploymentView> {
@@ -1004,6 +1137,7 @@ export function deploymentsFor(
     deployments: {
       create: (request) => service.create(actor, request),
       capture: (request) => service.capture(actor, request),
+      createMulticast: (request) => service.createMulticast(actor, request),
       list: (filter) => service.list(filter, visibleTo(actor)),
       show: (id) => service.show(id, visibleTo(actor)),
       logs: (id, after) => service.logs(id, after, visibleTo(actor)),

@@ -31,6 +31,7 @@ import { ImageCatalog } from '../store/image-catalog.ts';
 import { LocalRepository, type LocalRepositoryConfig } from '../store/repository-local.ts';
 import { loadSecretBox, type SecretBox, type SecretKeySource } from '../auth/secret-box.ts';
 import { DeploymentStore } from '../deploy/deployment-store.ts';
+import { MulticastStore } from '../deploy/multicast-store.ts';
 import { AccountService } from './accounts.ts';
 import {
   DeploymentService,
@@ -97,6 +98,7 @@ export class LocalApp {
       events: this.events,
       settings: config.deploy,
       share: config.share,
+      multicastStore: new MulticastStore(database),
     });
   }
 
@@ -156,6 +158,7 @@ export class LocalApp {
       deploy: {
         heartbeatSeconds: settings.heartbeatSeconds,
         agentTimeoutSeconds: settings.agentTimeoutSeconds,
+        multicast: settings.multicast,
       },
       share: settings.share,
     });
@@ -245,6 +248,7 @@ export class LocalApp {
   }
 
   async close(): Promise<void> {
+    await this.#deployments.close();
     await this.database.close();
   }
 }

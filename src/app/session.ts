@@ -17,11 +17,21 @@ export {
   CaptureChunkQuery,
   CaptureResult,
   DEPLOYMENT_STATES,
+  MULTICAST_RECEIVER_STATES,
+  MulticastJoin,
   ShareFiles,
 } from '../deploy/agent-protocol.ts';
+export { MULTICAST_SESSION_STATES } from '../deploy/multicast-store.ts';
+export { MAX_MULTICAST_MACHINES } from './deployments.ts';
 import type { DeploymentState } from '../deploy/agent-protocol.ts';
 import type { Machine, MachineChanges, MachineFilter, NewMachine } from '../machines/machine-store.ts';
-import type { CaptureRequest, DeploymentRequest, DeploymentView, ProfileView } from './deployments.ts';
+import type {
+  CaptureRequest,
+  DeploymentRequest,
+  DeploymentView,
+  MulticastRequest,
+  ProfileView,
+} from './deployments.ts';
 
 /** Who acts: the name the audit log records, where from, and what the actor may read. */
 export interface Actor {
@@ -113,6 +123,8 @@ export interface Deployments {
   create(request: DeploymentRequest): Promise<DeploymentView>;
   /** A capture of the machine's Windows into an image, queued until the machine network-boots. */
   capture(request: CaptureRequest): Promise<DeploymentView>;
+  /** Deployments to several machines whose image one multicast session sends. */
+  createMulticast(request: MulticastRequest): Promise<DeploymentView[]>;
   list(filter: { readonly machine?: string; readonly active?: boolean }): Promise<DeploymentView[]>;
   show(id: string): Promise<DeploymentView>;
   /** The agent's log lines after line `after`. */

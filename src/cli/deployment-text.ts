@@ -20,7 +20,26 @@ export function progressText(d: DeploymentView): string {
   return barText({ ...d.progress, unit: 'bytes' }, BAR_WIDTH);
 }
 
-export const DEPLOYMENT_HEADER = ['ID', 'MACHINE', 'PROFILE', 'IMAGE', 'STATE', 'PROGRESS', 'UPDATED'];
+export const DEPLOYMENT_HEADER = [
+  'ID',
+  'MACHINE',
+  'PROFILE',
+  'IMAGE',
+  'STATE',
+  'PROGRESS',
+  'MULTICAST',
+  'UPDATED',
+];
+
+/** `rack-1 receiving (session sending 45%)`, or `-` for a deployment in no multicast session. */
+export function multicastText(d: DeploymentView): string {
+  const m = d.multicast;
+  if (m === undefined) return '-';
+  const sent = m.bytesTotal === 0 ? '' : ` ${Math.floor((100 * m.bytesSent) / m.bytesTotal)}%`;
+  const reason = m.reason === null ? '' : `: ${m.reason}`;
+  const error = m.sessionError === null ? '' : `: ${m.sessionError}`;
+  return `${m.group} ${m.state}${reason} (session ${m.sessionState}${sent}${error})`;
+}
 
 export function deploymentRow(d: DeploymentView): string[] {
   return [
@@ -30,6 +49,7 @@ export function deploymentRow(d: DeploymentView): string[] {
     `${d.image.name}:${d.image.tag}`,
     d.error === null ? d.state : `${d.state}: ${d.error.message}`.slice(0, 80),
     progressText(d),
+    multicastText(d).slice(0, 60),
     d.updatedAt,
   ];
 }
@@ -62,6 +82,12 @@ export function deploymentText(d: DeploymentView): string {
         ] as const)),
     ['state', d.state],
     ['progress', progressText(d)],
+    [
+      'multicast',
+      d.multicast === undefined
+        ? '-'
+        : `${multicastText(d)}, ${d.multicast.address}, session ${d.multicast.session}`,
+    ],
     ['disk', d.disk ?? '-'],
     ['error', d.error === null ? '-' : `${d.error.message} (in ${d.error.step})`],
     ['created', `${d.createdAt}${d.createdBy === null ? '' : ` by ${d.createdBy}`}`],

@@ -157,3 +157,38 @@ test('the deployment share: DATA/share, moved with --data; share: in the file (r
   );
   assert.equal((await loadServerSettings({ data: '/srv/ws', share: '/srv/share' }, {})).share, '/srv/share');
 });
+
+test('multicast: defaults (no interface: no sessions), the section read, an odd port base refused', () => {
+  const defaults = parseServerSettings('data: /srv/ws\n', '/etc/winsmith/server.yaml', {}).multicast;
+  assert.deepEqual(defaults, {
+    interface: null,
+    netns: null,
+    addresses: '239.192.85.0/24',
+    portBase: 9000,
+    minReceivers: null,
+    maxWaitSeconds: 60,
+    maxBitsPerSecond: null,
+    retriesUntilDrop: 30,
+    receiveTimeoutSeconds: 30,
+    workDir: '/srv/ws/multicast',
+  });
+  const text =
+    'multicast:\n  interface: br0\n  portBase: 9100\n  minReceivers: 8\n  maxBitsPerSecond: 500000000\n  workDir: mc\n';
+  const read = parseServerSettings(text, '/etc/winsmith/server.yaml', {}).multicast;
+  assert.deepEqual(
+    [
+      read.interface,
+      read.portBase,
+      read.minReceivers,
+      read.maxBitsPerSecond,
+      read.maxWaitSeconds,
+      read.workDir,
+    ],
+    ['br0', 9100, 8, 500_000_000, 60, '/etc/winsmith/mc'],
+  );
+  assert.throws(
+    () => parseServerSettings('multicast: { portBase: 9001 }\n', 'server.yaml', {}),
+    /server\.yaml:1:12: multicast\.portBase must be an even port ≥ 1024, found 9001/,
+  );
+  assert.throws(() => parseServerSettings('multicast: { ttl: 4 }\n', 'server.yaml', {}), /unknown key 'ttl'/);
+});

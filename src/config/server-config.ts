@@ -60,7 +60,44 @@ export interface ServerSettings {
   readonly share: string;
   /** The loader chain of UEFI machines that PXE-boot: shim, ipxe, or auto (by their Secure Boot state). */
   readonly uefiChain: UefiChainSetting;
+  /** Multicast sessions: the boot network's interface, the address range, the rules' defaults. */
+  readonly multicast: MulticastSettings;
 }
+
+export interface MulticastSettings {
+  /** The boot network's interface: udp-sender sends there, and nowhere else. Null: no sessions. */
+  readonly interface: string | null;
+  /** The network namespace that interface is in, when the boot network lives in one. */
+  readonly netns: string | null;
+  /** The administratively scoped range session addresses are taken from (e.g. 239.192.85.0/24). */
+  readonly addresses: string;
+  /** The first session's UDP ports are this (even) one and the next; the next session's the two after. */
+  readonly portBase: number;
+  /** A session starts once this many of its machines joined; null: all of them. */
+  readonly minReceivers: number | null;
+  /** …or this long after its first machine joined, with those that did. */
+  readonly maxWaitSeconds: number;
+  /** The rate cap of a session, in bits per second; null: none. */
+  readonly maxBitsPerSecond: number | null;
+  /** A receiver that does not acknowledge after this many requests is dropped (it goes unicast). */
+  readonly retriesUntilDrop: number;
+  /** A receiver that hears nothing this long gives up and goes unicast. */
+  readonly receiveTimeoutSeconds: number;
+  /** Where the pipable WIMs being sent are written. */
+  readonly workDir: string;
+}
+
+export const DEFAULT_MULTICAST = {
+  interface: null,
+  netns: null,
+  addresses: '239.192.85.0/24',
+  portBase: 9000,
+  minReceivers: null,
+  maxWaitSeconds: 60,
+  maxBitsPerSecond: null,
+  retriesUntilDrop: 30,
+  receiveTimeoutSeconds: 30,
+} as const satisfies Omit<MulticastSettings, 'workDir'>;
 
 export const DEFAULT_DATA_DIR = './winsmith-data';
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -105,6 +142,8 @@ const CATALOG_FILE = 'catalog.sqlite';
 const BLOBS_DIR = 'blobs';
 /** The deployment share's default place, under the data directory. */
 export const SHARE_DIR = 'share';
+/** Where the pipable WIMs of multicast sessions are written while they are sent. */
+const MULTICAST_DIR = 'multicast';
 
 /** The settings of a data directory used with the embedded defaults. */
 export function embeddedSettings(data: string): ServerSettings {
@@ -128,6 +167,7 @@ export function embeddedSettings(data: string): ServerSettings {
     agentTimeoutSeconds: DEFAULT_AGENT_TIMEOUT_SECONDS,
     share: join(dir, SHARE_DIR),
     uefiChain: 'auto',
+    multicast: { ...DEFAULT_MULTICAST, workDir: join(dir, MULTICAST_DIR) },
   };
 }
 
@@ -389,6 +429,45 @@ function readDeploy(node: YamlNode, ctx: SectionContext): Partial<ServerSettings
   return readNumbers(node, ctx, 'deploy', DEPLOY_SETTINGS);
 }
 
+/** The keys of the config's `multicast:` section that are whole numbers. */
+const MULTICAST_NUMBERS = [
+  'portBase',
+  'minReceivers',
+  'maxWaitSeconds',
+  'maxBitsPerSecond',
+  'retriesUntilDrop',
+  'receiveTimeoutSeconds',
+] as const;
+
+function readMulticast(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  const f = new SectionFields(ctx, node, 'multicast', [
+    'interface',
+    'netns',
+    'addresses',
+    'workDir',
+    ...MULTICAST_NUMBERS,
+  ]);
+  const numbers: Partial<Record<(typeof MULTICAST_NUMBERS)[number], number>> = {};
+  for (const key of MULTICAST_NUMBERS) if (f.value(key) !== undefined) numbers[key] = f.wholeNumber(key);
+  if (numbers.portBase !== undefined && (numbers.portBase % 2 !== 0 || numbers.portBase < 1024)) {
+    throw f.error(
+      `multicast.portBase must be an even port ≥ 1024, found ${numbers.portBase}`,
+      'udpcast uses the port given and the next one: give an even number such as 9000',
+    );
+  }
+  const defaults = { ...DEFAULT_MULTICAST, workDir: join(ctx.data, MULTICAST_DIR) };
+  return {
+    multicast: {
+      ...defaults,
+      ...numbers,
+      interface: f.optional('interface') ?? null,
+      netns: f.optional('netns') ?? null,
+      addresses: f.string('addresses', defaults.addresses),
+      workDir: f.path('workDir', defaults.workDir),
+    },
+  };
+}
+
 function readShare(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
   return { share: ctx.abs(ctx.input.string(node, 'share')) };
 }
@@ -421,6 +500,7 @@ const SECTIONS = {
   deploy: readDeploy,
   share: readShare,
   boot: readBoot,
+  multicast: readMulticast,
 } as const satisfies Record<string, SectionReader>;
 
 const TOP_KEYS = ['data', ...Object.keys(SECTIONS)];

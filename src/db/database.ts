@@ -21,6 +21,7 @@ import { scopedDedupMigration } from './migrations/0002-scoped-dedup.ts';
 import { machineNamesMigration } from './migrations/0003-machine-names.ts';
 import { deploymentsMigration } from './migrations/0004-deployments.ts';
 import { capturesMigration } from './migrations/0006-captures.ts';
+import { multicastMigration } from './migrations/0007-multicast.ts';
 import type { CatalogSchema, DatabaseKind } from './schema.ts';
 
 export type { DatabaseKind };
@@ -42,6 +43,7 @@ export function catalogMigrations(kind: DatabaseKind): Record<string, Migration>
     '0003-machine-names': machineNamesMigration(),
     '0004-deployments': deploymentsMigration(kind),
     '0006-captures': capturesMigration(),
+    '0007-multicast': multicastMigration(),
   };
 }
 

@@ -179,8 +179,38 @@ export interface DeploymentLogTable {
   line: string;
 }
 
+export interface MulticastSessionsTable {
+  id: string;
+  /** The group the operator named. */
+  name: string;
+  image_digest: string;
+  edition: number;
+  address: string;
+  port_base: number;
+  min_receivers: number;
+  max_wait_seconds: number;
+  max_bits_per_second: number | string | null;
+  state: string;
+  bytes_sent: Generated<number | string>;
+  bytes_total: Generated<number | string>;
+  error: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MulticastReceiversTable {
+  deployment_id: string;
+  session_id: string;
+  state: string;
+  reason: string | null;
+  updated_at: string;
+}
+
 export interface CatalogSchema {
   profiles: ProfilesTable;
+  multicast_sessions: MulticastSessionsTable;
+  multicast_receivers: MulticastReceiversTable;
   deployments: DeploymentsTable;
   deployment_log: DeploymentLogTable;
   artifacts: ArtifactsTable;

@@ -13,6 +13,8 @@
 //   GET  /api/v1/agent/files             → ShareFiles: the files of the deployment share the
 //                                          profile's steps name (and those in the folders they name)
 //   GET  /api/v1/agent/files/{path}      → one of those files (path percent-encoded, one Range)
+//   GET  /api/v1/agent/multicast         → MulticastJoin: how to receive the image, asked when the
+//                                          agent is about to apply it (multicast, wait, or unicast)
 //
 // A capture's agent (task kind `capture`) pushes instead, streaming (docs/capture.md): the WIM is
 // cut into chunks as wimcapture writes it, so the manifest comes last.
@@ -52,6 +54,7 @@ export const AGENT_PATHS = {
   files: '/api/v1/agent/files',
   captureChunks: '/api/v1/agent/capture/chunks',
   captureCommit: '/api/v1/agent/capture/commit',
+  multicast: '/api/v1/agent/multicast',
 } as const;
 
 /** The states of a deployment, in the order a deployment goes through them. */
@@ -245,5 +248,45 @@ export const AgentReport = z.strictObject({
   disk: z.string().max(256).optional(),
   /** With state `failed`: what failed, and in which step. */
   error: z.strictObject({ message: z.string().max(MAX_LINE_LENGTH), step: z.string().max(64) }).optional(),
+  /** Where the agent is in its multicast session (when it is in one). */
+  multicast: z
+    .strictObject({
+      state: z.enum(['receiving', 'done', 'unicast']),
+      /** With `unicast`: why it left the session. */
+      reason: z.string().max(MAX_LINE_LENGTH).optional(),
+    })
+    .optional(),
 });
 export type AgentReport = z.infer<typeof AgentReport>;
+
+/**
+ * A machine's place in a multicast session: waiting for the session to start, receiving, done
+ * (its image came by multicast), moved to unicast (it came late, fell behind or dropped out, and
+ * took the image over HTTP), or failed (its deployment failed or was cancelled before the end).
+ */
+export const MULTICAST_RECEIVER_STATES = ['waiting', 'receiving', 'done', 'unicast', 'failed'] as const;
+export type MulticastReceiverState = (typeof MULTICAST_RECEIVER_STATES)[number];
+
+/** How the agent is to receive its image, asked when it is about to apply it. */
+export const MulticastJoin = z.discriminatedUnion('mode', [
+  z.strictObject({
+    mode: z.literal('multicast'),
+    /** The session's name. */
+    group: z.string(),
+    /** udp-sender's address on the boot network (the receiving interface is the one on its subnet). */
+    sender: z.string(),
+    /** The session's multicast address and its two UDP ports (portBase, portBase + 1). */
+    address: z.string(),
+    portBase: z.number().int().min(1024).max(65534),
+    /** The edition's index in what is sent (a pipable WIM of that edition alone: 1). */
+    index: z.number().int().positive(),
+    /** udp-receiver gives up when the session has not started within this, or is silent this long. */
+    startTimeoutSeconds: z.number().int().positive(),
+    receiveTimeoutSeconds: z.number().int().positive(),
+  }),
+  /** The session is getting ready: ask again after this. */
+  z.strictObject({ mode: z.literal('wait'), seconds: z.number().int().positive() }),
+  /** No session for this deployment, or not any more: take the image over HTTP. */
+  z.strictObject({ mode: z.literal('unicast'), reason: z.string() }),
+]);
+export type MulticastJoin = z.infer<typeof MulticastJoin>;

@@ -12,6 +12,9 @@ const NAMESPACE_NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
 /** Link names: at most 15 bytes (IFNAMSIZ - 1). */
 const LINK_NAME = /^[a-z0-9][a-z0-9-]{0,14}$/;
 
+/** Any interface's name, as the kernel takes it (e.g. enp1s0, eth0.100, br-boot). */
+const INTERFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/;
+
 function checked(name: string, pattern: RegExp, what: string): string {
   if (!pattern.test(name)) {
     throw new AppError('INVALID_ARGUMENT', `${what} '${name}' is not a name of ${pattern.source}`, {
@@ -114,4 +117,11 @@ export async function listNetns(): Promise<string[]> {
     .split('\n')
     .map((l) => l.split(' ')[0] ?? '')
     .filter((n) => n !== '');
+}
+
+/** The first IPv4 address of link `dev`, in namespace `ns` (null: this one); null when it has none. */
+export async function ipv4AddressOf(dev: string, ns: string | null): Promise<string | null> {
+  checked(dev, INTERFACE_NAME, 'interface');
+  const out = await ip([...(ns === null ? [] : ['-n', ns]), '-4', '-o', 'addr', 'show', 'dev', dev]);
+  return /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(out)?.[1] ?? null;
 }

@@ -50,6 +50,8 @@ export const PROGRAM_PACKAGES = {
   losetup: 'util-linux',
   setpriv: 'util-linux',
   sync: 'coreutils',
+  'udp-sender': 'udpcast',
+  'udp-receiver': 'udpcast',
 } as const;
 
 /**

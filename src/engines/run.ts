@@ -1,7 +1,7 @@
 // Runs another program: the only place that spawns. A missing program is an error naming the
 // Debian package to install; a failing one is an error quoting what it said last.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
@@ -254,4 +254,84 @@ export function startService(
       return done;
     },
   };
+}
+
+/** One program of a pipeline. */
+export interface PipedProgram {
+  readonly program: Program;
+  readonly args: readonly string[];
+  /** Each line of its stderr (and, for the last, its stdout), as it comes. */
+  readonly onLine?: (line: string) => void;
+}
+
+/**
+ * Runs `producer | consumer`: the producer's stdout goes to the consumer's stdin, with back-pressure.
+ * A consumer that is done before the producer's end (wimlib stops reading once it has the image it
+ * applies) leaves the rest to be read and dropped: the producer runs to its own end (udp-receiver
+ * acknowledges every slice, and the session does not wait for this machine). When the consumer
+ * fails, the producer is ended; the first failure is the error, and a producer's failure once the
+ * consumer is done is none. `signal` ends both.
+ */
+export async function runPiped(
+  producer: PipedProgram,
+  consumer: PipedProgram,
+  signal?: AbortSignal,
+): Promise<void> {
+  const env = { ...process.env, LC_ALL: 'C.UTF-8' };
+  const first = spawn(executable(producer.program), producer.args, {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal,
+  });
+  const second = spawn(executable(consumer.program), consumer.args, {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    signal,
+  });
+  first.stdout.pipe(second.stdin);
+  second.stdin.on('error', () => undefined);
+  const failures: AppError[] = [];
+  let consumerDone = false;
+  const ended = (
+    child: ChildProcess & { stderr: Readable },
+    part: PipedProgram,
+    other: ChildProcess,
+    isConsumer: boolean,
+  ): Promise<void> =>
+    new Promise((resolvePromise) => {
+      let stderr = '';
+      const lines = part.onLine === undefined ? null : lineSplitter(part.onLine);
+      const fail = (error: AppError): void => {
+        if (!isConsumer && consumerDone) {
+          resolvePromise();
+          return;
+        }
+        failures.push(error);
+        other.kill('SIGTERM');
+        resolvePromise();
+      };
+      child.stderr.on('data', (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        stderr += text;
+        lines?.push(text);
+      });
+      if (isConsumer) child.stdout?.on('data', (chunk: Buffer) => lines?.push(chunk.toString('utf8')));
+      child.on('error', (cause: NodeJS.ErrnoException) => fail(startFailure(part.program, cause)));
+      child.on('close', (code, sig) => {
+        lines?.end();
+        if (sig !== null || code !== 0) {
+          fail(programFailed(part.program, part.args, code ?? 128, sig, stderr));
+          return;
+        }
+        if (isConsumer) {
+          consumerDone = true;
+          first.stdout.unpipe(second.stdin);
+          first.stdout.resume();
+        }
+        resolvePromise();
+      });
+    });
+  await Promise.all([ended(first, producer, second, false), ended(second, consumer, first, true)]);
+  const [failure] = failures;
+  if (failure !== undefined) throw failure;
 }

@@ -47,6 +47,8 @@ export interface ExportOptions extends RefOptions {
   compression?: WimCompression;
   solid?: boolean;
   check?: boolean;
+  /** Write a pipable WIM (one that can be applied as it is read from a pipe). */
+  pipable?: boolean;
 }
 
 export interface OptimizeOptions {
@@ -468,6 +470,7 @@ export async function wimExport(
   if (options.name !== undefined && options.description !== undefined) args.push(options.description);
   args.push(...compressionArgs(options.compression, options.solid));
   if (options.check === true) args.push('--check');
+  if (options.pipable === true) args.push('--pipable');
   args.push(...(await refArgs(srcWim, options.refs)));
   await run(args, options.onProgress);
 }

@@ -6,7 +6,13 @@
 
 import { z } from 'zod';
 import { ERROR_CODES } from '../core/error-codes.ts';
-import { DEPLOYMENT_STATES, MACHINE_STATES } from '../app/session.ts';
+import {
+  DEPLOYMENT_STATES,
+  MACHINE_STATES,
+  MAX_MULTICAST_MACHINES,
+  MULTICAST_RECEIVER_STATES,
+  MULTICAST_SESSION_STATES,
+} from '../app/session.ts';
 
 const text = z.string();
 const nullableText = z.string().nullable();
@@ -251,6 +257,19 @@ export const Deployment = z.object({
   lastReportAt: nullableText,
   capturePartition: z.number().int().nullable(),
   uploadId: nullableText,
+  multicast: z
+    .object({
+      group: text,
+      session: text,
+      state: z.enum(MULTICAST_RECEIVER_STATES),
+      reason: nullableText,
+      sessionState: z.enum(MULTICAST_SESSION_STATES),
+      sessionError: nullableText,
+      address: text,
+      bytesSent: count,
+      bytesTotal: count,
+    })
+    .optional(),
 });
 
 export const DeploymentList = z.object({ deployments: list(Deployment) });
@@ -266,6 +285,17 @@ export const NewCapture = z.object({
   machine: text,
   tag: text,
   partition: z.number().int().min(1).max(128).optional(),
+});
+
+export const NewMulticastDeployments = z.object({
+  group: text,
+  machines: z.array(text).min(1).max(MAX_MULTICAST_MACHINES),
+  profile: text,
+  image: text.optional(),
+  minReceivers: z.number().int().positive().max(MAX_MULTICAST_MACHINES).optional(),
+  maxWaitSeconds: z.number().int().positive().max(86_400).optional(),
+  maxBitsPerSecond: z.number().int().positive().optional(),
+  address: text.optional(),
 });
 
 export const LogQuery = z.object({

@@ -144,6 +144,8 @@ function groupAlive(pgid: number): boolean {
 export interface AgentProcessOptions {
   /** The agent's niceness (`nice -n`, and its session's autogroup): left as this process's when absent. */
   readonly nice?: number;
+  /** The network namespace its udp-receiver runs in (--receive-netns). */
+  readonly receiveNetns?: string;
 }
 
 /**
@@ -166,7 +168,16 @@ export async function startAgentProcess(
     `BOOT_IMAGE=/vmlinuz ${agentCommandLine(server, deployment.id, deployment.token)}\n`,
   );
   await writeFile(inventoryFile, JSON.stringify(inventory));
-  const command = [process.execPath, MAIN, '--cmdline', cmdline, '--inventory', inventoryFile, '--no-finish'];
+  const command = [
+    process.execPath,
+    MAIN,
+    '--cmdline',
+    cmdline,
+    '--inventory',
+    inventoryFile,
+    '--no-finish',
+    ...(options.receiveNetns === undefined ? [] : ['--receive-netns', options.receiveNetns]),
+  ];
   const [program = '', ...args] =
     options.nice === undefined ? command : ['nice', '-n', String(options.nice), ...command];
   const child = spawn(program, args, {

@@ -170,6 +170,7 @@ test(
       'usr/lib/x86_64-linux-gnu/nbdkit/plugins/nbdkit-curl-plugin.so',
       'usr/bin/nbdfuse',
       'usr/bin/fusermount3',
+      'usr/bin/udp-receiver',
       'usr/sbin/sgdisk',
       'usr/sbin/sfdisk',
       'usr/sbin/mkfs.fat',

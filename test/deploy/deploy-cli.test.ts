@@ -3,13 +3,13 @@
 // approved; a deployment made, listed, shown, cancelled and retried; the password read (audited).
 
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalApp } from '../../src/app/local-app.ts';
-import { wimCapture } from '../../src/engines/wimlib.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { isCleanFailure, runWinsmith } from '../helpers/cli.ts';
+import { pushTinyImage } from '../helpers/tiny-image.ts';
 
 const PROFILE = `name: lab
 image: lab/tiny:v1
@@ -29,11 +29,7 @@ test(
         assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
         return run.stdout;
       };
-      const tree = join(dir, 'tree');
-      await mkdir(join(tree, 'Windows'), { recursive: true });
-      await writeFile(join(tree, 'Windows', 'a.txt'), 'a');
-      await wimCapture(tree, join(dir, 'tiny.wim'), { name: 'tiny', compression: 'none' });
-      await cli('push', join(dir, 'tiny.wim'), 'lab/tiny:v1');
+      await pushTinyImage(dir, cli);
 
       await writeFile(join(dir, 'bad.yaml'), 'name: lab\nimage: lab/tiny:v1\nfinsh: reboot\n');
       const bad = await runWinsmith(['profile', 'apply', join(dir, 'bad.yaml'), '--repo', data]);

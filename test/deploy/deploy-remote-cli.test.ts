@@ -4,16 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { embeddedSettings } from '../../src/config/server-config.ts';
-import { wimCapture } from '../../src/engines/wimlib.ts';
 import { withTempDir } from '../../src/io/output.ts';
-import { silentLogger } from '../../src/server/log.ts';
-import { serveRepository } from '../../src/server/serve.ts';
-import { runWinsmith, type CliRun } from '../helpers/cli.ts';
+import { withCliServer } from '../helpers/cli-server.ts';
+import { pushTinyImage } from '../helpers/tiny-image.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -22,33 +19,12 @@ test(
   { timeout: 180_000 },
   async () => {
     await withTempDir(async (dir) => {
-      let admin = { name: '', password: '' };
-      const settings = { ...embeddedSettings(join(dir, 'data')), port: 0 };
-      const { server, app } = await serveRepository(settings, {
-        logger: silentLogger,
-        onFirstAdmin: (a) => (admin = a),
-      });
-      try {
-        const env = {
-          HOME: join(dir, 'home'),
-          XDG_CONFIG_HOME: join(dir, 'home', '.config'),
-          WINSMITH_REPO: server.url,
-        };
-        const cli = async (args: string[], input = ''): Promise<string> => {
-          const run: CliRun = await runWinsmith(args, { env, input });
-          assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
-          return run.stdout;
-        };
-        await cli(['login', server.url, '--user', 'admin', '--password-stdin'], `${admin.password}\n`);
-        const tree = join(dir, 'tree');
-        await mkdir(join(tree, 'Windows'), { recursive: true });
-        await writeFile(join(tree, 'Windows', 'a.txt'), 'a');
-        await wimCapture(tree, join(dir, 'tiny.wim'), { name: 'tiny', compression: 'none' });
-        await cli(['push', join(dir, 'tiny.wim'), 'lab/tiny:v1']);
+      await withCliServer(dir, async ({ server, app, env, cli }) => {
+        await pushTinyImage(dir, cli);
         await writeFile(join(dir, 'lab.yaml'), "name: lab\nimage: lab/tiny:v1\ncomputerName: '{name}'\n");
-        await cli(['profile', 'apply', join(dir, 'lab.yaml')]);
-        await cli(['machine', 'add', 'web-01', '--mac', '52:54:00:ee:00:01']);
-        const made = JSON.parse(await cli(['deploy', 'web-01', '--profile', 'lab', '--json'])) as {
+        await cli('profile', 'apply', join(dir, 'lab.yaml'));
+        await cli('machine', 'add', 'web-01', '--mac', '52:54:00:ee:00:01');
+        const made = JSON.parse(await cli('deploy', 'web-01', '--profile', 'lab', '--json')) as {
           id: string;
         };
 
@@ -93,9 +69,7 @@ test(
           ended.map((d) => [d.id, d.state]),
           [[made.id, 'done']],
         );
-      } finally {
-        await server.close();
-      }
+      });
     });
   },
 );

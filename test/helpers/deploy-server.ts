@@ -12,7 +12,7 @@ import type { JobEvent } from '../../src/app/events.ts';
 import type { LocalApp } from '../../src/app/local-app.ts';
 import type { Session } from '../../src/app/session.ts';
 import { manifestOfFile, pushFile } from '../../src/app/transfer.ts';
-import { embeddedSettings } from '../../src/config/server-config.ts';
+import { embeddedSettings, type MulticastSettings } from '../../src/config/server-config.ts';
 import { AGENT_STATES, CAPTURE_AGENT_STATES, type DiskRule } from '../../src/deploy/agent-protocol.ts';
 import { createJsonLogger } from '../../src/server/log.ts';
 import { serveRepository } from '../../src/server/serve.ts';
@@ -112,6 +112,8 @@ export interface DeployServerOptions {
   readonly chunking?: ChunkerOptions;
   readonly heartbeatSeconds?: number;
   readonly agentTimeoutSeconds?: number;
+  /** Multicast settings in place of the defaults (which have no interface: no sessions). */
+  readonly multicast?: Partial<MulticastSettings>;
 }
 
 /** Serves a new data directory `dataDir` with `wim` pushed as IMAGE_REF. */
@@ -130,6 +132,7 @@ export async function startDeployServer(
       chunking: options.chunking ?? SMALL_CHUNKS,
       heartbeatSeconds: options.heartbeatSeconds ?? 2,
       agentTimeoutSeconds: options.agentTimeoutSeconds ?? defaults.agentTimeoutSeconds,
+      multicast: { ...defaults.multicast, ...options.multicast },
     },
     { logger: createJsonLogger({ write: (line: string) => log.push(line.trimEnd()) }) },
   );

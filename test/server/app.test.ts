@@ -259,6 +259,15 @@ async function prepare(repo: LocalApp, method: string, path: string, scope: stri
           profile: await seedProfile(repo, `p-${n}`, scope),
         }),
       };
+    case 'POST /api/v1/deployments/multicast':
+      return {
+        path,
+        init: json({
+          group: `group-${n}`,
+          machines: [await seedMachine(repo, n)],
+          profile: await seedProfile(repo, `p-${n}`, scope),
+        }),
+      };
     case 'GET /api/v1/deployments/{id}':
     case 'GET /api/v1/deployments/{id}/logs':
     case 'POST /api/v1/deployments/{id}/cancel':
@@ -296,6 +305,7 @@ async function prepare(repo: LocalApp, method: string, path: string, scope: stri
     case 'GET /api/v1/agent/unattend':
     case 'POST /api/v1/agent/report':
     case 'GET /api/v1/agent/files':
+    case 'GET /api/v1/agent/multicast':
     case 'GET /api/v1/agent/files/{path}':
     case 'GET /api/v1/agent/chunks/{digest}': {
       const { token } = await seedDeployment(repo, n, scope, 'started');

@@ -76,6 +76,9 @@ export function remoteSession(url: string, token: string | null): Session {
   const deployments: Deployments = {
     create: (request) => http.json<DeploymentView>('POST', '/api/v1/deployments', request),
     capture: (request) => http.json<DeploymentView>('POST', '/api/v1/captures', request),
+    createMulticast: async (request) =>
+      (await http.json<{ deployments: DeploymentView[] }>('POST', '/api/v1/deployments/multicast', request))
+        .deployments,
     async list(filter) {
       const query = new URLSearchParams();
       if (filter.machine !== undefined) query.set('machine', filter.machine);

@@ -381,8 +381,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     path: ['deploy'],
-    summary: 'deploy a profile to an approved machine: queued until it network-boots',
-    args: '<machine>',
+    summary:
+      'deploy a profile to approved machines (several: one multicast session, --multicast): queued until they network-boot',
+    args: '<machines...>',
     load: async () => (await import('./deploy.ts')).deploy,
   },
   {

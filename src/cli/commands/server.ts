@@ -23,14 +23,20 @@ export const server: CliCommand = {
     addBootOptions(command);
   },
   async run(_ctx, _args, options) {
-    const settings = await loadServerSettings({
+    const configured = await loadServerSettings({
       config: options.config as string | undefined,
       data: options.data as string | undefined,
       listen: options.listen as string | undefined,
       share: options.share as string | undefined,
     });
     const logger = createJsonLogger(process.stderr);
-    const boot = bootSettingsOf(options, settings.data, settings.uefiChain);
+    const boot = bootSettingsOf(options, configured.data, configured.uefiChain);
+    // Multicast sessions send on the boot network's interface, unless the config names another.
+    const bootInterface = boot?.dhcp?.interface ?? null;
+    const settings =
+      configured.multicast.interface === null && bootInterface !== null
+        ? { ...configured, multicast: { ...configured.multicast, interface: bootInterface } }
+        : configured;
     const netboot = boot === null ? null : await prepareNetboot(boot, logger);
     const { server: running } = await serveRepository(settings, {
       logger,

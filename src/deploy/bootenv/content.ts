@@ -67,6 +67,8 @@ export const BOOTENV_FILES: Readonly<Record<string, readonly string[]>> = {
     '/usr/sbin/ntfscp',
     '/usr/bin/ntfsinfo',
   ],
+  // udp-receiver: the image of a multicast session, piped into wimapply.
+  udpcast: ['/usr/bin/udp-receiver'],
   // setpriv: nbdfuse started with a parent-death signal, so that it unmounts when the agent ends.
   'util-linux': ['/usr/bin/setpriv'],
   wimtools: [

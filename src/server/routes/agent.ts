@@ -15,6 +15,7 @@ import {
   CaptureChunkAnswer,
   CaptureChunkQuery,
   CaptureResult,
+  MulticastJoin,
   ShareFiles,
 } from '../../app/session.ts';
 import { parseRangeHeader } from '../../formats/http-range.ts';
@@ -84,6 +85,16 @@ export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
         await (await agentOf(r)).report(r.body);
         return r.c.body(null, 204);
       },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: AGENT_PATHS.multicast,
+      summary:
+        "how to receive the image: from the deployment's multicast session (its address and ports), wait, or unicast",
+      action: null,
+      caller: 'agent',
+      ok: { status: 200, description: 'the answer', json: MulticastJoin },
+      handler: async (r) => (await agentOf(r)).multicast(),
     }),
     defineRoute({
       method: 'GET',

@@ -18,6 +18,7 @@ import {
   LogQuery,
   NewCapture,
   NewDeployment,
+  NewMulticastDeployments,
   Profile,
   ProfileDetail,
   ProfileList,
@@ -111,6 +112,20 @@ export function deploymentRoutes({ backend }: RouteContext): ApiRoute[] {
         }
         return backend.as(r.actor).deployments.capture(withoutUndefined(r.body));
       },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/deployments/multicast',
+      summary:
+        'deploy a profile to several approved machines, their image sent once by a multicast session named by group',
+      action: 'deploy.run',
+      body: { json: NewMulticastDeployments },
+      image: (r) =>
+        backend.deploymentImage(withoutUndefined({ profile: r.body.profile, image: r.body.image })),
+      ok: { status: 201, description: 'the deployments, queued', json: DeploymentList },
+      handler: async (r) => ({
+        deployments: await backend.as(r.actor).deployments.createMulticast(withoutUndefined(r.body)),
+      }),
     }),
     defineRoute({
       method: 'GET',
