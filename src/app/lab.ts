@@ -211,10 +211,11 @@ function environmentFailure(server: LabServer): AppError | null {
 /**
  * The firmware's refusal of the boot file it was sent, if its console shows one: OVMF says
  * `BdsDxe: failed to load Boot0002 "UEFI PXEv4 ..." from ...: Access Denied` when Secure Boot
- * finds no valid signature on it (iPXE is not signed).
+ * finds no valid signature on it (iPXE is not signed) — or `"UEFI HTTPv4 ..."` when the PXE try
+ * ended otherwise (a TFTP timeout on a busy host) and HTTP boot fetched it.
  */
 function firmwareRefusal(vm: LabVm): AppError | null {
-  const line = /BdsDxe: failed to load [^\n]*?PXE[^\n]*?: Access Denied/.exec(
+  const line = /BdsDxe: failed to load [^\n]*?(?:PXE|HTTP)v[46][^\n]*?: Access Denied/.exec(
     vm.process?.output() ?? '',
   )?.[0];
   if (line === undefined) return null;
