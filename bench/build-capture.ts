@@ -22,7 +22,7 @@ import { extractPartition, openDiskImage, readDiskTable } from '../src/image/dis
 import { GiB } from '../src/image/disk/size.ts';
 import { buildSampleImage } from '../src/image/sample/build-sample.ts';
 import { withTempDir } from '../src/io/output.ts';
-import { timed } from './timed.ts';
+import { median, timed } from './timed.ts';
 
 const imageBytes = Number(process.argv[2] ?? GiB);
 const rounds = Number(process.argv[3] ?? 2);
@@ -36,12 +36,6 @@ function winsmith(args: readonly string[]): Promise<void> {
       code === 0 ? resolve() : reject(new Error(`winsmith ${args.join(' ')}: exit ${code}`)),
     );
   });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 await withTempDir(async (dir) => {

@@ -31,18 +31,12 @@ import { withTempDir } from '../src/io/output.ts';
 import { CHUNKER_DEFAULTS } from '../src/store/chunker.ts';
 import { startDeployServer } from '../test/helpers/deploy-server.ts';
 import { cpuSeconds, startServerProcess } from '../test/helpers/server-process.ts';
-import { timed } from './timed.ts';
+import { median, timed } from './timed.ts';
 
 const AGENT = fileURLToPath(new URL('../src/agent/main.ts', import.meta.url));
 const MACHINE = { name: 'bench-01', mac: '52:54:00:be:00:02' };
 /** Where the volume starts on the disk: 1 MiB, as partitioning tools align it. */
 const VOLUME_OFFSET = MiB;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
 
 /** An NTFS volume holding `wim`'s image, and a GPT disk file with it as partition 1. */
 async function makeDisk(

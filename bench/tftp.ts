@@ -39,7 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { startTftpServer } from '../src/boot/tftp-server.ts';
 import { runProgram } from '../src/engines/run.ts';
 import { withTempDir } from '../src/io/output.ts';
-import { timed } from './timed.ts';
+import { median, timed } from './timed.ts';
 import { cpuSeconds } from '../test/helpers/server-process.ts';
 
 if (process.argv[2] === 'serve') {
@@ -121,14 +121,6 @@ function bestPeerOver(times: ReadonlyMap<string, number>): number {
 /** A ratio with two decimals; "—" when there is none (a fetch too short for the CPU clock's ticks). */
 function shown(ratio: number): string {
   return Number.isFinite(ratio) ? ratio.toFixed(2) : '—';
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? NaN)
-    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
 }
 
 async function fetchFile(setting: Setting, port: number, out: string): Promise<void> {
