@@ -12,14 +12,14 @@ import { AppError } from '../core/errors.ts';
 import { formatImageRef } from '../core/names.ts';
 import type { ProgressListener } from '../core/progress.ts';
 import { kvmUnavailable } from '../engines/kvm.ts';
-import { runProgram } from '../engines/run.ts';
+import { convertDisk } from '../engines/qemu-img.ts';
 import { writeAnswerMedia } from '../build/answer-media.ts';
 import { type AnswerSettings } from '../build/autounattend.ts';
 import { loadBuildRecipe, BUILD_PHASES, type BuildPhase, type BuildRecipe } from '../build/build-recipe.ts';
 import { readBuildRecord, recordReport, writeBuildRecord, type BuildRecord } from '../build/build-record.ts';
 import type { BuildReport } from '../build/build-report.ts';
-import { buildVmArgs, type Accelerator } from '../build/build-vm.ts';
-import { diskLayer, OVMF_FILES, ReportInbox, runBuildVm } from '../build/build-vm-run.ts';
+import type { Accelerator } from '../build/build-vm.ts';
+import { diskLayer, ReportInbox, runBuildVm } from '../build/build-vm-run.ts';
 import { deployUnattend } from '../build/deploy-unattend.ts';
 import { chooseEdition, type ChosenEdition } from '../build/edition.ts';
 import { answerMediaFiles } from '../build/provision-plan.ts';
@@ -266,26 +266,11 @@ async function runFrom(
     const from = BUILD_PHASES.find((p) => record.phases[p].state !== 'done') ?? null;
     let disk = diskLayer(work, 'generalize');
     if (from !== null) {
-      const vm = { ...recipe.vm };
-      record.qemuArgs = buildVmArgs({
-        vm,
-        accelerator: record.accelerator,
-        isolated: false,
-        files: {
-          disk: { path: diskLayer(work, from), format: 'qcow2' },
-          installIso: recipe.source.kind === 'iso' ? recipe.source.iso : null,
-          answerIso: join(work, ANSWER_ISO),
-          uefi: vm.firmware === 'uefi' ? { code: OVMF_FILES.code, vars: join(work, 'vars.fd') } : null,
-          qmpSocket: join(work, 'qmp.sock'),
-          serialLog: join(work, 'serial.log'),
-          tpmSocket: null,
-        },
-      });
       const at = (): string => new Date().toISOString();
       disk = await runBuildVm(
         {
           dir: work,
-          vm,
+          vm: recipe.vm,
           installIso: recipe.source.kind === 'iso' ? recipe.source.iso : null,
           answerIso: join(work, ANSWER_ISO),
           baseDisk: recipe.source.kind === 'image' ? join(work, BASE_DISK) : null,
@@ -297,6 +282,9 @@ async function runFrom(
               record.phases[phase] = { state: 'running', startedAt: at(), endedAt: null, boots: 1 };
               events.line(`phase ${phase}`);
               void save();
+            },
+            qemu(args: readonly string[]) {
+              record.qemuArgs = args;
             },
             boot(phase: BuildPhase, count: number) {
               record.phases[phase].boots = count;
@@ -411,9 +399,7 @@ async function captureAndStore(
   }
   if (recipe.output.disk !== null) {
     const format = recipe.output.disk.endsWith('.qcow2') ? 'qcow2' : 'raw';
-    await writeOutputFile(recipe.output.disk, (tmp) =>
-      runProgram('qemu-img', ['convert', '-O', format, disk, tmp]).then(() => undefined),
-    );
+    await writeOutputFile(recipe.output.disk, (tmp) => convertDisk(disk, tmp, format));
     events.line(`wrote ${recipe.output.disk}`);
   }
   if (recipe.output.tag !== null) await rm(wim);

@@ -1,5 +1,5 @@
 // Runs a build's VM from a phase to the end of generalize: QEMU started again after each restart of
-// the guest (-action reboot=shutdown), watched through QMP, with the phase machine of
+// the guest (which its command line turns into a stop), watched through QMP, with the phase machine of
 // build-phases.ts deciding what each stop means. Each phase writes its own qcow2 layer of the disk
 // (disk-<phase>.qcow2, on top of the previous phase's): the layers of finished phases are never
 // written again, so a build resumes from the last finished phase by starting a fresh layer on it.
@@ -12,18 +12,13 @@ import { join } from 'node:path';
 import { AppError } from '../core/errors.ts';
 import { createDisk, createOverlay } from '../engines/qemu-img.ts';
 import { QmpClient } from '../engines/qmp.ts';
+import { VM_FIRMWARE_FILES } from '../engines/qemu-system.ts';
 import { startService, type RunningService } from '../engines/run.ts';
 import { exists } from '../io/paths.ts';
 import { afterReport, afterStop, startPhase, type PhaseState, type VmStop } from './build-phases.ts';
 import { BUILD_PHASES, type BuildPhase, type BuildVm } from './build-recipe.ts';
 import type { BuildReport } from './build-report.ts';
 import { buildVmArgs, type Accelerator } from './build-vm.ts';
-
-/** OVMF's code and empty variable store (Debian ovmf). */
-export const OVMF_FILES = {
-  code: '/usr/share/OVMF/OVMF_CODE_4M.fd',
-  vars: '/usr/share/OVMF/OVMF_VARS_4M.fd',
-} as const;
 
 /** How long after the first power-on of install keys are pressed (the CD's "press any key" prompt). */
 const PRESS_KEY_SECONDS = 20;
@@ -34,6 +29,8 @@ export interface VmRunEvents {
   checkpoint(phase: BuildPhase): void;
   /** The VM was started again (after a restart of the guest). */
   boot(phase: BuildPhase, count: number): void;
+  /** QEMU's command line, at each power-on. */
+  qemu(args: readonly string[]): void;
 }
 
 export interface VmRunOptions {
@@ -128,22 +125,25 @@ async function powerOn(
   const args = buildVmArgs({
     vm: options.vm,
     accelerator: options.accelerator,
-    isolated: false,
     files: {
       disk: { path: layer, format: 'qcow2' },
       installIso: options.installIso,
       answerIso: options.answerIso,
-      uefi: options.vm.firmware === 'uefi' ? { code: OVMF_FILES.code, vars: join(dir, 'vars.fd') } : null,
+      uefi:
+        options.vm.firmware === 'uefi'
+          ? { code: VM_FIRMWARE_FILES.ovmfCode.path, vars: join(dir, 'vars.fd') }
+          : null,
       qmpSocket: join(dir, 'qmp.sock'),
       serialLog: join(dir, 'serial.log'),
       tpmSocket: tpm === null ? null : tpm.socket,
     },
   });
+  options.events.qemu(args);
   await rm(join(dir, 'qmp.sock'), { force: true });
   // Under setpriv with a parent-death signal: a winsmith killed outright takes its VM with it.
   const qemu: RunningService = startService(
     'setpriv',
-    ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...args, '-action', 'reboot=shutdown'],
+    ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...args],
     { logFile: join(dir, 'qemu.log'), appendLog: true },
   );
   let qmp: QmpClient | null = null;
@@ -203,7 +203,7 @@ async function powerOn(
  */
 export async function runBuildVm(options: VmRunOptions, inbox: ReportInbox): Promise<string> {
   if (options.vm.firmware === 'uefi' && options.from === 'install') {
-    await copyFile(OVMF_FILES.vars, join(options.dir, 'vars.fd'));
+    await copyFile(VM_FIRMWARE_FILES.ovmfVars.path, join(options.dir, 'vars.fd'));
   }
   let phase: BuildPhase = options.from;
   for (;;) {

@@ -2,7 +2,8 @@
 // tested without starting anything. The devices are those Windows Setup has drivers for without
 // any added media (AHCI disks and CD drives, an e1000e NIC, a standard VGA the screenshots read);
 // QEMU's user-mode network lets the guest reach the host's loopback at 10.0.2.2, where winsmith
-// takes the provisioning reports. The guest powers itself off at the end (Sysprep /shutdown).
+// takes the provisioning reports. The guest powers itself off at the end (Sysprep /shutdown), and
+// each of its restarts stops QEMU too.
 
 import type { BuildVm } from './build-recipe.ts';
 
@@ -31,8 +32,6 @@ export interface BuildVmOptions {
   readonly vm: BuildVm;
   readonly files: BuildVmFiles;
   readonly accelerator: Accelerator;
-  /** No route out of the VM but to the host (tests; builds without Windows Update). */
-  readonly isolated: boolean;
 }
 
 /** A value inside a QEMU option list: a comma is written twice. */
@@ -50,6 +49,8 @@ export function buildVmArgs(options: BuildVmOptions): string[] {
     ...['-cpu', options.accelerator === 'kvm' ? 'host' : 'max'],
     ...['-smp', String(vm.cpus), '-m', String(Math.floor(vm.memoryBytes / MiB))],
     ...['-display', 'none', '-vga', 'std'],
+    // Each restart of the guest stops QEMU: a moment the disk is at rest (src/build/build-phases.ts).
+    ...['-action', 'reboot=shutdown'],
     ...['-qmp', `unix:${optionValue(files.qmpSocket)},server=on,wait=off`],
     // Appended to, so that the log holds every power-on of the build, one after the other.
     ...['-chardev', `file,id=serial0,path=${optionValue(files.serialLog)},append=on`],
@@ -75,10 +76,7 @@ export function buildVmArgs(options: BuildVmOptions): string[] {
       ...['-device', `ide-cd,drive=cd${n},bus=sata.${n + 1}${n === 0 ? ',bootindex=1' : ''}`],
     );
   });
-  args.push(
-    ...['-netdev', `user,id=n0${options.isolated ? ',restrict=on' : ''}`],
-    ...['-device', 'e1000e,netdev=n0'],
-  );
+  args.push(...['-netdev', 'user,id=n0'], ...['-device', 'e1000e,netdev=n0']);
   if (vm.tpm) {
     if (files.tpmSocket === null) throw new Error('a build VM with a TPM needs the swtpm socket');
     args.push(

@@ -36,6 +36,11 @@ export async function convertFromRaw(
   );
 }
 
+/** Copies a disk image (a qcow2 with its backing layers read through) into one file of `format`. */
+export async function convertDisk(input: string, output: string, format: DiskFormat): Promise<void> {
+  await runProgram('qemu-img', ['convert', '-O', format, ...formatOptions(format), input, output]);
+}
+
 /** Creates an empty disk of `bytes` (sparse when raw; a qcow2 holds only its metadata). */
 export async function createDisk(path: string, format: DiskFormat, bytes: number): Promise<void> {
   await runProgram('qemu-img', ['create', '-q', '-f', format, ...formatOptions(format), path, String(bytes)]);
