@@ -804,7 +804,7 @@ export class DeploymentService {
     if (manifest.mediaType !== MEDIA_TYPES.wim) {
       throw new AppError(
         'INVALID_ARGUMENT',
-        `a capture's manifest has the media type ${MEDIA_TYPES.wim}, not ${JSON.stringify(manifest.mediaType.slice(0, 80))}`,
+        `a capture's manifest has the media type ${JSON.stringify(manifest.mediaType.slice(0, 80))}, not ${MEDIA_TYPES.wim}`,
         { hint: 'the agent sends what wimcapture wrote, as a WIM' },
       );
     }
