@@ -53,3 +53,13 @@ test('a service whose program is missing ends with the error naming its package'
   assert.ok(exit.error instanceof AppError && exit.error.code === 'MISSING_PROGRAM');
   assert.match(exit.error.hint ?? '', /apt-get install -y libnbd-bin/);
 });
+
+test('a service kept to its last characters gives only those, its lines still all given', async () => {
+  const lines: string[] = [];
+  const service = startService('curl', ['--version'], { onLine: (l) => lines.push(l), keepLast: 20 });
+  const exit = await service.exited;
+  assert.equal(exit.code, 0);
+  const whole = `${lines.join('\n')}\n`;
+  assert.ok(whole.length > 40, 'curl --version writes more than is kept');
+  assert.equal(service.output(), whole.slice(-20));
+});

@@ -177,6 +177,11 @@ export interface ServiceOptions {
   /** Each line of its stdout and stderr, as it comes. */
   readonly onLine?: (line: string) => void;
   /**
+   * Keep only the last this many characters of its output (a program that writes progress for as
+   * long as it runs); all of it when absent.
+   */
+  readonly keepLast?: number;
+  /**
    * In a process group of its own: a Ctrl-C on the terminal reaches only this process, which then
    * stops the program itself, in the order it chooses.
    */
@@ -191,7 +196,7 @@ export interface RunningService {
   /** Settles when the program has exited (never rejects). */
   readonly exited: Promise<ServiceExit>;
   running(): boolean;
-  /** All it wrote so far, stdout and stderr in the order they came. */
+  /** All it wrote so far (or its end: ServiceOptions.keepLast), stdout and stderr in the order they came. */
   output(): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. */
   stop(graceMs?: number): Promise<ServiceExit>;
@@ -216,9 +221,11 @@ export function startService(
   const { onLine } = options;
   const lines = onLine === undefined ? null : lineSplitter(onLine);
   let all = '';
+  const keepLast = options.keepLast;
   const take = (chunk: Buffer): void => {
     const text = chunk.toString('utf8');
     all += text;
+    if (keepLast !== undefined && all.length > 2 * keepLast) all = all.slice(-keepLast);
     lines?.push(text);
     log?.write(chunk);
   };
@@ -244,7 +251,7 @@ export function startService(
     logFile: options.logFile ?? null,
     exited,
     running: () => !ended,
-    output: () => all,
+    output: () => (keepLast === undefined ? all : all.slice(-keepLast)),
     async stop(graceMs = 5000) {
       if (ended) return exited;
       child.kill('SIGTERM');

@@ -77,6 +77,9 @@ export function parseUdpSenderLine(raw: string): UdpSenderEvent | null {
   return null;
 }
 
+/** The characters of udp-sender's output kept: enough for its last lines. */
+const SENDER_OUTPUT_KEPT = 16 * 1024;
+
 /** Starts udp-sender; it ends by itself once every receiver has the file, or when stopped. */
 export function startUdpSender(options: UdpSenderOptions): RunningService {
   const args = udpSenderArgs(options);
@@ -85,9 +88,11 @@ export function startUdpSender(options: UdpSenderOptions): RunningService {
     if (event !== null) options.onEvent(event);
   };
   // Ended with the process that started it, however that one ends (setpriv's parent-death signal).
+  // It writes a progress line for as long as it sends: only the end of its output is kept.
+  const service = { onLine, keepLast: SENDER_OUTPUT_KEPT };
   return options.netns === null
-    ? startService('setpriv', ['--pdeathsig', 'TERM', '--', 'udp-sender', ...args], { onLine })
-    : startInNetns(options.netns, 'udp-sender', args, { onLine });
+    ? startService('setpriv', ['--pdeathsig', 'TERM', '--', 'udp-sender', ...args], service)
+    : startInNetns(options.netns, 'udp-sender', args, service);
 }
 
 export interface UdpReceiverOptions {
