@@ -10,6 +10,7 @@ import type { BootLog } from './boot-log.ts';
 import { installBootFiles, installGrubConfig, locateBootFiles, type LocatedBootFiles } from './boot-files.ts';
 import { chooseUefiChain, type UefiChainSetting } from './boot-chain.ts';
 import { grubTftpFiles } from './grub-boot.ts';
+import { RegistrationGate } from './registration-gate.ts';
 import { httpBootRoutes, type BootMachineRegistry, type DeployEnvironmentFiles } from './http-boot.ts';
 import type { LeaseStore } from './dhcp-handler.ts';
 import type { RegistrationLimits } from './registration-gate.ts';
@@ -132,12 +133,14 @@ export function bootParts(
     readonly deployEnvironment: () => DeployEnvironmentFiles | null;
   },
 ): PreparedBoot {
+  // One gate for both routes by which machines register themselves (iPXE over HTTP, GRUB over TFTP).
+  const gate = new RegistrationGate(deps.registration);
   const routes = httpBootRoutes({
     registry: deps.registry,
     files: { located, bootRoot: settings.bootRoot },
     httpBase: settings.httpBase ?? undefined,
     log: deps.log,
-    registration: deps.registration,
+    gate,
     deployEnvironment: deps.deployEnvironment,
   });
   const services: BootService[] = [];
@@ -145,7 +148,7 @@ export function bootParts(
     registry: deps.registry,
     httpBase: grubHttpBase(settings, deps.listen),
     log: deps.log,
-    registration: deps.registration,
+    gate,
     deployEnvironment: deps.deployEnvironment,
   });
   const uefiChain = async (mac: string) =>

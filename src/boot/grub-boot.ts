@@ -28,6 +28,8 @@ export interface GrubBootOptions {
   readonly log?: HttpBootLog | undefined;
   readonly now?: () => Date;
   readonly registration?: RegistrationLimits;
+  /** The gate shared with the other boot route that registers machines; one of its own when absent. */
+  readonly gate?: RegistrationGate;
   readonly deployEnvironment?: () => DeployEnvironmentFiles | null;
 }
 
@@ -44,7 +46,7 @@ export function grubTftpFiles(options: GrubBootOptions): TftpMadeFiles {
   const pending = new PendingCheckIns();
   const now = options.now ?? (() => new Date());
   const log = options.log ?? { log: () => undefined };
-  const gate = new RegistrationGate(options.registration ?? DEFAULT_REGISTRATION_LIMITS);
+  const gate = options.gate ?? new RegistrationGate(options.registration ?? DEFAULT_REGISTRATION_LIMITS);
   const answers = new Map<string, { expires: number; bytes: Promise<Uint8Array | null> }>();
   const encoder = new TextEncoder();
 
@@ -105,8 +107,14 @@ export function grubTftpFiles(options: GrubBootOptions): TftpMadeFiles {
     const nowMs = now().getTime();
     const kept = answers.get(key);
     if (kept !== undefined && kept.expires >= nowMs) return kept.bytes;
-    for (const [k, v] of answers) if (v.expires < nowMs) answers.delete(k);
+    // Kept in the order made, all for as long: the expired ones are the first ones.
+    for (const [k, v] of answers) {
+      if (v.expires >= nowMs) break;
+      answers.delete(k);
+    }
     const bytes = answer(request, address);
+    // A failed answer is not kept: the machine's next try asks again.
+    void bytes.catch(() => answers.delete(key));
     answers.set(key, { expires: nowMs + GRUB_ANSWER_TTL_MS, bytes });
     if (answers.size > GRUB_ANSWERS_MAX) {
       const oldest = answers.keys().next();

@@ -94,6 +94,8 @@ export interface HttpBootOptions {
   readonly now?: () => Date;
   /** How many unknown machines may register themselves (default DEFAULT_REGISTRATION_LIMITS). */
   readonly registration?: RegistrationLimits;
+  /** The gate shared with the other boot route that registers machines; one of its own when absent. */
+  readonly gate?: RegistrationGate;
   /**
    * The deploy environment's kernel and initrd, as boot files, once they are ready; null while
    * they are prepared (machines with a deployment wait and ask again). Absent: none is ever ready.
@@ -412,7 +414,7 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
   const pending = new PendingCheckIns();
   const now = options.now ?? (() => new Date());
   const log = options.log ?? { log: () => undefined };
-  const gate = new RegistrationGate(options.registration ?? DEFAULT_REGISTRATION_LIMITS);
+  const gate = options.gate ?? new RegistrationGate(options.registration ?? DEFAULT_REGISTRATION_LIMITS);
   const refusals = new RefusalLog(log);
   const plain = { 'content-type': 'text/plain; charset=utf-8' };
 
