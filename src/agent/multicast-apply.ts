@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProgressListener } from '../core/progress.ts';
 import type { AgentReport, MulticastJoin } from '../deploy/agent-protocol.ts';
 import { makeNtfs } from '../engines/ntfs.ts';
+import { ipv4Number } from '../formats/dhcp/dhcp.ts';
 import { udpReceiveApply } from '../engines/udpcast.ts';
 import type { PlacedPartition } from '../image/disk/layout.ts';
 import { messageOf } from './messages.ts';
@@ -33,10 +34,6 @@ export interface MulticastApply {
 
 /** Waits, at most, while a session is being prepared: then the image goes over HTTP. */
 const MAX_JOIN_WAIT_MS = 30 * 60_000;
-
-function ipv4Number(address: string): number {
-  return address.split('.').reduce((n, p) => n * 256 + Number(p), 0);
-}
 
 /** The interface whose IPv4 subnet holds `address` (the sender's), or null. */
 export function interfaceToward(

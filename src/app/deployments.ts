@@ -570,6 +570,7 @@ export class DeploymentService {
     }
     await this.#multicast.place(request);
     const views: DeploymentView[] = [];
+    let session;
     try {
       for (const machine of machines) {
         views.push(
@@ -580,19 +581,21 @@ export class DeploymentService {
           }),
         );
       }
+      const first = views[0];
+      if (first === undefined) return views;
+      // Made here, in the try: a session that cannot be made (its address or slot taken since
+      // place() looked) leaves none of its deployments queued.
+      session = await this.#multicast.createSession(
+        request.group,
+        { digest: first.image.digest, edition: first.image.edition },
+        views.map((v) => v.id),
+        request,
+        actor.user,
+      );
     } catch (e) {
       for (const view of views) await this.cancel(actor, view.id).catch(() => undefined);
       throw e;
     }
-    const first = views[0];
-    if (first === undefined) return views;
-    const session = await this.#multicast.createSession(
-      request.group,
-      { digest: first.image.digest, edition: first.image.edition },
-      views.map((v) => v.id),
-      request,
-      actor.user,
-    );
     await recorderFor(this.#audit, actor)('multicast.create', session.id, {
       group: session.name,
       address: session.address,

@@ -27,6 +27,7 @@ import {
   dhcpOptionString,
   findDhcpOption,
   ipv4Bytes,
+  ipv4FromNumber,
   ipv4Number,
   parseClientArch,
   parseUserClass,
@@ -189,10 +190,6 @@ export function chooseBootFile(
     case 'other':
       return undefined;
   }
-}
-
-function numberToIp(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
 }
 
 function option(code: number, data: Uint8Array): DhcpOption {
@@ -392,7 +389,7 @@ async function pickAddress(
   for (const lease of await leases.listLeases(new Date(now).toISOString()))
     if (lease.mac !== mac) held.add(ipv4Number(lease.ip));
   const end = ipv4Number(settings.rangeEnd);
-  for (let n = ipv4Number(settings.rangeStart); n <= end; n++) if (!held.has(n)) return numberToIp(n);
+  for (let n = ipv4Number(settings.rangeStart); n <= end; n++) if (!held.has(n)) return ipv4FromNumber(n);
   return undefined;
 }
 

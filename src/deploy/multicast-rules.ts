@@ -3,20 +3,20 @@
 // an agent that asks how to receive its image is told, from its session's state.
 
 import { AppError } from '../core/errors.ts';
+import { ipv4FromNumber, ipv4Number } from '../formats/dhcp/dhcp.ts';
 import type { MulticastJoin } from './agent-protocol.ts';
 import type { MulticastReceiver, MulticastSession } from './multicast-store.ts';
 
 /** RFC 2365: 239.0.0.0/8 is the administratively scoped range, never routed beyond a site. */
 const ADMIN_SCOPED = { first: ipv4Number('239.0.0.0'), last: ipv4Number('239.255.255.255') };
 
-function ipv4Number(text: string): number {
-  const parts = text.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return NaN;
-  return parts.reduce((n, p) => n * 256 + Number(p), 0);
-}
-
-function ipv4Text(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+/** `a.b.c.d` → its 32-bit value; NaN for anything else. */
+function addressNumber(text: string): number {
+  try {
+    return ipv4Number(text);
+  } catch {
+    return NaN;
+  }
 }
 
 /** An IPv4 range in 239.0.0.0/8: its first and last address. */
@@ -28,7 +28,7 @@ export interface AddressRange {
 /** `239.192.85.0/24` → the range; what is not an administratively scoped CIDR is refused. */
 export function parseMulticastRange(cidr: string, where: string): AddressRange {
   const m = /^([\d.]+)\/(\d{1,2})$/.exec(cidr);
-  const base = ipv4Number(m?.[1] ?? '');
+  const base = addressNumber(m?.[1] ?? '');
   const bits = Number(m?.[2]);
   if (m === null || Number.isNaN(base) || bits < 8 || bits > 32) {
     throw new AppError(
@@ -74,7 +74,7 @@ export function chooseSessionPlace(
   while (usedPorts.has(portBase + 2 * slot)) slot += 1;
   const usedAddresses = new Set(active.map((s) => s.address));
   if (address !== undefined) {
-    const n = ipv4Number(address);
+    const n = addressNumber(address);
     if (Number.isNaN(n) || n < ADMIN_SCOPED.first || n > ADMIN_SCOPED.last) {
       throw new AppError('INVALID_ARGUMENT', `multicast address ${address} is not within 239.0.0.0/8`, {
         hint: 'give an administratively scoped address (RFC 2365), e.g. 239.192.85.10',
@@ -88,7 +88,7 @@ export function chooseSessionPlace(
     return { address, portBase: portBase + 2 * slot };
   }
   for (let n = range.first + 1; n <= range.last; n++) {
-    const text = ipv4Text(n);
+    const text = ipv4FromNumber(n);
     if (!usedAddresses.has(text)) return { address: text, portBase: portBase + 2 * slot };
   }
   throw new AppError('CONFLICT', 'every address of the multicast range is used by a session under way', {

@@ -184,6 +184,11 @@ export function ipv4Number(ip: string): number {
   return (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
 }
 
+/** A 32-bit value → `a.b.c.d` (the high byte first): ipv4Number's inverse. */
+export function ipv4FromNumber(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+}
+
 function latin1(bytes: Uint8Array): string {
   let s = '';
   for (const b of bytes) s += String.fromCharCode(b);
