@@ -56,4 +56,15 @@ export function parseStringArray(text: string, what: string): string[] {
 }
 
 /** Thrown inside a transaction to roll it back when a conditional write found its condition false. */
+/** A row's state, one of `states`; another is an error saying the database was changed outside winsmith. */
+export function stateIn<T extends string>(states: readonly T[], text: string, what: string): T {
+  const state = states.find((s) => s === text);
+  if (state === undefined) {
+    throw new AppError('FORMAT_INVALID', `a ${what} has the unknown state ${JSON.stringify(text)}`, {
+      hint: 'the catalog database was changed by something other than winsmith',
+    });
+  }
+  return state;
+}
+
 export class Refused extends Error {}

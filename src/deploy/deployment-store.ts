@@ -6,7 +6,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { kyselyOf, type Database } from '../db/database.ts';
-import { nowIso, parseJson, parseObject, toNumber } from '../db/rows.ts';
+import { nowIso, parseJson, parseObject, stateIn, toNumber } from '../db/rows.ts';
 import type { CatalogSchema, DeploymentsTable, ProfilesTable } from '../db/schema.ts';
 import { DEPLOYMENT_STATES, type DeploymentState } from './agent-protocol.ts';
 
@@ -77,13 +77,7 @@ export function isEnded(state: DeploymentState): boolean {
 const WORKING_STATES = DEPLOYMENT_STATES.filter((s) => s !== 'queued' && !isEnded(s));
 
 function stateOf(text: string): DeploymentState {
-  const state = DEPLOYMENT_STATES.find((s) => s === text);
-  if (state === undefined) {
-    throw new AppError('FORMAT_INVALID', `a deployment has the unknown state ${JSON.stringify(text)}`, {
-      hint: 'the catalog database was changed by something other than winsmith',
-    });
-  }
-  return state;
+  return stateIn(DEPLOYMENT_STATES, text, 'deployment');
 }
 
 function toProfile(row: Selectable<ProfilesTable>): StoredProfile {

@@ -4,9 +4,8 @@
 // CLI on a data directory) sees it here.
 
 import type { Kysely, Selectable } from 'kysely';
-import { AppError } from '../core/errors.ts';
 import { kyselyOf, type Database } from '../db/database.ts';
-import { batches, nowIso, toNumber } from '../db/rows.ts';
+import { batches, nowIso, stateIn, toNumber } from '../db/rows.ts';
 import type { CatalogSchema, MulticastReceiversTable, MulticastSessionsTable } from '../db/schema.ts';
 import { MULTICAST_RECEIVER_STATES, type MulticastReceiverState } from './agent-protocol.ts';
 
@@ -62,16 +61,6 @@ export type NewMulticastSession = Omit<
   'state' | 'bytesSent' | 'bytesTotal' | 'error' | 'createdAt' | 'updatedAt'
 >;
 
-function oneOf<T extends string>(states: readonly T[], text: string, what: string): T {
-  const state = states.find((s) => s === text);
-  if (state === undefined) {
-    throw new AppError('FORMAT_INVALID', `a ${what} has the unknown state ${JSON.stringify(text)}`, {
-      hint: 'the catalog database was changed by something other than winsmith',
-    });
-  }
-  return state;
-}
-
 function toSession(row: Selectable<MulticastSessionsTable>): MulticastSession {
   return {
     id: row.id,
@@ -82,7 +71,7 @@ function toSession(row: Selectable<MulticastSessionsTable>): MulticastSession {
     minReceivers: row.min_receivers,
     maxWaitSeconds: row.max_wait_seconds,
     maxBitsPerSecond: row.max_bits_per_second === null ? null : toNumber(row.max_bits_per_second),
-    state: oneOf(MULTICAST_SESSION_STATES, row.state, 'multicast session'),
+    state: stateIn(MULTICAST_SESSION_STATES, row.state, 'multicast session'),
     bytesSent: toNumber(row.bytes_sent),
     bytesTotal: toNumber(row.bytes_total),
     error: row.error,
@@ -96,7 +85,7 @@ function toReceiver(row: Selectable<MulticastReceiversTable>): MulticastReceiver
   return {
     deploymentId: row.deployment_id,
     sessionId: row.session_id,
-    state: oneOf(MULTICAST_RECEIVER_STATES, row.state, 'multicast receiver'),
+    state: stateIn(MULTICAST_RECEIVER_STATES, row.state, 'multicast receiver'),
     reason: row.reason,
     updatedAt: row.updated_at,
   };
@@ -135,10 +124,17 @@ export class MulticastStore {
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      for (const id of deploymentIds) {
+      for (const ids of batches(deploymentIds)) {
         await trx
           .insertInto('multicast_receivers')
-          .values({ deployment_id: id, session_id: session.id, state: 'waiting', updated_at: now })
+          .values(
+            ids.map((id) => ({
+              deployment_id: id,
+              session_id: session.id,
+              state: 'waiting',
+              updated_at: now,
+            })),
+          )
           .execute();
       }
       return toSession(row);
