@@ -17,10 +17,9 @@ import type { ByteSource } from '../core/byte-source.ts';
 import type { DiskInfo } from '../deploy/agent-protocol.ts';
 import { attachLoopReadOnly } from '../engines/loop.ts';
 import { ntfsListDirectory, ntfsReadFile, ntfsReadHead } from '../engines/ntfs.ts';
-import { parseGpt } from '../formats/gpt.ts';
-import { MBR_TYPES, parseMbr } from '../formats/mbr.ts';
 import { isHibernated, readNtfsVolumeState, type NtfsVolumeState } from '../formats/ntfs/ntfs-volume.ts';
 import { Hive } from '../formats/regf/index.ts';
+import { readTables } from '../image/disk/partitions.ts';
 import { formatSize } from '../image/disk/size.ts';
 import { readSysprepState, type SysprepState } from '../image/sysprep-state.ts';
 import { partitionDevice } from './disk-target.ts';
@@ -77,34 +76,28 @@ async function readAt(path: string, offset: number, length: number): Promise<Uin
   }
 }
 
-/** The partitions of `disk`: every GPT entry, or the MBR's four primary entries (logical ones are not looked at). */
+/**
+ * The partitions of `disk`, as winsmith's partition table code reads them (readTables): every GPT
+ * entry, or the MBR's four primary entries (logical ones are not looked at; an extended partition
+ * starts with a table, not a volume, and is seen as neither NTFS nor BitLocker).
+ */
 export async function readPartitions(disk: DiskInfo): Promise<DiskPartition[]> {
   if (disk.size < 2 * TABLE_BYTES) return [];
   const head = await readAt(disk.path, 0, TABLE_BYTES);
-  let mbr;
+  const tail = await readAt(disk.path, disk.size - TABLE_BYTES, TABLE_BYTES);
+  let table;
   try {
-    mbr = parseMbr(head.subarray(0, SECTOR));
+    table = readTables(head, tail, disk.size);
   } catch (e) {
     if (e instanceof FormatError) return [];
     throw e;
   }
-  if (mbr.partitions.some((p) => p?.type === MBR_TYPES.GPT_PROTECTIVE)) {
-    const tail = await readAt(disk.path, disk.size - TABLE_BYTES, TABLE_BYTES);
-    const gpt = parseGpt(head, tail, Math.floor(disk.size / SECTOR), SECTOR);
-    return gpt.partitions.map((p) => ({
-      disk,
-      number: p.number,
-      offset: p.firstLba * SECTOR,
-      size: (p.lastLba - p.firstLba + 1) * SECTOR,
-    }));
-  }
-  const out: DiskPartition[] = [];
-  mbr.partitions.forEach((p, i) => {
-    // An extended partition starts with a table, not a volume: it is seen as neither NTFS nor BitLocker.
-    if (p === null || p.type === MBR_TYPES.EMPTY) return;
-    out.push({ disk, number: i + 1, offset: p.firstLba * SECTOR, size: p.sectorCount * SECTOR });
-  });
-  return out;
+  return table.partitions.map((p) => ({
+    disk,
+    number: p.number,
+    offset: p.firstLba * SECTOR,
+    size: p.sectorCount * SECTOR,
+  }));
 }
 
 /** The partition's bytes, read by offset on its disk (a file or a block device alike). */

@@ -651,6 +651,29 @@ export class ImageCatalog {
     });
   }
 
+  /** Of `digests`, those an upload has accounted for, and how many it has in all. */
+  async uploadChunksAmong(
+    id: string,
+    digests: readonly string[],
+  ): Promise<{ readonly accounted: Set<string>; readonly count: number }> {
+    const accounted = new Set<string>();
+    for (const batch of batches([...new Set(digests)])) {
+      const rows = await this.#db
+        .selectFrom('upload_chunks')
+        .select('chunk_digest')
+        .where('upload_id', '=', id)
+        .where('chunk_digest', 'in', batch)
+        .execute();
+      for (const r of rows) accounted.add(r.chunk_digest);
+    }
+    const { count } = await this.#db
+      .selectFrom('upload_chunks')
+      .select((eb) => eb.fn.countAll().as('count'))
+      .where('upload_id', '=', id)
+      .executeTakeFirstOrThrow();
+    return { accounted, count: toNumber(count) };
+  }
+
   /** The chunks an upload has accounted for. */
   async uploadChunks(id: string): Promise<Set<string>> {
     const rows = await this.#db

@@ -241,14 +241,22 @@ export class LocalRepository {
     return upload.id;
   }
 
-  async #openStream(id: string): Promise<{ upload: Upload; accounted: Set<string> }> {
+  /**
+   * The open streamed upload `id`, which of `digests` it has accounted for and how many chunks it
+   * has: asked of the catalog for these digests only, so that each call costs the same however
+   * large the capture has grown.
+   */
+  async #openStream(
+    id: string,
+    digests: readonly string[],
+  ): Promise<{ upload: Upload; accounted: Set<string>; count: number }> {
     const upload = await this.catalog.getUpload(id);
     if (upload?.state !== 'open' || upload.manifestDigest !== '') {
       throw new AppError('CONFLICT', `upload ${id} is not a streamed upload still open`, {
         hint: 'start the capture again',
       });
     }
-    return { upload, accounted: await this.catalog.uploadChunks(id) };
+    return { upload, ...(await this.catalog.uploadChunksAmong(id, digests)) };
   }
 
   /**
@@ -256,9 +264,9 @@ export class LocalRepository {
    * an image `by` may read references and the store holds, is accounted for and not asked for.
    */
   async streamChunksMissing(by: Pusher, id: string, digests: readonly string[]): Promise<string[]> {
-    const { accounted } = await this.#openStream(id);
+    const { accounted, count } = await this.#openStream(id, digests);
     const wanted = [...new Set(digests)].filter((d) => !accounted.has(d));
-    this.#checkStreamCount(id, accounted.size);
+    this.#checkStreamCount(id, count);
     const reusable = await this.catalog.chunksReadableIn(wanted, by.readScopes);
     const candidates = wanted.filter((d) => reusable.has(d));
     const absent = new Set(await this.chunks.missing(candidates));
@@ -288,9 +296,9 @@ export class LocalRepository {
         { hint: 'cut chunks with the sizes the task gives' },
       );
     }
-    const { accounted } = await this.#openStream(id);
+    const { accounted, count } = await this.#openStream(id, [digest]);
     if (accounted.has(digest)) return;
-    this.#checkStreamCount(id, accounted.size);
+    this.#checkStreamCount(id, count);
     await this.chunks.putChunk(digest, bytes);
     await this.catalog.accountUploadChunks(id, [digest]);
   }
