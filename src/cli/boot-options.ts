@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import type { BootDhcpSettings, BootSettings } from '../app/netboot.ts';
 import { parseListen } from '../config/server-config.ts';
 import { AppError } from '../core/errors.ts';
-import { UEFI_CHAIN_SETTINGS, type UefiChainSetting } from '../core/uefi-chain.ts';
+import { parseUefiChainOption, type UefiChainSetting } from '../core/uefi-chain.ts';
 
 export function addBootOptions(command: Command): Command {
   return command
@@ -93,16 +93,7 @@ export function bootSettingsOf(
   const bootenv = str(options.bootenv);
   const dhcp = dhcpSettingsOf(options);
   const chain = str(options.uefiChain);
-  const uefiChain = chain === undefined ? configuredChain : UEFI_CHAIN_SETTINGS.find((c) => c === chain);
-  if (uefiChain === undefined) {
-    throw new AppError(
-      'INVALID_ARGUMENT',
-      `--uefi-chain: expected auto, shim or ipxe, found '${chain ?? ''}'`,
-      {
-        hint: 'shim for machines with Secure Boot on, ipxe for the others, auto to choose by what they reported',
-      },
-    );
-  }
+  const uefiChain = chain === undefined ? configuredChain : parseUefiChainOption(chain);
   if (
     tftp === undefined &&
     bootRoot === undefined &&

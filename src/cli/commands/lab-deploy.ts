@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { defaultPackageCache } from '../../app/bootenv.ts';
 import { LAB_CAPTURE, LAB_FIRMWARES, runLabDeployment, type LabSummary } from '../../app/lab.ts';
 import { AppError } from '../../core/errors.ts';
-import { UEFI_CHAIN_SETTINGS, type UefiChainSetting } from '../../core/uefi-chain.ts';
+import { parseUefiChainOption, type UefiChainSetting } from '../../core/uefi-chain.ts';
 import type { CliCommand } from '../command.ts';
 import { createDeploymentDisplay } from '../deployment-display.ts';
 import { secureBootText } from '../machine-text.ts';
@@ -29,15 +29,7 @@ function firmwareOf(value: unknown): (typeof LAB_FIRMWARES)[number] {
 }
 
 function uefiChainOf(value: unknown): UefiChainSetting | null {
-  if (value === undefined) return null;
-  const found = UEFI_CHAIN_SETTINGS.find((c) => c === value);
-  if (found === undefined) {
-    const given = typeof value === 'string' ? value : '';
-    throw new AppError('USAGE', `--uefi-chain: expected shim, ipxe or auto, found '${given}'`, {
-      hint: 'shim (signed: runs under Secure Boot), ipxe (refused under Secure Boot), auto',
-    });
-  }
-  return found;
+  return typeof value === 'string' ? parseUefiChainOption(value) : null;
 }
 
 function minutesOf(value: unknown): number {
