@@ -272,9 +272,14 @@ export class DeploymentService {
         ...DEFAULT_MULTICAST,
         workDir: join(tmpdir(), 'winsmith-multicast'),
       },
-      underWay: async (id) => !isEnded((await this.#store.requireDeployment(id)).state),
+      // A deployment removed since counts as ended: it keeps no sender going.
+      underWay: async (id) => {
+        const d = await this.#store.getDeployment(id);
+        return d !== undefined && !isEnded(d.state);
+      },
+      // A session's progress changes every deployment of it at once: read and shown together.
       changed: async (ids) => {
-        for (const id of ids) await this.#publish(await this.#store.requireDeployment(id));
+        await this.#publishAll(await this.#store.getDeployments(ids));
       },
     });
   }
@@ -601,7 +606,7 @@ export class DeploymentService {
       address: session.address,
       deployments: views.map((v) => v.id),
     });
-    return Promise.all(views.map(async (v) => this.#publish(await this.#store.requireDeployment(v.id))));
+    return this.#publishAll(await this.#store.getDeployments(views.map((v) => v.id)));
   }
 
   /** The deployments, newest first; only those whose image `visible` takes. */
@@ -1048,13 +1053,29 @@ export class DeploymentService {
 
   async #publish(deployment: Deployment): Promise<DeploymentView> {
     const view = await this.#view(deployment);
+    this.#announce(deployment, view);
+    return view;
+  }
+
+  /** Publishes several deployments, their machines and multicast parts read in one query each. */
+  async #publishAll(deployments: readonly Deployment[]): Promise<DeploymentView[]> {
+    if (deployments.length === 0) return [];
+    const byId = new Map((await this.#machines.listMachines()).map((m) => [m.id, m]));
+    const views = await this.#withMulticast(deployments.map((d) => deploymentView(d, byId.get(d.machineId))));
+    deployments.forEach((d, i) => {
+      const view = views[i];
+      if (view !== undefined) this.#announce(d, view);
+    });
+    return views;
+  }
+
+  #announce(deployment: Deployment, view: DeploymentView): void {
     this.#events.publish({
       job: `deployment-${deployment.id}`,
       audience: { action: 'machines.read', image: deployment.image.name },
       kind: 'deployment',
       result: view,
     });
-    return view;
   }
 }
 

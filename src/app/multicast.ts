@@ -73,6 +73,8 @@ interface RunningSession {
   /** udp-sender's address on the boot network, read when it starts ('' until then). */
   senderAddress: string;
   stopping: boolean;
+  /** A watch is running: the next tick does not start another beside it. */
+  watching: boolean;
   readonly timer: NodeJS.Timeout;
   /** Settles when the session has ended and its file is removed. */
   ended: Promise<void>;
@@ -233,6 +235,7 @@ export class MulticastService {
       sender: null,
       senderAddress: '',
       stopping: false,
+      watching: false,
       timer: setInterval(() => void this.#watch(session.id).catch(() => undefined), WATCH_EVERY_MS),
       ended: Promise.resolve(),
     };
@@ -349,12 +352,17 @@ export class MulticastService {
   /** Stops the sender of a session none of whose deployments is under way any more. */
   async #watch(id: string): Promise<void> {
     const running = this.#running.get(id);
-    if (running === undefined || running.stopping) return;
-    for (const receiver of await this.#store.receiversOf(id)) {
-      if (await this.#underWay(receiver.deploymentId)) return;
+    if (running === undefined || running.stopping || running.watching) return;
+    running.watching = true;
+    try {
+      for (const receiver of await this.#store.receiversOf(id)) {
+        if (await this.#underWay(receiver.deploymentId)) return;
+      }
+      running.stopping = true;
+      await running.sender?.stop();
+    } finally {
+      running.watching = false;
     }
-    running.stopping = true;
-    await running.sender?.stop();
   }
 
   /** Stops every sender this process runs; their sessions fail (their agents go unicast). */

@@ -6,7 +6,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { kyselyOf, type Database } from '../db/database.ts';
-import { nowIso, parseJson, parseObject, stateIn, toNumber } from '../db/rows.ts';
+import { batches, nowIso, parseJson, parseObject, stateIn, toNumber } from '../db/rows.ts';
 import type { CatalogSchema, DeploymentsTable, ProfilesTable } from '../db/schema.ts';
 import { DEPLOYMENT_STATES, type DeploymentState } from './agent-protocol.ts';
 
@@ -291,6 +291,16 @@ export class DeploymentStore {
     if (filter.active === true) query = query.where('state', 'not in', [...ENDED_STATES]);
     const rows = await query.orderBy('created_at', 'desc').orderBy('id').limit(1000).execute();
     return rows.map(toDeployment);
+  }
+
+  /** The deployments of `ids` that exist, in the order of `ids`. */
+  async getDeployments(ids: readonly string[]): Promise<Deployment[]> {
+    const found = new Map<string, Deployment>();
+    for (const batch of batches([...new Set(ids)])) {
+      const rows = await this.#db.selectFrom('deployments').selectAll().where('id', 'in', batch).execute();
+      for (const row of rows) found.set(row.id, toDeployment(row));
+    }
+    return ids.flatMap((id) => found.get(id) ?? []);
   }
 
   /** The deployment whose agent holds the token of this hash, while it is not ended. */
