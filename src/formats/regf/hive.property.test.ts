@@ -211,10 +211,14 @@ test('an error naming a key or value read from a hive is one printable line, wha
   );
 });
 
+/** Where the hive bins start, after the 4 KiB base block. */
+const HIVE_BINS_OFFSET = 4096;
+
 /** Offset of `name` as the writer stores it (Latin-1 bytes, or UTF-16LE when `wide`), or -1. */
 function findName(bytes: Uint8Array, name: string, wide: boolean): number {
   const units = Array.from(name, (c) => c.charCodeAt(0)).flatMap((u) => (wide ? [u & 0xff, u >> 8] : [u]));
-  outer: for (let i = 0; i + units.length <= bytes.length; i++) {
+  // From the first hive bin: the base block's fields (its checksum) can hold the same bytes.
+  outer: for (let i = HIVE_BINS_OFFSET; i + units.length <= bytes.length; i++) {
     for (let j = 0; j < units.length; j++) if (bytes[i + j] !== units[j]) continue outer;
     return i;
   }
