@@ -15,7 +15,13 @@ import { kvmUnavailable } from '../engines/kvm.ts';
 import { convertDisk } from '../engines/qemu-img.ts';
 import { writeAnswerMedia } from '../build/answer-media.ts';
 import { type AnswerSettings } from '../build/autounattend.ts';
-import { loadBuildRecipe, BUILD_PHASES, type BuildPhase, type BuildRecipe } from '../build/build-recipe.ts';
+import {
+  loadBuildRecipe,
+  BUILD_PHASES,
+  type BuildPhase,
+  type BuildRecipe,
+  type RecipeReading,
+} from '../build/build-recipe.ts';
 import { readBuildRecord, recordReport, writeBuildRecord, type BuildRecord } from '../build/build-record.ts';
 import type { BuildReport } from '../build/build-report.ts';
 import type { Accelerator } from '../build/build-vm.ts';
@@ -45,10 +51,14 @@ const CAPTURED_WIM = 'captured.wim';
 export interface BuildEvents {
   line(text: string): void;
   progress: ProgressListener;
+  /** The record, each time it is written (a phase, a boot, a step reported, the end). */
+  saved?(record: BuildRecord): void;
 }
 
 export interface BuildRequest {
   readonly recipe: string;
+  /** How the recipe is read when it is not a file here (a recipe sent to a server); again on resume. */
+  readonly reading?: RecipeReading;
   /** The build's folder: made, must not hold anything yet. */
   readonly work: string;
   readonly session: Session;
@@ -139,7 +149,7 @@ function newRecord(
 /** Starts a build in a new folder and runs it to the end. */
 export async function startBuild(request: BuildRequest): Promise<BuildRecord> {
   const work = resolve(request.work);
-  const recipe = await loadBuildRecipe(request.recipe);
+  const recipe = await loadBuildRecipe(request.recipe, request.reading);
   await emptyFolder(work);
   const { events } = request;
   let edition: ChosenEdition;
@@ -208,7 +218,11 @@ async function openReports(
   port: number,
 ): Promise<Reports> {
   let saving = Promise.resolve();
-  const save = (): Promise<void> => (saving = saving.then(() => writeBuildRecord(work, record)));
+  const save = (): Promise<void> =>
+    (saving = saving.then(async () => {
+      await writeBuildRecord(work, record);
+      events.saved?.(record);
+    }));
   const inbox = new ReportInbox();
   const listener = await ReportListener.start(
     record.id,
@@ -235,7 +249,7 @@ export async function resumeBuild(
       hint: 'start a new build with --work NEW',
     });
   }
-  const recipe = await loadBuildRecipe(record.recipe.file);
+  const recipe = await loadBuildRecipe(record.recipe.file, request.reading);
   if (recipe.sha256 !== record.recipe.sha256) {
     throw new AppError('CONFLICT', `${record.recipe.file} changed since the build in ${work} started`, {
       hint: 'start a new build for the changed recipe',

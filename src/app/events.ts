@@ -17,8 +17,8 @@ export interface JobAudience {
 export interface JobEvent {
   readonly job: string;
   readonly audience: JobAudience;
-  /** A job's progress, result or failure; or a deployment as it now is (in `result`). */
-  readonly kind: 'progress' | 'done' | 'failed' | 'deployment';
+  /** A job's progress, result or failure; or a deployment or a build as it now is (in `result`). */
+  readonly kind: 'progress' | 'done' | 'failed' | 'deployment' | 'build';
   readonly progress?: ProgressEvent;
   readonly result?: unknown;
   readonly error?: { readonly code: string; readonly message: string };

@@ -17,6 +17,7 @@ import {
   DEFAULT_GC_GRACE_SECONDS,
   DEFAULT_HEARTBEAT_SECONDS,
   DEFAULT_MAX_CHUNK_BYTES,
+  embeddedSettings,
   SHARE_DIR,
 } from '../config/server-config.ts';
 import { openDatabase, type Database, type DatabaseConfig } from '../db/database.ts';
@@ -39,6 +40,7 @@ import {
   type AgentSession,
   type DeploymentSettings,
 } from './deployments.ts';
+import { BuildService, buildsFor, type BuildSettings } from './builds.ts';
 import { EventHub } from './events.ts';
 import { recorderFor } from './audit-trail.ts';
 import { imagesFor } from './images.ts';
@@ -55,6 +57,8 @@ export interface LocalAppConfig extends LocalRepositoryConfig {
   readonly deploy: DeploymentSettings;
   /** The deployment share: the folder whose files profiles' steps name. */
   readonly share: string;
+  /** Where builds run by the server are kept, how many run at once, on which accelerator. */
+  readonly builds: BuildSettings;
 }
 
 /** The secrets key's file in a data directory (made on first need, mode 0600). */
@@ -76,12 +80,13 @@ export class LocalApp {
   readonly #machines: MachineStore;
   readonly #deployments: DeploymentService;
   readonly #deploySettings: DeploymentSettings;
+  readonly #builds: BuildService;
 
   private constructor(
     database: Database,
     repo: LocalRepository,
     box: SecretBox,
-    config: Pick<LocalAppConfig, 'deploy' | 'share'>,
+    config: Pick<LocalAppConfig, 'deploy' | 'share' | 'builds'>,
   ) {
     this.database = database;
     this.#repo = repo;
@@ -99,6 +104,13 @@ export class LocalApp {
       settings: config.deploy,
       share: config.share,
       multicastStore: new MulticastStore(database),
+    });
+    this.#builds = new BuildService({
+      settings: config.builds,
+      share: config.share,
+      events: this.events,
+      sessionFor: (actor) => this.as(actor),
+      recorderFor: (actor) => recorderFor(this.#audit, actor),
     });
   }
 
@@ -125,6 +137,8 @@ export class LocalApp {
     > & {
       readonly chunking?: ChunkerOptions;
       readonly deploy?: DeploymentSettings;
+      /** How builds run here (max 0: they are queued and wait). */
+      readonly builds?: Partial<BuildSettings>;
     } = {},
   ): Promise<LocalApp> {
     return LocalApp.open({
@@ -138,6 +152,7 @@ export class LocalApp {
       secrets: { file: join(dataDir, SECRETS_KEY_FILE) },
       deploy: options.deploy ?? DEFAULT_DEPLOYMENT_SETTINGS,
       share: join(dataDir, SHARE_DIR),
+      builds: { ...embeddedSettings(dataDir).builds, ...options.builds },
     });
   }
 
@@ -161,6 +176,7 @@ export class LocalApp {
         multicast: settings.multicast,
       },
       share: settings.share,
+      builds: settings.builds,
     });
   }
 
@@ -189,6 +205,7 @@ export class LocalApp {
       accounts: this.#accounts.for(actor),
       machines: machinesFor(this.#machines, this.#deployments, actor, record),
       ...deploymentsFor(this.#deployments, actor),
+      builds: buildsFor(this.#builds, actor),
       close: () => this.close(),
     };
   }
@@ -242,12 +259,28 @@ export class LocalApp {
       : this.#deployments.imageNameFor(of);
   }
 
+  /** Makes this process run the builds (the server): its queued ones start, its interrupted ones fail. */
+  serveBuilds(): Promise<void> {
+    return this.#builds.serve();
+  }
+
+  /** The output image name of a build, for the caller's scope check. */
+  buildImage(id: string): Promise<string> {
+    return this.#builds.imageOf(id);
+  }
+
+  /** The image names a build recipe's text stores and reads, for the caller's rights. */
+  buildRecipeImages(text: string, file: string): { output: string | null; source: string | null } {
+    return this.#builds.recipeImages(text, file);
+  }
+
   /** Throws when the catalog or the blob store cannot be reached. */
   health(): Promise<void> {
     return this.#repo.health();
   }
 
   async close(): Promise<void> {
+    await this.#builds.close();
     await this.#deployments.close();
     await this.database.close();
   }

@@ -4,6 +4,7 @@
 // the server builds one per request for the caller it authenticated.
 
 import type { AuditEntry } from '../audit/audit-log.ts';
+import type { ProgressEvent } from '../core/progress.ts';
 import type { Repository } from '../store/repository.ts';
 
 export { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../store/repository.ts';
@@ -23,6 +24,8 @@ export {
 } from '../deploy/agent-protocol.ts';
 export { MULTICAST_SESSION_STATES } from '../deploy/multicast-store.ts';
 export { MAX_MULTICAST_MACHINES } from './deployments.ts';
+export { BUILD_STATES } from './builds.ts';
+import type { BuildView } from './builds.ts';
 import type { DeploymentState } from '../deploy/agent-protocol.ts';
 import type { Machine, MachineChanges, MachineFilter, NewMachine } from '../machines/machine-store.ts';
 import type {
@@ -143,6 +146,40 @@ export interface Deployments {
   ): Promise<void>;
 }
 
+export interface BuildRequest {
+  /** The recipe's YAML text. */
+  readonly recipe: string;
+  /** Its name, for messages (FILE:LINE:COLUMN). */
+  readonly file: string;
+}
+
+export interface Builds {
+  /** Checks the recipe (its host paths relative to the server's deployment share) and queues the build. */
+  start(request: BuildRequest): Promise<BuildView>;
+  /** Newest first. */
+  list(): Promise<BuildView[]>;
+  show(id: string): Promise<BuildView>;
+  /** The build's log lines after line `after`. */
+  logs(id: string, after: number): Promise<{ id: number; at: string; line: string }[]>;
+  /** The VM's serial log from byte `offset` (a part of it), and where the next part starts. */
+  serial(id: string, offset: number): Promise<{ offset: number; next: number; text: string }>;
+  /** The VM's latest screenshot, a PNG. */
+  screenshot(id: string): Promise<Uint8Array>;
+  /** Cancels a queued build or stops a running one (it can be resumed). */
+  cancel(id: string): Promise<BuildView>;
+  /** Queues a failed or cancelled build again, to go on from its last finished phase. */
+  resume(id: string): Promise<BuildView>;
+  /**
+   * Calls `onChange` with each build as it changes (state, phase, step) and `onProgress` with the
+   * progress of its long steps, until `signal` aborts.
+   */
+  watch(
+    onChange: (build: BuildView) => void,
+    signal: AbortSignal,
+    onProgress?: (build: string, progress: ProgressEvent) => void,
+  ): Promise<void>;
+}
+
 export interface Session {
   /** Where it works, for messages (a path, or a URL without credentials). */
   readonly location: string;
@@ -151,5 +188,6 @@ export interface Session {
   readonly machines: Machines;
   readonly profiles: Profiles;
   readonly deployments: Deployments;
+  readonly builds: Builds;
   close(): Promise<void>;
 }

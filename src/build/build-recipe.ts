@@ -24,6 +24,7 @@ import {
   STEP_KINDS,
   type HostPathReader,
   type RecipeStep,
+  type StepPath,
 } from '../image/recipe/recipe.ts';
 
 export const RECIPE_SECTIONS = ['source', 'vm', 'provision', 'generalize', 'customize', 'output'] as const;
@@ -511,12 +512,31 @@ function recipeInputs(recipe: BuildRecipe): { path: string; kind: 'file' | 'dire
 
 const requireHostPath = hostPathCheck('host paths in a build recipe are relative to the recipe file');
 
-/** Reads a build recipe and checks every host file it names exists; scripts given as files are read. */
-export async function loadBuildRecipe(path: string): Promise<BuildRecipe> {
-  await requireHostPath({ path: resolve(path), where: path, kind: 'file' });
-  const text = await readFile(path, 'utf8');
-  const recipe = parseBuildRecipe(text, path, dirname(resolve(path)));
-  for (const input of recipeInputs(recipe)) await requireHostPath(input);
+/** How a build recipe is read when it is not a file on this machine (a recipe sent to a server). */
+export interface RecipeReading {
+  /** The recipe's text; `path` then only names it in messages. */
+  readonly text: string;
+  /** The folder its host paths are relative to. */
+  readonly base: string;
+  /** Checks each host file and folder it names. */
+  readonly check: (input: StepPath) => Promise<void>;
+}
+
+/**
+ * Reads a build recipe and checks every host file it names exists (or as `reading` says); scripts
+ * given as files are read.
+ */
+export async function loadBuildRecipe(path: string, reading?: RecipeReading): Promise<BuildRecipe> {
+  let text: string;
+  if (reading === undefined) {
+    await requireHostPath({ path: resolve(path), where: path, kind: 'file' });
+    text = await readFile(path, 'utf8');
+  } else {
+    text = reading.text;
+  }
+  const recipe = parseBuildRecipe(text, path, reading?.base ?? dirname(resolve(path)));
+  const check = reading?.check ?? requireHostPath;
+  for (const input of recipeInputs(recipe)) await check(input);
   const provision: ProvisionStep[] = [];
   for (const step of recipe.provision) {
     provision.push(

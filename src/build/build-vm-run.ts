@@ -3,10 +3,11 @@
 // build-phases.ts deciding what each stop means. Each phase writes its own qcow2 layer of the disk
 // (disk-<phase>.qcow2, on top of the previous phase's): the layers of finished phases are never
 // written again, so a build resumes from the last finished phase by starting a fresh layer on it.
-// A phase past its timeout, a failed step or a VM that stops too early ends the run, with a
-// screenshot of the screen kept beside the serial log.
+// The screen is saved every SCREENSHOT_SECONDS (screenshot.png, replaced whole) for whoever watches
+// the build. A phase past its timeout, a failed step or a VM that stops too early ends the run,
+// with a last screenshot kept beside the serial log.
 
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { AppError } from '../core/errors.ts';
@@ -22,6 +23,16 @@ import { buildVmArgs, type Accelerator } from './build-vm.ts';
 
 /** How long after the first power-on of install keys are pressed (the CD's "press any key" prompt). */
 const PRESS_KEY_SECONDS = 20;
+/** How often the screen is saved while the VM runs. */
+export const SCREENSHOT_SECONDS = 10;
+export const SCREENSHOT_FILE = 'screenshot.png';
+
+/** The VM's screen saved as `dir`/screenshot.png, replaced whole: a reader never sees half a file. */
+async function saveScreen(qmp: QmpClient, dir: string): Promise<void> {
+  const partial = join(dir, `.${SCREENSHOT_FILE}.partial`);
+  await qmp.screenshot(partial);
+  await rename(partial, join(dir, SCREENSHOT_FILE));
+}
 
 export interface VmRunEvents {
   phase(phase: BuildPhase): void;
@@ -150,9 +161,10 @@ async function powerOn(
   const shutdown: { reason: string | null } = { reason: null };
   let failure: string | null = null;
   let keys: NodeJS.Timeout | null = null;
+  let screens: NodeJS.Timeout | null = null;
   const finish = async (message: string): Promise<void> => {
     failure ??= message;
-    await qmp?.screenshot(join(dir, 'screenshot.png')).catch(() => undefined);
+    if (qmp !== null) await saveScreen(qmp, dir).catch(() => undefined);
     await qemu.stop(2000);
   };
   const onAbort = (): void => void finish('the build was cancelled');
@@ -172,6 +184,10 @@ async function powerOn(
       if (e.event === 'SHUTDOWN')
         shutdown.reason = typeof e.data['reason'] === 'string' ? e.data['reason'] : '';
     });
+    const connected = qmp;
+    screens = setInterval(() => {
+      if (failure === null) void saveScreen(connected, dir).catch(() => undefined);
+    }, SCREENSHOT_SECONDS * 1000);
     if (pressKeys) {
       const started = Date.now();
       keys = setInterval(() => {
@@ -185,6 +201,7 @@ async function powerOn(
   const exit = await qemu.exited;
   clearTimeout(timer);
   if (keys !== null) clearInterval(keys);
+  if (screens !== null) clearInterval(screens);
   options.signal.removeEventListener('abort', onAbort);
   inbox.listen(null);
   qmp?.close();
@@ -222,7 +239,7 @@ export async function runBuildVm(options: VmRunOptions, inbox: ReportInbox): Pro
       if (action.kind === 'boot') continue;
       if (action.kind === 'fail') {
         throw new AppError('BUILD_FAILED', `${phase}: ${action.message}`, {
-          hint: `see ${join(options.dir, 'serial.log')} and ${join(options.dir, 'screenshot.png')}; resume with \`winsmith build resume\` after fixing the cause`,
+          hint: `see ${join(options.dir, 'serial.log')} and ${join(options.dir, SCREENSHOT_FILE)}; resume with \`winsmith build resume\` after fixing the cause`,
         });
       }
       options.events.checkpoint(phase);

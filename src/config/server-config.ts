@@ -62,7 +62,20 @@ export interface ServerSettings {
   readonly uefiChain: UefiChainSetting;
   /** Multicast sessions: the boot network's interface, the address range, the rules' defaults. */
   readonly multicast: MulticastSettings;
+  /** Builds the server runs: where they are kept, how many at once, on which accelerator. */
+  readonly builds: BuildSettings;
 }
+
+export interface BuildSettings {
+  readonly dir: string;
+  readonly max: number;
+  /** auto: KVM when a VM starts with it, else TCG. */
+  readonly accelerator: 'auto' | 'kvm' | 'tcg';
+}
+
+export const BUILD_ACCELERATORS = ['auto', 'kvm', 'tcg'] as const;
+/** One build at a time: a Windows install takes the machine's memory and disk bandwidth. */
+export const DEFAULT_MAX_BUILDS = 1;
 
 export interface MulticastSettings {
   /** The boot network's interface: udp-sender sends there, and nowhere else. Null: no sessions. */
@@ -144,6 +157,8 @@ const BLOBS_DIR = 'blobs';
 export const SHARE_DIR = 'share';
 /** Where the pipable WIMs of multicast sessions are written while they are sent. */
 const MULTICAST_DIR = 'multicast';
+/** Where the builds the server runs are kept. */
+const BUILDS_DIR = 'builds';
 
 /** The settings of a data directory used with the embedded defaults. */
 export function embeddedSettings(data: string): ServerSettings {
@@ -168,6 +183,7 @@ export function embeddedSettings(data: string): ServerSettings {
     share: join(dir, SHARE_DIR),
     uefiChain: 'auto',
     multicast: { ...DEFAULT_MULTICAST, workDir: join(dir, MULTICAST_DIR) },
+    builds: { dir: join(dir, BUILDS_DIR), max: DEFAULT_MAX_BUILDS, accelerator: 'auto' },
   };
 }
 
@@ -488,6 +504,23 @@ function readBoot(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> 
   return { uefiChain: found };
 }
 
+function readBuilds(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  const f = new SectionFields(ctx, node, 'builds', ['dir', 'max', 'accelerator']);
+  const max = f.value('max') === undefined ? DEFAULT_MAX_BUILDS : f.wholeNumber('max');
+  if (max < 1)
+    throw ctx.input.error(f.value('max') ?? node, 'builds.max must be at least 1, found 0', 'give 1 or more');
+  const accelerator = f.string('accelerator', 'auto');
+  const found = BUILD_ACCELERATORS.find((a) => a === accelerator);
+  if (found === undefined) {
+    throw ctx.input.error(
+      f.value('accelerator') ?? node,
+      `builds.accelerator must be ${BUILD_ACCELERATORS.join(', ')}, found '${accelerator}'`,
+      'auto uses KVM when a VM starts with it, TCG otherwise',
+    );
+  }
+  return { builds: { dir: f.path('dir', join(ctx.data, BUILDS_DIR)), max, accelerator: found } };
+}
+
 /** The reader of each top-level section but `data` (read first: the defaults lie under it). */
 const SECTIONS = {
   listen: readListen,
@@ -501,6 +534,7 @@ const SECTIONS = {
   share: readShare,
   boot: readBoot,
   multicast: readMulticast,
+  builds: readBuilds,
 } as const satisfies Record<string, SectionReader>;
 
 const TOP_KEYS = ['data', ...Object.keys(SECTIONS)];
@@ -551,6 +585,10 @@ export async function loadServerSettings(
       catalog: settings.catalog.kind === 'sqlite' ? moved.catalog : settings.catalog,
       blobs: settings.blobs.kind === 'fs' ? moved.blobs : settings.blobs,
       share: settings.share === join(settings.data, SHARE_DIR) ? moved.share : settings.share,
+      builds:
+        settings.builds.dir === join(settings.data, BUILDS_DIR)
+          ? { ...settings.builds, dir: moved.builds.dir }
+          : settings.builds,
     };
   }
   if (flags.share !== undefined) settings = { ...settings, share: resolve(flags.share) };

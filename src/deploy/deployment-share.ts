@@ -8,7 +8,7 @@
 import type { Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { join, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { AppError } from '../core/errors.ts';
 import { stepPaths, type StepPath } from '../image/recipe/recipe.ts';
 import { sha256OfFile } from '../io/file-sha256.ts';
@@ -39,7 +39,8 @@ export interface OpenedShareFile {
   close(): Promise<void>;
 }
 
-const SHARE_HINT = 'paths in a profile are relative to the deployment share (docs/deploy.md)';
+const SHARE_HINT =
+  'paths in a profile, or in a build recipe the server runs, are relative to the deployment share (docs/deploy.md)';
 
 /** The share's real path; an error when it does not exist. */
 async function realShare(share: string, where: string): Promise<string> {
@@ -191,6 +192,22 @@ export async function listShareFiles(share: string, steps: readonly ProfileStep[
   for (const [path, { real, info }] of listing.files)
     files.push({ path, size: info.size, sha256: await digestOf(real, info) });
   return files;
+}
+
+/**
+ * Checks that `input` (a host path resolved against the share) leads, symbolic links followed, to a
+ * file or folder (as its kind says) inside the share: how a build recipe run by the server names
+ * its ISO, scripts and files.
+ */
+export async function requireInShare(share: string, input: StepPath): Promise<void> {
+  const root = await realShare(share, input.where);
+  const real = await realInside(root, relative(share, input.path), input.where);
+  const info = await stat(real);
+  if (input.kind === 'file' ? !info.isFile() : !info.isDirectory()) {
+    throw new AppError('FILE_NOT_FOUND', `${input.where}: ${input.path} is not a ${input.kind}`, {
+      hint: SHARE_HINT,
+    });
+  }
 }
 
 /** Whether `path` is a share path as steps name them: '/'-separated, no '.', '..' or empty part. */

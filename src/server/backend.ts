@@ -23,6 +23,10 @@ export interface ServerBackend {
   deploymentImage(
     of: { readonly profile: string; readonly image?: string } | { readonly deployment: string },
   ): Promise<string>;
+  /** The output image name of a build, for the caller's scope check. */
+  buildImage(id: string): Promise<string>;
+  /** The image names a build recipe's text stores and reads (no file looked at), for the caller's rights. */
+  buildRecipeImages(text: string, file: string): { output: string | null; source: string | null };
   /** Throws when the catalog or the blob store cannot be reached. */
   health(): Promise<void>;
   readonly chunking: ChunkerOptions;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../core/error-codes.ts';
 import {
+  BUILD_STATES,
   DEPLOYMENT_STATES,
   MACHINE_STATES,
   MAX_MULTICAST_MACHINES,
@@ -306,3 +307,73 @@ export const LogQuery = z.object({
 });
 
 export const LogLines = z.object({ lines: list(z.object({ id: count, at: text, line: text })) });
+
+const PhaseState = z.enum(['pending', 'running', 'done', 'failed']);
+
+/** A build's record (src/build/build-record.ts): what it was made from, each phase and step. */
+export const BuildRecord = z.object({
+  format: z.literal(1),
+  id: text,
+  createdAt: text,
+  winsmithVersion: text,
+  recipe: z.object({ file: text, sha256: text, text }),
+  source: z.union([
+    z.object({ kind: z.literal('iso'), path: text, sha256: text }),
+    z.object({ kind: z.literal('image'), ref: text, digest: text }),
+  ]),
+  edition: z.object({ index: count, editionId: text, build: count }),
+  accelerator: z.enum(['kvm', 'tcg']),
+  qemuArgs: list(text),
+  state: z.enum(['running', 'failed', 'done']),
+  phases: z.record(
+    z.enum(['install', 'provision', 'generalize']),
+    z.object({
+      state: PhaseState,
+      startedAt: nullableText,
+      endedAt: nullableText,
+      boots: count,
+    }),
+  ),
+  steps: list(
+    z.object({
+      index: count,
+      kind: text,
+      where: text,
+      state: PhaseState,
+      startedAt: nullableText,
+      endedAt: nullableText,
+      rounds: count,
+      outputSha256: nullableText,
+      output: nullableText,
+    }),
+  ),
+  error: nullableText,
+  result: z.object({ ref: nullableText, digest: nullableText, disk: nullableText }).nullable(),
+});
+
+export const Build = z.object({
+  id: text,
+  state: z.enum(BUILD_STATES),
+  owner: text,
+  recipe: z.object({ file: text, sha256: text }),
+  output: text,
+  createdAt: text,
+  startedAt: nullableText,
+  endedAt: nullableText,
+  error: z.object({ code: text, message: text }).nullable(),
+  record: BuildRecord.nullable(),
+});
+
+export const BuildList = z.object({ builds: list(Build) });
+
+/** A recipe's YAML (its host paths relative to the server's deployment share) and its name. */
+export const NewBuild = z.object({ recipe: text, file: text });
+
+export const SerialQuery = z.object({
+  offset: z
+    .string()
+    .regex(/^\d{1,15}$/, 'expected a whole number')
+    .optional(),
+});
+
+export const SerialLog = z.object({ offset: count, next: count, text });

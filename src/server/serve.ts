@@ -87,6 +87,10 @@ export async function serveRepository(
       handleSignals: options.handleSignals ?? false,
     });
     void server.done.finally(() => local.close()).catch(() => undefined);
+    // Builds run once the server listens: a start that fails (a port in use) leaves them queued.
+    await local.serveBuilds().catch((e: unknown) => {
+      logger.log('error', 'builds cannot run', { error: e instanceof Error ? e.message : String(e) });
+    });
     return { server, app: local };
   } catch (e) {
     await local.close();

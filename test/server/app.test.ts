@@ -58,9 +58,13 @@ interface Fixture {
 
 async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
   await withTempDir(async (dir) => {
-    const repo = await LocalApp.openDataDir(join(dir, 'data'), { chunking: CHUNKING });
+    // Builds are queued and wait (none runs): each can be shown, cancelled and resumed.
+    const repo = await LocalApp.openDataDir(join(dir, 'data'), { chunking: CHUNKING, builds: { max: 0 } });
     await mkdir(join(dir, 'data', 'share', 'scripts'), { recursive: true });
     await writeFile(join(dir, 'data', 'share', 'scripts', 'first.cmd'), 'echo first\r\n');
+    await writeFile(join(dir, 'data', 'share', 'windows.iso'), 'an ISO the build checks when it runs');
+    await repo.serveBuilds();
+    buildsDir = join(dir, 'data', 'builds');
     try {
       const tokens = {} as Record<Role, string>;
       for (const role of ROLES) {
@@ -167,6 +171,32 @@ async function seedCapture(repo: LocalApp, n: number, scope: string): Promise<st
   const started = await repo.bootPorts().registry.startDeployment(macOf(n + 30_000));
   assert.ok(started !== null);
   return started.token;
+}
+
+/** The builds folder of the fixture's data directory. */
+let buildsDir = '';
+
+/** A build recipe storing `${scope}/img:bN`, its ISO in the deployment share. */
+function buildRecipe(scope: string, n: number): string {
+  return `source: { iso: windows.iso, sha256: '${'0'.repeat(64)}', edition: 1 }\noutput: { tag: ${scope}/img:b${n} }\n`;
+}
+
+/** A build of `${scope}/img:bN` queued by the set-up user (cancelled when asked, with a screenshot). */
+async function seedBuild(
+  repo: LocalApp,
+  n: number,
+  scope: string,
+  then: 'queued' | 'cancelled' | 'screenshot' = 'queued',
+): Promise<string> {
+  const builds = repo.as(ADMIN).builds;
+  const { id } = await builds.start({ recipe: buildRecipe(scope, n), file: `b${n}.yaml` });
+  if (then === 'cancelled') await builds.cancel(id);
+  if (then === 'screenshot') {
+    const work = join(buildsDir, id, 'work');
+    await mkdir(work, { recursive: true });
+    await writeFile(join(work, 'screenshot.png'), Buffer.from('89504e470d0a1a0a', 'hex'));
+  }
+  return id;
 }
 
 let smallWim: Uint8Array | null = null;
@@ -279,6 +309,17 @@ async function prepare(repo: LocalApp, method: string, path: string, scope: stri
       };
     case 'POST /api/v1/captures':
       return { path, init: json({ machine: await seedMachine(repo, n), tag: `${scope}/img:cap-${n}` }) };
+    case 'POST /api/v1/builds':
+      return { path, init: json({ recipe: buildRecipe(scope, n), file: `b${n}.yaml` }) };
+    case 'GET /api/v1/builds/{id}':
+    case 'GET /api/v1/builds/{id}/logs':
+    case 'GET /api/v1/builds/{id}/serial':
+    case 'POST /api/v1/builds/{id}/cancel':
+      return { path: path.replace('{id}', await seedBuild(repo, n, scope)), init: { method } };
+    case 'GET /api/v1/builds/{id}/screenshot':
+      return { path: path.replace('{id}', await seedBuild(repo, n, scope, 'screenshot')), init: { method } };
+    case 'POST /api/v1/builds/{id}/resume':
+      return { path: path.replace('{id}', await seedBuild(repo, n, scope, 'cancelled')), init: { method } };
     case 'POST /api/v1/agent/capture/chunks':
     case 'PUT /api/v1/agent/capture/chunks/{digest}':
     case 'POST /api/v1/agent/capture/commit': {
@@ -439,10 +480,14 @@ test(
               const imageRoute =
                 (route.path.includes('{name}') && route.path.startsWith('/api/v1/images')) ||
                 route.path.includes('/uploads') ||
-                route.action === 'deploy.run';
-              // A deployment of an image out of the caller's scopes is not found, as an upload is.
+                route.action === 'deploy.run' ||
+                (route.path.startsWith('/api/v1/builds') && route.path !== '/api/v1/builds') ||
+                (route.path === '/api/v1/builds' && route.method === 'POST');
+              // A deployment (or a build) of an image out of the caller's scopes is not found, as an upload is.
               const deploymentRead =
-                route.method === 'GET' && route.path.startsWith('/api/v1/deployments/{id}');
+                route.method === 'GET' &&
+                (route.path.startsWith('/api/v1/deployments/{id}') ||
+                  route.path.startsWith('/api/v1/builds/{id}'));
               const hidden = route.path.startsWith('/api/v1/uploads/{id}') ? 404 : 403;
               if (deploymentRead && authorize(principal, route.action))
                 expected = inScope(principal, `${scope}/img`) ? route.ok.status : 404;

@@ -3,8 +3,11 @@
 
 import type { AuditEntry } from '../../audit/audit-log.ts';
 import type { DeploymentView, ProfileView } from '../deployments.ts';
+import type { ProgressEvent } from '../../core/progress.ts';
+import type { BuildView } from '../builds.ts';
 import type {
   Accounts,
+  Builds,
   CreatedUser,
   Deployments,
   IssuedToken,
@@ -28,6 +31,10 @@ function profilePath(name: string): string {
 
 function deploymentPath(id: string): string {
   return `/api/v1/deployments/${encodeURIComponent(id)}`;
+}
+
+function buildPath(id: string): string {
+  return `/api/v1/builds/${encodeURIComponent(id)}`;
 }
 
 function withQuery(path: string, query: URLSearchParams): string {
@@ -103,6 +110,37 @@ export function remoteSession(url: string, token: string | null): Session {
           onChange((JSON.parse(event.data) as { result: DeploymentView }).result);
       }),
   };
+  const builds: Builds = {
+    start: (request) => http.json<BuildView>('POST', '/api/v1/builds', request),
+    list: async () => (await http.json<{ builds: BuildView[] }>('GET', '/api/v1/builds')).builds,
+    show: (id) => http.json<BuildView>('GET', buildPath(id)),
+    logs: async (id, after) =>
+      (
+        await http.json<{ lines: { id: number; at: string; line: string }[] }>(
+          'GET',
+          `${buildPath(id)}/logs?after=${after}`,
+        )
+      ).lines,
+    serial: (id, offset) =>
+      http.json<{ offset: number; next: number; text: string }>(
+        'GET',
+        `${buildPath(id)}/serial?offset=${offset}`,
+      ),
+    async screenshot(id) {
+      const response = await http.request('GET', `${buildPath(id)}/screenshot`);
+      return new Uint8Array(await response.arrayBuffer());
+    },
+    cancel: (id) => http.json<BuildView>('POST', `${buildPath(id)}/cancel`),
+    resume: (id) => http.json<BuildView>('POST', `${buildPath(id)}/resume`),
+    watch: (onChange, signal, onProgress) =>
+      watchEvents(http, signal, (event) => {
+        if (event.event === 'build') onChange((JSON.parse(event.data) as { result: BuildView }).result);
+        if (event.event === 'progress' && onProgress !== undefined) {
+          const e = JSON.parse(event.data) as { job: string; progress: ProgressEvent };
+          onProgress(e.job, e.progress);
+        }
+      }),
+  };
   return {
     location: http.base,
     images: new RemoteImages(http),
@@ -110,6 +148,7 @@ export function remoteSession(url: string, token: string | null): Session {
     machines,
     profiles,
     deployments,
+    builds,
     close: () => Promise.resolve(),
   };
 }

@@ -1,13 +1,21 @@
-// `winsmith build RECIPE.yaml --work DIR --repo R` and `winsmith build resume DIR --repo R`: a
-// reference build on this machine (src/app/build.ts), its phases and steps shown on stderr as they
-// go, then its record. Ctrl-C stops the VM; the build's folder is kept and the build resumes from
-// its last finished phase.
+// `winsmith build RECIPE.yaml --repo R`: a reference build. With a data directory (and --work DIR)
+// it runs on this machine (src/app/build.ts); with a server URL the server runs it as a job (the
+// recipe's host paths are then in its deployment share) and the command follows it. Either way its
+// phases and steps are shown on stderr as they go, then its record. `winsmith build resume DIR|ID`
+// goes on from the last finished phase. Ctrl-C stops a build run here (its folder is kept), and
+// only stops following one the server runs.
 
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startBuild, resumeBuild, type BuildEvents } from '../../app/build.ts';
-import type { BuildRecord } from '../../build/build-record.ts';
+import type { BuildView } from '../../app/builds.ts';
+import { isRemoteSpec } from '../../app/open-session.ts';
+import type { Session } from '../../app/session.ts';
+import { ERROR_CODES, type ErrorCode } from '../../core/error-codes.ts';
 import { AppError } from '../../core/errors.ts';
-import type { CliCommand } from '../command.ts';
-import { formatFields, formatTable } from '../format.ts';
+import { buildText, hasBuildEnded, recordText } from '../build-text.ts';
+import type { CliCommand, CliResult } from '../command.ts';
 import { createProgressBar } from '../progress-bar.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
 
@@ -18,49 +26,17 @@ function acceleratorOf(value: unknown): 'auto' | 'kvm' | 'tcg' {
   });
 }
 
-function recordText(r: BuildRecord, work: string): string {
-  return [
-    formatFields([
-      ['build', `${r.id}: ${r.state}`],
-      ['folder', work],
-      ['recipe', `${r.recipe.file} (${r.recipe.sha256.slice(0, 12)})`],
-      [
-        'source',
-        r.source.kind === 'iso'
-          ? `${r.source.path} (${r.source.sha256.slice(0, 12)})`
-          : `${r.source.ref} ${r.source.digest}`,
-      ],
-      ['edition', `${r.edition.index} ${r.edition.editionId} build ${r.edition.build}`],
-      ['accelerator', r.accelerator],
-      ...(r.result === null
-        ? []
-        : ([
-            ['stored', r.result.ref === null ? '-' : `${r.result.ref} ${r.result.digest ?? ''}`],
-            ['disk', r.result.disk ?? '-'],
-          ] as [string, string][])),
-      ...(r.error === null ? [] : ([['error', r.error]] as [string, string][])),
-    ]),
-    formatTable(
-      ['phase', 'state', 'boots', 'started', 'ended'],
-      (['install', 'provision', 'generalize'] as const).map((p) => [
-        p,
-        r.phases[p].state,
-        String(r.phases[p].boots),
-        r.phases[p].startedAt ?? '-',
-        r.phases[p].endedAt ?? '-',
-      ]),
-    ),
-    r.steps.length === 0
-      ? 'no provisioning step'
-      : formatTable(
-          ['step', 'kind', 'state', 'rounds', 'where'],
-          r.steps.map((s) => [String(s.index + 1), s.kind, s.state, String(s.rounds), s.where]),
-        ),
-  ].join('\n\n');
+/** Whether --repo (or WINSMITH_REPO) names a server. */
+function onServer(options: Readonly<Record<string, unknown>>): boolean {
+  const spec = typeof options.repo === 'string' ? options.repo : process.env.WINSMITH_REPO;
+  return spec !== undefined && isRemoteSpec(spec);
 }
 
 /** Runs `fn` with events drawn on stderr and a signal that Ctrl-C (or SIGTERM) aborts. */
-async function withBuildConsole<T>(fn: (events: BuildEvents, signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withBuildConsole<T>(
+  onStop: string,
+  fn: (events: BuildEvents, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const bar = createProgressBar(process.stderr);
   const line = (text: string): void => {
     bar.finish();
@@ -69,7 +45,7 @@ async function withBuildConsole<T>(fn: (events: BuildEvents, signal: AbortSignal
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) return;
-    line(`${signal}: stopping the VM; the build's folder is kept, resume it with \`winsmith build resume\``);
+    line(`${signal}: ${onStop}`);
     controller.abort();
   };
   process.on('SIGINT', stop);
@@ -90,6 +66,62 @@ async function withBuildConsole<T>(fn: (events: BuildEvents, signal: AbortSignal
   }
 }
 
+const LOCAL_STOP = "stopping the VM; the build's folder is kept, resume it with `winsmith build resume`";
+
+/** Prints a server's build's log lines and progress until it ends (or `signal` aborts). */
+async function followBuild(
+  session: Session,
+  id: string,
+  events: BuildEvents,
+  signal: AbortSignal,
+): Promise<BuildView> {
+  const watching = new AbortController();
+  const watched = session.builds
+    .watch(
+      () => undefined,
+      watching.signal,
+      (job, progress) => {
+        if (job === id) events.progress(progress);
+      },
+    )
+    .catch(() => undefined);
+  let after = 0;
+  try {
+    for (;;) {
+      const build = await session.builds.show(id);
+      const lines = await session.builds.logs(id, after);
+      for (const l of lines) events.line(l.line);
+      after = lines.at(-1)?.id ?? after;
+      if (hasBuildEnded(build) || signal.aborted) return build;
+      await sleep(1000, undefined, { signal }).catch(() => undefined);
+    }
+  } finally {
+    watching.abort();
+    await watched;
+  }
+}
+
+/** A server's build followed to its end: its view, and the exit status of how it ended. */
+async function followed(session: Session, id: string, started: string): Promise<CliResult> {
+  return withBuildConsole(
+    `stopped following; build ${id} goes on on the server (\`winsmith build cancel ${id}\` stops it)`,
+    async (events, signal) => {
+      events.line(started);
+      const build = await followBuild(session, id, events, signal);
+      const code = build.error?.code;
+      const exitCode =
+        build.state === 'done'
+          ? 0
+          : !hasBuildEnded(build)
+            ? 0
+            : code !== undefined && code in ERROR_CODES
+              ? ERROR_CODES[code as ErrorCode].exit
+              : ERROR_CODES.BUILD_FAILED.exit;
+      return { data: build, text: buildText(build), exitCode };
+    },
+  );
+}
+
 export const build: CliCommand = {
   path: ['build'],
   summary:
@@ -97,23 +129,44 @@ export const build: CliCommand = {
   define(command) {
     command
       .argument('<recipe>', 'the build recipe (YAML): source, vm, provision, generalize, customize, output')
-      .requiredOption('--work <dir>', "the build's folder (new): its record, logs, answer media and disk")
-      .option('--accel <auto|kvm|tcg>', 'KVM when a VM starts with it (auto), or force one', 'auto');
+      .option(
+        '--work <dir>',
+        "with a data directory: the build's folder (new), for its record, logs and disk",
+      )
+      .option(
+        '--accel <auto|kvm|tcg>',
+        'with a data directory: KVM when a VM starts with it (auto), or force one',
+      )
+      .option('--detach', 'with a server: queue the build and return, without following it');
     addRepoOption(command);
   },
   async run(_ctx, args, options) {
-    const accelerator = acceleratorOf(options.accel);
-    const work = String(options.work);
-    return withRepository(options, (session) =>
-      withBuildConsole(async (events, signal) => {
-        const record = await startBuild({
-          recipe: String(args[0]),
-          work,
-          session,
-          accelerator,
-          events,
-          signal,
+    const file = String(args[0]);
+    if (onServer(options)) {
+      if (options.work !== undefined || options.accel !== undefined) {
+        throw new AppError('USAGE', '--work and --accel are for a build run here, not on a server', {
+          hint: 'the server keeps its builds in its builds folder, on its own accelerator (builds: in its config)',
         });
+      }
+      const text = await readFile(file, 'utf8').catch((cause: unknown) => {
+        throw new AppError('FILE_NOT_FOUND', `the build recipe ${file} cannot be read`, { cause });
+      });
+      return withRepository(options, async (session) => {
+        const queued = await session.builds.start({ recipe: text, file: basename(file) });
+        if (options.detach === true) return { data: queued, text: buildText(queued) };
+        return followed(session, queued.id, `build ${queued.id} queued on ${session.location}`);
+      });
+    }
+    if (typeof options.work !== 'string') {
+      throw new AppError('USAGE', 'a build run here needs --work DIR, its folder', {
+        hint: 'give a new folder with --work, or give --repo a server URL for the server to run it',
+      });
+    }
+    const accelerator = acceleratorOf(options.accel ?? 'auto');
+    const work = options.work;
+    return withRepository(options, (session) =>
+      withBuildConsole(LOCAL_STOP, async (events, signal) => {
+        const record = await startBuild({ recipe: file, work, session, accelerator, events, signal });
         return { data: record, text: recordText(record, work) };
       }),
     );
@@ -124,15 +177,24 @@ export const buildResume: CliCommand = {
   path: ['build', 'resume'],
   summary: 'resume a failed or stopped build from its last finished phase',
   define(command) {
-    command.argument('<dir>', "the build's folder");
+    command
+      .argument('<dir|id>', "the build's folder, or with a server the build's id")
+      .option('--detach', 'with a server: queue the build again and return, without following it');
     addRepoOption(command);
   },
   async run(_ctx, args, options) {
-    const work = String(args[0]);
+    const which = String(args[0]);
+    if (onServer(options)) {
+      return withRepository(options, async (session) => {
+        const queued = await session.builds.resume(which);
+        if (options.detach === true) return { data: queued, text: buildText(queued) };
+        return followed(session, queued.id, `build ${queued.id} queued again on ${session.location}`);
+      });
+    }
     return withRepository(options, (session) =>
-      withBuildConsole(async (events, signal) => {
-        const record = await resumeBuild({ work, session, events, signal });
-        return { data: record, text: recordText(record, work) };
+      withBuildConsole(LOCAL_STOP, async (events, signal) => {
+        const record = await resumeBuild({ work: which, session, events, signal });
+        return { data: record, text: recordText(record, which) };
       }),
     );
   },

@@ -213,8 +213,39 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     path: ['build', 'resume'],
     summary: 'resume a failed or stopped build from its last finished phase',
-    args: '<dir>',
+    args: '<dir|id>',
     load: async () => (await import('./build.ts')).buildResume,
+  },
+  {
+    path: ['builds'],
+    summary: 'list the builds the server runs and ran, newest first, with their state and phase',
+    args: '',
+    load: async () => (await import('./builds.ts')).builds,
+  },
+  {
+    path: ['build', 'show'],
+    summary: 'show one build: who started it, its output, state, phases and provisioning steps',
+    args: '<id>',
+    load: async () => (await import('./builds.ts')).buildShow,
+  },
+  {
+    path: ['build', 'logs'],
+    summary:
+      "print a build's log (phases, steps, the guest's reports), or its VM's serial log; --follow to its end",
+    args: '<id>',
+    load: async () => (await import('./builds.ts')).buildLogs,
+  },
+  {
+    path: ['build', 'screenshot'],
+    summary: "save a build VM's latest screenshot as a PNG file",
+    args: '<id>',
+    load: async () => (await import('./builds.ts')).buildScreenshot,
+  },
+  {
+    path: ['build', 'cancel'],
+    summary: 'cancel a queued build, or stop a running one (its folder is kept: `winsmith build resume ID`)',
+    args: '<id>',
+    load: async () => (await import('./builds.ts')).buildCancel,
   },
   {
     path: ['bootenv', 'build'],

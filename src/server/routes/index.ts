@@ -4,6 +4,7 @@ import type { RouteContext } from '../backend.ts';
 import type { ApiRoute } from '../routes.ts';
 import { accountRoutes } from './accounts.ts';
 import { agentRoutes } from './agent.ts';
+import { buildRoutes } from './builds.ts';
 import { deploymentRoutes } from './deployments.ts';
 import { eventRoutes } from './events.ts';
 import { imageRoutes } from './images.ts';
@@ -21,6 +22,7 @@ export function apiRoutes(context: RouteContext): ApiRoute[] {
     ...accountRoutes(context),
     ...machineRoutes(context),
     ...deploymentRoutes(context),
+    ...buildRoutes(context),
     ...agentRoutes(context),
     ...eventRoutes(context),
   ];
