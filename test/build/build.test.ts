@@ -8,7 +8,9 @@
 //     SHA-1 per file), its lineage holds the recipe and every step, the VM restarted where asked;
 //   - a build killed outright during provisioning resumes from its last finished phase (install is
 //     not run again) and ends `done`;
-//   - a phase that never reports fails at its timeout, with the screenshot and the serial log kept.
+//   - a phase that never reports fails at its timeout, with the screenshot and the serial log kept;
+//   - a build the server runs (in the namespace too) is followed by the CLI to done, a second one
+//     waits in the queue behind it and is cancelled there, and its logs and screenshot are served.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -20,10 +22,14 @@ import { fileURLToPath } from 'node:url';
 import type { RecipeLineage } from '../../src/app/artifact-meta.ts';
 import { LocalApp } from '../../src/app/local-app.ts';
 import type { BuildRecord } from '../../src/build/build-record.ts';
+import type { BuildView } from '../../src/app/builds.ts';
+import { AccountStore } from '../../src/auth/account-store.ts';
+import { issueToken } from '../../src/auth/tokens.ts';
 import { addNetns, deleteNetns, netnsUnavailable } from '../../src/engines/netns.ts';
 import { vmUnavailable } from '../../src/engines/qemu-system.ts';
 import { waitFor } from '../../src/lab/wait-for.ts';
 import { runWinsmith, type CliRun } from '../helpers/cli.ts';
+import { startServerProcess } from '../helpers/server-process.ts';
 import { wimTree } from '../disk/helpers.ts';
 import { makeFakeWindowsMedia, type FakeWindowsMedia } from './fake-windows-media.ts';
 
@@ -70,9 +76,13 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
   }
 
   /** `winsmith build …` inside the namespace; resolves when it ends. */
-  function inNamespace(args: readonly string[]): { done: Promise<CliRun>; kill: () => void } {
+  function inNamespace(
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = process.env,
+  ): { done: Promise<CliRun>; kill: () => void } {
     const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, MAIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env,
     });
     let stdout = '';
     let stderr = '';
@@ -144,6 +154,104 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
       access(join(work, 'answer.iso')),
       'the answer media (it holds the token) is removed',
     );
+  });
+
+  test('a build the server runs: followed to done, queued behind it and cancelled, its logs and screen served', async () => {
+    const data = join(dir, 'server-data');
+    const app = await LocalApp.openDataDir(data);
+    try {
+      await app.as({ user: 'test', client: 'local' }).accounts.addUser({
+        name: 'builder',
+        role: 'builder',
+        scopes: [],
+        password: 'correct horse battery staple',
+      });
+    } finally {
+      await app.close();
+    }
+    const catalog = await LocalApp.openDataDir(data);
+    const { token } = await issueToken(new AccountStore(catalog.database), {
+      userName: 'builder',
+      name: 't',
+    });
+    await catalog.close();
+    const config = join(dir, 'server.yaml');
+    // The share is the test's folder: the recipe names the fake ISO there.
+    await writeFile(
+      config,
+      `data: ${data}\nlisten: 127.0.0.1:0\nshare: ${dir}\nbuilds: { max: 1, accelerator: tcg }\n`,
+    );
+    const log: string[] = [];
+    const server = await startServerProcess(config, log, { netns: namespace });
+    const env = { ...process.env, WINSMITH_TOKEN: token, WINSMITH_REPO: server.url };
+    try {
+      const first = await recipe('s', "  - powershell: Write-Output 'hello'\n  - restart: true");
+      const second = await recipe('t', "  - powershell: Write-Output 'never run'");
+      const followed = inNamespace(['build', first, '--json'], env);
+      const running = await waitFor(
+        'the first build to run',
+        async () => {
+          const list = await inNamespace(['builds', '--json'], env).done;
+          const builds = JSON.parse(list.stdout || '[]') as BuildView[];
+          return builds.find((b) => b.state === 'running') ?? null;
+        },
+        { timeoutMs: 60_000 },
+      );
+      const queued = await inNamespace(['build', second, '--detach', '--json'], env).done;
+      assert.equal(queued.code, 0, queued.stderr);
+      const waiting = JSON.parse(queued.stdout) as BuildView;
+      assert.equal(waiting.state, 'queued', 'one build at a time: the second waits');
+      const cancelled = await inNamespace(['build', 'cancel', waiting.id, '--json'], env).done;
+      assert.equal(cancelled.code, 0, cancelled.stderr);
+      assert.equal((JSON.parse(cancelled.stdout) as BuildView).state, 'cancelled');
+
+      const run = await followed.done;
+      assert.equal(run.code, 0, run.stderr);
+      const done = JSON.parse(run.stdout) as BuildView;
+      assert.equal(done.id, running.id);
+      assert.equal(done.state, 'done');
+      assert.equal(done.owner, 'builder');
+      assert.equal(done.output, 'lab/built-s:v1');
+      assert.deepEqual(
+        done.record?.steps.map((s) => [s.kind, s.state]),
+        [
+          ['powershell', 'done'],
+          ['restart', 'done'],
+        ],
+      );
+      assert.match(run.stderr, /build: step 2 \(restart, .*\) done/, 'the follower printed the log');
+
+      const list = JSON.parse((await inNamespace(['builds', '--json'], env).done).stdout) as BuildView[];
+      assert.deepEqual(
+        list.map((b) => [b.id, b.state, b.startedAt === null]),
+        [
+          [waiting.id, 'cancelled', true],
+          [done.id, 'done', false],
+        ],
+      );
+      const logs = await inNamespace(['build', 'logs', done.id], env).done;
+      assert.match(logs.stdout, /queued by builder/);
+      assert.match(logs.stdout, /phase generalize done/);
+      const serial = await inNamespace(['build', 'logs', done.id, '--serial'], env).done;
+      assert.match(serial.stdout, /fake-windows-guest: stage provision/);
+      const png = join(dir, 'server-screen.png');
+      const shot = await inNamespace(['build', 'screenshot', done.id, '-o', png], env).done;
+      assert.equal(shot.code, 0, shot.stderr);
+      assert.equal((await readFile(png)).subarray(1, 4).toString('latin1'), 'PNG');
+
+      const stored = await LocalApp.openDataDir(data);
+      try {
+        const image = await stored
+          .as({ user: 'test', client: 'local' })
+          .images.getImage({ name: 'lab/built-s', tag: 'v1' });
+        assert.equal((image.recipe as RecipeLineage).recipeSha256, done.recipe.sha256);
+      } finally {
+        await stored.close();
+      }
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
   });
 
   test('a build killed during provisioning resumes from its last finished phase', async () => {

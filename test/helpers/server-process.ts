@@ -15,12 +15,20 @@ export interface ServerProcess {
   readonly exited: Promise<void>;
 }
 
-/** Starts `winsmith server --config CONFIG`; every line it writes on stderr goes to `log`. */
-export function startServerProcess(config: string, log: string[]): Promise<ServerProcess> {
+/**
+ * Starts `winsmith server --config CONFIG` (inside network namespace `netns` when one is named);
+ * every line it writes on stderr goes to `log`.
+ */
+export function startServerProcess(
+  config: string,
+  log: string[],
+  options: { readonly netns?: string } = {},
+): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, 'server', '--config', config], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const command = [process.execPath, MAIN, 'server', '--config', config];
+    const [program, ...args] =
+      options.netns === undefined ? command : ['ip', 'netns', 'exec', options.netns, ...command];
+    const child = spawn(program ?? '', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
     let buffer = '';
     let password: string | null = null;
