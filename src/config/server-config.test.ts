@@ -192,3 +192,23 @@ test('multicast: defaults (no interface: no sessions), the section read, an odd 
   );
   assert.throws(() => parseServerSettings('multicast: { ttl: 4 }\n', 'server.yaml', {}), /unknown key 'ttl'/);
 });
+
+test('builds: one at a time on an accelerator chosen at start, under DATA/builds (moved with --data); the section read and checked', async () => {
+  const defaults = parseServerSettings('data: /srv/ws\n', '/etc/winsmith/server.yaml', {}).builds;
+  assert.deepEqual(defaults, { dir: '/srv/ws/builds', max: 1, accelerator: 'auto' });
+  const read = parseServerSettings(
+    'builds: { max: 2, accelerator: tcg, dir: b }\n',
+    '/etc/winsmith/server.yaml',
+    {},
+  ).builds;
+  assert.deepEqual(read, { dir: '/etc/winsmith/b', max: 2, accelerator: 'tcg' });
+  assert.equal((await loadServerSettings({ data: '/srv/other' }, {})).builds.dir, '/srv/other/builds');
+  assert.throws(
+    () => parseServerSettings('builds: { max: 0 }\n', 'server.yaml', {}),
+    /server\.yaml:1:16: builds\.max must be at least 1, found 0/,
+  );
+  assert.throws(
+    () => parseServerSettings('builds: { accelerator: hvf }\n', 'server.yaml', {}),
+    /builds\.accelerator must be auto, kvm, tcg, found 'hvf'/,
+  );
+});
