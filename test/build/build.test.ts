@@ -9,6 +9,8 @@
 //   - a build killed outright during provisioning resumes from its last finished phase (install is
 //     not run again) and ends `done`;
 //   - a phase that never reports fails at its timeout, with the screenshot and the serial log kept;
+//   - a servicing build of a stored image boots the disk made of it (the fake guest finds the
+//     image's Windows there) and stores the result with the image as its parent;
 //   - a build the server runs (in the namespace too) is followed by the CLI to done, a second one
 //     waits in the queue behind it and is cancelled there, and its logs and screenshot are served.
 
@@ -31,7 +33,7 @@ import { waitFor } from '../../src/lab/wait-for.ts';
 import { runWinsmith, type CliRun } from '../helpers/cli.ts';
 import { startServerProcess } from '../helpers/server-process.ts';
 import { wimTree } from '../disk/helpers.ts';
-import { makeFakeWindowsMedia, type FakeWindowsMedia } from './fake-windows-media.ts';
+import { makeFakeWindowsMedia, makeServicingImage, type FakeWindowsMedia } from './fake-windows-media.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const BUILD_MINUTES = 25;
@@ -251,6 +253,52 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;
+    }
+  });
+
+  test("a servicing build boots a stored image's disk, provisions it, and stores the result as its child", async () => {
+    const repo = join(dir, 'repo-d');
+    const work = join(dir, 'work-d');
+    const source = await makeServicingImage(media, dir);
+    const push = await runWinsmith(['push', source, 'lab/serviced:base', '--repo', repo]);
+    assert.equal(push.code, 0, push.stderr);
+    const path = join(dir, 'd.yaml');
+    await writeFile(
+      path,
+      [
+        'source: { image: lab/serviced:base, edition: 1 }',
+        'vm: { firmware: bios, cpus: 1, memory: 2G, disk: 32G }',
+        'provision:',
+        "  - powershell: Write-Output 'the monthly update'",
+        'generalize: { vmMode: true }',
+        'output: { tag: lab/serviced:next }',
+        '',
+      ].join('\n'),
+    );
+    const run = await inNamespace(['build', path, '--work', work, '--repo', repo, '--accel', 'tcg', '--json'])
+      .done;
+    assert.equal(run.code, 0, run.stderr);
+    const r = JSON.parse(run.stdout) as BuildRecord;
+    assert.equal(r.state, 'done');
+    assert.equal(r.source.kind, 'image');
+    assert.match(
+      await readFile(join(work, 'serial.log'), 'utf8'),
+      /fake-windows-guest: servicing: the image's Windows is on \/dev\/sda2/,
+      "the VM booted the stored image's disk, and found its Windows there",
+    );
+    const pulled = join(dir, 'd.wim');
+    const pull = await runWinsmith(['pull', 'lab/serviced:next', '-o', pulled, '--repo', repo]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.deepEqual(await wimTree(pulled, 1), await wimTree(source, 1));
+    const app = await LocalApp.openDataDir(repo);
+    try {
+      const images = app.as({ user: 'test', client: 'local' }).images;
+      const base = await images.getImage({ name: 'lab/serviced', tag: 'base' });
+      const next = await images.getImage({ name: 'lab/serviced', tag: 'next' });
+      assert.equal(next.parentDigest, base.digest);
+      assert.equal((next.recipe as RecipeLineage).source, `image:${base.digest}:1`);
+    } finally {
+      await app.close();
     }
   });
 

@@ -7,6 +7,9 @@
 //               lays out disk 0 as the BIOS answer file says (an active system partition, Windows),
 //               applies install.wim's image to the Windows partition, makes the disk boot (GRUB in
 //               the MBR, this same Linux on the system partition) and restarts;
+//   or, serviced: with no installation media, booted from the disk winsmith made of a stored image
+//               (whose boot manager starts this Linux), it checks the image's Windows is on the
+//               disk and restarts, as the serviced Windows does after its specialize pass;
 //   first logon reports `installed` and restarts, as provision.ps1's first run does;
 //   provisioning runs the plan's steps from where it stopped, reporting each (a `restart` step
 //               restarts; a PowerShell script holding "fake-windows-guest: hang" never ends), then
@@ -112,8 +115,23 @@ function restart(how: 'reboot' | 'poweroff'): never {
   throw new Error(`${how} returned`);
 }
 
+/** A serviced image's first boot: its Windows must be the disk's, whole. */
+function serviced(): never {
+  for (const [folder, name] of [
+    ['/Windows/System32/config', 'SYSTEM'],
+    ['/fake', 'vmlinuz'],
+  ] as const) {
+    if (!run('ntfsls', ['-p', folder, WINDOWS]).split('\n').includes(name)) {
+      throw new Error(`${WINDOWS} has no ${folder}/${name}: it is not the serviced image's Windows`);
+    }
+  }
+  log(`servicing: the image's Windows is on ${WINDOWS}`);
+  writeState({ stage: 'firstlogon', next: 0 });
+  restart('reboot');
+}
+
 async function setup(cds: { answer: string; install: string | null }): Promise<void> {
-  if (cds.install === null) throw new Error('no installation media and no Windows on the disk');
+  if (cds.install === null) return serviced();
   const unattend = readFileSync(`${cds.answer}/autounattend.xml`, 'utf8');
   const index = /<Key>\/IMAGE\/INDEX<\/Key>\s*<Value>(\d+)<\/Value>/.exec(unattend)?.[1];
   const partition = /<InstallTo>\s*<DiskID>0<\/DiskID>\s*<PartitionID>(\d+)<\/PartitionID>/.exec(

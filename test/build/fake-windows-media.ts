@@ -25,6 +25,8 @@ export interface FakeWindowsMedia {
   readonly sha256: string;
   /** The sample image on it, as sources/install.wim. */
   readonly installWim: string;
+  /** The fake guest's kernel and initramfs (on the ISO as /fake/vmlinuz and /fake/initrd.img). */
+  readonly fake: string;
 }
 
 /** The module isofs.ko of `kernelVersion`, out of the kernel package among the environment's .debs. */
@@ -88,5 +90,36 @@ export async function makeFakeWindowsMedia(dir: string): Promise<FakeWindowsMedi
     ],
     tree,
   ]);
-  return { iso, sha256: await sha256OfFile(iso), installWim };
+  return { iso, sha256: await sha256OfFile(iso), installWim, fake: join(tree, 'fake') };
+}
+
+/**
+ * An installed Windows as a servicing build finds it, for fake-windows-guest: the sample image with
+ * the fake guest's kernel and initramfs in \fake, and as its BIOS boot manager GRUB (g2hdr.img and
+ * a core image) booting them from the Windows partition. The disk `winsmith disk` makes of it boots
+ * as a Windows disk does: GRUB in the MBR loads \bootmgr from the System Reserved partition, which
+ * here starts the fake guest.
+ */
+export async function makeServicingImage(media: FakeWindowsMedia, dir: string): Promise<string> {
+  const config = join(dir, 'servicing-grub.cfg');
+  await writeFile(
+    config,
+    'set root=(hd0,msdos2)\nlinux /fake/vmlinuz console=ttyS0,115200 quiet winsmith.dhcptimeout=30\ninitrd /fake/initrd.img\nboot\n',
+  );
+  const core = join(dir, 'servicing-core.img');
+  execFileSync('grub-mkimage', [
+    ...['-O', 'i386-pc', '-d', '/usr/lib/grub/i386-pc', '-o', core, '-c', config],
+    ...['-p', '(hd0,msdos2)/boot/grub', 'biosdisk', 'part_msdos', 'ntfs', 'linux'],
+  ]);
+  const bootmgr = join(dir, 'servicing-bootmgr');
+  await writeFile(
+    bootmgr,
+    Buffer.concat([await readFile('/usr/lib/grub/i386-pc/g2hdr.img'), await readFile(core)]),
+  );
+  const wim = join(dir, 'servicing.wim');
+  await writeFile(wim, await readFile(media.installWim));
+  execFileSync('wimupdate', [wim, '1'], {
+    input: `add ${media.fake} /fake\nadd ${bootmgr} /Windows/Boot/PCAT/bootmgr\n`,
+  });
+  return wim;
 }

@@ -8,7 +8,7 @@
 
 import { copyFile, cp, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppError } from '../../core/errors.ts';
+import { AppError, isAppError } from '../../core/errors.ts';
 import { fatCopyIn, fatMakeDirectories, type FatVolume } from '../../engines/fat.ts';
 import { wimExtract, wimListFiles, type WimFileEntry } from '../../engines/wimlib.ts';
 import type { Firmware } from './layout.ts';
@@ -29,6 +29,7 @@ export async function checkBootFiles(
   try {
     entries = await wimListFiles(wim, index, { path: '/Windows/Boot' });
   } catch (cause) {
+    if (isAppError(cause) && cause.code === 'MISSING_PROGRAM') throw cause;
     throw new AppError(
       'NOT_FOUND',
       `image ${index} of ${wim} has no Windows\\Boot directory: it cannot be made bootable`,
