@@ -37,6 +37,24 @@ export function imagesFor(repo: LocalRepository, actor: Actor, record: Recorder)
       });
       return image;
     },
+    ...(scopes === null
+      ? {
+          async storeFile(ref, file, meta, progress) {
+            const stored = await repo.storeFile(actor.user, ref, file, meta, progress);
+            await record('image.push', formatImageRef(ref), {
+              digest: stored.image.digest,
+              size: stored.image.size,
+              newChunks: stored.newChunks,
+            });
+            return {
+              image: stored.image,
+              chunks: stored.chunks,
+              uploadedChunks: stored.newChunks,
+              uploadedBytes: stored.newBytes,
+            };
+          },
+        }
+      : {}),
     getImage: (ref) => repo.getImage(ref),
     readContent: (ref, digest, range) => repo.readContent(ref, digest, range),
     listImages: () => listAllImages(images),

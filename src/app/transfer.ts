@@ -56,10 +56,13 @@ export async function manifestOfFile(
 /** The part of a Repository a push uses. */
 export type PushTarget = Pick<
   Repository,
-  'location' | 'chunking' | 'beginUpload' | 'putChunk' | 'commitUpload'
+  'location' | 'chunking' | 'beginUpload' | 'putChunk' | 'commitUpload' | 'storeFile'
 >;
 
-/** Push `file` as `ref`: only the chunks the repository lacks travel; visible once committed. */
+/**
+ * Push `file` as `ref`: only the chunks the repository lacks travel; visible once committed. A
+ * repository on this machine that offers it stores the file in one pass instead.
+ */
 export async function pushFile(
   repo: PushTarget,
   file: string,
@@ -67,6 +70,7 @@ export async function pushFile(
   meta: ArtifactMeta,
   progress: ProgressListener = ignoreProgress,
 ): Promise<PushResult> {
+  if (repo.storeFile !== undefined) return repo.storeFile(ref, file, meta, progress);
   const manifest = await manifestOfFile(file, meta.mediaType, await repo.chunking(), progress);
   const session = await repo.beginUpload(ref, manifest);
   const offsets = new Map<string, { offset: number; size: number }>();

@@ -432,6 +432,27 @@ export class LocalRepository {
       );
     }
     const digest = await this.chunks.putManifest(manifest);
+    const image = await this.#recordArtifact(
+      user,
+      id,
+      { name: upload.name, tag: upload.tag },
+      manifest,
+      digest,
+      meta,
+    );
+    this.#uploads.delete(id);
+    return image;
+  }
+
+  /** Records the stored artifact of upload `id` (its chunks and manifest in the store) and tags it. */
+  async #recordArtifact(
+    user: string,
+    id: string,
+    ref: ImageRef,
+    manifest: Manifest,
+    digest: string,
+    meta: ArtifactMeta,
+  ): Promise<ImageRecord> {
     const { artifact } = await this.catalog.commitUpload(
       id,
       {
@@ -443,12 +464,39 @@ export class LocalRepository {
         parentDigest: meta.parentDigest,
         recipe: meta.recipe,
         sourceIsoSha256: meta.sourceIsoSha256,
-        chunks: wanted,
+        chunks: distinctChunks(manifest),
       },
       user,
     );
-    this.#uploads.delete(id);
-    return record(artifact, { name: upload.name, tag: upload.tag });
+    return record(artifact, ref);
+  }
+
+  /**
+   * Stores a file of this machine as `ref` in one pass: each chunk cut, hashed and written if the
+   * store lacks it while the whole file's SHA-256 is computed, then recorded as a push is. Its
+   * reuse of chunks does not ask whose images hold them: for pushers who may read every image.
+   */
+  async storeFile(
+    user: string,
+    ref: ImageRef,
+    file: string,
+    meta: ArtifactMeta,
+    progress: ProgressListener = ignoreProgress,
+  ): Promise<{ image: ImageRecord; chunks: number; newChunks: number; newBytes: number }> {
+    checkArtifactMeta(meta);
+    const stored = await this.chunks.ingestFile(file, meta.mediaType, progress);
+    const manifest = this.#checkedManifest(stored.manifest);
+    const upload = await this.catalog.createUpload({
+      name: ref.name,
+      tag: ref.tag,
+      manifestDigest: stored.digest,
+      manifest: new TextDecoder().decode(serializeManifest(manifest)),
+      createdBy: user,
+    });
+    const chunks = distinctChunks(manifest);
+    await this.catalog.accountUploadChunks(upload.id, chunks);
+    const image = await this.#recordArtifact(user, upload.id, ref, manifest, stored.digest, meta);
+    return { image, chunks: chunks.length, newChunks: stored.newChunks, newBytes: stored.newBytes };
   }
 
   /** The SHA-256 of the content `manifest` describes, read back from the stored chunks. */

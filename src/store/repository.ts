@@ -168,6 +168,16 @@ export interface Repository {
   putChunk(uploadId: string, digest: string, bytes: Uint8Array): Promise<void>;
   /** Verifies every chunk is stored, then records the artifact with `meta` and its tag at once. */
   commitUpload(uploadId: string, meta: ArtifactMeta): Promise<ImageRecord>;
+  /**
+   * Stores a file of this machine in one pass, with what a push records: offered by a repository on
+   * this machine to a caller who may read every image; absent where a push goes chunk by chunk.
+   */
+  storeFile?(
+    ref: ImageRef,
+    file: string,
+    meta: ArtifactMeta,
+    progress?: ProgressListener,
+  ): Promise<PushResult>;
   getImage(ref: ImageRef): Promise<ImageRecord>;
   /** The content of `ref`'s artifact, which must be `digest` (a moved tag does not mix two images). */
   readContent(ref: ImageRef, digest: string, range?: ByteRange): Promise<Content>;
