@@ -102,7 +102,7 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
     return JSON.parse(await readFile(join(work, 'build.json'), 'utf8')) as BuildRecord;
   }
 
-  test('a build runs to done; the stored image is the applied tree, with its lineage', async () => {
+  test('a build runs to done; the stored image is the applied tree, with its lineage', async (t) => {
     const repo = join(dir, 'repo-a');
     const work = join(dir, 'work-a');
     const file = await recipe(
@@ -122,8 +122,12 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
         ['features', 'done'],
       ],
     );
-    for (const p of ['install', 'provision', 'generalize'] as const)
+    for (const p of ['install', 'provision', 'generalize'] as const) {
       assert.equal(r.phases[p].state, 'done', p);
+      const { startedAt, endedAt, boots } = r.phases[p];
+      const seconds = (Date.parse(endedAt ?? '') - Date.parse(startedAt ?? '')) / 1000;
+      t.diagnostic(`phase ${p}: ${seconds.toFixed(1)} s under TCG, ${boots} power-on(s)`);
+    }
     assert.ok(r.phases.provision.boots >= 2, 'the restart step restarted the VM');
     assert.match(run.stderr, /build: step 2 \(restart, .*\) done/);
 
