@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { GiB } from '../image/disk/size.ts';
 import { DEFAULT_TIMEOUTS, parseBuildRecipe } from './build-recipe.ts';
@@ -151,4 +153,20 @@ describe('build recipes', () => {
     );
     refused(`source: { image: Bad Name:v1, edition: 1 }\noutput: { tag: a/b:c }\n`, /1:18/, /image name/);
   });
+});
+
+test("docs/build.md's recipes (Windows Server 2022 and 2025, servicing) are read as they are written", async () => {
+  const doc = await readFile(fileURLToPath(new URL('../../docs/build.md', import.meta.url)), 'utf8');
+  const recipes = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((m) => m[1] ?? '')
+    .filter((text) => text.includes('source:'));
+  assert.equal(recipes.length, 3, 'the 2022, 2025 and servicing examples');
+  const [ws2022, ws2025, servicing] = recipes.map((text) =>
+    parseBuildRecipe(text, 'docs/build.md', '/recipes'),
+  );
+  assert.deepEqual(ws2022?.source.kind === 'iso' && ws2022.source.edition, 'ServerDatacenter');
+  assert.equal(ws2022?.provision.length, 7);
+  assert.deepEqual(ws2025?.source.kind === 'iso' && ws2025.source.edition, 'ServerStandardCore');
+  assert.equal(ws2025?.vm.tpm, true);
+  assert.equal(servicing?.source.kind, 'image');
 });
