@@ -588,6 +588,15 @@ export class DeploymentService {
       }
       const first = views[0];
       if (first === undefined) return views;
+      // Each deployment read the profile's tag: one session sends one image, or none is made.
+      const other = views.find((v) => v.image.digest !== first.image.digest);
+      if (other !== undefined) {
+        throw new AppError(
+          'CONFLICT',
+          `${other.image.name}:${other.image.tag} moved while the session was made (${first.image.digest.slice(0, 12)}, then ${other.image.digest.slice(0, 12)})`,
+          { hint: 'deploy again: the session then sends the image the tag names now' },
+        );
+      }
       // Made here, in the try: a session that cannot be made (its address or slot taken since
       // place() looked) leaves none of its deployments queued.
       session = await this.#multicast.createSession(
