@@ -130,6 +130,11 @@ export class AccountService {
         return userView(user);
       },
       async changeUser(name, changes) {
+        if (changes.role === undefined && changes.scopes === undefined && changes.disabled === undefined) {
+          throw new AppError('USAGE', `nothing to change of user ${name}`, {
+            hint: 'give a role, scopes or whether the user is disabled',
+          });
+        }
         const user = await editUser(store, name, {
           ...(changes.role === undefined ? {} : { role: roleOf(changes.role) }),
           ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),

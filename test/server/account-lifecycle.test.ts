@@ -99,6 +99,7 @@ function lifecycleTests(
           assert.match(messageOf(refused), /root is the last enabled admin/);
         }
         assert.equal((await api(root, 'GET', '/api/v1/users/root')).json.role, 'admin');
+        assert.equal((await api(root, 'PATCH', '/api/v1/users/root', {})).status, 400, 'nothing to change');
         // A disabled admin does not count: making one does not free the last enabled one.
         assert.equal(
           (await api(root, 'POST', '/api/v1/users', { name: 'ann', role: 'admin', password: PASSWORD }))
