@@ -67,7 +67,7 @@ function toUser(row: Selectable<UsersTable>): User {
       'FORMAT_INVALID',
       `user ${row.name} has the unknown role ${JSON.stringify(row.role)}`,
       {
-        hint: 'set a role with winsmith user add/edit: admin, builder, operator or viewer',
+        hint: 'set a role with winsmith user set-role NAME ROLE: admin, builder, operator or viewer',
       },
     );
   }
