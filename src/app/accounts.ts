@@ -1,17 +1,59 @@
 // Accounts as the application offers them: password login (rate-limited), token authentication,
-// users and tokens, the first admin of a new repository, and the audit log, each change recorded
-// under the actor that made it.
+// users (added, changed, disabled, removed, their passwords set) and tokens (issued, listed,
+// revoked), the first admin of a new repository, and the audit log, each change recorded under the
+// actor that made it.
 
-import type { AccountStore } from '../auth/account-store.ts';
+import type { AccountStore, TokenRecord, User } from '../auth/account-store.ts';
 import { authenticatePassword } from '../auth/login.ts';
 import { LoginRateLimiter } from '../auth/rate-limit.ts';
-import { isRole, type Principal } from '../auth/roles.ts';
+import { isRole, narrowScopes, type Principal, type Role } from '../auth/roles.ts';
 import { authenticateToken, issueToken } from '../auth/tokens.ts';
-import { addUser, createFirstAdmin } from '../auth/users.ts';
+import { addUser, createFirstAdmin, editUser, setPassword } from '../auth/users.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { AppError } from '../core/errors.ts';
+import { normalizeScope } from '../core/names.ts';
 import { recorderFor } from './audit-trail.ts';
-import type { Accounts, Actor, IssuedToken } from './session.ts';
+import type { Accounts, Actor, IssuedToken, TokenView, UserView } from './session.ts';
+
+function roleOf(text: string): Role {
+  if (!isRole(text)) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `role ${JSON.stringify(text)} is not admin, builder, operator or viewer`,
+      {
+        hint: 'give one of admin, builder, operator, viewer',
+      },
+    );
+  }
+  return text;
+}
+
+function userView(u: User): UserView {
+  return {
+    name: u.name,
+    role: u.role,
+    scopes: u.scopes,
+    disabled: u.disabled,
+    createdAt: u.createdAt,
+    updatedAt: u.updatedAt,
+  };
+}
+
+function tokenView(t: TokenRecord, now: string): TokenView {
+  const state =
+    t.revokedAt !== null ? 'revoked' : t.expiresAt !== null && t.expiresAt <= now ? 'expired' : 'active';
+  return {
+    id: t.id,
+    name: t.name,
+    user: t.userName,
+    scopes: t.scopes,
+    createdAt: t.createdAt,
+    expiresAt: t.expiresAt,
+    lastUsedAt: t.lastUsedAt,
+    revokedAt: t.revokedAt,
+    state,
+  };
+}
 
 export class AccountService {
   readonly #store: AccountStore;
@@ -67,31 +109,63 @@ export class AccountService {
   /** The account operations of `actor` (whose rights the caller has checked). */
   for(actor: Actor): Accounts {
     const record = recorderFor(this.#audit, actor);
+    const store = this.#store;
     return {
       addUser: async (request) => {
-        if (!isRole(request.role)) {
-          throw new AppError(
-            'INVALID_ARGUMENT',
-            `role ${JSON.stringify(request.role)} is not admin, builder, operator or viewer`,
-            { hint: 'give one of admin, builder, operator, viewer' },
-          );
-        }
         const { user, password, generated } = await addUser(this.#store, {
           name: request.name,
-          role: request.role,
+          role: roleOf(request.role),
           scopes: request.scopes,
           ...(request.password === undefined ? {} : { password: request.password }),
         });
         await record('user.add', user.name, { role: user.role, scopes: user.scopes });
         return { name: user.name, role: user.role, scopes: user.scopes, ...(generated ? { password } : {}) };
       },
-      listUsers: async () =>
-        (await this.#store.listUsers()).map((u) => ({
-          name: u.name,
-          role: u.role,
-          scopes: u.scopes,
-          disabled: u.disabled,
-        })),
+      listUsers: async () => (await this.#store.listUsers()).map(userView),
+      async showUser(name) {
+        const user = await store.getUser(name);
+        if (user === undefined) {
+          throw new AppError('NOT_FOUND', `no user ${name}`, { hint: 'list users with winsmith user list' });
+        }
+        return userView(user);
+      },
+      async changeUser(name, changes) {
+        if (changes.role === undefined && changes.scopes === undefined && changes.disabled === undefined) {
+          throw new AppError('USAGE', `nothing to change of user ${name}`, {
+            hint: 'give a role, scopes or whether the user is disabled',
+          });
+        }
+        const user = await editUser(store, name, {
+          ...(changes.role === undefined ? {} : { role: roleOf(changes.role) }),
+          ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
+          ...(changes.disabled === undefined ? {} : { disabled: changes.disabled }),
+        });
+        await record('user.change', name, {
+          ...changes,
+          ...(changes.scopes === undefined ? {} : { scopes: user.scopes }),
+        });
+        return userView(user);
+      },
+      setPassword: async (name, request) => {
+        if (request.currentPassword !== undefined) {
+          await authenticatePassword(this.#store, this.#limiter, {
+            name,
+            password: request.currentPassword,
+            client: actor.client,
+          });
+        }
+        const { password, generated } = await setPassword(store, name, {
+          ...(request.password === undefined ? {} : { password: request.password }),
+        });
+        await record('user.password', name, { own: request.currentPassword !== undefined, generated });
+        return { name, ...(generated ? { password } : {}) };
+      },
+      async removeUser(name) {
+        if (!(await store.deleteUser(name))) {
+          throw new AppError('NOT_FOUND', `no user ${name}`, { hint: 'list users with winsmith user list' });
+        }
+        await record('user.remove', name);
+      },
       createToken: async (request) => {
         if (request.user === undefined && actor.client === 'local') {
           throw new AppError('USAGE', 'on a data directory, --user names who the token acts as', {
@@ -99,19 +173,54 @@ export class AccountService {
           });
         }
         const userName = request.user ?? actor.user;
+        // A caller limited to scopes (a scoped user, or a token made with scopes) makes tokens
+        // limited to them at most: a scoped token cannot make itself a wider one.
+        const scopes =
+          actor.readScopes === undefined
+            ? request.scopes
+            : narrowScopes(actor.readScopes, (request.scopes ?? []).map(normalizeScope));
+        if (scopes === null) {
+          throw new AppError(
+            'INVALID_ARGUMENT',
+            `scopes ${(request.scopes ?? []).join(', ')} lie outside ${actor.readScopes?.join(', ') ?? ''}`,
+            {
+              hint: `give scopes within ${actor.readScopes?.join(' or ') ?? ''}`,
+            },
+          );
+        }
         const { token, record: stored } = await issueToken(this.#store, {
           userName,
           name: request.name,
           ...(request.expiresInDays === null
             ? {}
             : { lifetimeSeconds: Math.round(request.expiresInDays * 86_400) }),
+          ...(scopes === undefined ? {} : { scopes }),
         });
         await record('token.create', userName, {
           token: stored.id,
           name: stored.name,
           expiresAt: stored.expiresAt,
+          scopes: stored.scopes,
         });
         return { token, expiresAt: stored.expiresAt };
+      },
+      async listTokens(filter) {
+        if (filter.all !== true && filter.user === undefined && actor.client === 'local') {
+          throw new AppError('USAGE', 'on a data directory, name whose tokens to list', {
+            hint: 'add --all, or --user NAME',
+          });
+        }
+        const now = new Date().toISOString();
+        const tokens = await store.listTokens(filter.all === true ? undefined : (filter.user ?? actor.user));
+        return tokens.map((t) => tokenView(t, now));
+      },
+      async revokeToken(id) {
+        const token = await store.getToken(id);
+        if (token === undefined) {
+          throw new AppError('NOT_FOUND', `no token ${id}`, { hint: 'list tokens with winsmith token list' });
+        }
+        if (await store.revokeToken(id))
+          await record('token.revoke', token.userName, { token: id, name: token.name });
       },
       listAudit: (limit) => this.#audit.listAudit({ limit }),
     };

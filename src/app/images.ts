@@ -72,6 +72,7 @@ export function imagesFor(repo: LocalRepository, actor: Actor, record: Recorder)
       const previousDigest = await repo.removeTag(actor.user, ref);
       await record('image.remove', formatImageRef(ref), { digest: previousDigest });
     },
+    tagHistory: (ref) => repo.tagHistory(ref),
     stats: () => repo.stats(),
     check: (progress) => repo.check(progress, scopes),
     async gc(progress) {

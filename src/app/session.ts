@@ -69,6 +69,29 @@ export interface UserView {
   readonly role: string;
   readonly scopes: readonly string[];
   readonly disabled: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** What changes of a user; what is absent stays. */
+export interface UserChangeRequest {
+  readonly role?: string;
+  /** Replaces them all; empty: every image name. */
+  readonly scopes?: readonly string[];
+  readonly disabled?: boolean;
+}
+
+export interface PasswordRequest {
+  /** Generated (and returned once) when absent. */
+  readonly password?: string;
+  /** The user's current password, checked (rate-limited as a login is) when given. */
+  readonly currentPassword?: string;
+}
+
+export interface PasswordChange {
+  readonly name: string;
+  /** Present only when it was generated: shown this once. */
+  readonly password?: string;
 }
 
 export interface TokenRequest {
@@ -77,6 +100,29 @@ export interface TokenRequest {
   readonly user?: string;
   /** The default lifetime when null. */
   readonly expiresInDays: number | null;
+  /** Image-name prefixes within the user's scopes that the token is limited to. */
+  readonly scopes?: readonly string[];
+}
+
+/** Whose tokens a listing shows: `all`, one user's, or (neither given) the caller's own. */
+export interface TokenFilter {
+  readonly all?: boolean;
+  readonly user?: string;
+}
+
+export const TOKEN_STATES = ['active', 'expired', 'revoked'] as const;
+
+/** A token as listings show it: never its secret, which is not stored. */
+export interface TokenView {
+  readonly id: string;
+  readonly name: string;
+  readonly user: string;
+  readonly scopes: readonly string[];
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly lastUsedAt: string | null;
+  readonly revokedAt: string | null;
+  readonly state: (typeof TOKEN_STATES)[number];
 }
 
 export interface IssuedToken {
@@ -88,7 +134,17 @@ export interface IssuedToken {
 export interface Accounts {
   addUser(request: NewUserRequest): Promise<CreatedUser>;
   listUsers(): Promise<UserView[]>;
+  showUser(name: string): Promise<UserView>;
+  /** CONFLICT when it would disable or demote the last enabled admin. */
+  changeUser(name: string, changes: UserChangeRequest): Promise<UserView>;
+  setPassword(name: string, request: PasswordRequest): Promise<PasswordChange>;
+  /** Removes a user and their tokens; CONFLICT for the last enabled admin. */
+  removeUser(name: string): Promise<void>;
   createToken(request: TokenRequest): Promise<IssuedToken>;
+  /** Newest first. */
+  listTokens(filter: TokenFilter): Promise<TokenView[]>;
+  /** Revoked tokens are refused from the next request on; revoking one again changes nothing. */
+  revokeToken(id: string): Promise<void>;
   /** The audit log, newest first. */
   listAudit(limit: number): Promise<AuditEntry[]>;
 }

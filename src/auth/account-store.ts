@@ -1,13 +1,15 @@
 // The accounts' part of the catalog: users (role, scopes, password hash, disabled) and API tokens
-// (stored as hashes, with expiry, last use and revocation).
+// (stored as hashes, with scopes, expiry, last use and revocation). A repository that has an
+// enabled admin keeps one: the change or removal that would leave none is refused in the
+// transaction that would make it, with the admins locked, so two at once cannot both pass.
 
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { validateUserName } from '../core/names.ts';
 import { kyselyOf, type Database } from '../db/database.ts';
 import { nowIso, parseStringArray, toNumber } from '../db/rows.ts';
-import type { CatalogSchema, TokensTable, UsersTable } from '../db/schema.ts';
+import type { CatalogSchema, DatabaseKind, TokensTable, UsersTable } from '../db/schema.ts';
 import { isRole, type Role } from './roles.ts';
 
 export interface User {
@@ -44,6 +46,8 @@ export interface TokenRecord {
   readonly expiresAt: string | null;
   readonly lastUsedAt: string | null;
   readonly revokedAt: string | null;
+  /** Image-name prefixes the token is limited to, within its user's; empty: the user's. */
+  readonly scopes: readonly string[];
 }
 
 export interface NewToken {
@@ -53,6 +57,7 @@ export interface NewToken {
   /** sha256 hex of the token; the token itself is never stored. */
   readonly tokenHash: string;
   readonly expiresAt: string | null;
+  readonly scopes?: readonly string[];
   readonly now?: string;
 }
 
@@ -62,7 +67,7 @@ function toUser(row: Selectable<UsersTable>): User {
       'FORMAT_INVALID',
       `user ${row.name} has the unknown role ${JSON.stringify(row.role)}`,
       {
-        hint: 'set a role with winsmith user add/edit: admin, builder, operator or viewer',
+        hint: 'set a role with winsmith user set-role NAME ROLE: admin, builder, operator or viewer',
       },
     );
   }
@@ -86,14 +91,52 @@ function toToken(row: Selectable<TokensTable>): TokenRecord {
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
+    scopes: parseStringArray(row.scopes, 'token scopes'),
   };
+}
+
+/** What a change does to a user, for the refusal of the one that would leave no enabled admin. */
+function changeVerb(changes: UserChanges | 'remove'): string {
+  if (changes === 'remove') return 'removed';
+  return changes.disabled === true ? 'disabled' : 'given another role';
 }
 
 export class AccountStore {
   readonly #db: Kysely<CatalogSchema>;
+  readonly #kind: DatabaseKind;
 
   constructor(database: Database) {
     this.#db = kyselyOf(database);
+    this.#kind = database.kind;
+  }
+
+  /**
+   * Runs `change` on user `name` in a transaction that first locks the enabled admins (PostgreSQL;
+   * SQLite's write transactions run one at a time), and rolls it back with CONFLICT when `name`
+   * was one of them and none is left after it.
+   */
+  async #keepingAnAdmin<T>(
+    name: string,
+    what: UserChanges | 'remove',
+    change: (trx: Transaction<CatalogSchema>) => Promise<T>,
+  ): Promise<T> {
+    return this.#db.transaction().execute(async (trx) => {
+      const enabledAdmins = trx
+        .selectFrom('users')
+        .select('name')
+        .where('role', '=', 'admin')
+        .where('disabled', '=', 0);
+      const before = await (this.#kind === 'postgres' ? enabledAdmins.forUpdate() : enabledAdmins).execute();
+      const result = await change(trx);
+      if (before.some((a) => a.name === name) && (await enabledAdmins.execute()).length === 0) {
+        throw new AppError(
+          'CONFLICT',
+          `user ${name} is the last enabled admin and cannot be ${changeVerb(what)}`,
+          { hint: 'make another user an admin first: winsmith user set-role NAME admin' },
+        );
+      }
+      return result;
+    });
   }
 
   // ---- users -----------------------------------------------------------------------------
@@ -142,28 +185,35 @@ export class AccountStore {
     return toNumber(row.n);
   }
 
-  /** Changes a user; NOT_FOUND when there is none of that name. */
+  /**
+   * Changes a user; NOT_FOUND when there is none of that name, CONFLICT when it is the last
+   * enabled admin and the change would disable or demote it.
+   */
   async updateUser(name: string, changes: UserChanges, now = nowIso()): Promise<User> {
-    const row = await this.#db
-      .updateTable('users')
-      .set({
-        updated_at: now,
-        ...(changes.passwordHash === undefined ? {} : { password_hash: changes.passwordHash }),
-        ...(changes.role === undefined ? {} : { role: changes.role }),
-        ...(changes.scopes === undefined ? {} : { scopes: JSON.stringify(changes.scopes) }),
-        ...(changes.disabled === undefined ? {} : { disabled: changes.disabled ? 1 : 0 }),
-      })
-      .where('name', '=', name)
-      .returningAll()
-      .executeTakeFirst();
+    const row = await this.#keepingAnAdmin(name, changes, (trx) =>
+      trx
+        .updateTable('users')
+        .set({
+          updated_at: now,
+          ...(changes.passwordHash === undefined ? {} : { password_hash: changes.passwordHash }),
+          ...(changes.role === undefined ? {} : { role: changes.role }),
+          ...(changes.scopes === undefined ? {} : { scopes: JSON.stringify(changes.scopes) }),
+          ...(changes.disabled === undefined ? {} : { disabled: changes.disabled ? 1 : 0 }),
+        })
+        .where('name', '=', name)
+        .returningAll()
+        .executeTakeFirst(),
+    );
     if (row === undefined)
       throw new AppError('NOT_FOUND', `no user ${name}`, { hint: 'list users with winsmith user list' });
     return toUser(row);
   }
 
-  /** Deletes a user and their tokens. Returns false when there was none. */
+  /** Deletes a user and their tokens. Returns false when there was none; CONFLICT for the last enabled admin. */
   async deleteUser(name: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('users').where('name', '=', name).executeTakeFirst();
+    const result = await this.#keepingAnAdmin(name, 'remove', (trx) =>
+      trx.deleteFrom('users').where('name', '=', name).executeTakeFirst(),
+    );
     return result.numDeletedRows > 0n;
   }
 
@@ -181,6 +231,7 @@ export class AccountStore {
         expires_at: token.expiresAt,
         last_used_at: null,
         revoked_at: null,
+        scopes: JSON.stringify(token.scopes ?? []),
       })
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -6,6 +6,7 @@ import {
   ROLES,
   authorize,
   inScope,
+  narrowScopes,
   type Action,
   type Principal,
   type Role,
@@ -25,6 +26,7 @@ const EXPECTED: Record<Role, readonly Action[]> = {
     'machines.read',
     'store.read',
     'tokens.own',
+    'password.own',
   ],
   operator: [
     'image.read',
@@ -35,8 +37,9 @@ const EXPECTED: Record<Role, readonly Action[]> = {
     'machines.write',
     'store.read',
     'tokens.own',
+    'password.own',
   ],
-  viewer: ['image.read', 'machines.read', 'store.read', 'tokens.own'],
+  viewer: ['image.read', 'machines.read', 'store.read', 'tokens.own', 'password.own'],
 };
 
 const who = (role: Role, scopes: string[] = []): Principal => ({ name: `u-${role}`, role, scopes });
@@ -77,4 +80,15 @@ test('admins are never scoped; no principal and disabled users may do nothing', 
     assert.equal(authorize(undefined, action), false);
     assert.equal(authorize({ ...who('admin'), disabled: true }, action, 'x'), false);
   }
+});
+
+test("a token's scopes narrow its user's to the names both cover, and never widen them", () => {
+  assert.deepEqual(narrowScopes([], []), []);
+  assert.deepEqual(narrowScopes(['team-a/'], []), ['team-a/']);
+  assert.deepEqual(narrowScopes([], ['team-b/']), ['team-b/']);
+  assert.deepEqual(narrowScopes(['team-a/'], ['team-a/ci/']), ['team-a/ci/']);
+  assert.deepEqual(narrowScopes(['team-a/ci/'], ['team-a/']), ['team-a/ci/']);
+  assert.deepEqual(narrowScopes(['team-a/', 'team-b/'], ['team-b/x/', 'team-c/']), ['team-b/x/']);
+  assert.equal(narrowScopes(['team-a/'], ['team-ab/']), null);
+  assert.equal(narrowScopes(['team-a/'], ['team-b/']), null);
 });

@@ -45,6 +45,8 @@ export const ACTIONS = [
   'users.manage',
   /** Create, list and revoke one's own tokens. */
   'tokens.own',
+  /** Change one's own password, giving the current one. */
+  'password.own',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -60,7 +62,7 @@ export const IMAGE_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'deploy.run',
 ]);
 
-const READ: readonly Action[] = ['image.read', 'machines.read', 'store.read', 'tokens.own'];
+const READ: readonly Action[] = ['image.read', 'machines.read', 'store.read', 'tokens.own', 'password.own'];
 
 export const ROLE_ACTIONS: Readonly<Record<Role, ReadonlySet<Action>>> = {
   admin: new Set(ACTIONS),
@@ -105,4 +107,28 @@ export function authorize(principal: Principal | undefined, action: Action, imag
   if (!ROLE_ACTIONS[principal.role].has(action)) return false;
   if (imageName !== undefined && IMAGE_ACTIONS.has(action)) return inScope(principal, imageName);
   return true;
+}
+
+/** Whether every name scope `inner` covers, scope `outer` covers too. */
+function scopeWithin(inner: string, outer: string): boolean {
+  return nameInScope(inner.slice(0, -1), outer);
+}
+
+/**
+ * The scopes a token acts within: its user's when the token has none; otherwise the names both
+ * cover, as scopes (each token scope within one of the user's, and each of the user's within one
+ * of the token's). Null when they have no name in common: such a token may do nothing, which an
+ * empty list (every name) must not say.
+ */
+export function narrowScopes(
+  userScopes: readonly string[],
+  tokenScopes: readonly string[],
+): readonly string[] | null {
+  if (tokenScopes.length === 0) return userScopes;
+  if (userScopes.length === 0) return tokenScopes;
+  const common = new Set([
+    ...tokenScopes.filter((t) => userScopes.some((u) => scopeWithin(t, u))),
+    ...userScopes.filter((u) => tokenScopes.some((t) => scopeWithin(u, t))),
+  ]);
+  return common.size === 0 ? null : [...common];
 }

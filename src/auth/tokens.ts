@@ -1,12 +1,15 @@
 // API tokens: 32 random bytes shown once as `wsm_<base64url>`; only their sha256 is stored, so a
-// copy of the catalog gives no usable token. Each token has a name, an owner and an expiry, and
-// can be revoked. Authentication turns a presented token into the owner's Principal or fails with
-// UNAUTHORIZED, the same message whatever the reason so a guess learns nothing.
+// copy of the catalog gives no usable token. Each token has a name, an owner, an expiry and
+// optionally scopes of its own within its owner's, and can be revoked. Authentication turns a
+// presented token into the owner's Principal (its scopes narrowed by the token's) or fails with
+// UNAUTHORIZED, the same message whatever the reason so a guess learns nothing. It reads the
+// token and its owner on every request: a revoked token, or a disabled user's, fails at once.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
+import { normalizeScope } from '../core/names.ts';
 import type { AccountStore, TokenRecord } from './account-store.ts';
-import type { Principal } from './roles.ts';
+import { narrowScopes, type Principal } from './roles.ts';
 import { principalOf } from './users.ts';
 
 export const TOKEN_PREFIX = 'wsm_';
@@ -37,6 +40,8 @@ export interface IssueTokenOptions {
   readonly userName: string;
   readonly name: string;
   readonly lifetimeSeconds?: number;
+  /** Image-name prefixes within the user's scopes; the token acts on names under them only. */
+  readonly scopes?: readonly string[];
   readonly now?: Date;
 }
 
@@ -67,12 +72,31 @@ export async function issueToken(
   if (user === undefined) {
     throw new AppError('NOT_FOUND', `no user ${options.userName}`, { hint: 'create the user first' });
   }
+  const scopes = [...new Set((options.scopes ?? []).map(normalizeScope))];
+  if (scopes.length > 0 && user.role === 'admin') {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `${user.name} is an admin, whose tokens cannot be limited to scopes`,
+      {
+        hint: 'make the token for a builder, operator or viewer user, who can be scoped',
+      },
+    );
+  }
+  const outside = scopes.filter((scope) => narrowScopes(user.scopes, [scope]) === null);
+  if (outside.length > 0) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `scope ${outside.join(', ')} lies outside the scopes of ${user.name} (${user.scopes.join(', ')})`,
+      { hint: `give scopes within ${user.scopes.join(' or ')}` },
+    );
+  }
   const now = options.now ?? new Date();
   const { token, hash } = generateToken();
   const record = await accounts.createToken({
     name,
     userName: user.name,
     tokenHash: hash,
+    scopes,
     expiresAt: new Date(now.getTime() + lifetime * 1000).toISOString(),
     now: now.toISOString(),
   });
@@ -99,8 +123,12 @@ export async function authenticateToken(
   if (record.revokedAt !== null || (record.expiresAt !== null && record.expiresAt <= at) || user.disabled) {
     throw rejected();
   }
+  // A scoped token whose user became an admin, or whose scopes no longer meet its user's, is not
+  // widened to what the user may do now: it stops working.
+  const scopes = narrowScopes(user.scopes, record.scopes);
+  if (scopes === null || (record.scopes.length > 0 && user.role === 'admin')) throw rejected();
   if (record.lastUsedAt === null || Date.parse(record.lastUsedAt) + TOUCH_INTERVAL_MS <= now.getTime()) {
     await accounts.touchToken(record.id, at);
   }
-  return { principal: principalOf(user), token: record };
+  return { principal: { ...principalOf(user), scopes }, token: record };
 }

@@ -1,9 +1,10 @@
-// Local users: adding one (with a generated password when none is given, shown once), the first
-// admin of a new repository, and the Principal a user acts as.
+// Local users: adding one (with a generated password when none is given, shown once), changing
+// one's role, scopes, state or password, the first admin of a new repository, and the Principal a
+// user acts as.
 
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
-import type { AccountStore, User } from './account-store.ts';
+import type { AccountStore, User, UserChanges } from './account-store.ts';
 import { normalizeScope, validateUserName } from '../core/names.ts';
 import { DEFAULT_ARGON2, MAX_PASSWORD_BYTES, hashPassword, type Argon2Params } from './passwords.ts';
 import type { Principal, Role } from './roles.ts';
@@ -34,6 +35,17 @@ export function validatePassword(password: string): string {
   return password;
 }
 
+/** `scopes` normalized and each once; INVALID_ARGUMENT when an admin would get any. */
+function scopesFor(role: Role, scopes: readonly string[]): string[] {
+  const normalized = [...new Set(scopes.map(normalizeScope))];
+  if (role === 'admin' && normalized.length > 0) {
+    throw new AppError('INVALID_ARGUMENT', 'an admin cannot be limited to scopes', {
+      hint: 'give scopes to builder, operator or viewer users only; to make a scoped user an admin, clear its scopes first (winsmith user set-scope NAME)',
+    });
+  }
+  return normalized;
+}
+
 export interface AddUserOptions {
   readonly name: string;
   readonly role: Role;
@@ -53,12 +65,7 @@ export async function addUser(
   options: AddUserOptions,
 ): Promise<{ user: User; password: string; generated: boolean }> {
   validateUserName(options.name);
-  const scopes = [...new Set((options.scopes ?? []).map(normalizeScope))];
-  if (options.role === 'admin' && scopes.length > 0) {
-    throw new AppError('INVALID_ARGUMENT', 'an admin cannot be limited to scopes', {
-      hint: 'give scopes to builder, operator or viewer users only',
-    });
-  }
+  const scopes = scopesFor(options.role, options.scopes ?? []);
   const generated = options.password === undefined;
   const password = options.password === undefined ? generatePassword() : validatePassword(options.password);
   const user = await accounts.createUser({
@@ -67,6 +74,49 @@ export async function addUser(
     scopes,
     passwordHash: await hashPassword(password, options.argon2 ?? DEFAULT_ARGON2),
     ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  return { user, password, generated };
+}
+
+/** What may change of a user besides its password. */
+export interface UserEdit {
+  readonly role?: Role;
+  readonly scopes?: readonly string[];
+  readonly disabled?: boolean;
+}
+
+/**
+ * Changes a user's role, scopes or state: scopes normalized, an admin never scoped (the role and
+ * scopes it ends with are checked together), the last enabled admin kept (CONFLICT).
+ */
+export async function editUser(accounts: AccountStore, name: string, edit: UserEdit): Promise<User> {
+  const user = await accounts.getUser(name);
+  if (user === undefined) {
+    throw new AppError('NOT_FOUND', `no user ${name}`, { hint: 'list users with winsmith user list' });
+  }
+  const role = edit.role ?? user.role;
+  const scopes = scopesFor(role, edit.scopes ?? user.scopes);
+  const changes: UserChanges = {
+    ...(edit.role === undefined ? {} : { role }),
+    ...(edit.scopes === undefined ? {} : { scopes }),
+    ...(edit.disabled === undefined ? {} : { disabled: edit.disabled }),
+  };
+  return accounts.updateUser(name, changes);
+}
+
+/**
+ * Sets a user's password: the one given, or a generated one (returned: show it once). NOT_FOUND
+ * when there is no such user.
+ */
+export async function setPassword(
+  accounts: AccountStore,
+  name: string,
+  options: { readonly password?: string; readonly argon2?: Argon2Params } = {},
+): Promise<{ user: User; password: string; generated: boolean }> {
+  const generated = options.password === undefined;
+  const password = options.password === undefined ? generatePassword() : validatePassword(options.password);
+  const user = await accounts.updateUser(name, {
+    passwordHash: await hashPassword(password, options.argon2 ?? DEFAULT_ARGON2),
   });
   return { user, password, generated };
 }

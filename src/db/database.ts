@@ -22,6 +22,7 @@ import { machineNamesMigration } from './migrations/0003-machine-names.ts';
 import { deploymentsMigration } from './migrations/0004-deployments.ts';
 import { capturesMigration } from './migrations/0006-captures.ts';
 import { multicastMigration } from './migrations/0007-multicast.ts';
+import { tokenScopesMigration } from './migrations/0008-token-scopes.ts';
 import type { CatalogSchema, DatabaseKind } from './schema.ts';
 
 export type { DatabaseKind };
@@ -44,6 +45,7 @@ export function catalogMigrations(kind: DatabaseKind): Record<string, Migration>
     '0004-deployments': deploymentsMigration(kind),
     '0006-captures': capturesMigration(),
     '0007-multicast': multicastMigration(),
+    '0008-token-scopes': tokenScopesMigration(),
   };
 }
 

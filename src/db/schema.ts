@@ -72,6 +72,8 @@ export interface TokensTable {
   expires_at: string | null;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** A JSON list of image-name prefixes the token is limited to, within its user's; empty: none. */
+  scopes: Generated<string>;
 }
 
 export interface AuditLogTable {

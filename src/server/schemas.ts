@@ -13,6 +13,7 @@ import {
   MAX_MULTICAST_MACHINES,
   MULTICAST_RECEIVER_STATES,
   MULTICAST_SESSION_STATES,
+  TOKEN_STATES,
 } from '../app/session.ts';
 
 const text = z.string();
@@ -92,6 +93,19 @@ export const ImagePageQuery = z.object({
 
 export const TagRequest = z.object({ source: z.object({ name: text, tag: text }) });
 
+export const TagHistory = z.object({
+  changes: list(
+    z.object({
+      name: text,
+      tag: text,
+      digest: nullableText,
+      previousDigest: nullableText,
+      changedBy: nullableText,
+      changedAt: text,
+    }),
+  ),
+});
+
 export const StoreStats = z.object({
   logicalBytes: count,
   storedBytes: count,
@@ -125,7 +139,22 @@ export const UserView = z.object({
   role: text,
   scopes: list(text),
   disabled: z.boolean(),
+  createdAt: text,
+  updatedAt: text,
 });
+
+export const UserChangeRequest = z.strictObject({
+  role: text.optional(),
+  scopes: z.array(text).max(64).optional(),
+  disabled: z.boolean().optional(),
+});
+
+export const PasswordRequest = z.strictObject({
+  password: text.optional(),
+  currentPassword: text.optional(),
+});
+
+export const PasswordChange = z.object({ name: text, password: text.optional() });
 
 export const UserList = z.object({ users: list(UserView) });
 
@@ -147,6 +176,26 @@ export const TokenRequest = z.object({
   name: text.max(100).default('api'),
   user: text.optional(),
   expiresInDays: z.number().positive().nullable().default(null),
+  scopes: z.array(text).max(64).optional(),
+});
+
+export const TokenView = z.object({
+  id: text,
+  name: text,
+  user: text,
+  scopes: list(text),
+  createdAt: text,
+  expiresAt: nullableText,
+  lastUsedAt: nullableText,
+  revokedAt: nullableText,
+  state: z.enum(TOKEN_STATES),
+});
+
+export const TokenList = z.object({ tokens: list(TokenView) });
+
+export const TokenQuery = z.object({
+  all: z.enum(['true', 'false']).optional(),
+  user: text.optional(),
 });
 
 export const AuditEntry = z.object({

@@ -20,6 +20,7 @@ import {
   encodeImageCursor,
   type Artifact,
   type ImageCatalog,
+  type TagChange,
   type Upload,
 } from './image-catalog.ts';
 import {
@@ -646,6 +647,13 @@ export class LocalRepository {
   async removeTag(user: string, ref: ImageRef): Promise<string | null> {
     if ((await this.catalog.getImage(ref.name, ref.tag)) === undefined) throw notFound(ref);
     return (await this.catalog.removeTag(ref.name, ref.tag, user)).previousDigest;
+  }
+
+  /** The moves of `ref`, newest first; NOT_FOUND when it never existed. */
+  async tagHistory(ref: ImageRef): Promise<TagChange[]> {
+    const changes = await this.catalog.tagHistory(ref.name, ref.tag);
+    if (changes.length === 0) throw notFound(ref);
+    return changes;
   }
 
   async stats(): Promise<StoreStats> {

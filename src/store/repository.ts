@@ -18,10 +18,11 @@ import { AppError } from '../core/errors.ts';
 import type { ProgressListener } from '../core/progress.ts';
 import type { CheckReport, GcReport } from './chunk-store.ts';
 import type { ChunkerOptions } from './chunker.ts';
+import type { TagChange } from './image-catalog.ts';
 import type { ImageRef } from '../core/names.ts';
 import type { Manifest } from './manifest.ts';
 
-export type { CheckReport, GcReport };
+export type { CheckReport, GcReport, TagChange };
 
 /**
  * A check report that also names catalog artifacts whose manifest is not stored, and those whose
@@ -187,6 +188,8 @@ export interface Repository {
   listImagePage(query: { readonly limit: number; readonly cursor: string | null }): Promise<ImagePage>;
   tag(source: ImageRef, target: ImageRef): Promise<ImageRecord>;
   removeTag(ref: ImageRef): Promise<void>;
+  /** Each move of `ref` (set, moved, removed), newest first: when, by whom, old and new digest. */
+  tagHistory(ref: ImageRef): Promise<TagChange[]>;
   stats(): Promise<StoreStats>;
   check(progress?: ProgressListener): Promise<RepositoryCheckReport>;
   gc(progress?: ProgressListener): Promise<GcReport>;

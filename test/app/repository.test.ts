@@ -151,7 +151,7 @@ test(
 );
 
 test(
-  'bad input: wrong chunk hash, malformed manifest, unknown image, pull of a removed tag — clear errors, nothing changed',
+  'bad input: wrong chunk hash, malformed manifest, unknown image, pull of a removed tag — clear errors, nothing changed; the removal in the tag history',
   { timeout: 60_000 },
   async () => {
     await withRepository({}, async (_app, r, dir) => {
@@ -182,6 +182,18 @@ test(
         (e: unknown) => e instanceof AppError && e.code === 'NOT_FOUND',
       );
       await assert.rejects(readFile(join(dir, 'out.bin')));
+      const history = await r.tagHistory({ name: 'bad', tag: 'v1' });
+      assert.deepEqual(
+        history.map((h) => [h.changedBy, h.digest === null, h.previousDigest === null]),
+        [
+          ['tester', true, false],
+          ['tester', false, true],
+        ],
+      );
+      await assert.rejects(
+        r.tagHistory({ name: 'never', tag: 'tagged' }),
+        (e: unknown) => e instanceof AppError && e.code === 'NOT_FOUND' && /never:tagged/.test(e.message),
+      );
     });
   },
 );

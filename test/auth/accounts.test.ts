@@ -13,7 +13,7 @@ import {
   issueToken,
   looksLikeToken,
 } from '../../src/auth/tokens.ts';
-import { addUser, createFirstAdmin } from '../../src/auth/users.ts';
+import { addUser, createFirstAdmin, editUser, setPassword } from '../../src/auth/users.ts';
 import { AppError } from '../../src/core/errors.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 
@@ -170,4 +170,59 @@ test('generated tokens are distinct and their hash is the sha256 of the text', (
   assert.equal(a.hash, hashToken(a.token));
   // sha256("wsm_x"), from `printf wsm_x | sha256sum`
   assert.equal(hashToken('wsm_x'), '8ab3af617ec05a06be3909b9711b6dc28436f8b76593b625865abd83deddb2b1');
+});
+
+test("a token's scopes narrow what its user may do, and a token that would be widened stops working", async () => {
+  await addUser(accounts, {
+    name: 'dana',
+    role: 'builder',
+    scopes: ['team-a/'],
+    password: 'danas password',
+    argon2: CHEAP,
+  });
+  const narrow = await issueToken(accounts, { userName: 'dana', name: 'ci', scopes: ['team-a/ci'] });
+  assert.deepEqual(narrow.record.scopes, ['team-a/ci/']);
+  assert.deepEqual((await authenticateToken(accounts, narrow.token)).principal.scopes, ['team-a/ci/']);
+  const plain = await issueToken(accounts, { userName: 'dana', name: 'all' });
+  assert.deepEqual((await authenticateToken(accounts, plain.token)).principal.scopes, ['team-a/']);
+  await assert.rejects(
+    issueToken(accounts, { userName: 'dana', name: 'x', scopes: ['team-b/'] }),
+    (e: unknown) =>
+      e instanceof AppError && e.code === 'INVALID_ARGUMENT' && /outside the scopes of dana/.test(e.message),
+  );
+  await assert.rejects(
+    issueToken(accounts, { userName: 'admin', name: 'x', scopes: ['a/'] }),
+    code('INVALID_ARGUMENT'),
+  );
+
+  // The user's scopes move away from the token's: the token no longer works.
+  await editUser(accounts, 'dana', { scopes: ['team-b/'] });
+  await assert.rejects(authenticateToken(accounts, narrow.token), code('UNAUTHORIZED'));
+  assert.deepEqual((await authenticateToken(accounts, plain.token)).principal.scopes, ['team-b/']);
+  // An admin is never scoped: a scoped token of a user made admin is refused, not widened.
+  await editUser(accounts, 'dana', { scopes: ['team-a/'] });
+  assert.equal((await authenticateToken(accounts, narrow.token)).principal.name, 'dana');
+  await assert.rejects(editUser(accounts, 'dana', { role: 'admin' }), code('INVALID_ARGUMENT'));
+  await editUser(accounts, 'dana', { role: 'admin', scopes: [] });
+  await assert.rejects(authenticateToken(accounts, narrow.token), code('UNAUTHORIZED'));
+  assert.equal((await authenticateToken(accounts, plain.token)).principal.role, 'admin');
+});
+
+test('a password set is the one that logs in; a generated one is returned once', async () => {
+  await addUser(accounts, { name: 'erin', role: 'viewer', password: 'erins first password', argon2: CHEAP });
+  const limiter = new LoginRateLimiter();
+  const login = (password: string) =>
+    authenticatePassword(accounts, limiter, { name: 'erin', password, client: 'x' });
+  const set = await setPassword(accounts, 'erin', { password: 'erins second password', argon2: CHEAP });
+  assert.equal(set.generated, false);
+  await assert.rejects(login('erins first password'), code('UNAUTHORIZED'));
+  assert.equal((await login('erins second password')).name, 'erin');
+  const generated = await setPassword(accounts, 'erin', { argon2: CHEAP });
+  assert.equal(generated.generated, true);
+  assert.equal((await login(generated.password)).name, 'erin');
+  await assert.rejects(
+    setPassword(accounts, 'erin', { password: 'short', argon2: CHEAP }),
+    code('INVALID_ARGUMENT'),
+  );
+  await assert.rejects(setPassword(accounts, 'nobody', { argon2: CHEAP }), code('NOT_FOUND'));
 });

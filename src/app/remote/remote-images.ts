@@ -19,6 +19,7 @@ import type {
   Repository,
   RepositoryCheckReport,
   StoreStats,
+  TagChange,
   UploadSession,
 } from '../../store/repository.ts';
 import { listAllImages } from '../../store/repository.ts';
@@ -87,6 +88,10 @@ export class RemoteImages implements Repository {
 
   async removeTag(ref: ImageRef): Promise<void> {
     await this.#http.request('DELETE', imagePath(ref));
+  }
+
+  async tagHistory(ref: ImageRef): Promise<TagChange[]> {
+    return (await this.#http.json<{ changes: TagChange[] }>('GET', `${imagePath(ref)}/history`)).changes;
   }
 
   stats(): Promise<StoreStats> {

@@ -13,13 +13,19 @@ import type {
   IssuedToken,
   Machines,
   MachineView,
+  PasswordChange,
   Profiles,
   Session,
+  TokenView,
   UserView,
 } from '../session.ts';
 import { HttpClient } from './http-client.ts';
 import { RemoteImages } from './remote-images.ts';
 import { watchEvents } from './server-events.ts';
+
+function userPath(name: string): string {
+  return `/api/v1/users/${encodeURIComponent(name)}`;
+}
 
 function machinePath(key: string): string {
   return `/api/v1/machines/${encodeURIComponent(key)}`;
@@ -47,7 +53,22 @@ export function remoteSession(url: string, token: string | null): Session {
   const accounts: Accounts = {
     addUser: (request) => http.json<CreatedUser>('POST', '/api/v1/users', request),
     listUsers: async () => (await http.json<{ users: UserView[] }>('GET', '/api/v1/users')).users,
+    showUser: (name) => http.json<UserView>('GET', userPath(name)),
+    changeUser: (name, changes) => http.json<UserView>('PATCH', userPath(name), changes),
+    setPassword: (name, request) => http.json<PasswordChange>('PUT', `${userPath(name)}/password`, request),
+    async removeUser(name) {
+      await http.request('DELETE', userPath(name));
+    },
     createToken: (request) => http.json<IssuedToken>('POST', '/api/v1/tokens', request),
+    async listTokens(filter) {
+      const query = new URLSearchParams();
+      if (filter.all === true) query.set('all', 'true');
+      if (filter.user !== undefined) query.set('user', filter.user);
+      return (await http.json<{ tokens: TokenView[] }>('GET', withQuery('/api/v1/tokens', query))).tokens;
+    },
+    async revokeToken(id) {
+      await http.request('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
+    },
     listAudit: async (limit) =>
       (await http.json<{ entries: AuditEntry[] }>('GET', `/api/v1/audit?limit=${limit}`)).entries,
   };

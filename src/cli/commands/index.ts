@@ -307,6 +307,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./tag.ts')).tag,
   },
   {
+    path: ['tag', 'history'],
+    summary: 'show each move of NAME:TAG, newest first: when, by whom, the digest before and after',
+    args: '<ref>',
+    load: async () => (await import('./tag-history.ts')).tagHistory,
+  },
+  {
     path: ['import'],
     summary:
       'store the editions of a Windows ISO (one image each) and its boot.wim; lineage records the ISO SHA-256',
@@ -339,11 +345,74 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./user-add.ts')).userAdd,
   },
   {
+    path: ['user', 'list'],
+    summary: 'list the users: name, role, scopes, enabled or disabled',
+    args: '',
+    load: async () => (await import('./user.ts')).userList,
+  },
+  {
+    path: ['user', 'show'],
+    summary: 'show one user: role, scopes, state, when made and changed, and their tokens',
+    args: '<name>',
+    load: async () => (await import('./user.ts')).userShow,
+  },
+  {
+    path: ['user', 'disable'],
+    summary:
+      'disable a user: their tokens stop working at once and they cannot log in (not the last enabled admin)',
+    args: '<name>',
+    load: async () => (await import('./user.ts')).userDisable,
+  },
+  {
+    path: ['user', 'enable'],
+    summary: 'enable a disabled user again: their tokens that have not expired work again',
+    args: '<name>',
+    load: async () => (await import('./user.ts')).userEnable,
+  },
+  {
+    path: ['user', 'rm'],
+    summary: 'remove a user and their tokens (not the last enabled admin)',
+    args: '<name>',
+    load: async () => (await import('./user.ts')).userRm,
+  },
+  {
+    path: ['user', 'passwd'],
+    summary:
+      "set a password: one's own with --current (the current one asked or read), or (admins) anyone's, generated and shown once unless given",
+    args: '<name>',
+    load: async () => (await import('./user.ts')).userPasswd,
+  },
+  {
+    path: ['user', 'set-role'],
+    summary: "change a user's role: admin, builder, operator or viewer (the last enabled admin stays admin)",
+    args: '<name> <role>',
+    load: async () => (await import('./user.ts')).userSetRole,
+  },
+  {
+    path: ['user', 'set-scope'],
+    summary: "replace a user's image-name prefixes; none given: every image name (admins are never scoped)",
+    args: '<name> [prefixes...]',
+    load: async () => (await import('./user.ts')).userSetScope,
+  },
+  {
     path: ['token', 'create'],
     summary:
       'create an API token (shown once); on a data directory for any user, on a server for yourself (admins: anyone)',
     args: '',
     load: async () => (await import('./token-create.ts')).tokenCreate,
+  },
+  {
+    path: ['token', 'list'],
+    summary:
+      "list API tokens, newest first: one's own, or (admins; on a data directory) --all or --user NAME",
+    args: '',
+    load: async () => (await import('./token.ts')).tokenList,
+  },
+  {
+    path: ['token', 'revoke'],
+    summary: "revoke an API token by its id (one's own; admins: anyone's): refused from the next request on",
+    args: '<id>',
+    load: async () => (await import('./token.ts')).tokenRevoke,
   },
   {
     path: ['machines'],

@@ -1,39 +1,11 @@
 // `winsmith login URL`: exchanges a user name and password for a token, stored for that URL in
 // ~/.config/winsmith/credentials.json (mode 0600). The token is never printed.
 
-import { createInterface } from 'node:readline/promises';
-import { Writable } from 'node:stream';
 import { saveCredential } from '../../config/credentials.ts';
-import { AppError } from '../../core/errors.ts';
 import { loginRemote, publicUrl } from '../../app/remote/http-client.ts';
 import type { CliCommand } from '../command.ts';
+import { ask } from '../ask.ts';
 import { readStdinLine } from '../stdin.ts';
-
-/** Asks on the terminal; `secret` answers are not echoed. */
-async function ask(question: string, secret: boolean): Promise<string> {
-  if (!process.stdin.isTTY) {
-    throw new AppError('USAGE', `no terminal to ask for the ${secret ? 'password' : 'user name'}`, {
-      hint: 'pass --user NAME and --password-stdin (the password on standard input)',
-    });
-  }
-  let muted = false;
-  const output = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      if (!muted) process.stderr.write(chunk);
-      done();
-    },
-  });
-  const rl = createInterface({ input: process.stdin, output, terminal: true });
-  try {
-    const answer = rl.question(question);
-    muted = secret;
-    const text = await answer;
-    if (secret) process.stderr.write('\n');
-    return text;
-  } finally {
-    rl.close();
-  }
-}
 
 export const login: CliCommand = {
   path: ['login'],
@@ -47,8 +19,10 @@ export const login: CliCommand = {
   },
   async run(_ctx, args, options) {
     const url = publicUrl(String(args[0]));
-    const user = typeof options.user === 'string' ? options.user : await ask('user: ', false);
-    const password = options.passwordStdin === true ? await readStdinLine() : await ask('password: ', true);
+    const hint = 'pass --user NAME and --password-stdin (the password on standard input)';
+    const user = typeof options.user === 'string' ? options.user : await ask('user name: ', false, hint);
+    const password =
+      options.passwordStdin === true ? await readStdinLine() : await ask('password: ', true, hint);
     const { token, expiresAt } = await loginRemote(url, user, password);
     const path = await saveCredential(url, { user, token, expiresAt });
     return {

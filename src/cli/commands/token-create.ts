@@ -12,7 +12,13 @@ export const tokenCreate: CliCommand = {
     command
       .option('--name <name>', 'what the token is for, e.g. ci-runner', 'api')
       .option('--user <name>', 'the user it acts as (on a data directory: required)')
-      .option('--expires-days <days>', 'lifetime in days (default 90, at most 366)');
+      .option('--expires-days <days>', 'lifetime in days (default 90, at most 366)')
+      .option(
+        '--scope <prefix>',
+        "image-name prefix the token is limited to (repeatable), within its user's scopes",
+        (value: string, previous: string[]) => [...previous, value],
+        [],
+      );
     addRepoOption(command);
   },
   async run(_ctx, _args, options) {
@@ -32,6 +38,7 @@ export const tokenCreate: CliCommand = {
         name,
         ...(typeof options.user === 'string' ? { user: options.user } : {}),
         expiresInDays: days,
+        scopes: options.scope as string[],
       });
       return {
         data: result,

@@ -1,10 +1,12 @@
 // Server-sent events: the progress of long jobs the caller may see (those it may run, or whose
 // image it may read; an event about an image only to callers whose scopes hold it), then each
 // job's result or failure. A stream sends `ready` once, then the
-// events as they are published, and a `ping` after 15 s of silence.
+// events as they are published, and a `ping` after 15 s of silence. Its token is checked again
+// before each write: the stream of a revoked token, or of a user disabled or removed, ends there.
 
 import { streamSSE } from 'hono/streaming';
-import { authorize, inScope } from '../../auth/roles.ts';
+import { authorize, inScope, type Principal } from '../../auth/roles.ts';
+import { bearer } from '../bearer.ts';
 import { defineRoute, type ApiRoute } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
 import type { JobEvent } from '../../app/events.ts';
@@ -13,7 +15,13 @@ import type { JobEvent } from '../../app/events.ts';
 const MAX_QUEUED_EVENTS = 1024;
 const PING_MS = 15_000;
 
-export function eventRoutes({ events }: RouteContext): ApiRoute[] {
+/** Whether `principal` may see `e`: an event about an image (a deployment of it too) only when its scopes hold it. */
+function visibleTo(principal: Principal | undefined, e: JobEvent): boolean {
+  if (!authorize(principal, e.audience.action, e.audience.image ?? undefined)) return false;
+  return e.audience.image === null || principal === undefined || inScope(principal, e.audience.image);
+}
+
+export function eventRoutes({ backend, events }: RouteContext): ApiRoute[] {
   return [
     defineRoute({
       method: 'GET',
@@ -31,20 +39,16 @@ export function eventRoutes({ events }: RouteContext): ApiRoute[] {
           const queue: JobEvent[] = [];
           let wake: (() => void) | null = null;
           const unsubscribe = events.subscribe((e) => {
-            if (!authorize(r.principal, e.audience.action, e.audience.image ?? undefined)) return;
-            // An event about an image (a deployment of it too) reaches only callers whose scopes hold it.
-            if (
-              e.audience.image !== null &&
-              r.principal !== undefined &&
-              !inScope(r.principal, e.audience.image)
-            )
-              return;
+            if (!visibleTo(r.principal, e)) return;
             queue.push(e);
             if (queue.length > MAX_QUEUED_EVENTS) queue.shift();
             wake?.();
           });
+          const token = bearer(r.c) ?? '';
           const state = { open: true };
           const isOpen = (): boolean => state.open;
+          /** The caller as it now is (its role or scopes may have changed), or null when locked out. */
+          const current = (): Promise<Principal | null> => backend.authenticate(token);
           stream.onAbort(() => {
             state.open = false;
             wake?.();
@@ -59,10 +63,17 @@ export function eventRoutes({ events }: RouteContext): ApiRoute[] {
                   setTimeout(resolve, PING_MS).unref();
                 });
                 wake = null;
-                if (queue.length === 0 && isOpen()) await stream.writeSSE({ event: 'ping', data: '{}' });
+                if (queue.length === 0 && isOpen()) {
+                  if ((await current()) === null) break;
+                  await stream.writeSSE({ event: 'ping', data: '{}' });
+                }
                 continue;
               }
-              await stream.writeSSE({ event: next.kind, data: JSON.stringify(next) });
+              const principal = await current();
+              if (principal === null) break;
+              if (visibleTo(principal, next)) {
+                await stream.writeSSE({ event: next.kind, data: JSON.stringify(next) });
+              }
             }
           } finally {
             unsubscribe();

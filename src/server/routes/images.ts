@@ -12,7 +12,7 @@ import { bytesAnswer, rangeNotSatisfiable } from '../byte-answer.ts';
 import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
 import { sendContent } from '../send-content.ts';
 import type { RouteContext } from '../backend.ts';
-import { ImagePage, ImagePageQuery, ImageRecord, TagRequest } from '../schemas.ts';
+import { ImagePage, ImagePageQuery, ImageRecord, TagHistory, TagRequest } from '../schemas.ts';
 
 const NAME_PARAM = {
   name: 'name',
@@ -115,6 +115,17 @@ export function imageRoutes(context: RouteContext): ApiRoute[] {
         await backend.as(r.actor).images.removeTag(refOf(r.params));
         return r.c.body(null, 204);
       },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/images/{name}/tags/{tag}/history',
+      summary:
+        'each move of the tag, newest first: when, by whom, the digest before and after (null: removed)',
+      action: 'image.read',
+      image: imageRoute,
+      parameters: [NAME_PARAM],
+      ok: { status: 200, description: 'the changes', json: TagHistory },
+      handler: async (r) => ({ changes: await backend.as(r.actor).images.tagHistory(refOf(r.params)) }),
     }),
     defineRoute({
       method: 'GET',
