@@ -144,7 +144,7 @@ export function bootParts(
     deployEnvironment: deps.deployEnvironment,
   });
   const services: BootService[] = [];
-  const madeFiles = grubTftpFiles({
+  const grub = grubTftpFiles({
     registry: deps.registry,
     httpBase: grubHttpBase(settings, deps.listen),
     log: deps.log,
@@ -164,7 +164,7 @@ export function bootParts(
           port: tftp.port,
           ...(tftp.maxTimeoutSeconds === null ? {} : { maxTimeoutSeconds: tftp.maxTimeoutSeconds }),
           ...(tftp.maxPerAddress === null ? {} : { maxPerAddress: tftp.maxPerAddress }),
-          madeFiles,
+          madeFiles: grub.files,
           signal,
           log: deps.log,
         });
@@ -196,6 +196,8 @@ export function bootParts(
           httpBase,
           ...(range === undefined ? {} : { range, leases: deps.leases }),
           uefiChain,
+          // A machine that asks DHCP starts a boot: GRUB's answers kept for its last one go.
+          onRequest: (mac) => grub.restarting(mac),
           signal,
           log: deps.log,
         });

@@ -4,7 +4,11 @@
 // check-in its config sends back with a token of the render and GRUB's `lockdown`, recorded as
 // the machine's Secure Boot state. TFTP is unauthenticated UDP: a machine's answer is kept a short
 // while by client address and name, so that a request sent again (GRUB retries a read whose first
-// packet is late) gets the same config, and does not see its own deployment "under way".
+// packet is late) gets the same config, and does not see its own deployment "under way". A machine
+// that asks DHCP again has started another boot, whose reads are new ones: its answers kept go
+// then. (GRUB's UDP ports are the same in every boot, so a new boot's read of its config is
+// otherwise the same request as the last boot's; an operator who deploys to a machine and
+// restarts it at once would have it given its last boot's answer, "no deployment".)
 
 import type { HttpBootLog, BootMachineRegistry, DeployEnvironmentFiles } from './http-boot.ts';
 import { PendingCheckIns, resolveBoot } from './http-boot.ts';
@@ -41,13 +45,20 @@ const GRUB_INVENTORY = {
   platform: 'efi',
 } as const;
 
-/** The TFTP server's made-up files for GRUB (startTftpServer's `madeFiles`). */
-export function grubTftpFiles(options: GrubBootOptions): TftpMadeFiles {
+export interface GrubTftpFiles {
+  /** The TFTP server's made-up files (startTftpServer's `madeFiles`). */
+  readonly files: TftpMadeFiles;
+  /** `mac` asked DHCP (lower case, colons): a boot begins, and its answers kept go. */
+  restarting(mac: string): void;
+}
+
+/** The TFTP server's made-up files for GRUB, and what a new boot of a machine ends. */
+export function grubTftpFiles(options: GrubBootOptions): GrubTftpFiles {
   const pending = new PendingCheckIns();
   const now = options.now ?? (() => new Date());
   const log = options.log ?? { log: () => undefined };
   const gate = options.gate ?? new RegistrationGate(options.registration ?? DEFAULT_REGISTRATION_LIMITS);
-  const answers = new Map<string, { expires: number; bytes: Promise<Uint8Array | null> }>();
+  const answers = new Map<string, { expires: number; mac: string; bytes: Promise<Uint8Array | null> }>();
   const encoder = new TextEncoder();
 
   const answer = async (request: GrubRequest, address: string): Promise<Uint8Array | null> => {
@@ -100,7 +111,7 @@ export function grubTftpFiles(options: GrubBootOptions): TftpMadeFiles {
     return encoder.encode(rendered.text);
   };
 
-  return (path, address) => {
+  const files: TftpMadeFiles = (path, address) => {
     const request = parseGrubRequest(path);
     if (request === null) return Promise.resolve(null);
     const key = `${address} ${path}`;
@@ -115,11 +126,15 @@ export function grubTftpFiles(options: GrubBootOptions): TftpMadeFiles {
     const bytes = answer(request, address);
     // A failed answer is not kept: the machine's next try asks again.
     void bytes.catch(() => answers.delete(key));
-    answers.set(key, { expires: nowMs + GRUB_ANSWER_TTL_MS, bytes });
+    answers.set(key, { expires: nowMs + GRUB_ANSWER_TTL_MS, mac: request.mac, bytes });
     if (answers.size > GRUB_ANSWERS_MAX) {
       const oldest = answers.keys().next();
       if (oldest.done !== true) answers.delete(oldest.value);
     }
     return bytes;
   };
+  const restarting = (mac: string): void => {
+    for (const [k, v] of answers) if (v.mac === mac) answers.delete(k);
+  };
+  return { files, restarting };
 }
