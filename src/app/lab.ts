@@ -30,6 +30,7 @@ import { LabNetwork } from '../lab/lab-network.ts';
 import { LAB_COMPUTER_NAME, LAB_PROFILE_NAME, labProfileYaml } from '../lab/lab-profile.ts';
 import { LabServer, type ServerLogLine } from '../lab/lab-server.ts';
 import { LabVm } from '../lab/lab-vm.ts';
+import { BootWatch } from '../lab/boot-watch.ts';
 import { interrupted, waitFor } from '../lab/wait-for.ts';
 import { artifactMetaOf } from './artifact-meta.ts';
 import { bootEnvLoaders, readBootEnvDirectory, seedBootEnvPackages } from './bootenv.ts';
@@ -159,8 +160,14 @@ function tail(text: string, lines = 8): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-/** Tells what the server does for the machine as steps, each kind once or as it changes. */
-function serverNarrator(mac: () => string | null, emit: Emit): (line: ServerLogLine) => void {
+/** Tells what the server does for the machine: its steps, each kind once in a power-on or as it changes. */
+interface ServerNarrator {
+  line(line: ServerLogLine): void;
+  /** The VM was powered on: what its new boot fetches is told again. */
+  poweredOn(): void;
+}
+
+function serverNarrator(mac: () => string | null, emit: Emit): ServerNarrator {
   const told = new Set<string>();
   const once = (key: string, message: string): void => {
     if (told.has(key)) return;
@@ -168,30 +175,36 @@ function serverNarrator(mac: () => string | null, emit: Emit): (line: ServerLogL
     emit({ kind: 'step', message: `server: ${message}` });
   };
   let lastAction = '';
-  return (line) => {
-    const vm = mac();
-    if (line.msg.startsWith('DHCP DHCPACK') && vm !== null && line.msg.includes(vm)) {
-      emit({ kind: 'step', message: `server: ${line.msg.slice('DHCP '.length)}` });
-    } else if (line.msg === 'TFTP transfer done') {
-      once(`tftp ${String(line.file)}`, `sent ${String(line.file)} over TFTP`);
-    } else if (line.msg === 'boot script' && line.mac === vm && line.action !== lastAction) {
-      lastAction = String(line.action);
-      emit({ kind: 'step', message: `server: boot script for ${vm}: ${lastAction}` });
-    } else if (line.msg === 'boot check-in' && line.mac === vm && line.loader === 'grub') {
-      once(
-        'grub check-in',
-        `GRUB checked in for ${vm}: Secure Boot ${line.secureBoot === true ? 'on' : 'off'}`,
-      );
-    } else if (line.msg === 'boot file') {
-      once(`file ${String(line.name)}`, `sending ${String(line.name)} over HTTP`);
-    } else if (line.msg === 'deploy environment: preparing') {
-      once('env preparing', `preparing the deploy environment (${String(line.from)})`);
-    } else if (line.msg === 'deploy environment: ready') {
-      once(
-        'env ready',
-        `deploy environment ready (kernel ${String(line.kernel)}${line.built === true ? ', built now' : ''})`,
-      );
-    }
+  return {
+    poweredOn: () => {
+      told.clear();
+      lastAction = '';
+    },
+    line: (line) => {
+      const vm = mac();
+      if (line.msg.startsWith('DHCP DHCPACK') && vm !== null && line.msg.includes(vm)) {
+        emit({ kind: 'step', message: `server: ${line.msg.slice('DHCP '.length)}` });
+      } else if (line.msg === 'TFTP transfer done') {
+        once(`tftp ${String(line.file)}`, `sent ${String(line.file)} over TFTP`);
+      } else if (line.msg === 'boot script' && line.mac === vm && line.action !== lastAction) {
+        lastAction = String(line.action);
+        emit({ kind: 'step', message: `server: boot script for ${vm}: ${lastAction}` });
+      } else if (line.msg === 'boot check-in' && line.mac === vm && line.loader === 'grub') {
+        once(
+          'grub check-in',
+          `GRUB checked in for ${vm}: Secure Boot ${line.secureBoot === true ? 'on' : 'off'}`,
+        );
+      } else if (line.msg === 'boot file') {
+        once(`file ${String(line.name)}`, `sending ${String(line.name)} over HTTP`);
+      } else if (line.msg === 'deploy environment: preparing') {
+        once('env preparing', `preparing the deploy environment (${String(line.from)})`);
+      } else if (line.msg === 'deploy environment: ready') {
+        once(
+          'env ready',
+          `deploy environment ready (kernel ${String(line.kernel)}${line.built === true ? ', built now' : ''})`,
+        );
+      }
+    },
   };
 }
 
@@ -290,11 +303,14 @@ async function prepareRepository(
   });
 }
 
-/** Follows the deployment until it ends (or the VM ends without it), telling each change. */
+/**
+ * Follows the deployment until it ends (or the VM ends without it, or stalls), telling each change.
+ */
 async function followDeployment(
   session: Session,
   id: string,
   vm: LabVm,
+  watch: BootWatch,
   server: LabServer,
   deadline: number,
   options: LabDeployOptions,
@@ -323,6 +339,8 @@ async function followDeployment(
           );
         }
       }
+      const stalled = watch.check(vm.process?.output() ?? '', d.updatedAt, Date.now());
+      if (stalled !== null) throw stalled;
       return null;
     },
     { timeoutMs: Math.max(0, deadline - Date.now()), everyMs: 1000, signal: options.signal },
@@ -383,7 +401,9 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
       kind: 'step',
       message: `network namespace ${network.name}: bridge ${network.bridge} ${network.cidr}`,
     });
-    const narrate = serverNarrator(() => parts.vm?.mac ?? null, emit);
+    const narrator = serverNarrator(() => parts.vm?.mac ?? null, emit);
+    /** The progress of the VM's current power-on. */
+    let watch: BootWatch | null = null;
     const uefiChain = options.uefiChain ?? (options.secureBoot ? 'shim' : null);
     const server = await LabServer.start(
       network,
@@ -391,7 +411,10 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
         main: WINSMITH_MAIN,
         data,
         bootenv: options.bootenv,
-        onLog: narrate,
+        onLog: (line) => {
+          narrator.line(line);
+          watch?.serverLine(line, Date.now());
+        },
         ...(uefiChain === null ? {} : { uefiChain }),
       },
       options.signal,
@@ -410,7 +433,13 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
       disk: { path: disk, format: 'qcow2' },
     });
     parts.vm = vm;
-    vm.powerOn();
+    const powerOn = (): BootWatch => {
+      vm.powerOn();
+      narrator.poweredOn();
+      watch = new BootWatch(vm.mac, vm.poweredOnAt);
+      return watch;
+    };
+    const firstBoot = powerOn();
     emit({
       kind: 'step',
       message: `VM powered on: ${options.firmware}${options.secureBoot ? ' with Secure Boot enforced' : ''}, MAC ${vm.mac}, empty ${formatSize(LAB_DISK_BYTES)} disk; console ${vm.console}`,
@@ -427,7 +456,7 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
             },
           );
         }
-        const refused = firmwareRefusal(vm);
+        const refused = firmwareRefusal(vm) ?? firstBoot.check(vm.process?.output() ?? '', '', Date.now());
         if (refused !== null) throw refused;
         return (await session.machines.list({})).find((m) => m.mac === vm.mac) ?? null;
       },
@@ -448,10 +477,10 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
 
     await vm.powerOff();
     check('the VM to power off');
-    vm.powerOn();
+    const deployBoot = powerOn();
     const poweredOnAt = vm.poweredOnAt;
     emit({ kind: 'step', message: 'VM powered on again, to be deployed' });
-    const ended = await followDeployment(session, queued.id, vm, server, deadline, options, emit);
+    const ended = await followDeployment(session, queued.id, vm, deployBoot, server, deadline, options, emit);
     if (ended.state === 'done') {
       await waitFor(
         'the VM to power off after its deployment',
@@ -474,13 +503,22 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
     if (options.capture && verification?.bootable === true) {
       const queuedCapture = await session.deployments.capture({ machine: machine.id, tag: LAB_CAPTURE });
       parts.deployment = queuedCapture.id;
-      vm.powerOn();
+      const captureBoot = powerOn();
       const captureOnAt = vm.poweredOnAt;
       emit({
         kind: 'step',
         message: `capture ${queuedCapture.id} into ${LAB_CAPTURE} queued; VM powered on again`,
       });
-      const captured = await followDeployment(session, queuedCapture.id, vm, server, deadline, options, emit);
+      const captured = await followDeployment(
+        session,
+        queuedCapture.id,
+        vm,
+        captureBoot,
+        server,
+        deadline,
+        options,
+        emit,
+      );
       if (captured.state === 'done') {
         // The capture ends with a restart, which ends the VM (-no-reboot).
         await waitFor(
