@@ -19,11 +19,23 @@ import {
   type RegistrationLimits,
 } from './registration-gate.ts';
 import type { TftpMadeFiles } from './tftp-path.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long an answer is given again to the same client and name (less than a preparing wait). */
 export const GRUB_ANSWER_TTL_MS = 10_000;
 /** Answers kept at most; the oldest is dropped past this. */
 export const GRUB_ANSWERS_MAX = 1024;
+/**
+ * While the deploy environment is prepared, how long a machine's config is held before it is
+ * answered "preparing" (the deploy config as soon as the environment is ready), which GRUB asks
+ * for again at once: the server paces the asking, not GRUB's `sleep`. GRUB measures time by the
+ * TSC, calibrated over a millisecond as it starts; a VM descheduled then (TCG on a busy host)
+ * has its GRUB's clock run several times slow (a `sleep 15` lasted 81 s). Well within the some
+ * 30 s GRUB waits for a read's first packet.
+ */
+export const GRUB_PREPARING_HOLD_MS = 10_000;
+/** How often a held config looks whether the environment is ready. */
+const PREPARING_POLL_MS = 250;
 
 export interface GrubBootOptions {
   readonly registry: BootMachineRegistry;
@@ -35,6 +47,8 @@ export interface GrubBootOptions {
   /** The gate shared with the other boot route that registers machines; one of its own when absent. */
   readonly gate?: RegistrationGate;
   readonly deployEnvironment?: () => DeployEnvironmentFiles | null;
+  /** GRUB_PREPARING_HOLD_MS unless told (tests). */
+  readonly preparingHoldMs?: number;
 }
 
 const GRUB_INVENTORY = {
@@ -61,12 +75,19 @@ export function grubTftpFiles(options: GrubBootOptions): GrubTftpFiles {
   const answers = new Map<string, { expires: number; mac: string; bytes: Promise<Uint8Array | null> }>();
   const encoder = new TextEncoder();
 
-  const answer = async (request: GrubRequest, address: string): Promise<Uint8Array | null> => {
+  const environment = (): DeployEnvironmentFiles | null => options.deployEnvironment?.() ?? null;
+  const holdMs = options.preparingHoldMs ?? GRUB_PREPARING_HOLD_MS;
+
+  /** A file's bytes, and whether GRUB is to ask for it again (its answer is then not kept). */
+  const answer = async (
+    request: GrubRequest,
+    address: string,
+  ): Promise<{ bytes: Uint8Array | null; again: boolean }> => {
     const at = now();
     if (request.kind === 'check-in') {
-      if (!pending.redeem(request.nonce, request.mac, at.getTime())) return null;
+      if (!pending.redeem(request.nonce, request.mac, at.getTime())) return { bytes: null, again: false };
       const recorded = await options.registry.recordCheckIn(request.mac, address, at, request.secureBoot);
-      if (!recorded) return null;
+      if (!recorded) return { bytes: null, again: false };
       log.log('info', 'boot check-in', {
         mac: request.mac,
         nonce: request.nonce,
@@ -74,7 +95,7 @@ export function grubTftpFiles(options: GrubBootOptions): GrubTftpFiles {
         loader: 'grub',
         secureBoot: request.secureBoot,
       });
-      return encoder.encode(GRUB_CHECKED_IN);
+      return { bytes: encoder.encode(GRUB_CHECKED_IN), again: false };
     }
     const httpBase = options.httpBase;
     if (httpBase === null) {
@@ -82,19 +103,22 @@ export function grubTftpFiles(options: GrubBootOptions): GrubTftpFiles {
         mac: request.mac,
         hint: 'set --boot-url',
       });
-      return null;
+      return { bytes: null, again: false };
     }
-    const resolved = await resolveBoot(
-      { mac: request.mac, uuid: null, inventory: GRUB_INVENTORY },
-      options.registry,
-      {
+    const resolve = (when: Date) =>
+      resolveBoot({ mac: request.mac, uuid: null, inventory: GRUB_INVENTORY }, options.registry, {
         httpBase,
-        at,
-        admit: () => gate.admit(address, at.getTime(), () => options.registry.countPending()),
-        issue: (mac) => pending.issue(mac, at.getTime()),
-        environment: () => options.deployEnvironment?.() ?? null,
-      },
-    );
+        at: when,
+        admit: () => gate.admit(address, when.getTime(), () => options.registry.countPending()),
+        issue: (mac) => pending.issue(mac, when.getTime()),
+        environment,
+      });
+    let resolved = await resolve(at);
+    if (resolved.deployment?.kind === 'preparing') {
+      const until = Date.now() + holdMs;
+      while (environment() === null && Date.now() < until) await sleep(PREPARING_POLL_MS);
+      if (environment() !== null) resolved = await resolve(now());
+    }
     const rendered = renderGrubConfig(
       { mac: resolved.machine.mac },
       { checkInNonce: resolved.nonce, deployment: resolved.deployment },
@@ -108,7 +132,7 @@ export function grubTftpFiles(options: GrubBootOptions): GrubTftpFiles {
       address,
       loader: 'grub',
     });
-    return encoder.encode(rendered.text);
+    return { bytes: encoder.encode(rendered.text), again: rendered.action === 'deploy-preparing' };
   };
 
   const files: TftpMadeFiles = (path, address) => {
@@ -123,9 +147,13 @@ export function grubTftpFiles(options: GrubBootOptions): GrubTftpFiles {
       if (v.expires >= nowMs) break;
       answers.delete(k);
     }
-    const bytes = answer(request, address);
-    // A failed answer is not kept: the machine's next try asks again.
-    void bytes.catch(() => answers.delete(key));
+    const made = answer(request, address);
+    const bytes = made.then((m) => m.bytes);
+    // Neither a failed answer nor one GRUB is to ask for again is kept: its next read asks anew.
+    const drop = (): void => {
+      if (answers.get(key)?.bytes === bytes) answers.delete(key);
+    };
+    void made.then((m) => (m.again ? drop() : undefined), drop);
     answers.set(key, { expires: nowMs + GRUB_ANSWER_TTL_MS, mac: request.mac, bytes });
     if (answers.size > GRUB_ANSWERS_MAX) {
       const oldest = answers.keys().next();

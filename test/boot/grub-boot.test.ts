@@ -2,7 +2,8 @@
 // again (same bytes) to a read sent again; its check-in records the Secure Boot state GRUB saw,
 // once; the files come through the TFTP server to a real client (curl) on 127.0.0.1; and a machine
 // that asks DHCP again (the DHCP server on 127.0.0.1) is answered anew, not with its last boot's
-// config.
+// config; while the deploy environment is prepared, a config is held until it is ready, or for a
+// while at most, and then asked for again (not kept).
 
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -112,7 +113,11 @@ test(
   async () => {
     await withDeployFixture(async ({ app, session, dir, machineId }) => {
       const controller = new AbortController();
-      const grub = grubTftpFiles({ registry: app.bootPorts().registry, httpBase: 'http://127.0.0.1:8080' });
+      const grub = grubTftpFiles({
+        registry: app.bootPorts().registry,
+        httpBase: 'http://127.0.0.1:8080',
+        preparingHoldMs: 100,
+      });
       const asked: string[] = [];
       try {
         const tftp = await startTftpServer({
@@ -185,3 +190,47 @@ test(
     });
   },
 );
+
+test('while the deploy environment is prepared, a config is held until it is ready, or answered "preparing" after the hold and not kept', async () => {
+  await withDeployFixture(async ({ app, session, machineId }) => {
+    await session.deployments.create({ machine: machineId, profile: 'lab' });
+    let ready = false;
+    const environment = {
+      kernel: 'winsmith-0123-vmlinuz',
+      initrd: 'winsmith-0123-initrd.img',
+      commandLine: () => 'quiet',
+    };
+    const configFor = (holdMs: number) => {
+      const { files } = grubTftpFiles({
+        registry: app.bootPorts().registry,
+        httpBase: 'http://127.0.0.1:8080',
+        deployEnvironment: () => (ready ? environment : null),
+        preparingHoldMs: holdMs,
+      });
+      return async (): Promise<{ text: string; ms: number }> => {
+        const started = performance.now();
+        const text = new TextDecoder().decode(
+          (await files(`grub/winsmith/machine/${MACHINE_MAC}`, '10.1.2.50')) ?? new Uint8Array(),
+        );
+        return { text, ms: performance.now() - started };
+      };
+    };
+    const header = (text: string): string | undefined =>
+      /^# winsmith boot config for \S+: (\S+)$/m.exec(text)?.[1];
+
+    const short = configFor(400);
+    const first = await short();
+    assert.equal(header(first.text), 'deploy-preparing');
+    assert.ok(first.ms >= 350, `held ${String(first.ms)} ms`);
+    assert.ok(!first.text.includes('sleep'), first.text);
+    const again = await short();
+    assert.equal(header(again.text), 'deploy-preparing');
+    assert.notEqual(again.text, first.text, 'asked again: a new render (its own token), not the one kept');
+
+    setTimeout(() => (ready = true), 300);
+    const held = await configFor(30_000)();
+    assert.equal(header(held.text), 'deploy');
+    assert.ok(held.ms < 20_000, `answered once ready, after ${String(held.ms)} ms`);
+    assert.match(held.text, /^linux \/winsmith-0123-vmlinuz quiet$/m);
+  });
+});
