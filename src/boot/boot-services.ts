@@ -170,6 +170,7 @@ export function bootParts(
         });
         deps.log.log('info', 'tftp listening', { host: server.address, port: server.port });
         await untilAborted(signal);
+        grub.stop();
         await server.close();
       },
     });

@@ -21,7 +21,7 @@ import {
 import type { TftpMadeFiles } from './tftp-path.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** How long an answer is given again to the same client and name (less than a preparing wait). */
+/** How long an answer is given again to the same client and name. */
 export const GRUB_ANSWER_TTL_MS = 10_000;
 /** Answers kept at most; the oldest is dropped past this. */
 export const GRUB_ANSWERS_MAX = 1024;
@@ -63,7 +63,9 @@ export interface GrubTftpFiles {
   /** The TFTP server's made-up files (startTftpServer's `madeFiles`). */
   readonly files: TftpMadeFiles;
   /** `mac` asked DHCP (lower case, colons): a boot begins, and its answers kept go. */
-  restarting(mac: string): void;
+  readonly restarting: (mac: string) => void;
+  /** The server stops: configs held are answered at once, and no more are held. */
+  readonly stop: () => void;
 }
 
 /** The TFTP server's made-up files for GRUB, and what a new boot of a machine ends. */
@@ -77,6 +79,7 @@ export function grubTftpFiles(options: GrubBootOptions): GrubTftpFiles {
 
   const environment = (): DeployEnvironmentFiles | null => options.deployEnvironment?.() ?? null;
   const holdMs = options.preparingHoldMs ?? GRUB_PREPARING_HOLD_MS;
+  const stopped = new AbortController();
 
   /** A file's bytes, and whether GRUB is to ask for it again (its answer is then not kept). */
   const answer = async (
@@ -116,7 +119,9 @@ export function grubTftpFiles(options: GrubBootOptions): GrubTftpFiles {
     let resolved = await resolve(at);
     if (resolved.deployment?.kind === 'preparing') {
       const until = Date.now() + holdMs;
-      while (environment() === null && Date.now() < until) await sleep(PREPARING_POLL_MS);
+      while (environment() === null && Date.now() < until && !stopped.signal.aborted) {
+        await sleep(PREPARING_POLL_MS, undefined, { signal: stopped.signal }).catch(() => undefined);
+      }
       if (environment() !== null) resolved = await resolve(now());
     }
     const rendered = renderGrubConfig(
@@ -164,5 +169,5 @@ export function grubTftpFiles(options: GrubBootOptions): GrubTftpFiles {
   const restarting = (mac: string): void => {
     for (const [k, v] of answers) if (v.mac === mac) answers.delete(k);
   };
-  return { files, restarting };
+  return { files, restarting, stop: () => stopped.abort() };
 }

@@ -191,7 +191,7 @@ test(
   },
 );
 
-test('while the deploy environment is prepared, a config is held until it is ready, or answered "preparing" after the hold and not kept', async () => {
+test('while the deploy environment is prepared, a config is held until it is ready, or answered "preparing" after the hold (or as the server stops) and not kept', async () => {
   await withDeployFixture(async ({ app, session, machineId }) => {
     await session.deployments.create({ machine: machineId, profile: 'lab' });
     let ready = false;
@@ -201,19 +201,20 @@ test('while the deploy environment is prepared, a config is held until it is rea
       commandLine: () => 'quiet',
     };
     const configFor = (holdMs: number) => {
-      const { files } = grubTftpFiles({
+      const { files, stop } = grubTftpFiles({
         registry: app.bootPorts().registry,
         httpBase: 'http://127.0.0.1:8080',
         deployEnvironment: () => (ready ? environment : null),
         preparingHoldMs: holdMs,
       });
-      return async (): Promise<{ text: string; ms: number }> => {
+      const read = async (): Promise<{ text: string; ms: number }> => {
         const started = performance.now();
         const text = new TextDecoder().decode(
           (await files(`grub/winsmith/machine/${MACHINE_MAC}`, '10.1.2.50')) ?? new Uint8Array(),
         );
         return { text, ms: performance.now() - started };
       };
+      return Object.assign(read, { stop });
     };
     const header = (text: string): string | undefined =>
       /^# winsmith boot config for \S+: (\S+)$/m.exec(text)?.[1];
@@ -227,10 +228,18 @@ test('while the deploy environment is prepared, a config is held until it is rea
     assert.equal(header(again.text), 'deploy-preparing');
     assert.notEqual(again.text, first.text, 'asked again: a new render (its own token), not the one kept');
 
+    // The server stopping answers a config held at once.
+    const stopping = configFor(30_000);
+    const held = stopping();
+    setTimeout(() => stopping.stop(), 300);
+    const answered = await held;
+    assert.equal(header(answered.text), 'deploy-preparing');
+    assert.ok(answered.ms < 20_000, `answered as the server stops, after ${String(answered.ms)} ms`);
+
     setTimeout(() => (ready = true), 300);
-    const held = await configFor(30_000)();
-    assert.equal(header(held.text), 'deploy');
-    assert.ok(held.ms < 20_000, `answered once ready, after ${String(held.ms)} ms`);
-    assert.match(held.text, /^linux \/winsmith-0123-vmlinuz quiet$/m);
+    const deploy = await configFor(30_000)();
+    assert.equal(header(deploy.text), 'deploy');
+    assert.ok(deploy.ms < 20_000, `answered once ready, after ${String(deploy.ms)} ms`);
+    assert.match(deploy.text, /^linux \/winsmith-0123-vmlinuz quiet$/m);
   });
 });
