@@ -339,7 +339,10 @@ async function followDeployment(
           );
         }
       }
-      const stalled = watch.check(vm.process?.output() ?? '', d.updatedAt, Date.now());
+      const stalled = watch.check(
+        { console: vm.process?.output() ?? '', deployment: d.updatedAt, packets: await vm.sentPackets() },
+        Date.now(),
+      );
       if (stalled !== null) throw stalled;
       return null;
     },
@@ -456,7 +459,12 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
             },
           );
         }
-        const refused = firmwareRefusal(vm) ?? firstBoot.check(vm.process?.output() ?? '', '', Date.now());
+        const refused =
+          firmwareRefusal(vm) ??
+          firstBoot.check(
+            { console: vm.process?.output() ?? '', deployment: '', packets: await vm.sentPackets() },
+            Date.now(),
+          );
         if (refused !== null) throw refused;
         return (await session.machines.list({})).find((m) => m.mac === vm.mac) ?? null;
       },

@@ -1,6 +1,6 @@
 // A lab VM's power-on, watched for progress: what the server did for it (a line of its log naming
 // the VM's MAC or the address DHCP gave it, or the deploy environment it prepares), a change of its
-// deployment, or more on its console. A VM that shows none of these for a while has stalled — a
+// deployment, more on its console, or packets it sent (a long TFTP transfer logs only its end). A VM that shows none of these for a while has stalled — a
 // firmware sitting at its boot menu after a loader returned, a loader waiting for nothing — and
 // waiting on for the rest of the lab's time tells no more: the lab stops there, with the last step
 // seen and the console's last line.
@@ -8,7 +8,7 @@
 import { AppError } from '../core/errors.ts';
 import type { ServerLogLine } from './lab-server.ts';
 
-/** How long a powered-on VM may show no progress at all (longer than a large TFTP transfer under load). */
+/** How long a powered-on VM may show no progress at all. */
 export const LAB_STALL_MS = 5 * 60_000;
 
 /** A console's last line without its terminal's control sequences, at most 160 characters. */
@@ -38,6 +38,7 @@ export class BootWatch {
   #at: number;
   #console = 0;
   #deployment = '';
+  #packets: number | null = null;
 
   constructor(mac: string, now: number, stallMs = LAB_STALL_MS) {
     this.#mac = mac;
@@ -61,14 +62,24 @@ export class BootWatch {
   }
 
   /**
-   * Progress seen on the console (its whole text so far) or in the deployment (its updatedAt; ''
-   * when there is none), and the stall when there has been none for too long: an error naming the
-   * last step the server saw and the console's last line.
+   * Progress seen on the console (its whole text so far), in the deployment (its updatedAt; ''
+   * when there is none) or in the packets the VM sent (null: unknown), and the stall when there
+   * has been none for too long: an error naming the last step the server saw and the console's
+   * last line.
    */
-  check(console: string, deploymentUpdatedAt: string, now: number): AppError | null {
-    if (console.length !== this.#console || deploymentUpdatedAt !== this.#deployment) {
+  check(
+    seen: { readonly console: string; readonly deployment: string; readonly packets: number | null },
+    now: number,
+  ): AppError | null {
+    const { console } = seen;
+    if (
+      console.length !== this.#console ||
+      seen.deployment !== this.#deployment ||
+      (seen.packets !== null && seen.packets !== this.#packets)
+    ) {
       this.#console = console.length;
-      this.#deployment = deploymentUpdatedAt;
+      this.#deployment = seen.deployment;
+      this.#packets = seen.packets ?? this.#packets;
       this.#at = now;
     }
     const quiet = now - this.#at;

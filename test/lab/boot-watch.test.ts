@@ -39,13 +39,13 @@ test('a VM that shows nothing new for the bound has stalled, and the error names
   watch.serverLine(ACK, (now += 5_000));
   // GRUB's read of its config: known as the VM's by the address DHCP gave it.
   watch.serverLine(CONFIG, (now += 10_000));
-  assert.equal(watch.check(BOOT_MENU, '', now), null);
+  assert.equal(watch.check({ console: BOOT_MENU, deployment: '', packets: 40 }, now), null);
   // Other machines, and the server's own business, are no progress of this VM.
   watch.serverLine({ msg: 'TFTP transfer done', client: '10.190.33.101:25305', file: 'x' }, now + 1000);
   watch.serverLine({ msg: 'DHCP DHCPACK to 52:54:00:00:00:01 10.190.33.101' }, now + 2000);
   watch.serverLine({ msg: 'request', client: '10.190.33.1', path: '/api/v1/machines' }, now + 3000);
-  assert.equal(watch.check(BOOT_MENU, '', now + STALL_MS - 1), null);
-  const stalled = watch.check(BOOT_MENU, '', now + STALL_MS);
+  assert.equal(watch.check({ console: BOOT_MENU, deployment: '', packets: 40 }, now + STALL_MS - 1), null);
+  const stalled = watch.check({ console: BOOT_MENU, deployment: '', packets: 40 }, now + STALL_MS);
   assert.ok(stalled !== null);
   assert.equal(stalled.code, 'TIMED_OUT');
   assert.equal(
@@ -54,19 +54,28 @@ test('a VM that shows nothing new for the bound has stalled, and the error names
   );
 });
 
-test("the console's output, the deployment's changes and the server's lines for the VM are progress", () => {
+test("the console's output, the deployment's changes, the server's lines for the VM and its packets are progress", () => {
   let now = 0;
   const watch = new BootWatch(MAC, now, STALL_MS);
   now += STALL_MS - 1000;
-  assert.equal(watch.check('Linux version 6.1\n', '', now), null, 'the console grew');
+  const linux = { console: 'Linux version 6.1\n', deployment: '', packets: 10 };
+  assert.equal(watch.check(linux, now), null, 'the console grew');
   now += STALL_MS - 1000;
-  assert.equal(watch.check('Linux version 6.1\n', '2026-12-07T03:01:23.809Z', now), null, 'the deployment');
+  const deploying = { ...linux, deployment: '2026-12-07T03:01:23.809Z' };
+  assert.equal(watch.check(deploying, now), null, 'the deployment');
   now += STALL_MS - 1000;
   watch.serverLine({ msg: 'boot script', mac: MAC, action: 'deploy' }, now);
   now += STALL_MS - 1000;
-  assert.equal(watch.check('Linux version 6.1\n', '2026-12-07T03:01:23.809Z', now), null, 'a boot script');
-  const stalled = watch.check('Linux version 6.1\n', '2026-12-07T03:01:23.809Z', now + 1000);
-  assert.match(stalled?.message ?? '', /: the server last did "boot script deploy" for it 60 s ago, /);
-  const silent = new BootWatch(MAC, 0, STALL_MS).check('', '', STALL_MS);
+  assert.equal(watch.check(deploying, now), null, 'a boot script');
+  now += STALL_MS - 1000;
+  // A TFTP transfer under way: only the VM's acknowledgements tell.
+  assert.equal(watch.check({ ...deploying, packets: 5000 }, now), null, 'packets sent');
+  assert.equal(watch.check({ ...deploying, packets: null }, now + STALL_MS - 1), null, 'the VM off: unknown');
+  const stalled = watch.check({ ...deploying, packets: 5000 }, now + STALL_MS);
+  assert.match(stalled?.message ?? '', /: the server last did "boot script deploy" for it 178 s ago, /);
+  const silent = new BootWatch(MAC, 0, STALL_MS).check(
+    { console: '', deployment: '', packets: null },
+    STALL_MS,
+  );
   assert.match(silent?.message ?? '', /: the server has seen nothing of it since it was powered on, /);
 });
