@@ -225,16 +225,18 @@ function environmentFailure(server: LabServer): AppError | null {
  * The firmware's refusal of the boot file it was sent, if its console shows one: OVMF says
  * `BdsDxe: failed to load Boot0002 "UEFI PXEv4 ..." from ...: Access Denied` when Secure Boot
  * finds no valid signature on it (iPXE is not signed) — or `"UEFI HTTPv4 ..."` when the PXE try
- * ended otherwise (a TFTP timeout on a busy host) and HTTP boot fetched it.
+ * ended otherwise (a TFTP timeout on a busy host) and HTTP boot fetched it. The status is known by
+ * its first letters: OVMF's serial console drops characters when the VM is starved (TCG on a busy
+ * host; seen: `Access Den`, `Ac`), and no other status of a load starts so.
  */
 function firmwareRefusal(vm: LabVm): AppError | null {
-  const line = /BdsDxe: failed to load [^\n]*?(?:PXE|HTTP)v[46][^\n]*?: Access Denied/.exec(
+  const line = /BdsDxe: failed to load [^\n]*?(?:PXE|HTTP)v[46][^\n]*?: Ac[^\n]*/.exec(
     vm.process?.output() ?? '',
   )?.[0];
   if (line === undefined) return null;
   return new AppError(
     'PROGRAM_FAILED',
-    `the VM's firmware refused the boot file it was sent: ${line.replace(/\s+/g, ' ')}`,
+    `the VM's firmware refused the boot file it was sent: ${line.replace(/\s+/g, ' ').trim()}`,
     {
       hint: 'Secure Boot runs only signed loaders: send UEFI machines to shim (--uefi-chain shim), not iPXE',
     },
