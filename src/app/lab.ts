@@ -30,6 +30,7 @@ import { LabNetwork } from '../lab/lab-network.ts';
 import { LAB_COMPUTER_NAME, LAB_PROFILE_NAME, labProfileYaml } from '../lab/lab-profile.ts';
 import { LabServer, type ServerLogLine } from '../lab/lab-server.ts';
 import { LabVm } from '../lab/lab-vm.ts';
+import { BootWatch } from '../lab/boot-watch.ts';
 import { interrupted, waitFor } from '../lab/wait-for.ts';
 import { artifactMetaOf } from './artifact-meta.ts';
 import { bootEnvLoaders, readBootEnvDirectory, seedBootEnvPackages } from './bootenv.ts';
@@ -159,8 +160,14 @@ function tail(text: string, lines = 8): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-/** Tells what the server does for the machine as steps, each kind once or as it changes. */
-function serverNarrator(mac: () => string | null, emit: Emit): (line: ServerLogLine) => void {
+/** Tells what the server does for the machine: its steps, each kind once in a power-on or as it changes. */
+interface ServerNarrator {
+  line(line: ServerLogLine): void;
+  /** The VM was powered on: what its new boot fetches is told again. */
+  poweredOn(): void;
+}
+
+function serverNarrator(mac: () => string | null, emit: Emit): ServerNarrator {
   const told = new Set<string>();
   const once = (key: string, message: string): void => {
     if (told.has(key)) return;
@@ -168,30 +175,36 @@ function serverNarrator(mac: () => string | null, emit: Emit): (line: ServerLogL
     emit({ kind: 'step', message: `server: ${message}` });
   };
   let lastAction = '';
-  return (line) => {
-    const vm = mac();
-    if (line.msg.startsWith('DHCP DHCPACK') && vm !== null && line.msg.includes(vm)) {
-      emit({ kind: 'step', message: `server: ${line.msg.slice('DHCP '.length)}` });
-    } else if (line.msg === 'TFTP transfer done') {
-      once(`tftp ${String(line.file)}`, `sent ${String(line.file)} over TFTP`);
-    } else if (line.msg === 'boot script' && line.mac === vm && line.action !== lastAction) {
-      lastAction = String(line.action);
-      emit({ kind: 'step', message: `server: boot script for ${vm}: ${lastAction}` });
-    } else if (line.msg === 'boot check-in' && line.mac === vm && line.loader === 'grub') {
-      once(
-        'grub check-in',
-        `GRUB checked in for ${vm}: Secure Boot ${line.secureBoot === true ? 'on' : 'off'}`,
-      );
-    } else if (line.msg === 'boot file') {
-      once(`file ${String(line.name)}`, `sending ${String(line.name)} over HTTP`);
-    } else if (line.msg === 'deploy environment: preparing') {
-      once('env preparing', `preparing the deploy environment (${String(line.from)})`);
-    } else if (line.msg === 'deploy environment: ready') {
-      once(
-        'env ready',
-        `deploy environment ready (kernel ${String(line.kernel)}${line.built === true ? ', built now' : ''})`,
-      );
-    }
+  return {
+    poweredOn: () => {
+      told.clear();
+      lastAction = '';
+    },
+    line: (line) => {
+      const vm = mac();
+      if (line.msg.startsWith('DHCP DHCPACK') && vm !== null && line.msg.includes(vm)) {
+        emit({ kind: 'step', message: `server: ${line.msg.slice('DHCP '.length)}` });
+      } else if (line.msg === 'TFTP transfer done') {
+        once(`tftp ${String(line.file)}`, `sent ${String(line.file)} over TFTP`);
+      } else if (line.msg === 'boot script' && line.mac === vm && line.action !== lastAction) {
+        lastAction = String(line.action);
+        emit({ kind: 'step', message: `server: boot script for ${vm}: ${lastAction}` });
+      } else if (line.msg === 'boot check-in' && line.mac === vm && line.loader === 'grub') {
+        once(
+          'grub check-in',
+          `GRUB checked in for ${vm}: Secure Boot ${line.secureBoot === true ? 'on' : 'off'}`,
+        );
+      } else if (line.msg === 'boot file') {
+        once(`file ${String(line.name)}`, `sending ${String(line.name)} over HTTP`);
+      } else if (line.msg === 'deploy environment: preparing') {
+        once('env preparing', `preparing the deploy environment (${String(line.from)})`);
+      } else if (line.msg === 'deploy environment: ready') {
+        once(
+          'env ready',
+          `deploy environment ready (kernel ${String(line.kernel)}${line.built === true ? ', built now' : ''})`,
+        );
+      }
+    },
   };
 }
 
@@ -212,16 +225,18 @@ function environmentFailure(server: LabServer): AppError | null {
  * The firmware's refusal of the boot file it was sent, if its console shows one: OVMF says
  * `BdsDxe: failed to load Boot0002 "UEFI PXEv4 ..." from ...: Access Denied` when Secure Boot
  * finds no valid signature on it (iPXE is not signed) — or `"UEFI HTTPv4 ..."` when the PXE try
- * ended otherwise (a TFTP timeout on a busy host) and HTTP boot fetched it.
+ * ended otherwise (a TFTP timeout on a busy host) and HTTP boot fetched it. The status is known by
+ * its first letters: OVMF's serial console drops characters when the VM is starved (TCG on a busy
+ * host; seen: `Access Den`, `Ac`), and no other status of a load starts so.
  */
 function firmwareRefusal(vm: LabVm): AppError | null {
-  const line = /BdsDxe: failed to load [^\n]*?(?:PXE|HTTP)v[46][^\n]*?: Access Denied/.exec(
+  const line = /BdsDxe: failed to load [^\n]*?(?:PXE|HTTP)v[46][^\n]*?: Ac[^\n]*/.exec(
     vm.process?.output() ?? '',
   )?.[0];
   if (line === undefined) return null;
   return new AppError(
     'PROGRAM_FAILED',
-    `the VM's firmware refused the boot file it was sent: ${line.replace(/\s+/g, ' ')}`,
+    `the VM's firmware refused the boot file it was sent: ${line.replace(/\s+/g, ' ').trim()}`,
     {
       hint: 'Secure Boot runs only signed loaders: send UEFI machines to shim (--uefi-chain shim), not iPXE',
     },
@@ -290,11 +305,14 @@ async function prepareRepository(
   });
 }
 
-/** Follows the deployment until it ends (or the VM ends without it), telling each change. */
+/**
+ * Follows the deployment until it ends (or the VM ends without it, or stalls), telling each change.
+ */
 async function followDeployment(
   session: Session,
   id: string,
   vm: LabVm,
+  watch: BootWatch,
   server: LabServer,
   deadline: number,
   options: LabDeployOptions,
@@ -323,6 +341,11 @@ async function followDeployment(
           );
         }
       }
+      const stalled = watch.check(
+        { console: vm.process?.output() ?? '', deployment: d.updatedAt, packets: await vm.sentPackets() },
+        Date.now(),
+      );
+      if (stalled !== null) throw stalled;
       return null;
     },
     { timeoutMs: Math.max(0, deadline - Date.now()), everyMs: 1000, signal: options.signal },
@@ -383,7 +406,9 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
       kind: 'step',
       message: `network namespace ${network.name}: bridge ${network.bridge} ${network.cidr}`,
     });
-    const narrate = serverNarrator(() => parts.vm?.mac ?? null, emit);
+    const narrator = serverNarrator(() => parts.vm?.mac ?? null, emit);
+    /** The progress of the VM's current power-on. */
+    let watch: BootWatch | null = null;
     const uefiChain = options.uefiChain ?? (options.secureBoot ? 'shim' : null);
     const server = await LabServer.start(
       network,
@@ -391,7 +416,10 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
         main: WINSMITH_MAIN,
         data,
         bootenv: options.bootenv,
-        onLog: narrate,
+        onLog: (line) => {
+          narrator.line(line);
+          watch?.serverLine(line, Date.now());
+        },
         ...(uefiChain === null ? {} : { uefiChain }),
       },
       options.signal,
@@ -410,7 +438,13 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
       disk: { path: disk, format: 'qcow2' },
     });
     parts.vm = vm;
-    vm.powerOn();
+    const powerOn = (): BootWatch => {
+      vm.powerOn();
+      narrator.poweredOn();
+      watch = new BootWatch(vm.mac, vm.poweredOnAt);
+      return watch;
+    };
+    const firstBoot = powerOn();
     emit({
       kind: 'step',
       message: `VM powered on: ${options.firmware}${options.secureBoot ? ' with Secure Boot enforced' : ''}, MAC ${vm.mac}, empty ${formatSize(LAB_DISK_BYTES)} disk; console ${vm.console}`,
@@ -427,7 +461,12 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
             },
           );
         }
-        const refused = firmwareRefusal(vm);
+        const refused =
+          firmwareRefusal(vm) ??
+          firstBoot.check(
+            { console: vm.process?.output() ?? '', deployment: '', packets: await vm.sentPackets() },
+            Date.now(),
+          );
         if (refused !== null) throw refused;
         return (await session.machines.list({})).find((m) => m.mac === vm.mac) ?? null;
       },
@@ -448,10 +487,10 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
 
     await vm.powerOff();
     check('the VM to power off');
-    vm.powerOn();
+    const deployBoot = powerOn();
     const poweredOnAt = vm.poweredOnAt;
     emit({ kind: 'step', message: 'VM powered on again, to be deployed' });
-    const ended = await followDeployment(session, queued.id, vm, server, deadline, options, emit);
+    const ended = await followDeployment(session, queued.id, vm, deployBoot, server, deadline, options, emit);
     if (ended.state === 'done') {
       await waitFor(
         'the VM to power off after its deployment',
@@ -474,13 +513,22 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
     if (options.capture && verification?.bootable === true) {
       const queuedCapture = await session.deployments.capture({ machine: machine.id, tag: LAB_CAPTURE });
       parts.deployment = queuedCapture.id;
-      vm.powerOn();
+      const captureBoot = powerOn();
       const captureOnAt = vm.poweredOnAt;
       emit({
         kind: 'step',
         message: `capture ${queuedCapture.id} into ${LAB_CAPTURE} queued; VM powered on again`,
       });
-      const captured = await followDeployment(session, queuedCapture.id, vm, server, deadline, options, emit);
+      const captured = await followDeployment(
+        session,
+        queuedCapture.id,
+        vm,
+        captureBoot,
+        server,
+        deadline,
+        options,
+        emit,
+      );
       if (captured.state === 'done') {
         // The capture ends with a restart, which ends the VM (-no-reboot).
         await waitFor(

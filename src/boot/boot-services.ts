@@ -144,7 +144,7 @@ export function bootParts(
     deployEnvironment: deps.deployEnvironment,
   });
   const services: BootService[] = [];
-  const madeFiles = grubTftpFiles({
+  const grub = grubTftpFiles({
     registry: deps.registry,
     httpBase: grubHttpBase(settings, deps.listen),
     log: deps.log,
@@ -164,12 +164,13 @@ export function bootParts(
           port: tftp.port,
           ...(tftp.maxTimeoutSeconds === null ? {} : { maxTimeoutSeconds: tftp.maxTimeoutSeconds }),
           ...(tftp.maxPerAddress === null ? {} : { maxPerAddress: tftp.maxPerAddress }),
-          madeFiles,
+          madeFiles: grub.files,
           signal,
           log: deps.log,
         });
         deps.log.log('info', 'tftp listening', { host: server.address, port: server.port });
         await untilAborted(signal);
+        grub.stop();
         await server.close();
       },
     });
@@ -196,6 +197,8 @@ export function bootParts(
           httpBase,
           ...(range === undefined ? {} : { range, leases: deps.leases }),
           uefiChain,
+          // A machine that asks DHCP starts a boot: GRUB's answers kept for its last one go.
+          onRequest: (mac) => grub.restarting(mac),
           signal,
           log: deps.log,
         });

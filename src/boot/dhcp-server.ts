@@ -17,7 +17,7 @@
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { AppError, errorText } from '../core/errors.ts';
-import { parseDhcpMessage, serializeDhcpMessage, ipv4Number } from '../formats/dhcp/dhcp.ts';
+import { dhcpClientMac, parseDhcpMessage, serializeDhcpMessage, ipv4Number } from '../formats/dhcp/dhcp.ts';
 import { silentBootLog, type BootLog } from './boot-log.ts';
 import {
   handleDhcpRequest,
@@ -43,6 +43,8 @@ export interface DhcpServerOptions {
   readonly leases?: LeaseStore;
   /** The chain of a UEFI PXE client by MAC (dhcp-handler.ts); absent: iPXE. */
   readonly uefiChain?: (mac: string) => Promise<UefiChain>;
+  /** Told the MAC (lower case, colons) of each request from this network, before it is answered. */
+  readonly onRequest?: (mac: string) => void;
   readonly signal?: AbortSignal;
   readonly log?: BootLog;
   /** Ports (default 67 and 4011): other values only for tests. */
@@ -131,6 +133,7 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
       });
       return;
     }
+    options.onRequest?.(dhcpClientMac(message));
     const reply = await handleDhcpRequest(
       { message, port, from: { address: from.address, port: from.port } },
       context,

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { PREPARING_RETRY_SECONDS } from './boot-action.ts';
 import { GRUB_MAIN_CONFIG, parseGrubRequest, renderGrubConfig } from './grub-config.ts';
 
 const machine = { mac: '52:54:00:12:34:56' };
@@ -57,16 +56,17 @@ test('a deployment to start: the signed kernel and the initrd from the TFTP root
   assert.ok(text.includes(`\nlinux /${start.kernel} ${start.cmdline}\ninitrd /${start.initrd}\nboot\n`));
 });
 
-test('while the environment is prepared: a wait, and the config asked for again', () => {
+test('while the environment is prepared: the config asked for again at once (the server paces it)', () => {
   const { action, text } = renderGrubConfig(machine, {
     checkInNonce: nonce,
     deployment: { id: 'd-7', kind: 'preparing' },
   });
   assert.equal(action, 'deploy-preparing');
   assert.deepEqual(text.trimEnd().split('\n').slice(-2), [
-    `sleep ${PREPARING_RETRY_SECONDS}`,
+    'echo "winsmith: deployment d-7: the deploy environment is being prepared, asking again"',
     'set winsmith_again=y',
   ]);
+  assert.ok(!text.includes('sleep'));
   assert.ok(!text.includes('exit'));
 });
 

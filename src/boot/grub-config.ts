@@ -11,7 +11,6 @@
 
 import { AppError } from '../core/errors.ts';
 import {
-  PREPARING_RETRY_SECONDS,
   bootText,
   plainCommandLine,
   scriptAction,
@@ -109,7 +108,8 @@ export const GRUB_CHECKED_IN = 'echo "winsmith: checked in"\n';
  * The GRUB config of one machine: the same actions as its iPXE script (boot-action.ts). With a
  * deployment to start: the deploy environment's signed kernel (checked by shim) and its initrd
  * over TFTP, with the command line that names the server and carries the agent's token. With the
- * environment still being prepared: a wait, then the config read again. With a deployment already
+ * environment still being prepared: the config read again at once (the server answers it when the
+ * environment is ready, or after a while: grub-boot.ts). With a deployment already
  * under way, or none: back to the firmware, which boots the local disk.
  */
 export function renderGrubConfig(machine: GrubMachine, options: GrubConfigOptions): RenderedGrubConfig {
@@ -134,10 +134,10 @@ export function renderGrubConfig(machine: GrubMachine, options: GrubConfigOption
     lines.push(`echo "winsmith: deployment ${bootText(deployment.id)} is under way already"`);
     lines.push('echo "winsmith: booting from the local disk"');
   } else if (deployment.kind === 'preparing') {
+    // No `sleep`: the server holds its answer (grub-boot.ts), as GRUB's clock may run slow.
     lines.push(
-      `echo "winsmith: deployment ${bootText(deployment.id)}: the deploy environment is being prepared, asking again in ${PREPARING_RETRY_SECONDS} s"`,
+      `echo "winsmith: deployment ${bootText(deployment.id)}: the deploy environment is being prepared, asking again"`,
     );
-    lines.push(`sleep ${PREPARING_RETRY_SECONDS}`);
     lines.push(`set ${AGAIN}=y`);
     return text();
   } else {

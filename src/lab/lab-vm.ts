@@ -6,6 +6,7 @@
 // or when it is powered off.
 
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../core/errors.ts';
 import type { DiskFormat } from '../engines/qemu-img.ts';
@@ -108,6 +109,19 @@ export class LabVm {
   /** QEMU of the last power-on, or null before the first. */
   get process(): RunningService | null {
     return this.#process;
+  }
+
+  /**
+   * The packets it has sent since its tap was made (the tap's receive count, read in QEMU's
+   * network namespace through /proc), or null when it is off.
+   */
+  async sentPackets(): Promise<number | null> {
+    const pid = this.#process?.running() === true ? this.#process.pid : undefined;
+    if (pid === undefined) return null;
+    const table = await readFile(`/proc/${String(pid)}/net/dev`, 'utf8').catch(() => '');
+    const row = table.split('\n').find((l) => l.trimStart().startsWith(`${this.tap}:`));
+    const packets = Number(row?.split(':')[1]?.trim().split(/\s+/)[1]);
+    return Number.isFinite(packets) ? packets : null;
   }
 
   /** When it was last powered on (Date.now()), 0 before the first. */

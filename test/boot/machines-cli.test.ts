@@ -33,7 +33,10 @@ async function withBootedMachines(fn: (data: string) => Promise<void>): Promise<
       assert.equal((await app.request(hello)).status, 200);
       await app.request('/boot/ipxe?mac=52-54-00-00-00-02&platform=efi&buildarch=x86_64');
       // The second machine's GRUB (Secure Boot) checks in with lockdown=y.
-      const grub = grubTftpFiles({ registry: local.bootPorts().registry, httpBase: 'http://10.5.5.1:8080' });
+      const grub = grubTftpFiles({
+        registry: local.bootPorts().registry,
+        httpBase: 'http://10.5.5.1:8080',
+      }).files;
       const config = new TextDecoder().decode(
         (await grub('grub/winsmith/machine/52:54:00:00:00:02', '10.5.5.9')) ?? new Uint8Array(),
       );
