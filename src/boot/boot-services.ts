@@ -11,7 +11,13 @@ import { installBootFiles, installGrubConfig, locateBootFiles, type LocatedBootF
 import { chooseUefiChain, type UefiChainSetting } from './boot-chain.ts';
 import { grubTftpFiles } from './grub-boot.ts';
 import { RegistrationGate } from './registration-gate.ts';
-import { httpBootRoutes, type BootMachineRegistry, type DeployEnvironmentFiles } from './http-boot.ts';
+import {
+  httpBootRoutes,
+  isWildcardHost,
+  origin,
+  type BootMachineRegistry,
+  type DeployEnvironmentFiles,
+} from './http-boot.ts';
 import type { LeaseStore } from './dhcp-handler.ts';
 import type { RegistrationLimits } from './registration-gate.ts';
 import { startTftpServer } from './tftp-server.ts';
@@ -80,26 +86,28 @@ export async function installIpxe(settings: BootSettings, log: BootLog): Promise
   return located;
 }
 
-function isWildcard(host: string): boolean {
-  return host === '0.0.0.0' || host === '::' || host === '';
+/**
+ * The listener machines fetch their boot URLs from: the plain boot listener when the server has
+ * one, else the server's own (`secure` when that one is HTTPS).
+ */
+export interface BootListen {
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
 }
 
-function httpUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+function listenUrl(host: string, listen: BootListen): string {
+  return origin(listen.secure ? 'https' : 'http', host, listen.port);
 }
 
 /**
  * The HTTP base URL DHCP hands to iPXE: --boot-url, else the listen address when it is one
  * address, else the boot interface's address with the listen port.
  */
-function dhcpHttpBase(
-  settings: BootSettings,
-  dhcp: BootDhcpSettings,
-  listen: { host: string; port: number },
-): string {
+function dhcpHttpBase(settings: BootSettings, dhcp: BootDhcpSettings, listen: BootListen): string {
   if (settings.httpBase !== null) return settings.httpBase;
-  const host = isWildcard(listen.host) ? interfaceAddress(dhcp.interface).address : listen.host;
-  return httpUrl(host, listen.port);
+  const host = isWildcardHost(listen.host) ? interfaceAddress(dhcp.interface).address : listen.host;
+  return listenUrl(host, listen);
 }
 
 /**
@@ -107,12 +115,12 @@ function dhcpHttpBase(
  * no HTTP address): as DHCP's when DHCP runs, else the listen address or TFTP's when either is one
  * address; null when nothing says (then --boot-url is needed).
  */
-function grubHttpBase(settings: BootSettings, listen: { host: string; port: number }): string | null {
+function grubHttpBase(settings: BootSettings, listen: BootListen): string | null {
   if (settings.httpBase !== null) return settings.httpBase;
   if (settings.dhcp !== null) return dhcpHttpBase(settings, settings.dhcp, listen);
-  if (!isWildcard(listen.host)) return httpUrl(listen.host, listen.port);
+  if (!isWildcardHost(listen.host)) return listenUrl(listen.host, listen);
   const tftpHost = settings.tftp?.host;
-  return tftpHost === undefined || isWildcard(tftpHost) ? null : httpUrl(tftpHost, listen.port);
+  return tftpHost === undefined || isWildcardHost(tftpHost) ? null : listenUrl(tftpHost, listen);
 }
 
 /** The boot routes (to mount at the root of the server's app) and services, over the machines' ports. */
@@ -125,8 +133,8 @@ export function bootParts(
     /** Where full-mode DHCP keeps its leases. */
     readonly leases: LeaseStore;
     readonly log: BootLog;
-    /** The HTTP listener's address, for the URLs DHCP gives out. */
-    readonly listen: { readonly host: string; readonly port: number };
+    /** The listener whose address the URLs DHCP and GRUB's configs give out name. */
+    readonly listen: BootListen;
     /** How many unknown machines may register themselves. */
     readonly registration: RegistrationLimits;
     /** The deploy environment's boot files once ready, null while they are prepared. */
@@ -142,6 +150,7 @@ export function bootParts(
     log: deps.log,
     gate,
     deployEnvironment: deps.deployEnvironment,
+    plainListener: deps.listen.secure ? undefined : deps.listen,
   });
   const services: BootService[] = [];
   const grub = grubTftpFiles({

@@ -81,6 +81,8 @@ export async function serveRepository(
     const server = await startServer({
       host: settings.host,
       port: settings.port,
+      tls: settings.tls,
+      bootListen: settings.bootListen,
       fetch: app.fetch,
       logger,
       services: [deploymentWatch(local, logger), ...(extras.services ?? [])],

@@ -1,4 +1,5 @@
-// `winsmith server`: the repository over HTTP until SIGINT/SIGTERM. Logs are JSON lines on stderr.
+// `winsmith server`: the repository over HTTP (HTTPS with --tls-cert/--tls-key, the boot routes then
+// on a plain --boot-listen when asked) until SIGINT/SIGTERM. Logs are JSON lines on stderr.
 
 import { loadServerSettings } from '../../config/server-config.ts';
 import { createJsonLogger } from '../../server/log.ts';
@@ -16,9 +17,12 @@ export const server: CliCommand = {
       .option('--config <file>', 'YAML server config (see docs/server.md)')
       .option('--data <dir>', 'data directory (default ./winsmith-data, or $WINSMITH_DATA)')
       .option('--share <dir>', "the deployment share: files profiles' steps name (default DATA/share)")
+      .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8080; port 0 = any free port)')
+      .option('--tls-cert <file>', 'serve HTTPS only, with this PEM certificate (its chain after it)')
+      .option('--tls-key <file>', 'the PEM private key of --tls-cert')
       .option(
-        '--listen <host:port>',
-        'address to listen on (default 127.0.0.1:8080; port 0 = any free port)',
+        '--boot-listen <host:port>',
+        'a plain-HTTP listener for the boot routes and the deploy agent only, beside an HTTPS --listen',
       );
     addBootOptions(command);
   },
@@ -28,9 +32,17 @@ export const server: CliCommand = {
       data: options.data as string | undefined,
       listen: options.listen as string | undefined,
       share: options.share as string | undefined,
+      tlsCert: options.tlsCert as string | undefined,
+      tlsKey: options.tlsKey as string | undefined,
+      bootListen: options.bootListen as string | undefined,
     });
     const logger = createJsonLogger(process.stderr);
-    const boot = bootSettingsOf(options, configured.data, configured.uefiChain);
+    const boot = bootSettingsOf(
+      options,
+      configured.data,
+      configured.uefiChain,
+      configured.bootListen !== null,
+    );
     // Multicast sessions send on the boot network's interface, unless the config names another.
     const bootInterface = boot?.dhcp?.interface ?? null;
     const settings =
@@ -47,7 +59,10 @@ export const server: CliCommand = {
             extras: (app) => {
               const parts = netboot(app, {
                 dataDir: settings.data,
-                listen: { host: settings.host, port: settings.port },
+                listen:
+                  settings.bootListen === null
+                    ? { host: settings.host, port: settings.port, secure: settings.tls !== null }
+                    : { ...settings.bootListen, secure: false },
                 registration: {
                   perAddressPerMinute: settings.registrationsPerMinute,
                   maxPending: settings.maxPendingMachines,
