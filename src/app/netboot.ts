@@ -50,8 +50,8 @@ export async function prepareNetboot(
 export interface NetbootDeps {
   /** The data directory: the deploy environment is built under it (DATA/bootenv) on first need. */
   readonly dataDir: string;
-  /** The listener machines are sent to (the plain boot listener when there is one), for the URLs DHCP gives out. */
-  readonly listen: BootListen;
+  /** The listener machines are sent to (the plain boot listener when there is one), once the server listens. */
+  readonly listen: () => BootListen;
   /** How many unknown machines may register themselves. */
   readonly registration: RegistrationLimits;
 }

@@ -133,8 +133,11 @@ export function bootParts(
     /** Where full-mode DHCP keeps its leases. */
     readonly leases: LeaseStore;
     readonly log: BootLog;
-    /** The listener whose address the URLs DHCP and GRUB's configs give out name. */
-    readonly listen: BootListen;
+    /**
+     * The listener whose address the URLs DHCP and GRUB's configs give out name, once the server
+     * listens (its port is then the real one when 0 was asked); GRUB's configs take it as configured.
+     */
+    readonly listen: () => BootListen;
     /** How many unknown machines may register themselves. */
     readonly registration: RegistrationLimits;
     /** The deploy environment's boot files once ready, null while they are prepared. */
@@ -150,12 +153,15 @@ export function bootParts(
     log: deps.log,
     gate,
     deployEnvironment: deps.deployEnvironment,
-    plainListener: deps.listen.secure ? undefined : deps.listen,
+    plainListener: () => {
+      const listen = deps.listen();
+      return listen.secure ? undefined : listen;
+    },
   });
   const services: BootService[] = [];
   const grub = grubTftpFiles({
     registry: deps.registry,
-    httpBase: grubHttpBase(settings, deps.listen),
+    httpBase: grubHttpBase(settings, deps.listen()),
     log: deps.log,
     gate,
     deployEnvironment: deps.deployEnvironment,
@@ -189,7 +195,7 @@ export function bootParts(
     services.push({
       name: 'dhcp',
       async start(signal) {
-        const httpBase = dhcpHttpBase(settings, dhcp, deps.listen);
+        const httpBase = dhcpHttpBase(settings, dhcp, deps.listen());
         const range =
           dhcp.range === null
             ? undefined

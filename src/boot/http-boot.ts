@@ -101,8 +101,8 @@ export interface HttpBootOptions {
    * they are prepared (machines with a deployment wait and ask again). Absent: none is ever ready.
    */
   readonly deployEnvironment?: () => DeployEnvironmentFiles | null;
-  /** The server's plain-HTTP boot listener, when it has one beside its HTTPS one. */
-  readonly plainListener?: PlainListener | undefined;
+  /** The server's plain-HTTP boot listener, when it has one beside its HTTPS one (read per request). */
+  readonly plainListener?: () => PlainListener | undefined;
 }
 
 /** The deploy environment as the boot files serve it. */
@@ -445,7 +445,7 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
     const parsed = parseScriptQuery(scriptQueryOf(new URL(c.req.url).search));
     if (!parsed.ok) return c.body(`${parsed.message}\n`, parsed.status, plain);
     const at = now();
-    const httpBase = options.httpBase ?? arrivalOrigin(c, options.plainListener);
+    const httpBase = options.httpBase ?? arrivalOrigin(c, options.plainListener?.());
     if (httpBase === null) {
       return c.body('the server cannot tell the address this request came to: set --boot-url\n', 500, plain);
     }

@@ -10,7 +10,7 @@ import { LocalApp } from '../app/local-app.ts';
 import { createApp } from './app.ts';
 import type { Logger } from './log.ts';
 import type { MountedApp } from './routes.ts';
-import { startServer, type RunningServer, type Service } from './server.ts';
+import { startServer, type RunningServer, type Service, type StartServerOptions } from './server.ts';
 import { errorText } from '../core/errors.ts';
 
 export interface ServeOptions {
@@ -21,6 +21,8 @@ export interface ServeOptions {
     readonly services?: readonly Service[];
     readonly mounts?: readonly MountedApp[];
   };
+  /** Called once the listeners listen, with their real ports (startServer's onListening). */
+  readonly onListening?: StartServerOptions['onListening'];
   /** Called once with the generated admin password of a new repository. */
   readonly onFirstAdmin?: (admin: { name: string; password: string }) => void;
 }
@@ -83,6 +85,7 @@ export async function serveRepository(
       port: settings.port,
       tls: settings.tls,
       bootListen: settings.bootListen,
+      ...(options.onListening === undefined ? {} : { onListening: options.onListening }),
       fetch: app.fetch,
       logger,
       services: [deploymentWatch(local, logger), ...(extras.services ?? [])],

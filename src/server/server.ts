@@ -29,6 +29,8 @@ export interface StartServerOptions {
   readonly bootListen?: { readonly host: string; readonly port: number } | null;
   readonly logger: Logger;
   readonly services?: readonly Service[];
+  /** Called once both listeners listen, before the services start: their real ports. */
+  readonly onListening?: (ports: { readonly port: number; readonly bootPort: number | null }) => void;
   /** Stop on SIGINT and SIGTERM (the `winsmith server` command); tests leave it off. */
   readonly handleSignals?: boolean;
   /** Longest wait for requests in flight at shutdown before their connections are cut. */
@@ -149,7 +151,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           await stopHttp(http, 0);
           throw e;
         });
-  const bootUrl = boot === null ? null : urlOf(boot, 'http').url;
+  const bootAddress = boot === null ? null : urlOf(boot, 'http');
+  const bootUrl = bootAddress?.url ?? null;
+  options.onListening?.({ port, bootPort: bootAddress?.port ?? null });
   let failure: Error | null = null;
 
   const stop = (reason: string): void => {

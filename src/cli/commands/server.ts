@@ -5,7 +5,7 @@ import { loadServerSettings } from '../../config/server-config.ts';
 import { createJsonLogger } from '../../server/log.ts';
 import { serveRepository } from '../../server/serve.ts';
 import type { CliCommand } from '../command.ts';
-import { prepareNetboot } from '../../app/netboot.ts';
+import { prepareNetboot, type BootListen } from '../../app/netboot.ts';
 import { addBootOptions, bootSettingsOf } from '../boot-options.ts';
 
 export const server: CliCommand = {
@@ -50,6 +50,12 @@ export const server: CliCommand = {
         ? { ...configured, multicast: { ...configured.multicast, interface: bootInterface } }
         : configured;
     const netboot = boot === null ? null : await prepareNetboot(boot, logger);
+    // Where machines are sent: the plain boot listener when there is one (its real port once it
+    // listens), else the server's own listener.
+    let bootListen: BootListen =
+      settings.bootListen === null
+        ? { host: settings.host, port: settings.port, secure: settings.tls !== null }
+        : { ...settings.bootListen, secure: false };
     const { server: running } = await serveRepository(settings, {
       logger,
       handleSignals: true,
@@ -59,10 +65,7 @@ export const server: CliCommand = {
             extras: (app) => {
               const parts = netboot(app, {
                 dataDir: settings.data,
-                listen:
-                  settings.bootListen === null
-                    ? { host: settings.host, port: settings.port, secure: settings.tls !== null }
-                    : { ...settings.bootListen, secure: false },
+                listen: () => bootListen,
                 registration: {
                   perAddressPerMinute: settings.registrationsPerMinute,
                   maxPending: settings.maxPendingMachines,
@@ -71,6 +74,9 @@ export const server: CliCommand = {
               return { services: parts.services, mounts: [{ name: 'boot', app: parts.routes }] };
             },
           }),
+      onListening: ({ port, bootPort }) => {
+        bootListen = { ...bootListen, port: bootPort ?? port };
+      },
       onFirstAdmin: (admin) => {
         process.stderr.write(
           `first start: created user '${admin.name}' with password ${admin.password}\n` +
