@@ -68,7 +68,9 @@ function unreachable(base: string, e: unknown): AppError {
   const code = (e as NodeJS.ErrnoException).code ?? '';
   const reason = e instanceof Error ? e.message : String(e);
   if (CERTIFICATE_ERROR.test(code)) {
-    return new AppError('IO_ERROR', `the certificate of ${base} is not trusted: ${reason}`, {
+    // OpenSSL's reason, without the advice Node appends about its own --use-system-ca flag.
+    const check = reason.split('; ')[0] ?? reason;
+    return new AppError('IO_ERROR', `the certificate of ${base} is not trusted: ${check}`, {
       hint: "if a private CA signed it, pass --ca FILE (or set WINSMITH_CA) with that CA's certificate",
       cause: e,
     });
