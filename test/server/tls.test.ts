@@ -9,11 +9,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { AppError } from '../../src/core/errors.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { isCleanFailure, runWinsmith, type CliRun } from '../helpers/cli.ts';
 import { startServerProcess } from '../helpers/server-process.ts';
 import { makeTestCertificates } from '../helpers/test-ca.ts';
 import { INSECURE_WARNING } from '../../src/cli/repo-option.ts';
+import { silentLogger } from '../../src/server/log.ts';
+import { startServer } from '../../src/server/server.ts';
 
 /** GET over HTTPS trusting `ca` only: status and body. */
 function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
@@ -66,7 +69,7 @@ test(
         assert.ok(isCleanFailure(refused), refused.stderr);
         assert.match(
           refused.stderr,
-          /the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted: .*--ca FILE/,
+          /^error: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted: unable to verify the first certificate — if a private CA signed it, pass --ca FILE \(or set WINSMITH_CA\)/,
         );
 
         // Trusted with --ca; the token is stored under the origin, whatever the spelling given.
@@ -148,3 +151,21 @@ test(
     });
   },
 );
+
+test('TLS: a certificate or key that cannot be used stops the start with one error saying which', async () => {
+  await withTempDir(async (dir) => {
+    const certs = await makeTestCertificates(dir);
+    const start = (tls: { cert: string; key: string }) =>
+      startServer({ host: '127.0.0.1', port: 0, tls, fetch: () => new Response(''), logger: silentLogger });
+    await assert.rejects(start({ cert: certs.cert, key: join(dir, 'ca.key') }), (e: unknown) => {
+      assert.ok(e instanceof AppError);
+      assert.match(e.message, /^the TLS certificate or key is not usable: .*key values mismatch/);
+      return true;
+    });
+    await assert.rejects(
+      start({ cert: join(dir, 'missing.pem'), key: certs.key }),
+      /missing\.pem cannot be read/,
+    );
+    await assert.rejects(start({ cert: certs.key, key: certs.key }), /not usable/);
+  });
+});
