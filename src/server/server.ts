@@ -1,5 +1,6 @@
 // The server process: the HTTP listener (HTTPS when given a certificate), the plain boot listener
-// when one is asked for, and any other services (DHCP and TFTP for network boot) under one lifecycle. One AbortController stops everything: close(), SIGINT/SIGTERM, or any service
+// when one is asked for, and any other services (DHCP and TFTP for network boot) under one
+// lifecycle. One AbortController stops everything: close(), SIGINT/SIGTERM, or any service
 // failing. Stopping the listener lets requests in flight finish (an upload cut short stays
 // resumable: its chunks are stored one by one and the commit is one transaction).
 
