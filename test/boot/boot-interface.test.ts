@@ -37,7 +37,7 @@ async function health(ns: string, url: string): Promise<Health> {
 
 test(
   'a server whose boot interface has no carrier serves its API; DHCP binds when the interface comes up',
-  { skip: !isRoot && 'needs root for network namespaces', timeout: 90_000 },
+  { skip: !isRoot && 'needs root for network namespaces', timeout: 180_000 },
   async () => {
     const id = randomBytes(3).toString('hex');
     const serverNs = `ws-${id}-bs`;
@@ -79,7 +79,7 @@ test(
         const lines = (): LogLine[] =>
           log.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
         const waitFor = async (msg: string): Promise<LogLine> => {
-          for (let i = 0; i < 300; i++) {
+          for (let i = 0; i < 600; i++) {
             const found = lines().find((l) => l.msg === msg);
             if (found !== undefined) return found;
             await new Promise((r) => setTimeout(r, 100));

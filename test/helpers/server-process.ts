@@ -42,7 +42,11 @@ export function startServerProcess(
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
     let buffer = '';
     let password: string | null = null;
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${buffer}`)), 20_000);
+    // Generous: a loaded machine may take long to start it; a server that does not start is stopped.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${log.join('\n')}\n${buffer}`));
+    }, 60_000);
     child.stderr.on('data', (data: Buffer) => {
       buffer += data.toString();
       let nl: number;
@@ -63,7 +67,10 @@ export function startServerProcess(
         }
       }
     });
-    child.once('exit', (code) => reject(new Error(`server exited with ${String(code)}:\n${log.join('\n')}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${String(code)}:\n${log.join('\n')}`));
+    });
   });
 }
 
