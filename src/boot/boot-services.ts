@@ -15,7 +15,8 @@ import { httpBootRoutes, type BootMachineRegistry, type DeployEnvironmentFiles }
 import type { LeaseStore } from './dhcp-handler.ts';
 import type { RegistrationLimits } from './registration-gate.ts';
 import { startTftpServer } from './tftp-server.ts';
-import { findInterfaceAddress, startDhcpServer, waitForInterfaceAddress } from './dhcp-server.ts';
+import { startDhcpServer } from './dhcp-server.ts';
+import { canBind, findInterfaceAddress, pollUntil } from './interfaces.ts';
 
 /** DHCP on the boot network: proxy (boot options beside another server) or full (addresses too). */
 export interface BootDhcpSettings {
@@ -162,6 +163,13 @@ export function bootParts(
     services.push({
       name: 'tftp',
       async start(signal, report) {
+        if (!canBind(tftp.host)) {
+          const reason = `no interface has the address ${tftp.host} yet`;
+          report('waiting', reason);
+          deps.log.log('warn', 'tftp waiting for its address', { host: tftp.host, reason });
+          if ((await pollUntil(() => (canBind(tftp.host) ? true : null), signal)) === null) return;
+          deps.log.log('info', 'tftp address ready', { host: tftp.host });
+        }
         const server = await startTftpServer({
           root: settings.bootRoot,
           host: tftp.host,
@@ -189,7 +197,7 @@ export function bootParts(
           const reason = `interface ${dhcp.interface} has no IPv4 address or no carrier yet`;
           report('waiting', reason);
           deps.log.log('warn', 'dhcp waiting for its interface', { interface: dhcp.interface, reason });
-          iface = await waitForInterfaceAddress(dhcp.interface, signal);
+          iface = await pollUntil(() => findInterfaceAddress(dhcp.interface), signal);
           if (iface === null) return;
           deps.log.log('info', 'dhcp interface ready', { interface: dhcp.interface, address: iface.address });
         }

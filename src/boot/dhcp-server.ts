@@ -16,7 +16,6 @@
 
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, errorText } from '../core/errors.ts';
 import { parseDhcpMessage, serializeDhcpMessage, ipv4Number } from '../formats/dhcp/dhcp.ts';
 import { silentBootLog, type BootLog } from './boot-log.ts';
@@ -59,35 +58,6 @@ export interface DhcpServer {
 export interface InterfaceAddress {
   readonly address: string;
   readonly netmask: string;
-}
-
-/**
- * An interface's first IPv4 address and netmask, or null while it has none. Node lists an
- * interface only while it is up and has carrier (a bridge without ports, a tap no VM has opened
- * yet are left out even when they have an address), which is also when DHCP can serve on it.
- */
-export function findInterfaceAddress(name: string): InterfaceAddress | null {
-  const found = (networkInterfaces()[name] ?? []).find((a) => a.family === 'IPv4');
-  return found === undefined ? null : { address: found.address, netmask: found.netmask };
-}
-
-/** How often an interface is looked at while DHCP waits for its address. */
-export const INTERFACE_POLL_MS = 1000;
-
-/**
- * Waits until `name` has an IPv4 address and carrier (findInterfaceAddress); null when `signal`
- * aborts first.
- */
-export async function waitForInterfaceAddress(
-  name: string,
-  signal: AbortSignal,
-  pollMs = INTERFACE_POLL_MS,
-): Promise<InterfaceAddress | null> {
-  for (;;) {
-    const found = findInterfaceAddress(name);
-    if (found !== null || signal.aborted) return found;
-    if (!(await sleep(pollMs, true, { signal }).catch(() => false))) return null;
-  }
 }
 
 /** An interface's IPv4 address (`wanted`, or its first) and netmask; INVALID_ARGUMENT if it has none. */

@@ -1,8 +1,9 @@
 // `winsmith server --dhcp full --interface br0` started while br0 has no carrier (its one port's
 // other end is down, as at boot or before a VM's tap opens), in a network namespace the test
 // makes: the server starts and serves its API, /api/health shows DHCP waiting; once the machine's
-// end comes up (carrier), DHCP binds, logs it, health shows it running, and a real client (busybox
-// udhcpc) in a second namespace gets an address. Namespaces are deleted after, also on failure. Needs root.
+// end comes up (carrier), DHCP and TFTP (told to bind the bridge's address) bind, log it, health
+// shows them running, and a real client (busybox udhcpc) in a second namespace gets an address.
+// Namespaces are deleted after, also on failure. Needs root.
 
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -74,7 +75,16 @@ test(
         const log: string[] = [];
         const server = await startServerProcess(config, log, {
           netns: serverNs,
-          args: ['--dhcp', 'full', '--interface', 'br0', '--dhcp-range', '10.77.0.100-10.77.0.110'],
+          args: [
+            '--dhcp',
+            'full',
+            '--interface',
+            'br0',
+            '--dhcp-range',
+            '10.77.0.100-10.77.0.110',
+            '--tftp',
+            '10.77.0.1:0',
+          ],
         });
         const lines = (): LogLine[] =>
           log.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
@@ -95,6 +105,8 @@ test(
           assert.equal(before.services.http?.state, 'running');
           assert.equal(before.services.dhcp?.state, 'waiting');
           assert.match(before.services.dhcp.detail ?? '', /br0 has no IPv4 address or no carrier/);
+          await waitFor('tftp waiting for its address');
+          assert.equal(before.services.tftp?.state, 'waiting');
 
           // The machine's side comes up: the bridge gets carrier.
           await ip('-n', clientNs, 'link', 'set', 'lo', 'up');
@@ -104,7 +116,9 @@ test(
           const ready = await waitFor('dhcp interface ready');
           assert.equal(ready.address, '10.77.0.1');
           await waitFor('dhcp listening');
+          await waitFor('tftp listening');
           const after = await health(serverNs, url);
+          assert.equal(after.services.tftp?.state, 'running');
           assert.equal(after.services.dhcp?.state, 'running');
           assert.equal(after.services.dhcp.detail, '10.77.0.1 on br0');
 
