@@ -8,11 +8,15 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { AppError, errorText } from '../core/errors.ts';
 import type { Logger } from './log.ts';
+import { ServiceStatuses, type ReportState } from './service-status.ts';
 
-/** A long-running part of the server: resolves when `signal` aborts and it has stopped. */
+/**
+ * A long-running part of the server: resolves when `signal` aborts and it has stopped. It reports
+ * 'running' once it serves (or 'waiting', and for what) through `report`.
+ */
 export interface Service {
   readonly name: string;
-  start(signal: AbortSignal): Promise<void>;
+  start(signal: AbortSignal, report: ReportState): Promise<void>;
 }
 
 export interface StartServerOptions {
@@ -25,6 +29,8 @@ export interface StartServerOptions {
   readonly handleSignals?: boolean;
   /** Longest wait for requests in flight at shutdown before their connections are cut. */
   readonly drainMs?: number;
+  /** Where each service's state is kept (for /api/health); a new one when absent. */
+  readonly statuses?: ServiceStatuses;
 }
 
 export interface RunningServer {
@@ -77,7 +83,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const controller = new AbortController();
   const { signal } = controller;
   const { logger } = options;
-  const http = await listen(options);
+  const statuses = options.statuses ?? new ServiceStatuses();
+  statuses.set('http', 'starting');
+  const http = await listen(options).catch((e: unknown) => {
+    statuses.set('http', 'failed', errorText(e));
+    throw e;
+  });
   const address = http.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -99,7 +110,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const httpService: Promise<void> = new Promise((resolve) => {
     signal.addEventListener(
       'abort',
-      () => void stopHttp(http, options.drainMs ?? DEFAULT_DRAIN_MS).then(resolve),
+      () =>
+        void stopHttp(http, options.drainMs ?? DEFAULT_DRAIN_MS).then(() => {
+          statuses.set('http', 'stopped');
+          resolve();
+        }),
       {
         once: true,
       },
@@ -107,10 +122,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
   const services = (options.services ?? []).map(async (service) => {
     logger.log('info', 'service starting', { service: service.name });
+    statuses.set(service.name, 'starting');
     try {
-      await service.start(signal);
+      await service.start(signal, statuses.reporter(service.name));
+      statuses.set(service.name, 'stopped');
       if (!signal.aborted) stop(`service ${service.name} ended`);
     } catch (e) {
+      statuses.set(service.name, 'failed', errorText(e));
       failure ??= e instanceof Error ? e : new Error(String(e));
       logger.log('error', 'service failed', {
         service: service.name,
@@ -128,6 +146,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
   // The caller may only await close(); a failure is still reported through `done`.
   done.catch(() => undefined);
+  statuses.set('http', 'running', url);
   logger.log('info', 'listening', { url, port: address.port });
   return {
     url,

@@ -14,11 +14,15 @@ export const server: CliCommand = {
   define(command) {
     command
       .option('--config <file>', 'YAML server config (see docs/server.md)')
-      .option('--data <dir>', 'data directory (default ./winsmith-data, or $WINSMITH_DATA)')
-      .option('--share <dir>', "the deployment share: files profiles' steps name (default DATA/share)")
       .option(
-        '--listen <host:port>',
-        'address to listen on (default 127.0.0.1:8080; port 0 = any free port)',
+        '--data <dir>',
+        'data directory (default $WINSMITH_DATA, else ./winsmith-data from the start folder; the systemd unit uses /var/lib/winsmith)',
+      )
+      .option('--share <dir>', "the deployment share: files profiles' steps name (default DATA/share)")
+      .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8080; port 0 = any free port)')
+      .option(
+        '--log-level <level>',
+        'least level logged: debug, info, warn, error (default info, or log.level)',
       );
     addBootOptions(command);
   },
@@ -28,8 +32,9 @@ export const server: CliCommand = {
       data: options.data as string | undefined,
       listen: options.listen as string | undefined,
       share: options.share as string | undefined,
+      logLevel: options.logLevel as string | undefined,
     });
-    const logger = createJsonLogger(process.stderr);
+    const logger = createJsonLogger(process.stderr, configured.logLevel);
     const boot = bootSettingsOf(options, configured.data, configured.uefiChain);
     // Multicast sessions send on the boot network's interface, unless the config names another.
     const bootInterface = boot?.dhcp?.interface ?? null;
@@ -44,8 +49,9 @@ export const server: CliCommand = {
       ...(netboot === null
         ? {}
         : {
-            extras: (app) => {
+            extras: (app, metrics) => {
               const parts = netboot(app, {
+                count: (event) => metrics.boot(event),
                 dataDir: settings.data,
                 listen: { host: settings.host, port: settings.port },
                 registration: {
@@ -56,10 +62,12 @@ export const server: CliCommand = {
               return { services: parts.services, mounts: [{ name: 'boot', app: parts.routes }] };
             },
           }),
+      // The password goes to a terminal only: under a service manager stderr is the log stream.
       onFirstAdmin: (admin) => {
+        if (!process.stderr.isTTY) return;
         process.stderr.write(
           `first start: created user '${admin.name}' with password ${admin.password}\n` +
-            `(shown only now; log in with 'winsmith login URL --user ${admin.name}')\n`,
+            `(also in ${admin.file}; log in with 'winsmith login URL --user ${admin.name}')\n`,
         );
       },
     });
