@@ -8,7 +8,7 @@ import { authenticatePassword } from '../auth/login.ts';
 import { LoginRateLimiter } from '../auth/rate-limit.ts';
 import { isRole, narrowScopes, type Principal, type Role } from '../auth/roles.ts';
 import { authenticateToken, issueToken } from '../auth/tokens.ts';
-import { addUser, createFirstAdmin, editUser, setPassword } from '../auth/users.ts';
+import { addUser, createFirstAdmin, editUser, setPassword, type KeepPassword } from '../auth/users.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { AppError } from '../core/errors.ts';
 import { normalizeScope } from '../core/names.ts';
@@ -98,9 +98,15 @@ export class AccountService {
     return { token, expiresAt: record.expiresAt };
   }
 
-  /** On a repository without users: creates 'admin' with a generated password, returned once. */
-  async ensureFirstAdmin(actor: Actor): Promise<{ name: string; password: string } | null> {
-    const created = await createFirstAdmin(this.#store);
+  /**
+   * On a repository without users: creates 'admin' with a generated password, returned once (and
+   * first handed to `keep`, which may give back one an earlier start kept).
+   */
+  async ensureFirstAdmin(
+    actor: Actor,
+    keep?: KeepPassword,
+  ): Promise<{ name: string; password: string } | null> {
+    const created = await createFirstAdmin(this.#store, keep === undefined ? {} : { keep });
     if (created === undefined) return null;
     await recorderFor(this.#audit, actor)('user.add', created.user.name, { role: 'admin', first: true });
     return { name: created.user.name, password: created.password };

@@ -1029,6 +1029,11 @@ export class DeploymentService {
     return this.#secrets(deployment).unattend;
   }
 
+  /** How many deployments are in each state. */
+  countByState(): Promise<Record<DeploymentState, number>> {
+    return this.#store.countByState();
+  }
+
   /** Fails the deployments whose agent has been silent past the timeout ("agent lost"). */
   async sweep(now = Date.now()): Promise<number> {
     const before = new Date(now - this.#settings.agentTimeoutSeconds * 1000).toISOString();

@@ -8,6 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AccountStore } from '../auth/account-store.ts';
 import type { Principal } from '../auth/roles.ts';
+import type { KeepPassword } from '../auth/users.ts';
+import type { ServerFigures } from './session.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import type { BootMachineRegistry } from '../boot/http-boot.ts';
 import type { LeaseStore } from '../boot/dhcp-handler.ts';
@@ -230,9 +232,12 @@ export class LocalApp {
     return this.#accounts.login(user, password, client);
   }
 
-  /** On a repository without users: creates 'admin' with a generated password, returned once. */
-  ensureFirstAdmin(actor: Actor): Promise<{ name: string; password: string } | null> {
-    return this.#accounts.ensureFirstAdmin(actor);
+  /**
+   * On a repository without users: creates 'admin' with a generated password, returned once (and
+   * first handed to `keep`, which may give back one an earlier start kept).
+   */
+  ensureFirstAdmin(actor: Actor, keep?: KeepPassword): Promise<{ name: string; password: string } | null> {
+    return this.#accounts.ensureFirstAdmin(actor, keep);
   }
 
   /** The image name an open upload is for (NOT_FOUND when there is no such upload). */
@@ -272,6 +277,12 @@ export class LocalApp {
   /** The image names a build recipe's text stores and reads, for the caller's rights. */
   buildRecipeImages(text: string, file: string): { output: string | null; source: string | null } {
     return this.#builds.recipeImages(text, file);
+  }
+
+  /** The figures the server's metrics show: deployments by state, the store's size. */
+  async figures(): Promise<ServerFigures> {
+    const [deployments, store] = await Promise.all([this.#deployments.countByState(), this.#repo.stats()]);
+    return { deployments, store };
   }
 
   /** Throws when the catalog or the blob store cannot be reached. */

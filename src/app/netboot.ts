@@ -3,7 +3,7 @@
 // machines are started into (src/app/deploy-environment.ts). The boot services' code (and TFTP's,
 // DHCP's, and the deploy environment's) is loaded only when boot is asked for.
 
-import type { BootLog } from '../boot/boot-log.ts';
+import type { BootCount, BootLog } from '../boot/boot-log.ts';
 import type { BootListen, BootService, BootSettings } from '../boot/boot-services.ts';
 import type { RegistrationLimits } from '../boot/registration-gate.ts';
 import type { Hono } from 'hono';
@@ -29,6 +29,7 @@ export async function prepareNetboot(
   const { DeployEnvironment } = await import('./deploy-environment.ts');
   const located = await services.installIpxe(settings, log);
   return (app, deps) => {
+    const counted: BootLog = { log: (level, msg, fields) => log.log(level, msg, fields), count: deps.count };
     const environment = new DeployEnvironment({
       dataDir: deps.dataDir,
       prebuilt: settings.deployEnvironment,
@@ -39,7 +40,7 @@ export async function prepareNetboot(
     void environment.installLoaders();
     return services.bootParts(settings, located, {
       ...app.bootPorts(),
-      log,
+      log: counted,
       listen: deps.listen,
       registration: deps.registration,
       deployEnvironment: () => environment.files(),
@@ -54,4 +55,6 @@ export interface NetbootDeps {
   readonly listen: () => BootListen;
   /** How many unknown machines may register themselves. */
   readonly registration: RegistrationLimits;
+  /** Where the boot services' packets, transfers and boot scripts are counted (the server's metrics). */
+  readonly count: (event: BootCount) => void;
 }

@@ -5,7 +5,7 @@
 
 import type { AuditEntry } from '../audit/audit-log.ts';
 import type { ProgressEvent } from '../core/progress.ts';
-import type { Repository } from '../store/repository.ts';
+import type { Repository, StoreStats } from '../store/repository.ts';
 
 export { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../store/repository.ts';
 export { MACHINE_STATES } from '../machines/machine-store.ts';
@@ -35,6 +35,12 @@ import type {
   MulticastRequest,
   ProfileView,
 } from './deployments.ts';
+
+/** What a server's metrics show of its application: deployments by state, the store's size. */
+export interface ServerFigures {
+  readonly deployments: Readonly<Record<DeploymentState, number>>;
+  readonly store: StoreStats;
+}
 
 /** Who acts: the name the audit log records, where from, and what the actor may read. */
 export interface Actor {

@@ -122,19 +122,28 @@ export async function setPassword(
 }
 
 /**
+ * Keeps a generated first-admin password before the account is made (e.g. in a file), and returns
+ * the password to use: the one given, or one an earlier start kept.
+ */
+export type KeepPassword = (generated: string) => Promise<string>;
+
+/**
  * Creates the first admin of a repository that has no user yet, with a generated password to
- * print once. Returns undefined when there already is a user (also when another server created
- * the first admin at the same moment).
+ * print once (or kept by `keep` first, so that a start that fails later loses nothing). Returns
+ * undefined when there already is a user (also when another server created the first admin at
+ * the same moment).
  */
 export async function createFirstAdmin(
   accounts: AccountStore,
-  options: { readonly name?: string; readonly argon2?: Argon2Params } = {},
+  options: { readonly name?: string; readonly argon2?: Argon2Params; readonly keep?: KeepPassword } = {},
 ): Promise<{ user: User; password: string } | undefined> {
   if ((await accounts.countUsers()) > 0) return undefined;
+  const kept = options.keep === undefined ? undefined : await options.keep(generatePassword());
   try {
     const { user, password } = await addUser(accounts, {
       name: options.name ?? 'admin',
       role: 'admin',
+      ...(kept === undefined ? {} : { password: kept }),
       ...(options.argon2 === undefined ? {} : { argon2: options.argon2 }),
     });
     return { user, password };

@@ -21,7 +21,8 @@ import {
 import type { LeaseStore } from './dhcp-handler.ts';
 import type { RegistrationLimits } from './registration-gate.ts';
 import { startTftpServer } from './tftp-server.ts';
-import { interfaceAddress, startDhcpServer } from './dhcp-server.ts';
+import { startDhcpServer } from './dhcp-server.ts';
+import { canBind, findInterfaceAddress, pollUntil } from './interfaces.ts';
 
 /** DHCP on the boot network: proxy (boot options beside another server) or full (addresses too). */
 export interface BootDhcpSettings {
@@ -56,10 +57,13 @@ export interface BootSettings {
   readonly uefiChain: UefiChainSetting;
 }
 
+/** How a boot service tells the server it serves, or waits (and for what): /api/health shows it. */
+export type BootServiceReport = (state: 'waiting' | 'running', detail?: string) => void;
+
 /** The shape of the server's services (src/server/server.ts `Service`). */
 export interface BootService {
   readonly name: string;
-  start(signal: AbortSignal): Promise<void>;
+  start(signal: AbortSignal, report: BootServiceReport): Promise<void>;
 }
 
 export interface PreparedBoot {
@@ -102,12 +106,13 @@ function listenUrl(host: string, listen: BootListen): string {
 
 /**
  * The HTTP base URL DHCP hands to iPXE: --boot-url, else the listen address when it is one
- * address, else the boot interface's address with the listen port.
+ * address, else the boot interface's address with the listen port; null while that interface has
+ * no address.
  */
-function dhcpHttpBase(settings: BootSettings, dhcp: BootDhcpSettings, listen: BootListen): string {
+function dhcpHttpBase(settings: BootSettings, dhcp: BootDhcpSettings, listen: BootListen): string | null {
   if (settings.httpBase !== null) return settings.httpBase;
-  const host = isWildcardHost(listen.host) ? interfaceAddress(dhcp.interface).address : listen.host;
-  return listenUrl(host, listen);
+  const host = isWildcardHost(listen.host) ? findInterfaceAddress(dhcp.interface)?.address : listen.host;
+  return host === undefined ? null : listenUrl(host, listen);
 }
 
 /**
@@ -134,8 +139,8 @@ export function bootParts(
     readonly leases: LeaseStore;
     readonly log: BootLog;
     /**
-     * The listener whose address the URLs DHCP and GRUB's configs give out name, once the server
-     * listens (its port is then the real one when 0 was asked); GRUB's configs take it as configured.
+     * The listener whose address the URLs DHCP and GRUB's configs give out name, read once the
+     * server listens (its port is then the real one when 0 was asked).
      */
     readonly listen: () => BootListen;
     /** How many unknown machines may register themselves. */
@@ -161,7 +166,7 @@ export function bootParts(
   const services: BootService[] = [];
   const grub = grubTftpFiles({
     registry: deps.registry,
-    httpBase: grubHttpBase(settings, deps.listen()),
+    httpBase: () => grubHttpBase(settings, deps.listen()),
     log: deps.log,
     gate,
     deployEnvironment: deps.deployEnvironment,
@@ -172,7 +177,14 @@ export function bootParts(
   if (tftp !== null) {
     services.push({
       name: 'tftp',
-      async start(signal) {
+      async start(signal, report) {
+        if (!canBind(tftp.host)) {
+          const reason = `no interface has the address ${tftp.host} yet`;
+          report('waiting', reason);
+          deps.log.log('warn', 'tftp waiting for its address', { host: tftp.host, reason });
+          if ((await pollUntil(() => (canBind(tftp.host) ? true : null), signal)) === null) return;
+          deps.log.log('info', 'tftp address ready', { host: tftp.host });
+        }
         const server = await startTftpServer({
           root: settings.bootRoot,
           host: tftp.host,
@@ -184,6 +196,7 @@ export function bootParts(
           log: deps.log,
         });
         deps.log.log('info', 'tftp listening', { host: server.address, port: server.port });
+        report('running', `${server.address}:${server.port}`);
         await untilAborted(signal);
         grub.stop();
         await server.close();
@@ -194,20 +207,31 @@ export function bootParts(
   if (dhcp !== null) {
     services.push({
       name: 'dhcp',
-      async start(signal) {
-        const httpBase = dhcpHttpBase(settings, dhcp, deps.listen());
+      async start(signal, report) {
+        let iface = findInterfaceAddress(dhcp.interface);
+        if (iface === null) {
+          const reason = `interface ${dhcp.interface} has no IPv4 address or no carrier yet`;
+          report('waiting', reason);
+          deps.log.log('warn', 'dhcp waiting for its interface', { interface: dhcp.interface, reason });
+          iface = await pollUntil(() => findInterfaceAddress(dhcp.interface), signal);
+          if (iface === null) return;
+          deps.log.log('info', 'dhcp interface ready', { interface: dhcp.interface, address: iface.address });
+        }
+        const listen = deps.listen();
+        const httpBase = dhcpHttpBase(settings, dhcp, listen) ?? listenUrl(iface.address, listen);
         const range =
           dhcp.range === null
             ? undefined
             : {
                 rangeStart: dhcp.range.start,
                 rangeEnd: dhcp.range.end,
-                subnetMask: interfaceAddress(dhcp.interface).netmask,
+                subnetMask: iface.netmask,
                 leaseSeconds: dhcp.leaseSeconds,
               };
         const server = await startDhcpServer({
           mode: dhcp.mode,
           interface: dhcp.interface,
+          serverAddress: iface.address,
           bootFiles: { bios: 'undionly.kpxe', uefi: 'ipxe.efi' },
           httpBase,
           ...(range === undefined ? {} : { range, leases: deps.leases }),
@@ -223,6 +247,7 @@ export function bootParts(
           address: server.serverAddress,
           httpBase,
         });
+        report('running', `${server.serverAddress} on ${dhcp.interface}`);
         await untilAborted(signal);
         await server.close();
       },

@@ -118,14 +118,17 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
 
   async function handle(msg: Buffer, from: dgram.RemoteInfo, port: number): Promise<void> {
     const client = `${from.address}:${from.port}`;
+    log.count?.({ counter: 'dhcp-packet', direction: 'received' });
     let message;
     try {
       message = parseDhcpMessage(msg);
     } catch (e) {
+      log.count?.({ counter: 'dhcp-packet', direction: 'dropped' });
       log.log('debug', 'DHCP packet dropped', { client, error: errorText(e) });
       return;
     }
     if (!sameSubnet(message.ciaddr) || !sameSubnet(message.giaddr)) {
+      log.count?.({ counter: 'dhcp-packet', direction: 'dropped' });
       log.log('debug', 'DHCP request from another network dropped', {
         client,
         ciaddr: message.ciaddr,
@@ -144,7 +147,10 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     await new Promise<void>((resolve) => {
       out.send(bytes, reply.to.port, reply.to.address, (e) => {
         if (e) log.log('warn', 'DHCP reply not sent', { client, to: reply.to, error: e.message });
-        else log.log('info', `DHCP ${reply.summary}`, { client, to: `${reply.to.address}:${reply.to.port}` });
+        else {
+          log.count?.({ counter: 'dhcp-packet', direction: 'sent' });
+          log.log('info', `DHCP ${reply.summary}`, { client, to: `${reply.to.address}:${reply.to.port}` });
+        }
         resolve();
       });
     });

@@ -39,8 +39,11 @@ const PREPARING_POLL_MS = 250;
 
 export interface GrubBootOptions {
   readonly registry: BootMachineRegistry;
-  /** The server's HTTP base URL as machines reach it (the agent's command line); null: unknown. */
-  readonly httpBase: string | null;
+  /**
+   * The server's HTTP base URL as machines reach it (the agent's command line); null: unknown. A
+   * function is asked at each request (the boot interface's address may appear after the start).
+   */
+  readonly httpBase: string | null | (() => string | null);
   readonly log?: HttpBootLog | undefined;
   readonly now?: () => Date;
   readonly registration?: RegistrationLimits;
@@ -100,7 +103,7 @@ export function grubTftpFiles(options: GrubBootOptions): GrubTftpFiles {
       });
       return { bytes: encoder.encode(GRUB_CHECKED_IN), again: false };
     }
-    const httpBase = options.httpBase;
+    const httpBase = typeof options.httpBase === 'function' ? options.httpBase() : options.httpBase;
     if (httpBase === null) {
       log.log('info', 'GRUB config refused: the server does not know its HTTP address', {
         mac: request.mac,
@@ -128,6 +131,7 @@ export function grubTftpFiles(options: GrubBootOptions): GrubTftpFiles {
       { mac: resolved.machine.mac },
       { checkInNonce: resolved.nonce, deployment: resolved.deployment },
     );
+    log.count?.({ counter: 'boot-script', loader: 'grub' });
     log.log('info', 'boot script', {
       mac: resolved.machine.mac,
       registered: resolved.registered,

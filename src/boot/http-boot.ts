@@ -9,6 +9,7 @@
 //   GET|HEAD /boot/files/<name>   boot files with HTTP Range (src/formats/http-range.ts).
 // The decisions are plain functions of (query, registry); the hono routes only carry them.
 
+import type { BootCount } from './boot-log.ts';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -83,6 +84,7 @@ export interface BootMachineRegistry {
 /** The server's JSON logger, as the boot routes use it. */
 export interface HttpBootLog {
   log(level: 'info', msg: string, fields: Readonly<Record<string, unknown>>): void;
+  count?(event: BootCount): void;
 }
 
 export interface HttpBootOptions {
@@ -458,6 +460,7 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
       environment: () => options.deployEnvironment?.() ?? null,
     });
     if (decision.refused === null) {
+      log.count?.({ counter: 'boot-script', loader: 'ipxe' });
       log.log('info', 'boot script', {
         mac: decision.machine.mac,
         uuid: decision.machine.uuid,

@@ -277,6 +277,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   }
 
   listener.on('message', (msg, client) => {
+    log.count?.({ counter: 'tftp-request' });
     let packet: TftpPacket;
     try {
       packet = parseTftpPacket(msg);

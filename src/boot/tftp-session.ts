@@ -81,6 +81,9 @@ export class TftpSession {
   private timer: NodeJS.Timeout | undefined;
   private timerMs = 0;
   private readonly started = process.hrtime.bigint();
+  /** Packets sent and received by this transfer's socket, for the server's metrics. */
+  private sent = 0;
+  private received = 0;
   readonly done: Promise<void>;
   private resolveDone: () => void = () => undefined;
 
@@ -136,6 +139,7 @@ export class TftpSession {
   }
 
   private send(block: number): void {
+    this.sent++;
     if (block === 0) {
       if (this.options.oack !== undefined) this.socket.send(this.options.oack);
       return;
@@ -214,6 +218,7 @@ export class TftpSession {
   }
 
   private onDatagram(msg: Buffer): void {
+    this.received++;
     const block = readTftpAck(msg);
     if (block >= 0) this.apply({ type: 'ack', block });
     // An ERROR from the client (opcode 5) ends the transfer; anything else is not for a server.
@@ -236,6 +241,13 @@ export class TftpSession {
       seconds: Number(seconds.toFixed(3)),
       ...this.state.stats,
       ...(outcome === 'stopped' ? { reason: error ?? 'let go unanswered' } : {}),
+    });
+    log.count?.({
+      counter: 'tftp-transfer',
+      outcome,
+      bytes: this.state.size,
+      sent: this.sent,
+      received: this.received,
     });
     const closed = new Promise<void>((resolve) => {
       const close = (): void => {

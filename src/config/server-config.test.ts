@@ -213,6 +213,58 @@ test('builds: one at a time on an accelerator chosen at start, under DATA/builds
   );
 });
 
+test('log.level and --log-level: info by default, the flag over the file, anything else refused', async () => {
+  assert.equal(parseServerSettings('', '/etc/w.yaml').logLevel, 'info');
+  assert.equal(parseServerSettings('log: { level: debug }', '/etc/w.yaml').logLevel, 'debug');
+  assert.throws(
+    () => parseServerSettings('log:\n  level: loud\n', '/etc/w.yaml'),
+    (e: unknown) =>
+      e instanceof AppError &&
+      e.message === "/etc/w.yaml:2:10: log.level must be debug, info, warn, error, found 'loud'",
+  );
+  assert.equal((await loadServerSettings({ data: '/srv/ws', logLevel: 'warn' }, {})).logLevel, 'warn');
+  await assert.rejects(
+    loadServerSettings({ data: '/srv/ws', logLevel: 'verbose' }, {}),
+    (e: unknown) => e instanceof AppError && /--log-level must be debug, info, warn, error/.test(e.message),
+  );
+});
+
+test('metrics: this machine by default; allow and a token from the variable tokenEnv names', () => {
+  assert.deepEqual(parseServerSettings('', '/etc/w.yaml').metrics, {
+    token: null,
+    allow: ['127.0.0.0/8', '::1'],
+  });
+  const s = parseServerSettings(
+    'metrics: { allow: [10.0.0.0/8, "fd00::/8", 192.0.2.7], tokenEnv: SCRAPE }',
+    '/etc/w.yaml',
+    { SCRAPE: 'tok-123' },
+  );
+  assert.deepEqual(s.metrics, { token: 'tok-123', allow: ['10.0.0.0/8', 'fd00::/8', '192.0.2.7'] });
+  assert.doesNotMatch(JSON.stringify(redactSettings(s)), /tok-123/);
+  assert.throws(
+    () => parseServerSettings('metrics: { tokenEnv: SCRAPE }', '/etc/w.yaml', {}),
+    /metrics.tokenEnv names SCRAPE, which is not set/,
+  );
+  assert.throws(
+    () => parseServerSettings('metrics: { allow: [everyone] }', '/etc/w.yaml'),
+    /metrics.allow: expected an address or a network such as 10.0.0.0\/8, found 'everyone'/,
+  );
+});
+
+test('the data directory: $STATE_DIRECTORY (systemd) when none is named; --data moves every default under it', async () => {
+  const env = { STATE_DIRECTORY: '/var/lib/winsmith:/var/lib/other' };
+  assert.equal((await loadServerSettings({}, env)).data, '/var/lib/winsmith');
+  assert.equal(
+    parseServerSettings('listen: 0.0.0.0:8080', '/etc/winsmith/server.yaml', env).data,
+    '/var/lib/winsmith',
+  );
+  assert.equal(parseServerSettings('', '/etc/winsmith/server.yaml', {}).data, '/etc/winsmith/winsmith-data');
+  assert.equal((await loadServerSettings({}, { ...env, WINSMITH_DATA: '/srv/w' })).data, '/srv/w');
+  const moved = await loadServerSettings({ data: '/srv/moved' }, {});
+  assert.equal(moved.multicast.workDir, '/srv/moved/multicast');
+  assert.equal(moved.share, '/srv/moved/share');
+});
+
 test('tls and the boot listener: from the file (paths relative to it) or the flags; cert and key go together', async () => {
   const read = parseServerSettings(
     'tls: { cert: tls/server.pem, key: /etc/ssl/server.key }\nboot: { listen: 0.0.0.0:8080 }\n',

@@ -64,6 +64,10 @@ export interface ServerSettings {
   readonly multicast: MulticastSettings;
   /** Builds the server runs: where they are kept, how many at once, on which accelerator. */
   readonly builds: BuildSettings;
+  /** The least level of the JSON log lines written. */
+  readonly logLevel: LogLevel;
+  /** Who may read GET /metrics. */
+  readonly metrics: MetricsSettings;
   /** HTTPS on the listener: the API then answers only over it. Null: plain HTTP. */
   readonly tls: TlsSettings | null;
   /** A second, plain-HTTP listener for the boot routes and the deploy agent (docs/server.md). */
@@ -86,6 +90,20 @@ export interface BuildSettings {
 export const BUILD_ACCELERATORS = ['auto', 'kvm', 'tcg'] as const;
 /** One build at a time: a Windows install takes the machine's memory and disk bandwidth. */
 export const DEFAULT_MAX_BUILDS = 1;
+
+/** The levels of the server's log, least severe first. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface MetricsSettings {
+  /** A Bearer token that may read /metrics from any address; null: none. */
+  readonly token: string | null;
+  /** Client addresses and networks (CIDR) that may read /metrics without the token. */
+  readonly allow: readonly string[];
+}
+
+/** Without a config: /metrics only from this machine. */
+export const DEFAULT_METRICS_ALLOW = ['127.0.0.0/8', '::1'] as const;
 
 export interface MulticastSettings {
   /** The boot network's interface: udp-sender sends there, and nowhere else. Null: no sessions. */
@@ -122,7 +140,17 @@ export const DEFAULT_MULTICAST = {
   receiveTimeoutSeconds: 30,
 } as const satisfies Omit<MulticastSettings, 'workDir'>;
 
+/**
+ * The data directory when none is named: `./winsmith-data` (beside the config file when there is
+ * one, else in the start directory), unless the environment names one (systemdDataDir).
+ */
 export const DEFAULT_DATA_DIR = './winsmith-data';
+
+/** The state directory systemd made for the service (StateDirectory=: $STATE_DIRECTORY), if any. */
+function systemdDataDir(env: NodeJS.ProcessEnv): string | undefined {
+  const first = env.STATE_DIRECTORY?.split(':')[0];
+  return first === undefined || first === '' ? undefined : first;
+}
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
 /** One day: a push interrupted longer than that starts its missing chunks again. */
 export const DEFAULT_GC_GRACE_SECONDS = 86_400;
@@ -146,6 +174,7 @@ export interface ServerFlags {
   readonly data?: string | undefined;
   readonly listen?: string | undefined;
   readonly share?: string | undefined;
+  readonly logLevel?: string | undefined;
   readonly tlsCert?: string | undefined;
   readonly tlsKey?: string | undefined;
   readonly bootListen?: string | undefined;
@@ -197,6 +226,8 @@ export function embeddedSettings(data: string): ServerSettings {
     uefiChain: 'auto',
     multicast: { ...DEFAULT_MULTICAST, workDir: join(dir, MULTICAST_DIR) },
     builds: { dir: join(dir, BUILDS_DIR), max: DEFAULT_MAX_BUILDS, accelerator: 'auto' },
+    logLevel: 'info',
+    metrics: { token: null, allow: DEFAULT_METRICS_ALLOW },
     tls: null,
     bootListen: null,
   };
@@ -546,6 +577,62 @@ function readBuilds(node: YamlNode, ctx: SectionContext): Partial<ServerSettings
   return { builds: { dir: f.path('dir', join(ctx.data, BUILDS_DIR)), max, accelerator: found } };
 }
 
+const LOG_LEVEL_HINT = 'info logs requests and services; debug adds dropped packets and more';
+
+function logLevelMessage(where: string, value: string): string {
+  return `${where} must be ${LOG_LEVELS.join(', ')}, found '${value}'`;
+}
+
+/** A log level given on the command line (`where` names the flag). */
+export function parseLogLevel(value: string, where: string): LogLevel {
+  const level = LOG_LEVELS.find((l) => l === value);
+  if (level === undefined) {
+    throw new AppError('INVALID_ARGUMENT', logLevelMessage(where, value), { hint: LOG_LEVEL_HINT });
+  }
+  return level;
+}
+
+function readLog(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  const f = new SectionFields(ctx, node, 'log', ['level']);
+  const value = f.value('level');
+  if (value === undefined) return {};
+  const text = f.string('level');
+  const level = LOG_LEVELS.find((l) => l === text);
+  if (level === undefined) throw ctx.input.error(value, logLevelMessage('log.level', text), LOG_LEVEL_HINT);
+  return { logLevel: level };
+}
+
+/** An address or a network in CIDR form, IPv4 or IPv6. */
+const ADDRESS_OR_NETWORK = /^(?:[0-9.]+|[0-9a-fA-F:.]+)(?:\/\d{1,3})?$/;
+
+function readMetrics(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  const f = new SectionFields(ctx, node, 'metrics', ['tokenEnv', 'allow']);
+  const allowNode = f.value('allow');
+  const allow =
+    allowNode === undefined
+      ? [...DEFAULT_METRICS_ALLOW]
+      : ctx.input.seq(allowNode, 'metrics.allow').map((item) => {
+          const text = ctx.input.string(item, 'metrics.allow');
+          if (!ADDRESS_OR_NETWORK.test(text)) {
+            throw ctx.input.error(
+              item,
+              `metrics.allow: expected an address or a network such as 10.0.0.0/8, found '${text}'`,
+              'list the addresses of the Prometheus servers that scrape this server',
+            );
+          }
+          return text;
+        });
+  const tokenEnv = f.optional('tokenEnv');
+  const token = tokenEnv === undefined ? undefined : ctx.env[tokenEnv];
+  if (tokenEnv !== undefined && (token === undefined || token === '')) {
+    throw f.error(
+      `metrics.tokenEnv names ${tokenEnv}, which is not set`,
+      `set ${tokenEnv} in the server's environment (e.g. EnvironmentFile= of its systemd unit)`,
+    );
+  }
+  return { metrics: { token: token ?? null, allow } };
+}
+
 /** The reader of each top-level section but `data` (read first: the defaults lie under it). */
 const SECTIONS = {
   listen: readListen,
@@ -560,6 +647,8 @@ const SECTIONS = {
   boot: readBoot,
   multicast: readMulticast,
   builds: readBuilds,
+  log: readLog,
+  metrics: readMetrics,
   tls: readTls,
 } as const satisfies Record<string, SectionReader>;
 
@@ -573,7 +662,7 @@ export function parseServerSettings(text: string, file: string, env: NodeJS.Proc
   const entries = input.root === null ? [] : input.mapOf(input.root, 'the server config', TOP_KEYS);
   const data = entries.find((e) => e.key === 'data');
   let settings = embeddedSettings(
-    abs(data === undefined ? DEFAULT_DATA_DIR : input.string(data.value, 'data')),
+    abs(data === undefined ? (systemdDataDir(env) ?? DEFAULT_DATA_DIR) : input.string(data.value, 'data')),
   );
   const ctx: SectionContext = { input, env, abs, data: settings.data };
   for (const { key, value } of entries) {
@@ -600,7 +689,7 @@ export async function loadServerSettings(
     }
     settings = parseServerSettings(text, flags.config, env);
   } else {
-    settings = embeddedSettings(env.WINSMITH_DATA ?? DEFAULT_DATA_DIR);
+    settings = embeddedSettings(env.WINSMITH_DATA ?? systemdDataDir(env) ?? DEFAULT_DATA_DIR);
   }
   const data = flags.data;
   if (data !== undefined) {
@@ -615,9 +704,15 @@ export async function loadServerSettings(
         settings.builds.dir === join(settings.data, BUILDS_DIR)
           ? { ...settings.builds, dir: moved.builds.dir }
           : settings.builds,
+      multicast:
+        settings.multicast.workDir === join(settings.data, MULTICAST_DIR)
+          ? { ...settings.multicast, workDir: moved.multicast.workDir }
+          : settings.multicast,
     };
   }
   if (flags.share !== undefined) settings = { ...settings, share: resolve(flags.share) };
+  if (flags.logLevel !== undefined)
+    settings = { ...settings, logLevel: parseLogLevel(flags.logLevel, '--log-level') };
   const listen = flags.listen ?? (flags.config === undefined ? env.WINSMITH_LISTEN : undefined);
   if (listen !== undefined) settings = { ...settings, ...parseListen(listen) };
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
@@ -645,6 +740,7 @@ export function redactSettings(s: ServerSettings): unknown {
     catalog:
       s.catalog.kind === 'postgres' ? { kind: 'postgres', url: stripCredentials(s.catalog.url) } : s.catalog,
     blobs: s.blobs.kind === 's3' ? { ...s.blobs, accessKeyId: '***', secretAccessKey: '***' } : s.blobs,
+    metrics: { ...s.metrics, token: s.metrics.token === null ? null : '***' },
   };
 }
 

@@ -282,6 +282,21 @@ export class DeploymentStore {
     return row === undefined ? undefined : toDeployment(row);
   }
 
+  /** How many deployments are in each state (every state, 0 for those none is in). */
+  async countByState(): Promise<Record<DeploymentState, number>> {
+    const rows = await this.#db
+      .selectFrom('deployments')
+      .select((eb) => ['state', eb.fn.countAll<number | string | bigint>().as('n')])
+      .groupBy('state')
+      .execute();
+    const counts = Object.fromEntries(DEPLOYMENT_STATES.map((s) => [s, 0])) as Record<
+      DeploymentState,
+      number
+    >;
+    for (const row of rows) counts[stateOf(row.state)] = Number(row.n);
+    return counts;
+  }
+
   /** Deployments, newest first; with a machine, its own only; with `active`, those not ended. */
   async listDeployments(
     filter: { readonly machineId?: string; readonly active?: boolean } = {},

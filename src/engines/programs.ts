@@ -52,6 +52,7 @@ export const PROGRAM_PACKAGES = {
   sync: 'coreutils',
   'udp-sender': 'udpcast',
   'udp-receiver': 'udpcast',
+  useradd: 'passwd',
 } as const;
 
 /**

@@ -10,7 +10,11 @@ import type { z } from 'zod';
 import { bodyLimit } from 'hono/body-limit';
 import type { Principal } from '../auth/roles.ts';
 import { authorize } from '../auth/roles.ts';
-import { DEFAULT_MAX_JSON_BODY_BYTES } from '../config/server-config.ts';
+import {
+  DEFAULT_MAX_JSON_BODY_BYTES,
+  DEFAULT_METRICS_ALLOW,
+  type MetricsSettings,
+} from '../config/server-config.ts';
 import { httpStatusOf } from '../core/error-codes.ts';
 import { AppError, isAppError } from '../core/errors.ts';
 import type { Actor } from '../app/session.ts';
@@ -20,9 +24,13 @@ import type { EventHub } from '../app/events.ts';
 import type { Logger } from './log.ts';
 import { openApiDocument } from './openapi.ts';
 import { bearer } from './bearer.ts';
+import { routePath } from 'hono/route';
+import { ServerMetrics } from './metrics.ts';
+import { ServiceStatuses } from './service-status.ts';
 import {
   honoPath,
   mountedRoutes,
+  openApiPath,
   type ApiRoute,
   type DocumentedRoute,
   type MountedApp,
@@ -41,6 +49,12 @@ export interface AppOptions {
    * requests are small; the routes that take more, manifests and chunks, say how much).
    */
   readonly maxJsonBodyBytes?: number;
+  /** The state of each service, for /api/health; a new one (nothing started) when absent. */
+  readonly statuses?: ServiceStatuses;
+  /** What GET /metrics shows; new ones (without the process's figures) when absent. */
+  readonly metrics?: ServerMetrics;
+  /** Who may read GET /metrics; this machine only when absent. */
+  readonly metricsAccess?: MetricsSettings;
 }
 
 export interface ServerApp {
@@ -61,6 +75,15 @@ export function errorResponse(c: Context, e: AppError): Response {
 function clientOf(c: Context): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
+/**
+ * The route a request matched, as the OpenAPI document names it ('/api/v1/images/{name}/tags/{tag}'),
+ * for the metrics' labels: a pattern, not the path, so that their number stays small.
+ */
+function routeLabel(c: Context): string {
+  const path = routePath(c, -1);
+  return path === '' || path.endsWith('*') ? 'unmatched' : openApiPath(path);
 }
 
 /** `value` as `schema` parses it; USAGE naming the first field found wrong otherwise. */
@@ -97,11 +120,15 @@ export function createApp(options: AppOptions): ServerApp {
   const userOf = new WeakMap<Request, string>();
   const routes: ApiRoute[] = [];
   const documented: DocumentedRoute[] = [];
+  const metrics = options.metrics ?? new ServerMetrics({ figures: () => backend.figures() });
   routes.push(
     ...apiRoutes({
       backend,
       events: options.events,
       version: options.version,
+      statuses: options.statuses ?? new ServiceStatuses(),
+      metrics,
+      metricsAccess: options.metricsAccess ?? { token: null, allow: DEFAULT_METRICS_ALLOW },
       document: () => openApiDocument(documented, options.version),
     }),
   );
@@ -128,11 +155,13 @@ export function createApp(options: AppOptions): ServerApp {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
+    const ms = performance.now() - started;
+    metrics.request(c.req.method, routeLabel(c), c.res.status, ms / 1000);
     logger.log('info', 'request', {
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
-      ms: Math.round(performance.now() - started),
+      ms: Math.round(ms),
       client: clientOf(c),
       user: userOf.get(c.req.raw) ?? null,
     });

@@ -2,11 +2,14 @@
 // each caller it authenticated, the operations that come before there is a caller, and the limits
 // it announces.
 
-import type { Session, Actor, IssuedToken } from '../app/session.ts';
+import type { Session, Actor, IssuedToken, ServerFigures } from '../app/session.ts';
 import type { Principal } from '../auth/roles.ts';
 import type { ChunkerOptions } from '../store/chunker.ts';
 import type { EventHub } from '../app/events.ts';
 import type { AgentSession } from '../app/deployments.ts';
+import type { ServiceStatuses } from './service-status.ts';
+import type { ServerMetrics } from './metrics.ts';
+import type { MetricsSettings } from '../config/server-config.ts';
 
 export interface ServerBackend {
   /** What `actor` can do; every change is audited under its name and address. */
@@ -27,6 +30,8 @@ export interface ServerBackend {
   buildImage(id: string): Promise<string>;
   /** The image names a build recipe's text stores and reads (no file looked at), for the caller's rights. */
   buildRecipeImages(text: string, file: string): { output: string | null; source: string | null };
+  /** Deployments by state and the store's size, for GET /metrics. */
+  figures(): Promise<ServerFigures>;
   /** Throws when the catalog or the blob store cannot be reached. */
   health(): Promise<void>;
   readonly chunking: ChunkerOptions;
@@ -40,6 +45,11 @@ export interface RouteContext {
   readonly backend: ServerBackend;
   readonly events: EventHub;
   readonly version: string;
+  /** The state of each service of the server (/api/health). */
+  readonly statuses: ServiceStatuses;
+  /** What GET /metrics shows, and who may read it. */
+  readonly metrics: ServerMetrics;
+  readonly metricsAccess: MetricsSettings;
   /** The OpenAPI document, made once the whole table is known. */
   readonly document: () => unknown;
 }

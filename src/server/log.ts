@@ -1,9 +1,10 @@
-// JSON logs: one object a line ({ time, level, msg, ...fields }) on a stream (stderr by default).
+// JSON logs: one object a line ({ time, level, msg, ...fields }) on a stream (stderr by default),
+// from a least level on (--log-level, log.level).
 // Secrets never reach them: fields named like secrets are replaced, and URLs lose their credentials.
 
-import { stripCredentials } from '../config/server-config.ts';
+import { LOG_LEVELS, stripCredentials, type LogLevel } from '../config/server-config.ts';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel } from '../config/server-config.ts';
 
 export interface Logger {
   log(level: LogLevel, msg: string, fields?: Readonly<Record<string, unknown>>): void;
@@ -21,9 +22,15 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-export function createJsonLogger(stream: { write(s: string): unknown } = process.stderr): Logger {
+/** Lines of `least` and above (by default all) to `stream`, one JSON object a line. */
+export function createJsonLogger(
+  stream: { write(s: string): unknown } = process.stderr,
+  least: LogLevel = 'debug',
+): Logger {
+  const from = LOG_LEVELS.indexOf(least);
   return {
     log(level, msg, fields = {}) {
+      if (LOG_LEVELS.indexOf(level) < from) return;
       const line = {
         time: new Date().toISOString(),
         level,

@@ -29,7 +29,17 @@ export const ErrorBody = z.object({
   }),
 });
 
-export const Health = z.object({ status: z.literal('ok'), version: text });
+export const ServiceStatus = z.object({
+  state: z.enum(['starting', 'waiting', 'running', 'stopped', 'failed']),
+  detail: nullableText,
+});
+
+export const Health = z.object({
+  status: z.literal('ok'),
+  version: text,
+  /** http, deployment-watch, and tftp and dhcp when network boot is on. */
+  services: z.record(z.string(), ServiceStatus),
+});
 
 export const LoginRequest = z.object({ user: text, password: text });
 

@@ -14,15 +14,21 @@ export function sendContent(
   status: number,
   headers: Record<string, string>,
   content: Content,
+  /** Told the bytes sent once the whole content has gone (the server's metrics). */
+  sent: (bytes: number) => void = () => undefined,
 ): Response {
   const outgoing = (r.c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   if (outgoing !== undefined) {
     outgoing.writeHead(status, headers);
     content.writeTo(outgoing).then(
-      () => outgoing.end(),
+      () => {
+        outgoing.end();
+        sent(content.size);
+      },
       () => outgoing.destroy(),
     );
     return RESPONSE_ALREADY_SENT;
   }
+  content.stream.once('end', () => sent(content.size));
   return new Response(Readable.toWeb(content.stream) as ReadableStream, { status, headers });
 }

@@ -13,11 +13,15 @@ import type { TlsSettings } from '../config/server-config.ts';
 import { AppError, errorText } from '../core/errors.ts';
 import { bootListenerFetch } from './boot-listener.ts';
 import type { Logger } from './log.ts';
+import { ServiceStatuses, type ReportState } from './service-status.ts';
 
-/** A long-running part of the server: resolves when `signal` aborts and it has stopped. */
+/**
+ * A long-running part of the server: resolves when `signal` aborts and it has stopped. It reports
+ * 'running' once it serves (or 'waiting', and for what) through `report`.
+ */
 export interface Service {
   readonly name: string;
-  start(signal: AbortSignal): Promise<void>;
+  start(signal: AbortSignal, report: ReportState): Promise<void>;
 }
 
 export interface StartServerOptions {
@@ -36,6 +40,8 @@ export interface StartServerOptions {
   readonly handleSignals?: boolean;
   /** Longest wait for requests in flight at shutdown before their connections are cut. */
   readonly drainMs?: number;
+  /** Where each service's state is kept (for /api/health); a new one when absent. */
+  readonly statuses?: ServiceStatuses;
 }
 
 export interface RunningServer {
@@ -136,8 +142,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const controller = new AbortController();
   const { signal } = controller;
   const { logger } = options;
-  const tls = options.tls == null ? null : await readTls(options.tls);
-  const http = await listen({ ...options, tls, flag: '--listen' });
+  const statuses = options.statuses ?? new ServiceStatuses();
+  statuses.set('http', 'starting');
+  const failed = (e: unknown): never => {
+    statuses.set('http', 'failed', errorText(e));
+    throw e;
+  };
+  const tls = options.tls == null ? null : await readTls(options.tls).catch(failed);
+  const http = await listen({ ...options, tls, flag: '--listen' }).catch(failed);
   const { url, port } = urlOf(http, tls === null ? 'http' : 'https');
   const bootListen = options.bootListen ?? null;
   const boot =
@@ -150,7 +162,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           flag: '--boot-listen',
         }).catch(async (e: unknown) => {
           await stopHttp(http, 0);
-          throw e;
+          return failed(e);
         });
   const bootAddress = boot === null ? null : urlOf(boot, 'http');
   const bootUrl = bootAddress?.url ?? null;
@@ -175,18 +187,22 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     signal.addEventListener(
       'abort',
       () =>
-        void Promise.all(listeners.map((l) => stopHttp(l, options.drainMs ?? DEFAULT_DRAIN_MS))).then(() =>
-          resolve(),
-        ),
+        void Promise.all(listeners.map((l) => stopHttp(l, options.drainMs ?? DEFAULT_DRAIN_MS))).then(() => {
+          statuses.set('http', 'stopped');
+          resolve();
+        }),
       { once: true },
     );
   });
   const services = (options.services ?? []).map(async (service) => {
     logger.log('info', 'service starting', { service: service.name });
+    statuses.set(service.name, 'starting');
     try {
-      await service.start(signal);
+      await service.start(signal, statuses.reporter(service.name));
+      statuses.set(service.name, 'stopped');
       if (!signal.aborted) stop(`service ${service.name} ended`);
     } catch (e) {
+      statuses.set(service.name, 'failed', errorText(e));
       failure ??= e instanceof Error ? e : new Error(String(e));
       logger.log('error', 'service failed', {
         service: service.name,
@@ -204,6 +220,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
   // The caller may only await close(); a failure is still reported through `done`.
   done.catch(() => undefined);
+  statuses.set('http', 'running', url);
   if (bootUrl !== null) logger.log('info', 'boot listener', { url: bootUrl });
   logger.log('info', 'listening', { url, port });
   return {

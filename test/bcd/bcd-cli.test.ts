@@ -4,10 +4,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withTempDir } from '../../src/io/output.ts';
-import { createBcdTemplate } from '../../src/formats/bcd/index.ts';
+import { createBcdTemplate, WELL_KNOWN } from '../../src/formats/bcd/index.ts';
+import { REG_BINARY } from '../../src/formats/bcd/element.ts';
 import { Hive } from '../../src/formats/regf/index.ts';
 import { isCleanFailure, runWinsmith } from '../helpers/cli.ts';
 import { realFixture } from '../helpers/fixtures.ts';
@@ -18,6 +19,7 @@ const RESUME = '{347518e0-f3cc-11ea-911e-c7eaa7d84b6c}';
 const DISK = '{d148fb7c-be81-4d12-8dcf-62260299abde}';
 const ESP = '{236538dd-1103-424b-80ef-c54841d0a445}';
 const WINDOWS = '{ecd43012-88cf-4f80-a8de-8d3719d0653a}';
+const BOOTMGR = WELL_KNOWN.bootmgr;
 
 interface ShownObject {
   id: string;
@@ -61,6 +63,42 @@ describe('bcd commands', { concurrency: true }, () => {
     assert.match(text.stdout, /^default +\{347518e1-f3cc-11ea-911e-c7eaa7d84b6c\}$/m);
     assert.match(text.stdout, /^nx +OptIn$/m);
   });
+
+  test(
+    'bcd show reads the real store with a 1-byte integer and an element that does not decode',
+    { skip: fixture.skip },
+    async () => {
+      await withTempDir(async (dir) => {
+        const hive = Hive.parse(new Uint8Array(await readFile(fixture.path)));
+        const elements = `Objects\\${BOOTMGR}\\Elements`;
+        hive.ensureKey(`${elements}\\25000004`).setValue('Element', REG_BINARY, Uint8Array.of(30));
+        hive.ensureKey(`${elements}\\12000004`).setValue('Element', REG_BINARY, Uint8Array.of(0xde, 0xad));
+        const path = join(dir, 'BCD');
+        await writeFile(path, hive.serialize());
+        const objects = await show(path);
+        const bootmgr = objects.find((o) => o.alias === '{bootmgr}');
+        assert.equal(bootmgr?.elements['25000004'], 30);
+        assert.deepEqual(bootmgr.elements['12000004'], {
+          regType: REG_BINARY,
+          hex: 'dead',
+          undecoded: 'element 12000004 (string) should be registry type 1, found 3',
+        });
+        assert.equal(objects.length, 15);
+        const text = await runWinsmith(['bcd', 'show', path]);
+        assert.equal(text.code, 0, text.stderr);
+        assert.match(text.stdout, /^timeout +30$/m);
+        assert.match(text.stdout, /^description +\(registry type 3\) dead \(not decoded: /m);
+        const set = await runWinsmith(['bcd', 'set', path, '{bootmgr}', 'displayorder', LOADER]);
+        assert.equal(set.code, 0, set.stderr);
+        const again = Hive.parse(new Uint8Array(await readFile(path)));
+        assert.deepEqual(again.getKey(`${elements}\\25000004`)?.value('Element')?.data, Uint8Array.of(30));
+        assert.deepEqual(
+          again.getKey(`${elements}\\12000004`)?.value('Element')?.data,
+          Uint8Array.of(0xde, 0xad),
+        );
+      });
+    },
+  );
 
   test(
     'bcd create with the real store GUIDs gives its bootmgr and loader elements',

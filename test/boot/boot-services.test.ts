@@ -49,7 +49,7 @@ test(
       );
       const [tftp] = services;
       assert.ok(tftp);
-      const running = tftp.start(controller.signal);
+      const running = tftp.start(controller.signal, () => undefined);
       let port: unknown;
       for (let i = 0; i < 100 && port === undefined; i++) {
         port = events.find((e) => e.msg === 'tftp listening')?.fields['port'];

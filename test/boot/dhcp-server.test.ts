@@ -10,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { runProgram } from '../../src/engines/run.ts';
 import type { DhcpReplySeen } from './dhcp-netns-client.ts';
+import { udhcpcLease } from '../helpers/dhcp.ts';
 
 const isRoot = process.getuid?.() === 0;
 const serverScript = fileURLToPath(new URL('./dhcp-netns-server.ts', import.meta.url));
 const clientScript = fileURLToPath(new URL('./dhcp-netns-client.ts', import.meta.url));
-const eventScript = fileURLToPath(new URL('./udhcpc-event.sh', import.meta.url));
 
 async function withNamespaces(fn: (server: string, client: string) => Promise<void>): Promise<void> {
   const id = randomBytes(3).toString('hex');
@@ -69,28 +69,7 @@ async function runScenario(
       if (mode === 'full') {
         // A real client: busybox udhcpc (Debian udhcpc) as a BIOS PXE client; its event script
         // prints what it was given.
-        const lease = await runProgram('ip', [
-          'netns',
-          'exec',
-          clientNs,
-          'udhcpc',
-          '-i',
-          'vc',
-          '-f',
-          '-q',
-          '-n',
-          '-t',
-          '3',
-          '-T',
-          '1',
-          '-s',
-          eventScript,
-          '-V',
-          'PXEClient:Arch:00000:UNDI:002001',
-          '-x',
-          '0x5d:0000',
-        ]);
-        udhcpc = lease.stdout.toString() + lease.stderr;
+        udhcpc = await udhcpcLease(clientNs, 'vc', { tries: 3, extra: ['-x', '0x5d:0000'] });
       }
       result = { got: JSON.parse(out.stdout.toString()) as DhcpReplySeen[], log, udhcpc };
     } finally {

@@ -2,6 +2,7 @@
 // send it what no client library would: started on a config, resolved once it logs `listening`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -10,29 +11,42 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 export interface ServerProcess {
   readonly child: ChildProcess;
   readonly url: string;
-  /** The generated admin password a first start prints, or null. */
+  /** The generated admin password of a first start (from the file its log names), or null. */
   readonly adminPassword: string | null;
   readonly exited: Promise<void>;
 }
 
-/**
- * Starts `winsmith server --config CONFIG` (inside network namespace `netns` when one is named);
- * every line it writes on stderr goes to `log`.
- */
+export interface ServerProcessOptions {
+  /** The network namespace it runs in, when one is named. */
+  readonly netns?: string;
+  /** The folder it starts in (by default this one's). */
+  readonly cwd?: string;
+  /** Flags after --config CONFIG. */
+  readonly args?: readonly string[];
+}
+
+/** Starts `winsmith server --config CONFIG`; every line it writes on stderr goes to `log`. */
 export function startServerProcess(
   config: string,
   log: string[],
-  options: { readonly netns?: string } = {},
+  options: ServerProcessOptions = {},
 ): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const command = [process.execPath, MAIN, 'server', '--config', config];
+    const command = [process.execPath, MAIN, 'server', '--config', config, ...(options.args ?? [])];
     const [program, ...args] =
       options.netns === undefined ? command : ['ip', 'netns', 'exec', options.netns, ...command];
-    const child = spawn(program ?? '', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(program ?? '', args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
     let buffer = '';
     let password: string | null = null;
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${buffer}`)), 20_000);
+    // Generous: a loaded machine may take long to start it; a server that does not start is stopped.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${log.join('\n')}\n${buffer}`));
+    }, 60_000);
     child.stderr.on('data', (data: Buffer) => {
       buffer += data.toString();
       let nl: number;
@@ -40,10 +54,12 @@ export function startServerProcess(
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         log.push(line);
-        const pw = /with password (\S+)/.exec(line);
-        if (pw !== null) password = pw[1] ?? null;
         if (line.startsWith('{')) {
-          const entry = JSON.parse(line) as { msg: string; url?: string };
+          const entry = JSON.parse(line) as { msg: string; url?: string; file?: string };
+          // The first admin's password is not in the log: the log names the file it is in.
+          if (entry.msg.startsWith('first admin created') && entry.file !== undefined) {
+            password = readFileSync(entry.file, 'utf8').trim();
+          }
           if (entry.msg === 'listening' && entry.url !== undefined) {
             clearTimeout(timer);
             resolve({ child, url: entry.url, adminPassword: password, exited });
@@ -51,7 +67,10 @@ export function startServerProcess(
         }
       }
     });
-    child.once('exit', (code) => reject(new Error(`server exited with ${String(code)}:\n${log.join('\n')}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${String(code)}:\n${log.join('\n')}`));
+    });
   });
 }
 

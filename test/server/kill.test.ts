@@ -72,7 +72,7 @@ test(
       const log: string[] = [];
       let server = await startServerProcess(config, log);
       const password = server.adminPassword;
-      assert.ok(password !== null, 'the first start prints the admin password');
+      assert.ok(password !== null, 'the first start writes the admin password to its file');
       assert.ok(
         !log.some((l) => l.startsWith('{') && l.includes(password)),
         'the password is not in the JSON log',

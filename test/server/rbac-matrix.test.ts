@@ -98,6 +98,7 @@ export const RBAC_TABLE = `
 | POST /api/v1/agent/capture/chunks | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 |
 | PUT /api/v1/agent/capture/chunks/{digest} | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 |
 | POST /api/v1/agent/capture/commit | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 |
+| GET /metrics | 403 | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 |
 | GET /api/v1/events | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 200 |
 `;
 

@@ -160,6 +160,25 @@ suite('unattend commands', { concurrency: true }, () => {
     });
   });
 
+  test('lint: an empty encoded password is a warning and the exit status stays 0', async () => {
+    await withDir(async (dir) => {
+      const file = join(dir, 'blank.xml');
+      await writeFile(
+        file,
+        WRONG_PASS.replace('<Value>plain</Value>', '<Value></Value>')
+          .replace('<PlainText>true</PlainText>', '<PlainText>false</PlainText>')
+          .replace(/<component name="Microsoft-Windows-UnattendedJoin"[\s\S]*?<\/component>\n {4}/, '')
+          .replace('  <settings pass="firstBoot" />\n', ''),
+      );
+      const run = await runWinsmith(['unattend', 'lint', file]);
+      assert.equal(run.code, 0, run.stdout);
+      assert.equal(
+        run.stdout.trim(),
+        `${file}:7: warning: Microsoft-Windows-Shell-Setup/UserAccounts/AdministratorPassword/Value is empty: Windows takes it as a blank password`,
+      );
+    });
+  });
+
   test('lint: a file that is not XML is one error with its line; a missing file is a clean failure', async () => {
     await withDir(async (dir) => {
       const file = join(dir, 'broken.xml');

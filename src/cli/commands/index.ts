@@ -276,6 +276,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./server.ts')).server,
   },
   {
+    path: ['service', 'install'],
+    summary: 'install winsmith server as a systemd service: unit, winsmith user, config and data folders',
+    args: '',
+    load: async () => (await import('./service-install.ts')).serviceInstall,
+  },
+  {
     path: ['login'],
     summary:
       'log in to a winsmith server and keep the token in ~/.config/winsmith/credentials.json (mode 0600)',

@@ -15,9 +15,16 @@ export const server: CliCommand = {
   define(command) {
     command
       .option('--config <file>', 'YAML server config (see docs/server.md)')
-      .option('--data <dir>', 'data directory (default ./winsmith-data, or $WINSMITH_DATA)')
+      .option(
+        '--data <dir>',
+        'data directory (default $WINSMITH_DATA, else ./winsmith-data from the start folder; the systemd unit uses /var/lib/winsmith)',
+      )
       .option('--share <dir>', "the deployment share: files profiles' steps name (default DATA/share)")
       .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8080; port 0 = any free port)')
+      .option(
+        '--log-level <level>',
+        'least level logged: debug, info, warn, error (default info, or log.level)',
+      )
       .option('--tls-cert <file>', 'serve HTTPS only, with this PEM certificate (its chain after it)')
       .option('--tls-key <file>', 'the PEM private key of --tls-cert')
       .option(
@@ -32,11 +39,12 @@ export const server: CliCommand = {
       data: options.data as string | undefined,
       listen: options.listen as string | undefined,
       share: options.share as string | undefined,
+      logLevel: options.logLevel as string | undefined,
       tlsCert: options.tlsCert as string | undefined,
       tlsKey: options.tlsKey as string | undefined,
       bootListen: options.bootListen as string | undefined,
     });
-    const logger = createJsonLogger(process.stderr);
+    const logger = createJsonLogger(process.stderr, configured.logLevel);
     const boot = bootSettingsOf(
       options,
       configured.data,
@@ -62,8 +70,9 @@ export const server: CliCommand = {
       ...(netboot === null
         ? {}
         : {
-            extras: (app) => {
+            extras: (app, metrics) => {
               const parts = netboot(app, {
+                count: (event) => metrics.boot(event),
                 dataDir: settings.data,
                 listen: () => bootListen,
                 registration: {
@@ -77,10 +86,12 @@ export const server: CliCommand = {
       onListening: ({ port, bootPort }) => {
         bootListen = { ...bootListen, port: bootPort ?? port };
       },
+      // The password goes to a terminal only: under a service manager stderr is the log stream.
       onFirstAdmin: (admin) => {
+        if (!process.stderr.isTTY) return;
         process.stderr.write(
           `first start: created user '${admin.name}' with password ${admin.password}\n` +
-            `(shown only now; log in with 'winsmith login URL --user ${admin.name}')\n`,
+            `(also in ${admin.file}; log in with 'winsmith login URL --user ${admin.name}')\n`,
         );
       },
     });

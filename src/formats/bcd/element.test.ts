@@ -10,6 +10,7 @@ import {
   decodeElement,
   encodeElement,
   formatValue,
+  readElement,
   valueToJson,
 } from './element.ts';
 import {
@@ -84,10 +85,44 @@ test('each format decodes from the registry type BCD uses', () => {
 
 test('a value of the wrong registry type or shape is a FormatError', () => {
   assert.throws(() => decodeElement(0x12000004, REG_BINARY, Uint8Array.of(1)), FormatError);
-  assert.throws(() => decodeElement(0x25000004, REG_BINARY, Uint8Array.of(1, 2, 3)), FormatError);
+  assert.throws(() => decodeElement(0x25000004, REG_BINARY, new Uint8Array(9)), FormatError);
+  assert.throws(() => decodeElement(0x25000004, REG_BINARY, new Uint8Array(0)), FormatError);
+  assert.throws(() => decodeElement(0x17000077, REG_BINARY, new Uint8Array(12)), FormatError);
   assert.throws(() => decodeElement(0x23000003, REG_SZ, utf16('not a guid')), FormatError);
   assert.throws(() => encodeElement(0x25000004, { format: 'string', value: 'x' }), FormatError);
   assert.throws(() => encodeElement(0x25000004, { format: 'integer', value: -1n }), FormatError);
+});
+
+test('integer elements shorter than 8 bytes decode from the bytes present and are written back as long', () => {
+  const one = decodeElement(0x25000004, REG_BINARY, Uint8Array.of(30));
+  assert.deepEqual(one, { format: 'integer', value: 30n, size: 1 });
+  assert.deepEqual(formatValue(one), ['30']);
+  assert.equal(valueToJson(one), 30);
+  assert.deepEqual(encodeElement(0x25000004, one).data, Uint8Array.of(30));
+  const four = decodeElement(0x250000c2, REG_BINARY, Uint8Array.of(0x78, 0x56, 0x34, 0x12));
+  assert.deepEqual(four, { format: 'integer', value: 0x12345678n, size: 4 });
+  assert.deepEqual(encodeElement(0x250000c2, four).data, Uint8Array.of(0x78, 0x56, 0x34, 0x12));
+  assert.throws(() => encodeElement(0x25000004, { format: 'integer', value: 256n, size: 1 }), FormatError);
+  assert.equal(encodeElement(0x25000004, { format: 'integer', value: 256n }).data.length, 8);
+});
+
+test('readElement keeps an element that does not decode as its bytes and the reason', () => {
+  const bad = readElement(0x12000004, REG_BINARY, Uint8Array.of(1, 2));
+  assert.equal(bad.format, 'undecoded');
+  assert.deepEqual(formatValue(bad), [
+    '(registry type 3) 0102 (not decoded: element 12000004 (string) should be registry type 1, found 3)',
+  ]);
+  assert.deepEqual(valueToJson(bad), {
+    regType: REG_BINARY,
+    hex: '0102',
+    undecoded: 'element 12000004 (string) should be registry type 1, found 3',
+  });
+  assert.deepEqual(encodeElement(0x12000004, bad), { regType: REG_BINARY, data: Uint8Array.of(1, 2) });
+  assert.deepEqual(readElement(0x25000004, REG_BINARY, Uint8Array.of(7)), {
+    format: 'integer',
+    value: 7n,
+    size: 1,
+  });
 });
 
 const guid = fc.uuid().map((u) => `{${u}}`);
@@ -128,7 +163,7 @@ test('property: decode(encode(v)) = v for every non-device format', () => {
   );
 });
 
-test('property: arbitrary registry values decode to a value or a FormatError', () => {
+test('property: arbitrary registry values decode to a value or a FormatError; read, to a value', () => {
   fc.assert(
     fc.property(
       fc.integer({ min: 0, max: 0xffffffff }),
@@ -140,6 +175,8 @@ test('property: arbitrary registry values decode to a value or a FormatError', (
         } catch (e) {
           assert.ok(e instanceof FormatError, String(e));
         }
+        const read = readElement(type, regType, data);
+        if (read.format === 'undecoded') assert.deepEqual(encodeElement(type, read).data, data);
       },
     ),
   );

@@ -4,11 +4,14 @@
 //   2 string       REG_SZ       UTF-16LE, NUL-terminated
 //   3 object       REG_SZ       "{guid}"
 //   4 object list  REG_MULTI_SZ "{guid}" strings
-//   5 integer      REG_BINARY   u64 little-endian (8 bytes)
+//   5 integer      REG_BINARY   u64 little-endian (8 bytes; stores made by other tools also hold
+//                               shorter ones, e.g. 1 or 4 bytes, read zero-extended and kept so)
 //   6 boolean      REG_BINARY   one byte, 0 or 1
 //   7 integer list REG_BINARY   n × u64 little-endian
 // Sources: Microsoft "BcdElementType" (element formats); /work/shared/research/windows-formats.md §2.1;
 // every format checked against fixtures/real/bcd/uefi-bcdboot.BCD (hivexregedit --export).
+// Reading a store goes through readElement: an element that does not decode by its format is kept
+// as its bytes with the reason, as Windows skips an element it cannot use instead of the store.
 
 import { FormatError } from '../../core/errors.ts';
 import { type BcdDevice, decodeDevice, encodeDevice, formatDevice } from './device.ts';
@@ -29,11 +32,19 @@ export type BcdValue =
   | { readonly format: 'string'; readonly value: string }
   | { readonly format: 'object'; readonly value: string }
   | { readonly format: 'objectList'; readonly value: readonly string[] }
-  | { readonly format: 'integer'; readonly value: bigint }
+  /** `size`: the bytes it was stored in when not 8 (kept when it is written back). */
+  | { readonly format: 'integer'; readonly value: bigint; readonly size?: number }
   | { readonly format: 'boolean'; readonly value: boolean }
   | { readonly format: 'integerList'; readonly value: readonly bigint[] }
   /** An element whose type has a format BCD does not define: kept as its registry type and bytes. */
-  | { readonly format: 'unknown'; readonly regType: number; readonly data: Uint8Array };
+  | { readonly format: 'unknown'; readonly regType: number; readonly data: Uint8Array }
+  /** An element whose bytes do not fit its type's format: kept as they are, with the reason. */
+  | {
+      readonly format: 'undecoded';
+      readonly regType: number;
+      readonly data: Uint8Array;
+      readonly reason: string;
+    };
 
 export interface EncodedElement {
   readonly regType: number;
@@ -73,6 +84,13 @@ function readGuid(type: number, text: string): string {
   }
 }
 
+/** An unsigned little-endian integer of up to 8 bytes. */
+function littleEndian(data: Uint8Array): bigint {
+  let value = 0n;
+  for (let i = data.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(data[i] ?? 0);
+  return value;
+}
+
 /** Decodes an element's registry value by the format its type says. Throws FormatError when they disagree. */
 export function decodeElement(type: number, regType: number, data: Uint8Array): BcdValue {
   if (data.length > MAX_ELEMENT_BYTES) {
@@ -97,12 +115,13 @@ export function decodeElement(type: number, regType: number, data: Uint8Array): 
       return { format, value: utf16Strings(data).map((s) => readGuid(type, s)) };
     case 'integer':
       expectRegType(type, regType, REG_BINARY, 'integer');
-      if (data.length !== 8) {
+      if (data.length < 1 || data.length > 8) {
         throw new FormatError(
-          `element ${elementKeyName(type)} (integer) should be 8 bytes, found ${data.length}`,
+          `element ${elementKeyName(type)} (integer) should be 1 to 8 bytes, found ${data.length}`,
         );
       }
-      return { format, value: dv.getBigUint64(0, true) };
+      if (data.length === 8) return { format, value: dv.getBigUint64(0, true) };
+      return { format, value: littleEndian(data), size: data.length };
     case 'boolean':
       expectRegType(type, regType, REG_BINARY, 'boolean');
       if (data.length < 1 || data.length > 8) {
@@ -127,7 +146,28 @@ export function decodeElement(type: number, regType: number, data: Uint8Array): 
   }
 }
 
+/**
+ * An element of a store being read: decoded as decodeElement does, or, when its bytes do not fit
+ * its type's format, kept as an 'undecoded' value that says why (never a FormatError).
+ */
+export function readElement(type: number, regType: number, data: Uint8Array): BcdValue {
+  try {
+    return decodeElement(type, regType, data);
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    return { format: 'undecoded', regType, data, reason: e.message };
+  }
+}
+
 const U64_MAX = (1n << 64n) - 1n;
+
+/** An integer in `size` (1 to 8) bytes, little-endian, when it fits them. */
+function sizedInteger(value: bigint, size: number): Uint8Array {
+  if (!Number.isInteger(size) || size < 1 || size > 8 || value < 0n || value >= 1n << BigInt(size * 8)) {
+    throw new FormatError(`expected an integer that fits ${size} bytes, found ${value}`);
+  }
+  return Uint8Array.from({ length: size }, (_, i) => Number((value >> BigInt(i * 8)) & 0xffn));
+}
 
 function u64Bytes(values: readonly bigint[]): Uint8Array {
   const out = new Uint8Array(values.length * 8);
@@ -141,6 +181,7 @@ function u64Bytes(values: readonly bigint[]): Uint8Array {
 
 /** Encodes a value for an element of `type`; the value's format must be the one the type says. */
 export function encodeElement(type: number, value: BcdValue): EncodedElement {
+  if (value.format === 'undecoded') return { regType: value.regType, data: value.data };
   const format = elementFormat(type) ?? 'unknown';
   if (value.format !== format) {
     throw new FormatError(
@@ -165,7 +206,10 @@ export function encodeElement(type: number, value: BcdValue): EncodedElement {
       return { regType: REG_MULTI_SZ, data };
     }
     case 'integer':
-      return { regType: REG_BINARY, data: u64Bytes([value.value]) };
+      return {
+        regType: REG_BINARY,
+        data: value.size === undefined ? u64Bytes([value.value]) : sizedInteger(value.value, value.size),
+      };
     case 'boolean':
       return { regType: REG_BINARY, data: Uint8Array.of(value.value ? 1 : 0) };
     case 'integerList':
@@ -192,6 +236,8 @@ export function valueToJson(value: BcdValue): unknown {
       return value.value.map(int);
     case 'unknown':
       return { regType: value.regType, hex: hex(value.data) };
+    case 'undecoded':
+      return { regType: value.regType, hex: hex(value.data), undecoded: value.reason };
   }
 }
 
@@ -222,5 +268,7 @@ export function formatValue(value: BcdValue): string[] {
       return value.value.length === 0 ? [''] : value.value.map((v) => `0x${v.toString(16)}`);
     case 'unknown':
       return [`(registry type ${value.regType}) ${hex(value.data)}`];
+    case 'undecoded':
+      return [`(registry type ${value.regType}) ${hex(value.data)} (not decoded: ${value.reason})`];
   }
 }

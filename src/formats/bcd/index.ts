@@ -12,7 +12,7 @@ export {
   partitionDevices,
 } from './boot-store.ts';
 export type { BootDiskLayout, BootStore, BootStoreOptions } from './boot-store.ts';
-export { decodeElement, encodeElement, formatValue, valueToJson } from './element.ts';
+export { decodeElement, encodeElement, formatValue, readElement, valueToJson } from './element.ts';
 export type { BcdValue, EncodedElement } from './element.ts';
 export { decodeDevice, encodeDevice, formatDevice, parseDiskSignature } from './device.ts';
 export type { BcdDevice } from './device.ts';

@@ -64,7 +64,7 @@ test('aliases and {default} resolve to object GUIDs', () => {
   );
 });
 
-test('a bad object type or element value is a FormatError', () => {
+test('a bad object type is a FormatError; a bad element value is kept undecoded, the store still read', () => {
   const hive = createBcdTemplate();
   hive
     .getKey(`Objects\\${WELL_KNOWN.memdiag}\\Description`)
@@ -74,7 +74,10 @@ test('a bad object type or element value is a FormatError', () => {
   hive2
     .ensureKey(`Objects\\${WELL_KNOWN.bootmgr}\\Elements\\25000004`)
     .setValue('Element', REG_TYPES.REG_SZ, new Uint8Array(2));
-  assert.throws(() => BcdStore.fromHive(hive2).objects(), FormatError);
+  const bootmgr = BcdStore.fromHive(hive2).object(WELL_KNOWN.bootmgr);
+  const timeout = bootmgr?.elements.find((e) => e.type === 0x25000004)?.value;
+  assert.equal(timeout?.format, 'undecoded');
+  assert.ok(bootmgr !== undefined && bootmgr.elements.length > 1);
   assert.throws(() => BcdStore.fromHive(Hive.create('x')), FormatError);
 });
 

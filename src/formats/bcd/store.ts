@@ -8,7 +8,7 @@
 
 import { AppError, FormatError } from '../../core/errors.ts';
 import { Hive, type HiveKey, type OpenHiveOptions, REG_TYPES } from '../regf/index.ts';
-import { type BcdValue, decodeElement, encodeElement } from './element.ts';
+import { type BcdValue, encodeElement, readElement } from './element.ts';
 import { isGuid, normalizeGuid } from './guid.ts';
 import {
   aliasOf,
@@ -60,7 +60,10 @@ export class BcdStore {
     this.hive = hive;
   }
 
-  /** Parses and checks a store: every object has a type and every element decodes. FormatError otherwise. */
+  /**
+   * Parses and checks a store: every object has a type (FormatError otherwise); an element that does
+   * not decode is kept as an 'undecoded' value (element.ts readElement), not a failure of the store.
+   */
   static parse(bytes: Uint8Array, options: OpenHiveOptions = {}): BcdStore {
     const store = BcdStore.fromHive(Hive.parse(bytes, options));
     store.objects();
@@ -155,7 +158,7 @@ export class BcdStore {
       }
       const v = ek.value('Element');
       if (v === undefined) throw new FormatError(`BCD object ${id}: element ${ek.name} has no Element value`);
-      return { type, name: elementName(type, typeCode), value: decodeElement(type, v.type, v.data) };
+      return { type, name: elementName(type, typeCode), value: readElement(type, v.type, v.data) };
     });
     return { id, alias: aliasOf(id), typeCode, typeName: objectTypeName(typeCode), elements };
   }
@@ -179,7 +182,7 @@ export class BcdStore {
   getElement(ref: string, type: number): BcdValue | undefined {
     const key = this.objectKey(ref)?.subkey('Elements')?.subkey(elementKeyName(type));
     const v = key?.value('Element');
-    return v === undefined ? undefined : decodeElement(type, v.type, v.data);
+    return v === undefined ? undefined : readElement(type, v.type, v.data);
   }
 
   setElement(ref: string, type: number, value: BcdValue): void {

@@ -4,6 +4,7 @@
 // in components.ts, from Microsoft's Unattended Windows Setup Reference), the component identity
 // Microsoft components carry, one processorArchitecture throughout (wow64 aside), and no password
 // in plain text (<PlainText>true</PlainText>, or a password <Value> without <PlainText>false</PlainText>).
+// An empty encoded <Value> is only a warning: Windows reads it as a blank password.
 
 import { FormatError } from '../../core/errors.ts';
 import { COMPONENT_RULES, settingPasses } from './components.ts';
@@ -53,6 +54,12 @@ function checkPasswords(
           line: lineOf(c, 1),
           severity: 'error',
           message: `${here} is a plain-text password (${plain === undefined ? 'no <PlainText>false</PlainText>' : '<PlainText>true</PlainText>'}); encode it as Windows System Image Manager does (winsmith unattend render) and set <PlainText>false</PlainText>`,
+        });
+      } else if ((textOf(value) ?? '').trim() === '') {
+        out.push({
+          line: lineOf(value, lineOf(c, 1)),
+          severity: 'warning',
+          message: `${here}/Value is empty: Windows takes it as a blank password`,
         });
       } else {
         try {

@@ -372,6 +372,37 @@ test('lint: plain-text passwords are errors; an encoded one is not', () => {
   assert.deepEqual(lintUnattend(good), []);
 });
 
+test('lint: an empty encoded password is a warning (Windows reads a blank password); a bad one stays an error', () => {
+  for (const value of ['<Value></Value>', '<Value/>', '<Value>  </Value>']) {
+    const findings = lintUnattend(
+      withOobe(
+        `      <UserAccounts><AdministratorPassword>${value}<PlainText>false</PlainText></AdministratorPassword></UserAccounts>`,
+      ),
+    );
+    assert.deepEqual(
+      findings.map((f) => [f.severity, f.message]),
+      [
+        [
+          'warning',
+          'Microsoft-Windows-Shell-Setup/UserAccounts/AdministratorPassword/Value is empty: Windows takes it as a blank password',
+        ],
+      ],
+      value,
+    );
+  }
+  const emptyPlain = lintUnattend(
+    withOobe('      <AutoLogon><Password><Value></Value><PlainText>true</PlainText></Password></AutoLogon>'),
+  );
+  assert.equal(emptyPlain[0]?.severity, 'error');
+  const notEncoded = lintUnattend(
+    withOobe(
+      '      <AutoLogon><Password><Value>!!</Value><PlainText>false</PlainText></Password></AutoLogon>',
+    ),
+  );
+  assert.equal(notEncoded[0]?.severity, 'error');
+  assert.match(notEncoded[0].message, /is not an encoded password/);
+});
+
 test('lint: an unknown pass, an unknown setting, mixed architectures, bad XML', () => {
   const unknownPass = lintUnattend(withOobe('      <TimeZone>UTC</TimeZone>', 'firstBoot'));
   assert.deepEqual(

@@ -51,7 +51,7 @@ function digestParam(r: RouteRequest): string {
   return digest;
 }
 
-export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
+export function agentRoutes({ backend, metrics }: RouteContext): ApiRoute[] {
   const agentOf = (r: RouteRequest): Promise<AgentSession> => {
     const token = bearer(r.c);
     if (token === null) {
@@ -120,6 +120,7 @@ export function agentRoutes({ backend }: RouteContext): ApiRoute[] {
           200,
           { 'content-type': 'application/octet-stream', 'content-length': String(chunk.size) },
           chunk,
+          (n) => metrics.pulled(n),
         );
       },
     }),

@@ -39,7 +39,7 @@ function pageLimit(text: string | undefined): number {
 }
 
 /** The bytes of `ref` (its whole content, or the Range asked), straight to the socket when there is one. */
-async function content(r: RouteRequest, { backend }: RouteContext): Promise<Response> {
+async function content(r: RouteRequest, { backend, metrics }: RouteContext): Promise<Response> {
   const ref = refOf(r.params);
   const images = backend.as(r.actor).images;
   const image = await images.getImage(ref);
@@ -54,7 +54,7 @@ async function content(r: RouteRequest, { backend }: RouteContext): Promise<Resp
   const bytes = await images.readContent(ref, image.digest, range ?? undefined);
   const { status, headers } = bytesAnswer(range, image.size);
   headers.etag = `"${image.digest}"`;
-  return sendContent(r, status, headers, bytes);
+  return sendContent(r, status, headers, bytes, (n) => metrics.pulled(n));
 }
 
 export function imageRoutes(context: RouteContext): ApiRoute[] {

@@ -43,7 +43,7 @@ function artifactMeta(meta: z.output<typeof ArtifactMetaRequest> | undefined): A
   };
 }
 
-export function uploadRoutes({ backend }: RouteContext): ApiRoute[] {
+export function uploadRoutes({ backend, metrics }: RouteContext): ApiRoute[] {
   const uploadImage = (r: RouteRequest): Promise<string> => backend.uploadImageName(r.params.id ?? '');
   const noUpload = (r: RouteRequest): AppError =>
     new AppError('NOT_FOUND', `no upload ${JSON.stringify((r.params.id ?? '').slice(0, 80))}`, {
@@ -81,6 +81,7 @@ export function uploadRoutes({ backend }: RouteContext): ApiRoute[] {
       async handler(r) {
         const bytes = new Uint8Array(await r.c.req.arrayBuffer());
         await backend.as(r.actor).images.putChunk(r.params.id ?? '', r.params.digest ?? '', bytes);
+        metrics.pushed(bytes.length);
         return r.c.body(null, 204);
       },
     }),

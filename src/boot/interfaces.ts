@@ -1,0 +1,41 @@
+// The boot network's interface and addresses as the boot services wait for them. At boot, or before
+// a VM opens its tap, a bridge may have no carrier or no address yet; Node lists an interface only
+// while it is up with carrier (a bridge whose ports are all down, a tap no VM has opened, are left
+// out even when they have an address), which is also when the services can serve on it. So DHCP
+// (its interface) and TFTP (the address it is told to bind) wait, looking again every second.
+
+import { networkInterfaces } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** How often the interfaces are looked at while a service waits. */
+export const INTERFACE_POLL_MS = 1000;
+
+export interface InterfaceIpv4 {
+  readonly address: string;
+  readonly netmask: string;
+}
+
+/** An interface's first IPv4 address and netmask, or null while it has none (or no carrier). */
+export function findInterfaceAddress(name: string): InterfaceIpv4 | null {
+  const found = (networkInterfaces()[name] ?? []).find((a) => a.family === 'IPv4');
+  return found === undefined ? null : { address: found.address, netmask: found.netmask };
+}
+
+/** Whether a socket can bind `host` now: a wildcard, or an address some interface has. */
+export function canBind(host: string): boolean {
+  if (host === '0.0.0.0' || host === '::' || host === '') return true;
+  return Object.values(networkInterfaces()).some((list) => (list ?? []).some((a) => a.address === host));
+}
+
+/** `find`'s answer once it has one, looking every `pollMs`; null when `signal` aborts first. */
+export async function pollUntil<T>(
+  find: () => T | null,
+  signal: AbortSignal,
+  pollMs = INTERFACE_POLL_MS,
+): Promise<T | null> {
+  for (;;) {
+    const found = find();
+    if (found !== null || signal.aborted) return found;
+    if (!(await sleep(pollMs, true, { signal }).catch(() => false))) return null;
+  }
+}
