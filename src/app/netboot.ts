@@ -4,12 +4,12 @@
 // DHCP's, and the deploy environment's) is loaded only when boot is asked for.
 
 import type { BootCount, BootLog } from '../boot/boot-log.ts';
-import type { BootService, BootSettings } from '../boot/boot-services.ts';
+import type { BootListen, BootService, BootSettings } from '../boot/boot-services.ts';
 import type { RegistrationLimits } from '../boot/registration-gate.ts';
 import type { Hono } from 'hono';
 import type { LocalApp } from './local-app.ts';
 
-export type { BootDhcpSettings, BootSettings } from '../boot/boot-services.ts';
+export type { BootDhcpSettings, BootListen, BootSettings } from '../boot/boot-services.ts';
 
 export interface Netboot {
   readonly routes: Hono;
@@ -51,8 +51,8 @@ export async function prepareNetboot(
 export interface NetbootDeps {
   /** The data directory: the deploy environment is built under it (DATA/bootenv) on first need. */
   readonly dataDir: string;
-  /** The HTTP listener's address, for the URLs DHCP gives out. */
-  readonly listen: { readonly host: string; readonly port: number };
+  /** The listener machines are sent to (the plain boot listener when there is one), once the server listens. */
+  readonly listen: () => BootListen;
   /** How many unknown machines may register themselves. */
   readonly registration: RegistrationLimits;
   /** Where the boot services' packets, transfers and boot scripts are counted (the server's metrics). */

@@ -1,6 +1,7 @@
 // `--repo URL|PATH` (or WINSMITH_REPO) → a Session: an http(s) URL is a `winsmith server` (token
-// from WINSMITH_TOKEN or the credentials `winsmith login` stored), anything else a data directory
-// worked on directly with the embedded defaults, acting as the local user.
+// from WINSMITH_TOKEN or the credentials `winsmith login` stored; its certificate checked against
+// --ca or WINSMITH_CA when given), anything else a data directory worked on directly with the
+// embedded defaults, acting as the local user.
 
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
@@ -9,6 +10,7 @@ import { AppError } from '../core/errors.ts';
 import { LocalApp } from './local-app.ts';
 import { publicUrl } from './remote/http-client.ts';
 import { remoteSession } from './remote/remote-session.ts';
+import { loadTrust, type TrustOptions } from './remote/tls-trust.ts';
 import type { Actor, Session } from './session.ts';
 
 export function isRemoteSpec(spec: string): boolean {
@@ -23,6 +25,7 @@ export function localActor(): Actor {
 export async function openSession(
   spec: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
+  trust: TrustOptions = {},
 ): Promise<Session> {
   const given = spec ?? env.WINSMITH_REPO;
   if (given === undefined || given === '') {
@@ -33,7 +36,7 @@ export async function openSession(
   if (isRemoteSpec(given)) {
     const url = publicUrl(given);
     const token = env.WINSMITH_TOKEN ?? (await findCredential(url, env))?.token ?? null;
-    return remoteSession(url, token);
+    return remoteSession(url, token, await loadTrust(trust, env));
   }
   const app = await LocalApp.openDataDir(resolve(given));
   return app.as(localActor());
@@ -43,8 +46,9 @@ export async function openSession(
 export async function withSession<T>(
   spec: string | undefined,
   fn: (session: Session) => Promise<T>,
+  trust: TrustOptions = {},
 ): Promise<T> {
-  const session = await openSession(spec);
+  const session = await openSession(spec, process.env, trust);
   try {
     return await fn(session);
   } finally {

@@ -11,7 +11,13 @@ import { installBootFiles, installGrubConfig, locateBootFiles, type LocatedBootF
 import { chooseUefiChain, type UefiChainSetting } from './boot-chain.ts';
 import { grubTftpFiles } from './grub-boot.ts';
 import { RegistrationGate } from './registration-gate.ts';
-import { httpBootRoutes, type BootMachineRegistry, type DeployEnvironmentFiles } from './http-boot.ts';
+import {
+  httpBootRoutes,
+  isWildcardHost,
+  origin,
+  type BootMachineRegistry,
+  type DeployEnvironmentFiles,
+} from './http-boot.ts';
 import type { LeaseStore } from './dhcp-handler.ts';
 import type { RegistrationLimits } from './registration-gate.ts';
 import { startTftpServer } from './tftp-server.ts';
@@ -84,12 +90,18 @@ export async function installIpxe(settings: BootSettings, log: BootLog): Promise
   return located;
 }
 
-function isWildcard(host: string): boolean {
-  return host === '0.0.0.0' || host === '::' || host === '';
+/**
+ * The listener machines fetch their boot URLs from: the plain boot listener when the server has
+ * one, else the server's own (`secure` when that one is HTTPS).
+ */
+export interface BootListen {
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
 }
 
-function httpUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+function listenUrl(host: string, listen: BootListen): string {
+  return origin(listen.secure ? 'https' : 'http', host, listen.port);
 }
 
 /**
@@ -97,14 +109,10 @@ function httpUrl(host: string, port: number): string {
  * address, else the boot interface's address with the listen port; null while that interface has
  * no address.
  */
-function dhcpHttpBase(
-  settings: BootSettings,
-  dhcp: BootDhcpSettings,
-  listen: { host: string; port: number },
-): string | null {
+function dhcpHttpBase(settings: BootSettings, dhcp: BootDhcpSettings, listen: BootListen): string | null {
   if (settings.httpBase !== null) return settings.httpBase;
-  const host = isWildcard(listen.host) ? findInterfaceAddress(dhcp.interface)?.address : listen.host;
-  return host === undefined ? null : httpUrl(host, listen.port);
+  const host = isWildcardHost(listen.host) ? findInterfaceAddress(dhcp.interface)?.address : listen.host;
+  return host === undefined ? null : listenUrl(host, listen);
 }
 
 /**
@@ -112,12 +120,12 @@ function dhcpHttpBase(
  * no HTTP address): as DHCP's when DHCP runs, else the listen address or TFTP's when either is one
  * address; null when nothing says (then --boot-url is needed).
  */
-function grubHttpBase(settings: BootSettings, listen: { host: string; port: number }): string | null {
+function grubHttpBase(settings: BootSettings, listen: BootListen): string | null {
   if (settings.httpBase !== null) return settings.httpBase;
   if (settings.dhcp !== null) return dhcpHttpBase(settings, settings.dhcp, listen);
-  if (!isWildcard(listen.host)) return httpUrl(listen.host, listen.port);
+  if (!isWildcardHost(listen.host)) return listenUrl(listen.host, listen);
   const tftpHost = settings.tftp?.host;
-  return tftpHost === undefined || isWildcard(tftpHost) ? null : httpUrl(tftpHost, listen.port);
+  return tftpHost === undefined || isWildcardHost(tftpHost) ? null : listenUrl(tftpHost, listen);
 }
 
 /** The boot routes (to mount at the root of the server's app) and services, over the machines' ports. */
@@ -130,8 +138,11 @@ export function bootParts(
     /** Where full-mode DHCP keeps its leases. */
     readonly leases: LeaseStore;
     readonly log: BootLog;
-    /** The HTTP listener's address, for the URLs DHCP gives out. */
-    readonly listen: { readonly host: string; readonly port: number };
+    /**
+     * The listener whose address the URLs DHCP and GRUB's configs give out name, read once the
+     * server listens (its port is then the real one when 0 was asked).
+     */
+    readonly listen: () => BootListen;
     /** How many unknown machines may register themselves. */
     readonly registration: RegistrationLimits;
     /** The deploy environment's boot files once ready, null while they are prepared. */
@@ -147,11 +158,15 @@ export function bootParts(
     log: deps.log,
     gate,
     deployEnvironment: deps.deployEnvironment,
+    plainListener: () => {
+      const listen = deps.listen();
+      return listen.secure ? undefined : listen;
+    },
   });
   const services: BootService[] = [];
   const grub = grubTftpFiles({
     registry: deps.registry,
-    httpBase: () => grubHttpBase(settings, deps.listen),
+    httpBase: () => grubHttpBase(settings, deps.listen()),
     log: deps.log,
     gate,
     deployEnvironment: deps.deployEnvironment,
@@ -202,8 +217,8 @@ export function bootParts(
           if (iface === null) return;
           deps.log.log('info', 'dhcp interface ready', { interface: dhcp.interface, address: iface.address });
         }
-        const httpBase =
-          dhcpHttpBase(settings, dhcp, deps.listen) ?? httpUrl(iface.address, deps.listen.port);
+        const listen = deps.listen();
+        const httpBase = dhcpHttpBase(settings, dhcp, listen) ?? listenUrl(iface.address, listen);
         const range =
           dhcp.range === null
             ? undefined

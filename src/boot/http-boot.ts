@@ -1,4 +1,4 @@
-// HTTP boot: the routes iPXE talks to on the server's HTTP port.
+// HTTP boot: the routes iPXE talks to on the server's HTTP port (and on its plain boot listener).
 //   GET /boot/ipxe?mac=&uuid=&serial=&manufacturer=&product=&buildarch=&platform=
 //       the machine's iPXE script (query names: boot-url.ts). An unknown machine is registered with
 //       the inventory iPXE sent and boots from its local disk; a known one without a deployment
@@ -103,6 +103,8 @@ export interface HttpBootOptions {
    * they are prepared (machines with a deployment wait and ask again). Absent: none is ever ready.
    */
   readonly deployEnvironment?: () => DeployEnvironmentFiles | null;
+  /** The server's plain-HTTP boot listener, when it has one beside its HTTPS one (read per request). */
+  readonly plainListener?: () => PlainListener | undefined;
 }
 
 /** The deploy environment as the boot files serve it. */
@@ -364,19 +366,40 @@ export class PendingCheckIns {
   }
 }
 
+/** The plain-HTTP listener machines are sent to when their request came over HTTPS. */
+export interface PlainListener {
+  /** Its address; a wildcard (0.0.0.0, ::) stands for the address the request arrived at. */
+  readonly host: string;
+  readonly port: number;
+}
+
+export function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+export function origin(scheme: 'http' | 'https', address: string, port: number): string {
+  return `${scheme}://${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
+
 /**
- * `http://ADDRESS:PORT` of the socket the request arrived on, which the machine can reach since it
- * just did; null without a socket. The Host header is never used: it is whatever the caller wrote,
+ * The origin of the socket the request arrived on, which the machine can reach since it just did;
+ * null without a socket. A request that came over HTTPS is sent to `plain` when the server has a
+ * plain-HTTP boot listener (the deploy environment and Debian's iPXE speak plain HTTP), else to
+ * https:// of its own arrival. The Host header is never used: it is whatever the caller wrote,
  * and a script that sent machines to it would send them where the caller chose.
  */
-export function arrivalOrigin(c: Context): string | null {
+export function arrivalOrigin(c: Context, plain?: PlainListener): string | null {
   const socket = (
-    c.env as { incoming?: { socket?: { localAddress?: string; localPort?: number } } } | undefined
+    c.env as
+      | { incoming?: { socket?: { localAddress?: string; localPort?: number; encrypted?: boolean } } }
+      | undefined
   )?.incoming?.socket;
   const address = socket?.localAddress?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
   const port = socket?.localPort;
   if (address === undefined || port === undefined) return null;
-  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  if (socket?.encrypted !== true) return origin('http', address, port);
+  if (plain === undefined) return origin('https', address, port);
+  return origin('http', isWildcardHost(plain.host) ? address : plain.host, plain.port);
 }
 
 function remoteAddress(c: Context): string | null {
@@ -424,7 +447,7 @@ export function httpBootRoutes(options: HttpBootOptions): Hono {
     const parsed = parseScriptQuery(scriptQueryOf(new URL(c.req.url).search));
     if (!parsed.ok) return c.body(`${parsed.message}\n`, parsed.status, plain);
     const at = now();
-    const httpBase = options.httpBase ?? arrivalOrigin(c);
+    const httpBase = options.httpBase ?? arrivalOrigin(c, options.plainListener?.());
     if (httpBase === null) {
       return c.body('the server cannot tell the address this request came to: set --boot-url\n', 500, plain);
     }

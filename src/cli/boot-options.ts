@@ -69,11 +69,15 @@ function wholeNumber(value: unknown, flag: string, min: number, max: number): nu
   return n;
 }
 
-/** The boot settings the flags give, or null when none of them is given (boot off). */
+/**
+ * The boot settings the flags give, or null when none of them is given (boot off) and no boot
+ * listener is configured (`bootListener`: one is, which turns boot on).
+ */
 export function bootSettingsOf(
   options: Readonly<Record<string, unknown>>,
   dataDir: string,
   configuredChain: UefiChainSetting = 'auto',
+  bootListener = false,
 ): BootSettings | null {
   const tftp = str(options.tftp);
   const maxTimeoutSeconds = wholeNumber(options.tftpMaxTimeout, '--tftp-max-timeout', 1, 255);
@@ -95,6 +99,7 @@ export function bootSettingsOf(
   const chain = str(options.uefiChain);
   const uefiChain = chain === undefined ? configuredChain : parseUefiChainOption(chain);
   if (
+    !bootListener &&
     tftp === undefined &&
     bootRoot === undefined &&
     ipxeDir === undefined &&

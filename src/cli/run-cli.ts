@@ -11,6 +11,7 @@ import type { CliCommand } from './command.ts';
 import { GROUP_SUMMARIES } from './commands/groups.ts';
 import { COMMANDS, type CommandEntry } from './commands/index.ts';
 import { createProgressBar } from './progress-bar.ts';
+import { INSECURE_WARNING } from './repo-option.ts';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream | NodeJS.WritableStream;
@@ -96,6 +97,7 @@ export async function runCli(
       debug = options.debug === true;
       const bar = createProgressBar(io.stderr);
       const args = params.slice(0, command.registeredArguments.length);
+      if (options.insecure === true) io.stderr.write(`${INSECURE_WARNING}\n`);
       try {
         const result = await spec.run({ json: options.json === true, progress: bar.listener }, args, options);
         bar.finish();

@@ -91,7 +91,7 @@ test('kind sections: exact message, hint and place of each error', () => {
     ],
     [
       'boot: { chain: shim }',
-      "1:9: unknown key 'chain' in boot — expected one of uefiChain",
+      "1:9: unknown key 'chain' in boot — expected one of uefiChain, listen",
       "check the spelling of 'chain'",
     ],
   ];
@@ -263,4 +263,31 @@ test('the data directory: $STATE_DIRECTORY (systemd) when none is named; --data 
   const moved = await loadServerSettings({ data: '/srv/moved' }, {});
   assert.equal(moved.multicast.workDir, '/srv/moved/multicast');
   assert.equal(moved.share, '/srv/moved/share');
+});
+
+test('tls and the boot listener: from the file (paths relative to it) or the flags; cert and key go together', async () => {
+  const read = parseServerSettings(
+    'tls: { cert: tls/server.pem, key: /etc/ssl/server.key }\nboot: { listen: 0.0.0.0:8080 }\n',
+    '/etc/winsmith/server.yaml',
+    {},
+  );
+  assert.deepEqual(read.tls, { cert: '/etc/winsmith/tls/server.pem', key: '/etc/ssl/server.key' });
+  assert.deepEqual(read.bootListen, { host: '0.0.0.0', port: 8080 });
+  const defaults = await loadServerSettings({}, {});
+  assert.deepEqual([defaults.tls, defaults.bootListen], [null, null]);
+  const flags = await loadServerSettings(
+    { tlsCert: '/c.pem', tlsKey: '/k.pem', bootListen: '10.0.0.1:80' },
+    {},
+  );
+  assert.deepEqual(flags.tls, { cert: '/c.pem', key: '/k.pem' });
+  assert.deepEqual(flags.bootListen, { host: '10.0.0.1', port: 80 });
+  await assert.rejects(loadServerSettings({ tlsCert: '/c.pem' }, {}), /--tls-cert is given alone/);
+  assert.throws(
+    () => parseServerSettings('tls: { cert: c.pem }\n', 'server.yaml', {}),
+    /server\.yaml:1:6: tls needs key/,
+  );
+  assert.throws(
+    () => parseServerSettings('boot: { listen: 8080 }\n', 'server.yaml', {}),
+    /server\.yaml:1:17: expected HOST:PORT/,
+  );
 });

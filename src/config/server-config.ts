@@ -68,6 +68,16 @@ export interface ServerSettings {
   readonly logLevel: LogLevel;
   /** Who may read GET /metrics. */
   readonly metrics: MetricsSettings;
+  /** HTTPS on the listener: the API then answers only over it. Null: plain HTTP. */
+  readonly tls: TlsSettings | null;
+  /** A second, plain-HTTP listener for the boot routes and the deploy agent (docs/server.md). */
+  readonly bootListen: { readonly host: string; readonly port: number } | null;
+}
+
+/** The server's certificate (PEM, its chain after it) and private key (PEM), as files. */
+export interface TlsSettings {
+  readonly cert: string;
+  readonly key: string;
 }
 
 export interface BuildSettings {
@@ -165,6 +175,9 @@ export interface ServerFlags {
   readonly listen?: string | undefined;
   readonly share?: string | undefined;
   readonly logLevel?: string | undefined;
+  readonly tlsCert?: string | undefined;
+  readonly tlsKey?: string | undefined;
+  readonly bootListen?: string | undefined;
 }
 
 /** 'HOST:PORT' (IPv6 as [::1]:PORT) → host and port; port 0 = any free port. */
@@ -215,6 +228,8 @@ export function embeddedSettings(data: string): ServerSettings {
     builds: { dir: join(dir, BUILDS_DIR), max: DEFAULT_MAX_BUILDS, accelerator: 'auto' },
     logLevel: 'info',
     metrics: { token: null, allow: DEFAULT_METRICS_ALLOW },
+    tls: null,
+    bootListen: null,
   };
 }
 
@@ -520,9 +535,14 @@ function readShare(node: YamlNode, ctx: SectionContext): Partial<ServerSettings>
 }
 
 function readBoot(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
-  const f = new SectionFields(ctx, node, 'boot', ['uefiChain']);
+  const f = new SectionFields(ctx, node, 'boot', ['uefiChain', 'listen']);
+  const listen = f.value('listen');
+  const bootListen =
+    listen === undefined
+      ? {}
+      : { bootListen: parseListen(ctx.input.string(listen, 'boot.listen'), ctx.input.where(listen)) };
   const value = f.value('uefiChain');
-  if (value === undefined) return {};
+  if (value === undefined) return bootListen;
   const chain = f.string('uefiChain');
   const found = UEFI_CHAIN_SETTINGS.find((c) => c === chain);
   if (found === undefined) {
@@ -532,7 +552,12 @@ function readBoot(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> 
       'write uefiChain: auto (shim for machines that report Secure Boot on), shim or ipxe',
     );
   }
-  return { uefiChain: found };
+  return { ...bootListen, uefiChain: found };
+}
+
+function readTls(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
+  const f = new SectionFields(ctx, node, 'tls', ['cert', 'key'], () => 'give both cert: FILE and key: FILE');
+  return { tls: { cert: ctx.abs(f.string('cert')), key: ctx.abs(f.string('key')) } };
 }
 
 function readBuilds(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
@@ -624,6 +649,7 @@ const SECTIONS = {
   builds: readBuilds,
   log: readLog,
   metrics: readMetrics,
+  tls: readTls,
 } as const satisfies Record<string, SectionReader>;
 
 const TOP_KEYS = ['data', ...Object.keys(SECTIONS)];
@@ -689,6 +715,21 @@ export async function loadServerSettings(
     settings = { ...settings, logLevel: parseLogLevel(flags.logLevel, '--log-level') };
   const listen = flags.listen ?? (flags.config === undefined ? env.WINSMITH_LISTEN : undefined);
   if (listen !== undefined) settings = { ...settings, ...parseListen(listen) };
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
+    throw new AppError(
+      'USAGE',
+      `${flags.tlsCert === undefined ? '--tls-key' : '--tls-cert'} is given alone`,
+      {
+        hint: 'give both --tls-cert FILE and --tls-key FILE',
+      },
+    );
+  }
+  if (flags.tlsCert !== undefined && flags.tlsKey !== undefined) {
+    settings = { ...settings, tls: { cert: resolve(flags.tlsCert), key: resolve(flags.tlsKey) } };
+  }
+  if (flags.bootListen !== undefined) {
+    settings = { ...settings, bootListen: parseListen(flags.bootListen, '--boot-listen') };
+  }
   return settings;
 }
 

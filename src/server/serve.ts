@@ -11,7 +11,7 @@ import { LocalApp } from '../app/local-app.ts';
 import { createApp } from './app.ts';
 import type { Logger } from './log.ts';
 import type { MountedApp } from './routes.ts';
-import { startServer, type RunningServer, type Service } from './server.ts';
+import { startServer, type RunningServer, type Service, type StartServerOptions } from './server.ts';
 import { errorText } from '../core/errors.ts';
 import { initialPasswordPath, keepInFile } from './initial-password.ts';
 import { ServiceStatuses } from './service-status.ts';
@@ -28,6 +28,8 @@ export interface ServeOptions {
     readonly services?: readonly Service[];
     readonly mounts?: readonly MountedApp[];
   };
+  /** Called once the listeners listen, with their real ports (startServer's onListening). */
+  readonly onListening?: StartServerOptions['onListening'];
   /** Called once with the generated admin password of a new repository, and the file it is in. */
   readonly onFirstAdmin?: (admin: { name: string; password: string; file: string }) => void;
   /** Where each service's state is kept (for /api/health); a new one when absent. */
@@ -98,6 +100,9 @@ export async function serveRepository(
     const server = await startServer({
       host: settings.host,
       port: settings.port,
+      tls: settings.tls,
+      bootListen: settings.bootListen,
+      ...(options.onListening === undefined ? {} : { onListening: options.onListening }),
       fetch: app.fetch,
       logger,
       services: [deploymentWatch(local, logger), ...(extras.services ?? [])],

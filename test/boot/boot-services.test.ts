@@ -39,7 +39,7 @@ test(
       const { routes, services } = bootParts(settings, located, {
         ...local.bootPorts(),
         log,
-        listen: { host: '127.0.0.1', port: 8080 },
+        listen: () => ({ host: '127.0.0.1', port: 8080, secure: false }),
         registration: DEFAULT_REGISTRATION_LIMITS,
         deployEnvironment: () => null,
       });

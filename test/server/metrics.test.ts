@@ -59,7 +59,7 @@ test(
         extras: (app, metrics) => {
           const parts = netboot(app, {
             dataDir: settings.data,
-            listen: { host: '127.0.0.1', port: 0 },
+            listen: () => ({ host: '127.0.0.1', port: 0, secure: false }),
             registration: DEFAULT_REGISTRATION_LIMITS,
             count: (event) => metrics.boot(event),
           });

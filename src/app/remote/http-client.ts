@@ -1,11 +1,17 @@
 // The HTTP client of a `winsmith server`: requests with the caller's token, and the server's
 // errors ({"error":{"code","message","hint"}}) turned back into the AppErrors they were, so a command
 // fails the same way on a server as on a data directory. Credentials never reach a message.
+// Requests go through node:http(s) on kept-alive connections, whose agent holds what HTTPS trusts
+// (tls-trust.ts); a certificate that fails the check is one error saying how to trust it.
 
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import { ERROR_CODES, type ErrorCode } from '../../core/error-codes.ts';
 import { AppError } from '../../core/errors.ts';
 import type { ImageRef } from '../../core/names.ts';
 import type { IssuedToken } from '../session.ts';
+import { DEFAULT_TRUST, type TlsTrust } from './tls-trust.ts';
 
 /** The server's base URL without user, password, query or fragment. */
 export function publicUrl(url: string): string {
@@ -38,15 +44,90 @@ export interface RequestInit {
   readonly signal?: AbortSignal;
 }
 
+/** The answer of node:http as a fetch Response (its body streamed). */
+function responseOf(message: IncomingMessage, method: string): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+  }
+  const status = message.statusCode ?? 500;
+  const empty = method === 'HEAD' || status === 204 || status === 304;
+  if (empty) message.resume();
+  return new Response(empty ? null : (Readable.toWeb(message) as ReadableStream<Uint8Array>), {
+    status,
+    headers,
+  });
+}
+
+/** The codes of a server certificate that fails the check (OpenSSL's X509_V_ERR names, and Node's). */
+const CERTIFICATE_ERROR = /^(?:CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_SELF_SIGNED|ERR_TLS_CERT_)/;
+
+/** A request that got no answer, as one error naming the likely fix. */
+function unreachable(base: string, e: unknown): AppError {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const reason = e instanceof Error ? e.message : String(e);
+  if (CERTIFICATE_ERROR.test(code)) {
+    // OpenSSL's reason, without the advice Node appends about its own --use-system-ca flag.
+    const check = reason.split('; ')[0] ?? reason;
+    return new AppError('IO_ERROR', `the certificate of ${base} is not trusted: ${check}`, {
+      hint: "if a private CA signed it, pass --ca FILE (or set WINSMITH_CA) with that CA's certificate",
+      cause: e,
+    });
+  }
+  let hint = 'check that the server runs and the URL given with --repo (or WINSMITH_REPO)';
+  if (base.startsWith('https:') && /wrong version number|packet length too long/i.test(reason)) {
+    hint = `the server may speak plain HTTP: try ${base.replace(/^https:/, 'http:')}`;
+  } else if (base.startsWith('http:') && code === 'ECONNRESET') {
+    hint = `a server with TLS answers only https://: try ${base.replace(/^http:/, 'https:')}`;
+  }
+  return new AppError('IO_ERROR', `cannot reach ${base}: ${reason}`, { hint, cause: e });
+}
+
 /** One server, as one token's user: what the remote images, accounts and machines call. */
 export class HttpClient {
   /** The base URL without credentials. */
   readonly base: string;
   readonly #token: string | null;
+  readonly #agent: HttpAgent;
 
-  constructor(url: string, token: string | null) {
+  constructor(url: string, token: string | null, trust: TlsTrust = DEFAULT_TRUST) {
     this.base = publicUrl(url);
     this.#token = token;
+    this.#agent = this.base.startsWith('https:')
+      ? new HttpsAgent({
+          keepAlive: true,
+          rejectUnauthorized: !trust.insecure,
+          ...(trust.ca === null ? {} : { ca: trust.ca }),
+        })
+      : new HttpAgent({ keepAlive: true });
+  }
+
+  /** One exchange: the answer's status and headers once they came, its body streamed. */
+  #send(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: Uint8Array | string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    const url = new URL(`${this.base}${path}`);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const request = send(
+        url,
+        {
+          method,
+          headers,
+          agent: this.#agent,
+          ...(signal === undefined ? {} : { signal }),
+        },
+        (message) => resolve(responseOf(message, method)),
+      );
+      request.once('error', (e) => reject(unreachable(this.base, e)));
+      request.end(body);
+    });
   }
 
   async request(method: string, path: string, init: RequestInit = {}): Promise<Response> {
@@ -57,24 +138,7 @@ export class HttpClient {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(init.json);
     }
-    let response: Response;
-    try {
-      response = await fetch(`${this.base}${path}`, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        ...(init.signal === undefined ? {} : { signal: init.signal }),
-      });
-    } catch (e) {
-      throw new AppError(
-        'IO_ERROR',
-        `cannot reach ${this.base}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`,
-        {
-          hint: 'check that the server runs and the URL given with --repo (or WINSMITH_REPO)',
-          cause: e,
-        },
-      );
-    }
+    const response = await this.#send(method, path, headers, body, init.signal);
     if (response.ok) return response;
     const text = await response.text();
     let parsed: ErrorBody;
@@ -107,6 +171,11 @@ export class HttpClient {
 }
 
 /** Exchanges a user name and password for a token at `url` (POST /api/v1/login). */
-export function loginRemote(url: string, user: string, password: string): Promise<IssuedToken> {
-  return new HttpClient(url, null).json<IssuedToken>('POST', '/api/v1/login', { user, password });
+export function loginRemote(
+  url: string,
+  user: string,
+  password: string,
+  trust: TlsTrust = DEFAULT_TRUST,
+): Promise<IssuedToken> {
+  return new HttpClient(url, null, trust).json<IssuedToken>('POST', '/api/v1/login', { user, password });
 }

@@ -21,6 +21,7 @@ import type {
 } from '../session.ts';
 import { HttpClient } from './http-client.ts';
 import { RemoteImages } from './remote-images.ts';
+import type { TlsTrust } from './tls-trust.ts';
 import { watchEvents } from './server-events.ts';
 
 function userPath(name: string): string {
@@ -48,8 +49,8 @@ function withQuery(path: string, query: URLSearchParams): string {
   return text === '' ? path : `${path}?${text}`;
 }
 
-export function remoteSession(url: string, token: string | null): Session {
-  const http = new HttpClient(url, token);
+export function remoteSession(url: string, token: string | null, trust?: TlsTrust): Session {
+  const http = new HttpClient(url, token, trust);
   const accounts: Accounts = {
     addUser: (request) => http.json<CreatedUser>('POST', '/api/v1/users', request),
     listUsers: async () => (await http.json<{ users: UserView[] }>('GET', '/api/v1/users')).users,

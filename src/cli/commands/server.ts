@@ -1,10 +1,11 @@
-// `winsmith server`: the repository over HTTP until SIGINT/SIGTERM. Logs are JSON lines on stderr.
+// `winsmith server`: the repository over HTTP (HTTPS with --tls-cert/--tls-key, the boot routes then
+// on a plain --boot-listen when asked) until SIGINT/SIGTERM. Logs are JSON lines on stderr.
 
 import { loadServerSettings } from '../../config/server-config.ts';
 import { createJsonLogger } from '../../server/log.ts';
 import { serveRepository } from '../../server/serve.ts';
 import type { CliCommand } from '../command.ts';
-import { prepareNetboot } from '../../app/netboot.ts';
+import { prepareNetboot, type BootListen } from '../../app/netboot.ts';
 import { addBootOptions, bootSettingsOf } from '../boot-options.ts';
 
 export const server: CliCommand = {
@@ -23,6 +24,12 @@ export const server: CliCommand = {
       .option(
         '--log-level <level>',
         'least level logged: debug, info, warn, error (default info, or log.level)',
+      )
+      .option('--tls-cert <file>', 'serve HTTPS only, with this PEM certificate (its chain after it)')
+      .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+      .option(
+        '--boot-listen <host:port>',
+        'a plain-HTTP listener for the boot routes and the deploy agent only, beside an HTTPS --listen',
       );
     addBootOptions(command);
   },
@@ -33,9 +40,17 @@ export const server: CliCommand = {
       listen: options.listen as string | undefined,
       share: options.share as string | undefined,
       logLevel: options.logLevel as string | undefined,
+      tlsCert: options.tlsCert as string | undefined,
+      tlsKey: options.tlsKey as string | undefined,
+      bootListen: options.bootListen as string | undefined,
     });
     const logger = createJsonLogger(process.stderr, configured.logLevel);
-    const boot = bootSettingsOf(options, configured.data, configured.uefiChain);
+    const boot = bootSettingsOf(
+      options,
+      configured.data,
+      configured.uefiChain,
+      configured.bootListen !== null,
+    );
     // Multicast sessions send on the boot network's interface, unless the config names another.
     const bootInterface = boot?.dhcp?.interface ?? null;
     const settings =
@@ -43,6 +58,12 @@ export const server: CliCommand = {
         ? { ...configured, multicast: { ...configured.multicast, interface: bootInterface } }
         : configured;
     const netboot = boot === null ? null : await prepareNetboot(boot, logger);
+    // Where machines are sent: the plain boot listener when there is one (its real port once it
+    // listens), else the server's own listener.
+    let bootListen: BootListen =
+      settings.bootListen === null
+        ? { host: settings.host, port: settings.port, secure: settings.tls !== null }
+        : { ...settings.bootListen, secure: false };
     const { server: running } = await serveRepository(settings, {
       logger,
       handleSignals: true,
@@ -53,7 +74,7 @@ export const server: CliCommand = {
               const parts = netboot(app, {
                 count: (event) => metrics.boot(event),
                 dataDir: settings.data,
-                listen: { host: settings.host, port: settings.port },
+                listen: () => bootListen,
                 registration: {
                   perAddressPerMinute: settings.registrationsPerMinute,
                   maxPending: settings.maxPendingMachines,
@@ -62,6 +83,9 @@ export const server: CliCommand = {
               return { services: parts.services, mounts: [{ name: 'boot', app: parts.routes }] };
             },
           }),
+      onListening: ({ port, bootPort }) => {
+        bootListen = { ...bootListen, port: bootPort ?? port };
+      },
       // The password goes to a terminal only: under a service manager stderr is the log stream.
       onFirstAdmin: (admin) => {
         if (!process.stderr.isTTY) return;
