@@ -5,7 +5,7 @@
 // no root; the disk image is only read.
 
 import { rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AppError } from '../../core/errors.ts';
 import { ntfsListDirectory } from '../../engines/ntfs.ts';
 import type { CaptureOptions } from '../../engines/wimlib.ts';
@@ -79,7 +79,7 @@ export async function captureDisk(
         { hint: 'name the partition to capture with --partition N' },
       );
     },
-    '.winsmith-capture-',
+    basename(resolve(out)),
     dirname(resolve(out)),
   );
 }
