@@ -9,9 +9,12 @@ export function addRepoOption(command: Command): Command {
   return command.option('--repo <url|path>', 'a server URL or a data directory (default: $WINSMITH_REPO)');
 }
 
+/** Runs `fn` on the repository --repo names; `--init` (push) lets a data directory be made. */
 export function withRepository<T>(
   options: Readonly<Record<string, unknown>>,
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {
-  return withSession(typeof options.repo === 'string' ? options.repo : undefined, fn);
+  return withSession(typeof options.repo === 'string' ? options.repo : undefined, fn, {
+    init: options.init === true,
+  });
 }
