@@ -43,7 +43,7 @@ function describe(p: VerifiedPartition): string {
 export async function captureDisk(
   disk: string,
   out: string,
-  options: CaptureOptions & { readonly partition?: number },
+  options: CaptureOptions & { readonly partition?: number; readonly overwrite?: boolean },
 ): Promise<DiskCapture> {
   const image: DiskImage = { path: disk, ...(await openDiskImage(disk)) };
   return withTempDir(
@@ -68,7 +68,7 @@ export async function captureDisk(
       for (const p of candidates) {
         const volume = await extractPartition(image, p, join(scratch, `partition-${p.number}.img`));
         if (options.partition !== undefined || (await holdsWindows(volume))) {
-          await captureImage(volume, out, options);
+          await captureImage(volume, out, options, { overwrite: options.overwrite === true });
           return { partition: p.number, firmware: table.firmware };
         }
         await rm(volume, { force: true });
