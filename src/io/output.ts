@@ -14,7 +14,11 @@ export interface OutputOptions {
   readonly overwrite?: boolean;
 }
 
-async function prepare(dest: string, options: OutputOptions): Promise<string> {
+/**
+ * The full path of `dest` once checked: its folder exists, and nothing is there unless
+ * `options.overwrite`.
+ */
+export async function checkOutputPath(dest: string, options: OutputOptions): Promise<string> {
   const full = resolve(dest);
   await requireDirectory(dirname(full));
   if (!options.overwrite && (await exists(full))) {
@@ -31,7 +35,7 @@ export async function writeOutputFile<T>(
   fn: (tmpPath: string) => Promise<T>,
   options: OutputOptions = {},
 ): Promise<T> {
-  const full = await prepare(dest, options);
+  const full = await checkOutputPath(dest, options);
   const work = await makeScratchDir(dirname(full), basename(full), true);
   const tmpPath = join(work, basename(full));
   try {
@@ -49,7 +53,7 @@ export async function writeOutputDirectory<T>(
   fn: (tmpDir: string) => Promise<T>,
   options: OutputOptions = {},
 ): Promise<T> {
-  const full = await prepare(dest, options);
+  const full = await checkOutputPath(dest, options);
   const work = await makeScratchDir(dirname(full), basename(full), true);
   const tmpDir = join(work, 'out');
   try {
