@@ -7,7 +7,7 @@
 // A process id in use again by another program keeps the old scratch until that one ends: a missed
 // clean-up, never a removed file in use.
 
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -15,6 +15,8 @@ import { join } from 'node:path';
 const SCRATCH_NAME = /^(?:\..+\.winsmith|winsmith(?:-[a-z]+)*)-(?<pid>[1-9][0-9]*)-[A-Za-z0-9]{6}$/;
 
 const own = new Set<string>();
+/** The folders this process made scratch in: a signal looks there for scratch still being made. */
+const parents = new Set<string>();
 
 /** Whether `name` is scratch as this module names it, and if so, the process id of its owner. */
 export function scratchOwner(name: string): number | null {
@@ -68,6 +70,7 @@ export async function removeStaleScratch(dir: string): Promise<string[]> {
  */
 export async function makeScratchDir(parent: string, label: string, hidden: boolean): Promise<string> {
   await removeStaleScratch(parent);
+  parents.add(parent);
   const prefix = hidden ? `.${label}.winsmith-${process.pid}-` : `${label}-${process.pid}-`;
   const dir = await mkdtemp(join(parent, prefix));
   own.add(dir);
@@ -80,14 +83,28 @@ export async function removeScratchDir(dir: string): Promise<void> {
   own.delete(dir);
 }
 
-/** Removes every scratch folder of this process now (a signal is ending it; nothing can wait). */
+/**
+ * Removes every scratch folder of this process now (a signal is ending it; nothing can wait): those
+ * it knows, and any of its name in the folders it made scratch in (one whose making was under way).
+ */
 export function removeOwnScratchNow(): void {
-  for (const dir of own) {
+  const all = new Set(own);
+  for (const parent of parents) {
     try {
-      rmSync(dir, { recursive: true, force: true });
+      for (const name of readdirSync(parent)) {
+        if (scratchOwner(name) === process.pid) all.add(join(parent, name));
+      }
+    } catch {
+      // The folder is gone or unreadable: nothing of ours to find there.
+    }
+  }
+  for (const dir of all) {
+    try {
+      // A program just sent SIGKILL may still add a file for a moment: a few tries.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
     } catch {
       // Left for the next run in that folder, which sees its owner gone.
     }
-    own.delete(dir);
   }
+  own.clear();
 }
