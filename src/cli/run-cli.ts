@@ -137,10 +137,22 @@ function ensureNewline(text: string): string {
   return text === '' || text.endsWith('\n') ? text : `${text}\n`;
 }
 
+/**
+ * Commander's message on one line: its suggestion, which it puts on a line of its own
+ * (`\n(Did you mean --json?)`), follows the problem after a semicolon.
+ */
+export function commanderLine(message: string): string {
+  return message
+    .replace(/^error: /, '')
+    .trim()
+    .replace(/\s*\n\(Did you mean (.+)\?\)$/, '; did you mean $1?')
+    .replace(/\s*\n\s*/g, '; ');
+}
+
 function reportError(e: unknown, io: CliIo, flags: { debug: boolean; json: boolean }): number {
   if (e instanceof CommanderError) {
     if (e.exitCode === 0) return 0;
-    const message = printable(e.message.replace(/^error: /, '').trimEnd());
+    const message = printable(commanderLine(e.message));
     io.stderr.write(`error: ${message} — see 'winsmith --help' or the command's --help\n`);
     return exitCodeOf('USAGE');
   }
