@@ -25,6 +25,8 @@ const WRITERS = [
   ['unattend', 'render'],
   ['media', 'extract'],
   ['bootenv', 'build'],
+  ['build'],
+  ['build', 'resume'],
 ];
 
 test('every command that writes a file lists --force, and not the former --overwrite', async () => {
