@@ -3,10 +3,11 @@
 // when SIGINT or SIGTERM stops a command that does not stop itself (build, lab deploy, server and the
 // watches do): the programs it started are ended and its scratch is removed before it exits.
 
-import { ERROR_CODES } from '../core/error-codes.ts';
+import { exitCodeOf } from '../core/error-codes.ts';
+import { AppError } from '../core/errors.ts';
 import { killProgramsNow } from '../engines/run.ts';
 import { removeOwnScratchNow } from '../io/scratch.ts';
-import { runCli } from './run-cli.ts';
+import { errorLine, runCli } from './run-cli.ts';
 
 // A reader that stops early (`winsmith image files x.wim | head`) is not an error of ours.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -19,10 +20,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (process.listenerCount(signal) > 1) return;
     killProgramsNow();
     removeOwnScratchNow();
-    process.stderr.write(
-      `\nerror: stopped by ${signal} — its temporary files are removed; run the command again\n`,
-    );
-    process.exit(ERROR_CODES.INTERRUPTED.exit);
+    const stopped = new AppError('INTERRUPTED', `stopped by ${signal}`, {
+      hint: 'its temporary files are removed; run the command again',
+    });
+    process.stderr.write(`\n${errorLine(stopped, process.argv.includes('--json'))}\n`);
+    process.exit(exitCodeOf('INTERRUPTED'));
   });
 }
 

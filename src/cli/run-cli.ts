@@ -51,7 +51,9 @@ function namedEntries(argv: readonly string[], commands: readonly CommandEntry[]
   return named === undefined ? [] : commands.filter((e) => startsWith(e.path, named.path));
 }
 
-function errorLine(e: AppError): string {
+/** The one line an error is on stderr: `error: MESSAGE — HINT`, or with --json its JSON object. */
+export function errorLine(e: AppError, json: boolean): string {
+  if (json) return JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } });
   return `error: ${e.message}${e.hint === undefined ? '' : ` — ${e.hint}`}`;
 }
 
@@ -162,12 +164,7 @@ function reportError(e: unknown, io: CliIo, flags: { debug: boolean; json: boole
         hint: 'this is a bug in winsmith; run again with --debug and report what it prints',
         cause: e,
       });
-  if (flags.json) {
-    const body = { error: { code: appError.code, message: appError.message, hint: appError.hint ?? null } };
-    io.stderr.write(`${JSON.stringify(body)}\n`);
-  } else {
-    io.stderr.write(`${errorLine(appError)}\n`);
-  }
+  io.stderr.write(`${errorLine(appError, flags.json)}\n`);
   if (flags.debug) io.stderr.write(`${causeChain(appError)}\n`);
   return exitCodeOf(appError.code);
 }
