@@ -265,7 +265,7 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
     const repo = join(dir, 'repo-d');
     const work = join(dir, 'work-d');
     const source = await makeServicingImage(media, dir);
-    const push = await runWinsmith(['push', source, 'lab/serviced:base', '--repo', repo]);
+    const push = await runWinsmith(['push', source, 'lab/serviced:base', '--repo', repo, '--init']);
     assert.equal(push.code, 0, push.stderr);
     const path = join(dir, 'd.yaml');
     await writeFile(

@@ -27,6 +27,7 @@ const WRITERS = [
   ['bootenv', 'build'],
   ['build'],
   ['build', 'resume'],
+  ['build', 'screenshot'],
 ];
 
 test('every command that writes a file lists --force, and not the former --overwrite', async () => {
