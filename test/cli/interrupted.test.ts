@@ -56,6 +56,7 @@ async function stopAt(
   signal: NodeJS.Signals,
   point: KillPoint,
 ): Promise<Stopped> {
+  const before = await progressSize(command, cwd);
   const child = spawn(process.execPath, [MAIN, ...command.args], {
     cwd,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -72,7 +73,7 @@ async function stopAt(
   if ('atStart' in point) {
     await sleep(point.atStart);
   } else {
-    while (running() && !(await workShows(command, pid, cwd))) await sleep(10);
+    while (running() && !(await workShows(command, pid, cwd, before))) await sleep(10);
     await sleep(point.afterScratch);
   }
   const interrupted = running();
@@ -90,11 +91,18 @@ interface LongCommand {
   readonly progressFile?: string;
 }
 
-/** Whether `command`, run as `pid` in `cwd`, has started its work: its scratch or progress file is there. */
-async function workShows(command: LongCommand, pid: number, cwd: string): Promise<boolean> {
-  if (command.progressFile !== undefined) {
-    return ((await stat(join(cwd, command.progressFile)).catch(() => null))?.size ?? 0) > 0;
-  }
+/** The size of `command`'s progress file in `cwd` (0 when it has none, or it is not there). */
+async function progressSize(command: LongCommand, cwd: string): Promise<number> {
+  if (command.progressFile === undefined) return 0;
+  return (await stat(join(cwd, command.progressFile)).catch(() => null))?.size ?? 0;
+}
+
+/**
+ * Whether `command`, run as `pid` in `cwd`, is at its work: its scratch is there, or its progress
+ * file grew past the `before` bytes an earlier run left (a resumed pull first checks those).
+ */
+async function workShows(command: LongCommand, pid: number, cwd: string, before: number): Promise<boolean> {
+  if (command.progressFile !== undefined) return (await progressSize(command, cwd)) > before;
   return (await scratchOf(pid, [cwd, tmpdir()])).length > 0;
 }
 
