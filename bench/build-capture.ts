@@ -62,7 +62,7 @@ await withTempDir(async (dir) => {
     const repo = join(dir, 'repo');
     const [, ours] = await timed(async () => {
       await winsmith(['image', 'capture', disk, captured, '--name', 'captured', '--compress', 'lzx']);
-      await winsmith(['push', captured, `bench/captured:r${round}`, '--repo', repo]);
+      await winsmith(['push', captured, `bench/captured:r${round}`, '--repo', repo, '--init']);
     });
     await rm(captured);
     await rm(repo, { recursive: true });

@@ -66,7 +66,7 @@ ws disk verify "$out/ws2022-bios.raw"
 # The repository: both images in a data directory used directly, listed, and one pulled back byte
 # for byte.
 data="$out/data"
-ws push "$out/sample.wim" demo/ws2022:base --repo "$data"
+ws push "$out/sample.wim" demo/ws2022:base --repo "$data" --init
 ws push "$out/custom.wim" demo/ws2022:custom --parent demo/ws2022:base --repo "$data"
 ws images --repo "$data"
 ws pull demo/ws2022:custom -o "$out/pulled.wim" --repo "$data"

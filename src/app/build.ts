@@ -66,6 +66,8 @@ export interface BuildRequest {
   readonly accelerator: 'auto' | Accelerator;
   readonly events: BuildEvents;
   readonly signal: AbortSignal;
+  /** Replace the recipe's output.disk when it exists (`--force`). */
+  readonly force?: boolean;
 }
 
 async function chooseAccelerator(
@@ -413,7 +415,9 @@ async function captureAndStore(
   }
   if (recipe.output.disk !== null) {
     const format = recipe.output.disk.endsWith('.qcow2') ? 'qcow2' : 'raw';
-    await writeOutputFile(recipe.output.disk, (tmp) => convertDisk(disk, tmp, format));
+    await writeOutputFile(recipe.output.disk, (tmp) => convertDisk(disk, tmp, format), {
+      overwrite: request.force === true,
+    });
     events.line(`wrote ${recipe.output.disk}`);
   }
   if (recipe.output.tag !== null) await rm(wim);

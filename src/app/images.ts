@@ -57,6 +57,7 @@ export function imagesFor(repo: LocalRepository, actor: Actor, record: Recorder)
       : {}),
     getImage: (ref) => repo.getImage(ref),
     readContent: (ref, digest, range) => repo.readContent(ref, digest, range),
+    getManifest: (ref, digest) => repo.getManifest(ref, digest),
     listImages: () => listAllImages(images),
     listImagePage: (query) => repo.listImagePage(scopes, query),
     async tag(source, target) {

@@ -80,6 +80,18 @@ export async function importIso(
   if (options.namePrefix !== undefined) validateImageName(options.namePrefix);
   const info = await readMediaInfo(iso);
   const isoSha256 = await sha256File(iso, progress);
+  const indexes = info.install.images.map((e) => String(e.index));
+  for (const key of Object.keys(options.names ?? {})) {
+    if (key === 'boot' ? info.boot !== null : indexes.includes(key)) continue;
+    const listed = info.install.images.map((e) => `${e.index} (${e.name ?? 'no name'})`).join(', ');
+    throw new AppError(
+      'NOT_FOUND',
+      key === 'boot'
+        ? `--name boot=…: ${iso} has no boot.wim`
+        : `--name ${key}=…: the install image of ${iso} has no edition ${key}; it has ${listed}`,
+      { hint: `name one of its editions by index${info.boot === null ? '' : ", or 'boot'"}` },
+    );
+  }
   const named = (key: string, fallback: ImageRef): ImageRef => {
     const given = options.names?.[key];
     return given === undefined ? fallback : parseImageRef(given);

@@ -3,17 +3,21 @@
 //   push: the file is chunked (content-defined, src/store/chunker.ts) into a manifest; the
 //         repository answers the chunks it lacks; each is sent; the commit lists the image. The
 //         same push again after an interruption sends only what is still missing.
-//   pull: the image's bytes as a stream, resumed with a Range when it breaks, written atomically,
-//         with the SHA-256 of the whole checked before the file appears.
+//   pull: the image's bytes as a stream into a partial file, resumed with a Range when it breaks,
+//         with the SHA-256 of the whole checked before the file appears. A pull run again after an
+//         interruption keeps what the partial file holds of the manifest's chunks, checked one by
+//         one, and downloads only the rest.
 
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AppError } from '../core/errors.ts';
 import { formatImageRef, type ImageRef } from '../core/names.ts';
 import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
-import { writeOutputFile } from '../io/output.ts';
+import { checkOutputPath } from '../io/output.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from '../store/chunker.ts';
-import type { Manifest } from '../store/manifest.ts';
+import { sha256Hex, type Manifest } from '../store/manifest.ts';
 import { withFileBatches } from '../store/parallel-chunker.ts';
 import type { ArtifactMeta, PullResult, PushResult, Repository } from '../store/repository.ts';
 
@@ -115,7 +119,44 @@ export async function pushFile(
 /** How many times a broken download stream is resumed (with a Range) before giving up. */
 const PULL_RESUME_ATTEMPTS = 5;
 
-/** Pull `ref` into `out` (atomically); the SHA-256 of the whole is checked before it appears. */
+/** Where a pull into `out` keeps what it has downloaded until the whole is there and checked. */
+export function partialPathOf(out: string): string {
+  const full = resolve(out);
+  return join(dirname(full), `.${basename(full)}.partial`);
+}
+
+/**
+ * How much of the partial download open in `handle` is the start of `manifest`'s content, checked
+ * chunk by chunk against the manifest's digests (as a push finds what the repository lacks): the
+ * chunks that match from the start are kept, the rest is cut off. `hash` is fed the kept bytes.
+ */
+async function keptPrefix(
+  handle: FileHandle,
+  manifest: Manifest,
+  hash: Hash,
+  progress: ProgressListener,
+): Promise<number> {
+  const size = (await handle.stat()).size;
+  let kept = 0;
+  for (const chunk of manifest.chunks) {
+    if (kept + chunk.size > size) break;
+    const bytes = Buffer.allocUnsafe(chunk.size);
+    const { bytesRead } = await handle.read(bytes, 0, chunk.size, kept);
+    if (bytesRead !== chunk.size || sha256Hex(bytes) !== chunk.digest) break;
+    hash.update(bytes);
+    kept += chunk.size;
+    progress({ phase: 'Checking the earlier download', done: kept, total: size, unit: 'bytes' });
+  }
+  await handle.truncate(kept);
+  return kept;
+}
+
+/**
+ * Pull `ref` into `out`. The bytes go to a partial file beside it (`.OUT.partial`), which becomes
+ * `out` only once the SHA-256 of the whole is checked. A broken stream is resumed with a Range; a
+ * pull that was stopped (a signal, a crash, the network gone) leaves the partial file, and the next
+ * pull into the same `out` keeps the chunks of it that match the manifest and downloads the rest.
+ */
 export async function pullFile(
   repo: Repository,
   ref: ImageRef,
@@ -123,50 +164,51 @@ export async function pullFile(
   options: { readonly overwrite?: boolean; readonly progress?: ProgressListener } = {},
 ): Promise<PullResult> {
   const progress = options.progress ?? ignoreProgress;
+  const full = await checkOutputPath(out, { overwrite: options.overwrite ?? false });
   const image = await repo.getImage(ref);
-  await writeOutputFile(
-    out,
-    async (tmp) => {
-      const handle = await open(tmp, 'w');
-      const hash = createHash('sha256');
-      let written = 0;
-      let failures = 0;
+  const manifest = await repo.getManifest(ref, image.digest);
+  const partial = partialPathOf(full);
+  const handle = await open(partial, constants.O_RDWR | constants.O_CREAT);
+  const hash = createHash('sha256');
+  let resumedFrom: number;
+  let written: number;
+  let failures = 0;
+  try {
+    resumedFrom = await keptPrefix(handle, manifest, hash, progress);
+    written = resumedFrom;
+    while (written < image.size) {
       try {
-        while (written < image.size) {
-          try {
-            const range = written === 0 ? undefined : { start: written, end: image.size - 1 };
-            const content = await repo.readContent(ref, image.digest, range);
-            for await (const piece of content.stream as AsyncIterable<Buffer>) {
-              await handle.write(piece, 0, piece.length, written);
-              hash.update(piece);
-              written += piece.length;
-              progress({
-                phase: `Downloading from ${repo.location}`,
-                done: written,
-                total: image.size,
-                unit: 'bytes',
-              });
-            }
-            if (written < image.size) throw new Error(`stream ended at ${written} of ${image.size} bytes`);
-          } catch (e) {
-            failures += 1;
-            if (failures >= PULL_RESUME_ATTEMPTS || (e instanceof AppError && e.code !== 'IO_ERROR')) throw e;
-          }
+        const content = await repo.readContent(ref, image.digest, { start: written, end: image.size - 1 });
+        for await (const piece of content.stream as AsyncIterable<Buffer>) {
+          await handle.write(piece, 0, piece.length, written);
+          hash.update(piece);
+          written += piece.length;
+          progress({
+            phase: `Downloading from ${repo.location}`,
+            done: written,
+            total: image.size,
+            unit: 'bytes',
+          });
         }
-        await handle.sync();
-      } finally {
-        await handle.close();
+        if (written < image.size) throw new Error(`stream ended at ${written} of ${image.size} bytes`);
+      } catch (e) {
+        failures += 1;
+        if (failures >= PULL_RESUME_ATTEMPTS || (e instanceof AppError && e.code !== 'IO_ERROR')) throw e;
       }
-      const sha256 = hash.digest('hex');
-      if (written !== image.size || sha256 !== image.sha256) {
-        throw new AppError(
-          'FORMAT_INVALID',
-          `${formatImageRef(ref)}: expected ${image.size} bytes with SHA-256 ${image.sha256}, received ${written} bytes with ${sha256}`,
-          { hint: "the repository's copy may be damaged: run 'winsmith store check' on it" },
-        );
-      }
-    },
-    { overwrite: options.overwrite ?? false },
-  );
-  return { image, bytes: image.size };
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  const sha256 = hash.digest('hex');
+  if (written !== image.size || sha256 !== image.sha256) {
+    await rm(partial, { force: true });
+    throw new AppError(
+      'FORMAT_INVALID',
+      `${formatImageRef(ref)}: expected ${image.size} bytes with SHA-256 ${image.sha256}, received ${written} bytes with ${sha256}`,
+      { hint: "the repository's copy may be damaged: run 'winsmith store check' on it" },
+    );
+  }
+  await rename(partial, full);
+  return { image, bytes: image.size, resumedFrom };
 }

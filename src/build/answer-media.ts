@@ -44,5 +44,5 @@ export async function writeAnswerMedia(
         ]),
       options,
     );
-  }, 'winsmith-answer-');
+  }, 'winsmith-answer');
 }

@@ -35,13 +35,13 @@ export function trustOptionsOf(options: Readonly<Record<string, unknown>>): Trus
   };
 }
 
+/** Runs `fn` on the repository --repo names; `--init` (push) lets a data directory be made. */
 export function withRepository<T>(
   options: Readonly<Record<string, unknown>>,
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {
-  return withSession(
-    typeof options.repo === 'string' ? options.repo : undefined,
-    fn,
-    trustOptionsOf(options),
-  );
+  return withSession(typeof options.repo === 'string' ? options.repo : undefined, fn, {
+    trust: trustOptionsOf(options),
+    init: options.init === true,
+  });
 }

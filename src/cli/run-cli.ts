@@ -52,7 +52,9 @@ function namedEntries(argv: readonly string[], commands: readonly CommandEntry[]
   return named === undefined ? [] : commands.filter((e) => startsWith(e.path, named.path));
 }
 
-function errorLine(e: AppError): string {
+/** The one line an error is on stderr: `error: MESSAGE — HINT`, or with --json its JSON object. */
+export function errorLine(e: AppError, json: boolean): string {
+  if (json) return JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } });
   return `error: ${e.message}${e.hint === undefined ? '' : ` — ${e.hint}`}`;
 }
 
@@ -139,10 +141,22 @@ function ensureNewline(text: string): string {
   return text === '' || text.endsWith('\n') ? text : `${text}\n`;
 }
 
+/**
+ * Commander's message on one line: its suggestion, which it puts on a line of its own
+ * (`\n(Did you mean --json?)`), follows the problem after a semicolon.
+ */
+export function commanderLine(message: string): string {
+  return message
+    .replace(/^error: /, '')
+    .trim()
+    .replace(/\s*\n\(Did you mean (.+)\?\)$/, '; did you mean $1?')
+    .replace(/\s*\n\s*/g, '; ');
+}
+
 function reportError(e: unknown, io: CliIo, flags: { debug: boolean; json: boolean }): number {
   if (e instanceof CommanderError) {
     if (e.exitCode === 0) return 0;
-    const message = printable(e.message.replace(/^error: /, '').trimEnd());
+    const message = printable(commanderLine(e.message));
     io.stderr.write(`error: ${message} — see 'winsmith --help' or the command's --help\n`);
     return exitCodeOf('USAGE');
   }
@@ -152,12 +166,7 @@ function reportError(e: unknown, io: CliIo, flags: { debug: boolean; json: boole
         hint: 'this is a bug in winsmith; run again with --debug and report what it prints',
         cause: e,
       });
-  if (flags.json) {
-    const body = { error: { code: appError.code, message: appError.message, hint: appError.hint ?? null } };
-    io.stderr.write(`${JSON.stringify(body)}\n`);
-  } else {
-    io.stderr.write(`${errorLine(appError)}\n`);
-  }
+  io.stderr.write(`${errorLine(appError, flags.json)}\n`);
   if (flags.debug) io.stderr.write(`${causeChain(appError)}\n`);
   return exitCodeOf(appError.code);
 }

@@ -7,6 +7,11 @@ export const ERROR_CODES = {
   FILE_NOT_FOUND: { status: 404, exit: 3, summary: 'a file or directory named does not exist' },
   NOT_FOUND: { status: 404, exit: 3, summary: 'an image, index, path, key or value named does not exist' },
   ALREADY_EXISTS: { status: 409, exit: 1, summary: 'the output already exists' },
+  NOT_A_REPOSITORY: {
+    status: 404,
+    exit: 3,
+    summary: 'the path given as the repository is not one (winsmith init PATH makes one)',
+  },
   FORMAT_INVALID: { status: 422, exit: 4, summary: 'the input is corrupt or not of the expected format' },
   FORMAT_UNSUPPORTED: {
     status: 415,

@@ -32,6 +32,27 @@ export interface RunResult {
   readonly exitCode: number;
 }
 
+/** The programs started by startProgram and runPiped that have not ended yet. */
+const running = new Set<ChildProcess>();
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('close', () => running.delete(child));
+  child.once('error', () => {
+    if (child.pid === undefined) running.delete(child);
+  });
+}
+
+/**
+ * Ends every program startProgram and runPiped started that still runs, at once (SIGKILL): a signal
+ * is stopping this process, and what they write is about to be removed. Services are stopped by
+ * their owners.
+ */
+export function killProgramsNow(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
 function isBuilt(program: Program): program is keyof typeof BUILT_PROGRAMS {
   return Object.hasOwn(BUILT_PROGRAMS, program);
 }
@@ -95,6 +116,7 @@ export function startProgram(
     stdio: ['pipe', 'pipe', 'pipe'],
     signal: options.signal,
   });
+  track(child);
   const done = new Promise<RunResult>((resolvePromise, reject) => {
     const out: Buffer[] = [];
     let stderr = '';
@@ -295,6 +317,8 @@ export async function runPiped(
     stdio: ['pipe', 'pipe', 'pipe'],
     signal,
   });
+  track(first);
+  track(second);
   first.stdout.pipe(second.stdin);
   second.stdin.on('error', () => undefined);
   const failures: AppError[] = [];

@@ -354,5 +354,5 @@ export async function diffImages(refA: string, refB: string): Promise<ImageDiff>
       drivers,
       unattend,
     };
-  }, 'winsmith-diff-');
+  }, 'winsmith-diff');
 }

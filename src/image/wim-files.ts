@@ -17,23 +17,27 @@ export async function listImageFiles(ref: string, under?: string): Promise<WimFi
 }
 
 /**
- * Extracts `paths` of the image `ref` names into `outDir`, which must not exist yet: it appears
- * with everything in it, or not at all.
+ * Extracts `paths` of the image `ref` names into `outDir`, which must not exist yet unless
+ * `overwrite`: it appears with everything in it, or not at all.
  */
 export async function extractImageFiles(
   ref: string,
   paths: readonly string[],
   outDir: string,
   onProgress?: ProgressListener,
+  overwrite = false,
 ): Promise<void> {
   const image = await openWimImage(ref);
-  await writeOutputDirectory(outDir, (tmpDir) =>
-    wimExtract(
-      image.path,
-      image.index,
-      paths.map(wimPath),
-      tmpDir,
-      onProgress === undefined ? {} : { onProgress },
-    ),
+  await writeOutputDirectory(
+    outDir,
+    (tmpDir) =>
+      wimExtract(
+        image.path,
+        image.index,
+        paths.map(wimPath),
+        tmpDir,
+        onProgress === undefined ? {} : { onProgress },
+      ),
+    { overwrite },
   );
 }

@@ -1,23 +1,29 @@
-// Outputs appear whole or not at all: work happens in a temporary file or directory beside the
-// destination, which is renamed into place on success and removed on failure.
+// Outputs appear whole or not at all: work happens in a scratch folder beside the destination
+// (src/io/scratch.ts), whose result is renamed into place on success; the folder is removed on
+// success, on failure, and when a signal stops the command.
 
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AppError } from '../core/errors.ts';
 import { exists, requireDirectory } from './paths.ts';
+import { makeScratchDir, removeScratchDir } from './scratch.ts';
 
 export interface OutputOptions {
   /** Replace an existing output instead of refusing. */
   readonly overwrite?: boolean;
 }
 
-async function prepare(dest: string, options: OutputOptions): Promise<string> {
+/**
+ * The full path of `dest` once checked: its folder exists, and nothing is there unless
+ * `options.overwrite`.
+ */
+export async function checkOutputPath(dest: string, options: OutputOptions): Promise<string> {
   const full = resolve(dest);
   await requireDirectory(dirname(full));
   if (!options.overwrite && (await exists(full))) {
     throw new AppError('ALREADY_EXISTS', `${dest} already exists`, {
-      hint: 'choose another output path, or remove the existing one first',
+      hint: 'pass --force to replace it, or choose another output path',
     });
   }
   return full;
@@ -29,15 +35,15 @@ export async function writeOutputFile<T>(
   fn: (tmpPath: string) => Promise<T>,
   options: OutputOptions = {},
 ): Promise<T> {
-  const full = await prepare(dest, options);
-  const work = await mkdtemp(join(dirname(full), `.${basename(full)}.`));
+  const full = await checkOutputPath(dest, options);
+  const work = await makeScratchDir(dirname(full), basename(full), true);
   const tmpPath = join(work, basename(full));
   try {
     const result = await fn(tmpPath);
     await rename(tmpPath, full);
     return result;
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await removeScratchDir(work);
   }
 }
 
@@ -47,8 +53,8 @@ export async function writeOutputDirectory<T>(
   fn: (tmpDir: string) => Promise<T>,
   options: OutputOptions = {},
 ): Promise<T> {
-  const full = await prepare(dest, options);
-  const work = await mkdtemp(join(dirname(full), `.${basename(full)}.`));
+  const full = await checkOutputPath(dest, options);
+  const work = await makeScratchDir(dirname(full), basename(full), true);
   const tmpDir = join(work, 'out');
   try {
     await mkdir(tmpDir);
@@ -57,23 +63,24 @@ export async function writeOutputDirectory<T>(
     await rename(tmpDir, full);
     return result;
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await removeScratchDir(work);
   }
 }
 
 /**
- * A scratch directory (in `parent`, the system's temporary directory unless given), removed when `fn`
- * ends, whatever happens.
+ * A scratch directory, removed when `fn` ends, whatever happens: `LABEL-PID-XXXXXX` in the system's
+ * temporary directory (LABEL is `winsmith` or `winsmith-WORD`), or `.LABEL.winsmith-PID-XXXXXX` in
+ * `beside` when given.
  */
 export async function withTempDir<T>(
   fn: (dir: string) => Promise<T>,
-  prefix = 'winsmith-',
-  parent = tmpdir(),
+  label = 'winsmith',
+  beside?: string,
 ): Promise<T> {
-  const dir = await mkdtemp(join(parent, prefix));
+  const dir = await makeScratchDir(beside ?? tmpdir(), label, beside !== undefined);
   try {
     return await fn(dir);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeScratchDir(dir);
   }
 }

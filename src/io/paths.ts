@@ -4,7 +4,8 @@ import { stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { AppError } from '../core/errors.ts';
 
-async function statOrNull(path: string): Promise<Stats | null> {
+/** What `path` is, or null when nothing is there; any other failure is an IO_ERROR. */
+export async function statOrNull(path: string): Promise<Stats | null> {
   try {
     return await stat(path);
   } catch (cause) {

@@ -542,14 +542,18 @@ export class LocalRepository {
     return this.#contentOfSegments([{ digest, key: chunkKey(digest), size, from: 0, to: size - 1 }], size);
   }
 
-  async readContent(ref: ImageRef, digest: string, range?: ByteRange): Promise<Content> {
+  async getManifest(ref: ImageRef, digest: string): Promise<Manifest> {
     const image = await this.getImage(ref);
     if (image.digest !== digest) {
       throw new AppError('CONFLICT', `${formatImageRef(ref)} now points at ${image.digest}, not ${digest}`, {
         hint: 'the tag moved while you pulled: pull again',
       });
     }
-    const manifest = await this.chunks.getManifest(digest);
+    return this.chunks.getManifest(digest);
+  }
+
+  async readContent(ref: ImageRef, digest: string, range?: ByteRange): Promise<Content> {
+    const manifest = await this.getManifest(ref, digest);
     const wanted = range ?? { start: 0, end: manifest.size - 1 };
     if (!(wanted.start >= 0 && wanted.start <= wanted.end && wanted.end < manifest.size)) {
       throw new AppError(

@@ -131,6 +131,8 @@ export interface PushResult {
 export interface PullResult {
   readonly image: ImageRecord;
   readonly bytes: number;
+  /** Bytes an earlier, interrupted pull had written that were checked and kept. */
+  readonly resumedFrom: number;
 }
 
 export interface StoreStats {
@@ -182,6 +184,8 @@ export interface Repository {
   getImage(ref: ImageRef): Promise<ImageRecord>;
   /** The content of `ref`'s artifact, which must be `digest` (a moved tag does not mix two images). */
   readContent(ref: ImageRef, digest: string, range?: ByteRange): Promise<Content>;
+  /** The manifest (its chunks in order) of the image `ref` points at, refused if that is not `digest`. */
+  getManifest(ref: ImageRef, digest: string): Promise<Manifest>;
   /** Every image the caller may read, page after page. */
   listImages(): Promise<ImageSummary[]>;
   /** One page of the images the caller may read, after the page `cursor` ended (null: the first). */

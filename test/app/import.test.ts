@@ -13,6 +13,7 @@ import { artifactMetaOf } from '../../src/app/artifact-meta.ts';
 import { editionRef, importIso, sha256File } from '../../src/app/import-iso.ts';
 import { LocalApp } from '../../src/app/local-app.ts';
 import { buildMediaIso } from '../media/media-fixture.ts';
+import { AppError } from '../../src/core/errors.ts';
 
 const ACTOR = { user: 'tester', client: 'test' };
 
@@ -60,6 +61,20 @@ test(
         assert.equal(dc.editionId, 'ServerDatacenter');
         assert.equal((await repo.listImages()).length, 3);
         assert.equal((await repo.check()).ok, true);
+        await assert.rejects(
+          importIso(repo, iso, { names: { '7': 'team-a/none:v1' } }),
+          (e: unknown) =>
+            e instanceof AppError &&
+            e.code === 'NOT_FOUND' &&
+            /--name 7=…: the install image of .* has no edition 7; it has 1 \(.*\), 2 \(.*\)$/.test(
+              e.message,
+            ),
+        );
+        assert.equal(
+          (await repo.listImages()).length,
+          3,
+          'nothing stored for a --name that names no edition',
+        );
       } finally {
         await app.close();
       }

@@ -104,6 +104,7 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
 
   test('a build runs to done; the stored image is the applied tree, with its lineage', async (t) => {
     const repo = join(dir, 'repo-a');
+    assert.equal((await runWinsmith(['init', repo])).code, 0);
     const work = join(dir, 'work-a');
     const file = await recipe(
       'a',
@@ -264,7 +265,7 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
     const repo = join(dir, 'repo-d');
     const work = join(dir, 'work-d');
     const source = await makeServicingImage(media, dir);
-    const push = await runWinsmith(['push', source, 'lab/serviced:base', '--repo', repo]);
+    const push = await runWinsmith(['push', source, 'lab/serviced:base', '--repo', repo, '--init']);
     assert.equal(push.code, 0, push.stderr);
     const path = join(dir, 'd.yaml');
     await writeFile(
@@ -308,6 +309,7 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
 
   test('a build killed during provisioning resumes from its last finished phase', async () => {
     const repo = join(dir, 'repo-b');
+    assert.equal((await runWinsmith(['init', repo])).code, 0);
     const work = join(dir, 'work-b');
     const file = await recipe('b', '  - restart: true\n  - restart: true');
     const first = inNamespace(['build', file, '--work', work, '--repo', repo, '--accel', 'tcg']);
@@ -328,6 +330,7 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
 
   test('a phase that never reports fails at its timeout, keeping the screenshot and the serial log', async () => {
     const repo = join(dir, 'repo-c');
+    assert.equal((await runWinsmith(['init', repo])).code, 0);
     const work = join(dir, 'work-c');
     const file = await recipe(
       'c',

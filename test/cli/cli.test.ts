@@ -19,3 +19,16 @@ test('an unknown command is a usage error on one line with exit code 2', async (
   assert.equal(run.code, 2);
   assert.ok(isCleanFailure(run), run.stderr);
 });
+
+test('"did you mean" suggestions are on the one error line', async () => {
+  for (const [args, expected] of [
+    [['imgae', 'info', 'x.wim'], "error: unknown command 'imgae'; did you mean image? — see"],
+    [['image', 'inof', 'x.wim'], "error: unknown command 'inof'; did you mean info? — see"],
+    [['image', 'info', 'x.wim', '--jsn'], "error: unknown option '--jsn'; did you mean --json? — see"],
+    [['images', '--repoo', 'x'], "error: unknown option '--repoo'; did you mean --repo? — see"],
+  ] as const) {
+    const run = await runWinsmith(args);
+    assert.ok(isCleanFailure(run), run.stderr);
+    assert.ok(run.stderr.startsWith(expected), run.stderr);
+  }
+});

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { COMMANDS } from '../../src/cli/commands/index.ts';
 import { withTempDir } from '../../src/io/output.ts';
-import { REPO_ROOT } from '../helpers/cli.ts';
+import { REPO_ROOT, runWinsmith } from '../helpers/cli.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const COMMANDS_DIR = new URL('../../src/cli/commands/', import.meta.url).href;
@@ -119,6 +119,7 @@ test('running or asking the help of one command loads that module only (and thos
 
 test('a command on a data directory (SQLite catalog) does not load the PostgreSQL client', async () => {
   await withTempDir(async (dir) => {
+    assert.equal((await runWinsmith(['init', join(dir, 'data')])).code, 0);
     const run = await traced(['images', '--repo', join(dir, 'data')]);
     assert.equal(run.code, 0);
     assert.ok(run.packages.includes('kysely'), `the catalog was not opened: ${run.packages.join(', ')}`);

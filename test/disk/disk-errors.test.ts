@@ -74,3 +74,27 @@ test('a failure half-way through (a corrupt file in the WIM) leaves no partial o
     assert.ok(!(await readdir(dir)).some((name) => name.includes('out.qcow2')), 'no partial output');
   });
 });
+
+test('disk verify on a file that is not a disk answers bootable: NO with the reason, exit 1', async () => {
+  await withTempDir(async (dir) => {
+    const wim = await makeSample(dir);
+    const text = join(dir, 'notes.txt');
+    await writeFile(text, 'not a disk\n');
+    const zeros = join(dir, 'zeros.img');
+    await writeFile(zeros, new Uint8Array(1024 * 1024));
+    for (const file of [wim, text, zeros]) {
+      const verify = await runWinsmith(['disk', 'verify', file]);
+      assert.equal(verify.code, 1, `${file}: ${verify.stderr}`);
+      assert.equal(verify.stderr, '');
+      assert.match(verify.stdout, /table: +none/);
+      assert.match(verify.stdout, /bootable: NO\n- it is not a disk image with a partition table: /);
+      const json = await runWinsmith(['disk', 'verify', file, '--json']);
+      const report = JSON.parse(json.stdout) as { bootable: boolean; problems: string[] };
+      assert.equal(report.bootable, false);
+      assert.equal(report.problems.length, 1);
+    }
+    const missing = await runWinsmith(['disk', 'verify', join(dir, 'none.raw')]);
+    assert.ok(isCleanFailure(missing), missing.stderr);
+    assert.equal(missing.code, 3);
+  });
+});

@@ -256,6 +256,7 @@ export async function prepare(
     }
     case 'GET /api/v1/images/{name}/tags/{tag}':
     case 'GET /api/v1/images/{name}/tags/{tag}/content':
+    case 'GET /api/v1/images/{name}/tags/{tag}/manifest':
       return { path: path.replace('{name}', enc(`${scope}/img`)).replace('{tag}', 'v1'), init: { method } };
     case 'PUT /api/v1/images/{name}/tags/{tag}':
       return {

@@ -12,5 +12,5 @@ export async function pushTinyImage(dir: string, cli: (...args: string[]) => Pro
   await mkdir(join(tree, 'Windows'), { recursive: true });
   await writeFile(join(tree, 'Windows', 'a.txt'), 'a');
   await wimCapture(tree, join(dir, 'tiny.wim'), { name: 'tiny', compression: 'none' });
-  await cli('push', join(dir, 'tiny.wim'), TINY_IMAGE);
+  await cli('push', join(dir, 'tiny.wim'), TINY_IMAGE, '--init');
 }

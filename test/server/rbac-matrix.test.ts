@@ -46,6 +46,7 @@ export const RBAC_TABLE = `
 | PUT /api/v1/images/{name}/tags/{tag} | 401 | 401 | 401 | 401 | 403 | 403 | 200 | 200 | 403 |
 | DELETE /api/v1/images/{name}/tags/{tag} | 401 | 401 | 401 | 401 | 403 | 403 | 204 | 204 | 403 |
 | GET /api/v1/images/{name}/tags/{tag}/history | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 403 |
+| GET /api/v1/images/{name}/tags/{tag}/manifest | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 403 |
 | GET /api/v1/images/{name}/tags/{tag}/content | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 403 |
 | GET /api/v1/store/stats | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 200 |
 | POST /api/v1/store/check | 401 | 401 | 401 | 401 | 403 | 403 | 403 | 200 | 403 |

@@ -98,7 +98,7 @@ suite('unattend commands', { concurrency: true }, () => {
           report.findings[0]?.message ?? '',
           /UnattendedJoin\/Identification\/Credentials\/Password is in clear text/,
         );
-        // Refuses to replace the output without --overwrite, and leaves it as it was.
+        // Refuses to replace the output without --force, and leaves it as it was.
         const again = await runWinsmith(['unattend', 'render', profile, '-o', out]);
         assert.ok(isCleanFailure(again), again.stderr);
         assert.match(again.stderr, /already exists/);

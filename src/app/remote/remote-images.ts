@@ -73,6 +73,13 @@ export class RemoteImages implements Repository {
     return { size, stream, writeTo: (out) => pipeline(stream, out, { end: false }) };
   }
 
+  async getManifest(ref: ImageRef, digest: string): Promise<Manifest> {
+    const response = await this.#http.request('GET', `${imagePath(ref)}/manifest`, {
+      headers: { 'if-match': `"${digest}"` },
+    });
+    return (await response.json()) as Manifest;
+  }
+
   listImages(): Promise<ImageSummary[]> {
     return listAllImages(this);
   }

@@ -3,6 +3,7 @@
 
 import { createBcdFile } from '../../image/bcd.ts';
 import type { CliCommand } from '../command.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 
 export const bcdCreate: CliCommand = {
   path: ['bcd', 'create'],
@@ -28,8 +29,8 @@ export const bcdCreate: CliCommand = {
       .option('--description <text>', "the loader's menu entry", 'Windows Server')
       .option('--nx <policy>', 'DEP policy: optin, optout, alwaysoff, alwayson', 'optin')
       .option('--loader-id <guid>', 'the Windows loader object GUID (default: random)')
-      .option('--resume-id <guid>', 'the resume object GUID (default: random)')
-      .option('--overwrite', 'replace OUT when it exists');
+      .option('--resume-id <guid>', 'the resume object GUID (default: random)');
+    addForceOption(command, 'OUT');
   },
   async run(_ctx, args, options) {
     const out = String(args[0]);
@@ -40,7 +41,7 @@ export const bcdCreate: CliCommand = {
       disk: String(options.disk),
       systemPartition: String(options.systemPartition),
       windowsPartition: String(options.windowsPartition),
-      overwrite: options.overwrite === true,
+      overwrite: forceGiven(options),
       ...Object.fromEntries(
         (['template', 'locale', 'description', 'nx', 'loaderId', 'resumeId'] as const).flatMap((k) => {
           const v = opt(k);

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { buildBootEnvDirectory, defaultPackageCache } from '../../app/bootenv.ts';
 import type { CliCommand } from '../command.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 import { formatBytes, formatFields } from '../format.ts';
 
 export const bootenvBuild: CliCommand = {
@@ -20,8 +21,8 @@ export const bootenvBuild: CliCommand = {
         'bootenv',
       )
       .option('--cache <dir>', 'where downloaded packages are kept between builds', defaultPackageCache())
-      .option('--lock <file>', 'build from this lock instead of the one winsmith comes with')
-      .option('--force', 'replace the output directory if it exists');
+      .option('--lock <file>', 'build from this lock instead of the one winsmith comes with');
+    addForceOption(command, 'the output directory');
   },
   async run(ctx, _args, options) {
     const output = resolve(String(options.output));
@@ -29,7 +30,7 @@ export const bootenvBuild: CliCommand = {
       output,
       cacheDir: String(options.cache),
       ...(typeof options.lock === 'string' ? { lockFile: options.lock } : {}),
-      overwrite: options.force === true,
+      overwrite: forceGiven(options),
       progress: ctx.progress,
     });
     const initrd = info.files['initrd.img'];

@@ -17,6 +17,7 @@ import { AppError } from '../../core/errors.ts';
 import { buildText, hasBuildEnded, recordText } from '../build-text.ts';
 import type { CliCommand, CliResult } from '../command.ts';
 import { createProgressBar } from '../progress-bar.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
 
 function acceleratorOf(value: unknown): 'auto' | 'kvm' | 'tcg' {
@@ -138,13 +139,14 @@ export const build: CliCommand = {
         'with a data directory: KVM when a VM starts with it (auto), or force one',
       )
       .option('--detach', 'with a server: queue the build and return, without following it');
+    addForceOption(command, "(with a data directory) the recipe's output.disk");
     addRepoOption(command);
   },
   async run(_ctx, args, options) {
     const file = String(args[0]);
     if (onServer(options)) {
-      if (options.work !== undefined || options.accel !== undefined) {
-        throw new AppError('USAGE', '--work and --accel are for a build run here, not on a server', {
+      if (options.work !== undefined || options.accel !== undefined || forceGiven(options)) {
+        throw new AppError('USAGE', '--work, --accel and --force are for a build run here, not on a server', {
           hint: 'the server keeps its builds in its builds folder, on its own accelerator (builds: in its config)',
         });
       }
@@ -166,7 +168,15 @@ export const build: CliCommand = {
     const work = options.work;
     return withRepository(options, (session) =>
       withBuildConsole(LOCAL_STOP, async (events, signal) => {
-        const record = await startBuild({ recipe: file, work, session, accelerator, events, signal });
+        const record = await startBuild({
+          recipe: file,
+          work,
+          session,
+          accelerator,
+          events,
+          signal,
+          force: forceGiven(options),
+        });
         return { data: record, text: recordText(record, work) };
       }),
     );
@@ -180,6 +190,7 @@ export const buildResume: CliCommand = {
     command
       .argument('<dir|id>', "the build's folder, or with a server the build's id")
       .option('--detach', 'with a server: queue the build again and return, without following it');
+    addForceOption(command, "(with a data directory) the recipe's output.disk");
     addRepoOption(command);
   },
   async run(_ctx, args, options) {
@@ -193,7 +204,13 @@ export const buildResume: CliCommand = {
     }
     return withRepository(options, (session) =>
       withBuildConsole(LOCAL_STOP, async (events, signal) => {
-        const record = await resumeBuild({ work: which, session, events, signal });
+        const record = await resumeBuild({
+          work: which,
+          session,
+          events,
+          signal,
+          force: forceGiven(options),
+        });
         return { data: record, text: recordText(record, which) };
       }),
     );

@@ -7,6 +7,7 @@ import type { Session } from '../../app/session.ts';
 import { writeOutputFile } from '../../io/output.ts';
 import { BUILD_HEADER, buildRow, buildText, hasBuildEnded } from '../build-text.ts';
 import type { CliCommand, CliContext, CliResult } from '../command.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 import { formatTable } from '../format.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
 
@@ -122,17 +123,15 @@ export const buildScreenshot: CliCommand = {
   path: ['build', 'screenshot'],
   summary: "save a build VM's latest screenshot as a PNG file",
   define(command) {
-    command
-      .argument('<id>', 'the build id')
-      .requiredOption('-o, --output <file>', 'the PNG file to write')
-      .option('--force', 'replace the file if it exists');
+    command.argument('<id>', 'the build id').requiredOption('-o, --output <file>', 'the PNG file to write');
+    addForceOption(command, 'the file');
     addRepoOption(command);
   },
   async run(_ctx, args, options) {
     const output = String(options.output);
     return withRepository(options, async (session) => {
       const png = await session.builds.screenshot(String(args[0]));
-      await writeOutputFile(output, (tmp) => writeFile(tmp, png), { overwrite: options.force === true });
+      await writeOutputFile(output, (tmp) => writeFile(tmp, png), { overwrite: forceGiven(options) });
       return { data: { output, bytes: png.byteLength }, text: `wrote ${output} (${png.byteLength} bytes)` };
     });
   },

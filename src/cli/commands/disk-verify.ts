@@ -28,9 +28,11 @@ export const diskVerify: CliCommand = {
         ['disk', `${report.path} (${report.format}, ${formatBytes(report.size)})`],
         [
           'table',
-          report.firmware === 'uefi'
-            ? `GPT, disk GUID ${report.diskId ?? ''}`
-            : `MBR, signature ${report.diskId ?? ''}`,
+          report.firmware === null
+            ? 'none'
+            : report.firmware === 'uefi'
+              ? `GPT, disk GUID ${report.diskId ?? ''}`
+              : `MBR, signature ${report.diskId ?? ''}`,
         ],
         ['system partition', report.systemPartition === null ? 'none' : String(report.systemPartition)],
         ['boot files', String(report.bootFiles.length)],

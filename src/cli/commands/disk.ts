@@ -7,6 +7,7 @@ import { buildDiskImage } from '../../image/disk/build.ts';
 import { readLayoutFile, type Firmware } from '../../image/disk/layout.ts';
 import { parseSize } from '../../image/disk/size.ts';
 import type { CliCommand } from '../command.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 import { formatBytes, formatFields, formatTable } from '../format.ts';
 
 function formatOf(output: string, given: unknown): DiskFormat {
@@ -48,8 +49,8 @@ export const disk: CliCommand = {
       .option('--size <size>', 'disk size, e.g. 40G or 512M (default 40G, or what the image needs if more)')
       .option('--layout <file.yaml>', 'partitions other than the default (see docs/disk.md)')
       .option('--unattend <file.xml>', 'put this answer file at Windows\\Panther\\unattend.xml')
-      .option('--format <format>', 'raw, qcow2, vhdx or vmdk (default: from the output name)')
-      .option('--overwrite', 'replace the output when it exists');
+      .option('--format <format>', 'raw, qcow2, vhdx or vmdk (default: from the output name)');
+    addForceOption(command);
   },
   async run(ctx, args, options) {
     // Not a commander requiredOption: commander checks those of a parent for its subcommands too,
@@ -72,7 +73,7 @@ export const disk: CliCommand = {
         ? { layout: await readLayoutFile(options.layout, firmware) }
         : {}),
       ...(typeof options.unattend === 'string' ? { unattend: options.unattend } : {}),
-      overwrite: options.overwrite === true,
+      overwrite: forceGiven(options),
       onProgress: ctx.progress,
     });
     const plan = result.plan;

@@ -2,6 +2,7 @@
 
 import { applyImage } from '../../image/wim-ops.ts';
 import type { CliCommand } from '../command.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 
 export const imageApply: CliCommand = {
   path: ['image', 'apply'],
@@ -16,11 +17,12 @@ export const imageApply: CliCommand = {
         '<target>',
         'a directory to create, or an NTFS volume (mkntfs -F -Q made) in a file or block device',
       );
+    addForceOption(command, 'a directory TARGET');
   },
-  async run(ctx, args) {
+  async run(ctx, args, options) {
     const ref = String(args[0]);
     const target = String(args[1]);
-    await applyImage(ref, target, ctx.progress);
+    await applyImage(ref, target, ctx.progress, { overwrite: forceGiven(options) });
     return { data: { image: ref, target }, text: `applied ${ref} to ${target}` };
   },
 };

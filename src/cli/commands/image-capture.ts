@@ -5,6 +5,7 @@ import { captureDisk, isDiskImageFile } from '../../image/disk/capture-disk.ts';
 import { captureImage, parseCompression } from '../../image/wim-ops.ts';
 import { AppError } from '../../core/errors.ts';
 import type { CliCommand } from '../command.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 
 export const imageCapture: CliCommand = {
   path: ['image', 'capture'],
@@ -26,6 +27,7 @@ export const imageCapture: CliCommand = {
         '--partition <n>',
         'of a disk image: the partition to capture (default: the largest NTFS partition holding Windows)',
       );
+    addForceOption(command, 'OUT');
   },
   async run(ctx, args, options) {
     const source = String(args[0]);
@@ -45,6 +47,7 @@ export const imageCapture: CliCommand = {
       const disk = await captureDisk(source, out, {
         ...capture,
         ...(partition === undefined ? {} : { partition }),
+        overwrite: forceGiven(options),
       });
       return {
         data: {
@@ -58,7 +61,7 @@ export const imageCapture: CliCommand = {
         text: `captured partition ${disk.partition} of ${source} into ${out} as "${name}"`,
       };
     }
-    await captureImage(source, out, capture);
+    await captureImage(source, out, capture, { overwrite: forceGiven(options) });
     return {
       data: { source, output: out, name, compression, solid: options.solid === true },
       text: `captured ${source} into ${out} as "${name}"`,

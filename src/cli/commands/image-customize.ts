@@ -5,6 +5,7 @@ import { AppError } from '../../core/errors.ts';
 import { customizeImage, customizeImageInPlace } from '../../image/recipe/customize.ts';
 import { describeChange } from '../../image/recipe/image-work.ts';
 import type { CliCommand } from '../command.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 
 export const imageCustomize: CliCommand = {
   path: ['image', 'customize'],
@@ -15,8 +16,8 @@ export const imageCustomize: CliCommand = {
       .argument('<image>', 'SOURCE.wim[:INDEX] (the index may be left out when the WIM has one image)')
       .requiredOption('--recipe <file>', 'the recipe YAML (a customize: list of steps)')
       .option('-o, --output <wim>', 'the customized WIM to create (holds the one image)')
-      .option('--in-place', 'change the source WIM itself instead of writing -o (costs only the changes)')
-      .option('--overwrite', 'replace the output if it exists');
+      .option('--in-place', 'change the source WIM itself instead of writing -o (costs only the changes)');
+    addForceOption(command);
   },
   async run(ctx, args, options) {
     const source = String(args[0]);
@@ -30,7 +31,7 @@ export const imageCustomize: CliCommand = {
     const result = inPlace
       ? await customizeImageInPlace(source, recipe, { onProgress: ctx.progress })
       : await customizeImage(source, recipe, String(options.output), {
-          overwrite: options.overwrite === true,
+          overwrite: forceGiven(options),
           onProgress: ctx.progress,
         });
     const lines = result.changes.map(describeChange);

@@ -3,6 +3,7 @@
 import { AppError } from '../../core/errors.ts';
 import { splitImage } from '../../image/wim-ops.ts';
 import type { CliCommand } from '../command.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 
 export const imageSplit: CliCommand = {
   path: ['image', 'split'],
@@ -15,6 +16,7 @@ export const imageSplit: CliCommand = {
         '--part-size <MiB>',
         'the largest part size in MiB (a file bigger than that makes a bigger part)',
       );
+    addForceOption(command, 'the parts of a split WIM of the same name');
   },
   async run(ctx, args, options) {
     const size = Number(options.partSize);
@@ -24,7 +26,9 @@ export const imageSplit: CliCommand = {
         `--part-size "${String(options.partSize)}" is not a positive number of MiB`,
       );
     }
-    const parts = await splitImage(String(args[0]), String(args[1]), size, ctx.progress);
+    const parts = await splitImage(String(args[0]), String(args[1]), size, ctx.progress, {
+      overwrite: forceGiven(options),
+    });
     return { data: { parts }, text: `wrote ${parts.length} part(s):\n${parts.join('\n')}` };
   },
 };

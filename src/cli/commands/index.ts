@@ -289,6 +289,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./login.ts')).login,
   },
   {
+    path: ['init'],
+    summary: 'make a new repository in a data directory (new or empty) for --repo to name',
+    args: '<path>',
+    load: async () => (await import('./init.ts')).init,
+  },
+  {
     path: ['push'],
     summary: 'store a file (WIM, ISO, anything) as NAME:TAG; only chunks the repository lacks are sent',
     args: '<file> <ref>',

@@ -3,6 +3,7 @@
 
 import { extractMedia } from '../../image/media.ts';
 import type { CliCommand } from '../command.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 import { formatBytes, formatTable } from '../format.ts';
 
 export const mediaExtract: CliCommand = {
@@ -11,15 +12,15 @@ export const mediaExtract: CliCommand = {
   define(command) {
     command
       .argument('<iso>', 'the Windows installation ISO (UDF)')
-      .requiredOption('-o, --output <dir>', 'the directory to create (must not exist yet)')
-      .option('--all', 'extract the whole media, folders kept, not only the images')
-      .option('--overwrite', 'replace the output directory if it exists');
+      .requiredOption('-o, --output <dir>', 'the directory to create')
+      .option('--all', 'extract the whole media, folders kept, not only the images');
+    addForceOption(command, 'the output directory');
   },
   async run(ctx, args, options) {
     const output = String(options.output);
     const files = await extractMedia(String(args[0]), output, {
       all: options.all === true,
-      overwrite: options.overwrite === true,
+      overwrite: forceGiven(options),
       onProgress: ctx.progress,
     });
     const total = files.reduce((sum, f) => sum + f.size, 0);

@@ -33,7 +33,8 @@ export const push: CliCommand = {
     command
       .argument('<file>', 'the file to store')
       .argument('<ref>', 'NAME:TAG, e.g. team-a/ws2022:v1')
-      .option('--parent <ref>', 'the image this one was made from (NAME:TAG or digest): recorded as lineage');
+      .option('--parent <ref>', 'the image this one was made from (NAME:TAG or digest): recorded as lineage')
+      .option('--init', 'make the repository first when --repo names a new or empty directory');
     addRepoOption(command);
   },
   async run(ctx, args, options) {

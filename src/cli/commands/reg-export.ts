@@ -7,6 +7,7 @@ import { formatRegText, serializeRegText } from '../../formats/regf/reg-text.ts'
 import { openHiveFile, regTextOfKey, requireKey } from '../../image/registry.ts';
 import { writeOutputFile } from '../../io/output.ts';
 import type { CliCommand } from '../command.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 
 const ENCODINGS = ['utf-16le', 'utf-8'] as const;
 
@@ -20,13 +21,13 @@ export const regExport: CliCommand = {
       .option('--prefix <key>', "write key paths under this key, e.g. 'HKEY_LOCAL_MACHINE\\SOFTWARE'")
       .option('--output <file>', 'write the .reg file here instead of printing it')
       .option('--encoding <encoding>', `encoding of --output: ${ENCODINGS.join(' or ')}`, 'utf-16le')
-      .option('--force', 'replace --output if it exists')
       .option('--replay-logs', "apply the hive's transaction logs (.LOG1/.LOG2/.LOG) when it is dirty")
       .addHelpText(
         'after',
         '\nWithout --output the text is printed (UTF-8). With --json the keys are printed as JSON:\n' +
           '[{"path":"\\\\Key","values":[{"name","type","data"}]}]',
       );
+    addForceOption(command, '--output');
   },
   async run(ctx, args, options) {
     const hivePath = String(args[0]);
@@ -50,7 +51,7 @@ export const regExport: CliCommand = {
       ...pathOptions,
       encoding: encoding === 'utf-8' ? 'utf-8' : 'utf-16le',
     });
-    await writeOutputFile(output, (tmp) => writeFile(tmp, bytes), { overwrite: options.force === true });
+    await writeOutputFile(output, (tmp) => writeFile(tmp, bytes), { overwrite: forceGiven(options) });
     return {
       data: { output, keys: reg.sections.length, bytes: bytes.length },
       text: `wrote ${reg.sections.length} keys of ${hivePath} to ${output} (${encoding})`,

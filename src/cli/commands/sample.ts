@@ -4,6 +4,7 @@ import { AppError } from '../../core/errors.ts';
 import { buildSampleImage, SAMPLE_DEFAULTS } from '../../image/sample/build-sample.ts';
 import { parseCompression } from '../../image/wim-ops.ts';
 import type { CliCommand } from '../command.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 import { formatBytes, formatFields } from '../format.ts';
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
@@ -59,8 +60,8 @@ export const sample: CliCommand = {
       )
       .option('--name <name>', 'the image name', SAMPLE_DEFAULTS.name)
       .option('--description <text>', 'the image description (default: the name)')
-      .option('--compress <type>', 'none, xpress, lzx or lzms', 'lzx')
-      .option('--force', 'replace the output if it exists');
+      .option('--compress <type>', 'none, xpress, lzx or lzms', 'lzx');
+    addForceOption(command);
   },
   async run(ctx, _args, options) {
     const output = String(options.output);
@@ -70,7 +71,7 @@ export const sample: CliCommand = {
       name: String(options.name),
       ...(typeof options.description === 'string' ? { description: options.description } : {}),
       compression: parseCompression(String(options.compress)),
-      overwrite: options.force === true,
+      overwrite: forceGiven(options),
       onProgress: ctx.progress,
     });
     return {

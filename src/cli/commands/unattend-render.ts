@@ -8,6 +8,7 @@ import {
   writeUnattendFile,
 } from '../../image/unattend.ts';
 import type { CliCommand } from '../command.ts';
+import { addForceOption, forceGiven } from '../force-option.ts';
 
 export const unattendRender: CliCommand = {
   path: ['unattend', 'render'],
@@ -20,8 +21,8 @@ export const unattendRender: CliCommand = {
       .option(
         '--merge <file>',
         "an existing unattend.xml to start from: the profile's settings win, the rest is kept",
-      )
-      .option('--overwrite', 'replace the output when it exists');
+      );
+    addForceOption(command);
   },
   async run(_ctx, args, options) {
     const profilePath = String(args[0]);
@@ -29,7 +30,7 @@ export const unattendRender: CliCommand = {
     const base = typeof options.merge === 'string' ? await loadUnattendFile(options.merge) : undefined;
     const output = typeof options.output === 'string' ? options.output : undefined;
     const { xml, warnings } = renderProfile(profile, base, output ?? 'the answer file');
-    if (output !== undefined) await writeUnattendFile(output, xml, options.overwrite === true);
+    if (output !== undefined) await writeUnattendFile(output, xml, forceGiven(options));
     const warningLines = warnings.map((w) => `${output ?? '-'}:${w.line}: ${w.severity}: ${w.message}`);
     return {
       data: {

@@ -155,7 +155,7 @@ export async function buildBootEnv(inputs: BootEnvInputs, options: BuildOptions)
           await writeFile(join(dir, BOOTENV_FILE_NAMES.description), `${JSON.stringify(info, null, 2)}\n`);
           return info;
         },
-        '.bootenv-work-',
+        'bootenv-work',
         dirname(output),
       ),
     { overwrite: options.overwrite ?? false },

@@ -403,7 +403,7 @@ export async function buildDiskImage(options: BuildDiskOptions): Promise<BuildDi
           plan: prepared.plan,
           allocatedBytes: allocated,
         };
-      }, 'winsmith-disk-'),
+      }, 'winsmith-disk'),
     options.overwrite === true ? { overwrite: true } : {},
   );
 }

@@ -5,7 +5,7 @@
 // no root; the disk image is only read.
 
 import { rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AppError } from '../../core/errors.ts';
 import { ntfsListDirectory } from '../../engines/ntfs.ts';
 import type { CaptureOptions } from '../../engines/wimlib.ts';
@@ -43,7 +43,7 @@ function describe(p: VerifiedPartition): string {
 export async function captureDisk(
   disk: string,
   out: string,
-  options: CaptureOptions & { readonly partition?: number },
+  options: CaptureOptions & { readonly partition?: number; readonly overwrite?: boolean },
 ): Promise<DiskCapture> {
   const image: DiskImage = { path: disk, ...(await openDiskImage(disk)) };
   return withTempDir(
@@ -68,7 +68,7 @@ export async function captureDisk(
       for (const p of candidates) {
         const volume = await extractPartition(image, p, join(scratch, `partition-${p.number}.img`));
         if (options.partition !== undefined || (await holdsWindows(volume))) {
-          await captureImage(volume, out, options);
+          await captureImage(volume, out, options, { overwrite: options.overwrite === true });
           return { partition: p.number, firmware: table.firmware };
         }
         await rm(volume, { force: true });
@@ -79,7 +79,7 @@ export async function captureDisk(
         { hint: 'name the partition to capture with --partition N' },
       );
     },
-    '.winsmith-capture-',
+    basename(resolve(out)),
     dirname(resolve(out)),
   );
 }

@@ -3,8 +3,9 @@
 // its devices point, and the key paths of the Windows partition. Partitions are read through
 // qemu's raw driver with offset and size (no nbd, no mount), each into a sparse scratch file.
 
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorText } from '../../core/errors.ts';
+import { errorText, isAppError, type AppError } from '../../core/errors.ts';
 import { fatCheck, fatListAll, fatReadFile } from '../../engines/fat.ts';
 import { ntfsCheck, ntfsListDirectory, ntfsReadFile } from '../../engines/ntfs.ts';
 import { BcdStore, WELL_KNOWN, type BcdDevice } from '../../formats/bcd/index.ts';
@@ -85,12 +86,52 @@ async function checkPaths(volume: string, paths: readonly string[]): Promise<Rec
   return result;
 }
 
-/** Reads the disk and reports what would keep it from booting. Never writes to it. */
+/** Whether `e` says the file is no disk image this can read (not that reading failed). */
+function isNotADisk(e: unknown): e is AppError {
+  return isAppError(e) && (e.code === 'FORMAT_INVALID' || e.code === 'FORMAT_UNSUPPORTED');
+}
+
+/** The answer for a file that is no disk: not bootable, and why. */
+async function notADisk(path: string, format: string, e: AppError): Promise<DiskVerification> {
+  return {
+    path,
+    format,
+    size: (await stat(path)).size,
+    firmware: null,
+    diskId: null,
+    partitions: [],
+    systemPartition: null,
+    windowsPartition: null,
+    bootFiles: [],
+    bcd: null,
+    windowsPaths: {},
+    problems: [`it is not a disk image with a partition table: ${e.message}`],
+    bootable: false,
+  };
+}
+
+/**
+ * Reads the disk and reports what would keep it from booting. Never writes to it. A file that is no
+ * disk image (a WIM, a text file, zeros) is answered as not bootable, saying why.
+ */
 export async function verifyDisk(path: string): Promise<DiskVerification> {
-  const disk = { path, ...(await openDiskImage(path)) };
+  let opened: Awaited<ReturnType<typeof openDiskImage>>;
+  try {
+    opened = await openDiskImage(path);
+  } catch (e) {
+    if (isNotADisk(e)) return notADisk(path, 'unknown', e);
+    throw e;
+  }
+  const disk = { path, ...opened };
   const { format, size } = disk;
   return withTempDir(async (scratch) => {
-    const view = await readDiskTable(disk, scratch);
+    let view: TableView;
+    try {
+      view = await readDiskTable(disk, scratch);
+    } catch (e) {
+      if (isNotADisk(e)) return notADisk(path, format, e);
+      throw e;
+    }
     const problems = [...view.problems];
     const extract = (p: VerifiedPartition, name: string): Promise<string> =>
       extractPartition(disk, p, join(scratch, name));

@@ -118,7 +118,7 @@ async function runSteps(
       changes: work.changes,
       warnings: work.warnings,
     };
-  }, 'winsmith-customize-');
+  }, 'winsmith-customize');
 }
 
 /** A recipe file's path, or a recipe already read (a build recipe's customize: steps). */

@@ -12,7 +12,8 @@ import { bytesAnswer, rangeNotSatisfiable } from '../byte-answer.ts';
 import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
 import { sendContent } from '../send-content.ts';
 import type { RouteContext } from '../backend.ts';
-import { ImagePage, ImagePageQuery, ImageRecord, TagHistory, TagRequest } from '../schemas.ts';
+import type { Manifest as StoredManifest } from '../../store/manifest.ts';
+import { ImagePage, ImagePageQuery, ImageRecord, Manifest, TagHistory, TagRequest } from '../schemas.ts';
 
 const NAME_PARAM = {
   name: 'name',
@@ -36,6 +37,18 @@ function pageLimit(text: string | undefined): number {
     );
   }
   return limit;
+}
+
+/** The manifest of `ref`: its chunks in order, for a pull that checks what it already has. */
+async function manifest(r: RouteRequest, { backend }: RouteContext): Promise<StoredManifest> {
+  const ref = refOf(r.params);
+  const images = backend.as(r.actor).images;
+  const ifMatch = r.c.req.header('if-match');
+  const digest =
+    ifMatch === undefined || ifMatch === '*'
+      ? (await images.getImage(ref)).digest
+      : ifMatch.replace(/^"|"$/g, '');
+  return images.getManifest(ref, digest);
 }
 
 /** The bytes of `ref` (its whole content, or the Range asked), straight to the socket when there is one. */
@@ -126,6 +139,20 @@ export function imageRoutes(context: RouteContext): ApiRoute[] {
       parameters: [NAME_PARAM],
       ok: { status: 200, description: 'the changes', json: TagHistory },
       handler: async (r) => ({ changes: await backend.as(r.actor).images.tagHistory(refOf(r.params)) }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/images/{name}/tags/{tag}/manifest',
+      summary:
+        'the manifest of the image: its chunks in order (a pull checks the part it already has against it); If-Match "DIGEST" refuses a tag that moved',
+      action: 'image.read',
+      image: imageRoute,
+      parameters: [
+        NAME_PARAM,
+        { name: 'if-match', in: 'header', description: 'the manifest digest in quotes' },
+      ],
+      ok: { status: 200, description: 'the manifest', json: Manifest },
+      handler: (r) => manifest(r, context),
     }),
     defineRoute({
       method: 'GET',
