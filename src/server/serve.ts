@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { redactSettings, type ServerSettings } from '../config/server-config.ts';
 import { LocalApp } from '../app/local-app.ts';
 import { createApp } from './app.ts';
+import { consoleDirectory, withConsole } from './console.ts';
 import type { Logger } from './log.ts';
 import type { MountedApp } from './routes.ts';
 import { startServer, type RunningServer, type Service, type StartServerOptions } from './server.ts';
@@ -103,7 +104,7 @@ export async function serveRepository(
       tls: settings.tls,
       bootListen: settings.bootListen,
       ...(options.onListening === undefined ? {} : { onListening: options.onListening }),
-      fetch: app.fetch,
+      fetch: withConsole(app.fetch, consoleDirectory()),
       logger,
       services: [deploymentWatch(local, logger), ...(extras.services ?? [])],
       handleSignals: options.handleSignals ?? false,
