@@ -24,8 +24,7 @@ export interface InPageElement {
 /** The page's globals those functions use: each starts with `globalThis as unknown as InPage`. */
 export interface InPage {
   readonly innerWidth: number;
-  readonly location: { readonly href: string; readonly hash: string };
-  readonly sessionStorage: { readonly length: number };
+  readonly sessionStorage: { readonly length: number; getItem(key: string): string | null };
   readonly document: {
     readonly documentElement: { readonly scrollWidth: number };
     readonly activeElement: InPageElement | null;
@@ -68,6 +67,13 @@ export function watchPage(page: Page): string[] {
     }
   });
   return problems;
+}
+
+/** Every URL the page asks for, to show that no secret travels in one. */
+export function recordUrls(page: Page): string[] {
+  const urls: string[] = [];
+  page.on('request', (request) => urls.push(request.url()));
+  return urls;
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
@@ -124,6 +130,7 @@ export async function unreachableByKeyboard(page: Page): Promise<string[]> {
     );
     if (mark !== null) reached.add(mark);
   }
+  await page.evaluate(() => (globalThis as unknown as InPage).document.activeElement?.blur());
   return page.evaluate(
     (seen) =>
       [...(globalThis as unknown as InPage).document.querySelectorAll('[data-kbd]')]

@@ -27,6 +27,7 @@ import {
   NO_BROWSER,
   TABLET,
   launchChromium,
+  recordUrls,
   type InPage,
   screenshot,
   seriousViolations,
@@ -38,6 +39,12 @@ import {
 const PASSWORD = 'a long console password';
 const PENDING = { mac: '52:54:00:c0:00:01', uuid: '4c4c4544-0042-3510-8052-b4c04f4e3232' } as const;
 const SECOND_PENDING = '52:54:00:c0:00:02';
+const RACK = { name: 'rack-3', mac: '52:54:00:c0:00:03' } as const;
+/** A PNG of one grey pixel: the screenshot a build VM left. */
+const PIXEL_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+  'base64',
+);
 const CUSTOM_REF = { name: IMAGE_REF.name, tag: 'custom' } as const;
 
 /** A WIM of one small tree, different for each `text`. */
@@ -50,8 +57,35 @@ async function smallWim(dir: string, text: string): Promise<string> {
   return wim;
 }
 
-/** The server with what the console shows: images with lineage, a profile, pending machines, users. */
-async function seededServer(dir: string): Promise<DeployServer> {
+/**
+ * A build that failed: its recipe's ISO is not the one its SHA-256 names. Its VM's screenshot is
+ * put where a running VM leaves it.
+ */
+async function failedBuild(server: DeployServer): Promise<string> {
+  await mkdir(join(server.dataDir, 'share'), { recursive: true });
+  await writeFile(join(server.dataDir, 'share', 'windows.iso'), 'not the ISO the recipe names');
+  const builds = server.app.as({ user: 'builder', client: 'test' }).builds;
+  const recipe = `source: { iso: windows.iso, sha256: '${'0'.repeat(64)}', edition: 1 }\noutput: { tag: windows/server-2022:built }\n`;
+  const failed = new Promise<void>((resolve) => {
+    const stop = server.app.events.subscribe((e) => {
+      if (e.kind === 'build' && (e.result as { state: string }).state === 'failed') {
+        stop();
+        resolve();
+      }
+    });
+  });
+  const { id } = await builds.start({ recipe, file: 'ws2022.yaml' });
+  await failed;
+  await mkdir(join(server.dataDir, 'builds', id, 'work'), { recursive: true });
+  await writeFile(join(server.dataDir, 'builds', id, 'work', 'screenshot.png'), PIXEL_PNG);
+  return id;
+}
+
+/**
+ * The server with what the console shows: images with lineage, a failed build, a profile, pending
+ * machines, a ready one with a deployment queued, users.
+ */
+async function seededServer(dir: string): Promise<{ server: DeployServer; build: string }> {
   const server = await startDeployServer(join(dir, 'data'), await smallWim(dir, 'sample'));
   try {
     const setup = server.app.as({ user: 'setup', client: 'test' });
@@ -70,6 +104,8 @@ async function seededServer(dir: string): Promise<DeployServer> {
       },
     });
     await server.applyProfile({ name: 'lab', firmware: 'uefi' });
+    await server.addMachine(RACK.name, RACK.mac);
+    await server.session.deployments.create({ machine: RACK.name, profile: 'lab' });
     const registry = server.app.bootPorts().registry;
     const inventory = {
       serial: 'SN-0001',
@@ -85,7 +121,7 @@ async function seededServer(dir: string): Promise<DeployServer> {
       { mac: SECOND_PENDING, uuid: null, inventory: { ...inventory, serial: 'SN-0002', platform: 'efi' } },
       new Date(),
     );
-    return server;
+    return { server, build: await failedBuild(server) };
   } catch (e) {
     await server.close();
     throw e;
@@ -160,12 +196,13 @@ test(
       `the console is not built in ${consoleDirectory()}: run npm run build`,
     );
     await withTempDir(async (dir) => {
-      const server = await seededServer(dir);
+      const { server, build } = await seededServer(dir);
       try {
         await withBrowser(async (browser) => {
           const context = await browser.newContext({ viewport: LAPTOP });
           const page = await context.newPage();
           const problems = watchPage(page);
+          const urls = recordUrls(page);
 
           // Sign-in: a wrong password is refused with the server's words.
           await page.goto(server.url);
@@ -177,10 +214,10 @@ test(
           await checkPage(page, 'login', problems);
 
           await signIn(page, server.url, 'ops');
-          assert.equal(
-            await page.evaluate(() => (globalThis as unknown as InPage).location.href.includes('token')),
-            false,
+          const stored = await page.evaluate(
+            () => (globalThis as unknown as InPage).sessionStorage.getItem('winsmith.session') ?? '',
           );
+          assert.match(stored, /"token":"[^"]{16,}"/);
           const images = page.getByRole('table');
           await images.getByRole('link', { name: `${IMAGE_REF.name}:${IMAGE_REF.tag}` }).waitFor();
           await images.getByRole('link', { name: `${CUSTOM_REF.name}:${CUSTOM_REF.tag}` }).waitFor();
@@ -196,10 +233,22 @@ test(
           assert.match(await page.locator('.code-block').innerText(), /HKLM\\\\SOFTWARE\\\\Contoso/);
           await checkPage(page, 'image', problems);
 
+          // Builds: the failed one among the past, its page with its error, log and screenshot.
           await page.getByRole('link', { name: 'Builds' }).click();
-          await page.getByRole('heading', { name: 'Builds' }).waitFor();
-          await page.getByText('No build yet').waitFor();
+          const past = page.getByRole('table', { name: 'Past builds' });
+          await past.getByRole('link', { name: build }).waitFor();
+          assert.match(
+            await past.innerText(),
+            /failed\s+windows\/server-2022:built\s+ws2022\.yaml\s+builder/,
+          );
           await checkPage(page, 'builds', problems);
+          await past.getByRole('link', { name: build }).click();
+          await page.getByRole('heading', { name: `Build ${build}` }).waitFor();
+          await page.getByRole('img', { name: /The screen of build/ }).waitFor();
+          await page.getByRole('region', { name: 'Log' }).locator('pre').waitFor();
+          assert.match(await page.locator('.facts').innerText(), /Error\s+.*sha-?256/i);
+          assert.equal(await page.getByRole('button', { name: /Resume|Cancel/ }).count(), 0);
+          await checkPage(page, 'build', problems);
 
           await page.getByRole('link', { name: 'Repository' }).click();
           await page.getByRole('img', { name: /Logical .* against stored/ }).waitFor();
@@ -271,6 +320,33 @@ test(
           await row.waitFor();
           assert.match(await row.innerText(), /done/);
           await checkPage(page, 'deployments', problems);
+
+          // Cancel (after a confirmation) and retry the deployment queued for rack-3.
+          const [queued] = await server.session.deployments.list({ machine: RACK.name });
+          assert.ok(queued !== undefined);
+          const rackRow = page.locator(`tr[data-deployment="${queued.id}"]`);
+          await rackRow
+            .getByRole('button', { name: `Cancel deployment ${queued.id} to ${RACK.name}` })
+            .click();
+          const cancelDialog = page.getByRole('dialog', { name: `Cancel the deployment to ${RACK.name}?` });
+          await cancelDialog.getByRole('button', { name: 'Cancel the deployment' }).click();
+          await rackRow.locator('.badge', { hasText: 'cancelled' }).waitFor();
+          assert.equal((await server.session.deployments.show(queued.id)).state, 'cancelled');
+          await rackRow
+            .getByRole('button', { name: `Retry deployment ${queued.id} to ${RACK.name}` })
+            .click();
+          await page.getByRole('heading', { name: /^Deployment / }).waitFor();
+          const retried = decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');
+          assert.notEqual(retried, queued.id);
+          assert.equal((await server.session.deployments.show(retried)).state, 'queued');
+          await page.locator('.status-line .badge', { hasText: 'queued' }).waitFor();
+
+          // No URL the page asked for carried the token.
+          const secret = (JSON.parse(stored) as { token: string }).token;
+          assert.deepEqual(
+            urls.filter((u) => u.includes(secret) || /token=/i.test(u)),
+            [],
+          );
 
           // Sign out: the token is gone from the tab.
           await page.getByRole('button', { name: 'Sign out' }).click();
