@@ -29,3 +29,12 @@ export function percent(done: number, total: number): number {
 export function shortDigest(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12);
 }
+
+/** How a machine is named to a person: its name, else its MAC, else its id. */
+export function machineLabel(m: {
+  readonly name: string | null;
+  readonly mac: string | null;
+  readonly id: string;
+}): string {
+  return m.name ?? m.mac ?? m.id;
+}

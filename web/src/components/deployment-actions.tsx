@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import type { Deployment } from '../api-types.ts';
 import { segment } from '../api.ts';
 import { useConsole } from '../context.ts';
+import { machineLabel } from '../format.ts';
 import { navigate } from '../router.ts';
 import { ConfirmDialog } from './confirm.tsx';
 import { ErrorNotice } from './common.tsx';
@@ -21,7 +22,7 @@ export function DeploymentActions({
   const [asking, setAsking] = useState(false);
   const [error, setError] = useState<unknown>(null);
   if (!session.can.deploy) return null;
-  const who = deployment.machine.name ?? deployment.machine.mac ?? deployment.machineId;
+  const who = machineLabel(deployment.machine);
   const cancel = (): void => {
     setAsking(false);
     setError(null);

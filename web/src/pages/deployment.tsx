@@ -5,11 +5,10 @@ import { segment } from '../api.ts';
 import { DeploymentActions } from '../components/deployment-actions.tsx';
 import { ErrorNotice, Loading, PageTitle, ProgressBar, StateBadge } from '../components/common.tsx';
 import { LogView } from '../components/log-view.tsx';
-import { formatBytes, formatTime } from '../format.ts';
+import { formatBytes, formatTime, machineLabel } from '../format.ts';
 import { useDeploymentEvents } from '../live.ts';
 import { useLoad } from '../load.ts';
 import { href } from '../router.ts';
-import { machineOf } from './deployments.tsx';
 
 export function DeploymentPage({ id }: { readonly id: string }) {
   const deployment = useLoad((api) => api.get<Deployment>(`/api/v1/deployments/${segment(id)}`), [id]);
@@ -36,7 +35,7 @@ export function DeploymentPage({ id }: { readonly id: string }) {
             <ProgressBar
               done={d.state === 'done' ? 1 : d.progress.done}
               total={d.state === 'done' ? 1 : d.progress.total}
-              label={`Progress of deployment ${d.id} to ${machineOf(d)}`}
+              label={`Progress of deployment ${d.id} to ${machineLabel(d.machine)}`}
             />
             <DeploymentActions deployment={d} onChanged={replace} />
           </div>
@@ -52,7 +51,7 @@ export function DeploymentPage({ id }: { readonly id: string }) {
             <dd>{d.kind}</dd>
             <dt>Machine</dt>
             <dd>
-              {machineOf(d)}
+              {machineLabel(d.machine)}
               {d.machine.mac === null ? null : <span class="muted mono"> {d.machine.mac}</span>}
             </dd>
             <dt>Profile</dt>

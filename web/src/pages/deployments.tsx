@@ -3,14 +3,10 @@
 import type { Deployment } from '../api-types.ts';
 import { DeploymentActions } from '../components/deployment-actions.tsx';
 import { ErrorNotice, Loading, PageTitle, ProgressBar, StateBadge } from '../components/common.tsx';
-import { formatTime } from '../format.ts';
+import { formatTime, machineLabel } from '../format.ts';
 import { upsert, useDeploymentEvents } from '../live.ts';
 import { useLoad } from '../load.ts';
 import { href } from '../router.ts';
-
-export function machineOf(d: Deployment): string {
-  return d.machine.name ?? d.machine.mac ?? d.machineId;
-}
 
 export function DeploymentsPage() {
   const deployments = useLoad((api) => api.get<{ deployments: Deployment[] }>('/api/v1/deployments'), []);
@@ -53,7 +49,7 @@ export function DeploymentsPage() {
                     <a href={href('deployments', d.id)}>{d.id}</a>
                     {d.kind === 'capture' ? <span class="muted"> (capture)</span> : null}
                   </td>
-                  <td>{machineOf(d)}</td>
+                  <td>{machineLabel(d.machine)}</td>
                   <td>
                     {d.image.name}:{d.image.tag}
                   </td>
@@ -64,7 +60,7 @@ export function DeploymentsPage() {
                     <ProgressBar
                       done={d.state === 'done' ? 1 : d.progress.done}
                       total={d.state === 'done' ? 1 : d.progress.total}
-                      label={`Progress of deployment ${d.id} to ${machineOf(d)}`}
+                      label={`Progress of deployment ${d.id} to ${machineLabel(d.machine)}`}
                     />
                   </td>
                   <td>{formatTime(d.updatedAt)}</td>

@@ -6,23 +6,13 @@ import { useState } from 'preact/hooks';
 import type { Deployment, Machine, Profile } from '../api-types.ts';
 import { segment } from '../api.ts';
 import { ConfirmDialog } from '../components/confirm.tsx';
+import { ENDED_STATES } from '../components/deployment-actions.tsx';
 import { ErrorNotice, Loading, PageTitle, StateBadge } from '../components/common.tsx';
 import { useConsole } from '../context.ts';
-import { formatTime } from '../format.ts';
+import { formatTime, machineLabel } from '../format.ts';
 import { useDeploymentEvents } from '../live.ts';
 import { useLoad } from '../load.ts';
 import { href, navigate } from '../router.ts';
-
-const ENDED = new Set(['done', 'failed', 'cancelled']);
-
-/** How a machine is named to a person: its name, else its MAC, else its SMBIOS UUID, else its id. */
-export function machineLabel(m: {
-  readonly name: string | null;
-  readonly mac: string | null;
-  readonly id: string;
-}): string {
-  return m.name ?? m.mac ?? m.id;
-}
 
 function model(m: Machine): string {
   return [m.manufacturer, m.product].filter((x) => x !== null).join(' ') || '—';
@@ -187,7 +177,7 @@ export function MachinesPage() {
                   </thead>
                   <tbody>
                     {list.map((m) => {
-                      const underWay = m.deployment !== null && !ENDED.has(m.deployment.state);
+                      const underWay = m.deployment !== null && !ENDED_STATES.has(m.deployment.state);
                       return (
                         <tr key={m.id}>
                           <td>{machineLabel(m)}</td>
