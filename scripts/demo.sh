@@ -3,10 +3,22 @@
 # make an image, read it as Windows media, look inside it, read its registry and boot store offline,
 # customize it, turn it into bootable UEFI and BIOS disks that are checked after, keep both images in
 # a repository, serve network boot (HTTP and TFTP, on 127.0.0.1 only) to a machine's iPXE, and, as
-# root, deploy a VM over a private network on this host (winsmith lab deploy).
+# root, deploy a VM over a private network on this host (winsmith lab deploy). With --serve, it ends
+# by leaving a server running on the demo's repository, and prints the web console's address and a
+# login for it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+serve=false
+for arg in "$@"; do
+  case "$arg" in
+    --serve) serve=true ;;
+    *)
+      echo "demo: unknown option $arg (the one option is --serve)" >&2
+      exit 2
+      ;;
+  esac
+done
 bash scripts/setup.sh
 ws() {
   printf '\n\033[1m$ winsmith %s\033[0m\n' "$*" >&2
@@ -113,3 +125,26 @@ fi
 
 echo >&2
 echo "demo: done; everything it made is in $out" >&2
+
+# --serve: the repository of the demo (both images, the machine that booted) served on 127.0.0.1,
+# with its web console, until Ctrl-C.
+if [[ "$serve" == true ]]; then
+  login=$(ws user add console --role admin --repo "$data" 2>/dev/null | sed -n 's/^password: \([^ ]*\).*/\1/p')
+  "$root/bin/winsmith" server --data "$data" --listen 127.0.0.1:0 2>"$out/console-server.log" &
+  server=$!
+  trap 'kill "$server" 2>/dev/null || true' EXIT INT TERM
+  for _ in $(seq 100); do
+    grep -q '"msg":"listening"' "$out/console-server.log" && break
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.2
+  done
+  http=$(sed -n 's/.*"msg":"listening","url":"\([^"]*\)".*/\1/p' "$out/console-server.log")
+  if [[ -z "$http" ]]; then
+    echo "demo: the server did not start; its log is $out/console-server.log" >&2
+    exit 1
+  fi
+  echo >&2
+  echo "demo: the web console is at $http/ — user console, password $login" >&2
+  echo "demo: the server runs until Ctrl-C; its log is $out/console-server.log" >&2
+  wait "$server" || true
+fi
