@@ -25,6 +25,22 @@ ws() {
   "$root/bin/winsmith" "$@"
 }
 
+# `winsmith server ARGS...` in the background (its pid in $server, stopped when the demo exits), its
+# log in LOG, waited for until it logs the message READY.
+start_server() {
+  local log=$1 ready=$2
+  shift 2
+  printf '\n\033[1m$ winsmith server %s &\033[0m\n' "$*" >&2
+  "$root/bin/winsmith" server "$@" 2>"$log" &
+  server=$!
+  trap 'kill "$server" 2>/dev/null || true' EXIT
+  for _ in $(seq 150); do
+    grep -q "\"msg\":\"$ready\"" "$log" && break
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.2
+  done
+}
+
 out="$root/demo-out"
 rm -rf "$out"
 mkdir -p "$out"
@@ -88,15 +104,7 @@ cmp "$out/custom.wim" "$out/pulled.wim"
 # ports. A machine's iPXE asks for its script (which registers the machine: no deployment is
 # assigned, so the script boots the local disk), then fetches iPXE itself over TFTP.
 head -c 24 /dev/urandom | base64 | ws user add admin --role admin --password-stdin --repo "$data"
-printf '\n\033[1m$ winsmith server --data %s --listen 127.0.0.1:0 --tftp 127.0.0.1:0 &\033[0m\n' "$data" >&2
-"$root/bin/winsmith" server --data "$data" --listen 127.0.0.1:0 --tftp 127.0.0.1:0 2>"$out/server.log" &
-server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 150); do
-  grep -q '"msg":"tftp listening"' "$out/server.log" && break
-  kill -0 "$server" 2>/dev/null || break
-  sleep 0.2
-done
+start_server "$out/server.log" 'tftp listening' --data "$data" --listen 127.0.0.1:0 --tftp 127.0.0.1:0
 http=$(sed -n 's/.*"msg":"listening","url":"\([^"]*\)".*/\1/p' "$out/server.log")
 tftp=$(sed -n 's/.*"msg":"tftp listening","host":"\([^"]*\)","port":\([0-9]*\).*/\1:\2/p' "$out/server.log")
 if [[ -z "$http" || -z "$tftp" ]]; then
@@ -130,14 +138,7 @@ echo "demo: done; everything it made is in $out" >&2
 # with its web console, until Ctrl-C.
 if [[ "$serve" == true ]]; then
   login=$(ws user add console --role admin --repo "$data" 2>/dev/null | sed -n 's/^password: \([^ ]*\).*/\1/p')
-  "$root/bin/winsmith" server --data "$data" --listen 127.0.0.1:0 2>"$out/console-server.log" &
-  server=$!
-  trap 'kill "$server" 2>/dev/null || true' EXIT INT TERM
-  for _ in $(seq 100); do
-    grep -q '"msg":"listening"' "$out/console-server.log" && break
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.2
-  done
+  start_server "$out/console-server.log" listening --data "$data" --listen 127.0.0.1:0
   http=$(sed -n 's/.*"msg":"listening","url":"\([^"]*\)".*/\1/p' "$out/console-server.log")
   if [[ -z "$http" ]]; then
     echo "demo: the server did not start; its log is $out/console-server.log" >&2
