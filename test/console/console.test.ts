@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { artifactMetaOf } from '../../src/app/artifact-meta.ts';
+import { writeBuildRecord, type BuildRecord, type StepRecord } from '../../src/build/build-record.ts';
 import { pushFile } from '../../src/app/transfer.ts';
 import { AGENT_PATHS } from '../../src/deploy/agent-protocol.ts';
 import { wimCapture } from '../../src/engines/wimlib.ts';
@@ -57,9 +58,49 @@ async function smallWim(dir: string, text: string): Promise<string> {
   return wim;
 }
 
+/** The record a build's VM leaves when its second provisioning step fails. */
+function buildRecord(id: string): BuildRecord {
+  const at = new Date().toISOString();
+  const step = (index: number, kind: 'powershell' | 'features', state: 'done' | 'failed'): StepRecord => ({
+    index,
+    kind,
+    where: `recipe.yaml:${6 + index}`,
+    state,
+    startedAt: at,
+    endedAt: at,
+    rounds: 0,
+    outputSha256: null,
+    output: null,
+  });
+  const phase = (state: 'done' | 'failed' | 'pending') => ({
+    state,
+    startedAt: state === 'pending' ? null : at,
+    endedAt: state === 'pending' ? null : at,
+    boots: state === 'pending' ? 0 : 1,
+  });
+  return {
+    format: 1,
+    id,
+    createdAt: at,
+    winsmithVersion: 'test',
+    recipe: { file: 'ws2022.yaml', sha256: '0'.repeat(64), text: '' },
+    source: { kind: 'iso', path: 'windows.iso', sha256: '0'.repeat(64) },
+    edition: { index: 1, editionId: 'ServerStandard', build: 20348, name: 'Windows Server 2022 Standard' },
+    accelerator: 'tcg',
+    tokenSha256: '0'.repeat(64),
+    reportPort: 0,
+    qemuArgs: [],
+    state: 'failed',
+    phases: { install: phase('done'), provision: phase('failed'), generalize: phase('pending') },
+    steps: [step(0, 'powershell', 'done'), step(1, 'features', 'failed')],
+    error: 'step 2 (features) failed',
+    result: null,
+  };
+}
+
 /**
- * A build that failed: its recipe's ISO is not the one its SHA-256 names. Its VM's screenshot is
- * put where a running VM leaves it.
+ * A build that failed: its recipe's ISO is not the one its SHA-256 names. Its VM's screenshot and
+ * a record of phases and steps are put where a running VM leaves them.
  */
 async function failedBuild(server: DeployServer): Promise<string> {
   await mkdir(join(server.dataDir, 'share'), { recursive: true });
@@ -76,8 +117,10 @@ async function failedBuild(server: DeployServer): Promise<string> {
   });
   const { id } = await builds.start({ recipe, file: 'ws2022.yaml' });
   await failed;
-  await mkdir(join(server.dataDir, 'builds', id, 'work'), { recursive: true });
-  await writeFile(join(server.dataDir, 'builds', id, 'work', 'screenshot.png'), PIXEL_PNG);
+  const work = join(server.dataDir, 'builds', id, 'work');
+  await mkdir(work, { recursive: true });
+  await writeFile(join(work, 'screenshot.png'), PIXEL_PNG);
+  await writeBuildRecord(work, buildRecord(id));
   return id;
 }
 
@@ -248,6 +291,13 @@ test(
           await page.getByRole('region', { name: 'Log' }).locator('pre').waitFor();
           assert.match(await page.locator('.facts').innerText(), /Error\s+.*sha-?256/i);
           assert.equal(await page.getByRole('button', { name: /Resume|Cancel/ }).count(), 0);
+          assert.match(
+            await page.locator('.phases').innerText(),
+            /Install\s+done[\s\S]*Provision\s+failed[\s\S]*Generalize\s+pending/,
+          );
+          const steps = page.getByRole('table', { name: 'Provisioning steps' });
+          assert.match(await steps.innerText(), /1\s+powershell\s+recipe\.yaml:6\s+done/);
+          assert.match(await steps.innerText(), /2\s+features\s+recipe\.yaml:7\s+failed/);
           await checkPage(page, 'build', problems);
 
           await page.getByRole('link', { name: 'Repository' }).click();

@@ -181,7 +181,7 @@ export function MachinesPage() {
                       return (
                         <tr key={m.id}>
                           <td>{machineLabel(m)}</td>
-                          <td class="mono">{m.mac ?? '—'}</td>
+                          <td class="mono nowrap">{m.mac ?? '—'}</td>
                           <td class="mono">{m.smbiosUuid ?? '—'}</td>
                           <td>{m.serial ?? '—'}</td>
                           <td>{model(m)}</td>
