@@ -1,6 +1,6 @@
 // A log read a part at a time: the lines after the last one shown, read again each time `version`
 // changes (an event said something happened), never on a timer.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { LogLine } from '../api-types.ts';
 import { useConsole } from '../context.ts';
 import { ErrorNotice } from './common.tsx';
@@ -18,33 +18,44 @@ export function LogView({
   const { api, events } = useConsole();
   const [lines, setLines] = useState<readonly LogLine[]>([]);
   const [error, setError] = useState<unknown>(null);
-  const after = useRef(0);
-  const reading = useRef(false);
   const box = useRef<HTMLPreElement>(null);
+  /** The log being read, the id of its last line shown, and whether a read is under way or owed. */
+  const state = useRef({ path, after: 0, reading: false, again: false });
   const [connected, setConnected] = useState(0);
   useEffect(() => events.onConnected(() => setConnected((n) => n + 1)), [events]);
-  useEffect(() => {
-    setLines([]);
-    after.current = 0;
-  }, [path]);
-  useEffect(() => {
-    if (reading.current) return;
-    reading.current = true;
+  const read = useCallback((): void => {
+    const s = state.current;
+    if (s.reading) {
+      s.again = true;
+      return;
+    }
+    s.reading = true;
+    s.again = false;
     api
-      .get<{ lines: LogLine[] }>(`${path}?after=${after.current}`)
+      .get<{ lines: LogLine[] }>(`${s.path}?after=${s.after}`)
       .then(
         ({ lines: more }) => {
+          if (state.current !== s) return;
           setError(null);
           if (more.length === 0) return;
-          after.current = more[more.length - 1]?.id ?? after.current;
+          s.after = more[more.length - 1]?.id ?? s.after;
           setLines((old) => [...old, ...more]);
         },
-        (e: unknown) => setError(e),
+        (e: unknown) => {
+          if (state.current === s) setError(e);
+        },
       )
       .finally(() => {
-        reading.current = false;
+        s.reading = false;
+        // An event came while this read was under way: what it announced may be after it.
+        if (s.again && state.current === s) read();
       });
-  }, [api, path, version, connected]);
+  }, [api]);
+  useEffect(() => {
+    state.current = { path, after: 0, reading: false, again: false };
+    setLines([]);
+  }, [path]);
+  useEffect(read, [read, path, version, connected]);
   useEffect(() => {
     const el = box.current;
     if (el !== null) el.scrollTop = el.scrollHeight;
