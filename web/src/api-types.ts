@@ -17,7 +17,6 @@ import type {
 
 export type Build = z.infer<typeof BuildSchema>;
 export type Deployment = z.infer<typeof DeploymentSchema>;
-export type DeploymentState = Deployment['state'];
 export type ImagePage = z.infer<typeof ImagePageSchema>;
 export type ImageRecord = z.infer<typeof ImageRecordSchema>;
 export type ImageSummary = z.infer<typeof ImageSummarySchema>;

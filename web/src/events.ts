@@ -6,18 +6,18 @@ import { EventSourceParserStream } from 'eventsource-parser/stream';
 import type { Api } from './api.ts';
 import type { ServerEvent } from './api-types.ts';
 
-export type EventListener = (event: ServerEvent) => void;
+type ServerEventListener = (event: ServerEvent) => void;
 
 /** After a stream breaks, the wait before the next try: doubled up to this. */
 const MAX_RETRY_MS = 30_000;
 
 export class EventFeed {
-  readonly #listeners = new Set<EventListener>();
+  readonly #listeners = new Set<ServerEventListener>();
   readonly #connected = new Set<() => void>();
   readonly #abort = new AbortController();
 
   /** Runs `listener` on each event; the function returned stops it. */
-  subscribe(listener: EventListener): () => void {
+  subscribe(listener: ServerEventListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

@@ -13,7 +13,7 @@ export type Route =
   | { readonly view: 'repository' }
   | { readonly view: 'not-found'; readonly path: string };
 
-export function parseRoute(hash: string): Route {
+function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   const [first = '', second, third] = parts;
   switch (first) {
