@@ -194,6 +194,11 @@ async function signIn(page: Page, url: string, user: string): Promise<void> {
   await page.keyboard.type(PASSWORD);
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Images' }).waitFor();
+  // The event stream is open: what the views show from here on follows the server's events.
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^Live$/ })
+    .waitFor();
 }
 
 async function agentReport(server: DeployServer, token: string, report: object): Promise<void> {

@@ -14,6 +14,7 @@ const MAX_RETRY_MS = 30_000;
 export class EventFeed {
   readonly #listeners = new Set<ServerEventListener>();
   readonly #connected = new Set<() => void>();
+  readonly #live = new Set<(live: boolean) => void>();
   readonly #abort = new AbortController();
 
   /** Runs `listener` on each event; the function returned stops it. */
@@ -26,6 +27,16 @@ export class EventFeed {
   onConnected(listener: () => void): () => void {
     this.#connected.add(listener);
     return () => this.#connected.delete(listener);
+  }
+
+  /** Runs `listener` with true when the stream connects, false when it breaks. */
+  onLive(listener: (live: boolean) => void): () => void {
+    this.#live.add(listener);
+    return () => this.#live.delete(listener);
+  }
+
+  #setLive(live: boolean): void {
+    for (const l of this.#live) l(live);
   }
 
   /** Reads the stream of `api` until stop(), reconnecting after a break. */
@@ -44,6 +55,7 @@ export class EventFeed {
           for await (const message of events) {
             if (message.event === 'ready') {
               retryMs = 1000;
+              this.#setLive(true);
               for (const l of this.#connected) l();
               continue;
             }
@@ -55,6 +67,7 @@ export class EventFeed {
           // A break, a refused token (the session ends), or stop(): tried again unless stopped.
         }
         if (stopped()) return;
+        this.#setLive(false);
         await new Promise((resolve) => setTimeout(resolve, retryMs));
         retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
       }

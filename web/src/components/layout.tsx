@@ -2,7 +2,8 @@
 // button. When the view changes, the focus moves to its heading, so that keyboard and screen-reader
 // users start from the new content.
 import type { ComponentChildren } from 'preact';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { useConsole } from '../context.ts';
 import { href, type Route } from '../router.ts';
 import type { Session } from '../session.ts';
 
@@ -33,6 +34,9 @@ export function Layout({
   readonly onLogOut: () => void;
   readonly children: ComponentChildren;
 }) {
+  const { events } = useConsole();
+  const [live, setLive] = useState<boolean | null>(null);
+  useEffect(() => events.onLive(setLive), [events]);
   useEffect(() => {
     document.querySelector<HTMLElement>('main h1')?.focus();
   }, [route]);
@@ -65,6 +69,9 @@ export function Layout({
           </ul>
         </nav>
         <div class="who">
+          <span role="status" class={`live ${live === false ? 'off' : 'on'}`}>
+            {live === null ? 'Connecting…' : live ? 'Live' : 'Reconnecting…'}
+          </span>
           <span>
             {session.user} <span class="muted">({roleText(session)})</span>
           </span>
