@@ -331,6 +331,20 @@ test(
           );
           assert.deepEqual(await seriousViolations(page), [], 'the confirmation: axe-core');
           await screenshot(page, 'deploy-confirmation');
+          // The safe answer has the focus; Escape leaves everything as it was.
+          assert.equal(
+            await page.evaluate(
+              () => (globalThis as unknown as InPage).document.activeElement?.textContent ?? null,
+            ),
+            'Cancel',
+          );
+          await page.keyboard.press('Escape');
+          await dialog.waitFor({ state: 'hidden' });
+          assert.equal(
+            await server.session.deployments.list({ machine: PENDING.mac }).then((l) => l.length),
+            0,
+          );
+          await page.getByRole('button', { name: `Deploy to ${PENDING.mac}` }).click();
           await dialog.getByRole('button', { name: `Erase and deploy ${PENDING.mac}` }).click();
 
           await page.getByRole('heading', { name: /^Deployment / }).waitFor();
