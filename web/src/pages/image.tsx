@@ -42,10 +42,13 @@ export function ImagePage({ name, tag }: { readonly name: string; readonly tag: 
   const all = useLoad((api) => api.get<ImagePage>(`/api/v1/images?limit=${LINEAGE_PAGE}`), []);
   const record = image.data;
   const others = all.data?.images ?? [];
-  const parents = record?.parentDigest == null ? [] : others.filter((i) => i.digest === record.parentDigest);
+  const parentDigest = record?.parentDigest ?? null;
+  const parents = parentDigest === null ? [] : others.filter((i) => i.digest === parentDigest);
   const sameContent = record === null ? [] : others.filter((i) => i.digest === record.digest);
   const children = record === null ? [] : others.filter((i) => i.parentDigest === record.digest);
   const recipe = recipeText(record?.recipe);
+  // Past the first page of the listing, an image not found may still be there.
+  const partial = (all.data?.next ?? null) !== null;
   return (
     <>
       <PageTitle>
@@ -127,7 +130,10 @@ export function ImagePage({ name, tag }: { readonly name: string; readonly tag: 
                 ) : (
                   <span>
                     <span class="mono">{shortDigest(record.parentDigest)}</span>{' '}
-                    <TagLinks images={parents} empty="(no tag points at it now)" />
+                    <TagLinks
+                      images={parents}
+                      empty={partial ? '(not among the first images listed)' : '(no tag points at it now)'}
+                    />
                   </span>
                 )}
               </li>
@@ -140,7 +146,10 @@ export function ImagePage({ name, tag }: { readonly name: string; readonly tag: 
               </li>
               <li>
                 <span class="step-label">Made from it</span>
-                <TagLinks images={children} empty="no image yet" />
+                <TagLinks
+                  images={children}
+                  empty={partial ? 'none among the first images listed' : 'no image yet'}
+                />
               </li>
             </ol>
             <ErrorNotice error={all.error} />
