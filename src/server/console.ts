@@ -1,16 +1,14 @@
 // The web console (web/, built by Vite into dist/console/) served beside the API by `winsmith
-// server`: GET / is its page, GET /assets/NAME its scripts and styles; every other request goes to
-// the API untouched. The page moves between its views by the URL's fragment (#/machines), so no
-// other path is the console's. Every answer carries a Content-Security-Policy that allows scripts,
+// server`: GET / is its page, GET /assets/NAME its scripts and styles (HEAD too: hono answers it from
+// GET), added to the API's app and kept out of its OpenAPI document. The page moves between its
+// views by the URL's fragment (#/machines), so no other path is the console's. Every answer carries a Content-Security-Policy that allows scripts,
 // styles and connections to this server only, and nothing inline; the console keeps its token in
 // the tab's memory and sends it as a Bearer header, never in a URL.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-/** A request handler as @hono/node-server calls it (the second argument: the Node request and response). */
-export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
+import type { Hono } from 'hono';
 
 export const CONSOLE_CSP = [
   "default-src 'none'",
@@ -54,12 +52,7 @@ function notFound(text: string): Response {
   });
 }
 
-async function fileAnswer(
-  path: string,
-  headers: Record<string, string>,
-  head: boolean,
-  missing: string,
-): Promise<Response> {
+async function fileAnswer(path: string, headers: Record<string, string>, missing: string): Promise<Response> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -67,36 +60,31 @@ async function fileAnswer(
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     return notFound(missing);
   }
-  return new Response(head ? null : new Uint8Array(bytes), {
+  return new Response(new Uint8Array(bytes), {
     status: 200,
     headers: { ...SECURITY_HEADERS, ...headers, 'content-length': String(bytes.length) },
   });
 }
 
-/** `api`, with the console of `directory` answered at / and /assets/. */
-export function withConsole(api: FetchHandler, directory: string): FetchHandler {
-  return (request, env) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return api(request, env);
-    const head = request.method === 'HEAD';
-    const { pathname } = new URL(request.url);
-    if (pathname === '/' || pathname === '/index.html') {
-      return fileAnswer(
-        join(directory, 'index.html'),
-        { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
-        head,
-        'the web console is not built here: run `npm run build` in the checkout',
-      );
-    }
-    if (!pathname.startsWith('/assets/')) return api(request, env);
-    const name = pathname.slice('/assets/'.length);
+/** Adds to `app` the console of `directory`, answered at / and /assets/. */
+export function serveConsole(app: Hono, directory: string): void {
+  const page = (): Promise<Response> =>
+    fileAnswer(
+      join(directory, 'index.html'),
+      { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
+      'the web console is not built here: run `npm run build` in the checkout',
+    );
+  app.get('/', page);
+  app.get('/index.html', page);
+  app.get('/assets/:name', (c) => {
+    const name = c.req.param('name');
     const type = CONTENT_TYPES[ASSET_NAME.exec(name)?.[1] ?? ''];
     if (type === undefined) return notFound(`no asset ${JSON.stringify(name.slice(0, 100))}`);
     // Vite names each asset by its content's hash: a name never changes its bytes.
     return fileAnswer(
       join(directory, 'assets', name),
       { 'content-type': type, 'cache-control': 'public, max-age=31536000, immutable' },
-      head,
       `no asset ${JSON.stringify(name)}`,
     );
-  };
+  });
 }
