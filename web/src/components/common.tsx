@@ -15,7 +15,15 @@ export function ErrorNotice({ error }: { readonly error: unknown }) {
   );
 }
 
-export function Loading({ what }: { readonly what: string }) {
+/** What a view shows while its data is not there: the loading line, or nothing once the read failed (its error is shown). */
+export function Pending({
+  loaded,
+  what,
+}: {
+  readonly loaded: { readonly error: unknown };
+  readonly what: string;
+}) {
+  if (loaded.error !== null) return null;
   return (
     <p class="muted" role="status">
       Loading {what}…

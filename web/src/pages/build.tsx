@@ -3,8 +3,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Build } from '../api-types.ts';
 import { segment } from '../api.ts';
-import { ErrorNotice, Loading, PageTitle, StateBadge } from '../components/common.tsx';
+import { ErrorNotice, PageTitle, Pending, StateBadge } from '../components/common.tsx';
 import { LogView } from '../components/log-view.tsx';
+import { Table } from '../components/table.tsx';
 import { useConsole } from '../context.ts';
 import { formatTime } from '../format.ts';
 import { useBuildEvents } from '../live.ts';
@@ -74,9 +75,7 @@ export function BuildPage({ id }: { readonly id: string }) {
       </p>
       <ErrorNotice error={build.error} />
       {b === null ? (
-        build.error === null ? (
-          <Loading what="the build" />
-        ) : null
+        <Pending loaded={build} what="the build" />
       ) : (
         <>
           <dl class="facts">
@@ -143,35 +142,23 @@ export function BuildPage({ id }: { readonly id: string }) {
                 {b.record.steps.length === 0 ? (
                   <p class="muted">The recipe has no provisioning step.</p>
                 ) : (
-                  <div class="table-wrap">
-                    <table>
-                      <caption>Provisioning steps</caption>
-                      <thead>
-                        <tr>
-                          <th scope="col">Step</th>
-                          <th scope="col">Kind</th>
-                          <th scope="col">Where</th>
-                          <th scope="col">State</th>
-                          <th scope="col">Started</th>
-                          <th scope="col">Ended</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {b.record.steps.map((s) => (
-                          <tr key={s.index}>
-                            <td class="num">{s.index + 1}</td>
-                            <td>{s.kind}</td>
-                            <td>{s.where}</td>
-                            <td>
-                              <StateBadge state={s.state} />
-                            </td>
-                            <td>{formatTime(s.startedAt)}</td>
-                            <td>{formatTime(s.endedAt)}</td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
+                  <Table
+                    columns={['Step', 'Kind', 'Where', 'State', 'Started', 'Ended']}
+                    caption="Provisioning steps"
+                  >
+                    {b.record.steps.map((s) => (
+                      <tr key={s.index}>
+                        <td class="num">{s.index + 1}</td>
+                        <td>{s.kind}</td>
+                        <td>{s.where}</td>
+                        <td>
+                          <StateBadge state={s.state} />
+                        </td>
+                        <td>{formatTime(s.startedAt)}</td>
+                        <td>{formatTime(s.endedAt)}</td>
+                      </tr>
+                    ))}
+                  </Table>
                 )}
               </>
             )}

@@ -1,6 +1,7 @@
 // The builds the user may see, running and past, newest first; kept current by `build` events.
 import type { Build } from '../api-types.ts';
-import { ErrorNotice, Loading, PageTitle, StateBadge } from '../components/common.tsx';
+import { ErrorNotice, PageTitle, Pending, StateBadge } from '../components/common.tsx';
+import { Table } from '../components/table.tsx';
 import { formatTime } from '../format.ts';
 import { upsert, useBuildEvents } from '../live.ts';
 import { useLoad } from '../load.ts';
@@ -8,39 +9,26 @@ import { href } from '../router.ts';
 
 function BuildTable({ builds, caption }: { readonly builds: readonly Build[]; readonly caption: string }) {
   return (
-    <div class="table-wrap">
-      <table>
-        <caption>{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Build</th>
-            <th scope="col">State</th>
-            <th scope="col">Output</th>
-            <th scope="col">Recipe</th>
-            <th scope="col">Started by</th>
-            <th scope="col">Created</th>
-            <th scope="col">Ended</th>
-          </tr>
-        </thead>
-        <tbody>
-          {builds.map((b) => (
-            <tr key={b.id}>
-              <td>
-                <a href={href('builds', b.id)}>{b.id}</a>
-              </td>
-              <td>
-                <StateBadge state={b.state} />
-              </td>
-              <td>{b.output}</td>
-              <td>{b.recipe.file}</td>
-              <td>{b.owner}</td>
-              <td>{formatTime(b.createdAt)}</td>
-              <td>{formatTime(b.endedAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      columns={['Build', 'State', 'Output', 'Recipe', 'Started by', 'Created', 'Ended']}
+      caption={caption}
+    >
+      {builds.map((b) => (
+        <tr key={b.id}>
+          <td>
+            <a href={href('builds', b.id)}>{b.id}</a>
+          </td>
+          <td>
+            <StateBadge state={b.state} />
+          </td>
+          <td>{b.output}</td>
+          <td>{b.recipe.file}</td>
+          <td>{b.owner}</td>
+          <td>{formatTime(b.createdAt)}</td>
+          <td>{formatTime(b.endedAt)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -57,9 +45,7 @@ export function BuildsPage() {
       <PageTitle>Builds</PageTitle>
       <ErrorNotice error={builds.error} />
       {builds.data === null ? (
-        builds.error === null ? (
-          <Loading what="builds" />
-        ) : null
+        <Pending loaded={builds} what="builds" />
       ) : list.length === 0 ? (
         <p>
           No build yet. Start one with <code>winsmith build RECIPE --repo URL</code>.

@@ -3,7 +3,7 @@
 import type { Deployment } from '../api-types.ts';
 import { segment } from '../api.ts';
 import { DeploymentActions } from '../components/deployment-actions.tsx';
-import { ErrorNotice, Loading, PageTitle, ProgressBar, StateBadge } from '../components/common.tsx';
+import { ErrorNotice, PageTitle, Pending, ProgressBar, StateBadge } from '../components/common.tsx';
 import { LogView } from '../components/log-view.tsx';
 import { formatBytes, formatTime, machineLabel } from '../format.ts';
 import { useDeploymentEvents } from '../live.ts';
@@ -25,9 +25,7 @@ export function DeploymentPage({ id }: { readonly id: string }) {
       </p>
       <ErrorNotice error={deployment.error} />
       {d === null ? (
-        deployment.error === null ? (
-          <Loading what="the deployment" />
-        ) : null
+        <Pending loaded={deployment} what="the deployment" />
       ) : (
         <>
           <div class="status-line">

@@ -2,7 +2,8 @@
 // `deployment` events move (no polling).
 import type { Deployment } from '../api-types.ts';
 import { DeploymentActions } from '../components/deployment-actions.tsx';
-import { ErrorNotice, Loading, PageTitle, ProgressBar, StateBadge } from '../components/common.tsx';
+import { ErrorNotice, PageTitle, Pending, ProgressBar, StateBadge } from '../components/common.tsx';
+import { Table } from '../components/table.tsx';
 import { formatTime, machineLabel } from '../format.ts';
 import { upsert, useDeploymentEvents } from '../live.ts';
 import { useLoad } from '../load.ts';
@@ -19,59 +20,50 @@ export function DeploymentsPage() {
       <PageTitle>Deployments</PageTitle>
       <ErrorNotice error={deployments.error} />
       {deployments.data === null ? (
-        deployments.error === null ? (
-          <Loading what="deployments" />
-        ) : null
+        <Pending loaded={deployments} what="deployments" />
       ) : list.length === 0 ? (
         <p>
           No deployment yet: start one from <a href={href('machines')}>Machines</a>.
         </p>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Deployment</th>
-                <th scope="col">Machine</th>
-                <th scope="col">Image</th>
-                <th scope="col">State</th>
-                <th scope="col">Progress</th>
-                <th scope="col">Updated</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((d) => (
-                <tr key={d.id} data-deployment={d.id}>
-                  <td>
-                    <a href={href('deployments', d.id)}>{d.id}</a>
-                    {d.kind === 'capture' ? <span class="muted"> (capture)</span> : null}
-                  </td>
-                  <td>{machineLabel(d.machine)}</td>
-                  <td>
-                    {d.image.name}:{d.image.tag}
-                  </td>
-                  <td>
-                    <StateBadge state={d.state} />
-                  </td>
-                  <td>
-                    <ProgressBar
-                      done={d.state === 'done' ? 1 : d.progress.done}
-                      total={d.state === 'done' ? 1 : d.progress.total}
-                      label={`Progress of deployment ${d.id} to ${machineLabel(d.machine)}`}
-                    />
-                  </td>
-                  <td>{formatTime(d.updatedAt)}</td>
-                  <td>
-                    <DeploymentActions deployment={d} onChanged={replace} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          columns={[
+            'Deployment',
+            'Machine',
+            'Image',
+            'State',
+            'Progress',
+            'Updated',
+            { label: 'Actions', hidden: true },
+          ]}
+        >
+          {list.map((d) => (
+            <tr key={d.id} data-deployment={d.id}>
+              <td>
+                <a href={href('deployments', d.id)}>{d.id}</a>
+                {d.kind === 'capture' ? <span class="muted"> (capture)</span> : null}
+              </td>
+              <td>{machineLabel(d.machine)}</td>
+              <td>
+                {d.image.name}:{d.image.tag}
+              </td>
+              <td>
+                <StateBadge state={d.state} />
+              </td>
+              <td>
+                <ProgressBar
+                  done={d.state === 'done' ? 1 : d.progress.done}
+                  total={d.state === 'done' ? 1 : d.progress.total}
+                  label={`Progress of deployment ${d.id} to ${machineLabel(d.machine)}`}
+                />
+              </td>
+              <td>{formatTime(d.updatedAt)}</td>
+              <td>
+                <DeploymentActions deployment={d} onChanged={replace} />
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
     </>
   );

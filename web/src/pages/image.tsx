@@ -4,7 +4,8 @@
 import { Fragment } from 'preact';
 import type { ImagePage, ImageRecord, ImageSummary } from '../api-types.ts';
 import { segment } from '../api.ts';
-import { ErrorNotice, Loading, PageTitle } from '../components/common.tsx';
+import { ErrorNotice, PageTitle, Pending } from '../components/common.tsx';
+import { Table } from '../components/table.tsx';
 import { editionsOf } from '../editions.ts';
 import { formatBytes, formatTime, shortDigest } from '../format.ts';
 import { useLoad } from '../load.ts';
@@ -59,9 +60,7 @@ export function ImagePage({ name, tag }: { readonly name: string; readonly tag: 
       </p>
       <ErrorNotice error={image.error} />
       {record === null ? (
-        image.error === null ? (
-          <Loading what="the image" />
-        ) : null
+        <Pending loaded={image} what="the image" />
       ) : (
         <>
           <section aria-labelledby="about">
@@ -86,30 +85,17 @@ export function ImagePage({ name, tag }: { readonly name: string; readonly tag: 
             {record.editions.length === 0 ? (
               <p class="muted">This image records no editions (it is not a WIM).</p>
             ) : (
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Index</th>
-                      <th scope="col">Name</th>
-                      <th scope="col">Edition ID</th>
-                      <th scope="col">Build</th>
-                      <th scope="col">Architecture</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {editionsOf(record.editions).map((e) => (
-                      <tr key={`${e.index ?? ''}${e.name}`}>
-                        <td class="num">{e.index ?? '—'}</td>
-                        <td>{e.name}</td>
-                        <td>{e.editionId ?? '—'}</td>
-                        <td>{e.build ?? '—'}</td>
-                        <td>{e.arch ?? '—'}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table columns={['Index', 'Name', 'Edition ID', 'Build', 'Architecture']}>
+                {editionsOf(record.editions).map((e) => (
+                  <tr key={`${e.index ?? ''}${e.name}`}>
+                    <td class="num">{e.index ?? '—'}</td>
+                    <td>{e.name}</td>
+                    <td>{e.editionId ?? '—'}</td>
+                    <td>{e.build ?? '—'}</td>
+                    <td>{e.arch ?? '—'}</td>
+                  </tr>
+                ))}
+              </Table>
             )}
           </section>
           <section aria-labelledby="lineage">

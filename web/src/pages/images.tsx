@@ -2,7 +2,8 @@
 // them and when.
 import { useState } from 'preact/hooks';
 import type { ImagePage, ImageSummary } from '../api-types.ts';
-import { ErrorNotice, Loading, PageTitle } from '../components/common.tsx';
+import { ErrorNotice, PageTitle, Pending } from '../components/common.tsx';
+import { Table } from '../components/table.tsx';
 import { useConsole } from '../context.ts';
 import { editionsOf } from '../editions.ts';
 import { formatBytes, formatTime } from '../format.ts';
@@ -32,45 +33,33 @@ export function ImagesPage() {
       <PageTitle>Images</PageTitle>
       <ErrorNotice error={first.error ?? error} />
       {first.data === null ? (
-        first.error === null ? (
-          <Loading what="images" />
-        ) : null
+        <Pending loaded={first} what="images" />
       ) : images.length === 0 ? (
         <p>No image is stored yet, or none you may read.</p>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Stored images</caption>
-            <thead>
-              <tr>
-                <th scope="col">Image</th>
-                <th scope="col">Size</th>
-                <th scope="col">Editions</th>
-                <th scope="col">Pushed by</th>
-                <th scope="col">Pushed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {images.map((image) => (
-                <tr key={`${image.name}:${image.tag}`}>
-                  <td>
-                    <a href={href('images', image.name, image.tag)}>
-                      {image.name}:<strong>{image.tag}</strong>
-                    </a>
-                  </td>
-                  <td class="num">{formatBytes(image.size)}</td>
-                  <td>
-                    {editionsOf(image.editions)
-                      .map((e) => e.name)
-                      .join(', ') || '—'}
-                  </td>
-                  <td>{image.pushedBy ?? '—'}</td>
-                  <td>{formatTime(image.pushedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          columns={['Image', 'Size', 'Editions', 'Pushed by', 'Pushed']}
+          caption="Stored images"
+          hiddenCaption
+        >
+          {images.map((image) => (
+            <tr key={`${image.name}:${image.tag}`}>
+              <td>
+                <a href={href('images', image.name, image.tag)}>
+                  {image.name}:<strong>{image.tag}</strong>
+                </a>
+              </td>
+              <td class="num">{formatBytes(image.size)}</td>
+              <td>
+                {editionsOf(image.editions)
+                  .map((e) => e.name)
+                  .join(', ') || '—'}
+              </td>
+              <td>{image.pushedBy ?? '—'}</td>
+              <td>{formatTime(image.pushedAt)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
       {next === null ? null : (
         <button type="button" onClick={loadMore}>

@@ -7,7 +7,8 @@ import type { Deployment, Machine, Profile } from '../api-types.ts';
 import { segment } from '../api.ts';
 import { ConfirmDialog } from '../components/confirm.tsx';
 import { ENDED_STATES } from '../components/deployment-actions.tsx';
-import { ErrorNotice, Loading, PageTitle, StateBadge } from '../components/common.tsx';
+import { ErrorNotice, PageTitle, Pending, StateBadge } from '../components/common.tsx';
+import { Table } from '../components/table.tsx';
 import { useConsole } from '../context.ts';
 import { formatTime, machineLabel } from '../format.ts';
 import { useDeploymentEvents } from '../live.ts';
@@ -120,9 +121,7 @@ export function MachinesPage() {
       <PageTitle>Machines</PageTitle>
       <ErrorNotice error={machines.error ?? profiles.error ?? error} />
       {machines.data === null ? (
-        machines.error === null ? (
-          <Loading what="machines" />
-        ) : null
+        <Pending loaded={machines} what="machines" />
       ) : (
         <>
           <section aria-labelledby="pending">
@@ -161,48 +160,43 @@ export function MachinesPage() {
                 No machine yet. Register one with <code>winsmith machine add</code>, or network-boot it.
               </p>
             ) : (
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Machine</th>
-                      <th scope="col">MAC</th>
-                      <th scope="col">SMBIOS UUID</th>
-                      <th scope="col">Serial</th>
-                      <th scope="col">Model</th>
-                      <th scope="col">Last seen</th>
-                      <th scope="col">State</th>
-                      <th scope="col">Deployment</th>
+              <Table
+                columns={[
+                  'Machine',
+                  'MAC',
+                  'SMBIOS UUID',
+                  'Serial',
+                  'Model',
+                  'Last seen',
+                  'State',
+                  'Deployment',
+                ]}
+              >
+                {list.map((m) => {
+                  const underWay = m.deployment !== null && !ENDED_STATES.has(m.deployment.state);
+                  return (
+                    <tr key={m.id}>
+                      <td>{machineLabel(m)}</td>
+                      <td class="mono nowrap">{m.mac ?? '—'}</td>
+                      <td class="mono">{m.smbiosUuid ?? '—'}</td>
+                      <td>{m.serial ?? '—'}</td>
+                      <td>{model(m)}</td>
+                      <td>{formatTime(m.lastSeen)}</td>
+                      <td>
+                        <StateBadge state={m.state} />
+                      </td>
+                      <td>
+                        {m.deployment === null ? null : (
+                          <a href={href('deployments', m.deployment.id)}>{m.deployment.state}</a>
+                        )}
+                        {session.can.deploy && m.state === 'ready' && !underWay ? (
+                          <DeployControl machine={m} profiles={profileList} onDeploy={setAsking} />
+                        ) : null}
+                      </td>
                     </tr>
-                  </thead>
-                  <tbody>
-                    {list.map((m) => {
-                      const underWay = m.deployment !== null && !ENDED_STATES.has(m.deployment.state);
-                      return (
-                        <tr key={m.id}>
-                          <td>{machineLabel(m)}</td>
-                          <td class="mono nowrap">{m.mac ?? '—'}</td>
-                          <td class="mono">{m.smbiosUuid ?? '—'}</td>
-                          <td>{m.serial ?? '—'}</td>
-                          <td>{model(m)}</td>
-                          <td>{formatTime(m.lastSeen)}</td>
-                          <td>
-                            <StateBadge state={m.state} />
-                          </td>
-                          <td>
-                            {m.deployment === null ? null : (
-                              <a href={href('deployments', m.deployment.id)}>{m.deployment.state}</a>
-                            )}
-                            {session.can.deploy && m.state === 'ready' && !underWay ? (
-                              <DeployControl machine={m} profiles={profileList} onDeploy={setAsking} />
-                            ) : null}
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </div>
+                  );
+                })}
+              </Table>
             )}
           </section>
         </>

@@ -1,7 +1,7 @@
 // The repository's storage figures: the bytes of every stored image added up (logical) against the
 // bytes its deduplicated chunks take (stored), as two bars, and their ratio.
 import type { StoreStats } from '../api-types.ts';
-import { ErrorNotice, Loading, PageTitle } from '../components/common.tsx';
+import { ErrorNotice, PageTitle, Pending } from '../components/common.tsx';
 import { formatBytes } from '../format.ts';
 import { useLoad } from '../load.ts';
 
@@ -54,9 +54,7 @@ export function RepositoryPage() {
       <PageTitle>Repository</PageTitle>
       <ErrorNotice error={stats.error} />
       {s === null ? (
-        stats.error === null ? (
-          <Loading what="the repository's figures" />
-        ) : null
+        <Pending loaded={stats} what="the repository's figures" />
       ) : (
         <>
           <StorageChart stats={s} />
