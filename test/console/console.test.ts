@@ -310,6 +310,20 @@ test(
           assert.match(await page.locator('.facts').innerText(), /Deduplication\s+\d+\.\d\d : 1/);
           await checkPage(page, 'repository', problems);
 
+          // Profiles, read only: the one the machines are deployed with, and its YAML.
+          await page.getByRole('link', { name: 'Profiles' }).click();
+          await page.getByRole('table').getByRole('link', { name: 'lab' }).waitFor();
+          assert.match(
+            await page.getByRole('table').innerText(),
+            /lab\s+windows\/server-2022:sample\s+1\s+uefi/,
+          );
+          await checkPage(page, 'profiles', problems);
+          await page.getByRole('table').getByRole('link', { name: 'lab' }).click();
+          const yaml = page.getByLabel('The YAML of profile lab');
+          await yaml.waitFor();
+          assert.match(await yaml.innerText(), /image: windows\/server-2022:sample/);
+          await checkPage(page, 'profile', problems);
+
           // Machines: approve the one that registered by booting, then deploy it.
           await page.getByRole('link', { name: 'Machines' }).click();
           await page.getByRole('heading', { name: 'Waiting for approval' }).waitFor();

@@ -12,6 +12,7 @@ import type {
   LogLines as LogLinesSchema,
   Machine as MachineSchema,
   Profile as ProfileSchema,
+  ProfileDetail as ProfileDetailSchema,
   StoreStats as StoreStatsSchema,
 } from '../../src/server/schemas.ts';
 
@@ -24,6 +25,7 @@ export type IssuedToken = z.infer<typeof IssuedTokenSchema>;
 export type LogLine = z.infer<typeof LogLinesSchema>['lines'][number];
 export type Machine = z.infer<typeof MachineSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;
+export type ProfileDetail = z.infer<typeof ProfileDetailSchema>;
 export type StoreStats = z.infer<typeof StoreStatsSchema>;
 
 /** One event of GET /api/v1/events (src/app/events.ts, JobEvent). */

@@ -15,6 +15,7 @@ import { BuildPage } from './pages/build.tsx';
 import { MachinesPage } from './pages/machines.tsx';
 import { DeploymentsPage } from './pages/deployments.tsx';
 import { DeploymentPage } from './pages/deployment.tsx';
+import { ProfilePage, ProfilesPage } from './pages/profiles.tsx';
 import { RepositoryPage } from './pages/repository.tsx';
 import { PageTitle } from './components/common.tsx';
 import './style.css';
@@ -35,6 +36,10 @@ function View({ route }: { readonly route: Route }) {
       return <DeploymentsPage />;
     case 'deployment':
       return <DeploymentPage id={route.id} />;
+    case 'profiles':
+      return <ProfilesPage />;
+    case 'profile':
+      return <ProfilePage name={route.name} />;
     case 'repository':
       return <RepositoryPage />;
     case 'not-found':

@@ -10,6 +10,8 @@ export type Route =
   | { readonly view: 'machines' }
   | { readonly view: 'deployments' }
   | { readonly view: 'deployment'; readonly id: string }
+  | { readonly view: 'profiles' }
+  | { readonly view: 'profile'; readonly name: string }
   | { readonly view: 'repository' }
   | { readonly view: 'not-found'; readonly path: string };
 
@@ -27,6 +29,8 @@ function parseRoute(hash: string): Route {
       return { view: 'machines' };
     case 'deployments':
       return second === undefined ? { view: 'deployments' } : { view: 'deployment', id: second };
+    case 'profiles':
+      return second === undefined ? { view: 'profiles' } : { view: 'profile', name: second };
     case 'repository':
       return { view: 'repository' };
     default:

@@ -12,6 +12,7 @@ const SECTIONS = [
   { view: 'builds', label: 'Builds', also: ['build'] },
   { view: 'machines', label: 'Machines', also: [] },
   { view: 'deployments', label: 'Deployments', also: ['deployment'] },
+  { view: 'profiles', label: 'Profiles', also: ['profile'] },
   { view: 'repository', label: 'Repository', also: [] },
 ] as const;
 
