@@ -124,5 +124,16 @@ export default tseslint.config(
       ],
     ),
   ),
+  // The web console talks only to the HTTP API: from src/ it takes the API's types, no code.
+  restrict(
+    ['web/**/*.ts', 'web/**/*.tsx'],
+    [
+      {
+        group: ['../src/**', '../../src/**', '../../../src/**'],
+        allowTypeImports: true,
+        message: 'the console talks only to the HTTP API: it may import types from src/, never code',
+      },
+    ],
+  ),
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

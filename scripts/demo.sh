@@ -3,14 +3,42 @@
 # make an image, read it as Windows media, look inside it, read its registry and boot store offline,
 # customize it, turn it into bootable UEFI and BIOS disks that are checked after, keep both images in
 # a repository, serve network boot (HTTP and TFTP, on 127.0.0.1 only) to a machine's iPXE, and, as
-# root, deploy a VM over a private network on this host (winsmith lab deploy).
+# root, deploy a VM over a private network on this host (winsmith lab deploy). With --serve, it ends
+# by leaving a server running on the demo's repository, and prints the web console's address and a
+# login for it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+serve=false
+for arg in "$@"; do
+  case "$arg" in
+    --serve) serve=true ;;
+    *)
+      echo "demo: unknown option $arg (the one option is --serve)" >&2
+      exit 2
+      ;;
+  esac
+done
 bash scripts/setup.sh
 ws() {
   printf '\n\033[1m$ winsmith %s\033[0m\n' "$*" >&2
   "$root/bin/winsmith" "$@"
+}
+
+# `winsmith server ARGS...` in the background (its pid in $server, stopped when the demo exits), its
+# log in LOG, waited for until it logs the message READY.
+start_server() {
+  local log=$1 ready=$2
+  shift 2
+  printf '\n\033[1m$ winsmith server %s &\033[0m\n' "$*" >&2
+  "$root/bin/winsmith" server "$@" 2>"$log" &
+  server=$!
+  trap 'kill "$server" 2>/dev/null || true' EXIT
+  for _ in $(seq 150); do
+    grep -q "\"msg\":\"$ready\"" "$log" && break
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.2
+  done
 }
 
 out="$root/demo-out"
@@ -76,15 +104,7 @@ cmp "$out/custom.wim" "$out/pulled.wim"
 # ports. A machine's iPXE asks for its script (which registers the machine: no deployment is
 # assigned, so the script boots the local disk), then fetches iPXE itself over TFTP.
 head -c 24 /dev/urandom | base64 | ws user add admin --role admin --password-stdin --repo "$data"
-printf '\n\033[1m$ winsmith server --data %s --listen 127.0.0.1:0 --tftp 127.0.0.1:0 &\033[0m\n' "$data" >&2
-"$root/bin/winsmith" server --data "$data" --listen 127.0.0.1:0 --tftp 127.0.0.1:0 2>"$out/server.log" &
-server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 150); do
-  grep -q '"msg":"tftp listening"' "$out/server.log" && break
-  kill -0 "$server" 2>/dev/null || break
-  sleep 0.2
-done
+start_server "$out/server.log" 'tftp listening' --data "$data" --listen 127.0.0.1:0 --tftp 127.0.0.1:0
 http=$(sed -n 's/.*"msg":"listening","url":"\([^"]*\)".*/\1/p' "$out/server.log")
 tftp=$(sed -n 's/.*"msg":"tftp listening","host":"\([^"]*\)","port":\([0-9]*\).*/\1:\2/p' "$out/server.log")
 if [[ -z "$http" || -z "$tftp" ]]; then
@@ -113,3 +133,19 @@ fi
 
 echo >&2
 echo "demo: done; everything it made is in $out" >&2
+
+# --serve: the repository of the demo (both images, the machine that booted) served on 127.0.0.1,
+# with its web console, until Ctrl-C.
+if [[ "$serve" == true ]]; then
+  login=$(ws user add console --role admin --repo "$data" 2>/dev/null | sed -n 's/^password: \([^ ]*\).*/\1/p')
+  start_server "$out/console-server.log" listening --data "$data" --listen 127.0.0.1:0
+  http=$(sed -n 's/.*"msg":"listening","url":"\([^"]*\)".*/\1/p' "$out/console-server.log")
+  if [[ -z "$http" ]]; then
+    echo "demo: the server did not start; its log is $out/console-server.log" >&2
+    exit 1
+  fi
+  echo >&2
+  echo "demo: the web console is at $http/ — user console, password $login" >&2
+  echo "demo: the server runs until Ctrl-C; its log is $out/console-server.log" >&2
+  wait "$server" || true
+fi

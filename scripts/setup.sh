@@ -35,6 +35,8 @@ if [[ "$node_major" -lt 24 ]]; then
 fi
 
 tsc -p tsconfig.build.json
+# The web console (web/), bundled into dist/console/, which `winsmith server` serves at /.
+vite build web --logLevel warn
 
 # native/: the programs winsmith builds against C libraries (src/engines/programs.ts), rebuilt when
 # their source is newer than the build.

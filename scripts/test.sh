@@ -9,6 +9,7 @@ export PATH="$root/node_modules/.bin:$PATH"
 
 echo "== type check" >&2
 tsc -p tsconfig.json
+tsc -p web/tsconfig.json
 echo "== lint" >&2
 eslint --max-warnings 0 .
 echo "== format" >&2

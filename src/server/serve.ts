@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { redactSettings, type ServerSettings } from '../config/server-config.ts';
 import { LocalApp } from '../app/local-app.ts';
 import { createApp } from './app.ts';
+import { consoleDirectory, serveConsole } from './console.ts';
 import type { Logger } from './log.ts';
 import type { MountedApp } from './routes.ts';
 import { startServer, type RunningServer, type Service, type StartServerOptions } from './server.ts';
@@ -97,6 +98,7 @@ export async function serveRepository(
       metricsAccess: settings.metrics,
       ...(extras.mounts === undefined ? {} : { mounts: extras.mounts }),
     });
+    serveConsole(app, consoleDirectory());
     const server = await startServer({
       host: settings.host,
       port: settings.port,

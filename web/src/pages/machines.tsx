@@ -1,0 +1,223 @@
+// The machines: those waiting for approval (they registered themselves by network-booting), and
+// the inventory. An operator approves a machine, picks a profile and starts a deployment after a
+// confirmation that names the machine and says its disk will be erased. Kept current by
+// `deployment` events (a machine's deployment changes with them).
+import { useState } from 'preact/hooks';
+import type { Deployment, Machine, Profile } from '../api-types.ts';
+import { segment } from '../api.ts';
+import { ConfirmDialog } from '../components/confirm.tsx';
+import { ENDED_STATES } from '../components/deployment-actions.tsx';
+import { ErrorNotice, PageTitle, Pending, StateBadge } from '../components/common.tsx';
+import { Table } from '../components/table.tsx';
+import { useConsole } from '../context.ts';
+import { formatTime, machineLabel } from '../format.ts';
+import { useDeploymentEvents } from '../live.ts';
+import { useLoad } from '../load.ts';
+import { href, navigate } from '../router.ts';
+
+function model(m: Machine): string {
+  return [m.manufacturer, m.product].filter((x) => x !== null).join(' ') || '—';
+}
+
+interface DeployRequest {
+  readonly machine: Machine;
+  readonly profile: Profile;
+}
+
+function DeployControl({
+  machine,
+  profiles,
+  onDeploy,
+}: {
+  readonly machine: Machine;
+  readonly profiles: readonly Profile[];
+  readonly onDeploy: (request: DeployRequest) => void;
+}) {
+  const [chosen, setChosen] = useState('');
+  const label = machineLabel(machine);
+  if (profiles.length === 0) return <span class="muted">no profile</span>;
+  const profile = profiles.find((p) => p.name === chosen);
+  return (
+    <span class="deploy-control">
+      <select
+        aria-label={`Profile for ${label}`}
+        value={chosen}
+        onChange={(e) => setChosen(e.currentTarget.value)}
+      >
+        <option value="">Choose a profile…</option>
+        {profiles.map((p) => (
+          <option key={p.name} value={p.name}>
+            {p.name} ({p.summary.image})
+          </option>
+        ))}
+      </select>
+      <button
+        type="button"
+        class="primary"
+        disabled={profile === undefined}
+        aria-label={`Deploy to ${label}`}
+        onClick={() => profile !== undefined && onDeploy({ machine, profile })}
+      >
+        Deploy…
+      </button>
+    </span>
+  );
+}
+
+export function MachinesPage() {
+  const { api, session } = useConsole();
+  const machines = useLoad((a) => a.get<{ machines: Machine[] }>('/api/v1/machines'), []);
+  const profiles = useLoad((a) => a.get<{ profiles: Profile[] }>('/api/v1/profiles'), []);
+  const [error, setError] = useState<unknown>(null);
+  const [asking, setAsking] = useState<DeployRequest | null>(null);
+  const [busy, setBusy] = useState(false);
+  useDeploymentEvents((d) => {
+    machines.set((data) =>
+      data === null
+        ? data
+        : {
+            machines: data.machines.map((m) =>
+              m.id === d.machineId ? { ...m, deployment: { id: d.id, state: d.state } } : m,
+            ),
+          },
+    );
+  });
+  const approve = (m: Machine): void => {
+    setError(null);
+    api
+      .post<Machine>(`/api/v1/machines/${segment(m.id)}/approve`)
+      .then(
+        (approved) =>
+          machines.set((data) =>
+            data === null
+              ? data
+              : { machines: data.machines.map((x) => (x.id === approved.id ? approved : x)) },
+          ),
+        setError,
+      );
+  };
+  const deploy = ({ machine, profile }: DeployRequest): void => {
+    setBusy(true);
+    setError(null);
+    api
+      .post<Deployment>('/api/v1/deployments', { machine: machine.id, profile: profile.name })
+      .then(
+        (made) => {
+          setAsking(null);
+          navigate('deployments', made.id);
+        },
+        (e: unknown) => {
+          setAsking(null);
+          setError(e);
+        },
+      )
+      .finally(() => setBusy(false));
+  };
+  const list = machines.data?.machines ?? [];
+  const pending = list.filter((m) => m.state === 'pending');
+  const profileList = profiles.data?.profiles ?? [];
+  return (
+    <>
+      <PageTitle>Machines</PageTitle>
+      <ErrorNotice error={machines.error ?? profiles.error ?? error} />
+      {machines.data === null ? (
+        <Pending loaded={machines} what="machines" />
+      ) : (
+        <>
+          <section aria-labelledby="pending">
+            <h2 id="pending">Waiting for approval</h2>
+            {pending.length === 0 ? (
+              <p class="muted">No machine is waiting: a machine that network-boots unknown appears here.</p>
+            ) : (
+              <ul class="cards">
+                {pending.map((m) => (
+                  <li key={m.id} class="card">
+                    <p>
+                      <strong>{machineLabel(m)}</strong>
+                    </p>
+                    <p class="muted">
+                      MAC {m.mac ?? '—'} · UUID {m.smbiosUuid ?? '—'} · {model(m)} · first seen{' '}
+                      {formatTime(m.firstSeen)}
+                    </p>
+                    {session.can.approve ? (
+                      <button
+                        type="button"
+                        onClick={() => approve(m)}
+                        aria-label={`Approve ${machineLabel(m)}`}
+                      >
+                        Approve
+                      </button>
+                    ) : null}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+          <section aria-labelledby="inventory">
+            <h2 id="inventory">Inventory</h2>
+            {list.length === 0 ? (
+              <p class="muted">
+                No machine yet. Register one with <code>winsmith machine add</code>, or network-boot it.
+              </p>
+            ) : (
+              <Table
+                columns={[
+                  'Machine',
+                  'MAC',
+                  'SMBIOS UUID',
+                  'Serial',
+                  'Model',
+                  'Last seen',
+                  'State',
+                  'Deployment',
+                ]}
+              >
+                {list.map((m) => {
+                  const underWay = m.deployment !== null && !ENDED_STATES.has(m.deployment.state);
+                  return (
+                    <tr key={m.id}>
+                      <td>{machineLabel(m)}</td>
+                      <td class="mono nowrap">{m.mac ?? '—'}</td>
+                      <td class="mono">{m.smbiosUuid ?? '—'}</td>
+                      <td>{m.serial ?? '—'}</td>
+                      <td>{model(m)}</td>
+                      <td>{formatTime(m.lastSeen)}</td>
+                      <td>
+                        <StateBadge state={m.state} />
+                      </td>
+                      <td>
+                        {m.deployment === null ? null : (
+                          <a href={href('deployments', m.deployment.id)}>{m.deployment.state}</a>
+                        )}
+                        {session.can.deploy && m.state === 'ready' && !underWay ? (
+                          <DeployControl machine={m} profiles={profileList} onDeploy={setAsking} />
+                        ) : null}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </Table>
+            )}
+          </section>
+        </>
+      )}
+      {asking === null ? null : (
+        <ConfirmDialog
+          title={`Deploy to ${machineLabel(asking.machine)}?`}
+          confirmLabel={busy ? 'Starting…' : `Erase and deploy ${machineLabel(asking.machine)}`}
+          onCancel={() => setAsking(null)}
+          onConfirm={() => !busy && deploy(asking)}
+        >
+          <p>
+            Machine <strong>{machineLabel(asking.machine)}</strong>
+            {asking.machine.mac === null ? null : <> (MAC {asking.machine.mac})</>} will get profile{' '}
+            <strong>{asking.profile.name}</strong>, image <strong>{asking.profile.summary.image}</strong>.
+          </p>
+          <p class="warning">
+            <strong>Its disk will be erased</strong> when it next network-boots: everything on it is lost.
+          </p>
+        </ConfirmDialog>
+      )}
+    </>
+  );
+}
