@@ -477,18 +477,15 @@ export class DeploymentService {
 
   /** A new deployment of `request.profile` on the machine, queued until it boots. */
   async create(actor: Actor, request: DeploymentRequest): Promise<DeploymentView> {
-    const machine = await this.#machine(request.machine);
-    if (machine.state !== 'ready') {
-      throw new AppError(
-        'CONFLICT',
-        `machine ${request.machine} is ${machine.state}: a machine is deployed only once approved`,
-        {
-          hint: `approve it first: 'winsmith machine approve ${request.machine}'`,
-        },
-      );
-    }
-    const profileText = await this.#profileText(request.profile);
-    const profile = parseProfile(profileText, `profile ${request.profile}`);
+    return this.#createOn(actor, request.machine, await this.#deploying(request));
+  }
+
+  /** The profile a request names, read once, and the image it deploys (the request's, or the profile's). */
+  async #deploying(
+    request: Pick<DeploymentRequest, 'profile' | 'image'>,
+  ): Promise<{ text: string; profile: DeploymentProfile; image: ImageRecord }> {
+    const text = await this.#profileText(request.profile);
+    const profile = parseProfile(text, `profile ${request.profile}`);
     const image = await this.#image(profile, request.image);
     if (image.editions.length > 0 && profile.edition > image.editions.length) {
       throw new AppError(
@@ -496,6 +493,26 @@ export class DeploymentService {
         `${formatImageRef(image)} has ${image.editions.length} edition(s), the profile asks for ${profile.edition}`,
         {
           hint: "see 'winsmith image info' for the image's editions",
+        },
+      );
+    }
+    return { text, profile, image };
+  }
+
+  /** A new deployment on machine `key` of a profile and image already read. */
+  async #createOn(
+    actor: Actor,
+    key: string,
+    deploying: { text: string; profile: DeploymentProfile; image: ImageRecord },
+  ): Promise<DeploymentView> {
+    const { text: profileText, profile, image } = deploying;
+    const machine = await this.#machine(key);
+    if (machine.state !== 'ready') {
+      throw new AppError(
+        'CONFLICT',
+        `machine ${key} is ${machine.state}: a machine is deployed only once approved`,
+        {
+          hint: `approve it first: 'winsmith machine approve ${key}'`,
         },
       );
     }
@@ -574,29 +591,15 @@ export class DeploymentService {
       });
     }
     await this.#multicast.place(request);
+    // The profile and its image read once: every deployment of the session gets the one image it
+    // sends, even if the tag moves meanwhile.
+    const deploying = await this.#deploying(request);
     const views: DeploymentView[] = [];
     let session;
     try {
-      for (const machine of machines) {
-        views.push(
-          await this.create(actor, {
-            machine,
-            profile: request.profile,
-            ...(request.image === undefined ? {} : { image: request.image }),
-          }),
-        );
-      }
+      for (const machine of machines) views.push(await this.#createOn(actor, machine, deploying));
       const first = views[0];
       if (first === undefined) return views;
-      // Each deployment read the profile's tag: one session sends one image, or none is made.
-      const other = views.find((v) => v.image.digest !== first.image.digest);
-      if (other !== undefined) {
-        throw new AppError(
-          'CONFLICT',
-          `${other.image.name}:${other.image.tag} moved while the session was made (${first.image.digest.slice(0, 12)}, then ${other.image.digest.slice(0, 12)})`,
-          { hint: 'deploy again: the session then sends the image the tag names now' },
-        );
-      }
       // Made here, in the try: a session that cannot be made (its address or slot taken since
       // place() looked) leaves none of its deployments queued.
       session = await this.#multicast.createSession(
