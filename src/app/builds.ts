@@ -18,14 +18,9 @@ import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../core/errors.ts';
-import { formatImageRef, nameInScope } from '../core/names.ts';
+import { formatImageRef, parseImageRef } from '../core/names.ts';
 import type { ProgressListener } from '../core/progress.ts';
-import {
-  loadBuildRecipe,
-  parseBuildRecipe,
-  type BuildRecipe,
-  type RecipeReading,
-} from '../build/build-recipe.ts';
+import { loadBuildRecipe, parseBuildRecipe, type RecipeReading } from '../build/build-recipe.ts';
 import { readBuildRecord, type BuildRecord } from '../build/build-record.ts';
 import type { BuildSettings } from '../config/server-config.ts';
 import { SCREENSHOT_FILE } from '../build/build-vm-run.ts';
@@ -35,6 +30,7 @@ import type { Recorder } from './audit-trail.ts';
 import { resumeBuild, startBuild, type BuildEvents } from './build.ts';
 import type { EventHub, JobAudience } from './events.ts';
 import type { Actor, Builds, Session } from './session.ts';
+import { visibleTo, type ImageVisibility } from './visibility.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const BUILD_STATES = ['queued', 'running', 'failed', 'cancelled', 'done'] as const;
@@ -69,9 +65,6 @@ interface BuildJob extends Omit<BuildView, 'record' | 'owner'> {
   error: { readonly code: string; readonly message: string } | null;
 }
 
-/** Which output image names a caller may see builds of. */
-export type BuildVisibility = (imageName: string) => boolean;
-
 /** A build's log lines given at most at once, and the serial log's bytes. */
 export const MAX_BUILD_LOG_LINES = 1000;
 export const MAX_SERIAL_BYTES = 1024 * 1024;
@@ -94,7 +87,8 @@ const SERVER_STOPPED = {
   message: 'the server stopped while the build ran; resume it to go on from its last finished phase',
 } as const;
 
-function notFound(id: string): AppError {
+/** The answer about a build that does not exist, or that the caller may not see. */
+export function buildNotFound(id: string): AppError {
   return new AppError('NOT_FOUND', `no build ${JSON.stringify(id.slice(0, 100))}`, {
     hint: '`winsmith builds` lists them',
   });
@@ -159,7 +153,14 @@ export class BuildService {
   /** Checks the recipe (its host paths in the share) and queues the build. */
   async start(actor: Actor, text: string, file: string): Promise<BuildView> {
     this.#requireRunner();
-    const recipe = await this.#recipe(text, file);
+    const recipe = await loadBuildRecipe(file, this.#reading(text));
+    if (recipe.source.kind === 'image' && !visibleTo(actor)(recipe.source.image.name)) {
+      throw new AppError(
+        'FORBIDDEN',
+        `user ${actor.user} may not read ${recipe.source.image.name}, the image the build services`,
+        { hint: 'ask an admin for a scope that reads it' },
+      );
+    }
     const tag = recipe.output.tag;
     if (tag === null || recipe.output.disk !== null) {
       throw new AppError(
@@ -191,30 +192,20 @@ export class BuildService {
     this.#queue.push(job.id);
     this.#publish(job, null);
     this.#pump();
-    return { ...this.#view(job, null) };
+    return this.#view(job, null);
   }
 
-  /**
-   * The image names a recipe's text stores and reads (from its text alone, no file looked at): the
-   * caller's rights on them are checked before the build is started.
-   */
-  recipeImages(
-    text: string,
-    file: string,
-  ): { readonly output: string | null; readonly source: string | null } {
-    const recipe = parseBuildRecipe(text, file, this.#parts.share);
-    return {
-      output: recipe.output.tag?.name ?? null,
-      source: recipe.source.kind === 'image' ? recipe.source.image.name : null,
-    };
+  /** The image name a recipe's text stores into (from its text alone): for the caller's rights. */
+  recipeOutput(text: string, file: string): string | null {
+    return parseBuildRecipe(text, file, this.#parts.share).output.tag?.name ?? null;
   }
 
-  async list(visible: BuildVisibility): Promise<BuildView[]> {
+  async list(visible: ImageVisibility): Promise<BuildView[]> {
     const jobs = (await this.#jobs()).filter((j) => visible(this.#outputName(j)));
     return Promise.all(jobs.map(async (j) => this.#view(j, await this.#record(j.id))));
   }
 
-  async show(id: string, visible: BuildVisibility): Promise<BuildView> {
+  async show(id: string, visible: ImageVisibility): Promise<BuildView> {
     const job = await this.#visible(id, visible);
     return this.#view(job, await this.#record(id));
   }
@@ -223,7 +214,7 @@ export class BuildService {
   async logs(
     id: string,
     after: number,
-    visible: BuildVisibility,
+    visible: ImageVisibility,
   ): Promise<{ id: number; at: string; line: string }[]> {
     await this.#visible(id, visible);
     const text = await readFile(join(this.#dir, id, LOG_FILE), 'utf8').catch(() => '');
@@ -242,14 +233,15 @@ export class BuildService {
   async serial(
     id: string,
     offset: number,
-    visible: BuildVisibility,
+    visible: ImageVisibility,
   ): Promise<{ offset: number; next: number; text: string }> {
     await this.#visible(id, visible);
     const file = await open(join(this.#dir, id, WORK_DIR, 'serial.log')).catch(() => null);
     if (file === null) return { offset, next: offset, text: '' };
     try {
-      const buffer = Buffer.alloc(MAX_SERIAL_BYTES);
-      const { bytesRead } = await file.read(buffer, 0, MAX_SERIAL_BYTES, offset);
+      const length = Math.max(0, Math.min(MAX_SERIAL_BYTES, (await file.stat()).size - offset));
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await file.read(buffer, 0, length, offset);
       return { offset, next: offset + bytesRead, text: buffer.subarray(0, bytesRead).toString('utf8') };
     } finally {
       await file.close();
@@ -257,7 +249,7 @@ export class BuildService {
   }
 
   /** The VM's latest screenshot (PNG). */
-  async screenshot(id: string, visible: BuildVisibility): Promise<Buffer> {
+  async screenshot(id: string, visible: ImageVisibility): Promise<Buffer> {
     await this.#visible(id, visible);
     try {
       return await readFile(join(this.#dir, id, WORK_DIR, SCREENSHOT_FILE));
@@ -344,10 +336,10 @@ export class BuildService {
     }
   }
 
-  #recipe(text: string, file: string): Promise<BuildRecipe> {
+  /** How a recipe sent to the server is read: its host paths in the deployment share. */
+  #reading(text: string): RecipeReading {
     const share = this.#parts.share;
-    const reading: RecipeReading = { text, base: share, check: (input) => requireInShare(share, input) };
-    return loadBuildRecipe(file, reading);
+    return { text, base: share, check: (input) => requireInShare(share, input) };
   }
 
   #pump(): void {
@@ -378,12 +370,7 @@ export class BuildService {
       saved: (r) => this.#publish(job, r),
     };
     try {
-      const share = this.#parts.share;
-      const reading: RecipeReading = {
-        text: await readFile(join(folder, RECIPE_FILE), 'utf8'),
-        base: share,
-        check: (input) => requireInShare(share, input),
-      };
+      const reading = this.#reading(await readFile(join(folder, RECIPE_FILE), 'utf8'));
       const session = this.#parts.sessionFor(job.actor);
       if (record !== null) {
         await resumeBuild({ work, reading, session, events, signal });
@@ -451,7 +438,7 @@ export class BuildService {
   }
 
   #outputName(job: BuildJob): string {
-    return job.output.slice(0, job.output.lastIndexOf(':'));
+    return parseImageRef(job.output).name;
   }
 
   async #record(id: string): Promise<BuildRecord | null> {
@@ -463,14 +450,14 @@ export class BuildService {
     const text = BUILD_ID.test(id)
       ? await readFile(join(this.#dir, id, JOB_FILE), 'utf8').catch(() => null)
       : null;
-    if (text === null) throw notFound(id);
+    if (text === null) throw buildNotFound(id);
     return JSON.parse(text) as BuildJob;
   }
 
   /** The job of a build the caller may see; one it may not is not found, as one that does not exist. */
-  async #visible(id: string, visible: BuildVisibility): Promise<BuildJob> {
+  async #visible(id: string, visible: ImageVisibility): Promise<BuildJob> {
     const job = await this.#job(id);
-    if (!visible(this.#outputName(job))) throw notFound(id);
+    if (!visible(this.#outputName(job))) throw buildNotFound(id);
     return job;
   }
 
@@ -504,9 +491,7 @@ const POLL_MS = 1000;
 
 /** The build operations of `actor` (whose rights the caller has checked). */
 export function buildsFor(service: BuildService, actor: Actor): Builds {
-  const scopes = actor.readScopes;
-  const visible: BuildVisibility =
-    scopes === undefined ? () => true : (name) => scopes.some((scope) => nameInScope(name, scope));
+  const visible = visibleTo(actor);
   return {
     start: ({ recipe, file }) => service.start(actor, recipe, file),
     list: () => service.list(visible),

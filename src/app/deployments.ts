@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
 import { AppError } from '../core/errors.ts';
-import { formatImageRef, nameInScope, parseImageRef } from '../core/names.ts';
+import { formatImageRef, parseImageRef } from '../core/names.ts';
 import {
   AGENT_STATES,
   CAPTURE_AGENT_STATES,
@@ -72,6 +72,7 @@ import type { EventHub } from './events.ts';
 import { MulticastService, type DeploymentMulticast, type MulticastRules } from './multicast.ts';
 import { DEFAULT_MULTICAST, type MulticastSettings } from '../config/server-config.ts';
 import type { Actor, Deployments, Profiles } from './session.ts';
+import { everyImage, visibleTo, type ImageVisibility } from './visibility.ts';
 
 /** A deployment as it is shown: everything but its secrets; its multicast session's part when in one. */
 export type DeploymentView = Omit<Deployment, 'sealed'> & {
@@ -1120,17 +1121,6 @@ async function capturedMeta(content: ByteSource, lineage: CaptureLineage): Promi
     recipe: { capturedFrom: lineage },
     sourceIsoSha256: null,
   };
-}
-
-/** Whether a deployment of the image named so is shown to a caller. */
-type ImageVisibility = (imageName: string) => boolean;
-
-const everyImage: ImageVisibility = () => true;
-
-/** The images `actor` may read: a deployment of another image is not shown to it. */
-function visibleTo(actor: Actor): ImageVisibility {
-  const scopes = actor.readScopes;
-  return scopes === undefined ? everyImage : (name) => scopes.some((scope) => nameInScope(name, scope));
 }
 
 /** Images whose chunk index the agents' chunk route keeps. */

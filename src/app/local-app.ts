@@ -274,9 +274,9 @@ export class LocalApp {
     return this.#builds.imageOf(id);
   }
 
-  /** The image names a build recipe's text stores and reads, for the caller's rights. */
-  buildRecipeImages(text: string, file: string): { output: string | null; source: string | null } {
-    return this.#builds.recipeImages(text, file);
+  /** The image name a build recipe's text stores into, for the caller's rights. */
+  buildRecipeOutput(text: string, file: string): string | null {
+    return this.#builds.recipeOutput(text, file);
   }
 
   /** The figures the server's metrics show: deployments by state, the store's size. */

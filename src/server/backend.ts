@@ -28,8 +28,8 @@ export interface ServerBackend {
   ): Promise<string>;
   /** The output image name of a build, for the caller's scope check. */
   buildImage(id: string): Promise<string>;
-  /** The image names a build recipe's text stores and reads (no file looked at), for the caller's rights. */
-  buildRecipeImages(text: string, file: string): { output: string | null; source: string | null };
+  /** The image name a build recipe's text stores into (no file looked at), for the caller's rights. */
+  buildRecipeOutput(text: string, file: string): string | null;
   /** Deployments by state and the store's size, for GET /metrics. */
   figures(): Promise<ServerFigures>;
   /** Throws when the catalog or the blob store cannot be reached. */

@@ -1,7 +1,8 @@
 // Builds the server runs (src/app/builds.ts), on a real data directory with no VM: a recipe is
 // checked before it is queued (its host paths must lead inside the deployment share, its result
-// must go to the repository), builds wait their turn, are cancelled and resumed, queued builds run
-// when the server starts again, and a build that fails says why in its state and its log.
+// must go to the repository, a serviced image must be one its caller reads), builds wait their
+// turn, are cancelled and resumed, queued builds run when the server starts again, and a build
+// that fails says why in its state and its log.
 
 import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
@@ -52,6 +53,14 @@ test('a recipe the server runs names files of the deployment share only, and sto
         { code: 'INVALID_ARGUMENT', message: /output needs tag:, and no disk:/ },
       );
       await assert.rejects(builds.start({ recipe: 'source: [', file: 'b.yaml' }), /b\.yaml:1:/);
+      const scoped = app.as({ ...ACTOR, readScopes: ['team-a/'] }).builds;
+      await assert.rejects(
+        scoped.start({
+          recipe: 'source: { image: team-b/ws:v1, edition: 1 }\noutput: { tag: team-a/ws:v2 }\n',
+          file: 'b.yaml',
+        }),
+        { code: 'FORBIDDEN', message: /may not read team-b\/ws, the image the build services/ },
+      );
       assert.deepEqual(await builds.list(), [], 'nothing refused was queued');
     } finally {
       await app.close();

@@ -1,12 +1,12 @@
 // The routes of builds the server runs: started from a recipe's text (its host paths relative to the
 // deployment share), listed, shown with their record, their log, the VM's serial log and latest
 // screenshot read, cancelled and resumed. A build is an image action on its output: starting,
-// cancelling and resuming it take image.build there (and image.read on a serviced source image);
-// seeing it takes image.read there. A build a caller may not see is not found, so that its id
-// alone tells nothing of its image.
+// cancelling and resuming it take image.build there (the service checks the caller reads a serviced
+// source image); seeing it takes image.read there. A build a caller may not see is not found, so
+// that its id alone tells nothing of its image.
 
 import { AppError } from '../../core/errors.ts';
-import { authorize } from '../../auth/roles.ts';
+import { buildNotFound } from '../../app/builds.ts';
 import { defineRoute, type ApiRoute } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
 import { Build, BuildList, LogLines, LogQuery, NewBuild, SerialLog, SerialQuery } from '../schemas.ts';
@@ -18,10 +18,7 @@ const MAX_RECIPE_BODY_BYTES = 1024 * 1024;
 
 export function buildRoutes({ backend }: RouteContext): ApiRoute[] {
   const ofBuild = (r: { params: Readonly<Record<string, string>> }) => backend.buildImage(r.params.id ?? '');
-  const hidden = (r: { params: Readonly<Record<string, string>> }) =>
-    new AppError('NOT_FOUND', `no build ${JSON.stringify((r.params.id ?? '').slice(0, 100))}`, {
-      hint: '`winsmith builds` lists them',
-    });
+  const hidden = (r: { params: Readonly<Record<string, string>> }) => buildNotFound(r.params.id ?? '');
   return [
     defineRoute({
       method: 'GET',
@@ -39,7 +36,7 @@ export function buildRoutes({ backend }: RouteContext): ApiRoute[] {
       action: 'image.build',
       body: { json: NewBuild, maxBytes: MAX_RECIPE_BODY_BYTES },
       image(r) {
-        const { output } = backend.buildRecipeImages(r.body.recipe, r.body.file);
+        const output = backend.buildRecipeOutput(r.body.recipe, r.body.file);
         if (output === null) {
           throw new AppError(
             'INVALID_ARGUMENT',
@@ -50,15 +47,7 @@ export function buildRoutes({ backend }: RouteContext): ApiRoute[] {
         return output;
       },
       ok: { status: 201, description: 'the build, queued', json: Build },
-      handler(r) {
-        const { source } = backend.buildRecipeImages(r.body.recipe, r.body.file);
-        if (source !== null && !authorize(r.principal, 'image.read', source)) {
-          throw new AppError('FORBIDDEN', `user ${r.actor.user} may not image.read on ${source}`, {
-            hint: 'the build services that image: ask an admin for a role or scope that reads it',
-          });
-        }
-        return backend.as(r.actor).builds.start({ recipe: r.body.recipe, file: r.body.file });
-      },
+      handler: (r) => backend.as(r.actor).builds.start({ recipe: r.body.recipe, file: r.body.file }),
     }),
     defineRoute({
       method: 'GET',
