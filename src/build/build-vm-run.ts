@@ -162,9 +162,13 @@ async function powerOn(
   let failure: string | null = null;
   let keys: NodeJS.Timeout | null = null;
   let screens: NodeJS.Timeout | null = null;
+  // One screenshot at a time: two into the same partial file could rename a half-written one.
+  let saving = Promise.resolve();
+  const screenshot = (): Promise<void> =>
+    (saving = saving.then(() => (qmp === null ? undefined : saveScreen(qmp, dir).catch(() => undefined))));
   const finish = async (message: string): Promise<void> => {
     failure ??= message;
-    if (qmp !== null) await saveScreen(qmp, dir).catch(() => undefined);
+    await screenshot();
     await qemu.stop(2000);
   };
   const onAbort = (): void => void finish('the build was cancelled');
@@ -184,9 +188,8 @@ async function powerOn(
       if (e.event === 'SHUTDOWN')
         shutdown.reason = typeof e.data['reason'] === 'string' ? e.data['reason'] : '';
     });
-    const connected = qmp;
     screens = setInterval(() => {
-      if (failure === null) void saveScreen(connected, dir).catch(() => undefined);
+      if (failure === null) void screenshot();
     }, SCREENSHOT_SECONDS * 1000);
     if (pressKeys) {
       const started = Date.now();
