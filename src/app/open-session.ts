@@ -76,12 +76,20 @@ export interface SessionOptions {
   readonly init?: boolean;
 }
 
+/** What names the repository: --repo, else WINSMITH_REPO. */
+export function repositorySpec(
+  spec: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  return spec ?? env.WINSMITH_REPO;
+}
+
 export async function openSession(
   spec: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
   options: SessionOptions = {},
 ): Promise<Session> {
-  const given = spec ?? env.WINSMITH_REPO;
+  const given = repositorySpec(spec, env);
   if (given === undefined || given === '') {
     throw new AppError('USAGE', 'no repository given', {
       hint: 'pass --repo URL|PATH or set WINSMITH_REPO (a server URL or a data directory)',

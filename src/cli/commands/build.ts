@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBuild, resumeBuild, type BuildEvents } from '../../app/build.ts';
 import type { BuildView } from '../../app/builds.ts';
-import { isRemoteSpec } from '../../app/open-session.ts';
+import { isRemoteSpec, repositorySpec } from '../../app/open-session.ts';
 import type { Session } from '../../app/session.ts';
 import { ERROR_CODES, type ErrorCode } from '../../core/error-codes.ts';
 import { AppError } from '../../core/errors.ts';
@@ -29,8 +29,19 @@ function acceleratorOf(value: unknown): 'auto' | 'kvm' | 'tcg' {
 
 /** Whether --repo (or WINSMITH_REPO) names a server. */
 function onServer(options: Readonly<Record<string, unknown>>): boolean {
-  const spec = typeof options.repo === 'string' ? options.repo : process.env.WINSMITH_REPO;
+  const spec = repositorySpec(typeof options.repo === 'string' ? options.repo : undefined);
   return spec !== undefined && isRemoteSpec(spec);
+}
+
+/** A build the server queued: shown at once with --detach, else followed to its end. */
+function queuedOn(
+  session: Session,
+  queued: BuildView,
+  options: Readonly<Record<string, unknown>>,
+  what: string,
+): Promise<CliResult> | CliResult {
+  if (options.detach === true) return { data: queued, text: buildText(queued) };
+  return followed(session, queued.id, `build ${queued.id} ${what} on ${session.location}`);
 }
 
 /** Runs `fn` with events drawn on stderr and a signal that Ctrl-C (or SIGTERM) aborts. */
@@ -155,8 +166,7 @@ export const build: CliCommand = {
       });
       return withRepository(options, async (session) => {
         const queued = await session.builds.start({ recipe: text, file: basename(file) });
-        if (options.detach === true) return { data: queued, text: buildText(queued) };
-        return followed(session, queued.id, `build ${queued.id} queued on ${session.location}`);
+        return queuedOn(session, queued, options, 'queued');
       });
     }
     if (typeof options.work !== 'string') {
@@ -197,9 +207,7 @@ export const buildResume: CliCommand = {
     const which = String(args[0]);
     if (onServer(options)) {
       return withRepository(options, async (session) => {
-        const queued = await session.builds.resume(which);
-        if (options.detach === true) return { data: queued, text: buildText(queued) };
-        return followed(session, queued.id, `build ${queued.id} queued again on ${session.location}`);
+        return queuedOn(session, await session.builds.resume(which), options, 'queued again');
       });
     }
     return withRepository(options, (session) =>
