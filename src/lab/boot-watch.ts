@@ -1,9 +1,9 @@
 // A lab VM's power-on, watched for progress: what the server did for it (a line of its log naming
 // the VM's MAC or the address DHCP gave it, or the deploy environment it prepares), a change of its
-// deployment, more on its console, or packets it sent (a long TFTP transfer logs only its end). A VM that shows none of these for a while has stalled — a
-// firmware sitting at its boot menu after a loader returned, a loader waiting for nothing — and
-// waiting on for the rest of the lab's time tells no more: the lab stops there, with the last step
-// seen and the console's last line.
+// deployment, more on its console, or packets it sent (a long TFTP transfer logs only its end). A
+// VM that shows none of these for a while has stalled — a firmware sitting at its boot menu after a
+// loader returned, a loader waiting for nothing — and waiting on for the rest of the lab's time
+// tells no more: the lab stops there, with the last step seen and the console's last line.
 
 import { AppError } from '../core/errors.ts';
 import type { ServerLogLine } from './lab-server.ts';
