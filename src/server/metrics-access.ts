@@ -5,21 +5,20 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { AppError } from '../core/errors.ts';
-import type { MetricsSettings } from '../config/server-config.ts';
+import { parseAllowedNetwork, type MetricsSettings } from '../config/server-config.ts';
 
 /** The allowed addresses as a BlockList (Node's address and subnet matcher). */
 function allowList(allow: readonly string[]): BlockList {
   const list = new BlockList();
   for (const entry of allow) {
-    const [address = '', prefix] = entry.split('/');
-    const type = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null;
-    if (type === null) {
+    const network = parseAllowedNetwork(entry);
+    if (network === null) {
       throw new AppError('INVALID_ARGUMENT', `metrics.allow: '${entry}' is not an address or a network`, {
         hint: 'give addresses such as 10.0.0.5 or networks such as 10.0.0.0/24',
       });
     }
-    if (prefix === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(prefix), type);
+    if (network.prefix === null) list.addAddress(network.address, network.type);
+    else list.addSubnet(network.address, network.prefix, network.type);
   }
   return list;
 }
