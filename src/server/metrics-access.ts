@@ -3,7 +3,7 @@
 // metrics.tokenEnv names, from anywhere. The token is compared in constant time.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { AppError } from '../core/errors.ts';
 import { parseAllowedNetwork, type MetricsSettings } from '../config/server-config.ts';
 
@@ -27,19 +27,15 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-/** An IPv4 client seen on a dual-stack socket (::ffff:a.b.c.d) as its IPv4 address. */
-function plainAddress(client: string): string {
-  return client.startsWith('::ffff:') && isIPv4(client.slice(7)) ? client.slice(7) : client;
-}
-
 /** The check of one scrape: nothing when it may read, an AppError saying why not otherwise. */
 export function metricsGate(settings: MetricsSettings): (client: string, token: string | null) => void {
   const list = allowList(settings.allow);
   const wanted = settings.token === null ? null : digest(settings.token);
   return (client, token) => {
-    const address = plainAddress(client);
-    const type = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null;
-    if (type !== null && list.check(address, type)) return;
+    // An IPv4 client on a dual-stack socket (::ffff:a.b.c.d) matches the IPv4 entries: BlockList
+    // checks such an address against both.
+    const version = isIP(client);
+    if (version !== 0 && list.check(client, version === 4 ? 'ipv4' : 'ipv6')) return;
     if (token !== null) {
       if (wanted !== null && timingSafeEqual(digest(token), wanted)) return;
       throw new AppError('UNAUTHORIZED', 'the token is not the metrics token', {
