@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/errors.ts';
 import { parseServerSettings } from '../config/server-config.ts';
 import { addSystemUser, findSystemUser } from '../engines/system-user.ts';
+import { initialPasswordPath } from './initial-password.ts';
 
 export const SERVICE_UNIT_TEMPLATE = fileURLToPath(
   new URL('../../packaging/winsmith.service', import.meta.url),
@@ -194,7 +195,7 @@ export async function installService(options: ServiceInstallOptions): Promise<Se
     next: [
       'systemctl daemon-reload',
       'systemctl enable --now winsmith',
-      `cat ${join(data, 'initial-admin-password')}   # the first admin's password, after the first start`,
+      `cat ${initialPasswordPath(data)}   # the first admin's password, after the first start`,
     ],
   };
 }
