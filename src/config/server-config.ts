@@ -670,16 +670,31 @@ const SECTIONS = {
 
 const TOP_KEYS = ['data', ...Object.keys(SECTIONS)];
 
-/** Reads settings from YAML text; relative paths are relative to the file's directory. */
-export function parseServerSettings(text: string, file: string, env: NodeJS.ProcessEnv = {}): ServerSettings {
+/** A config's top-level entries and the data directory it names (the default when it names none). */
+function readTopLevel(text: string, file: string, env: NodeJS.ProcessEnv) {
   const input = YamlInput.parse(text, file);
   const base = dirname(resolve(file));
   const abs = (p: string): string => (isAbsolute(p) ? p : join(base, p));
   const entries = input.root === null ? [] : input.mapOf(input.root, 'the server config', TOP_KEYS);
   const data = entries.find((e) => e.key === 'data');
-  let settings = embeddedSettings(
-    abs(data === undefined ? (systemdDataDir(env) ?? DEFAULT_DATA_DIR) : input.string(data.value, 'data')),
+  const dataDir = abs(
+    data === undefined ? (systemdDataDir(env) ?? DEFAULT_DATA_DIR) : input.string(data.value, 'data'),
   );
+  return { input, abs, entries, dataDir };
+}
+
+/**
+ * The data directory a server config names, the other sections left unread: what the service
+ * installer needs, without the secrets their variables hold in the server's environment only.
+ */
+export function configuredDataDir(text: string, file: string, env: NodeJS.ProcessEnv = {}): string {
+  return readTopLevel(text, file, env).dataDir;
+}
+
+/** Reads settings from YAML text; relative paths are relative to the file's directory. */
+export function parseServerSettings(text: string, file: string, env: NodeJS.ProcessEnv = {}): ServerSettings {
+  const { input, abs, entries, dataDir } = readTopLevel(text, file, env);
+  let settings = embeddedSettings(dataDir);
   const ctx: SectionContext = { input, env, abs, data: settings.data };
   for (const { key, value } of entries) {
     if (key !== 'data') settings = { ...settings, ...SECTIONS[key as keyof typeof SECTIONS](value, ctx) };
