@@ -5,7 +5,7 @@
 // (its interface) and TFTP (the address it is told to bind) wait, looking again every second.
 
 import { networkInterfaces } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../io/wait-for.ts';
 
 /** How often the interfaces are looked at while a service waits. */
 export const INTERFACE_POLL_MS = 1000;
@@ -44,9 +44,10 @@ export async function pollUntil<T>(
   signal: AbortSignal,
   pollMs = INTERFACE_POLL_MS,
 ): Promise<T | null> {
-  for (;;) {
-    const found = find();
-    if (found !== null || signal.aborted) return found;
-    if (!(await sleep(pollMs, true, { signal }).catch(() => false))) return null;
+  try {
+    return await waitFor('the boot interface', find, { timeoutMs: Infinity, everyMs: pollMs, signal });
+  } catch (e) {
+    if (signal.aborted) return null;
+    throw e;
   }
 }
