@@ -31,7 +31,7 @@ import { LAB_COMPUTER_NAME, LAB_PROFILE_NAME, labProfileYaml } from '../lab/lab-
 import { LabServer, type ServerLogLine } from '../lab/lab-server.ts';
 import { LabVm } from '../lab/lab-vm.ts';
 import { BootWatch } from '../lab/boot-watch.ts';
-import { interrupted, waitFor } from '../lab/wait-for.ts';
+import { interrupted, waitFor } from '../io/wait-for.ts';
 import { artifactMetaOf } from './artifact-meta.ts';
 import { bootEnvLoaders, readBootEnvDirectory, seedBootEnvPackages } from './bootenv.ts';
 import type { DeploymentView } from './deployments.ts';

@@ -9,8 +9,9 @@ import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/errors.ts';
-import { parseServerSettings } from '../config/server-config.ts';
+import { configuredDataDir } from '../config/server-config.ts';
 import { addSystemUser, findSystemUser } from '../engines/system-user.ts';
+import { initialPasswordPath } from './initial-password.ts';
 
 export const SERVICE_UNIT_TEMPLATE = fileURLToPath(
   new URL('../../packaging/winsmith.service', import.meta.url),
@@ -119,7 +120,7 @@ export async function installService(options: ServiceInstallOptions): Promise<Se
   // The config first: the data directory the service writes is the one it names.
   const existingConfig = await readIfThere(at(options.config));
   const configText = existingConfig ?? serviceConfigText(options.data, options.listen);
-  const data = parseServerSettings(configText, options.config).data;
+  const data = configuredDataDir(configText, options.config);
   const unitText = renderServiceUnit(await readFile(SERVICE_UNIT_TEMPLATE, 'utf8'), {
     bin: options.bin,
     user: options.user,
@@ -194,7 +195,7 @@ export async function installService(options: ServiceInstallOptions): Promise<Se
     next: [
       'systemctl daemon-reload',
       'systemctl enable --now winsmith',
-      `cat ${join(data, 'initial-admin-password')}   # the first admin's password, after the first start`,
+      `cat ${initialPasswordPath(data)}   # the first admin's password, after the first start`,
     ],
   };
 }

@@ -13,7 +13,6 @@ import { grubTftpFiles } from './grub-boot.ts';
 import { RegistrationGate } from './registration-gate.ts';
 import {
   httpBootRoutes,
-  isWildcardHost,
   origin,
   type BootMachineRegistry,
   type DeployEnvironmentFiles,
@@ -22,7 +21,7 @@ import type { LeaseStore } from './dhcp-handler.ts';
 import type { RegistrationLimits } from './registration-gate.ts';
 import { startTftpServer } from './tftp-server.ts';
 import { startDhcpServer } from './dhcp-server.ts';
-import { canBind, findInterfaceAddress, pollUntil } from './interfaces.ts';
+import { canBind, findInterfaceAddress, isWildcardHost, pollUntil } from './interfaces.ts';
 
 /** DHCP on the boot network: proxy (boot options beside another server) or full (addresses too). */
 export interface BootDhcpSettings {

@@ -27,6 +27,7 @@ import {
   type LeaseStore,
 } from './dhcp-handler.ts';
 import { bindUdp } from './udp.ts';
+import { interfaceIpv4s, type InterfaceAddress } from './interfaces.ts';
 import type { UefiChain } from './boot-chain.ts';
 
 export interface DhcpServerOptions {
@@ -57,14 +58,9 @@ export interface DhcpServer {
   close(): Promise<void>;
 }
 
-export interface InterfaceAddress {
-  readonly address: string;
-  readonly netmask: string;
-}
-
 /** An interface's IPv4 address (`wanted`, or its first) and netmask; INVALID_ARGUMENT if it has none. */
 export function interfaceAddress(name: string, wanted?: string): InterfaceAddress {
-  const addresses = (networkInterfaces()[name] ?? []).filter((a) => a.family === 'IPv4');
+  const addresses = interfaceIpv4s(name);
   if (addresses.length === 0) {
     throw new AppError('INVALID_ARGUMENT', `interface ${name} has no IPv4 address`, {
       hint: `name the boot network's interface with --interface (seen: ${Object.keys(networkInterfaces()).join(', ')})`,
@@ -76,7 +72,7 @@ export function interfaceAddress(name: string, wanted?: string): InterfaceAddres
       hint: `its addresses: ${addresses.map((a) => a.address).join(', ')}`,
     });
   }
-  return { address: found.address, netmask: found.netmask };
+  return found;
 }
 
 /** Starts answering DHCP on one interface; resolves once the sockets are bound. */

@@ -10,6 +10,7 @@
 // The decisions are plain functions of (query, registry); the hono routes only carry them.
 
 import type { BootCount } from './boot-log.ts';
+import { isWildcardHost } from './interfaces.ts';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -371,10 +372,6 @@ export interface PlainListener {
   /** Its address; a wildcard (0.0.0.0, ::) stands for the address the request arrived at. */
   readonly host: string;
   readonly port: number;
-}
-
-export function isWildcardHost(host: string): boolean {
-  return host === '0.0.0.0' || host === '::' || host === '';
 }
 
 export function origin(scheme: 'http' | 'https', address: string, port: number): string {

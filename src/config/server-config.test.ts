@@ -249,6 +249,13 @@ test('metrics: this machine by default; allow and a token from the variable toke
     () => parseServerSettings('metrics: { allow: [everyone] }', '/etc/w.yaml'),
     /metrics.allow: expected an address or a network such as 10.0.0.0\/8, found 'everyone'/,
   );
+  for (const bad of ['10.0.0.0/33', 'fd00::/129', '1.2.3', '10.0.0.0/', '10.0.0.0/8/8', '10.0.0.0/0x8']) {
+    assert.throws(
+      () => parseServerSettings(`metrics: { allow: ["${bad}"] }`, '/etc/w.yaml'),
+      (e: unknown) => e instanceof AppError && e.message.includes(`found '${bad}'`),
+      bad,
+    );
+  }
 });
 
 test('the data directory: $STATE_DIRECTORY (systemd) when none is named; --data moves every default under it', async () => {

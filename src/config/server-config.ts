@@ -4,6 +4,7 @@
 // file name FILE:LINE:COLUMN (src/config/yaml-input.ts).
 
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { AppError } from '../core/errors.ts';
 import { YamlInput, type YamlEntry } from './yaml-input.ts';
@@ -602,8 +603,23 @@ function readLog(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
   return { logLevel: level };
 }
 
-/** An address or a network in CIDR form, IPv4 or IPv6. */
-const ADDRESS_OR_NETWORK = /^(?:[0-9.]+|[0-9a-fA-F:.]+)(?:\/\d{1,3})?$/;
+/** An entry of metrics.allow: one address (prefix null) or a CIDR network, as node:net's BlockList takes it. */
+export interface AllowedNetwork {
+  readonly address: string;
+  readonly prefix: number | null;
+  readonly type: 'ipv4' | 'ipv6';
+}
+
+/** `text` as an address or a CIDR network (prefix at most 32 for IPv4, 128 for IPv6); null otherwise. */
+export function parseAllowedNetwork(text: string): AllowedNetwork | null {
+  const [address = '', prefix, extra] = text.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return null;
+  const type = version === 4 ? 'ipv4' : 'ipv6';
+  if (prefix === undefined) return { address, prefix: null, type };
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+  return bits <= (version === 4 ? 32 : 128) ? { address, prefix: bits, type } : null;
+}
 
 function readMetrics(node: YamlNode, ctx: SectionContext): Partial<ServerSettings> {
   const f = new SectionFields(ctx, node, 'metrics', ['tokenEnv', 'allow']);
@@ -613,7 +629,7 @@ function readMetrics(node: YamlNode, ctx: SectionContext): Partial<ServerSetting
       ? [...DEFAULT_METRICS_ALLOW]
       : ctx.input.seq(allowNode, 'metrics.allow').map((item) => {
           const text = ctx.input.string(item, 'metrics.allow');
-          if (!ADDRESS_OR_NETWORK.test(text)) {
+          if (parseAllowedNetwork(text) === null) {
             throw ctx.input.error(
               item,
               `metrics.allow: expected an address or a network such as 10.0.0.0/8, found '${text}'`,
@@ -654,16 +670,31 @@ const SECTIONS = {
 
 const TOP_KEYS = ['data', ...Object.keys(SECTIONS)];
 
-/** Reads settings from YAML text; relative paths are relative to the file's directory. */
-export function parseServerSettings(text: string, file: string, env: NodeJS.ProcessEnv = {}): ServerSettings {
+/** A config's top-level entries and the data directory it names (the default when it names none). */
+function readTopLevel(text: string, file: string, env: NodeJS.ProcessEnv) {
   const input = YamlInput.parse(text, file);
   const base = dirname(resolve(file));
   const abs = (p: string): string => (isAbsolute(p) ? p : join(base, p));
   const entries = input.root === null ? [] : input.mapOf(input.root, 'the server config', TOP_KEYS);
   const data = entries.find((e) => e.key === 'data');
-  let settings = embeddedSettings(
-    abs(data === undefined ? (systemdDataDir(env) ?? DEFAULT_DATA_DIR) : input.string(data.value, 'data')),
+  const dataDir = abs(
+    data === undefined ? (systemdDataDir(env) ?? DEFAULT_DATA_DIR) : input.string(data.value, 'data'),
   );
+  return { input, abs, entries, dataDir };
+}
+
+/**
+ * The data directory a server config names, the other sections left unread: what the service
+ * installer needs, without the secrets their variables hold in the server's environment only.
+ */
+export function configuredDataDir(text: string, file: string, env: NodeJS.ProcessEnv = {}): string {
+  return readTopLevel(text, file, env).dataDir;
+}
+
+/** Reads settings from YAML text; relative paths are relative to the file's directory. */
+export function parseServerSettings(text: string, file: string, env: NodeJS.ProcessEnv = {}): ServerSettings {
+  const { input, abs, entries, dataDir } = readTopLevel(text, file, env);
+  let settings = embeddedSettings(dataDir);
   const ctx: SectionContext = { input, env, abs, data: settings.data };
   for (const { key, value } of entries) {
     if (key !== 'data') settings = { ...settings, ...SECTIONS[key as keyof typeof SECTIONS](value, ctx) };

@@ -7,7 +7,7 @@ import type { UefiChainSetting } from '../core/uefi-chain.ts';
 import { AppError } from '../core/errors.ts';
 import type { RunningService } from '../engines/run.ts';
 import type { LabNetwork } from './lab-network.ts';
-import { waitFor } from './wait-for.ts';
+import { waitFor } from '../io/wait-for.ts';
 
 /** The server's HTTP port on the bridge's address. */
 export const LAB_HTTP_PORT = 8080;

@@ -24,8 +24,7 @@ test('metrics: the token passes from anywhere; a wrong one is UNAUTHORIZED; none
     () => metricsGate({ token: null, allow: [] })('198.51.100.1', 'x'),
     refusedWith('UNAUTHORIZED'),
   );
-  assert.throws(
-    () => metricsGate({ token: null, allow: ['not-an-address'] }),
-    refusedWith('INVALID_ARGUMENT'),
-  );
+  for (const allow of ['not-an-address', '10.0.0.0/33', '::1/129']) {
+    assert.throws(() => metricsGate({ token: null, allow: [allow] }), refusedWith('INVALID_ARGUMENT'), allow);
+  }
 });

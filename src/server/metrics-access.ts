@@ -3,23 +3,22 @@
 // metrics.tokenEnv names, from anywhere. The token is compared in constant time.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { AppError } from '../core/errors.ts';
-import type { MetricsSettings } from '../config/server-config.ts';
+import { parseAllowedNetwork, type MetricsSettings } from '../config/server-config.ts';
 
 /** The allowed addresses as a BlockList (Node's address and subnet matcher). */
 function allowList(allow: readonly string[]): BlockList {
   const list = new BlockList();
   for (const entry of allow) {
-    const [address = '', prefix] = entry.split('/');
-    const type = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null;
-    if (type === null) {
+    const network = parseAllowedNetwork(entry);
+    if (network === null) {
       throw new AppError('INVALID_ARGUMENT', `metrics.allow: '${entry}' is not an address or a network`, {
         hint: 'give addresses such as 10.0.0.5 or networks such as 10.0.0.0/24',
       });
     }
-    if (prefix === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(prefix), type);
+    if (network.prefix === null) list.addAddress(network.address, network.type);
+    else list.addSubnet(network.address, network.prefix, network.type);
   }
   return list;
 }
@@ -28,19 +27,15 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-/** An IPv4 client seen on a dual-stack socket (::ffff:a.b.c.d) as its IPv4 address. */
-function plainAddress(client: string): string {
-  return client.startsWith('::ffff:') && isIPv4(client.slice(7)) ? client.slice(7) : client;
-}
-
 /** The check of one scrape: nothing when it may read, an AppError saying why not otherwise. */
 export function metricsGate(settings: MetricsSettings): (client: string, token: string | null) => void {
   const list = allowList(settings.allow);
   const wanted = settings.token === null ? null : digest(settings.token);
   return (client, token) => {
-    const address = plainAddress(client);
-    const type = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null;
-    if (type !== null && list.check(address, type)) return;
+    // An IPv4 client on a dual-stack socket (::ffff:a.b.c.d) matches the IPv4 entries: BlockList
+    // checks such an address against both.
+    const version = isIP(client);
+    if (version !== 0 && list.check(client, version === 4 ? 'ipv4' : 'ipv6')) return;
     if (token !== null) {
       if (wanted !== null && timingSafeEqual(digest(token), wanted)) return;
       throw new AppError('UNAUTHORIZED', 'the token is not the metrics token', {

@@ -1,7 +1,7 @@
 // `winsmith server` put together: the application on the configured stores, the API app (plus
 // mounted hono apps) and startServer's lifecycle with the deployments' watch and any extra
 // services (DHCP and TFTP for network boot). On a repository without users it creates 'admin' with
-// a generated password kept in DATA/initial-admin-password (initial-password.ts); the log says
+// a generated password kept in DATA/initial-admin-password (src/app/initial-password.ts); the log says
 // where, never what.
 
 import { readFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import type { Logger } from './log.ts';
 import type { MountedApp } from './routes.ts';
 import { startServer, type RunningServer, type Service, type StartServerOptions } from './server.ts';
 import { errorText } from '../core/errors.ts';
-import { initialPasswordPath, keepInFile } from './initial-password.ts';
+import { initialPasswordPath, keepInFile } from '../app/initial-password.ts';
 import { ServiceStatuses } from './service-status.ts';
 import { ServerMetrics } from './metrics.ts';
 

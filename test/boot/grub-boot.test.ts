@@ -22,7 +22,7 @@ import {
   serializeDhcpMessage,
   stringBytes,
 } from '../../src/formats/dhcp/dhcp.ts';
-import { waitFor } from '../../src/lab/wait-for.ts';
+import { waitFor } from '../../src/io/wait-for.ts';
 import { MachineStore } from '../../src/machines/machine-store.ts';
 import { clientMessage } from '../helpers/dhcp.ts';
 import { MACHINE_MAC, withDeployFixture } from '../helpers/deploy-fixture.ts';

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { LocalApp } from '../../src/app/local-app.ts';
 import type { BuildView } from '../../src/app/builds.ts';
 import { withTempDir } from '../../src/io/output.ts';
-import { waitFor } from '../../src/lab/wait-for.ts';
+import { waitFor } from '../../src/io/wait-for.ts';
 
 const ACTOR = { user: 'alice', client: 'test' };
 const ZEROS = '0'.repeat(64);

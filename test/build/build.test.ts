@@ -29,7 +29,7 @@ import { AccountStore } from '../../src/auth/account-store.ts';
 import { issueToken } from '../../src/auth/tokens.ts';
 import { addNetns, deleteNetns, netnsUnavailable } from '../../src/engines/netns.ts';
 import { vmUnavailable } from '../../src/engines/qemu-system.ts';
-import { waitFor } from '../../src/lab/wait-for.ts';
+import { waitFor } from '../../src/io/wait-for.ts';
 import { runWinsmith, type CliRun } from '../helpers/cli.ts';
 import { startServerProcess } from '../helpers/server-process.ts';
 import { wimTree } from '../disk/helpers.ts';

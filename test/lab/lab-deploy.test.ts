@@ -21,7 +21,7 @@ import { deleteNetns, listNetns, netnsPids, netnsUnavailable } from '../../src/e
 import { ntfsReadFile } from '../../src/engines/ntfs.ts';
 import { extractRange } from '../../src/engines/qemu-img.ts';
 import { vmUnavailable } from '../../src/engines/qemu-system.ts';
-import { waitFor } from '../../src/lab/wait-for.ts';
+import { waitFor } from '../../src/io/wait-for.ts';
 import { removeKept } from '../helpers/lab-kept.ts';
 import { REPO_ROOT, runWinsmith, type CliRun } from '../helpers/cli.ts';
 import { ntfsTree, wimTree } from '../disk/helpers.ts';

@@ -16,7 +16,7 @@ import { netnsUnavailable } from '../../src/engines/netns.ts';
 import { randomMac, vmUnavailable, type VmFirmware } from '../../src/engines/qemu-system.ts';
 import { LabServer } from '../../src/lab/lab-server.ts';
 import { LabVm } from '../../src/lab/lab-vm.ts';
-import { waitFor } from '../../src/lab/wait-for.ts';
+import { waitFor } from '../../src/io/wait-for.ts';
 import { withLabNetwork } from '../helpers/lab-network.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));

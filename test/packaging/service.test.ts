@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { withTempDir } from '../../src/io/output.ts';
@@ -127,6 +127,17 @@ test('service install with another data directory: the unit may write there and 
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^ReadWritePaths=\/srv\/winsmith$/m);
     assert.doesNotMatch(run.stdout, /^StateDirectory=/m);
+    // A config of the server's keeps its secrets in the service's environment, not the installer's.
+    const config = join(root, 'etc/winsmith/server.yaml');
+    await mkdir(join(root, 'etc/winsmith'), { recursive: true });
+    await writeFile(
+      config,
+      'data: /srv/kept\ncatalog: { kind: postgres, urlEnv: WINSMITH_TEST_UNSET_URL }\nmetrics: { tokenEnv: WINSMITH_TEST_UNSET_TOKEN }\n',
+    );
+    const kept = await install(root, '--dry-run');
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.match(kept.stdout, /^kept +config +\/etc\/winsmith\/server\.yaml +\(data \/srv\/kept\)$/m);
+    assert.match(kept.stdout, /^ReadWritePaths=\/srv\/kept$/m);
     const relative = await runWinsmith(['service', 'install', '--root', root, '--data', 'data', '--dry-run']);
     assert.ok(isCleanFailure(relative), relative.stderr);
     assert.match(relative.stderr, /--data must be an absolute path/);

@@ -12,19 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { loginRemote } from '../../src/app/remote/http-client.ts';
 import { withTempDir } from '../../src/io/output.ts';
+import { runWinsmith } from '../helpers/cli.ts';
 import { startServerProcess } from '../helpers/server-process.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-/** Runs the server until it exits by itself; its exit code and what it wrote on stderr. */
-function runToExit(args: readonly string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
 
 test(
   'a start that fails on a taken port keeps the password file; the next start logs in with it',
@@ -39,7 +30,7 @@ test(
       await writeFile(config, `data: ${data}\nlisten: 127.0.0.1:${port}\n`);
       let failed;
       try {
-        failed = await runToExit(['server', '--config', config], '/');
+        failed = await runWinsmith(['server', '--config', config], { cwd: '/' });
       } finally {
         taken.close();
       }

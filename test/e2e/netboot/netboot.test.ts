@@ -16,7 +16,7 @@ import { netnsUnavailable } from '../../../src/engines/netns.ts';
 import { vmUnavailable, type VmFirmware } from '../../../src/engines/qemu-system.ts';
 import type { LabNetwork } from '../../../src/lab/lab-network.ts';
 import { LabVm } from '../../../src/lab/lab-vm.ts';
-import { waitFor } from '../../../src/lab/wait-for.ts';
+import { waitFor } from '../../../src/io/wait-for.ts';
 import { runWinsmith } from '../../helpers/cli.ts';
 import { withLabNetwork } from '../../helpers/lab-network.ts';
 

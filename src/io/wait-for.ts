@@ -1,5 +1,6 @@
-// Waiting for something a lab does not control (a server to start, a VM to boot, a machine to
-// register): asked again and again until it is there, for a time at most, or until stopped.
+// Waiting for something the caller does not control (a server to start, a VM to boot, a machine to
+// register, a boot interface to come up): asked again and again until it is there, for a time at
+// most (Infinity: no end), or until stopped.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../core/errors.ts';
