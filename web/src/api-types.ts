@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import type {
   Build as BuildSchema,
+  Caller as CallerSchema,
   Deployment as DeploymentSchema,
   ImagePage as ImagePageSchema,
   ImageRecord as ImageRecordSchema,
@@ -17,6 +18,7 @@ import type {
 } from '../../src/server/schemas.ts';
 
 export type Build = z.infer<typeof BuildSchema>;
+export type Caller = z.infer<typeof CallerSchema>;
 export type Deployment = z.infer<typeof DeploymentSchema>;
 export type ImagePage = z.infer<typeof ImagePageSchema>;
 export type ImageRecord = z.infer<typeof ImageRecordSchema>;
