@@ -168,6 +168,14 @@ export const PasswordChange = z.object({ name: text, password: text.optional() }
 
 export const UserList = z.object({ users: list(UserView) });
 
+/** The caller: its name, role, the scopes it acts within, and the actions its role allows. */
+export const Caller = z.object({
+  name: text,
+  role: text,
+  scopes: list(text),
+  actions: list(text),
+});
+
 export const NewUserRequest = z.object({
   name: text,
   password: text.optional(),

@@ -1,15 +1,17 @@
 // The web console's files as `winsmith server` serves them (src/server/console.ts), on a bundle
 // written here: the page at / and its assets under /assets/ with the Content-Security-Policy, a
 // missing bundle or asset and names that try to leave the folder answered 404, and every other
-// request (the API, other methods) left to the API's routes.
+// request (the API, other methods) left to the API's routes. The bundle is read once, when the
+// console is added, and a file past the size limit is refused then.
 
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Hono } from 'hono';
 import { withTempDir } from '../../src/io/output.ts';
-import { CONSOLE_CSP, serveConsole } from '../../src/server/console.ts';
+import { AppError } from '../../src/core/errors.ts';
+import { CONSOLE_CSP, MAX_CONSOLE_FILE_BYTES, serveConsole } from '../../src/server/console.ts';
 
 const PAGE =
   '<!doctype html><title>winsmith</title><script type="module" src="/assets/index-Ab1.js"></script>';
@@ -84,5 +86,37 @@ test('a server without the built console says how to build it', async () => {
     const answer = await get(withConsole(join(dir, 'none')), '/');
     assert.equal(answer.status, 404);
     assert.match(await answer.text(), /npm run build/);
+  });
+});
+
+test('the bundle is read once: requests do not read the disk', async () => {
+  await withTempDir(async (dir) => {
+    await mkdir(join(dir, 'assets'));
+    await writeFile(join(dir, 'index.html'), PAGE);
+    await writeFile(join(dir, 'assets', 'index-Ab1.js'), SCRIPT);
+    const app = withConsole(dir);
+    await rm(join(dir, 'index.html'));
+    await rm(join(dir, 'assets', 'index-Ab1.js'));
+    await writeFile(join(dir, 'assets', 'late-Cd2.js'), SCRIPT);
+
+    assert.equal(await (await get(app, '/')).text(), PAGE);
+    assert.equal(await (await get(app, '/assets/index-Ab1.js')).text(), SCRIPT);
+    assert.equal((await get(app, '/assets/late-Cd2.js')).status, 404);
+  });
+});
+
+test('a file of the bundle past the size limit is refused when the console is added', async () => {
+  await withTempDir(async (dir) => {
+    await mkdir(join(dir, 'assets'));
+    await writeFile(join(dir, 'index.html'), PAGE);
+    await writeFile(join(dir, 'assets', 'index-Ab1.js'), '');
+    await truncate(join(dir, 'assets', 'index-Ab1.js'), MAX_CONSOLE_FILE_BYTES + 1);
+    assert.throws(
+      () => withConsole(dir),
+      (e: unknown) =>
+        e instanceof AppError &&
+        e.code === 'LIMIT_EXCEEDED' &&
+        /index-Ab1\.js is 8388609 bytes/.test(e.message),
+    );
   });
 });

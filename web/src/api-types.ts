@@ -1,9 +1,11 @@
 // The bodies of the HTTP API as the console reads them: the types of the server's own schemas
-// (src/server/schemas.ts), imported as types only, so that the console and the API cannot drift
-// apart and no server code reaches the bundle.
+// (src/server/schemas.ts) and events (src/app/events.ts), imported as types only, so that the
+// console and the API cannot drift apart and no server code reaches the bundle.
 import type { z } from 'zod';
+import type { JobEvent } from '../../src/app/events.ts';
 import type {
   Build as BuildSchema,
+  Caller as CallerSchema,
   Deployment as DeploymentSchema,
   ImagePage as ImagePageSchema,
   ImageRecord as ImageRecordSchema,
@@ -17,6 +19,7 @@ import type {
 } from '../../src/server/schemas.ts';
 
 export type Build = z.infer<typeof BuildSchema>;
+export type Caller = z.infer<typeof CallerSchema>;
 export type Deployment = z.infer<typeof DeploymentSchema>;
 export type ImagePage = z.infer<typeof ImagePageSchema>;
 export type ImageRecord = z.infer<typeof ImageRecordSchema>;
@@ -28,9 +31,5 @@ export type Profile = z.infer<typeof ProfileSchema>;
 export type ProfileDetail = z.infer<typeof ProfileDetailSchema>;
 export type StoreStats = z.infer<typeof StoreStatsSchema>;
 
-/** One event of GET /api/v1/events (src/app/events.ts, JobEvent). */
-export interface ServerEvent {
-  readonly job: string;
-  readonly kind: 'progress' | 'done' | 'failed' | 'deployment' | 'build';
-  readonly result?: unknown;
-}
+/** One event of GET /api/v1/events: a JobEvent as the server publishes it (src/app/events.ts). */
+export type ServerEvent = JobEvent;

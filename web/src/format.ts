@@ -1,17 +1,6 @@
-// How the console writes sizes, times and ratios.
+// How the console writes sizes (as the CLI does: src/cli/format.ts), times and ratios.
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
-
-/** 1536 → '1.5 KiB'. */
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? String(value) : value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit] ?? 'B'}`;
-}
+export { formatBytes } from '../../src/cli/format.ts';
 
 /** An ISO time as this browser's locale writes it; '—' for none. */
 export function formatTime(iso: string | null | undefined): string {

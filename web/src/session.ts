@@ -2,8 +2,8 @@
 // tab's sessionStorage only: it survives a reload, not the tab, and is never in a URL), and what
 // their role allows, which decides the buttons the console shows. The API refuses anything else
 // anyway: the buttons only spare a user the refusal.
-import { ApiError, createApi, type Api } from './api.ts';
-import type { IssuedToken } from './api-types.ts';
+import { createApi } from './api.ts';
+import type { Caller, IssuedToken } from './api-types.ts';
 
 export interface Abilities {
   /** deploy.run: start, cancel and retry deployments. */
@@ -22,29 +22,14 @@ export interface Session {
 
 const STORAGE_KEY = 'winsmith.session';
 
-/**
- * Whether the caller's role allows the action of the POST at `path`. The server checks the role
- * before it reads the body: an empty body is refused as FORBIDDEN when the role may not, and as a
- * bad request (nothing done) when it may. The API has no route that names the caller's role.
- */
-async function roleAllows(api: Api, path: string): Promise<boolean> {
-  try {
-    await api.post(path, {});
-    return true;
-  } catch (e) {
-    if (e instanceof ApiError && e.code === 'FORBIDDEN') return false;
-    if (e instanceof ApiError && e.status === 400) return true;
-    throw e;
-  }
-}
-
-export async function abilitiesOf(api: Api): Promise<Abilities> {
-  const [deploy, approve, build] = await Promise.all([
-    roleAllows(api, '/api/v1/deployments'),
-    roleAllows(api, '/api/v1/machines'),
-    roleAllows(api, '/api/v1/builds'),
-  ]);
-  return { deploy, approve, build };
+/** What the caller's role allows, as GET /api/v1/me lists it. */
+function abilitiesOf(caller: Caller): Abilities {
+  const actions = new Set(caller.actions);
+  return {
+    deploy: actions.has('deploy.run'),
+    approve: actions.has('machines.write'),
+    build: actions.has('image.build'),
+  };
 }
 
 /** Exchanges a user name and password for a token (POST /api/v1/login), and learns what the role allows. */
@@ -53,8 +38,8 @@ export async function logIn(user: string, password: string): Promise<Session> {
     user,
     password,
   });
-  const can = await abilitiesOf(createApi(issued.token, () => undefined));
-  const session = { user, token: issued.token, can };
+  const caller = await createApi(issued.token, () => undefined).get<Caller>('/api/v1/me');
+  const session = { user: caller.name, token: issued.token, can: abilitiesOf(caller) };
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
   return session;
 }

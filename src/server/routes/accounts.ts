@@ -1,13 +1,14 @@
 // The routes of accounts: users (admins; one's own password for everyone, giving the current
 // one), API tokens (one's own; an admin's for anyone), and the audit log (admins).
 
-import { authorize } from '../../auth/roles.ts';
+import { authorize, ROLE_ACTIONS } from '../../auth/roles.ts';
 import { AppError } from '../../core/errors.ts';
 import { defineRoute, withoutUndefined, type ApiRoute, type RouteRequest } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
 import {
   AuditList,
   AuditQuery,
+  Caller,
   CreatedUser,
   IssuedToken,
   NewUserRequest,
@@ -31,6 +32,25 @@ function managesUsers(r: RouteRequest): boolean {
 export function accountRoutes({ backend }: RouteContext): ApiRoute[] {
   const nameOf = (r: RouteRequest): string => r.params.name ?? '';
   return [
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/me',
+      summary: 'the caller: name, role, scopes and the actions its role allows',
+      // Every role has tokens.own: any signed-in caller.
+      action: 'tokens.own',
+      ok: { status: 200, description: 'the caller', json: Caller },
+      handler(r) {
+        const principal = r.principal;
+        if (principal === undefined)
+          throw new AppError('UNAUTHORIZED', 'a signed-in caller was expected, and none was found');
+        return {
+          name: principal.name,
+          role: principal.role,
+          scopes: principal.scopes,
+          actions: [...ROLE_ACTIONS[principal.role]],
+        };
+      },
+    }),
     defineRoute({
       method: 'GET',
       path: '/api/v1/users',

@@ -3,7 +3,8 @@
 import type { Deployment } from '../api-types.ts';
 import { segment } from '../api.ts';
 import { DeploymentActions } from '../components/deployment-actions.tsx';
-import { ErrorNotice, PageTitle, Pending, ProgressBar, StateBadge } from '../components/common.tsx';
+import { DeploymentProgress } from '../components/deployment-progress.tsx';
+import { ErrorNotice, PageTitle, Pending, StateBadge } from '../components/common.tsx';
 import { LogView } from '../components/log-view.tsx';
 import { formatBytes, formatTime, machineLabel } from '../format.ts';
 import { useDeploymentEvents } from '../live.ts';
@@ -30,11 +31,7 @@ export function DeploymentPage({ id }: { readonly id: string }) {
         <>
           <div class="status-line">
             <StateBadge state={d.state} />
-            <ProgressBar
-              done={d.state === 'done' ? 1 : d.progress.done}
-              total={d.state === 'done' ? 1 : d.progress.total}
-              label={`Progress of deployment ${d.id} to ${machineLabel(d.machine)}`}
-            />
+            <DeploymentProgress deployment={d} />
             <DeploymentActions deployment={d} onChanged={replace} />
           </div>
           {d.error === null ? null : (

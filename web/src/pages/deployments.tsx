@@ -2,7 +2,8 @@
 // `deployment` events move (no polling).
 import type { Deployment } from '../api-types.ts';
 import { DeploymentActions } from '../components/deployment-actions.tsx';
-import { ErrorNotice, PageTitle, Pending, ProgressBar, StateBadge } from '../components/common.tsx';
+import { DeploymentProgress } from '../components/deployment-progress.tsx';
+import { ErrorNotice, PageTitle, Pending, StateBadge } from '../components/common.tsx';
 import { Table } from '../components/table.tsx';
 import { formatTime, machineLabel } from '../format.ts';
 import { upsert, useDeploymentEvents } from '../live.ts';
@@ -51,11 +52,7 @@ export function DeploymentsPage() {
                 <StateBadge state={d.state} />
               </td>
               <td>
-                <ProgressBar
-                  done={d.state === 'done' ? 1 : d.progress.done}
-                  total={d.state === 'done' ? 1 : d.progress.total}
-                  label={`Progress of deployment ${d.id} to ${machineLabel(d.machine)}`}
-                />
+                <DeploymentProgress deployment={d} />
               </td>
               <td>{formatTime(d.updatedAt)}</td>
               <td>

@@ -3,6 +3,27 @@ import { useState } from 'preact/hooks';
 import { ErrorNotice } from '../components/common.tsx';
 import { logIn, type Session } from '../session.ts';
 
+/** A labelled, required text input. */
+function Field({
+  label,
+  onInput,
+  ...input
+}: {
+  readonly label: string;
+  readonly name: string;
+  readonly type?: 'password';
+  readonly autocomplete: string;
+  readonly value: string;
+  readonly onInput: (value: string) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <input {...input} required onInput={(e) => onInput(e.currentTarget.value)} />
+    </label>
+  );
+}
+
 export function LoginPage({ onLoggedIn }: { readonly onLoggedIn: (session: Session) => void }) {
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
@@ -24,27 +45,15 @@ export function LoginPage({ onLoggedIn }: { readonly onLoggedIn: (session: Sessi
         <p id="login-help" class="muted">
           Sign in with your winsmith user name and password.
         </p>
-        <label>
-          User
-          <input
-            name="user"
-            autocomplete="username"
-            required
-            value={user}
-            onInput={(e) => setUser(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Password
-          <input
-            name="password"
-            type="password"
-            autocomplete="current-password"
-            required
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-        </label>
+        <Field label="User" name="user" autocomplete="username" value={user} onInput={setUser} />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          value={password}
+          onInput={setPassword}
+        />
         <ErrorNotice error={error} />
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}

@@ -11,7 +11,7 @@ import { ErrorNotice, PageTitle, Pending, StateBadge } from '../components/commo
 import { Table } from '../components/table.tsx';
 import { useConsole } from '../context.ts';
 import { formatTime, machineLabel } from '../format.ts';
-import { useDeploymentEvents } from '../live.ts';
+import { upsert, useDeploymentEvents } from '../live.ts';
 import { useLoad } from '../load.ts';
 import { href, navigate } from '../router.ts';
 
@@ -88,11 +88,7 @@ export function MachinesPage() {
       .post<Machine>(`/api/v1/machines/${segment(m.id)}/approve`)
       .then(
         (approved) =>
-          machines.set((data) =>
-            data === null
-              ? data
-              : { machines: data.machines.map((x) => (x.id === approved.id ? approved : x)) },
-          ),
+          machines.set((data) => (data === null ? data : { machines: upsert(data.machines, approved) })),
         setError,
       );
   };
