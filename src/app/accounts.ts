@@ -220,9 +220,10 @@ export class AccountService {
         const tokens = await store.listTokens(filter.all === true ? undefined : (filter.user ?? actor.user));
         return tokens.map((t) => tokenView(t, now));
       },
-      async revokeToken(id) {
+      async revokeToken(id, ownedBy) {
         const token = await store.getToken(id);
-        if (token === undefined) {
+        // Another user's token is not found, as one that does not exist: its id tells nothing.
+        if (token === undefined || (ownedBy !== undefined && token.userName !== ownedBy)) {
           throw new AppError('NOT_FOUND', `no token ${id}`, { hint: 'list tokens with winsmith token list' });
         }
         if (await store.revokeToken(id))

@@ -149,8 +149,11 @@ export interface Accounts {
   createToken(request: TokenRequest): Promise<IssuedToken>;
   /** Newest first. */
   listTokens(filter: TokenFilter): Promise<TokenView[]>;
-  /** Revoked tokens are refused from the next request on; revoking one again changes nothing. */
-  revokeToken(id: string): Promise<void>;
+  /**
+   * Revoked tokens are refused from the next request on; revoking one again changes nothing. With
+   * `ownedBy`, another user's token is NOT_FOUND, as one that does not exist.
+   */
+  revokeToken(id: string, ownedBy?: string): Promise<void>;
   /** The audit log, newest first. */
   listAudit(limit: number): Promise<AuditEntry[]>;
 }

@@ -126,17 +126,20 @@ export function partialPathOf(out: string): string {
 }
 
 /**
- * How much of the partial download open in `handle` is the start of `manifest`'s content, checked
+ * How much of the partial download open in `handle` is the start of the manifest's content, checked
  * chunk by chunk against the manifest's digests (as a push finds what the repository lacks): the
- * chunks that match from the start are kept, the rest is cut off. `hash` is fed the kept bytes.
+ * chunks that match from the start are kept, the rest is cut off. `hash` is fed the kept bytes. The
+ * manifest is asked for only when there is something to check.
  */
 async function keptPrefix(
   handle: FileHandle,
-  manifest: Manifest,
+  manifestOf: () => Promise<Manifest>,
   hash: Hash,
   progress: ProgressListener,
 ): Promise<number> {
   const size = (await handle.stat()).size;
+  if (size === 0) return 0;
+  const manifest = await manifestOf();
   let kept = 0;
   for (const chunk of manifest.chunks) {
     if (kept + chunk.size > size) break;
@@ -166,7 +169,6 @@ export async function pullFile(
   const progress = options.progress ?? ignoreProgress;
   const full = await checkOutputPath(out, { overwrite: options.overwrite ?? false });
   const image = await repo.getImage(ref);
-  const manifest = await repo.getManifest(ref, image.digest);
   const partial = partialPathOf(full);
   const handle = await open(partial, constants.O_RDWR | constants.O_CREAT);
   const hash = createHash('sha256');
@@ -174,7 +176,7 @@ export async function pullFile(
   let written: number;
   let failures = 0;
   try {
-    resumedFrom = await keptPrefix(handle, manifest, hash, progress);
+    resumedFrom = await keptPrefix(handle, () => repo.getManifest(ref, image.digest), hash, progress);
     written = resumedFrom;
     while (written < image.size) {
       try {

@@ -4,7 +4,7 @@
 // transaction that would make it, with the admins locked, so two at once cannot both pass.
 
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { validateUserName } from '../core/names.ts';
 import { kyselyOf, type Database } from '../db/database.ts';
@@ -113,13 +113,17 @@ export class AccountStore {
   /**
    * Runs `change` on user `name` in a transaction that first locks the enabled admins (PostgreSQL;
    * SQLite's write transactions run one at a time), and rolls it back with CONFLICT when `name`
-   * was one of them and none is left after it.
+   * was one of them and none is left after it. A change that cannot take an admin away (a
+   * password, scopes, enabling, the admin role) runs as it is, with no lock.
    */
   async #keepingAnAdmin<T>(
     name: string,
     what: UserChanges | 'remove',
-    change: (trx: Transaction<CatalogSchema>) => Promise<T>,
+    change: (db: Kysely<CatalogSchema>) => Promise<T>,
   ): Promise<T> {
+    if (what !== 'remove' && what.disabled !== true && (what.role ?? 'admin') === 'admin') {
+      return change(this.#db);
+    }
     return this.#db.transaction().execute(async (trx) => {
       const enabledAdmins = trx
         .selectFrom('users')

@@ -66,10 +66,12 @@ export async function removeStaleScratch(dir: string): Promise<string[]> {
 
 /**
  * A new scratch folder in `parent`: `.LABEL.winsmith-PID-XXXXXX` when `hidden`, else
- * `LABEL-PID-XXXXXX` with LABEL `winsmith` or `winsmith-WORD`. Stale scratch there goes first.
+ * `LABEL-PID-XXXXXX` with LABEL `winsmith` or `winsmith-WORD`. Stale scratch there goes first, the
+ * first time this process makes scratch in `parent` (not on every one: the system's temporary
+ * directory may hold many names to read, and a server makes scratch there again and again).
  */
 export async function makeScratchDir(parent: string, label: string, hidden: boolean): Promise<string> {
-  await removeStaleScratch(parent);
+  if (!parents.has(parent)) await removeStaleScratch(parent);
   parents.add(parent);
   const prefix = hidden ? `.${label}.winsmith-${process.pid}-` : `${label}-${process.pid}-`;
   const dir = await mkdtemp(join(parent, prefix));

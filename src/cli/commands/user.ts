@@ -35,13 +35,15 @@ function userText(u: UserView, tokens: readonly TokenView[]): string {
     : `${fields}\n\n${formatTable(TOKEN_HEADER, tokenRows(tokens))}`;
 }
 
-/** A command on one user (NAME [more...]) whose answer is the user as it now is. */
+/**
+ * A command on one user (NAME, then what `define` adds) whose answer is the user as it now is:
+ * `disabled NAME (...)` or `enabled NAME (...)` after a change of state, else `changed NAME (...)`.
+ */
 function userChange(
   path: readonly string[],
   summary: string,
-  define: (command: Command) => void,
   changesOf: (args: readonly unknown[]) => UserChangeRequest,
-  verb: string,
+  define: (command: Command) => void = () => undefined,
 ): CliCommand {
   return {
     path,
@@ -53,7 +55,9 @@ function userChange(
     },
     run: (_ctx, args, options) =>
       withRepository(options, async (session): Promise<CliResult> => {
-        const user = await session.accounts.changeUser(String(args[0]), changesOf(args));
+        const changes = changesOf(args);
+        const user = await session.accounts.changeUser(String(args[0]), changes);
+        const verb = changes.disabled === undefined ? 'changed' : stateText(user);
         return {
           data: user,
           text: `${verb} ${user.name} (${user.role}, ${scopesText(user.scopes)}, ${stateText(user)})`,
@@ -102,33 +106,27 @@ export const userShow: CliCommand = {
 export const userDisable = userChange(
   ['user', 'disable'],
   'disable a user: their tokens stop working at once and they cannot log in (not the last enabled admin)',
-  () => undefined,
   () => ({ disabled: true }),
-  'disabled',
 );
 
 export const userEnable = userChange(
   ['user', 'enable'],
   'enable a disabled user again: their tokens that have not expired work again',
-  () => undefined,
   () => ({ disabled: false }),
-  'enabled',
 );
 
 export const userSetRole = userChange(
   ['user', 'set-role'],
   "change a user's role: admin, builder, operator or viewer (the last enabled admin stays admin)",
-  (command) => command.argument('<role>', 'admin | builder | operator | viewer'),
   (args) => ({ role: String(args[1]) }),
-  'changed',
+  (command) => command.argument('<role>', 'admin | builder | operator | viewer'),
 );
 
 export const userSetScope = userChange(
   ['user', 'set-scope'],
   "replace a user's image-name prefixes; none given: every image name (admins are never scoped)",
-  (command) => command.argument('[prefixes...]', 'image-name prefixes, e.g. team-a/ team-b/servers/'),
   (args) => ({ scopes: (args[1] as string[] | undefined) ?? [] }),
-  'changed',
+  (command) => command.argument('[prefixes...]', 'image-name prefixes, e.g. team-a/ team-b/servers/'),
 );
 
 export const userRm: CliCommand = {
