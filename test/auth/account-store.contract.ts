@@ -64,12 +64,12 @@ export function accountStoreContract(storeTest: StoreTest): void {
     await accounts.createUser({ name: 'idle', passwordHash: 'h', role: 'admin', disabled: true });
     await accounts.createUser({ name: 'vera', passwordHash: 'h', role: 'viewer' });
     for (const refused of [
-      accounts.updateUser('root', { disabled: true }),
-      accounts.updateUser('root', { role: 'builder' }),
-      accounts.deleteUser('root'),
+      () => accounts.updateUser('root', { disabled: true }),
+      () => accounts.updateUser('root', { role: 'builder' }),
+      () => accounts.deleteUser('root'),
     ]) {
       await assert.rejects(
-        refused,
+        refused(),
         (e: unknown) => hasCode('CONFLICT')(e) && /last enabled admin/.test(String(e)),
       );
     }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runProgram } from '../../src/engines/run.ts';
 import { withTempDir } from '../../src/io/output.ts';
+import { waitFor as waitUntil } from '../../src/io/wait-for.ts';
 import { udhcpcLease } from '../helpers/dhcp.ts';
 import { startServerProcess } from '../helpers/server-process.ts';
 
@@ -23,6 +24,12 @@ interface LogLine {
   readonly msg: string;
   readonly url?: string;
   readonly [field: string]: unknown;
+}
+
+/** br0's operational state in `ns`: an interface not 'up' is left out of the server's list. */
+async function operstate(ns: string): Promise<string> {
+  const out = await runProgram('ip', ['netns', 'exec', ns, 'cat', '/sys/class/net/br0/operstate']);
+  return out.stdout.toString().trim();
 }
 
 interface Health {
@@ -69,6 +76,16 @@ test(
         );
         await ip('-n', serverNs, 'link', 'set', 'vb', 'master', 'br0');
         await ip('-n', serverNs, 'link', 'set', 'vb', 'up');
+        // The bridge had carrier while it had no port; the kernel drops it a moment after the
+        // port joins (its link watch is deferred, late on a busy host): the server starts after.
+        await waitUntil(
+          'br0 to lose its carrier',
+          async () => ((await operstate(serverNs)) === 'up' ? null : true),
+          {
+            timeoutMs: 30_000,
+            everyMs: 100,
+          },
+        );
 
         const config = join(dir, 'server.yaml');
         await writeFile(config, `data: ${join(dir, 'data')}\nlisten: 127.0.0.1:0\n`);
