@@ -80,7 +80,8 @@ export async function captureSteps(ctx: CaptureContext): Promise<void> {
     stop.abort();
     await Promise.resolve();
   });
-  const capture = wimCaptureStream(source.volume.path, target, {
+  const capture = wimCaptureStream(source.volume.path, {
+    name: target,
     description: `captured from ${machine}`,
     signal: stop.signal,
     onProgress(e) {

@@ -6,6 +6,8 @@
 
 import { open } from 'node:fs/promises';
 import { XMLParser } from 'fast-xml-parser';
+import type { ByteSource } from '../core/byte-source.ts';
+import { AppError } from '../core/errors.ts';
 import { PWM_MAGIC, WIM_MAGIC } from '../formats/wim/wim-header.ts';
 import { readWimInfoAndXml } from '../image/wim-info.ts';
 import { withFileSource } from '../io/file-source.ts';
@@ -88,20 +90,39 @@ export function parseRecipeLineage(xml: string): RecipeLineage[] {
   return out;
 }
 
-/** The media type, editions and recorded recipe of `file`; `parentDigest` as given. */
-export async function artifactMetaOf(
-  file: string,
-  lineage: { readonly parentDigest?: string | null; readonly sourceIsoSha256?: string | null } = {},
-): Promise<ArtifactMeta> {
+/** What `artifactMetaOf` records besides what the bytes say: where the image came from. */
+export interface ArtifactLineage {
+  readonly parentDigest?: string | null;
+  readonly sourceIsoSha256?: string | null;
+}
+
+/** The media type, editions and recorded recipe of `file`; the lineage as given. */
+export async function artifactMetaOf(file: string, lineage: ArtifactLineage = {}): Promise<ArtifactMeta> {
   const mediaType = await mediaTypeOf(file);
-  let editions: unknown[] = [];
-  let recipe: unknown = null;
-  if (mediaType === MEDIA_TYPES.wim) {
-    const { info, xml } = await withFileSource(file, (source) => readWimInfoAndXml(source));
-    editions = info.images;
-    const recorded = parseRecipeLineage(xml);
-    if (recorded.length > 0) recipe = recorded.length === 1 ? recorded[0] : recorded;
+  return mediaType === MEDIA_TYPES.wim
+    ? withFileSource(file, (source) => wimMetaOf(source, lineage))
+    : metaOf(mediaType, [], null, lineage);
+}
+
+/** artifactMetaOf of a WIM read through `content` (a pipable one too), as a repository stores it. */
+export async function wimMetaOf(content: ByteSource, lineage: ArtifactLineage = {}): Promise<ArtifactMeta> {
+  if (mediaTypeOfHead(await content.read(0, Math.min(8, content.size))) === null) {
+    throw new AppError('FORMAT_INVALID', 'the captured content is not a WIM (no WIM magic at its start)', {
+      hint: "the capture's log says what wimlib wrote instead",
+    });
   }
+  const { info, xml } = await readWimInfoAndXml(content);
+  const recorded = parseRecipeLineage(xml);
+  const recipe = recorded.length === 0 ? null : recorded.length === 1 ? recorded[0] : recorded;
+  return metaOf(MEDIA_TYPES.wim, info.images, recipe, lineage);
+}
+
+function metaOf(
+  mediaType: string,
+  editions: unknown[],
+  recipe: unknown,
+  lineage: ArtifactLineage,
+): ArtifactMeta {
   return {
     mediaType,
     editions,

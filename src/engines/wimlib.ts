@@ -178,26 +178,14 @@ export interface CaptureStream {
 }
 
 /**
- * Captures the NTFS volume `source` (a block device or a file, opened read only by wimlib's NTFS-3G
- * mode) as image `name`, written to stdout as a pipable WIM, with wimlib's default compression.
+ * Captures `source` (a directory, or an NTFS volume in a block device or a file, opened read only
+ * by wimlib's NTFS-3G mode) as `options` say, written to stdout as a pipable WIM.
  */
 export function wimCaptureStream(
   source: string,
-  name: string,
-  options: {
-    readonly description?: string;
-    readonly onProgress?: CaptureOptions['onProgress'];
-    readonly signal?: AbortSignal;
-  },
+  options: CaptureOptions & { readonly signal?: AbortSignal },
 ): CaptureStream {
-  const args = [
-    'capture',
-    source,
-    '-',
-    name,
-    ...(options.description === undefined ? [] : [options.description]),
-  ];
-  const started = startProgram('wimlib-imagex', args, {
+  const started = startProgram('wimlib-imagex', ['capture', source, '-', ...captureArgs(options)], {
     pipeStdout: true,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     onLine(line) {

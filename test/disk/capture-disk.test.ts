@@ -109,3 +109,73 @@ test('an NTFS volume file is captured as a volume, as before', async () => {
     assert.deepEqual(await wimTree(out, 1), await wimTree(wim, 1));
   });
 });
+
+test('--push stores the Windows partition straight into a repository, the tree of the image it holds', async () => {
+  await withTempDir(async (dir) => {
+    const wim = await makeSample(dir);
+    const disk = join(dir, 'disk.qcow2');
+    assert.equal((await runWinsmith(['disk', wim, '-o', disk, '--size', '400M'])).code, 0);
+    const repo = join(dir, 'data');
+    const capture = (ref: string, ...more: string[]) =>
+      runWinsmith([
+        'image',
+        'capture',
+        disk,
+        '--push',
+        ref,
+        '--repo',
+        repo,
+        '--name',
+        'back',
+        '--json',
+        ...more,
+      ]);
+
+    const stored = await capture('lab/back:v1', '--init');
+    assert.equal(stored.code, 0, stored.stderr);
+    const data = JSON.parse(stored.stdout) as {
+      partition: number;
+      image: { mediaType: string; editions: { name: string }[] };
+    };
+    assert.equal(data.partition, 3);
+    assert.equal(data.image.mediaType, 'application/x-wim');
+    assert.deepEqual(
+      data.image.editions.map((e) => e.name),
+      ['back'],
+      'editions read from the stored bytes',
+    );
+    const back = join(dir, 'back.wim');
+    const pulled = await runWinsmith(['pull', 'lab/back:v1', '-o', back, '--repo', repo]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.deepEqual(await wimTree(back, 1), await wimTree(wim, 1));
+
+    // The ESP is FAT: wimlib fails half-way and nothing is recorded.
+    const failed = await capture('lab/back:esp', '--partition', '1');
+    assert.notEqual(failed.code, 0);
+    const images = await runWinsmith(['images', '--repo', repo, '--json']);
+    assert.deepEqual(
+      (JSON.parse(images.stdout) as { tag: string }[]).map((i) => i.tag),
+      ['v1'],
+      'the failed capture is not listed',
+    );
+
+    const both = await runWinsmith([
+      'image',
+      'capture',
+      disk,
+      join(dir, 'x.wim'),
+      '--push',
+      'lab/x:1',
+      '--name',
+      'x',
+    ]);
+    assert.match(both.stderr, /both OUT .* and --push were given/);
+    const neither = await runWinsmith(['image', 'capture', disk, '--name', 'x']);
+    assert.match(neither.stderr, /no OUT\.wim and no --push NAME:TAG/);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.startsWith('.') || n === 'x.wim'),
+      [],
+      'no scratch left beside the disk, no WIM written',
+    );
+  });
+});

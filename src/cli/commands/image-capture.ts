@@ -1,11 +1,19 @@
 // `winsmith image capture SRC OUT.wim --name N`: a directory, an NTFS volume, or the Windows
-// partition of a whole disk image into a new WIM.
+// partition of a whole disk image into a new WIM; with `--push NAME:TAG` instead of OUT, straight
+// into a repository (src/app/capture-into.ts).
 
+import { stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { captureInto } from '../../app/capture-into.ts';
+import { formatImageRef, parseImageRef, type ImageRef } from '../../core/names.ts';
 import { captureDisk, isDiskImageFile } from '../../image/disk/capture-disk.ts';
 import { captureImage, parseCompression } from '../../image/wim-ops.ts';
 import { AppError } from '../../core/errors.ts';
-import type { CliCommand } from '../command.ts';
+import type { CliCommand, CliContext, CliResult } from '../command.ts';
 import { addForceOption, forceGiven } from '../force-option.ts';
+import { formatBytes } from '../format.ts';
+import { addRepoOption, withRepository } from '../repo-option.ts';
 
 export const imageCapture: CliCommand = {
   path: ['image', 'capture'],
@@ -17,7 +25,7 @@ export const imageCapture: CliCommand = {
         '<source>',
         'a directory; an NTFS volume (an image file or a block device); or a disk image (raw, qcow2, vhdx, vmdk)',
       )
-      .argument('<out>', 'the WIM file to create')
+      .argument('[out]', 'the WIM file to create (or --push)')
       .requiredOption('--name <name>', 'the image name')
       .option('--description <text>', 'the image description')
       .option('--compress <type>', 'none, xpress, lzx or lzms', 'lzx')
@@ -27,22 +35,34 @@ export const imageCapture: CliCommand = {
         '--partition <n>',
         'of a disk image: the partition to capture (default: the largest NTFS partition holding Windows)',
       );
+    command
+      .option(
+        '--push <ref>',
+        'instead of OUT: store the capture as NAME:TAG in the repository, with no WIM file on the way where it is on this machine',
+      )
+      .option('--init', 'with --push: make the repository first when --repo names a new or empty directory');
+    addRepoOption(command);
     addForceOption(command, 'OUT');
   },
   async run(ctx, args, options) {
     const source = String(args[0]);
-    const out = String(args[1]);
-    const name = String(options.name);
-    const compression = parseCompression(String(options.compress));
-    const capture = {
-      name,
-      ...(typeof options.description === 'string' ? { description: options.description } : {}),
-      compression,
-      solid: options.solid === true,
-      check: options.check === true,
-      onProgress: ctx.progress,
-    };
-    const partition = typeof options.partition === 'string' ? partitionNumber(options.partition) : undefined;
+    const out = typeof args[1] === 'string' ? args[1] : undefined;
+    if (typeof options.push === 'string') {
+      if (out !== undefined) {
+        throw new AppError('INVALID_ARGUMENT', `both OUT (${out}) and --push were given`, {
+          hint: 'capture into a WIM file or into a repository, not both',
+        });
+      }
+      return captureToRepository(ctx, source, parseImageRef(options.push), options);
+    }
+    if (out === undefined) {
+      throw new AppError('INVALID_ARGUMENT', 'no OUT.wim and no --push NAME:TAG: nowhere to capture to', {
+        hint: 'name the WIM file to create, or the image to store with --push NAME:TAG --repo R',
+      });
+    }
+    const capture = captureOptions(ctx, options);
+    const { name, compression } = capture;
+    const partition = partitionOption(options);
     if (partition !== undefined || (await isDiskImageFile(source))) {
       const disk = await captureDisk(source, out, {
         ...capture,
@@ -68,6 +88,45 @@ export const imageCapture: CliCommand = {
     };
   },
 };
+
+function captureOptions(ctx: CliContext, options: Readonly<Record<string, unknown>>) {
+  return {
+    name: String(options.name),
+    ...(typeof options.description === 'string' ? { description: options.description } : {}),
+    compression: parseCompression(String(options.compress)),
+    solid: options.solid === true,
+    check: options.check === true,
+    onProgress: ctx.progress,
+  };
+}
+
+function partitionOption(options: Readonly<Record<string, unknown>>): number | undefined {
+  return typeof options.partition === 'string' ? partitionNumber(options.partition) : undefined;
+}
+
+/** --push: the capture stored in the repository; scratch beside a source file, else in the system's. */
+async function captureToRepository(
+  ctx: CliContext,
+  source: string,
+  ref: ImageRef,
+  options: Readonly<Record<string, unknown>>,
+): Promise<CliResult> {
+  const isFile = (await stat(source).catch(() => null))?.isFile() === true;
+  const partition = partitionOption(options);
+  return withRepository(options, async ({ images }) => {
+    const result = await captureInto(images, source, ref, {
+      ...captureOptions(ctx, options),
+      ...(partition === undefined ? {} : { partition }),
+      scratchParent: isFile ? dirname(resolve(source)) : tmpdir(),
+    });
+    return {
+      data: { source, ...result },
+      text:
+        `captured ${result.partition === null ? source : `partition ${result.partition} of ${source}`} into ${formatImageRef(ref)} ${result.image.digest}\n` +
+        `${formatBytes(result.image.size)}, ${result.chunks} chunks, ${result.uploadedChunks} new (${formatBytes(result.uploadedBytes)})`,
+    };
+  });
+}
 
 function partitionNumber(text: string): number {
   const n = Number(text);

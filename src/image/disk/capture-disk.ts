@@ -37,26 +37,27 @@ function describe(p: VerifiedPartition): string {
 }
 
 /**
- * Captures the Windows partition of disk image `disk` (or its partition `options.partition`) into
- * the new WIM `out`.
+ * Runs `use` on the Windows partition of disk image `disk` (or its partition `partition`), copied
+ * out into a sparse scratch file in a folder made in `scratchParent` (named after `label`) and
+ * removed when `use` ends.
  */
-export async function captureDisk(
+export async function withDiskVolume<T>(
   disk: string,
-  out: string,
-  options: CaptureOptions & { readonly partition?: number; readonly overwrite?: boolean },
-): Promise<DiskCapture> {
+  where: { readonly partition?: number | undefined; readonly scratchParent: string; readonly label: string },
+  use: (volume: string, found: DiskCapture) => Promise<T>,
+): Promise<T> {
   const image: DiskImage = { path: disk, ...(await openDiskImage(disk)) };
   return withTempDir(
     async (scratch) => {
       const table = await readDiskTable(image, scratch);
       const all = table.partitions.map(describe).join(', ') || 'none';
       let candidates: VerifiedPartition[];
-      if (options.partition !== undefined) {
-        const named = table.partitions.find((p) => p.number === options.partition);
+      if (where.partition !== undefined) {
+        const named = table.partitions.find((p) => p.number === where.partition);
         if (named === undefined)
           throw new AppError(
             'NOT_FOUND',
-            `${disk} has no partition ${options.partition}; its partitions: ${all}`,
+            `${disk} has no partition ${where.partition}; its partitions: ${all}`,
             {
               hint: 'name one of the partitions listed',
             },
@@ -67,9 +68,8 @@ export async function captureDisk(
       }
       for (const p of candidates) {
         const volume = await extractPartition(image, p, join(scratch, `partition-${p.number}.img`));
-        if (options.partition !== undefined || (await holdsWindows(volume))) {
-          await captureImage(volume, out, options, { overwrite: options.overwrite === true });
-          return { partition: p.number, firmware: table.firmware };
+        if (where.partition !== undefined || (await holdsWindows(volume))) {
+          return use(volume, { partition: p.number, firmware: table.firmware });
         }
         await rm(volume, { force: true });
       }
@@ -79,9 +79,29 @@ export async function captureDisk(
         { hint: 'name the partition to capture with --partition N' },
       );
     },
-    basename(resolve(out)),
-    dirname(resolve(out)),
+    where.label,
+    where.scratchParent,
   );
+}
+
+/**
+ * Captures the Windows partition of disk image `disk` (or its partition `options.partition`) into
+ * the new WIM `out`.
+ */
+export async function captureDisk(
+  disk: string,
+  out: string,
+  options: CaptureOptions & { readonly partition?: number; readonly overwrite?: boolean },
+): Promise<DiskCapture> {
+  const where = {
+    partition: options.partition,
+    scratchParent: dirname(resolve(out)),
+    label: basename(resolve(out)),
+  };
+  return withDiskVolume(disk, where, async (volume, found) => {
+    await captureImage(volume, out, options, { overwrite: options.overwrite === true });
+    return found;
+  });
 }
 
 const NTFS_OEM_ID = 'NTFS    ';
