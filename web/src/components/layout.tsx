@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useConsole } from '../context.ts';
 import { href, type Route } from '../router.ts';
 import type { Session } from '../session.ts';
+import { adminEntry } from '../pages/admin.tsx';
 
 const SECTIONS = [
   { view: 'images', label: 'Images', also: ['image'] },
@@ -67,6 +68,14 @@ export function Layout({
                 </li>
               );
             })}
+            <li>
+              <a
+                href={href('admin', adminEntry(session.can).section)}
+                aria-current={route.view === 'admin' ? 'page' : undefined}
+              >
+                {adminEntry(session.can).label}
+              </a>
+            </li>
           </ul>
         </nav>
         <div class="who">
