@@ -1,7 +1,7 @@
 // A secret the server gives once (a new API token, a generated password): shown in a read-only
 // field that selects itself whole, with a button that copies it. It lives in this component's
 // state only: never in a URL, never stored, gone when the view is left or the page reloaded.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export function ShownOnce({
   label,
@@ -13,6 +13,9 @@ export function ShownOnce({
   readonly onDone: () => void;
 }) {
   const [copied, setCopied] = useState<boolean | null>(null);
+  const field = useRef<HTMLInputElement>(null);
+  // The focus goes to the secret, selected: a keyboard or screen-reader user is told it is there.
+  useEffect(() => field.current?.focus(), [value]);
   const copy = (): void => {
     // The clipboard API needs a secure context (HTTPS or localhost); elsewhere the field is there to select.
     navigator.clipboard.writeText(value).then(
@@ -25,6 +28,7 @@ export function ShownOnce({
       <label>
         {label}
         <input
+          ref={field}
           class="mono"
           readOnly
           value={value}

@@ -15,13 +15,6 @@ const SECTIONS: readonly { section: AdminSection; label: string; allowed: (can: 
   { section: 'audit', label: 'Audit log', allowed: (can) => can.readAudit },
 ];
 
-/** Where the navigation's administration entry leads this caller, and what it is called. */
-export function adminEntry(can: Abilities): { readonly section: AdminSection; readonly label: string } {
-  return can.manageUsers
-    ? { section: 'users', label: 'Administration' }
-    : { section: 'tokens', label: 'API tokens' };
-}
-
 export function AdminPage({ section }: { readonly section: AdminSection }) {
   const { session } = useConsole();
   const shown = SECTIONS.filter((s) => s.allowed(session.can));
