@@ -230,6 +230,7 @@ export class AccountService {
           await record('token.revoke', token.userName, { token: id, name: token.name });
       },
       listAudit: (limit) => this.#audit.listAudit({ limit }),
+      auditPage: (query) => this.#audit.listAuditPage(query),
     };
   }
 }

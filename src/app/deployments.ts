@@ -40,7 +40,12 @@ import {
   type EditionFacts,
   type MachineFacts,
 } from '../deploy/machine-answer.ts';
-import { parseProfile, redactProfile, type DeploymentProfile } from '../deploy/profile.ts';
+import {
+  keepProfileSecrets,
+  parseProfile,
+  redactProfile,
+  type DeploymentProfile,
+} from '../deploy/profile.ts';
 import { profileStepsText } from '../deploy/profile-steps.ts';
 import {
   listShareFiles,
@@ -293,10 +298,27 @@ export class DeploymentService {
 
   /**
    * Checks a profile's YAML, and the files of the deployment share its steps name, and stores it
-   * (sealed: it may hold passwords).
+   * (sealed: it may hold passwords). A password written as the mask the profile is shown with
+   * keeps the one stored at that place (keepProfileSecrets): the text checked first is the one
+   * given, so errors point at its own lines and never quote a stored password. With `name`, the
+   * YAML must name that profile (an edit of it).
    */
-  async applyProfile(actor: Actor, text: string, file: string): Promise<ProfileView> {
-    const profile = parseProfile(text, file);
+  async applyProfile(actor: Actor, text: string, file: string, name?: string): Promise<ProfileView> {
+    const given = parseProfile(text, file);
+    if (name !== undefined && given.name !== name) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `${file}: the YAML names profile ${given.name}, and the profile edited is ${name}`,
+        { hint: `keep name: ${name} (a profile of another name is added, not edited)` },
+      );
+    }
+    const previous = await this.#store.getProfile(given.name);
+    const kept = keepProfileSecrets(
+      text,
+      previous === undefined ? null : this.#box.open(previous.sealed, PROFILE_AAD(given.name)),
+      file,
+    );
+    const profile = kept === text ? given : parseProfile(kept, file);
     await listShareFiles(this.#share, profile.customize);
     const summary: ProfileSummary = {
       image: 'digest' in profile.image ? `sha256:${profile.image.digest}` : formatImageRef(profile.image.ref),
@@ -311,7 +333,7 @@ export class DeploymentService {
     const stored = await this.#store.putProfile(
       {
         name: profile.name,
-        sealed: this.#box.seal(text, PROFILE_AAD(profile.name)),
+        sealed: this.#box.seal(kept, PROFILE_AAD(profile.name)),
         summary: { ...summary },
       },
       actor.user,
@@ -1147,6 +1169,7 @@ export function deploymentsFor(
   return {
     profiles: {
       apply: (text, file) => service.applyProfile(actor, text, file),
+      edit: (name, text, file) => service.applyProfile(actor, text, file, name),
       list: () => service.listProfiles(),
       show: (name) => service.showProfile(name),
       remove: (name) => service.removeProfile(actor, name),

@@ -3,7 +3,7 @@
 // HTTP API, acting for the token's user). The CLI works on a Session and does not know which;
 // the server builds one per request for the caller it authenticated.
 
-import type { AuditEntry } from '../audit/audit-log.ts';
+import type { AuditEntry, AuditPage, AuditQuery } from '../audit/audit-log.ts';
 import type { ProgressEvent } from '../core/progress.ts';
 import type { Repository, StoreStats } from '../store/repository.ts';
 
@@ -25,6 +25,7 @@ export {
 export { MULTICAST_SESSION_STATES } from '../deploy/multicast-store.ts';
 export { MAX_MULTICAST_MACHINES } from './deployments.ts';
 export { BUILD_STATES } from './builds.ts';
+export { PROFILE_SECRET_MASK } from '../deploy/profile.ts';
 import type { BuildView } from './builds.ts';
 import type { DeploymentState } from '../deploy/agent-protocol.ts';
 import type { Machine, MachineChanges, MachineFilter, NewMachine } from '../machines/machine-store.ts';
@@ -156,6 +157,8 @@ export interface Accounts {
   revokeToken(id: string, ownedBy?: string): Promise<void>;
   /** The audit log, newest first. */
   listAudit(limit: number): Promise<AuditEntry[]>;
+  /** A page of the audit log, newest first, narrowed by actor, action, target and time. */
+  auditPage(query: AuditQuery): Promise<AuditPage>;
 }
 
 /** A machine as it is shown: its record and its deployment under way, if any. */
@@ -179,8 +182,13 @@ export interface Machines {
 }
 
 export interface Profiles {
-  /** Checks a profile's YAML and stores it; `file` names it in errors. */
+  /**
+   * Checks a profile's YAML and stores it; `file` names it in errors. A password written as the
+   * mask `show` gives keeps the stored one.
+   */
   apply(text: string, file: string): Promise<ProfileView>;
+  /** As apply, for the profile `name` only: a YAML naming another profile is refused. */
+  edit(name: string, text: string, file: string): Promise<ProfileView>;
   list(): Promise<ProfileView[]>;
   /** With its YAML, passwords masked. */
   show(name: string): Promise<ProfileView & { readonly yaml: string }>;

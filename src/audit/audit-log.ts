@@ -34,6 +34,16 @@ export interface AuditQuery {
   readonly actor?: string;
   readonly action?: string;
   readonly target?: string;
+  /** Entries at or after this time (ISO 8601, UTC: as `at` is written). */
+  readonly since?: string;
+  /** Entries before this time (ISO 8601, UTC). */
+  readonly until?: string;
+}
+
+/** A page of the audit log, and the `beforeId` of the next one (null: this is the last). */
+export interface AuditPage {
+  readonly entries: readonly AuditEntry[];
+  readonly next: number | null;
 }
 
 /** Audit log pages are at most this long: listings stay bounded whatever the caller asks. */
@@ -101,13 +111,30 @@ export class AuditLog {
 
   /** Audit entries, newest first, at most MAX_AUDIT_PAGE. */
   async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
-    const limit = Math.max(1, Math.min(query.limit ?? 100, MAX_AUDIT_PAGE));
+    return (await this.#select(query, auditLimit(query))).map(toAudit);
+  }
+
+  /** A page of audit entries, newest first, at most MAX_AUDIT_PAGE, and whether more follow. */
+  async listAuditPage(query: AuditQuery = {}): Promise<AuditPage> {
+    const limit = auditLimit(query);
+    // One more than the page, to know whether another follows without a second query.
+    const rows = (await this.#select(query, limit + 1)).map(toAudit);
+    const entries = rows.slice(0, limit);
+    return { entries, next: rows.length > limit ? (entries.at(-1)?.id ?? null) : null };
+  }
+
+  #select(query: AuditQuery, rows: number) {
     let q = this.#db.selectFrom('audit_log').selectAll();
     if (query.beforeId !== undefined) q = q.where('id', '<', query.beforeId);
     if (query.actor !== undefined) q = q.where('actor', '=', query.actor);
     if (query.action !== undefined) q = q.where('action', '=', query.action);
     if (query.target !== undefined) q = q.where('target', '=', query.target);
-    const rows = await q.orderBy('id', 'desc').limit(limit).execute();
-    return rows.map(toAudit);
+    if (query.since !== undefined) q = q.where('at', '>=', query.since);
+    if (query.until !== undefined) q = q.where('at', '<', query.until);
+    return q.orderBy('id', 'desc').limit(rows).execute();
   }
+}
+
+function auditLimit(query: AuditQuery): number {
+  return Math.max(1, Math.min(query.limit ?? 100, MAX_AUDIT_PAGE));
 }

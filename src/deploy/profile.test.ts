@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppError } from '../core/errors.ts';
-import { parseProfile } from './profile.ts';
+import { keepProfileSecrets, parseProfile, PROFILE_SECRET_MASK, redactProfile } from './profile.ts';
 
 const FULL = `name: web
 image: team-a/ws2022:v1
@@ -194,4 +194,40 @@ test('customize: unattend and metadata are refused saying why; share paths that 
       `${step} should fail with ${String(expected)}`,
     );
   }
+});
+
+test('a profile shown masked and edited keeps its stored passwords where the mask is left', () => {
+  const stored = FULL.replace('adminPassword: generate', 'adminPassword: \'Adm1n "pass"\'');
+  const shown = redactProfile(stored);
+  assert.ok(!shown.includes('Adm1n') && !shown.includes('J0in!pass'), shown);
+  assert.equal(shown.split(PROFILE_SECRET_MASK).length - 1, 2);
+
+  const edited = shown.replace('timeZone: UTC', 'timeZone: W. Europe Standard Time');
+  const kept = keepProfileSecrets(edited, stored, 'web.yaml');
+  assert.equal(kept.split('\n').length, edited.split('\n').length, 'the lines of the edit');
+  const profile = parseProfile(kept, 'web.yaml');
+  assert.deepEqual(profile.adminPassword, { value: 'Adm1n "pass"' });
+  assert.equal(profile.unattend.domainJoin?.password, 'J0in!pass');
+  assert.equal(profile.unattend.timeZone, 'W. Europe Standard Time');
+
+  // A password written out replaces the stored one; text without a mask is left as it is.
+  const given = edited.replace(/adminPassword: (["'])\*{8}\1/, 'adminPassword: N3w-pass');
+  assert.deepEqual(parseProfile(keepProfileSecrets(given, stored, 'web.yaml'), 'web.yaml').adminPassword, {
+    value: 'N3w-pass',
+  });
+  assert.equal(keepProfileSecrets(FULL, null, 'web.yaml'), FULL);
+});
+
+test('a mask where the stored profile has no password is refused at its line and column', () => {
+  const edited = FULL.replace('adminPassword: generate', `adminPassword: '${PROFILE_SECRET_MASK}'`);
+  assert.throws(
+    () => keepProfileSecrets(edited, FULL, 'web.yaml'),
+    (e: unknown) =>
+      e instanceof AppError &&
+      e.code === 'FORMAT_INVALID' &&
+      /^web\.yaml:12:16: adminPassword is \*{8}, which keeps the stored password, and the stored profile has no password there/.test(
+        e.message,
+      ),
+  );
+  assert.throws(() => keepProfileSecrets(edited, null, 'web.yaml'), /web\.yaml:12:16/);
 });

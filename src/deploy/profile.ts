@@ -24,7 +24,7 @@
 //   finish: reboot                    # or poweroff
 //   uefiChain: shim                   # UEFI network boot: shim (Secure Boot) | ipxe | auto (the server's)
 
-import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type Node, type Scalar } from 'yaml';
 import { YamlInput } from '../config/yaml-input.ts';
 import { isDigest, parseImageRef, type ImageRef } from '../core/names.ts';
 import { readLayout, type DiskLayout } from '../image/disk/layout.ts';
@@ -329,21 +329,76 @@ export function parseProfile(text: string, file: string): DeploymentProfile {
 /** Keys whose values are passwords, in a profile and in its answer-file settings. */
 const SECRET_KEYS = new Set(['adminPassword', 'password']);
 
-/** The profile's YAML with every password replaced by ******** (`generate` is kept: it is no password). */
-export function redactProfile(text: string): string {
-  const doc = parseDocument(text);
-  const visit = (node: unknown): void => {
+/**
+ * What a stored password is shown as, and, in an edited profile, the value that keeps the stored
+ * password at that place (keepProfileSecrets).
+ */
+export const PROFILE_SECRET_MASK = '********';
+
+interface SecretScalar {
+  /** Where it is: its keys and list positions, e.g. unattend.domainJoin.password. */
+  readonly path: string;
+  readonly node: Scalar;
+}
+
+/** The password scalars of a profile's document, in the document's order (`generate` is no password). */
+function secretScalars(root: unknown): SecretScalar[] {
+  const found: SecretScalar[] = [];
+  const visit = (node: unknown, path: string): void => {
     if (isMap(node)) {
       for (const pair of node.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : '';
-        if (SECRET_KEYS.has(key) && isScalar(pair.value) && pair.value.value !== 'generate')
-          pair.value.value = '********';
-        else visit(pair.value);
+        const at = path === '' ? key : `${path}.${key}`;
+        if (SECRET_KEYS.has(key) && isScalar(pair.value)) {
+          if (pair.value.value !== 'generate') found.push({ path: at, node: pair.value });
+        } else visit(pair.value, at);
       }
     } else if (isSeq(node)) {
-      for (const item of node.items) visit(item);
+      node.items.forEach((item, i) => visit(item, `${path}[${i}]`));
     }
   };
-  visit(doc.contents);
+  visit(root, '');
+  return found;
+}
+
+/** The profile's YAML with every password replaced by PROFILE_SECRET_MASK (`generate` is kept: it is no password). */
+export function redactProfile(text: string): string {
+  const doc = parseDocument(text);
+  for (const { node } of secretScalars(doc.contents)) node.value = PROFILE_SECRET_MASK;
   return doc.toString();
+}
+
+/**
+ * An edited profile's YAML with each password written as PROFILE_SECRET_MASK replaced by the
+ * password `stored` (the profile's YAML as stored, null when there is none) has at the same place:
+ * the same keys, the same list positions. So a profile shown masked (redactProfile) can be edited
+ * and stored again without its passwords ever being sent back. The text is changed only in those
+ * values, so its lines stay those of the edit. A mask where the stored profile has no password is
+ * FORMAT_INVALID at its line and column.
+ */
+export function keepProfileSecrets(edited: string, stored: string | null, file: string): string {
+  const y = YamlInput.parse(edited, file);
+  const kept = new Map(
+    (stored === null ? [] : secretScalars(parseDocument(stored).contents)).map((s) => [s.path, s.node.value]),
+  );
+  const masked = secretScalars(y.root).filter((s) => s.node.value === PROFILE_SECRET_MASK);
+  const replacements = masked.map(({ path, node }) => {
+    const value = kept.get(path);
+    if (typeof value !== 'string' || value === PROFILE_SECRET_MASK) {
+      throw y.error(
+        node,
+        `${path} is ${PROFILE_SECRET_MASK}, which keeps the stored password, and the stored profile has no password there`,
+        'write the password itself (or adminPassword: generate)',
+      );
+    }
+    const [start = 0, end = 0] = node.range ?? [];
+    return { start, end, value };
+  });
+  let text = edited;
+  // From the end of the text, so that each replacement leaves the offsets before it as they were;
+  // a JSON string is a YAML double-quoted scalar: the password read back is the stored one.
+  for (const { start, end, value } of replacements.sort((a, b) => b.start - a.start)) {
+    text = `${text.slice(0, start)}${JSON.stringify(value)}${text.slice(end)}`;
+  }
+  return text;
 }

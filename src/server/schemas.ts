@@ -226,10 +226,22 @@ export const AuditEntry = z.object({
   details: z.record(text, z.unknown()),
 });
 
-export const AuditList = z.object({ entries: list(AuditEntry) });
+export const AuditList = z.object({
+  entries: list(AuditEntry),
+  next: count.nullable().describe('the `before` of the next page; null: this page is the last'),
+});
+
+const wholeNumber = z.string().regex(/^\d+$/, 'expected a whole number');
+const instant = z.iso.datetime({ offset: true });
 
 export const AuditQuery = z.object({
-  limit: z.string().regex(/^\d+$/, 'expected a whole number').optional(),
+  limit: wholeNumber.optional().describe('entries in the page (100; at most 1000)'),
+  before: wholeNumber.optional().describe('entries older than this id: the `next` of the page before'),
+  actor: text.optional().describe('entries of this user'),
+  action: text.optional().describe('entries of this action (user.add, token.revoke, …)'),
+  target: text.optional().describe('entries about this target (a user, an image, a token owner)'),
+  since: instant.optional().describe('entries at or after this time (ISO 8601)'),
+  until: instant.optional().describe('entries before this time (ISO 8601)'),
 });
 
 export const MachineState = z.enum(MACHINE_STATES);

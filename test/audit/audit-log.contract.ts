@@ -34,6 +34,41 @@ export function auditLogContract(storeTest: StoreTest): void {
     );
   });
 
+  storeTest('the audit log filters by time and pages with the id of the next page', async ({ audit }) => {
+    for (let day = 1; day <= 4; day++) {
+      await audit.appendAudit({
+        actor: 'alice',
+        action: 'user.add',
+        target: `u${day}`,
+        at: `2026-12-0${day}T12:00:00.000Z`,
+      });
+    }
+    const between = await audit.listAudit({
+      since: '2026-12-02T12:00:00.000Z',
+      until: '2026-12-04T00:00:00.000Z',
+    });
+    assert.deepEqual(
+      between.map((e) => e.target),
+      ['u3', 'u2'],
+    );
+    const first = await audit.listAuditPage({ limit: 3 });
+    assert.deepEqual(
+      first.entries.map((e) => e.target),
+      ['u4', 'u3', 'u2'],
+    );
+    assert.equal(first.next, first.entries[2]?.id);
+    const last = await audit.listAuditPage({ limit: 3, beforeId: first.next });
+    assert.deepEqual(
+      last.entries.map((e) => e.target),
+      ['u1'],
+    );
+    assert.equal(last.next, null);
+    assert.equal(
+      (await audit.listAuditPage({ limit: 1, actor: 'alice', since: '2026-12-04T00:00:00.000Z' })).next,
+      null,
+    );
+  });
+
   storeTest('audit details never keep a secret', async ({ audit }) => {
     const entry = await audit.appendAudit({
       actor: 'admin',

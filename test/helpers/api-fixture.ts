@@ -51,6 +51,8 @@ export interface Fixture {
   readonly app: ReturnType<typeof createApp>;
   readonly tokens: Record<Role, string>;
   readonly expired: string;
+  /** The data directory the app serves (its secrets key in it). */
+  readonly dataDir: string;
 }
 
 export async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
@@ -85,7 +87,7 @@ export async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<vo
         })
       ).token;
       const app = createApp({ backend: repo, events: new EventHub(), logger: silentLogger, version: 'test' });
-      await fn({ repo, app, tokens, expired });
+      await fn({ repo, app, tokens, expired, dataDir: join(dir, 'data') });
     } finally {
       await repo.close();
     }
@@ -309,6 +311,13 @@ export async function prepare(
       };
     case 'POST /api/v1/profiles':
       return { path, init: json({ yaml: `name: p-${n}\nimage: ${scope}/img:v1\n`, file: 'p.yaml' }) };
+    case 'PUT /api/v1/profiles/{name}': {
+      const name = await seedProfile(repo, `p-${n}`, scope);
+      return {
+        path: `/api/v1/profiles/${name}`,
+        init: json({ yaml: `name: ${name}\nimage: ${scope}/img:v2\n`, file: 'p.yaml' }),
+      };
+    }
     case 'GET /api/v1/profiles/{name}':
     case 'DELETE /api/v1/profiles/{name}':
       return { path: `/api/v1/profiles/${await seedProfile(repo, `p-${n}`, scope)}`, init: { method } };

@@ -72,6 +72,7 @@ export const RBAC_TABLE = `
 | GET /api/v1/profiles | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 200 |
 | POST /api/v1/profiles | 401 | 401 | 401 | 401 | 403 | 200 | 403 | 200 | 403 |
 | GET /api/v1/profiles/{name} | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 200 |
+| PUT /api/v1/profiles/{name} | 401 | 401 | 401 | 401 | 403 | 200 | 403 | 200 | 403 |
 | DELETE /api/v1/profiles/{name} | 401 | 401 | 401 | 401 | 403 | 204 | 403 | 204 | 403 |
 | GET /api/v1/deployments | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 200 |
 | POST /api/v1/deployments | 401 | 401 | 401 | 401 | 403 | 201 | 403 | 201 | 403 |

@@ -44,6 +44,9 @@ export const segment = encodeURIComponent;
 export interface Api {
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
+  put<T>(path: string, body: unknown): Promise<T>;
+  patch<T>(path: string, body: unknown): Promise<T>;
+  delete(path: string): Promise<void>;
   /** The raw answer of a GET that is not JSON (a screenshot). */
   blob(path: string): Promise<Blob>;
   /** The response of a long GET (the event stream), open until `signal` aborts. */
@@ -77,6 +80,11 @@ export function createApi(token: string | null, onUnauthorized: () => void): Api
   return {
     get: async (path) => json(await call('GET', path)),
     post: async (path, body) => json(await call('POST', path, body)),
+    put: async (path, body) => json(await call('PUT', path, body)),
+    patch: async (path, body) => json(await call('PATCH', path, body)),
+    delete: async (path) => {
+      await call('DELETE', path);
+    },
     blob: async (path) => (await call('GET', path)).blob(),
     stream: (path, signal) => call('GET', path, undefined, signal),
   };

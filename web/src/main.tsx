@@ -17,6 +17,7 @@ import { DeploymentsPage } from './pages/deployments.tsx';
 import { DeploymentPage } from './pages/deployment.tsx';
 import { ProfilePage, ProfilesPage } from './pages/profiles.tsx';
 import { RepositoryPage } from './pages/repository.tsx';
+import { AdminPage } from './pages/admin.tsx';
 import { PageTitle } from './components/common.tsx';
 import './style.css';
 
@@ -42,6 +43,8 @@ function View({ route }: { readonly route: Route }) {
       return <ProfilePage name={route.name} />;
     case 'repository':
       return <RepositoryPage />;
+    case 'admin':
+      return <AdminPage section={route.section} />;
     case 'not-found':
       return <PageTitle>No view at {route.path}</PageTitle>;
   }

@@ -2,6 +2,10 @@
 // one page, and no path or query of a view ever reaches it.
 import { useEffect, useState } from 'preact/hooks';
 
+/** The parts of the administration view: users and the audit log are for admins, tokens for everyone. */
+export const ADMIN_SECTIONS = ['users', 'tokens', 'audit'] as const;
+export type AdminSection = (typeof ADMIN_SECTIONS)[number];
+
 export type Route =
   | { readonly view: 'images' }
   | { readonly view: 'image'; readonly name: string; readonly tag: string }
@@ -13,6 +17,7 @@ export type Route =
   | { readonly view: 'profiles' }
   | { readonly view: 'profile'; readonly name: string }
   | { readonly view: 'repository' }
+  | { readonly view: 'admin'; readonly section: AdminSection }
   | { readonly view: 'not-found'; readonly path: string };
 
 function parseRoute(hash: string): Route {
@@ -33,6 +38,10 @@ function parseRoute(hash: string): Route {
       return second === undefined ? { view: 'profiles' } : { view: 'profile', name: second };
     case 'repository':
       return { view: 'repository' };
+    case 'admin': {
+      const section = ADMIN_SECTIONS.find((s) => s === second);
+      return section === undefined ? { view: 'not-found', path: hash } : { view: 'admin', section };
+    }
     default:
       return { view: 'not-found', path: hash };
   }

@@ -12,6 +12,12 @@ export interface Abilities {
   readonly approve: boolean;
   /** image.build: cancel and resume builds. */
   readonly build: boolean;
+  /** users.manage: users, everyone's tokens. */
+  readonly manageUsers: boolean;
+  /** audit.read: the audit log. */
+  readonly readAudit: boolean;
+  /** profiles.write: edit profiles. */
+  readonly editProfiles: boolean;
 }
 
 export interface Session {
@@ -29,6 +35,9 @@ function abilitiesOf(caller: Caller): Abilities {
     deploy: actions.has('deploy.run'),
     approve: actions.has('machines.write'),
     build: actions.has('image.build'),
+    manageUsers: actions.has('users.manage'),
+    readAudit: actions.has('audit.read'),
+    editProfiles: actions.has('profiles.write'),
   };
 }
 

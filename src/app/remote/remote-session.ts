@@ -1,7 +1,7 @@
 // A Session on a `winsmith server`: its images, accounts and machines over the HTTP API, as the
 // user of the token given (WINSMITH_TOKEN, or what `winsmith login` stored for that server).
 
-import type { AuditEntry } from '../../audit/audit-log.ts';
+import type { AuditEntry, AuditPage } from '../../audit/audit-log.ts';
 import type { DeploymentView, ProfileView } from '../deployments.ts';
 import type { ProgressEvent } from '../../core/progress.ts';
 import type { BuildView } from '../builds.ts';
@@ -72,6 +72,16 @@ export function remoteSession(url: string, token: string | null, trust?: TlsTrus
     },
     listAudit: async (limit) =>
       (await http.json<{ entries: AuditEntry[] }>('GET', `/api/v1/audit?limit=${limit}`)).entries,
+    async auditPage(query) {
+      const params = new URLSearchParams();
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      if (query.beforeId !== undefined) params.set('before', String(query.beforeId));
+      for (const key of ['actor', 'action', 'target', 'since', 'until'] as const) {
+        const value = query[key];
+        if (value !== undefined) params.set(key, value);
+      }
+      return http.json<AuditPage>('GET', withQuery('/api/v1/audit', params));
+    },
   };
   const machines: Machines = {
     async list(filter) {
@@ -96,6 +106,7 @@ export function remoteSession(url: string, token: string | null, trust?: TlsTrus
   };
   const profiles: Profiles = {
     apply: (yaml, file) => http.json<ProfileView>('POST', '/api/v1/profiles', { yaml, file }),
+    edit: (name, yaml, file) => http.json<ProfileView>('PUT', profilePath(name), { yaml, file }),
     list: async () => (await http.json<{ profiles: ProfileView[] }>('GET', '/api/v1/profiles')).profiles,
     show: (name) => http.json<ProfileView & { yaml: string }>('GET', profilePath(name)),
     async remove(name) {

@@ -181,14 +181,23 @@ export function accountRoutes({ backend }: RouteContext): ApiRoute[] {
     defineRoute({
       method: 'GET',
       path: '/api/v1/audit',
-      summary: 'the audit log, newest first: who changed what, when, from where',
+      summary:
+        'the audit log, newest first, a page at a time: who changed what, when, from where; narrowed by actor, action, target and time',
       action: 'audit.read',
       query: AuditQuery,
       ok: { status: 200, description: 'the entries', json: AuditList },
-      handler: async (r) => {
-        // The audit log gives at most a page of its own whatever is asked.
-        const limit = Math.max(1, Number(r.query.limit ?? 100));
-        return { entries: await backend.as(r.actor).accounts.listAudit(limit) };
+      handler(r) {
+        const { limit, before, since, until, ...names } = r.query;
+        return backend.as(r.actor).accounts.auditPage(
+          withoutUndefined({
+            ...names,
+            // The audit log gives at most a page of its own whatever is asked.
+            limit: limit === undefined ? undefined : Number(limit),
+            beforeId: before === undefined ? undefined : Number(before),
+            since: since === undefined ? undefined : new Date(since).toISOString(),
+            until: until === undefined ? undefined : new Date(until).toISOString(),
+          }),
+        );
       },
     }),
   ];

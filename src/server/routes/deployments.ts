@@ -7,6 +7,7 @@
 import { AppError } from '../../core/errors.ts';
 import { parseImageRef } from '../../core/names.ts';
 import { authorize } from '../../auth/roles.ts';
+import { PROFILE_SECRET_MASK } from '../../app/session.ts';
 import { defineRoute, withoutUndefined, type ApiRoute } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
 import {
@@ -42,7 +43,8 @@ export function deploymentRoutes({ backend }: RouteContext): ApiRoute[] {
     defineRoute({
       method: 'POST',
       path: '/api/v1/profiles',
-      summary: "check a profile's YAML and store it under its name (replacing one of that name)",
+      summary:
+        "check a profile's YAML and store it under its name (replacing one of that name; a password written as the mask keeps the stored one)",
       action: 'profiles.write',
       body: { json: ApplyProfile, maxBytes: 2 * 256 * 1024 },
       ok: { status: 200, description: 'the profile stored', json: Profile },
@@ -56,6 +58,23 @@ export function deploymentRoutes({ backend }: RouteContext): ApiRoute[] {
       parameters: [PROFILE_PARAM],
       ok: { status: 200, description: 'the profile', json: ProfileDetail },
       handler: (r) => backend.as(r.actor).profiles.show(r.params.name ?? ''),
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/api/v1/profiles/{name}',
+      summary: `edit a profile: its YAML checked as POST checks it, naming this profile; a password written as the mask (${PROFILE_SECRET_MASK}) keeps the stored one`,
+      action: 'profiles.write',
+      parameters: [PROFILE_PARAM],
+      body: { json: ApplyProfile, maxBytes: 2 * 256 * 1024 },
+      ok: { status: 200, description: 'the profile stored', json: Profile },
+      handler: (r) =>
+        backend
+          .as(r.actor)
+          .profiles.edit(
+            r.params.name ?? '',
+            r.body.yaml,
+            r.body.file ?? `${r.params.name ?? 'profile'}.yaml`,
+          ),
     }),
     defineRoute({
       method: 'DELETE',

@@ -56,6 +56,9 @@ const STATE_TONES: Readonly<Record<string, string>> = {
   cancelled: 'quiet',
   pending: 'warn',
   queued: 'quiet',
+  active: 'good',
+  revoked: 'bad',
+  expired: 'quiet',
 };
 
 export function StateBadge({ state }: { readonly state: string }) {

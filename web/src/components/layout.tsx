@@ -4,8 +4,8 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { useConsole } from '../context.ts';
-import { href, type Route } from '../router.ts';
-import type { Session } from '../session.ts';
+import { href, type AdminSection, type Route } from '../router.ts';
+import type { Abilities, Session } from '../session.ts';
 
 const SECTIONS = [
   { view: 'images', label: 'Images', also: ['image'] },
@@ -15,6 +15,13 @@ const SECTIONS = [
   { view: 'profiles', label: 'Profiles', also: ['profile'] },
   { view: 'repository', label: 'Repository', also: [] },
 ] as const;
+
+/** Where the administration entry leads: an admin's users, or one's own API tokens for the other roles. */
+function adminEntry(can: Abilities): { readonly section: AdminSection; readonly label: string } {
+  return can.manageUsers
+    ? { section: 'users', label: 'Administration' }
+    : { section: 'tokens', label: 'API tokens' };
+}
 
 function roleText(session: Session): string {
   const { can } = session;
@@ -67,6 +74,14 @@ export function Layout({
                 </li>
               );
             })}
+            <li>
+              <a
+                href={href('admin', adminEntry(session.can).section)}
+                aria-current={route.view === 'admin' ? 'page' : undefined}
+              >
+                {adminEntry(session.can).label}
+              </a>
+            </li>
           </ul>
         </nav>
         <div class="who">
