@@ -48,6 +48,8 @@ export const RBAC_TABLE = `
 | GET /api/v1/images/{name}/tags/{tag}/history | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 403 |
 | GET /api/v1/images/{name}/tags/{tag}/manifest | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 403 |
 | GET /api/v1/images/{name}/tags/{tag}/content | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 403 |
+| GET /api/v1/images/{name}/tags/{tag}/files | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 404 |
+| GET /api/v1/images/{name}/tags/{tag}/diff | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 404 |
 | GET /api/v1/store/stats | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 200 |
 | POST /api/v1/store/check | 401 | 401 | 401 | 401 | 403 | 403 | 403 | 200 | 403 |
 | POST /api/v1/store/gc | 401 | 401 | 401 | 401 | 403 | 403 | 403 | 200 | 403 |
