@@ -7,54 +7,25 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { artifactMetaOf } from '../../src/app/artifact-meta.ts';
-import { pushFile } from '../../src/app/transfer.ts';
 import { AccountStore } from '../../src/auth/account-store.ts';
 import { issueToken } from '../../src/auth/tokens.ts';
 import { fuseAvailable } from '../../src/engines/nbd.ts';
-import { wimCapture } from '../../src/engines/wimlib.ts';
-import { encodeRegData, Hive, REG_TYPES } from '../../src/formats/regf/index.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { ImageDiff, ImageDirectory } from '../../src/server/schemas.ts';
 import { withCliServer, type CliServer } from '../helpers/cli-server.ts';
+import { pushImageVersion } from '../helpers/image-versions.ts';
 
 const SETUP = { user: 'setup', client: 'test' };
 const IMAGE = 'lab/win';
 
 const skip = (await fuseAvailable()) ? false : 'FUSE is not available here (/dev/fuse cannot be opened)';
 
-function hive(version: number): Uint8Array {
-  const h = Hive.create('ROOT');
-  h.ensureKey('Contoso\\App').setValue(
-    'Version',
-    REG_TYPES.REG_DWORD,
-    encodeRegData(REG_TYPES.REG_DWORD, version),
-  );
-  return h.serialize();
-}
-
-/** A Windows-like tree; version 2 changes a.txt and the hive, drops gone.txt and adds new.txt. */
-async function tree(dir: string, version: 1 | 2): Promise<string> {
-  const root = join(dir, `tree${version}`);
-  await mkdir(join(root, 'Windows', 'System32', 'config'), { recursive: true });
-  await mkdir(join(root, 'Windows', 'Fonts'), { recursive: true });
-  await mkdir(join(root, 'Program Files'), { recursive: true });
-  await writeFile(join(root, 'Windows', 'System32', 'config', 'SOFTWARE'), hive(version));
-  await writeFile(join(root, 'Windows', 'a.txt'), version === 1 ? 'one' : 'two, longer');
-  for (const f of ['c.ttf', 'a.ttf', 'b.ttf']) await writeFile(join(root, 'Windows', 'Fonts', f), f);
-  if (version === 1) await writeFile(join(root, 'Windows', 'gone.txt'), 'gone');
-  else await writeFile(join(root, 'Windows', 'new.txt'), 'new');
-  return root;
-}
-
 async function push(s: CliServer, dir: string, version: 1 | 2, ref: { name: string; tag: string }) {
-  const wim = join(dir, `${ref.name.replace('/', '-')}-${version}.wim`);
-  await wimCapture(await tree(dir, version), wim, { name: `v${version}`, compression: 'none' });
-  await pushFile(s.app.as(SETUP).images, wim, ref, await artifactMetaOf(wim));
+  await pushImageVersion(s.app.as(SETUP).images, dir, version, ref);
 }
 
 async function tokenOf(s: CliServer, name: string, scopes: string[]): Promise<string> {
