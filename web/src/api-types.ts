@@ -7,6 +7,8 @@ import type {
   Build as BuildSchema,
   Caller as CallerSchema,
   Deployment as DeploymentSchema,
+  ImageDiff as ImageDiffSchema,
+  ImageDirectory as ImageDirectorySchema,
   ImagePage as ImagePageSchema,
   ImageRecord as ImageRecordSchema,
   ImageSummary as ImageSummarySchema,
@@ -21,6 +23,8 @@ import type {
 export type Build = z.infer<typeof BuildSchema>;
 export type Caller = z.infer<typeof CallerSchema>;
 export type Deployment = z.infer<typeof DeploymentSchema>;
+export type ImageDiff = z.infer<typeof ImageDiffSchema>;
+export type ImageDirectory = z.infer<typeof ImageDirectorySchema>;
 export type ImagePage = z.infer<typeof ImagePageSchema>;
 export type ImageRecord = z.infer<typeof ImageRecordSchema>;
 export type ImageSummary = z.infer<typeof ImageSummarySchema>;
