@@ -4,8 +4,8 @@
 // and the few files it needs and nothing is copied; the mount and its socket live in a private
 // temporary directory, removed when the job ends however it ends. The diff reads hives in a worker
 // thread, not in the thread that answers requests. Images are immutable by digest: answers are
-// kept, a bounded number of them, and asked again only when they are gone. Jobs run a few at a
-// time; past a bounded queue a caller is told to come back later.
+// kept by digest, up to a bounded number of entries and changes, and made again once forgotten.
+// Jobs run a few at a time; past a bounded queue a caller is told to come back later.
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,9 +27,13 @@ export const INSPECT_JOBS = 2;
 /** Jobs that may wait for a turn; a request past them is refused with Retry-After. */
 export const INSPECT_QUEUE = 8;
 const RETRY_AFTER_SECONDS = 5;
-/** Directory listings and diffs kept (a listing of WinSxS is a few MB; most are far smaller). */
-const LISTINGS_KEPT = 64;
-const DIFFS_KEPT = 16;
+/**
+ * Entries of listings, and changes of diffs, kept in all (~150 bytes each: a few tens of MB). A
+ * listing of WinSxS is ~20 000 entries, most folders far fewer; a diff of two builds of Windows can
+ * be ~100 000 changes.
+ */
+const LISTING_ENTRIES_KEPT = 200_000;
+const DIFF_CHANGES_KEPT = 200_000;
 /** Entries of one directory in one answer; WinSxS holds ~20 000. */
 export const DIR_PAGE_MAX = 1000;
 /** Changes of each kind a diff answer lists; its counts say how many there are in all. */
@@ -84,35 +88,56 @@ export interface ImageDiffAnswer {
   readonly unattend: ImageDiff['unattend'];
 }
 
-/** A map that forgets its oldest entry past `max`; reading an entry makes it the newest. */
-class Kept<V> {
-  readonly #map = new Map<string, V>();
+/**
+ * Answers by key, the oldest forgotten once their weights add up past `max`; reading one makes it
+ * the newest. An answer being made is shared by those who ask for it meanwhile, and kept only once
+ * made: a failure is asked again.
+ */
+export class KeptAnswers<V> {
+  readonly #done = new Map<string, { readonly value: V; readonly weight: number }>();
+  readonly #making = new Map<string, Promise<V>>();
   readonly #max: number;
+  readonly #weigh: (value: V) => number;
+  #weight = 0;
 
-  constructor(max: number) {
+  constructor(max: number, weigh: (value: V) => number) {
     this.#max = max;
+    this.#weigh = weigh;
   }
 
-  get(key: string): V | undefined {
-    const value = this.#map.get(key);
-    if (value !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, value);
+  get(key: string, make: () => Promise<V>): Promise<V> {
+    const done = this.#done.get(key);
+    if (done !== undefined) {
+      this.#done.delete(key);
+      this.#done.set(key, done);
+      return Promise.resolve(done.value);
     }
-    return value;
+    const making = this.#making.get(key);
+    if (making !== undefined) return making;
+    const made = make().then(
+      (value) => {
+        this.#keep(key, value);
+        return value;
+      },
+      (e: unknown) => {
+        this.#making.delete(key);
+        throw e;
+      },
+    );
+    this.#making.set(key, made);
+    return made;
   }
 
-  set(key: string, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    for (const oldest of this.#map.keys()) {
-      if (this.#map.size <= this.#max) break;
-      this.#map.delete(oldest);
+  #keep(key: string, value: V): void {
+    this.#making.delete(key);
+    const weight = this.#weigh(value) + 1;
+    this.#done.set(key, { value, weight });
+    this.#weight += weight;
+    for (const [oldest, kept] of this.#done) {
+      if (this.#weight <= this.#max) break;
+      this.#done.delete(oldest);
+      this.#weight -= kept.weight;
     }
-  }
-
-  delete(key: string): void {
-    this.#map.delete(key);
   }
 }
 
@@ -172,8 +197,11 @@ function byKindThenName(x: DirEntry, y: DirEntry): number {
 export class ImageInspector {
   readonly #repo: LocalRepository;
   readonly #jobs = new ConcurrencyLimit(INSPECT_JOBS);
-  readonly #listings = new Kept<Promise<DirEntry[]>>(LISTINGS_KEPT);
-  readonly #diffs = new Kept<Promise<ImageDiff>>(DIFFS_KEPT);
+  readonly #listings = new KeptAnswers<DirEntry[]>(LISTING_ENTRIES_KEPT, (entries) => entries.length);
+  readonly #diffs = new KeptAnswers<ImageDiff>(
+    DIFF_CHANGES_KEPT,
+    (d) => d.files.length + d.registry.length + d.drivers.length + d.unattend.length,
+  );
 
   constructor(repo: LocalRepository) {
     this.#repo = repo;
@@ -190,7 +218,7 @@ export class ImageInspector {
     const image = await this.#repo.getImage(ref);
     const edition = editionIndex(image, index);
     const key = `${image.digest}:${edition}:${dir.toLowerCase()}`;
-    const entries = await this.#kept(this.#listings, key, () =>
+    const entries = await this.#listings.get(key, () =>
       this.#withImages([image], async ([file = '']) => {
         const listed = await wimListDir(file, edition, dir).catch((e: unknown) => {
           if (e instanceof AppError && e.code === 'NOT_FOUND') {
@@ -243,7 +271,7 @@ export class ImageInspector {
     const ia = editionIndex(imageA, a.index);
     const ib = editionIndex(imageB, b.index);
     const key = `${imageA.digest}:${ia}:${imageB.digest}:${ib}`;
-    const diff = await this.#kept(this.#diffs, key, () =>
+    const diff = await this.#diffs.get(key, () =>
       this.#withImages([imageA, imageB], ([fileA = '', fileB = '']) =>
         diffImagesApart(`${fileA}:${ia}`, `${fileB}:${ib}`),
       ),
@@ -270,16 +298,6 @@ export class ImageInspector {
       drivers: diff.drivers.slice(0, DIFF_LIST_MAX),
       unattend: diff.unattend.slice(0, DIFF_LIST_MAX),
     };
-  }
-
-  /** The answer kept under `key`, or `make`'s, kept if it succeeds (two same asks share one job). */
-  #kept<T>(kept: Kept<Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
-    const known = kept.get(key);
-    if (known !== undefined) return known;
-    const made = make();
-    kept.set(key, made);
-    made.catch(() => kept.delete(key));
-    return made;
   }
 
   /**

@@ -147,6 +147,7 @@ test(
 
           for (const [query, status, message] of [
             ['index=2', 400, /index 2 is not an edition of lab\/win:v1, which has 1 to 1/],
+            ['index=0', 400, /index 0 is not an edition of lab\/win:v1, which has 1 to 1/],
             ['index=x', 400, /index: expected a whole number/],
             ['path=/Windows/../x', 400, /path must be absolute in the image/],
             ['path=Windows', 400, /path must be absolute in the image/],

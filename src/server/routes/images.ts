@@ -228,7 +228,7 @@ export function imageRoutes(context: RouteContext): ApiRoute[] {
       handler: (r) =>
         backend.listImageDirectory(
           refOf(r.params),
-          numberIn('index', r.query.index, 1, Number.MAX_SAFE_INTEGER, 1),
+          numberIn('index', r.query.index, 0, Number.MAX_SAFE_INTEGER, 1),
           r.query.path ?? '/',
           {
             offset: numberIn('offset', r.query.offset, 0, Number.MAX_SAFE_INTEGER, 0),
@@ -250,10 +250,10 @@ export function imageRoutes(context: RouteContext): ApiRoute[] {
       handler: (r) =>
         backend.diffImages(
           r.actor,
-          { ...refOf(r.params), index: numberIn('index', r.query.index, 1, Number.MAX_SAFE_INTEGER, 1) },
+          { ...refOf(r.params), index: numberIn('index', r.query.index, 0, Number.MAX_SAFE_INTEGER, 1) },
           {
             ...parseImageRef(r.query.to),
-            index: numberIn('toIndex', r.query.toIndex, 1, Number.MAX_SAFE_INTEGER, 1),
+            index: numberIn('toIndex', r.query.toIndex, 0, Number.MAX_SAFE_INTEGER, 1),
           },
         ),
     }),
