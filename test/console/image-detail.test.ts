@@ -127,6 +127,16 @@ test(
             /changed\s+SOFTWARE\s+\\Contoso\\App\s+Version\s+REG_DWORD:2\s+REG_DWORD:1/,
           );
           await checkPage(page, 'image-diff', problems);
+
+          // Along the lineage to the version it was made from: a page of its own, from its root.
+          await graph.getByRole('link', { name: `${NAME}:base` }).click();
+          await page.getByRole('heading', { name: `${NAME}:base`, level: 1 }).waitFor();
+          await files.getByRole('table', { name: 'Files in /' }).waitFor();
+          assert.equal(await page.getByRole('region', { name: /^Changes from/ }).count(), 0);
+          await page
+            .getByRole('list', { name: /^Lineage/ })
+            .getByRole('link', { name: `${NAME}:custom` })
+            .waitFor();
         } finally {
           await browser.close();
         }
