@@ -2,8 +2,9 @@
 // (folders first, sizes and SHA-1s as wimlib has them, a page at a time), GET …/diff compares two
 // pushed WIMs (a file changed, one added, one removed, a value of the SOFTWARE hive changed), both
 // read by real wimlib through a real nbdfuse mount of the stored chunks. A caller who may not read
-// one of the images is answered 404 without its name; a bad index or path is one 400; and no mount
-// or temporary folder is left behind.
+// one of the images is answered 404 without its name; a bad index or path is one 400; past the
+// bounded queue of jobs the answer is 503 with Retry-After; and no mount or temporary folder is
+// left behind.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { AccountStore } from '../../src/auth/account-store.ts';
 import { issueToken } from '../../src/auth/tokens.ts';
+import { INSPECT_JOBS, INSPECT_QUEUE } from '../../src/app/image-inspect.ts';
 import { fuseAvailable } from '../../src/engines/nbd.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { ImageDiff, ImageDirectory } from '../../src/server/schemas.ts';
@@ -162,6 +164,28 @@ test(
           const badTo = await get(s, lab, `/api/v1/images/${enc(IMAGE)}/tags/v1/diff?to=nocolon`);
           assert.equal(badTo.status, 400);
           assert.match(errorOf(badTo.json).message, /has no tag: expected NAME:TAG/);
+
+          // Many jobs at once (folders not kept: each one is looked for): a few run, a few wait,
+          // the others are told when to come back.
+          const answers = await Promise.all(
+            Array.from({ length: 40 }, (_, i) =>
+              fetch(`${s.server.url}${filesOf(IMAGE, 'v2', `path=/Missing${i}`)}`, {
+                headers: { authorization: `Bearer ${lab}` },
+              }).then(async (r) => ({
+                status: r.status,
+                retryAfter: r.headers.get('retry-after'),
+                code: errorOf((await r.json()) as Record<string, unknown>).code,
+              })),
+            ),
+          );
+          const busy = answers.filter((a) => a.status === 503);
+          assert.ok(busy.length > 0, 'no request was refused: the queue is not bounded');
+          assert.ok(answers.filter((a) => a.status === 404).length >= INSPECT_JOBS + INSPECT_QUEUE);
+          assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([404, 503]));
+          assert.deepEqual(
+            new Set(busy.map((a) => `${a.code} ${a.retryAfter ?? ''}`)),
+            new Set(['UNAVAILABLE 5']),
+          );
         });
         const mounts = await readFile('/proc/mounts', 'utf8');
         assert.doesNotMatch(mounts, new RegExp(scratch), 'a mount is left behind');
