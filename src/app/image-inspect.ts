@@ -38,6 +38,11 @@ const DIFF_CHANGES_KEPT = 200_000;
 export const DIR_PAGE_MAX = 1000;
 /** Changes of each kind a diff answer lists; its counts say how many there are in all. */
 export const DIFF_LIST_MAX = 2000;
+/**
+ * How long one job may take: two multi-GB images' hives and file lists read through the store take
+ * a minute or two. A job stuck past it (a program that hangs on the mount) gives up its turn.
+ */
+const JOB_TIMEOUT_MS = 10 * 60_000;
 /** Longest image path taken (Windows' own limit for a path is 32 767 UTF-16 units; wimlib's none). */
 const MAX_PATH_CHARS = 4096;
 
@@ -194,6 +199,38 @@ function byKindThenName(x: DirEntry, y: DirEntry): number {
   return x.name.localeCompare(y.name, 'en', { sensitivity: 'base' }) || x.name.localeCompare(y.name);
 }
 
+/**
+ * What `work` makes, or TIMED_OUT once JOB_TIMEOUT_MS have passed: its signal then aborts (a
+ * diff's thread ends), and the caller unmounts the images, which fails the reads of a program
+ * still at them.
+ */
+async function withinTime<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  const running = work(stop.signal);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      stop.abort();
+      reject(
+        new AppError(
+          'TIMED_OUT',
+          `looking inside the image took more than ${JOB_TIMEOUT_MS / 60_000} minutes`,
+          {
+            hint: 'try again; if it happens again, check the server for a stuck wimlib or nbdfuse',
+          },
+        ),
+      );
+    }, JOB_TIMEOUT_MS);
+  });
+  // What the work says after the time is up is not heard.
+  running.catch(() => undefined);
+  try {
+    return await Promise.race([running, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class ImageInspector {
   readonly #repo: LocalRepository;
   readonly #jobs = new ConcurrencyLimit(INSPECT_JOBS);
@@ -272,8 +309,8 @@ export class ImageInspector {
     const ib = editionIndex(imageB, b.index);
     const key = `${imageA.digest}:${ia}:${imageB.digest}:${ib}`;
     const diff = await this.#diffs.get(key, () =>
-      this.#withImages([imageA, imageB], ([fileA = '', fileB = '']) =>
-        diffImagesApart(`${fileA}:${ia}`, `${fileB}:${ib}`),
+      this.#withImages([imageA, imageB], ([fileA = '', fileB = ''], signal) =>
+        diffImagesApart(`${fileA}:${ia}`, `${fileB}:${ib}`, signal),
       ),
     );
     const side = (ref: ImageRef, digest: string, index: number): DiffSide => ({
@@ -304,7 +341,10 @@ export class ImageInspector {
    * Runs `fn` on `images` mounted as files, in its turn among the jobs, and unmounts them after.
    * UNAVAILABLE when FUSE is not there, or when the queue is full.
    */
-  async #withImages<T>(images: readonly ImageRecord[], fn: (files: string[]) => Promise<T>): Promise<T> {
+  async #withImages<T>(
+    images: readonly ImageRecord[],
+    fn: (files: string[], signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     if (!(await fuseAvailable())) {
       throw new AppError('UNAVAILABLE', 'this server cannot look inside images: FUSE is not available', {
         hint: 'give the server /dev/fuse (modprobe fuse; in a container, --device /dev/fuse) and install fuse3 and libnbd-bin',
@@ -327,7 +367,8 @@ export class ImageInspector {
             await mkdir(sub, { mode: 0o700 });
             files.push(await openNbdFile(source, sub, 'image.wim'));
           }
-          return await fn(files.map((f) => f.path));
+          const paths = files.map((f) => f.path);
+          return await withinTime((signal) => fn(paths, signal));
         } finally {
           for (const file of files) await file.close();
         }
