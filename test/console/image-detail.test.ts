@@ -1,6 +1,6 @@
 // An image's page in real Chromium against a real `winsmith server` (serveRepository, with two
-// versions of a small Windows-like image pushed: one installed from an ISO, one made from it by a
-// recipe): its lineage graph from the ISO to this image and its tags, its recipe, its files browsed
+// versions of a small Windows-like image pushed: one installed from an ISO by a build, one made from
+// it by a recipe): its lineage graph from the ISO and the build to this image and its tags, its recipe, its files browsed
 // into a folder and back by the breadcrumb, and the diff with the other version showing the file
 // and registry value that changed. Each state of the page: no serious or critical axe-core
 // violation, every control reached by Tab, no sideways scrolling on a laptop or a tablet, no script
@@ -8,12 +8,14 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { writeBuildRecord } from '../../src/build/build-record.ts';
 import { fuseAvailable } from '../../src/engines/nbd.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { consoleDirectory } from '../../src/server/console.ts';
-import { withCliServer } from '../helpers/cli-server.ts';
+import { withCliServer, type CliServer } from '../helpers/cli-server.ts';
 import { pushImageVersion } from '../helpers/image-versions.ts';
 import { LAPTOP, NO_BROWSER, checkPage, launchChromium, watchPage } from './browser.ts';
 
@@ -22,6 +24,48 @@ const SETUP = { user: 'setup', client: 'test' };
 const NAME = 'windows/server-2022';
 const ISO_SHA256 = 'a1'.repeat(32);
 const RECIPE = { recipeSha256: 'b2'.repeat(32), recipe: 'steps:\n  - registry: HKLM\\SOFTWARE\\Contoso\n' };
+
+/**
+ * A build of the base image, as the server keeps it: its start refused to run (the recipe's ISO is
+ * not the one its SHA-256 names), then the record a finished build leaves put in its place, with
+ * the base image as its result.
+ */
+async function buildOf(s: CliServer, dataDir: string, digest: string): Promise<string> {
+  await mkdir(join(dataDir, 'share'), { recursive: true });
+  await writeFile(join(dataDir, 'share', 'windows.iso'), 'not the ISO the recipe names');
+  const ended = new Promise<void>((resolve) => {
+    const stop = s.app.events.subscribe((e) => {
+      if (e.kind === 'build' && (e.result as { state: string }).state === 'failed') {
+        stop();
+        resolve();
+      }
+    });
+  });
+  const recipe = `source: { iso: windows.iso, sha256: '${ISO_SHA256}', edition: 1 }\noutput: { tag: ${NAME}:base }\n`;
+  const { id } = await s.app.as(SETUP).builds.start({ recipe, file: 'ws2022.yaml' });
+  await ended;
+  const at = new Date().toISOString();
+  const phase = { state: 'done' as const, startedAt: at, endedAt: at, boots: 1 };
+  await writeBuildRecord(join(dataDir, 'builds', id, 'work'), {
+    format: 1,
+    id,
+    createdAt: at,
+    winsmithVersion: 'test',
+    recipe: { file: 'ws2022.yaml', sha256: '0'.repeat(64), text: recipe },
+    source: { kind: 'iso', path: 'windows.iso', sha256: ISO_SHA256 },
+    edition: { index: 1, editionId: 'ServerStandard', build: 20348, name: 'Windows Server 2022 Standard' },
+    accelerator: 'tcg',
+    tokenSha256: '0'.repeat(64),
+    reportPort: 0,
+    qemuArgs: [],
+    state: 'done',
+    phases: { install: phase, provision: phase, generalize: phase },
+    steps: [],
+    error: null,
+    result: { ref: `${NAME}:base`, digest, disk: null },
+  });
+  return id;
+}
 
 const skip =
   NO_BROWSER !== false
@@ -62,6 +106,7 @@ test(
           },
         );
         await setup.images.tag({ name: NAME, tag: 'custom' }, { name: NAME, tag: 'latest' });
+        const build = await buildOf(s, join(dir, 'data'), base.digest);
 
         const browser = await launchChromium();
         try {
@@ -83,7 +128,11 @@ test(
           await graph.getByRole('link', { name: `${NAME}:base` }).waitFor();
           assert.deepEqual(
             (await steps.allInnerTexts()).map((t) => t.split('\n')[0]),
-            ['Windows ISO', 'Installed from the ISO', 'This image: Customization', 'Made from it'],
+            ['Windows ISO', 'Build', 'Installed from the ISO', 'This image: Customization', 'Made from it'],
+          );
+          assert.equal(
+            await graph.getByRole('link', { name: 'ws2022.yaml' }).getAttribute('href'),
+            `#/builds/${build}`,
           );
           const current = graph.locator('[aria-current="true"]');
           await current.getByRole('link', { name: `${NAME}:latest` }).waitFor();

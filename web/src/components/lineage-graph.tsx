@@ -1,10 +1,10 @@
 // An image's lineage as a graph read left to right (top to bottom on a narrow screen): the ISO it
-// was installed from, the image installed from it (a build or an import), each image made from the
-// one before (customizations, captures), this image with the tags that point at it, and the images
-// made from it. Each step is an item of an ordered list, so that a screen reader reads the chain
+// was installed from, the build that made an image (when the server ran it), each image made from
+// the one before (an installation, customizations, captures), this image with the tags that point
+// at it, and the images made from it. Each step is an item of an ordered list, so that a screen reader reads the chain
 // in order; the arrows between them are drawn and hidden from it.
 import { Fragment, type ComponentChildren } from 'preact';
-import type { ImageRecord, ImageSummary } from '../api-types.ts';
+import type { Build, ImageRecord, ImageSummary } from '../api-types.ts';
 import { shortDigest } from '../format.ts';
 import { href } from '../router.ts';
 
@@ -60,12 +60,15 @@ export function LineageGraph({
   record,
   images,
   partial,
+  builds,
 }: {
   readonly record: ImageRecord;
   /** The images listed (a page of them): the tags of each digest, the parents of each image. */
   readonly images: readonly ImageSummary[];
   /** The listing has more pages: an image not found in it may still be there. */
   readonly partial: boolean;
+  /** The builds listed: the one whose result is an image of the chain is drawn before it. */
+  readonly builds: readonly Build[];
 }) {
   const byDigest = new Map<string, ImageSummary[]>();
   for (const i of images) byDigest.set(i.digest, [...(byDigest.get(i.digest) ?? []), i]);
@@ -87,6 +90,21 @@ export function LineageGraph({
   const iso = root?.sourceIsoSha256 ?? null;
 
   const steps: Step[] = [];
+  const buildStep = (digest: string): void => {
+    const build = builds.find((b) => b.record?.result?.digest === digest);
+    if (build === undefined) return;
+    steps.push({
+      key: `build-${build.id}`,
+      kind: 'Build',
+      digest: null,
+      detail: (
+        <span>
+          <a href={href('builds', build.id)}>{build.recipe.file}</a>{' '}
+          <span class="muted">by {build.owner}</span>
+        </span>
+      ),
+    });
+  };
   if (iso !== null) {
     steps.push({
       key: 'iso',
@@ -103,6 +121,7 @@ export function LineageGraph({
       detail: <span class="muted">not followed</span>,
     });
   for (const a of ancestors) {
+    buildStep(a.digest);
     const first = a.tags[0];
     steps.push({
       key: a.digest,
@@ -111,6 +130,7 @@ export function LineageGraph({
       detail: <TagLinks images={a.tags} empty={notListed} />,
     });
   }
+  buildStep(record.digest);
   steps.push({
     key: 'this',
     kind: `This image: ${kindOf(record, capturedFromRecipe(record.recipe))}`,

@@ -3,7 +3,7 @@
 // the images made from it), the recipe that made it, its files a folder at a time, and what
 // differs between it and another image.
 import { useState } from 'preact/hooks';
-import type { ImagePage, ImageRecord } from '../api-types.ts';
+import type { Build, ImagePage, ImageRecord } from '../api-types.ts';
 import { segment } from '../api.ts';
 import { ErrorNotice, PageTitle, Pending } from '../components/common.tsx';
 import { FileBrowser } from '../components/file-browser.tsx';
@@ -40,6 +40,7 @@ export function ImagePage({ name, tag }: { readonly name: string; readonly tag: 
     [name, tag],
   );
   const all = useLoad((api) => api.get<ImagePage>(`/api/v1/images?limit=${LINEAGE_PAGE}`), []);
+  const builds = useLoad((api) => api.get<{ builds: Build[] }>('/api/v1/builds'), []);
   const record = image.data;
   const others = all.data?.images ?? [];
   const [edition, setEdition] = useState(1);
@@ -96,7 +97,12 @@ export function ImagePage({ name, tag }: { readonly name: string; readonly tag: 
           </section>
           <section aria-labelledby="lineage">
             <h2 id="lineage">Lineage</h2>
-            <LineageGraph record={record} images={others} partial={partial} />
+            <LineageGraph
+              record={record}
+              images={others}
+              partial={partial}
+              builds={builds.data?.builds ?? []}
+            />
             <ErrorNotice error={all.error} />
           </section>
           <section aria-labelledby="recipe">
