@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { AgentClient, isRetryable } from '../src/agent/agent-client.ts';
 import { parseAgentConfig } from '../src/agent/agent-config.ts';
 import { ImageChunks } from '../src/agent/image-chunks.ts';
-import { openImageStream } from '../src/agent/image-stream.ts';
+import { openNbdFile } from '../src/io/nbd-file.ts';
 import { DEFAULT_RETRY, withRetry } from '../src/agent/retry.ts';
 import { agentCommandLine } from '../src/deploy/agent-protocol.ts';
 import { makeNtfs } from '../src/engines/ntfs.ts';
@@ -83,7 +83,7 @@ async function apply(cmdline: string, volume: string, work: string): Promise<voi
         retryable: isRetryable,
       }),
     );
-    const stream = await openImageStream(image, work);
+    const stream = await openNbdFile(image, work, 'image.wim');
     try {
       await applyWindowsVolume(volume, windowsPartition(), stream.path, task.image.index, () => undefined);
     } finally {

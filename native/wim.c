@@ -9,6 +9,11 @@
  *     a split WIM. `wimlib-imagex dir --detailed` says the same in ~20 lines of text per entry, which
  *     costs more to print and to read than wimlib takes to find it.
  *
+ *   winsmith-wim dir WIM INDEX PATH [PART...]
+ *     One directory: the entry at PATH, then each entry directly in it (nothing deeper), in the
+ *     fields of list. A folder such as Windows\WinSxS holds tens of thousands of entries with a
+ *     hundred thousand more below them: a browser of the image asks for one level at a time.
+ *
  *   winsmith-wim session WIM INDEX LEVEL
  *     Works on one image through one opening of the WIM, driven by commands on stdin (fields
  *     ending in NUL), done in order as they come:
@@ -102,7 +107,19 @@ static int print_listing(WIMStruct *wim, int index, const char *under)
 	return 0;
 }
 
-static int list(const char *path, int index, const char *under, const char **parts, unsigned nparts)
+static int print_dir(WIMStruct *wim, int index, const char *under)
+{
+	int ret = wimlib_iterate_dir_tree(wim, index, under, 0, print_entry, NULL);
+	if (ret == 0)
+		ret = wimlib_iterate_dir_tree(wim, index, under, WIMLIB_ITERATE_DIR_TREE_FLAG_CHILDREN, print_entry,
+					      NULL);
+	if (ret)
+		return fail(under, wimlib_get_error_string(ret), ret);
+	return 0;
+}
+
+static int list(const char *path, int index, const char *under, const char **parts, unsigned nparts,
+		int (*print)(WIMStruct *, int, const char *))
 {
 	WIMStruct *wim;
 	int ret = wimlib_open_wim(path, 0, &wim);
@@ -113,7 +130,7 @@ static int list(const char *path, int index, const char *under, const char **par
 		if (ret)
 			return fail("PART", wimlib_get_error_string(ret), ret);
 	}
-	ret = print_listing(wim, index, under);
+	ret = print(wim, index, under);
 	if (ret)
 		return ret;
 	if (fflush(stdout) != 0)
@@ -271,7 +288,8 @@ static int session(const char *path, int index, const char *level_arg)
 
 int main(int argc, char **argv)
 {
-	const char *usage = "winsmith-wim list WIM INDEX [PATH [PART...]] | session WIM INDEX LEVEL";
+	const char *usage =
+		"winsmith-wim list WIM INDEX [PATH [PART...]] | dir WIM INDEX PATH [PART...] | session WIM INDEX LEVEL";
 	if (argc < 4)
 		return fail("usage", usage, 2);
 	char *end;
@@ -285,7 +303,9 @@ int main(int argc, char **argv)
 		return fail("wimlib", wimlib_get_error_string(ret), ret);
 	if (strcmp(argv[1], "list") == 0)
 		ret = list(argv[2], (int)index, argc > 4 ? argv[4] : "/", (const char **)argv + 5,
-			   argc > 5 ? (unsigned)(argc - 5) : 0);
+			   argc > 5 ? (unsigned)(argc - 5) : 0, print_listing);
+	else if (strcmp(argv[1], "dir") == 0 && argc > 4)
+		ret = list(argv[2], (int)index, argv[4], (const char **)argv + 5, (unsigned)(argc - 5), print_dir);
 	else if (strcmp(argv[1], "session") == 0 && argc == 5)
 		ret = session(argv[2], (int)index, argv[4]);
 	else

@@ -45,7 +45,7 @@ import { chooseDisk, describeDisk, describeRule } from './disk-rule.ts';
 import { openDiskTarget, type DiskTarget, type NtfsVolume } from './disk-target.ts';
 import { customizeVolume } from './customize-volume.ts';
 import { ImageChunks } from './image-chunks.ts';
-import { openImageStream } from './image-stream.ts';
+import { openNbdFile } from '../io/nbd-file.ts';
 import { Reporter, REPORTER_DEFAULTS } from './reporter.ts';
 import { captureSteps } from './run-capture.ts';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
@@ -261,7 +261,7 @@ export async function runAgent(env: AgentEnvironment): Promise<AgentOutcome> {
     enter('boot-files');
     const streamDir = join(env.workDir, 'image');
     await mkdir(streamDir, { mode: 0o700 });
-    const stream = await openImageStream(image, streamDir);
+    const stream = await openNbdFile(image, streamDir, 'image.wim');
     closers.push(() => stream.close());
     const index = task.image.index;
     const bootDir = await extractBootFiles(stream.path, index, scratch);

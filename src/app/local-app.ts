@@ -46,6 +46,9 @@ import { BuildService, buildsFor, type BuildSettings } from './builds.ts';
 import { EventHub } from './events.ts';
 import { recorderFor } from './audit-trail.ts';
 import { imagesFor } from './images.ts';
+import { ImageInspector, type DirectoryPage, type ImageDiffAnswer } from './image-inspect.ts';
+import { visibleTo } from './visibility.ts';
+import type { ImageRef } from '../core/names.ts';
 import { machinesFor } from './machines.ts';
 import type { Actor, IssuedToken, Session } from './session.ts';
 
@@ -83,6 +86,7 @@ export class LocalApp {
   readonly #deployments: DeploymentService;
   readonly #deploySettings: DeploymentSettings;
   readonly #builds: BuildService;
+  readonly #inspector: ImageInspector;
 
   private constructor(
     database: Database,
@@ -107,6 +111,7 @@ export class LocalApp {
       share: config.share,
       multicastStore: new MulticastStore(database),
     });
+    this.#inspector = new ImageInspector(repo);
     this.#builds = new BuildService({
       settings: config.builds,
       share: config.share,
@@ -277,6 +282,25 @@ export class LocalApp {
   /** The image name a build recipe's text stores into, for the caller's rights. */
   buildRecipeOutput(text: string, file: string): string | null {
     return this.#builds.recipeOutput(text, file);
+  }
+
+  /** A page of one directory of edition `index` of `ref` (the caller has checked it may read `ref`). */
+  listImageDirectory(
+    ref: ImageRef,
+    index: number,
+    path: string,
+    page: { readonly offset: number; readonly limit: number },
+  ): Promise<DirectoryPage> {
+    return this.#inspector.listDirectory(ref, index, path, page);
+  }
+
+  /** What differs between two images, both of which `actor` must be able to read. */
+  diffImages(
+    actor: Actor,
+    a: ImageRef & { readonly index: number },
+    b: ImageRef & { readonly index: number },
+  ): Promise<ImageDiffAnswer> {
+    return this.#inspector.diff(a, b, visibleTo(actor));
   }
 
   /** The figures the server's metrics show: deployments by state, the store's size. */

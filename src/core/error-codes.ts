@@ -48,6 +48,11 @@ export const ERROR_CODES = {
     exit: 1,
     summary: 'the request conflicts with the current state (e.g. an upload not complete)',
   },
+  UNAVAILABLE: {
+    status: 503,
+    exit: 5,
+    summary: 'the server cannot do this now: a facility it needs is missing (FUSE), or it is busy',
+  },
   TIMED_OUT: { status: 504, exit: 8, summary: 'what was waited for did not happen in the time allowed' },
   BUILD_FAILED: {
     status: 500,

@@ -8,7 +8,7 @@ import type { ErrorCode } from './error-codes.ts';
 export interface AppErrorOptions {
   readonly hint?: string;
   readonly cause?: unknown;
-  /** For RATE_LIMITED: the seconds before another attempt may succeed (HTTP Retry-After). */
+  /** For RATE_LIMITED and UNAVAILABLE: the seconds before another attempt may succeed (HTTP Retry-After). */
   readonly retryAfterSeconds?: number;
 }
 

@@ -1,8 +1,9 @@
 // WIM work through wimlib-imagex (Debian `wimtools`): capture, apply, extract, export, optimize,
 // split, join, verify, delete. Options and output as in wimlib's man pages (doc/man1/wim*.1 of
-// wimlib 1.13). Listing and in-place updates (files and image properties) go through winsmith-wim
-// (native/wim.c, on libwim). A source or target that is a regular file or a block device is an NTFS
-// volume, read or written by wimlib's NTFS-3G mode with no mount.
+// wimlib 1.13). Listing (an image, or one directory) and in-place updates (files and image
+// properties) go through winsmith-wim (native/wim.c, on libwim). A source or target that is a
+// regular file or a block device is an NTFS volume, read or written by wimlib's NTFS-3G mode with
+// no mount.
 
 import { readdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -250,6 +251,27 @@ export async function wimListFiles(
   const args = ['list', wimPath, String(index), options.path ?? '/', ...refs];
   const result = await run(args, undefined, undefined, 'winsmith-wim');
   return parseWimList(result.stdout.toString('utf8'));
+}
+
+/**
+ * One directory of image `index`: the entry at `path` (which may be a file), then the entries
+ * directly in it. A split WIM's other parts are referenced, as for wimListFiles.
+ */
+export async function wimListDir(
+  wimPath: string,
+  index: number,
+  path: string,
+): Promise<{ entry: WimFileEntry; children: WimFileEntry[] }> {
+  const refs = await findSplitParts(wimPath);
+  const result = await run(
+    ['dir', wimPath, String(index), path, ...refs],
+    undefined,
+    undefined,
+    'winsmith-wim',
+  );
+  const [entry, ...children] = parseWimList(result.stdout.toString('utf8'));
+  if (entry === undefined) throw new AppError('INTERNAL', `winsmith-wim dir listed nothing for ${path}`);
+  return { entry, children };
 }
 
 /**

@@ -7,7 +7,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { XMLParser } from 'fast-xml-parser';
+import type { ErrorCode } from '../core/error-codes.ts';
 import { AppError } from '../core/errors.ts';
 import { wimExtract, wimListFiles, type WimFileEntry } from '../engines/wimlib.ts';
 import { decodeRegData, Hive, regTypeName, type HiveKey, type RegValue } from '../formats/regf/index.ts';
@@ -355,4 +357,52 @@ export async function diffImages(refA: string, refB: string): Promise<ImageDiff>
       unattend,
     };
   }, 'winsmith-diff');
+}
+
+/** What diff-worker.ts posts: the diff, or its error's parts. */
+export type DiffThreadAnswer =
+  | { readonly diff: ImageDiff }
+  | { readonly error: { readonly code: ErrorCode; readonly message: string; readonly hint: string | null } };
+
+/** The worker's module beside this one, with the same extension (.ts from source, .js when built). */
+const WORKER_URL = new URL(
+  `./diff-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
+
+/**
+ * diffImages in a worker thread of its own, ended when `signal` aborts: the caller's thread stays
+ * free while the hives are read and compared.
+ */
+export function diffImagesApart(refA: string, refB: string, signal?: AbortSignal): Promise<ImageDiff> {
+  return new Promise<ImageDiff>((resolve, reject) => {
+    const worker = new Worker(WORKER_URL, { workerData: { refA, refB } });
+    const onAbort = (): void => {
+      void worker.terminate();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let answered = false;
+    worker.once('message', (answer: DiffThreadAnswer) => {
+      answered = true;
+      if ('diff' in answer) resolve(answer.diff);
+      else {
+        const { code, message, hint } = answer.error;
+        reject(new AppError(code, message, hint === null ? {} : { hint }));
+      }
+    });
+    worker.once('error', (e: Error) => {
+      answered = true;
+      reject(new AppError('INTERNAL', `the diff thread failed: ${e.message}`, { cause: e }));
+    });
+    worker.once('exit', () => {
+      signal?.removeEventListener('abort', onAbort);
+      if (!answered) {
+        reject(
+          signal?.aborted === true
+            ? new AppError('INTERRUPTED', 'the diff was stopped before it ended')
+            : new AppError('INTERNAL', 'the diff thread ended without an answer'),
+        );
+      }
+    });
+  });
 }

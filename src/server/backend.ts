@@ -3,6 +3,8 @@
 // it announces.
 
 import type { Session, Actor, IssuedToken, ServerFigures } from '../app/session.ts';
+import type { DirectoryPage, ImageDiffAnswer } from '../app/image-inspect.ts';
+import type { ImageRef } from '../core/names.ts';
 import type { Principal } from '../auth/roles.ts';
 import type { ChunkerOptions } from '../store/chunker.ts';
 import type { EventHub } from '../app/events.ts';
@@ -30,6 +32,19 @@ export interface ServerBackend {
   buildImage(id: string): Promise<string>;
   /** The image name a build recipe's text stores into (no file looked at), for the caller's rights. */
   buildRecipeOutput(text: string, file: string): string | null;
+  /** A page of one directory of a stored WIM image (the caller may read it: the route checked). */
+  listImageDirectory(
+    ref: ImageRef,
+    index: number,
+    path: string,
+    page: { readonly offset: number; readonly limit: number },
+  ): Promise<DirectoryPage>;
+  /** What differs between two stored WIM images; NOT_FOUND, unnamed, for one `actor` may not read. */
+  diffImages(
+    actor: Actor,
+    a: ImageRef & { readonly index: number },
+    b: ImageRef & { readonly index: number },
+  ): Promise<ImageDiffAnswer>;
   /** Deployments by state and the store's size, for GET /metrics. */
   figures(): Promise<ServerFigures>;
   /** Throws when the catalog or the blob store cannot be reached. */

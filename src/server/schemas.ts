@@ -101,6 +101,73 @@ export const ImagePageQuery = z.object({
   cursor: text.optional(),
 });
 
+const wholeNumberText = z
+  .string()
+  .regex(/^\d{1,15}$/, 'expected a whole number')
+  .optional();
+
+export const ImageFilesQuery = z.object({
+  /** The edition (1 when absent). */
+  index: wholeNumberText,
+  /** The folder, from the image's root ('/' when absent). */
+  path: text.optional(),
+  offset: wholeNumberText,
+  limit: wholeNumberText,
+});
+
+export const ImageDirectory = z.object({
+  name: text,
+  tag: text,
+  digest: text,
+  index: count,
+  path: text,
+  entries: list(z.object({ name: text, isDir: z.boolean(), size: count, sha1: nullableText })),
+  total: count,
+  next: count.nullable(),
+});
+
+export const ImageDiffQuery = z.object({
+  /** The image compared with, NAME:TAG. */
+  to: text,
+  index: wholeNumberText,
+  toIndex: wholeNumberText,
+});
+
+const DiffSide = z.object({ name: text, tag: text, digest: text, index: count });
+const change = z.enum(['added', 'removed', 'changed']);
+
+export const ImageDiff = z.object({
+  a: DiffSide,
+  b: DiffSide,
+  counts: z.object({ files: count, registry: count, drivers: count, unattend: count }),
+  truncated: z.boolean(),
+  files: list(
+    z.object({
+      path: text,
+      change,
+      isDir: z.boolean(),
+      sizeA: count.optional(),
+      sizeB: count.optional(),
+      sha1A: nullableText.optional(),
+      sha1B: nullableText.optional(),
+    }),
+  ),
+  registry: list(
+    z.object({
+      hive: text,
+      key: text,
+      value: text.optional(),
+      change,
+      a: text.optional(),
+      b: text.optional(),
+    }),
+  ),
+  drivers: list(
+    z.object({ inf: text, change: z.enum(['added', 'removed']), where: z.enum(['file', 'DriverDatabase']) }),
+  ),
+  unattend: list(z.object({ setting: text, change, a: text.optional(), b: text.optional() })),
+});
+
 export const TagRequest = z.object({ source: z.object({ name: text, tag: text }) });
 
 export const TagHistory = z.object({

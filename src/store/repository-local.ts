@@ -609,6 +609,21 @@ export class LocalRepository {
     return this.#contentOf(manifest, wanted);
   }
 
+  /**
+   * The content `ref` points at (refused if that is not `digest`) read a range at a time, its
+   * manifest read once: what an NBD export of the image serves to the readers of its file.
+   */
+  async contentPieces(
+    ref: ImageRef,
+    digest: string,
+  ): Promise<{ readonly size: number; pieces(start: number, end: number): AsyncIterable<Uint8Array> }> {
+    const manifest = await this.getManifest(ref, digest);
+    return {
+      size: manifest.size,
+      pieces: (start, end) => this.#pieces(segmentsOf(manifest, { start, end: end - 1 })),
+    };
+  }
+
   /** Bytes `range` of the content `manifest` describes, from the stored chunks. */
   #contentOf(manifest: Manifest, range: ByteRange): Content {
     return this.#contentOfSegments(segmentsOf(manifest, range), range.end - range.start + 1);

@@ -12,9 +12,8 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ImageChunks, type ChunkFetcher } from '../../src/agent/image-chunks.ts';
-import { serveImageNbd } from '../../src/agent/image-nbd.ts';
+import { openNbdFile, serveNbd } from '../../src/io/nbd-file.ts';
 import { runProgram } from '../../src/engines/run.ts';
-import { openImageStream } from '../../src/agent/image-stream.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { chunkBytes } from '../../src/store/chunker.ts';
 import { sha256Hex, type Manifest } from '../../src/store/manifest.ts';
@@ -44,7 +43,7 @@ function imageOf(bytes: Uint8Array, corrupt?: number): ImageChunks {
 test('the image over NBD on the Unix socket, as libnbd reads it: size, read-only, every byte', async () => {
   await withTempDir(async (dir) => {
     const bytes = randomBytes(1024 * 1024 + 12345);
-    const server = await serveImageNbd(imageOf(bytes), join(dir, 'image.sock'));
+    const server = await serveNbd(imageOf(bytes), join(dir, 'image.sock'));
     const uri = `nbd+unix:///?socket=${server.socketPath}`;
     try {
       const info = JSON.parse((await runProgram('nbdinfo', ['--json', uri])).stdout.toString()) as {
@@ -67,7 +66,7 @@ test('a corrupt chunk fails the reads that need it with EIO; the image keeps the
   await withTempDir(async (dir) => {
     const bytes = randomBytes(512 * 1024);
     const image = imageOf(bytes, 3);
-    const server = await serveImageNbd(image, join(dir, 'image.sock'));
+    const server = await serveNbd(image, join(dir, 'image.sock'));
     try {
       await assert.rejects(
         runProgram('nbdcopy', [`nbd+unix:///?socket=${server.socketPath}`, join(dir, 'copy.bin')]),
@@ -88,7 +87,7 @@ test(
       const bytes = randomBytes(3 * 1024 * 1024 + 777);
       const original = join(dir, 'original.bin');
       await writeFile(original, bytes);
-      const stream = await openImageStream(imageOf(bytes), dir);
+      const stream = await openNbdFile(imageOf(bytes), dir, 'image.wim');
       const mounted = stream.path;
       try {
         assert.ok((await readFile('/proc/mounts', 'utf8')).includes(mounted));

@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { ImageChunks } from '../../src/agent/image-chunks.ts';
-import { openImageStream } from '../../src/agent/image-stream.ts';
+import { openNbdFile } from '../../src/io/nbd-file.ts';
 import { sha256Hex } from '../../src/store/manifest.ts';
 
 const dir = process.argv[2];
@@ -19,6 +19,6 @@ const image = new ImageChunks(
   },
   () => Promise.resolve(new Uint8Array(bytes)),
 );
-const stream = await openImageStream(image, dir);
+const stream = await openNbdFile(image, dir, 'image.wim');
 process.stdout.write(`${stream.path}\n`);
 setInterval(() => undefined, 60_000);

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -165,4 +166,20 @@ export function sidewaysOverflow(page: Page): Promise<string[]> {
           `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().right)} px)`,
       );
   });
+}
+
+/**
+ * What every page must be: accessible, reachable by keyboard, no wider than a laptop or a tablet,
+ * free of script errors (`problems`, from watchPage); photographed as `name` at both sizes.
+ */
+export async function checkPage(page: Page, name: string, problems: string[]): Promise<void> {
+  assert.deepEqual(await seriousViolations(page), [], `${name}: axe-core`);
+  assert.deepEqual(await unreachableByKeyboard(page), [], `${name}: controls the Tab key never reaches`);
+  await screenshot(page, `${name}-laptop`);
+  assert.deepEqual(await sidewaysOverflow(page), [], `${name}: wider than a laptop window`);
+  await page.setViewportSize(TABLET);
+  assert.deepEqual(await sidewaysOverflow(page), [], `${name}: wider than a tablet window`);
+  await screenshot(page, `${name}-tablet`);
+  await page.setViewportSize(LAPTOP);
+  assert.deepEqual(problems, [], `${name}: script errors`);
 }

@@ -15,7 +15,7 @@ import { createApp } from '../../src/server/app.ts';
 import { EventHub } from '../../src/app/events.ts';
 import { silentLogger } from '../../src/server/log.ts';
 import { chunkBytes } from '../../src/store/chunker.ts';
-import { sha256Hex, type Manifest } from '../../src/store/manifest.ts';
+import { MEDIA_TYPES, sha256Hex, type Manifest } from '../../src/store/manifest.ts';
 import { DEFAULT_META } from '../../src/store/repository.ts';
 import { LocalApp } from '../../src/app/local-app.ts';
 import { runProgram } from '../../src/engines/run.ts';
@@ -132,6 +132,24 @@ export async function seedImage(repo: LocalApp, name: string, tag: string): Prom
   const session = await r.beginUpload({ name, tag }, manifest);
   for (const c of chunks) await r.putChunk(session.id, c.digest, c.bytes);
   await r.commitUpload(session.id, DEFAULT_META);
+}
+
+/** capturedWim() pushed as `name`:v1 with its one edition recorded, unless it is there already. */
+async function seedWimImage(repo: LocalApp, name: string): Promise<void> {
+  const r = repo.as(ADMIN).images;
+  const there = await r.getImage({ name, tag: 'v1' }).then(
+    () => true,
+    () => false,
+  );
+  if (there) return;
+  const { manifest, chunks } = manifestOf(await capturedWim());
+  const session = await r.beginUpload({ name, tag: 'v1' }, { ...manifest, mediaType: MEDIA_TYPES.wim });
+  for (const c of chunks) await r.putChunk(session.id, c.digest, c.bytes);
+  await r.commitUpload(session.id, {
+    ...DEFAULT_META,
+    mediaType: MEDIA_TYPES.wim,
+    editions: [{ index: 1, name: 'captured' }],
+  });
 }
 
 /** An open upload with every chunk sent, ready to commit; returns its id and one chunk. */
@@ -272,6 +290,18 @@ export async function prepare(
       return { path: `/api/v1/images/${enc(`${scope}/img`)}/tags/d${n}`, init: { method } };
     case 'GET /api/v1/images/{name}/tags/{tag}/history':
       return { path: path.replace('{name}', enc(`${scope}/img`)).replace('{tag}', 'v1'), init: { method } };
+    case 'GET /api/v1/images/{name}/tags/{tag}/files':
+      await seedWimImage(repo, `${scope}/wim`);
+      return {
+        path: `/api/v1/images/${enc(`${scope}/wim`)}/tags/v1/files?path=%2FWindows`,
+        init: { method },
+      };
+    case 'GET /api/v1/images/{name}/tags/{tag}/diff':
+      await seedWimImage(repo, `${scope}/wim`);
+      return {
+        path: `/api/v1/images/${enc(`${scope}/wim`)}/tags/v1/diff?to=${enc(`${scope}/wim:v1`)}`,
+        init: { method },
+      };
     case 'POST /api/v1/users':
       return { path, init: json({ name: `u${n}`, role: 'viewer', scopes: [`${scope}/`] }) };
     case 'GET /api/v1/users/{name}':

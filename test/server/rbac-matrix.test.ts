@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { AccountStore } from '../../src/auth/account-store.ts';
 import { generateToken, issueToken } from '../../src/auth/tokens.ts';
+import { fuseAvailable } from '../../src/engines/nbd.ts';
 import { ADMIN, PASSWORD, prepare, seedImage, withFixture } from '../helpers/api-fixture.ts';
 import { REPO_ROOT } from '../helpers/cli.ts';
 
@@ -48,6 +49,8 @@ export const RBAC_TABLE = `
 | GET /api/v1/images/{name}/tags/{tag}/history | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 403 |
 | GET /api/v1/images/{name}/tags/{tag}/manifest | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 403 |
 | GET /api/v1/images/{name}/tags/{tag}/content | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 403 |
+| GET /api/v1/images/{name}/tags/{tag}/files | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 404 |
+| GET /api/v1/images/{name}/tags/{tag}/diff | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 404 |
 | GET /api/v1/store/stats | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 200 |
 | POST /api/v1/store/check | 401 | 401 | 401 | 401 | 403 | 403 | 403 | 200 | 403 |
 | POST /api/v1/store/gc | 401 | 401 | 401 | 401 | 403 | 403 | 403 | 200 | 403 |
@@ -104,6 +107,16 @@ export const RBAC_TABLE = `
 | GET /metrics | 403 | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 |
 | GET /api/v1/events | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 200 |
 `;
+
+/**
+ * The routes that look inside images (through FUSE): where FUSE is not available they answer 503
+ * UNAVAILABLE to a caller that passed the role and scope checks, which the table counts as 200.
+ */
+const INSIDE_IMAGES = new Set([
+  'GET /api/v1/images/{name}/tags/{tag}/files',
+  'GET /api/v1/images/{name}/tags/{tag}/diff',
+]);
+const FUSE = await fuseAvailable();
 
 function parseTable(text: string): Map<string, number[]> {
   const rows = new Map<string, number[]>();
@@ -163,7 +176,7 @@ test(
           const response = await app.app.request(path, { ...init, headers, signal: controller.signal });
           await response.body?.cancel();
           controller.abort();
-          statuses.push(response.status);
+          statuses.push(!FUSE && INSIDE_IMAGES.has(key) && response.status === 503 ? 200 : response.status);
         }
         found.push(`| ${key} | ${statuses.join(' | ')} |`);
         const row = expected.get(key);

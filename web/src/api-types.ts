@@ -9,6 +9,8 @@ import type {
   Caller as CallerSchema,
   CreatedUser as CreatedUserSchema,
   Deployment as DeploymentSchema,
+  ImageDiff as ImageDiffSchema,
+  ImageDirectory as ImageDirectorySchema,
   ImagePage as ImagePageSchema,
   ImageRecord as ImageRecordSchema,
   ImageSummary as ImageSummarySchema,
@@ -29,6 +31,8 @@ export type Build = z.infer<typeof BuildSchema>;
 export type Caller = z.infer<typeof CallerSchema>;
 export type CreatedUser = z.infer<typeof CreatedUserSchema>;
 export type Deployment = z.infer<typeof DeploymentSchema>;
+export type ImageDiff = z.infer<typeof ImageDiffSchema>;
+export type ImageDirectory = z.infer<typeof ImageDirectorySchema>;
 export type ImagePage = z.infer<typeof ImagePageSchema>;
 export type ImageRecord = z.infer<typeof ImageRecordSchema>;
 export type ImageSummary = z.infer<typeof ImageSummarySchema>;

@@ -26,7 +26,9 @@ function View({ route }: { readonly route: Route }) {
     case 'images':
       return <ImagesPage />;
     case 'image':
-      return <ImagePage name={route.name} tag={route.tag} />;
+      // Keyed: another image's page starts afresh (its root folder, no comparison), not with
+      // what the page before showed.
+      return <ImagePage key={`${route.name}:${route.tag}`} name={route.name} tag={route.tag} />;
     case 'builds':
       return <BuildsPage />;
     case 'build':

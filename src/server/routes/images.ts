@@ -5,7 +5,8 @@
 
 import { inScope } from '../../auth/roles.ts';
 import { AppError } from '../../core/errors.ts';
-import { validateImageName, validateTag, type ImageRef } from '../../core/names.ts';
+import { parseImageRef, validateImageName, validateTag, type ImageRef } from '../../core/names.ts';
+import { DIR_PAGE_MAX } from '../../app/image-inspect.ts';
 import { parseRangeHeader } from '../../formats/http-range.ts';
 import { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../../app/session.ts';
 import { bytesAnswer, rangeNotSatisfiable } from '../byte-answer.ts';
@@ -13,7 +14,18 @@ import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
 import { sendContent } from '../send-content.ts';
 import type { RouteContext } from '../backend.ts';
 import type { Manifest as StoredManifest } from '../../store/manifest.ts';
-import { ImagePage, ImagePageQuery, ImageRecord, Manifest, TagHistory, TagRequest } from '../schemas.ts';
+import {
+  ImageDiff,
+  ImageDiffQuery,
+  ImageDirectory,
+  ImageFilesQuery,
+  ImagePage,
+  ImagePageQuery,
+  ImageRecord,
+  Manifest,
+  TagHistory,
+  TagRequest,
+} from '../schemas.ts';
 
 const NAME_PARAM = {
   name: 'name',
@@ -37,6 +49,37 @@ function pageLimit(text: string | undefined): number {
     );
   }
   return limit;
+}
+
+/** A whole-number query value within [min, max], `fallback` when absent; INVALID_ARGUMENT otherwise. */
+function numberIn(
+  name: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  const value = text === undefined ? fallback : Number(text);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `${name} must be ${min} to ${max}, found ${JSON.stringify(text)}`,
+      {
+        hint: `see ${name} in /api/openapi.json`,
+      },
+    );
+  }
+  return value;
+}
+
+/**
+ * What a caller who may not read an image is told by the routes that look inside images: not
+ * found, with no name, as for an image that does not exist.
+ */
+function unseenImage(): AppError {
+  return new AppError('NOT_FOUND', 'no such image', {
+    hint: 'winsmith images lists the images you may read',
+  });
 }
 
 /** The manifest of `ref`: its chunks in order, for a pull that checks what it already has. */
@@ -171,6 +214,48 @@ export function imageRoutes(context: RouteContext): ApiRoute[] {
         description: 'the bytes (206 for a range)',
       },
       handler: (r) => content(r, context),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/images/{name}/tags/{tag}/files',
+      summary: `one folder of an edition of a WIM image: its entries (folders first), at most ${DIR_PAGE_MAX} an answer, then follow next`,
+      action: 'image.read',
+      image: imageRoute,
+      refusal: unseenImage,
+      parameters: [NAME_PARAM],
+      query: ImageFilesQuery,
+      ok: { status: 200, description: 'a page of the folder', json: ImageDirectory },
+      handler: (r) =>
+        backend.listImageDirectory(
+          refOf(r.params),
+          numberIn('index', r.query.index, 0, Number.MAX_SAFE_INTEGER, 1),
+          r.query.path ?? '/',
+          {
+            offset: numberIn('offset', r.query.offset, 0, Number.MAX_SAFE_INTEGER, 0),
+            limit: numberIn('limit', r.query.limit, 1, DIR_PAGE_MAX, DIR_PAGE_MAX),
+          },
+        ),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/images/{name}/tags/{tag}/diff',
+      summary:
+        'what differs from this image to another (to=NAME:TAG): files, registry of the standard hives, drivers, unattend.xml; the caller must be able to read both',
+      action: 'image.read',
+      image: imageRoute,
+      refusal: unseenImage,
+      parameters: [NAME_PARAM],
+      query: ImageDiffQuery,
+      ok: { status: 200, description: 'the changes, and how many of each kind', json: ImageDiff },
+      handler: (r) =>
+        backend.diffImages(
+          r.actor,
+          { ...refOf(r.params), index: numberIn('index', r.query.index, 0, Number.MAX_SAFE_INTEGER, 1) },
+          {
+            ...parseImageRef(r.query.to),
+            index: numberIn('toIndex', r.query.toIndex, 0, Number.MAX_SAFE_INTEGER, 1),
+          },
+        ),
     }),
   ];
 }

@@ -1,38 +1,37 @@
-// One image: what it is (digest, size, SHA-256, who pushed it), its editions, and its lineage: the
-// ISO it was installed from, the image it was made from, the tags that point at it now, and the
-// recipe that made it.
-import { Fragment } from 'preact';
-import type { ImagePage, ImageRecord, ImageSummary } from '../api-types.ts';
+// One image: what it is (digest, size, SHA-256, who pushed it), its editions, its lineage as a
+// graph (the ISO it was installed from, the images it was made from, the tags that point at it,
+// the images made from it), the recipe that made it, its files a folder at a time, and what
+// differs between it and another image.
+import { useState } from 'preact/hooks';
+import type { Build, ImagePage, ImageRecord } from '../api-types.ts';
 import { segment } from '../api.ts';
 import { ErrorNotice, PageTitle, Pending } from '../components/common.tsx';
+import { FileBrowser } from '../components/file-browser.tsx';
+import { ImageDiffView } from '../components/image-diff.tsx';
+import { LineageGraph } from '../components/lineage-graph.tsx';
 import { Table } from '../components/table.tsx';
 import { editionsOf } from '../editions.ts';
-import { formatBytes, formatTime, shortDigest } from '../format.ts';
+import { formatBytes, formatTime } from '../format.ts';
 import { useLoad } from '../load.ts';
 import { href } from '../router.ts';
 
 /** The most images one page of the listing gives (IMAGE_PAGE_MAX): enough to find a parent's tags. */
 const LINEAGE_PAGE = 1000;
 
-function TagLinks({ images, empty }: { readonly images: readonly ImageSummary[]; readonly empty: string }) {
-  if (images.length === 0) return <span class="muted">{empty}</span>;
-  return (
-    <>
-      {images.map((i, n) => (
-        <Fragment key={`${i.name}:${i.tag}`}>
-          {n > 0 ? ', ' : null}
-          <a href={href('images', i.name, i.tag)}>
-            {i.name}:{i.tag}
-          </a>
-        </Fragment>
-      ))}
-    </>
-  );
-}
+const WIM = 'application/x-wim';
 
+/**
+ * The recipe as it is shown: the YAML a recorded customization kept (one, or each of a chain, as
+ * YAML documents), else the recorded value as JSON.
+ */
 function recipeText(recipe: unknown): string | null {
   if (recipe === null || recipe === undefined) return null;
-  return typeof recipe === 'string' ? recipe : JSON.stringify(recipe, null, 2);
+  if (typeof recipe === 'string') return recipe;
+  const yaml = (r: unknown): string | null =>
+    typeof r === 'object' && r !== null && 'recipe' in r && typeof r.recipe === 'string' ? r.recipe : null;
+  const recorded = (Array.isArray(recipe) ? recipe : [recipe]).map(yaml);
+  if (recorded.every((r) => r !== null)) return recorded.join('---\n');
+  return JSON.stringify(recipe, null, 2);
 }
 
 export function ImagePage({ name, tag }: { readonly name: string; readonly tag: string }) {
@@ -41,12 +40,10 @@ export function ImagePage({ name, tag }: { readonly name: string; readonly tag: 
     [name, tag],
   );
   const all = useLoad((api) => api.get<ImagePage>(`/api/v1/images?limit=${LINEAGE_PAGE}`), []);
+  const builds = useLoad((api) => api.get<{ builds: Build[] }>('/api/v1/builds'), []);
   const record = image.data;
   const others = all.data?.images ?? [];
-  const parentDigest = record?.parentDigest ?? null;
-  const parents = parentDigest === null ? [] : others.filter((i) => i.digest === parentDigest);
-  const sameContent = record === null ? [] : others.filter((i) => i.digest === record.digest);
-  const children = record === null ? [] : others.filter((i) => i.parentDigest === record.digest);
+  const [edition, setEdition] = useState(1);
   const recipe = recipeText(record?.recipe);
   // Past the first page of the listing, an image not found may still be there.
   const partial = (all.data?.next ?? null) !== null;
@@ -100,44 +97,12 @@ export function ImagePage({ name, tag }: { readonly name: string; readonly tag: 
           </section>
           <section aria-labelledby="lineage">
             <h2 id="lineage">Lineage</h2>
-            <ol class="lineage">
-              <li>
-                <span class="step-label">Source ISO</span>
-                {record.sourceIsoSha256 === null ? (
-                  <span class="muted">none recorded</span>
-                ) : (
-                  <span class="mono">sha256 {record.sourceIsoSha256}</span>
-                )}
-              </li>
-              <li>
-                <span class="step-label">Made from</span>
-                {record.parentDigest === null ? (
-                  <span class="muted">no parent image</span>
-                ) : (
-                  <span>
-                    <span class="mono">{shortDigest(record.parentDigest)}</span>{' '}
-                    <TagLinks
-                      images={parents}
-                      empty={partial ? '(not among the first images listed)' : '(no tag points at it now)'}
-                    />
-                  </span>
-                )}
-              </li>
-              <li aria-current="true">
-                <span class="step-label">This image</span>
-                <span>
-                  <span class="mono">{shortDigest(record.digest)}</span>, tagged{' '}
-                  <TagLinks images={sameContent} empty={`${name}:${tag}`} />
-                </span>
-              </li>
-              <li>
-                <span class="step-label">Made from it</span>
-                <TagLinks
-                  images={children}
-                  empty={partial ? 'none among the first images listed' : 'no image yet'}
-                />
-              </li>
-            </ol>
+            <LineageGraph
+              record={record}
+              images={others}
+              partial={partial}
+              builds={builds.data?.builds ?? []}
+            />
             <ErrorNotice error={all.error} />
           </section>
           <section aria-labelledby="recipe">
@@ -150,10 +115,34 @@ export function ImagePage({ name, tag }: { readonly name: string; readonly tag: 
               </pre>
             )}
           </section>
-          <p class="muted">
-            A file browser and the diff between two versions are not in the console yet: use{' '}
-            <code>winsmith image files</code> and <code>winsmith image diff</code>.
-          </p>
+          {record.mediaType !== WIM || record.editions.length === 0 ? null : (
+            <>
+              {record.editions.length < 2 ? null : (
+                <p class="actions">
+                  <label for="edition">Edition</label>
+                  <select
+                    id="edition"
+                    value={edition}
+                    onChange={(e) => setEdition(Number((e.target as HTMLSelectElement).value))}
+                  >
+                    {editionsOf(record.editions).map((e, i) => (
+                      <option key={i} value={e.index ?? i + 1}>
+                        {e.index ?? i + 1}: {e.name}
+                      </option>
+                    ))}
+                  </select>
+                </p>
+              )}
+              <section aria-labelledby="files">
+                <h2 id="files">Files</h2>
+                <FileBrowser name={name} tag={tag} index={edition} />
+              </section>
+              <section aria-labelledby="diff">
+                <h2 id="diff">Compare</h2>
+                <ImageDiffView name={name} tag={tag} index={edition} images={others} />
+              </section>
+            </>
+          )}
         </>
       )}
     </>
