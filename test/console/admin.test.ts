@@ -23,16 +23,14 @@ import { withTempDir } from '../../src/io/output.ts';
 import { consoleDirectory } from '../../src/server/console.ts';
 import { startDeployServer, type DeployServer } from '../helpers/deploy-server.ts';
 import {
-  LAPTOP,
-  NO_BROWSER,
-  TABLET,
-  launchChromium,
-  recordUrls,
+  checkPage,
   type InPage,
+  LAPTOP,
+  launchChromium,
+  NO_BROWSER,
+  recordUrls,
   screenshot,
   seriousViolations,
-  sidewaysOverflow,
-  unreachableByKeyboard,
   watchPage,
 } from './browser.ts';
 
@@ -57,21 +55,6 @@ async function storedProfile(server: DeployServer, name: string): Promise<string
   assert.ok(stored !== undefined, `profile ${name} is stored`);
   const box = await loadSecretBox({ file: join(server.dataDir, SECRETS_KEY_FILE) });
   return box.open(stored.sealed, `profile:${name}`);
-}
-
-/** Accessible, reached by keyboard, as wide as a laptop and a tablet window at most, no script error. */
-async function checkPage(page: Page, name: string, problems: string[]): Promise<void> {
-  for (const [size, what] of [
-    [TABLET, 'tablet'],
-    [LAPTOP, 'laptop'],
-  ] as const) {
-    await page.setViewportSize(size);
-    assert.deepEqual(await sidewaysOverflow(page), [], `${name}: wider than a ${what} window`);
-    await screenshot(page, `admin-${name}-${what}`);
-  }
-  assert.deepEqual(await seriousViolations(page), [], `${name}: axe-core`);
-  assert.deepEqual(await unreachableByKeyboard(page), [], `${name}: controls the Tab key never reaches`);
-  assert.deepEqual(problems, [], `${name}: script errors`);
 }
 
 async function signIn(page: Page, url: string, user: string): Promise<void> {
@@ -147,7 +130,7 @@ test(
             .click();
           await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
           await page.getByRole('table').locator('tr[data-user="root"]').waitFor();
-          await checkPage(page, 'users', problems);
+          await checkPage(page, 'admin-users', problems);
           const add = page.getByRole('form', { name: 'Add a user' });
           await add.getByLabel('Name', { exact: true }).fill('alice');
           await add.getByLabel('Role').selectOption('builder');
@@ -159,7 +142,7 @@ test(
           assert.match(await alice.innerText(), /alice\s+builder\s+team-a\/\s+enabled/);
           assert.equal((await server.session.accounts.showUser('alice')).role, 'builder');
           assert.equal(await loginStatus(server, 'alice', first), 200);
-          await checkPage(page, 'user-added', problems);
+          await checkPage(page, 'admin-user-added', problems);
           await page.getByRole('button', { name: 'Done' }).click();
 
           // Its password reset: a new one, shown once; the old one no longer works.
@@ -196,7 +179,7 @@ test(
           assert.equal(await statusOf(server, token, 'GET', '/api/v1/me'), 200);
           const row = page.locator('tr', { hasText: 'ci-runner' });
           assert.match(await row.innerText(), /ci-runner\s+root[\s\S]*active/);
-          await checkPage(page, 'token-created', problems);
+          await checkPage(page, 'admin-token-created', problems);
           const answered = answers.length;
           await page.reload();
           await page.getByRole('heading', { name: 'API tokens' }).waitFor();
@@ -207,7 +190,7 @@ test(
             () => (globalThis as unknown as InPage).sessionStorage.getItem('winsmith.session') ?? '',
           );
           assert.ok(storage !== '' && !storage.includes(token), 'the token is kept in the tab');
-          await checkPage(page, 'tokens', problems);
+          await checkPage(page, 'admin-tokens', problems);
 
           // Revoked after a question naming it and its owner: refused from then on.
           await page.getByRole('button', { name: 'Revoke token ci-runner of root' }).click();
@@ -255,7 +238,7 @@ test(
             await log.locator('tr[data-audit="user.add"]').first().innerText(),
             /root\s+user\.add\s+alice/,
           );
-          await checkPage(page, 'audit', problems);
+          await checkPage(page, 'admin-audit', problems);
           const filters = page.getByRole('form', { name: 'Filter the audit log' });
           await filters.getByLabel('Action').fill('token.revoke');
           await filters.getByRole('button', { name: 'Apply filters' }).click();
@@ -265,7 +248,7 @@ test(
             .waitFor();
           assert.equal(await log.locator('tbody tr').count(), 1);
           assert.match(await log.innerText(), /root\s+token\.revoke\s+root/);
-          await checkPage(page, 'audit-filtered', problems);
+          await checkPage(page, 'admin-audit-filtered', problems);
           await filters.getByLabel('From').fill('2099-01-01T00:00');
           await filters.getByRole('button', { name: 'Apply filters' }).click();
           await page.getByText('No entry matches.').waitFor();
@@ -293,12 +276,12 @@ test(
             }),
             'finish: sometimes',
           );
-          await checkPage(page, 'profile-error', problems);
+          await checkPage(page, 'admin-profile-error', problems);
           await editor.fill(shown.replace('finish: reboot', 'finish: poweroff'));
           await page.getByRole('button', { name: 'Save profile' }).click();
           await page.getByRole('status').filter({ hasText: 'Saved profile web.' }).waitFor();
           await page.getByLabel('The YAML of profile web').filter({ hasText: 'finish: poweroff' }).waitFor();
-          await checkPage(page, 'profile-saved', problems);
+          await checkPage(page, 'admin-profile-saved', problems);
           const [profile] = await server.session.profiles.list();
           assert.equal(profile?.summary.finish, 'poweroff');
           assert.equal(profile.summary.adminPassword, 'given');
@@ -334,11 +317,11 @@ test(
           assert.equal(await seen.getByRole('navigation', { name: 'Administration' }).count(), 0);
           assert.equal(await seen.getByLabel(/^For user/).count(), 0);
           assert.doesNotMatch(await seen.getByRole('table').innerText(), /\broot\b/);
-          await checkPage(seen, 'viewer-tokens', viewerProblems);
+          await checkPage(seen, 'admin-viewer-tokens', viewerProblems);
           await seen.goto(`${server.url}/#/admin/users`);
           await seen.getByText('Your role does not allow this').waitFor();
           assert.equal(await seen.getByRole('table').count(), 0);
-          await checkPage(seen, 'viewer-users', viewerProblems);
+          await checkPage(seen, 'admin-viewer-users', viewerProblems);
           await seen.goto(`${server.url}/#/profiles/web`);
           await seen.getByLabel('The YAML of profile web').waitFor();
           assert.equal(await seen.getByRole('button', { name: 'Edit profile' }).count(), 0);

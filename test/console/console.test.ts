@@ -24,16 +24,14 @@ import { withTempDir } from '../../src/io/output.ts';
 import { consoleDirectory } from '../../src/server/console.ts';
 import { IMAGE_REF, startDeployServer, type DeployServer } from '../helpers/deploy-server.ts';
 import {
-  LAPTOP,
-  NO_BROWSER,
-  TABLET,
-  launchChromium,
-  recordUrls,
+  checkPage,
   type InPage,
+  LAPTOP,
+  launchChromium,
+  NO_BROWSER,
+  recordUrls,
   screenshot,
   seriousViolations,
-  sidewaysOverflow,
-  unreachableByKeyboard,
   watchPage,
 } from './browser.ts';
 
@@ -169,19 +167,6 @@ async function seededServer(dir: string): Promise<{ server: DeployServer; build:
     await server.close();
     throw e;
   }
-}
-
-/** What every page must be: accessible, reachable by keyboard, no wider than a laptop or a tablet. */
-async function checkPage(page: Page, name: string, problems: string[]): Promise<void> {
-  assert.deepEqual(await seriousViolations(page), [], `${name}: axe-core`);
-  assert.deepEqual(await unreachableByKeyboard(page), [], `${name}: controls the Tab key never reaches`);
-  await screenshot(page, `${name}-laptop`);
-  assert.deepEqual(await sidewaysOverflow(page), [], `${name}: wider than a laptop window`);
-  await page.setViewportSize(TABLET);
-  assert.deepEqual(await sidewaysOverflow(page), [], `${name}: wider than a tablet window`);
-  await screenshot(page, `${name}-tablet`);
-  await page.setViewportSize(LAPTOP);
-  assert.deepEqual(problems, [], `${name}: script errors`);
 }
 
 /** Signs in with the keyboard only: Tab to each field, type, Enter. */
