@@ -6,10 +6,11 @@
 // Makes a sample image of SIZE_BYTES (default 1 GiB) and a bootable UEFI qcow2 disk from it (the
 // VM's disk after Sysprep), and the Windows partition of that disk as a raw file. Then times,
 // alternately, ROUNDS times each:
-//   A. winsmith's path, as a build takes it and as a user runs it: `image capture DISK.qcow2 --push
+//   A. winsmith's path, as a user runs it in one command: `image capture DISK.qcow2 --push
 //      NAME:TAG` into a data-directory repository (a new one each round): the partition table read
 //      by our GPT code, the Windows partition copied out through qemu's raw driver, captured with
-//      LZX as a pipable WIM whose chunks are stored as wimlib writes them (no WIM file);
+//      LZX into a scratch WIM, stored in one pass (chunks cut, hashed and written while the file's
+//      SHA-256 is computed), the scratch removed;
 //   B. the baseline: `wimcapture` of the raw partition file into a local WIM with LZX.
 // Prints each side's median and best time and the ratio of the medians (the goal is ≤ 1.1).
 

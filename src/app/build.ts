@@ -32,7 +32,6 @@ import { answerMediaFiles } from '../build/provision-plan.ts';
 import { ReportListener, tokenDigest } from '../build/report-listener.ts';
 import { buildDiskImage } from '../image/disk/build.ts';
 import { captureDisk } from '../image/disk/capture-disk.ts';
-import { captureInto } from './capture-into.ts';
 import { readMediaInfo } from '../image/media.ts';
 import { customizeImageInPlace } from '../image/recipe/customize.ts';
 import { loadWimInfo } from '../image/wim-ref.ts';
@@ -389,43 +388,31 @@ async function captureAndStore(
       })),
     }),
   };
-  const capture = {
+  await captureDisk(disk, wim, {
     name: record.edition.name ?? record.edition.editionId,
-    compression: 'LZX' as const,
+    compression: 'LZX',
     imageProperties: lineage,
     onProgress: events.progress,
-  };
-  const stored = {
-    sourceIsoSha256: record.source.kind === 'iso' ? record.source.sha256 : null,
-    parentDigest: record.source.kind === 'image' ? record.source.digest : null,
-  };
-  const { tag } = recipe.output;
-  let digest: string | null = null;
-  if (tag !== null && recipe.customize.length === 0) {
-    const pushed = await captureInto(request.session.images, disk, tag, {
-      ...capture,
-      scratchParent: work,
-      lineage: stored,
+  });
+  if (recipe.customize.length > 0) {
+    events.line(`customizing (${recipe.customize.length} steps)`);
+    await customizeImageInPlace(wim, {
+      file: recipe.file,
+      text: recipe.text,
+      sha256: recipe.sha256,
+      steps: recipe.customize,
     });
-    digest = pushed.image.digest;
-  } else {
-    await captureDisk(disk, wim, capture);
-    if (recipe.customize.length > 0) {
-      events.line(`customizing (${recipe.customize.length} steps)`);
-      await customizeImageInPlace(wim, {
-        file: recipe.file,
-        text: recipe.text,
-        sha256: recipe.sha256,
-        steps: recipe.customize,
-      });
-    }
-    if (tag !== null) {
-      const meta = await artifactMetaOf(wim, stored);
-      digest = (await pushFile(request.session.images, wim, tag, meta, events.progress)).image.digest;
-      await rm(wim);
-    }
   }
-  if (tag !== null && digest !== null) events.line(`stored ${formatImageRef(tag)} ${digest}`);
+  let digest: string | null = null;
+  if (recipe.output.tag !== null) {
+    const meta = await artifactMetaOf(wim, {
+      sourceIsoSha256: record.source.kind === 'iso' ? record.source.sha256 : null,
+      parentDigest: record.source.kind === 'image' ? record.source.digest : null,
+    });
+    const pushed = await pushFile(request.session.images, wim, recipe.output.tag, meta, events.progress);
+    digest = pushed.image.digest;
+    events.line(`stored ${formatImageRef(recipe.output.tag)} ${digest}`);
+  }
   if (recipe.output.disk !== null) {
     const format = recipe.output.disk.endsWith('.qcow2') ? 'qcow2' : 'raw';
     await writeOutputFile(recipe.output.disk, (tmp) => convertDisk(disk, tmp, format), {
@@ -433,6 +420,7 @@ async function captureAndStore(
     });
     events.line(`wrote ${recipe.output.disk}`);
   }
+  if (recipe.output.tag !== null) await rm(wim);
   return {
     ref: recipe.output.tag === null ? null : formatImageRef(recipe.output.tag),
     digest,

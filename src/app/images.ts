@@ -2,29 +2,15 @@
 // (src/store/repository-local.ts) bounded by the actor's scopes, with every change recorded in the
 // audit log under the actor's name.
 
-import { formatImageRef, type ImageRef } from '../core/names.ts';
-import type { LocalRepository, StoredArtifact } from '../store/repository-local.ts';
-import type { PushResult, Repository } from '../store/repository.ts';
+import { formatImageRef } from '../core/names.ts';
+import type { LocalRepository } from '../store/repository-local.ts';
+import type { Repository } from '../store/repository.ts';
 import { listAllImages } from '../store/repository.ts';
 import type { Recorder } from './audit-trail.ts';
 import type { Actor } from './session.ts';
 
 export function imagesFor(repo: LocalRepository, actor: Actor, record: Recorder): Repository {
   const scopes = actor.readScopes ?? null;
-  /** A one-pass store recorded in the audit log as the push it is. */
-  const pushed = async (ref: ImageRef, stored: StoredArtifact): Promise<PushResult> => {
-    await record('image.push', formatImageRef(ref), {
-      digest: stored.image.digest,
-      size: stored.image.size,
-      newChunks: stored.newChunks,
-    });
-    return {
-      image: stored.image,
-      chunks: stored.chunks,
-      uploadedChunks: stored.newChunks,
-      uploadedBytes: stored.newBytes,
-    };
-  };
   const images: Repository = {
     location: repo.location,
     chunking: () => Promise.resolve(repo.chunking),
@@ -53,10 +39,20 @@ export function imagesFor(repo: LocalRepository, actor: Actor, record: Recorder)
     },
     ...(scopes === null
       ? {
-          storeFile: async (ref, file, meta, progress) =>
-            pushed(ref, await repo.storeFile(actor.user, ref, file, meta, progress)),
-          storeStream: async (ref, source, mediaType, metaOf, progress) =>
-            pushed(ref, await repo.storeStream(actor.user, ref, source, mediaType, metaOf, progress)),
+          async storeFile(ref, file, meta, progress) {
+            const stored = await repo.storeFile(actor.user, ref, file, meta, progress);
+            await record('image.push', formatImageRef(ref), {
+              digest: stored.image.digest,
+              size: stored.image.size,
+              newChunks: stored.newChunks,
+            });
+            return {
+              image: stored.image,
+              chunks: stored.chunks,
+              uploadedChunks: stored.newChunks,
+              uploadedBytes: stored.newBytes,
+            };
+          },
         }
       : {}),
     getImage: (ref) => repo.getImage(ref),

@@ -12,7 +12,7 @@ import { AppError } from '../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
 import { formatImageRef, type ImageRef } from '../core/names.ts';
 import { FsBlobStore } from './blob-store-fs.ts';
-import { chunkKey, type ChunkStore, type GcReport, type IngestResult } from './chunk-store.ts';
+import { chunkKey, type ChunkStore, type GcReport } from './chunk-store.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
 import { writeChunkFiles, type ChunkSegment } from './chunk-files-writer.ts';
 import {
@@ -121,14 +121,6 @@ function notFound(ref: ImageRef): AppError {
   return new AppError('NOT_FOUND', `no image ${formatImageRef(ref)}`, {
     hint: "see 'winsmith images' for the images there are",
   });
-}
-
-/** What storeFile and storeStream stored: the image, its distinct chunks, and which were new. */
-export interface StoredArtifact {
-  readonly image: ImageRecord;
-  readonly chunks: number;
-  readonly newChunks: number;
-  readonly newBytes: number;
 }
 
 export class LocalRepository {
@@ -340,12 +332,7 @@ export class LocalRepository {
         hint: 'send every chunk before the commit',
       });
     }
-    return this.commitUpload(user, id, await metaOf(this.#contentSource(manifest)));
-  }
-
-  /** The content `manifest` describes, read a range at a time from its stored chunks. */
-  #contentSource(manifest: Manifest): ByteSource {
-    return {
+    const content: ByteSource = {
       size: manifest.size,
       read: async (offset, length) => {
         const end = Math.min(offset + length, manifest.size);
@@ -361,6 +348,7 @@ export class LocalRepository {
         return new Uint8Array(Buffer.concat(pieces));
       },
     };
+    return this.commitUpload(user, id, await metaOf(content));
   }
 
   /** `given` checked as a manifest within the repository's limits. */
@@ -495,40 +483,10 @@ export class LocalRepository {
     file: string,
     meta: ArtifactMeta,
     progress: ProgressListener = ignoreProgress,
-  ): Promise<StoredArtifact> {
+  ): Promise<{ image: ImageRecord; chunks: number; newChunks: number; newBytes: number }> {
     checkArtifactMeta(meta);
     const stored = await this.chunks.ingestFile(file, meta.mediaType, progress);
-    return this.#recordStored(user, ref, stored, () => Promise.resolve(meta));
-  }
-
-  /**
-   * storeFile of bytes as a program writes them (a capture's pipable WIM): nothing is kept on the
-   * way but the chunks; `metaOf` reads what the catalog records from the stored content.
-   */
-  async storeStream(
-    user: string,
-    ref: ImageRef,
-    source: AsyncIterable<Uint8Array>,
-    mediaType: string,
-    metaOf: (content: ByteSource) => Promise<ArtifactMeta>,
-    progress: ProgressListener = ignoreProgress,
-  ): Promise<StoredArtifact> {
-    const stored = await this.chunks.ingest(source, mediaType, progress);
-    return this.#recordStored(user, ref, stored, async (manifest) => {
-      const meta = await metaOf(this.#contentSource(manifest));
-      checkArtifactMeta(meta);
-      return meta;
-    });
-  }
-
-  async #recordStored(
-    user: string,
-    ref: ImageRef,
-    stored: IngestResult,
-    metaOf: (manifest: Manifest) => Promise<ArtifactMeta>,
-  ): Promise<StoredArtifact> {
     const manifest = this.#checkedManifest(stored.manifest);
-    const meta = await metaOf(manifest);
     const upload = await this.catalog.createUpload({
       name: ref.name,
       tag: ref.tag,

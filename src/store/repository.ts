@@ -14,7 +14,6 @@
 // src/app/transfer.ts.
 
 import type { Readable, Writable } from 'node:stream';
-import type { ByteSource } from '../core/byte-source.ts';
 import { AppError } from '../core/errors.ts';
 import type { ProgressListener } from '../core/progress.ts';
 import type { CheckReport, GcReport } from './chunk-store.ts';
@@ -180,14 +179,6 @@ export interface Repository {
     ref: ImageRef,
     file: string,
     meta: ArtifactMeta,
-    progress?: ProgressListener,
-  ): Promise<PushResult>;
-  /** storeFile of bytes as a program writes them; `metaOf` reads the catalog's record from the content. */
-  storeStream?(
-    ref: ImageRef,
-    source: AsyncIterable<Uint8Array>,
-    mediaType: string,
-    metaOf: (content: ByteSource) => Promise<ArtifactMeta>,
     progress?: ProgressListener,
   ): Promise<PushResult>;
   getImage(ref: ImageRef): Promise<ImageRecord>;

@@ -1,20 +1,19 @@
-// A capture into a repository, both ways: streamed where the repository takes a stream (a data
-// directory, for a caller who may read every image), and captured into scratch then pushed chunk by
-// chunk where it does not (the same repository's images without their one-pass stores, as a
-// caller limited to scopes has them). Both record the same editions, lineage and tree, and leave
-// no scratch behind.
+// A capture into a repository, both ways it is pushed: in one pass where the repository offers it
+// (a data directory, for a caller who may read every image), and chunk by chunk where it does not
+// (the same repository's images without their one-pass store, as a caller limited to scopes has
+// them). Both record the same editions, lineage and tree, and leave no scratch behind.
 
 import assert from 'node:assert/strict';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { captureInto, type CaptureTarget } from '../../src/app/capture-into.ts';
+import { captureInto } from '../../src/app/capture-into.ts';
 import { LocalApp } from '../../src/app/local-app.ts';
-import { pullFile } from '../../src/app/transfer.ts';
+import { pullFile, type PushTarget } from '../../src/app/transfer.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { wimTree } from '../disk/helpers.ts';
 
-test('a directory captured into a repository, streamed and not, gives the same image', async () => {
+test('a directory captured into a repository, in one pass or chunk by chunk, gives the same image', async () => {
   await withTempDir(async (dir) => {
     const tree = join(dir, 'tree');
     await mkdir(join(tree, 'Windows', 'System32'), { recursive: true });
@@ -25,8 +24,8 @@ test('a directory captured into a repository, streamed and not, gives the same i
     const app = await LocalApp.openDataDir(join(dir, 'data'));
     try {
       const images = app.as({ user: 'tester', client: 'test' }).images;
-      assert.equal(typeof images.storeStream, 'function', 'a data directory takes a stream from it');
-      const chunkByChunk: CaptureTarget = {
+      assert.equal(typeof images.storeFile, 'function', 'a data directory stores in one pass for it');
+      const chunkByChunk: PushTarget = {
         location: images.location,
         chunking: () => images.chunking(),
         beginUpload: (ref, manifest) => images.beginUpload(ref, manifest),
@@ -36,8 +35,8 @@ test('a directory captured into a repository, streamed and not, gives the same i
       const lineage = { parentDigest: null, sourceIsoSha256: 'a'.repeat(64) };
       const trees = [];
       for (const [tag, target] of [
-        ['streamed', images],
-        ['pushed', chunkByChunk],
+        ['one-pass', images],
+        ['chunks', chunkByChunk],
       ] as const) {
         const ref = { name: 'lab/tree', tag };
         const result = await captureInto(target, tree, ref, {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { captureInto } from '../../app/capture-into.ts';
 import { formatImageRef, parseImageRef, type ImageRef } from '../../core/names.ts';
-import { captureDisk, isDiskImageFile } from '../../image/disk/capture-disk.ts';
-import { captureImage, parseCompression } from '../../image/wim-ops.ts';
+import { captureSource } from '../../image/disk/capture-disk.ts';
+import { parseCompression } from '../../image/wim-ops.ts';
 import { AppError } from '../../core/errors.ts';
 import type { CliCommand, CliContext, CliResult } from '../command.ts';
 import { addForceOption, forceGiven } from '../force-option.ts';
@@ -62,29 +62,21 @@ export const imageCapture: CliCommand = {
     }
     const capture = captureOptions(ctx, options);
     const { name, compression } = capture;
-    const partition = partitionOption(options);
-    if (partition !== undefined || (await isDiskImageFile(source))) {
-      const disk = await captureDisk(source, out, {
-        ...capture,
-        ...(partition === undefined ? {} : { partition }),
-        overwrite: forceGiven(options),
-      });
-      return {
-        data: {
-          source,
-          output: out,
-          name,
-          compression,
-          solid: options.solid === true,
-          partition: disk.partition,
-        },
-        text: `captured partition ${disk.partition} of ${source} into ${out} as "${name}"`,
-      };
-    }
-    await captureImage(source, out, capture, { overwrite: forceGiven(options) });
+    const partition = await captureSource(source, out, {
+      ...capture,
+      partition: partitionOption(options),
+      overwrite: forceGiven(options),
+    });
     return {
-      data: { source, output: out, name, compression, solid: options.solid === true },
-      text: `captured ${source} into ${out} as "${name}"`,
+      data: {
+        source,
+        output: out,
+        name,
+        compression,
+        solid: options.solid === true,
+        ...(partition === null ? {} : { partition }),
+      },
+      text: `captured ${partition === null ? source : `partition ${partition} of ${source}`} into ${out} as "${name}"`,
     };
   },
 };
@@ -112,11 +104,10 @@ async function captureToRepository(
   options: Readonly<Record<string, unknown>>,
 ): Promise<CliResult> {
   const isFile = (await stat(source).catch(() => null))?.isFile() === true;
-  const partition = partitionOption(options);
   return withRepository(options, async ({ images }) => {
     const result = await captureInto(images, source, ref, {
       ...captureOptions(ctx, options),
-      ...(partition === undefined ? {} : { partition }),
+      partition: partitionOption(options),
       scratchParent: isFile ? dirname(resolve(source)) : tmpdir(),
     });
     return {

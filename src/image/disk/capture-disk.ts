@@ -37,27 +37,26 @@ function describe(p: VerifiedPartition): string {
 }
 
 /**
- * Runs `use` on the Windows partition of disk image `disk` (or its partition `partition`), copied
- * out into a sparse scratch file in a folder made in `scratchParent` (named after `label`) and
- * removed when `use` ends.
+ * Captures the Windows partition of disk image `disk` (or its partition `options.partition`) into
+ * the new WIM `out`.
  */
-export async function withDiskVolume<T>(
+export async function captureDisk(
   disk: string,
-  where: { readonly partition?: number | undefined; readonly scratchParent: string; readonly label: string },
-  use: (volume: string, found: DiskCapture) => Promise<T>,
-): Promise<T> {
+  out: string,
+  options: CaptureOptions & { readonly partition?: number; readonly overwrite?: boolean },
+): Promise<DiskCapture> {
   const image: DiskImage = { path: disk, ...(await openDiskImage(disk)) };
   return withTempDir(
     async (scratch) => {
       const table = await readDiskTable(image, scratch);
       const all = table.partitions.map(describe).join(', ') || 'none';
       let candidates: VerifiedPartition[];
-      if (where.partition !== undefined) {
-        const named = table.partitions.find((p) => p.number === where.partition);
+      if (options.partition !== undefined) {
+        const named = table.partitions.find((p) => p.number === options.partition);
         if (named === undefined)
           throw new AppError(
             'NOT_FOUND',
-            `${disk} has no partition ${where.partition}; its partitions: ${all}`,
+            `${disk} has no partition ${options.partition}; its partitions: ${all}`,
             {
               hint: 'name one of the partitions listed',
             },
@@ -68,8 +67,9 @@ export async function withDiskVolume<T>(
       }
       for (const p of candidates) {
         const volume = await extractPartition(image, p, join(scratch, `partition-${p.number}.img`));
-        if (where.partition !== undefined || (await holdsWindows(volume))) {
-          return use(volume, { partition: p.number, firmware: table.firmware });
+        if (options.partition !== undefined || (await holdsWindows(volume))) {
+          await captureImage(volume, out, options, { overwrite: options.overwrite === true });
+          return { partition: p.number, firmware: table.firmware };
         }
         await rm(volume, { force: true });
       }
@@ -79,29 +79,9 @@ export async function withDiskVolume<T>(
         { hint: 'name the partition to capture with --partition N' },
       );
     },
-    where.label,
-    where.scratchParent,
+    basename(resolve(out)),
+    dirname(resolve(out)),
   );
-}
-
-/**
- * Captures the Windows partition of disk image `disk` (or its partition `options.partition`) into
- * the new WIM `out`.
- */
-export async function captureDisk(
-  disk: string,
-  out: string,
-  options: CaptureOptions & { readonly partition?: number; readonly overwrite?: boolean },
-): Promise<DiskCapture> {
-  const where = {
-    partition: options.partition,
-    scratchParent: dirname(resolve(out)),
-    label: basename(resolve(out)),
-  };
-  return withDiskVolume(disk, where, async (volume, found) => {
-    await captureImage(volume, out, options, { overwrite: options.overwrite === true });
-    return found;
-  });
 }
 
 const NTFS_OEM_ID = 'NTFS    ';
@@ -119,4 +99,27 @@ export async function isDiskImageFile(path: string): Promise<boolean> {
   if (sector.length < 512) return false;
   const oem = new TextDecoder('latin1').decode(sector.subarray(3, 11));
   return oem !== NTFS_OEM_ID && sector[510] === 0x55 && sector[511] === 0xaa;
+}
+
+/**
+ * Captures `source` into the new WIM `out`: the Windows partition (or `options.partition`) of a
+ * whole disk image, else a directory or an NTFS volume as it is. The partition captured, or null.
+ */
+export async function captureSource(
+  source: string,
+  out: string,
+  options: CaptureOptions & { readonly partition?: number | undefined; readonly overwrite?: boolean },
+): Promise<number | null> {
+  const { partition, overwrite = false, ...capture } = options;
+  if (partition !== undefined || (await isDiskImageFile(source))) {
+    return (
+      await captureDisk(source, out, {
+        ...capture,
+        ...(partition === undefined ? {} : { partition }),
+        overwrite,
+      })
+    ).partition;
+  }
+  await captureImage(source, out, capture, { overwrite });
+  return null;
 }
