@@ -8,7 +8,8 @@ import type { ProgressEvent } from '../core/progress.ts';
 import type { Repository, StoreStats } from '../store/repository.ts';
 
 export { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../store/repository.ts';
-export { MACHINE_STATES } from '../machines/machine-store.ts';
+export { MACHINE_PAGE_DEFAULT, MACHINE_PAGE_MAX, MACHINE_STATES } from '../machines/machine-store.ts';
+export type { MachinePage } from '../machines/machine-store.ts';
 export {
   AGENT_PATHS,
   AgentReport,
@@ -27,7 +28,15 @@ export { MAX_MULTICAST_MACHINES } from './deployments.ts';
 export { BUILD_STATES } from './builds.ts';
 import type { BuildView } from './builds.ts';
 import type { DeploymentState } from '../deploy/agent-protocol.ts';
-import type { Machine, MachineChanges, MachineFilter, NewMachine } from '../machines/machine-store.ts';
+import {
+  MACHINE_PAGE_MAX,
+  type Machine,
+  type MachineChanges,
+  type MachineFilter,
+  type MachinePage,
+  type MachinePageQuery,
+  type NewMachine,
+} from '../machines/machine-store.ts';
 import type {
   CaptureRequest,
   DeploymentRequest,
@@ -164,7 +173,8 @@ export type MachineView = Machine & {
 };
 
 export interface Machines {
-  list(filter: MachineFilter): Promise<MachineView[]>;
+  /** One page of the machines, oldest first, in the filter's state and with its label. */
+  listPage(query: MachinePageQuery): Promise<MachinePage<MachineView>>;
   /** By id, MAC or name. */
   get(key: string): Promise<MachineView>;
   add(request: NewMachine): Promise<MachineView>;
@@ -176,6 +186,25 @@ export interface Machines {
   password(
     key: string,
   ): Promise<{ readonly machine: string; readonly deployment: string; readonly password: string }>;
+}
+
+/** Every machine in `filter`'s state and with its label, page after page. */
+export async function listAllMachines(
+  machines: Pick<Machines, 'listPage'>,
+  filter: MachineFilter,
+): Promise<MachineView[]> {
+  const all: MachineView[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: MachinePage<MachineView> = await machines.listPage({
+      ...filter,
+      limit: MACHINE_PAGE_MAX,
+      cursor,
+    });
+    all.push(...page.machines);
+    cursor = page.next;
+  } while (cursor !== null);
+  return all;
 }
 
 export interface Profiles {

@@ -4,7 +4,7 @@
 // (LeaseStore); boot-registry.ts makes their machine port of it, so boot/ never sees it.
 
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { normalizeMac } from '../core/names.ts';
 import { kyselyOf, type Database } from '../db/database.ts';
@@ -74,6 +74,50 @@ export interface MachineFilter {
   readonly state?: MachineState;
   /** Machines that carry this label. */
   readonly label?: string;
+}
+
+/** Machines one page of a listing holds at most, and by default. */
+export const MACHINE_PAGE_MAX = 1000;
+export const MACHINE_PAGE_DEFAULT = 100;
+
+export interface MachinePageQuery extends MachineFilter {
+  readonly limit: number;
+  /** The `next` of the previous page; null for the first. */
+  readonly cursor: string | null;
+}
+
+/** One page of a listing; `next` is the cursor of the page after it, null on the last page. */
+export interface MachinePage<M> {
+  readonly machines: M[];
+  readonly next: string | null;
+}
+
+/** The cursor of a page that ends at `machine`: opaque to clients (base64url of firstSeen and id). */
+function encodeMachineCursor(machine: Machine): string {
+  return Buffer.from(JSON.stringify([machine.firstSeen, machine.id])).toString('base64url');
+}
+
+/** Where a page starts; INVALID_ARGUMENT for anything encodeMachineCursor did not make. */
+function decodeMachineCursor(cursor: string): { readonly firstSeen: string; readonly id: string } {
+  let value: unknown = null;
+  if (/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) {
+    try {
+      value = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    } catch {
+      value = null;
+    }
+  }
+  if (Array.isArray(value) && value.length === 2) {
+    const [firstSeen, id] = value as unknown[];
+    if (typeof firstSeen === 'string' && typeof id === 'string') return { firstSeen, id };
+  }
+  throw new AppError(
+    'INVALID_ARGUMENT',
+    `cursor ${JSON.stringify(cursor.slice(0, 80))} is not one this server gave`,
+    {
+      hint: 'pass the next cursor of the previous page',
+    },
+  );
 }
 
 export interface MachineSighting {
@@ -282,12 +326,47 @@ export class MachineStore {
 
   /** Machines, oldest first; with a filter, those in its state and carrying its label only. */
   async listMachines(filter: MachineFilter = {}): Promise<Machine[]> {
+    const rows = await this.#filtered(filter).orderBy('first_seen').orderBy('id').execute();
+    return rows.map(toMachine);
+  }
+
+  /**
+   * One page of the machines `listMachines` gives, those after the page `cursor` ended only (null:
+   * the first page); at most `limit` of them, and the cursor of the next page (null: the last).
+   */
+  async listMachinePage(query: MachinePageQuery): Promise<MachinePage<Machine>> {
+    const limit = Math.min(MACHINE_PAGE_MAX, Math.max(1, Math.floor(query.limit)));
+    const after = query.cursor === null ? null : decodeMachineCursor(query.cursor);
+    let q = this.#filtered(query);
+    if (after !== null) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('first_seen', '>', after.firstSeen),
+          eb.and([eb('first_seen', '=', after.firstSeen), eb('id', '>', after.id)]),
+        ]),
+      );
+    }
+    const rows = await q
+      .orderBy('first_seen')
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
+    const machines = rows.slice(0, limit).map(toMachine);
+    const last = machines.at(-1);
+    return { machines, next: rows.length > limit && last !== undefined ? encodeMachineCursor(last) : null };
+  }
+
+  /** The machines in `filter`'s state and carrying its label. */
+  #filtered(filter: MachineFilter) {
     let query = this.#db.selectFrom('machines').selectAll();
     if (filter.state !== undefined) query = query.where('state', '=', filter.state);
-    const rows = await query.orderBy('first_seen').orderBy('id').execute();
-    const machines = rows.map(toMachine);
-    const label = filter.label;
-    return label === undefined ? machines : machines.filter((m) => m.labels.includes(label));
+    if (filter.label !== undefined) {
+      // Labels are stored as a JSON array of strings: the label as JSON text is in the array's text
+      // exactly when it is one of its elements (SQLite's LIKE ignores case, hence instr/strpos).
+      const find = this.#kind === 'postgres' ? sql.raw('strpos') : sql.raw('instr');
+      query = query.where(sql<boolean>`${find}(${sql.ref('labels')}, ${JSON.stringify(filter.label)}) > 0`);
+    }
+    return query;
   }
 
   /** A machine by id, MAC or name; undefined when none has it. */

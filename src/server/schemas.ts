@@ -96,10 +96,13 @@ export const ImageSummary = z.object({ ...imageFields, capturedFrom: nullableTex
 
 export const ImagePage = z.object({ images: list(ImageSummary), next: nullableText });
 
-export const ImagePageQuery = z.object({
+/** The query of a listing given a page at a time: how many at most, after which page. */
+const pageQuery = {
   limit: z.string().regex(/^\d+$/, 'expected a whole number').optional(),
   cursor: text.optional(),
-});
+};
+
+export const ImagePageQuery = z.object(pageQuery);
 
 export const TagRequest = z.object({ source: z.object({ name: text, tag: text }) });
 
@@ -256,9 +259,13 @@ export const Machine = z.object({
   deployment: z.object({ id: text, state: z.enum(DEPLOYMENT_STATES) }).nullable(),
 });
 
-export const MachineList = z.object({ machines: list(Machine) });
+export const MachinePage = z.object({ machines: list(Machine), next: nullableText });
 
-export const MachineQuery = z.object({ state: MachineState.optional(), label: text.optional() });
+export const MachineQuery = z.object({
+  state: MachineState.optional(),
+  label: text.optional(),
+  ...pageQuery,
+});
 
 export const NewMachine = z.object({
   mac: text.optional(),

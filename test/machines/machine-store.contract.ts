@@ -163,4 +163,58 @@ export function machineStoreContract(storeTest: StoreTest): void {
       assert.equal((await machines.findMachine('db-01'))?.mac, '52:54:00:00:00:0d', 'a MAC is attached once');
     },
   );
+
+  storeTest(
+    'machines are listed a page at a time, filtered by state and label on the database',
+    async ({ machines }) => {
+      // Ten machines, four seen at the same instant (the id orders those), every third pending.
+      const macs: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const mac = `52:54:00:00:01:${i.toString(16).padStart(2, '0')}`;
+        const now = `2026-02-0${Math.max(1, i - 3)}T00:00:00.000Z`;
+        const { machine } = await machines.recordMachineSeen({ mac, now });
+        if (i % 3 !== 0) await machines.approveMachine(machine.id);
+        await machines.updateMachine(machine.id, { labels: i % 2 === 0 ? ['rack_a', 'even'] : ['rackxa'] });
+        macs.push(mac);
+      }
+      const all = (await machines.listMachines()).map((m) => m.mac);
+      assert.deepEqual([...all].sort(), macs);
+      const walk = async (filter: { state?: 'pending' | 'ready'; label?: string }, limit: number) => {
+        const seen: (string | null)[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page: { machines: { mac: string | null }[]; next: string | null } =
+            await machines.listMachinePage({ ...filter, limit, cursor });
+          assert.ok(page.machines.length <= limit);
+          seen.push(...page.machines.map((m) => m.mac));
+          cursor = page.next;
+          pages++;
+        } while (cursor !== null);
+        return { seen, pages };
+      };
+      assert.deepEqual(await walk({}, 3), { seen: all, pages: 4 });
+      assert.deepEqual(await walk({}, 10), { seen: all, pages: 1 });
+      const pending = (await machines.listMachines({ state: 'pending' })).map((m) => m.mac);
+      assert.equal(pending.length, 4);
+      assert.deepEqual((await walk({ state: 'pending' }, 2)).seen, pending);
+      // `_` and a look-alike: a label matches exactly, never as a pattern.
+      const even = (await machines.listMachines({ label: 'rack_a' })).map((m) => m.mac);
+      assert.deepEqual(
+        even,
+        all.filter((mac) => macs.indexOf(mac ?? '') % 2 === 0),
+      );
+      assert.deepEqual((await walk({ label: 'rack_a', state: 'ready' }, 1)).seen.length, 3);
+      assert.deepEqual(await machines.listMachines({ label: 'rack' }), []);
+      assert.deepEqual(await machines.listMachines({ label: 'RACK_A' }), []);
+      await assert.rejects(
+        machines.listMachinePage({ limit: 5, cursor: 'not a cursor' }),
+        hasCode('INVALID_ARGUMENT'),
+      );
+      await assert.rejects(
+        machines.listMachinePage({ limit: 5, cursor: Buffer.from('[1]').toString('base64url') }),
+        hasCode('INVALID_ARGUMENT'),
+      );
+    },
+  );
 }

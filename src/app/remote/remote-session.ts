@@ -11,6 +11,7 @@ import type {
   CreatedUser,
   Deployments,
   IssuedToken,
+  MachinePage,
   Machines,
   MachineView,
   PasswordChange,
@@ -74,12 +75,12 @@ export function remoteSession(url: string, token: string | null, trust?: TlsTrus
       (await http.json<{ entries: AuditEntry[] }>('GET', `/api/v1/audit?limit=${limit}`)).entries,
   };
   const machines: Machines = {
-    async list(filter) {
-      const query = new URLSearchParams();
-      if (filter.state !== undefined) query.set('state', filter.state);
-      if (filter.label !== undefined) query.set('label', filter.label);
-      return (await http.json<{ machines: MachineView[] }>('GET', withQuery('/api/v1/machines', query)))
-        .machines;
+    listPage(page) {
+      const query = new URLSearchParams({ limit: String(page.limit) });
+      if (page.state !== undefined) query.set('state', page.state);
+      if (page.label !== undefined) query.set('label', page.label);
+      if (page.cursor !== null) query.set('cursor', page.cursor);
+      return http.json<MachinePage<MachineView>>('GET', withQuery('/api/v1/machines', query));
     },
     get: (key) => http.json<MachineView>('GET', machinePath(key)),
     add: (request) => http.json<MachineView>('POST', '/api/v1/machines', request),

@@ -8,6 +8,7 @@ import { AppError } from '../../core/errors.ts';
 import { validateImageName, validateTag, type ImageRef } from '../../core/names.ts';
 import { parseRangeHeader } from '../../formats/http-range.ts';
 import { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../../app/session.ts';
+import { pageLimit } from '../page-limit.ts';
 import { bytesAnswer, rangeNotSatisfiable } from '../byte-answer.ts';
 import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
 import { sendContent } from '../send-content.ts';
@@ -23,20 +24,6 @@ const NAME_PARAM = {
 
 function refOf(params: Readonly<Record<string, string>>): ImageRef {
   return { name: validateImageName(params.name ?? ''), tag: validateTag(params.tag ?? '') };
-}
-
-function pageLimit(text: string | undefined): number {
-  const limit = text === undefined ? IMAGE_PAGE_DEFAULT : Number(text);
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > IMAGE_PAGE_MAX) {
-    throw new AppError(
-      'INVALID_ARGUMENT',
-      `limit must be 1 to ${IMAGE_PAGE_MAX}, found ${JSON.stringify(text)}`,
-      {
-        hint: `ask for at most ${IMAGE_PAGE_MAX} images a page and follow next`,
-      },
-    );
-  }
-  return limit;
 }
 
 /** The manifest of `ref`: its chunks in order, for a pull that checks what it already has. */
@@ -82,9 +69,10 @@ export function imageRoutes(context: RouteContext): ApiRoute[] {
       query: ImagePageQuery,
       ok: { status: 200, description: 'a page of images and the cursor of the next one', json: ImagePage },
       handler: (r) =>
-        backend
-          .as(r.actor)
-          .images.listImagePage({ limit: pageLimit(r.query.limit), cursor: r.query.cursor ?? null }),
+        backend.as(r.actor).images.listImagePage({
+          limit: pageLimit(r.query.limit, 'images', { default: IMAGE_PAGE_DEFAULT, max: IMAGE_PAGE_MAX }),
+          cursor: r.query.cursor ?? null,
+        }),
     }),
     defineRoute({
       method: 'GET',
