@@ -67,6 +67,9 @@ function DeployControl({
   );
 }
 
+/** Machines waiting for approval shown at once: each is a card, and an operator approves a few at a time. */
+const WAITING_PAGE = 24;
+
 /** The states the inventory can be narrowed to (toggle buttons: each one Tab reaches), with their names. */
 const STATE_FILTERS = [
   { value: '', label: 'All' },
@@ -77,7 +80,7 @@ const STATE_FILTERS = [
 export function MachinesPage() {
   const { api, session } = useConsole();
   const [state, setState] = useState('');
-  const pending = usePaged<Machine>('/api/v1/machines', 'machines', { state: 'pending' });
+  const pending = usePaged<Machine>('/api/v1/machines', 'machines', { state: 'pending' }, WAITING_PAGE);
   const inventory = usePaged<Machine>('/api/v1/machines', 'machines', state === '' ? {} : { state });
   const profiles = useLoad((a) => a.get<{ profiles: Profile[] }>('/api/v1/profiles'), []);
   const [error, setError] = useState<unknown>(null);
