@@ -15,7 +15,11 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { withTempDir } from '../src/io/output.ts';
 import type { RunningServer } from '../src/server/server.ts';
 import { launchChromium } from '../test/console/browser.ts';
-import { OPERATOR, startInventoryServer, type InventorySize } from '../test/helpers/inventory-server.ts';
+import {
+  signInOperator,
+  startInventoryServer,
+  type InventorySize,
+} from '../test/helpers/inventory-server.ts';
 import { median, timed } from './timed.ts';
 
 const rounds = Number(process.argv[2] ?? 7);
@@ -34,14 +38,6 @@ interface Side {
   readonly seconds: Record<PageName, number[]>;
 }
 
-async function signIn(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await page.getByLabel('User').fill(OPERATOR.name);
-  await page.getByLabel('Password').fill(OPERATOR.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Images' }).waitFor();
-}
-
 /** Seconds from navigating to `view` (from a blank page) until its first table row is visible. */
 async function firstScreen(side: Side, view: PageName): Promise<number> {
   await side.page.goto('about:blank');
@@ -54,7 +50,7 @@ async function firstScreen(side: Side, view: PageName): Promise<number> {
 
 async function openSide(label: string, context: BrowserContext, server: RunningServer): Promise<Side> {
   const page = await context.newPage();
-  await signIn(page, server.url);
+  await signInOperator(page, server.url);
   return { label, server, page, seconds: { machines: [], images: [] } };
 }
 

@@ -16,7 +16,13 @@ import {
   unreachableByKeyboard,
   watchPage,
 } from './browser.ts';
-import { OPERATOR, imageRefOf, isPending, macOf, startInventoryServer } from '../helpers/inventory-server.ts';
+import {
+  imageRefOf,
+  isPending,
+  macOf,
+  signInOperator,
+  startInventoryServer,
+} from '../helpers/inventory-server.ts';
 
 const SIZE = { images: 150, machines: 150 } as const;
 const PAGE = 100;
@@ -52,10 +58,7 @@ test(
         const page = await browser.newPage();
         const problems = watchPage(page);
         const urls = recordUrls(page);
-        await page.goto(server.url);
-        await page.getByLabel('User').fill(OPERATOR.name);
-        await page.getByLabel('Password').fill(OPERATOR.password);
-        await page.getByRole('button', { name: 'Sign in' }).click();
+        await signInOperator(page, server.url);
 
         // Images: the first page, then the rest.
         await page.getByRole('heading', { name: 'Images' }).waitFor();

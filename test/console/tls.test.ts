@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { withTempDir } from '../../src/io/output.ts';
 import { NO_BROWSER, launchChromium, recordUrls, seriousViolations, watchPage } from './browser.ts';
-import { OPERATOR, imageRefOf, startInventoryServer } from '../helpers/inventory-server.ts';
+import { OPERATOR, imageRefOf, signInOperator, startInventoryServer } from '../helpers/inventory-server.ts';
 import { makeTestCertificates } from '../helpers/test-ca.ts';
 
 /** base64 of the SHA-256 of the certificate's SubjectPublicKeyInfo (DER): what Chromium's switch takes. */
@@ -50,15 +50,9 @@ test(
           const page = await browser.newPage();
           const problems = watchPage(page);
           const urls = recordUrls(page);
-          await page.goto(server.url);
-          await page.getByLabel('User').fill(OPERATOR.name);
-          await page.getByLabel('Password').fill(OPERATOR.password);
-          const login = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/login');
-          await page.getByRole('button', { name: 'Sign in' }).click();
-          const { token } = (await (await login).json()) as { token: string };
+          const token = await signInOperator(page, server.url);
           assert.ok(token.length > 0);
 
-          await page.getByRole('heading', { name: 'Images' }).waitFor();
           const listed = await page.locator('tbody tr td:first-child').allInnerTexts();
           assert.deepEqual(
             listed,

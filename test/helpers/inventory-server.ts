@@ -2,10 +2,12 @@
 // chosen size, for the console's paging test and bench/ui: N images (one small WIM pushed, every
 // other name:tag a tag on it, as `winsmith tag` makes them) and M machines recorded as the boot
 // services record them (every tenth pending, the others approved), and an operator account.
-// Seeded through the application layer and the machines' store, not over HTTP.
+// Seeded through the application layer and the machines' store, not over HTTP. signInOperator
+// signs in to its console in a browser.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { artifactMetaOf } from '../../src/app/artifact-meta.ts';
 import type { LocalApp } from '../../src/app/local-app.ts';
 import { pushFile } from '../../src/app/transfer.ts';
@@ -48,6 +50,18 @@ export async function startInventoryServer(
     await server.close();
     throw e;
   }
+}
+
+/** Opens the console at `url` and signs in as OPERATOR with its form; the token the server issued. */
+export async function signInOperator(page: Page, url: string): Promise<string> {
+  await page.goto(url);
+  await page.getByLabel('User').fill(OPERATOR.name);
+  await page.getByLabel('Password').fill(OPERATOR.password);
+  const login = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/login');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const { token } = (await (await login).json()) as { token: string };
+  await page.getByRole('heading', { name: 'Images' }).waitFor();
+  return token;
 }
 
 async function seed(app: LocalApp, dir: string, size: InventorySize): Promise<void> {
