@@ -634,10 +634,11 @@ export class DeploymentService {
         ...(filter.active === undefined ? {} : { active: filter.active }),
       })
     ).filter((d) => visible(d.image.name));
-    // The machines shown, read in one query rather than one per deployment.
-    const machines =
-      machine !== undefined ? [machine] : deployments.length === 0 ? [] : await this.#machines.listMachines();
-    const byId = new Map(machines.map((m) => [m.id, m]));
+    // The machines shown, read in one query rather than one per deployment (nor every machine).
+    const byId =
+      machine !== undefined
+        ? new Map([[machine.id, machine]])
+        : await this.#machines.getMachines(deployments.map((d) => d.machineId));
     return this.#withMulticast(deployments.map((d) => deploymentView(d, byId.get(d.machineId))));
   }
 
@@ -1078,7 +1079,7 @@ export class DeploymentService {
   /** Publishes several deployments, their machines and multicast parts read in one query each. */
   async #publishAll(deployments: readonly Deployment[]): Promise<DeploymentView[]> {
     if (deployments.length === 0) return [];
-    const byId = new Map((await this.#machines.listMachines()).map((m) => [m.id, m]));
+    const byId = await this.#machines.getMachines(deployments.map((d) => d.machineId));
     const views = await this.#withMulticast(deployments.map((d) => deploymentView(d, byId.get(d.machineId))));
     deployments.forEach((d, i) => {
       const view = views[i];

@@ -165,7 +165,7 @@ export function machineStoreContract(storeTest: StoreTest): void {
   );
 
   storeTest(
-    'machines are listed a page at a time, filtered by state and label on the database',
+    'machines are listed a page at a time, filtered by state and label on the database, read by ids',
     async ({ machines }) => {
       // Ten machines, four seen at the same instant (the id orders those), every third pending.
       const macs: string[] = [];
@@ -177,7 +177,14 @@ export function machineStoreContract(storeTest: StoreTest): void {
         await machines.updateMachine(machine.id, { labels: i % 2 === 0 ? ['rack_a', 'even'] : ['rackxa'] });
         macs.push(mac);
       }
-      const all = (await machines.listMachines()).map((m) => m.mac);
+      const listed = await machines.listMachines();
+      const all = listed.map((m) => m.mac);
+      const [one, two] = listed;
+      const byId = await machines.getMachines([two?.id ?? '', 'nope', one?.id ?? '', two?.id ?? '']);
+      assert.deepEqual(
+        [...byId].map(([id, m]) => [id, m.mac]).sort(),
+        [one, two].map((m) => [m?.id, m?.mac]).sort(),
+      );
       assert.deepEqual([...all].sort(), macs);
       const walk = async (filter: { state?: 'pending' | 'ready'; label?: string }, limit: number) => {
         const seen: (string | null)[] = [];
