@@ -1,7 +1,7 @@
-// The routes of machines: the inventory a page at a time, filtered by state and label, one machine by id, MAC or
-// name, machines registered before they boot, approved when they registered by booting, renamed,
-// relabelled and removed, and the administrator password a deployment set. Viewers read;
-// operators and admins change and read passwords (audited).
+// The routes of machines: the inventory a page at a time, filtered by state and label, one machine
+// by id, MAC or name, machines registered before they boot, approved when they registered by
+// booting, renamed, relabelled and removed, and the administrator password a deployment set.
+// Viewers read; operators and admins change and read passwords (audited).
 
 import { defineRoute, withoutUndefined, type ApiRoute } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
