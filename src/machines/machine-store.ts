@@ -371,8 +371,9 @@ export class MachineStore {
     let query = this.#db.selectFrom('machines').selectAll();
     if (filter.state !== undefined) query = query.where('state', '=', filter.state);
     if (filter.label !== undefined) {
-      // Labels are stored as a JSON array of strings: the label as JSON text is in the array's text
-      // exactly when it is one of its elements (SQLite's LIKE ignores case, hence instr/strpos).
+      // Labels are stored as a JSON array of strings with no quote or backslash (validateLabels):
+      // the label as JSON text is in the array's text exactly when it is one of its elements.
+      // SQLite's LIKE ignores case, hence instr (strpos on PostgreSQL).
       const find = this.#kind === 'postgres' ? sql.raw('strpos') : sql.raw('instr');
       query = query.where(sql<boolean>`${find}(${sql.ref('labels')}, ${JSON.stringify(filter.label)}) > 0`);
     }
