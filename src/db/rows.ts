@@ -68,3 +68,31 @@ export function stateIn<T extends string>(states: readonly T[], text: string, wh
 }
 
 export class Refused extends Error {}
+
+/**
+ * The cursor of a listing's page that ends at the record whose sort key is `key` (its columns'
+ * values in the listing's order): opaque to clients, base64url of their JSON.
+ */
+export function encodePageCursor(key: readonly string[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** The sort key of `columns` values a cursor holds; INVALID_ARGUMENT for one encodePageCursor did not make. */
+export function decodePageCursor(cursor: string, columns: number): string[] {
+  let value: unknown = null;
+  if (/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) {
+    try {
+      value = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    } catch {
+      value = null;
+    }
+  }
+  if (Array.isArray(value) && value.length === columns && value.every((v) => typeof v === 'string')) {
+    return value;
+  }
+  throw new AppError(
+    'INVALID_ARGUMENT',
+    `cursor ${JSON.stringify(cursor.slice(0, 80))} is not one this server gave`,
+    { hint: 'pass the next cursor of the previous page' },
+  );
+}

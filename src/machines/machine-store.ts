@@ -8,7 +8,16 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { normalizeMac } from '../core/names.ts';
 import { kyselyOf, type Database } from '../db/database.ts';
-import { batches, nowIso, parseObject, parseStringArray, Refused, toNumber } from '../db/rows.ts';
+import {
+  batches,
+  decodePageCursor,
+  encodePageCursor,
+  nowIso,
+  parseObject,
+  parseStringArray,
+  Refused,
+  toNumber,
+} from '../db/rows.ts';
 import { validateLabels, validateMachineName } from './machine-names.ts';
 import type { CatalogSchema, DatabaseKind, LeasesTable, MachinesTable } from '../db/schema.ts';
 
@@ -90,34 +99,6 @@ export interface MachinePageQuery extends MachineFilter {
 export interface MachinePage<M> {
   readonly machines: M[];
   readonly next: string | null;
-}
-
-/** The cursor of a page that ends at `machine`: opaque to clients (base64url of firstSeen and id). */
-function encodeMachineCursor(machine: Machine): string {
-  return Buffer.from(JSON.stringify([machine.firstSeen, machine.id])).toString('base64url');
-}
-
-/** Where a page starts; INVALID_ARGUMENT for anything encodeMachineCursor did not make. */
-function decodeMachineCursor(cursor: string): { readonly firstSeen: string; readonly id: string } {
-  let value: unknown = null;
-  if (/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) {
-    try {
-      value = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-    } catch {
-      value = null;
-    }
-  }
-  if (Array.isArray(value) && value.length === 2) {
-    const [firstSeen, id] = value as unknown[];
-    if (typeof firstSeen === 'string' && typeof id === 'string') return { firstSeen, id };
-  }
-  throw new AppError(
-    'INVALID_ARGUMENT',
-    `cursor ${JSON.stringify(cursor.slice(0, 80))} is not one this server gave`,
-    {
-      hint: 'pass the next cursor of the previous page',
-    },
-  );
 }
 
 export interface MachineSighting {
@@ -346,13 +327,13 @@ export class MachineStore {
    */
   async listMachinePage(query: MachinePageQuery): Promise<MachinePage<Machine>> {
     const limit = Math.min(MACHINE_PAGE_MAX, Math.max(1, Math.floor(query.limit)));
-    const after = query.cursor === null ? null : decodeMachineCursor(query.cursor);
     let q = this.#filtered(query);
-    if (after !== null) {
+    if (query.cursor !== null) {
+      const [firstSeen = '', id = ''] = decodePageCursor(query.cursor, 2);
       q = q.where((eb) =>
         eb.or([
-          eb('first_seen', '>', after.firstSeen),
-          eb.and([eb('first_seen', '=', after.firstSeen), eb('id', '>', after.id)]),
+          eb('first_seen', '>', firstSeen),
+          eb.and([eb('first_seen', '=', firstSeen), eb('id', '>', id)]),
         ]),
       );
     }
@@ -363,7 +344,10 @@ export class MachineStore {
       .execute();
     const machines = rows.slice(0, limit).map(toMachine);
     const last = machines.at(-1);
-    return { machines, next: rows.length > limit && last !== undefined ? encodeMachineCursor(last) : null };
+    return {
+      machines,
+      next: rows.length > limit && last !== undefined ? encodePageCursor([last.firstSeen, last.id]) : null,
+    };
   }
 
   /** The machines in `filter`'s state and carrying its label. */
