@@ -11,8 +11,8 @@ import { kyselyOf, type Database } from '../db/database.ts';
 import {
   batches,
   decodePageCursor,
-  encodePageCursor,
   nowIso,
+  pageOf,
   parseObject,
   parseStringArray,
   Refused,
@@ -342,12 +342,8 @@ export class MachineStore {
       .orderBy('id')
       .limit(limit + 1)
       .execute();
-    const machines = rows.slice(0, limit).map(toMachine);
-    const last = machines.at(-1);
-    return {
-      machines,
-      next: rows.length > limit && last !== undefined ? encodePageCursor([last.firstSeen, last.id]) : null,
-    };
+    const page = pageOf(rows, limit, toMachine, (m) => [m.firstSeen, m.id]);
+    return { machines: page.records, next: page.next };
   }
 
   /** The machines in `filter`'s state and carrying its label. */

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { MachineStore } from '../../src/machines/machine-store.ts';
-import { hasCode, type StoreTest } from '../db/store-fixture.ts';
+import { hasCode, walkPages, type StoreTest } from '../db/store-fixture.ts';
 
 export function machineStoreContract(storeTest: StoreTest): void {
   storeTest('machines are registered once per MAC, refreshed, assigned', async ({ machines }) => {
@@ -186,20 +186,11 @@ export function machineStoreContract(storeTest: StoreTest): void {
         [one, two].map((m) => [m?.id, m?.mac]).sort(),
       );
       assert.deepEqual([...all].sort(), macs);
-      const walk = async (filter: { state?: 'pending' | 'ready'; label?: string }, limit: number) => {
-        const seen: (string | null)[] = [];
-        let cursor: string | null = null;
-        let pages = 0;
-        do {
-          const page: { machines: { mac: string | null }[]; next: string | null } =
-            await machines.listMachinePage({ ...filter, limit, cursor });
-          assert.ok(page.machines.length <= limit);
-          seen.push(...page.machines.map((m) => m.mac));
-          cursor = page.next;
-          pages++;
-        } while (cursor !== null);
-        return { seen, pages };
-      };
+      const walk = (filter: { state?: 'pending' | 'ready'; label?: string }, limit: number) =>
+        walkPages(limit, async (cursor) => {
+          const page = await machines.listMachinePage({ ...filter, limit, cursor });
+          return { records: page.machines.map((m) => m.mac), next: page.next };
+        });
       assert.deepEqual(await walk({}, 3), { seen: all, pages: 4 });
       assert.deepEqual(await walk({}, 10), { seen: all, pages: 1 });
       const pending = (await machines.listMachines({ state: 'pending' })).map((m) => m.mac);
