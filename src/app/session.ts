@@ -25,6 +25,7 @@ export {
 } from '../deploy/agent-protocol.ts';
 export { MULTICAST_SESSION_STATES } from '../deploy/multicast-store.ts';
 export { MAX_MULTICAST_MACHINES } from './deployments.ts';
+export { DEPLOYMENT_PAGE_DEFAULT, DEPLOYMENT_PAGE_MAX } from '../deploy/deployment-store.ts';
 export { BUILD_STATES } from './builds.ts';
 import type { BuildView } from './builds.ts';
 import type { DeploymentState } from '../deploy/agent-protocol.ts';
@@ -216,13 +217,29 @@ export interface Profiles {
   remove(name: string): Promise<void>;
 }
 
+export interface DeploymentPageQuery {
+  readonly machine?: string;
+  readonly active?: boolean;
+  readonly limit: number;
+  readonly cursor: string | null;
+}
+
+/** One page of a listing; `next` is the cursor of the page after it, null on the last page. */
+export interface DeploymentPage {
+  readonly deployments: DeploymentView[];
+  readonly next: string | null;
+}
+
 export interface Deployments {
   create(request: DeploymentRequest): Promise<DeploymentView>;
   /** A capture of the machine's Windows into an image, queued until the machine network-boots. */
   capture(request: CaptureRequest): Promise<DeploymentView>;
   /** Deployments to several machines whose image one multicast session sends. */
   createMulticast(request: MulticastRequest): Promise<DeploymentView[]>;
+  /** The newest deployments (1000 at most); of one machine (id, MAC or name), or under way. */
   list(filter: { readonly machine?: string; readonly active?: boolean }): Promise<DeploymentView[]>;
+  /** One page of the deployments `list` gives, after the page `cursor` ended (null: the first). */
+  listPage(query: DeploymentPageQuery): Promise<DeploymentPage>;
   show(id: string): Promise<DeploymentView>;
   /** The agent's log lines after line `after`. */
   logs(id: string, after: number): Promise<{ id: number; at: string; line: string }[]>;

@@ -349,9 +349,12 @@ export const Deployment = z.object({
 
 export const DeploymentList = z.object({ deployments: list(Deployment) });
 
+export const DeploymentPage = z.object({ deployments: list(Deployment), next: nullableText });
+
 export const DeploymentQuery = z.object({
   machine: text.optional(),
   active: z.enum(['true', 'false']).optional(),
+  ...pageQuery,
 });
 
 export const NewDeployment = z.object({ machine: text, profile: text, image: text.optional() });
