@@ -1,8 +1,9 @@
-// The console on an inventory larger than a page: a real `winsmith server` holding 150 images and
-// 150 machines (every tenth pending) and real Chromium. The images and machines pages show a first
-// page of 100, and the rest when "More" is pressed from the keyboard; the inventory is narrowed to
-// a state by the server (the request says so), a page at a time too. Both pages: no serious or
-// critical axe-core violation, every control reached by Tab, no script error.
+// The console on an inventory larger than a page: a real `winsmith server` holding 150 images, 150
+// machines (every tenth pending) and 120 deployments, and real Chromium. The images, machines and
+// deployments pages show a first page of 100, and the rest when "More" is pressed from the
+// keyboard; the machines' inventory is narrowed to a state by the server (the request says so), a
+// page at a time too. Every page: no serious or critical axe-core violation, every control reached
+// by Tab, no script error.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -24,7 +25,7 @@ import {
   startInventoryServer,
 } from '../helpers/inventory-server.ts';
 
-const SIZE = { images: 150, machines: 150 } as const;
+const SIZE = { images: 150, machines: 150, deployments: 120 } as const;
 const PAGE = 100;
 
 /** The text of the first cell of each row of the page's table. */
@@ -104,6 +105,16 @@ test(
           asked.every((q) => Number(new URLSearchParams(q).get('limit')) <= PAGE),
           asked.join(' '),
         );
+
+        // Deployments: the newest 100, then the rest.
+        await page.getByRole('link', { name: 'Deployments', exact: true }).click();
+        await page.getByRole('heading', { name: 'Deployments', exact: true }).waitFor();
+        await page.getByText(`${PAGE} deployments shown, more to come.`).waitFor();
+        await accessible(page, 'deployments');
+        await more(page, 'More deployments', SIZE.deployments);
+        await page.getByText(`All ${SIZE.deployments} deployments shown.`).waitFor();
+        const deployed = await page.locator('tbody tr td:nth-child(2)').allInnerTexts();
+        assert.deepEqual(deployed.sort(), ready.slice(0, SIZE.deployments).sort());
         assert.deepEqual(problems, [], 'script errors');
       } finally {
         await browser.close();

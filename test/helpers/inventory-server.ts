@@ -1,7 +1,8 @@
 // `winsmith server` in this process (serveRepository, SQLite catalog) holding an inventory of a
 // chosen size, for the console's paging test and bench/ui: N images (one small WIM pushed, every
-// other name:tag a tag on it, as `winsmith tag` makes them) and M machines recorded as the boot
-// services record them (every tenth pending, the others approved), and an operator account.
+// other name:tag a tag on it, as `winsmith tag` makes them), M machines recorded as the boot
+// services record them (every tenth pending, the others approved), D deployments queued to ready
+// machines, and an operator account.
 // Seeded through the application layer and the machines' store, not over HTTP. signInOperator
 // signs in to its console in a browser.
 
@@ -23,6 +24,8 @@ export const OPERATOR = { name: 'ops', password: 'a long console password' } as 
 export interface InventorySize {
   readonly images: number;
   readonly machines: number;
+  /** Deployments of the first image to the first ready machines, queued (default none). */
+  readonly deployments?: number;
 }
 
 /** The name:tag of image `i` and the MAC of machine `i`, as seeded (in listing order). */
@@ -88,5 +91,13 @@ async function seed(app: LocalApp, dir: string, size: InventorySize): Promise<vo
       now: new Date(start + i * 1000).toISOString(),
     });
     if (!isPending(i)) await machines.approveMachine(machine.id);
+  }
+  if ((size.deployments ?? 0) > 0) {
+    const image = imageRefOf(0);
+    await setup.profiles.apply(`name: lab\nimage: ${image.name}:${image.tag}\n`, 'lab.yaml');
+    const ready = Array.from({ length: size.machines }, (_, i) => i).filter((i) => !isPending(i));
+    for (const i of ready.slice(0, size.deployments)) {
+      await setup.deployments.create({ machine: macOf(i), profile: 'lab' });
+    }
   }
 }
