@@ -275,7 +275,7 @@ async function run(dir: string, machinesDir: string): Promise<void> {
     const hwm = await residentBytes(pid, 'VmHWM');
     const serverCpu = (await cpuSeconds(pid)) - cpuBefore;
 
-    const listed = await request(`${server.url}/api/v1/deployments`, token);
+    const listed = await request(`${server.url}/api/v1/deployments?limit=1000`, token);
     let body = '';
     for await (const piece of listed as AsyncIterable<Buffer>) body += piece.toString();
     const views = (JSON.parse(body) as { deployments: DeploymentView[] }).deployments;

@@ -31,6 +31,7 @@ import {
   isEnded,
   noDeployment,
   type Deployment,
+  type DeploymentFilter,
   type DeploymentStore,
   type StoredProfile,
 } from '../deploy/deployment-store.ts';
@@ -234,6 +235,14 @@ function machineRef(id: string, machine: Machine | undefined): DeploymentView['m
 function deploymentView(deployment: Deployment, machine: Machine | undefined): DeploymentView {
   const { sealed, ...rest } = deployment;
   return { ...rest, machine: machineRef(deployment.machineId, machine) };
+}
+
+/** The store's filter for a listing's: the machine found by its key, and whether under way. */
+function storeFilter(filter: { readonly active?: boolean }, machine: Machine | undefined): DeploymentFilter {
+  return {
+    ...(machine === undefined ? {} : { machineId: machine.id }),
+    ...(filter.active === undefined ? {} : { active: filter.active }),
+  };
 }
 
 export class DeploymentService {
@@ -649,16 +658,37 @@ export class DeploymentService {
     visible: ImageVisibility = everyImage,
   ): Promise<DeploymentView[]> {
     const machine = filter.machine === undefined ? undefined : await this.#machine(filter.machine);
-    const deployments = (
-      await this.#store.listDeployments({
-        ...(machine === undefined ? {} : { machineId: machine.id }),
-        ...(filter.active === undefined ? {} : { active: filter.active }),
-      })
-    ).filter((d) => visible(d.image.name));
-    // The machines shown, read in one query rather than one per deployment.
-    const machines =
-      machine !== undefined ? [machine] : deployments.length === 0 ? [] : await this.#machines.listMachines();
-    const byId = new Map(machines.map((m) => [m.id, m]));
+    const deployments = (await this.#store.listDeployments(storeFilter(filter, machine))).filter((d) =>
+      visible(d.image.name),
+    );
+    return this.#views(deployments, machine);
+  }
+
+  /**
+   * One page of the deployments, newest first, whose image is within `scopes` (null: any), after the
+   * page `page.cursor` ended (null: the first).
+   */
+  async listPage(
+    filter: { readonly machine?: string; readonly active?: boolean },
+    scopes: readonly string[] | null,
+    page: { readonly limit: number; readonly cursor: string | null },
+  ): Promise<{ deployments: DeploymentView[]; next: string | null }> {
+    const machine = filter.machine === undefined ? undefined : await this.#machine(filter.machine);
+    const { deployments, next } = await this.#store.listDeploymentPage({
+      ...storeFilter(filter, machine),
+      scopes,
+      ...page,
+    });
+    return { deployments: await this.#views(deployments, machine), next };
+  }
+
+  /** The views of `deployments`, of `machine`'s or of any machine. */
+  async #views(deployments: readonly Deployment[], machine: Machine | undefined): Promise<DeploymentView[]> {
+    // The machines shown, read in one query rather than one per deployment (nor every machine).
+    const byId =
+      machine !== undefined
+        ? new Map([[machine.id, machine]])
+        : await this.#machines.getMachines(deployments.map((d) => d.machineId));
     return this.#withMulticast(deployments.map((d) => deploymentView(d, byId.get(d.machineId))));
   }
 
@@ -1099,7 +1129,7 @@ export class DeploymentService {
   /** Publishes several deployments, their machines and multicast parts read in one query each. */
   async #publishAll(deployments: readonly Deployment[]): Promise<DeploymentView[]> {
     if (deployments.length === 0) return [];
-    const byId = new Map((await this.#machines.listMachines()).map((m) => [m.id, m]));
+    const byId = await this.#machines.getMachines(deployments.map((d) => d.machineId));
     const views = await this.#withMulticast(deployments.map((d) => deploymentView(d, byId.get(d.machineId))));
     deployments.forEach((d, i) => {
       const view = views[i];
@@ -1179,6 +1209,8 @@ export function deploymentsFor(
       capture: (request) => service.capture(actor, request),
       createMulticast: (request) => service.createMulticast(actor, request),
       list: (filter) => service.list(filter, visibleTo(actor)),
+      listPage: ({ limit, cursor, ...filter }) =>
+        service.listPage(filter, actor.readScopes ?? null, { limit, cursor }),
       show: (id) => service.show(id, visibleTo(actor)),
       logs: (id, after) => service.logs(id, after, visibleTo(actor)),
       cancel: (id) => service.cancel(actor, id),

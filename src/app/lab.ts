@@ -37,7 +37,7 @@ import { bootEnvLoaders, readBootEnvDirectory, seedBootEnvPackages } from './boo
 import type { DeploymentView } from './deployments.ts';
 import { LocalApp } from './local-app.ts';
 import { localActor } from './open-session.ts';
-import type { Session } from './session.ts';
+import { listAllMachines, type Session } from './session.ts';
 import type { SecureBootState } from '../machines/machine-store.ts';
 import type { UefiChainSetting } from '../core/uefi-chain.ts';
 import { pushFile } from './transfer.ts';
@@ -468,7 +468,7 @@ export async function runLabDeployment(options: LabDeployOptions, emit: Emit): P
             Date.now(),
           );
         if (refused !== null) throw refused;
-        return (await session.machines.list({})).find((m) => m.mac === vm.mac) ?? null;
+        return (await listAllMachines(session.machines, {})).find((m) => m.mac === vm.mac) ?? null;
       },
       { timeoutMs: remaining(), everyMs: 1000, signal: options.signal },
     );

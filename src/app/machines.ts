@@ -28,9 +28,13 @@ export function machinesFor(
     return machine;
   };
   return {
-    async list(filter) {
+    async listPage(query) {
+      const page = await store.listMachinePage(query);
       const active = await deployments.activeByMachine();
-      return (await store.listMachines(filter)).map((m) => ({ ...m, deployment: active.get(m.id) ?? null }));
+      return {
+        ...page,
+        machines: page.machines.map((m) => ({ ...m, deployment: active.get(m.id) ?? null })),
+      };
     },
     get: async (key) => view(await find(key)),
     async add(request) {

@@ -8,7 +8,8 @@ import type { ProgressEvent } from '../core/progress.ts';
 import type { Repository, StoreStats } from '../store/repository.ts';
 
 export { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../store/repository.ts';
-export { MACHINE_STATES } from '../machines/machine-store.ts';
+export { MACHINE_PAGE_DEFAULT, MACHINE_PAGE_MAX, MACHINE_STATES } from '../machines/machine-store.ts';
+export type { MachinePage } from '../machines/machine-store.ts';
 export {
   AGENT_PATHS,
   AgentReport,
@@ -24,11 +25,20 @@ export {
 } from '../deploy/agent-protocol.ts';
 export { MULTICAST_SESSION_STATES } from '../deploy/multicast-store.ts';
 export { MAX_MULTICAST_MACHINES } from './deployments.ts';
+export { DEPLOYMENT_PAGE_DEFAULT, DEPLOYMENT_PAGE_MAX } from '../deploy/deployment-store.ts';
 export { BUILD_STATES } from './builds.ts';
 export { PROFILE_SECRET_MASK } from '../deploy/profile.ts';
 import type { BuildView } from './builds.ts';
 import type { DeploymentState } from '../deploy/agent-protocol.ts';
-import type { Machine, MachineChanges, MachineFilter, NewMachine } from '../machines/machine-store.ts';
+import {
+  MACHINE_PAGE_MAX,
+  type Machine,
+  type MachineChanges,
+  type MachineFilter,
+  type MachinePage,
+  type MachinePageQuery,
+  type NewMachine,
+} from '../machines/machine-store.ts';
 import type {
   CaptureRequest,
   DeploymentRequest,
@@ -167,7 +177,8 @@ export type MachineView = Machine & {
 };
 
 export interface Machines {
-  list(filter: MachineFilter): Promise<MachineView[]>;
+  /** One page of the machines, oldest first, in the filter's state and with its label. */
+  listPage(query: MachinePageQuery): Promise<MachinePage<MachineView>>;
   /** By id, MAC or name. */
   get(key: string): Promise<MachineView>;
   add(request: NewMachine): Promise<MachineView>;
@@ -179,6 +190,25 @@ export interface Machines {
   password(
     key: string,
   ): Promise<{ readonly machine: string; readonly deployment: string; readonly password: string }>;
+}
+
+/** Every machine in `filter`'s state and with its label, page after page. */
+export async function listAllMachines(
+  machines: Pick<Machines, 'listPage'>,
+  filter: MachineFilter,
+): Promise<MachineView[]> {
+  const all: MachineView[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: MachinePage<MachineView> = await machines.listPage({
+      ...filter,
+      limit: MACHINE_PAGE_MAX,
+      cursor,
+    });
+    all.push(...page.machines);
+    cursor = page.next;
+  } while (cursor !== null);
+  return all;
 }
 
 export interface Profiles {
@@ -195,13 +225,29 @@ export interface Profiles {
   remove(name: string): Promise<void>;
 }
 
+export interface DeploymentPageQuery {
+  readonly machine?: string;
+  readonly active?: boolean;
+  readonly limit: number;
+  readonly cursor: string | null;
+}
+
+/** One page of a listing; `next` is the cursor of the page after it, null on the last page. */
+export interface DeploymentPage {
+  readonly deployments: DeploymentView[];
+  readonly next: string | null;
+}
+
 export interface Deployments {
   create(request: DeploymentRequest): Promise<DeploymentView>;
   /** A capture of the machine's Windows into an image, queued until the machine network-boots. */
   capture(request: CaptureRequest): Promise<DeploymentView>;
   /** Deployments to several machines whose image one multicast session sends. */
   createMulticast(request: MulticastRequest): Promise<DeploymentView[]>;
+  /** The newest deployments (1000 at most); of one machine (id, MAC or name), or under way. */
   list(filter: { readonly machine?: string; readonly active?: boolean }): Promise<DeploymentView[]>;
+  /** One page of the deployments `list` gives, after the page `cursor` ended (null: the first). */
+  listPage(query: DeploymentPageQuery): Promise<DeploymentPage>;
   show(id: string): Promise<DeploymentView>;
   /** The agent's log lines after line `after`. */
   logs(id: string, after: number): Promise<{ id: number; at: string; line: string }[]>;

@@ -23,6 +23,7 @@ import { deploymentsMigration } from './migrations/0004-deployments.ts';
 import { capturesMigration } from './migrations/0006-captures.ts';
 import { multicastMigration } from './migrations/0007-multicast.ts';
 import { tokenScopesMigration } from './migrations/0008-token-scopes.ts';
+import { machinePagesMigration } from './migrations/0009-machine-pages.ts';
 import type { CatalogSchema, DatabaseKind } from './schema.ts';
 
 export type { DatabaseKind };
@@ -46,6 +47,7 @@ export function catalogMigrations(kind: DatabaseKind): Record<string, Migration>
     '0006-captures': capturesMigration(),
     '0007-multicast': multicastMigration(),
     '0008-token-scopes': tokenScopesMigration(),
+    '0009-machine-pages': machinePagesMigration(),
   };
 }
 

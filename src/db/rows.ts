@@ -2,7 +2,14 @@
 // text parsed (a value that does not parse says the database was changed by something else),
 // times as ISO 8601 strings, and long `in (...)` lists cut into batches.
 
-import type { Kysely, Transaction } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type SqlBool,
+  type Transaction,
+} from 'kysely';
 import { AppError } from '../core/errors.ts';
 import type { CatalogSchema } from './schema.ts';
 
@@ -68,3 +75,70 @@ export function stateIn<T extends string>(states: readonly T[], text: string, wh
 }
 
 export class Refused extends Error {}
+
+/**
+ * The cursor of a listing's page that ends at the record whose sort key is `key` (its columns'
+ * values in the listing's order): opaque to clients, base64url of their JSON.
+ */
+export function encodePageCursor(key: readonly string[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** The sort key of `columns` values a cursor holds; INVALID_ARGUMENT for one encodePageCursor did not make. */
+export function decodePageCursor(cursor: string, columns: number): string[] {
+  let value: unknown = null;
+  if (/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) {
+    try {
+      value = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    } catch {
+      value = null;
+    }
+  }
+  if (Array.isArray(value) && value.length === columns && value.every((v) => typeof v === 'string')) {
+    return value;
+  }
+  throw new AppError(
+    'INVALID_ARGUMENT',
+    `cursor ${JSON.stringify(cursor.slice(0, 80))} is not one this server gave`,
+    { hint: 'pass the next cursor of the previous page' },
+  );
+}
+
+/**
+ * A page of a listing from the rows its query read with `limit + 1`: the first `limit` made records,
+ * and the cursor of the next page (the last record's sort key) when there was one row more.
+ */
+export function pageOf<R, T>(
+  rows: readonly R[],
+  limit: number,
+  toRecord: (row: R) => T,
+  keyOf: (record: T) => readonly string[],
+): { records: T[]; next: string | null } {
+  const records = rows.slice(0, limit).map(toRecord);
+  const last = records.at(-1);
+  return { records, next: rows.length > limit && last !== undefined ? encodePageCursor(keyOf(last)) : null };
+}
+
+/**
+ * The image name in `column` within one of `scopes` (image-name prefixes; null: any name), as
+ * `nameInScope` says: the scope itself or a name under it. Compared with substr, not LIKE, so `_`
+ * and `%` in a scope are plain characters.
+ */
+export function nameWithin<DB, TB extends keyof DB>(
+  eb: ExpressionBuilder<DB, TB>,
+  column: string,
+  scopes: readonly string[] | null,
+): Expression<SqlBool> {
+  if (scopes === null) return eb.lit(true);
+  const name = sql.ref<string>(column);
+  return eb.or(
+    scopes.flatMap((scope) => {
+      const bare = scope.replace(/\/$/, '');
+      const under = `${bare}/`;
+      return [
+        eb(name, '=', bare),
+        eb(eb.fn<string>('substr', [name, eb.val(1), eb.val(under.length)]), '=', under),
+      ];
+    }),
+  );
+}

@@ -6,7 +6,17 @@
 import type { Kysely, Selectable } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { kyselyOf, type Database } from '../db/database.ts';
-import { batches, nowIso, parseJson, parseObject, stateIn, toNumber } from '../db/rows.ts';
+import {
+  batches,
+  decodePageCursor,
+  nameWithin,
+  nowIso,
+  pageOf,
+  parseJson,
+  parseObject,
+  stateIn,
+  toNumber,
+} from '../db/rows.ts';
 import type { CatalogSchema, DeploymentsTable, ProfilesTable } from '../db/schema.ts';
 import { DEPLOYMENT_STATES, type DeploymentState } from './agent-protocol.ts';
 
@@ -67,6 +77,17 @@ export interface NewDeployment {
 }
 
 /** States a deployment no longer moves from. */
+/** Deployments one page of a listing holds at most, and by default (the newest first). */
+export const DEPLOYMENT_PAGE_MAX = 1000;
+export const DEPLOYMENT_PAGE_DEFAULT = 100;
+
+export interface DeploymentFilter {
+  /** One machine's only. */
+  readonly machineId?: string;
+  /** true: those not ended only. */
+  readonly active?: boolean;
+}
+
 const ENDED_STATES: readonly DeploymentState[] = ['done', 'failed', 'cancelled'];
 
 export function isEnded(state: DeploymentState): boolean {
@@ -298,14 +319,53 @@ export class DeploymentStore {
   }
 
   /** Deployments, newest first; with a machine, its own only; with `active`, those not ended. */
-  async listDeployments(
-    filter: { readonly machineId?: string; readonly active?: boolean } = {},
-  ): Promise<Deployment[]> {
+  async listDeployments(filter: DeploymentFilter = {}): Promise<Deployment[]> {
+    const rows = await this.#filtered(filter)
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(DEPLOYMENT_PAGE_MAX)
+      .execute();
+    return rows.map(toDeployment);
+  }
+
+  /**
+   * One page of the deployments `listDeployments` gives whose image is within `scopes` (image-name
+   * prefixes, as `nameInScope` says; null: any image), those after the page `cursor` ended only
+   * (null: the first); at most `limit`, and the cursor of the next page (null: the last).
+   */
+  async listDeploymentPage(
+    query: DeploymentFilter & {
+      readonly scopes: readonly string[] | null;
+      readonly limit: number;
+      readonly cursor: string | null;
+    },
+  ): Promise<{ deployments: Deployment[]; next: string | null }> {
+    const limit = Math.min(DEPLOYMENT_PAGE_MAX, Math.max(1, Math.floor(query.limit)));
+    let q = this.#filtered(query);
+    if (query.scopes !== null) q = q.where((eb) => nameWithin(eb, 'image_name', query.scopes));
+    if (query.cursor !== null) {
+      const [createdAt = '', id = ''] = decodePageCursor(query.cursor, 2);
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_at', '<', createdAt),
+          eb.and([eb('created_at', '=', createdAt), eb('id', '>', id)]),
+        ]),
+      );
+    }
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
+    const page = pageOf(rows, limit, toDeployment, (d) => [d.createdAt, d.id]);
+    return { deployments: page.records, next: page.next };
+  }
+
+  #filtered(filter: DeploymentFilter) {
     let query = this.#db.selectFrom('deployments').selectAll();
     if (filter.machineId !== undefined) query = query.where('machine_id', '=', filter.machineId);
     if (filter.active === true) query = query.where('state', 'not in', [...ENDED_STATES]);
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id').limit(1000).execute();
-    return rows.map(toDeployment);
+    return query;
   }
 
   /** The deployments of `ids` that exist, in the order of `ids`. */

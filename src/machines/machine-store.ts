@@ -4,11 +4,20 @@
 // (LeaseStore); boot-registry.ts makes their machine port of it, so boot/ never sees it.
 
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { normalizeMac } from '../core/names.ts';
 import { kyselyOf, type Database } from '../db/database.ts';
-import { nowIso, parseObject, parseStringArray, Refused, toNumber } from '../db/rows.ts';
+import {
+  batches,
+  decodePageCursor,
+  nowIso,
+  pageOf,
+  parseObject,
+  parseStringArray,
+  Refused,
+  toNumber,
+} from '../db/rows.ts';
 import { validateLabels, validateMachineName } from './machine-names.ts';
 import type { CatalogSchema, DatabaseKind, LeasesTable, MachinesTable } from '../db/schema.ts';
 
@@ -74,6 +83,22 @@ export interface MachineFilter {
   readonly state?: MachineState;
   /** Machines that carry this label. */
   readonly label?: string;
+}
+
+/** Machines one page of a listing holds at most, and by default. */
+export const MACHINE_PAGE_MAX = 1000;
+export const MACHINE_PAGE_DEFAULT = 100;
+
+export interface MachinePageQuery extends MachineFilter {
+  readonly limit: number;
+  /** The `next` of the previous page; null for the first. */
+  readonly cursor: string | null;
+}
+
+/** One page of a listing; `next` is the cursor of the page after it, null on the last page. */
+export interface MachinePage<M> {
+  readonly machines: M[];
+  readonly next: string | null;
 }
 
 export interface MachineSighting {
@@ -260,6 +285,16 @@ export class MachineStore {
     return row === undefined ? undefined : toMachine(row);
   }
 
+  /** The machines of `ids` that exist, by id: one query per batch, not one per machine. */
+  async getMachines(ids: readonly string[]): Promise<Map<string, Machine>> {
+    const found = new Map<string, Machine>();
+    for (const batch of batches([...new Set(ids)])) {
+      const rows = await this.#db.selectFrom('machines').selectAll().where('id', 'in', batch).execute();
+      for (const row of rows) found.set(row.id, toMachine(row));
+    }
+    return found;
+  }
+
   async getMachineByMac(mac: string): Promise<Machine | undefined> {
     const row = await this.#db
       .selectFrom('machines')
@@ -282,12 +317,47 @@ export class MachineStore {
 
   /** Machines, oldest first; with a filter, those in its state and carrying its label only. */
   async listMachines(filter: MachineFilter = {}): Promise<Machine[]> {
+    const rows = await this.#filtered(filter).orderBy('first_seen').orderBy('id').execute();
+    return rows.map(toMachine);
+  }
+
+  /**
+   * One page of the machines `listMachines` gives, those after the page `cursor` ended only (null:
+   * the first page); at most `limit` of them, and the cursor of the next page (null: the last).
+   */
+  async listMachinePage(query: MachinePageQuery): Promise<MachinePage<Machine>> {
+    const limit = Math.min(MACHINE_PAGE_MAX, Math.max(1, Math.floor(query.limit)));
+    let q = this.#filtered(query);
+    if (query.cursor !== null) {
+      const [firstSeen = '', id = ''] = decodePageCursor(query.cursor, 2);
+      q = q.where((eb) =>
+        eb.or([
+          eb('first_seen', '>', firstSeen),
+          eb.and([eb('first_seen', '=', firstSeen), eb('id', '>', id)]),
+        ]),
+      );
+    }
+    const rows = await q
+      .orderBy('first_seen')
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
+    const page = pageOf(rows, limit, toMachine, (m) => [m.firstSeen, m.id]);
+    return { machines: page.records, next: page.next };
+  }
+
+  /** The machines in `filter`'s state and carrying its label. */
+  #filtered(filter: MachineFilter) {
     let query = this.#db.selectFrom('machines').selectAll();
     if (filter.state !== undefined) query = query.where('state', '=', filter.state);
-    const rows = await query.orderBy('first_seen').orderBy('id').execute();
-    const machines = rows.map(toMachine);
-    const label = filter.label;
-    return label === undefined ? machines : machines.filter((m) => m.labels.includes(label));
+    if (filter.label !== undefined) {
+      // Labels are stored as a JSON array of strings with no quote or backslash (validateLabels):
+      // the label as JSON text is in the array's text exactly when it is one of its elements.
+      // SQLite's LIKE ignores case, hence instr (strpos on PostgreSQL).
+      const find = this.#kind === 'postgres' ? sql.raw('strpos') : sql.raw('instr');
+      query = query.where(sql<boolean>`${find}(${sql.ref('labels')}, ${JSON.stringify(filter.label)}) > 0`);
+    }
+    return query;
   }
 
   /** A machine by id, MAC or name; undefined when none has it. */

@@ -96,10 +96,13 @@ export const ImageSummary = z.object({ ...imageFields, capturedFrom: nullableTex
 
 export const ImagePage = z.object({ images: list(ImageSummary), next: nullableText });
 
-export const ImagePageQuery = z.object({
+/** The query of a listing given a page at a time: how many at most, after which page. */
+const pageQuery = {
   limit: z.string().regex(/^\d+$/, 'expected a whole number').optional(),
   cursor: text.optional(),
-});
+};
+
+export const ImagePageQuery = z.object(pageQuery);
 
 const wholeNumberText = z
   .string()
@@ -335,9 +338,13 @@ export const Machine = z.object({
   deployment: z.object({ id: text, state: z.enum(DEPLOYMENT_STATES) }).nullable(),
 });
 
-export const MachineList = z.object({ machines: list(Machine) });
+export const MachinePage = z.object({ machines: list(Machine), next: nullableText });
 
-export const MachineQuery = z.object({ state: MachineState.optional(), label: text.optional() });
+export const MachineQuery = z.object({
+  state: MachineState.optional(),
+  label: text.optional(),
+  ...pageQuery,
+});
 
 export const NewMachine = z.object({
   mac: text.optional(),
@@ -421,9 +428,12 @@ export const Deployment = z.object({
 
 export const DeploymentList = z.object({ deployments: list(Deployment) });
 
+export const DeploymentPage = z.object({ deployments: list(Deployment), next: nullableText });
+
 export const DeploymentQuery = z.object({
   machine: text.optional(),
   active: z.enum(['true', 'false']).optional(),
+  ...pageQuery,
 });
 
 export const NewDeployment = z.object({ machine: text, profile: text, image: text.optional() });

@@ -4,7 +4,7 @@
 // tag move and its history row; the commit of an upload) run in one transaction.
 
 import { randomUUID } from 'node:crypto';
-import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import {
   formatImageRef,
@@ -14,7 +14,7 @@ import {
   type ImageRef,
 } from '../core/names.ts';
 import { kyselyOf, type Database } from '../db/database.ts';
-import { batches, nowIso, parseJson, toNumber, type Db } from '../db/rows.ts';
+import { batches, nameWithin, nowIso, parseJson, toNumber, type Db } from '../db/rows.ts';
 import type { ArtifactsTable, CatalogSchema, DatabaseKind, UploadsTable } from '../db/schema.ts';
 
 export interface Artifact {
@@ -128,28 +128,6 @@ function toUpload(row: Selectable<UploadsTable>): Upload {
     updatedAt: row.updated_at,
     state,
   };
-}
-
-/**
- * `tags.name` within one of `scopes` (image-name prefixes; null: any name), as `nameInScope` says:
- * the scope itself or a name under it. Compared with substr, not LIKE, so `_` and `%` in a scope
- * are plain characters.
- */
-function tagNameWithin(
-  eb: ExpressionBuilder<CatalogSchema, 'tags'>,
-  scopes: readonly string[] | null,
-): Expression<SqlBool> {
-  if (scopes === null) return eb.lit(true);
-  return eb.or(
-    scopes.flatMap((scope) => {
-      const bare = scope.replace(/\/$/, '');
-      const under = `${bare}/`;
-      return [
-        eb('tags.name', '=', bare),
-        eb(eb.fn('substr', ['tags.name', eb.val(1), eb.val(under.length)]), '=', under),
-      ];
-    }),
-  );
 }
 
 /** The cursor of a listing page that ends at `ref`: opaque to clients (base64url of name:tag). */
@@ -289,7 +267,7 @@ export class ImageCatalog {
         .select('artifact_chunks.chunk_digest')
         .distinct()
         .where('artifact_chunks.chunk_digest', 'in', batch)
-        .where((eb) => tagNameWithin(eb, scopes))
+        .where((eb) => nameWithin(eb, 'tags.name', scopes))
         .execute();
       for (const r of rows) found.add(r.chunk_digest);
     }
@@ -474,7 +452,7 @@ export class ImageCatalog {
     readonly limit: number;
   }): Promise<ImageEntry[]> {
     const { after } = query;
-    let q = this.imageQuery().where((eb) => tagNameWithin(eb, query.scopes));
+    let q = this.imageQuery().where((eb) => nameWithin(eb, 'tags.name', query.scopes));
     if (after !== null) {
       q = q.where((eb) =>
         eb.or([
@@ -493,7 +471,7 @@ export class ImageCatalog {
       .selectFrom('tags')
       .select('tags.digest')
       .distinct()
-      .where((eb) => tagNameWithin(eb, scopes))
+      .where((eb) => nameWithin(eb, 'tags.name', scopes))
       .execute();
     return new Set(rows.map((r) => r.digest));
   }

@@ -46,12 +46,13 @@ export const SCREENSHOTS = fileURLToPath(new URL('../../out/console/', import.me
 export const LAPTOP = { width: 1366, height: 768 } as const;
 export const TABLET = { width: 820, height: 1180 } as const;
 
-export async function launchChromium(): Promise<Browser> {
+/** Chromium, with command-line switches `args` besides those it always gets. */
+export async function launchChromium(args: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     // Chromium's sandbox needs user namespaces a root process in a container may not have.
-    args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+    args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), ...args],
   });
 }
 

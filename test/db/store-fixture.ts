@@ -1,6 +1,7 @@
 // The fixture every store's contract runs on: a fresh, migrated database with each domain's store
 // on it, made by the runner of one dialect (catalog-sqlite.test.ts, catalog-postgres.test.ts).
 
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AccountStore } from '../../src/auth/account-store.ts';
 import { AuditLog } from '../../src/audit/audit-log.ts';
@@ -60,4 +61,25 @@ export const hex = (c: string): string => c.repeat(64);
 
 export function hasCode(code: string) {
   return (e: unknown): boolean => e instanceof AppError && e.code === code;
+}
+
+/**
+ * Every record of a listing read a page of at most `limit` at a time, from the first page to the one
+ * with no next (each page checked to hold at most `limit`), and how many pages that took.
+ */
+export async function walkPages<T>(
+  limit: number,
+  read: (cursor: string | null) => Promise<{ readonly records: readonly T[]; readonly next: string | null }>,
+): Promise<{ seen: T[]; pages: number }> {
+  const seen: T[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const page: { readonly records: readonly T[]; readonly next: string | null } = await read(cursor);
+    assert.ok(page.records.length <= limit, `a page of ${page.records.length}, more than ${limit}`);
+    seen.push(...page.records);
+    cursor = page.next;
+    pages++;
+  } while (cursor !== null);
+  return { seen, pages };
 }

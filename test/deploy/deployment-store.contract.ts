@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { DeploymentStore, MAX_DEPLOYMENT_LOG_LINES } from '../../src/deploy/deployment-store.ts';
-import { hasCode, hex, type StoreTest } from '../db/store-fixture.ts';
+import { hasCode, hex, walkPages, type StoreTest } from '../db/store-fixture.ts';
 
 const image = { name: 'lab/ws', tag: 'v1', digest: hex('a'), size: 1234, edition: 1 };
 
@@ -115,6 +115,41 @@ export function deploymentStoreContract(storeTest: StoreTest): void {
         message: 'disk gone',
         step: 'applying',
       });
+    },
+  );
+
+  storeTest(
+    'deployments are listed a page at a time, newest first, within scopes on the database',
+    async ({ database, machines }) => {
+      const store = new DeploymentStore(database);
+      const names = ['lab/ws', 'lab', 'labx/ws', 'lab_/ws', 'other/ws', 'lab/a/b', 'lab/ws'];
+      for (const [i, name] of names.entries()) {
+        const m = await machines.addMachine({ name: `m${i}`, mac: `52:54:00:00:03:0${i}` });
+        await store.createDeployment({ ...newDeployment(`d${i}`, m.id), image: { ...image, name } });
+      }
+      const all = (await store.listDeployments()).map((d) => d.id);
+      assert.deepEqual(
+        [...all].sort(),
+        names.map((_, i) => `d${i}`),
+      );
+      const walk = (scopes: readonly string[] | null, limit: number) =>
+        walkPages(limit, async (cursor) => {
+          const page = await store.listDeploymentPage({ scopes, limit, cursor });
+          return { records: page.deployments.map((d) => d.id), next: page.next };
+        });
+      assert.deepEqual(await walk(null, 3), { seen: all, pages: 3 });
+      // 'lab/' takes lab, lab/ws and lab/a/b; never labx/ws or lab_/ws (`_` is no wildcard).
+      const lab = all.filter((id) => ['d0', 'd1', 'd5', 'd6'].includes(id));
+      assert.deepEqual((await walk(['lab/'], 2)).seen, lab);
+      assert.deepEqual(
+        (await walk(['other', 'lab_'], 1)).seen,
+        all.filter((id) => ['d3', 'd4'].includes(id)),
+      );
+      assert.deepEqual((await walk([], 5)).seen, []);
+      await assert.rejects(
+        store.listDeploymentPage({ scopes: null, limit: 5, cursor: 'no' }),
+        hasCode('INVALID_ARGUMENT'),
+      );
     },
   );
 }

@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { LocalApp } from '../../src/app/local-app.ts';
 import { localActor } from '../../src/app/open-session.ts';
+import { listAllMachines } from '../../src/app/session.ts';
 import { netnsUnavailable } from '../../src/engines/netns.ts';
 import { randomMac, vmUnavailable, type VmFirmware } from '../../src/engines/qemu-system.ts';
 import { LabServer } from '../../src/lab/lab-server.ts';
@@ -111,7 +112,7 @@ test(
       const after = await LocalApp.openDataDir(data);
       try {
         const session = after.as(localActor());
-        const machines = await session.machines.list({});
+        const machines = await listAllMachines(session.machines, {});
         const stateOf = (mac: string): string | undefined => machines.find((m) => m.mac === mac)?.state;
         assert.equal(stateOf(vms[0]?.vm.mac ?? ''), 'pending');
         assert.equal(stateOf(knownMac), 'ready');

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { MachineStore } from '../../src/machines/machine-store.ts';
-import { hasCode, type StoreTest } from '../db/store-fixture.ts';
+import { hasCode, walkPages, type StoreTest } from '../db/store-fixture.ts';
 
 export function machineStoreContract(storeTest: StoreTest): void {
   storeTest('machines are registered once per MAC, refreshed, assigned', async ({ machines }) => {
@@ -161,6 +161,58 @@ export function machineStoreContract(storeTest: StoreTest): void {
       await machines.attachMac(uuidOnly.id, '52:54:00:00:00:0d');
       await machines.attachMac(uuidOnly.id, '52:54:00:00:00:0e');
       assert.equal((await machines.findMachine('db-01'))?.mac, '52:54:00:00:00:0d', 'a MAC is attached once');
+    },
+  );
+
+  storeTest(
+    'machines are listed a page at a time, filtered by state and label on the database, read by ids',
+    async ({ machines }) => {
+      // Ten machines, four seen at the same instant (the id orders those), every third pending.
+      const macs: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const mac = `52:54:00:00:01:${i.toString(16).padStart(2, '0')}`;
+        const now = `2026-02-0${Math.max(1, i - 3)}T00:00:00.000Z`;
+        const { machine } = await machines.recordMachineSeen({ mac, now });
+        if (i % 3 !== 0) await machines.approveMachine(machine.id);
+        await machines.updateMachine(machine.id, { labels: i % 2 === 0 ? ['rack_a', 'even'] : ['rackxa'] });
+        macs.push(mac);
+      }
+      const listed = await machines.listMachines();
+      const all = listed.map((m) => m.mac);
+      const [one, two] = listed;
+      const byId = await machines.getMachines([two?.id ?? '', 'nope', one?.id ?? '', two?.id ?? '']);
+      assert.deepEqual(
+        [...byId].map(([id, m]) => [id, m.mac]).sort(),
+        [one, two].map((m) => [m?.id, m?.mac]).sort(),
+      );
+      assert.deepEqual([...all].sort(), macs);
+      const walk = (filter: { state?: 'pending' | 'ready'; label?: string }, limit: number) =>
+        walkPages(limit, async (cursor) => {
+          const page = await machines.listMachinePage({ ...filter, limit, cursor });
+          return { records: page.machines.map((m) => m.mac), next: page.next };
+        });
+      assert.deepEqual(await walk({}, 3), { seen: all, pages: 4 });
+      assert.deepEqual(await walk({}, 10), { seen: all, pages: 1 });
+      const pending = (await machines.listMachines({ state: 'pending' })).map((m) => m.mac);
+      assert.equal(pending.length, 4);
+      assert.deepEqual((await walk({ state: 'pending' }, 2)).seen, pending);
+      // `_` and a look-alike: a label matches exactly, never as a pattern.
+      const even = (await machines.listMachines({ label: 'rack_a' })).map((m) => m.mac);
+      assert.deepEqual(
+        even,
+        all.filter((mac) => macs.indexOf(mac ?? '') % 2 === 0),
+      );
+      assert.deepEqual((await walk({ label: 'rack_a', state: 'ready' }, 1)).seen.length, 3);
+      assert.deepEqual(await machines.listMachines({ label: 'rack' }), []);
+      assert.deepEqual(await machines.listMachines({ label: 'RACK_A' }), []);
+      await assert.rejects(
+        machines.listMachinePage({ limit: 5, cursor: 'not a cursor' }),
+        hasCode('INVALID_ARGUMENT'),
+      );
+      await assert.rejects(
+        machines.listMachinePage({ limit: 5, cursor: Buffer.from('[1]').toString('base64url') }),
+        hasCode('INVALID_ARGUMENT'),
+      );
     },
   );
 }

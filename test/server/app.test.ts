@@ -273,6 +273,42 @@ test('an upload the caller may not push to is not found, and its image name is n
   });
 });
 
+/** The records under `key` of each page of the listing `path` (with its query) asks, page after page. */
+async function walkListing(
+  app: Fixture['app'],
+  token: string,
+  path: string,
+  key: string,
+): Promise<{ records: Record<string, unknown>[]; pages: number }> {
+  const limit = Number(new URL(path, 'http://x').searchParams.get('limit'));
+  const records: Record<string, unknown>[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+    const page = await call(app, token, 'GET', `${path}${query}`);
+    assert.equal(page.status, 200);
+    const found = page.json[key] as Record<string, unknown>[];
+    assert.ok(found.length <= limit, `${found.length} ${key} in a page of ${limit}`);
+    records.push(...found);
+    cursor = page.json.next as string | null;
+    pages++;
+  } while (cursor !== null);
+  return { records, pages };
+}
+
+/** A listing at `path` answers 400 to a limit out of range, a cursor it did not give, and `more`. */
+async function refusesQueries(
+  app: Fixture['app'],
+  token: string,
+  path: string,
+  more: readonly string[],
+): Promise<void> {
+  for (const bad of ['?limit=0', '?limit=1001', '?limit=x', '?cursor=%2F%2F', ...more]) {
+    assert.equal((await call(app, token, 'GET', `${path}${bad}`)).status, 400, bad);
+  }
+}
+
 test('free-text metadata is limited; listings come a page at a time, without recipes', async () => {
   await withFixture(async ({ app, tokens }) => {
     const { manifest, chunks } = manifestOf(randomBytes(5000));
@@ -315,15 +351,67 @@ test('free-text metadata is limited; listings come a page at a time, without rec
     assert.equal(pages, 3);
     const one = await call(app, tokens.viewer, 'GET', '/api/v1/images/team-a%2Fr0/tags/v1');
     assert.deepEqual(one.json.recipe, { steps: ['a'] });
-    for (const bad of [
-      '?limit=0',
-      '?limit=1001',
-      '?limit=x',
-      '?cursor=%2F%2F',
+    await refusesQueries(app, tokens.viewer, '/api/v1/images', [
       `?cursor=${Buffer.from('..:x').toString('base64url')}`,
-    ]) {
-      assert.equal((await call(app, tokens.viewer, 'GET', `/api/v1/images${bad}`)).status, 400, bad);
+    ]);
+  });
+});
+
+test('machines come a page at a time, filtered by state and label on the server', async () => {
+  await withFixture(async ({ app, tokens }) => {
+    for (let i = 0; i < 5; i++) {
+      const added = await call(app, tokens.operator, 'POST', '/api/v1/machines', {
+        name: `web-${i}`,
+        mac: `52:54:00:00:02:0${i}`,
+        labels: i % 2 === 0 ? ['even'] : [],
+      });
+      assert.equal(added.status, 201);
     }
+    const walk = async (filter: string): Promise<{ names: string[]; pages: number }> => {
+      const { records, pages } = await walkListing(
+        app,
+        tokens.viewer,
+        `/api/v1/machines?limit=2${filter}`,
+        'machines',
+      );
+      return { names: records.map((m) => m.name as string), pages };
+    };
+    const all = await walk('');
+    assert.equal(all.pages, 3);
+    assert.deepEqual([...all.names].sort(), ['web-0', 'web-1', 'web-2', 'web-3', 'web-4']);
+    const even = await walk('&state=ready&label=even');
+    assert.deepEqual(
+      even.names,
+      all.names.filter((n) => ['web-0', 'web-2', 'web-4'].includes(n)),
+    );
+    assert.deepEqual((await walk('&state=pending')).names, []);
+    const first = await call(app, tokens.viewer, 'GET', '/api/v1/machines');
+    assert.deepEqual([(first.json.machines as unknown[]).length, first.json.next], [5, null]);
+    await refusesQueries(app, tokens.viewer, '/api/v1/machines', [
+      '?state=gone',
+      `?cursor=${Buffer.from('["x"]').toString('base64url')}`,
+    ]);
+  });
+});
+
+test('deployments come a page at a time, newest first, only those whose image the caller may read', async () => {
+  await withFixture(async ({ repo, app, tokens }) => {
+    for (const scope of ['team-a', 'team-b']) await seedImage(repo, `${scope}/img`, 'v1');
+    const made: { id: string; scope: string }[] = [];
+    for (const [n, scope] of ['team-a', 'team-b', 'team-a', 'team-b', 'team-a'].entries()) {
+      made.push({ id: (await seedDeployment(repo, n, scope)).id, scope });
+    }
+    const walk = async (token: string): Promise<{ ids: string[]; pages: number }> => {
+      const { records, pages } = await walkListing(app, token, '/api/v1/deployments?limit=2', 'deployments');
+      return { ids: records.map((d) => d.id as string), pages };
+    };
+    const all = await walk(tokens.admin);
+    assert.deepEqual([...all.ids].sort(), made.map((d) => d.id).sort());
+    assert.equal(all.pages, 3);
+    const teamA = made.filter((d) => d.scope === 'team-a').map((d) => d.id);
+    const seen = await walk(tokens.viewer);
+    assert.deepEqual(seen, { ids: all.ids.filter((id) => teamA.includes(id)), pages: 2 });
+    await refusesQueries(app, tokens.viewer, '/api/v1/deployments', []);
   });
 });
 

@@ -9,8 +9,10 @@ import type {
   Accounts,
   Builds,
   CreatedUser,
+  DeploymentPage,
   Deployments,
   IssuedToken,
+  MachinePage,
   Machines,
   MachineView,
   PasswordChange,
@@ -19,6 +21,7 @@ import type {
   TokenView,
   UserView,
 } from '../session.ts';
+import { DEPLOYMENT_PAGE_MAX } from '../session.ts';
 import { HttpClient } from './http-client.ts';
 import { RemoteImages } from './remote-images.ts';
 import type { TlsTrust } from './tls-trust.ts';
@@ -84,12 +87,12 @@ export function remoteSession(url: string, token: string | null, trust?: TlsTrus
     },
   };
   const machines: Machines = {
-    async list(filter) {
-      const query = new URLSearchParams();
-      if (filter.state !== undefined) query.set('state', filter.state);
-      if (filter.label !== undefined) query.set('label', filter.label);
-      return (await http.json<{ machines: MachineView[] }>('GET', withQuery('/api/v1/machines', query)))
-        .machines;
+    listPage(page) {
+      const query = new URLSearchParams({ limit: String(page.limit) });
+      if (page.state !== undefined) query.set('state', page.state);
+      if (page.label !== undefined) query.set('label', page.label);
+      if (page.cursor !== null) query.set('cursor', page.cursor);
+      return http.json<MachinePage<MachineView>>('GET', withQuery('/api/v1/machines', query));
     },
     get: (key) => http.json<MachineView>('GET', machinePath(key)),
     add: (request) => http.json<MachineView>('POST', '/api/v1/machines', request),
@@ -120,12 +123,15 @@ export function remoteSession(url: string, token: string | null, trust?: TlsTrus
       (await http.json<{ deployments: DeploymentView[] }>('POST', '/api/v1/deployments/multicast', request))
         .deployments,
     async list(filter) {
-      const query = new URLSearchParams();
-      if (filter.machine !== undefined) query.set('machine', filter.machine);
-      if (filter.active !== undefined) query.set('active', String(filter.active));
-      return (
-        await http.json<{ deployments: DeploymentView[] }>('GET', withQuery('/api/v1/deployments', query))
-      ).deployments;
+      return (await deployments.listPage({ ...filter, limit: DEPLOYMENT_PAGE_MAX, cursor: null }))
+        .deployments;
+    },
+    listPage(page) {
+      const query = new URLSearchParams({ limit: String(page.limit) });
+      if (page.machine !== undefined) query.set('machine', page.machine);
+      if (page.active !== undefined) query.set('active', String(page.active));
+      if (page.cursor !== null) query.set('cursor', page.cursor);
+      return http.json<DeploymentPage>('GET', withQuery('/api/v1/deployments', query));
     },
     show: (id) => http.json<DeploymentView>('GET', deploymentPath(id)),
     logs: async (id, after) =>

@@ -3,7 +3,7 @@
 // reported, last seen and last
 // boot check-in, and assigned deployment; filtered by state and label.
 
-import type { MachineView } from '../../app/session.ts';
+import { listAllMachines, type MachineView } from '../../app/session.ts';
 import type { CliCommand } from '../command.ts';
 import { formatTable } from '../format.ts';
 import { addRepoOption, withRepository } from '../repo-option.ts';
@@ -43,7 +43,7 @@ export const machines: CliCommand = {
       ...(typeof options.label === 'string' ? { label: options.label } : {}),
     };
     return withRepository(options, async (session) => {
-      const list = await session.machines.list(filter);
+      const list = await listAllMachines(session.machines, filter);
       const header = [
         'NAME',
         'STATE',

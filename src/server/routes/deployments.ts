@@ -1,7 +1,8 @@
 // The routes of deployments and their profiles: profiles applied (YAML checked key by key, stored
 // sealed), listed and shown with their passwords masked, removed; deployments made for a machine
-// from a profile, listed, shown, their agent's log read, cancelled and retried. Deploying,
-// cancelling and retrying are image actions: the caller's scopes must reach the image deployed.
+// from a profile, listed a page at a time, shown, their agent's log read, cancelled and retried.
+// Deploying, cancelling and retrying are image actions: the caller's scopes must reach the image
+// deployed.
 // A capture is a deployment that makes an image: its caller may deploy and push to the target.
 
 import { AppError } from '../../core/errors.ts';
@@ -10,10 +11,13 @@ import { authorize } from '../../auth/roles.ts';
 import { PROFILE_SECRET_MASK } from '../../app/session.ts';
 import { defineRoute, withoutUndefined, type ApiRoute } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
+import { DEPLOYMENT_PAGE_DEFAULT, DEPLOYMENT_PAGE_MAX } from '../../app/session.ts';
+import { pageLimit } from '../page-limit.ts';
 import {
   ApplyProfile,
   Deployment,
   DeploymentList,
+  DeploymentPage,
   DeploymentQuery,
   LogLines,
   LogQuery,
@@ -91,16 +95,24 @@ export function deploymentRoutes({ backend }: RouteContext): ApiRoute[] {
     defineRoute({
       method: 'GET',
       path: '/api/v1/deployments',
-      summary: "the deployments, newest first (1000 at most); one machine's, or those under way",
+      summary: "the deployments, newest first, a page at a time; one machine's, or those under way",
       action: 'machines.read',
       query: DeploymentQuery,
-      ok: { status: 200, description: 'the deployments', json: DeploymentList },
-      handler: async (r) => ({
-        deployments: await backend.as(r.actor).deployments.list({
+      ok: {
+        status: 200,
+        description: 'a page of deployments and the cursor of the next one',
+        json: DeploymentPage,
+      },
+      handler: (r) =>
+        backend.as(r.actor).deployments.listPage({
           ...(r.query.machine === undefined ? {} : { machine: r.query.machine }),
           ...(r.query.active === undefined ? {} : { active: r.query.active === 'true' }),
+          limit: pageLimit(r.query.limit, 'deployments', {
+            default: DEPLOYMENT_PAGE_DEFAULT,
+            max: DEPLOYMENT_PAGE_MAX,
+          }),
+          cursor: r.query.cursor ?? null,
         }),
-      }),
     }),
     defineRoute({
       method: 'POST',

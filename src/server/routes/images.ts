@@ -9,6 +9,7 @@ import { parseImageRef, validateImageName, validateTag, type ImageRef } from '..
 import { DIR_PAGE_MAX } from '../../app/image-inspect.ts';
 import { parseRangeHeader } from '../../formats/http-range.ts';
 import { IMAGE_PAGE_DEFAULT, IMAGE_PAGE_MAX } from '../../app/session.ts';
+import { pageLimit, wholeNumberIn } from '../page-limit.ts';
 import { bytesAnswer, rangeNotSatisfiable } from '../byte-answer.ts';
 import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
 import { sendContent } from '../send-content.ts';
@@ -35,41 +36,6 @@ const NAME_PARAM = {
 
 function refOf(params: Readonly<Record<string, string>>): ImageRef {
   return { name: validateImageName(params.name ?? ''), tag: validateTag(params.tag ?? '') };
-}
-
-function pageLimit(text: string | undefined): number {
-  const limit = text === undefined ? IMAGE_PAGE_DEFAULT : Number(text);
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > IMAGE_PAGE_MAX) {
-    throw new AppError(
-      'INVALID_ARGUMENT',
-      `limit must be 1 to ${IMAGE_PAGE_MAX}, found ${JSON.stringify(text)}`,
-      {
-        hint: `ask for at most ${IMAGE_PAGE_MAX} images a page and follow next`,
-      },
-    );
-  }
-  return limit;
-}
-
-/** A whole-number query value within [min, max], `fallback` when absent; INVALID_ARGUMENT otherwise. */
-function numberIn(
-  name: string,
-  text: string | undefined,
-  min: number,
-  max: number,
-  fallback: number,
-): number {
-  const value = text === undefined ? fallback : Number(text);
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new AppError(
-      'INVALID_ARGUMENT',
-      `${name} must be ${min} to ${max}, found ${JSON.stringify(text)}`,
-      {
-        hint: `see ${name} in /api/openapi.json`,
-      },
-    );
-  }
-  return value;
 }
 
 /**
@@ -125,9 +91,10 @@ export function imageRoutes(context: RouteContext): ApiRoute[] {
       query: ImagePageQuery,
       ok: { status: 200, description: 'a page of images and the cursor of the next one', json: ImagePage },
       handler: (r) =>
-        backend
-          .as(r.actor)
-          .images.listImagePage({ limit: pageLimit(r.query.limit), cursor: r.query.cursor ?? null }),
+        backend.as(r.actor).images.listImagePage({
+          limit: pageLimit(r.query.limit, 'images', { default: IMAGE_PAGE_DEFAULT, max: IMAGE_PAGE_MAX }),
+          cursor: r.query.cursor ?? null,
+        }),
     }),
     defineRoute({
       method: 'GET',
@@ -228,11 +195,19 @@ export function imageRoutes(context: RouteContext): ApiRoute[] {
       handler: (r) =>
         backend.listImageDirectory(
           refOf(r.params),
-          numberIn('index', r.query.index, 0, Number.MAX_SAFE_INTEGER, 1),
+          wholeNumberIn('index', r.query.index, { min: 0, max: Number.MAX_SAFE_INTEGER, default: 1 }),
           r.query.path ?? '/',
           {
-            offset: numberIn('offset', r.query.offset, 0, Number.MAX_SAFE_INTEGER, 0),
-            limit: numberIn('limit', r.query.limit, 1, DIR_PAGE_MAX, DIR_PAGE_MAX),
+            offset: wholeNumberIn('offset', r.query.offset, {
+              min: 0,
+              max: Number.MAX_SAFE_INTEGER,
+              default: 0,
+            }),
+            limit: wholeNumberIn('limit', r.query.limit, {
+              min: 1,
+              max: DIR_PAGE_MAX,
+              default: DIR_PAGE_MAX,
+            }),
           },
         ),
     }),
@@ -250,10 +225,21 @@ export function imageRoutes(context: RouteContext): ApiRoute[] {
       handler: (r) =>
         backend.diffImages(
           r.actor,
-          { ...refOf(r.params), index: numberIn('index', r.query.index, 0, Number.MAX_SAFE_INTEGER, 1) },
+          {
+            ...refOf(r.params),
+            index: wholeNumberIn('index', r.query.index, {
+              min: 0,
+              max: Number.MAX_SAFE_INTEGER,
+              default: 1,
+            }),
+          },
           {
             ...parseImageRef(r.query.to),
-            index: numberIn('toIndex', r.query.toIndex, 0, Number.MAX_SAFE_INTEGER, 1),
+            index: wholeNumberIn('toIndex', r.query.toIndex, {
+              min: 0,
+              max: Number.MAX_SAFE_INTEGER,
+              default: 1,
+            }),
           },
         ),
     }),

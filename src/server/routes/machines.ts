@@ -1,14 +1,16 @@
-// The routes of machines: the inventory filtered by state and label, one machine by id, MAC or
-// name, machines registered before they boot, approved when they registered by booting, renamed,
-// relabelled and removed, and the administrator password a deployment set. Viewers read;
-// operators and admins change and read passwords (audited).
+// The routes of machines: the inventory a page at a time, filtered by state and label, one machine
+// by id, MAC or name, machines registered before they boot, approved when they registered by
+// booting, renamed, relabelled and removed, and the administrator password a deployment set.
+// Viewers read; operators and admins change and read passwords (audited).
 
 import { defineRoute, withoutUndefined, type ApiRoute } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
+import { MACHINE_PAGE_DEFAULT, MACHINE_PAGE_MAX } from '../../app/session.ts';
+import { pageLimit } from '../page-limit.ts';
 import {
   Machine,
   MachineChanges,
-  MachineList,
+  MachinePage,
   MachinePassword,
   MachineQuery,
   NewMachine,
@@ -21,13 +23,22 @@ export function machineRoutes({ backend }: RouteContext): ApiRoute[] {
     defineRoute({
       method: 'GET',
       path: '/api/v1/machines',
-      summary: 'the machines, oldest first; filtered by state and by label',
+      summary: 'the machines, oldest first, a page at a time; filtered by state and by label',
       action: 'machines.read',
       query: MachineQuery,
-      ok: { status: 200, description: 'the machines', json: MachineList },
-      handler: async (r) => ({
-        machines: await backend.as(r.actor).machines.list(withoutUndefined(r.query)),
-      }),
+      ok: {
+        status: 200,
+        description: 'a page of machines and the cursor of the next one',
+        json: MachinePage,
+      },
+      handler: (r) => {
+        const { limit, cursor, ...filter } = r.query;
+        return backend.as(r.actor).machines.listPage({
+          ...withoutUndefined(filter),
+          limit: pageLimit(limit, 'machines', { default: MACHINE_PAGE_DEFAULT, max: MACHINE_PAGE_MAX }),
+          cursor: cursor ?? null,
+        });
+      },
     }),
     defineRoute({
       method: 'POST',

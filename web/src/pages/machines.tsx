@@ -1,18 +1,21 @@
 // The machines: those waiting for approval (they registered themselves by network-booting), and
-// the inventory. An operator approves a machine, picks a profile and starts a deployment after a
-// confirmation that names the machine and says its disk will be erased. Kept current by
-// `deployment` events (a machine's deployment changes with them).
+// the inventory, each a page at a time (the server filters by state). An operator approves a
+// machine, picks a profile and starts a deployment after a confirmation that names the machine and
+// says its disk will be erased. Kept current by `deployment` events (a machine's deployment
+// changes with them).
 import { useState } from 'preact/hooks';
 import type { Deployment, Machine, Profile } from '../api-types.ts';
 import { segment } from '../api.ts';
 import { ConfirmDialog } from '../components/confirm.tsx';
 import { ENDED_STATES } from '../components/deployment-actions.tsx';
 import { ErrorNotice, PageTitle, Pending, StateBadge } from '../components/common.tsx';
+import { MoreButton } from '../components/more.tsx';
 import { Table } from '../components/table.tsx';
 import { useConsole } from '../context.ts';
 import { formatTime, machineLabel } from '../format.ts';
-import { upsert, useDeploymentEvents } from '../live.ts';
+import { useDeploymentEvents } from '../live.ts';
 import { useLoad } from '../load.ts';
+import { usePaged } from '../paged.ts';
 import { href, navigate } from '../router.ts';
 
 function model(m: Machine): string {
@@ -64,33 +67,36 @@ function DeployControl({
   );
 }
 
+/** Machines waiting for approval shown at once: each is a card, and an operator approves a few at a time. */
+const WAITING_PAGE = 24;
+
+/** The states the inventory can be narrowed to (toggle buttons: each one Tab reaches), with their names. */
+const STATE_FILTERS = [
+  { value: '', label: 'All' },
+  { value: 'pending', label: 'Waiting for approval' },
+  { value: 'ready', label: 'Ready' },
+] as const;
+
 export function MachinesPage() {
   const { api, session } = useConsole();
-  const machines = useLoad((a) => a.get<{ machines: Machine[] }>('/api/v1/machines'), []);
+  const [state, setState] = useState('');
+  const pending = usePaged<Machine>('/api/v1/machines', 'machines', { state: 'pending' }, WAITING_PAGE);
+  const inventory = usePaged<Machine>('/api/v1/machines', 'machines', state === '' ? {} : { state });
   const profiles = useLoad((a) => a.get<{ profiles: Profile[] }>('/api/v1/profiles'), []);
   const [error, setError] = useState<unknown>(null);
   const [asking, setAsking] = useState<DeployRequest | null>(null);
   const [busy, setBusy] = useState(false);
   useDeploymentEvents((d) => {
-    machines.set((data) =>
-      data === null
-        ? data
-        : {
-            machines: data.machines.map((m) =>
-              m.id === d.machineId ? { ...m, deployment: { id: d.id, state: d.state } } : m,
-            ),
-          },
+    inventory.set((list) =>
+      list.map((m) => (m.id === d.machineId ? { ...m, deployment: { id: d.id, state: d.state } } : m)),
     );
   });
   const approve = (m: Machine): void => {
     setError(null);
-    api
-      .post<Machine>(`/api/v1/machines/${segment(m.id)}/approve`)
-      .then(
-        (approved) =>
-          machines.set((data) => (data === null ? data : { machines: upsert(data.machines, approved) })),
-        setError,
-      );
+    api.post<Machine>(`/api/v1/machines/${segment(m.id)}/approve`).then((approved) => {
+      pending.set((list) => list.filter((x) => x.id !== approved.id));
+      inventory.set((list) => list.map((x) => (x.id === approved.id ? approved : x)));
+    }, setError);
   };
   const deploy = ({ machine, profile }: DeployRequest): void => {
     setBusy(true);
@@ -109,90 +115,116 @@ export function MachinesPage() {
       )
       .finally(() => setBusy(false));
   };
-  const list = machines.data?.machines ?? [];
-  const pending = list.filter((m) => m.state === 'pending');
+  const waiting = pending.items ?? [];
+  const list = inventory.items ?? [];
   const profileList = profiles.data?.profiles ?? [];
   return (
     <>
       <PageTitle>Machines</PageTitle>
-      <ErrorNotice error={machines.error ?? profiles.error ?? error} />
-      {machines.data === null ? (
-        <Pending loaded={machines} what="machines" />
+      <ErrorNotice error={pending.error ?? inventory.error ?? profiles.error ?? error} />
+      {pending.items === null ? (
+        <Pending loaded={pending} what="machines" />
       ) : (
         <>
           <section aria-labelledby="pending">
             <h2 id="pending">Waiting for approval</h2>
-            {pending.length === 0 ? (
+            {waiting.length === 0 ? (
               <p class="muted">No machine is waiting: a machine that network-boots unknown appears here.</p>
             ) : (
-              <ul class="cards">
-                {pending.map((m) => (
-                  <li key={m.id} class="card">
-                    <p>
-                      <strong>{machineLabel(m)}</strong>
-                    </p>
-                    <p class="muted">
-                      MAC {m.mac ?? '—'} · UUID {m.smbiosUuid ?? '—'} · {model(m)} · first seen{' '}
-                      {formatTime(m.firstSeen)}
-                    </p>
-                    {session.can.approve ? (
-                      <button
-                        type="button"
-                        onClick={() => approve(m)}
-                        aria-label={`Approve ${machineLabel(m)}`}
-                      >
-                        Approve
-                      </button>
-                    ) : null}
-                  </li>
-                ))}
-              </ul>
+              <>
+                <ul class="cards">
+                  {waiting.map((m) => (
+                    <li key={m.id} class="card">
+                      <p>
+                        <strong>{machineLabel(m)}</strong>
+                      </p>
+                      <p class="muted">
+                        MAC {m.mac ?? '—'} · UUID {m.smbiosUuid ?? '—'} · {model(m)} · first seen{' '}
+                        {formatTime(m.firstSeen)}
+                      </p>
+                      {session.can.approve ? (
+                        <button
+                          type="button"
+                          onClick={() => approve(m)}
+                          aria-label={`Approve ${machineLabel(m)}`}
+                        >
+                          Approve
+                        </button>
+                      ) : null}
+                    </li>
+                  ))}
+                </ul>
+                <MoreButton paged={pending} what="waiting machines" />
+              </>
             )}
           </section>
           <section aria-labelledby="inventory">
             <h2 id="inventory">Inventory</h2>
-            {list.length === 0 ? (
+            <p class="actions" role="group" aria-label="Show machines">
+              {STATE_FILTERS.map((f) => (
+                <button
+                  key={f.value}
+                  type="button"
+                  aria-pressed={state === f.value}
+                  onClick={() => setState(f.value)}
+                >
+                  {f.label}
+                </button>
+              ))}
+            </p>
+            {inventory.items === null ? (
+              <Pending loaded={inventory} what="machines" />
+            ) : list.length === 0 ? (
               <p class="muted">
-                No machine yet. Register one with <code>winsmith machine add</code>, or network-boot it.
+                {state === '' ? (
+                  <>
+                    No machine yet. Register one with <code>winsmith machine add</code>, or network-boot it.
+                  </>
+                ) : (
+                  'No machine in this state.'
+                )}
               </p>
             ) : (
-              <Table
-                columns={[
-                  'Machine',
-                  'MAC',
-                  'SMBIOS UUID',
-                  'Serial',
-                  'Model',
-                  'Last seen',
-                  'State',
-                  'Deployment',
-                ]}
-              >
-                {list.map((m) => {
-                  const underWay = m.deployment !== null && !ENDED_STATES.has(m.deployment.state);
-                  return (
-                    <tr key={m.id}>
-                      <td>{machineLabel(m)}</td>
-                      <td class="mono nowrap">{m.mac ?? '—'}</td>
-                      <td class="mono">{m.smbiosUuid ?? '—'}</td>
-                      <td>{m.serial ?? '—'}</td>
-                      <td>{model(m)}</td>
-                      <td>{formatTime(m.lastSeen)}</td>
-                      <td>
-                        <StateBadge state={m.state} />
-                      </td>
-                      <td>
-                        {m.deployment === null ? null : (
-                          <a href={href('deployments', m.deployment.id)}>{m.deployment.state}</a>
-                        )}
-                        {session.can.deploy && m.state === 'ready' && !underWay ? (
-                          <DeployControl machine={m} profiles={profileList} onDeploy={setAsking} />
-                        ) : null}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </Table>
+              <>
+                <Table
+                  columns={[
+                    'Machine',
+                    'MAC',
+                    'SMBIOS UUID',
+                    'Serial',
+                    'Model',
+                    'Last seen',
+                    'State',
+                    'Deployment',
+                  ]}
+                >
+                  {list.map((m) => {
+                    const underWay = m.deployment !== null && !ENDED_STATES.has(m.deployment.state);
+                    return (
+                      <tr key={m.id}>
+                        <td>{machineLabel(m)}</td>
+                        <td class="mono nowrap">{m.mac ?? '—'}</td>
+                        <td class="mono">{m.smbiosUuid ?? '—'}</td>
+                        <td>{m.serial ?? '—'}</td>
+                        <td>{model(m)}</td>
+                        <td>{formatTime(m.lastSeen)}</td>
+                        <td>
+                          <StateBadge state={m.state} />
+                        </td>
+                        <td>
+                          {m.deployment === null ? null : (
+                            <a href={href('deployments', m.deployment.id)}>{m.deployment.state}</a>
+                          )}
+                          {session.can.deploy && m.state === 'ready' && !underWay ? (
+                            <DeployControl machine={m} profiles={profileList} onDeploy={setAsking} />
+                          ) : null}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </Table>
+                <MoreButton paged={inventory} what="machines" />
+              </>
             )}
           </section>
         </>
