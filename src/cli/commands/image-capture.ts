@@ -18,7 +18,7 @@ import { addRepoOption, withRepository } from '../repo-option.ts';
 export const imageCapture: CliCommand = {
   path: ['image', 'capture'],
   summary:
-    'capture a directory, an NTFS volume in a file or block device, or the Windows partition of a disk image (no mount), into a new WIM',
+    'capture a directory, an NTFS volume in a file or block device, or the Windows partition of a disk image (no mount), into a new WIM or a repository (--push)',
   define(command) {
     command
       .argument(

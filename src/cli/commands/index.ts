@@ -38,8 +38,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     path: ['image', 'capture'],
     summary:
-      'capture a directory, an NTFS volume in a file or block device, or the Windows partition of a disk image (no mount), into a new WIM',
-    args: '<source> <out>',
+      'capture a directory, an NTFS volume in a file or block device, or the Windows partition of a disk image (no mount), into a new WIM or a repository (--push)',
+    args: '<source> [out]',
     load: async () => (await import('./image-capture.ts')).imageCapture,
   },
   {
