@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppError } from '../core/errors.ts';
-import { runProgram, startService } from './run.ts';
+import { mkdir, readFile, stat, truncate, writeFile, copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withTempDir } from '../io/output.ts';
+import { runPiped, runProgram, startService } from './run.ts';
 
 test('a program that fails is a PROGRAM_FAILED error quoting its last line', async () => {
   await assert.rejects(
@@ -62,4 +65,27 @@ test('a service kept to its last characters gives only those, its lines still al
   const whole = `${lines.join('\n')}\n`;
   assert.ok(whole.length > 40, 'curl --version writes more than is kept');
   assert.equal(service.output(), whole.slice(-20));
+});
+
+test('a pipeline: a producer failing after its whole output leaves the consumer to succeed; cut short, its failure is the error', async () => {
+  await withTempDir(async (dir) => {
+    const tree = join(dir, 'tree');
+    await mkdir(tree);
+    await writeFile(join(tree, 'a.txt'), 'x'.repeat(100_000));
+    const wim = join(dir, 'p.wim');
+    await runProgram('wimlib-imagex', ['capture', tree, wim, 'p', '--pipable']);
+    const cut = join(dir, 'cut.wim');
+    await copyFile(wim, cut);
+    await truncate(cut, Math.floor((await stat(wim)).size / 2));
+    // curl writes the first file, then fails (exit 37) on the one that is not there.
+    const producer = (file: string) =>
+      ({ program: 'curl', args: ['-sS', `file://${file}`, `file://${join(dir, 'missing')}`] }) as const;
+    const applied = join(dir, 'applied');
+    await runPiped(producer(wim), { program: 'wimlib-imagex', args: ['apply', '-', '1', applied] });
+    assert.equal(await readFile(join(applied, 'a.txt'), 'utf8'), 'x'.repeat(100_000));
+    await assert.rejects(
+      runPiped(producer(cut), { program: 'wimlib-imagex', args: ['apply', '-', '1', join(dir, 'cut')] }),
+      (e: unknown) => e instanceof AppError && /^curl .*failed/.test(e.message),
+    );
+  });
 });

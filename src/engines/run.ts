@@ -298,8 +298,11 @@ export interface PipedProgram {
  * A consumer that is done before the producer's end (wimlib stops reading once it has the image it
  * applies) leaves the rest to be read and dropped: the producer runs to its own end (udp-receiver
  * acknowledges every slice, and the session does not wait for this machine). When the consumer
- * fails, the producer is ended; the first failure is the error, and a producer's failure once the
- * consumer is done is none. `signal` ends both.
+ * fails, the producer is ended. A producer that fails does not end the consumer: its input ends
+ * there, and the consumer, which checks what it reads (wimlib, each file's SHA-1 and the stream's
+ * end), fails on an input cut short, the producer's failure then being the error; a consumer that
+ * succeeds had all it needed (udp-receiver can end with a failure after "Transfer complete.", once
+ * every byte was written). `signal` ends both.
  */
 export async function runPiped(
   producer: PipedProgram,
@@ -322,7 +325,7 @@ export async function runPiped(
   first.stdout.pipe(second.stdin);
   second.stdin.on('error', () => undefined);
   const failures: AppError[] = [];
-  let consumerDone = false;
+  const consumerState = { done: false };
   const ended = (
     child: ChildProcess & { stderr: Readable },
     part: PipedProgram,
@@ -333,12 +336,8 @@ export async function runPiped(
       let stderr = '';
       const lines = part.onLine === undefined ? null : lineSplitter(part.onLine);
       const fail = (error: AppError): void => {
-        if (!isConsumer && consumerDone) {
-          resolvePromise();
-          return;
-        }
         failures.push(error);
-        other.kill('SIGTERM');
+        if (isConsumer) other.kill('SIGTERM');
         resolvePromise();
       };
       child.stderr.on('data', (chunk: Buffer) => {
@@ -355,7 +354,7 @@ export async function runPiped(
           return;
         }
         if (isConsumer) {
-          consumerDone = true;
+          consumerState.done = true;
           first.stdout.unpipe(second.stdin);
           first.stdout.resume();
         }
@@ -364,5 +363,5 @@ export async function runPiped(
     });
   await Promise.all([ended(first, producer, second, false), ended(second, consumer, first, true)]);
   const [failure] = failures;
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined && !consumerState.done) throw failure;
 }
