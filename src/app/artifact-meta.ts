@@ -7,7 +7,6 @@
 import { open } from 'node:fs/promises';
 import { XMLParser } from 'fast-xml-parser';
 import type { ByteSource } from '../core/byte-source.ts';
-import { AppError } from '../core/errors.ts';
 import { PWM_MAGIC, WIM_MAGIC } from '../formats/wim/wim-header.ts';
 import { readWimInfoAndXml } from '../image/wim-info.ts';
 import { withFileSource } from '../io/file-source.ts';
@@ -104,13 +103,8 @@ export async function artifactMetaOf(file: string, lineage: ArtifactLineage = {}
     : metaOf(mediaType, [], null, lineage);
 }
 
-/** artifactMetaOf of a WIM read through `content` (a pipable one too), as a repository stores it. */
-export async function wimMetaOf(content: ByteSource, lineage: ArtifactLineage = {}): Promise<ArtifactMeta> {
-  if (mediaTypeOfHead(await content.read(0, Math.min(8, content.size))) === null) {
-    throw new AppError('FORMAT_INVALID', 'the captured content is not a WIM (no WIM magic at its start)', {
-      hint: "the capture's log says what wimlib wrote instead",
-    });
-  }
+/** The editions and recorded recipe of the WIM `content`. */
+async function wimMetaOf(content: ByteSource, lineage: ArtifactLineage): Promise<ArtifactMeta> {
   const { info, xml } = await readWimInfoAndXml(content);
   const recorded = parseRecipeLineage(xml);
   const recipe = recorded.length === 0 ? null : recorded.length === 1 ? recorded[0] : recorded;
