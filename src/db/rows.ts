@@ -87,7 +87,7 @@ export function encodePageCursor(key: readonly string[]): string {
 /** The sort key of `columns` values a cursor holds; INVALID_ARGUMENT for one encodePageCursor did not make. */
 export function decodePageCursor(cursor: string, columns: number): string[] {
   let value: unknown = null;
-  if (/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) {
+  if (/^[A-Za-z0-9_-]{1,600}$/.test(cursor)) {
     try {
       value = JSON.parse(Buffer.from(cursor, 'base64url').toString());
     } catch {
@@ -97,7 +97,12 @@ export function decodePageCursor(cursor: string, columns: number): string[] {
   if (Array.isArray(value) && value.length === columns && value.every((v) => typeof v === 'string')) {
     return value;
   }
-  throw new AppError(
+  throw refusedCursor(cursor);
+}
+
+/** The error of a cursor no page of this server ended with. */
+export function refusedCursor(cursor: string): AppError {
+  return new AppError(
     'INVALID_ARGUMENT',
     `cursor ${JSON.stringify(cursor.slice(0, 80))} is not one this server gave`,
     { hint: 'pass the next cursor of the previous page' },

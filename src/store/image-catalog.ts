@@ -6,15 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { AppError } from '../core/errors.ts';
-import {
-  formatImageRef,
-  parseImageRef,
-  validateImageName,
-  validateTag,
-  type ImageRef,
-} from '../core/names.ts';
+import { validateImageName, validateTag, type ImageRef } from '../core/names.ts';
 import { kyselyOf, type Database } from '../db/database.ts';
-import { batches, nameWithin, nowIso, parseJson, toNumber, type Db } from '../db/rows.ts';
+import {
+  batches,
+  decodePageCursor,
+  nameWithin,
+  nowIso,
+  parseJson,
+  refusedCursor,
+  toNumber,
+  type Db,
+} from '../db/rows.ts';
 import type { ArtifactsTable, CatalogSchema, DatabaseKind, UploadsTable } from '../db/schema.ts';
 
 export interface Artifact {
@@ -130,24 +133,13 @@ function toUpload(row: Selectable<UploadsTable>): Upload {
   };
 }
 
-/** The cursor of a listing page that ends at `ref`: opaque to clients (base64url of name:tag). */
-export function encodeImageCursor(ref: ImageRef): string {
-  return Buffer.from(formatImageRef(ref)).toString('base64url');
-}
-
-/** The image a cursor names; INVALID_ARGUMENT for anything encodeImageCursor did not make. */
+/** The image a cursor of an images page names; INVALID_ARGUMENT for anything a page did not end with. */
 export function decodeImageCursor(cursor: string): ImageRef {
-  const text = /^[A-Za-z0-9_-]{1,600}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
+  const [name = '', tag = ''] = decodePageCursor(cursor, 2);
   try {
-    return parseImageRef(text);
+    return { name: validateImageName(name), tag: validateTag(tag) };
   } catch {
-    throw new AppError(
-      'INVALID_ARGUMENT',
-      `cursor ${JSON.stringify(cursor.slice(0, 80))} is not one this server gave`,
-      {
-        hint: 'pass the next cursor of the previous page',
-      },
-    );
+    throw refusedCursor(cursor);
   }
 }
 

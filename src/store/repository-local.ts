@@ -12,12 +12,12 @@ import { AppError } from '../core/errors.ts';
 import { ignoreProgress, type ProgressListener } from '../core/progress.ts';
 import { formatImageRef, type ImageRef } from '../core/names.ts';
 import { FsBlobStore } from './blob-store-fs.ts';
+import { pageOf } from '../db/rows.ts';
 import { chunkKey, type ChunkStore, type GcReport } from './chunk-store.ts';
 import { CHUNKER_DEFAULTS, type ChunkerOptions } from './chunker.ts';
 import { writeChunkFiles, type ChunkSegment } from './chunk-files-writer.ts';
 import {
   decodeImageCursor,
-  encodeImageCursor,
   type Artifact,
   type ImageCatalog,
   type TagChange,
@@ -646,9 +646,13 @@ export class LocalRepository {
       after: query.cursor === null ? null : decodeImageCursor(query.cursor),
       limit: limit + 1,
     });
-    const images = entries.slice(0, limit).map((e) => summary(record(e, e)));
-    const last = images.at(-1);
-    return { images, next: entries.length > limit && last !== undefined ? encodeImageCursor(last) : null };
+    const { records: images, next } = pageOf(
+      entries,
+      limit,
+      (e) => summary(record(e, e)),
+      (i) => [i.name, i.tag],
+    );
+    return { images, next };
   }
 
   /** Points `target` at the image `source` points at; the image under its new tag, and the digest the tag left. */
