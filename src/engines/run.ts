@@ -324,8 +324,13 @@ export async function runPiped(
   track(second);
   first.stdout.pipe(second.stdin);
   second.stdin.on('error', () => undefined);
-  const failures: AppError[] = [];
-  const consumerState = { done: false };
+  // The producer's own failure, the consumer's, and whether the consumer is done or ended the producer.
+  const state: {
+    producerFailure: AppError | null;
+    consumerFailure: AppError | null;
+    consumerDone: boolean;
+    producerStopped: boolean;
+  } = { producerFailure: null, consumerFailure: null, consumerDone: false, producerStopped: false };
   const ended = (
     child: ChildProcess & { stderr: Readable },
     part: PipedProgram,
@@ -336,8 +341,13 @@ export async function runPiped(
       let stderr = '';
       const lines = part.onLine === undefined ? null : lineSplitter(part.onLine);
       const fail = (error: AppError): void => {
-        failures.push(error);
-        if (isConsumer) other.kill('SIGTERM');
+        if (isConsumer) {
+          state.consumerFailure = error;
+          state.producerStopped = true;
+          other.kill('SIGTERM');
+        } else if (!state.producerStopped) {
+          state.producerFailure = error;
+        }
         resolvePromise();
       };
       child.stderr.on('data', (chunk: Buffer) => {
@@ -354,7 +364,7 @@ export async function runPiped(
           return;
         }
         if (isConsumer) {
-          consumerState.done = true;
+          state.consumerDone = true;
           first.stdout.unpipe(second.stdin);
           first.stdout.resume();
         }
@@ -362,6 +372,7 @@ export async function runPiped(
       });
     });
   await Promise.all([ended(first, producer, second, false), ended(second, consumer, first, true)]);
-  const [failure] = failures;
-  if (failure !== undefined && !consumerState.done) throw failure;
+  // A producer that failed on its own cut the consumer's input: its failure is the cause.
+  const failure = state.consumerDone ? null : (state.producerFailure ?? state.consumerFailure);
+  if (failure !== null) throw failure;
 }
