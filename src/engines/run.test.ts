@@ -85,7 +85,15 @@ test('a pipeline: a producer failing after its whole output leaves the consumer 
     assert.equal(await readFile(join(applied, 'a.txt'), 'utf8'), 'x'.repeat(100_000));
     await assert.rejects(
       runPiped(producer(cut), { program: 'wimlib-imagex', args: ['apply', '-', '1', join(dir, 'cut')] }),
-      (e: unknown) => e instanceof AppError && /^curl .*failed/.test(e.message),
+      (e: unknown) => e instanceof AppError && /^curl .*failed \(exit 37\): curl: \(37\)/.test(e.message),
+    );
+    // A line the program prints at every exit is never taken as the message of its failure.
+    await assert.rejects(
+      runPiped(
+        { ...producer(cut), exitLine: /^curl: \(37\)/ },
+        { program: 'wimlib-imagex', args: ['apply', '-', '1', join(dir, 'cut-again')] },
+      ),
+      (e: unknown) => e instanceof AppError && /^curl .*failed \(exit 37\): no message$/.test(e.message),
     );
   });
 });

@@ -169,11 +169,12 @@ function programFailed(
   exitCode: number,
   signal: NodeJS.Signals | null,
   stderr: string,
+  exitLine?: RegExp,
 ): AppError {
   const lines = stderr
     .split(/\r\n|\r|\n/)
     .map((l) => l.trim())
-    .filter((l) => l !== '');
+    .filter((l) => l !== '' && exitLine?.test(l) !== true);
   const last = lines.at(-1) ?? 'no message';
   const how = signal === null ? `exit ${exitCode}` : `signal ${signal}`;
   return new AppError('PROGRAM_FAILED', `${program} ${args[0] ?? ''} failed (${how}): ${last}`, {
@@ -291,6 +292,8 @@ export interface PipedProgram {
   readonly args: readonly string[];
   /** Each line of its stderr (and, for the last, its stdout), as it comes. */
   readonly onLine?: (line: string) => void;
+  /** What it prints as it exits, failed or not: never the message of its failure. */
+  readonly exitLine?: RegExp;
 }
 
 /**
@@ -360,7 +363,7 @@ export async function runPiped(
       child.on('close', (code, sig) => {
         lines?.end();
         if (sig !== null || code !== 0) {
-          fail(programFailed(part.program, part.args, code ?? 128, sig, stderr));
+          fail(programFailed(part.program, part.args, code ?? 128, sig, stderr, part.exitLine));
           return;
         }
         if (isConsumer) {

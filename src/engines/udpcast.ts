@@ -155,7 +155,8 @@ export async function udpReceiveApply(options: ReceiveApplyOptions): Promise<voi
           ],
         };
   await runPiped(
-    receiver,
+    // udp-receiver says "Transfer complete." at every exit, also after "We have been dropped by sender".
+    { ...receiver, exitLine: /^Transfer complete\./ },
     {
       program: 'wimlib-imagex',
       args: ['apply', '-', String(options.index), options.target],
