@@ -6,7 +6,7 @@
 import type { AccountStore, TokenRecord, User } from '../auth/account-store.ts';
 import { authenticatePassword } from '../auth/login.ts';
 import { LoginRateLimiter } from '../auth/rate-limit.ts';
-import { isRole, narrowScopes, type Principal, type Role } from '../auth/roles.ts';
+import { authorize, isRole, narrowScopes, type Action, type Principal, type Role } from '../auth/roles.ts';
 import { authenticateToken, issueToken } from '../auth/tokens.ts';
 import { addUser, createFirstAdmin, editUser, setPassword, type KeepPassword } from '../auth/users.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -63,6 +63,41 @@ export class AccountService {
   constructor(store: AccountStore, audit: AuditLog) {
     this.#store = store;
     this.#audit = audit;
+  }
+
+  /**
+   * `actor` as its user's rights stand now, for work it started that goes on (a build runs for
+   * hours): the user must still exist, be enabled and be allowed each of `needs`, its scopes being
+   * the user's of now, narrowed as the actor's were (by the token it came with). FORBIDDEN
+   * otherwise. The local CLI's actor (no user of the catalog) stays as it is.
+   */
+  async actorNow(actor: Actor, needs: readonly { action: Action; image: string }[]): Promise<Actor> {
+    if (actor.client === 'local') return actor;
+    const user = await this.#store.getUser(actor.user);
+    if (user === undefined || user.disabled) {
+      throw new AppError(
+        'FORBIDDEN',
+        `user ${actor.user} ${user === undefined ? 'was removed' : 'is disabled'}`,
+        {
+          hint: 'an admin can resume the build as themselves',
+        },
+      );
+    }
+    const scopes = user.role === 'admin' ? [] : narrowScopes(user.scopes, actor.readScopes ?? []);
+    const principal = { name: user.name, role: user.role, scopes: scopes ?? [] };
+    const refused = needs.find((n) => scopes === null || !authorize(principal, n.action, n.image));
+    if (refused !== undefined) {
+      throw new AppError(
+        'FORBIDDEN',
+        `user ${actor.user} (${user.role}) may no longer ${refused.action} on ${refused.image}`,
+        { hint: 'ask an admin for a role or scope that allows it, or to resume the build as themselves' },
+      );
+    }
+    return {
+      user: actor.user,
+      client: actor.client,
+      ...(principal.scopes.length > 0 ? { readScopes: principal.scopes } : {}),
+    };
   }
 
   /** The principal of a token, or null when it is unknown, revoked or expired. */

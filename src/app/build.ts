@@ -61,7 +61,11 @@ export interface BuildRequest {
   readonly reading?: RecipeReading;
   /** The build's folder: made, must not hold anything yet. */
   readonly work: string;
-  readonly session: Session;
+  /**
+   * The repository of the build's owner (a serviced source is pulled from it, the output pushed to
+   * it), as the owner's rights stand when it is asked for: a build runs for hours.
+   */
+  readonly repository: () => Promise<Session['images']>;
   /** 'auto' tries KVM (by starting a VM with it) and falls back to TCG with a warning. */
   readonly accelerator: 'auto' | Accelerator;
   readonly events: BuildEvents;
@@ -162,7 +166,7 @@ export async function startBuild(request: BuildRequest): Promise<BuildRecord> {
   } else {
     const wim = join(work, SOURCE_WIM);
     events.line(`pulling ${formatImageRef(recipe.source.image)}`);
-    const pulled = await pullFile(request.session.images, recipe.source.image, wim, {
+    const pulled = await pullFile(await request.repository(), recipe.source.image, wim, {
       progress: events.progress,
     });
     const info = await loadWimInfo(wim);
@@ -409,7 +413,7 @@ async function captureAndStore(
       sourceIsoSha256: record.source.kind === 'iso' ? record.source.sha256 : null,
       parentDigest: record.source.kind === 'image' ? record.source.digest : null,
     });
-    const pushed = await pushFile(request.session.images, wim, recipe.output.tag, meta, events.progress);
+    const pushed = await pushFile(await request.repository(), wim, recipe.output.tag, meta, events.progress);
     digest = pushed.image.digest;
     events.line(`stored ${formatImageRef(recipe.output.tag)} ${digest}`);
   }

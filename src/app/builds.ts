@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Action } from '../auth/roles.ts';
 import { AppError } from '../core/errors.ts';
 import { formatImageRef, parseImageRef } from '../core/names.ts';
 import type { ProgressListener } from '../core/progress.ts';
@@ -105,6 +106,8 @@ export interface BuildServiceParts {
   /** The deployment share: the folder a recipe's host paths are relative to. */
   readonly share: string;
   readonly events: EventHub;
+  /** `actor` as its user's rights stand now, allowed each of `needs` (AccountService.actorNow). */
+  readonly actorNow: (actor: Actor, needs: readonly { action: Action; image: string }[]) => Promise<Actor>;
   /** The session a build runs in: its owner's. */
   readonly sessionFor: (actor: Actor) => Session;
   readonly recorderFor: (actor: Actor) => Recorder;
@@ -370,17 +373,26 @@ export class BuildService {
       saved: (r) => this.#publish(job, r),
     };
     try {
-      const reading = this.#reading(await readFile(join(folder, RECIPE_FILE), 'utf8'));
-      const session = this.#parts.sessionFor(job.actor);
+      const text = await readFile(join(folder, RECIPE_FILE), 'utf8');
+      const reading = this.#reading(text);
+      // The owner's rights are checked again as the build starts, and each time it uses the repository.
+      const source = parseBuildRecipe(text, job.recipe.file, this.#parts.share).source;
+      const needs = [
+        { action: 'image.build' as const, image: this.#outputName(job) },
+        ...(source.kind === 'image' ? [{ action: 'image.read' as const, image: source.image.name }] : []),
+      ];
+      const repository = async (): Promise<Session['images']> =>
+        this.#parts.sessionFor(await this.#parts.actorNow(job.actor, needs)).images;
+      await repository();
       if (record !== null) {
-        await resumeBuild({ work, reading, session, events, signal });
+        await resumeBuild({ work, reading, repository, events, signal });
       } else {
         await rm(work, { recursive: true, force: true });
         await startBuild({
           recipe: job.recipe.file,
           reading,
           work,
-          session,
+          repository,
           accelerator: this.#parts.settings.accelerator,
           events,
           signal,

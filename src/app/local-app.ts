@@ -116,6 +116,7 @@ export class LocalApp {
       settings: config.builds,
       share: config.share,
       events: this.events,
+      actorNow: (actor, needs) => this.#accounts.actorNow(actor, needs),
       sessionFor: (actor) => this.as(actor),
       recorderFor: (actor) => recorderFor(this.#audit, actor),
     });

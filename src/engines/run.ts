@@ -300,12 +300,13 @@ export interface PipedProgram {
  * Runs `producer | consumer`: the producer's stdout goes to the consumer's stdin, with back-pressure.
  * A consumer that is done before the producer's end (wimlib stops reading once it has the image it
  * applies) leaves the rest to be read and dropped: the producer runs to its own end (udp-receiver
- * acknowledges every slice, and the session does not wait for this machine). When the consumer
- * fails, the producer is ended. A producer that fails does not end the consumer: its input ends
- * there, and the consumer, which checks what it reads (wimlib, each file's SHA-1 and the stream's
- * end), fails on an input cut short, the producer's failure then being the error; a consumer that
- * succeeds had all it needed (udp-receiver can end with a failure after "Transfer complete.", once
- * every byte was written). `signal` ends both.
+ * acknowledges every slice, and the session does not wait for this machine). A consumer that fails
+ * while the producer still writes ends the producer, and its failure is the error. A producer that
+ * fails does not end the consumer: its input ends there, and the consumer, which checks what it
+ * reads (wimlib, each file's SHA-1 and the stream's end), fails on an input cut short, the
+ * producer's failure then being the error, whichever of the two the system reports first; a
+ * consumer that succeeds had all it needed (udp-receiver can end with a failure once every byte was
+ * written). `signal` ends both.
  */
 export async function runPiped(
   producer: PipedProgram,
@@ -333,7 +334,16 @@ export async function runPiped(
     consumerFailure: AppError | null;
     consumerDone: boolean;
     producerStopped: boolean;
-  } = { producerFailure: null, consumerFailure: null, consumerDone: false, producerStopped: false };
+    producerOutputEnded: boolean;
+  } = {
+    producerFailure: null,
+    consumerFailure: null,
+    consumerDone: false,
+    producerStopped: false,
+    producerOutputEnded: false,
+  };
+  // The consumer reads the end of its input only after this.
+  first.stdout.once('end', () => (state.producerOutputEnded = true));
   const ended = (
     child: ChildProcess & { stderr: Readable },
     part: PipedProgram,
@@ -346,8 +356,12 @@ export async function runPiped(
       const fail = (error: AppError): void => {
         if (isConsumer) {
           state.consumerFailure = error;
-          state.producerStopped = true;
-          other.kill('SIGTERM');
+          // A producer whose output has ended is ending on its own, and may be why the consumer
+          // failed (its input cut short): it is left to end, its failure then being the error.
+          if (!state.producerOutputEnded) {
+            state.producerStopped = true;
+            other.kill('SIGTERM');
+          }
         } else if (!state.producerStopped) {
           state.producerFailure = error;
         }

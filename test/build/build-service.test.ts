@@ -14,6 +14,8 @@ import { withTempDir } from '../../src/io/output.ts';
 import { waitFor } from '../../src/io/wait-for.ts';
 
 const ACTOR = { user: 'alice', client: 'test' };
+/** The CLI on the data directory. */
+const LOCAL = { user: 'local:test', client: 'local' };
 const ZEROS = '0'.repeat(64);
 
 function recipe(source: string, output = 'output: { tag: lab/ws:v1 }'): string {
@@ -77,6 +79,7 @@ test('builds wait their turn, are cancelled and resumed; queued ones run when th
     let second: BuildView;
     const paused = await LocalApp.openDataDir(data, { builds: { max: 0 } });
     try {
+      await paused.as(LOCAL).accounts.addUser({ name: ACTOR.user, role: 'builder', scopes: [] });
       await paused.serveBuilds();
       const builds = paused.as(ACTOR).builds;
       first = await builds.start({ recipe: recipe('ws.iso'), file: 'first.yaml' });
@@ -126,6 +129,69 @@ test('builds wait their turn, are cancelled and resumed; queued ones run when th
       assert.match(lines.at(-1) ?? '', /^failed: .*ws\.iso has the SHA-256 .* first\.yaml pins 0{64}/);
       assert.deepEqual(await builds.serial(first.id, 0), { offset: 0, next: 0, text: '' });
       await assert.rejects(builds.screenshot(first.id), { code: 'NOT_FOUND', message: /no screenshot yet/ });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+test("a build runs with its owner's rights as they stand when it starts: removed, disabled or out of scope, it fails; an admin resumes it as themselves", async () => {
+  await withTempDir(async (dir) => {
+    const data = join(dir, 'data');
+    await mkdir(join(data, 'share'), { recursive: true });
+    await writeFile(join(data, 'share', 'ws.iso'), 'an ISO whose SHA-256 is not the one pinned');
+    const queued: BuildView[] = [];
+    const paused = await LocalApp.openDataDir(data, { builds: { max: 0 } });
+    try {
+      const accounts = paused.as(LOCAL).accounts;
+      for (const name of ['bob', 'carol', 'dave'])
+        await accounts.addUser({ name, role: 'builder', scopes: [] });
+      await accounts.addUser({ name: 'root', role: 'admin', scopes: [] });
+      await paused.serveBuilds();
+      for (const user of ['bob', 'carol', 'dave']) {
+        queued.push(
+          await paused
+            .as({ user, client: 'test' })
+            .builds.start({ recipe: recipe('ws.iso'), file: `${user}.yaml` }),
+        );
+      }
+      // While they wait: bob is disabled, carol's scopes no longer hold lab/, dave is removed.
+      await accounts.changeUser('bob', { disabled: true });
+      await accounts.changeUser('carol', { scopes: ['team-a/'] });
+      await accounts.removeUser('dave');
+    } finally {
+      await paused.close();
+    }
+    const server = await LocalApp.openDataDir(data, { builds: { max: 1 } });
+    try {
+      await server.serveBuilds();
+      const builds = server.as({ user: 'root', client: 'test' }).builds;
+      const ended = await waitFor(
+        'the three builds to end',
+        async () => {
+          const list = await builds.list();
+          return list.every((b) => b.state === 'failed') ? list : null;
+        },
+        { timeoutMs: 60_000 },
+      );
+      assert.deepEqual(ended.map((b) => [b.owner, b.error?.code, b.error?.message]).sort(), [
+        ['bob', 'FORBIDDEN', 'user bob is disabled'],
+        ['carol', 'FORBIDDEN', 'user carol (builder) may no longer image.build on lab/ws'],
+        ['dave', 'FORBIDDEN', 'user dave was removed'],
+      ]);
+      // Resumed by an admin, bob's build runs as the admin: it gets as far as checking the ISO.
+      const [bob] = queued;
+      assert.ok(bob !== undefined);
+      assert.equal((await builds.resume(bob.id)).owner, 'root');
+      const resumed = await waitFor(
+        'the resumed build to end',
+        async () => {
+          const b = await builds.show(bob.id);
+          return b.state === 'failed' ? b : null;
+        },
+        { timeoutMs: 60_000 },
+      );
+      assert.equal(resumed.error?.code, 'FORMAT_INVALID');
     } finally {
       await server.close();
     }

@@ -103,7 +103,7 @@ function buildRecord(id: string): BuildRecord {
 async function failedBuild(server: DeployServer): Promise<string> {
   await mkdir(join(server.dataDir, 'share'), { recursive: true });
   await writeFile(join(server.dataDir, 'share', 'windows.iso'), 'not the ISO the recipe names');
-  const builds = server.app.as({ user: 'builder', client: 'test' }).builds;
+  const builds = server.app.as({ user: 'builder', client: 'local' }).builds;
   const recipe = `source: { iso: windows.iso, sha256: '${'0'.repeat(64)}', edition: 1 }\noutput: { tag: windows/server-2022:built }\n`;
   const failed = new Promise<void>((resolve) => {
     const stop = server.app.events.subscribe((e) => {

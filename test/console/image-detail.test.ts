@@ -20,7 +20,7 @@ import { pushImageVersion } from '../helpers/image-versions.ts';
 import { LAPTOP, NO_BROWSER, checkPage, launchChromium, watchPage } from './browser.ts';
 
 const PASSWORD = 'a long console password';
-const SETUP = { user: 'setup', client: 'test' };
+const SETUP = { user: 'setup', client: 'local' };
 const NAME = 'windows/server-2022';
 const ISO_SHA256 = 'a1'.repeat(32);
 const RECIPE = { recipeSha256: 'b2'.repeat(32), recipe: 'steps:\n  - registry: HKLM\\SOFTWARE\\Contoso\n' };

@@ -181,7 +181,7 @@ export const build: CliCommand = {
         const record = await startBuild({
           recipe: file,
           work,
-          session,
+          repository: () => Promise.resolve(session.images),
           accelerator,
           events,
           signal,
@@ -214,7 +214,7 @@ export const buildResume: CliCommand = {
       withBuildConsole(LOCAL_STOP, async (events, signal) => {
         const record = await resumeBuild({
           work: which,
-          session,
+          repository: () => Promise.resolve(session.images),
           events,
           signal,
           force: forceGiven(options),
