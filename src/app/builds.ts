@@ -77,6 +77,8 @@ const RECIPE_FILE = 'recipe.yaml';
 const LOG_FILE = 'build.log';
 const WORK_DIR = 'work';
 /** A build id: what randomUUID makes, and nothing else is ever a path below the builds folder. */
+/** A build's folder being removed is renamed to this and its id, out of the list. */
+const REMOVED_PREFIX = '.removed-';
 const BUILD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function now(): string {
@@ -139,6 +141,9 @@ export class BuildService {
   async serve(): Promise<void> {
     this.#runner = true;
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    for (const name of await readdir(this.#dir)) {
+      if (name.startsWith(REMOVED_PREFIX)) await rm(join(this.#dir, name), { recursive: true, force: true });
+    }
     const jobs = (await this.#jobs()).reverse();
     for (const job of jobs) {
       if (job.state === 'running') {
@@ -314,6 +319,25 @@ export class BuildService {
     this.#publish(job, await this.#record(id));
     this.#pump();
     return this.#view(job, await this.#record(id));
+  }
+
+  /**
+   * Removes a build that is over (done, failed or cancelled): its folder, the VM's disks, log and
+   * screenshots. Its folder is renamed out of the list first, so a removal cut short shows nothing
+   * half removed; the server finishes it when it starts again.
+   */
+  async remove(actor: Actor, id: string): Promise<void> {
+    this.#requireRunner();
+    const job = await this.#job(id);
+    if (job.state === 'queued' || job.state === 'running') {
+      throw new AppError('CONFLICT', `build ${id} is ${job.state}: only a build that is over is removed`, {
+        hint: `cancel it first: winsmith build cancel ${id}`,
+      });
+    }
+    const removed = join(this.#dir, `${REMOVED_PREFIX}${id}`);
+    await rename(join(this.#dir, id), removed);
+    await this.#parts.recorderFor(actor)('build.remove', id, { output: job.output });
+    await rm(removed, { recursive: true, force: true });
   }
 
   /** The output image name of a build (NOT_FOUND when there is none), for the caller's scope check. */
@@ -513,6 +537,7 @@ export function buildsFor(service: BuildService, actor: Actor): Builds {
     screenshot: (id) => service.screenshot(id, visible),
     cancel: (id) => service.cancel(actor, id),
     resume: (id) => service.resume(actor, id),
+    remove: (id) => service.remove(actor, id),
     async watch(onChange, signal) {
       const seen = new Map<string, string>();
       while (!signal.aborted) {

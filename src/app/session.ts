@@ -288,6 +288,8 @@ export interface Builds {
   cancel(id: string): Promise<BuildView>;
   /** Queues a failed or cancelled build again, to go on from its last finished phase. */
   resume(id: string): Promise<BuildView>;
+  /** Removes a build that is over, with its folder (the VM's disks, log, screenshots). */
+  remove(id: string): Promise<void>;
   /**
    * Calls `onChange` with each build as it changes (state, phase, step) and `onProgress` with the
    * progress of its long steps, until `signal` aborts.

@@ -5,7 +5,7 @@
 // that fails says why in its state and its log.
 
 import assert from 'node:assert/strict';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalApp } from '../../src/app/local-app.ts';
@@ -194,6 +194,47 @@ test("a build runs with its owner's rights as they stand when it starts: removed
       assert.equal(resumed.error?.code, 'FORMAT_INVALID');
     } finally {
       await server.close();
+    }
+  });
+});
+
+test('a build that is over is removed with its folder; one still queued is not; a removal cut short is finished at the next start', async () => {
+  await withTempDir(async (dir) => {
+    const data = join(dir, 'data');
+    await mkdir(join(data, 'share'), { recursive: true });
+    await writeFile(join(data, 'share', 'ws.iso'), 'an ISO');
+    let kept: BuildView;
+    const app = await LocalApp.openDataDir(data, { builds: { max: 0 } });
+    try {
+      await app.serveBuilds();
+      const builds = app.as(LOCAL).builds;
+      kept = await builds.start({ recipe: recipe('ws.iso'), file: 'kept.yaml' });
+      const gone = await builds.start({ recipe: recipe('ws.iso'), file: 'gone.yaml' });
+      await assert.rejects(builds.remove(kept.id), {
+        code: 'CONFLICT',
+        message: new RegExp(`build ${kept.id} is queued: only a build that is over is removed`),
+      });
+      await builds.cancel(gone.id);
+      await builds.remove(gone.id);
+      assert.deepEqual(
+        (await builds.list()).map((b) => b.id),
+        [kept.id],
+      );
+      assert.deepEqual(await readdir(join(data, 'builds')), [kept.id]);
+      await assert.rejects(builds.remove(gone.id), { code: 'NOT_FOUND' });
+      const audit = await app.as(LOCAL).accounts.listAudit(10);
+      assert.ok(audit.some((e) => e.action === 'build.remove' && e.target === gone.id));
+    } finally {
+      await app.close();
+    }
+    // A removal cut short between its rename and the end of its rm.
+    await mkdir(join(data, 'builds', '.removed-x', 'work'), { recursive: true });
+    const again = await LocalApp.openDataDir(data, { builds: { max: 0 } });
+    try {
+      await again.serveBuilds();
+      assert.deepEqual(await readdir(join(data, 'builds')), [kept.id]);
+    } finally {
+      await again.close();
     }
   });
 });

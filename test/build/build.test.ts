@@ -30,6 +30,7 @@ import { issueToken } from '../../src/auth/tokens.ts';
 import { addNetns, deleteNetns, netnsUnavailable } from '../../src/engines/netns.ts';
 import { vmUnavailable } from '../../src/engines/qemu-system.ts';
 import { waitFor } from '../../src/io/wait-for.ts';
+import { exists } from '../../src/io/paths.ts';
 import { runWinsmith, type CliRun } from '../helpers/cli.ts';
 import { startServerProcess } from '../helpers/server-process.ts';
 import { wimTree } from '../disk/helpers.ts';
@@ -245,6 +246,16 @@ describe('winsmith build with fake-windows-guest', { skip, timeout: 3 * BUILD_MI
       const shot = await inNamespace(['build', 'screenshot', done.id, '-o', png], env).done;
       assert.equal(shot.code, 0, shot.stderr);
       assert.equal((await readFile(png)).subarray(1, 4).toString('latin1'), 'PNG');
+
+      // The cancelled build is removed, its folder with it; the done one stays.
+      const removed = await inNamespace(['build', 'rm', waiting.id, '--json'], env).done;
+      assert.equal(removed.code, 0, removed.stderr);
+      const left = JSON.parse((await inNamespace(['builds', '--json'], env).done).stdout) as BuildView[];
+      assert.deepEqual(
+        left.map((b) => b.id),
+        [done.id],
+      );
+      assert.equal(await exists(join(data, 'builds', waiting.id)), false);
 
       const stored = await LocalApp.openDataDir(data);
       try {

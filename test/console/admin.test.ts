@@ -3,7 +3,7 @@
 // its own) and real Chromium. An admin adds a user (its password generated, shown once), resets
 // its password, disables it, creates an API token (shown once; after a reload only listed),
 // revokes it after a question naming it, removes the user, and finds all of it in the audit log,
-// which a filter narrows. The profile is edited: a mistake is shown with its line, then the edit
+// which a filter narrows. A build that is over is removed after a question naming it. The profile is edited: a mistake is shown with its line, then the edit
 // is saved, and its stored password is kept without ever reaching the browser. A viewer sees only
 // their own tokens, and the API refuses them the rest anyway. Every page: no serious or critical
 // axe-core violation, every control reached by Tab, no sideways scrolling on a laptop or a tablet,
@@ -20,6 +20,7 @@ import { loadSecretBox } from '../../src/auth/secret-box.ts';
 import { DeploymentStore } from '../../src/deploy/deployment-store.ts';
 import { wimCapture } from '../../src/engines/wimlib.ts';
 import { withTempDir } from '../../src/io/output.ts';
+import { waitFor } from '../../src/io/wait-for.ts';
 import { consoleDirectory } from '../../src/server/console.ts';
 import { startDeployServer, type DeployServer } from '../helpers/deploy-server.ts';
 import {
@@ -55,6 +56,19 @@ async function storedProfile(server: DeployServer, name: string): Promise<string
   assert.ok(stored !== undefined, `profile ${name} is stored`);
   const box = await loadSecretBox({ file: join(server.dataDir, SECRETS_KEY_FILE) });
   return box.open(stored.sealed, `profile:${name}`);
+}
+
+/** A build that failed: its recipe's ISO (in the deployment share) is not the one its SHA-256 names. */
+async function failedBuild(server: DeployServer): Promise<string> {
+  await mkdir(join(server.dataDir, 'share'), { recursive: true });
+  await writeFile(join(server.dataDir, 'share', 'windows.iso'), 'not the ISO the recipe names');
+  const builds = server.app.as({ user: 'setup', client: 'local' }).builds;
+  const recipe = `source: { iso: windows.iso, sha256: '${'0'.repeat(64)}', edition: 1 }\noutput: { tag: lab/ws:v1 }\n`;
+  const { id } = await builds.start({ recipe, file: 'ws.yaml' });
+  await waitFor('the build to fail', async () => ((await builds.show(id)).state === 'failed' ? id : null), {
+    timeoutMs: 60_000,
+  });
+  return id;
 }
 
 async function signIn(page: Page, url: string, user: string): Promise<void> {
@@ -282,6 +296,24 @@ test(
           await page.getByRole('status').filter({ hasText: 'Saved profile web.' }).waitFor();
           await page.getByLabel('The YAML of profile web').filter({ hasText: 'finish: poweroff' }).waitFor();
           await checkPage(page, 'admin-profile-saved', problems);
+
+          // A build that is over is removed after a question naming it; it is gone from the server.
+          const build = await failedBuild(server);
+          await page.goto(`${server.url}/#/builds/${build}`);
+          await page.getByRole('heading', { name: `Build ${build}` }).waitFor();
+          await checkPage(page, 'admin-build', problems);
+          await page.getByRole('button', { name: 'Remove build…' }).click();
+          await page.getByRole('dialog', { name: `Remove build ${build}?` }).waitFor();
+          // The question is modal: the Tab key stays in it.
+          assert.deepEqual(
+            await seriousViolations(page),
+            [],
+            'the question before removing a build: axe-core',
+          );
+          await screenshot(page, 'admin-build-remove');
+          await page.getByRole('button', { name: 'Remove build', exact: true }).click();
+          await page.getByRole('heading', { name: 'Builds', exact: true }).waitFor();
+          await assert.rejects(server.session.builds.show(build), { code: 'NOT_FOUND' });
           const [profile] = await server.session.profiles.list();
           assert.equal(profile?.summary.finish, 'poweroff');
           assert.equal(profile.summary.adminPassword, 'given');

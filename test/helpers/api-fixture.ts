@@ -389,6 +389,7 @@ export async function prepare(
     case 'GET /api/v1/builds/{id}/screenshot':
       return { path: path.replace('{id}', await seedBuild(repo, n, scope, 'screenshot')), init: { method } };
     case 'POST /api/v1/builds/{id}/resume':
+    case 'DELETE /api/v1/builds/{id}':
       return { path: path.replace('{id}', await seedBuild(repo, n, scope, 'cancelled')), init: { method } };
     case 'POST /api/v1/agent/capture/chunks':
     case 'PUT /api/v1/agent/capture/chunks/{digest}':

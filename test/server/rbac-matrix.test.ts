@@ -93,6 +93,7 @@ export const RBAC_TABLE = `
 | GET /api/v1/builds/{id}/screenshot | 401 | 401 | 401 | 401 | 200 | 200 | 200 | 200 | 404 |
 | POST /api/v1/builds/{id}/cancel | 401 | 401 | 401 | 401 | 403 | 403 | 200 | 200 | 403 |
 | POST /api/v1/builds/{id}/resume | 401 | 401 | 401 | 401 | 403 | 403 | 200 | 200 | 403 |
+| DELETE /api/v1/builds/{id} | 401 | 401 | 401 | 401 | 403 | 403 | 204 | 204 | 403 |
 | GET /api/v1/agent/task | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 |
 | POST /api/v1/agent/report | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 |
 | GET /api/v1/agent/multicast | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 | 401 |

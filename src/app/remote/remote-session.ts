@@ -171,6 +171,9 @@ export function remoteSession(url: string, token: string | null, trust?: TlsTrus
     },
     cancel: (id) => http.json<BuildView>('POST', `${buildPath(id)}/cancel`),
     resume: (id) => http.json<BuildView>('POST', `${buildPath(id)}/resume`),
+    async remove(id) {
+      await http.request('DELETE', buildPath(id));
+    },
     watch: (onChange, signal, onProgress) =>
       watchEvents(http, signal, (event) => {
         if (event.event === 'build') onChange((JSON.parse(event.data) as { result: BuildView }).result);

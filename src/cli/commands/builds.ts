@@ -151,3 +151,19 @@ export const buildCancel: CliCommand = {
     });
   },
 };
+
+export const buildRemove: CliCommand = {
+  path: ['build', 'rm'],
+  summary: "remove a build that is over, with its folder on the server (the VM's disks, log, screenshots)",
+  define(command) {
+    command.argument('<id>', 'the build id');
+    addRepoOption(command);
+  },
+  async run(_ctx, args, options) {
+    const id = String(args[0]);
+    return withRepository(options, async (session) => {
+      await session.builds.remove(id);
+      return { data: { id, removed: true }, text: `removed build ${id}` };
+    });
+  },
+};

@@ -248,6 +248,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./builds.ts')).buildCancel,
   },
   {
+    path: ['build', 'rm'],
+    summary: "remove a build that is over, with its folder on the server (the VM's disks, log, screenshots)",
+    args: '<id>',
+    load: async () => (await import('./builds.ts')).buildRemove,
+  },
+  {
     path: ['bootenv', 'build'],
     summary:
       'build the deploy environment (signed Debian kernel + initramfs with wimlib, ntfs-3g, nbdkit, Node and the agent) from the lock',

@@ -125,5 +125,19 @@ export function buildRoutes({ backend }: RouteContext): ApiRoute[] {
       ok: { status: 200, description: 'the build, queued', json: Build },
       handler: (r) => backend.as(r.actor).builds.resume(r.params.id ?? ''),
     }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/api/v1/builds/{id}',
+      summary:
+        "remove a build that is over (done, failed or cancelled), with its folder: the VM's disks, log and screenshots",
+      action: 'image.build',
+      parameters: [BUILD_PARAM],
+      image: ofBuild,
+      ok: { status: 204, description: 'removed' },
+      async handler(r) {
+        await backend.as(r.actor).builds.remove(r.params.id ?? '');
+        return r.c.body(null, 204);
+      },
+    }),
   ];
 }

@@ -4,13 +4,14 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Build } from '../api-types.ts';
 import { segment } from '../api.ts';
 import { ErrorNotice, PageTitle, Pending, StateBadge } from '../components/common.tsx';
+import { ConfirmDialog } from '../components/confirm.tsx';
 import { LogView } from '../components/log-view.tsx';
 import { Table } from '../components/table.tsx';
 import { useConsole } from '../context.ts';
 import { formatTime } from '../format.ts';
 import { useBuildEvents } from '../live.ts';
 import { useLoad } from '../load.ts';
-import { href } from '../router.ts';
+import { href, navigate } from '../router.ts';
 
 const PHASES = [
   ['install', 'Install'],
@@ -57,6 +58,7 @@ export function BuildPage({ id }: { readonly id: string }) {
   const { api, session } = useConsole();
   const build = useLoad((a) => a.get<Build>(`/api/v1/builds/${segment(id)}`), [id]);
   const [actionError, setActionError] = useState<unknown>(null);
+  const [removing, setRemoving] = useState(false);
   useBuildEvents((b) => {
     if (b.id === id) build.set(() => b);
   });
@@ -66,6 +68,11 @@ export function BuildPage({ id }: { readonly id: string }) {
     api
       .post<Build>(`/api/v1/builds/${segment(id)}/${what}`)
       .then((next) => build.set(() => next), setActionError);
+  };
+  const remove = (): void => {
+    setRemoving(false);
+    setActionError(null);
+    api.delete(`/api/v1/builds/${segment(id)}`).then(() => navigate('builds'), setActionError);
   };
   return (
     <>
@@ -116,7 +123,25 @@ export function BuildPage({ id }: { readonly id: string }) {
                   Resume build
                 </button>
               ) : null}
+              {b.state !== 'queued' && b.state !== 'running' ? (
+                <button type="button" class="danger" onClick={() => setRemoving(true)}>
+                  Remove build…
+                </button>
+              ) : null}
             </div>
+          ) : null}
+          {removing ? (
+            <ConfirmDialog
+              title={`Remove build ${id}?`}
+              confirmLabel="Remove build"
+              onCancel={() => setRemoving(false)}
+              onConfirm={remove}
+            >
+              <p>
+                Its VM disks, log and screenshots are deleted, and it can no longer be resumed. What it stored
+                in the repository stays there.
+              </p>
+            </ConfirmDialog>
           ) : null}
           <ErrorNotice error={actionError} />
           <section aria-labelledby="phases">
