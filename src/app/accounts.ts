@@ -6,14 +6,22 @@
 import type { AccountStore, TokenRecord, User } from '../auth/account-store.ts';
 import { authenticatePassword } from '../auth/login.ts';
 import { LoginRateLimiter } from '../auth/rate-limit.ts';
-import { authorize, isRole, narrowScopes, type Action, type Principal, type Role } from '../auth/roles.ts';
+import { authorize, isRole, narrowScopes, type Principal, type Role } from '../auth/roles.ts';
 import { authenticateToken, issueToken } from '../auth/tokens.ts';
 import { addUser, createFirstAdmin, editUser, setPassword, type KeepPassword } from '../auth/users.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { AppError } from '../core/errors.ts';
 import { normalizeScope } from '../core/names.ts';
 import { recorderFor } from './audit-trail.ts';
-import type { Accounts, Actor, IssuedToken, TokenView, UserView } from './session.ts';
+import {
+  actorOf,
+  type Accounts,
+  type Actor,
+  type ActorNeeds,
+  type IssuedToken,
+  type TokenView,
+  type UserView,
+} from './session.ts';
 
 function roleOf(text: string): Role {
   if (!isRole(text)) {
@@ -71,7 +79,7 @@ export class AccountService {
    * the user's of now, narrowed as the actor's were (by the token it came with). FORBIDDEN
    * otherwise. The local CLI's actor (no user of the catalog) stays as it is.
    */
-  async actorNow(actor: Actor, needs: readonly { action: Action; image: string }[]): Promise<Actor> {
+  async actorNow(actor: Actor, needs: ActorNeeds): Promise<Actor> {
     if (actor.client === 'local') return actor;
     const user = await this.#store.getUser(actor.user);
     if (user === undefined || user.disabled) {
@@ -85,6 +93,7 @@ export class AccountService {
     }
     const scopes = user.role === 'admin' ? [] : narrowScopes(user.scopes, actor.readScopes ?? []);
     const principal = { name: user.name, role: user.role, scopes: scopes ?? [] };
+    // Scopes with no name in common allow nothing (an empty list would allow everything).
     const refused = needs.find((n) => scopes === null || !authorize(principal, n.action, n.image));
     if (refused !== undefined) {
       throw new AppError(
@@ -93,11 +102,7 @@ export class AccountService {
         { hint: 'ask an admin for a role or scope that allows it, or to resume the build as themselves' },
       );
     }
-    return {
-      user: actor.user,
-      client: actor.client,
-      ...(principal.scopes.length > 0 ? { readScopes: principal.scopes } : {}),
-    };
+    return actorOf(principal, actor.client);
   }
 
   /** The principal of a token, or null when it is unknown, revoked or expired. */

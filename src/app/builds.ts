@@ -17,7 +17,6 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Action } from '../auth/roles.ts';
 import { AppError } from '../core/errors.ts';
 import { formatImageRef, parseImageRef } from '../core/names.ts';
 import type { ProgressListener } from '../core/progress.ts';
@@ -30,7 +29,7 @@ import { exists } from '../io/paths.ts';
 import type { Recorder } from './audit-trail.ts';
 import { resumeBuild, startBuild, type BuildEvents } from './build.ts';
 import type { EventHub, JobAudience } from './events.ts';
-import type { Actor, Builds, Session } from './session.ts';
+import type { Actor, ActorNeeds, Builds, Session } from './session.ts';
 import { visibleTo, type ImageVisibility } from './visibility.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -76,9 +75,9 @@ const JOB_FILE = 'job.json';
 const RECIPE_FILE = 'recipe.yaml';
 const LOG_FILE = 'build.log';
 const WORK_DIR = 'work';
-/** A build id: what randomUUID makes, and nothing else is ever a path below the builds folder. */
 /** A build's folder being removed is renamed to this and its id, out of the list. */
 const REMOVED_PREFIX = '.removed-';
+/** A build id: what randomUUID makes, and nothing else is ever a path below the builds folder. */
 const BUILD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function now(): string {
@@ -108,10 +107,11 @@ export interface BuildServiceParts {
   /** The deployment share: the folder a recipe's host paths are relative to. */
   readonly share: string;
   readonly events: EventHub;
-  /** `actor` as its user's rights stand now, allowed each of `needs` (AccountService.actorNow). */
-  readonly actorNow: (actor: Actor, needs: readonly { action: Action; image: string }[]) => Promise<Actor>;
-  /** The session a build runs in: its owner's. */
-  readonly sessionFor: (actor: Actor) => Session;
+  /**
+   * The session a build runs in: its owner's, as the owner's rights stand now, allowed each of
+   * `needs` (FORBIDDEN otherwise: AccountService.actorNow).
+   */
+  readonly sessionNow: (actor: Actor, needs: ActorNeeds) => Promise<Session>;
   readonly recorderFor: (actor: Actor) => Recorder;
 }
 
@@ -401,12 +401,12 @@ export class BuildService {
       const reading = this.#reading(text);
       // The owner's rights are checked again as the build starts, and each time it uses the repository.
       const source = parseBuildRecipe(text, job.recipe.file, this.#parts.share).source;
-      const needs = [
-        { action: 'image.build' as const, image: this.#outputName(job) },
+      const needs: ActorNeeds = [
+        { action: 'image.build', image: this.#outputName(job) },
         ...(source.kind === 'image' ? [{ action: 'image.read' as const, image: source.image.name }] : []),
       ];
       const repository = async (): Promise<Session['images']> =>
-        this.#parts.sessionFor(await this.#parts.actorNow(job.actor, needs)).images;
+        (await this.#parts.sessionNow(job.actor, needs)).images;
       await repository();
       if (record !== null) {
         await resumeBuild({ work, reading, repository, events, signal });

@@ -116,8 +116,7 @@ export class LocalApp {
       settings: config.builds,
       share: config.share,
       events: this.events,
-      actorNow: (actor, needs) => this.#accounts.actorNow(actor, needs),
-      sessionFor: (actor) => this.as(actor),
+      sessionNow: async (actor, needs) => this.as(await this.#accounts.actorNow(actor, needs)),
       recorderFor: (actor) => recorderFor(this.#audit, actor),
     });
   }

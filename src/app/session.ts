@@ -4,6 +4,7 @@
 // the server builds one per request for the caller it authenticated.
 
 import type { AuditEntry, AuditPage, AuditQuery } from '../audit/audit-log.ts';
+import type { Action, Principal } from '../auth/roles.ts';
 import type { ProgressEvent } from '../core/progress.ts';
 import type { Repository, StoreStats } from '../store/repository.ts';
 
@@ -63,6 +64,23 @@ export interface Actor {
    * checks and events show; absent: every image (admins, unscoped users, the local CLI).
    */
   readonly readScopes?: readonly string[];
+}
+
+/** What work an actor started needs to go on: an action on an image, and any more (at least one). */
+export type ActorNeeds = readonly [ActorNeed, ...ActorNeed[]];
+export interface ActorNeed {
+  readonly action: Action;
+  readonly image: string;
+}
+
+/** The actor of `principal` (anonymous when there is none) calling from `client`; admins read every image. */
+export function actorOf(principal: Principal | undefined, client: string): Actor {
+  const scopes = principal?.role === 'admin' ? [] : (principal?.scopes ?? []);
+  return {
+    user: principal?.name ?? 'anonymous',
+    client,
+    ...(scopes.length > 0 ? { readScopes: scopes } : {}),
+  };
 }
 
 export interface NewUserRequest {

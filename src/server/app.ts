@@ -17,7 +17,7 @@ import {
 } from '../config/server-config.ts';
 import { httpStatusOf } from '../core/error-codes.ts';
 import { AppError, isAppError } from '../core/errors.ts';
-import type { Actor } from '../app/session.ts';
+import { actorOf } from '../app/session.ts';
 import type { ServerBackend } from './backend.ts';
 import { apiRoutes } from './routes/index.ts';
 import type { EventHub } from '../app/events.ts';
@@ -193,12 +193,7 @@ export function createApp(options: AppOptions): ServerApp {
     app.on(route.method, honoPath(route.path), limit, async (c) => {
       const principal = await authenticated(c, route);
       if (principal !== undefined) userOf.set(c.req.raw, principal.name);
-      const scopes = principal?.role === 'admin' ? [] : (principal?.scopes ?? []);
-      const actor: Actor = {
-        user: principal?.name ?? 'anonymous',
-        client: clientOf(c),
-        ...(scopes.length > 0 ? { readScopes: scopes } : {}),
-      };
+      const actor = actorOf(principal, clientOf(c));
       // The role first (it needs no body), then the body and query, then the image's scope (its
       // name may be in the body).
       const base = { c, params: c.req.param(), principal, actor };
