@@ -7,8 +7,9 @@
 import { open } from 'node:fs/promises';
 import { XMLParser } from 'fast-xml-parser';
 import type { ByteSource } from '../core/byte-source.ts';
+import { AppError } from '../core/errors.ts';
 import { PWM_MAGIC, WIM_MAGIC } from '../formats/wim/wim-header.ts';
-import { readWimInfoAndXml } from '../image/wim-info.ts';
+import { readWimInfo, readWimInfoAndXml } from '../image/wim-info.ts';
 import { withFileSource } from '../io/file-source.ts';
 import { MEDIA_TYPES } from '../store/manifest.ts';
 import type { ArtifactMeta } from '../store/repository.ts';
@@ -101,6 +102,20 @@ export async function artifactMetaOf(file: string, lineage: ArtifactLineage = {}
   return mediaType === MEDIA_TYPES.wim
     ? withFileSource(file, (source) => wimMetaOf(source, lineage))
     : metaOf(mediaType, [], null, lineage);
+}
+
+/**
+ * What the catalog records of the WIM `content` read through a byte source (a capture streamed into
+ * the repository, normal or pipable): its editions, and `recipe` as its lineage. FORMAT_INVALID when
+ * it is not a WIM.
+ */
+export async function wimContentMeta(content: ByteSource, recipe: unknown): Promise<ArtifactMeta> {
+  if (mediaTypeOfHead(await content.read(0, Math.min(8, content.size))) === null) {
+    throw new AppError('FORMAT_INVALID', 'the captured content is not a WIM (no WIM magic at its start)', {
+      hint: "the capture's log says what wimlib wrote instead",
+    });
+  }
+  return metaOf(MEDIA_TYPES.wim, (await readWimInfo(content)).images, recipe, {});
 }
 
 /** The editions and recorded recipe of the WIM `content`. */

@@ -68,9 +68,8 @@ import type { LocalRepository } from '../store/repository-local.ts';
 import type { ArtifactMeta, Content, ImageRecord } from '../store/repository.ts';
 import { MEDIA_TYPES } from '../store/manifest.ts';
 import { validateManifest } from '../store/manifest.ts';
-import { readWimInfo } from '../image/wim-info.ts';
 import type { ByteSource } from '../core/byte-source.ts';
-import { mediaTypeOfHead } from './artifact-meta.ts';
+import { wimContentMeta } from './artifact-meta.ts';
 import { ConcurrencyLimit } from '../core/concurrency-limit.ts';
 import type { MulticastStore } from '../deploy/multicast-store.ts';
 import { recorderFor } from './audit-trail.ts';
@@ -1158,21 +1157,8 @@ function capturePusher(deployment: Deployment): { user: string; readScopes: read
 }
 
 /** What the catalog records of a captured WIM: read from its bytes, with the lineage given. */
-async function capturedMeta(content: ByteSource, lineage: CaptureLineage): Promise<ArtifactMeta> {
-  const mediaType = mediaTypeOfHead(await content.read(0, 8));
-  if (mediaType !== MEDIA_TYPES.wim) {
-    throw new AppError('FORMAT_INVALID', 'the captured content is not a WIM (no WIM magic at its start)', {
-      hint: 'the agent streams what wimcapture writes; see its log',
-    });
-  }
-  const info = await readWimInfo(content);
-  return {
-    mediaType,
-    editions: info.images,
-    parentDigest: null,
-    recipe: { capturedFrom: lineage },
-    sourceIsoSha256: null,
-  };
+function capturedMeta(content: ByteSource, lineage: CaptureLineage): Promise<ArtifactMeta> {
+  return wimContentMeta(content, { capturedFrom: lineage });
 }
 
 /** Images whose chunk index the agents' chunk route keeps. */
