@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalApp } from '../../src/app/local-app.ts';
 import type { BuildView } from '../../src/app/builds.ts';
+import type { Builds } from '../../src/app/session.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { waitFor } from '../../src/io/wait-for.ts';
 
@@ -17,6 +18,18 @@ const ACTOR = { user: 'alice', client: 'test' };
 /** The CLI on the data directory. */
 const LOCAL = { user: 'local:test', client: 'local' };
 const ZEROS = '0'.repeat(64);
+
+/** The builds `builds` lists, once every one has failed. */
+function allFailed(builds: Builds, what: string): Promise<BuildView[]> {
+  return waitFor(
+    what,
+    async () => {
+      const list = await builds.list();
+      return list.every((b) => b.state === 'failed') ? list : null;
+    },
+    { timeoutMs: 60_000 },
+  );
+}
 
 function recipe(source: string, output = 'output: { tag: lab/ws:v1 }'): string {
   return `source: { iso: ${source}, sha256: '${ZEROS}', edition: 1 }\n${output}\n`;
@@ -109,14 +122,7 @@ test('builds wait their turn, are cancelled and resumed; queued ones run when th
     try {
       await server.serveBuilds();
       const builds = server.as(ACTOR).builds;
-      const ended = await waitFor(
-        'both queued builds to run and end',
-        async () => {
-          const list = await builds.list();
-          return list.every((b) => b.state === 'failed') ? list : null;
-        },
-        { timeoutMs: 60_000 },
-      );
+      const ended = await allFailed(builds, 'both queued builds to run and end');
       assert.deepEqual(
         ended.map((b) => [b.recipe.file, b.error?.code]),
         [
@@ -166,14 +172,7 @@ test("a build runs with its owner's rights as they stand when it starts: removed
     try {
       await server.serveBuilds();
       const builds = server.as({ user: 'root', client: 'test' }).builds;
-      const ended = await waitFor(
-        'the three builds to end',
-        async () => {
-          const list = await builds.list();
-          return list.every((b) => b.state === 'failed') ? list : null;
-        },
-        { timeoutMs: 60_000 },
-      );
+      const ended = await allFailed(builds, 'the three builds to end');
       assert.deepEqual(ended.map((b) => [b.owner, b.error?.code, b.error?.message]).sort(), [
         ['bob', 'FORBIDDEN', 'user bob is disabled'],
         ['carol', 'FORBIDDEN', 'user carol (builder) may no longer image.build on lab/ws'],

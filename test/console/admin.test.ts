@@ -20,8 +20,8 @@ import { loadSecretBox } from '../../src/auth/secret-box.ts';
 import { DeploymentStore } from '../../src/deploy/deployment-store.ts';
 import { wimCapture } from '../../src/engines/wimlib.ts';
 import { withTempDir } from '../../src/io/output.ts';
-import { waitFor } from '../../src/io/wait-for.ts';
 import { consoleDirectory } from '../../src/server/console.ts';
+import { failedBuild } from '../helpers/failed-build.ts';
 import { startDeployServer, type DeployServer } from '../helpers/deploy-server.ts';
 import {
   checkPage,
@@ -56,19 +56,6 @@ async function storedProfile(server: DeployServer, name: string): Promise<string
   assert.ok(stored !== undefined, `profile ${name} is stored`);
   const box = await loadSecretBox({ file: join(server.dataDir, SECRETS_KEY_FILE) });
   return box.open(stored.sealed, `profile:${name}`);
-}
-
-/** A build that failed: its recipe's ISO (in the deployment share) is not the one its SHA-256 names. */
-async function failedBuild(server: DeployServer): Promise<string> {
-  await mkdir(join(server.dataDir, 'share'), { recursive: true });
-  await writeFile(join(server.dataDir, 'share', 'windows.iso'), 'not the ISO the recipe names');
-  const builds = server.app.as({ user: 'setup', client: 'local' }).builds;
-  const recipe = `source: { iso: windows.iso, sha256: '${'0'.repeat(64)}', edition: 1 }\noutput: { tag: lab/ws:v1 }\n`;
-  const { id } = await builds.start({ recipe, file: 'ws.yaml' });
-  await waitFor('the build to fail', async () => ((await builds.show(id)).state === 'failed' ? id : null), {
-    timeoutMs: 60_000,
-  });
-  return id;
 }
 
 async function signIn(page: Page, url: string, user: string): Promise<void> {
@@ -298,7 +285,7 @@ test(
           await checkPage(page, 'admin-profile-saved', problems);
 
           // A build that is over is removed after a question naming it; it is gone from the server.
-          const build = await failedBuild(server);
+          const { id: build } = await failedBuild(server.app, server.dataDir, { output: 'lab/ws:v1' });
           await page.goto(`${server.url}/#/builds/${build}`);
           await page.getByRole('heading', { name: `Build ${build}` }).waitFor();
           await checkPage(page, 'admin-build', problems);

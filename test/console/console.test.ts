@@ -22,6 +22,7 @@ import { AGENT_PATHS } from '../../src/deploy/agent-protocol.ts';
 import { wimCapture } from '../../src/engines/wimlib.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { consoleDirectory } from '../../src/server/console.ts';
+import { failedBuild } from '../helpers/failed-build.ts';
 import { IMAGE_REF, startDeployServer, type DeployServer } from '../helpers/deploy-server.ts';
 import {
   checkPage,
@@ -100,21 +101,11 @@ function buildRecord(id: string): BuildRecord {
  * A build that failed: its recipe's ISO is not the one its SHA-256 names. Its VM's screenshot and
  * a record of phases and steps are put where a running VM leaves them.
  */
-async function failedBuild(server: DeployServer): Promise<string> {
-  await mkdir(join(server.dataDir, 'share'), { recursive: true });
-  await writeFile(join(server.dataDir, 'share', 'windows.iso'), 'not the ISO the recipe names');
-  const builds = server.app.as({ user: 'builder', client: 'local' }).builds;
-  const recipe = `source: { iso: windows.iso, sha256: '${'0'.repeat(64)}', edition: 1 }\noutput: { tag: windows/server-2022:built }\n`;
-  const failed = new Promise<void>((resolve) => {
-    const stop = server.app.events.subscribe((e) => {
-      if (e.kind === 'build' && (e.result as { state: string }).state === 'failed') {
-        stop();
-        resolve();
-      }
-    });
+async function failedBuildWithScreen(server: DeployServer): Promise<string> {
+  const { id } = await failedBuild(server.app, server.dataDir, {
+    output: 'windows/server-2022:built',
+    user: 'builder',
   });
-  const { id } = await builds.start({ recipe, file: 'ws2022.yaml' });
-  await failed;
   const work = join(server.dataDir, 'builds', id, 'work');
   await mkdir(work, { recursive: true });
   await writeFile(join(work, 'screenshot.png'), PIXEL_PNG);
@@ -162,7 +153,7 @@ async function seededServer(dir: string): Promise<{ server: DeployServer; build:
       { mac: SECOND_PENDING, uuid: null, inventory: { ...inventory, serial: 'SN-0002', platform: 'efi' } },
       new Date(),
     );
-    return { server, build: await failedBuild(server) };
+    return { server, build: await failedBuildWithScreen(server) };
   } catch (e) {
     await server.close();
     throw e;

@@ -8,7 +8,6 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeBuildRecord } from '../../src/build/build-record.ts';
@@ -16,6 +15,7 @@ import { fuseAvailable } from '../../src/engines/nbd.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { consoleDirectory } from '../../src/server/console.ts';
 import { withCliServer, type CliServer } from '../helpers/cli-server.ts';
+import { failedBuild } from '../helpers/failed-build.ts';
 import { pushImageVersion } from '../helpers/image-versions.ts';
 import { LAPTOP, NO_BROWSER, checkPage, launchChromium, watchPage } from './browser.ts';
 
@@ -31,19 +31,10 @@ const RECIPE = { recipeSha256: 'b2'.repeat(32), recipe: 'steps:\n  - registry: H
  * the base image as its result.
  */
 async function buildOf(s: CliServer, dataDir: string, digest: string): Promise<string> {
-  await mkdir(join(dataDir, 'share'), { recursive: true });
-  await writeFile(join(dataDir, 'share', 'windows.iso'), 'not the ISO the recipe names');
-  const ended = new Promise<void>((resolve) => {
-    const stop = s.app.events.subscribe((e) => {
-      if (e.kind === 'build' && (e.result as { state: string }).state === 'failed') {
-        stop();
-        resolve();
-      }
-    });
+  const { id, recipe } = await failedBuild(s.app, dataDir, {
+    output: `${NAME}:base`,
+    isoSha256: ISO_SHA256,
   });
-  const recipe = `source: { iso: windows.iso, sha256: '${ISO_SHA256}', edition: 1 }\noutput: { tag: ${NAME}:base }\n`;
-  const { id } = await s.app.as(SETUP).builds.start({ recipe, file: 'ws2022.yaml' });
-  await ended;
   const at = new Date().toISOString();
   const phase = { state: 'done' as const, startedAt: at, endedAt: at, boots: 1 };
   await writeBuildRecord(join(dataDir, 'builds', id, 'work'), {
