@@ -383,7 +383,9 @@ export class BuildService {
   }
 
   async #run(id: string, signal: AbortSignal): Promise<void> {
-    const job = await this.#job(id);
+    // A build removed while a resume queued it again (the two asked at once) is not run.
+    const job = await this.#job(id).catch(() => null);
+    if (job === null) return;
     const folder = join(this.#dir, id);
     const work = join(folder, WORK_DIR);
     job.state = 'running';
