@@ -1,7 +1,9 @@
 // The machine registry the boot routes ask (the port src/boot/http-boot.ts declares), on the
 // machine store and the deployments: machines by MAC or SMBIOS UUID, the iPXE inventory in the
 // machine's columns and inventory JSON, the last check-in (time, address) kept in the inventory
-// under `checkIn` (with the Secure Boot state GRUB saw, under `secureBoot`), and each machine's deployment under way, started once by its boot script.
+// under `checkIn` (with the Secure Boot state GRUB saw, under `secureBoot`), and each machine's
+// deployment under way, started once by its boot script. A machine that registers itself is
+// announced as an event, as the operator's changes are (src/app/machines.ts).
 
 import type { BootInventory, BootMachine, BootMachineRegistry } from '../boot/http-boot.ts';
 import {
@@ -12,6 +14,8 @@ import {
   type SecureBootState,
 } from '../machines/machine-store.ts';
 import type { DeploymentService } from './deployments.ts';
+import type { EventHub } from './events.ts';
+import { announceMachine } from './machines.ts';
 
 /** The machine as the boot routes see it, under the MAC it booted with, with its deployment. */
 function toBootMachine(m: Machine, mac: string, deployment: string | null): BootMachine {
@@ -40,7 +44,11 @@ function sighting(mac: string, inventory: BootInventory, at: Date): MachineSight
   return told;
 }
 
-export function bootRegistryOf(machines: MachineStore, deployments: DeploymentService): BootMachineRegistry {
+export function bootRegistryOf(
+  machines: MachineStore,
+  deployments: DeploymentService,
+  events: EventHub,
+): BootMachineRegistry {
   const withDeployment = async (m: Machine, mac: string): Promise<BootMachine> =>
     toBootMachine(m, mac, (await deployments.activeFor(m.id))?.id ?? null);
   return {
@@ -62,11 +70,12 @@ export function bootRegistryOf(machines: MachineStore, deployments: DeploymentSe
       return machine !== undefined && (await deployments.activeFor(machine.id))?.state === 'queued';
     },
     async registerMachine(machine, at) {
-      const { machine: stored } = await machines.recordMachineSeen({
+      const { machine: stored, created } = await machines.recordMachineSeen({
         ...sighting(machine.mac, machine.inventory, at),
         smbiosUuid: machine.uuid,
         inventory: { source: 'ipxe' },
       });
+      if (created) announceMachine(events, { ...stored, deployment: null });
       return toBootMachine(stored, machine.mac, null);
     },
     countPending: () => machines.countMachines('pending'),

@@ -17,8 +17,11 @@ export interface JobAudience {
 export interface JobEvent {
   readonly job: string;
   readonly audience: JobAudience;
-  /** A job's progress, result or failure; or a deployment or a build as it now is (in `result`). */
-  readonly kind: 'progress' | 'done' | 'failed' | 'deployment' | 'build';
+  /**
+   * A job's progress, result or failure; or a deployment, a build or a machine as it now is (in
+   * `result`); or a machine removed (`result`: its id, as `{ id }`).
+   */
+  readonly kind: 'progress' | 'done' | 'failed' | 'deployment' | 'build' | 'machine' | 'machine-removed';
   readonly progress?: ProgressEvent;
   readonly result?: unknown;
   readonly error?: { readonly code: string; readonly message: string };

@@ -210,7 +210,7 @@ export class LocalApp {
       location: this.location,
       images: imagesFor(this.#repo, actor, record),
       accounts: this.#accounts.for(actor),
-      machines: machinesFor(this.#machines, this.#deployments, actor, record),
+      machines: machinesFor(this.#machines, this.#deployments, this.events, actor, record),
       ...deploymentsFor(this.#deployments, actor),
       builds: buildsFor(this.#builds, actor),
       close: () => this.close(),
@@ -252,7 +252,10 @@ export class LocalApp {
 
   /** The machines' ports the boot services use. */
   bootPorts(): { readonly registry: BootMachineRegistry; readonly leases: LeaseStore } {
-    return { registry: bootRegistryOf(this.#machines, this.#deployments), leases: this.#machines };
+    return {
+      registry: bootRegistryOf(this.#machines, this.#deployments, this.events),
+      leases: this.#machines,
+    };
   }
 
   /** What the deploy agent holding `token` may do (UNAUTHORIZED when it opens no deployment under way). */

@@ -1,22 +1,44 @@
 // Machines as an operator manages them: listed and filtered, found by id, MAC or name,
 // registered before they boot, renamed, relabelled and removed, each change recorded under the
-// actor that made it.
+// actor that made it and announced as an event (so is a machine that registers itself by
+// network-booting: src/app/boot-registry.ts).
 
 import { AppError } from '../core/errors.ts';
 import type { Machine, MachineStore } from '../machines/machine-store.ts';
 import type { Recorder } from './audit-trail.ts';
+import type { EventHub, JobAudience } from './events.ts';
 import type { Actor, Machines, MachineView } from './session.ts';
 import type { DeploymentService } from './deployments.ts';
+
+/** Machines are no image's: whoever may read machines sees their events. */
+const MACHINE_AUDIENCE: JobAudience = { action: 'machines.read', image: null };
+
+/** Publishes `machine` as it now is. */
+export function announceMachine(events: EventHub, machine: MachineView): void {
+  events.publish({
+    job: `machine-${machine.id}`,
+    audience: MACHINE_AUDIENCE,
+    kind: 'machine',
+    result: machine,
+  });
+}
 
 export function machinesFor(
   store: MachineStore,
   deployments: DeploymentService,
+  events: EventHub,
   actor: Actor,
   record: Recorder,
 ): Machines {
   const view = async (machine: Machine): Promise<MachineView> => {
     const active = await deployments.activeFor(machine.id);
     return { ...machine, deployment: active };
+  };
+  /** The machine's view, announced. */
+  const changed = async (machine: Machine): Promise<MachineView> => {
+    const shown = await view(machine);
+    announceMachine(events, shown);
+    return shown;
   };
   const find = async (key: string): Promise<Machine> => {
     const machine = await store.findMachine(key);
@@ -45,12 +67,12 @@ export function machinesFor(
         smbiosUuid: machine.smbiosUuid,
         labels: machine.labels,
       });
-      return view(machine);
+      return changed(machine);
     },
     async set(key, changes) {
       const machine = await store.updateMachine((await find(key)).id, changes);
       await record('machine.set', machine.id, { ...changes });
-      return view(machine);
+      return changed(machine);
     },
     async remove(key) {
       const machine = await find(key);
@@ -66,8 +88,14 @@ export function machinesFor(
       }
       await store.deleteMachine(machine.id);
       await record('machine.remove', machine.id, { name: machine.name, mac: machine.mac });
+      events.publish({
+        job: `machine-${machine.id}`,
+        audience: MACHINE_AUDIENCE,
+        kind: 'machine-removed',
+        result: { id: machine.id },
+      });
     },
-    approve: async (key) => view(await deployments.approve(actor, key)),
+    approve: async (key) => changed(await deployments.approve(actor, key)),
     password: (key) => deployments.machinePassword(actor, key),
   };
 }

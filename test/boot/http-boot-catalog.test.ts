@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { serve } from '@hono/node-server';
 import { httpBootRoutes } from '../../src/boot/http-boot.ts';
+import type { JobEvent } from '../../src/app/events.ts';
 import { LocalApp } from '../../src/app/local-app.ts';
 import type { BootMachineRegistry } from '../../src/boot/http-boot.ts';
 import { MachineStore } from '../../src/machines/machine-store.ts';
@@ -22,12 +23,14 @@ const located = {
 };
 
 test(
-  'iPXE requests register, refresh and check in machines in the machines',
+  'iPXE requests register (announcing the machine once), refresh and check in machines in the machines',
   { timeout: 60_000 },
   async () => {
     const dir = await mkdtemp(join(tmpdir(), 'winsmith-bootcat-'));
     const local = await LocalApp.openDataDir(join(dir, 'data'));
     const machines = new MachineStore(local.database);
+    const events: JobEvent[] = [];
+    local.events.subscribe((e) => events.push(e));
     try {
       const app = httpBootRoutes({
         registry: local.bootPorts().registry,
@@ -47,6 +50,15 @@ test(
       assert.equal(machine.manufacturer, 'QEMU');
       assert.equal(machine.arch, 'x86_64');
       assert.equal(machine.platform, 'efi');
+      // Announced to whoever may read machines, as the API shows it.
+      const [announced, ...more] = events;
+      assert.equal(more.length, 0);
+      assert.deepEqual(announced, {
+        job: `machine-${machine.id}`,
+        audience: { action: 'machines.read', image: null },
+        kind: 'machine',
+        result: { ...machine, deployment: null },
+      });
 
       const hello = /imgfetch --name winsmith-checkin http:\/\/10\.1\.2\.1:8080(\S+)/.exec(script)?.[1];
       assert.ok(hello !== undefined, script);
@@ -60,6 +72,7 @@ test(
       const bios = await (await app.request(q.replace('platform=efi', 'platform=pcbios'))).text();
       assert.equal(bios.trimEnd().split('\n').at(-1), 'sanboot --no-describe --drive 0x80');
       assert.equal((await machines.getMachineByMac('52:54:00:0a:0b:0c'))?.platform, 'pcbios');
+      assert.equal(events.length, 1, 'a machine booting again is not announced again');
 
       const file = await app.request('/boot/files/undionly.kpxe', { headers: { range: 'bytes=0-1' } });
       assert.equal(file.status, 206);

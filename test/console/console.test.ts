@@ -39,6 +39,10 @@ import {
 const PASSWORD = 'a long console password';
 const PENDING = { mac: '52:54:00:c0:00:01', uuid: '4c4c4544-0042-3510-8052-b4c04f4e3232' } as const;
 const SECOND_PENDING = '52:54:00:c0:00:02';
+/** A machine that registers while the machines' page is open. */
+const LATE_PENDING = '52:54:00:c0:00:04';
+/** What iPXE tells of a machine that tells nothing. */
+const NO_INVENTORY = { serial: null, manufacturer: null, product: null, buildarch: null, platform: null };
 const RACK = { name: 'rack-3', mac: '52:54:00:c0:00:03' } as const;
 /** A PNG of one grey pixel: the screenshot a build VM left. */
 const PIXEL_PNG = Buffer.from(
@@ -305,6 +309,17 @@ test(
           await page.getByRole('heading', { name: 'Waiting for approval' }).waitFor();
           await page.getByRole('button', { name: `Approve ${PENDING.mac}` }).waitFor();
           await checkPage(page, 'machines', problems);
+          // A machine that network-boots now appears as it registers: its event, no reload.
+          const machineReads = (): number => server.requests('/api/v1/machines').length;
+          const readsBeforeBoot = machineReads();
+          await server.app
+            .bootPorts()
+            .registry.registerMachine(
+              { mac: LATE_PENDING, uuid: null, inventory: { ...NO_INVENTORY, platform: 'pcbios' } },
+              new Date(),
+            );
+          await page.getByRole('button', { name: `Approve ${LATE_PENDING}` }).waitFor();
+          assert.equal(machineReads(), readsBeforeBoot, 'the page read no machine list again');
           await page.getByRole('button', { name: `Approve ${PENDING.mac}` }).click();
           await page.getByLabel(`Profile for ${PENDING.mac}`).waitFor();
           assert.equal((await server.session.machines.get(PENDING.mac)).state, 'ready');

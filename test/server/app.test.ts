@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { AccountStore } from '../../src/auth/account-store.ts';
 import { issueToken } from '../../src/auth/tokens.ts';
+import type { JobEvent } from '../../src/app/events.ts';
 import { createApp } from '../../src/server/app.ts';
 import { silentLogger } from '../../src/server/log.ts';
 import { openApiPath } from '../../src/server/routes.ts';
@@ -250,6 +251,42 @@ test("deployments of an image out of the caller's scopes are not listed, shown, 
       assert.doesNotMatch(text, new RegExp(`${other.id}|team-b`));
     } finally {
       controller.abort();
+    }
+  });
+});
+
+test('machines added, changed, approved and removed are announced as they now are', async () => {
+  await withFixture(async ({ repo }) => {
+    const events: JobEvent[] = [];
+    const unsubscribe = repo.events.subscribe((e) => events.push(e));
+    try {
+      const machines = repo.as(ADMIN).machines;
+      const added = await machines.add({ name: 'web-01', mac: '52:54:00:e1:00:01' });
+      const renamed = await machines.set('web-01', { name: 'web-02' });
+      await repo.bootPorts().registry.registerMachine(
+        {
+          mac: '52:54:00:e1:00:02',
+          uuid: null,
+          inventory: { serial: null, manufacturer: null, product: null, buildarch: null, platform: null },
+        },
+        new Date(),
+      );
+      const approved = await machines.approve('52:54:00:e1:00:02');
+      await machines.remove('web-02');
+      const audience = { action: 'machines.read', image: null };
+      assert.deepEqual(
+        events.map((e) => [e.kind, e.audience, e.result]),
+        [
+          ['machine', audience, added],
+          ['machine', audience, renamed],
+          ['machine', audience, { ...approved, state: 'pending', lastSeen: approved.lastSeen }],
+          ['machine', audience, approved],
+          ['machine-removed', audience, { id: added.id }],
+        ],
+      );
+      assert.equal(approved.state, 'ready');
+    } finally {
+      unsubscribe();
     }
   });
 });

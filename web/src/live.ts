@@ -1,7 +1,8 @@
-// Views kept current by the server's events: a `deployment` or `build` event carries the record as
-// it now is, which replaces the one shown (no request, no polling).
+// Views kept current by the server's events: a `deployment`, `build` or `machine` event carries the
+// record as it now is, which replaces the one shown (no request, no polling); `machine-removed`
+// names a machine gone.
 import { useEffect, useRef } from 'preact/hooks';
-import type { Build, Deployment, ServerEvent } from './api-types.ts';
+import type { Build, Deployment, Machine, ServerEvent } from './api-types.ts';
 import { useConsole } from './context.ts';
 
 function useEventsOf(kind: ServerEvent['kind'], apply: (record: unknown) => void): void {
@@ -25,6 +26,12 @@ export function useDeploymentEvents(apply: (deployment: Deployment) => void): vo
 /** Runs `apply` with each build the server publishes. */
 export function useBuildEvents(apply: (build: Build) => void): void {
   useEventsOf('build', (record) => apply(record as Build));
+}
+
+/** Runs `apply` with each machine the server publishes, and `removed` with each removed one's id. */
+export function useMachineEvents(apply: (machine: Machine) => void, removed: (id: string) => void): void {
+  useEventsOf('machine', (record) => apply(record as Machine));
+  useEventsOf('machine-removed', (record) => removed((record as { readonly id: string }).id));
 }
 
 /** `list` with `item` in place of the one of its id, or first when it is new. */

@@ -1,7 +1,7 @@
 // Server-sent events: the progress of long jobs the caller may see (those it may run, or whose
 // image it may read; an event about an image only to callers whose scopes hold it), then each
-// job's result or failure. A stream sends `ready` once, then the
-// events as they are published, and a `ping` after 15 s of silence. Its token is checked again
+// job's result or failure; deployments, builds and machines as they change (to whoever may read
+// them). A stream sends `ready` once, then the events as they are published, and a `ping` after 15 s of silence. Its token is checked again
 // before each write: the stream of a revoked token, or of a user disabled or removed, ends there.
 
 import { streamSSE } from 'hono/streaming';
@@ -27,12 +27,13 @@ export function eventRoutes({ backend, events }: RouteContext): ApiRoute[] {
       method: 'GET',
       path: '/api/v1/events',
       summary:
-        'server-sent events: progress of long jobs (store check, gc) the caller may run or whose image it may read',
+        'server-sent events: progress of long jobs (store check, gc) the caller may run or whose image it may read; deployments, builds and machines as they change',
       action: 'store.read',
       ok: {
         status: 200,
         contentType: 'text/event-stream',
-        description: 'one event per progress step, done or failure',
+        description:
+          'one event per progress step, done or failure, and per change of a deployment, a build or a machine',
       },
       handler(r) {
         return streamSSE(r.c, async (stream) => {

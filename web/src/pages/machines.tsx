@@ -1,8 +1,9 @@
 // The machines: those waiting for approval (they registered themselves by network-booting), and
 // the inventory, each a page at a time (the server filters by state). An operator approves a
 // machine, picks a profile and starts a deployment after a confirmation that names the machine and
-// says its disk will be erased. Kept current by `deployment` events (a machine's deployment
-// changes with them).
+// says its disk will be erased. Kept current by `machine` events (a machine that registers by
+// network-booting appears as it does; another operator's changes show) and by `deployment` events
+// (a machine's deployment changes with them).
 import { useState } from 'preact/hooks';
 import type { Deployment, Machine, Profile } from '../api-types.ts';
 import { segment } from '../api.ts';
@@ -13,10 +14,21 @@ import { MoreButton } from '../components/more.tsx';
 import { Table } from '../components/table.tsx';
 import { useConsole } from '../context.ts';
 import { formatTime, machineLabel } from '../format.ts';
-import { useDeploymentEvents } from '../live.ts';
+import { useDeploymentEvents, useMachineEvents } from '../live.ts';
 import { useLoad } from '../load.ts';
 import { usePaged } from '../paged.ts';
 import { href, navigate } from '../router.ts';
+
+/**
+ * `list` (oldest first) with `machine` in place, or last when new, if it `belongs` there; without it
+ * if not.
+ */
+function placed(list: readonly Machine[], machine: Machine, belongs: boolean): readonly Machine[] {
+  if (!belongs) return list.filter((m) => m.id !== machine.id);
+  return list.some((m) => m.id === machine.id)
+    ? list.map((m) => (m.id === machine.id ? machine : m))
+    : [...list, machine];
+}
 
 function model(m: Machine): string {
   return [m.manufacturer, m.product].filter((x) => x !== null).join(' ') || '—';
@@ -86,6 +98,16 @@ export function MachinesPage() {
   const [error, setError] = useState<unknown>(null);
   const [asking, setAsking] = useState<DeployRequest | null>(null);
   const [busy, setBusy] = useState(false);
+  useMachineEvents(
+    (m) => {
+      pending.set((list) => placed(list, m, m.state === 'pending'));
+      inventory.set((list) => placed(list, m, state === '' || m.state === state));
+    },
+    (id) => {
+      pending.set((list) => list.filter((m) => m.id !== id));
+      inventory.set((list) => list.filter((m) => m.id !== id));
+    },
+  );
   useDeploymentEvents((d) => {
     inventory.set((list) =>
       list.map((m) => (m.id === d.machineId ? { ...m, deployment: { id: d.id, state: d.state } } : m)),
