@@ -60,6 +60,7 @@ function tokenView(t: TokenRecord, now: string): TokenView {
     lastUsedAt: t.lastUsedAt,
     revokedAt: t.revokedAt,
     state,
+    kind: t.kind,
   };
 }
 
@@ -131,6 +132,7 @@ export class AccountService {
     const { token, record } = await issueToken(this.#store, {
       userName: principal.name,
       name: `login from ${client}`,
+      kind: 'login',
     });
     await recorderFor(this.#audit, { user: principal.name, client })('user.login', principal.name, {
       token: record.id,
@@ -241,6 +243,8 @@ export class AccountService {
             ? {}
             : { lifetimeSeconds: Math.round(request.expiresInDays * 86_400) }),
           ...(scopes === undefined ? {} : { scopes }),
+          // Made with an API token: no longer-lived than it (a login session may make any).
+          ...(actor.tokenExpiresAt === undefined ? {} : { notAfter: actor.tokenExpiresAt }),
         });
         await record('token.create', userName, {
           token: stored.id,

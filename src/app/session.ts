@@ -5,6 +5,7 @@
 
 import type { AuditEntry, AuditPage, AuditQuery } from '../audit/audit-log.ts';
 import type { Action, Principal } from '../auth/roles.ts';
+import type { TokenKind } from '../auth/account-store.ts';
 import type { ProgressEvent } from '../core/progress.ts';
 import type { Repository, StoreStats } from '../store/repository.ts';
 
@@ -64,6 +65,8 @@ export interface Actor {
    * checks and events show; absent: every image (admins, unscoped users, the local CLI).
    */
   readonly readScopes?: readonly string[];
+  /** When the API token the actor holds expires: tokens it makes expire by then (absent: no bound). */
+  readonly tokenExpiresAt?: string;
 }
 
 /** What work an actor started needs to go on: an action on an image, and any more (at least one). */
@@ -80,6 +83,7 @@ export function actorOf(principal: Principal | undefined, client: string): Actor
     user: principal?.name ?? 'anonymous',
     client,
     ...(scopes.length > 0 ? { readScopes: scopes } : {}),
+    ...(principal?.tokenExpiresAt === undefined ? {} : { tokenExpiresAt: principal.tokenExpiresAt }),
   };
 }
 
@@ -158,6 +162,8 @@ export interface TokenView {
   readonly lastUsedAt: string | null;
   readonly revokedAt: string | null;
   readonly state: (typeof TOKEN_STATES)[number];
+  /** A session opened with a password ('login'), or a token made on purpose ('api'). */
+  readonly kind: TokenKind;
 }
 
 export interface IssuedToken {

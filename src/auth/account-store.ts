@@ -48,7 +48,11 @@ export interface TokenRecord {
   readonly revokedAt: string | null;
   /** Image-name prefixes the token is limited to, within its user's; empty: the user's. */
   readonly scopes: readonly string[];
+  readonly kind: TokenKind;
 }
+
+/** A session a user opened with a password ('login'), or a token made on purpose ('api'). */
+export type TokenKind = 'login' | 'api';
 
 export interface NewToken {
   readonly id?: string;
@@ -58,6 +62,7 @@ export interface NewToken {
   readonly tokenHash: string;
   readonly expiresAt: string | null;
   readonly scopes?: readonly string[];
+  readonly kind?: TokenKind;
   readonly now?: string;
 }
 
@@ -92,6 +97,7 @@ function toToken(row: Selectable<TokensTable>): TokenRecord {
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
     scopes: parseStringArray(row.scopes, 'token scopes'),
+    kind: row.kind === 'login' ? 'login' : 'api',
   };
 }
 
@@ -236,6 +242,7 @@ export class AccountStore {
         last_used_at: null,
         revoked_at: null,
         scopes: JSON.stringify(token.scopes ?? []),
+        kind: token.kind ?? 'api',
       })
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -85,6 +85,8 @@ export interface Principal {
   /** Image-name prefixes (normalized, ending in `/`); empty means every name. */
   readonly scopes: readonly string[];
   readonly disabled?: boolean;
+  /** When the API token it authenticated with expires (absent: a login session, a password, none). */
+  readonly tokenExpiresAt?: string;
 }
 
 export function isRole(value: string): value is Role {

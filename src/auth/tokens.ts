@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
 import { normalizeScope } from '../core/names.ts';
-import type { AccountStore, TokenRecord } from './account-store.ts';
+import type { AccountStore, TokenKind, TokenRecord } from './account-store.ts';
 import { narrowScopes, type Principal } from './roles.ts';
 import { principalOf } from './users.ts';
 
@@ -42,6 +42,13 @@ export interface IssueTokenOptions {
   readonly lifetimeSeconds?: number;
   /** Image-name prefixes within the user's scopes; the token acts on names under them only. */
   readonly scopes?: readonly string[];
+  /** A session opened with a password ('login'), or a token made on purpose ('api', the default). */
+  readonly kind?: TokenKind;
+  /**
+   * The latest the token may expire (ISO time): that of the API token its maker holds. A lifetime
+   * asked for that ends later is refused; the default one is cut short.
+   */
+  readonly notAfter?: string;
   readonly now?: Date;
 }
 
@@ -91,13 +98,32 @@ export async function issueToken(
     );
   }
   const now = options.now ?? new Date();
+  let expiresAt = new Date(now.getTime() + lifetime * 1000).toISOString();
+  // No lifetime asked for: the default, or less where the maker's token ends sooner.
+  if (
+    options.lifetimeSeconds === undefined &&
+    options.notAfter !== undefined &&
+    expiresAt > options.notAfter
+  ) {
+    expiresAt = options.notAfter;
+  }
+  if (options.notAfter !== undefined && expiresAt > options.notAfter) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `the token would expire at ${expiresAt}, after the token it is made with (${options.notAfter})`,
+      {
+        hint: `give a lifetime that ends by ${options.notAfter} (--expires-in-days), or make it in a session opened with winsmith login`,
+      },
+    );
+  }
   const { token, hash } = generateToken();
   const record = await accounts.createToken({
     name,
     userName: user.name,
     tokenHash: hash,
     scopes,
-    expiresAt: new Date(now.getTime() + lifetime * 1000).toISOString(),
+    expiresAt,
+    kind: options.kind ?? 'api',
     now: now.toISOString(),
   });
   return { token, record };
@@ -130,5 +156,12 @@ export async function authenticateToken(
   if (record.lastUsedAt === null || Date.parse(record.lastUsedAt) + TOUCH_INTERVAL_MS <= now.getTime()) {
     await accounts.touchToken(record.id, at);
   }
-  return { principal: { ...principalOf(user), scopes }, token: record };
+  const principal: Principal = { ...principalOf(user), scopes };
+  return {
+    principal:
+      record.kind === 'api' && record.expiresAt !== null
+        ? { ...principal, tokenExpiresAt: record.expiresAt }
+        : principal,
+    token: record,
+  };
 }

@@ -24,6 +24,7 @@ import { capturesMigration } from './migrations/0006-captures.ts';
 import { multicastMigration } from './migrations/0007-multicast.ts';
 import { tokenScopesMigration } from './migrations/0008-token-scopes.ts';
 import { machinePagesMigration } from './migrations/0009-machine-pages.ts';
+import { tokenKindsMigration } from './migrations/0010-token-kinds.ts';
 import type { CatalogSchema, DatabaseKind } from './schema.ts';
 
 export type { DatabaseKind };
@@ -48,6 +49,7 @@ export function catalogMigrations(kind: DatabaseKind): Record<string, Migration>
     '0007-multicast': multicastMigration(),
     '0008-token-scopes': tokenScopesMigration(),
     '0009-machine-pages': machinePagesMigration(),
+    '0010-token-kinds': tokenKindsMigration(),
   };
 }
 

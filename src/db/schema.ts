@@ -74,6 +74,8 @@ export interface TokensTable {
   revoked_at: string | null;
   /** A JSON list of image-name prefixes the token is limited to, within its user's; empty: none. */
   scopes: Generated<string>;
+  /** 'login' (a session opened with a password) or 'api'. */
+  kind: Generated<string>;
 }
 
 export interface AuditLogTable {

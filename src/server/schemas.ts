@@ -277,6 +277,11 @@ export const TokenView = z.object({
   lastUsedAt: nullableText,
   revokedAt: nullableText,
   state: z.enum(TOKEN_STATES),
+  kind: z
+    .enum(['login', 'api'])
+    .describe(
+      "'login': a session opened with a password; 'api': a token made on purpose, which makes tokens that expire by its own expiry",
+    ),
 });
 
 export const TokenList = z.object({ tokens: list(TokenView) });

@@ -132,8 +132,20 @@ test('tokens: shown once, stored hashed, authenticate until expired or revoked',
   const stored = await accounts.findTokenByHash(hashToken(token));
   assert.equal(stored?.token.id, record.id);
   const { principal } = await authenticateToken(accounts, token, new Date('2026-03-01T00:30:00.000Z'));
-  assert.deepEqual(principal, { name: 'ci', role: 'builder', scopes: ['ci/'], disabled: false });
+  // An API token's holder carries its expiry (tokens it makes expire by then); a login session's does not.
+  assert.equal(record.kind, 'api');
+  assert.deepEqual(principal, {
+    name: 'ci',
+    role: 'builder',
+    scopes: ['ci/'],
+    disabled: false,
+    tokenExpiresAt: '2026-03-01T01:00:00.000Z',
+  });
   assert.equal((await accounts.getToken(record.id))?.lastUsedAt, '2026-03-01T00:30:00.000Z');
+  const session = await issueToken(accounts, { userName: 'ci', name: 'login', kind: 'login', now });
+  assert.equal(session.record.kind, 'login');
+  const opened = await authenticateToken(accounts, session.token, new Date('2026-03-01T00:30:00.000Z'));
+  assert.deepEqual(opened.principal, { name: 'ci', role: 'builder', scopes: ['ci/'], disabled: false });
 
   await assert.rejects(
     authenticateToken(accounts, token, new Date('2026-03-01T01:00:00.000Z')),

@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { AccountStore } from '../../src/auth/account-store.ts';
 import { loadSecretBox } from '../../src/auth/secret-box.ts';
+import { issueToken } from '../../src/auth/tokens.ts';
 import { DeploymentStore } from '../../src/deploy/deployment-store.ts';
 import { SECRETS_KEY_FILE } from '../../src/app/local-app.ts';
-import { call, seedImage, withFixture, type Fixture } from '../helpers/api-fixture.ts';
+import { PASSWORD, call, seedImage, withFixture, type Fixture } from '../helpers/api-fixture.ts';
 
 const ADMIN_PASSWORD = 'St0red-admin-pass';
 const JOIN_PASSWORD = 'J0in-pass';
@@ -77,6 +79,56 @@ test('GET /api/v1/audit narrows by actor, action and time, and pages with next',
     assert.equal(bad.status, 400);
     assert.match((bad.json.error as { message: string }).message, /since/);
     assert.equal((await call(app, tokens.operator, 'GET', '/api/v1/audit?actor=admin')).status, 403);
+  });
+});
+
+test('a token made with an API token expires by its expiry; a login session makes any', async () => {
+  await withFixture(async ({ repo, app }) => {
+    const accounts = new AccountStore(repo.database);
+    const hour = await issueToken(accounts, {
+      userName: 'operator',
+      name: 'for an hour',
+      lifetimeSeconds: 3600,
+    });
+    const parentExpiry = hour.record.expiresAt ?? '';
+    for (const body of [
+      { name: 'longer', expiresInDays: 30 },
+      { name: 'a day', expiresInDays: 1 },
+    ]) {
+      const refused = await call(app, hour.token, 'POST', '/api/v1/tokens', body);
+      assert.equal(refused.status, 400, JSON.stringify(body));
+      assert.match(
+        (refused.json.error as { message: string }).message,
+        new RegExp(`after the token it is made with \\(${parentExpiry}\\)`),
+      );
+    }
+    const shorter = await call(app, hour.token, 'POST', '/api/v1/tokens', {
+      name: 'shorter',
+      expiresInDays: 1 / 48,
+    });
+    assert.equal(shorter.status, 201);
+    assert.ok(String(shorter.json.expiresAt) <= parentExpiry);
+    // No lifetime asked for: the default (90 days), cut short to the hour's end.
+    const unasked = await call(app, hour.token, 'POST', '/api/v1/tokens', { name: 'default' });
+    assert.equal(unasked.status, 201);
+    assert.equal(unasked.json.expiresAt, parentExpiry);
+    // A session opened with the password (a login token, whatever its expiry) is not bound.
+    const login = await app.app.request('/api/v1/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'operator', password: PASSWORD }),
+    });
+    assert.equal(login.status, 200);
+    const session = ((await login.json()) as { token: string }).token;
+    const year = await call(app, session, 'POST', '/api/v1/tokens', { name: 'ci', expiresInDays: 366 });
+    assert.equal(year.status, 201);
+    const listed = await call(app, session, 'GET', '/api/v1/tokens');
+    const kinds = Object.fromEntries(
+      (listed.json.tokens as { name: string; kind: string }[]).map((t) => [t.name, t.kind]),
+    );
+    assert.equal(kinds['ci'], 'api');
+    assert.equal(kinds['shorter'], 'api');
+    assert.equal(Object.entries(kinds).find(([name]) => name.startsWith('login from'))?.[1], 'login');
   });
 });
 
