@@ -179,7 +179,12 @@ test(
           assert.match(token, /^wsm_/);
           assert.equal(await statusOf(server, token, 'GET', '/api/v1/me'), 200);
           const row = page.locator('tr', { hasText: 'ci-runner' });
-          assert.match(await row.innerText(), /ci-runner\s+root[\s\S]*active/);
+          assert.match(await row.innerText(), /ci-runner\s+root\s+API[\s\S]*active/);
+          // Sessions opened with a password are listed as such.
+          assert.match(
+            await page.locator('tr', { hasText: 'login from' }).first().innerText(),
+            /login from \S+\s+\S+\s+Sign-in session/,
+          );
           await checkPage(page, 'admin-token-created', problems);
           const answered = answers.length;
           await page.reload();

@@ -1,7 +1,7 @@
 // API tokens: one's own for everyone, everyone's for an admin (GET /api/v1/tokens?all=true). A
-// token made here is shown once, in a field to copy, and only listed after (name, owner, scopes,
-// state, expiry, last use: the server keeps no secret to show). Revoking asks first, naming the
-// token and its owner.
+// token made here is shown once, in a field to copy, and only listed after (name, owner, kind: an
+// API token or a sign-in session, scopes, state, expiry, last use: the server keeps no secret to
+// show). Revoking asks first, naming the token and its owner.
 import { useState } from 'preact/hooks';
 import type { IssuedToken, TokenView } from '../api-types.ts';
 import { segment } from '../api.ts';
@@ -121,6 +121,7 @@ export function TokensSection() {
           columns={[
             'Name',
             'User',
+            'Kind',
             'Scopes',
             'State',
             'Created',
@@ -133,6 +134,7 @@ export function TokensSection() {
             <tr key={t.id} data-token={t.id}>
               <td>{t.name}</td>
               <td>{t.user}</td>
+              <td>{t.kind === 'login' ? 'Sign-in session' : 'API'}</td>
               <td>{t.scopes.length === 0 ? 'all' : t.scopes.join(' ')}</td>
               <td>
                 <StateBadge state={t.state} />
