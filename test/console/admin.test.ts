@@ -22,7 +22,7 @@ import { wimCapture } from '../../src/engines/wimlib.ts';
 import { withTempDir } from '../../src/io/output.ts';
 import { consoleDirectory } from '../../src/server/console.ts';
 import { failedBuild } from '../helpers/failed-build.ts';
-import { startDeployServer, type DeployServer } from '../helpers/deploy-server.ts';
+import { IMAGE_REF, startDeployServer, type DeployServer } from '../helpers/deploy-server.ts';
 import {
   checkPage,
   type InPage,
@@ -289,6 +289,37 @@ test(
           await page.getByLabel('The YAML of profile web').filter({ hasText: 'finish: poweroff' }).waitFor();
           await checkPage(page, 'admin-profile-saved', problems);
 
+          // A new profile from its YAML: a name taken is refused; one added, then removed after a question.
+          await page.getByRole('link', { name: 'All profiles' }).click();
+          await page.getByRole('button', { name: 'New profile' }).click();
+          const fresh = page.getByLabel('YAML of the new profile');
+          const template = await fresh.inputValue();
+          await fresh.fill(template.replace('name: new-profile', 'name: web'));
+          await page.getByRole('button', { name: 'Add profile' }).click();
+          assert.match(await page.getByRole('alert').innerText(), /a profile named web exists/);
+          await fresh.fill(
+            template
+              .replace('name: new-profile', 'name: db')
+              .replace('image: NAME:TAG', `image: ${IMAGE_REF.name}:${IMAGE_REF.tag}`),
+          );
+          await page.getByRole('button', { name: 'Add profile' }).click();
+          await page.getByRole('heading', { name: 'Profile db' }).waitFor();
+          assert.equal((await server.session.profiles.show('db')).summary.finish, 'reboot');
+          await checkPage(page, 'admin-profile-added', problems);
+          await page.getByRole('button', { name: 'Remove profile…' }).click();
+          await page.getByRole('dialog', { name: 'Remove profile db?' }).waitFor();
+          assert.deepEqual(
+            await seriousViolations(page),
+            [],
+            'the question before removing a profile: axe-core',
+          );
+          await page.getByRole('button', { name: 'Remove profile', exact: true }).click();
+          await page.getByRole('heading', { name: 'Profiles', exact: true }).waitFor();
+          assert.deepEqual(
+            (await server.session.profiles.list()).map((p) => p.name),
+            ['web'],
+          );
+
           // A build that is over is removed after a question naming it; it is gone from the server.
           const { id: build } = await failedBuild(server.app, server.dataDir, { output: 'lab/ws:v1' });
           await page.goto(`${server.url}/#/builds/${build}`);
@@ -349,6 +380,10 @@ test(
           await seen.goto(`${server.url}/#/profiles/web`);
           await seen.getByLabel('The YAML of profile web').waitFor();
           assert.equal(await seen.getByRole('button', { name: 'Edit profile' }).count(), 0);
+          assert.equal(await seen.getByRole('button', { name: 'Remove profile…' }).count(), 0);
+          await seen.getByRole('link', { name: 'All profiles' }).click();
+          await seen.getByRole('table').getByRole('link', { name: 'web' }).waitFor();
+          assert.equal(await seen.getByRole('button', { name: 'New profile' }).count(), 0);
           await viewer.close();
 
           const login = await fetch(`${server.url}/api/v1/login`, {
