@@ -13,14 +13,13 @@ import type { DeploymentService } from './deployments.ts';
 /** Machines are no image's: whoever may read machines sees their events. */
 const MACHINE_AUDIENCE: JobAudience = { action: 'machines.read', image: null };
 
-/** Publishes `machine` as it now is. */
-export function announceMachine(events: EventHub, machine: MachineView): void {
-  events.publish({
-    job: `machine-${machine.id}`,
-    audience: MACHINE_AUDIENCE,
-    kind: 'machine',
-    result: machine,
-  });
+/** Publishes `machine` as it now is, or (`machine-removed`) its id once it is gone. */
+export function announceMachine(
+  events: EventHub,
+  machine: MachineView | { readonly id: string },
+  kind: 'machine' | 'machine-removed' = 'machine',
+): void {
+  events.publish({ job: `machine-${machine.id}`, audience: MACHINE_AUDIENCE, kind, result: machine });
 }
 
 export function machinesFor(
@@ -88,12 +87,7 @@ export function machinesFor(
       }
       await store.deleteMachine(machine.id);
       await record('machine.remove', machine.id, { name: machine.name, mac: machine.mac });
-      events.publish({
-        job: `machine-${machine.id}`,
-        audience: MACHINE_AUDIENCE,
-        kind: 'machine-removed',
-        result: { id: machine.id },
-      });
+      announceMachine(events, { id: machine.id }, 'machine-removed');
     },
     approve: async (key) => changed(await deployments.approve(actor, key)),
     password: (key) => deployments.machinePassword(actor, key),

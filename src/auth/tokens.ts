@@ -99,22 +99,18 @@ export async function issueToken(
   }
   const now = options.now ?? new Date();
   let expiresAt = new Date(now.getTime() + lifetime * 1000).toISOString();
-  // No lifetime asked for: the default, or less where the maker's token ends sooner.
-  if (
-    options.lifetimeSeconds === undefined &&
-    options.notAfter !== undefined &&
-    expiresAt > options.notAfter
-  ) {
-    expiresAt = options.notAfter;
-  }
   if (options.notAfter !== undefined && expiresAt > options.notAfter) {
-    throw new AppError(
-      'INVALID_ARGUMENT',
-      `the token would expire at ${expiresAt}, after the token it is made with (${options.notAfter})`,
-      {
-        hint: `give a lifetime that ends by ${options.notAfter} (--expires-in-days), or make it in a session opened with winsmith login`,
-      },
-    );
+    if (options.lifetimeSeconds !== undefined) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `the token would expire at ${expiresAt}, after the token it is made with (${options.notAfter})`,
+        {
+          hint: `give a lifetime that ends by ${options.notAfter} (--expires-in-days), or make it in a session opened with winsmith login`,
+        },
+      );
+    }
+    // No lifetime asked for: the default, cut short where the maker's token ends sooner.
+    expiresAt = options.notAfter;
   }
   const { token, hash } = generateToken();
   const record = await accounts.createToken({

@@ -34,9 +34,12 @@ export function useMachineEvents(apply: (machine: Machine) => void, removed: (id
   useEventsOf('machine-removed', (record) => removed((record as { readonly id: string }).id));
 }
 
-/** `list` with `item` in place of the one of its id, or first when it is new. */
-export function upsert<T extends { readonly id: string }>(list: readonly T[], item: T): T[] {
-  return list.some((x) => x.id === item.id)
-    ? list.map((x) => (x.id === item.id ? item : x))
-    : [item, ...list];
+/** `list` with `item` in place of the one of its id, or (when it is new) first, or last. */
+export function upsert<T extends { readonly id: string }>(
+  list: readonly T[],
+  item: T,
+  newAt: 'first' | 'last' = 'first',
+): T[] {
+  if (list.some((x) => x.id === item.id)) return list.map((x) => (x.id === item.id ? item : x));
+  return newAt === 'first' ? [item, ...list] : [...list, item];
 }

@@ -1,8 +1,9 @@
 // Server-sent events: the progress of long jobs the caller may see (those it may run, or whose
 // image it may read; an event about an image only to callers whose scopes hold it), then each
 // job's result or failure; deployments, builds and machines as they change (to whoever may read
-// them). A stream sends `ready` once, then the events as they are published, and a `ping` after 15 s of silence. Its token is checked again
-// before each write: the stream of a revoked token, or of a user disabled or removed, ends there.
+// them). A stream sends `ready` once, then the events as they are published, and a `ping` after
+// 15 s of silence. Its token is checked again before each write: the stream of a revoked token, or
+// of a user disabled or removed, ends there.
 
 import { streamSSE } from 'hono/streaming';
 import { authorize, inScope, type Principal } from '../../auth/roles.ts';

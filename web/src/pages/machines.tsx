@@ -14,7 +14,7 @@ import { MoreButton } from '../components/more.tsx';
 import { Table } from '../components/table.tsx';
 import { useConsole } from '../context.ts';
 import { formatTime, machineLabel } from '../format.ts';
-import { useDeploymentEvents, useMachineEvents } from '../live.ts';
+import { upsert, useDeploymentEvents, useMachineEvents } from '../live.ts';
 import { useLoad } from '../load.ts';
 import { usePaged } from '../paged.ts';
 import { href, navigate } from '../router.ts';
@@ -24,10 +24,7 @@ import { href, navigate } from '../router.ts';
  * if not.
  */
 function placed(list: readonly Machine[], machine: Machine, belongs: boolean): readonly Machine[] {
-  if (!belongs) return list.filter((m) => m.id !== machine.id);
-  return list.some((m) => m.id === machine.id)
-    ? list.map((m) => (m.id === machine.id ? machine : m))
-    : [...list, machine];
+  return belongs ? upsert(list, machine, 'last') : list.filter((m) => m.id !== machine.id);
 }
 
 function model(m: Machine): string {
