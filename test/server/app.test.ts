@@ -10,6 +10,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { AccountStore } from '../../src/auth/account-store.ts';
 import { issueToken } from '../../src/auth/tokens.ts';
 import type { JobEvent } from '../../src/app/events.ts';
+import { createPrng } from '../../src/image/sample/prng.ts';
 import { createApp } from '../../src/server/app.ts';
 import { silentLogger } from '../../src/server/log.ts';
 import { openApiPath } from '../../src/server/routes.ts';
@@ -178,13 +179,22 @@ test("dedup never crosses scopes: a manifest naming another scope's chunks gets 
   });
 });
 
+/** `length` pseudo-random bytes, the same for the same seed. */
+function seededBytes(seed: number, length: number): Uint8Array {
+  const words = new Uint32Array(Math.ceil(length / 4));
+  createPrng(seed).fill(words);
+  return new Uint8Array(words.buffer, 0, length);
+}
+
 test('dedup within scopes: a second version sends only its new chunks, across two scopes too', async () => {
   await withFixture(async ({ repo, app, tokens }) => {
-    const v1 = randomBytes(200_000);
+    // Seeded, not random: where content-defined chunking cuts depends on the bytes, and with some
+    // bytes a 100-byte change moves more cuts than the bound below allows.
+    const v1 = seededBytes(1, 200_000);
     const first = await apiPush(app, tokens.builder, 'team-a/ws', 'v1', v1);
     assert.equal(first.commit, 201);
     const v2 = new Uint8Array(v1);
-    v2.set(randomBytes(100), 150_000);
+    v2.set(seededBytes(2, 100), 150_000);
     const second = await apiPush(app, tokens.builder, 'team-a/ws', 'v2', v2);
     assert.equal(second.commit, 201);
     const all = new Set(manifestOf(v2).manifest.chunks.map((c) => c.digest));
