@@ -61,8 +61,8 @@ async function apply(cmdline: string, volume: string, work: string): Promise<voi
     const task = await client.task();
     if ('kind' in task) throw new Error('the bench made a deployment, the server gave a capture task');
     const manifest = await client.manifest(task.image);
-    const image = new ImageChunks(manifest, (chunk, index) =>
-      withRetry(`chunk ${index}`, () => client.chunk(chunk.digest, chunk.size), {
+    const image = new ImageChunks(manifest, (chunk, index, into) =>
+      withRetry(`chunk ${index}`, () => client.chunk(chunk.digest, chunk.size, into), {
         policy: DEFAULT_RETRY,
         retryable: isRetryable,
       }),

@@ -1,9 +1,10 @@
 // The agent's side of the agent protocol (src/deploy/agent-protocol.ts): each call with the
 // deployment's token as a bearer token, each answer validated before it is used, each body read
 // within a bound. A failure says whether trying again may help (no answer, a timeout, 408, 429,
-// 5xx) or not (any other refusal); the token never reaches a message. Requests go through
-// node:http(s) on kept-alive connections: an image is hundreds of chunk requests, and this path
-// costs the agent less CPU than fetch() for the same bytes.
+// 5xx) or not (any other refusal); the token never reaches a message. All go on kept-alive
+// connections: an image's chunks through src/io/http-get.ts, whose sockets read into buffers they
+// reuse (hundreds of MB through node:http cost the agent more in garbage collection than in
+// receiving), the rest through node:http(s), which costs less CPU than fetch() for the same bytes.
 
 import { open, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
@@ -22,11 +23,14 @@ import {
 } from '../deploy/agent-protocol.ts';
 import { manifestDigest, MAX_MANIFEST_BYTES, validateManifest, type Manifest } from '../store/manifest.ts';
 import { sha256OfFile } from '../io/file-sha256.ts';
+import { HttpGetPool, type GetAnswer } from '../io/http-get.ts';
 import type { AgentConfig } from './agent-config.ts';
 import { validated } from './validated.ts';
 
 /** An answer bigger than this is refused: a task or an error is a few KiB. */
 const MAX_JSON_BYTES = 1024 * 1024;
+/** The most of an error's body read for its message. */
+const MAX_ERROR_BYTES = 64 * 1024;
 /** The unattend of one machine: Windows' own limit for answer files is far below it. */
 const MAX_UNATTEND_BYTES = 4 * 1024 * 1024;
 /** A connection silent this long is given up (and the request tried again, if it may be). */
@@ -175,14 +179,34 @@ async function writeBody(
 /** The message of a winsmith error body ({"error":{"message"}}), if the answer is one. */
 async function serverMessage(response: IncomingMessage): Promise<string | null> {
   try {
-    const body = parseJson(await readBody(response, 'the error', null, 64 * 1024), 'the error') as {
-      error?: { message?: unknown };
-    } | null;
+    return errorMessageOf(await readBody(response, 'the error', null, MAX_ERROR_BYTES));
+  } catch {
+    return null;
+  }
+}
+
+function errorMessageOf(bytes: Uint8Array): string | null {
+  try {
+    const body = parseJson(bytes, 'the error') as { error?: { message?: unknown } } | null;
     const message = body?.error?.message;
     return typeof message === 'string' ? message.slice(0, 500) : null;
   } catch {
     return null;
   }
+}
+
+/** The error of a call the server answered with `status`, not 2xx. */
+function refusal(method: string, path: string, status: number, said: string | null): RequestError {
+  const hint =
+    status === 401 || status === 403
+      ? 'the deployment was cancelled or its token expired: start the deployment again on the server'
+      : 'see the server log';
+  return new RequestError(
+    STATUS_CODES[status] ?? 'IO_ERROR',
+    `${method} ${path} answered HTTP ${status}${said === null ? '' : `: ${said}`}`,
+    status,
+    { hint },
+  );
 }
 
 function parseJson(bytes: Uint8Array, what: string): unknown {
@@ -197,7 +221,10 @@ export class AgentClient {
   readonly server: string;
   readonly #token: string;
   readonly #url: URL;
-  readonly #chunkAgent: HttpAgent;
+  /** The image's chunks (src/io/http-get.ts: less garbage for hundreds of MB than node:http). */
+  readonly #chunks: HttpGetPool;
+  /** Share files and a capture's chunks. */
+  readonly #bulkAgent: HttpAgent;
   readonly #controlAgent: HttpAgent;
 
   constructor(config: Pick<AgentConfig, 'server' | 'token'>) {
@@ -208,13 +235,15 @@ export class AgentClient {
       this.#url.protocol === 'https:'
         ? new HttpsAgent({ keepAlive: true, maxSockets })
         : new HttpAgent({ keepAlive: true, maxSockets });
-    this.#chunkAgent = agent(CHUNK_SOCKETS);
+    this.#bulkAgent = agent(CHUNK_SOCKETS);
+    this.#chunks = new HttpGetPool(this.#url, CHUNK_SOCKETS);
     this.#controlAgent = agent(CONTROL_SOCKETS);
   }
 
   /** Closes the connections kept open. */
   close(): void {
-    this.#chunkAgent.destroy();
+    this.#chunks.close();
+    this.#bulkAgent.destroy();
     this.#controlAgent.destroy();
   }
 
@@ -259,7 +288,7 @@ export class AgentClient {
       json?: unknown;
       bytes?: Uint8Array;
       idleTimeoutMs?: number;
-      chunk?: boolean;
+      bulk?: boolean;
       headers?: Readonly<Record<string, string>>;
     } = {},
   ): Promise<IncomingMessage> {
@@ -276,7 +305,7 @@ export class AgentClient {
         path,
         body,
         options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
-        options.chunk === true ? this.#chunkAgent : this.#controlAgent,
+        options.bulk === true ? this.#bulkAgent : this.#controlAgent,
         options.headers ?? {},
       );
     } catch (cause) {
@@ -291,20 +320,7 @@ export class AgentClient {
     }
     const status = response.statusCode ?? 0;
     if (status >= 200 && status < 300) return response;
-    const said = await serverMessage(response);
-    const code = STATUS_CODES[status] ?? 'IO_ERROR';
-    const hint =
-      status === 401 || status === 403
-        ? 'the deployment was cancelled or its token expired: start the deployment again on the server'
-        : 'see the server log';
-    throw new RequestError(
-      code,
-      `${method} ${path} answered HTTP ${status}${said === null ? '' : `: ${said}`}`,
-      status,
-      {
-        hint,
-      },
-    );
+    throw refusal(method, path, status, await serverMessage(response));
   }
 
   /** The deployment's task (a capture's, for a capture). */
@@ -343,10 +359,37 @@ export class AgentClient {
     return manifest;
   }
 
-  /** The `size` bytes of the chunk `digest`, as the server sent them (the caller checks the digest). */
-  async chunk(digest: string, size: number): Promise<Uint8Array> {
-    const response = await this.#request('GET', `${AGENT_PATHS.chunk}/${digest}`, { chunk: true });
-    return readBody(response, `chunk ${digest}`, size, size);
+  /**
+   * The `size` bytes of the chunk `digest`, as the server sent them (the caller checks the
+   * digest): in `into` (`size` bytes) when given.
+   */
+  async chunk(digest: string, size: number, into?: Uint8Array): Promise<Uint8Array> {
+    const path = `${AGENT_PATHS.chunk}/${digest}`;
+    let answer: GetAnswer;
+    try {
+      answer = await this.#chunks.get(
+        path,
+        { authorization: `Bearer ${this.#token}` },
+        { limits: { ok: size, other: MAX_ERROR_BYTES }, idleTimeoutMs: IDLE_TIMEOUT_MS, into },
+      );
+    } catch (cause) {
+      if (cause instanceof AppError && cause.code === 'LIMIT_EXCEEDED') {
+        throw new AppError(cause.code, `chunk ${digest}: ${cause.message}`);
+      }
+      const message = `GET ${path} from ${this.server}: ${errorText(cause)}`;
+      throw new RequestError('IO_ERROR', message, null, { cause });
+    }
+    if (answer.status < 200 || answer.status >= 300) {
+      throw refusal('GET', path, answer.status, errorMessageOf(answer.body));
+    }
+    if (answer.body.byteLength !== size) {
+      throw new RequestError(
+        'IO_ERROR',
+        `chunk ${digest} ended after ${answer.body.byteLength} of its ${size} bytes`,
+        null,
+      );
+    }
+    return answer.body;
   }
 
   /** The machine's unattend.xml; the server gives it once. */
@@ -412,7 +455,7 @@ export class AgentClient {
   async #fetchShareFile(file: ShareFiles['files'][number], dest: string, have: number): Promise<void> {
     if (file.size === 0) return writeFile(dest, new Uint8Array(0));
     const response = await this.#request('GET', `${AGENT_PATHS.files}/${encodeURIComponent(file.path)}`, {
-      chunk: true,
+      bulk: true,
       headers: have === 0 ? {} : { range: `bytes=${have}-` },
     });
     await writeBody(
@@ -447,7 +490,7 @@ export class AgentClient {
   async captureChunk(digest: string, bytes: Uint8Array): Promise<void> {
     const response = await this.#request('PUT', `${AGENT_PATHS.captureChunks}/${digest}`, {
       bytes,
-      chunk: true,
+      bulk: true,
     });
     response.resume();
   }

@@ -23,13 +23,17 @@ function image(sizes: readonly number[]) {
     chunks: chunks.map(({ digest, size }) => ({ digest, size })),
   };
   const fetched: number[] = [];
-  const fetcher: ChunkFetcher = (_chunk, index) => {
+  /** The memory each fetch was given. */
+  const memory = new Set<ArrayBufferLike>();
+  const fetcher: ChunkFetcher = (_chunk, index, into) => {
     fetched.push(index);
+    memory.add(into.buffer);
     const c = chunks[index];
     if (c === undefined) return Promise.reject(new Error(`no chunk ${index}`));
-    return Promise.resolve(bytes.slice(c.offset, c.offset + c.size));
+    into.set(bytes.subarray(c.offset, c.offset + c.size));
+    return Promise.resolve(into);
   };
-  return { bytes, manifest, fetched, fetcher };
+  return { bytes, manifest, fetched, memory, fetcher };
 }
 
 test('any range reads the same bytes as the whole image, across chunk boundaries', async () => {
@@ -48,10 +52,29 @@ test('any range reads the same bytes as the whole image, across chunk boundaries
   await assert.rejects(chunks.read(690, 20), AppError);
 });
 
+test('the memory of chunks that left the cache holds the next ones: a few buffers for the whole image, every byte right', async () => {
+  const sizes = Array.from({ length: 60 }, (_, i) => 50 + ((i * 37) % 51));
+  const { bytes, manifest, fetched, memory, fetcher } = image(sizes);
+  const chunks = new ImageChunks(manifest, fetcher, { cacheBytes: 400, readAheadBytes: 200 });
+  for (let at = 0; at < bytes.length; at += 64) {
+    const end = Math.min(bytes.length, at + 64);
+    assert.deepEqual(await chunks.read(at, end - at), bytes.subarray(at, end));
+  }
+  assert.ok(memory.size <= 16, `${memory.size} buffers for ${sizes.length} chunks`);
+  assert.equal(fetched.length, sizes.length, 'chunks fetched ahead stayed until they were read');
+  const own = image([64, 64, 64]);
+  const elsewhere = new ImageChunks(
+    own.manifest,
+    async (chunk, index) => (await own.fetcher(chunk, index, new Uint8Array(chunk.size))).slice(),
+    { cacheBytes: 64, readAheadBytes: 0 },
+  );
+  assert.deepEqual(await elsewhere.read(0, 192), own.bytes);
+});
+
 test('a chunk that does not match its digest fails the read, names the chunk, and every later read', async () => {
   const { manifest, fetcher } = image([64, 64, 64]);
-  const corrupt: ChunkFetcher = async (chunk, index) => {
-    const bytes = await fetcher(chunk, index);
+  const corrupt: ChunkFetcher = async (chunk, index, into) => {
+    const bytes = await fetcher(chunk, index, into);
     if (index === 1) bytes[10] = (bytes[10] ?? 0) ^ 1;
     return bytes;
   };
@@ -133,12 +156,12 @@ test('reads a little out of order (several in flight at once) keep the window op
 test('a read-ahead fetch that fails fails nothing until the chunk is read', async () => {
   const { manifest, fetcher } = image([100, 100, 100]);
   let failNext = true;
-  const flaky: ChunkFetcher = (chunk, index) => {
+  const flaky: ChunkFetcher = (chunk, index, into) => {
     if (index === 2 && failNext) {
       failNext = false;
       return Promise.reject(new AppError('IO_ERROR', 'cut'));
     }
-    return fetcher(chunk, index);
+    return fetcher(chunk, index, into);
   };
   const chunks = new ImageChunks(manifest, flaky, { cacheBytes: 1024, readAheadBytes: 1024 * 1024 });
   await chunks.read(0, 1);

@@ -5,6 +5,9 @@
 // does, the window opens when a read follows the one before, doubles while reads go on in order
 // (wimlib applies a WIM's resources in file order; reads in flight at once come a little out of
 // order), and closes on a jump (the header, the XML and the blob table are read here and there).
+// The memory of a chunk that leaves the cache holds the next chunk fetched: hundreds of MB pass
+// through a few dozen buffers, so that no new memory is touched, and nothing is left to collect,
+// once the cache is full. So the bytes a read is given stay valid only until it next awaits.
 // The fetcher tries again after passing failures itself; a failure that reaches here (a chunk that
 // does not match its digest, a server gone for good) fails every later read too, and stays as
 // `failure` for the deployment to report.
@@ -14,8 +17,11 @@ import { checkRange, type ByteSource } from '../core/byte-source.ts';
 import { AppError } from '../core/errors.ts';
 import type { Manifest, ManifestChunk } from '../store/manifest.ts';
 
-/** Fetches the bytes of chunk `index` (the server's answer, not yet checked). */
-export type ChunkFetcher = (chunk: ManifestChunk, index: number) => Promise<Uint8Array>;
+/**
+ * Fetches the bytes of chunk `index` (the server's answer, not yet checked): into `into` (the
+ * chunk's size, memory of chunks that left the cache) when it can, else into memory of its own.
+ */
+export type ChunkFetcher = (chunk: ManifestChunk, index: number, into: Uint8Array) => Promise<Uint8Array>;
 
 export interface ImageChunksOptions {
   /** Bytes of verified chunks kept in memory (at least two of the largest chunks are kept). */
@@ -28,7 +34,7 @@ export interface ImageChunksOptions {
 const MIN_WINDOW = 256 * 1024;
 
 export const IMAGE_CHUNKS_DEFAULTS: ImageChunksOptions = {
-  cacheBytes: 64 * 1024 * 1024,
+  cacheBytes: 32 * 1024 * 1024,
   readAheadBytes: 16 * 1024 * 1024,
 };
 
@@ -41,8 +47,14 @@ export class ImageChunks implements ByteSource {
   readonly #options: ImageChunksOptions;
   /** Verified chunks, least recently used first (a Map keeps insertion order). */
   readonly #cache = new Map<number, Uint8Array>();
+  /** Cached chunks fetched ahead that no read has had yet. */
+  readonly #unread = new Set<number>();
   #cachedBytes = 0;
   readonly #inFlight = new Map<number, Promise<Uint8Array>>();
+  /** Memory for a chunk: as big as the largest; those free, and all that are this object's. */
+  readonly #capacity: number;
+  readonly #free: ArrayBuffer[] = [];
+  readonly #own = new WeakSet<ArrayBufferLike>();
   #failure: AppError | null = null;
   #fetchedBytes = 0;
   /** The last chunk read (none yet), and the bytes to fetch ahead of it. */
@@ -54,6 +66,7 @@ export class ImageChunks implements ByteSource {
     this.#chunks = manifest.chunks;
     this.#fetch = fetch;
     this.#options = options;
+    this.#capacity = Math.max(0, ...manifest.chunks.map((c) => c.size));
     this.#starts = new Float64Array(manifest.chunks.length + 1);
     let at = 0;
     manifest.chunks.forEach((c, i) => {
@@ -101,7 +114,10 @@ export class ImageChunks implements ByteSource {
     return out;
   }
 
-  /** The bytes of [start, end) as views of whole chunks, in order. */
+  /**
+   * The bytes of [start, end) as views of whole chunks, in order. Each is valid until the caller
+   * next awaits (this iterator too): use or copy it at once.
+   */
   async *pieces(start: number, end: number): AsyncGenerator<Uint8Array> {
     checkRange(this.size, start, end - start, 'the image');
     let at = start;
@@ -124,13 +140,16 @@ export class ImageChunks implements ByteSource {
     if (cached !== undefined) {
       this.#cache.delete(index);
       this.#cache.set(index, cached);
+      this.#unread.delete(index);
       this.#readAhead(index);
       return cached;
     }
     const pending = this.#inFlight.get(index) ?? this.#start(index);
     this.#readAhead(index);
     try {
-      return await pending;
+      const bytes = await pending;
+      this.#unread.delete(index);
+      return bytes;
     } catch (e) {
       const error =
         e instanceof AppError ? e : new AppError('INTERNAL', `chunk ${index}: ${String(e)}`, { cause: e });
@@ -143,18 +162,46 @@ export class ImageChunks implements ByteSource {
     const chunk = this.#chunks[index];
     if (chunk === undefined)
       return Promise.reject(new AppError('INTERNAL', `the image has no chunk ${index}`));
-    const pending = this.#fetch(chunk, index).then((bytes) => {
-      this.#verify(chunk, index, bytes);
-      this.#fetchedBytes += bytes.byteLength;
-      this.#remember(index, bytes);
-      return bytes;
-    });
+    const into = this.#take(chunk.size);
+    const pending = this.#fetch(chunk, index, into).then(
+      (bytes) => {
+        if (bytes.buffer !== into.buffer) this.#give(into);
+        try {
+          this.#verify(chunk, index, bytes);
+        } catch (e) {
+          this.#give(bytes);
+          throw e;
+        }
+        this.#fetchedBytes += bytes.byteLength;
+        this.#remember(index, bytes);
+        return bytes;
+      },
+      (e: unknown) => {
+        this.#give(into);
+        throw e;
+      },
+    );
     this.#inFlight.set(index, pending);
     const forget = (): void => {
       this.#inFlight.delete(index);
     };
     pending.then(forget, forget);
     return pending;
+  }
+
+  /** `size` bytes of memory free for a chunk. */
+  #take(size: number): Uint8Array {
+    let buffer = this.#free.pop();
+    if (buffer === undefined) {
+      buffer = new ArrayBuffer(this.#capacity);
+      this.#own.add(buffer);
+    }
+    return new Uint8Array(buffer, 0, size);
+  }
+
+  /** The memory of `bytes` is free again, if it is this object's. */
+  #give(bytes: Uint8Array): void {
+    if (this.#own.has(bytes.buffer)) this.#free.push(bytes.buffer as ArrayBuffer);
   }
 
   #verify(chunk: ManifestChunk, index: number, bytes: Uint8Array): void {
@@ -172,14 +219,25 @@ export class ImageChunks implements ByteSource {
     }
   }
 
+  /**
+   * Keeps a chunk just fetched; makes room by dropping chunks already read, least recently used
+   * first, and chunks fetched ahead only when no other is left: a chunk fetched ahead but dropped
+   * before its read would be fetched twice.
+   */
   #remember(index: number, bytes: Uint8Array): void {
     if (this.#cache.has(index)) return;
     this.#cache.set(index, bytes);
+    this.#unread.add(index);
     this.#cachedBytes += bytes.byteLength;
-    for (const [old, oldBytes] of this.#cache) {
-      if (this.#cachedBytes <= this.#options.cacheBytes || this.#cache.size <= 2) break;
-      this.#cache.delete(old);
-      this.#cachedBytes -= oldBytes.byteLength;
+    for (const unreadToo of [false, true]) {
+      for (const [old, oldBytes] of this.#cache) {
+        if (this.#cachedBytes <= this.#options.cacheBytes || this.#cache.size <= 2) return;
+        if (this.#unread.has(old) && !unreadToo) continue;
+        this.#cache.delete(old);
+        this.#unread.delete(old);
+        this.#cachedBytes -= oldBytes.byteLength;
+        this.#give(oldBytes);
+      }
     }
   }
 

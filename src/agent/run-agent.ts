@@ -233,8 +233,8 @@ export async function runAgent(env: AgentEnvironment): Promise<AgentOutcome> {
     const scratch = join(env.workDir, 'scratch');
     await mkdir(scratch, { mode: 0o700 });
     const manifest: Manifest = await retrying('fetching the manifest', () => client.manifest(task.image));
-    const image = new ImageChunks(manifest, (chunk, index) =>
-      retrying(`chunk ${index}`, () => client.chunk(chunk.digest, chunk.size)),
+    const image = new ImageChunks(manifest, (chunk, index, into) =>
+      retrying(`chunk ${index}`, () => client.chunk(chunk.digest, chunk.size, into)),
     );
     cancel.image = image;
     const edition = editionOf(await readWimInfo(image), task);

@@ -1,11 +1,12 @@
 // Bytes that are not a file (an image's verified chunks fetched over HTTP in the agent, an image's
-// stored chunks in the repository) made a local, seekable, read-only file that wimlib reads from,
-// with no copy anywhere: an NBD server (src/formats/nbd.ts) on a Unix socket in a private directory
-// (mode 0700: no other process of the machine reads the bytes through it, and there is no port to
-// choose) → nbdfuse (src/engines/nbd.ts) → the file. Each NBD read is answered from the source's
-// pieces as soon as its bytes are there (requests in flight are answered in any order, as NBD
-// allows); a range that cannot be read (a corrupt chunk, a server gone) is answered EIO, which
-// nbdfuse gives its reader; why it failed stays with the source, for the caller's report.
+// stored chunks in the repository) made a local, seekable, read-only file that wimlib reads from:
+// an NBD server (src/formats/nbd.ts) on a Unix socket in a private directory (mode 0700: no other
+// process of the machine reads the bytes through it, and there is no port to choose) → nbdfuse
+// (src/engines/nbd.ts) → the file. Each NBD read is answered from the source's pieces as soon as
+// its bytes are there, copied once into memory the connection reuses (requests in flight are
+// answered in any order, as NBD allows); a range that cannot be read (a corrupt chunk, a server
+// gone) is answered EIO, which nbdfuse gives its reader; why it failed stays with the source, for
+// the caller's report.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
@@ -13,7 +14,10 @@ import { join } from 'node:path';
 import { mountNbdFile } from '../engines/nbd.ts';
 import { NBD_ERRORS, NbdServerProtocol, simpleReplyHeader } from '../formats/nbd.ts';
 
-/** What an NBD export serves: its size, and the bytes of [start, end) in pieces, in order. */
+/**
+ * What an NBD export serves: its size, and the bytes of [start, end) in pieces, in order, each
+ * valid until the reader next awaits (a source may reuse its memory after).
+ */
 export interface NbdSource {
   readonly size: number;
   pieces(start: number, end: number): AsyncIterable<Uint8Array>;
@@ -31,30 +35,60 @@ export interface NbdFile {
   close(): Promise<void>;
 }
 
+/** Memory for replies, kept while the connection lasts: a read's bytes are copied into one as they come. */
+class ReplyBuffers {
+  /** Reads are at most 32 MiB (nbdfuse asks 1 MiB at most): buffers start at 1 MiB. */
+  static readonly #LEAST = 1024 * 1024;
+  /** Free buffers kept at most: about the reads nbdfuse has in flight at once. */
+  static readonly #KEPT = 8;
+  readonly #free: Buffer[] = [];
+
+  take(length: number): Buffer {
+    const at = this.#free.findIndex((b) => b.byteLength >= length);
+    if (at !== -1) return this.#free.splice(at, 1)[0] ?? Buffer.allocUnsafe(length);
+    return Buffer.allocUnsafe(Math.max(length, ReplyBuffers.#LEAST));
+  }
+
+  give(buffer: Buffer): void {
+    if (this.#free.length < ReplyBuffers.#KEPT) this.#free.push(buffer);
+  }
+}
+
 async function answerRead(
   socket: Socket,
   source: NbdSource,
+  buffers: ReplyBuffers,
   handle: Uint8Array,
   offset: number,
   length: number,
 ): Promise<void> {
-  const pieces: Uint8Array[] = [];
+  const reply = buffers.take(length);
+  let filled = 0;
   try {
-    for await (const piece of source.pieces(offset, offset + length)) pieces.push(piece);
+    for await (const piece of source.pieces(offset, offset + length)) {
+      reply.set(piece, filled);
+      filled += piece.byteLength;
+    }
   } catch {
+    buffers.give(reply);
     if (!socket.destroyed) socket.write(simpleReplyHeader(handle, NBD_ERRORS.EIO));
     return;
   }
-  if (socket.destroyed) return;
-  // One reply's parts written together, so that no other reply comes between them.
+  if (socket.destroyed) {
+    buffers.give(reply);
+    return;
+  }
+  // One reply's parts written together, so that no other reply comes between them; the memory
+  // is free again once the socket has taken it.
   socket.cork();
   socket.write(simpleReplyHeader(handle, 0));
-  for (const piece of pieces) socket.write(piece);
+  socket.write(reply.subarray(0, length), () => buffers.give(reply));
   socket.uncork();
 }
 
 function serveConnection(socket: Socket, source: NbdSource): void {
   const protocol = new NbdServerProtocol(source.size);
+  const buffers = new ReplyBuffers();
   socket.write(protocol.greeting());
   socket.on('data', (data: Buffer) => {
     let actions;
@@ -67,7 +101,7 @@ function serveConnection(socket: Socket, source: NbdSource): void {
     for (const action of actions) {
       if (action.kind === 'send') socket.write(action.bytes);
       else if (action.kind === 'close') socket.end();
-      else void answerRead(socket, source, action.handle, action.offset, action.length);
+      else void answerRead(socket, source, buffers, action.handle, action.offset, action.length);
     }
   });
   socket.on('error', () => socket.destroy());

@@ -99,7 +99,8 @@ test('chunk failures: a cut and a 503 may pass if tried again, a missing chunk o
           e instanceof AppError &&
           !(e instanceof RequestError) &&
           e.code === 'LIMIT_EXCEEDED' &&
-          e.message === `chunk ${first.digest} is ${first.size} bytes, expected ${first.size - 1}`,
+          e.message ===
+            `chunk ${first.digest}: the server's HTTP 200 answer has a body of ${first.size} bytes, expected at most ${first.size - 1}`,
       );
       assert.deepEqual([proxy.counts.cuts, proxy.counts.unavailable], [1, 1]);
     } finally {
