@@ -36,7 +36,7 @@ function close(server: Server | NetServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-test('many GETs share at most the bound of kept-alive connections; each body is whole; other statuses come with theirs', async () => {
+test('many GETs share at most the bound of kept-alive connections; each body is whole, in the memory given if any; other statuses come with theirs', async () => {
   let connections = 0;
   const [server, port] = await listening(
     createServer((req, res) => {
@@ -70,6 +70,14 @@ test('many GETs share at most the bound of kept-alive connections; each body is 
       );
     });
     assert.ok(connections <= 3, `${connections} connections`);
+    const into = new Uint8Array(3_000_000);
+    const given = await pool.get(
+      '/bytes/3000000',
+      { authorization: 'Bearer t' },
+      { limits: LIMITS, idleTimeoutMs: 10_000, into },
+    );
+    assert.equal(given.body.buffer, into.buffer, 'the body was read into the memory given');
+    assert.deepEqual(Buffer.from(into), bytesOf(3_000_000));
     const refused = await pool.get('/other', {}, { limits: LIMITS, idleTimeoutMs: 10_000 });
     assert.equal(refused.status, 404);
     assert.equal(new TextDecoder().decode(refused.body), '{"error":{"message":"no"}}');
