@@ -53,30 +53,47 @@ export function catalogMigrations(kind: DatabaseKind): Record<string, Migration>
   };
 }
 
+/** Prepared statements kept per database, least recently used dropped first. */
+const STATEMENTS_KEPT = 256;
+
 /**
  * Kysely's SqliteDialect drives any object shaped like better-sqlite3's Database; this is that
- * shape over node:sqlite's DatabaseSync.
+ * shape over node:sqlite's DatabaseSync. A statement is prepared once per query text and kept: the
+ * catalog asks the same few queries for every chunk pushed, and preparing cost more than running.
+ * (Kysely runs one query at a time on the connection, and this code never streams a query.)
  */
 export function sqliteAdapter(database: DatabaseSync): SqliteDatabase {
+  const statements = new Map<string, SqliteStatement>();
+  const prepare = (query: string): SqliteStatement => {
+    // Every catalog transaction writes. A deferred `begin` takes the write lock only at the first
+    // write, and a reader that must upgrade while another connection writes fails at once with
+    // SQLITE_BUSY (the busy timeout does not apply); `begin immediate` waits for the lock.
+    const statement = database.prepare(query === 'begin' ? 'begin immediate' : query);
+    const params = (values: readonly unknown[]): SQLInputValue[] => values as SQLInputValue[];
+    return {
+      reader: statement.columns().length > 0,
+      all: (values) => statement.all(...params(values)),
+      run: (values) => {
+        const result = statement.run(...params(values));
+        return { changes: result.changes, lastInsertRowid: result.lastInsertRowid };
+      },
+      iterate: (values) => statement.iterate(...params(values)),
+    };
+  };
   return {
     close: () => {
+      statements.clear();
       database.close();
     },
     prepare: (query: string): SqliteStatement => {
-      // Every catalog transaction writes. A deferred `begin` takes the write lock only at the first
-      // write, and a reader that must upgrade while another connection writes fails at once with
-      // SQLITE_BUSY (the busy timeout does not apply); `begin immediate` waits for the lock.
-      const statement = database.prepare(query === 'begin' ? 'begin immediate' : query);
-      const params = (values: readonly unknown[]): SQLInputValue[] => values as SQLInputValue[];
-      return {
-        reader: statement.columns().length > 0,
-        all: (values) => statement.all(...params(values)),
-        run: (values) => {
-          const result = statement.run(...params(values));
-          return { changes: result.changes, lastInsertRowid: result.lastInsertRowid };
-        },
-        iterate: (values) => statement.iterate(...params(values)),
-      };
+      const kept = statements.get(query) ?? prepare(query);
+      statements.delete(query);
+      statements.set(query, kept);
+      for (const oldest of statements.keys()) {
+        if (statements.size <= STATEMENTS_KEPT) break;
+        statements.delete(oldest);
+      }
+      return kept;
     },
   };
 }

@@ -1,7 +1,8 @@
 // Request bodies are limited before they are read, on the real `winsmith server` process: a
 // 200 MB body to the unauthenticated login route, with its length declared or sent chunked with
-// none, is refused with 413 and the server's memory does not grow by it; a chunk upload with no
-// declared length stops at the chunk limit; the server answers the next request at once.
+// none, is refused with 413 and the server's memory does not grow by it; a chunk upload is refused
+// unread when its length is not declared, or declared over the chunk limit; the server answers the
+// next request at once.
 
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -67,14 +68,17 @@ function sendBody(
   });
 }
 
-/** The body was refused: a 413 LIMIT_EXCEEDED, or the connection cut long before all of it was sent. */
-function assertRefused(answer: Sent, total: number): void {
+/**
+ * The body was refused: a 413 LIMIT_EXCEEDED (or `code` with `status`), or the connection cut long
+ * before all of it was sent.
+ */
+function assertRefused(answer: Sent, total: number, status = 413, code = 'LIMIT_EXCEEDED'): void {
   if (answer.status === 'cut') {
     assert.ok(answer.sent < total / 2, `cut after ${answer.sent} of ${total} bytes`);
     return;
   }
-  assert.equal(answer.status, 413, answer.body);
-  assert.match(answer.body, /LIMIT_EXCEEDED/);
+  assert.equal(answer.status, status, answer.body);
+  assert.match(answer.body, new RegExp(code));
 }
 
 async function withServer(fn: (server: ServerProcess, dir: string) => Promise<void>): Promise<void> {
@@ -122,34 +126,42 @@ test(
   },
 );
 
-test('a chunk upload with no declared length stops at the chunk limit', { timeout: 60_000 }, async () => {
-  await withServer(async (server) => {
-    assert.ok(server.adminPassword !== null);
-    const { token } = await loginRemote(server.url, 'admin', server.adminPassword);
-    const digest = 'a'.repeat(64);
-    const manifest = {
-      schemaVersion: 1,
-      mediaType: 'application/octet-stream',
-      size: 1000,
-      sha256: digest,
-      chunks: [{ digest, size: 1000 }],
-    };
-    const begun = await fetch(`${server.url}/api/v1/uploads`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'team-a/big', tag: 'v1', manifest }),
+test(
+  'a chunk upload is refused unread with no declared length, or one over the chunk limit',
+  { timeout: 60_000 },
+  async () => {
+    await withServer(async (server) => {
+      assert.ok(server.adminPassword !== null);
+      const { token } = await loginRemote(server.url, 'admin', server.adminPassword);
+      const digest = 'a'.repeat(64);
+      const manifest = {
+        schemaVersion: 1,
+        mediaType: 'application/octet-stream',
+        size: 1000,
+        sha256: digest,
+        chunks: [{ digest, size: 1000 }],
+      };
+      const begun = await fetch(`${server.url}/api/v1/uploads`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'team-a/big', tag: 'v1', manifest }),
+      });
+      const { id } = (await begun.json()) as { id: string };
+      const pid = server.child.pid ?? 0;
+      const before = await residentBytes(pid);
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' };
+      const path = `/api/v1/uploads/${id}/chunks/${digest}`;
+      assertRefused(
+        await sendBody(server.url, path, 100 * MIB, { declared: false, headers }),
+        100 * MIB,
+        400,
+        'USAGE',
+      );
+      assertRefused(await sendBody(server.url, path, 100 * MIB, { declared: true, headers }), 100 * MIB);
+      assert.ok((await residentBytes(pid)) - before < 48 * MIB);
     });
-    const { id } = (await begun.json()) as { id: string };
-    const pid = server.child.pid ?? 0;
-    const before = await residentBytes(pid);
-    const answer = await sendBody(server.url, `/api/v1/uploads/${id}/chunks/${digest}`, 100 * MIB, {
-      declared: false,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
-    });
-    assertRefused(answer, 100 * MIB);
-    assert.ok((await residentBytes(pid)) - before < 48 * MIB);
-  });
-});
+  },
+);
 
 /** POSTs JSON from the loopback address `from` (any of 127.0.0.0/8); the status, Retry-After, body. */
 function postFrom(

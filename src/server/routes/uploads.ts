@@ -8,6 +8,7 @@ import type { Manifest } from '../../store/manifest.ts';
 import type { ArtifactMeta } from '../../store/repository.ts';
 import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
+import { receiveBytes } from '../receive-bytes.ts';
 import { ArtifactMetaRequest, BeginUpload, CommitUpload, ImageRecord, UploadSession } from '../schemas.ts';
 
 /**
@@ -79,7 +80,7 @@ export function uploadRoutes({ backend, metrics }: RouteContext): ApiRoute[] {
       },
       ok: { status: 204, description: 'stored (or already there)' },
       async handler(r) {
-        const bytes = new Uint8Array(await r.c.req.arrayBuffer());
+        const bytes = await receiveBytes(r);
         await backend.as(r.actor).images.putChunk(r.params.id ?? '', r.params.digest ?? '', bytes);
         metrics.pushed(bytes.length);
         return r.c.body(null, 204);
