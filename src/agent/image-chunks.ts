@@ -66,14 +66,17 @@ export class ImageChunks implements ByteSource {
     this.#chunks = manifest.chunks;
     this.#fetch = fetch;
     this.#options = options;
-    this.#capacity = Math.max(0, ...manifest.chunks.map((c) => c.size));
     this.#starts = new Float64Array(manifest.chunks.length + 1);
+    // In one pass (a manifest may list millions of chunks: too many to spread into Math.max).
     let at = 0;
+    let largest = 0;
     manifest.chunks.forEach((c, i) => {
       this.#starts[i] = at;
       at += c.size;
+      largest = Math.max(largest, c.size);
     });
     this.#starts[manifest.chunks.length] = at;
+    this.#capacity = largest;
   }
 
   /** What made the image unreadable, or null while it reads. */

@@ -45,8 +45,8 @@ class ReplyBuffers {
 
   take(length: number): Buffer {
     const at = this.#free.findIndex((b) => b.byteLength >= length);
-    if (at !== -1) return this.#free.splice(at, 1)[0] ?? Buffer.allocUnsafe(length);
-    return Buffer.allocUnsafe(Math.max(length, ReplyBuffers.#LEAST));
+    const [kept] = at === -1 ? [] : this.#free.splice(at, 1);
+    return kept ?? Buffer.allocUnsafe(Math.max(length, ReplyBuffers.#LEAST));
   }
 
   give(buffer: Buffer): void {

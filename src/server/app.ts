@@ -5,7 +5,7 @@
 // caller's scopes are checked on that image's name. Errors are AppErrors answered as
 // { error: { code, message, hint } } with httpStatusOf(code).
 
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { bodyLimit } from 'hono/body-limit';
 import type { Principal } from '../auth/roles.ts';
@@ -24,6 +24,7 @@ import type { EventHub } from '../app/events.ts';
 import type { Logger } from './log.ts';
 import { openApiDocument } from './openapi.ts';
 import { bearer } from './bearer.ts';
+import { declaredLengthLimit, incomingOf } from './receive-bytes.ts';
 import { routePath } from 'hono/route';
 import { ServerMetrics } from './metrics.ts';
 import { ServiceStatuses } from './service-status.ts';
@@ -73,8 +74,7 @@ export function errorResponse(c: Context, e: AppError): Response {
 
 /** The client's address as the socket saw it ('unknown' in-process). */
 function clientOf(c: Context): string {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+  return incomingOf(c)?.socket.remoteAddress ?? 'unknown';
 }
 
 /**
@@ -188,30 +188,9 @@ export function createApp(options: AppOptions): ServerApp {
       );
     };
     const readByHono = bodyLimit({ maxSize, onError: tooBig });
-    const limit: MiddlewareHandler =
+    const limit =
       route.body !== undefined && 'bytes' in route.body
-        ? async (c, next) => {
-            // In app.request (tests, no connection) the body is a web request's: hono's limit.
-            if ((c.env as { incoming?: unknown } | undefined)?.incoming === undefined)
-              return readByHono(c, next);
-            const declared = c.req.header('content-length');
-            if (declared === undefined || c.req.header('transfer-encoding') !== undefined) {
-              c.header('connection', 'close');
-              return errorResponse(
-                c,
-                new AppError(
-                  'USAGE',
-                  `the body of ${route.method} ${route.path} came without a Content-Length`,
-                  {
-                    hint: 'send the bytes with their Content-Length, not chunked',
-                  },
-                ),
-              );
-            }
-            if (Number(declared) > maxSize) return tooBig(c);
-            await next();
-            return undefined;
-          }
+        ? declaredLengthLimit(`${route.method} ${route.path}`, maxSize, tooBig, readByHono)
         : readByHono;
     app.on(route.method, honoPath(route.path), limit, async (c) => {
       const principal = await authenticated(c, route);

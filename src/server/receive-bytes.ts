@@ -1,15 +1,47 @@
-// A request body of bytes (a chunk pushed or captured) read whole into one buffer of its declared
+// A request body of bytes (a chunk pushed or captured): its declared length checked against the
+// route's limit before anything else runs, then the body read whole into one buffer of that
 // length, straight from the connection: no web stream, no pieces joined, no second copy into an
-// ArrayBuffer (each of those cost about as much CPU as storing the chunk). The route's limit was
-// checked against the Content-Length before the handler (src/server/app.ts), and Node's parser ends
-// the body there. Elsewhere (app.request in tests) the body is read as a web request's.
+// ArrayBuffer (each of those cost about as much CPU as storing the chunk). Node's parser ends the
+// body at its Content-Length. In app.request (tests, no connection) the body is a web request's,
+// limited and read by hono.
 
 import type { IncomingMessage } from 'node:http';
+import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../core/errors.ts';
 import type { RouteRequest } from './routes.ts';
 
+/** The Node request under `c`, when it came over a connection. */
+export function incomingOf(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
+
+/**
+ * Refuses a body of bytes with no Content-Length (400 USAGE, the connection closed) or one over
+ * `maxSize` (`tooBig`), unread; `otherwise` limits the body in app.request.
+ */
+export function declaredLengthLimit(
+  route: string,
+  maxSize: number,
+  tooBig: (c: Context) => Response,
+  otherwise: MiddlewareHandler,
+): MiddlewareHandler {
+  return async (c, next) => {
+    if (incomingOf(c) === undefined) return otherwise(c, next);
+    const declared = c.req.header('content-length');
+    if (declared === undefined || c.req.header('transfer-encoding') !== undefined) {
+      c.header('connection', 'close');
+      throw new AppError('USAGE', `the body of ${route} came without a Content-Length`, {
+        hint: 'send the bytes with their Content-Length, not chunked',
+      });
+    }
+    if (Number(declared) > maxSize) return tooBig(c);
+    await next();
+    return undefined;
+  };
+}
+
 export async function receiveBytes(r: RouteRequest): Promise<Uint8Array> {
-  const incoming = (r.c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = incomingOf(r.c);
   if (incoming === undefined) return new Uint8Array(await r.c.req.arrayBuffer());
   const length = Number(incoming.headers['content-length']);
   // Not zeroed: every byte is written before the body is used (its length is checked at the end).
