@@ -3,9 +3,12 @@
 // which chunks it lacks (those of images under the capture's name it has already: a second capture
 // of a machine sends mostly what changed), then sent, a few at once. One batch travels while the
 // next is cut, so wimcapture waits only when the network is slower than its compression. Each call
-// is tried again after a cut connection. The manifest, made last, is what the commit sends.
+// is tried again after a cut connection. The manifest, made last, is what the commit sends. Each
+// chunk's memory is reused once the server has it (or had it already): a capture of gigabytes
+// makes no garbage beyond its first batches.
 
 import { createHash } from 'node:crypto';
+import { BufferPool } from '../core/buffer-pool.ts';
 import { ConcurrencyLimit } from '../core/concurrency-limit.ts';
 import { MAX_CAPTURE_QUERY } from '../deploy/agent-protocol.ts';
 import { chunkStream, type Chunk, type ChunkerOptions } from '../store/chunker.ts';
@@ -44,6 +47,8 @@ export async function pushCaptureStream(
   const hash = createHash('sha256');
   const chunks: ManifestChunk[] = [];
   const sends = new ConcurrencyLimit(SENDS_AT_ONCE);
+  // A batch being cut and one being sent.
+  const memory = new BufferPool(2 * BATCH_BYTES);
   let size = 0;
   let sentChunks = 0;
   let sentBytes = 0;
@@ -54,12 +59,19 @@ export async function pushCaptureStream(
         client.captureMissing([...new Set(batch.map((c) => c.digest))]),
       ),
     );
-    const toSend = batch.filter((c) => missing.delete(c.digest));
+    const toSend: Chunk[] = [];
+    for (const c of batch) {
+      if (missing.delete(c.digest)) toSend.push(c);
+      else memory.give(c.bytes);
+    }
     await Promise.all(
       toSend.map((c) =>
-        sends.run(() =>
-          retrying(`sending chunk ${c.digest.slice(0, 12)}`, () => client.captureChunk(c.digest, c.bytes)),
-        ),
+        sends.run(async () => {
+          await retrying(`sending chunk ${c.digest.slice(0, 12)}`, () =>
+            client.captureChunk(c.digest, c.bytes),
+          );
+          memory.give(c.bytes);
+        }),
       ),
     );
     sentChunks += toSend.length;
@@ -84,7 +96,7 @@ export async function pushCaptureStream(
       failure = { error };
     });
   };
-  for await (const chunk of chunkStream(source, options.chunking)) {
+  for await (const chunk of chunkStream(source, options.chunking, memory)) {
     hash.update(chunk.bytes);
     chunks.push({ digest: chunk.digest, size: chunk.size });
     size += chunk.size;

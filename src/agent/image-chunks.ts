@@ -13,6 +13,7 @@
 // `failure` for the deployment to report.
 
 import { hash } from 'node:crypto';
+import { BufferPool, sizeClass } from '../core/buffer-pool.ts';
 import { checkRange, type ByteSource } from '../core/byte-source.ts';
 import { AppError } from '../core/errors.ts';
 import type { Manifest, ManifestChunk } from '../store/manifest.ts';
@@ -51,10 +52,8 @@ export class ImageChunks implements ByteSource {
   readonly #unread = new Set<number>();
   #cachedBytes = 0;
   readonly #inFlight = new Map<number, Promise<Uint8Array>>();
-  /** Memory for a chunk: as big as the largest; those free, and all that are this object's. */
-  readonly #capacity: number;
-  readonly #free: ArrayBuffer[] = [];
-  readonly #own = new WeakSet<ArrayBufferLike>();
+  /** Memory for chunks: that of chunks dropped from the cache holds the next ones. */
+  readonly #memory: BufferPool;
   #failure: AppError | null = null;
   #fetchedBytes = 0;
   /** The last chunk read (none yet), and the bytes to fetch ahead of it. */
@@ -76,7 +75,8 @@ export class ImageChunks implements ByteSource {
       largest = Math.max(largest, c.size);
     });
     this.#starts[manifest.chunks.length] = at;
-    this.#capacity = largest;
+    // Spare: as much as the cache holds, and two of the largest chunks.
+    this.#memory = new BufferPool(options.cacheBytes + 2 * sizeClass(largest));
   }
 
   /** What made the image unreadable, or null while it reads. */
@@ -165,14 +165,14 @@ export class ImageChunks implements ByteSource {
     const chunk = this.#chunks[index];
     if (chunk === undefined)
       return Promise.reject(new AppError('INTERNAL', `the image has no chunk ${index}`));
-    const into = this.#take(chunk.size);
+    const into = this.#memory.take(chunk.size);
     const pending = this.#fetch(chunk, index, into).then(
       (bytes) => {
-        if (bytes.buffer !== into.buffer) this.#give(into);
+        if (bytes.buffer !== into.buffer) this.#memory.give(into);
         try {
           this.#verify(chunk, index, bytes);
         } catch (e) {
-          this.#give(bytes);
+          this.#memory.give(bytes);
           throw e;
         }
         this.#fetchedBytes += bytes.byteLength;
@@ -180,7 +180,7 @@ export class ImageChunks implements ByteSource {
         return bytes;
       },
       (e: unknown) => {
-        this.#give(into);
+        this.#memory.give(into);
         throw e;
       },
     );
@@ -190,21 +190,6 @@ export class ImageChunks implements ByteSource {
     };
     pending.then(forget, forget);
     return pending;
-  }
-
-  /** `size` bytes of memory free for a chunk. */
-  #take(size: number): Uint8Array {
-    let buffer = this.#free.pop();
-    if (buffer === undefined) {
-      buffer = new ArrayBuffer(this.#capacity);
-      this.#own.add(buffer);
-    }
-    return new Uint8Array(buffer, 0, size);
-  }
-
-  /** The memory of `bytes` is free again, if it is this object's. */
-  #give(bytes: Uint8Array): void {
-    if (this.#own.has(bytes.buffer)) this.#free.push(bytes.buffer as ArrayBuffer);
   }
 
   #verify(chunk: ManifestChunk, index: number, bytes: Uint8Array): void {
@@ -239,7 +224,7 @@ export class ImageChunks implements ByteSource {
         this.#cache.delete(old);
         this.#unread.delete(old);
         this.#cachedBytes -= oldBytes.byteLength;
-        this.#give(oldBytes);
+        this.#memory.give(oldBytes);
       }
     }
   }

@@ -11,6 +11,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { BufferPool } from '../core/buffer-pool.ts';
 import { mountNbdFile } from '../engines/nbd.ts';
 import { NBD_ERRORS, NbdServerProtocol, simpleReplyHeader } from '../formats/nbd.ts';
 
@@ -35,29 +36,10 @@ export interface NbdFile {
   close(): Promise<void>;
 }
 
-/** Memory for replies, kept while the connection lasts: a read's bytes are copied into one as they come. */
-class ReplyBuffers {
-  /** Reads are at most 32 MiB (nbdfuse asks 1 MiB at most): buffers start at 1 MiB. */
-  static readonly #LEAST = 1024 * 1024;
-  /** Free buffers kept at most: about the reads nbdfuse has in flight at once. */
-  static readonly #KEPT = 8;
-  readonly #free: Buffer[] = [];
-
-  take(length: number): Buffer {
-    const at = this.#free.findIndex((b) => b.byteLength >= length);
-    const [kept] = at === -1 ? [] : this.#free.splice(at, 1);
-    return kept ?? Buffer.allocUnsafe(Math.max(length, ReplyBuffers.#LEAST));
-  }
-
-  give(buffer: Buffer): void {
-    if (this.#free.length < ReplyBuffers.#KEPT) this.#free.push(buffer);
-  }
-}
-
 async function answerRead(
   socket: Socket,
   source: NbdSource,
-  buffers: ReplyBuffers,
+  buffers: BufferPool,
   handle: Uint8Array,
   offset: number,
   length: number,
@@ -82,13 +64,14 @@ async function answerRead(
   // is free again once the socket has taken it.
   socket.cork();
   socket.write(simpleReplyHeader(handle, 0));
-  socket.write(reply.subarray(0, length), () => buffers.give(reply));
+  socket.write(reply, () => buffers.give(reply));
   socket.uncork();
 }
 
 function serveConnection(socket: Socket, source: NbdSource): void {
   const protocol = new NbdServerProtocol(source.size);
-  const buffers = new ReplyBuffers();
+  // Memory for replies, kept while the connection lasts: about the reads nbdfuse has in flight.
+  const buffers = new BufferPool(8 * 1024 * 1024);
   socket.write(protocol.greeting());
   socket.on('data', (data: Buffer) => {
     let actions;

@@ -7,6 +7,7 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { BufferPool } from '../core/buffer-pool.ts';
 import { AppError } from '../core/errors.ts';
 import { blobNotFound } from './blob-store.ts';
 import type { FsBlobStore } from './blob-store-fs.ts';
@@ -14,16 +15,7 @@ import type { FsBlobStore } from './blob-store-fs.ts';
 /** Bytes per buffer; a pull has two. Large writes keep per-write costs low on the socket. */
 export const SEND_BUFFER_BYTES = 1024 * 1024;
 /** Buffers kept for the next pulls when a pull ends (enough for 8 at once), so memory stays flat. */
-const SPARE_BUFFERS_KEPT = 16;
-const spareBuffers: Buffer[] = [];
-
-function takeBuffer(): Buffer {
-  return spareBuffers.pop() ?? Buffer.allocUnsafeSlow(SEND_BUFFER_BYTES);
-}
-
-function returnBuffer(buffer: Buffer): void {
-  if (spareBuffers.length < SPARE_BUFFERS_KEPT) spareBuffers.push(buffer);
-}
+const sendBuffers = new BufferPool(16 * SEND_BUFFER_BYTES);
 
 /** Bytes [from, to] (both included) of one chunk of `size` bytes. */
 export interface ChunkSegment {
@@ -145,8 +137,8 @@ export async function writeChunkFiles(
   out: Writable,
 ): Promise<void> {
   const reader = new SegmentReader(blobs, segments);
-  let buffer = takeBuffer();
-  let spare = takeBuffer();
+  let buffer = sendBuffers.take(SEND_BUFFER_BYTES);
+  let spare = sendBuffers.take(SEND_BUFFER_BYTES);
   /** The write of `spare`, which may be refilled only once it is done. */
   let previous: Promise<void> = Promise.resolve();
   try {
@@ -160,8 +152,8 @@ export async function writeChunkFiles(
       [buffer, spare] = [spare, buffer];
     }
     await previous;
-    returnBuffer(buffer);
-    returnBuffer(spare);
+    sendBuffers.give(buffer);
+    sendBuffers.give(spare);
   } finally {
     await reader.close();
   }

@@ -8,6 +8,7 @@
 // JavaScript (findCut: chunkBytes, the reference) and in WebAssembly (findCutFast, findCutIn:
 // chunkStream and the parallel chunker), cut for cut the same.
 
+import type { BufferPool } from '../core/buffer-pool.ts';
 import { AppError } from '../core/errors.ts';
 import { sha256Hex } from './manifest.ts';
 
@@ -316,11 +317,14 @@ export function* chunkBytes(bytes: Uint8Array, options: ChunkerOptions = CHUNKER
 
 /**
  * The chunks of a stream (a Readable or any async iterable of byte pieces), in order, each with
- * its own copy of the bytes. Memory stays within three maximum chunk sizes whatever the input.
+ * its own copy of the bytes: in memory taken from `memory` when given (the caller gives each
+ * chunk's bytes back once done with them), else new. Besides the chunks it yields, memory stays
+ * within three maximum chunk sizes whatever the input.
  */
 export async function* chunkStream(
   source: AsyncIterable<Uint8Array>,
   options: ChunkerOptions = CHUNKER_DEFAULTS,
+  memory?: BufferPool,
 ): AsyncGenerator<Chunk> {
   const p = chunkerParams(options);
   const buf = new Uint8Array(3 * p.max);
@@ -353,7 +357,8 @@ export async function* chunkStream(
     }
     if (end === start) return;
     const size = findCutFast(buf, start, end, p);
-    const bytes = buf.slice(start, start + size);
+    const bytes = memory?.take(size) ?? new Uint8Array(size);
+    bytes.set(buf.subarray(start, start + size));
     yield { offset, size, digest: sha256Hex(bytes), bytes };
     offset += size;
     start += size;

@@ -22,7 +22,7 @@ import { parseRangeHeader } from '../../formats/http-range.ts';
 import { bearer } from '../bearer.ts';
 import { bytesAnswer, rangeNotSatisfiable } from '../byte-answer.ts';
 import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
-import { receiveBytes } from '../receive-bytes.ts';
+import { withReceivedBytes } from '../receive-bytes.ts';
 import { sendContent } from '../send-content.ts';
 import type { RouteContext } from '../backend.ts';
 import { manifestBodyBytes } from './uploads.ts';
@@ -198,7 +198,7 @@ export function agentRoutes({ backend, metrics }: RouteContext): ApiRoute[] {
       async handler(r) {
         const session = await agentOf(r);
         const digest = digestParam(r);
-        await session.captureChunk(digest, await receiveBytes(r));
+        await withReceivedBytes(r, (bytes) => session.captureChunk(digest, bytes));
         return r.c.body(null, 204);
       },
     }),

@@ -8,7 +8,7 @@ import type { Manifest } from '../../store/manifest.ts';
 import type { ArtifactMeta } from '../../store/repository.ts';
 import { defineRoute, type ApiRoute, type RouteRequest } from '../routes.ts';
 import type { RouteContext } from '../backend.ts';
-import { receiveBytes } from '../receive-bytes.ts';
+import { withReceivedBytes } from '../receive-bytes.ts';
 import { ArtifactMetaRequest, BeginUpload, CommitUpload, ImageRecord, UploadSession } from '../schemas.ts';
 
 /**
@@ -80,9 +80,11 @@ export function uploadRoutes({ backend, metrics }: RouteContext): ApiRoute[] {
       },
       ok: { status: 204, description: 'stored (or already there)' },
       async handler(r) {
-        const bytes = await receiveBytes(r);
-        await backend.as(r.actor).images.putChunk(r.params.id ?? '', r.params.digest ?? '', bytes);
-        metrics.pushed(bytes.length);
+        const length = await withReceivedBytes(r, async (bytes) => {
+          await backend.as(r.actor).images.putChunk(r.params.id ?? '', r.params.digest ?? '', bytes);
+          return bytes.length;
+        });
+        metrics.pushed(length);
         return r.c.body(null, 204);
       },
     }),
