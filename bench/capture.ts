@@ -1,5 +1,7 @@
 // Benchmark: a capture through the deploy agent into a repository server on loopback, against
-// plain wimcapture of the same NTFS volume into a local WIM, in the same run.
+// plain wimcapture of the same NTFS volume into a local WIM, in the same run. Both read the volume
+// the same way: partition 1 of a disk file through a read-only loop device (on a machine, both
+// would read the same block device).
 //
 //   npm run bench:capture [-- SIZE_BYTES=1GiB [ROUNDS=2]]   (as root: the agent reads a disk file
 //                                                             through a read-only loop device)
@@ -11,7 +13,8 @@
 //      disk: inspection, wimlib's NTFS-3G mode to a pipe, the stream cut and pushed to `winsmith
 //      server` (a process of its own, a new data directory each round so that nothing is already
 //      there), the commit checked by the server;
-//   B. wimcapture of the volume file into a local WIM.
+//   B. wimcapture of that partition, through a read-only loop device as the agent makes one, into
+//      a local WIM.
 // Both use wimlib's default compression (LZX). Prints each round, the medians and the ratio A / B
 // (the goal is ≤ 1.1).
 
@@ -21,6 +24,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentCommandLine } from '../src/deploy/agent-protocol.ts';
+import { attachLoopReadOnly } from '../src/engines/loop.ts';
 import { makeNtfs } from '../src/engines/ntfs.ts';
 import { runProgram } from '../src/engines/run.ts';
 import { wimApply, wimCapture } from '../src/engines/wimlib.ts';
@@ -43,7 +47,7 @@ async function makeDisk(
   dir: string,
   wim: string,
   imageBytes: number,
-): Promise<{ volume: string; disk: string }> {
+): Promise<{ volume: string; volumeBytes: number; disk: string }> {
   const volume = join(dir, 'windows.ntfs');
   const volumeBytes = Math.ceil((imageBytes * 1.6 + 512 * MiB) / MiB) * MiB;
   await writeFile(volume, new Uint8Array(0));
@@ -68,7 +72,7 @@ async function makeDisk(
   } finally {
     await block.close();
   }
-  return { volume, disk };
+  return { volume, volumeBytes, disk };
 }
 
 /** A new data directory with the machine and a capture of it started; the capture and its token. */
@@ -138,7 +142,7 @@ await withTempDir(async (dir) => {
   await buildSampleImage(wim, { size: imageBytes, compression: 'none' });
   const stub = join(dir, 'stub.wim');
   await buildSampleImage(stub, { size: MiB });
-  const { volume, disk } = await makeDisk(dir, wim, imageBytes);
+  const { volume, volumeBytes, disk } = await makeDisk(dir, wim, imageBytes);
   process.stderr.write(`volume: ${(await stat(volume)).size} bytes, ${imageBytes} bytes of files\n`);
   const results: { agent: number; local: number; wimBytes: number }[] = [];
   for (let round = 1; round <= rounds; round++) {
@@ -167,7 +171,13 @@ await withTempDir(async (dir) => {
     await rm(data, { recursive: true, force: true });
     const out = join(dir, 'local.wim');
     const localBefore = await cpuSeconds(process.pid, 'children');
-    const [, local] = await timed(() => wimCapture(volume, out, { name: 'local' }));
+    const loop = await attachLoopReadOnly(disk, VOLUME_OFFSET, volumeBytes);
+    let local: number;
+    try {
+      [, local] = await timed(() => wimCapture(loop.path, out, { name: 'local' }));
+    } finally {
+      await loop.detach();
+    }
     const localCpu = (await cpuSeconds(process.pid, 'children')) - localBefore;
     const wimBytes = (await stat(out)).size;
     await rm(out);
@@ -181,7 +191,7 @@ await withTempDir(async (dir) => {
   const b = median(results.map((r) => r.local));
   process.stdout.write(
     [
-      `volume: NTFS, ${imageBytes} bytes of files; partition 1 of a GPT disk file read through a loop device (A), the volume file itself (B)`,
+      `volume: NTFS, ${imageBytes} bytes of files; partition 1 of a GPT disk file read through a read-only loop device by both`,
       `A agent capture, streamed to winsmith server on loopback (median): ${a.toFixed(2)} s`,
       `B wimcapture into a local WIM (median):                          ${b.toFixed(2)} s`,
       `ratio A / B: ${(a / b).toFixed(3)} (goal ≤ 1.1); load average at the end: ${loadavg()
