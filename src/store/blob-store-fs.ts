@@ -85,8 +85,8 @@ export class FsBlobStore implements BlobStore {
     return (await this.size(key)) !== null;
   }
 
+  /** Callers that want to skip a blob already there ask has() first (ChunkStore does): no second look here. */
   async put(key: string, bytes: Uint8Array): Promise<void> {
-    if (await this.has(key)) return;
     const aside = await this.#writeAside(key, bytes, this.#fsync);
     try {
       await rename(aside.temp, aside.path);
