@@ -184,8 +184,10 @@ interface DeploymentSecrets {
 export interface DeploymentSettings {
   /** A report is due at least this often from a working agent. */
   readonly heartbeatSeconds: number;
-  /** An agent silent this long has its deployment failed ("agent lost"). */
+  /** An agent that has reported, then is silent this long, has its deployment failed ("agent lost"). */
   readonly agentTimeoutSeconds: number;
+  /** A deployment whose agent has not reported this long after its machine booted the deploy environment fails. */
+  readonly bootTimeoutSeconds: number;
   /** Multicast sessions' defaults and where they send (none possible without it). */
   readonly multicast?: MulticastSettings;
 }
@@ -1089,17 +1091,21 @@ export class DeploymentService {
     return this.#store.countByState();
   }
 
-  /** Fails the deployments whose agent has been silent past the timeout ("agent lost"). */
+  /**
+   * Fails the deployments whose agent has been silent past its timeout: since its last report
+   * ("agent lost"), or, before its first one, since its machine booted the deploy environment.
+   */
   async sweep(now = Date.now()): Promise<number> {
-    const before = new Date(now - this.#settings.agentTimeoutSeconds * 1000).toISOString();
-    const silent = await this.#store.silentSince(before);
+    const { agentTimeoutSeconds, bootTimeoutSeconds } = this.#settings;
+    const cutoff = (seconds: number): string => new Date(now - seconds * 1000).toISOString();
+    const silent = await this.#store.silentSince(cutoff(agentTimeoutSeconds), cutoff(bootTimeoutSeconds));
     for (const d of silent) {
       const failed = await this.#store
         .transition(d.id, [d.state], 'failed', {
           error_message:
             d.state === 'booting'
-              ? `the agent never reported: no word ${this.#settings.agentTimeoutSeconds} s after the machine booted the deploy environment`
-              : `agent lost: no report for ${this.#settings.agentTimeoutSeconds} s`,
+              ? `the agent never reported: no word ${bootTimeoutSeconds} s after the machine booted the deploy environment`
+              : `agent lost: no report for ${agentTimeoutSeconds} s`,
           error_step: d.state,
         })
         .catch(() => null);

@@ -16,6 +16,7 @@ import type { LeaseStore } from '../boot/dhcp-handler.ts';
 import type { ServerSettings } from '../config/server-config.ts';
 import {
   DEFAULT_AGENT_TIMEOUT_SECONDS,
+  DEFAULT_BOOT_TIMEOUT_SECONDS,
   DEFAULT_GC_GRACE_SECONDS,
   DEFAULT_HEARTBEAT_SECONDS,
   DEFAULT_MAX_CHUNK_BYTES,
@@ -72,6 +73,7 @@ export const SECRETS_KEY_FILE = 'secrets.key';
 export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = {
   heartbeatSeconds: DEFAULT_HEARTBEAT_SECONDS,
   agentTimeoutSeconds: DEFAULT_AGENT_TIMEOUT_SECONDS,
+  bootTimeoutSeconds: DEFAULT_BOOT_TIMEOUT_SECONDS,
 };
 
 export class LocalApp {
@@ -180,6 +182,7 @@ export class LocalApp {
       deploy: {
         heartbeatSeconds: settings.heartbeatSeconds,
         agentTimeoutSeconds: settings.agentTimeoutSeconds,
+        bootTimeoutSeconds: settings.bootTimeoutSeconds,
         multicast: settings.multicast,
       },
       share: settings.share,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { AppError } from '../core/errors.ts';
 import {
@@ -15,6 +16,7 @@ test('embedded defaults: SQLite and blobs under the data directory, 127.0.0.1:80
   assert.deepEqual(s.blobs, { kind: 'fs', path: '/srv/ws/blobs' });
   assert.equal(s.host, '127.0.0.1');
   assert.equal(s.port, 8080);
+  assert.deepEqual([s.heartbeatSeconds, s.agentTimeoutSeconds, s.bootTimeoutSeconds], [10, 300, 600]);
   assert.equal((await loadServerSettings({ listen: '[::1]:0' }, {})).host, '::1');
 });
 
@@ -27,6 +29,7 @@ test('a full config file: postgres from an environment variable, S3 keys from va
     'gc: { graceSeconds: 60 }',
     'limits: { maxChunkBytes: 1048576 }',
     'chunking: { minSize: 4096, avgSize: 16384, maxSize: 65536 }',
+    'deploy: { heartbeatSeconds: 5, agentTimeoutSeconds: 120, bootTimeoutSeconds: 900 }',
   ].join('\n');
   const env = { DB: 'postgres://u:secret@db/ws', AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' };
   const s = parseServerSettings(text, '/etc/winsmith/server.yaml', env);
@@ -35,8 +38,33 @@ test('a full config file: postgres from an environment variable, S3 keys from va
   assert.equal(s.port, 9000);
   assert.equal(s.gcGraceSeconds, 60);
   assert.deepEqual(s.chunking, { minSize: 4096, avgSize: 16384, maxSize: 65536 });
+  assert.deepEqual(
+    [s.heartbeatSeconds, s.agentTimeoutSeconds, s.bootTimeoutSeconds],
+    [5, 120, 900],
+    'the deploy section',
+  );
   const shown = JSON.stringify(redactSettings(s));
   assert.doesNotMatch(shown, /:secret@|"AK"|"SK"/);
+});
+
+test("docs/server.md's config file parses as written, its deploy section the defaults", async () => {
+  const doc = await readFile(new URL('../../docs/server.md', import.meta.url), 'utf8');
+  const block = /### Config file\n[^]*?```yaml\n([^]*?)\n```/.exec(doc)?.[1];
+  assert.ok(block !== undefined, 'docs/server.md has a ```yaml block under "### Config file"');
+  const env = {
+    WINSMITH_DATABASE_URL: 'postgres://winsmith@db.example/winsmith',
+    AWS_ACCESS_KEY_ID: 'AK',
+    AWS_SECRET_ACCESS_KEY: 'SK',
+    WINSMITH_SECRETS_KEY: 'key',
+    WINSMITH_METRICS_TOKEN: 'token',
+  };
+  const s = parseServerSettings(block, '/etc/winsmith/server.yaml', env);
+  const defaults = await loadServerSettings({ data: '/var/lib/winsmith' }, {});
+  assert.equal(s.port, 8080);
+  assert.deepEqual(
+    [s.heartbeatSeconds, s.agentTimeoutSeconds, s.bootTimeoutSeconds],
+    [defaults.heartbeatSeconds, defaults.agentTimeoutSeconds, defaults.bootTimeoutSeconds],
+  );
 });
 
 test('config errors name FILE:LINE:COLUMN and what was expected', () => {

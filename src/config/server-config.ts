@@ -55,8 +55,10 @@ export interface ServerSettings {
   readonly secretsKeyEnv: string | null;
   /** A working deploy agent reports at least this often. */
   readonly heartbeatSeconds: number;
-  /** A deployment whose agent is silent this long fails ("agent lost"). */
+  /** A deployment whose agent, once it has reported, is silent this long fails ("agent lost"). */
   readonly agentTimeoutSeconds: number;
+  /** A deployment whose machine booted the deploy environment this long ago with no report from its agent fails. */
+  readonly bootTimeoutSeconds: number;
   /** The deployment share: the folder whose files profiles' steps name (docs/deploy.md). */
   readonly share: string;
   /** The loader chain of UEFI machines that PXE-boot: shim, ipxe, or auto (by their Secure Boot state). */
@@ -169,6 +171,11 @@ export const DEFAULT_REGISTRATIONS_PER_MINUTE = 30;
 export const DEFAULT_HEARTBEAT_SECONDS = 10;
 /** Five minutes without a report: the agent is lost. */
 export const DEFAULT_AGENT_TIMEOUT_SECONDS = 300;
+/**
+ * Ten minutes from the boot script to the agent's first report: the deploy environment fetched
+ * (many machines at once share the link), Linux started, the network up again.
+ */
+export const DEFAULT_BOOT_TIMEOUT_SECONDS = 600;
 
 export interface ServerFlags {
   readonly config?: string | undefined;
@@ -223,6 +230,7 @@ export function embeddedSettings(data: string): ServerSettings {
     secretsKeyEnv: null,
     heartbeatSeconds: DEFAULT_HEARTBEAT_SECONDS,
     agentTimeoutSeconds: DEFAULT_AGENT_TIMEOUT_SECONDS,
+    bootTimeoutSeconds: DEFAULT_BOOT_TIMEOUT_SECONDS,
     share: join(dir, SHARE_DIR),
     uefiChain: 'auto',
     multicast: { ...DEFAULT_MULTICAST, workDir: join(dir, MULTICAST_DIR) },
@@ -255,6 +263,7 @@ const LIMIT_SETTINGS = {
 const DEPLOY_SETTINGS = {
   heartbeatSeconds: 'heartbeatSeconds',
   agentTimeoutSeconds: 'agentTimeoutSeconds',
+  bootTimeoutSeconds: 'bootTimeoutSeconds',
 } as const satisfies Record<string, NumberSetting>;
 
 type YamlNode = YamlEntry['value'];

@@ -493,20 +493,22 @@ export class DeploymentStore {
   }
 
   /**
-   * Deployments booting or past the agent's states whose last sign of life (a report; or, before
-   * the first, the last change of state) is older than `before`.
+   * Deployments under way whose agent has gone silent: booting ones whose last change of state (the
+   * boot script's start of the deploy environment) is older than `bootingBefore`; the others, whose
+   * last report (or, with none, last change of state) is older than `before`.
    */
-  async silentSince(before: string): Promise<Deployment[]> {
+  async silentSince(before: string, bootingBefore: string): Promise<Deployment[]> {
     const rows = await this.#db
       .selectFrom('deployments')
       .selectAll()
       .where('state', 'in', [...WORKING_STATES])
-      .where((eb) =>
-        eb.or([
-          eb('last_report_at', '<', before),
-          eb.and([eb('last_report_at', 'is', null), eb('updated_at', '<', before)]),
-        ]),
-      )
+      .where((eb) => {
+        const lastSign = eb.fn.coalesce('last_report_at', 'updated_at');
+        return eb.or([
+          eb.and([eb('state', '=', 'booting'), eb(lastSign, '<', bootingBefore)]),
+          eb.and([eb('state', '!=', 'booting'), eb(lastSign, '<', before)]),
+        ]);
+      })
       .execute();
     return rows.map(toDeployment);
   }

@@ -49,7 +49,11 @@ export function serverVersion(): string {
  * times within each timeout.
  */
 function deploymentWatch(local: LocalApp, logger: Logger): Service {
-  const everyMs = Math.max(1000, Math.min(30_000, (local.deploymentSettings.agentTimeoutSeconds * 1000) / 4));
+  const { agentTimeoutSeconds, bootTimeoutSeconds } = local.deploymentSettings;
+  const everyMs = Math.max(
+    1000,
+    Math.min(30_000, (Math.min(agentTimeoutSeconds, bootTimeoutSeconds) * 1000) / 4),
+  );
   return {
     name: 'deployment-watch',
     async start(signal, report) {

@@ -275,22 +275,62 @@ test(
   },
 );
 
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 test(
-  'a deployment whose agent falls silent past the timeout fails: agent lost',
+  'a deployment whose agent falls silent past the timeout fails: agent lost; the boot timeout does not apply to it',
   { timeout: 60_000 },
   async () => {
     await withDeployFixture(
       async (fixture) => {
         const { h, made, token } = await agentOnline(fixture);
         assert.equal(await fixture.app.sweepDeployments(), 0, 'an agent just heard from is not lost');
-        await new Promise((resolve) => setTimeout(resolve, 2100));
+        await pause(1200);
+        assert.equal(
+          await fixture.app.sweepDeployments(),
+          0,
+          'an agent that reported is past the boot timeout',
+        );
+        await pause(2000);
         assert.equal(await fixture.app.sweepDeployments(), 1);
         const failed = await fixture.session.deployments.show(made.id);
         assert.equal(failed.state, 'failed');
-        assert.deepEqual(failed.error, { message: 'agent lost: no report for 2 s', step: 'agent-online' });
+        assert.deepEqual(failed.error, { message: 'agent lost: no report for 3 s', step: 'agent-online' });
         assert.equal((await h.agent(token, 'GET', '/api/v1/agent/task')).status, 401);
       },
-      { deploy: { heartbeatSeconds: 1, agentTimeoutSeconds: 2 } },
+      { deploy: { heartbeatSeconds: 1, agentTimeoutSeconds: 3, bootTimeoutSeconds: 1 } },
+    );
+  },
+);
+
+test(
+  'a machine that booted the deploy environment and whose agent never reports fails after the boot timeout, not the agent one',
+  { timeout: 60_000 },
+  async () => {
+    await withDeployFixture(
+      async (fixture) => {
+        const h = await harness(fixture);
+        h.ready.value = true;
+        const made = await fixture.session.deployments.create({ machine: 'm1', profile: 'lab' });
+        const token = tokenOf(await h.script());
+        assert.equal((await fixture.session.deployments.show(made.id)).state, 'booting');
+        await pause(1200);
+        assert.equal(
+          await fixture.app.sweepDeployments(),
+          0,
+          'a booting machine is past the agent timeout only',
+        );
+        await pause(2000);
+        assert.equal(await fixture.app.sweepDeployments(), 1);
+        const failed = await fixture.session.deployments.show(made.id);
+        assert.equal(failed.state, 'failed');
+        assert.deepEqual(failed.error, {
+          message: 'the agent never reported: no word 3 s after the machine booted the deploy environment',
+          step: 'booting',
+        });
+        assert.equal((await h.agent(token, 'GET', '/api/v1/agent/task')).status, 401);
+      },
+      { deploy: { heartbeatSeconds: 1, agentTimeoutSeconds: 1, bootTimeoutSeconds: 3 } },
     );
   },
 );

@@ -70,7 +70,12 @@ export function deploymentStoreContract(storeTest: StoreTest): void {
       await store.createDeployment(newDeployment('d1', m.id));
       await store.transition('d1', ['queued'], 'booting', {}, '2026-01-01T00:00:00.000Z');
       assert.deepEqual(
-        (await store.silentSince('2026-01-01T00:05:00.000Z')).map((d) => d.id),
+        await store.silentSince('2026-01-01T00:05:00.000Z', '2026-01-01T00:00:00.000Z'),
+        [],
+        'a booting machine is judged by the boot cutoff alone',
+      );
+      assert.deepEqual(
+        (await store.silentSince('2025-12-31T00:00:00.000Z', '2026-01-01T00:05:00.000Z')).map((d) => d.id),
         ['d1'],
         'a machine that booted and never reported is silent',
       );
@@ -96,9 +101,13 @@ export function deploymentStoreContract(storeTest: StoreTest): void {
         (await store.logLines('d1', first.id)).map((l) => l.line),
         ['two'],
       );
-      assert.deepEqual(await store.silentSince('2026-01-01T00:09:00.000Z'), []);
       assert.deepEqual(
-        (await store.silentSince('2026-01-01T00:11:00.000Z')).map((x) => x.id),
+        await store.silentSince('2026-01-01T00:09:00.000Z', '2026-01-02T00:00:00.000Z'),
+        [],
+        'an agent that has reported is judged by the agent cutoff alone',
+      );
+      assert.deepEqual(
+        (await store.silentSince('2026-01-01T00:11:00.000Z', '2025-01-01T00:00:00.000Z')).map((x) => x.id),
         ['d1'],
       );
       const flood = Array.from({ length: 200 }, (_, i) => `line ${i}`);
