@@ -15,8 +15,9 @@
 //      there), the commit checked by the server;
 //   B. wimcapture of that partition, through a read-only loop device as the agent makes one, into
 //      a local WIM.
-// Both use wimlib's default compression (LZX). Prints each round, the medians and the ratio A / B
-// (the goal is ≤ 1.1).
+// Both use wimlib's default compression (LZX). Right before each is timed, the disk file is read
+// once (bench/page-cache.ts), so that both read the volume from memory. Prints each round, the
+// medians and the ratio A / B (the goal is ≤ 1.1).
 
 import { spawn } from 'node:child_process';
 import { mkdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -35,6 +36,7 @@ import { withTempDir } from '../src/io/output.ts';
 import { CHUNKER_DEFAULTS } from '../src/store/chunker.ts';
 import { startDeployServer } from '../test/helpers/deploy-server.ts';
 import { cpuSeconds, startServerProcess } from '../test/helpers/server-process.ts';
+import { readIntoPageCache } from './page-cache.ts';
 import { median, timed } from './timed.ts';
 
 const AGENT = fileURLToPath(new URL('../src/agent/main.ts', import.meta.url));
@@ -159,6 +161,7 @@ await withTempDir(async (dir) => {
     let agentCpu: number;
     let serverCpu: number;
     try {
+      await readIntoPageCache(disk);
       const before = await cpuSeconds(process.pid, 'children');
       const serverBefore = await cpuSeconds(server.child.pid ?? 0);
       [, agent] = await timed(() => runAgent(work, cmdline, disk));
@@ -170,6 +173,7 @@ await withTempDir(async (dir) => {
     }
     await rm(data, { recursive: true, force: true });
     const out = join(dir, 'local.wim');
+    await readIntoPageCache(disk);
     const localBefore = await cpuSeconds(process.pid, 'children');
     const loop = await attachLoopReadOnly(disk, VOLUME_OFFSET, volumeBytes);
     let local: number;
