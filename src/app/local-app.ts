@@ -226,8 +226,8 @@ export class LocalApp {
   }
 
   /** Fails the deployments whose agent has been silent past the timeout; how many. */
-  sweepDeployments(): Promise<number> {
-    return this.#deployments.sweep();
+  sweepDeployments(now = Date.now()): Promise<number> {
+    return this.#deployments.sweep(now);
   }
 
   /** The principal of a token, or null when it is unknown, revoked or expired. */

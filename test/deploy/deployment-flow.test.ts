@@ -275,7 +275,26 @@ test(
   },
 );
 
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The watch's sweep 1.2 s after `start` fails nothing; 3.2 s after, it fails the deployment with
+ * `error`, and its agent's token is refused from then on. The sweeps are given the time: no waiting.
+ */
+async function failedBetweenSweeps(
+  fixture: DeployFixture,
+  h: Harness,
+  made: { readonly id: string },
+  token: string,
+  start: number,
+  notYet: string,
+  error: { readonly message: string; readonly step: string },
+): Promise<void> {
+  assert.equal(await fixture.app.sweepDeployments(start + 1200), 0, notYet);
+  assert.equal(await fixture.app.sweepDeployments(start + 3200), 1);
+  const failed = await fixture.session.deployments.show(made.id);
+  assert.equal(failed.state, 'failed');
+  assert.deepEqual(failed.error, error);
+  assert.equal((await h.agent(token, 'GET', '/api/v1/agent/task')).status, 401);
+}
 
 test(
   'a deployment whose agent falls silent past the timeout fails: agent lost; the boot timeout does not apply to it',
@@ -284,19 +303,20 @@ test(
     await withDeployFixture(
       async (fixture) => {
         const { h, made, token } = await agentOnline(fixture);
-        assert.equal(await fixture.app.sweepDeployments(), 0, 'an agent just heard from is not lost');
-        await pause(1200);
-        assert.equal(
-          await fixture.app.sweepDeployments(),
-          0,
+        const start = Date.now();
+        assert.equal(await fixture.app.sweepDeployments(start), 0, 'an agent just heard from is not lost');
+        await failedBetweenSweeps(
+          fixture,
+          h,
+          made,
+          token,
+          start,
           'an agent that reported is past the boot timeout',
+          {
+            message: 'agent lost: no report for 3 s',
+            step: 'agent-online',
+          },
         );
-        await pause(2000);
-        assert.equal(await fixture.app.sweepDeployments(), 1);
-        const failed = await fixture.session.deployments.show(made.id);
-        assert.equal(failed.state, 'failed');
-        assert.deepEqual(failed.error, { message: 'agent lost: no report for 3 s', step: 'agent-online' });
-        assert.equal((await h.agent(token, 'GET', '/api/v1/agent/task')).status, 401);
       },
       { deploy: { heartbeatSeconds: 1, agentTimeoutSeconds: 3, bootTimeoutSeconds: 1 } },
     );
@@ -314,21 +334,18 @@ test(
         const made = await fixture.session.deployments.create({ machine: 'm1', profile: 'lab' });
         const token = tokenOf(await h.script());
         assert.equal((await fixture.session.deployments.show(made.id)).state, 'booting');
-        await pause(1200);
-        assert.equal(
-          await fixture.app.sweepDeployments(),
-          0,
+        await failedBetweenSweeps(
+          fixture,
+          h,
+          made,
+          token,
+          Date.now(),
           'a booting machine is past the agent timeout only',
+          {
+            message: 'the agent never reported: no word 3 s after the machine booted the deploy environment',
+            step: 'booting',
+          },
         );
-        await pause(2000);
-        assert.equal(await fixture.app.sweepDeployments(), 1);
-        const failed = await fixture.session.deployments.show(made.id);
-        assert.equal(failed.state, 'failed');
-        assert.deepEqual(failed.error, {
-          message: 'the agent never reported: no word 3 s after the machine booted the deploy environment',
-          step: 'booting',
-        });
-        assert.equal((await h.agent(token, 'GET', '/api/v1/agent/task')).status, 401);
       },
       { deploy: { heartbeatSeconds: 1, agentTimeoutSeconds: 1, bootTimeoutSeconds: 3 } },
     );
